@@ -1,0 +1,80 @@
+//! tauri-driver as a child process on free loopback ports, with the app's
+//! HOME and XDG folders pointed at a throwaway directory.
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::Path;
+use std::time::Duration;
+
+use tokio::process::{Child, Command};
+use tokio::time::Instant;
+
+use crate::E2eError;
+
+/// A running tauri-driver. Killed when dropped.
+pub struct Driver {
+    child: Child,
+    port: u16,
+    _home: tempfile::TempDir,
+}
+
+impl Driver {
+    /// Starts tauri-driver and waits until it accepts connections.
+    pub async fn start() -> Result<Self, E2eError> {
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let home = tempfile::Builder::new().prefix("sealbox-e2e-home-").tempdir()?;
+        let mut cmd = Command::new("tauri-driver");
+        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .kill_on_drop(true);
+        isolate_home(&mut cmd, home.path())?;
+        let child = cmd.spawn().map_err(E2eError::DriverStart)?;
+        let driver = Driver { child, port, _home: home };
+        driver.wait_ready(crate::DEFAULT_TIMEOUT).await?;
+        Ok(driver)
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    async fn wait_ready(&self, timeout: Duration) -> Result<(), E2eError> {
+        let deadline = Instant::now() + timeout;
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let mut backoff = Duration::from_millis(10);
+        loop {
+            if tokio::net::TcpStream::connect(addr).await.is_ok() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(E2eError::DriverTimeout(timeout));
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_millis(200));
+        }
+    }
+
+    pub async fn stop(mut self) -> Result<(), E2eError> {
+        self.child.kill().await?;
+        Ok(())
+    }
+}
+
+fn free_port() -> Result<u16, E2eError> {
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
+}
+
+/// GTK, WebKit and D-Bus write caches under HOME: keep the user's untouched.
+fn isolate_home(cmd: &mut Command, home: &Path) -> Result<(), E2eError> {
+    for (var, sub) in [
+        ("HOME", ""),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_STATE_HOME", "state"),
+    ] {
+        let dir = home.join(sub);
+        std::fs::create_dir_all(&dir)?;
+        cmd.env(var, dir);
+    }
+    Ok(())
+}

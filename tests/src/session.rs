@@ -1,0 +1,116 @@
+//! A WebDriver session on the running app, with the waits and reads that
+//! scenarios need.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use tokio::time::Instant;
+
+use crate::{env_path, Driver, E2eError, DEFAULT_TIMEOUT};
+
+/// The Sealbox app under test, in its real window.
+pub struct App {
+    pub client: Client,
+    driver: Driver,
+    out_dir: PathBuf,
+}
+
+impl App {
+    /// Launches the app named by `SEALBOX_APP`; screenshots go to `SEALBOX_E2E_OUT`.
+    pub async fn launch() -> Result<Self, E2eError> {
+        let app = env_path("SEALBOX_APP")?;
+        let out_dir = env_path("SEALBOX_E2E_OUT")?;
+        Self::launch_with(&app, out_dir).await
+    }
+
+    /// Launches a given app binary.
+    pub async fn launch_with(app: &std::path::Path, out_dir: PathBuf) -> Result<Self, E2eError> {
+        if !app.is_file() {
+            return Err(E2eError::MissingApp(app.to_path_buf()));
+        }
+        let driver = Driver::start().await?;
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "wry".into());
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": app.to_string_lossy() }),
+        );
+        let client = ClientBuilder::new(HttpConnector::new()).capabilities(caps).connect(&driver.url()).await?;
+        let session = client.session_id().await?.unwrap_or_default();
+        println!("e2e: WebDriver session {session} open on {} via tauri-driver", app.display());
+        Ok(App { client, driver, out_dir })
+    }
+
+    /// Waits for an element and returns its text.
+    pub async fn text(&self, css: &str) -> Result<String, E2eError> {
+        let el = self
+            .client
+            .wait()
+            .at_most(DEFAULT_TIMEOUT)
+            .for_element(Locator::Css(css))
+            .await
+            .map_err(|e| timeout_or(e, css))?;
+        Ok(el.text().await?)
+    }
+
+    /// Waits until an element's attribute satisfies `ok`, and returns it.
+    pub async fn wait_attr(
+        &self,
+        css: &str,
+        attr: &str,
+        ok: impl Fn(&str) -> bool,
+    ) -> Result<String, E2eError> {
+        let deadline = Instant::now() + DEFAULT_TIMEOUT;
+        let mut last = None;
+        loop {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await {
+                last = el.attr(attr).await?;
+                if let Some(v) = last.as_deref().filter(|v| ok(v)) {
+                    return Ok(v.to_owned());
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(E2eError::Timeout {
+                    what: format!("{css}[{attr}] (last value {last:?})"),
+                    timeout: DEFAULT_TIMEOUT,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Runs an async script in the page; `done(value)` is the last argument.
+    pub async fn run_async(&self, script: &str) -> Result<serde_json::Value, E2eError> {
+        Ok(self.client.execute_async(script, vec![]).await?)
+    }
+
+    /// Saves a PNG of the window's content as `<out>/<name>.png`.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf, E2eError> {
+        let png = self.client.screenshot().await?;
+        std::fs::create_dir_all(&self.out_dir)
+            .map_err(|source| E2eError::Write { path: self.out_dir.clone(), source })?;
+        let path = self.out_dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).map_err(|source| E2eError::Write { path: path.clone(), source })?;
+        println!("e2e: screenshot {}", path.display());
+        Ok(path)
+    }
+
+    /// Ends the session and the driver (which closes the app).
+    pub async fn close(self) -> Result<(), E2eError> {
+        let closed = self.client.close().await;
+        self.driver.stop().await?;
+        closed?;
+        Ok(())
+    }
+}
+
+fn timeout_or(err: fantoccini::error::CmdError, what: &str) -> E2eError {
+    match err {
+        fantoccini::error::CmdError::WaitTimeout => {
+            E2eError::Timeout { what: what.to_owned(), timeout: DEFAULT_TIMEOUT }
+        }
+        other => E2eError::Command(other),
+    }
+}

@@ -1,0 +1,10 @@
+//! Sealbox's frontend. It knows the shell only through the typed commands of
+//! sealbox-model (see `ipc`).
+
+mod app;
+mod ipc;
+mod pages;
+
+fn main() {
+    yew::Renderer::<app::App>::new().render();
+}

@@ -1,0 +1,45 @@
+//! `cargo xtask <command>`: the project's own developer commands.
+//!
+//! - `demo`: set up this machine, build the UI and the app in release, open
+//!   the window (or, with no display, run it under Xvfb and save a screenshot).
+//! - `test`: the same set-up, then lints, every workspace test and the
+//!   end-to-end suite; ends with one summary line.
+//! - `setup`: only the set-up.
+
+mod artifacts;
+mod demo;
+mod proc;
+mod setup;
+mod summary;
+mod test;
+mod workspace;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo::run(),
+        Some("test") => test::run(&args[1..]),
+        Some("setup") => workspace::Workspace::locate().and_then(|ws| setup::ensure(&ws)),
+        Some("help") | Some("--help") | Some("-h") | None => {
+            eprintln!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => Err(proc::Error::new(format!("unknown command `{other}`\n\n{USAGE}"))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+  demo    set up, build in release and open Sealbox (headless: Xvfb + target/demo/screenshot.png)
+  test    set up, lint, run every test and the end-to-end suite; ends with a summary line
+          (`cargo xtask test --no-e2e` skips the end-to-end suite while iterating)
+  setup   install what this machine is missing (Debian/Ubuntu packages, wasm target, tools)";

@@ -1,0 +1,116 @@
+//! Installs what a fresh machine is missing, saying what and why, and does
+//! nothing when everything is already there.
+
+use std::process::Command;
+
+use crate::proc::{self, Error, Result};
+use crate::workspace::Workspace;
+
+/// Debian/Ubuntu packages the build and the tests need.
+const DEBIAN_PACKAGES: &[(&str, &str)] = &[
+    ("pkg-config", "finds the system libraries below"),
+    ("libwebkit2gtk-4.1-dev", "the webview Tauri uses on Linux"),
+    ("libssl-dev", "SQLCipher's crypto provider"),
+    ("libdbus-1-dev", "the OS keyring and notifications over D-Bus"),
+    ("libudev-dev", "USB security keys (HID)"),
+    ("xvfb", "a display for headless runs"),
+    ("xauth", "used by xvfb-run"),
+    ("webkit2gtk-driver", "WebKitWebDriver, for the end-to-end tests"),
+    ("dbus-x11", "private D-Bus sessions for tests"),
+    ("gnome-keyring", "a real Secret Service for keyring tests"),
+];
+
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Makes this machine able to build and test Sealbox.
+pub fn ensure(ws: &Workspace) -> Result<()> {
+    if cfg!(target_os = "linux") {
+        ensure_debian_packages()?;
+    }
+    ensure_wasm_target()?;
+    ensure_wasm_bindgen(ws)?;
+    if cfg!(target_os = "linux") {
+        ensure_tool("tauri-driver", &["tauri-driver", "--version", "^2", "--locked"])?;
+    }
+    Ok(())
+}
+
+fn ensure_debian_packages() -> Result<()> {
+    if !proc::on_path("dpkg-query") {
+        eprintln!(
+            "xtask: not a Debian/Ubuntu system; make sure these are installed: {}",
+            DEBIAN_PACKAGES.iter().map(|(p, _)| *p).collect::<Vec<_>>().join(" ")
+        );
+        return Ok(());
+    }
+    let missing: Vec<&(&str, &str)> = DEBIAN_PACKAGES
+        .iter()
+        .filter(|(pkg, _)| {
+            proc::output(Command::new("dpkg-query").args(["-W", "-f=${Status}", pkg]))
+                .is_none_or(|s| !s.contains("install ok installed"))
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing missing system packages:");
+    for (pkg, why) in &missing {
+        eprintln!("  {pkg:<24} {why}");
+    }
+    let names: Vec<&str> = missing.iter().map(|(p, _)| *p).collect();
+    let root = proc::output(Command::new("id").arg("-u")).is_some_and(|s| s.trim() == "0");
+    let apt = |args: &[&str]| -> Command {
+        let mut cmd = if root {
+            Command::new("apt-get")
+        } else {
+            let mut c = Command::new("sudo");
+            c.arg("apt-get");
+            c
+        };
+        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        cmd
+    };
+    if !root && !proc::on_path("sudo") {
+        return Err(Error::new(format!(
+            "missing packages and no root or sudo to install them: apt-get install {}",
+            names.join(" ")
+        )));
+    }
+    proc::run(&mut apt(&["update", "-qq"]))?;
+    let mut install = apt(&["install", "-y", "-qq", "--no-install-recommends"]);
+    install.args(&names);
+    proc::run(&mut install)
+}
+
+fn ensure_wasm_target() -> Result<()> {
+    if !proc::on_path("rustup") {
+        eprintln!("xtask: no rustup; make sure the {WASM_TARGET} standard library is installed");
+        return Ok(());
+    }
+    let installed = proc::output(Command::new("rustup").args(["target", "list", "--installed"]))
+        .unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == WASM_TARGET) {
+        return Ok(());
+    }
+    proc::run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+/// wasm-bindgen's CLI must match the library version in Cargo.lock exactly.
+fn ensure_wasm_bindgen(ws: &Workspace) -> Result<()> {
+    let wanted = ws.locked_version("wasm-bindgen")?;
+    let have = proc::output(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
+    if have.split_whitespace().nth(1) == Some(wanted.as_str()) {
+        return Ok(());
+    }
+    eprintln!("xtask: installing wasm-bindgen-cli {wanted} (to match Cargo.lock)");
+    // No --locked: the registry mirror lacks one of its pinned dependencies.
+    proc::run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &format!("={wanted}")]))
+}
+
+fn ensure_tool(binary: &str, install_args: &[&str]) -> Result<()> {
+    if proc::on_path(binary) {
+        return Ok(());
+    }
+    eprintln!("xtask: installing {binary}");
+    proc::run(Command::new("cargo").arg("install").args(install_args))
+}

@@ -1,0 +1,89 @@
+//! Where things are: the workspace root, the target dir, the lock file.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::proc::{self, Error, Result};
+
+pub struct Workspace {
+    pub root: PathBuf,
+    pub target: PathBuf,
+}
+
+impl Workspace {
+    /// Asks cargo, so CARGO_TARGET_DIR and .cargo/config are honoured.
+    pub fn locate() -> Result<Self> {
+        let out = proc::output(
+            Command::new(cargo()).args(["metadata", "--format-version", "1", "--no-deps", "--offline"]),
+        )
+        .or_else(|| proc::output(Command::new(cargo()).args(["metadata", "--format-version", "1", "--no-deps"])))
+        .ok_or_else(|| Error::new("`cargo metadata` failed; run from inside the Sealbox checkout"))?;
+        let meta: serde_json::Value =
+            serde_json::from_str(&out).map_err(|e| Error::new(format!("cargo metadata: {e}")))?;
+        let field = |name: &str| {
+            meta.get(name)
+                .and_then(|v| v.as_str())
+                .map(PathBuf::from)
+                .ok_or_else(|| Error::new(format!("cargo metadata has no {name}")))
+        };
+        Ok(Workspace { root: field("workspace_root")?, target: field("target_directory")? })
+    }
+
+    pub fn path(&self, rel: impl AsRef<Path>) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// The release binary of the desktop app.
+    pub fn app_binary(&self) -> PathBuf {
+        self.target.join("release").join(exe("sealbox"))
+    }
+
+    /// A `cargo` command run at the workspace root.
+    pub fn cargo(&self) -> Command {
+        let mut cmd = Command::new(cargo());
+        cmd.current_dir(&self.root);
+        cmd
+    }
+
+    /// The exact version of a package as pinned in Cargo.lock.
+    pub fn locked_version(&self, package: &str) -> Result<String> {
+        let lock = std::fs::read_to_string(self.path("Cargo.lock"))
+            .map_err(|e| Error::new(format!("reading Cargo.lock: {e}")))?;
+        locked_version_in(&lock, package)
+            .ok_or_else(|| Error::new(format!("{package} is not in Cargo.lock")))
+    }
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+pub fn exe(name: &str) -> String {
+    format!("{name}{}", std::env::consts::EXE_SUFFIX)
+}
+
+/// Finds `version = "…"` of the `[[package]]` named `package` in a lock file.
+fn locked_version_in(lock: &str, package: &str) -> Option<String> {
+    let wanted = format!("name = \"{package}\"");
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == wanted {
+            let version = lines.next()?.trim().strip_prefix("version = \"")?.strip_suffix('"')?;
+            return Some(version.to_owned());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_exact_locked_version() {
+        let lock = "[[package]]\nname = \"wasm-bindgen-macro\"\nversion = \"9.9.9\"\n\n[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n";
+        assert_eq!(locked_version_in(lock, "wasm-bindgen").as_deref(), Some("0.2.130"));
+        assert_eq!(locked_version_in(lock, "wasm-bindgen-macro").as_deref(), Some("9.9.9"));
+        assert_eq!(locked_version_in(lock, "yew"), None);
+    }
+}
