@@ -1,0 +1,196 @@
+//! Messages and their parts. Free text and medication text are patient data
+//! and redact themselves in `Debug`/`Display`.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::category::Category;
+use crate::ids::{AttachmentId, MessageId, PatientId, StaffId, ThreadId};
+use crate::priority::Priority;
+use crate::redact::redacted_fmt;
+use crate::thread_state::ThreadState;
+
+/// Text written by a patient or clinician.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FreeText(String);
+
+redacted_fmt!(FreeText);
+
+impl FreeText {
+    /// Wraps text.
+    pub fn new(text: impl Into<String>) -> Self {
+        FreeText(text.into())
+    }
+
+    /// The text, for display to someone allowed to read it.
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+
+    /// True when there is no visible text.
+    pub fn is_blank(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+}
+
+/// A medicine as written on a request ("Ramipril 5mg capsules, 28").
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MedicationText(String);
+
+redacted_fmt!(MedicationText);
+
+impl MedicationText {
+    /// Wraps text.
+    pub fn new(text: impl Into<String>) -> Self {
+        MedicationText(text.into())
+    }
+
+    /// The text, for display to someone allowed to read it.
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Author {
+    /// The patient.
+    Patient,
+    /// A member of the practice team.
+    Clinician(StaffId),
+    /// Sealbox (automatic acknowledgements, status notes).
+    System,
+}
+
+/// A clinician's note copied into the medication part, so that a pharmacist
+/// (who cannot read the free text) can see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedNote {
+    /// Who shared it.
+    pub shared_by: StaffId,
+    /// When.
+    pub at: Timestamp,
+    /// What was shared.
+    pub text: FreeText,
+}
+
+/// The medication part of a message: requested items and shared notes.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MedicationRequest {
+    /// The medicines asked for.
+    pub items: Vec<MedicationText>,
+    /// Notes shared into this part by clinicians.
+    pub shared_notes: Vec<SharedNote>,
+}
+
+/// A reference to a sealed attachment. The file name is not kept (it is
+/// often a patient's name); the UI labels attachments by media type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    /// Where the hub keeps it.
+    pub id: AttachmentId,
+    /// MIME type, e.g. "image/jpeg".
+    pub media_type: String,
+    /// Size in bytes.
+    pub size_bytes: u64,
+}
+
+/// One part of a message; each kind is sealed to different pools.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum MessagePart {
+    /// Free text.
+    FreeText(FreeText),
+    /// A medication request (and notes shared into it).
+    MedicationRequest(MedicationRequest),
+    /// An attachment.
+    Attachment(AttachmentRef),
+}
+
+/// A message in a thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// Its id.
+    pub id: MessageId,
+    /// Who wrote it.
+    pub author: Author,
+    /// When the hub received it.
+    pub received_at: Timestamp,
+    /// Its parts.
+    pub parts: Vec<MessagePart>,
+}
+
+impl Message {
+    /// True if the patient wrote it.
+    pub fn is_from_patient(&self) -> bool {
+        self.author == Author::Patient
+    }
+
+    /// The free text parts joined by blank lines (what red flags read).
+    pub fn free_text(&self) -> FreeText {
+        let joined: Vec<&str> = self
+            .parts
+            .iter()
+            .filter_map(|p| match p {
+                MessagePart::FreeText(t) => Some(t.reveal()),
+                _ => None,
+            })
+            .collect();
+        FreeText::new(joined.join("\n\n"))
+    }
+}
+
+/// A conversation with one patient about one matter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thread {
+    /// Its id.
+    pub id: ThreadId,
+    /// The patient (pseudonymous).
+    pub patient: PatientId,
+    /// What it is about.
+    pub category: Category,
+    /// How urgent.
+    pub priority: Priority,
+    /// Where it is in its life cycle.
+    pub state: ThreadState,
+    /// Its messages, oldest first.
+    pub messages: Vec<Message>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_parts_redact_patient_text() {
+        let at = Timestamp::from_second(1_750_000_000).unwrap();
+        let msg = Message {
+            id: MessageId(1),
+            author: Author::Patient,
+            received_at: at,
+            parts: vec![
+                MessagePart::FreeText(FreeText::new("I feel low since my divorce")),
+                MessagePart::MedicationRequest(MedicationRequest {
+                    items: vec![MedicationText::new("Sertraline 50mg tablets")],
+                    shared_notes: vec![SharedNote {
+                        shared_by: StaffId("gp-1".into()),
+                        at,
+                        text: FreeText::new("mood discussed"),
+                    }],
+                }),
+            ],
+        };
+        let out = format!("{msg:?} {msg:#?}");
+        for secret in ["divorce", "Sertraline", "mood"] {
+            assert!(!out.contains(secret), "{secret} leaked: {out}");
+        }
+        assert!(out.contains("FreeText(<redacted>)"));
+        assert!(out.contains("MedicationText(<redacted>)"));
+        assert_eq!(format!("{}", FreeText::new("x y")), "<redacted>");
+        assert_eq!(format!("{}", MedicationText::new("x y")), "<redacted>");
+        assert_eq!(msg.free_text().reveal(), "I feel low since my divorce");
+    }
+}

@@ -1,0 +1,140 @@
+//! Patients: a pseudonymous id plus the identifying details shown to the
+//! clinician. Every identifying field redacts itself in `Debug`/`Display`.
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use crate::ids::PatientId;
+use crate::nhs_number::NhsNumber;
+use crate::redact::{redacted_fmt, REDACTED};
+
+/// The patient's name as the practice shows it.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DisplayName(String);
+
+redacted_fmt!(DisplayName);
+
+impl DisplayName {
+    /// Wraps a name.
+    pub fn new(name: impl Into<String>) -> Self {
+        DisplayName(name.into())
+    }
+
+    /// The name, for display to an authorised clinician.
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The patient's date of birth.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DateOfBirth(Date);
+
+redacted_fmt!(DateOfBirth);
+
+impl DateOfBirth {
+    /// Wraps a date.
+    pub fn new(date: Date) -> Self {
+        DateOfBirth(date)
+    }
+
+    /// The date, for display to an authorised clinician.
+    pub fn reveal(&self) -> Date {
+        self.0
+    }
+
+    /// Age in whole years on `on` (0 if `on` is before the birth date).
+    pub fn age_on(&self, on: Date) -> u16 {
+        let b = self.0;
+        let mut years = i32::from(on.year()) - i32::from(b.year());
+        if (on.month(), on.day()) < (b.month(), b.day()) {
+            years -= 1;
+        }
+        u16::try_from(years.max(0)).unwrap_or(0)
+    }
+}
+
+/// A patient as the clinician sees them.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Patient {
+    /// Pseudonymous id from the hub (safe to log).
+    pub id: PatientId,
+    /// Name shown in the inbox.
+    pub display_name: DisplayName,
+    /// Date of birth.
+    pub date_of_birth: DateOfBirth,
+    /// NHS number, validated.
+    pub nhs_number: NhsNumber,
+}
+
+impl fmt::Debug for Patient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Patient")
+            .field("id", &self.id)
+            .field("display_name", &format_args!("{REDACTED}"))
+            .field("date_of_birth", &format_args!("{REDACTED}"))
+            .field("nhs_number", &format_args!("{REDACTED}"))
+            .finish()
+    }
+}
+
+impl fmt::Display for Patient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "patient {}", self.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patient() -> Patient {
+        Patient {
+            id: PatientId("p-7f3a".into()),
+            display_name: DisplayName::new("Margaret Okonkwo-Smith"),
+            date_of_birth: DateOfBirth::new(Date::new(1948, 3, 17).unwrap()),
+            nhs_number: NhsNumber::parse("9434765919").unwrap(),
+        }
+    }
+
+    #[test]
+    fn patient_debug_and_display_redact_everything_but_the_pseudonym() {
+        let p = patient();
+        for out in [format!("{p:?}"), format!("{p:#?}"), format!("{p}")] {
+            assert!(out.contains("p-7f3a"), "{out}");
+            for secret in ["Margaret", "Okonkwo", "1948", "03-17", "9434765919", "943"] {
+                assert!(!out.contains(secret), "{secret} leaked in {out}");
+            }
+        }
+        assert!(format!("{p:?}").contains(REDACTED));
+    }
+
+    #[test]
+    fn field_types_redact_on_their_own() {
+        let p = patient();
+        assert_eq!(format!("{:?}", p.display_name), "DisplayName(<redacted>)");
+        assert_eq!(format!("{}", p.display_name), "<redacted>");
+        assert_eq!(format!("{:?}", p.date_of_birth), "DateOfBirth(<redacted>)");
+        assert_eq!(format!("{}", p.date_of_birth), "<redacted>");
+        assert_eq!(p.display_name.reveal(), "Margaret Okonkwo-Smith");
+    }
+
+    #[test]
+    fn age_counts_completed_years() {
+        let dob = DateOfBirth::new(Date::new(2000, 6, 15).unwrap());
+        assert_eq!(dob.age_on(Date::new(2025, 6, 14).unwrap()), 24);
+        assert_eq!(dob.age_on(Date::new(2025, 6, 15).unwrap()), 25);
+        assert_eq!(dob.age_on(Date::new(1999, 1, 1).unwrap()), 0);
+    }
+
+    #[test]
+    fn patient_round_trips_through_json_for_the_ui() {
+        let p = patient();
+        let json = serde_json::to_string(&p).unwrap();
+        let back: Patient = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, p);
+    }
+}

@@ -1,0 +1,209 @@
+//! Red-flag detection: assistive only. A documented, versioned rule set
+//! ([`rules::RULES`], [`rules::RULESET_VERSION`]) flags a patient message for
+//! same-day human review and says which words matched, so the clinician can
+//! see why. It never writes text, never sets a priority by itself and never
+//! decides care: a person triages every message.
+//!
+//! Matching runs on normalised text (see `normalise`), then each match passes
+//! context checks (see `negation`): negation, past history, someone else's
+//! past, hypotheticals and information questions, and per-rule exclusions
+//! for figures of speech.
+
+pub mod corpus;
+mod negation;
+mod normalise;
+pub mod rules;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::redact::redacted_fmt;
+use negation::ContextChecks;
+use normalise::normalise;
+pub use rules::{RuleSpec, RULES, RULESET_VERSION};
+
+/// Characters either side of a match searched for near exclusions.
+const NEAR_WINDOW: usize = 30;
+
+/// The rule set failed to compile (a bug in a pattern, caught by tests).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RedFlagError {
+    /// A pattern is not a valid regular expression.
+    #[error("red-flag rule {rule}: invalid pattern: {reason}")]
+    BadPattern {
+        /// The rule id.
+        rule: &'static str,
+        /// The regex error.
+        reason: String,
+    },
+}
+
+/// The words of a message that matched a rule: patient text, so redacted in
+/// `Debug`/`Display`; the UI shows them with [`MatchedWords::reveal`].
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MatchedWords(String);
+
+redacted_fmt!(MatchedWords);
+
+impl MatchedWords {
+    /// The words as written by the patient.
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One place in the message where a rule matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlagMatch {
+    /// Byte offsets in the original text, for highlighting.
+    pub start: usize,
+    /// End (exclusive).
+    pub end: usize,
+    /// The original words.
+    pub words: MatchedWords,
+}
+
+/// A raised red flag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedFlag {
+    /// Rule id, e.g. "chest_pain".
+    pub rule_id: String,
+    /// What the clinician sees, e.g. "chest pain".
+    pub label: String,
+    /// Where it matched.
+    pub matches: Vec<FlagMatch>,
+}
+
+/// The detector's findings for one message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assessment {
+    /// The rule set version that produced it.
+    pub ruleset_version: String,
+    /// Flags raised, in rule order.
+    pub flags: Vec<RedFlag>,
+}
+
+impl Assessment {
+    /// True if any flag was raised: suggest same-day human review.
+    pub fn suggests_urgent(&self) -> bool {
+        !self.flags.is_empty()
+    }
+
+    /// The labels of the raised flags, in rule order.
+    pub fn labels(&self) -> Vec<&str> {
+        self.flags.iter().map(|f| f.label.as_str()).collect()
+    }
+}
+
+struct CompiledRule {
+    spec: &'static RuleSpec,
+    pattern: Regex,
+    near: Vec<Regex>,
+    sentence: Vec<Regex>,
+    requires: Option<Regex>,
+}
+
+/// The compiled rule set. Build once, reuse for every message.
+pub struct RedFlagDetector {
+    rules: Vec<CompiledRule>,
+    context: ContextChecks,
+}
+
+impl std::fmt::Debug for RedFlagDetector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedFlagDetector")
+            .field("version", &RULESET_VERSION)
+            .field("rules", &self.rules.len())
+            .finish()
+    }
+}
+
+fn compile(rule: &'static str, src: &str) -> Result<Regex, RedFlagError> {
+    Regex::new(src).map_err(|e| RedFlagError::BadPattern { rule, reason: e.to_string() })
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+impl RedFlagDetector {
+    /// Compiles [`RULES`].
+    pub fn new() -> Result<Self, RedFlagError> {
+        let mut rules = Vec::with_capacity(RULES.len());
+        for spec in RULES {
+            let joined: Vec<String> = spec.patterns.iter().map(|p| format!("(?:{p})")).collect();
+            rules.push(CompiledRule {
+                spec,
+                pattern: compile(spec.id, &joined.join("|"))?,
+                near: spec.near_exclusions.iter().map(|p| compile(spec.id, p)).collect::<Result<_, _>>()?,
+                sentence: spec
+                    .sentence_exclusions
+                    .iter()
+                    .map(|p| compile(spec.id, p))
+                    .collect::<Result<_, _>>()?,
+                requires: spec.requires.map(|p| compile(spec.id, p)).transpose()?,
+            });
+        }
+        Ok(RedFlagDetector { rules, context: ContextChecks::new()? })
+    }
+
+    /// Assesses one message's free text.
+    pub fn assess(&self, text: &str) -> Assessment {
+        let n = normalise(text);
+        let mut flags = Vec::new();
+        for rule in &self.rules {
+            if rule.requires.as_ref().is_some_and(|r| !r.is_match(&n.text)) {
+                continue;
+            }
+            let mut matches = Vec::new();
+            for m in rule.pattern.find_iter(&n.text) {
+                let Some((first, last)) = n.token_range(m.start(), m.end()) else {
+                    continue;
+                };
+                let lo = floor_boundary(&n.text, m.start().saturating_sub(NEAR_WINDOW));
+                let hi = ceil_boundary(&n.text, m.end() + NEAR_WINDOW);
+                let window = &n.text[lo..hi];
+                if rule.near.iter().any(|r| r.is_match(window)) {
+                    continue;
+                }
+                let sentence = self.context.sentence(&n, first, last);
+                if rule.sentence.iter().any(|r| r.is_match(sentence)) {
+                    continue;
+                }
+                if self.context.is_negated(&n, first, last)
+                    || self.context.is_hypothetical(&n, first, last)
+                    || self.context.is_history(&n, first, last)
+                {
+                    continue;
+                }
+                let (start, end) = (n.tokens[first].orig.0, n.tokens[last].orig.1);
+                let words = text.get(start..end).unwrap_or_default().to_string();
+                matches.push(FlagMatch { start, end, words: MatchedWords(words) });
+            }
+            if !matches.is_empty() {
+                flags.push(RedFlag {
+                    rule_id: rule.spec.id.to_string(),
+                    label: rule.spec.label.to_string(),
+                    matches,
+                });
+            }
+        }
+        Assessment { ruleset_version: RULESET_VERSION.to_string(), flags }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,178 @@
+use super::*;
+
+fn detector() -> RedFlagDetector {
+    RedFlagDetector::new().unwrap()
+}
+
+fn labels(text: &str) -> Vec<String> {
+    detector().assess(text).labels().iter().map(|s| s.to_string()).collect()
+}
+
+fn flagged(text: &str) -> bool {
+    detector().assess(text).suggests_urgent()
+}
+
+#[test]
+fn every_rule_compiles_has_a_source_and_a_unique_id() {
+    let d = detector();
+    assert_eq!(d.rules.len(), RULES.len());
+    let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), RULES.len());
+    for r in RULES {
+        assert!(!r.source.is_empty() && !r.label.is_empty(), "{}", r.id);
+    }
+}
+
+#[test]
+fn every_rule_fires_on_a_plain_example() {
+    let examples = [
+        ("chest_pain", "I've got a crushing pain in my chest"),
+        ("sudden_breathlessness", "I suddenly can't breathe properly"),
+        ("stroke_signs", "Mum's face has dropped on one side and her speech is slurred"),
+        ("suicidal_thoughts", "I keep thinking I want to end my life"),
+        ("self_harm", "I've been cutting myself again"),
+        ("overdose", "I took a whole packet of paracetamol an hour ago"),
+        ("anaphylaxis", "After the peanut my throat is swelling up"),
+        ("sepsis_signs", "His skin looks mottled and he is shivering uncontrollably"),
+        ("heavy_bleeding", "I'm soaking through a pad every hour"),
+        ("bleeding_in_pregnancy", "I'm 10 weeks pregnant and started bleeding"),
+        ("abdominal_pain_in_pregnancy", "I'm 7 weeks pregnant with severe pain low on my right side"),
+        ("non_blanching_rash", "My son has a rash that doesn't fade when I press a glass on it"),
+        ("floppy_or_unresponsive", "The baby is floppy and not feeding"),
+        ("gi_bleed", "I've been vomiting blood this morning"),
+        ("coughing_blood", "I'm coughing up blood"),
+        ("sudden_severe_headache", "Worst headache of my life, came on suddenly"),
+        ("meningitis_signs", "She has a stiff neck and can't look at the light, and a fever"),
+        ("cauda_equina", "My back pain is worse and I'm numb between my legs"),
+        ("harming_others", "I keep having thoughts of hurting my baby"),
+        ("prolonged_seizure", "He's been fitting for 6 minutes and it won't stop"),
+        ("glycaemic_emergency", "His blood sugar was 2.1 and he's confused"),
+        ("sudden_vision_loss", "I've suddenly lost the vision in my left eye"),
+        ("sudden_confusion", "Grandad has become very confused today and doesn't know where he is"),
+        ("fever_in_young_baby", "My 6 week old has a temperature of 38.2"),
+        ("reduced_fetal_movements", "I'm 32 weeks and the baby hasn't moved since last night"),
+        ("head_injury_on_anticoagulant", "Dad fell and hit his head, he takes warfarin"),
+    ];
+    let d = detector();
+    for (id, text) in examples {
+        let a = d.assess(text);
+        assert!(a.flags.iter().any(|f| f.rule_id == id), "{id} did not fire on {text:?}: {:?}", a.labels());
+    }
+    let covered: Vec<&str> = examples.iter().map(|(id, _)| *id).collect();
+    for r in RULES {
+        assert!(covered.contains(&r.id), "no example for rule {}", r.id);
+    }
+}
+
+#[test]
+fn reports_the_words_that_matched() {
+    let text = "Since this morning I have had TIGHT CHEST and feel sick";
+    let a = detector().assess(text);
+    assert_eq!(a.labels(), vec!["chest pain"]);
+    let m = &a.flags[0].matches[0];
+    assert_eq!(m.words.reveal(), "TIGHT CHEST");
+    assert_eq!(&text[m.start..m.end], "TIGHT CHEST");
+    assert_eq!(a.ruleset_version, RULESET_VERSION);
+}
+
+#[test]
+fn negation_is_respected() {
+    for text in [
+        "No chest pain, just a cough",
+        "I'm not suicidal, I just need a sick note",
+        "Denies chest pain or shortness of breath",
+        "I haven't had any thoughts of suicide",
+        "I don't have any chest pain or tightness",
+        "No longer feeling suicidal thanks to the new tablets",
+        "Chest pain: none. Cough: yes.",
+    ] {
+        assert!(!flagged(text), "{text:?} flagged {:?}", labels(text));
+    }
+    // Negation does not reach past "but".
+    assert!(flagged("No fever but my chest feels tight"));
+    // "never had pain like this" is news, not a denial.
+    assert!(flagged("I've never had chest pain like this before"));
+    // Pseudo-negations do not hide a symptom.
+    assert!(flagged("Not sure if it's serious but I have chest pain"));
+}
+
+#[test]
+fn past_history_and_someone_elses_past_are_not_flags() {
+    for text in [
+        "I had chest pain last year, sorted now, just need my statin",
+        "My dad had a stroke years ago and I'd like a carer's letter",
+        "I used to self harm as a teenager but I'm well now",
+        "History of overdose in 2015, now stable on sertraline",
+        "My mum died of a heart attack so I'd like a cholesterol check",
+    ] {
+        assert!(!flagged(text), "{text:?} flagged {:?}", labels(text));
+    }
+    // A current cue wins over past history.
+    assert!(flagged("I had chest pain last year and it came back this morning"));
+    // A third party's current emergency is still flagged.
+    assert!(flagged("My husband's face has dropped and his words are slurred"));
+    assert!(flagged("My wife had a seizure and she hasn't come round"));
+}
+
+#[test]
+fn figures_of_speech_and_lookalikes_are_not_flags() {
+    for text in [
+        "This form is killing me, can someone help",
+        "Nearly had a heart attack when I saw the price of parking",
+        "What a stroke of luck that the pharmacy had it in",
+        "I need a fit note for work please",
+        "My mum will have a fit when she sees my tattoo",
+        "I'm dying to know my blood test results",
+        "Can I have a repeat of my EpiPen, it expires next month",
+        "I'm sick of waiting for my blood test results",
+        "Could I have the meningitis vaccine before uni?",
+    ] {
+        assert!(!flagged(text), "{text:?} flagged {:?}", labels(text));
+    }
+}
+
+#[test]
+fn hypotheticals_and_information_questions_are_not_flags() {
+    for text in [
+        "What should I do if I get chest pain on the new tablets?",
+        "The leaflet says swelling of the lips is a side effect, should I stop it?",
+        "Is sepsis a risk after my operation?",
+        "What are the signs of a stroke? Asking for my parents",
+    ] {
+        assert!(!flagged(text), "{text:?} flagged {:?}", labels(text));
+    }
+}
+
+#[test]
+fn misspellings_and_british_spellings_still_match() {
+    for text in [
+        "I cant breath properly and my lips have gone blue",
+        "feeling sucidal tonight",
+        "my chesst is really tight",
+        "been vomitting blood",
+        "I'm pregnent and bleading",
+        "His sugars are low and he's very confussed",
+        "had a haemorrhage from my nose that won't stop",
+        "anaphalaxis after eating prawns",
+    ] {
+        assert!(flagged(text), "{text:?} not flagged");
+    }
+}
+
+#[test]
+fn assessment_debug_does_not_show_patient_words() {
+    let a = detector().assess("I want to kill myself tonight");
+    let dbg = format!("{a:?}");
+    assert!(!dbg.contains("kill myself"), "{dbg}");
+    assert!(dbg.contains("suicidal thoughts"));
+}
+
+#[test]
+fn empty_and_odd_input_is_fine() {
+    for text in ["", "   ", "....", "😀😀", "ß\u{0301}é chest", "\u{2019}"] {
+        let _ = detector().assess(text);
+    }
+    assert!(!flagged(""));
+}

@@ -1,0 +1,400 @@
+//! Repeat prescription decisions.
+//!
+//! - Only a role allowed by the permission matrix may approve or reject.
+//! - Only after the decider has viewed every patient message in the thread
+//!   (which proves the latest one was seen).
+//! - A passed medication review date is a warning on approval, not a block.
+//! - A rejection gives a reason from a fixed list, plus optional text.
+//! - "Query the patient" moves the thread to awaiting patient.
+
+use jiff::civil::Date;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fmt;
+
+use crate::actor::{Actor, StaffRef};
+use crate::audit::{AuditEvent, AuditKind};
+use crate::calendar::uk_time_zone;
+use crate::category::Category;
+use crate::error::RuleError;
+use crate::ids::{MessageId, StaffId};
+use crate::message::{FreeText, Message};
+use crate::permissions::{can, Action};
+use crate::thread_state::{transition, ThreadAction, ThreadRef, ThreadState};
+
+/// Which staff member has opened which message (recorded by the core when a
+/// message is displayed; each view is also an audit event there).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewLog {
+    seen: BTreeSet<(MessageId, StaffId)>,
+}
+
+impl ViewLog {
+    /// An empty log.
+    pub fn new() -> Self {
+        ViewLog::default()
+    }
+
+    /// Records that `staff` viewed `message`.
+    pub fn record(&mut self, message: MessageId, staff: StaffId) {
+        self.seen.insert((message, staff));
+    }
+
+    /// Whether `staff` viewed `message`.
+    pub fn has_viewed(&self, message: MessageId, staff: &StaffId) -> bool {
+        self.seen.contains(&(message, staff.clone()))
+    }
+}
+
+/// Why a request was rejected. Fixed so that it can be counted and audited;
+/// the patient-facing wording lives in the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectionReason {
+    /// Requested before the previous supply should have run out.
+    TooEarly,
+    /// A medication review is needed first.
+    ReviewNeeded,
+    /// A blood test or monitoring is due first.
+    MonitoringNeeded,
+    /// The patient needs an appointment first.
+    AppointmentNeeded,
+    /// Not on the repeat list (acute or stopped medicine).
+    NotOnRepeat,
+    /// The medicine or dose has changed.
+    MedicationChanged,
+    /// Already issued or requested elsewhere.
+    Duplicate,
+    /// Anything else; a note is then required.
+    Other,
+}
+
+impl RejectionReason {
+    /// Every reason.
+    pub const ALL: [RejectionReason; 8] = [
+        RejectionReason::TooEarly,
+        RejectionReason::ReviewNeeded,
+        RejectionReason::MonitoringNeeded,
+        RejectionReason::AppointmentNeeded,
+        RejectionReason::NotOnRepeat,
+        RejectionReason::MedicationChanged,
+        RejectionReason::Duplicate,
+        RejectionReason::Other,
+    ];
+}
+
+impl fmt::Display for RejectionReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RejectionReason::TooEarly => "too_early",
+            RejectionReason::ReviewNeeded => "review_needed",
+            RejectionReason::MonitoringNeeded => "monitoring_needed",
+            RejectionReason::AppointmentNeeded => "appointment_needed",
+            RejectionReason::NotOnRepeat => "not_on_repeat",
+            RejectionReason::MedicationChanged => "medication_changed",
+            RejectionReason::Duplicate => "duplicate",
+            RejectionReason::Other => "other",
+        })
+    }
+}
+
+/// Something the decider should know but that does not block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefillWarning {
+    /// The medication review date has passed.
+    ReviewOverdue {
+        /// The review date on record.
+        review_due: Date,
+    },
+}
+
+/// The decision taken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefillDecision {
+    /// Approved.
+    Approved,
+    /// Rejected.
+    Rejected {
+        /// Coded reason.
+        reason: RejectionReason,
+        /// Optional explanation (patient data: redacted in Debug).
+        note: Option<FreeText>,
+    },
+}
+
+/// The result of a decision: what was decided, warnings, the audit event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefillOutcome {
+    /// The decision.
+    pub decision: RefillDecision,
+    /// Non-blocking warnings to show.
+    pub warnings: Vec<RefillWarning>,
+    /// The audit event to record.
+    pub audit: AuditEvent,
+}
+
+/// The facts a refill decision depends on.
+#[derive(Debug, Clone, Copy)]
+pub struct RefillContext<'a> {
+    /// The thread (its category must be repeat prescription).
+    pub thread: ThreadRef,
+    /// Its state.
+    pub state: &'a ThreadState,
+    /// Its messages.
+    pub messages: &'a [Message],
+    /// Who viewed what.
+    pub views: &'a ViewLog,
+    /// The medication review date on record, if any.
+    pub review_due: Option<Date>,
+}
+
+fn check_decider<'a>(
+    ctx: &RefillContext<'_>,
+    actor: &'a Actor,
+    action: Action,
+) -> Result<&'a StaffRef, RuleError> {
+    let category = ctx.thread.category;
+    if category != Category::RepeatPrescription {
+        return Err(RuleError::NotAPrescriptionThread { category });
+    }
+    if !ctx.state.is_open() {
+        return Err(RuleError::ThreadClosed);
+    }
+    let staff = actor.staff().ok_or(RuleError::NotStaff { actor: actor.kind() })?;
+    if !can(staff.role, action, category) {
+        return Err(RuleError::Forbidden { actor: actor.kind(), action, category });
+    }
+    let patient_messages: Vec<&Message> = ctx.messages.iter().filter(|m| m.is_from_patient()).collect();
+    if patient_messages.is_empty() {
+        return Err(RuleError::NoPatientMessage);
+    }
+    let unviewed = patient_messages.iter().filter(|m| !ctx.views.has_viewed(m.id, &staff.id)).count();
+    if unviewed > 0 {
+        return Err(RuleError::UnviewedPatientMessages { unviewed });
+    }
+    Ok(staff)
+}
+
+/// Approves the request at `at`. Warns (does not block) when the review date
+/// is before `at`'s UK date.
+pub fn approve(ctx: &RefillContext<'_>, actor: &Actor, at: Timestamp) -> Result<RefillOutcome, RuleError> {
+    check_decider(ctx, actor, Action::ApprovePrescription)?;
+    let today = at.to_zoned(uk_time_zone()?).date();
+    let warnings: Vec<RefillWarning> = match ctx.review_due {
+        Some(review_due) if review_due < today => vec![RefillWarning::ReviewOverdue { review_due }],
+        _ => Vec::new(),
+    };
+    let audit = AuditEvent {
+        at,
+        actor: actor.clone(),
+        thread: ctx.thread.id,
+        kind: AuditKind::RefillApproved { review_overdue: !warnings.is_empty() },
+    };
+    Ok(RefillOutcome { decision: RefillDecision::Approved, warnings, audit })
+}
+
+/// Rejects the request with a coded reason and an optional note (required
+/// for [`RejectionReason::Other`]).
+pub fn reject(
+    ctx: &RefillContext<'_>,
+    actor: &Actor,
+    reason: RejectionReason,
+    note: Option<FreeText>,
+    at: Timestamp,
+) -> Result<RefillOutcome, RuleError> {
+    check_decider(ctx, actor, Action::RejectPrescription)?;
+    let note = note.filter(|n| !n.is_blank());
+    if reason == RejectionReason::Other && note.is_none() {
+        return Err(RuleError::RejectionNoteRequired);
+    }
+    let audit = AuditEvent {
+        at,
+        actor: actor.clone(),
+        thread: ctx.thread.id,
+        kind: AuditKind::RefillRejected { reason },
+    };
+    Ok(RefillOutcome { decision: RefillDecision::Rejected { reason, note }, warnings: Vec::new(), audit })
+}
+
+/// Asks the patient a question instead of deciding: the thread must be in
+/// progress with the actor, who must be allowed to decide and to reply; it
+/// moves to awaiting patient.
+pub fn query_patient(
+    ctx: &RefillContext<'_>,
+    actor: &Actor,
+    at: Timestamp,
+) -> Result<(ThreadState, AuditEvent), RuleError> {
+    let staff = check_decider(ctx, actor, Action::RejectPrescription)?;
+    if !can(staff.role, Action::Reply, ctx.thread.category) {
+        return Err(RuleError::Forbidden {
+            actor: actor.kind(),
+            action: Action::Reply,
+            category: ctx.thread.category,
+        });
+    }
+    transition(ctx.thread, ctx.state, &ThreadAction::AwaitPatient, actor, at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::uk_time_zone;
+    use crate::ids::ThreadId;
+    use crate::message::{Author, MedicationRequest, MedicationText, MessagePart};
+    use crate::role::Role;
+    use crate::thread_state::StateKind;
+
+    fn at() -> Timestamp {
+        uk_time_zone().unwrap().to_timestamp(Date::new(2025, 6, 10).unwrap().at(11, 0, 0, 0)).unwrap()
+    }
+    fn msg(id: u64, author: Author) -> Message {
+        Message {
+            id: MessageId(id),
+            author,
+            received_at: at(),
+            parts: vec![MessagePart::MedicationRequest(MedicationRequest {
+                items: vec![MedicationText::new("Levothyroxine 50mcg")],
+                shared_notes: vec![],
+            })],
+        }
+    }
+    fn pharmacist() -> StaffRef {
+        StaffRef::new("ph-1", Role::Pharmacist)
+    }
+    struct Fixture {
+        state: ThreadState,
+        messages: Vec<Message>,
+        views: ViewLog,
+        review_due: Option<Date>,
+        category: Category,
+    }
+    impl Fixture {
+        fn new() -> Self {
+            Fixture {
+                state: ThreadState::InProgress { by: pharmacist() },
+                messages: vec![
+                    msg(1, Author::Patient),
+                    msg(2, Author::Clinician(StaffId("gp-1".into()))),
+                    msg(3, Author::Patient),
+                ],
+                views: ViewLog::new(),
+                review_due: None,
+                category: Category::RepeatPrescription,
+            }
+        }
+        fn ctx(&self) -> RefillContext<'_> {
+            RefillContext {
+                thread: ThreadRef { id: ThreadId(5), category: self.category },
+                state: &self.state,
+                messages: &self.messages,
+                views: &self.views,
+                review_due: self.review_due,
+            }
+        }
+        fn view_all_patient_messages(&mut self, staff: &StaffRef) {
+            self.views.record(MessageId(1), staff.id.clone());
+            self.views.record(MessageId(3), staff.id.clone());
+        }
+    }
+
+    #[test]
+    fn approval_requires_every_patient_message_viewed() {
+        let mut f = Fixture::new();
+        let actor = Actor::Staff(pharmacist());
+        assert_eq!(approve(&f.ctx(), &actor, at()), Err(RuleError::UnviewedPatientMessages { unviewed: 2 }));
+        f.views.record(MessageId(1), pharmacist().id);
+        // Seen the first but not the latest: still blocked.
+        assert_eq!(approve(&f.ctx(), &actor, at()), Err(RuleError::UnviewedPatientMessages { unviewed: 1 }));
+        // Someone else viewing it does not count.
+        f.views.record(MessageId(3), StaffId("gp-1".into()));
+        assert!(approve(&f.ctx(), &actor, at()).is_err());
+        f.views.record(MessageId(3), pharmacist().id);
+        let out = approve(&f.ctx(), &actor, at()).unwrap();
+        assert_eq!(out.decision, RefillDecision::Approved);
+        assert!(out.warnings.is_empty());
+        assert_eq!(out.audit.kind, AuditKind::RefillApproved { review_overdue: false });
+    }
+
+    #[test]
+    fn only_roles_allowed_to_approve_may_approve() {
+        for role in Role::ALL {
+            let staff = StaffRef::new(format!("s-{role}"), role);
+            let mut f = Fixture::new();
+            f.view_all_patient_messages(&staff);
+            let res = approve(&f.ctx(), &Actor::Staff(staff), at());
+            assert_eq!(
+                res.is_ok(),
+                can(role, Action::ApprovePrescription, Category::RepeatPrescription),
+                "{role}"
+            );
+        }
+        let f = Fixture::new();
+        assert!(matches!(approve(&f.ctx(), &Actor::System, at()), Err(RuleError::NotStaff { .. })));
+    }
+
+    #[test]
+    fn overdue_review_warns_but_does_not_block() {
+        let mut f = Fixture::new();
+        f.view_all_patient_messages(&pharmacist());
+        f.review_due = Some(Date::new(2025, 6, 9).unwrap());
+        let out = approve(&f.ctx(), &Actor::Staff(pharmacist()), at()).unwrap();
+        assert_eq!(
+            out.warnings,
+            vec![RefillWarning::ReviewOverdue { review_due: Date::new(2025, 6, 9).unwrap() }]
+        );
+        assert_eq!(out.audit.kind, AuditKind::RefillApproved { review_overdue: true });
+        f.review_due = Some(Date::new(2025, 6, 10).unwrap());
+        assert!(approve(&f.ctx(), &Actor::Staff(pharmacist()), at()).unwrap().warnings.is_empty());
+    }
+
+    #[test]
+    fn rejection_needs_a_listed_reason_and_other_needs_a_note() {
+        let mut f = Fixture::new();
+        f.view_all_patient_messages(&pharmacist());
+        let actor = Actor::Staff(pharmacist());
+        let out = reject(&f.ctx(), &actor, RejectionReason::ReviewNeeded, None, at()).unwrap();
+        assert_eq!(
+            out.decision,
+            RefillDecision::Rejected { reason: RejectionReason::ReviewNeeded, note: None }
+        );
+        assert_eq!(out.audit.kind, AuditKind::RefillRejected { reason: RejectionReason::ReviewNeeded });
+        assert_eq!(
+            reject(&f.ctx(), &actor, RejectionReason::Other, Some(FreeText::new("  ")), at()),
+            Err(RuleError::RejectionNoteRequired)
+        );
+        let out =
+            reject(&f.ctx(), &actor, RejectionReason::Other, Some(FreeText::new("pharmacy closed")), at())
+                .unwrap();
+        assert!(!format!("{out:?}").contains("pharmacy closed"));
+        assert!(serde_json::from_str::<RejectionReason>("\"made_up\"").is_err());
+    }
+
+    #[test]
+    fn query_the_patient_moves_to_awaiting_patient() {
+        let mut f = Fixture::new();
+        f.view_all_patient_messages(&pharmacist());
+        let (state, audit) = query_patient(&f.ctx(), &Actor::Staff(pharmacist()), at()).unwrap();
+        assert_eq!(state, ThreadState::AwaitingPatient { owner: pharmacist() });
+        assert!(matches!(audit.kind, AuditKind::Transition { to: StateKind::AwaitingPatient, .. }));
+    }
+
+    #[test]
+    fn decisions_only_on_open_prescription_threads() {
+        let mut f = Fixture::new();
+        f.view_all_patient_messages(&pharmacist());
+        f.category = Category::MedicationQuestion;
+        assert!(matches!(
+            approve(&f.ctx(), &Actor::Staff(pharmacist()), at()),
+            Err(RuleError::NotAPrescriptionThread { .. })
+        ));
+        f.category = Category::RepeatPrescription;
+        f.state = ThreadState::Closed;
+        assert_eq!(approve(&f.ctx(), &Actor::Staff(pharmacist()), at()), Err(RuleError::ThreadClosed));
+        f.state = ThreadState::InProgress { by: pharmacist() };
+        f.messages.retain(|m| !m.is_from_patient());
+        assert_eq!(approve(&f.ctx(), &Actor::Staff(pharmacist()), at()), Err(RuleError::NoPatientMessage));
+    }
+}
