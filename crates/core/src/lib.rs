@@ -1,4 +1,14 @@
 //! sealbox-core: the clinician-side engine with IO. The shell adapts its
 //! commands onto this crate; no clinical rule lives in the shell.
+//!
+//! - [`data_dir`]: where the cache lives.
+//! - [`store`]: the SQLCipher cache (open, migrations, writes, queries,
+//!   retention, quarantine).
+//! - [`vault`]: the wrapped data key in the OS keyring and the KEK source.
+//! - [`cache`]: enrol, unlock, lock, rekey, wipe.
 
+pub mod cache;
+pub mod data_dir;
 pub mod status;
+pub mod store;
+pub mod vault;

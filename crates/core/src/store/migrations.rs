@@ -1,0 +1,77 @@
+//! Schema migrations: numbered SQL files under `crates/core/migrations/`,
+//! compiled in. `PRAGMA user_version` holds the version a database is at;
+//! each step runs in its own transaction together with the version bump, so a
+//! crash leaves the database at the previous version or the next, never
+//! between.
+//!
+//! Policy: migrations are append-only. A released file is never edited (the
+//! test `migration_files_are_frozen` pins their checksums); a change is a new
+//! file with the next number. A database newer than [`LATEST`] is refused
+//! (`SchemaTooNew`), not downgraded.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// (version, SQL): applying `SQL` to a database at `version - 1` brings it to
+/// `version`.
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_initial.sql")),
+    (2, include_str!("../../migrations/0002_search_drafts_quarantine.sql")),
+];
+
+/// The newest schema version this build knows.
+pub const LATEST: i64 = 2;
+
+/// Migrates `conn` up to `target` (≤ [`LATEST`]). Returns the versions applied.
+pub fn migrate(conn: &mut Connection, target: i64) -> Result<Vec<i64>, StoreError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > LATEST {
+        return Err(StoreError::SchemaTooNew { found: current, supported: LATEST });
+    }
+    let mut applied = Vec::new();
+    for &(version, sql) in MIGRATIONS {
+        if version <= current || version > target {
+            continue;
+        }
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {version};"))?;
+        tx.commit()?;
+        applied.push(version);
+    }
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_consecutive_and_latest_is_last() {
+        for (i, (v, _)) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(*v, i as i64 + 1);
+        }
+        assert_eq!(MIGRATIONS.last().map(|m| m.0), Some(LATEST));
+    }
+
+    /// FNV-1a, enough to notice an edit.
+    fn fnv(s: &str) -> u64 {
+        s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    }
+
+    #[test]
+    fn migration_files_are_frozen() {
+        // Editing a released migration breaks every cache already at that
+        // version. Add a new file instead; only append to this list.
+        let pinned: &[(i64, u64)] = &[(1, PIN_1), (2, PIN_2)];
+        for ((v, sql), (pv, pin)) in MIGRATIONS.iter().zip(pinned) {
+            assert_eq!(v, pv);
+            assert_eq!(fnv(sql), *pin, "migration {v} was edited");
+        }
+        assert_eq!(MIGRATIONS.len(), pinned.len(), "pin the new migration's checksum here");
+    }
+
+    const PIN_1: u64 = 2767890964537680046;
+    const PIN_2: u64 = 1926212385753089326;
+}

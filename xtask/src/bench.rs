@@ -1,0 +1,99 @@
+//! `cargo xtask bench cache`: runs the cache benchmarks (criterion, in
+//! release) and prints one table: each row's median for SQLCipher and for
+//! plain SQLite of the same schema, their ratio, and the target.
+
+// The table on stdout is this command's output.
+#![allow(clippy::print_stdout)]
+
+use std::path::Path;
+
+use crate::proc::{self, Error, Result};
+use crate::workspace::Workspace;
+
+/// (criterion group, what the row measures, target for the SQLCipher median in ms).
+const ROWS: &[(&str, &str, Option<f64>)] = &[
+    ("inbox_page", "inbox page of 50, triage order, pool filter (100k msgs)", Some(2.0)),
+    ("search", "full-text query, 50 newest hits (100k msgs)", Some(10.0)),
+    ("insert_10k", "insert 10,000 messages in batches of 500", None),
+    ("open_unlock", "unwrap data key + open + verify (100k msgs)", None),
+];
+const RATIO_TARGET: f64 = 1.3;
+
+pub fn run(args: &[String]) -> Result<()> {
+    match args.first().map(String::as_str) {
+        Some("cache") => cache(),
+        _ => Err(Error::new("usage: cargo xtask bench cache")),
+    }
+}
+
+fn cache() -> Result<()> {
+    let ws = Workspace::locate()?;
+    let criterion = ws.target.join("criterion");
+    for (group, _, _) in ROWS {
+        let dir = criterion.join(group);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)
+                .map_err(|e| Error::new(format!("clearing {}: {e}", dir.display())))?;
+        }
+    }
+    let data = ws.target.join("bench-data");
+    proc::run(
+        ws.cargo()
+            .args(["bench", "-p", "sealbox-core", "--features", "plaintext-bench", "--bench", "cache"])
+            .env("SEALBOX_BENCH_DIR", &data),
+    )?;
+    // The two 100k-message caches are large; they are rebuilt on every run.
+    if data.exists() {
+        std::fs::remove_dir_all(&data)
+            .map_err(|e| Error::new(format!("clearing {}: {e}", data.display())))?;
+    }
+    let mut table = String::new();
+    table.push_str("| benchmark | SQLCipher median | plain median | encrypted/plain | target |\n");
+    table.push_str("|---|---:|---:|---:|---|\n");
+    let mut misses = Vec::new();
+    for (group, label, target_ms) in ROWS {
+        let enc = median_ms(&criterion, group, "sqlcipher")?;
+        let plain = median_ms(&criterion, group, "plain")?;
+        let ratio = enc / plain;
+        let target = match target_ms {
+            Some(t) => format!("≤ {t} ms, ratio ≤ {RATIO_TARGET}"),
+            None => format!("ratio ≤ {RATIO_TARGET}"),
+        };
+        if target_ms.is_some_and(|t| enc > t) || ratio > RATIO_TARGET {
+            misses.push(*group);
+        }
+        table.push_str(&format!(
+            "| {label} | {} | {} | {ratio:.2} | {target} |\n",
+            fmt_ms(enc),
+            fmt_ms(plain)
+        ));
+    }
+    println!("\n{table}");
+    if misses.is_empty() {
+        println!("all targets met");
+    } else {
+        println!("targets missed: {}", misses.join(", "));
+    }
+    Ok(())
+}
+
+fn fmt_ms(ms: f64) -> String {
+    if ms < 1.0 {
+        format!("{:.0} µs", ms * 1000.0)
+    } else {
+        format!("{ms:.2} ms")
+    }
+}
+
+/// Criterion's median estimate for `group/function`, in milliseconds.
+fn median_ms(criterion: &Path, group: &str, function: &str) -> Result<f64> {
+    let path = criterion.join(group).join(function).join("new").join("estimates.json");
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| Error::new(format!("reading {}: {e}", path.display())))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Error::new(format!("parsing {}: {e}", path.display())))?;
+    json.pointer("/median/point_estimate")
+        .and_then(serde_json::Value::as_f64)
+        .map(|ns| ns / 1e6)
+        .ok_or_else(|| Error::new(format!("no median in {}", path.display())))
+}
