@@ -24,8 +24,7 @@ impl Driver {
         let native_port = free_port()?;
         let home = tempfile::Builder::new().prefix("sealbox-e2e-home-").tempdir()?;
         let mut cmd = Command::new("tauri-driver");
-        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .kill_on_drop(true);
+        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()]).kill_on_drop(true);
         isolate_home(&mut cmd, home.path())?;
         let child = cmd.spawn().map_err(E2eError::DriverStart)?;
         let driver = Driver { child, port, _home: home };

@@ -17,6 +17,9 @@
 //! `SEALBOX_E2E_OUT` the folder for screenshots. Both are required: a run
 //! without them fails rather than skips.
 
+// The harness reports what it did (sessions, screenshots) to the test log.
+#![allow(clippy::print_stdout)]
+
 mod driver;
 mod session;
 

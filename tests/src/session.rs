@@ -33,11 +33,9 @@ impl App {
         let driver = Driver::start().await?;
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), "wry".into());
-        caps.insert(
-            "tauri:options".into(),
-            serde_json::json!({ "application": app.to_string_lossy() }),
-        );
-        let client = ClientBuilder::new(HttpConnector::new()).capabilities(caps).connect(&driver.url()).await?;
+        caps.insert("tauri:options".into(), serde_json::json!({ "application": app.to_string_lossy() }));
+        let client =
+            ClientBuilder::new(HttpConnector::new()).capabilities(caps).connect(&driver.url()).await?;
         let session = client.session_id().await?.unwrap_or_default();
         println!("e2e: WebDriver session {session} open on {} via tauri-driver", app.display());
         Ok(App { client, driver, out_dir })

@@ -14,7 +14,8 @@ pub fn build_ui(ws: &Workspace) -> Result<PathBuf> {
     let wasm = ws.target.join(WASM_TARGET).join("release").join("sealbox-ui.wasm");
     let dist = ws.path("ui/dist");
     if dist.exists() {
-        std::fs::remove_dir_all(&dist).map_err(|e| Error::new(format!("clearing {}: {e}", dist.display())))?;
+        std::fs::remove_dir_all(&dist)
+            .map_err(|e| Error::new(format!("clearing {}: {e}", dist.display())))?;
     }
     std::fs::create_dir_all(&dist).map_err(|e| Error::new(format!("creating {}: {e}", dist.display())))?;
     proc::run(
@@ -24,7 +25,8 @@ pub fn build_ui(ws: &Workspace) -> Result<PathBuf> {
             .arg(&wasm),
     )?;
     let statics = ws.path("ui/static");
-    let entries = std::fs::read_dir(&statics).map_err(|e| Error::new(format!("reading {}: {e}", statics.display())))?;
+    let entries =
+        std::fs::read_dir(&statics).map_err(|e| Error::new(format!("reading {}: {e}", statics.display())))?;
     for entry in entries {
         let entry = entry.map_err(|e| Error::new(format!("reading {}: {e}", statics.display())))?;
         std::fs::copy(entry.path(), dist.join(entry.file_name()))

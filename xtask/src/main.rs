@@ -6,7 +6,11 @@
 //!   end-to-end suite; ends with one summary line.
 //! - `setup`: only the set-up.
 
+// A command-line tool: stdout (the summary line, bench tables) is its interface.
+#![allow(clippy::print_stdout)]
+
 mod artifacts;
+mod bench;
 mod demo;
 mod proc;
 mod setup;
@@ -21,6 +25,8 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo::run(),
         Some("test") => test::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
+        Some(test::IN_SESSION) => test::run_in_session(&args[1..]),
         Some("setup") => workspace::Workspace::locate().and_then(|ws| setup::ensure(&ws)),
         Some("help") | Some("--help") | Some("-h") | None => {
             eprintln!("{USAGE}");
@@ -42,4 +48,5 @@ const USAGE: &str = "usage: cargo xtask <command>
   demo    set up, build in release and open Sealbox (headless: Xvfb + target/demo/screenshot.png)
   test    set up, lint, run every test and the end-to-end suite; ends with a summary line
           (`cargo xtask test --no-e2e` skips the end-to-end suite while iterating)
+  bench   `cargo xtask bench cache`: cache benchmarks, SQLCipher vs plain SQLite, one table
   setup   install what this machine is missing (Debian/Ubuntu packages, wasm target, tools)";

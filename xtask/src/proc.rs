@@ -36,9 +36,7 @@ pub fn describe(cmd: &Command) -> String {
 /// Runs `cmd` to completion with inherited stdio; fails unless it exits 0.
 pub fn run(cmd: &mut Command) -> Result<()> {
     eprintln!("xtask: $ {}", describe(cmd));
-    let status = cmd
-        .status()
-        .map_err(|e| Error::new(format!("could not start `{}`: {e}", describe(cmd))))?;
+    let status = cmd.status().map_err(|e| Error::new(format!("could not start `{}`: {e}", describe(cmd))))?;
     if status.success() {
         Ok(())
     } else {

@@ -87,8 +87,8 @@ fn ensure_wasm_target() -> Result<()> {
         eprintln!("xtask: no rustup; make sure the {WASM_TARGET} standard library is installed");
         return Ok(());
     }
-    let installed = proc::output(Command::new("rustup").args(["target", "list", "--installed"]))
-        .unwrap_or_default();
+    let installed =
+        proc::output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
     if installed.lines().any(|l| l.trim() == WASM_TARGET) {
         return Ok(());
     }

@@ -48,7 +48,9 @@ mod tests {
     #[test]
     fn sums_result_lines_and_ignores_others() {
         let mut c = Counts::default();
-        assert!(c.add_line("test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s"));
+        assert!(c.add_line(
+            "test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s"
+        ));
         assert!(c.add_line("test result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out"));
         assert!(!c.add_line("running 4 tests"));
         assert_eq!(c, Counts { passed: 5, failed: 1, ignored: 1 });

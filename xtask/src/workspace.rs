@@ -13,10 +13,16 @@ pub struct Workspace {
 impl Workspace {
     /// Asks cargo, so CARGO_TARGET_DIR and .cargo/config are honoured.
     pub fn locate() -> Result<Self> {
-        let out = proc::output(
-            Command::new(cargo()).args(["metadata", "--format-version", "1", "--no-deps", "--offline"]),
-        )
-        .or_else(|| proc::output(Command::new(cargo()).args(["metadata", "--format-version", "1", "--no-deps"])))
+        let out = proc::output(Command::new(cargo()).args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ]))
+        .or_else(|| {
+            proc::output(Command::new(cargo()).args(["metadata", "--format-version", "1", "--no-deps"]))
+        })
         .ok_or_else(|| Error::new("`cargo metadata` failed; run from inside the Sealbox checkout"))?;
         let meta: serde_json::Value =
             serde_json::from_str(&out).map_err(|e| Error::new(format!("cargo metadata: {e}")))?;
@@ -49,8 +55,7 @@ impl Workspace {
     pub fn locked_version(&self, package: &str) -> Result<String> {
         let lock = std::fs::read_to_string(self.path("Cargo.lock"))
             .map_err(|e| Error::new(format!("reading Cargo.lock: {e}")))?;
-        locked_version_in(&lock, package)
-            .ok_or_else(|| Error::new(format!("{package} is not in Cargo.lock")))
+        locked_version_in(&lock, package).ok_or_else(|| Error::new(format!("{package} is not in Cargo.lock")))
     }
 }
 

@@ -3,6 +3,8 @@
 //!
 //! usage: sealbox-shot --app PATH --out FILE.png
 
+#![allow(clippy::print_stdout)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -37,7 +39,8 @@ async fn main() -> ExitCode {
 
 async fn shoot(app: PathBuf, out: PathBuf) -> Result<PathBuf, sealbox_e2e::E2eError> {
     let dir = out.parent().map(PathBuf::from).unwrap_or_default();
-    let name = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "screenshot".into());
+    let name =
+        out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "screenshot".into());
     let session = App::launch_with(&app, dir).await?;
     let state = session.wait_attr("#app-status", "data-state", |s| s != "loading").await?;
     println!("lock screen: {} ({state})", session.text("#lock-title").await?);
