@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use fantoccini::error::NewSessionError;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use tokio::time::Instant;
@@ -34,8 +35,26 @@ impl App {
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), "wry".into());
         caps.insert("tauri:options".into(), serde_json::json!({ "application": app.to_string_lossy() }));
-        let client =
-            ClientBuilder::new(HttpConnector::new()).capabilities(caps).connect(&driver.url()).await?;
+        // tauri-driver answers before its WebKitWebDriver child listens; a
+        // session request in that gap fails with a connection error, so retry
+        // those (and only those) until the deadline.
+        let deadline = Instant::now() + DEFAULT_TIMEOUT;
+        let client = loop {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&driver.url())
+                .await
+            {
+                Ok(client) => break client,
+                Err(
+                    e @ (NewSessionError::Failed(_) | NewSessionError::FailedC(_) | NewSessionError::Lost(_)),
+                ) if Instant::now() < deadline => {
+                    println!("e2e: WebDriver not ready yet ({e}); retrying");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         let session = client.session_id().await?.unwrap_or_default();
         println!("e2e: WebDriver session {session} open on {} via tauri-driver", app.display());
         Ok(App { client, driver, out_dir })
@@ -43,14 +62,14 @@ impl App {
 
     /// Waits for an element and returns its text.
     pub async fn text(&self, css: &str) -> Result<String, E2eError> {
-        let el = self
-            .client
-            .wait()
-            .at_most(DEFAULT_TIMEOUT)
-            .for_element(Locator::Css(css))
-            .await
-            .map_err(|e| timeout_or(e, css))?;
-        Ok(el.text().await?)
+        let el = self.client.wait().at_most(DEFAULT_TIMEOUT).for_element(Locator::Css(css)).await;
+        match el {
+            Ok(el) => Ok(el.text().await?),
+            Err(e) => {
+                self.keep_evidence(css).await;
+                Err(timeout_or(e, css))
+            }
+        }
     }
 
     /// Waits until an element's attribute satisfies `ok`, and returns it.
@@ -70,6 +89,7 @@ impl App {
                 }
             }
             if Instant::now() >= deadline {
+                self.keep_evidence(css).await;
                 return Err(E2eError::Timeout {
                     what: format!("{css}[{attr}] (last value {last:?})"),
                     timeout: DEFAULT_TIMEOUT,
@@ -86,6 +106,10 @@ impl App {
 
     /// Saves a PNG of the window's content as `<out>/<name>.png`.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf, E2eError> {
+        // Let the compositor paint what the DOM already holds: two animation
+        // frames, so the capture is not of the page before its first paint.
+        self.run_async("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));")
+            .await?;
         let png = self.client.screenshot().await?;
         std::fs::create_dir_all(&self.out_dir)
             .map_err(|source| E2eError::Write { path: self.out_dir.clone(), source })?;
@@ -93,6 +117,19 @@ impl App {
         std::fs::write(&path, png).map_err(|source| E2eError::Write { path: path.clone(), source })?;
         println!("e2e: screenshot {}", path.display());
         Ok(path)
+    }
+
+    /// After a failed wait: saves what the window showed and its DOM under
+    /// `<out>/failed-<what>.{png,html}`, best effort, so a red CI run says why.
+    async fn keep_evidence(&self, what: &str) {
+        let name: String = what.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+        let _ = self.screenshot(&format!("failed-{name}")).await;
+        if let Ok(html) = self.client.source().await {
+            let path = self.out_dir.join(format!("failed-{name}.html"));
+            if std::fs::write(&path, html).is_ok() {
+                println!("e2e: page source {}", path.display());
+            }
+        }
     }
 
     /// Ends the session and the driver (which closes the app).
