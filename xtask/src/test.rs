@@ -46,7 +46,10 @@ pub fn run_in_session(args: &[String]) -> Result<()> {
     let mut counts = Counts::default();
     let mut failures = Vec::new();
     let mut unit = ws.cargo();
-    unit.args(["test", "--release", "--workspace", "--exclude", "sealbox-ui", "--exclude", "sealbox-e2e"]);
+    // --show-output: what passing tests print (the red-flag corpus's recall and
+    // precision, the hub's plaintext scan) belongs in the log too.
+    unit.args(["test", "--release", "--workspace", "--exclude", "sealbox-ui", "--exclude", "sealbox-e2e"])
+        .args(["--", "--show-output"]);
     if let Err(e) = run_counting(&mut unit, &mut counts) {
         failures.push(e.to_string());
     }
