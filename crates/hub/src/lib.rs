@@ -1,2 +1,17 @@
-//! sealbox-hub: The practice hub server: WebAuthn relying party, sealed-envelope relay, push, actions, audit ingest.
-//! Built by its own issue; the crate exists so the workspace has its final shape.
+//! sealbox-hub: the practice hub server. It relays end-to-end sealed
+//! messages (it never sees plaintext), authenticates clinicians' security
+//! keys (`auth`), and keeps the shared state of threads (owner, state,
+//! versions) behind a small JSON API (docs/hub-api.yaml).
+
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod relay;
+pub mod server;
+pub mod state;
+pub mod tls;
+
+pub use state::AppState;

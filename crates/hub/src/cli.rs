@@ -1,0 +1,186 @@
+//! The `sealbox-hub` command line: `serve`, `patient-channels`, and the
+//! identity commands `init-practice` and `invite` (implemented in
+//! `crate::auth::cli`).
+
+use clap::{Parser, Subcommand};
+use sealbox_model::role::Role;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use crate::config::{HubConfig, RatePolicy};
+use crate::relay::channels::{self, ChannelError};
+use crate::server::{self, ServeError, TlsFiles};
+use crate::state::AppState;
+
+/// The practice hub.
+#[derive(Debug, Parser)]
+#[command(
+    name = "sealbox-hub",
+    version,
+    about = "Sealbox practice hub: sealed-message relay and clinician API"
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (plain HTTP only on a loopback address).
+    Serve {
+        /// Directory holding the database.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Address to listen on, e.g. 127.0.0.1:8443 (port 0 picks one).
+        #[arg(long)]
+        addr: SocketAddr,
+        /// PEM certificate chain (with --tls-key: serve HTTPS, TLS 1.2+).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Messages a patient channel may send at once.
+        #[arg(long, default_value_t = RatePolicy::default().burst)]
+        patient_burst: u32,
+        /// Messages per minute a patient channel regains.
+        #[arg(long, default_value_t = RatePolicy::default().per_minute)]
+        patient_per_minute: u32,
+    },
+    /// Create the practice and print the first admin's invite.
+    InitPractice {
+        /// Directory holding the database.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The practice's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Print a one-time, expiring enrolment code for a member of staff.
+    Invite {
+        /// Directory holding the database.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// gp, nurse, pharmacist, care_navigator or practice_admin.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Their name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Issue channels for simulated patients and write the simulator's
+    /// practice file (it holds the patients' secrets: mode 0600).
+    PatientChannels {
+        /// Directory holding the database.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// How many patients.
+        #[arg(long)]
+        count: u32,
+        /// Where to write the practice file (JSON).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::ALL.iter().copied().find(|r| r.key() == text).ok_or_else(|| {
+        let keys: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
+        format!("unknown role; one of {}", keys.join(", "))
+    })
+}
+
+/// A command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Opening the database failed.
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    /// Serving failed.
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    /// Issuing channels failed.
+    #[error(transparent)]
+    Channels(#[from] ChannelError),
+    /// An identity command failed.
+    #[error(transparent)]
+    Auth(#[from] crate::auth::cli::CliError),
+    /// Writing output failed.
+    #[error("{path}: {source}")]
+    Write {
+        /// Where.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The server stopped with an error.
+    #[error("server: {0}")]
+    Server(std::io::Error),
+}
+
+fn say(text: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(|source| CliError::Write { path: PathBuf::from("<stdout>"), source })
+}
+
+fn write_secret_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|source| CliError::Write { path: path.to_path_buf(), source })
+}
+
+/// Runs a command to completion (`serve` until Ctrl-C).
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Serve { data_dir, addr, tls_cert, tls_key, patient_burst, patient_per_minute } => {
+            let mut config = HubConfig::new(data_dir);
+            config.patient_rate = RatePolicy { burst: patient_burst, per_minute: patient_per_minute };
+            let state = AppState::open_system(config)?;
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+                _ => None,
+            };
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            let running = server::start(state, addr, tls).await?;
+            say(&format!("sealbox-hub listening on {scheme}://{}", running.addr))?;
+            let handle = running.handle.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    handle.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+                }
+            });
+            running
+                .task
+                .await
+                .map_err(|e| CliError::Server(std::io::Error::other(e)))?
+                .map_err(CliError::Server)
+        }
+        Command::InitPractice { data_dir, name } => {
+            let state = AppState::open_system(HubConfig::new(data_dir))?;
+            say(&crate::auth::cli::init_practice(&state, &name)?)
+        }
+        Command::Invite { data_dir, role, name } => {
+            let state = AppState::open_system(HubConfig::new(data_dir))?;
+            say(&crate::auth::cli::invite(&state, role, &name)?)
+        }
+        Command::PatientChannels { data_dir, count, out } => {
+            let state = AppState::open_system(HubConfig::new(data_dir))?;
+            let now = state.now();
+            let file = state.db.call_blocking(|conn| channels::issue(conn, count, now))?;
+            let json = serde_json::to_vec_pretty(&file)
+                .map_err(|e| CliError::Write { path: out.clone(), source: std::io::Error::other(e) })?;
+            write_secret_file(&out, &json)?;
+            say(&format!("wrote {count} patient channels for {} to {}", file.practice_id, out.display()))
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! Run-time settings of the hub.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How fast one patient channel may post: a token bucket.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RatePolicy {
+    /// Messages a channel may send at once.
+    pub burst: u32,
+    /// Messages added back per minute.
+    pub per_minute: u32,
+}
+
+impl Default for RatePolicy {
+    fn default() -> Self {
+        RatePolicy { burst: 20, per_minute: 6 }
+    }
+}
+
+/// Settings fixed at start-up.
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    /// Where the database lives.
+    pub data_dir: PathBuf,
+    /// Patient channel rate limit.
+    pub patient_rate: RatePolicy,
+    /// Push events are coalesced over at most this long.
+    pub push_coalesce: Duration,
+    /// SSE keep-alive comment interval.
+    pub keep_alive: Duration,
+}
+
+impl HubConfig {
+    /// Defaults for a data directory.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        HubConfig {
+            data_dir: data_dir.into(),
+            patient_rate: RatePolicy::default(),
+            push_coalesce: Duration::from_millis(20),
+            keep_alive: Duration::from_secs(15),
+        }
+    }
+}

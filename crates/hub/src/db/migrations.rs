@@ -1,0 +1,40 @@
+//! Schema migrations: applied in order, each once, each in a transaction.
+//! To add one, append `("NNNN_name", include_str!(...))` to [`MIGRATIONS`].
+
+use rusqlite::{params, Connection};
+
+use super::DbError;
+
+/// Every migration, in order. Names are recorded in `schema_migrations`.
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_relay", include_str!("../../migrations/0001_relay.sql")),
+    // Helper C: ("0002_auth", include_str!("../../migrations/0002_auth.sql")),
+];
+
+/// Applies the migrations not yet recorded.
+pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             name TEXT PRIMARY KEY NOT NULL,
+             applied_at_us INTEGER NOT NULL
+         ) STRICT;",
+    )?;
+    for (name, sql) in MIGRATIONS {
+        let tx = conn.transaction()?;
+        let done: bool = tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM schema_migrations WHERE name = ?1)",
+            params![name],
+            |r| r.get(0),
+        )?;
+        if !done {
+            tx.execute_batch(sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (name, applied_at_us)
+                 VALUES (?1, CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER))",
+                params![name],
+            )?;
+        }
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! The hub's SQLite database: one file in the data directory, opened
+//! WITHOUT a key (the library is SQLCipher because crates/core needs it and
+//! cargo unifies features; unkeyed it is plain SQLite). It holds only
+//! ciphertext and routing metadata. Blocking calls run on tokio's blocking
+//! pool through [`Db::call`].
+
+mod migrations;
+pub mod practice;
+pub mod time;
+
+pub use migrations::{migrate, MIGRATIONS};
+
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The database file's name inside the data directory.
+pub const DB_FILE: &str = "hub.sqlite3";
+
+/// A storage failure. Carries no patient data (SQLite errors name tables
+/// and constraints, never values).
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// SQLite said no.
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The data directory could not be created.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// Which directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A stored value does not decode (corrupt or from a newer hub).
+    #[error("stored value in {what} does not decode")]
+    Corrupt {
+        /// Which column.
+        what: &'static str,
+    },
+    /// A blocking task died.
+    #[error("database task failed")]
+    Task,
+}
+
+/// A clone-able handle on the database connection.
+#[derive(Clone)]
+pub struct Db {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Db")
+    }
+}
+
+impl Db {
+    /// Opens (creating) `DATA_DIR/hub.sqlite3` and applies pending migrations.
+    pub fn open(data_dir: &Path) -> Result<Db, DbError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| DbError::DataDir { path: data_dir.to_path_buf(), source })?;
+        let mut conn = Connection::open(data_dir.join(DB_FILE))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a message the hub has answered 201 for survives a power cut,
+        // not only a crash (NORMAL in WAL mode may lose the last commits).
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut conn)?;
+        Ok(Db { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    pub async fn call<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|_| E::from(DbError::Task))?
+    }
+
+    /// Runs `f` with the connection on the current thread (CLI, start-up).
+    pub fn call_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Connection) -> Result<T, E>,
+    {
+        let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    }
+}

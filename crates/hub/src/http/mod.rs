@@ -1,0 +1,35 @@
+//! The HTTP layer: the router (relay routes merged with `auth::router()`),
+//! body limits, problem+json errors, strict JSON and query extractors, and
+//! serving on a listener (plain HTTP for loopback, TLS otherwise).
+
+pub mod json;
+pub mod problem;
+pub mod query;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::Router;
+use sealbox_model::hub_api::MAX_BODY_BYTES;
+
+use crate::state::AppState;
+pub use json::StrictJson;
+pub use problem::ApiError;
+
+/// The whole API. Auth's routes are merged here.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(crate::relay::routes())
+        .merge(crate::auth::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed here")
+}

@@ -1,0 +1,325 @@
+//! `POST /v1/actions`: a batch of thread actions, applied in order, each on
+//! its own: idempotency key first (a retry gets the first outcome), then the
+//! expected version (a mismatch is a conflict naming who changed the thread
+//! and when), then sealbox-model's state machine and permission matrix.
+//! The batch runs in one transaction.
+
+use axum::extract::State;
+use axum::Json;
+use rusqlite::{params, Connection, OptionalExtension};
+use sealbox_model::actor::{Actor, StaffRef};
+use sealbox_model::category::Category;
+use sealbox_model::error::RuleError;
+use sealbox_model::hub_api::{
+    is_valid_wire_id, ActionOp, ActionOutcome, ActionRequest, ActionResult, ActionsRequest, ActionsResponse,
+    LoggedOp, RefillChoice, StateOp, MAX_ACTIONS_PER_BATCH, MAX_ENVELOPE_BYTES,
+};
+use sealbox_model::ids::ThreadId;
+use sealbox_model::jiff::Timestamp;
+use sealbox_model::permissions::{can, Action};
+use sealbox_model::thread_state::{transition, Assignee, ThreadAction, ThreadRef, ThreadState};
+
+use super::store::{self, sha256, ThreadRow};
+use crate::auth::Principal;
+use crate::db::time::to_db;
+use crate::db::DbError;
+use crate::http::{ApiError, StrictJson};
+use crate::state::AppState;
+
+/// Why an action was refused.
+#[derive(Debug)]
+enum Refusal {
+    Rule(RuleError),
+    Other(&'static str, String),
+}
+
+impl From<RuleError> for Refusal {
+    fn from(e: RuleError) -> Self {
+        Refusal::Rule(e)
+    }
+}
+
+fn rule_code(e: &RuleError) -> &'static str {
+    match e {
+        RuleError::IllegalTransition { .. } => "illegal_transition",
+        RuleError::Forbidden { .. } => "forbidden",
+        RuleError::WrongActor { .. } => "wrong_actor",
+        RuleError::NotStaff { .. } => "not_staff",
+        RuleError::ThreadClosed => "thread_closed",
+        RuleError::NotAssignedToActor => "not_assigned_to_actor",
+        RuleError::AssigneeCannotRead { .. } => "assignee_cannot_read",
+        RuleError::NotAPrescriptionThread { .. } => "not_a_prescription_thread",
+        _ => "rule",
+    }
+}
+
+fn rejected(r: Refusal) -> ActionOutcome {
+    match r {
+        Refusal::Rule(e) => ActionOutcome::Rejected { code: rule_code(&e).to_owned(), detail: e.to_string() },
+        Refusal::Other(code, detail) => ActionOutcome::Rejected { code: code.to_owned(), detail },
+    }
+}
+
+fn step(
+    thread: &ThreadRow,
+    state: &ThreadState,
+    action: ThreadAction,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<ThreadState, Refusal> {
+    let tref = ThreadRef { id: thread.id, category: thread.category };
+    Ok(transition(tref, state, &action, actor, now)?.0)
+}
+
+/// Claim: triage if new, assign to me unless mine or my pool's, start.
+fn claim(thread: &ThreadRow, me: &StaffRef, now: Timestamp) -> Result<ThreadState, Refusal> {
+    let actor = Actor::Staff(me.clone());
+    let mut state = thread.state.clone();
+    if matches!(state, ThreadState::New) {
+        state = step(thread, &state, ThreadAction::Triage, &actor, now)?;
+    }
+    let mine = match &state {
+        ThreadState::Assigned { to: Assignee::Pool(p) } => me.role.pool() == *p,
+        ThreadState::Assigned { to: Assignee::Staff(s) } => s.id == me.id,
+        _ => false,
+    };
+    if !mine {
+        state = step(thread, &state, ThreadAction::Assign(Assignee::Staff(me.clone())), &actor, now)?;
+    }
+    step(thread, &state, ThreadAction::Start, &actor, now)
+}
+
+/// A refill decision as far as the hub can judge it: the thread is a repeat
+/// prescription request, open, and the role may decide. Whether every
+/// patient message was viewed is checked on the desktop (it holds the view
+/// log and the plaintext).
+fn refill(
+    thread: &ThreadRow,
+    me: &StaffRef,
+    choice: RefillChoice,
+    now: Timestamp,
+) -> Result<ThreadState, Refusal> {
+    let category = thread.category;
+    if category != Category::RepeatPrescription {
+        return Err(RuleError::NotAPrescriptionThread { category }.into());
+    }
+    if !thread.state.is_open() {
+        return Err(RuleError::ThreadClosed.into());
+    }
+    let actor = Actor::Staff(me.clone());
+    let needed = match choice {
+        RefillChoice::Approve => Action::ApprovePrescription,
+        RefillChoice::Reject { .. } | RefillChoice::QueryPatient => Action::RejectPrescription,
+    };
+    if !can(me.role, needed, category) {
+        return Err(RuleError::Forbidden { actor: actor.kind(), action: needed, category }.into());
+    }
+    match choice {
+        RefillChoice::QueryPatient => {
+            if !can(me.role, Action::Reply, category) {
+                return Err(
+                    RuleError::Forbidden { actor: actor.kind(), action: Action::Reply, category }.into()
+                );
+            }
+            step(thread, &thread.state, ThreadAction::AwaitPatient, &actor, now)
+        }
+        _ => Ok(thread.state.clone()),
+    }
+}
+
+/// Applies one action whose version matched; returns the new state.
+fn decide(
+    conn: &Connection,
+    thread: &ThreadRow,
+    me: &StaffRef,
+    op: &ActionOp,
+    now: Timestamp,
+) -> Result<ThreadState, Refusal> {
+    let actor = Actor::Staff(me.clone());
+    match op {
+        ActionOp::Claim => claim(thread, me, now),
+        ActionOp::Assign { to } => {
+            step(thread, &thread.state, ThreadAction::Assign(Assignee::from(to.clone())), &actor, now)
+        }
+        ActionOp::State { change } => {
+            let action = match change {
+                StateOp::Triage => ThreadAction::Triage,
+                StateOp::Start => ThreadAction::Start,
+                StateOp::AwaitPatient => ThreadAction::AwaitPatient,
+                StateOp::Close => ThreadAction::Close,
+                StateOp::Reopen => ThreadAction::Reopen,
+            };
+            step(thread, &thread.state, action, &actor, now)
+        }
+        ActionOp::Reply { message_id, envelope } => {
+            if !is_valid_wire_id(message_id.0) {
+                return Err(Refusal::Other(
+                    "invalid_message_id",
+                    "message_id must be between 1 and 2^63-1".into(),
+                ));
+            }
+            let len = envelope.as_slice().len();
+            if len == 0 || len > MAX_ENVELOPE_BYTES {
+                return Err(Refusal::Other(
+                    "invalid_envelope",
+                    format!("envelope must be 1 to {MAX_ENVELOPE_BYTES} bytes"),
+                ));
+            }
+            if !thread.state.is_open() {
+                return Err(RuleError::ThreadClosed.into());
+            }
+            if !can(me.role, Action::Reply, thread.category) {
+                return Err(RuleError::Forbidden {
+                    actor: actor.kind(),
+                    action: Action::Reply,
+                    category: thread.category,
+                }
+                .into());
+            }
+            if store::find_envelope(conn, *message_id)
+                .map_err(|e| Refusal::Other("storage", e.to_string()))?
+                .is_some()
+            {
+                return Err(Refusal::Other("message_id_taken", "message_id is already used".into()));
+            }
+            Ok(thread.state.clone())
+        }
+        ActionOp::RefillDecision { decision } => refill(thread, me, *decision, now),
+    }
+}
+
+/// What applying a batch produced: the results and the changes to push.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// One per action.
+    pub results: Vec<ActionResult>,
+    /// (seq, thread) of each stored change.
+    pub changed: Vec<(u64, ThreadId)>,
+}
+
+fn apply_one(
+    conn: &Connection,
+    me: &StaffRef,
+    req: &ActionRequest,
+    now: Timestamp,
+    changed: &mut Vec<(u64, ThreadId)>,
+) -> Result<ActionOutcome, DbError> {
+    let request_hash =
+        sha256(&serde_json::to_vec(req).map_err(|_| DbError::Corrupt { what: "action request" })?);
+    let earlier: Option<(Vec<u8>, String)> = conn
+        .prepare_cached("SELECT request_sha256, result FROM idempotency WHERE user_id = ?1 AND key = ?2")?
+        .query_row(params![me.id.0, req.idempotency_key.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if let Some((hash, result)) = earlier {
+        if hash == request_hash {
+            return serde_json::from_str(&result).map_err(|_| DbError::Corrupt { what: "idempotent result" });
+        }
+        return Ok(ActionOutcome::Rejected {
+            code: "idempotency_key_reused".into(),
+            detail: "this idempotency key was used for a different action".into(),
+        });
+    }
+    let outcome = match store::load_thread(conn, req.thread_id)? {
+        None => ActionOutcome::Rejected { code: "not_found".into(), detail: "no such thread".into() },
+        Some(thread) if thread.version != req.expected_version => ActionOutcome::Conflict {
+            current_version: thread.version,
+            changed_by: thread.updated_by.clone(),
+            changed_at: thread.updated_at,
+        },
+        Some(thread) => match decide(conn, &thread, me, &req.op, now) {
+            Err(refusal) => rejected(refusal),
+            Ok(next) => {
+                let version = thread.version.saturating_add(1);
+                if let ActionOp::Reply { message_id, envelope } = &req.op {
+                    let seq = store::insert_envelope(
+                        conn,
+                        thread.id,
+                        *message_id,
+                        Some(me),
+                        envelope.as_slice(),
+                        now,
+                    )?;
+                    changed.push((seq, thread.id));
+                }
+                store::update_thread(conn, thread.id, &next, version, now, Some(me))?;
+                let seq = store::insert_action(conn, thread.id, &LoggedOp::from(&req.op), me, version, now)?;
+                changed.push((seq, thread.id));
+                ActionOutcome::Applied { version, seq }
+            }
+        },
+    };
+    let stored = serde_json::to_string(&outcome).map_err(|_| DbError::Corrupt { what: "action outcome" })?;
+    conn.execute(
+        "INSERT INTO idempotency (user_id, key, request_sha256, result, at_us) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![me.id.0, req.idempotency_key.as_str(), request_hash.as_slice(), stored, to_db(now)],
+    )?;
+    Ok(outcome)
+}
+
+/// Applies a batch in one transaction.
+pub fn apply_batch(
+    conn: &mut Connection,
+    me: &StaffRef,
+    batch: &ActionsRequest,
+    now: Timestamp,
+) -> Result<Applied, DbError> {
+    let tx = conn.transaction()?;
+    let mut applied = Applied::default();
+    for req in &batch.actions {
+        let outcome = apply_one(&tx, me, req, now, &mut applied.changed)?;
+        applied.results.push(ActionResult { idempotency_key: req.idempotency_key.clone(), outcome });
+    }
+    tx.commit()?;
+    Ok(applied)
+}
+
+fn validate(batch: &ActionsRequest) -> Result<(), ApiError> {
+    if batch.actions.is_empty() || batch.actions.len() > MAX_ACTIONS_PER_BATCH {
+        return Err(ApiError::field("actions", format!("must hold 1 to {MAX_ACTIONS_PER_BATCH} actions")));
+    }
+    for (i, a) in batch.actions.iter().enumerate() {
+        if !is_valid_wire_id(a.thread_id.0) {
+            return Err(ApiError::field(format!("actions[{i}].thread_id"), "must be between 1 and 2^63-1"));
+        }
+        if let ActionOp::Reply { message_id, envelope } = &a.op {
+            if !is_valid_wire_id(message_id.0) {
+                return Err(ApiError::field(
+                    format!("actions[{i}].op.message_id"),
+                    "must be between 1 and 2^63-1",
+                ));
+            }
+            let len = envelope.as_slice().len();
+            if len == 0 || len > MAX_ENVELOPE_BYTES {
+                return Err(ApiError::field(
+                    format!("actions[{i}].op.envelope"),
+                    format!("must be 1 to {MAX_ENVELOPE_BYTES} bytes"),
+                ));
+            }
+        }
+        let dup = batch.actions[..i].iter().any(|b| b.idempotency_key == a.idempotency_key);
+        if dup {
+            return Err(ApiError::field(
+                format!("actions[{i}].idempotency_key"),
+                "repeated within the batch",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `POST /v1/actions`.
+pub async fn post_actions(
+    State(state): State<AppState>,
+    who: Principal,
+    StrictJson(batch): StrictJson<ActionsRequest>,
+) -> Result<Json<ActionsResponse>, ApiError> {
+    validate(&batch)?;
+    let now = state.now();
+    let me = who.staff.clone();
+    let applied =
+        state.db.call(move |conn| apply_batch(conn, &me, &batch, now).map_err(ApiError::from)).await?;
+    for (seq, thread) in &applied.changed {
+        state.events.changed(*seq, *thread);
+    }
+    Ok(Json(ActionsResponse { results: applied.results }))
+}

@@ -1,0 +1,105 @@
+//! Patient channels: issued by the practice (`sealbox-hub patient-channels`),
+//! each a pseudonymous patient id, a bearer token (stored as its SHA-256) and
+//! the patient's public keys.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+use rusqlite::{params, Connection, OptionalExtension};
+use sealbox_model::hub_api::{Base64Bytes, ChannelToken, PracticeFile, SimPatient};
+use sealbox_model::ids::PatientId;
+use sealbox_model::jiff::Timestamp;
+
+use super::store::sha256;
+use crate::db::practice::{self, hex};
+use crate::db::time::to_db;
+use crate::db::DbError;
+
+/// A live channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    /// The patient's pseudonym.
+    pub patient_id: PatientId,
+    /// Ed25519 public key that must sign the patient's envelopes.
+    pub ed25519_public: [u8; 32],
+}
+
+/// Issuing channels failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelError {
+    /// `init-practice` has not been run.
+    #[error("no practice yet: run `sealbox-hub init-practice` first")]
+    NoPractice,
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<rusqlite::Error> for ChannelError {
+    fn from(e: rusqlite::Error) -> Self {
+        ChannelError::Db(DbError::Sqlite(e))
+    }
+}
+
+/// Finds the live channel whose token is `token`.
+pub fn by_token(conn: &Connection, token: &str) -> Result<Option<Channel>, DbError> {
+    let hash = sha256(token.as_bytes());
+    let row: Option<(String, Vec<u8>)> = conn
+        .prepare_cached(
+            "SELECT patient_id, ed25519_public FROM patient_channels
+             WHERE token_sha256 = ?1 AND revoked_at_us IS NULL",
+        )?
+        .query_row(params![hash.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some((id, key)) => {
+            let ed25519_public: [u8; 32] =
+                key.try_into().map_err(|_| DbError::Corrupt { what: "patient ed25519 key" })?;
+            Ok(Some(Channel { patient_id: PatientId(id), ed25519_public }))
+        }
+    }
+}
+
+fn random32() -> [u8; 32] {
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b
+}
+
+/// Issues `count` channels for simulated patients in one transaction and
+/// returns the practice file (secrets included: it is the patients' side).
+pub fn issue(conn: &mut Connection, count: u32, now: Timestamp) -> Result<PracticeFile, ChannelError> {
+    let tx = conn.transaction()?;
+    let practice = practice::get(&tx)?.ok_or(ChannelError::NoPractice)?;
+    let mut patients = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+    for _ in 0..count {
+        let mut id_raw = [0u8; 8];
+        rand::rngs::OsRng.fill_bytes(&mut id_raw);
+        let patient_id = PatientId(format!("pt-{}", hex(&id_raw)));
+        let token = URL_SAFE_NO_PAD.encode(random32());
+        let ed_secret = random32();
+        let x_secret = random32();
+        let ed_public = ed25519_dalek::SigningKey::from_bytes(&ed_secret).verifying_key().to_bytes();
+        let x_public = x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(x_secret)).to_bytes();
+        tx.execute(
+            "INSERT INTO patient_channels (patient_id, token_sha256, ed25519_public, x25519_public, created_at_us)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                patient_id.0,
+                sha256(token.as_bytes()).as_slice(),
+                ed_public.as_slice(),
+                x_public.as_slice(),
+                to_db(now)
+            ],
+        )?;
+        patients.push(SimPatient {
+            patient_id,
+            channel_token: ChannelToken(token),
+            ed25519_secret: Base64Bytes(ed_secret.to_vec()),
+            x25519_secret: Base64Bytes(x_secret.to_vec()),
+        });
+    }
+    tx.commit()?;
+    Ok(PracticeFile { practice_id: practice.id, patients })
+}

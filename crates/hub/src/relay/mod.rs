@@ -1,0 +1,32 @@
+//! The relay: the patient channel, sync, push events and actions.
+
+pub mod actions;
+pub mod channels;
+pub mod envelope_check;
+pub mod events;
+pub mod keys;
+pub mod patient;
+pub mod rate_limit;
+pub mod store;
+pub mod sync;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::state::AppState;
+
+/// The relay's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/patient/messages", post(patient::post_message))
+        .route("/v1/patient/replies", get(patient::get_replies))
+        .route("/v1/practice/keys", get(keys::get_keys))
+        .route("/v1/sync", get(sync::get_sync))
+        .route("/v1/events", get(events::get_events))
+        .route("/v1/actions", post(actions::post_actions))
+        .route("/v1/health", get(health))
+}
+
+async fn health() -> &'static str {
+    "ok"
+}

@@ -1,0 +1,368 @@
+//! Rows of the relay's tables and the queries on them. Functions take a
+//! `&Connection` (or a transaction) and return typed rows.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use sealbox_model::actor::StaffRef;
+use sealbox_model::category::Category;
+use sealbox_model::hub_api::{ActionLogEntry, Base64Bytes, EnvelopeRecord, LoggedOp, Sender, ThreadMeta};
+use sealbox_model::ids::{MessageId, PatientId, StaffId, ThreadId};
+use sealbox_model::jiff::Timestamp;
+use sealbox_model::role::Role;
+use sealbox_model::thread_state::{Assignee, ThreadState};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::db::time::{from_db, to_db};
+use crate::db::DbError;
+
+/// SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// The snake_case key of a unit-like serde enum value (Category, Role, ...).
+pub fn key_of<T: Serialize>(value: &T) -> Result<String, DbError> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => Ok(s),
+        _ => Err(DbError::Corrupt { what: "enum key" }),
+    }
+}
+
+/// The value of a snake_case key.
+pub fn from_key<T: DeserializeOwned>(key: &str, what: &'static str) -> Result<T, DbError> {
+    serde_json::from_value(serde_json::Value::String(key.to_owned())).map_err(|_| DbError::Corrupt { what })
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// A thread as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadRow {
+    /// Id.
+    pub id: ThreadId,
+    /// The patient's pseudonym.
+    pub patient_id: PatientId,
+    /// Category.
+    pub category: Category,
+    /// State.
+    pub state: ThreadState,
+    /// Version.
+    pub version: u64,
+    /// Opened.
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+    /// Who made the last change.
+    pub updated_by: Option<StaffRef>,
+}
+
+fn staff_from(id: Option<String>, role: Option<String>) -> Result<Option<StaffRef>, DbError> {
+    match (id, role) {
+        (Some(id), Some(role)) => {
+            Ok(Some(StaffRef { id: StaffId(id), role: from_key::<Role>(&role, "role")? }))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Loads a thread.
+pub fn load_thread(conn: &Connection, id: ThreadId) -> Result<Option<ThreadRow>, DbError> {
+    let raw = conn
+        .query_row(
+            "SELECT patient_id, category, state, version, created_at_us, updated_at_us, updated_by_id, updated_by_role
+             FROM threads WHERE id = ?1",
+            params![to_i64(id.0)],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((patient, category, state, version, created, updated, by_id, by_role)) = raw else {
+        return Ok(None);
+    };
+    Ok(Some(ThreadRow {
+        id,
+        patient_id: PatientId(patient),
+        category: from_key(&category, "category")?,
+        state: serde_json::from_str(&state).map_err(|_| DbError::Corrupt { what: "thread state" })?,
+        version: to_u64(version),
+        created_at: from_db(created)?,
+        updated_at: from_db(updated)?,
+        updated_by: staff_from(by_id, by_role)?,
+    }))
+}
+
+fn queue_pool(state: &ThreadState) -> Option<&'static str> {
+    match state {
+        ThreadState::Assigned { to: Assignee::Pool(p) } => Some(p.key()),
+        _ => None,
+    }
+}
+
+/// Inserts a new thread (state New, version 1).
+pub fn insert_thread(
+    conn: &Connection,
+    id: ThreadId,
+    patient: &PatientId,
+    category: Category,
+    now: Timestamp,
+) -> Result<(), DbError> {
+    let state = ThreadState::New;
+    let state_json = serde_json::to_string(&state).map_err(|_| DbError::Corrupt { what: "thread state" })?;
+    conn.execute(
+        "INSERT INTO threads (id, patient_id, category, state, state_kind, queue_pool, version,
+                              created_at_us, updated_at_us)
+         VALUES (?1, ?2, ?3, ?4, ?5, NULL, 1, ?6, ?6)",
+        params![to_i64(id.0), patient.0, key_of(&category)?, state_json, state.kind().key(), to_db(now)],
+    )?;
+    Ok(())
+}
+
+/// Stores a thread's new state and version.
+pub fn update_thread(
+    conn: &Connection,
+    id: ThreadId,
+    state: &ThreadState,
+    version: u64,
+    now: Timestamp,
+    by: Option<&StaffRef>,
+) -> Result<(), DbError> {
+    let state_json = serde_json::to_string(state).map_err(|_| DbError::Corrupt { what: "thread state" })?;
+    let role = by.map(|s| s.role.key());
+    conn.execute(
+        "UPDATE threads SET state = ?2, state_kind = ?3, queue_pool = ?4, version = ?5, updated_at_us = ?6,
+                updated_by_id = ?7, updated_by_role = ?8
+         WHERE id = ?1",
+        params![
+            to_i64(id.0),
+            state_json,
+            state.kind().key(),
+            queue_pool(state),
+            to_i64(version),
+            to_db(now),
+            by.map(|s| s.id.0.as_str()),
+            role
+        ],
+    )?;
+    Ok(())
+}
+
+/// Takes the next change-log sequence number for `thread`.
+pub fn next_seq(conn: &Connection, thread: ThreadId, kind: &str) -> Result<u64, DbError> {
+    conn.execute("INSERT INTO changes (thread_id, kind) VALUES (?1, ?2)", params![to_i64(thread.0), kind])?;
+    Ok(to_u64(conn.last_insert_rowid()))
+}
+
+/// The latest sequence number (0 when empty).
+pub fn latest_seq(conn: &Connection) -> Result<u64, DbError> {
+    let seq: Option<i64> = conn.query_row("SELECT MAX(seq) FROM changes", [], |r| r.get(0))?;
+    Ok(seq.map(to_u64).unwrap_or(0))
+}
+
+/// An envelope already stored under a message id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExistingEnvelope {
+    /// Its thread.
+    pub thread_id: ThreadId,
+    /// Hash of its bytes.
+    pub body_sha256: Vec<u8>,
+    /// Who sent it.
+    pub sender_kind: String,
+}
+
+/// The envelope stored under `message`, if any.
+pub fn find_envelope(conn: &Connection, message: MessageId) -> Result<Option<ExistingEnvelope>, DbError> {
+    Ok(conn
+        .query_row(
+            "SELECT thread_id, body_sha256, sender_kind FROM envelopes WHERE message_id = ?1",
+            params![to_i64(message.0)],
+            |r| {
+                Ok(ExistingEnvelope {
+                    thread_id: ThreadId(to_u64(r.get(0)?)),
+                    body_sha256: r.get(1)?,
+                    sender_kind: r.get(2)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Stores an envelope with the next seq; returns the seq.
+pub fn insert_envelope(
+    conn: &Connection,
+    thread: ThreadId,
+    message: MessageId,
+    sender: Option<&StaffRef>,
+    body: &[u8],
+    now: Timestamp,
+) -> Result<u64, DbError> {
+    let seq = next_seq(conn, thread, "envelope")?;
+    conn.execute(
+        "INSERT INTO envelopes (seq, message_id, thread_id, sender_kind, sender_id, sender_role,
+                                received_at_us, body, body_sha256)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            to_i64(seq),
+            to_i64(message.0),
+            to_i64(thread.0),
+            if sender.is_some() { "staff" } else { "patient" },
+            sender.map(|s| s.id.0.as_str()),
+            sender.map(|s| s.role.key()),
+            to_db(now),
+            body,
+            sha256(body).as_slice(),
+        ],
+    )?;
+    Ok(seq)
+}
+
+/// Records an applied action with the next seq; returns the seq.
+pub fn insert_action(
+    conn: &Connection,
+    thread: ThreadId,
+    op: &LoggedOp,
+    by: &StaffRef,
+    version: u64,
+    now: Timestamp,
+) -> Result<u64, DbError> {
+    let seq = next_seq(conn, thread, "action")?;
+    let op_json = serde_json::to_string(op).map_err(|_| DbError::Corrupt { what: "action op" })?;
+    conn.execute(
+        "INSERT INTO actions (seq, thread_id, op, by_id, by_role, at_us, version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![to_i64(seq), to_i64(thread.0), op_json, by.id.0, by.role.key(), to_db(now), to_i64(version)],
+    )?;
+    Ok(seq)
+}
+
+const ENVELOPE_COLUMNS: &str =
+    "e.seq, e.thread_id, e.message_id, e.sender_kind, e.sender_id, e.sender_role, e.received_at_us, e.body";
+
+fn envelope_from_row(r: &Row<'_>) -> rusqlite::Result<RawEnvelope> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+}
+
+type RawEnvelope = (i64, i64, i64, String, Option<String>, Option<String>, i64, Vec<u8>);
+
+fn envelope_record(raw: RawEnvelope) -> Result<EnvelopeRecord, DbError> {
+    let (seq, thread, message, kind, sid, srole, at, body) = raw;
+    let sender = match (kind.as_str(), staff_from(sid, srole)?) {
+        ("staff", Some(staff)) => Sender::Staff { staff },
+        ("patient", None) => Sender::Patient,
+        _ => return Err(DbError::Corrupt { what: "envelope sender" }),
+    };
+    Ok(EnvelopeRecord {
+        seq: to_u64(seq),
+        thread_id: ThreadId(to_u64(thread)),
+        message_id: MessageId(to_u64(message)),
+        sender,
+        received_at: from_db(at)?,
+        envelope: Base64Bytes(body),
+    })
+}
+
+/// Envelopes with `after < seq <= upto`, in order.
+pub fn envelopes_between(conn: &Connection, after: u64, upto: u64) -> Result<Vec<EnvelopeRecord>, DbError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ENVELOPE_COLUMNS} FROM envelopes e WHERE e.seq > ?1 AND e.seq <= ?2 ORDER BY e.seq"
+    ))?;
+    let rows = stmt.query_map(params![to_i64(after), to_i64(upto)], envelope_from_row)?;
+    rows.map(|r| envelope_record(r?)).collect()
+}
+
+/// Staff replies to `patient` after `after`, at most `limit`.
+pub fn replies_for_patient(
+    conn: &Connection,
+    patient: &PatientId,
+    after: u64,
+    limit: u32,
+) -> Result<Vec<EnvelopeRecord>, DbError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ENVELOPE_COLUMNS} FROM envelopes e JOIN threads t ON t.id = e.thread_id
+         WHERE t.patient_id = ?1 AND e.sender_kind = 'staff' AND e.seq > ?2 ORDER BY e.seq LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(params![patient.0, to_i64(after), i64::from(limit)], envelope_from_row)?;
+    rows.map(|r| envelope_record(r?)).collect()
+}
+
+/// Actions with `after < seq <= upto`, in order.
+pub fn actions_between(conn: &Connection, after: u64, upto: u64) -> Result<Vec<ActionLogEntry>, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, thread_id, op, by_id, by_role, at_us, version FROM actions
+         WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map(params![to_i64(after), to_i64(upto)], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, i64>(5)?,
+            r.get::<_, i64>(6)?,
+        ))
+    })?;
+    rows.map(|r| {
+        let (seq, thread, op, by_id, by_role, at, version) = r?;
+        Ok(ActionLogEntry {
+            seq: to_u64(seq),
+            thread_id: ThreadId(to_u64(thread)),
+            op: serde_json::from_str(&op).map_err(|_| DbError::Corrupt { what: "action op" })?,
+            by: StaffRef { id: StaffId(by_id), role: from_key(&by_role, "role")? },
+            at: from_db(at)?,
+            version: to_u64(version),
+        })
+    })
+    .collect()
+}
+
+/// Up to `limit` change-log entries after `after`: (seq, thread).
+pub fn changes_after(conn: &Connection, after: u64, limit: u32) -> Result<Vec<(u64, ThreadId)>, DbError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT seq, thread_id FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+    let rows = stmt.query_map(params![to_i64(after), i64::from(limit)], |r| {
+        Ok((to_u64(r.get(0)?), ThreadId(to_u64(r.get(1)?))))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The patient's X25519 public key.
+pub fn patient_x25519(conn: &Connection, patient: &PatientId) -> Result<Vec<u8>, DbError> {
+    Ok(conn.query_row(
+        "SELECT x25519_public FROM patient_channels WHERE patient_id = ?1",
+        params![patient.0],
+        |r| r.get(0),
+    )?)
+}
+
+/// A thread's wire metadata.
+pub fn thread_meta(conn: &Connection, row: ThreadRow) -> Result<ThreadMeta, DbError> {
+    let key = patient_x25519(conn, &row.patient_id)?;
+    Ok(ThreadMeta {
+        thread_id: row.id,
+        patient_id: row.patient_id,
+        patient_x25519_public: Base64Bytes(key),
+        category: row.category,
+        state: row.state,
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        updated_by: row.updated_by,
+    })
+}

@@ -1,0 +1,90 @@
+//! Serving the API on a socket: plain HTTP only on a loopback address,
+//! otherwise TLS (see [`crate::tls`]). Also starts the push publisher.
+
+use axum_server::tls_rustls::RustlsConfig;
+use axum_server::Handle;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use tokio::task::JoinHandle;
+
+use crate::state::AppState;
+use crate::tls::{self, TlsError};
+
+/// Certificate chain and key files (PEM).
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// Certificate chain.
+    pub cert: PathBuf,
+    /// Private key.
+    pub key: PathBuf,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Plain HTTP was asked for on a non-loopback address.
+    #[error("refusing plain HTTP on {0}: use --tls-cert and --tls-key, or a loopback address")]
+    PlainNotLoopback(SocketAddr),
+    /// Binding failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// TLS set-up failed.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct Running {
+    /// The bound address (useful with port 0).
+    pub addr: SocketAddr,
+    /// Stops the server.
+    pub handle: Handle<SocketAddr>,
+    /// Ends when the server stops.
+    pub task: JoinHandle<std::io::Result<()>>,
+    publisher: JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting, lets in-flight requests finish (SSE streams are cut).
+    pub async fn stop(self) -> std::io::Result<()> {
+        self.handle.shutdown();
+        self.publisher.abort();
+        self.task.await.unwrap_or(Ok(()))
+    }
+}
+
+/// Binds `addr` and serves the API in the background.
+pub async fn start(state: AppState, addr: SocketAddr, tls: Option<TlsFiles>) -> Result<Running, ServeError> {
+    let tls_config = match &tls {
+        Some(files) => Some(RustlsConfig::from_config(tls::server_config(&files.cert, &files.key)?)),
+        None if addr.ip().is_loopback() => None,
+        None => return Err(ServeError::PlainNotLoopback(addr)),
+    };
+    let listener = std::net::TcpListener::bind(addr).map_err(|source| ServeError::Bind { addr, source })?;
+    let bound = listener.local_addr().map_err(|source| ServeError::Bind { addr, source })?;
+    let handle: Handle<SocketAddr> = Handle::new();
+    let app = crate::http::router(state.clone()).into_make_service();
+    let server_handle = handle.clone();
+    let task = match tls_config {
+        Some(cfg) => {
+            let server = axum_server::tls_rustls::from_tcp_rustls(listener, cfg)
+                .map_err(|source| ServeError::Bind { addr, source })?
+                .handle(server_handle);
+            tokio::spawn(async move { server.serve(app).await })
+        }
+        None => {
+            let server = axum_server::from_tcp(listener)
+                .map_err(|source| ServeError::Bind { addr, source })?
+                .handle(server_handle);
+            tokio::spawn(async move { server.serve(app).await })
+        }
+    };
+    let publisher = tokio::spawn(crate::relay::events::run_publisher(state));
+    Ok(Running { addr: bound, handle, task, publisher })
+}

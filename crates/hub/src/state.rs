@@ -1,0 +1,50 @@
+//! What every handler gets: the database, the clock, the settings, the push
+//! bus and the patient-channel rate limiter.
+
+use std::sync::Arc;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::HubConfig;
+use crate::db::{Db, DbError};
+use crate::relay::events::EventBus;
+use crate::relay::rate_limit::RateLimiter;
+
+/// Shared, clone-able state (all fields are cheap handles).
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// Where "now" comes from.
+    pub clock: Arc<dyn Clock>,
+    /// Settings.
+    pub config: Arc<HubConfig>,
+    /// Push events to `GET /v1/events` subscribers.
+    pub events: EventBus,
+    /// Patient channel rate limits.
+    pub patient_rate: Arc<RateLimiter>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Opens the data directory's database (migrating it) with `clock`.
+    pub fn open(config: HubConfig, clock: Arc<dyn Clock>) -> Result<AppState, DbError> {
+        let db = Db::open(&config.data_dir)?;
+        let patient_rate = Arc::new(RateLimiter::new(config.patient_rate));
+        Ok(AppState { db, clock, events: EventBus::new(), patient_rate, config: Arc::new(config) })
+    }
+
+    /// [`AppState::open`] with the system clock.
+    pub fn open_system(config: HubConfig) -> Result<AppState, DbError> {
+        Self::open(config, Arc::new(SystemClock))
+    }
+
+    /// The current time.
+    pub fn now(&self) -> sealbox_model::jiff::Timestamp {
+        self.clock.now()
+    }
+}

@@ -1,0 +1,112 @@
+//! Test support: a real hub on 127.0.0.1:0 with a temp data dir, a manual
+//! clock, a practice and patient channels.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
+
+use reqwest::Client;
+use sealbox_hub::clock::ManualClock;
+use sealbox_hub::config::{HubConfig, RatePolicy};
+use sealbox_hub::db::practice;
+use sealbox_hub::relay::channels;
+use sealbox_hub::server::{self, Running};
+use sealbox_hub::AppState;
+use sealbox_model::category::Category;
+use sealbox_model::hub_api::{Base64Bytes, PatientMessageRequest, PracticeFile, Problem};
+use sealbox_model::ids::{MessageId, ThreadId};
+use sealbox_model::jiff::Timestamp;
+use std::sync::Arc;
+
+pub struct Hub {
+    pub url: String,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    pub practice: PracticeFile,
+    pub client: Client,
+    pub running: Running,
+    pub dir: tempfile::TempDir,
+}
+
+/// A reqwest client (rustls with the ring provider, installed once).
+pub fn client() -> Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Client::new()
+}
+
+pub fn t0() -> Timestamp {
+    Timestamp::from_second(1_750_000_000).unwrap()
+}
+
+/// Starts a hub with `patients` channels and the given patient rate policy.
+pub async fn start_hub(patients: u32, rate: RatePolicy) -> Hub {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = HubConfig::new(dir.path());
+    config.patient_rate = rate;
+    config.push_coalesce = std::time::Duration::from_millis(1);
+    let clock = Arc::new(ManualClock::new(t0()));
+    let state = AppState::open(config, clock.clone()).unwrap();
+    let practice = state
+        .db
+        .call_blocking(|conn| {
+            practice::create(conn, "Test Surgery", t0()).unwrap();
+            channels::issue(conn, patients, t0())
+        })
+        .unwrap();
+    let running = server::start(state.clone(), "127.0.0.1:0".parse().unwrap(), None).await.unwrap();
+    let url = format!("http://{}", running.addr);
+    Hub { url, state, clock, practice, client: client(), running, dir }
+}
+
+pub fn token(hub: &Hub, patient: usize) -> String {
+    hub.practice.patients[patient].channel_token.0.clone()
+}
+
+pub fn message(thread: u64, msg: u64, body: &[u8]) -> PatientMessageRequest {
+    PatientMessageRequest {
+        thread_id: ThreadId(thread),
+        message_id: MessageId(msg),
+        category: Category::RepeatPrescription,
+        envelope: Base64Bytes(body.to_vec()),
+    }
+}
+
+/// Posts a patient message; returns (status, body).
+pub async fn post_patient(
+    hub: &Hub,
+    patient: usize,
+    req: &PatientMessageRequest,
+) -> (u16, serde_json::Value) {
+    let res = hub
+        .client
+        .post(format!("{}/v1/patient/messages", hub.url))
+        .bearer_auth(token(hub, patient))
+        .json(req)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let body = res.json().await.unwrap_or(serde_json::Value::Null);
+    (status, body)
+}
+
+/// Posts raw bytes with a content type; returns (status, content type, body).
+pub async fn post_raw(
+    hub: &Hub,
+    path: &str,
+    bearer: Option<&str>,
+    ctype: &str,
+    body: Vec<u8>,
+) -> (u16, String, String) {
+    let mut req = hub.client.post(format!("{}{path}", hub.url)).header("content-type", ctype).body(body);
+    if let Some(b) = bearer {
+        req = req.bearer_auth(b);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let ctype = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    (status, ctype, res.text().await.unwrap())
+}
+
+/// Parses a problem body and checks its content type.
+pub fn problem(ctype: &str, body: &str) -> Problem {
+    assert_eq!(ctype, "application/problem+json", "body: {body}");
+    serde_json::from_str(body).unwrap()
+}

@@ -1,0 +1,220 @@
+//! `POST /v1/actions`: a batch of thread actions, each applied on its own
+//! (in order) with an idempotency key and the version it expects.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::bytes::Base64Bytes;
+use crate::actor::StaffRef;
+use crate::ids::StaffId;
+use crate::ids::{MessageId, ThreadId};
+use crate::pool::Pool;
+use crate::refill::RejectionReason;
+use crate::role::Role;
+use crate::thread_state::Assignee;
+
+use super::token::IdempotencyKey;
+
+/// The batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionsRequest {
+    /// 1 to [`super::MAX_ACTIONS_PER_BATCH`] actions.
+    pub actions: Vec<ActionRequest>,
+}
+
+/// One action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRequest {
+    /// Makes a retry return the first outcome instead of acting twice
+    /// (scoped to the signed-in user).
+    pub idempotency_key: IdempotencyKey,
+    /// The thread.
+    pub thread_id: ThreadId,
+    /// The thread version the client last saw; a different current version
+    /// is a conflict.
+    pub expected_version: u64,
+    /// What to do.
+    pub op: ActionOp,
+}
+
+/// What to do to the thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+pub enum ActionOp {
+    /// Take the thread: triage it if new, assign it to me unless it is
+    /// already mine or my pool's, then start.
+    Claim,
+    /// Put it in a pool's or a person's queue.
+    Assign {
+        /// The queue.
+        to: AssignTarget,
+    },
+    /// A plain state change.
+    State {
+        /// Which one.
+        change: StateOp,
+    },
+    /// Send a sealed reply to the patient.
+    Reply {
+        /// Sender-chosen message id (1..2^63-1).
+        message_id: MessageId,
+        /// The sealed envelope.
+        envelope: Base64Bytes,
+    },
+    /// Decide a repeat prescription request. The decider must have viewed
+    /// every patient message (checked on the desktop, which holds the view
+    /// log); the hub checks category, state and permission.
+    RefillDecision {
+        /// The decision.
+        decision: RefillChoice,
+    },
+}
+
+/// Whose queue a thread goes to (the wire form of [`Assignee`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+pub enum AssignTarget {
+    /// A pool's queue.
+    Pool {
+        /// Which pool.
+        pool: Pool,
+    },
+    /// A named member of staff.
+    Staff {
+        /// Who.
+        id: StaffId,
+        /// Their role.
+        role: Role,
+    },
+}
+
+impl From<AssignTarget> for Assignee {
+    fn from(t: AssignTarget) -> Self {
+        match t {
+            AssignTarget::Pool { pool } => Assignee::Pool(pool),
+            AssignTarget::Staff { id, role } => Assignee::Staff(StaffRef { id, role }),
+        }
+    }
+}
+
+/// An applied action as the log keeps it (a reply's envelope is in the
+/// envelopes, not repeated here).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+pub enum LoggedOp {
+    /// See [`ActionOp::Claim`].
+    Claim,
+    /// See [`ActionOp::Assign`].
+    Assign {
+        /// The queue.
+        to: AssignTarget,
+    },
+    /// See [`ActionOp::State`].
+    State {
+        /// Which one.
+        change: StateOp,
+    },
+    /// See [`ActionOp::Reply`].
+    Reply {
+        /// The reply's message id.
+        message_id: MessageId,
+    },
+    /// See [`ActionOp::RefillDecision`].
+    RefillDecision {
+        /// The decision.
+        decision: RefillChoice,
+    },
+}
+
+impl From<&ActionOp> for LoggedOp {
+    fn from(op: &ActionOp) -> Self {
+        match op {
+            ActionOp::Claim => LoggedOp::Claim,
+            ActionOp::Assign { to } => LoggedOp::Assign { to: to.clone() },
+            ActionOp::State { change } => LoggedOp::State { change: *change },
+            ActionOp::Reply { message_id, .. } => LoggedOp::Reply { message_id: *message_id },
+            ActionOp::RefillDecision { decision } => LoggedOp::RefillDecision { decision: *decision },
+        }
+    }
+}
+
+/// State changes without data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StateOp {
+    /// Confirm category and priority.
+    Triage,
+    /// Start work on an assigned thread.
+    Start,
+    /// Wait for the patient's answer.
+    AwaitPatient,
+    /// Finish.
+    Close,
+    /// Open again.
+    Reopen,
+}
+
+/// A refill decision. Notes to the patient go in a sealed reply, never here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+pub enum RefillChoice {
+    /// Approve.
+    Approve,
+    /// Reject with a coded reason.
+    Reject {
+        /// Why.
+        reason: RejectionReason,
+    },
+    /// Ask the patient first (moves the thread to awaiting patient).
+    QueryPatient,
+}
+
+/// The outcome for each action, in request order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionsResponse {
+    /// One per action.
+    pub results: Vec<ActionResult>,
+}
+
+/// The outcome of one action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionResult {
+    /// The action's idempotency key.
+    pub idempotency_key: IdempotencyKey,
+    /// What happened.
+    pub outcome: ActionOutcome,
+}
+
+/// What happened to one action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status", deny_unknown_fields)]
+pub enum ActionOutcome {
+    /// Done; the thread is now at `version`.
+    Applied {
+        /// The thread's new version.
+        version: u64,
+        /// The change-log sequence number of the action.
+        seq: u64,
+    },
+    /// The thread had moved on: not applied.
+    Conflict {
+        /// The thread's version now.
+        current_version: u64,
+        /// Who made the last change (none for the patient or the hub).
+        changed_by: Option<StaffRef>,
+        /// When.
+        changed_at: Timestamp,
+    },
+    /// Refused by the rules (state machine or permissions), or invalid.
+    Rejected {
+        /// Machine-readable reason (`illegal_transition`, `forbidden`,
+        /// `not_found`, `duplicate_message`, ...).
+        code: String,
+        /// Human-readable explanation (no patient data).
+        detail: String,
+    },
+}
