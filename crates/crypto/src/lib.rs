@@ -5,6 +5,16 @@
 //! - [`keywrap`]: the data key wrapped under a key-encryption key
 //!   (XChaCha20-Poly1305, associated data binding practice, user, device and
 //!   format version).
+//! - [`seal`]: sealing bytes to an X25519 public key (ephemeral X25519 +
+//!   HKDF-SHA256 + XChaCha20-Poly1305).
+//! - [`envelope`]: the signed, per-part sealed message envelope the hub relays.
 
+pub mod envelope;
 pub mod keywrap;
+pub mod seal;
 pub mod secret;
+
+/// Re-exported so callers use the same key types as the envelope API.
+pub use ed25519_dalek;
+/// Re-exported so callers use the same key types as the envelope API.
+pub use x25519_dalek;

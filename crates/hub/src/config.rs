@@ -29,6 +29,8 @@ pub struct HubConfig {
     pub push_coalesce: Duration,
     /// SSE keep-alive comment interval.
     pub keep_alive: Duration,
+    /// WebAuthn relying party id, its origin and attestation policy.
+    pub webauthn: crate::auth::rp::RpConfig,
 }
 
 impl HubConfig {
@@ -39,6 +41,7 @@ impl HubConfig {
             patient_rate: RatePolicy::default(),
             push_coalesce: Duration::from_millis(20),
             keep_alive: Duration::from_secs(15),
+            webauthn: crate::auth::rp::RpConfig::default(),
         }
     }
 }

@@ -69,7 +69,8 @@ pub async fn start(state: AppState, addr: SocketAddr, tls: Option<TlsFiles>) -> 
     let listener = std::net::TcpListener::bind(addr).map_err(|source| ServeError::Bind { addr, source })?;
     let bound = listener.local_addr().map_err(|source| ServeError::Bind { addr, source })?;
     let handle: Handle<SocketAddr> = Handle::new();
-    let app = crate::http::router(state.clone()).into_make_service();
+    // Connect info: auth throttles and records logins per client address.
+    let app = crate::http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let server_handle = handle.clone();
     let task = match tls_config {
         Some(cfg) => {

@@ -123,6 +123,33 @@ pub struct Message {
     pub parts: Vec<MessagePart>,
 }
 
+impl MessagePart {
+    /// The bytes sealed into an envelope part: this part as JSON (tagged with
+    /// its kind). One encoding for every sender and reader.
+    pub fn to_sealed_plaintext(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec(self)
+    }
+
+    /// Reads a part opened from an envelope. The error says where the JSON
+    /// broke, never what it held.
+    pub fn from_sealed_plaintext(bytes: &[u8]) -> Result<Self, PartDecodeError> {
+        serde_json::from_slice(bytes).map_err(|e| PartDecodeError {
+            line: e.line(),
+            column: e.column(),
+            class: format!("{:?}", e.classify()),
+        })
+    }
+}
+
+/// An opened envelope part that is not a valid message part.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("an opened message part is not valid ({class} error at line {line} column {column})")]
+pub struct PartDecodeError {
+    pub line: usize,
+    pub column: usize,
+    pub class: String,
+}
+
 impl Message {
     /// True if the patient wrote it.
     pub fn is_from_patient(&self) -> bool {
@@ -163,6 +190,20 @@ pub struct Thread {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sealed_plaintext_round_trips_and_bad_bytes_do_not_echo() {
+        let part = MessagePart::MedicationRequest(MedicationRequest {
+            items: vec![MedicationText::new("Ramipril 5mg capsules")],
+            shared_notes: Vec::new(),
+        });
+        let bytes = part.to_sealed_plaintext().unwrap();
+        assert_eq!(MessagePart::from_sealed_plaintext(&bytes).unwrap(), part);
+        let err =
+            MessagePart::from_sealed_plaintext(b"{\"kind\":\"free_text\",\"value\":7,\"x\":\"Ramipril\"}")
+                .unwrap_err();
+        assert!(!err.to_string().contains("Ramipril"));
+    }
 
     #[test]
     fn message_parts_redact_patient_text() {

@@ -200,6 +200,17 @@ pub fn visible_parts(role: Role, message: &Message, category: Category) -> Vec<&
     message.parts.iter().filter(|p| can_read_part(role, p, category)).collect()
 }
 
+/// The pools whose roles may read `part` of a thread of `category`: the
+/// recipients a sender seals that part to, so access is enforced by keys
+/// (a pharmacy device never receives the key to free text it may not read).
+pub fn pools_that_can_read_part(part: &MessagePart, category: Category) -> Vec<crate::pool::Pool> {
+    let mut pools: Vec<crate::pool::Pool> =
+        Role::ALL.iter().filter(|r| can_read_part(**r, part, category)).map(|r| r.pool()).collect();
+    pools.sort();
+    pools.dedup();
+    pools
+}
+
 /// The pools whose roles may read at least one part of a thread of `category`.
 pub fn pools_that_can_read(category: Category) -> Vec<crate::pool::Pool> {
     let mut pools: Vec<crate::pool::Pool> = Role::ALL
@@ -283,5 +294,21 @@ mod tests {
             pools_that_can_read(Category::RepeatPrescription),
             vec![Pool::Gp, Pool::Nurse, Pool::Pharmacy]
         );
+    }
+
+    #[test]
+    fn parts_are_sealed_only_to_the_pools_that_may_read_them() {
+        let text = MessagePart::FreeText(FreeText::new("x"));
+        let meds = MessagePart::MedicationRequest(MedicationRequest::default());
+        let repeat = Category::RepeatPrescription;
+        assert!(!pools_that_can_read_part(&text, repeat).contains(&Pool::Pharmacy));
+        assert!(pools_that_can_read_part(&meds, repeat).contains(&Pool::Pharmacy));
+        for category in Category::ALL {
+            for part in [&text, &meds] {
+                for pool in pools_that_can_read_part(part, category) {
+                    assert!(Role::ALL.iter().any(|r| r.pool() == pool && can_read_part(*r, part, category)));
+                }
+            }
+        }
     }
 }

@@ -1,24 +1,77 @@
-//! STUB by helper B; helper C fills these in. `sealbox-hub init-practice` and
-//! `sealbox-hub invite` call them with an opened state and print the result.
+//! `sealbox-hub init-practice` and `sealbox-hub invite`: they return the
+//! text to print (the one-time invite code is shown only there).
 
 use sealbox_model::role::Role;
 
+use super::invites;
+use crate::db::practice::{self, PracticeError};
+use crate::db::DbError;
 use crate::state::AppState;
 
-/// Why an auth command failed.
+/// Why an identity command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    /// Not written yet.
-    #[error("not implemented yet")]
-    NotImplemented,
+    /// The practice exists already.
+    #[error("this hub already has a practice")]
+    PracticeExists,
+    /// `invite` before `init-practice`.
+    #[error("no practice yet: run `sealbox-hub init-practice` first")]
+    NoPractice,
+    /// A name was empty or too long.
+    #[error("name must be 1 to 200 characters")]
+    BadName,
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
 }
 
-/// Creates the practice and returns the text to print (the first admin invite).
-pub fn init_practice(_state: &AppState, _name: &str) -> Result<String, CliError> {
-    Err(CliError::NotImplemented)
+impl From<rusqlite::Error> for CliError {
+    fn from(e: rusqlite::Error) -> Self {
+        CliError::Db(DbError::Sqlite(e))
+    }
 }
 
-/// Issues a one-time, expiring enrolment code; returns the text to print.
-pub fn invite(_state: &AppState, _role: Role, _name: &str) -> Result<String, CliError> {
-    Err(CliError::NotImplemented)
+impl From<PracticeError> for CliError {
+    fn from(e: PracticeError) -> Self {
+        match e {
+            PracticeError::Exists => CliError::PracticeExists,
+            PracticeError::Db(e) => CliError::Db(e),
+        }
+    }
+}
+
+fn check_name(name: &str) -> Result<&str, CliError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(CliError::BadName);
+    }
+    Ok(name)
+}
+
+/// Creates the practice and a first practice-admin invite (one transaction).
+pub fn init_practice(state: &AppState, name: &str) -> Result<String, CliError> {
+    let name = check_name(name)?.to_owned();
+    let now = state.now();
+    state.db.call_blocking(move |conn| {
+        let tx = conn.transaction()?;
+        let practice = practice::create(&tx, &name, now)?;
+        let code = invites::issue(&tx, Role::PracticeAdmin, "Practice administrator", now, invites::DEFAULT_TTL)?;
+        tx.commit()?;
+        Ok(format!(
+            "practice {} created\nfirst practice_admin invite (one use, expires in {} hours): {code}",
+            practice.id,
+            invites::DEFAULT_TTL.as_hours()
+        ))
+    })
+}
+
+/// Issues a one-time, expiring enrolment code.
+pub fn invite(state: &AppState, role: Role, name: &str) -> Result<String, CliError> {
+    let name = check_name(name)?.to_owned();
+    let now = state.now();
+    state.db.call_blocking(move |conn| {
+        practice::get(conn)?.ok_or(CliError::NoPractice)?;
+        let code = invites::issue(conn, role, &name, now, invites::DEFAULT_TTL)?;
+        Ok(format!("{role} invite (one use, expires in {} hours): {code}", invites::DEFAULT_TTL.as_hours()))
+    })
 }

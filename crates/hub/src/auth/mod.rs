@@ -1,12 +1,25 @@
-//! Identity: WebAuthn enrolment and login, sessions, devices, pool keys.
-//! OWNED BY HELPER C. This file is a stub written by helper B so that the
-//! skeleton compiles; C replaces it (keep `router()`, `Principal`, `cli`).
+//! Identity: invites, WebAuthn enrolment and login (webauthn-rs), sessions,
+//! throttling and the login record, devices and pool keys.
 
+pub mod api;
+pub mod attempts;
+pub mod ceremony;
+mod ceremony_errors;
 pub mod cli;
+pub mod devices;
+pub mod enrol;
+pub mod invites;
+pub mod login;
+pub mod pool_keys;
 mod principal;
+pub mod rp;
+pub mod secret;
+pub mod session;
+pub mod throttle;
 
-pub use principal::Principal;
+pub use principal::{ClientAddr, Principal};
 
+use axum::routing::{get, post, put};
 use axum::Router;
 
 use crate::state::AppState;
@@ -14,4 +27,17 @@ use crate::state::AppState;
 /// Auth's routes, merged into the API by `crate::http::router`.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/v1/enrol/start", post(enrol::start))
+        .route("/v1/enrol/finish", post(enrol::finish))
+        .route("/v1/login/start", post(login::start))
+        .route("/v1/login/finish", post(login::finish))
+        .route("/v1/logout", post(login::logout))
+        .route("/v1/me/logins", get(attempts::get_history))
+        .route("/v1/devices", get(devices::list))
+        .route("/v1/devices/keys", post(devices::upload_keys))
+        .route("/v1/devices/me/pool-keys", get(devices::my_pool_keys))
+        .route("/v1/devices/{id}/approve", post(devices::approve))
+        .route("/v1/devices/{id}/pool-keys", put(devices::put_pool_keys))
+        .route("/v1/devices/{id}/revoke", post(devices::revoke))
+        .route("/v1/practice/keys/{pool}", put(pool_keys::publish))
 }

@@ -1,14 +1,21 @@
-//! STUB by helper B; helper C replaces it with the real session check.
+//! The `Principal` extractor: `Authorization: Bearer <session token>` →
+//! the signed-in member of staff, or 401 problem+json. Each use counts as
+//! activity (the idle clock restarts).
 
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
 use sealbox_model::actor::{Actor, StaffRef};
+use sealbox_model::permissions::{can, Action};
+use sealbox_model::category::Category;
+use std::net::SocketAddr;
 
+use super::session::{self, Ended, SessionError};
+use crate::db::practice;
 use crate::http::ApiError;
 use crate::state::AppState;
 
-/// The signed-in member of staff behind a request
-/// (`Authorization: Bearer <session token>`).
+/// The signed-in member of staff behind a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     /// Who, and in which role.
@@ -24,12 +31,61 @@ impl Principal {
     pub fn actor(&self) -> Actor {
         Actor::Staff(self.staff.clone())
     }
+
+    /// 403 unless this role may administer the practice.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if Category::ALL.iter().any(|c| can(self.staff.role, Action::Administer, *c)) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("needs the practice admin role"))
+        }
+    }
+}
+
+/// The bearer token of a request, if it has one.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(_parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
-        Err(ApiError::unauthorized("sign in first"))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(&parts.headers).ok_or_else(|| ApiError::unauthorized("sign in first"))?.to_owned();
+        let now = state.now();
+        state
+            .db
+            .call(move |conn| {
+                let owner = session::touch(conn, &token, now).map_err(|e| match e {
+                    SessionError::Invalid => ApiError::unauthorized("not a valid session"),
+                    SessionError::Expired(Ended::Idle) => ApiError::unauthorized("session ended after 15 minutes idle"),
+                    SessionError::Expired(Ended::Absolute) => {
+                        ApiError::unauthorized("session ended after 12 hours; sign in again")
+                    }
+                    SessionError::Db(e) => ApiError::from(e),
+                })?;
+                let practice = practice::get(conn)?.ok_or_else(|| ApiError::unauthorized("no practice"))?;
+                Ok(Principal { staff: owner.staff, device_id: owner.device_id, practice_id: practice.id })
+            })
+            .await
+    }
+}
+
+/// The client's IP address (for throttling and the login record).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or_else(|| "unknown".to_owned(), |ConnectInfo(addr)| addr.ip().to_string()),
+        ))
     }
 }

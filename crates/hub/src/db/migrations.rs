@@ -8,7 +8,7 @@ use super::DbError;
 /// Every migration, in order. Names are recorded in `schema_migrations`.
 pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_relay", include_str!("../../migrations/0001_relay.sql")),
-    // Helper C: ("0002_auth", include_str!("../../migrations/0002_auth.sql")),
+    ("0002_auth", include_str!("../../migrations/0002_auth.sql")),
 ];
 
 /// Applies the migrations not yet recorded.

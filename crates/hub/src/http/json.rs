@@ -23,10 +23,39 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let message = e.inner().to_string();
-        ApiError::field(field_path(&path, &message), message)
+        ApiError::field(field_path(&path, &message), scrub(&message))
     })?;
     de.end().map_err(|e| ApiError::field(".", e.to_string()))?;
     Ok(value)
+}
+
+/// serde's message without the value the client sent: a patient may type
+/// anything into any field, and neither the reply nor a log line should carry
+/// it. What serde expected (our vocabulary) and field names stay.
+fn scrub(message: &str) -> String {
+    let keeps_names =
+        ["missing field `", "unknown field `", "duplicate field `"].iter().any(|p| message.starts_with(p));
+    if keeps_names {
+        return message.to_owned();
+    }
+    let (sent, expected) = match message.find(", expected") {
+        Some(at) => message.split_at(at),
+        None => (message, ""),
+    };
+    let mut out = String::with_capacity(message.len());
+    let mut quote: Option<char> = None;
+    for c in sent.chars() {
+        match (quote, c) {
+            (None, '`' | '"') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, c) => out.push(c),
+        }
+    }
+    // "unknown variant , expected" → "unknown variant, expected"
+    let mut out = out.replace(" ,", ",").trim_end().to_owned();
+    out.push_str(expected);
+    out
 }
 
 /// The path of the offending field. serde reports a missing or unknown field
@@ -76,5 +105,20 @@ where
             }
         })?;
         decode(&bytes).map(StrictJson)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scrub;
+
+    #[test]
+    fn scrub_drops_sent_values_and_keeps_the_vocabulary() {
+        let m = "unknown variant `I have chest pain`, expected one of `other`, `admin_letters` at line 1 column 9";
+        assert_eq!(scrub(m), "unknown variant, expected one of `other`, `admin_letters` at line 1 column 9");
+        let m = "invalid type: string \"Mrs Jones\", expected u64 at line 1 column 20";
+        assert_eq!(scrub(m), "invalid type: string, expected u64 at line 1 column 20");
+        let m = "unknown field `colour`, expected `thread_id`";
+        assert_eq!(scrub(m), m);
     }
 }

@@ -2,6 +2,9 @@
 //! clock, a practice and patient channels.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
 
+pub mod login;
+pub mod pool_keys;
+
 use reqwest::Client;
 use sealbox_hub::clock::ManualClock;
 use sealbox_hub::config::{HubConfig, RatePolicy};

@@ -1,0 +1,201 @@
+//! Login with a security key → a session. `POST /v1/login/start`,
+//! `POST /v1/login/finish`, `POST /v1/logout`.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use rusqlite::{params, Connection, OptionalExtension};
+use sealbox_model::jiff::Timestamp;
+use webauthn_rs::prelude::{Passkey, PasskeyAuthentication};
+
+use super::api::{LoginChallenge, LoginFinish, LoginStart, Session};
+use super::attempts::{self, Attempt, Outcome};
+use super::ceremony::{self, Ceremony};
+use super::ceremony_errors as err;
+use super::invites::role_from_key;
+use super::principal::{bearer, ClientAddr};
+use super::session;
+use super::throttle::{self, Subject};
+use super::Principal;
+use crate::db::{practice, time, DbError};
+use crate::http::{ApiError, StrictJson};
+use crate::state::AppState;
+
+fn record(
+    conn: &Connection,
+    address: &str,
+    staff_id: Option<&str>,
+    device_id: Option<&str>,
+    outcome: Outcome,
+    now: Timestamp,
+) -> Result<(), DbError> {
+    attempts::record(conn, Attempt { kind: "login", staff_id, device_id, address, outcome }, now)
+}
+
+/// 429 if the address or (when known) the user is throttled; records it.
+fn check_throttle(conn: &Connection, address: &str, staff_id: Option<&str>, now: Timestamp) -> Result<(), ApiError> {
+    let mut wait = throttle::check(conn, Subject::Address(address), now)?;
+    if let Some(id) = staff_id {
+        wait = wait.max(throttle::check(conn, Subject::User(id), now)?);
+    }
+    if let Some(secs) = wait {
+        record(conn, address, staff_id, None, Outcome::Throttled, now)?;
+        return Err(err::throttled(secs));
+    }
+    Ok(())
+}
+
+/// `POST /v1/login/start`.
+pub async fn start(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    StrictJson(req): StrictJson<LoginStart>,
+) -> Result<Json<LoginChallenge>, ApiError> {
+    let now = state.now();
+    let webauthn = state.config.webauthn.build().map_err(|e| err::internal(&e))?;
+    let challenge = state
+        .db
+        .call(move |conn| {
+            check_throttle(conn, &address, None, now)?;
+            let staff_id: Option<String> = match (&req.user_id, &req.username) {
+                (Some(id), None) => conn
+                    .query_row("SELECT id FROM staff WHERE id = ?1 AND disabled_at_us IS NULL", params![id], |r| {
+                        r.get(0)
+                    })
+                    .optional()?,
+                (None, Some(name)) => conn
+                    .query_row(
+                        "SELECT id FROM staff WHERE username = ?1 AND disabled_at_us IS NULL",
+                        params![name],
+                        |r| r.get(0),
+                    )
+                    .optional()?,
+                _ => return Err(ApiError::field("user_id", "give exactly one of user_id or username")),
+            };
+            let Some(staff_id) = staff_id else {
+                record(conn, &address, None, None, Outcome::Failed, now)?;
+                return Err(ApiError::unauthorized("unknown user"));
+            };
+            check_throttle(conn, &address, Some(&staff_id), now)?;
+            let passkeys = {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT passkey FROM devices WHERE staff_id = ?1 AND revoked_at_us IS NULL ORDER BY id",
+                )?;
+                let rows = stmt.query_map(params![staff_id], |r| r.get::<_, String>(0))?;
+                rows.map(|row| {
+                    serde_json::from_str::<Passkey>(&row?).map_err(|_| ApiError::from(DbError::Corrupt { what: "passkey" }))
+                })
+                .collect::<Result<Vec<_>, ApiError>>()?
+            };
+            if passkeys.is_empty() {
+                record(conn, &address, Some(&staff_id), None, Outcome::Revoked, now)?;
+                return Err(ApiError::unauthorized("no active security key for this user"));
+            }
+            let (options, auth) =
+                webauthn.start_passkey_authentication(&passkeys).map_err(|e| err::internal(&e))?;
+            let ceremony = Ceremony {
+                state: serde_json::to_string(&auth).map_err(|e| err::internal(&e))?,
+                invite_sha256: None,
+                staff_id: Some(staff_id),
+                device_name: None,
+                username: None,
+            };
+            let ceremony_id = ceremony::put(conn, "login", &ceremony, now)?;
+            Ok::<_, ApiError>(LoginChallenge { ceremony_id, options })
+        })
+        .await?;
+    Ok(Json(challenge))
+}
+
+/// `POST /v1/login/finish`.
+pub async fn finish(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    StrictJson(req): StrictJson<LoginFinish>,
+) -> Result<(StatusCode, Json<Session>), ApiError> {
+    let now = state.now();
+    let webauthn = state.config.webauthn.build().map_err(|e| err::internal(&e))?;
+    let session = state
+        .db
+        .call(move |conn| {
+            let Some(c) = ceremony::take(conn, "login", &req.ceremony_id, now)? else {
+                record(conn, &address, None, None, Outcome::StaleChallenge, now)?;
+                return Err(err::stale_challenge());
+            };
+            let staff_id = c.staff_id.ok_or(DbError::Corrupt { what: "ceremony" })?;
+            check_throttle(conn, &address, Some(&staff_id), now)?;
+            let auth: PasskeyAuthentication = serde_json::from_str(&c.state).map_err(|e| err::internal(&e))?;
+            let Ok(result) = webauthn.finish_passkey_authentication(&req.credential, &auth) else {
+                record(conn, &address, Some(&staff_id), None, Outcome::Failed, now)?;
+                return Err(err::not_verified());
+            };
+            let cred_id: &[u8] = result.cred_id().as_ref();
+            let device: Option<(String, String, i64, Option<i64>)> = conn
+                .query_row(
+                    "SELECT id, passkey, sign_count, revoked_at_us FROM devices
+                     WHERE credential_id = ?1 AND staff_id = ?2",
+                    params![cred_id, staff_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let Some((device_id, passkey_json, stored_count, revoked)) = device else {
+                record(conn, &address, Some(&staff_id), None, Outcome::Failed, now)?;
+                return Err(err::not_verified());
+            };
+            if revoked.is_some() {
+                record(conn, &address, Some(&staff_id), Some(&device_id), Outcome::Revoked, now)?;
+                return Err(ApiError::unauthorized("this device has been revoked"));
+            }
+            // The signature counter must move forward (a clone or a replay
+            // of an older assertion would not): checked against the stored
+            // counter now, not the one copied into the challenge state.
+            let counter = i64::from(result.counter());
+            if (counter > 0 || stored_count > 0) && counter <= stored_count {
+                record(conn, &address, Some(&staff_id), Some(&device_id), Outcome::CounterRegression, now)?;
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "counter_regression",
+                    "the security key's signature counter went backwards",
+                ));
+            }
+            if !result.user_verified() {
+                record(conn, &address, Some(&staff_id), Some(&device_id), Outcome::Failed, now)?;
+                return Err(ApiError::unauthorized("user verification is required"));
+            }
+            let mut passkey: Passkey =
+                serde_json::from_str(&passkey_json).map_err(|_| DbError::Corrupt { what: "passkey" })?;
+            passkey.update_credential(&result);
+            let passkey_json = serde_json::to_string(&passkey).map_err(|e| err::internal(&e))?;
+            let role: String =
+                conn.query_row("SELECT role FROM staff WHERE id = ?1", params![staff_id], |r| r.get(0))?;
+            let practice = practice::get(conn)?.ok_or_else(|| ApiError::unauthorized("no practice"))?;
+            let tx = conn.transaction()?;
+            tx.execute(
+                "UPDATE devices SET passkey = ?2, sign_count = ?3 WHERE id = ?1",
+                params![device_id, passkey_json, counter],
+            )?;
+            let token = session::create(&tx, &staff_id, &device_id, now)?;
+            record(&tx, &address, Some(&staff_id), Some(&device_id), Outcome::Ok, now)?;
+            tx.commit()?;
+            let expires = now.checked_add(session::ABSOLUTE).unwrap_or(now);
+            Ok::<_, ApiError>(Session {
+                token,
+                user_id: staff_id,
+                role: role_from_key(&role)?,
+                device_id,
+                practice_id: practice.id,
+                idle_timeout_secs: u64::try_from(session::IDLE.as_secs()).unwrap_or(0),
+                expires_at: time::from_db(time::to_db(expires))?.to_string(),
+            })
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(session)))
+}
+
+/// `POST /v1/logout`: ends the caller's session.
+pub async fn logout(State(state): State<AppState>, _who: Principal, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+    let token = bearer(&headers).ok_or_else(|| ApiError::unauthorized("sign in first"))?.to_owned();
+    let now = state.now();
+    state.db.call(move |conn| Ok::<_, ApiError>(session::end(conn, &token, now)?)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

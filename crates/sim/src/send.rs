@@ -1,0 +1,229 @@
+//! `sealbox-sim send`: seal each planned message to the practice's pools and
+//! post it to the hub's patient channel, paced and in parallel.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{self, StreamExt};
+use reqwest::{Client, StatusCode};
+
+use sealbox_model::category::Category;
+use sealbox_model::hub_api::{Base64Bytes, PatientMessageRequest, PracticeFile, PracticeKeys};
+
+use crate::client::url;
+use crate::seal::{seal_message, PoolKeys};
+use crate::traffic::PlannedMessage;
+use crate::SimError;
+
+/// How to send.
+#[derive(Debug, Clone, Copy)]
+pub struct SendOptions {
+    /// Messages per second overall; `None` sends as fast as the hub takes them.
+    pub rate_per_sec: Option<f64>,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for SendOptions {
+    fn default() -> Self {
+        SendOptions { rate_per_sec: None, concurrency: 16 }
+    }
+}
+
+/// What a run did. Counts and times only: no message content.
+#[derive(Debug, Default, Clone)]
+pub struct SendSummary {
+    /// Accepted as new (201).
+    pub accepted: usize,
+    /// Accepted as a repeat of an earlier post (200): retry-safe.
+    pub duplicates: usize,
+    /// Refused for good, by HTTP status.
+    pub refused: BTreeMap<u16, usize>,
+    /// Times the hub asked us to slow down (429) and we retried.
+    pub throttled_retries: usize,
+    /// Accepted messages per category.
+    pub by_category: BTreeMap<&'static str, usize>,
+    /// Accepted red-flag messages.
+    pub red_flags: usize,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+    /// Time from sending a request to its answer, per accepted message.
+    pub latencies: Vec<Duration>,
+}
+
+impl SendSummary {
+    /// Accepted messages per second over the run.
+    pub fn rate(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            (self.accepted + self.duplicates) as f64 / secs
+        } else {
+            0.0
+        }
+    }
+}
+
+impl fmt::Display for SendSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "sent {} messages ({} new, {} duplicates) in {:.2} s: {:.0} messages/s",
+            self.accepted + self.duplicates,
+            self.accepted,
+            self.duplicates,
+            self.elapsed.as_secs_f64(),
+            self.rate()
+        )?;
+        for (category, n) in &self.by_category {
+            writeln!(f, "  {category:<20} {n}")?;
+        }
+        writeln!(f, "  red flags            {}", self.red_flags)?;
+        if self.throttled_retries > 0 {
+            writeln!(f, "  retried after 429    {}", self.throttled_retries)?;
+        }
+        for (status, n) in &self.refused {
+            writeln!(f, "  refused with {status}     {n}")?;
+        }
+        Ok(())
+    }
+}
+
+enum Outcome {
+    Accepted { duplicate: bool, latency: Duration, category: Category, red_flag: bool },
+    Refused(u16),
+}
+
+/// The practice's published pool keys, checked against the practice file.
+pub async fn fetch_pool_keys(
+    client: &Client,
+    hub: &str,
+    practice: &PracticeFile,
+) -> Result<PoolKeys, SimError> {
+    let what = "GET /v1/practice/keys";
+    let target = url(hub, "/v1/practice/keys");
+    let resp = client
+        .get(&target)
+        .send()
+        .await
+        .map_err(|source| SimError::Unreachable { url: target.clone(), source })?;
+    if !resp.status().is_success() {
+        return Err(SimError::Hub { what, status: resp.status().as_u16() });
+    }
+    let keys: PracticeKeys =
+        resp.json().await.map_err(|e| SimError::BadReply { what, detail: e.to_string() })?;
+    if keys.practice_id != practice.practice_id {
+        return Err(SimError::PracticeFormat(format!(
+            "the file is for practice {} but the hub serves {}",
+            practice.practice_id, keys.practice_id
+        )));
+    }
+    PoolKeys::from_published(&keys)
+}
+
+/// Seals and posts `plan`; returns what happened. A message the hub refuses
+/// is counted, never silently dropped; throttling (429) is retried.
+pub async fn send(
+    client: &Client,
+    hub: &str,
+    practice: &PracticeFile,
+    plan: &[PlannedMessage],
+    options: SendOptions,
+) -> Result<SendSummary, SimError> {
+    let pools = fetch_pool_keys(client, hub, practice).await?;
+    let target = url(hub, "/v1/patient/messages");
+    let start = Instant::now();
+    let tokio_start = tokio::time::Instant::now();
+    let pace = options.rate_per_sec.filter(|r| *r > 0.0).map(|r| Duration::from_secs_f64(1.0 / r));
+    let mut summary = SendSummary::default();
+    let mut throttled = 0usize;
+
+    let mut outcomes = stream::iter(plan.iter().enumerate())
+        .map(|(i, planned)| {
+            let (pools, target) = (&pools, &target);
+            async move {
+                if let Some(step) = pace {
+                    tokio::time::sleep_until(tokio_start + step.mul_f64(i as f64)).await;
+                }
+                post_one(client, target, practice, pools, planned).await
+            }
+        })
+        .buffer_unordered(options.concurrency.max(1));
+
+    while let Some(result) = outcomes.next().await {
+        let (outcome, retries) = result?;
+        throttled += retries;
+        match outcome {
+            Outcome::Accepted { duplicate, latency, category, red_flag } => {
+                if duplicate {
+                    summary.duplicates += 1;
+                } else {
+                    summary.accepted += 1;
+                }
+                *summary.by_category.entry(category.key()).or_default() += 1;
+                summary.red_flags += usize::from(red_flag);
+                summary.latencies.push(latency);
+            }
+            Outcome::Refused(status) => *summary.refused.entry(status).or_default() += 1,
+        }
+    }
+    summary.throttled_retries = throttled;
+    summary.elapsed = start.elapsed();
+    Ok(summary)
+}
+
+const MAX_THROTTLE_RETRIES: usize = 20;
+
+async fn post_one(
+    client: &Client,
+    target: &str,
+    practice: &PracticeFile,
+    pools: &PoolKeys,
+    planned: &PlannedMessage,
+) -> Result<(Outcome, usize), SimError> {
+    let patient = practice.patients.get(planned.patient).ok_or_else(|| {
+        SimError::Usage(format!("the plan names patient {} of {}", planned.patient, practice.patients.len()))
+    })?;
+    let envelope = seal_message(&practice.practice_id, patient, pools, planned)?;
+    let body = PatientMessageRequest {
+        thread_id: planned.thread_id,
+        message_id: planned.message_id,
+        category: planned.category,
+        envelope: Base64Bytes(envelope),
+    };
+    let mut retries = 0;
+    loop {
+        let sent_at = Instant::now();
+        let resp = client
+            .post(target)
+            .bearer_auth(&patient.channel_token.0)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|source| SimError::Unreachable { url: target.to_owned(), source })?;
+        let latency = sent_at.elapsed();
+        match resp.status() {
+            StatusCode::CREATED | StatusCode::OK => {
+                let duplicate = resp.status() == StatusCode::OK;
+                let outcome = Outcome::Accepted {
+                    duplicate,
+                    latency,
+                    category: planned.category,
+                    red_flag: planned.red_flag,
+                };
+                return Ok((outcome, retries));
+            }
+            StatusCode::TOO_MANY_REQUESTS if retries < MAX_THROTTLE_RETRIES => {
+                retries += 1;
+                let wait = resp
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(1);
+                tokio::time::sleep(Duration::from_secs(wait.clamp(1, 60))).await;
+            }
+            other => return Ok((Outcome::Refused(other.as_u16()), retries)),
+        }
+    }
+}
