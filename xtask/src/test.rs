@@ -22,6 +22,7 @@ pub fn run(args: &[String]) -> Result<()> {
     proc::run(ws.cargo().args(["fmt", "--all", "--check"]))?;
     let app = artifacts::build_app(&ws)?;
     lint(&ws)?;
+    fuzz_targets_build(&ws)?;
     let me = std::env::current_exe().map_err(|e| Error::new(format!("locating xtask: {e}")))?;
     let mut inner = if cfg!(target_os = "linux") {
         let mut c = Command::new("xvfb-run");
@@ -131,6 +132,13 @@ fn restrict(path: &Path) -> Result<()> {
 #[cfg(not(unix))]
 fn restrict(_: &Path) -> Result<()> {
     Ok(())
+}
+
+/// The cargo-fuzz crate (outside the workspace) must keep building: on
+/// stable as a plain binary; `cargo +nightly fuzz run envelope_decode` runs it.
+fn fuzz_targets_build(ws: &Workspace) -> Result<()> {
+    let manifest = ws.root.join("fuzz").join("Cargo.toml");
+    proc::run(ws.cargo().args(["build", "--release", "--locked", "--manifest-path"]).arg(manifest))
 }
 
 /// Clippy with the workspace lints (no unwrap/expect/panic outside tests) as errors.

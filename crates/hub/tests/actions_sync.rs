@@ -30,6 +30,7 @@ use sealbox_model::thread_state::ThreadState;
 use std::sync::Arc;
 
 struct Fixture {
+    practice_id: String,
     state: AppState,
     channels: Vec<Channel>,
     _dir: tempfile::TempDir,
@@ -54,7 +55,7 @@ fn fixture() -> Fixture {
         .iter()
         .map(|p| state.db.call_blocking(|c| channels::by_token(c, &p.channel_token.0)).unwrap().unwrap())
         .collect();
-    Fixture { state, channels, _dir: dir }
+    Fixture { state, channels, practice_id: file.practice_id.clone(), _dir: dir }
 }
 
 impl Fixture {
@@ -66,7 +67,8 @@ impl Fixture {
             envelope: Base64Bytes(vec![1, 2, 3, msg as u8]),
         };
         let ch = self.channels[patient].clone();
-        self.state.db.call_blocking(|c| ingest(c, &ch, &req, t(1))).unwrap()
+        let practice = self.practice_id.clone();
+        self.state.db.call_blocking(move |c| ingest(c, &ch, &req, &practice, t(1))).unwrap()
     }
 
     fn act(&self, who: &StaffRef, at: i64, actions: Vec<(&str, u64, u64, ActionOp)>) -> Vec<ActionOutcome> {

@@ -10,7 +10,9 @@ use sealbox_hub::config::RatePolicy;
 use sealbox_model::jiff::SignedDuration;
 use sealbox_model::role::Role;
 use serde_json::json;
-use support::login::{self, enrol, enrol_and_login, enrol_finish, enrol_start, login_finish, login_start, new_key, origin};
+use support::login::{
+    self, enrol, enrol_and_login, enrol_finish, enrol_start, login_finish, login_start, new_key, origin,
+};
 use support::start_hub;
 use webauthn_authenticator_rs::WebauthnAuthenticator;
 
@@ -25,11 +27,13 @@ async fn enrol_then_login_gives_a_session_that_works() {
     let stored: i64 = hub
         .state
         .db
-        .call_blocking(|c| c.query_row(
+        .call_blocking(|c| {
+            c.query_row(
                 "SELECT COUNT(*) FROM sessions WHERE token_sha256 = ?1",
                 [sealbox_hub::auth::secret::sha256(&me.token).to_vec()],
                 |r| r.get(0),
-            ))
+            )
+        })
         .unwrap();
     assert_eq!(stored, 1);
     let (status, body) = login::get(&hub.client, format!("{}/v1/me/logins", hub.url), &me.token).await;
@@ -78,11 +82,12 @@ async fn a_key_without_user_verification_cannot_enrol() {
     // key then signs authenticator data without the UV flag.
     let mut challenge = enrol_start(&hub.client, &hub.url, &code).await.unwrap();
     let selection = challenge.options.public_key.authenticator_selection.as_mut().unwrap();
-    assert_eq!(serde_json::to_value(&selection.user_verification).unwrap(), json!("required"));
+    assert_eq!(serde_json::to_value(selection.user_verification).unwrap(), json!("required"));
     selection.user_verification = serde_json::from_value(json!("preferred")).unwrap();
     let mut key = new_key();
     let credential = key.do_registration(origin.clone(), challenge.options).unwrap();
-    let (status, body) = enrol_finish(&hub.client, &hub.url, &challenge.ceremony_id, &credential).await.unwrap_err();
+    let (status, body) =
+        enrol_finish(&hub.client, &hub.url, &challenge.ceremony_id, &credential).await.unwrap_err();
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["type"], "urn:sealbox:problem:not_verified");
     // The invite is still usable by a proper key.
@@ -128,7 +133,8 @@ async fn sessions_end_after_twelve_hours_even_when_active() {
 async fn logout_ends_the_session() {
     let hub = start_hub(0, RatePolicy::default()).await;
     let me = enrol_and_login(&hub.url, &hub.state, Role::Gp).await;
-    let (status, _, _) = login::post(&hub.client, format!("{}/v1/logout", hub.url), Some(&me.token), &json!({})).await;
+    let (status, _, _) =
+        login::post(&hub.client, format!("{}/v1/logout", hub.url), Some(&me.token), &json!({})).await;
     assert_eq!(status, 204);
     assert_eq!(login::get(&hub.client, format!("{}/v1/me/logins", hub.url), &me.token).await.0, 401);
 }
@@ -142,12 +148,14 @@ async fn a_replayed_assertion_is_refused() {
     let assertion = login::assert(&mut me.key, &origin, &challenge);
     login_finish(&hub.client, &hub.url, &challenge.ceremony_id, &assertion).await.unwrap();
     // Same ceremony again: the challenge was single-use.
-    let (status, body, _) = login_finish(&hub.client, &hub.url, &challenge.ceremony_id, &assertion).await.unwrap_err();
+    let (status, body, _) =
+        login_finish(&hub.client, &hub.url, &challenge.ceremony_id, &assertion).await.unwrap_err();
     assert_eq!(status, 401);
     assert_eq!(body["type"], "urn:sealbox:problem:stale_challenge");
     // The old assertion against a fresh challenge: signature over the wrong challenge.
     let fresh = login_start(&hub.client, &hub.url, &me.user_id).await.unwrap();
-    let (status, body, _) = login_finish(&hub.client, &hub.url, &fresh.ceremony_id, &assertion).await.unwrap_err();
+    let (status, body, _) =
+        login_finish(&hub.client, &hub.url, &fresh.ceremony_id, &assertion).await.unwrap_err();
     assert_eq!(status, 401);
     assert_eq!(body["type"], "urn:sealbox:problem:not_verified");
 }
@@ -163,7 +171,8 @@ async fn a_counter_regression_is_refused() {
     let newer = login::assert(&mut me.key, &origin, &second);
     login_finish(&hub.client, &hub.url, &second.ceremony_id, &newer).await.unwrap();
     // A valid signature over a live challenge, but with a lower counter.
-    let (status, body, _) = login_finish(&hub.client, &hub.url, &first.ceremony_id, &older).await.unwrap_err();
+    let (status, body, _) =
+        login_finish(&hub.client, &hub.url, &first.ceremony_id, &older).await.unwrap_err();
     assert_eq!(status, 401);
     assert_eq!(body["type"], "urn:sealbox:problem:counter_regression");
 }
@@ -176,6 +185,7 @@ async fn an_unanswered_challenge_expires() {
     let challenge = login_start(&hub.client, &hub.url, &me.user_id).await.unwrap();
     let assertion = login::assert(&mut me.key, &origin, &challenge);
     hub.clock.advance(SignedDuration::from_mins(6));
-    let (status, _, _) = login_finish(&hub.client, &hub.url, &challenge.ceremony_id, &assertion).await.unwrap_err();
+    let (status, _, _) =
+        login_finish(&hub.client, &hub.url, &challenge.ceremony_id, &assertion).await.unwrap_err();
     assert_eq!(status, 401);
 }

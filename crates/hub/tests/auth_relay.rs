@@ -25,13 +25,14 @@ async fn a_signed_in_gp_syncs_and_claims_a_thread() {
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["envelopes"].as_array().unwrap().len(), 1);
     let thread = &page["threads"][0];
-    assert_eq!(thread["id"], 10);
+    assert_eq!(thread["thread_id"], 10);
     let version = thread["version"].as_u64().unwrap();
 
     let claim = json!({"actions": [{
         "idempotency_key": "claim-1", "thread_id": 10, "expected_version": version, "op": {"kind": "claim"}
     }]});
-    let (status, body, _) = login::post(&hub.client, format!("{}/v1/actions", hub.url), Some(&gp.token), &claim).await;
+    let (status, body, _) =
+        login::post(&hub.client, format!("{}/v1/actions", hub.url), Some(&gp.token), &claim).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["results"][0]["outcome"]["status"], "applied", "{body}");
 

@@ -102,7 +102,7 @@ async fn serves_plain_http_on_loopback_with_issued_channels() {
     let res = client
         .post(format!("{url}/v1/patient/messages"))
         .bearer_auth(&file.patients[2].channel_token.0)
-        .json(&support::message(5, 6, b"sealed"))
+        .json(&support::sealed_message(&file, 2, 5, 6, b"sealed"))
         .send()
         .await
         .unwrap();

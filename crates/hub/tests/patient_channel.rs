@@ -5,7 +5,7 @@
 mod support;
 
 use sealbox_hub::config::RatePolicy;
-use sealbox_model::hub_api::{PatientRepliesPage, PracticeKeys};
+use sealbox_model::hub_api::{Base64Bytes, PatientMessageRequest, PatientRepliesPage, PracticeKeys};
 use sealbox_model::jiff::SignedDuration;
 use support::*;
 
@@ -126,4 +126,45 @@ async fn token_is_stored_only_as_a_hash() {
     for bytes in [&db, &wal] {
         assert!(!bytes.windows(needle.len()).any(|w| w == needle), "channel token found in the data dir");
     }
+}
+
+#[tokio::test]
+async fn envelopes_that_are_not_this_patients_for_this_message_are_refused_unstored() {
+    let hub = start_hub(2, RatePolicy::default()).await;
+    let other_patient = support::sealed_message(&hub.practice, 1, 40, 400, b"hello");
+    let mut wrong_ids = support::sealed_message(&hub.practice, 0, 41, 401, b"hello");
+    wrong_ids.message_id = sealbox_model::ids::MessageId(402);
+    let other_practice = PatientMessageRequest {
+        envelope: Base64Bytes(support::sealed("prac-elsewhere", &hub.practice.patients[0], 42, 403, b"hi")),
+        ..message(42, 403, b"")
+    };
+    let mut flipped = support::sealed_message(&hub.practice, 0, 43, 404, b"hello");
+    let last = flipped.envelope.0.len() - 1;
+    flipped.envelope.0[last] ^= 1;
+    let garbage = message(44, 405, b"not an envelope");
+    for (what, req) in [
+        ("signed by another patient", other_patient),
+        ("ids differ", wrong_ids),
+        ("another practice", other_practice),
+        ("signature flipped", flipped),
+        ("garbage", garbage),
+    ] {
+        let res = hub
+            .client
+            .post(format!("{}/v1/patient/messages", hub.url))
+            .bearer_auth(token(&hub, 0))
+            .json(&req)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 400, "{what}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["errors"][0]["field"], "envelope", "{what}: {body}");
+    }
+    let count: i64 = hub
+        .state
+        .db
+        .call_blocking(|c| c.query_row("SELECT COUNT(*) FROM envelopes", [], |r| r.get(0)))
+        .unwrap();
+    assert_eq!(count, 0);
 }

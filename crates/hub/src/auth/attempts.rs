@@ -88,7 +88,10 @@ pub fn history(conn: &Connection, staff_id: &str) -> Result<Vec<LoginRecord>, Db
 }
 
 /// `GET /v1/me/logins`.
-pub async fn get_history(State(state): State<AppState>, who: Principal) -> Result<Json<LoginHistory>, ApiError> {
+pub async fn get_history(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<Json<LoginHistory>, ApiError> {
     let id = who.staff.id.0.clone();
     let attempts = state.db.call(move |conn| Ok::<_, ApiError>(history(conn, &id)?)).await?;
     Ok(Json(LoginHistory { attempts }))

@@ -7,7 +7,10 @@ use crate::http::ApiError;
 
 /// 429 with Retry-After after too many failures.
 pub fn throttled(secs: u64) -> ApiError {
-    ApiError { detail: Some("too many failed attempts; try again later".to_owned()), ..ApiError::too_many(secs) }
+    ApiError {
+        detail: Some("too many failed attempts; try again later".to_owned()),
+        ..ApiError::too_many(secs)
+    }
 }
 
 /// 401: the challenge was unknown, already answered or expired.
@@ -23,7 +26,9 @@ pub fn not_verified() -> ApiError {
 /// The problem for an unusable invite.
 pub fn invite(e: InviteError) -> ApiError {
     match e {
-        InviteError::Unknown => ApiError::new(StatusCode::UNAUTHORIZED, "invalid_invite", "unknown invite code"),
+        InviteError::Unknown => {
+            ApiError::new(StatusCode::UNAUTHORIZED, "invalid_invite", "unknown invite code")
+        }
         InviteError::Used => ApiError::new(StatusCode::GONE, "invite_used", "invite code already used"),
         InviteError::Expired => ApiError::new(StatusCode::GONE, "invite_expired", "invite code expired"),
         InviteError::Db(e) => e.into(),

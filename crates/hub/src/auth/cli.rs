@@ -55,7 +55,8 @@ pub fn init_practice(state: &AppState, name: &str) -> Result<String, CliError> {
     state.db.call_blocking(move |conn| {
         let tx = conn.transaction()?;
         let practice = practice::create(&tx, &name, now)?;
-        let code = invites::issue(&tx, Role::PracticeAdmin, "Practice administrator", now, invites::DEFAULT_TTL)?;
+        let code =
+            invites::issue(&tx, Role::PracticeAdmin, "Practice administrator", now, invites::DEFAULT_TTL)?;
         tx.commit()?;
         Ok(format!(
             "practice {} created\nfirst practice_admin invite (one use, expires in {} hours): {code}",

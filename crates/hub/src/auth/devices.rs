@@ -169,7 +169,10 @@ pub async fn put_pool_keys(
     }
     for (i, k) in req.keys.iter().enumerate() {
         if k.sealed.0.is_empty() || k.sealed.0.len() > MAX_SEALED_BYTES {
-            return Err(ApiError::field(format!("keys[{i}].sealed"), format!("1 to {MAX_SEALED_BYTES} bytes")));
+            return Err(ApiError::field(
+                format!("keys[{i}].sealed"),
+                format!("1 to {MAX_SEALED_BYTES} bytes"),
+            ));
         }
     }
     let now = state.now();
@@ -212,7 +215,10 @@ pub async fn put_pool_keys(
 }
 
 /// `GET /v1/devices/me/pool-keys`: the caller's device's sealed blobs.
-pub async fn my_pool_keys(State(state): State<AppState>, who: Principal) -> Result<Json<SealedPoolKeys>, ApiError> {
+pub async fn my_pool_keys(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<Json<SealedPoolKeys>, ApiError> {
     let keys = state
         .db
         .call(move |conn| {
@@ -231,7 +237,8 @@ pub async fn my_pool_keys(State(state): State<AppState>, who: Principal) -> Resu
                 let (pool, version, sealed) = row?;
                 Ok(SealedPoolKey {
                     pool: from_key::<Pool>(&pool, "pool")?,
-                    key_version: u32::try_from(version).map_err(|_| DbError::Corrupt { what: "key version" })?,
+                    key_version: u32::try_from(version)
+                        .map_err(|_| DbError::Corrupt { what: "key version" })?,
                     sealed: Base64Bytes(sealed),
                 })
             })

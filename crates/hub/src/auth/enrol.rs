@@ -41,7 +41,10 @@ enum RegState {
 pub fn check_text(field: &str, text: &str, max: usize) -> Result<(), ApiError> {
     let n = text.chars().count();
     if n == 0 || n > max || text.trim() != text || text.chars().any(char::is_control) {
-        return Err(ApiError::field(field, format!("1 to {max} characters, no control characters or edge spaces")));
+        return Err(ApiError::field(
+            field,
+            format!("1 to {max} characters, no control characters or edge spaces"),
+        ));
     }
     Ok(())
 }
@@ -57,10 +60,20 @@ fn check_username(name: &str) -> Result<(), ApiError> {
 }
 
 fn username_taken(conn: &Connection, username: &str) -> Result<bool, DbError> {
-    Ok(conn.query_row("SELECT 1 FROM staff WHERE username = ?1", params![username], |_| Ok(())).optional()?.is_some())
+    Ok(conn
+        .query_row("SELECT 1 FROM staff WHERE username = ?1", params![username], |_| Ok(()))
+        .optional()?
+        .is_some())
 }
 
-fn record(conn: &Connection, address: &str, staff_id: Option<&str>, device_id: Option<&str>, outcome: Outcome, now: sealbox_model::jiff::Timestamp) -> Result<(), DbError> {
+fn record(
+    conn: &Connection,
+    address: &str,
+    staff_id: Option<&str>,
+    device_id: Option<&str>,
+    outcome: Outcome,
+    now: sealbox_model::jiff::Timestamp,
+) -> Result<(), DbError> {
     attempts::record(conn, Attempt { kind: "enrol", staff_id, device_id, address, outcome }, now)
 }
 
@@ -102,7 +115,14 @@ pub async fn start(
                     .start_passkey_registration(user_uuid, &username, &invite.name, None)
                     .map(|(o, r)| (o, RegState::Any(r))),
                 AttestationPolicy::TrustedCas(cas) => webauthn
-                    .start_attested_passkey_registration(user_uuid, &username, &invite.name, None, (**cas).clone(), None)
+                    .start_attested_passkey_registration(
+                        user_uuid,
+                        &username,
+                        &invite.name,
+                        None,
+                        (**cas).clone(),
+                        None,
+                    )
                     .map(|(o, r)| (o, RegState::Attested(r))),
             }
             .map_err(|e| err::internal(&e))?;
@@ -171,7 +191,14 @@ pub async fn finish(
             tx.execute(
                 "INSERT INTO staff (id, webauthn_uuid, username, name, role, created_at_us)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![staff_id, held.user_uuid.to_string(), username, held.name, held.role.key(), time::to_db(now)],
+                params![
+                    staff_id,
+                    held.user_uuid.to_string(),
+                    username,
+                    held.name,
+                    held.role.key(),
+                    time::to_db(now)
+                ],
             )?;
             let cred_id: &[u8] = passkey.cred_id().as_ref();
             let inserted = tx.execute(
@@ -180,7 +207,11 @@ pub async fn finish(
                 params![device_id, staff_id, device_name, cred_id, passkey_json, time::to_db(now)],
             )?;
             if inserted == 0 {
-                return Err(ApiError::conflict("credential_exists", "credential", "this security key is enrolled"));
+                return Err(ApiError::conflict(
+                    "credential_exists",
+                    "credential",
+                    "this security key is enrolled",
+                ));
             }
             record(&tx, &address, Some(&staff_id), Some(&device_id), Outcome::Ok, now)?;
             tx.commit()?;

@@ -45,7 +45,13 @@ impl From<rusqlite::Error> for InviteError {
 }
 
 /// Issues an invite; returns the code (shown once, stored hashed).
-pub fn issue(conn: &Connection, role: Role, name: &str, now: Timestamp, ttl: SignedDuration) -> Result<String, DbError> {
+pub fn issue(
+    conn: &Connection,
+    role: Role,
+    name: &str,
+    now: Timestamp,
+    ttl: SignedDuration,
+) -> Result<String, DbError> {
     let code = secret::invite_code();
     let expires = now.checked_add(ttl).unwrap_or(now);
     conn.execute(
@@ -77,7 +83,12 @@ pub fn find_usable(conn: &Connection, typed: &str, now: Timestamp) -> Result<Inv
 }
 
 /// Marks an invite used by `staff_id`; fails if it was used meanwhile.
-pub fn mark_used(conn: &Connection, code_sha256: &[u8; 32], staff_id: &str, now: Timestamp) -> Result<(), InviteError> {
+pub fn mark_used(
+    conn: &Connection,
+    code_sha256: &[u8; 32],
+    staff_id: &str,
+    now: Timestamp,
+) -> Result<(), InviteError> {
     let n = conn.execute(
         "UPDATE invites SET used_at_us = ?2, used_by = ?3 WHERE code_sha256 = ?1 AND used_at_us IS NULL
              AND expires_at_us > ?2",

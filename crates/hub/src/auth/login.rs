@@ -33,7 +33,12 @@ fn record(
 }
 
 /// 429 if the address or (when known) the user is throttled; records it.
-fn check_throttle(conn: &Connection, address: &str, staff_id: Option<&str>, now: Timestamp) -> Result<(), ApiError> {
+fn check_throttle(
+    conn: &Connection,
+    address: &str,
+    staff_id: Option<&str>,
+    now: Timestamp,
+) -> Result<(), ApiError> {
     let mut wait = throttle::check(conn, Subject::Address(address), now)?;
     if let Some(id) = staff_id {
         wait = wait.max(throttle::check(conn, Subject::User(id), now)?);
@@ -59,9 +64,11 @@ pub async fn start(
             check_throttle(conn, &address, None, now)?;
             let staff_id: Option<String> = match (&req.user_id, &req.username) {
                 (Some(id), None) => conn
-                    .query_row("SELECT id FROM staff WHERE id = ?1 AND disabled_at_us IS NULL", params![id], |r| {
-                        r.get(0)
-                    })
+                    .query_row(
+                        "SELECT id FROM staff WHERE id = ?1 AND disabled_at_us IS NULL",
+                        params![id],
+                        |r| r.get(0),
+                    )
                     .optional()?,
                 (None, Some(name)) => conn
                     .query_row(
@@ -83,7 +90,8 @@ pub async fn start(
                 )?;
                 let rows = stmt.query_map(params![staff_id], |r| r.get::<_, String>(0))?;
                 rows.map(|row| {
-                    serde_json::from_str::<Passkey>(&row?).map_err(|_| ApiError::from(DbError::Corrupt { what: "passkey" }))
+                    serde_json::from_str::<Passkey>(&row?)
+                        .map_err(|_| ApiError::from(DbError::Corrupt { what: "passkey" }))
                 })
                 .collect::<Result<Vec<_>, ApiError>>()?
             };
@@ -124,7 +132,8 @@ pub async fn finish(
             };
             let staff_id = c.staff_id.ok_or(DbError::Corrupt { what: "ceremony" })?;
             check_throttle(conn, &address, Some(&staff_id), now)?;
-            let auth: PasskeyAuthentication = serde_json::from_str(&c.state).map_err(|e| err::internal(&e))?;
+            let auth: PasskeyAuthentication =
+                serde_json::from_str(&c.state).map_err(|e| err::internal(&e))?;
             let Ok(result) = webauthn.finish_passkey_authentication(&req.credential, &auth) else {
                 record(conn, &address, Some(&staff_id), None, Outcome::Failed, now)?;
                 return Err(err::not_verified());
@@ -193,7 +202,11 @@ pub async fn finish(
 }
 
 /// `POST /v1/logout`: ends the caller's session.
-pub async fn logout(State(state): State<AppState>, _who: Principal, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    _who: Principal,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
     let token = bearer(&headers).ok_or_else(|| ApiError::unauthorized("sign in first"))?.to_owned();
     let now = state.now();
     state.db.call(move |conn| Ok::<_, ApiError>(session::end(conn, &token, now)?)).await?;

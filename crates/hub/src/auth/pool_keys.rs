@@ -22,7 +22,11 @@ pub async fn publish(
     StrictJson(req): StrictJson<PublishPoolKey>,
 ) -> Result<StatusCode, ApiError> {
     who.require_admin()?;
-    let pool = Pool::ALL.iter().copied().find(|p| p.key() == pool).ok_or_else(|| ApiError::not_found("no such pool"))?;
+    let pool = Pool::ALL
+        .iter()
+        .copied()
+        .find(|p| p.key() == pool)
+        .ok_or_else(|| ApiError::not_found("no such pool"))?;
     if req.x25519_public.0.len() != 32 {
         return Err(ApiError::field("x25519_public", "must be 32 bytes"));
     }

@@ -6,8 +6,8 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use sealbox_model::actor::{Actor, StaffRef};
-use sealbox_model::permissions::{can, Action};
 use sealbox_model::category::Category;
+use sealbox_model::permissions::{can, Action};
 use std::net::SocketAddr;
 
 use super::session::{self, Ended, SessionError};
@@ -60,7 +60,9 @@ impl FromRequestParts<AppState> for Principal {
             .call(move |conn| {
                 let owner = session::touch(conn, &token, now).map_err(|e| match e {
                     SessionError::Invalid => ApiError::unauthorized("not a valid session"),
-                    SessionError::Expired(Ended::Idle) => ApiError::unauthorized("session ended after 15 minutes idle"),
+                    SessionError::Expired(Ended::Idle) => {
+                        ApiError::unauthorized("session ended after 15 minutes idle")
+                    }
                     SessionError::Expired(Ended::Absolute) => {
                         ApiError::unauthorized("session ended after 12 hours; sign in again")
                     }

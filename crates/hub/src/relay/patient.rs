@@ -73,9 +73,11 @@ pub fn ingest(
     conn: &mut Connection,
     channel: &Channel,
     req: &PatientMessageRequest,
+    sealed_for: &str,
     now: Timestamp,
 ) -> Result<Ingested, ApiError> {
     let tx = conn.transaction()?;
+    super::envelope_check::check_practice(&tx, sealed_for)?;
     let body = req.envelope.as_slice();
     if let Some(existing) = store::find_envelope(&tx, req.message_id)? {
         let same_thread = existing.thread_id == req.thread_id && existing.sender_kind == "patient";
@@ -124,9 +126,9 @@ pub async fn post_message(
     let now = state.now();
     state.patient_rate.take(&channel.patient_id.0, now).map_err(ApiError::too_many)?;
     validate(&req)?;
-    super::envelope_check::check_patient_envelope(&state, &channel, &req)?;
     let (thread_id, message_id) = (req.thread_id, req.message_id);
-    let outcome = state.db.call(move |conn| ingest(conn, &channel, &req, now)).await?;
+    let sealed_for = super::envelope_check::check_patient_envelope(&channel, &req)?;
+    let outcome = state.db.call(move |conn| ingest(conn, &channel, &req, &sealed_for, now)).await?;
     let (status, duplicate) = match outcome {
         Ingested::Stored(seq) => {
             state.events.changed(seq, thread_id);

@@ -13,9 +13,11 @@ use sealbox_hub::relay::channels;
 use sealbox_hub::server::{self, Running};
 use sealbox_hub::AppState;
 use sealbox_model::category::Category;
-use sealbox_model::hub_api::{Base64Bytes, PatientMessageRequest, PracticeFile, Problem};
+use sealbox_model::hub_api::{Base64Bytes, PatientMessageRequest, PracticeFile, Problem, SimPatient};
 use sealbox_model::ids::{MessageId, ThreadId};
 use sealbox_model::jiff::Timestamp;
+use sealbox_model::message::{FreeText, MessagePart};
+use sealbox_model::pool::Pool;
 use std::sync::Arc;
 
 pub struct Hub {
@@ -71,12 +73,60 @@ pub fn message(thread: u64, msg: u64, body: &[u8]) -> PatientMessageRequest {
     }
 }
 
-/// Posts a patient message; returns (status, body).
+/// A real sealed envelope from `patient` whose free text is `text`,
+/// deterministic for the same inputs (so an identical re-post is a
+/// duplicate), sealed to fixed test pool keys (the hub never opens it).
+pub fn sealed(practice_id: &str, patient: &SimPatient, thread: u64, msg: u64, text: &[u8]) -> Vec<u8> {
+    use rand::SeedableRng;
+    use sealbox_crypto::envelope::{
+        seal_envelope, EnvelopeFields, PartInput, PartKind, Recipient, RecipientId,
+    };
+    use sha2::Digest;
+    let seed: [u8; 32] = sha2::Sha256::new()
+        .chain_update(patient.patient_id.0.as_bytes())
+        .chain_update(thread.to_be_bytes())
+        .chain_update(msg.to_be_bytes())
+        .chain_update(text)
+        .finalize()
+        .into();
+    let mut rng = rand_chacha::ChaCha8Rng::from_seed(seed);
+    let signing: [u8; 32] = patient.ed25519_secret.as_slice().try_into().unwrap();
+    let pool_key = x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from([7u8; 32]));
+    let plaintext =
+        MessagePart::FreeText(FreeText::new(String::from_utf8_lossy(text))).to_sealed_plaintext().unwrap();
+    let to = [Recipient { id: RecipientId::Pool(Pool::Gp), public_key: pool_key }];
+    seal_envelope(
+        &mut rng,
+        &ed25519_dalek::SigningKey::from_bytes(&signing),
+        &EnvelopeFields { practice: practice_id, thread_id: thread, message_id: msg },
+        &[PartInput { kind: PartKind::FreeText, plaintext: &plaintext, recipients: &to }],
+    )
+    .unwrap()
+}
+
+/// A request carrying a real envelope from `patient` (see [`sealed`]).
+pub fn sealed_message(
+    practice: &PracticeFile,
+    patient: usize,
+    thread: u64,
+    msg: u64,
+    text: &[u8],
+) -> PatientMessageRequest {
+    let envelope = sealed(&practice.practice_id, &practice.patients[patient], thread, msg, text);
+    PatientMessageRequest { envelope: Base64Bytes(envelope), ..message(thread, msg, text) }
+}
+
+/// Posts a patient message; `req.envelope` holds the free text, sealed here
+/// for that patient before sending. Returns (status, body).
 pub async fn post_patient(
     hub: &Hub,
     patient: usize,
     req: &PatientMessageRequest,
 ) -> (u16, serde_json::Value) {
+    let mut sealed_req =
+        sealed_message(&hub.practice, patient, req.thread_id.0, req.message_id.0, req.envelope.as_slice());
+    sealed_req.category = req.category;
+    let req = &sealed_req;
     let res = hub
         .client
         .post(format!("{}/v1/patient/messages", hub.url))
