@@ -1,6 +1,10 @@
 //! `cargo xtask bench cache`: runs the cache benchmarks (criterion, in
 //! release) and prints one table: each row's median for SQLCipher and for
 //! plain SQLite of the same schema, their ratio, and the target.
+//!
+//! `cargo xtask bench hub [-- options]`: the hub load bench
+//! (`crates/hub/benches/load.rs`), twice: clients holding the event stream
+//! only, then with 50 of them also syncing. Each run prints its table.
 
 // The table on stdout is this command's output.
 #![allow(clippy::print_stdout)]
@@ -22,8 +26,21 @@ const RATIO_TARGET: f64 = 1.3;
 pub fn run(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("cache") => cache(),
-        _ => Err(Error::new("usage: cargo xtask bench cache")),
+        Some("hub") => hub(&args[1..]),
+        _ => Err(Error::new("usage: cargo xtask bench cache | hub [--clients N --messages N ...]")),
     }
+}
+
+fn hub(extra: &[String]) -> Result<()> {
+    let ws = Workspace::locate()?;
+    for syncers in ["0", "50"] {
+        proc::run(
+            ws.cargo()
+                .args(["bench", "-p", "sealbox-hub", "--bench", "load", "--", "--syncers", syncers])
+                .args(extra.iter().filter(|a| a.as_str() != "--")),
+        )?;
+    }
+    Ok(())
 }
 
 fn cache() -> Result<()> {

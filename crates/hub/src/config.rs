@@ -39,7 +39,7 @@ impl HubConfig {
         HubConfig {
             data_dir: data_dir.into(),
             patient_rate: RatePolicy::default(),
-            push_coalesce: Duration::from_millis(20),
+            push_coalesce: Duration::from_millis(50),
             keep_alive: Duration::from_secs(15),
             webauthn: crate::auth::rp::RpConfig::default(),
         }

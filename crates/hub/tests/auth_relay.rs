@@ -42,3 +42,51 @@ async fn a_signed_in_gp_syncs_and_claims_a_thread() {
     let logged = page["actions"][0].to_string();
     assert!(logged.contains(&gp.user_id), "{page}");
 }
+
+/// Reads server-sent events until one satisfies `want`; returns its data.
+async fn next_event<B: AsRef<[u8]>>(
+    stream: &mut (impl futures_util::Stream<Item = reqwest::Result<B>> + Unpin),
+    buf: &mut String,
+    want: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    use futures_util::StreamExt;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        while let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data:")) {
+                let value: serde_json::Value = serde_json::from_str(data.trim()).unwrap();
+                if want(&value) {
+                    return value;
+                }
+            }
+        }
+        let chunk = tokio::time::timeout_at(deadline, stream.next()).await.expect("no event in time");
+        buf.push_str(&String::from_utf8_lossy(chunk.unwrap().unwrap().as_ref()));
+    }
+}
+
+#[tokio::test]
+async fn the_event_stream_carries_ids_and_counts_only() {
+    let hub = start_hub(1, RatePolicy::default()).await;
+    let nurse = enrol_and_login(&hub.url, &hub.state, Role::Nurse).await;
+    let res =
+        hub.client.get(format!("{}/v1/events", hub.url)).bearer_auth(&nurse.token).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    let mut stream = res.bytes_stream();
+    let mut buf = String::new();
+    let first = next_event(&mut stream, &mut buf, |_| true).await;
+    assert_eq!(first["thread_ids"], json!([]));
+
+    let (status, _) = post_patient(&hub, 0, &message(77, 700, b"QZX-EVENT-MARKER please renew")).await;
+    assert_eq!(status, 201);
+    let event = next_event(&mut stream, &mut buf, |e| e["thread_ids"] == json!([77])).await;
+    assert!(event["seq"].as_u64().unwrap() > first["seq"].as_u64().unwrap());
+    // A repeat prescription waits in the pools that may read it.
+    assert_eq!(event["pools"]["nurse"], 1, "{event}");
+    assert_eq!(event["pools"]["pharmacy"], 1, "{event}");
+    let keys: Vec<&str> = event.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["pools", "seq", "thread_ids"]);
+    assert!(!event.to_string().contains("QZX"));
+}

@@ -4,6 +4,8 @@
 //! clear); afterwards no byte of any marker — nor any medicine name the
 //! simulator uses — is in any file under the hub's data dir or in its logs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // helpers outside #[test] fns
+
 mod support;
 
 use std::io::{BufRead, BufReader, Write};

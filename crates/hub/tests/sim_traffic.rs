@@ -2,6 +2,8 @@
 //! is accepted, re-sending is idempotent, and what the hub stored opens — per
 //! part — only for the pools the permission matrix allows.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // helpers outside #[test] fns
+
 mod support;
 
 use std::collections::HashMap;

@@ -47,6 +47,9 @@ pub enum DbError {
 #[derive(Clone)]
 pub struct Db {
     conn: Arc<Mutex<Connection>>,
+    /// A second, read-only connection: WAL lets sync pages and push counts
+    /// be read while the writer commits, so readers never hold up ingest.
+    reader: Arc<Mutex<Connection>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -68,7 +71,28 @@ impl Db {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&mut conn)?;
-        Ok(Db { conn: Arc::new(Mutex::new(conn)) })
+        let reader = Connection::open_with_flags(
+            data_dir.join(DB_FILE),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        reader.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(Db { conn: Arc::new(Mutex::new(conn)), reader: Arc::new(Mutex::new(reader)) })
+    }
+
+    /// Runs a read-only `f` on the reader connection, on the blocking pool.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+    {
+        let conn = self.reader.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|_| E::from(DbError::Task))?
     }
 
     /// Runs `f` with the connection on the blocking pool.

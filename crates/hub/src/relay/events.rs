@@ -24,6 +24,24 @@ use crate::db::DbError;
 use crate::http::ApiError;
 use crate::state::AppState;
 
+/// An event serialised once, shared by every subscriber's stream (with a
+/// thousand clients, rendering per subscriber was the publisher's main cost).
+#[derive(Debug)]
+pub struct Rendered {
+    seq: u64,
+    json: String,
+}
+
+impl Rendered {
+    fn new(e: &PushEvent) -> Self {
+        Rendered { seq: e.seq, json: serde_json::to_string(e).unwrap_or_else(|_| "{}".to_owned()) }
+    }
+
+    fn sse(&self) -> Event {
+        Event::default().event("change").id(self.seq.to_string()).data(self.json.as_str())
+    }
+}
+
 #[derive(Debug, Default)]
 struct Pending {
     seq: u64,
@@ -33,7 +51,7 @@ struct Pending {
 /// The fan-out of push events.
 #[derive(Clone, Debug)]
 pub struct EventBus {
-    tx: broadcast::Sender<PushEvent>,
+    tx: broadcast::Sender<Arc<Rendered>>,
     pending: Arc<Mutex<Pending>>,
     wake: Arc<Notify>,
 }
@@ -60,8 +78,8 @@ impl EventBus {
         self.wake.notify_one();
     }
 
-    /// A receiver of future events.
-    pub fn subscribe(&self) -> broadcast::Receiver<PushEvent> {
+    /// A receiver of future events, each rendered once for every subscriber.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Rendered>> {
         self.tx.subscribe()
     }
 
@@ -80,12 +98,12 @@ pub async fn run_publisher(state: AppState) {
         if pending.threads.is_empty() {
             continue;
         }
-        match state.db.call(|conn| pool_counts(conn).map_err(ApiError::from)).await {
+        match state.db.read(|conn| pool_counts(conn).map_err(ApiError::from)).await {
             Ok(pools) => {
                 let event =
                     PushEvent { seq: pending.seq, thread_ids: pending.threads.into_iter().collect(), pools };
                 // No subscribers is fine.
-                let _ = bus.tx.send(event);
+                let _ = bus.tx.send(Arc::new(Rendered::new(&event)));
             }
             Err(e) => eprintln!("sealbox-hub: push: {e}"),
         }
@@ -136,11 +154,6 @@ pub fn pool_counts(conn: &Connection) -> Result<PoolCounts, DbError> {
     Ok(counts)
 }
 
-fn sse_event(e: &PushEvent) -> Event {
-    let data = serde_json::to_string(e).unwrap_or_else(|_| "{}".to_owned());
-    Event::default().event("change").id(e.seq.to_string()).data(data)
-}
-
 /// `GET /v1/events`: first the current position and counts, then an event
 /// whenever something changes.
 pub async fn get_events(
@@ -158,9 +171,8 @@ pub async fn get_events(
             })
         })
         .await?;
-    let head = stream::once(async move { Ok(sse_event(&first)) });
+    let head = stream::once(async move { Ok(Rendered::new(&first).sse()) });
     // A lagging subscriber skips to the next event; it syncs by cursor anyway.
-    let tail =
-        BroadcastStream::new(rx).filter_map(|item| async move { item.ok().map(|e| Ok(sse_event(&e))) });
+    let tail = BroadcastStream::new(rx).filter_map(|item| async move { item.ok().map(|e| Ok(e.sse())) });
     Ok(Sse::new(head.chain(tail)).keep_alive(KeepAlive::new().interval(state.config.keep_alive)))
 }

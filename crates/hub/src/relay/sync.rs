@@ -56,6 +56,6 @@ pub async fn get_sync(
     let [cursor, limit] = parse_u64_params(uri.query(), ["cursor", "limit"])?;
     let limit = page_limit(limit)?;
     let after = cursor.unwrap_or(0);
-    let page = state.db.call(move |conn| read_page(conn, after, limit)).await?;
+    let page = state.db.read(move |conn| read_page(conn, after, limit)).await?;
     Ok(Json(page))
 }
