@@ -90,3 +90,58 @@ async fn the_event_stream_carries_ids_and_counts_only() {
     assert_eq!(keys, ["pools", "seq", "thread_ids"]);
     assert!(!event.to_string().contains("QZX"));
 }
+
+#[tokio::test]
+async fn a_reply_reaches_the_patient_and_only_that_patient_reads_it() {
+    use sealbox_crypto::ed25519_dalek::SigningKey;
+    use sealbox_crypto::envelope::{seal_envelope, EnvelopeFields, PartInput, PartKind, Recipient, RecipientId};
+    use sealbox_crypto::x25519_dalek::{PublicKey, StaticSecret};
+    use sealbox_model::hub_api::Base64Bytes;
+    use sealbox_model::message::{FreeText, MessagePart};
+    use sealbox_model::pool::Pool;
+
+    let hub = start_hub(2, RatePolicy::default()).await;
+    assert_eq!(post_patient(&hub, 0, &message(20, 200, b"Please renew my inhaler")).await.0, 201);
+    let gp = enrol_and_login(&hub.url, &hub.state, Role::Gp).await;
+    let (_, page) = login::get(&hub.client, format!("{}/v1/sync?cursor=0", hub.url), &gp.token).await;
+    let version = page["threads"][0]["version"].as_u64().unwrap();
+    let claim = json!({"actions": [{
+        "idempotency_key": "claim-20", "thread_id": 20, "expected_version": version, "op": {"kind": "claim"}
+    }]});
+    let (_, body, _) = login::post(&hub.client, format!("{}/v1/actions", hub.url), Some(&gp.token), &claim).await;
+    let version = body["results"][0]["outcome"]["version"].as_u64().unwrap();
+
+    // The GP's desktop seals the reply to the patient (and to its own pool).
+    let patient = &hub.practice.patients[0];
+    let patient_key: [u8; 32] = patient.x25519_secret.as_slice().try_into().unwrap();
+    let to = [
+        Recipient { id: RecipientId::Patient, public_key: PublicKey::from(&StaticSecret::from(patient_key)) },
+        Recipient { id: RecipientId::Pool(Pool::Gp), public_key: PublicKey::from(&StaticSecret::from([9u8; 32])) },
+    ];
+    let text = MessagePart::FreeText(FreeText::new("Your inhaler is ready to collect from the pharmacy."))
+        .to_sealed_plaintext()
+        .unwrap();
+    let envelope = seal_envelope(
+        &mut rand::rngs::OsRng,
+        &SigningKey::from_bytes(&[5u8; 32]),
+        &EnvelopeFields { practice: &hub.practice.practice_id, thread_id: 20, message_id: 201 },
+        &[PartInput { kind: PartKind::FreeText, plaintext: &text, recipients: &to }],
+    )
+    .unwrap();
+    let reply = json!({"actions": [{
+        "idempotency_key": "reply-20", "thread_id": 20, "expected_version": version,
+        "op": {"kind": "reply", "message_id": 201, "envelope": Base64Bytes(envelope).encode()}
+    }]});
+    let (status, body, _) =
+        login::post(&hub.client, format!("{}/v1/actions", hub.url), Some(&gp.token), &reply).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["results"][0]["outcome"]["status"], "applied", "{body}");
+
+    // `sealbox-sim read-replies`: patient 0 opens it with their own key;
+    // patient 1 has none.
+    let replies = sealbox_sim::read_replies::read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap();
+    assert_eq!(replies.len(), 1);
+    assert_eq!(replies[0].patient_id, patient.patient_id.0);
+    assert_eq!((replies[0].thread_id, replies[0].message_id), (20, 201));
+    assert_eq!(replies[0].text, "Your inhaler is ready to collect from the pharmacy.");
+}
