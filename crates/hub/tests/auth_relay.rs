@@ -94,7 +94,9 @@ async fn the_event_stream_carries_ids_and_counts_only() {
 #[tokio::test]
 async fn a_reply_reaches_the_patient_and_only_that_patient_reads_it() {
     use sealbox_crypto::ed25519_dalek::SigningKey;
-    use sealbox_crypto::envelope::{seal_envelope, EnvelopeFields, PartInput, PartKind, Recipient, RecipientId};
+    use sealbox_crypto::envelope::{
+        seal_envelope, EnvelopeFields, PartInput, PartKind, Recipient, RecipientId,
+    };
     use sealbox_crypto::x25519_dalek::{PublicKey, StaticSecret};
     use sealbox_model::hub_api::Base64Bytes;
     use sealbox_model::message::{FreeText, MessagePart};
@@ -108,7 +110,8 @@ async fn a_reply_reaches_the_patient_and_only_that_patient_reads_it() {
     let claim = json!({"actions": [{
         "idempotency_key": "claim-20", "thread_id": 20, "expected_version": version, "op": {"kind": "claim"}
     }]});
-    let (_, body, _) = login::post(&hub.client, format!("{}/v1/actions", hub.url), Some(&gp.token), &claim).await;
+    let (_, body, _) =
+        login::post(&hub.client, format!("{}/v1/actions", hub.url), Some(&gp.token), &claim).await;
     let version = body["results"][0]["outcome"]["version"].as_u64().unwrap();
 
     // The GP's desktop seals the reply to the patient (and to its own pool).
@@ -116,7 +119,10 @@ async fn a_reply_reaches_the_patient_and_only_that_patient_reads_it() {
     let patient_key: [u8; 32] = patient.x25519_secret.as_slice().try_into().unwrap();
     let to = [
         Recipient { id: RecipientId::Patient, public_key: PublicKey::from(&StaticSecret::from(patient_key)) },
-        Recipient { id: RecipientId::Pool(Pool::Gp), public_key: PublicKey::from(&StaticSecret::from([9u8; 32])) },
+        Recipient {
+            id: RecipientId::Pool(Pool::Gp),
+            public_key: PublicKey::from(&StaticSecret::from([9u8; 32])),
+        },
     ];
     let text = MessagePart::FreeText(FreeText::new("Your inhaler is ready to collect from the pharmacy."))
         .to_sealed_plaintext()
@@ -139,7 +145,8 @@ async fn a_reply_reaches_the_patient_and_only_that_patient_reads_it() {
 
     // `sealbox-sim read-replies`: patient 0 opens it with their own key;
     // patient 1 has none.
-    let replies = sealbox_sim::read_replies::read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap();
+    let replies =
+        sealbox_sim::read_replies::read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap();
     assert_eq!(replies.len(), 1);
     assert_eq!(replies[0].patient_id, patient.patient_id.0);
     assert_eq!((replies[0].thread_id, replies[0].message_id), (20, 201));
