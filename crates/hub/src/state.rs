@@ -7,6 +7,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::HubConfig;
 use crate::db::{Db, DbError};
 use crate::relay::events::EventBus;
+use crate::relay::group_commit::GroupCommit;
 use crate::relay::rate_limit::RateLimiter;
 
 /// Shared, clone-able state (all fields are cheap handles).
@@ -22,6 +23,8 @@ pub struct AppState {
     pub events: EventBus,
     /// Patient channel rate limits.
     pub patient_rate: Arc<RateLimiter>,
+    /// The patient channel's writer: concurrent posts share one commit.
+    pub ingest: GroupCommit,
 }
 
 impl std::fmt::Debug for AppState {
@@ -35,7 +38,14 @@ impl AppState {
     pub fn open(config: HubConfig, clock: Arc<dyn Clock>) -> Result<AppState, DbError> {
         let db = Db::open(&config.data_dir)?;
         let patient_rate = Arc::new(RateLimiter::new(config.patient_rate));
-        Ok(AppState { db, clock, events: EventBus::new(), patient_rate, config: Arc::new(config) })
+        Ok(AppState {
+            db,
+            clock,
+            events: EventBus::new(),
+            patient_rate,
+            ingest: GroupCommit::default(),
+            config: Arc::new(config),
+        })
     }
 
     /// [`AppState::open`] with the system clock.

@@ -4,6 +4,7 @@ pub mod actions;
 pub mod channels;
 pub mod envelope_check;
 pub mod events;
+pub mod group_commit;
 pub mod keys;
 pub mod patient;
 pub mod rate_limit;

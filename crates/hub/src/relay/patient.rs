@@ -37,7 +37,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
 async fn channel(state: &AppState, headers: &HeaderMap) -> Result<Channel, ApiError> {
     let token = bearer(headers)
         .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <channel token>"))?;
-    let found = state.db.call(move |conn| channels::by_token(conn, &token).map_err(ApiError::from)).await?;
+    let found = state.db.read(move |conn| channels::by_token(conn, &token).map_err(ApiError::from)).await?;
     found.ok_or_else(|| ApiError::unauthorized("unknown or revoked channel token"))
 }
 
@@ -77,11 +77,25 @@ pub fn ingest(
     now: Timestamp,
 ) -> Result<Ingested, ApiError> {
     let tx = conn.transaction()?;
-    super::envelope_check::check_practice(&tx, sealed_for)?;
+    let outcome = ingest_into(&tx, channel, req, sealed_for, now)?;
+    tx.commit()?;
+    Ok(outcome)
+}
+
+/// [`ingest`]'s writes inside a transaction (or savepoint) the caller owns
+/// and commits: the group commit puts many of them under one commit.
+pub fn ingest_into(
+    tx: &Connection,
+    channel: &Channel,
+    req: &PatientMessageRequest,
+    sealed_for: &str,
+    now: Timestamp,
+) -> Result<Ingested, ApiError> {
+    super::envelope_check::check_practice(tx, sealed_for)?;
     let body = req.envelope.as_slice();
-    if let Some(existing) = store::find_envelope(&tx, req.message_id)? {
+    if let Some(existing) = store::find_envelope(tx, req.message_id)? {
         let same_thread = existing.thread_id == req.thread_id && existing.sender_kind == "patient";
-        let owner = store::load_thread(&tx, existing.thread_id)?.map(|t| t.patient_id);
+        let owner = store::load_thread(tx, existing.thread_id)?.map(|t| t.patient_id);
         if same_thread
             && owner.as_ref() == Some(&channel.patient_id)
             && existing.body_sha256 == store::sha256(body)
@@ -94,8 +108,8 @@ pub fn ingest(
             "already used for a different message",
         ));
     }
-    match store::load_thread(&tx, req.thread_id)? {
-        None => store::insert_thread(&tx, req.thread_id, &channel.patient_id, req.category, now)?,
+    match store::load_thread(tx, req.thread_id)? {
+        None => store::insert_thread(tx, req.thread_id, &channel.patient_id, req.category, now)?,
         Some(thread) if thread.patient_id != channel.patient_id => {
             return Err(ApiError::conflict(
                 "thread_id_taken",
@@ -108,11 +122,10 @@ pub fn ingest(
             let (next, _audit) =
                 transition(tref, &thread.state, &ThreadAction::PatientReplied, &Actor::Patient, now)
                     .map_err(|e| ApiError::conflict("thread_rule", "thread_id", e.to_string()))?;
-            store::update_thread(&tx, thread.id, &next, thread.version.saturating_add(1), now, None)?;
+            store::update_thread(tx, thread.id, &next, thread.version.saturating_add(1), now, None)?;
         }
     }
-    let seq = store::insert_envelope(&tx, req.thread_id, req.message_id, None, body, now)?;
-    tx.commit()?;
+    let seq = store::insert_envelope(tx, req.thread_id, req.message_id, None, body, now)?;
     Ok(Ingested::Stored(seq))
 }
 
@@ -128,7 +141,7 @@ pub async fn post_message(
     validate(&req)?;
     let (thread_id, message_id) = (req.thread_id, req.message_id);
     let sealed_for = super::envelope_check::check_patient_envelope(&channel, &req)?;
-    let outcome = state.db.call(move |conn| ingest(conn, &channel, &req, &sealed_for, now)).await?;
+    let outcome = state.ingest.submit(&state.db, channel, req, sealed_for, now).await?;
     let (status, duplicate) = match outcome {
         Ingested::Stored(seq) => {
             state.events.changed(seq, thread_id);
