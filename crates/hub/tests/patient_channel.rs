@@ -168,3 +168,31 @@ async fn envelopes_that_are_not_this_patients_for_this_message_are_refused_unsto
         .unwrap();
     assert_eq!(count, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn posts_committed_together_succeed_or_fail_one_by_one() {
+    let hub = start_hub(2, RatePolicy { burst: 1000, per_minute: 60_000 }).await;
+    for i in 0..20 {
+        assert_eq!(post_patient(&hub, 0, &message(500 + i, 5000 + i, b"first")).await.0, 201);
+    }
+    // Forty posts at once (so they share commits): twenty new, twenty reusing
+    // a stored id with other bytes.
+    let posts = (0..40u64).map(|i| {
+        let req = if i % 2 == 0 {
+            message(600 + i, 6000 + i, b"new")
+        } else {
+            message(500 + i / 2, 5000 + i / 2, b"other")
+        };
+        let hub = &hub;
+        async move { post_patient(hub, 0, &req).await.0 }
+    });
+    let statuses = futures_util::future::join_all(posts).await;
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 20, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 20, "{statuses:?}");
+    let count: i64 = hub
+        .state
+        .db
+        .call_blocking(|c| c.query_row("SELECT COUNT(*) FROM envelopes", [], |r| r.get(0)))
+        .unwrap();
+    assert_eq!(count, 40);
+}
