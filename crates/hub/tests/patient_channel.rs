@@ -22,11 +22,7 @@ async fn stores_a_message_and_a_retry_is_a_duplicate() {
     // A follow-up on the same thread moves it on.
     let (status, _) = post_patient(&hub, 0, &message(11, 102, b"sealed-bytes-2")).await;
     assert_eq!(status, 201);
-    let count: i64 = hub
-        .state
-        .db
-        .call_blocking(|c| c.query_row("SELECT COUNT(*) FROM envelopes", [], |r| r.get(0)))
-        .unwrap();
+    let count = envelope_count(&hub);
     assert_eq!(count, 2);
     let version: i64 = hub
         .state
@@ -63,11 +59,7 @@ async fn bad_or_missing_tokens_are_refused() {
         assert_eq!(status, 401, "{text}");
         problem(&ctype, &text);
     }
-    let count: i64 = hub
-        .state
-        .db
-        .call_blocking(|c| c.query_row("SELECT COUNT(*) FROM envelopes", [], |r| r.get(0)))
-        .unwrap();
+    let count = envelope_count(&hub);
     assert_eq!(count, 0);
 }
 
@@ -161,11 +153,7 @@ async fn envelopes_that_are_not_this_patients_for_this_message_are_refused_unsto
         let body: serde_json::Value = res.json().await.unwrap();
         assert_eq!(body["errors"][0]["field"], "envelope", "{what}: {body}");
     }
-    let count: i64 = hub
-        .state
-        .db
-        .call_blocking(|c| c.query_row("SELECT COUNT(*) FROM envelopes", [], |r| r.get(0)))
-        .unwrap();
+    let count = envelope_count(&hub);
     assert_eq!(count, 0);
 }
 
@@ -189,10 +177,6 @@ async fn posts_committed_together_succeed_or_fail_one_by_one() {
     let statuses = futures_util::future::join_all(posts).await;
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 20, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 20, "{statuses:?}");
-    let count: i64 = hub
-        .state
-        .db
-        .call_blocking(|c| c.query_row("SELECT COUNT(*) FROM envelopes", [], |r| r.get(0)))
-        .unwrap();
+    let count = envelope_count(&hub);
     assert_eq!(count, 40);
 }

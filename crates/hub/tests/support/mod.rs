@@ -158,6 +158,11 @@ pub async fn post_raw(
     (status, ctype, res.text().await.unwrap())
 }
 
+/// How many envelopes the hub has stored.
+pub fn envelope_count(hub: &Hub) -> i64 {
+    hub.state.db.call_blocking(|c| c.query_row("SELECT COUNT(*) FROM envelopes", [], |r| r.get(0))).unwrap()
+}
+
 /// Parses a problem body and checks its content type.
 pub fn problem(ctype: &str, body: &str) -> Problem {
     assert_eq!(ctype, "application/problem+json", "body: {body}");
