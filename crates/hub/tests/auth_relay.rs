@@ -127,19 +127,43 @@ async fn a_reply_reaches_the_patient_and_only_that_patient_reads_it() {
     let text = MessagePart::FreeText(FreeText::new("Your inhaler is ready to collect from the pharmacy."))
         .to_sealed_plaintext()
         .unwrap();
-    let envelope = seal_envelope(
-        &mut rand::rngs::OsRng,
-        &SigningKey::from_bytes(&[5u8; 32]),
-        &EnvelopeFields { practice: &hub.practice.practice_id, thread_id: 20, message_id: 201 },
-        &[PartInput { kind: PartKind::FreeText, plaintext: &text, recipients: &to }],
-    )
-    .unwrap();
-    let reply = json!({"actions": [{
-        "idempotency_key": "reply-20", "thread_id": 20, "expected_version": version,
-        "op": {"kind": "reply", "message_id": 201, "envelope": Base64Bytes(envelope).encode()}
-    }]});
+    let seal_with = |key: &SigningKey| {
+        let envelope = seal_envelope(
+            &mut rand::rngs::OsRng,
+            key,
+            &EnvelopeFields { practice: &hub.practice.practice_id, thread_id: 20, message_id: 201 },
+            &[PartInput { kind: PartKind::FreeText, plaintext: &text, recipients: &to }],
+        )
+        .unwrap();
+        json!({"actions": [{
+            "idempotency_key": "reply-20", "thread_id": 20, "expected_version": version,
+            "op": {"kind": "reply", "message_id": 201, "envelope": Base64Bytes(envelope).encode()}
+        }]})
+    };
+    let device_key = SigningKey::from_bytes(&[5u8; 32]);
+    let actions = format!("{}/v1/actions", hub.url);
+
+    // Before the device has registered its signing key, a reply is refused.
     let (status, body, _) =
-        login::post(&hub.client, format!("{}/v1/actions", hub.url), Some(&gp.token), &reply).await;
+        login::post(&hub.client, actions.clone(), Some(&gp.token), &seal_with(&device_key)).await;
+    assert_eq!(
+        (status, body["errors"][0]["field"].as_str()),
+        (400, Some("actions[0].op.envelope")),
+        "{body}"
+    );
+    let keys = json!({
+        "x25519_public": Base64Bytes(PublicKey::from(&StaticSecret::from([6u8; 32])).as_bytes().to_vec()).encode(),
+        "ed25519_public": Base64Bytes(device_key.verifying_key().to_bytes().to_vec()).encode(),
+    });
+    let (status, _, _) =
+        login::post(&hub.client, format!("{}/v1/devices/keys", hub.url), Some(&gp.token), &keys).await;
+    assert_eq!(status, 204);
+    // Signed by another key: refused; by the device's key: applied.
+    let other = SigningKey::from_bytes(&[8u8; 32]);
+    let (status, body, _) =
+        login::post(&hub.client, actions.clone(), Some(&gp.token), &seal_with(&other)).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body, _) = login::post(&hub.client, actions, Some(&gp.token), &seal_with(&device_key)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["results"][0]["outcome"]["status"], "applied", "{body}");
 

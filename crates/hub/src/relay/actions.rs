@@ -25,6 +25,7 @@ use crate::db::time::to_db;
 use crate::db::DbError;
 use crate::http::{ApiError, StrictJson};
 use crate::state::AppState;
+use sealbox_crypto::envelope::EnvelopeHeader;
 
 /// Why an action was refused.
 #[derive(Debug)]
@@ -273,7 +274,16 @@ pub fn apply_batch(
     Ok(applied)
 }
 
-fn validate(batch: &ActionsRequest) -> Result<(), ApiError> {
+/// A reply envelope's key-less facts, checked against the signer's device
+/// and the practice inside the write.
+struct ReplySeal {
+    index: usize,
+    sender: [u8; 32],
+    practice: String,
+}
+
+fn validate(batch: &ActionsRequest) -> Result<Vec<ReplySeal>, ApiError> {
+    let mut seals = Vec::new();
     if batch.actions.is_empty() || batch.actions.len() > MAX_ACTIONS_PER_BATCH {
         return Err(ApiError::field("actions", format!("must hold 1 to {MAX_ACTIONS_PER_BATCH} actions")));
     }
@@ -295,6 +305,13 @@ fn validate(batch: &ActionsRequest) -> Result<(), ApiError> {
                     format!("must be 1 to {MAX_ENVELOPE_BYTES} bytes"),
                 ));
             }
+            let field = || format!("actions[{i}].op.envelope");
+            let header = EnvelopeHeader::parse(envelope.as_slice())
+                .map_err(|e| ApiError::field(field(), format!("not a valid sealed envelope: {e}")))?;
+            if header.thread_id != a.thread_id.0 || header.message_id != message_id.0 {
+                return Err(ApiError::field(field(), "its thread or message id differs from the action's"));
+            }
+            seals.push(ReplySeal { index: i, sender: header.sender.to_bytes(), practice: header.practice });
         }
         let dup = batch.actions[..i].iter().any(|b| b.idempotency_key == a.idempotency_key);
         if dup {
@@ -302,6 +319,33 @@ fn validate(batch: &ActionsRequest) -> Result<(), ApiError> {
                 format!("actions[{i}].idempotency_key"),
                 "repeated within the batch",
             ));
+        }
+    }
+    Ok(seals)
+}
+
+/// Replies must be signed by the key the caller's device registered, for
+/// this practice: a reply the patient could not trust is refused whole.
+fn check_reply_signers(conn: &Connection, device_id: &str, seals: &[ReplySeal]) -> Result<(), ApiError> {
+    if seals.is_empty() {
+        return Ok(());
+    }
+    let practice = crate::db::practice::get(conn)?.map(|p| p.id);
+    let key: Option<Vec<u8>> = conn
+        .query_row("SELECT ed25519_public FROM devices WHERE id = ?1", params![device_id], |r| r.get(0))
+        .optional()?
+        .flatten();
+    for seal in seals {
+        let field = format!("actions[{}].op.envelope", seal.index);
+        if practice.as_deref() != Some(seal.practice.as_str()) {
+            return Err(ApiError::field(field, "sealed for another practice"));
+        }
+        match &key {
+            None => return Err(ApiError::field(field, "upload this device's keys before replying")),
+            Some(k) if k.as_slice() != seal.sender => {
+                return Err(ApiError::field(field, "not signed by this device's registered key"));
+            }
+            Some(_) => {}
         }
     }
     Ok(())
@@ -313,11 +357,17 @@ pub async fn post_actions(
     who: Principal,
     StrictJson(batch): StrictJson<ActionsRequest>,
 ) -> Result<Json<ActionsResponse>, ApiError> {
-    validate(&batch)?;
+    let seals = validate(&batch)?;
     let now = state.now();
     let me = who.staff.clone();
-    let applied =
-        state.db.call(move |conn| apply_batch(conn, &me, &batch, now).map_err(ApiError::from)).await?;
+    let device = who.device_id.clone();
+    let applied = state
+        .db
+        .call(move |conn| {
+            check_reply_signers(conn, &device, &seals)?;
+            apply_batch(conn, &me, &batch, now).map_err(ApiError::from)
+        })
+        .await?;
     for (seq, thread) in &applied.changed {
         state.events.changed(*seq, *thread);
     }
