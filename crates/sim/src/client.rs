@@ -8,10 +8,7 @@ use crate::SimError;
 pub fn client() -> Result<Client, SimError> {
     // Installing twice is harmless; the first provider stays.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    Client::builder()
-        .pool_max_idle_per_host(256)
-        .build()
-        .map_err(|source| SimError::Unreachable { url: String::new(), source })
+    Client::builder().pool_max_idle_per_host(256).build().map_err(SimError::Client)
 }
 
 /// `hub` joined with `path`, without a doubled slash.

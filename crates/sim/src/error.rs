@@ -7,6 +7,8 @@ pub enum SimError {
     PracticeFile { path: String, source: std::io::Error },
     #[error("the practice file is not valid: {0}")]
     PracticeFormat(String),
+    #[error("the HTTP client could not be set up: {0}")]
+    Client(reqwest::Error),
     #[error("the hub at {url} could not be reached: {source}")]
     Unreachable { url: String, source: reqwest::Error },
     #[error("the hub answered {status} to {what}")]

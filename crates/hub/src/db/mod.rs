@@ -86,13 +86,7 @@ impl Db {
         E: From<DbError> + Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
     {
-        let conn = self.reader.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut guard)
-        })
-        .await
-        .map_err(|_| E::from(DbError::Task))?
+        on_blocking_pool(self.reader.clone(), f).await
     }
 
     /// Runs `f` with the connection on the blocking pool.
@@ -102,13 +96,7 @@ impl Db {
         E: From<DbError> + Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
     {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut guard)
-        })
-        .await
-        .map_err(|_| E::from(DbError::Task))?
+        on_blocking_pool(self.conn.clone(), f).await
     }
 
     /// Runs `f` with the connection on the current thread (CLI, start-up).
@@ -119,4 +107,19 @@ impl Db {
         let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut guard)
     }
+}
+
+/// Locks `conn` on tokio's blocking pool and runs `f` with it.
+async fn on_blocking_pool<T, E, F>(conn: Arc<Mutex<Connection>>, f: F) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+    F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+{
+    tokio::task::spawn_blocking(move || {
+        let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    })
+    .await
+    .map_err(|_| E::from(DbError::Task))?
 }

@@ -19,13 +19,13 @@ use sealbox_model::jiff::Timestamp;
 use sealbox_model::permissions::{can, Action};
 use sealbox_model::thread_state::{transition, Assignee, ThreadAction, ThreadRef, ThreadState};
 
+use super::envelope_check;
 use super::store::{self, sha256, ThreadRow};
 use crate::auth::Principal;
 use crate::db::time::to_db;
 use crate::db::DbError;
 use crate::http::{ApiError, StrictJson};
 use crate::state::AppState;
-use sealbox_crypto::envelope::EnvelopeHeader;
 
 /// Why an action was refused.
 #[derive(Debug)]
@@ -305,12 +305,8 @@ fn validate(batch: &ActionsRequest) -> Result<Vec<ReplySeal>, ApiError> {
                     format!("must be 1 to {MAX_ENVELOPE_BYTES} bytes"),
                 ));
             }
-            let field = || format!("actions[{i}].op.envelope");
-            let header = EnvelopeHeader::parse(envelope.as_slice())
-                .map_err(|e| ApiError::field(field(), format!("not a valid sealed envelope: {e}")))?;
-            if header.thread_id != a.thread_id.0 || header.message_id != message_id.0 {
-                return Err(ApiError::field(field(), "its thread or message id differs from the action's"));
-            }
+            let field = format!("actions[{i}].op.envelope");
+            let header = envelope_check::parse_for(envelope.as_slice(), a.thread_id.0, message_id.0, &field)?;
             seals.push(ReplySeal { index: i, sender: header.sender.to_bytes(), practice: header.practice });
         }
         let dup = batch.actions[..i].iter().any(|b| b.idempotency_key == a.idempotency_key);
@@ -330,16 +326,13 @@ fn check_reply_signers(conn: &Connection, device_id: &str, seals: &[ReplySeal]) 
     if seals.is_empty() {
         return Ok(());
     }
-    let practice = crate::db::practice::get(conn)?.map(|p| p.id);
     let key: Option<Vec<u8>> = conn
         .query_row("SELECT ed25519_public FROM devices WHERE id = ?1", params![device_id], |r| r.get(0))
         .optional()?
         .flatten();
     for seal in seals {
         let field = format!("actions[{}].op.envelope", seal.index);
-        if practice.as_deref() != Some(seal.practice.as_str()) {
-            return Err(ApiError::field(field, "sealed for another practice"));
-        }
+        envelope_check::check_practice(conn, &seal.practice, &field)?;
         match &key {
             None => return Err(ApiError::field(field, "upload this device's keys before replying")),
             Some(k) if k.as_slice() != seal.sender => {

@@ -1,8 +1,9 @@
 //! What the hub can check of a sealed envelope without any key: that it is a
 //! well-formed, correctly signed envelope (sealbox-crypto's
 //! `EnvelopeHeader::parse`), for this practice, for the thread and message
-//! ids of the request, and signed by the key registered for the channel.
-//! Anything else is refused with 400 before a byte is stored.
+//! ids of the request, and signed by the key registered for its sender (the
+//! patient's channel, or the clinician's device for replies). Anything else
+//! is refused with 400, naming the envelope's field, before a byte is stored.
 
 use sealbox_crypto::envelope::EnvelopeHeader;
 use sealbox_model::hub_api::PatientMessageRequest;
@@ -10,15 +11,26 @@ use sealbox_model::hub_api::PatientMessageRequest;
 use super::channels::Channel;
 use crate::http::ApiError;
 
-/// Checks a patient's envelope against the request and the channel (the
-/// signature check is CPU work, done before the database is touched);
+/// Parses `bytes` (checking its signature: CPU work, done before the
+/// database is touched) and checks it carries `thread_id` and `message_id`.
+pub fn parse_for(
+    bytes: &[u8],
+    thread_id: u64,
+    message_id: u64,
+    field: &str,
+) -> Result<EnvelopeHeader, ApiError> {
+    let header = EnvelopeHeader::parse(bytes)
+        .map_err(|e| ApiError::field(field, format!("not a valid sealed envelope: {e}")))?;
+    if header.thread_id != thread_id || header.message_id != message_id {
+        return Err(ApiError::field(field, "its thread or message id differs from the request's"));
+    }
+    Ok(header)
+}
+
+/// Checks a patient's envelope against the request and the channel;
 /// returns the practice it names, for [`check_practice`] inside the write.
 pub fn check_patient_envelope(channel: &Channel, req: &PatientMessageRequest) -> Result<String, ApiError> {
-    let header = EnvelopeHeader::parse(req.envelope.as_slice())
-        .map_err(|e| ApiError::field("envelope", format!("not a valid sealed envelope: {e}")))?;
-    if header.thread_id != req.thread_id.0 || header.message_id != req.message_id.0 {
-        return Err(ApiError::field("envelope", "its thread or message id differs from the request's"));
-    }
+    let header = parse_for(req.envelope.as_slice(), req.thread_id.0, req.message_id.0, "envelope")?;
     if header.sender.to_bytes() != channel.ed25519_public {
         return Err(ApiError::field("envelope", "not signed by this channel's patient key"));
     }
@@ -26,9 +38,9 @@ pub fn check_patient_envelope(channel: &Channel, req: &PatientMessageRequest) ->
 }
 
 /// The envelope's practice must be this hub's.
-pub fn check_practice(conn: &rusqlite::Connection, sealed_for: &str) -> Result<(), ApiError> {
+pub fn check_practice(conn: &rusqlite::Connection, sealed_for: &str, field: &str) -> Result<(), ApiError> {
     match crate::db::practice::get(conn)? {
         Some(practice) if practice.id == sealed_for => Ok(()),
-        _ => Err(ApiError::field("envelope", "sealed for another practice")),
+        _ => Err(ApiError::field(field, "sealed for another practice")),
     }
 }

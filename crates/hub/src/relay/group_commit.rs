@@ -95,8 +95,8 @@ fn write_batch(conn: &mut Connection, jobs: Vec<Job>) -> Vec<(Reply, Result<Inge
     let mut tx = match conn.transaction() {
         Ok(tx) => tx,
         Err(e) => {
-            let err = DbError::from(e);
-            return jobs.into_iter().map(|j| (j.reply, Err(ApiError::from(clone_err(&err))))).collect();
+            log_failed_batch(&e);
+            return jobs.into_iter().map(|j| (j.reply, Err(not_stored()))).collect();
         }
     };
     for job in jobs {
@@ -109,17 +109,23 @@ fn write_batch(conn: &mut Connection, jobs: Vec<Job>) -> Vec<(Reply, Result<Inge
         out.push((job.reply, outcome));
     }
     if let Err(e) = tx.commit() {
-        let err = DbError::from(e);
-        return out.into_iter().map(|(reply, _)| (reply, Err(ApiError::from(clone_err(&err))))).collect();
+        log_failed_batch(&e);
+        return out.into_iter().map(|(reply, _)| (reply, Err(not_stored()))).collect();
     }
     out
 }
 
-/// DbError is not Clone (it wraps rusqlite's error); every waiting post gets
-/// the same kind of answer.
-fn clone_err(e: &DbError) -> DbError {
-    match e {
-        DbError::Corrupt { what } => DbError::Corrupt { what },
-        _ => DbError::Task,
-    }
+/// A batch that could not be committed (disk full, I/O error): nothing of it
+/// is stored. The cause (SQLite's message, never content) is logged once.
+fn log_failed_batch(cause: &rusqlite::Error) {
+    eprintln!("sealbox-hub: group commit failed, batch not stored: {cause}");
+}
+
+/// What each post of a failed batch is told: not stored, safe to retry.
+fn not_stored() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        "not_stored",
+        "the message was not stored; send it again",
+    )
 }

@@ -91,7 +91,7 @@ pub fn ingest_into(
     sealed_for: &str,
     now: Timestamp,
 ) -> Result<Ingested, ApiError> {
-    super::envelope_check::check_practice(tx, sealed_for)?;
+    super::envelope_check::check_practice(tx, sealed_for, "envelope")?;
     let body = req.envelope.as_slice();
     if let Some(existing) = store::find_envelope(tx, req.message_id)? {
         let same_thread = existing.thread_id == req.thread_id && existing.sender_kind == "patient";
