@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::clock::{Clock, SystemClock};
 use crate::config::HubConfig;
 use crate::db::{Db, DbError};
+use crate::relay::envelope_json::EnvelopeJsonCache;
 use crate::relay::events::EventBus;
 use crate::relay::group_commit::GroupCommit;
 use crate::relay::rate_limit::RateLimiter;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub patient_rate: Arc<RateLimiter>,
     /// The patient channel's writer: concurrent posts share one commit.
     pub ingest: GroupCommit,
+    /// Envelopes' sync-page JSON, serialised once.
+    pub envelope_json: Arc<EnvelopeJsonCache>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -44,6 +47,7 @@ impl AppState {
             events: EventBus::new(),
             patient_rate,
             ingest: GroupCommit::default(),
+            envelope_json: Arc::new(EnvelopeJsonCache::default()),
             config: Arc::new(config),
         })
     }

@@ -19,7 +19,7 @@ use sealbox_model::actor::StaffRef;
 use sealbox_model::category::Category;
 use sealbox_model::hub_api::{
     ActionOp, ActionOutcome, ActionRequest, ActionsRequest, AssignTarget, Base64Bytes, IdempotencyKey,
-    PatientMessageRequest, RefillChoice, StateOp,
+    PatientMessageRequest, RefillChoice, StateOp, SyncPage,
 };
 use sealbox_model::ids::{MessageId, ThreadId};
 use sealbox_model::jiff::{SignedDuration, Timestamp};
@@ -59,6 +59,12 @@ fn fixture() -> Fixture {
 }
 
 impl Fixture {
+    fn page(&self, after: u64, limit: u32) -> Result<SyncPage, sealbox_hub::http::ApiError> {
+        let cache = &self.state.envelope_json;
+        let page = self.state.db.call_blocking(|c| read_page(c, cache, after, limit))?;
+        Ok(page.to_page().unwrap())
+    }
+
     fn patient_says(&self, patient: usize, thread: u64, msg: u64, category: Category) -> Ingested {
         let req = PatientMessageRequest {
             thread_id: ThreadId(thread),
@@ -229,7 +235,7 @@ fn sync_pages_through_every_change_exactly_once() {
     let mut seen = Vec::new();
     let mut pages = 0;
     loop {
-        let page = f.state.db.call_blocking(|c| read_page(c, cursor, 2)).unwrap();
+        let page = f.page(cursor, 2).unwrap();
         pages += 1;
         for e in &page.envelopes {
             seen.push(e.seq);
@@ -247,13 +253,37 @@ fn sync_pages_through_every_change_exactly_once() {
     seen.sort();
     assert_eq!(seen, (1..=total).collect::<Vec<_>>());
     assert_eq!(pages, 5);
-    let claimed = f.state.db.call_blocking(|c| read_page(c, 0, 500)).unwrap();
+    let claimed = f.page(0, 500).unwrap();
     let t10 = claimed.threads.iter().find(|t| t.thread_id == ThreadId(10)).unwrap();
     assert_eq!(t10.version, 2);
     assert_eq!(t10.patient_x25519_public.as_slice().len(), 32);
     // A cursor past the end is an error naming the cursor.
-    let err = f.state.db.call_blocking(|c| read_page(c, total + 1, 10)).unwrap_err();
+    let err = f.page(total + 1, 10).unwrap_err();
     assert_eq!(err.errors[0].field, "cursor");
+}
+
+#[test]
+fn a_page_from_cached_envelopes_is_the_same_json_as_a_fresh_one() {
+    let f = fixture();
+    for i in 0..4u64 {
+        f.patient_says((i % 2) as usize, 10 + i, 100 + i, Category::MedicationQuestion);
+    }
+    f.act(&gp("dr-a"), 5, vec![("c1", 10, 1, ActionOp::Claim)]);
+    let cache = &f.state.envelope_json;
+    assert_eq!(cache.usage().0, 0);
+    let read = |after| f.state.db.call_blocking(|c| read_page(c, cache, after, 500)).unwrap();
+    let fresh = read(0).to_json().unwrap();
+    assert_eq!(cache.usage().0, 4, "every envelope of the page is now held");
+    let cached = read(0).to_json().unwrap();
+    assert_eq!(fresh, cached);
+    // The hand-assembled body is byte for byte what serde makes of the page.
+    let page: SyncPage = serde_json::from_slice(&fresh).unwrap();
+    assert_eq!(serde_json::to_vec(&page).unwrap(), fresh);
+    assert_eq!(page.envelopes.len(), 4);
+    assert_eq!(page.actions.len(), 1);
+    // A page starting mid-log takes its envelopes from the cache as well.
+    let tail: SyncPage = serde_json::from_slice(&read(2).to_json().unwrap()).unwrap();
+    assert_eq!(tail.envelopes, page.envelopes[2..].to_vec());
 }
 
 #[test]

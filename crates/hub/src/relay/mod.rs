@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod channels;
 pub mod envelope_check;
+pub mod envelope_json;
 pub mod events;
 pub mod group_commit;
 pub mod keys;

@@ -72,32 +72,20 @@ fn staff_from(id: Option<String>, role: Option<String>) -> Result<Option<StaffRe
     }
 }
 
-/// Loads a thread.
-pub fn load_thread(conn: &Connection, id: ThreadId) -> Result<Option<ThreadRow>, DbError> {
-    let raw = conn
-        .query_row(
-            "SELECT patient_id, category, state, version, created_at_us, updated_at_us, updated_by_id, updated_by_role
-             FROM threads WHERE id = ?1",
-            params![to_i64(id.0)],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, i64>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                    r.get::<_, Option<String>>(7)?,
-                ))
-            },
-        )
-        .optional()?;
-    let Some((patient, category, state, version, created, updated, by_id, by_role)) = raw else {
-        return Ok(None);
-    };
-    Ok(Some(ThreadRow {
-        id,
+const THREAD_COLUMNS: &str =
+    "t.id, t.patient_id, t.category, t.state, t.version, t.created_at_us, t.updated_at_us,
+     t.updated_by_id, t.updated_by_role";
+
+type RawThread = (i64, String, String, String, i64, i64, i64, Option<String>, Option<String>);
+
+fn raw_thread(r: &Row<'_>) -> rusqlite::Result<RawThread> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+}
+
+fn thread_row(raw: RawThread) -> Result<ThreadRow, DbError> {
+    let (id, patient, category, state, version, created, updated, by_id, by_role) = raw;
+    Ok(ThreadRow {
+        id: ThreadId(to_u64(id)),
         patient_id: PatientId(patient),
         category: from_key(&category, "category")?,
         state: serde_json::from_str(&state).map_err(|_| DbError::Corrupt { what: "thread state" })?,
@@ -105,7 +93,45 @@ pub fn load_thread(conn: &Connection, id: ThreadId) -> Result<Option<ThreadRow>,
         created_at: from_db(created)?,
         updated_at: from_db(updated)?,
         updated_by: staff_from(by_id, by_role)?,
-    }))
+    })
+}
+
+/// Loads a thread.
+pub fn load_thread(conn: &Connection, id: ThreadId) -> Result<Option<ThreadRow>, DbError> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {THREAD_COLUMNS} FROM threads t WHERE t.id = ?1"))?;
+    let raw = stmt.query_row(params![to_i64(id.0)], raw_thread).optional()?;
+    raw.map(thread_row).transpose()
+}
+
+/// The wire metadata of every thread changed with `after < seq <= upto`,
+/// in thread order: one query, whatever the page size.
+pub fn thread_metas_between(conn: &Connection, after: u64, upto: u64) -> Result<Vec<ThreadMeta>, DbError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {THREAD_COLUMNS}, pc.x25519_public FROM threads t
+         LEFT JOIN patient_channels pc ON pc.patient_id = t.patient_id
+         WHERE t.id IN (SELECT thread_id FROM changes WHERE seq > ?1 AND seq <= ?2)
+         ORDER BY t.id"
+    ))?;
+    let rows = stmt.query_map(params![to_i64(after), to_i64(upto)], |r| {
+        Ok((raw_thread(r)?, r.get::<_, Option<Vec<u8>>>(9)?))
+    })?;
+    rows.map(|r| {
+        let (raw, key) = r?;
+        let row = thread_row(raw)?;
+        let key = key.ok_or(DbError::Corrupt { what: "thread without a patient channel" })?;
+        Ok(ThreadMeta {
+            thread_id: row.id,
+            patient_id: row.patient_id,
+            patient_x25519_public: Base64Bytes(key),
+            category: row.category,
+            state: row.state,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            updated_by: row.updated_by,
+        })
+    })
+    .collect()
 }
 
 fn queue_pool(state: &ThreadState) -> Option<&'static str> {
@@ -332,37 +358,30 @@ pub fn actions_between(conn: &Connection, after: u64, upto: u64) -> Result<Vec<A
     .collect()
 }
 
-/// Up to `limit` change-log entries after `after`: (seq, thread).
-pub fn changes_after(conn: &Connection, after: u64, limit: u32) -> Result<Vec<(u64, ThreadId)>, DbError> {
+/// What a change-log entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// A stored envelope.
+    Envelope,
+    /// An applied action.
+    Action,
+}
+
+/// The first `limit` change-log entries after `after`: (seq, kind).
+pub fn changes_after(conn: &Connection, after: u64, limit: u32) -> Result<Vec<(u64, ChangeKind)>, DbError> {
     let mut stmt =
-        conn.prepare_cached("SELECT seq, thread_id FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+        conn.prepare_cached("SELECT seq, kind FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
     let rows = stmt.query_map(params![to_i64(after), i64::from(limit)], |r| {
-        Ok((to_u64(r.get(0)?), ThreadId(to_u64(r.get(1)?))))
+        Ok((to_u64(r.get(0)?), r.get::<_, String>(1)?))
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// The patient's X25519 public key.
-pub fn patient_x25519(conn: &Connection, patient: &PatientId) -> Result<Vec<u8>, DbError> {
-    Ok(conn.query_row(
-        "SELECT x25519_public FROM patient_channels WHERE patient_id = ?1",
-        params![patient.0],
-        |r| r.get(0),
-    )?)
-}
-
-/// A thread's wire metadata.
-pub fn thread_meta(conn: &Connection, row: ThreadRow) -> Result<ThreadMeta, DbError> {
-    let key = patient_x25519(conn, &row.patient_id)?;
-    Ok(ThreadMeta {
-        thread_id: row.id,
-        patient_id: row.patient_id,
-        patient_x25519_public: Base64Bytes(key),
-        category: row.category,
-        state: row.state,
-        version: row.version,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-        updated_by: row.updated_by,
+    rows.map(|r| {
+        let (seq, kind) = r?;
+        let kind = match kind.as_str() {
+            "envelope" => ChangeKind::Envelope,
+            "action" => ChangeKind::Action,
+            _ => return Err(DbError::Corrupt { what: "change kind" }),
+        };
+        Ok((seq, kind))
     })
+    .collect()
 }

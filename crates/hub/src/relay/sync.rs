@@ -2,22 +2,70 @@
 //! a cursor: envelopes, applied actions and the current metadata of every
 //! thread they touch.
 
-use axum::extract::State;
-use axum::http::Uri;
-use axum::Json;
-use rusqlite::Connection;
-use sealbox_model::hub_api::{Cursor, SyncPage};
-use std::collections::BTreeSet;
+use std::sync::Arc;
 
+use axum::extract::State;
+use axum::http::{header, HeaderValue, Uri};
+use axum::response::{IntoResponse, Response};
+use rusqlite::Connection;
+use sealbox_model::hub_api::{ActionLogEntry, Cursor, SyncPage, ThreadMeta};
+
+use super::envelope_json::EnvelopeJsonCache;
 use super::patient::page_limit;
-use super::store;
+use super::store::{self, ChangeKind};
 use crate::auth::Principal;
 use crate::http::query::parse_u64_params;
 use crate::http::ApiError;
 use crate::state::AppState;
 
-/// Reads the page after `after` with at most `limit` changes.
-pub fn read_page(conn: &Connection, after: u64, limit: u32) -> Result<SyncPage, ApiError> {
+/// A page read from the change log, its envelopes already in JSON.
+#[derive(Debug)]
+pub struct PageJson {
+    envelopes: Vec<Arc<[u8]>>,
+    threads: Vec<ThreadMeta>,
+    actions: Vec<ActionLogEntry>,
+    next_cursor: Cursor,
+    more: bool,
+}
+
+impl PageJson {
+    /// The page's body: exactly the JSON of the equivalent [`SyncPage`].
+    pub fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
+        let size: usize = self.envelopes.iter().map(|e| e.len() + 1).sum();
+        let mut out = Vec::with_capacity(size + 256 * self.threads.len() + 128);
+        out.extend_from_slice(b"{\"envelopes\":[");
+        for (i, envelope) in self.envelopes.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(envelope);
+        }
+        out.extend_from_slice(b"],\"threads\":");
+        serde_json::to_writer(&mut out, &self.threads)?;
+        out.extend_from_slice(b",\"actions\":");
+        serde_json::to_writer(&mut out, &self.actions)?;
+        out.extend_from_slice(b",\"next_cursor\":");
+        serde_json::to_writer(&mut out, &self.next_cursor)?;
+        out.extend_from_slice(b",\"more\":");
+        serde_json::to_writer(&mut out, &self.more)?;
+        out.push(b'}');
+        Ok(out)
+    }
+
+    /// The page as its wire type (tests and tools).
+    pub fn to_page(&self) -> Result<SyncPage, serde_json::Error> {
+        serde_json::from_slice(&self.to_json()?)
+    }
+}
+
+/// Reads the page after `after` with at most `limit` changes, taking
+/// envelopes' JSON from `cache` and filling it with what it lacks.
+pub fn read_page(
+    conn: &Connection,
+    cache: &EnvelopeJsonCache,
+    after: u64,
+    limit: u32,
+) -> Result<PageJson, ApiError> {
     let tx = conn.unchecked_transaction()?;
     if after > store::latest_seq(&tx)? {
         return Err(ApiError::field("cursor", "is ahead of the hub's change log"));
@@ -26,36 +74,47 @@ pub fn read_page(conn: &Connection, after: u64, limit: u32) -> Result<SyncPage, 
     let more = changes.len() > limit as usize;
     changes.truncate(limit as usize);
     let Some(&(upto, _)) = changes.last() else {
-        return Ok(SyncPage {
+        let next_cursor = Cursor(after);
+        return Ok(PageJson {
             envelopes: Vec::new(),
             threads: Vec::new(),
             actions: Vec::new(),
-            next_cursor: Cursor(after),
-            more: false,
+            next_cursor,
+            more,
         });
     };
-    let envelopes = store::envelopes_between(&tx, after, upto)?;
-    let actions = store::actions_between(&tx, after, upto)?;
-    let ids: BTreeSet<_> = changes.iter().map(|(_, t)| *t).collect();
-    let mut threads = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(row) = store::load_thread(&tx, id)? {
-            threads.push(store::thread_meta(&tx, row)?);
+    let seqs: Vec<u64> =
+        changes.iter().filter(|(_, kind)| *kind == ChangeKind::Envelope).map(|(seq, _)| *seq).collect();
+    let mut envelopes: Vec<Arc<[u8]>> = seqs.iter().map_while(|seq| cache.get(*seq)).collect();
+    if envelopes.len() < seqs.len() {
+        envelopes.clear();
+        for record in store::envelopes_between(&tx, after, upto)? {
+            envelopes.push(cache.insert(&record).map_err(|e| ApiError::internal(&e))?);
         }
     }
+    let actions = store::actions_between(&tx, after, upto)?;
+    let threads = store::thread_metas_between(&tx, after, upto)?;
     tx.commit()?;
-    Ok(SyncPage { envelopes, threads, actions, next_cursor: Cursor(upto), more })
+    Ok(PageJson { envelopes, threads, actions, next_cursor: Cursor(upto), more })
 }
 
-/// `GET /v1/sync`.
+/// `GET /v1/sync`. The page is read on the reader connection and its JSON
+/// assembled on the blocking pool, off the async workers that fan events
+/// out to every open stream.
 pub async fn get_sync(
     State(state): State<AppState>,
     _who: Principal,
     uri: Uri,
-) -> Result<Json<SyncPage>, ApiError> {
+) -> Result<Response, ApiError> {
     let [cursor, limit] = parse_u64_params(uri.query(), ["cursor", "limit"])?;
     let limit = page_limit(limit)?;
     let after = cursor.unwrap_or(0);
-    let page = state.db.read(move |conn| read_page(conn, after, limit)).await?;
-    Ok(Json(page))
+    let cache = state.envelope_json.clone();
+    let body = state
+        .db
+        .read(move |conn| {
+            read_page(conn, &cache, after, limit)?.to_json().map_err(|e| ApiError::internal(&e))
+        })
+        .await?;
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
 }
