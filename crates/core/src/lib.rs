@@ -6,9 +6,11 @@
 //!   retention, quarantine).
 //! - [`vault`]: the wrapped data key in the OS keyring and the KEK source.
 //! - [`cache`]: enrol, unlock, lock, rekey, wipe.
+//! - [`sync`]: pull from the practice hub, follow its events, send the outbox.
 
 pub mod cache;
 pub mod data_dir;
 pub mod status;
 pub mod store;
+pub mod sync;
 pub mod vault;

@@ -133,11 +133,7 @@ impl MessagePart {
     /// Reads a part opened from an envelope. The error says where the JSON
     /// broke, never what it held.
     pub fn from_sealed_plaintext(bytes: &[u8]) -> Result<Self, PartDecodeError> {
-        serde_json::from_slice(bytes).map_err(|e| PartDecodeError {
-            line: e.line(),
-            column: e.column(),
-            class: format!("{:?}", e.classify()),
-        })
+        serde_json::from_slice(bytes).map_err(|e| PartDecodeError::from_json(&e))
     }
 }
 
@@ -148,6 +144,14 @@ pub struct PartDecodeError {
     pub line: usize,
     pub column: usize,
     pub class: String,
+}
+
+impl PartDecodeError {
+    /// Where and what class of error, without the error's own message
+    /// (serde's messages quote the offending value).
+    pub fn from_json(e: &serde_json::Error) -> Self {
+        PartDecodeError { line: e.line(), column: e.column(), class: format!("{:?}", e.classify()) }
+    }
 }
 
 impl Message {

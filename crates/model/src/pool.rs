@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+use crate::category::Category;
+
 /// A team queue, with its own sealing key (see design.md, "Pool keys").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -32,8 +34,38 @@ impl Pool {
     }
 }
 
+impl Pool {
+    /// The queue a new thread of `category` lands in until someone assigns
+    /// it elsewhere: refills to the nurses, medication questions to the
+    /// pharmacists, admin to the care navigators, the rest to the GPs.
+    pub fn home_of(category: Category) -> Pool {
+        match category {
+            Category::RepeatPrescription => Pool::Nurse,
+            Category::MedicationQuestion => Pool::Pharmacy,
+            Category::TestResults | Category::ClinicalQuestion | Category::Other => Pool::Gp,
+            Category::AdminFitNote | Category::AdminAppointment | Category::AdminLetters => Pool::Admin,
+        }
+    }
+}
+
 impl fmt::Display for Pool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.key())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::permissions::pools_that_can_read;
+
+    #[test]
+    fn every_category_lands_in_a_pool_that_may_read_it() {
+        for category in Category::ALL {
+            let home = Pool::home_of(category);
+            assert!(pools_that_can_read(category).contains(&home), "{category:?} -> {home:?}");
+        }
+        assert_eq!(Pool::home_of(Category::RepeatPrescription), Pool::Nurse);
+        assert_eq!(Pool::home_of(Category::AdminFitNote), Pool::Admin);
     }
 }

@@ -11,7 +11,8 @@ use x25519_dalek::{PublicKey, StaticSecret};
 use sealbox_crypto::envelope::{seal_envelope, EnvelopeFields, PartInput, PartKind, Recipient, RecipientId};
 use sealbox_model::hub_api::{PracticeKeys, SimPatient};
 use sealbox_model::message::MessagePart;
-use sealbox_model::permissions::pools_that_can_read_part;
+use sealbox_model::patient::PatientDetails;
+use sealbox_model::permissions::{pools_that_can_read, pools_that_can_read_part};
 use sealbox_model::pool::Pool;
 
 use crate::traffic::PlannedMessage;
@@ -67,6 +68,47 @@ fn kind(part: &MessagePart) -> PartKind {
     }
 }
 
+/// A simulated patient's name, date of birth and NHS number, derived from
+/// the pseudonym so every message of a patient names the same person.
+pub fn patient_details(patient: &SimPatient) -> PatientDetails {
+    const GIVEN: [&str; 10] =
+        ["Amara", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Harry", "Ivy", "Jonah"];
+    const FAMILY: [&str; 10] =
+        ["Okafor", "Walsh", "Patel", "Hughes", "Nowak", "Evans", "Khan", "Murphy", "Singh", "Taylor"];
+    let h = patient
+        .patient_id
+        .0
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let name = format!("{} {}", GIVEN[(h % 10) as usize], FAMILY[((h / 10) % 10) as usize]);
+    let year = 1930 + ((h / 100) % 90) as i16;
+    let month = 1 + ((h / 9_000) % 12) as i8;
+    let day = 1 + ((h / 108_000) % 28) as i8;
+    let date = sealbox_model::jiff::civil::Date::new(year, month, day).unwrap_or_default();
+    PatientDetails {
+        display_name: sealbox_model::patient::DisplayName::new(name),
+        date_of_birth: sealbox_model::patient::DateOfBirth::new(date),
+        nhs_number: nhs_number(h),
+    }
+}
+
+/// A valid (modulus 11) NHS number from `seed`, in the 999 test range.
+fn nhs_number(seed: u64) -> sealbox_model::nhs_number::NhsNumber {
+    let mut body = 999_000_000 + seed % 1_000_000;
+    loop {
+        let digits: Vec<u64> = body.to_string().bytes().map(|b| u64::from(b - b'0')).collect();
+        let sum: u64 = digits.iter().enumerate().map(|(i, d)| d * (10 - i as u64)).sum();
+        let check = (11 - sum % 11) % 11;
+        if check != 10 {
+            let text = format!("{body}{check}");
+            if let Ok(n) = sealbox_model::nhs_number::NhsNumber::parse(&text) {
+                return n;
+            }
+        }
+        body = 999_000_000 + (body + 1) % 1_000_000;
+    }
+}
+
 /// Seals `planned` from `patient` to the pools allowed to read each part.
 pub fn seal_message(
     practice_id: &str,
@@ -85,13 +127,21 @@ pub fn seal_message(
             .collect::<Result<Vec<_>, SimError>>()?;
         recipients.push(to);
     }
-    let inputs: Vec<PartInput<'_>> = planned
+    let mut inputs: Vec<PartInput<'_>> = planned
         .parts
         .iter()
         .zip(&plaintexts)
         .zip(&recipients)
         .map(|((part, plaintext), to)| PartInput { kind: kind(part), plaintext, recipients: to })
         .collect();
+    // Who the patient is, for every pool that handles the thread.
+    let details =
+        patient_details(patient).to_sealed_plaintext().map_err(|e| SimError::Seal(e.to_string()))?;
+    let details_to = pools_that_can_read(planned.category)
+        .into_iter()
+        .map(|pool| Ok(Recipient { id: RecipientId::Pool(pool), public_key: pools.get(pool)? }))
+        .collect::<Result<Vec<_>, SimError>>()?;
+    inputs.push(PartInput { kind: PartKind::PatientDetails, plaintext: &details, recipients: &details_to });
     let fields = EnvelopeFields {
         practice: practice_id,
         thread_id: planned.thread_id.0,

@@ -18,10 +18,11 @@ use super::StoreError;
 pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_initial.sql")),
     (2, include_str!("../../migrations/0002_search_drafts_quarantine.sql")),
+    (3, include_str!("../../migrations/0003_hub_version.sql")),
 ];
 
 /// The newest schema version this build knows.
-pub const LATEST: i64 = 2;
+pub const LATEST: i64 = 3;
 
 /// Migrates `conn` up to `target` (≤ [`LATEST`]). Returns the versions applied.
 pub fn migrate(conn: &mut Connection, target: i64) -> Result<Vec<i64>, StoreError> {
@@ -64,7 +65,7 @@ mod tests {
     fn migration_files_are_frozen() {
         // Editing a released migration breaks every cache already at that
         // version. Add a new file instead; only append to this list.
-        let pinned: &[(i64, u64)] = &[(1, PIN_1), (2, PIN_2)];
+        let pinned: &[(i64, u64)] = &[(1, PIN_1), (2, PIN_2), (3, PIN_3)];
         for ((v, sql), (pv, pin)) in MIGRATIONS.iter().zip(pinned) {
             assert_eq!(v, pv);
             assert_eq!(fnv(sql), *pin, "migration {v} was edited");
@@ -74,4 +75,5 @@ mod tests {
 
     const PIN_1: u64 = 2767890964537680046;
     const PIN_2: u64 = 1926212385753089326;
+    const PIN_3: u64 = 14518150669945124922;
 }

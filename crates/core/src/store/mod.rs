@@ -109,7 +109,7 @@ impl StoreError {
 /// An open, unlocked cache. Dropping it (or [`Store::close`]) closes the
 /// connection; SQLCipher wipes its copy of the key on close.
 pub struct Store {
-    conn: Connection,
+    pub(crate) conn: Connection,
     path: PathBuf,
 }
 

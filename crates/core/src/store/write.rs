@@ -126,7 +126,7 @@ fn json<T: serde::Serialize>(value: &T, what: &'static str) -> Result<String, St
     serde_json::to_string(value).map_err(|_| StoreError::Decode(what))
 }
 
-fn assignee_staff(state: &ThreadState) -> Option<&str> {
+pub(crate) fn assignee_staff(state: &ThreadState) -> Option<&str> {
     match state {
         ThreadState::Assigned { to: Assignee::Staff(s) } => Some(s.id.0.as_str()),
         ThreadState::InProgress { by } => Some(by.id.0.as_str()),

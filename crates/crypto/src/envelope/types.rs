@@ -11,11 +11,14 @@ pub enum PartKind {
     MedicationRequest,
     /// A reference to a separately stored attachment.
     AttachmentRef,
+    /// The patient's identifying details (name, date of birth, NHS number).
+    PatientDetails,
 }
 
 impl PartKind {
     /// Every kind.
-    pub const ALL: [PartKind; 3] = [PartKind::FreeText, PartKind::MedicationRequest, PartKind::AttachmentRef];
+    pub const ALL: [PartKind; 4] =
+        [PartKind::FreeText, PartKind::MedicationRequest, PartKind::AttachmentRef, PartKind::PatientDetails];
 
     /// The byte written in the envelope.
     pub fn tag(self) -> u8 {
@@ -23,6 +26,7 @@ impl PartKind {
             PartKind::FreeText => 1,
             PartKind::MedicationRequest => 2,
             PartKind::AttachmentRef => 3,
+            PartKind::PatientDetails => 4,
         }
     }
 

@@ -1,0 +1,142 @@
+//! Writing a [`PagePlan`]: patients, messages (with their search entries),
+//! threads and triage, unreadable envelopes and the new cursor, all in ONE
+//! transaction. Re-applying a page after a crash writes the same rows again
+//! (messages are keyed by id), so nothing is duplicated and nothing skipped.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{params, OptionalExtension};
+use sealbox_model::ids::ThreadId;
+use sealbox_model::jiff::Timestamp;
+use sealbox_model::thread_state::ThreadState;
+
+use super::plan::{KnownThread, PagePlan};
+use crate::store::write::{key_of, Writer};
+use crate::store::{Store, StoreError};
+
+/// What one applied page changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Applied {
+    /// Messages written.
+    pub messages: usize,
+    /// Threads written.
+    pub threads: usize,
+    /// Envelopes kept as "could not be decrypted".
+    pub unreadable: usize,
+    /// Envelopes for other pools (not stored).
+    pub not_for_this_device: usize,
+}
+
+impl Store {
+    /// What the cache knows of `ids` (absent ids are not cached).
+    pub fn known_threads(
+        &self,
+        ids: impl IntoIterator<Item = ThreadId>,
+    ) -> Result<BTreeMap<ThreadId, KnownThread>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT tr.urgent_rank, tr.received_ms, t.state_json,
+                    EXISTS (SELECT 1 FROM outbox o WHERE o.thread_key = t.thread_key)
+             FROM threads t JOIN triage tr ON tr.thread_key = t.thread_key WHERE t.thread_key = ?1",
+        )?;
+        let mut out = BTreeMap::new();
+        for id in ids {
+            let row = stmt
+                .query_row([key_of(id.0)], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, bool>(3)?,
+                    ))
+                })
+                .optional()?;
+            if let Some((urgent_rank, received, state, pending)) = row {
+                out.insert(
+                    id,
+                    KnownThread {
+                        urgent: urgent_rank == 0,
+                        received: Timestamp::from_millisecond(received)
+                            .map_err(|_| StoreError::Decode("received time"))?,
+                        state: serde_json::from_str(&state)
+                            .map_err(|_| StoreError::Decode("thread state"))?,
+                        pending_action: pending,
+                    },
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// The hub's version of a cached thread.
+    pub fn hub_version(&self, id: ThreadId) -> Result<Option<u64>, StoreError> {
+        let v: Option<i64> = self
+            .conn
+            .query_row("SELECT hub_version FROM threads WHERE thread_key = ?1", [key_of(id.0)], |r| r.get(0))
+            .optional()?;
+        Ok(v.map(i64::unsigned_abs))
+    }
+
+    /// Writes `plan` in one transaction (see the module docs).
+    pub fn apply_page(&mut self, plan: &PagePlan, now: Timestamp) -> Result<Applied, StoreError> {
+        self.write(|w| apply_in(w, plan, now))
+    }
+}
+
+/// Shows the hub's state of `thread` again (after the hub refused an action
+/// that was shown at once).
+pub(crate) fn restore_hub_state(w: &mut Writer<'_>, thread: ThreadId) -> Result<(), StoreError> {
+    let json: Option<String> = w
+        .tx()
+        .query_row("SELECT hub_state_json FROM threads WHERE thread_key = ?1", [key_of(thread.0)], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .flatten();
+    let Some(json) = json else { return Ok(()) };
+    let state: ThreadState = serde_json::from_str(&json).map_err(|_| StoreError::Decode("thread state"))?;
+    w.tx().execute(
+        "UPDATE threads SET state_json = ?2 WHERE thread_key = ?1",
+        params![key_of(thread.0), json],
+    )?;
+    w.tx().execute(
+        "UPDATE triage SET state = ?2, assignee_staff = ?3 WHERE thread_key = ?1",
+        params![key_of(thread.0), state.kind().key(), crate::store::write::assignee_staff(&state)],
+    )?;
+    Ok(())
+}
+
+/// Writes `plan` inside an open transaction.
+pub(crate) fn apply_in(w: &mut Writer<'_>, plan: &PagePlan, now: Timestamp) -> Result<Applied, StoreError> {
+    for patient in &plan.patients {
+        w.upsert_patient(patient)?;
+    }
+    for thread in &plan.threads {
+        w.upsert_thread(&thread.record, now)?;
+        let hub_state =
+            serde_json::to_string(&thread.hub_state).map_err(|_| StoreError::Decode("thread state"))?;
+        w.tx().execute(
+            "UPDATE threads SET hub_version = ?2, hub_state_json = ?3 WHERE thread_key = ?1",
+            params![
+                key_of(thread.record.id.0),
+                i64::try_from(thread.hub_version).unwrap_or(i64::MAX),
+                hub_state
+            ],
+        )?;
+    }
+    for (thread, message) in &plan.messages {
+        w.insert_message(*thread, message)?;
+    }
+    for item in &plan.unreadable {
+        let object = format!("thread {} message {}", item.thread_id, item.message_id);
+        w.tx()
+            .execute("DELETE FROM quarantine WHERE kind = 'envelope' AND object_id = ?1", params![object])?;
+        w.quarantine_item("envelope", &object, &item.reason, &item.envelope, now)?;
+    }
+    w.set_sync_cursor(&plan.cursor.0.to_string(), now)?;
+    Ok(Applied {
+        messages: plan.messages.len(),
+        threads: plan.threads.len(),
+        unreadable: plan.unreadable.len(),
+        not_for_this_device: plan.not_for_this_device,
+    })
+}

@@ -1,0 +1,215 @@
+//! The hub's clinician API over HTTP (reqwest, rustls): sync pages,
+//! action batches and the event stream. Every body is read with a size
+//! limit and decoded into the wire types; a failure is a [`SyncError`] that
+//! names where the reply broke, never what it held.
+
+use std::time::Duration;
+
+use reqwest::{Client, Response, StatusCode};
+use sealbox_model::hub_api::{ActionsRequest, ActionsResponse, Cursor, PushEvent, SyncPage};
+use serde::de::DeserializeOwned;
+use zeroize::Zeroizing;
+
+use super::SyncError;
+
+/// The largest sync page or action reply accepted (a 500-change page of
+/// typical envelopes is well under 1 MiB).
+pub const MAX_BODY: usize = 16 * 1024 * 1024;
+/// The largest single event accepted.
+pub const MAX_EVENT: usize = 64 * 1024;
+/// Changes per sync page asked for.
+pub const PAGE_LIMIT: u32 = 500;
+
+/// A signed-in connection to one hub. `Debug` hides the token.
+#[derive(Clone)]
+pub struct HubClient {
+    http: Client,
+    base: String,
+    token: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for HubClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubClient").field("base", &self.base).finish_non_exhaustive()
+    }
+}
+
+fn unreachable(e: &reqwest::Error) -> SyncError {
+    SyncError::Unreachable(if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else if e.is_body() || e.is_decode() {
+        "connection broke mid-reply"
+    } else {
+        "request failed"
+    })
+}
+
+impl HubClient {
+    /// A client for the hub at `base` (e.g. `https://hub.example:8443`)
+    /// using the session `token`.
+    pub fn new(base: &str, token: String) -> Result<Self, SyncError> {
+        // Installing twice is harmless; the first provider stays.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .read_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|_| SyncError::Client)?;
+        Ok(HubClient { http, base: base.trim_end_matches('/').to_owned(), token: Zeroizing::new(token) })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `GET /v1/sync?cursor=…&limit=…`.
+    pub async fn sync_page(&self, cursor: Cursor, limit: u32) -> Result<SyncPage, SyncError> {
+        let resp = self
+            .http
+            .get(self.url(&format!("/v1/sync?cursor={}&limit={limit}", cursor.0)))
+            .bearer_auth(self.token.as_str())
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await
+            .map_err(|e| unreachable(&e))?;
+        let page: SyncPage = decode(checked(resp).await?, MAX_BODY).await?;
+        if page.next_cursor.0 < cursor.0 {
+            return Err(SyncError::Protocol("the next cursor is behind the one asked for"));
+        }
+        Ok(page)
+    }
+
+    /// `POST /v1/actions`: one batch, results in the request's order.
+    pub async fn post_actions(&self, batch: &ActionsRequest) -> Result<ActionsResponse, SyncError> {
+        let body =
+            serde_json::to_vec(batch).map_err(|_| SyncError::Protocol("an action could not be encoded"))?;
+        let resp = self
+            .http
+            .post(self.url("/v1/actions"))
+            .bearer_auth(self.token.as_str())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await
+            .map_err(|e| unreachable(&e))?;
+        let reply: ActionsResponse = decode(checked(resp).await?, MAX_BODY).await?;
+        if reply.results.len() != batch.actions.len()
+            || reply.results.iter().zip(&batch.actions).any(|(r, a)| r.idempotency_key != a.idempotency_key)
+        {
+            return Err(SyncError::Protocol("the action results do not match the batch"));
+        }
+        Ok(reply)
+    }
+
+    /// Opens `GET /v1/events`.
+    pub async fn events(&self) -> Result<EventStream, SyncError> {
+        let resp = self
+            .http
+            .get(self.url("/v1/events"))
+            .bearer_auth(self.token.as_str())
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .send()
+            .await
+            .map_err(|e| unreachable(&e))?;
+        Ok(EventStream { resp: checked(resp).await?, buf: Vec::new() })
+    }
+}
+
+/// An open event stream.
+#[derive(Debug)]
+pub struct EventStream {
+    resp: Response,
+    buf: Vec<u8>,
+}
+
+impl EventStream {
+    /// The next event, waiting at most `stall` for bytes (the hub sends a
+    /// keep-alive comment well within it). `Ok(None)`: the hub closed it.
+    pub async fn next(&mut self, stall: Duration) -> Result<Option<PushEvent>, SyncError> {
+        loop {
+            while let Some(end) = self.buf.windows(2).position(|w| w == b"\n\n") {
+                let block: Vec<u8> = self.buf.drain(..end + 2).collect();
+                if let Some(event) = parse_event(&block)? {
+                    return Ok(Some(event));
+                }
+            }
+            if self.buf.len() > MAX_EVENT {
+                return Err(SyncError::TooLarge { limit: MAX_EVENT });
+            }
+            let chunk = tokio::time::timeout(stall, self.resp.chunk())
+                .await
+                .map_err(|_| SyncError::Stalled { secs: stall.as_secs() })?
+                .map_err(|e| unreachable(&e))?;
+            match chunk {
+                Some(bytes) => self.buf.extend_from_slice(&bytes),
+                None => return Ok(None),
+            }
+        }
+    }
+}
+
+/// One SSE block → its event, if it carries data (comments do not).
+fn parse_event(block: &[u8]) -> Result<Option<PushEvent>, SyncError> {
+    let mut data: Vec<u8> = Vec::new();
+    for line in block.split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some(rest) = line.strip_prefix(b"data:") {
+            data.extend_from_slice(rest.strip_prefix(b" ").unwrap_or(rest));
+        }
+    }
+    if data.is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_slice(&data).map(Some).map_err(|e| malformed(&e))
+}
+
+/// An error status → its typed error (the problem body's code only).
+async fn checked(resp: Response) -> Result<Response, SyncError> {
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(resp);
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        return Err(SyncError::SessionEnded);
+    }
+    let code = read_limited(resp, 64 * 1024)
+        .await
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| {
+            v.get("type").and_then(|t| t.as_str()).map(|t| t.rsplit('/').next().unwrap_or("").to_owned())
+        })
+        .filter(|c| {
+            !c.is_empty() && c.len() <= 64 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+        .unwrap_or_else(|| "unknown".to_owned());
+    Err(SyncError::Status { status: status.as_u16(), code })
+}
+
+async fn read_limited(mut resp: Response, limit: usize) -> Result<Vec<u8>, SyncError> {
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(SyncError::TooLarge { limit });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| unreachable(&e))? {
+        if body.len() + chunk.len() > limit {
+            return Err(SyncError::TooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn malformed(e: &serde_json::Error) -> SyncError {
+    SyncError::Malformed {
+        what: format!("{:?} error at line {} column {}", e.classify(), e.line(), e.column()),
+    }
+}
+
+async fn decode<T: DeserializeOwned>(resp: Response, limit: usize) -> Result<T, SyncError> {
+    let body = read_limited(resp, limit).await?;
+    serde_json::from_slice(&body).map_err(|e| malformed(&e))
+}

@@ -1,0 +1,195 @@
+//! Running sync: send the outbox, pull pages until the hub's head, then
+//! follow the event stream and pull on each event; on trouble, back off
+//! with jitter and resume from the cursor stored in the cache. The status
+//! (online / offline since T / N actions queued) is published for the UI.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use sealbox_model::hub_api::Cursor;
+use sealbox_model::jiff::Timestamp;
+use tokio::sync::watch;
+
+use super::apply::Applied;
+use super::client::{HubClient, PAGE_LIMIT};
+use super::keys::PoolKeyring;
+use super::outbox::{self, Sent};
+use super::plan::{plan_page, TriageRules};
+use super::SyncError;
+use crate::store::{Store, StoreError};
+
+/// What the UI shows about sync.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SyncStatus {
+    /// When the hub was last reached; None: offline (or never online).
+    pub online: bool,
+    /// Offline since (the first failure after being online, or start).
+    pub offline_since: Option<Timestamp>,
+    /// Actions waiting in the outbox.
+    pub queued: usize,
+    /// The last complete pull.
+    pub last_synced: Option<Timestamp>,
+}
+
+/// The delay before reconnect attempt `attempt` (0-based): 0.5 s doubling
+/// to at most 60 s, times a jitter factor in [0.5, 1.0] (`unit` in [0, 1]).
+pub fn backoff(attempt: u32, unit: f64) -> Duration {
+    let base = Duration::from_millis(500).saturating_mul(1u32 << attempt.min(7)).min(Duration::from_secs(60));
+    base.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
+}
+
+/// One clinician device's sync.
+#[derive(Debug)]
+pub struct Engine {
+    hub: HubClient,
+    keys: PoolKeyring,
+    rules: TriageRules,
+}
+
+/// What a pull did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pulled {
+    /// Pages applied.
+    pub pages: usize,
+    /// Sum over the pages.
+    pub applied: Applied,
+}
+
+impl Engine {
+    /// An engine for `hub` with this device's pool keys.
+    pub fn new(hub: HubClient, keys: PoolKeyring, rules: TriageRules) -> Self {
+        Engine { hub, keys, rules }
+    }
+
+    /// Pulls pages from the cursor in the cache until the hub has no more;
+    /// each page is applied with its cursor in one transaction, so an
+    /// interrupted pull resumes where the last committed page ended.
+    pub async fn pull(&self, store: &mut Store, now: Timestamp) -> Result<Pulled, SyncError> {
+        let mut pulled = Pulled::default();
+        loop {
+            let cursor = stored_cursor(store)?;
+            let page = self.hub.sync_page(cursor, PAGE_LIMIT).await?;
+            let ids: BTreeSet<_> = page
+                .threads
+                .iter()
+                .map(|t| t.thread_id)
+                .chain(page.envelopes.iter().map(|e| e.thread_id))
+                .collect();
+            let known = store.known_threads(ids)?;
+            let plan = plan_page(&page, &self.keys, &self.rules, &known);
+            let applied = store.apply_page(&plan, now)?;
+            pulled.pages += 1;
+            pulled.applied.messages += applied.messages;
+            pulled.applied.threads += applied.threads;
+            pulled.applied.unreadable += applied.unreadable;
+            pulled.applied.not_for_this_device += applied.not_for_this_device;
+            if !page.more {
+                return Ok(pulled);
+            }
+        }
+    }
+
+    /// Sends the outbox, then pulls (which also brings the hub's state of
+    /// any thread where an action lost a race).
+    pub async fn sync_once(&self, store: &mut Store, now: Timestamp) -> Result<(Sent, Pulled), SyncError> {
+        let sent = outbox::send(store, &self.hub, now).await?;
+        let pulled = self.pull(store, now).await?;
+        Ok((sent, pulled))
+    }
+
+    /// Syncs, then follows the event stream, syncing on each event, until
+    /// `stop` turns true or the session ends. Network trouble is retried
+    /// with [`backoff`]; `status` follows every change. `now` is the clock.
+    pub async fn follow(
+        &self,
+        store: &mut Store,
+        now: &(dyn Fn() -> Timestamp + Sync),
+        status: &watch::Sender<SyncStatus>,
+        mut stop: watch::Receiver<bool>,
+        stall: Duration,
+    ) -> Result<(), SyncError> {
+        let mut attempt = 0u32;
+        loop {
+            if *stop.borrow() {
+                return Ok(());
+            }
+            let run = async {
+                self.sync_once(store, now()).await?;
+                publish(status, store, true, now())?;
+                attempt = 0;
+                let mut events = self.hub.events().await?;
+                while events.next(stall).await?.is_some() {
+                    self.sync_once(store, now()).await?;
+                    publish(status, store, true, now())?;
+                }
+                Err(SyncError::Unreachable("the event stream ended"))
+            };
+            let result: Result<(), SyncError> = tokio::select! {
+                r = run => r,
+                _ = stop.changed() => return Ok(()),
+            };
+            match result {
+                Err(e) if e.is_transient() => {
+                    publish(status, store, false, now())?;
+                    let pause = backoff(attempt, rand::random::<f64>());
+                    attempt = attempt.saturating_add(1);
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = stop.changed() => return Ok(()),
+                    }
+                }
+                Err(e) => {
+                    publish(status, store, false, now())?;
+                    return Err(e);
+                }
+                Ok(()) => {}
+            }
+        }
+    }
+}
+
+/// The cursor the cache holds (0 before the first pull).
+pub fn stored_cursor(store: &Store) -> Result<Cursor, SyncError> {
+    match store.sync_cursor()? {
+        None => Ok(Cursor(0)),
+        Some(text) => {
+            text.parse().map(Cursor).map_err(|_| SyncError::Store(StoreError::Decode("sync cursor")))
+        }
+    }
+}
+
+fn publish(
+    status: &watch::Sender<SyncStatus>,
+    store: &Store,
+    online: bool,
+    now: Timestamp,
+) -> Result<(), SyncError> {
+    let queued = store.outbox()?.len();
+    status.send_modify(|s| {
+        if online {
+            s.online = true;
+            s.offline_since = None;
+            s.last_synced = Some(now);
+        } else if s.online || s.offline_since.is_none() {
+            s.online = false;
+            s.offline_since = Some(now);
+        }
+        s.queued = queued;
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_a_cap_and_jitters_down_to_half() {
+        assert_eq!(backoff(0, 1.0), Duration::from_millis(500));
+        assert_eq!(backoff(1, 1.0), Duration::from_secs(1));
+        assert_eq!(backoff(3, 1.0), Duration::from_secs(4));
+        assert_eq!(backoff(30, 1.0), Duration::from_secs(60));
+        assert_eq!(backoff(3, 0.0), Duration::from_secs(2));
+        assert!(backoff(5, 0.3) < backoff(5, 0.9));
+    }
+}

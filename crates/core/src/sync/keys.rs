@@ -1,0 +1,100 @@
+//! The pool private keys this device holds. A device receives only the keys
+//! of its holder's pools, so what it may not read it cannot decrypt.
+
+use sealbox_crypto::envelope::{open_envelope, EnvelopeError, EnvelopeHeader, PartKind, RecipientId};
+use sealbox_crypto::x25519_dalek::StaticSecret;
+use sealbox_model::message::{MessagePart, PartDecodeError};
+use sealbox_model::patient::PatientDetails;
+use sealbox_model::pool::Pool;
+
+/// Pool → private key, for one practice. `Debug` shows the pools only.
+pub struct PoolKeyring {
+    practice: String,
+    keys: Vec<(Pool, StaticSecret)>,
+}
+
+impl std::fmt::Debug for PoolKeyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PoolKeyring").field("practice", &self.practice).field("pools", &self.pools()).finish()
+    }
+}
+
+/// What an envelope held for this device.
+pub struct OpenedMessage {
+    /// The patient's details, when a part carried them.
+    pub patient: Option<PatientDetails>,
+    /// The message parts this device may read, in envelope order.
+    pub parts: Vec<MessagePart>,
+    /// The envelope's own thread and message ids (checked against the hub's
+    /// record by the caller).
+    pub thread_id: u64,
+    /// See `thread_id`.
+    pub message_id: u64,
+}
+
+/// Why an envelope could not be opened. Log-safe.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpenFailure {
+    /// The envelope itself is bad (tampered, truncated, unknown version, a
+    /// wrong key, a bad signature).
+    #[error("could not be decrypted: {0}")]
+    Envelope(#[from] EnvelopeError),
+    /// It opened, but a part is not what Sealbox writes.
+    #[error("a decrypted part is not valid: {0}")]
+    Part(#[from] PartDecodeError),
+    /// It belongs to another practice.
+    #[error("it belongs to another practice")]
+    WrongPractice,
+}
+
+impl PoolKeyring {
+    /// The keys of `practice`'s pools this device holds.
+    pub fn new(practice: impl Into<String>, keys: impl IntoIterator<Item = (Pool, StaticSecret)>) -> Self {
+        PoolKeyring { practice: practice.into(), keys: keys.into_iter().collect() }
+    }
+
+    /// The practice.
+    pub fn practice(&self) -> &str {
+        &self.practice
+    }
+
+    /// The pools whose keys are held.
+    pub fn pools(&self) -> Vec<Pool> {
+        self.keys.iter().map(|(p, _)| *p).collect()
+    }
+
+    /// Opens what `bytes` seals to any held pool. `Ok(None)`: nothing in it
+    /// is sealed to this device's pools (not an error; nothing is kept).
+    pub fn open(&self, bytes: &[u8]) -> Result<Option<OpenedMessage>, OpenFailure> {
+        let header = EnvelopeHeader::parse(bytes)?;
+        if header.practice != self.practice {
+            return Err(OpenFailure::WrongPractice);
+        }
+        let mut opened_kinds: Vec<PartKind> = Vec::new();
+        let mut patient = None;
+        let mut parts = Vec::new();
+        for (pool, secret) in &self.keys {
+            let recipient = RecipientId::Pool(*pool);
+            if header.kinds_for(recipient).iter().all(|k| opened_kinds.contains(k)) {
+                continue;
+            }
+            let opened = open_envelope(bytes, recipient, secret, None)?;
+            for part in opened.parts {
+                if opened_kinds.contains(&part.kind) {
+                    continue;
+                }
+                opened_kinds.push(part.kind);
+                match part.kind {
+                    PartKind::PatientDetails => {
+                        patient = Some(PatientDetails::from_sealed_plaintext(&part.plaintext)?);
+                    }
+                    _ => parts.push(MessagePart::from_sealed_plaintext(&part.plaintext)?),
+                }
+            }
+        }
+        if opened_kinds.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(OpenedMessage { patient, parts, thread_id: header.thread_id, message_id: header.message_id }))
+    }
+}

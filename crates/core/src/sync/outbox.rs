@@ -1,0 +1,200 @@
+//! Clinician actions on their way to the hub. Queuing writes the action,
+//! its local effect and its audit event in ONE transaction; sending posts
+//! the queue in order with each action's idempotency key, so a retry after
+//! a lost reply is applied once; the hub's answer removes the row.
+
+use rusqlite::{params, OptionalExtension};
+use sealbox_model::actor::StaffRef;
+use sealbox_model::hub_api::{ActionOp, ActionOutcome, ActionRequest, ActionsRequest, IdempotencyKey};
+use sealbox_model::ids::ThreadId;
+use sealbox_model::jiff::Timestamp;
+use sealbox_model::thread_state::ThreadState;
+use sha2::{Digest, Sha256};
+
+use super::apply::restore_hub_state;
+use super::client::HubClient;
+use super::SyncError;
+use crate::store::write::{key_of, AuditRecord, OutboxItem, Writer};
+use crate::store::{Store, StoreError};
+
+/// A colleague changed the thread first: the action was not applied and
+/// the thread shows the hub's state after the next pull.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConflictNotice {
+    /// The thread.
+    pub thread: ThreadId,
+    /// Who changed it (none: the patient or the hub).
+    pub changed_by: Option<StaffRef>,
+    /// When.
+    pub changed_at: Timestamp,
+}
+
+/// The hub refused an action by its rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedNotice {
+    /// The thread.
+    pub thread: ThreadId,
+    /// The hub's reason code.
+    pub code: String,
+}
+
+/// What one send did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Sent {
+    /// Actions applied by the hub (and removed from the outbox).
+    pub applied: usize,
+    /// Actions a colleague beat us to (removed; shown to the user).
+    pub conflicts: Vec<ConflictNotice>,
+    /// Actions the hub refused (removed; shown to the user).
+    pub rejected: Vec<RejectedNotice>,
+}
+
+/// Appends an audit event chained to the previous one:
+/// hash = SHA-256(prev hash ‖ time ‖ actor ‖ action ‖ object).
+pub(crate) fn audit(
+    w: &mut Writer<'_>,
+    at: Timestamp,
+    actor: &str,
+    action: &str,
+    object: &str,
+) -> Result<(), StoreError> {
+    let prev: Vec<u8> = w
+        .tx()
+        .query_row("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1", [], |r| r.get(0))
+        .optional()?
+        .unwrap_or_else(|| vec![0u8; 32]);
+    let mut h = Sha256::new();
+    for field in [
+        prev.as_slice(),
+        &at.as_millisecond().to_be_bytes(),
+        actor.as_bytes(),
+        action.as_bytes(),
+        object.as_bytes(),
+    ] {
+        h.update((field.len() as u64).to_be_bytes());
+        h.update(field);
+    }
+    let hash = h.finalize().to_vec();
+    w.append_audit(&AuditRecord {
+        at,
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        object: object.to_owned(),
+        prev_hash: prev,
+        hash,
+    })?;
+    Ok(())
+}
+
+fn op_name(op: &ActionOp) -> &'static str {
+    match op {
+        ActionOp::Claim => "claim",
+        ActionOp::Assign { .. } => "assign",
+        ActionOp::State { .. } => "state",
+        ActionOp::Reply { .. } => "reply",
+        ActionOp::RefillDecision { .. } => "refill_decision",
+    }
+}
+
+/// Queues `op` on `thread` by `staff`: the outbox row (expected version =
+/// the hub version the cache holds), the local effect (a claim shows the
+/// thread as in progress with `staff` at once) and the audit event, in one
+/// transaction. Returns false if `key` was queued already (a double click).
+pub fn queue(
+    store: &mut Store,
+    staff: &StaffRef,
+    thread: ThreadId,
+    op: ActionOp,
+    key: IdempotencyKey,
+    now: Timestamp,
+) -> Result<bool, SyncError> {
+    let version = store.hub_version(thread)?.ok_or(SyncError::Protocol("the thread is not in the cache"))?;
+    let name = op_name(&op);
+    let claim = matches!(op, ActionOp::Claim);
+    let request =
+        ActionRequest { idempotency_key: key.clone(), thread_id: thread, expected_version: version, op };
+    let payload =
+        serde_json::to_vec(&request).map_err(|_| SyncError::Protocol("an action could not be encoded"))?;
+    Ok(store.write(|w| {
+        let exists: bool = w.tx().query_row(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE idempotency_key = ?1)",
+            [key.as_str()],
+            |r| r.get(0),
+        )?;
+        if exists {
+            return Ok(false);
+        }
+        w.enqueue(&OutboxItem {
+            idempotency_key: key.as_str().to_owned(),
+            kind: name.to_owned(),
+            thread: Some(thread),
+            payload: payload.clone(),
+            created: now,
+        })?;
+        if claim {
+            let state = ThreadState::InProgress { by: staff.clone() };
+            let json = serde_json::to_string(&state).map_err(|_| StoreError::Decode("thread state"))?;
+            w.tx().execute(
+                "UPDATE threads SET state_json = ?2, updated_ms = ?3 WHERE thread_key = ?1",
+                params![key_of(thread.0), json, now.as_millisecond()],
+            )?;
+            w.tx().execute(
+                "UPDATE triage SET state = ?2, assignee_staff = ?3 WHERE thread_key = ?1",
+                params![key_of(thread.0), state.kind().key(), staff.id.0],
+            )?;
+        }
+        audit(w, now, &staff.id.0, name, &format!("thread {thread}"))?;
+        Ok(true)
+    })?)
+}
+
+/// Sends every queued action, oldest first, in batches; removes each one
+/// the hub answered. A network failure leaves the rest queued (retry
+/// later: the idempotency keys make a resend harmless).
+pub async fn send(store: &mut Store, hub: &HubClient, now: Timestamp) -> Result<Sent, SyncError> {
+    let mut sent = Sent::default();
+    loop {
+        let queued = store.outbox()?;
+        if queued.is_empty() {
+            return Ok(sent);
+        }
+        let mut actions = Vec::new();
+        for item in queued.iter().take(sealbox_model::hub_api::MAX_ACTIONS_PER_BATCH) {
+            let action: ActionRequest =
+                serde_json::from_slice(&item.payload).map_err(|_| StoreError::Decode("queued action"))?;
+            actions.push(action);
+        }
+        let batch = ActionsRequest { actions };
+        let reply = hub.post_actions(&batch).await?;
+        store.write(|w| {
+            for (action, result) in batch.actions.iter().zip(&reply.results) {
+                let thread = action.thread_id;
+                match &result.outcome {
+                    ActionOutcome::Applied { version, .. } => {
+                        w.tx().execute(
+                            "UPDATE threads SET hub_version = max(hub_version, ?2) WHERE thread_key = ?1",
+                            params![key_of(thread.0), i64::try_from(*version).unwrap_or(i64::MAX)],
+                        )?;
+                        sent.applied += 1;
+                    }
+                    ActionOutcome::Conflict { changed_by, changed_at, .. } => {
+                        sent.conflicts.push(ConflictNotice {
+                            thread,
+                            changed_by: changed_by.clone(),
+                            changed_at: *changed_at,
+                        });
+                        restore_hub_state(w, thread)?;
+                        audit(w, now, "system", "action_conflict", &format!("thread {thread}"))?;
+                    }
+                    ActionOutcome::Rejected { code, .. } => {
+                        sent.rejected.push(RejectedNotice { thread, code: code.clone() });
+                        restore_hub_state(w, thread)?;
+                        audit(w, now, "system", "action_rejected", &format!("thread {thread}"))?;
+                    }
+                }
+                w.ack_outbox(action.idempotency_key.as_str())?;
+            }
+            Ok(())
+        })?;
+    }
+}

@@ -1,0 +1,267 @@
+//! Pure planning: a sync page, the keys this device holds, the triage rules
+//! and what the cache already knows → exactly what to write. No IO, so every
+//! case (an envelope for another pool, a tampered one, a thread with a
+//! queued action) is tested without a hub or a database.
+
+use std::collections::BTreeMap;
+
+use sealbox_model::bank_holidays::Nation;
+use sealbox_model::breach::{due_at, ResponsePolicy};
+use sealbox_model::calendar::WorkingCalendar;
+use sealbox_model::hub_api::{Cursor, EnvelopeRecord, Sender, SyncPage, ThreadMeta};
+use sealbox_model::ids::{MessageId, ThreadId};
+use sealbox_model::jiff::Timestamp;
+use sealbox_model::message::{Author, Message};
+use sealbox_model::patient::{Patient, PatientDetails};
+use sealbox_model::pool::Pool;
+use sealbox_model::priority::Priority;
+use sealbox_model::red_flags::RedFlagDetector;
+use sealbox_model::thread_state::{Assignee, ThreadState};
+
+use super::keys::PoolKeyring;
+use crate::store::write::ThreadRecord;
+
+/// The practice's triage rules: working calendar, response targets and the
+/// red-flag detector.
+pub struct TriageRules {
+    /// Opening hours and bank holidays.
+    pub calendar: WorkingCalendar,
+    /// Response targets per category and priority.
+    pub policy: ResponsePolicy,
+    /// Red-flag phrases.
+    pub red_flags: RedFlagDetector,
+}
+
+impl std::fmt::Debug for TriageRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TriageRules").finish_non_exhaustive()
+    }
+}
+
+impl TriageRules {
+    /// England and Wales calendar, UK default targets.
+    pub fn uk_default() -> Result<Self, RulesError> {
+        Ok(TriageRules {
+            calendar: WorkingCalendar::uk_default(Nation::EnglandAndWales).map_err(|_| RulesError)?,
+            policy: ResponsePolicy::uk_defaults(),
+            red_flags: RedFlagDetector::new().map_err(|_| RulesError)?,
+        })
+    }
+}
+
+/// The built-in rules failed to load (a build defect, not user input).
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the built-in triage rules could not be loaded")]
+pub struct RulesError;
+
+/// What the cache knows of a thread before this page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownThread {
+    /// A red flag was seen in an earlier message.
+    pub urgent: bool,
+    /// When the latest patient message arrived.
+    pub received: Timestamp,
+    /// The state shown now.
+    pub state: ThreadState,
+    /// An action on it waits in the outbox: the local state stands until
+    /// the hub has answered it.
+    pub pending_action: bool,
+}
+
+/// A thread to write, with the hub's version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedThread {
+    /// Thread and triage facts.
+    pub record: ThreadRecord,
+    /// The hub's version (the expected version of the next action).
+    pub hub_version: u64,
+    /// The hub's state (shown again if the hub refuses a queued action).
+    pub hub_state: ThreadState,
+}
+
+/// An envelope that could not be opened: kept, shown as "could not be
+/// decrypted", never dropped.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// Its thread.
+    pub thread_id: ThreadId,
+    /// Its message.
+    pub message_id: MessageId,
+    /// Why (log-safe).
+    pub reason: String,
+    /// The sealed bytes as received.
+    pub envelope: Vec<u8>,
+}
+
+impl std::fmt::Debug for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Unreadable")
+            .field("thread_id", &self.thread_id)
+            .field("message_id", &self.message_id)
+            .field("reason", &self.reason)
+            .field("envelope_len", &self.envelope.len())
+            .finish()
+    }
+}
+
+/// Everything one page changes in the cache. `Debug` shows counts only.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct PagePlan {
+    /// Patients named by opened messages.
+    pub patients: Vec<Patient>,
+    /// Opened messages, per thread.
+    pub messages: Vec<(ThreadId, Message)>,
+    /// Threads to insert or update.
+    pub threads: Vec<PlannedThread>,
+    /// Envelopes that could not be opened.
+    pub unreadable: Vec<Unreadable>,
+    /// Envelopes with nothing for this device's pools (not stored).
+    pub not_for_this_device: usize,
+    /// The cursor after this page.
+    pub cursor: Cursor,
+}
+
+impl std::fmt::Debug for PagePlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PagePlan")
+            .field("patients", &self.patients.len())
+            .field("messages", &self.messages.len())
+            .field("threads", &self.threads.len())
+            .field("unreadable", &self.unreadable)
+            .field("not_for_this_device", &self.not_for_this_device)
+            .field("cursor", &self.cursor)
+            .finish()
+    }
+}
+
+fn author(sender: &Sender) -> Author {
+    match sender {
+        Sender::Patient => Author::Patient,
+        Sender::Staff { staff } => Author::Clinician(staff.id.clone()),
+    }
+}
+
+/// Opens one envelope record: Ok(None) when nothing is for this device.
+fn open_record(
+    record: &EnvelopeRecord,
+    keys: &PoolKeyring,
+) -> Result<Option<(Option<PatientDetails>, Message)>, String> {
+    let opened = match keys.open(record.envelope.as_slice()) {
+        Ok(Some(o)) => o,
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    if opened.thread_id != record.thread_id.0 || opened.message_id != record.message_id.0 {
+        return Err("the envelope's own ids differ from the hub's record".to_owned());
+    }
+    let message = Message {
+        id: record.message_id,
+        author: author(&record.sender),
+        received_at: record.received_at,
+        parts: opened.parts,
+    };
+    Ok(Some((opened.patient, message)))
+}
+
+/// The pool a thread's queue is: where it was assigned, else its category's
+/// home pool.
+pub fn queue_pool(meta: &ThreadMeta) -> Pool {
+    match &meta.state {
+        ThreadState::Assigned { to: Assignee::Pool(p) } => *p,
+        _ => Pool::home_of(meta.category),
+    }
+}
+
+/// Plans `page`. `known` holds what the cache knows of the page's threads.
+pub fn plan_page(
+    page: &SyncPage,
+    keys: &PoolKeyring,
+    rules: &TriageRules,
+    known: &BTreeMap<ThreadId, KnownThread>,
+) -> PagePlan {
+    let mut plan = PagePlan { cursor: page.next_cursor, ..PagePlan::default() };
+    let metas: BTreeMap<ThreadId, &ThreadMeta> = page.threads.iter().map(|t| (t.thread_id, t)).collect();
+    // Per thread: patient named in this page, red flag, latest patient message.
+    let mut named: BTreeMap<ThreadId, Patient> = BTreeMap::new();
+    let mut flagged: BTreeMap<ThreadId, bool> = BTreeMap::new();
+    let mut latest: BTreeMap<ThreadId, Timestamp> = BTreeMap::new();
+    let mut opened: Vec<(ThreadId, Message)> = Vec::new();
+    for record in &page.envelopes {
+        match open_record(record, keys) {
+            Ok(None) => plan.not_for_this_device += 1,
+            Ok(Some((patient, message))) => {
+                let thread = record.thread_id;
+                if let (Some(details), Some(meta)) = (patient, metas.get(&thread)) {
+                    named.insert(thread, details.into_patient(meta.patient_id.clone()));
+                }
+                if message.is_from_patient() {
+                    let text = message.free_text();
+                    let urgent = rules.red_flags.assess(text.reveal()).suggests_urgent();
+                    *flagged.entry(thread).or_default() |= urgent;
+                    let at = latest.entry(thread).or_insert(message.received_at);
+                    *at = (*at).max(message.received_at);
+                }
+                opened.push((thread, message));
+            }
+            Err(reason) => plan.unreadable.push(Unreadable {
+                thread_id: record.thread_id,
+                message_id: record.message_id,
+                reason,
+                envelope: record.envelope.as_slice().to_vec(),
+            }),
+        }
+    }
+    for meta in &page.threads {
+        let id = meta.thread_id;
+        let before = known.get(&id);
+        // A thread enters the cache only with a patient this device may see.
+        if before.is_none() && !named.contains_key(&id) {
+            continue;
+        }
+        let urgent = before.is_some_and(|k| k.urgent) || flagged.get(&id).copied().unwrap_or(false);
+        let received = match (before.map(|k| k.received), latest.get(&id)) {
+            (Some(a), Some(b)) => a.max(*b),
+            (Some(a), None) => a,
+            (None, Some(b)) => *b,
+            (None, None) => meta.created_at,
+        };
+        let priority = if urgent { Priority::Urgent } else { Priority::Routine };
+        let due = rules
+            .policy
+            .target(meta.category, priority)
+            .and_then(|target| due_at(&rules.calendar, target, received).ok());
+        let state = match before {
+            Some(k) if k.pending_action => k.state.clone(),
+            _ => meta.state.clone(),
+        };
+        plan.threads.push(PlannedThread {
+            record: ThreadRecord {
+                id,
+                patient: meta.patient_id.clone(),
+                pool: queue_pool(meta),
+                category: meta.category,
+                priority,
+                state,
+                urgent,
+                due,
+                received,
+            },
+            hub_version: meta.version,
+            hub_state: meta.state.clone(),
+        });
+    }
+    plan.patients = named.into_values().collect();
+    let stored: std::collections::BTreeSet<ThreadId> =
+        plan.threads.iter().map(|t| t.record.id).chain(known.keys().copied()).collect();
+    for (thread, message) in opened {
+        if stored.contains(&thread) {
+            plan.messages.push((thread, message));
+        } else {
+            plan.not_for_this_device += 1;
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests;
