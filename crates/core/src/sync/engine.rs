@@ -61,6 +61,11 @@ impl Engine {
         Engine { hub, keys, rules }
     }
 
+    /// The hub connection.
+    pub fn hub(&self) -> &HubClient {
+        &self.hub
+    }
+
     /// Pulls pages from the cursor in the cache until the hub has no more;
     /// each page is applied with its cursor in one transaction, so an
     /// interrupted pull resumes where the last committed page ended.
