@@ -85,7 +85,7 @@ mod tests {
         for r in Pool::ALL.into_iter().map(RecipientId::Pool).chain([RecipientId::Patient]) {
             assert_eq!(RecipientId::from_tag(r.tag()), Some(r));
         }
-        for t in [0u8, 4, 0xff] {
+        for t in [0u8, 5, 0xff] {
             assert_eq!(PartKind::from_tag(t), None);
         }
         for t in [0u8, 5, 0x11, 0xff] {
