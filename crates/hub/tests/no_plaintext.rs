@@ -8,9 +8,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use sealbox_hub::clock::SystemClock;
@@ -52,30 +50,12 @@ async fn markers_never_reach_the_hubs_files_or_logs() {
             .unwrap()
     };
 
-    let mut hub = Command::new(env!("CARGO_BIN_EXE_sealbox-hub"))
-        .args(["serve", "--data-dir"])
-        .arg(data.path())
-        .args(["--addr", "127.0.0.1:0", "--patient-burst", "100000", "--patient-per-minute", "1000000"])
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(logs.path().join("hub.stderr")).unwrap())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(hub.stdout.take().unwrap());
-    let mut log = std::fs::File::create(logs.path().join("hub.stdout")).unwrap();
-    let mut line = String::new();
-    let url = loop {
-        line.clear();
-        assert!(stdout.read_line(&mut line).unwrap() > 0, "the hub exited before listening");
-        log.write_all(line.as_bytes()).unwrap();
-        if let Some(url) = line.trim().strip_prefix("sealbox-hub listening on ") {
-            break url.to_owned();
-        }
-    };
-    let drain = std::thread::spawn(move || {
-        let mut rest = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut stdout, &mut rest);
-        log.write_all(&rest).unwrap();
-    });
+    let mut hub = support::process::HubProcess::start(
+        data.path(),
+        logs.path(),
+        &["--patient-burst", "100000", "--patient-per-minute", "1000000"],
+    );
+    let url = hub.url.clone();
 
     // Every message carries a unique marker in its text and medication items.
     let mut plan = traffic::plan(5, 25, 400);
@@ -123,9 +103,7 @@ async fn markers_never_reach_the_hubs_files_or_logs() {
     }
     markers.extend((1..=4).map(|i| format!("QZX-HOSTILE-{i}")));
 
-    hub.kill().unwrap();
-    hub.wait().unwrap();
-    drain.join().unwrap();
+    hub.kill();
 
     let mut files = Vec::new();
     files_under(data.path(), &mut files);

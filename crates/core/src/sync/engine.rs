@@ -21,9 +21,9 @@ use crate::store::{Store, StoreError};
 /// What the UI shows about sync.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SyncStatus {
-    /// When the hub was last reached; None: offline (or never online).
+    /// The last sync step reached the hub.
     pub online: bool,
-    /// Offline since (the first failure after being online, or start).
+    /// Offline since: the first failure after being online (or at start).
     pub offline_since: Option<Timestamp>,
     /// Actions waiting in the outbox.
     pub queued: usize,
@@ -44,6 +44,7 @@ pub struct Engine {
     hub: HubClient,
     keys: PoolKeyring,
     rules: TriageRules,
+    page_limit: u32,
 }
 
 /// What a pull did.
@@ -58,7 +59,13 @@ pub struct Pulled {
 impl Engine {
     /// An engine for `hub` with this device's pool keys.
     pub fn new(hub: HubClient, keys: PoolKeyring, rules: TriageRules) -> Self {
-        Engine { hub, keys, rules }
+        Engine { hub, keys, rules, page_limit: PAGE_LIMIT }
+    }
+
+    /// Asks for at most `limit` changes per page (1..=500; default 500).
+    pub fn with_page_limit(mut self, limit: u32) -> Self {
+        self.page_limit = limit.clamp(1, PAGE_LIMIT);
+        self
     }
 
     /// The hub connection.
@@ -73,7 +80,7 @@ impl Engine {
         let mut pulled = Pulled::default();
         loop {
             let cursor = stored_cursor(store)?;
-            let page = self.hub.sync_page(cursor, PAGE_LIMIT).await?;
+            let page = self.hub.sync_page(cursor, self.page_limit).await?;
             let ids: BTreeSet<_> = page
                 .threads
                 .iter()

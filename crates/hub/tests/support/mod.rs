@@ -4,6 +4,7 @@
 
 pub mod login;
 pub mod pool_keys;
+pub mod process;
 
 use reqwest::Client;
 use sealbox_hub::clock::ManualClock;

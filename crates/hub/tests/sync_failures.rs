@@ -1,0 +1,344 @@
+//! The sync engine when things die, against the real `sealbox-hub` binary
+//! on loopback: (a) the hub killed at random points of a sync, 20 times;
+//! (b) the clinician's app killed with SIGKILL mid-apply, 50 times.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sealbox_core::store::{open, Keying, Store};
+use sealbox_core::sync::client::HubClient;
+use sealbox_core::sync::engine::Engine;
+use sealbox_core::sync::keys::PoolKeyring;
+use sealbox_core::sync::outbox;
+use sealbox_core::sync::plan::TriageRules;
+use sealbox_crypto::secret::SecretKey;
+use sealbox_hub::clock::SystemClock;
+use sealbox_hub::config::HubConfig;
+use sealbox_hub::db::{practice, DbError};
+use sealbox_hub::relay::channels;
+use sealbox_hub::AppState;
+use sealbox_model::actor::StaffRef;
+use sealbox_model::hub_api::{ActionOp, IdempotencyKey, PracticeFile};
+use sealbox_model::ids::{StaffId, ThreadId};
+use sealbox_model::jiff::Timestamp;
+use sealbox_model::pool::Pool;
+use sealbox_model::role::Role;
+use sealbox_model::thread_state::ThreadState;
+use sealbox_sim::{send, traffic, SendOptions};
+use serde::{Deserialize, Serialize};
+use x25519_dalek::StaticSecret;
+
+use support::process::HubProcess;
+
+/// A practice on disk, its hub binary running, and an in-process handle on
+/// the same database for invites and for reading what the hub holds.
+struct Site {
+    state: AppState,
+    practice: PracticeFile,
+    keys: HashMap<Pool, StaticSecret>,
+    hub: HubProcess,
+    _data: tempfile::TempDir,
+    _logs: tempfile::TempDir,
+}
+
+fn site(patients: u32) -> Site {
+    let data = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let state = AppState::open(HubConfig::new(data.path()), Arc::new(SystemClock)).unwrap();
+    let keys = support::pool_keys::publish(&state);
+    let now = state.now();
+    let practice = state
+        .db
+        .call_blocking(move |c| {
+            practice::create(c, "Failure Surgery", now).unwrap();
+            channels::issue(c, patients, now)
+        })
+        .unwrap();
+    let hub = HubProcess::start(
+        data.path(),
+        logs.path(),
+        &["--patient-burst", "1000000", "--patient-per-minute", "100000000"],
+    );
+    Site { state, practice, keys, hub, _data: data, _logs: logs }
+}
+
+impl Site {
+    /// (thread, message) of every patient message the hub holds.
+    fn hub_messages(&self) -> BTreeSet<(u64, u64)> {
+        self.state
+            .db
+            .call_blocking(|c| {
+                let mut stmt =
+                    c.prepare("SELECT thread_id, message_id FROM envelopes WHERE sender_kind = 'patient'")?;
+                let rows =
+                    stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)))?;
+                Ok::<_, DbError>(rows.collect::<Result<BTreeSet<_>, _>>()?)
+            })
+            .unwrap()
+    }
+
+    async fn send(&self, plan: &[traffic::PlannedMessage]) {
+        let client = support::client();
+        let summary =
+            send::send(&client, &self.hub.url, &self.practice, plan, SendOptions::default()).await.unwrap();
+        assert_eq!(summary.accepted, plan.len());
+    }
+}
+
+fn now() -> Timestamp {
+    Timestamp::now()
+}
+
+fn gp_engine(site: &Site, token: String) -> Engine {
+    let keyring =
+        PoolKeyring::new(site.practice.practice_id.clone(), [(Pool::Gp, site.keys[&Pool::Gp].clone())]);
+    Engine::new(HubClient::new(&site.hub.url, token).unwrap(), keyring, TriageRules::uk_default().unwrap())
+}
+
+/// (thread, message) of every message in the cache, for `threads`.
+fn cached_messages(store: &Store, threads: impl IntoIterator<Item = u64>) -> BTreeSet<(u64, u64)> {
+    let mut out = BTreeSet::new();
+    for t in threads {
+        if let Some(detail) = store.thread(ThreadId(t)).unwrap() {
+            out.extend(detail.thread.messages.iter().map(|m| (t, m.id.0)));
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hub_killed_mid_sync_20_times_leaves_the_device_with_exactly_its_messages() {
+    let mut site = site(30);
+    let gp = support::login::enrol_and_login(&site.hub.url, &site.state, Role::Gp).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store =
+        open::open(&dir.path().join("cache.sqlite3"), Keying::Encrypted(&SecretKey::generate())).unwrap();
+    // Small pages, so a sync is many round trips and a kill lands inside one.
+    let engine = gp_engine(&site, gp.token).with_page_limit(10);
+    let plan = traffic::plan(11, 30, 2000);
+    let mut rng = ChaCha8Rng::seed_from_u64(20);
+    let mut longest = Duration::from_millis(20);
+    let mut interrupted = 0;
+    for (round, batch) in plan.chunks(100).enumerate() {
+        site.send(batch).await;
+        let kill_at = longest.mul_f64(rng.gen_range(0.0..1.0));
+        let started = Instant::now();
+        let hub = &mut site.hub;
+        let (pulled, ()) = tokio::join!(engine.pull(&mut store, now()), async {
+            tokio::time::sleep(kill_at).await;
+            hub.kill();
+        });
+        match pulled {
+            Ok(_) => longest = longest.max(started.elapsed()),
+            Err(e) => {
+                assert!(e.is_transient(), "round {round}: {e}");
+                interrupted += 1;
+            }
+        }
+        site.hub.restart();
+    }
+    assert_eq!(site.hub.starts(), 21);
+    engine.pull(&mut store, now()).await.unwrap();
+
+    let at_hub = site.hub_messages();
+    assert_eq!(at_hub.len(), plan.len());
+    let threads: BTreeSet<u64> = at_hub.iter().map(|(t, _)| *t).collect();
+    assert_eq!(cached_messages(&store, threads), at_hub, "no gaps, nothing extra");
+    assert_eq!(store.message_count().unwrap(), plan.len() as u64, "no duplicates");
+    store.check_integrity().unwrap();
+    println!(
+        "hub killed 20 times; {interrupted} kills landed inside a pull; the cache holds all {} messages",
+        plan.len()
+    );
+    assert!(interrupted > 0, "no kill interrupted a pull: the test proved nothing");
+}
+
+/// What the app child needs to run.
+#[derive(Serialize, Deserialize)]
+struct ChildConfig {
+    hub: String,
+    token: String,
+    cache: String,
+    cache_key: Vec<u8>,
+    pool_key: Vec<u8>,
+    practice: String,
+    staff_id: String,
+    threads: Vec<u64>,
+}
+
+/// The app side of test (b): sends what a killed run left queued, pulls,
+/// then claims each thread in turn, printing each acknowledged key. A no-op
+/// unless started by the test below.
+#[test]
+fn app_child_claims_threads() {
+    let Ok(config) = std::env::var("SEALBOX_SYNC_CHILD") else { return };
+    let c: ChildConfig = serde_json::from_str(&config).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let key = SecretKey::from_slice(&c.cache_key).unwrap();
+        let mut store = open::open(Path::new(&c.cache), Keying::Encrypted(&key)).unwrap();
+        let pool_key: [u8; 32] = c.pool_key.as_slice().try_into().unwrap();
+        let keyring = PoolKeyring::new(c.practice.clone(), [(Pool::Gp, StaticSecret::from(pool_key))]);
+        let engine = Engine::new(
+            HubClient::new(&c.hub, c.token.clone()).unwrap(),
+            keyring,
+            TriageRules::uk_default().unwrap(),
+        )
+        .with_page_limit(100);
+        let me = StaffRef { id: StaffId(c.staff_id.clone()), role: Role::Gp };
+        let out = std::io::stdout();
+        let ack = |key: &str| {
+            let mut lock = out.lock();
+            writeln!(lock, "acked {key}").unwrap();
+            lock.flush().unwrap();
+        };
+        let sent = outbox::send(&mut store, engine.hub(), now()).await.unwrap();
+        assert!(sent.conflicts.is_empty() && sent.rejected.is_empty());
+        engine.pull(&mut store, now()).await.unwrap();
+        for t in &c.threads {
+            let thread = ThreadId(*t);
+            let state = store.thread(thread).unwrap().unwrap().thread.state;
+            if state == (ThreadState::InProgress { by: me.clone() }) {
+                continue;
+            }
+            let key = format!("claim-{t}");
+            outbox::queue(
+                &mut store,
+                &me,
+                thread,
+                ActionOp::Claim,
+                IdempotencyKey::new(key.clone()).unwrap(),
+                now(),
+            )
+            .unwrap();
+            let sent = outbox::send(&mut store, engine.hub(), now()).await.unwrap();
+            assert!(sent.conflicts.is_empty() && sent.rejected.is_empty(), "{sent:?}");
+            ack(&key);
+        }
+        ack("done");
+    });
+}
+
+/// Runs the app child; kills it after `kill_after` (None: lets it finish).
+/// Returns the keys it printed as acknowledged.
+fn run_child(config: &str, kill_after: Option<Duration>) -> Vec<String> {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "app_child_claims_threads", "--nocapture", "--test-threads=1"])
+        .env("SEALBOX_SYNC_CHILD", config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let reader = {
+        let acked = acked.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                // The first may follow libtest's "test name ... " on its line.
+                if let Some(at) = line.find("acked ") {
+                    acked.lock().unwrap().push(line[at + 6..].to_owned());
+                }
+            }
+        })
+    };
+    match kill_after {
+        Some(after) => {
+            // The kill point: a random moment of the child's work.
+            std::thread::sleep(after);
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+        }
+        None => assert!(child.wait().unwrap().success(), "the final app run failed"),
+    }
+    reader.join().unwrap();
+    let keys = acked.lock().unwrap().clone();
+    keys
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_killed_mid_apply_50_times_every_acknowledged_action_is_at_the_hub_once() {
+    let site = site(30);
+    let gp = support::login::enrol_and_login(&site.hub.url, &site.state, Role::Gp).await;
+    let plan = traffic::plan(13, 30, 1500);
+    site.send(&plan).await;
+    let mut threads: Vec<u64> = plan.iter().map(|m| m.thread_id.0).collect();
+    threads.sort();
+    threads.dedup();
+    threads.truncate(300);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache.sqlite3");
+    let key = SecretKey::generate();
+    let config = serde_json::to_string(&ChildConfig {
+        hub: site.hub.url.clone(),
+        token: gp.token.clone(),
+        cache: cache.to_string_lossy().into_owned(),
+        cache_key: key.expose().to_vec(),
+        pool_key: site.keys[&Pool::Gp].to_bytes().to_vec(),
+        practice: site.practice.practice_id.clone(),
+        staff_id: gp.user_id.clone(),
+        threads: threads.clone(),
+    })
+    .unwrap();
+
+    let mut rng = ChaCha8Rng::seed_from_u64(50);
+    let mut acked: Vec<String> = Vec::new();
+    for _ in 0..50 {
+        let run = run_child(&config, Some(Duration::from_millis(rng.gen_range(30..300))));
+        acked.extend(run.into_iter().filter(|k| k != "done"));
+    }
+    let killed_acks = acked.len();
+    let last = run_child(&config, None);
+    assert_eq!(last.last().map(String::as_str), Some("done"));
+    acked.extend(last.into_iter().filter(|k| k != "done"));
+
+    // At the hub: every thread claimed by this GP exactly once, including
+    // every key the app saw acknowledged.
+    let user = gp.user_id.clone();
+    let per_thread: BTreeMap<u64, i64> = site
+        .state
+        .db
+        .call_blocking(move |c| {
+            let mut stmt =
+                c.prepare("SELECT thread_id, count(*) FROM actions WHERE by_id = ?1 GROUP BY thread_id")?;
+            let rows = stmt.query_map([&user], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)?)))?;
+            Ok::<_, DbError>(rows.collect::<Result<BTreeMap<_, _>, _>>()?)
+        })
+        .unwrap();
+    for t in &threads {
+        assert_eq!(per_thread.get(t), Some(&1), "thread {t} claimed {:?} times", per_thread.get(t));
+    }
+    assert_eq!(per_thread.len(), threads.len());
+    for key in &acked {
+        let t: u64 = key.trim_start_matches("claim-").parse().unwrap();
+        assert_eq!(per_thread.get(&t), Some(&1), "acknowledged {key}");
+    }
+
+    // The cache opens, is consistent and agrees with the hub.
+    let store = open::open(&cache, Keying::Encrypted(&key)).unwrap();
+    store.check_integrity().unwrap();
+    assert!(store.outbox().unwrap().is_empty());
+    let me = StaffRef { id: StaffId(gp.user_id.clone()), role: Role::Gp };
+    for t in &threads {
+        let state = store.thread(ThreadId(*t)).unwrap().unwrap().thread.state;
+        assert_eq!(state, ThreadState::InProgress { by: me.clone() }, "thread {t}");
+    }
+    let at_hub = site.hub_messages();
+    let all_threads: BTreeSet<u64> = at_hub.iter().map(|(t, _)| *t).collect();
+    assert_eq!(cached_messages(&store, all_threads), at_hub);
+    println!(
+        "app killed 50 times: {killed_acks} claims acknowledged before a kill, {} in all; each at the hub once",
+        acked.len()
+    );
+    assert!(killed_acks > 0, "no claim was acknowledged before a kill: the test proved nothing");
+}
