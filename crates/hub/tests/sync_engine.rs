@@ -1,75 +1,65 @@
-//! The device's sync engine (sealbox-core) against a real hub over
-//! loopback HTTP: simulated patients' traffic pulled into real SQLCipher
-//! caches, claims racing between two clinicians' devices, and hostile hub
-//! replies.
+//! The device's sync engine (sealbox-core) against the real `sealbox-hub`
+//! binary over loopback: simulated patients' traffic pulled into real
+//! SQLCipher caches, claims racing between two clinicians' devices, the
+//! event stream followed through the hub going away and coming back (the
+//! clinician working offline meanwhile), and hostile hub replies.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::sync::Mutex;
+use std::time::Duration;
 
-use sealbox_core::store::{open, Keying, Store};
+use sealbox_core::store::{open, Keying};
 use sealbox_core::sync::client::HubClient;
-use sealbox_core::sync::engine::Engine;
+use sealbox_core::sync::engine::{stored_cursor, Engine, SyncStatus};
 use sealbox_core::sync::keys::PoolKeyring;
-use sealbox_core::sync::outbox;
 use sealbox_core::sync::plan::TriageRules;
-use sealbox_core::sync::SyncError;
+use sealbox_core::sync::{lock, outbox, SyncError};
 use sealbox_crypto::secret::SecretKey;
-use sealbox_hub::config::RatePolicy;
-use sealbox_model::actor::StaffRef;
+use sealbox_hub::db::DbError;
 use sealbox_model::hub_api::{ActionOp, Cursor, IdempotencyKey};
-use sealbox_model::ids::{StaffId, ThreadId};
+use sealbox_model::ids::ThreadId;
+use sealbox_model::jiff::Timestamp;
+use sealbox_model::message::{FreeText, MessagePart};
 use sealbox_model::permissions::pools_that_can_read;
 use sealbox_model::pool::Pool;
 use sealbox_model::role::Role;
-use sealbox_sim::{send, traffic, SendOptions};
+use sealbox_model::thread_state::ThreadState;
+use sealbox_sim::traffic;
+use tokio::sync::watch;
 use x25519_dalek::StaticSecret;
 
-use support::{start_hub, Hub};
+use support::site::{device, site};
 
-struct Device {
-    store: Store,
-    engine: Engine,
-    me: StaffRef,
-    _dir: tempfile::TempDir,
+fn now() -> Timestamp {
+    Timestamp::now()
 }
 
-async fn device(hub: &Hub, keys: &HashMap<Pool, StaticSecret>, role: Role, pool: Pool) -> Device {
-    let login = support::login::enrol_and_login(&hub.url, &hub.state, role).await;
-    let dir = tempfile::tempdir().unwrap();
-    let store =
-        open::open(&dir.path().join("cache.sqlite3"), Keying::Encrypted(&SecretKey::generate())).unwrap();
-    let keyring = PoolKeyring::new(hub.practice.practice_id.clone(), [(pool, keys[&pool].clone())]);
-    let engine = Engine::new(
-        HubClient::new(&hub.url, login.token).unwrap(),
-        keyring,
-        TriageRules::uk_default().unwrap(),
-    );
-    Device { store, engine, me: StaffRef { id: StaffId(login.user_id), role }, _dir: dir }
-}
-
-async fn hub_with_traffic(
-    messages: usize,
-) -> (Hub, HashMap<Pool, StaticSecret>, Vec<traffic::PlannedMessage>) {
-    let hub = start_hub(30, RatePolicy { burst: 1_000_000, per_minute: 0 }).await;
-    let keys = support::pool_keys::publish(&hub.state);
-    let plan = traffic::plan(7, 30, messages);
-    let summary =
-        send::send(&hub.client, &hub.url, &hub.practice, &plan, SendOptions::default()).await.unwrap();
-    assert_eq!(summary.accepted, messages);
-    (hub, keys, plan)
+/// The distinct threads of `plan` a `pool` may read, in order.
+fn threads_for(plan: &[traffic::PlannedMessage], pool: Pool) -> Vec<ThreadId> {
+    let mut threads: Vec<ThreadId> = plan
+        .iter()
+        .filter(|m| pools_that_can_read(m.category).contains(&pool))
+        .map(|m| m.thread_id)
+        .collect();
+    threads.sort();
+    threads.dedup();
+    threads
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_device_holds_exactly_the_hubs_messages_its_pool_may_read() {
-    let (hub, keys, plan) = hub_with_traffic(300).await;
+    let site = site(30);
+    let plan = traffic::plan(7, 30, 300);
+    site.send(&plan).await;
     for (role, pool) in [(Role::Gp, Pool::Gp), (Role::Pharmacist, Pool::Pharmacy)] {
-        let mut d = device(&hub, &keys, role, pool).await;
-        let pulled = d.engine.pull(&mut d.store, support::t0()).await.unwrap();
+        let d = device(&site, role, pool).await;
+        let pulled = d.engine.pull(&d.store, now()).await.unwrap();
         let readable = plan.iter().filter(|m| pools_that_can_read(m.category).contains(&pool)).count();
         match pool {
             // GPs read every category; a pharmacist's device only medication.
@@ -78,44 +68,39 @@ async fn each_device_holds_exactly_the_hubs_messages_its_pool_may_read() {
                 assert!(readable > 0 && readable < plan.len(), "{pool:?}: the traffic mixes readable and not")
             }
         }
-        assert_eq!(d.store.message_count().unwrap(), readable as u64, "{pool:?}");
+        assert_eq!(lock(&d.store).message_count().unwrap(), readable as u64, "{pool:?}");
         assert_eq!(pulled.applied.not_for_this_device, plan.len() - readable, "{pool:?}");
         assert_eq!(pulled.applied.unreadable, 0);
         assert!(pulled.pages >= 1);
         // Pulling again changes nothing: no duplicates, cursor at the head.
-        let again = d.engine.pull(&mut d.store, support::t0()).await.unwrap();
+        let again = d.engine.pull(&d.store, now()).await.unwrap();
         assert_eq!(again.applied.messages, 0);
-        assert_eq!(d.store.message_count().unwrap(), readable as u64);
-        let cursor = sealbox_core::sync::engine::stored_cursor(&d.store).unwrap();
-        assert_eq!(cursor, Cursor(plan.len() as u64));
+        assert_eq!(lock(&d.store).message_count().unwrap(), readable as u64);
+        assert_eq!(stored_cursor(&lock(&d.store)).unwrap(), Cursor(plan.len() as u64));
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_clinicians_claim_the_same_thread_exactly_one_wins_100_times() {
-    let (hub, keys, plan) = hub_with_traffic(600).await;
-    let mut a = device(&hub, &keys, Role::Gp, Pool::Gp).await;
-    let mut b = device(&hub, &keys, Role::Gp, Pool::Gp).await;
-    a.engine.pull(&mut a.store, support::t0()).await.unwrap();
-    b.engine.pull(&mut b.store, support::t0()).await.unwrap();
-    let mut threads: Vec<ThreadId> = plan
-        .iter()
-        .filter(|m| pools_that_can_read(m.category).contains(&Pool::Gp))
-        .map(|m| m.thread_id)
-        .collect();
-    threads.sort();
-    threads.dedup();
+    let site = site(30);
+    let plan = traffic::plan(7, 30, 600);
+    site.send(&plan).await;
+    let a = device(&site, Role::Gp, Pool::Gp).await;
+    let b = device(&site, Role::Gp, Pool::Gp).await;
+    a.engine.pull(&a.store, now()).await.unwrap();
+    b.engine.pull(&b.store, now()).await.unwrap();
+    let threads = threads_for(&plan, Pool::Gp);
     assert!(threads.len() >= 100, "only {} GP threads", threads.len());
     let mut wins: BTreeMap<&str, usize> = BTreeMap::new();
     for (round, thread) in threads.iter().take(100).enumerate() {
-        let t0 = support::t0();
+        let t = now();
         let ka = IdempotencyKey::new(format!("a-{round}")).unwrap();
         let kb = IdempotencyKey::new(format!("b-{round}")).unwrap();
-        assert!(outbox::queue(&mut a.store, &a.me, *thread, ActionOp::Claim, ka, t0).unwrap());
-        assert!(outbox::queue(&mut b.store, &b.me, *thread, ActionOp::Claim, kb, t0).unwrap());
+        assert!(outbox::queue(&mut lock(&a.store), &a.me, *thread, ActionOp::Claim, ka, t).unwrap());
+        assert!(outbox::queue(&mut lock(&b.store), &b.me, *thread, ActionOp::Claim, kb, t).unwrap());
         let (ra, rb) = tokio::join!(
-            outbox::send(&mut a.store, a.engine.hub(), t0),
-            outbox::send(&mut b.store, b.engine.hub(), t0)
+            outbox::send(&a.store, a.engine.hub(), t),
+            outbox::send(&b.store, b.engine.hub(), t)
         );
         let (ra, rb) = (ra.unwrap(), rb.unwrap());
         let outcome = (ra.applied, rb.applied, ra.conflicts.len(), rb.conflicts.len());
@@ -128,24 +113,107 @@ async fn two_clinicians_claim_the_same_thread_exactly_one_wins_100_times() {
         let conflict = &loser.conflicts[0];
         assert_eq!(conflict.thread, *thread);
         assert_eq!(conflict.changed_by.as_ref(), Some(winner_me), "the conflict says who won");
-        assert!(a.store.outbox().unwrap().is_empty() && b.store.outbox().unwrap().is_empty());
+        assert!(lock(&a.store).outbox().unwrap().is_empty() && lock(&b.store).outbox().unwrap().is_empty());
         // The loser's cache no longer shows its own optimistic claim.
-        let shown = loser_device.store.thread(*thread).unwrap().unwrap().thread.state;
-        assert_ne!(
-            shown,
-            sealbox_model::thread_state::ThreadState::InProgress { by: loser_device.me.clone() }
-        );
-    }
-    // After a pull both caches show the winner's claim, at the hub's version.
-    a.engine.pull(&mut a.store, support::t0()).await.unwrap();
-    b.engine.pull(&mut b.store, support::t0()).await.unwrap();
-    for thread in threads.iter().take(100) {
-        let sa = a.store.thread(*thread).unwrap().unwrap().thread.state;
-        let sb = b.store.thread(*thread).unwrap().unwrap().thread.state;
-        assert_eq!(sa, sb);
-        assert_eq!(a.store.hub_version(*thread).unwrap(), b.store.hub_version(*thread).unwrap());
+        let shown = lock(&loser_device.store).thread(*thread).unwrap().unwrap().thread.state;
+        assert_ne!(shown, ThreadState::InProgress { by: loser_device.me.clone() });
     }
     assert_eq!(wins.values().sum::<usize>(), 100);
+    // After a pull both caches show the winner's claim, at the hub's version.
+    a.engine.pull(&a.store, now()).await.unwrap();
+    b.engine.pull(&b.store, now()).await.unwrap();
+    for thread in threads.iter().take(100) {
+        let (sa, sb) = (lock(&a.store), lock(&b.store));
+        let state_a = sa.thread(*thread).unwrap().unwrap().thread.state;
+        assert_eq!(state_a, sb.thread(*thread).unwrap().unwrap().thread.state);
+        assert!(matches!(state_a, ThreadState::InProgress { .. }));
+        assert_eq!(sa.hub_version(*thread).unwrap(), sb.hub_version(*thread).unwrap());
+    }
+}
+
+/// The first word of a cached message's free text (something to search for).
+fn a_word_from(store: &sealbox_core::store::Store, thread: ThreadId) -> String {
+    let detail = store.thread(thread).unwrap().unwrap();
+    detail
+        .thread
+        .messages
+        .iter()
+        .flat_map(|m| &m.parts)
+        .find_map(|p| match p {
+            MessagePart::FreeText(t) => {
+                t.reveal().split_whitespace().find(|w| w.len() > 4).map(str::to_owned)
+            }
+            _ => None,
+        })
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn following_the_hub_through_an_outage_the_clinician_keeps_working_and_nothing_is_lost() {
+    let mut site = site(30);
+    let plan = traffic::plan(9, 30, 120);
+    site.send(&plan[..60]).await;
+    let d = device(&site, Role::Gp, Pool::Gp).await;
+    let engine = d.engine.with_retry_base(Duration::from_millis(20));
+    let store = &d.store;
+    let (status_tx, mut status) = watch::channel(SyncStatus::default());
+    let (stop_tx, stop) = watch::channel(false);
+    let driver = async {
+        // Online: the first sync brings the backlog.
+        status.wait_for(|s| s.online && s.last_synced.is_some()).await.unwrap();
+        assert_eq!(lock(store).message_count().unwrap(), 60);
+        // New messages arrive by event, with no pull asked for.
+        site.send(&plan[60..]).await;
+        while lock(store).message_count().unwrap() < 120 {
+            status.changed().await.unwrap();
+        }
+        // The hub goes away: the status says offline since when.
+        site.hub.kill();
+        let offline = status.wait_for(|s| !s.online).await.unwrap().clone();
+        assert!(offline.offline_since.is_some());
+        // Offline, the clinician reads, searches, drafts and queues.
+        let thread = threads_for(&plan, Pool::Gp)[0];
+        {
+            let mut cache = lock(store);
+            let word = a_word_from(&cache, thread);
+            assert!(!cache.search(&word, 10).unwrap().is_empty(), "search works offline");
+            cache.write(|w| w.save_draft(thread, &FreeText::new("Draft written offline"), now())).unwrap();
+            let key = IdempotencyKey::new("offline-claim").unwrap();
+            assert!(outbox::queue(&mut cache, &d.me, thread, ActionOp::Claim, key, now()).unwrap());
+        }
+        status.wait_for(|s| !s.online && s.queued == 1).await.unwrap();
+        // The hub returns: the follower reconnects and sends the queue.
+        site.hub.restart();
+        status.wait_for(|s| s.online && s.queued == 0).await.unwrap();
+        stop_tx.send(true).unwrap();
+        thread
+    };
+    let followed = engine.follow(store, &now, &status_tx, stop, Duration::from_secs(30));
+    let (result, thread) =
+        tokio::time::timeout(Duration::from_secs(120), async { tokio::join!(followed, driver) })
+            .await
+            .expect("the follower did not reach every state in time");
+    result.unwrap();
+    let cache = lock(store);
+    assert_eq!(
+        cache.draft(thread).unwrap().map(|d| d.reveal().to_owned()).as_deref(),
+        Some("Draft written offline")
+    );
+    assert_eq!(
+        cache.thread(thread).unwrap().unwrap().thread.state,
+        ThreadState::InProgress { by: d.me.clone() }
+    );
+    let user = d.me.id.0.clone();
+    let claims: i64 = site
+        .state
+        .db
+        .call_blocking(move |c| {
+            Ok::<_, DbError>(
+                c.query_row("SELECT count(*) FROM actions WHERE by_id = ?1", [&user], |r| r.get(0))?,
+            )
+        })
+        .unwrap();
+    assert_eq!(claims, 1, "the offline claim reached the hub once");
 }
 
 /// A "hub" that answers every request with `reply` (raw HTTP) and then
@@ -220,16 +288,18 @@ async fn hostile_hub_replies_give_typed_errors_and_write_nothing() {
         let mut store =
             open::open(&dir.path().join("cache.sqlite3"), Keying::Encrypted(&SecretKey::generate())).unwrap();
         // A cursor of 9, so "3" is going backwards.
-        store.write(|w| w.set_sync_cursor("9", support::t0())).unwrap();
+        store.write(|w| w.set_sync_cursor("9", now())).unwrap();
+        let store = Mutex::new(store);
         let keyring = PoolKeyring::new("p", [(Pool::Gp, StaticSecret::random_from_rng(rand::rngs::OsRng))]);
         let engine = Engine::new(
             HubClient::new(&url, "t".into()).unwrap(),
             keyring,
             TriageRules::uk_default().unwrap(),
         );
-        let err = engine.pull(&mut store, support::t0()).await.unwrap_err();
+        let err = engine.pull(&store, now()).await.unwrap_err();
         assert!(expected(&err), "{name}: got {err:?}");
         assert!(!err.to_string().contains("marker"), "{name}: {err}");
+        let store = lock(&store);
         assert_eq!(store.message_count().unwrap(), 0, "{name}");
         assert_eq!(store.sync_cursor().unwrap().as_deref(), Some("9"), "{name}: cursor untouched");
     }
@@ -238,6 +308,6 @@ async fn hostile_hub_replies_give_typed_errors_and_write_nothing() {
     let url = hostile(http("200 OK", "content-type: text/event-stream\r\n", b": hello\n\n"));
     let client = HubClient::new(&url, "t".into()).unwrap();
     let mut events = client.events().await.unwrap();
-    let err = events.next(std::time::Duration::from_millis(200)).await.unwrap_err();
+    let err = events.next(Duration::from_millis(200)).await.unwrap_err();
     assert!(matches!(err, SyncError::Stalled { .. }), "{err:?}");
 }

@@ -6,7 +6,7 @@
 
 mod support;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -15,116 +15,38 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sealbox_core::store::{open, Keying, Store};
+use sealbox_core::store::{open, Keying};
 use sealbox_core::sync::client::HubClient;
 use sealbox_core::sync::engine::Engine;
 use sealbox_core::sync::keys::PoolKeyring;
-use sealbox_core::sync::outbox;
 use sealbox_core::sync::plan::TriageRules;
+use sealbox_core::sync::{lock, outbox};
 use sealbox_crypto::secret::SecretKey;
-use sealbox_hub::clock::SystemClock;
-use sealbox_hub::config::HubConfig;
-use sealbox_hub::db::{practice, DbError};
-use sealbox_hub::relay::channels;
-use sealbox_hub::AppState;
+use sealbox_hub::db::DbError;
 use sealbox_model::actor::StaffRef;
-use sealbox_model::hub_api::{ActionOp, IdempotencyKey, PracticeFile};
+use sealbox_model::hub_api::{ActionOp, IdempotencyKey};
 use sealbox_model::ids::{StaffId, ThreadId};
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::pool::Pool;
 use sealbox_model::role::Role;
 use sealbox_model::thread_state::ThreadState;
-use sealbox_sim::{send, traffic, SendOptions};
+use sealbox_sim::traffic;
 use serde::{Deserialize, Serialize};
 use x25519_dalek::StaticSecret;
 
-use support::process::HubProcess;
-
-/// A practice on disk, its hub binary running, and an in-process handle on
-/// the same database for invites and for reading what the hub holds.
-struct Site {
-    state: AppState,
-    practice: PracticeFile,
-    keys: HashMap<Pool, StaticSecret>,
-    hub: HubProcess,
-    _data: tempfile::TempDir,
-    _logs: tempfile::TempDir,
-}
-
-fn site(patients: u32) -> Site {
-    let data = tempfile::tempdir().unwrap();
-    let logs = tempfile::tempdir().unwrap();
-    let state = AppState::open(HubConfig::new(data.path()), Arc::new(SystemClock)).unwrap();
-    let keys = support::pool_keys::publish(&state);
-    let now = state.now();
-    let practice = state
-        .db
-        .call_blocking(move |c| {
-            practice::create(c, "Failure Surgery", now).unwrap();
-            channels::issue(c, patients, now)
-        })
-        .unwrap();
-    let hub = HubProcess::start(
-        data.path(),
-        logs.path(),
-        &["--patient-burst", "1000000", "--patient-per-minute", "100000000"],
-    );
-    Site { state, practice, keys, hub, _data: data, _logs: logs }
-}
-
-impl Site {
-    /// (thread, message) of every patient message the hub holds.
-    fn hub_messages(&self) -> BTreeSet<(u64, u64)> {
-        self.state
-            .db
-            .call_blocking(|c| {
-                let mut stmt =
-                    c.prepare("SELECT thread_id, message_id FROM envelopes WHERE sender_kind = 'patient'")?;
-                let rows =
-                    stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)))?;
-                Ok::<_, DbError>(rows.collect::<Result<BTreeSet<_>, _>>()?)
-            })
-            .unwrap()
-    }
-
-    async fn send(&self, plan: &[traffic::PlannedMessage]) {
-        let client = support::client();
-        let summary =
-            send::send(&client, &self.hub.url, &self.practice, plan, SendOptions::default()).await.unwrap();
-        assert_eq!(summary.accepted, plan.len());
-    }
-}
+use support::site::{cached_messages, device, site};
 
 fn now() -> Timestamp {
     Timestamp::now()
 }
 
-fn gp_engine(site: &Site, token: String) -> Engine {
-    let keyring =
-        PoolKeyring::new(site.practice.practice_id.clone(), [(Pool::Gp, site.keys[&Pool::Gp].clone())]);
-    Engine::new(HubClient::new(&site.hub.url, token).unwrap(), keyring, TriageRules::uk_default().unwrap())
-}
-
-/// (thread, message) of every message in the cache, for `threads`.
-fn cached_messages(store: &Store, threads: impl IntoIterator<Item = u64>) -> BTreeSet<(u64, u64)> {
-    let mut out = BTreeSet::new();
-    for t in threads {
-        if let Some(detail) = store.thread(ThreadId(t)).unwrap() {
-            out.extend(detail.thread.messages.iter().map(|m| (t, m.id.0)));
-        }
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hub_killed_mid_sync_20_times_leaves_the_device_with_exactly_its_messages() {
     let mut site = site(30);
-    let gp = support::login::enrol_and_login(&site.hub.url, &site.state, Role::Gp).await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut store =
-        open::open(&dir.path().join("cache.sqlite3"), Keying::Encrypted(&SecretKey::generate())).unwrap();
+    let gp = device(&site, Role::Gp, Pool::Gp).await;
+    let store = &gp.store;
     // Small pages, so a sync is many round trips and a kill lands inside one.
-    let engine = gp_engine(&site, gp.token).with_page_limit(10);
+    let engine = gp.engine.with_page_limit(10);
     let plan = traffic::plan(11, 30, 2000);
     let mut rng = ChaCha8Rng::seed_from_u64(20);
     let mut longest = Duration::from_millis(20);
@@ -134,7 +56,7 @@ async fn the_hub_killed_mid_sync_20_times_leaves_the_device_with_exactly_its_mes
         let kill_at = longest.mul_f64(rng.gen_range(0.0..1.0));
         let started = Instant::now();
         let hub = &mut site.hub;
-        let (pulled, ()) = tokio::join!(engine.pull(&mut store, now()), async {
+        let (pulled, ()) = tokio::join!(engine.pull(store, now()), async {
             tokio::time::sleep(kill_at).await;
             hub.kill();
         });
@@ -148,11 +70,12 @@ async fn the_hub_killed_mid_sync_20_times_leaves_the_device_with_exactly_its_mes
         site.hub.restart();
     }
     assert_eq!(site.hub.starts(), 21);
-    engine.pull(&mut store, now()).await.unwrap();
+    engine.pull(store, now()).await.unwrap();
 
     let at_hub = site.hub_messages();
     assert_eq!(at_hub.len(), plan.len());
     let threads: BTreeSet<u64> = at_hub.iter().map(|(t, _)| *t).collect();
+    let store = lock(store);
     assert_eq!(cached_messages(&store, threads), at_hub, "no gaps, nothing extra");
     assert_eq!(store.message_count().unwrap(), plan.len() as u64, "no duplicates");
     store.check_integrity().unwrap();
@@ -186,7 +109,7 @@ fn app_child_claims_threads() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let key = SecretKey::from_slice(&c.cache_key).unwrap();
-        let mut store = open::open(Path::new(&c.cache), Keying::Encrypted(&key)).unwrap();
+        let store = Mutex::new(open::open(Path::new(&c.cache), Keying::Encrypted(&key)).unwrap());
         let pool_key: [u8; 32] = c.pool_key.as_slice().try_into().unwrap();
         let keyring = PoolKeyring::new(c.practice.clone(), [(Pool::Gp, StaticSecret::from(pool_key))]);
         let engine = Engine::new(
@@ -202,18 +125,18 @@ fn app_child_claims_threads() {
             writeln!(lock, "acked {key}").unwrap();
             lock.flush().unwrap();
         };
-        let sent = outbox::send(&mut store, engine.hub(), now()).await.unwrap();
+        let sent = outbox::send(&store, engine.hub(), now()).await.unwrap();
         assert!(sent.conflicts.is_empty() && sent.rejected.is_empty());
-        engine.pull(&mut store, now()).await.unwrap();
+        engine.pull(&store, now()).await.unwrap();
         for t in &c.threads {
             let thread = ThreadId(*t);
-            let state = store.thread(thread).unwrap().unwrap().thread.state;
+            let state = lock(&store).thread(thread).unwrap().unwrap().thread.state;
             if state == (ThreadState::InProgress { by: me.clone() }) {
                 continue;
             }
             let key = format!("claim-{t}");
             outbox::queue(
-                &mut store,
+                &mut lock(&store),
                 &me,
                 thread,
                 ActionOp::Claim,
@@ -221,7 +144,7 @@ fn app_child_claims_threads() {
                 now(),
             )
             .unwrap();
-            let sent = outbox::send(&mut store, engine.hub(), now()).await.unwrap();
+            let sent = outbox::send(&store, engine.hub(), now()).await.unwrap();
             assert!(sent.conflicts.is_empty() && sent.rejected.is_empty(), "{sent:?}");
             ack(&key);
         }
@@ -269,13 +192,14 @@ fn run_child(config: &str, kill_after: Option<Duration>) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_killed_mid_apply_50_times_every_acknowledged_action_is_at_the_hub_once() {
     let site = site(30);
-    let gp = support::login::enrol_and_login(&site.hub.url, &site.state, Role::Gp).await;
+    let gp = device(&site, Role::Gp, Pool::Gp).await;
     let plan = traffic::plan(13, 30, 1500);
     site.send(&plan).await;
     let mut threads: Vec<u64> = plan.iter().map(|m| m.thread_id.0).collect();
     threads.sort();
     threads.dedup();
     threads.truncate(300);
+    // The app's own cache, written only by the app child.
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache.sqlite3");
     let key = SecretKey::generate();
@@ -286,7 +210,7 @@ async fn the_app_killed_mid_apply_50_times_every_acknowledged_action_is_at_the_h
         cache_key: key.expose().to_vec(),
         pool_key: site.keys[&Pool::Gp].to_bytes().to_vec(),
         practice: site.practice.practice_id.clone(),
-        staff_id: gp.user_id.clone(),
+        staff_id: gp.me.id.0.clone(),
         threads: threads.clone(),
     })
     .unwrap();
@@ -304,7 +228,7 @@ async fn the_app_killed_mid_apply_50_times_every_acknowledged_action_is_at_the_h
 
     // At the hub: every thread claimed by this GP exactly once, including
     // every key the app saw acknowledged.
-    let user = gp.user_id.clone();
+    let user = gp.me.id.0.clone();
     let per_thread: BTreeMap<u64, i64> = site
         .state
         .db
@@ -328,7 +252,7 @@ async fn the_app_killed_mid_apply_50_times_every_acknowledged_action_is_at_the_h
     let store = open::open(&cache, Keying::Encrypted(&key)).unwrap();
     store.check_integrity().unwrap();
     assert!(store.outbox().unwrap().is_empty());
-    let me = StaffRef { id: StaffId(gp.user_id.clone()), role: Role::Gp };
+    let me = gp.me.clone();
     for t in &threads {
         let state = store.thread(ThreadId(*t)).unwrap().unwrap().thread.state;
         assert_eq!(state, ThreadState::InProgress { by: me.clone() }, "thread {t}");

@@ -15,7 +15,7 @@ use super::client::{HubClient, PAGE_LIMIT};
 use super::keys::PoolKeyring;
 use super::outbox::{self, Sent};
 use super::plan::{plan_page, TriageRules};
-use super::SyncError;
+use super::{lock, SharedStore, SyncError};
 use crate::store::{Store, StoreError};
 
 /// What the UI shows about sync.
@@ -31,11 +31,17 @@ pub struct SyncStatus {
     pub last_synced: Option<Timestamp>,
 }
 
-/// The delay before reconnect attempt `attempt` (0-based): 0.5 s doubling
-/// to at most 60 s, times a jitter factor in [0.5, 1.0] (`unit` in [0, 1]).
-pub fn backoff(attempt: u32, unit: f64) -> Duration {
-    let base = Duration::from_millis(500).saturating_mul(1u32 << attempt.min(7)).min(Duration::from_secs(60));
-    base.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
+/// The first retry delay after the hub is lost.
+pub const RETRY_BASE: Duration = Duration::from_millis(500);
+/// The longest retry delay.
+pub const RETRY_CAP: Duration = Duration::from_secs(60);
+
+/// The delay before reconnect attempt `attempt` (0-based): `base` doubling
+/// to at most [`RETRY_CAP`], times a jitter factor in [0.5, 1.0] (`unit` in
+/// [0, 1]), so a practice's desktops do not all return at once.
+pub fn backoff(base: Duration, attempt: u32, unit: f64) -> Duration {
+    let delay = base.saturating_mul(1u32 << attempt.min(16)).min(RETRY_CAP);
+    delay.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
 }
 
 /// One clinician device's sync.
@@ -45,6 +51,7 @@ pub struct Engine {
     keys: PoolKeyring,
     rules: TriageRules,
     page_limit: u32,
+    retry_base: Duration,
 }
 
 /// What a pull did.
@@ -59,12 +66,18 @@ pub struct Pulled {
 impl Engine {
     /// An engine for `hub` with this device's pool keys.
     pub fn new(hub: HubClient, keys: PoolKeyring, rules: TriageRules) -> Self {
-        Engine { hub, keys, rules, page_limit: PAGE_LIMIT }
+        Engine { hub, keys, rules, page_limit: PAGE_LIMIT, retry_base: RETRY_BASE }
     }
 
     /// Asks for at most `limit` changes per page (1..=500; default 500).
     pub fn with_page_limit(mut self, limit: u32) -> Self {
         self.page_limit = limit.clamp(1, PAGE_LIMIT);
+        self
+    }
+
+    /// Starts retry delays at `base` instead of [`RETRY_BASE`].
+    pub fn with_retry_base(mut self, base: Duration) -> Self {
+        self.retry_base = base;
         self
     }
 
@@ -76,10 +89,10 @@ impl Engine {
     /// Pulls pages from the cursor in the cache until the hub has no more;
     /// each page is applied with its cursor in one transaction, so an
     /// interrupted pull resumes where the last committed page ended.
-    pub async fn pull(&self, store: &mut Store, now: Timestamp) -> Result<Pulled, SyncError> {
+    pub async fn pull(&self, store: &SharedStore, now: Timestamp) -> Result<Pulled, SyncError> {
         let mut pulled = Pulled::default();
         loop {
-            let cursor = stored_cursor(store)?;
+            let cursor = stored_cursor(&lock(store))?;
             let page = self.hub.sync_page(cursor, self.page_limit).await?;
             let ids: BTreeSet<_> = page
                 .threads
@@ -87,9 +100,17 @@ impl Engine {
                 .map(|t| t.thread_id)
                 .chain(page.envelopes.iter().map(|e| e.thread_id))
                 .collect();
-            let known = store.known_threads(ids)?;
-            let plan = plan_page(&page, &self.keys, &self.rules, &known);
-            let applied = store.apply_page(&plan, now)?;
+            // Plan and apply under one lock: an action queued meanwhile is
+            // seen by the plan, so its local state stands.
+            let applied = {
+                let mut store = lock(store);
+                if stored_cursor(&store)? != cursor {
+                    return Err(SyncError::Protocol("another pull moved the cursor"));
+                }
+                let known = store.known_threads(ids)?;
+                let plan = plan_page(&page, &self.keys, &self.rules, &known);
+                store.apply_page(&plan, now)?
+            };
             pulled.pages += 1;
             pulled.applied.messages += applied.messages;
             pulled.applied.threads += applied.threads;
@@ -103,7 +124,7 @@ impl Engine {
 
     /// Sends the outbox, then pulls (which also brings the hub's state of
     /// any thread where an action lost a race).
-    pub async fn sync_once(&self, store: &mut Store, now: Timestamp) -> Result<(Sent, Pulled), SyncError> {
+    pub async fn sync_once(&self, store: &SharedStore, now: Timestamp) -> Result<(Sent, Pulled), SyncError> {
         let sent = outbox::send(store, &self.hub, now).await?;
         let pulled = self.pull(store, now).await?;
         Ok((sent, pulled))
@@ -114,7 +135,7 @@ impl Engine {
     /// with [`backoff`]; `status` follows every change. `now` is the clock.
     pub async fn follow(
         &self,
-        store: &mut Store,
+        store: &SharedStore,
         now: &(dyn Fn() -> Timestamp + Sync),
         status: &watch::Sender<SyncStatus>,
         mut stop: watch::Receiver<bool>,
@@ -143,7 +164,7 @@ impl Engine {
             match result {
                 Err(e) if e.is_transient() => {
                     publish(status, store, false, now())?;
-                    let pause = backoff(attempt, rand::random::<f64>());
+                    let pause = backoff(self.retry_base, attempt, rand::random::<f64>());
                     attempt = attempt.saturating_add(1);
                     tokio::select! {
                         _ = tokio::time::sleep(pause) => {}
@@ -172,11 +193,11 @@ pub fn stored_cursor(store: &Store) -> Result<Cursor, SyncError> {
 
 fn publish(
     status: &watch::Sender<SyncStatus>,
-    store: &Store,
+    store: &SharedStore,
     online: bool,
     now: Timestamp,
 ) -> Result<(), SyncError> {
-    let queued = store.outbox()?.len();
+    let queued = lock(store).outbox()?.len();
     status.send_modify(|s| {
         if online {
             s.online = true;
@@ -197,11 +218,12 @@ mod tests {
 
     #[test]
     fn backoff_doubles_to_a_cap_and_jitters_down_to_half() {
-        assert_eq!(backoff(0, 1.0), Duration::from_millis(500));
-        assert_eq!(backoff(1, 1.0), Duration::from_secs(1));
-        assert_eq!(backoff(3, 1.0), Duration::from_secs(4));
-        assert_eq!(backoff(30, 1.0), Duration::from_secs(60));
-        assert_eq!(backoff(3, 0.0), Duration::from_secs(2));
-        assert!(backoff(5, 0.3) < backoff(5, 0.9));
+        assert_eq!(backoff(RETRY_BASE, 0, 1.0), Duration::from_millis(500));
+        assert_eq!(backoff(RETRY_BASE, 1, 1.0), Duration::from_secs(1));
+        assert_eq!(backoff(RETRY_BASE, 3, 1.0), Duration::from_secs(4));
+        assert_eq!(backoff(RETRY_BASE, 30, 1.0), Duration::from_secs(60));
+        assert_eq!(backoff(RETRY_BASE, 3, 0.0), Duration::from_secs(2));
+        assert!(backoff(RETRY_BASE, 5, 0.3) < backoff(RETRY_BASE, 5, 0.9));
+        assert_eq!(backoff(Duration::from_millis(10), 2, 1.0), Duration::from_millis(40));
     }
 }

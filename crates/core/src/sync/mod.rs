@@ -18,7 +18,19 @@ pub mod keys;
 pub mod outbox;
 pub mod plan;
 
-use crate::store::StoreError;
+use crate::store::{Store, StoreError};
+
+/// The cache as the sync engine and the UI share it. The engine locks it
+/// only between network calls, never across one, so the clinician can read,
+/// search, draft and queue while a sync waits on the hub.
+pub type SharedStore = std::sync::Mutex<Store>;
+
+/// Locks the shared cache. A panic while it was held cannot leave a
+/// half-applied change (every write is one transaction), so a poisoned lock
+/// is taken as it is.
+pub fn lock(store: &SharedStore) -> std::sync::MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// Why a sync step failed. Log-safe: never message content, bodies, keys
 /// or tokens.

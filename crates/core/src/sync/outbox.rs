@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::apply::restore_hub_state;
 use super::client::HubClient;
-use super::SyncError;
+use super::{lock, SharedStore, SyncError};
 use crate::store::write::{key_of, AuditRecord, OutboxItem, Writer};
 use crate::store::{Store, StoreError};
 
@@ -151,10 +151,10 @@ pub fn queue(
 /// Sends every queued action, oldest first, in batches; removes each one
 /// the hub answered. A network failure leaves the rest queued (retry
 /// later: the idempotency keys make a resend harmless).
-pub async fn send(store: &mut Store, hub: &HubClient, now: Timestamp) -> Result<Sent, SyncError> {
+pub async fn send(store: &SharedStore, hub: &HubClient, now: Timestamp) -> Result<Sent, SyncError> {
     let mut sent = Sent::default();
     loop {
-        let queued = store.outbox()?;
+        let queued = lock(store).outbox()?;
         if queued.is_empty() {
             return Ok(sent);
         }
@@ -166,7 +166,7 @@ pub async fn send(store: &mut Store, hub: &HubClient, now: Timestamp) -> Result<
         }
         let batch = ActionsRequest { actions };
         let reply = hub.post_actions(&batch).await?;
-        store.write(|w| {
+        lock(store).write(|w| {
             for (action, result) in batch.actions.iter().zip(&reply.results) {
                 let thread = action.thread_id;
                 match &result.outcome {

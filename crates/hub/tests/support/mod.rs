@@ -5,6 +5,7 @@
 pub mod login;
 pub mod pool_keys;
 pub mod process;
+pub mod site;
 
 use reqwest::Client;
 use sealbox_hub::clock::ManualClock;
