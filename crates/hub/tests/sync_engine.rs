@@ -311,3 +311,57 @@ async fn hostile_hub_replies_give_typed_errors_and_write_nothing() {
     let err = events.next(Duration::from_millis(200)).await.unwrap_err();
     assert!(matches!(err, SyncError::Stalled { .. }), "{err:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_envelope_that_cannot_be_opened_is_kept_and_listed_never_dropped() {
+    use sealbox_model::category::Category;
+    use sealbox_model::hub_api::{Base64Bytes, EnvelopeRecord, Sender, SyncPage, ThreadMeta};
+    use sealbox_model::ids::{MessageId, PatientId};
+    let garbage = b"SBX1 not an envelope QZX-MARKER".to_vec();
+    let page = SyncPage {
+        envelopes: vec![EnvelopeRecord {
+            seq: 1,
+            thread_id: ThreadId(42),
+            message_id: MessageId(4200),
+            sender: Sender::Patient,
+            received_at: now(),
+            envelope: Base64Bytes(garbage.clone()),
+        }],
+        threads: vec![ThreadMeta {
+            thread_id: ThreadId(42),
+            patient_id: PatientId("p-42".into()),
+            patient_x25519_public: Base64Bytes(vec![0; 32]),
+            category: Category::Other,
+            state: ThreadState::New,
+            version: 1,
+            created_at: now(),
+            updated_at: now(),
+            updated_by: None,
+        }],
+        actions: Vec::new(),
+        next_cursor: Cursor(1),
+        more: false,
+    };
+    let body = serde_json::to_vec(&page).unwrap();
+    let url = hostile(http(
+        "200 OK",
+        &format!("content-type: application/json\r\ncontent-length: {}\r\n", body.len()),
+        &body,
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let store = Mutex::new(
+        open::open(&dir.path().join("cache.sqlite3"), Keying::Encrypted(&SecretKey::generate())).unwrap(),
+    );
+    let keyring = PoolKeyring::new("p", [(Pool::Gp, StaticSecret::random_from_rng(rand::rngs::OsRng))]);
+    let engine =
+        Engine::new(HubClient::new(&url, "t".into()).unwrap(), keyring, TriageRules::uk_default().unwrap());
+    let pulled = engine.pull(&store, now()).await.unwrap();
+    assert_eq!(pulled.applied.unreadable, 1);
+    let cache = lock(&store);
+    let items = cache.undecryptable().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!((items[0].thread, items[0].message), (ThreadId(42), MessageId(4200)));
+    assert!(!items[0].reason.contains("QZX"), "{}", items[0].reason);
+    assert_eq!(cache.message_count().unwrap(), 0);
+    assert_eq!(stored_cursor(&cache).unwrap(), Cursor(1), "the sync moves on past it");
+}

@@ -127,10 +127,7 @@ pub(crate) fn apply_in(w: &mut Writer<'_>, plan: &PagePlan, now: Timestamp) -> R
         w.insert_message(*thread, message)?;
     }
     for item in &plan.unreadable {
-        let object = format!("thread {} message {}", item.thread_id, item.message_id);
-        w.tx()
-            .execute("DELETE FROM quarantine WHERE kind = 'envelope' AND object_id = ?1", params![object])?;
-        w.quarantine_item("envelope", &object, &item.reason, &item.envelope, now)?;
+        super::unreadable::record(w, item, now)?;
     }
     w.set_sync_cursor(&plan.cursor.0.to_string(), now)?;
     Ok(Applied {

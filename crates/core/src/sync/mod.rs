@@ -8,6 +8,7 @@
 //! - [`client`]: the hub's HTTP API with bounded bodies and typed errors.
 //! - [`outbox`]: clinician actions queued with their audit event, sent in
 //!   order with idempotency keys, acknowledged or rebased.
+//! - [`unreadable`]: envelopes that could not be opened, kept and listed.
 //! - [`engine`]: pull to the hub's head, follow its event stream, and the
 //!   online / offline status.
 
@@ -17,6 +18,7 @@ pub mod engine;
 pub mod keys;
 pub mod outbox;
 pub mod plan;
+pub mod unreadable;
 
 use crate::store::{Store, StoreError};
 
