@@ -2,6 +2,10 @@
 //! release) and prints one table: each row's median for SQLCipher and for
 //! plain SQLite of the same schema, their ratio, and the target.
 //!
+//! `cargo xtask bench sync`: sync ingest of 10,000 sealed envelopes (open +
+//! triage + store) beside storing the same plaintexts; prints messages/s
+//! and the ratio.
+//!
 //! `cargo xtask bench hub [-- options]`: the hub load bench
 //! (`crates/hub/benches/load.rs`), twice: clients holding the event stream
 //! only, then with 50 of them also syncing. Each run prints its table.
@@ -26,9 +30,40 @@ const RATIO_TARGET: f64 = 1.3;
 pub fn run(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("cache") => cache(),
+        Some("sync") => sync(),
         Some("hub") => hub(&args[1..]),
-        _ => Err(Error::new("usage: cargo xtask bench cache | hub [--clients N --messages N ...]")),
+        _ => Err(Error::new("usage: cargo xtask bench cache | sync | hub [--clients N --messages N ...]")),
     }
+}
+
+/// Messages in the sync bench (crates/core/benches/sync.rs).
+const SYNC_MESSAGES: f64 = 10_000.0;
+
+fn sync() -> Result<()> {
+    let ws = Workspace::locate()?;
+    let criterion = ws.target.join("criterion");
+    let group = "sync_ingest_10k";
+    let dir = criterion.join(group);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| Error::new(format!("clearing {}: {e}", dir.display())))?;
+    }
+    proc::run(ws.cargo().args(["bench", "-p", "sealbox-core", "--bench", "sync"]))?;
+    let ingest = median_ms(&criterion, group, "open_triage_store")?;
+    let limit = median_ms(&criterion, group, "store_plaintext")?;
+    let rate = |ms: f64| SYNC_MESSAGES / (ms / 1000.0);
+    let ratio = rate(ingest) / rate(limit);
+    println!();
+    println!("| sync ingest, 10,000 envelopes | median | messages/s | target |");
+    println!("|---|---:|---:|---|");
+    println!("| open + triage + store | {} | {:.0} | ≥ 10,000/s |", fmt_ms(ingest), rate(ingest));
+    println!("| store the same plaintexts (the limit) | {} | {:.0} | |", fmt_ms(limit), rate(limit));
+    println!("| ingest / limit | | {ratio:.2} | ≥ 0.5 |");
+    if rate(ingest) >= 10_000.0 && ratio >= 0.5 {
+        println!("all targets met");
+    } else {
+        println!("targets missed");
+    }
+    Ok(())
 }
 
 fn hub(extra: &[String]) -> Result<()> {

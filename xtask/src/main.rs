@@ -49,5 +49,6 @@ const USAGE: &str = "usage: cargo xtask <command>
   test    set up, lint, run every test and the end-to-end suite; ends with a summary line
           (`cargo xtask test --no-e2e` skips the end-to-end suite while iterating)
   bench   `cargo xtask bench cache`: cache benchmarks, SQLCipher vs plain SQLite, one table
+          `cargo xtask bench sync`: sync ingest of 10,000 envelopes vs storing the plaintexts
           `cargo xtask bench hub`: hub load (1,000 clients on the event stream; then 50 syncing)
   setup   install what this machine is missing (Debian/Ubuntu packages, wasm target, tools)";

@@ -93,6 +93,18 @@ pub fn seal_to<R: CryptoRngCore + ?Sized>(
 /// Opens a blob made by [`seal_to`] for the holder of `secret`, with the same
 /// `aad`. The plaintext is zeroized when dropped.
 pub fn open_sealed(secret: &StaticSecret, blob: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealError> {
+    open_sealed_as(secret, &PublicKey::from(secret), blob, aad)
+}
+
+/// [`open_sealed`] with the secret's public key already at hand (deriving it
+/// costs a scalar multiplication; a device opening thousands of envelopes
+/// derives it once).
+pub fn open_sealed_as(
+    secret: &StaticSecret,
+    recipient: &PublicKey,
+    blob: &[u8],
+    aad: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, SealError> {
     if blob.len() < SEAL_OVERHEAD {
         return Err(SealError::Truncated(blob.len()));
     }
@@ -102,12 +114,11 @@ pub fn open_sealed(secret: &StaticSecret, blob: &[u8], aad: &[u8]) -> Result<Zer
     let mut eph = [0u8; 32];
     eph.copy_from_slice(&blob[1..33]);
     let ephemeral_pub = PublicKey::from(eph);
-    let recipient = PublicKey::from(secret);
     let shared = secret.diffie_hellman(&ephemeral_pub);
     if !shared.was_contributory() {
         return Err(SealError::WeakKey);
     }
-    let (cipher, nonce) = derive(shared.as_bytes(), &ephemeral_pub, &recipient)?;
+    let (cipher, nonce) = derive(shared.as_bytes(), &ephemeral_pub, recipient)?;
     cipher
         .decrypt(XNonce::from_slice(nonce.as_slice()), Payload { msg: &blob[33..], aad })
         .map(Zeroizing::new)

@@ -166,17 +166,18 @@ impl Writer<'_> {
 
     /// Inserts or replaces a patient's identifying details.
     pub fn upsert_patient(&mut self, p: &Patient) -> Result<(), StoreError> {
-        self.tx.execute(
-            "INSERT INTO patients(id, display_name, date_of_birth, nhs_number) VALUES (?1, ?2, ?3, ?4)
+        self.tx
+            .prepare_cached(
+                "INSERT INTO patients(id, display_name, date_of_birth, nhs_number) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(id) DO UPDATE SET display_name = excluded.display_name,
                  date_of_birth = excluded.date_of_birth, nhs_number = excluded.nhs_number",
-            params![
+            )?
+            .execute(params![
                 p.id.0,
                 p.display_name.reveal(),
                 p.date_of_birth.reveal().to_string(),
                 p.nhs_number.reveal()
-            ],
-        )?;
+            ])?;
         Ok(())
     }
 
@@ -186,21 +187,24 @@ impl Writer<'_> {
     pub fn upsert_thread(&mut self, t: &ThreadRecord, now: Timestamp) -> Result<(), StoreError> {
         let key = key_of(t.id.0);
         let closed = !t.state.is_open();
-        self.tx.execute(
-            "INSERT INTO threads(thread_key, patient_id, state_json, closed_ms, updated_ms)
+        self.tx
+            .prepare_cached(
+                "INSERT INTO threads(thread_key, patient_id, state_json, closed_ms, updated_ms)
              VALUES (?1, ?2, ?3, CASE WHEN ?4 THEN ?5 END, ?5)
              ON CONFLICT(thread_key) DO UPDATE SET patient_id = excluded.patient_id,
                  state_json = excluded.state_json,
                  closed_ms = CASE WHEN ?4 THEN coalesce(threads.closed_ms, ?5) END,
                  updated_ms = excluded.updated_ms",
-            params![key, t.patient.0, json(&t.state, "thread state")?, closed, ms(now)],
-        )?;
+            )?
+            .execute(params![key, t.patient.0, json(&t.state, "thread state")?, closed, ms(now)])?;
         let due_ms = t.due.map_or(i64::MAX, ms);
-        self.tx.execute(
-            "INSERT OR REPLACE INTO triage(thread_key, pool, category, priority, state, assignee_staff,
+        self.tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO triage(thread_key, pool, category, priority, state, assignee_staff,
                  breached_rank, urgent_rank, due_ms, received_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
+            )?
+            .execute(params![
                 key,
                 t.pool.key(),
                 t.category.key(),
@@ -211,8 +215,7 @@ impl Writer<'_> {
                 i64::from(!t.urgent),
                 due_ms,
                 ms(t.received),
-            ],
-        )?;
+            ])?;
         Ok(())
     }
 
@@ -221,13 +224,11 @@ impl Writer<'_> {
     pub fn insert_message(&mut self, thread: ThreadId, m: &Message) -> Result<(), StoreError> {
         let key = key_of(m.id.0);
         // Replacing: clear the old rows (views kept only if the id is new).
-        self.tx.execute("DELETE FROM message_fts WHERE rowid = ?1", [key])?;
-        self.tx.execute("DELETE FROM parts WHERE message_key = ?1", [key])?;
-        self.tx.execute(
-            "INSERT INTO messages(message_key, thread_key, author_json, received_ms) VALUES (?1, ?2, ?3, ?4)
+        self.tx.prepare_cached("DELETE FROM message_fts WHERE rowid = ?1")?.execute([key])?;
+        self.tx.prepare_cached("DELETE FROM parts WHERE message_key = ?1")?.execute([key])?;
+        self.tx.prepare_cached("INSERT INTO messages(message_key, thread_key, author_json, received_ms) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(message_key) DO UPDATE SET thread_key = excluded.thread_key,
-                 author_json = excluded.author_json, received_ms = excluded.received_ms",
-            params![key, key_of(thread.0), json(&m.author, "author")?, ms(m.received_at)],
+                 author_json = excluded.author_json, received_ms = excluded.received_ms")?.execute(params![key, key_of(thread.0), json(&m.author, "author")?, ms(m.received_at)],
         )?;
         {
             let mut stmt = self.tx.prepare_cached(
@@ -240,10 +241,9 @@ impl Writer<'_> {
         }
         let text = zeroize::Zeroizing::new(search_text(m));
         if !text.trim().is_empty() {
-            self.tx.execute(
-                "INSERT INTO message_fts(rowid, body) VALUES (?1, ?2)",
-                params![key, text.as_str()],
-            )?;
+            self.tx
+                .prepare_cached("INSERT INTO message_fts(rowid, body) VALUES (?1, ?2)")?
+                .execute(params![key, text.as_str()])?;
         }
         Ok(())
     }
@@ -255,32 +255,33 @@ impl Writer<'_> {
         staff: &StaffId,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        self.tx.execute(
-            "INSERT OR IGNORE INTO views(message_key, staff_id, seen_ms) VALUES (?1, ?2, ?3)",
-            params![key_of(message.0), staff.0, ms(at)],
-        )?;
+        self.tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO views(message_key, staff_id, seen_ms) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![key_of(message.0), staff.0, ms(at)])?;
         Ok(())
     }
 
     /// Saves (replaces) the reply being drafted on a thread.
     pub fn save_draft(&mut self, thread: ThreadId, body: &FreeText, at: Timestamp) -> Result<(), StoreError> {
-        self.tx.execute(
-            "INSERT OR REPLACE INTO drafts(thread_key, body, updated_ms) VALUES (?1, ?2, ?3)",
-            params![key_of(thread.0), body.reveal(), ms(at)],
-        )?;
+        self.tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO drafts(thread_key, body, updated_ms) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![key_of(thread.0), body.reveal(), ms(at)])?;
         Ok(())
     }
 
     /// Discards a draft; true if there was one.
     pub fn delete_draft(&mut self, thread: ThreadId) -> Result<bool, StoreError> {
-        Ok(self.tx.execute("DELETE FROM drafts WHERE thread_key = ?1", [key_of(thread.0)])? > 0)
+        Ok(self.tx.prepare_cached("DELETE FROM drafts WHERE thread_key = ?1")?.execute([key_of(thread.0)])?
+            > 0)
     }
 
     /// Queues an action for the hub. Returns its sequence number.
     pub fn enqueue(&mut self, item: &OutboxItem) -> Result<i64, StoreError> {
-        self.tx.execute(
-            "INSERT INTO outbox(idempotency_key, kind, thread_key, payload, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
+        self.tx.prepare_cached("INSERT INTO outbox(idempotency_key, kind, thread_key, payload, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(params![
                 item.idempotency_key,
                 item.kind,
                 item.thread.map(|t| key_of(t.0)),
@@ -293,23 +294,24 @@ impl Writer<'_> {
 
     /// Removes an action the hub acknowledged; true if it was queued.
     pub fn ack_outbox(&mut self, idempotency_key: &str) -> Result<bool, StoreError> {
-        Ok(self.tx.execute("DELETE FROM outbox WHERE idempotency_key = ?1", [idempotency_key])? > 0)
+        Ok(self
+            .tx
+            .prepare_cached("DELETE FROM outbox WHERE idempotency_key = ?1")?
+            .execute([idempotency_key])?
+            > 0)
     }
 
     /// Stores the hub sync cursor.
     pub fn set_sync_cursor(&mut self, cursor: &str, at: Timestamp) -> Result<(), StoreError> {
-        self.tx.execute(
-            "INSERT OR REPLACE INTO sync_cursor(id, cursor, updated_ms) VALUES (1, ?1, ?2)",
-            params![cursor, ms(at)],
-        )?;
+        self.tx
+            .prepare_cached("INSERT OR REPLACE INTO sync_cursor(id, cursor, updated_ms) VALUES (1, ?1, ?2)")?
+            .execute(params![cursor, ms(at)])?;
         Ok(())
     }
 
     /// Appends an audit event; returns its sequence number.
     pub fn append_audit(&mut self, e: &AuditRecord) -> Result<i64, StoreError> {
-        self.tx.execute(
-            "INSERT INTO audit_events(at_ms, actor, action, object, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![ms(e.at), e.actor, e.action, e.object, e.prev_hash, e.hash],
+        self.tx.prepare_cached("INSERT INTO audit_events(at_ms, actor, action, object, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![ms(e.at), e.actor, e.action, e.object, e.prev_hash, e.hash],
         )?;
         Ok(self.tx.last_insert_rowid())
     }
@@ -330,10 +332,11 @@ impl Writer<'_> {
         payload: &[u8],
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        self.tx.execute(
-            "INSERT INTO quarantine(at_ms, kind, object_id, reason, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![ms(at), kind, object_id, reason, payload],
-        )?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO quarantine(at_ms, kind, object_id, reason, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![ms(at), kind, object_id, reason, payload])?;
         Ok(())
     }
 

@@ -94,14 +94,16 @@ pub(crate) fn restore_hub_state(w: &mut Writer<'_>, thread: ThreadId) -> Result<
         .flatten();
     let Some(json) = json else { return Ok(()) };
     let state: ThreadState = serde_json::from_str(&json).map_err(|_| StoreError::Decode("thread state"))?;
-    w.tx().execute(
-        "UPDATE threads SET state_json = ?2 WHERE thread_key = ?1",
-        params![key_of(thread.0), json],
-    )?;
-    w.tx().execute(
-        "UPDATE triage SET state = ?2, assignee_staff = ?3 WHERE thread_key = ?1",
-        params![key_of(thread.0), state.kind().key(), crate::store::write::assignee_staff(&state)],
-    )?;
+    w.tx()
+        .prepare_cached("UPDATE threads SET state_json = ?2 WHERE thread_key = ?1")?
+        .execute(params![key_of(thread.0), json])?;
+    w.tx()
+        .prepare_cached("UPDATE triage SET state = ?2, assignee_staff = ?3 WHERE thread_key = ?1")?
+        .execute(params![
+            key_of(thread.0),
+            state.kind().key(),
+            crate::store::write::assignee_staff(&state)
+        ])?;
     Ok(())
 }
 
@@ -114,14 +116,13 @@ pub(crate) fn apply_in(w: &mut Writer<'_>, plan: &PagePlan, now: Timestamp) -> R
         w.upsert_thread(&thread.record, now)?;
         let hub_state =
             serde_json::to_string(&thread.hub_state).map_err(|_| StoreError::Decode("thread state"))?;
-        w.tx().execute(
-            "UPDATE threads SET hub_version = ?2, hub_state_json = ?3 WHERE thread_key = ?1",
-            params![
+        w.tx()
+            .prepare_cached("UPDATE threads SET hub_version = ?2, hub_state_json = ?3 WHERE thread_key = ?1")?
+            .execute(params![
                 key_of(thread.record.id.0),
                 i64::try_from(thread.hub_version).unwrap_or(i64::MAX),
                 hub_state
-            ],
-        )?;
+            ])?;
     }
     for (thread, message) in &plan.messages {
         w.insert_message(*thread, message)?;

@@ -1,7 +1,7 @@
 //! The pool private keys this device holds. A device receives only the keys
 //! of its holder's pools, so what it may not read it cannot decrypt.
 
-use sealbox_crypto::envelope::{open_envelope, EnvelopeError, EnvelopeHeader, PartKind, RecipientId};
+use sealbox_crypto::envelope::{open_envelope_as, EnvelopeError, PartKind, RecipientId, RecipientKey};
 use sealbox_crypto::x25519_dalek::StaticSecret;
 use sealbox_model::message::{MessagePart, PartDecodeError};
 use sealbox_model::patient::PatientDetails;
@@ -10,7 +10,8 @@ use sealbox_model::pool::Pool;
 /// Pool → private key, for one practice. `Debug` shows the pools only.
 pub struct PoolKeyring {
     practice: String,
-    keys: Vec<(Pool, StaticSecret)>,
+    pools: Vec<Pool>,
+    keys: Vec<RecipientKey>,
 }
 
 impl std::fmt::Debug for PoolKeyring {
@@ -50,7 +51,11 @@ pub enum OpenFailure {
 impl PoolKeyring {
     /// The keys of `practice`'s pools this device holds.
     pub fn new(practice: impl Into<String>, keys: impl IntoIterator<Item = (Pool, StaticSecret)>) -> Self {
-        PoolKeyring { practice: practice.into(), keys: keys.into_iter().collect() }
+        let (pools, keys) = keys
+            .into_iter()
+            .map(|(pool, secret)| (pool, RecipientKey::new(RecipientId::Pool(pool), secret)))
+            .unzip();
+        PoolKeyring { practice: practice.into(), pools, keys }
     }
 
     /// The practice.
@@ -60,41 +65,35 @@ impl PoolKeyring {
 
     /// The pools whose keys are held.
     pub fn pools(&self) -> Vec<Pool> {
-        self.keys.iter().map(|(p, _)| *p).collect()
+        self.pools.clone()
     }
 
     /// Opens what `bytes` seals to any held pool. `Ok(None)`: nothing in it
     /// is sealed to this device's pools (not an error; nothing is kept).
     pub fn open(&self, bytes: &[u8]) -> Result<Option<OpenedMessage>, OpenFailure> {
-        let header = EnvelopeHeader::parse(bytes)?;
-        if header.practice != self.practice {
+        let opened = match open_envelope_as(bytes, &self.keys, None) {
+            Ok(opened) => opened,
+            Err(EnvelopeError::NotARecipient) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        if opened.header.practice != self.practice {
             return Err(OpenFailure::WrongPractice);
         }
-        let mut opened_kinds: Vec<PartKind> = Vec::new();
         let mut patient = None;
-        let mut parts = Vec::new();
-        for (pool, secret) in &self.keys {
-            let recipient = RecipientId::Pool(*pool);
-            if header.kinds_for(recipient).iter().all(|k| opened_kinds.contains(k)) {
-                continue;
-            }
-            let opened = open_envelope(bytes, recipient, secret, None)?;
-            for part in opened.parts {
-                if opened_kinds.contains(&part.kind) {
-                    continue;
+        let mut parts = Vec::with_capacity(opened.parts.len());
+        for part in &opened.parts {
+            match part.kind {
+                PartKind::PatientDetails => {
+                    patient = Some(PatientDetails::from_sealed_plaintext(&part.plaintext)?);
                 }
-                opened_kinds.push(part.kind);
-                match part.kind {
-                    PartKind::PatientDetails => {
-                        patient = Some(PatientDetails::from_sealed_plaintext(&part.plaintext)?);
-                    }
-                    _ => parts.push(MessagePart::from_sealed_plaintext(&part.plaintext)?),
-                }
+                _ => parts.push(MessagePart::from_sealed_plaintext(&part.plaintext)?),
             }
         }
-        if opened_kinds.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(OpenedMessage { patient, parts, thread_id: header.thread_id, message_id: header.message_id }))
+        Ok(Some(OpenedMessage {
+            patient,
+            parts,
+            thread_id: opened.header.thread_id,
+            message_id: opened.header.message_id,
+        }))
     }
 }

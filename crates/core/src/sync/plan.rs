@@ -141,11 +141,12 @@ fn author(sender: &Sender) -> Author {
     }
 }
 
-/// Opens one envelope record: Ok(None) when nothing is for this device.
-fn open_record(
-    record: &EnvelopeRecord,
-    keys: &PoolKeyring,
-) -> Result<Option<(Option<PatientDetails>, Message)>, String> {
+/// One record opened: Ok(None) when nothing in it is for this device; Err
+/// with a log-safe reason when it cannot be opened.
+type Opened = Result<Option<(Option<PatientDetails>, Message)>, String>;
+
+/// Opens one envelope record.
+fn open_record(record: &EnvelopeRecord, keys: &PoolKeyring) -> Opened {
     let opened = match keys.open(record.envelope.as_slice()) {
         Ok(Some(o)) => o,
         Ok(None) => return Ok(None),
@@ -161,6 +162,33 @@ fn open_record(
         parts: opened.parts,
     };
     Ok(Some((opened.patient, message)))
+}
+
+/// Opens every record, on all cores: opening is X25519 and Ed25519 work
+/// per envelope, independent of the others. Results keep the input order.
+fn open_all(records: &[EnvelopeRecord], keys: &PoolKeyring) -> Vec<Opened> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let workers = cores.min(records.len() / 32).max(1);
+    if workers == 1 {
+        return records.iter().map(|r| open_record(r, keys)).collect();
+    }
+    let chunk = records.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = records
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|r| open_record(r, keys)).collect::<Vec<_>>()))
+            .collect();
+        let mut out = Vec::with_capacity(records.len());
+        for (handle, part) in handles.into_iter().zip(records.chunks(chunk)) {
+            match handle.join() {
+                Ok(results) => out.extend(results),
+                // A worker that panicked opened nothing: its envelopes are kept
+                // as unreadable rather than lost.
+                Err(_) => out.extend(part.iter().map(|_| Err("opening failed unexpectedly".to_owned()))),
+            }
+        }
+        out
+    })
 }
 
 /// The pool a thread's queue is: where it was assigned, else its category's
@@ -186,8 +214,8 @@ pub fn plan_page(
     let mut flagged: BTreeMap<ThreadId, bool> = BTreeMap::new();
     let mut latest: BTreeMap<ThreadId, Timestamp> = BTreeMap::new();
     let mut opened: Vec<(ThreadId, Message)> = Vec::new();
-    for record in &page.envelopes {
-        match open_record(record, keys) {
+    for (record, result) in page.envelopes.iter().zip(open_all(&page.envelopes, keys)) {
+        match result {
             Ok(None) => plan.not_for_this_device += 1,
             Ok(Some((patient, message))) => {
                 let thread = record.thread_id;

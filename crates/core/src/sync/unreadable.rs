@@ -33,7 +33,9 @@ pub struct Undecryptable {
 /// Keeps `item` (replacing an earlier copy of the same message).
 pub(crate) fn record(w: &mut Writer<'_>, item: &Unreadable, now: Timestamp) -> Result<(), StoreError> {
     let object = object_id(item.thread_id, item.message_id);
-    w.tx().execute("DELETE FROM quarantine WHERE kind = ?1 AND object_id = ?2", params![KIND, object])?;
+    w.tx()
+        .prepare_cached("DELETE FROM quarantine WHERE kind = ?1 AND object_id = ?2")?
+        .execute(params![KIND, object])?;
     w.quarantine_item(KIND, &object, &item.reason, &item.envelope, now)
 }
 

@@ -1,16 +1,17 @@
-//! Opening an envelope as one recipient.
+//! Opening an envelope as one recipient, or as every recipient a device
+//! holds a key for.
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use ed25519_dalek::VerifyingKey;
-use x25519_dalek::StaticSecret;
+use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::Zeroizing;
 
 use super::decode::{parse, EnvelopeHeader};
 use super::error::EnvelopeError;
 use super::types::{PartKind, RecipientId};
 use super::{key_aad, part_aad, CONTENT_KEY_LEN};
-use crate::seal::open_sealed;
+use crate::seal::open_sealed_as;
 
 /// One decrypted part. `Debug` prints the kind and length only.
 pub struct OpenedPart {
@@ -40,12 +41,47 @@ pub struct OpenedEnvelope {
     pub withheld: Vec<PartKind>,
 }
 
+/// A recipient's key pair, as a device holds it to open many envelopes.
+/// `Debug` shows the recipient only.
+pub struct RecipientKey {
+    /// Who it opens for.
+    pub id: RecipientId,
+    secret: StaticSecret,
+    public: PublicKey,
+}
+
+impl std::fmt::Debug for RecipientKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecipientKey").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl RecipientKey {
+    /// The key pair of `id` (derives the public half once).
+    pub fn new(id: RecipientId, secret: StaticSecret) -> Self {
+        let public = PublicKey::from(&secret);
+        RecipientKey { id, secret, public }
+    }
+}
+
 /// Parses and verifies `bytes`, checks the sender if `expected_sender` is
 /// given, then decrypts every part sealed to `recipient` with `secret`.
 pub fn open_envelope(
     bytes: &[u8],
     recipient: RecipientId,
     secret: &StaticSecret,
+    expected_sender: Option<&VerifyingKey>,
+) -> Result<OpenedEnvelope, EnvelopeError> {
+    open_envelope_as(bytes, &[RecipientKey::new(recipient, secret.clone())], expected_sender)
+}
+
+/// Parses and verifies `bytes` once, checks the sender if `expected_sender`
+/// is given, then decrypts every part sealed to any of `keys` (the first
+/// key, in order, that a part is sealed to opens it). `withheld` lists the
+/// parts sealed to none of them; `NotARecipient` if that is all of them.
+pub fn open_envelope_as(
+    bytes: &[u8],
+    keys: &[RecipientKey],
     expected_sender: Option<&VerifyingKey>,
 ) -> Result<OpenedEnvelope, EnvelopeError> {
     let parsed = parse(bytes)?;
@@ -57,16 +93,21 @@ pub fn open_envelope(
     let mut parts = Vec::new();
     let mut withheld = Vec::new();
     for (index, part) in parsed.parts.iter().enumerate() {
-        let Some((_, sealed)) = part.sealed_keys.iter().find(|(id, _)| *id == recipient) else {
+        let Some((key, sealed)) = keys
+            .iter()
+            .find_map(|k| part.sealed_keys.iter().find(|(id, _)| *id == k.id).map(|(_, s)| (k, s)))
+        else {
             withheld.push(part.kind);
             continue;
         };
-        let kaad = key_aad(&h.practice, h.thread_id, h.message_id, &sender, index, part.kind, recipient);
-        let key = open_sealed(secret, sealed, &kaad).map_err(|_| EnvelopeError::DecryptFailed)?;
-        if key.len() != CONTENT_KEY_LEN {
+        let kaad = key_aad(&h.practice, h.thread_id, h.message_id, &sender, index, part.kind, key.id);
+        let content_key = open_sealed_as(&key.secret, &key.public, sealed, &kaad)
+            .map_err(|_| EnvelopeError::DecryptFailed)?;
+        if content_key.len() != CONTENT_KEY_LEN {
             return Err(EnvelopeError::Malformed { what: "content key length" });
         }
-        let cipher = XChaCha20Poly1305::new_from_slice(&key).map_err(|_| EnvelopeError::DecryptFailed)?;
+        let cipher =
+            XChaCha20Poly1305::new_from_slice(&content_key).map_err(|_| EnvelopeError::DecryptFailed)?;
         let paad = part_aad(&h.practice, h.thread_id, h.message_id, &sender, index, part.kind);
         let plaintext = cipher
             .decrypt(XNonce::from_slice(part.nonce), Payload { msg: part.ciphertext, aad: &paad })
