@@ -6,11 +6,16 @@
 //!   retention, quarantine).
 //! - [`vault`]: the wrapped data key in the OS keyring and the KEK source.
 //! - [`cache`]: enrol, unlock, lock, rekey, wipe.
+//! - [`lock`]: the lock state machine (idle, OS lock, suspend, lock now, re-authentication).
+//! - [`notify`]: blind notifications (counts and pool names only).
 //! - [`sync`]: pull from the practice hub, follow its events, send the outbox.
 
 pub mod cache;
 pub mod data_dir;
+pub mod lock;
+pub mod notify;
 pub mod status;
 pub mod store;
 pub mod sync;
+pub mod time;
 pub mod vault;
