@@ -212,5 +212,5 @@ impl BlindNotifier {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests;

@@ -7,6 +7,9 @@
 //! when a call returns a [`LockReason`], the shell locks: zeroize the keys,
 //! close the cache, drop the hub session, show the lock page.
 
+#[cfg(target_os = "linux")]
+pub mod os_signals;
+
 use sealbox_model::jiff::{SignedDuration, Timestamp};
 
 use crate::time::{after, before};
