@@ -10,7 +10,7 @@ use crate::data_dir::{self, DataDirError, CACHE_FILE};
 use crate::store::open::{file_salt, file_shape, FileShape};
 use crate::store::quarantine::{quarantine, QuarantineReason, Quarantined};
 use crate::store::{self, database_files, Keying, Store, StoreError};
-use crate::vault::{KekError, KekSource, KeyRecord, Keyring, VaultError};
+use crate::vault::{KekError, KekSource, KeyRecord, Keyring, VaultError, DEVICE_SALT_LEN};
 
 /// Why enrolling, unlocking, rekeying or wiping failed.
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +117,19 @@ pub fn enrol(
     kek: &dyn KekSource,
     now: Timestamp,
 ) -> Result<Unlocked, CacheError> {
+    enrol_with_salt(cfg, keyring, kek, random_bytes(), now)
+}
+
+/// [`enrol`] with a device salt chosen by the caller: the security key must
+/// be touched for the salt before the KEK exists (hmac-secret), so the app
+/// picks the salt, asks the key, then enrols.
+pub fn enrol_with_salt(
+    cfg: &CacheConfig,
+    keyring: &Keyring,
+    kek: &dyn KekSource,
+    device_salt: [u8; DEVICE_SALT_LEN],
+    now: Timestamp,
+) -> Result<Unlocked, CacheError> {
     if keyring.load(&cfg.context)?.is_some() {
         return Err(CacheError::AlreadyEnrolled);
     }
@@ -125,13 +138,17 @@ pub fn enrol(
         FileShape::Absent => None,
         _ => Some(quarantine(&cfg.db_path(), QuarantineReason::Unrecognised, now)?),
     };
-    let device_salt = random_bytes();
     let kek_key = kek.kek(&device_salt)?;
     let dk = SecretKey::generate();
     let (store, db_salt) = create_fresh(cfg, &dk)?;
     let wrapped = keywrap::wrap(&kek_key, &dk, &cfg.context).map_err(unwrap_error)?;
     keyring.save(&cfg.context, &KeyRecord { device_salt, db_salt, wrapped, wrapped_next: None })?;
     Ok(Unlocked { session: Session { store, data_key: dk }, quarantined })
+}
+
+/// The salt this device's security key is asked about at unlock.
+pub fn device_salt(cfg: &CacheConfig, keyring: &Keyring) -> Result<[u8; DEVICE_SALT_LEN], CacheError> {
+    Ok(keyring.load(&cfg.context)?.ok_or(CacheError::NotEnrolled)?.device_salt)
 }
 
 /// Unlocks the cache: reads the key record, asks `kek` for the KEK, unwraps

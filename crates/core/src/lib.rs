@@ -6,12 +6,14 @@
 //!   retention, quarantine).
 //! - [`vault`]: the wrapped data key in the OS keyring and the KEK source.
 //! - [`cache`]: enrol, unlock, lock, rekey, wipe.
+//! - [`key`]: the security key (FIDO2, hmac-secret) and the KEK it yields.
 //! - [`lock`]: the lock state machine (idle, OS lock, suspend, lock now, re-authentication).
 //! - [`notify`]: blind notifications (counts and pool names only).
 //! - [`sync`]: pull from the practice hub, follow its events, send the outbox.
 
 pub mod cache;
 pub mod data_dir;
+pub mod key;
 pub mod lock;
 pub mod notify;
 pub mod status;

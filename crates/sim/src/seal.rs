@@ -12,7 +12,7 @@ use sealbox_crypto::envelope::{seal_envelope, EnvelopeFields, PartInput, PartKin
 use sealbox_model::hub_api::{PracticeKeys, SimPatient};
 use sealbox_model::message::MessagePart;
 use sealbox_model::patient::PatientDetails;
-use sealbox_model::permissions::{pools_that_can_read, pools_that_can_read_part};
+use sealbox_model::permissions::pools_that_can_read_part;
 use sealbox_model::pool::Pool;
 
 use crate::traffic::PlannedMessage;
@@ -134,13 +134,12 @@ pub fn seal_message(
         .zip(&recipients)
         .map(|((part, plaintext), to)| PartInput { kind: kind(part), plaintext, recipients: to })
         .collect();
-    // Who the patient is, for every pool that handles the thread.
+    // Who the patient is, for every pool that may read some part of it.
     let details =
         patient_details(patient).to_sealed_plaintext().map_err(|e| SimError::Seal(e.to_string()))?;
-    let details_to = pools_that_can_read(planned.category)
-        .into_iter()
-        .map(|pool| Ok(Recipient { id: RecipientId::Pool(pool), public_key: pools.get(pool)? }))
-        .collect::<Result<Vec<_>, SimError>>()?;
+    let mut details_to: Vec<Recipient> = recipients.iter().flatten().copied().collect();
+    details_to.sort_by_key(|r| r.id);
+    details_to.dedup_by_key(|r| r.id);
     inputs.push(PartInput { kind: PartKind::PatientDetails, plaintext: &details, recipients: &details_to });
     let fields = EnvelopeFields {
         practice: practice_id,

@@ -1,0 +1,124 @@
+//! The clinician's security key: the only thing that opens Sealbox.
+//!
+//! - [`SecurityKey`]: what the app needs of a FIDO2 authenticator: register
+//!   with the practice hub's relying party, and sign in — an assertion the
+//!   hub (online) or webauthn-rs on this device (offline) verifies, plus the
+//!   CTAP2 hmac-secret output for this device's salt, from which the KEK is
+//!   derived ([`DerivedKek`]).
+//! - [`soft`]: a software FIDO2 authenticator for tests and the demo: a
+//!   P-256 credential, real authenticator data and signatures, hmac-secret
+//!   per CTAP2, user verification simulated by a PIN.
+//!
+//! Real keys: USB CTAP2 needs hmac-secret, which webauthn-authenticator-rs's
+//! CTAP2 stack does not expose while Mozilla's `authenticator` crate does;
+//! Windows blocks raw FIDO HID for normal users, so there the Windows
+//! WebAuthn API is the transport. See docs/architecture.md.
+
+pub mod soft;
+
+use hkdf::Hkdf;
+use sealbox_crypto::secret::SecretKey;
+use sha2::Sha256;
+use webauthn_authenticator_rs::prelude::{
+    PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse, Url,
+};
+use webauthn_rs_proto::CreationChallengeResponse;
+use zeroize::Zeroizing;
+
+use crate::vault::{KekError, KekSource, DEVICE_SALT_LEN};
+
+/// Why the key did not answer. Each says what to do; none carries secrets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// The user cancelled (or did not touch the key in time).
+    #[error("the security key was not touched in time, or the request was cancelled")]
+    Cancelled,
+    /// The PIN (user verification) was wrong.
+    #[error("the security key's PIN was not accepted")]
+    WrongPin,
+    /// This key holds no credential for the request: a different key.
+    #[error("this security key is not the one enrolled on this device")]
+    WrongKey,
+    /// The key cannot do what Sealbox needs (e.g. no hmac-secret).
+    #[error("this security key does not support {0}")]
+    Unsupported(&'static str),
+    /// Anything else the authenticator reported.
+    #[error("the security key failed ({0})")]
+    Failed(&'static str),
+}
+
+/// A signed-in touch: the assertion for the relying party and, if asked
+/// for, the hmac-secret output for the salt. `Debug` hides the output.
+pub struct Assertion {
+    /// Goes to the hub (`/v1/login/finish`) or to local verification.
+    pub credential: PublicKeyCredential,
+    /// HMAC-SHA-256(credential secret, salt), 32 bytes.
+    pub hmac_secret: Option<Zeroizing<[u8; 32]>>,
+}
+
+impl std::fmt::Debug for Assertion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Assertion")
+            .field("credential_id", &self.credential.id)
+            .field("hmac_secret", &self.hmac_secret.as_ref().map(|_| "<32 bytes>"))
+            .finish()
+    }
+}
+
+/// A FIDO2 authenticator as Sealbox uses it.
+pub trait SecurityKey {
+    /// Registers a new credential for the relying party's `options`.
+    fn register(
+        &mut self,
+        origin: &Url,
+        options: CreationChallengeResponse,
+    ) -> Result<RegisterPublicKeyCredential, KeyError>;
+
+    /// One touch: an assertion for `options`, and the hmac-secret output
+    /// for `salt` when given.
+    fn sign_in(
+        &mut self,
+        origin: &Url,
+        options: RequestChallengeResponse,
+        salt: Option<&[u8; 32]>,
+    ) -> Result<Assertion, KeyError>;
+
+    /// True if the key implements CTAP2 hmac-secret (the strong mode).
+    fn has_hmac_secret(&self) -> bool;
+}
+
+/// The KEK from a touch's hmac-secret output: HKDF-SHA-256 with the device
+/// salt as HKDF salt. Used once, by `cache::enrol` or `cache::unlock`, for
+/// the salt the key was asked about; another salt is refused.
+pub struct DerivedKek {
+    output: Zeroizing<[u8; 32]>,
+    salt: [u8; DEVICE_SALT_LEN],
+}
+
+impl std::fmt::Debug for DerivedKek {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DerivedKek(<redacted>)")
+    }
+}
+
+impl DerivedKek {
+    /// From the hmac-secret `output` the key gave for `salt`.
+    pub fn new(output: Zeroizing<[u8; 32]>, salt: [u8; DEVICE_SALT_LEN]) -> Self {
+        DerivedKek { output, salt }
+    }
+}
+
+/// What HKDF binds the KEK to.
+const KEK_INFO: &[u8] = b"sealbox kek v1: hmac-secret";
+
+impl KekSource for DerivedKek {
+    fn kek(&self, device_salt: &[u8; DEVICE_SALT_LEN]) -> Result<SecretKey, KekError> {
+        if *device_salt != self.salt {
+            return Err(KekError::Failed("the key was touched for another device salt"));
+        }
+        let hk = Hkdf::<Sha256>::new(Some(device_salt), self.output.as_slice());
+        let mut kek = Zeroizing::new([0u8; 32]);
+        hk.expand(KEK_INFO, kek.as_mut_slice()).map_err(|_| KekError::Failed("key derivation failed"))?;
+        Ok(SecretKey::from_bytes(*kek))
+    }
+}

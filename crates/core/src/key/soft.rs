@@ -1,0 +1,290 @@
+//! A software FIDO2 authenticator: stands in for the USB key in tests and
+//! the demo, and nowhere else. Everything a relying party sees is real —
+//! a P-256 credential, authenticator data with attested credential data,
+//! ECDSA signatures webauthn-rs verifies, a signature counter — and
+//! hmac-secret follows CTAP2: HMAC-SHA-256 of the salt under a random
+//! per-credential secret. User verification is simulated with a PIN.
+
+use std::collections::BTreeMap;
+
+use hmac::{Hmac, Mac};
+use p256::ecdsa::signature::Signer;
+use p256::ecdsa::{Signature, SigningKey};
+use sealbox_crypto::secret::random_bytes;
+use serde_cbor_2::Value;
+use sha2::{Digest, Sha256};
+use webauthn_authenticator_rs::error::{CtapError, WebauthnCError};
+use webauthn_authenticator_rs::prelude::{
+    PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse, Url, WebauthnAuthenticator,
+};
+use webauthn_authenticator_rs::AuthenticatorBackendHashedClientData;
+use webauthn_rs_proto::{
+    AuthenticationExtensionsClientOutputs, AuthenticatorAssertionResponseRaw,
+    AuthenticatorAttestationResponseRaw, CreationChallengeResponse, HmacGetSecretInput,
+    PublicKeyCredentialCreationOptions, PublicKeyCredentialRequestOptions,
+    RegistrationExtensionsClientOutputs, RequestAuthenticationExtensions,
+};
+use zeroize::Zeroizing;
+
+use super::{Assertion, KeyError, SecurityKey};
+
+/// Flags in authenticator data.
+const UP: u8 = 0x01;
+const UV: u8 = 0x04;
+const AT: u8 = 0x40;
+/// This authenticator's AAGUID ("Sealbox soft key").
+const AAGUID: [u8; 16] = *b"sealbox-softkey1";
+
+struct Credential {
+    id: Vec<u8>,
+    rp_id_hash: [u8; 32],
+    key: SigningKey,
+    hmac_key: Zeroizing<[u8; 32]>,
+    counter: u32,
+}
+
+/// The software authenticator. `Debug` shows how many credentials it holds.
+pub struct SoftKey {
+    credentials: Vec<Credential>,
+    pin: Zeroizing<String>,
+    entered_pin: Zeroizing<String>,
+    touch: bool,
+    hmac_secret: bool,
+    last_hmac: Option<Zeroizing<[u8; 32]>>,
+}
+
+impl std::fmt::Debug for SoftKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SoftKey").field("credentials", &self.credentials.len()).finish_non_exhaustive()
+    }
+}
+
+impl SoftKey {
+    /// A new key with `pin`, hmac-secret supported, the user touching it.
+    pub fn new(pin: &str) -> Self {
+        SoftKey {
+            credentials: Vec::new(),
+            pin: Zeroizing::new(pin.to_owned()),
+            entered_pin: Zeroizing::new(pin.to_owned()),
+            touch: true,
+            hmac_secret: true,
+            last_hmac: None,
+        }
+    }
+
+    /// A key without hmac-secret (the design's weaker fallback).
+    pub fn without_hmac_secret(mut self) -> Self {
+        self.hmac_secret = false;
+        self
+    }
+
+    /// The PIN the user types at the next touch.
+    pub fn enter_pin(&mut self, pin: &str) {
+        self.entered_pin = Zeroizing::new(pin.to_owned());
+    }
+
+    /// Whether the user touches the key at the next request.
+    pub fn set_touch(&mut self, touch: bool) {
+        self.touch = touch;
+    }
+
+    fn presence(&self) -> Result<(), WebauthnCError> {
+        if !self.touch {
+            return Err(WebauthnCError::Cancelled);
+        }
+        if self.entered_pin.as_str() != self.pin.as_str() {
+            return Err(WebauthnCError::Ctap(CtapError::Ctap2PinInvalid));
+        }
+        Ok(())
+    }
+}
+
+fn der(key: &SigningKey, data: &[u8]) -> Vec<u8> {
+    let signature: Signature = key.sign(data);
+    signature.to_der().as_bytes().to_vec()
+}
+
+fn b64url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl AuthenticatorBackendHashedClientData for SoftKey {
+    fn perform_register(
+        &mut self,
+        client_data_hash: Vec<u8>,
+        options: PublicKeyCredentialCreationOptions,
+        _timeout_ms: u32,
+    ) -> Result<RegisterPublicKeyCredential, WebauthnCError> {
+        if !options.pub_key_cred_params.iter().any(|p| p.type_ == "public-key" && p.alg == -7) {
+            return Err(WebauthnCError::NotSupported);
+        }
+        self.presence()?;
+        let rp_id_hash: [u8; 32] = Sha256::digest(options.rp.id.as_bytes()).into();
+        let id = random_bytes::<32>().to_vec();
+        let key = SigningKey::from_slice(&random_bytes::<32>()).map_err(|_| WebauthnCError::Internal)?;
+        let point = key.verifying_key().to_sec1_point(false);
+        let (x, y) = match (point.x(), point.y()) {
+            (Some(x), Some(y)) => (x.to_vec(), y.to_vec()),
+            _ => return Err(WebauthnCError::Internal),
+        };
+        // COSE_Key: kty EC2, alg ES256, crv P-256, x, y.
+        let cose = Value::Map(BTreeMap::from([
+            (Value::Integer(1), Value::Integer(2)),
+            (Value::Integer(3), Value::Integer(-7)),
+            (Value::Integer(-1), Value::Integer(1)),
+            (Value::Integer(-2), Value::Bytes(x)),
+            (Value::Integer(-3), Value::Bytes(y)),
+        ]));
+        let cose = serde_cbor_2::to_vec(&cose).map_err(|_| WebauthnCError::Cbor)?;
+        let id_len = u16::try_from(id.len()).map_err(|_| WebauthnCError::Internal)?;
+        let mut auth_data = Vec::with_capacity(37 + 18 + id.len() + cose.len());
+        auth_data.extend_from_slice(&rp_id_hash);
+        auth_data.push(UP | UV | AT);
+        auth_data.extend_from_slice(&0u32.to_be_bytes());
+        auth_data.extend_from_slice(&AAGUID);
+        auth_data.extend_from_slice(&id_len.to_be_bytes());
+        auth_data.extend_from_slice(&id);
+        auth_data.extend_from_slice(&cose);
+        // Packed self-attestation: the credential key signs authData ‖ hash.
+        let mut signed = auth_data.clone();
+        signed.extend_from_slice(&client_data_hash);
+        let sig = der(&key, &signed);
+        let attestation = Value::Map(BTreeMap::from([
+            (Value::Text("fmt".into()), Value::Text("packed".into())),
+            (
+                Value::Text("attStmt".into()),
+                Value::Map(BTreeMap::from([
+                    (Value::Text("alg".into()), Value::Integer(-7)),
+                    (Value::Text("sig".into()), Value::Bytes(sig)),
+                ])),
+            ),
+            (Value::Text("authData".into()), Value::Bytes(auth_data)),
+        ]));
+        let attestation = serde_cbor_2::to_vec(&attestation).map_err(|_| WebauthnCError::Cbor)?;
+        let hmac_key = Zeroizing::new(random_bytes::<32>());
+        self.credentials.push(Credential { id: id.clone(), rp_id_hash, key, hmac_key, counter: 0 });
+        Ok(RegisterPublicKeyCredential {
+            id: b64url(&id),
+            raw_id: id,
+            response: AuthenticatorAttestationResponseRaw {
+                attestation_object: attestation,
+                client_data_json: Vec::new(),
+                transports: None,
+            },
+            type_: "public-key".to_owned(),
+            extensions: RegistrationExtensionsClientOutputs::default(),
+        })
+    }
+
+    fn perform_auth(
+        &mut self,
+        client_data_hash: Vec<u8>,
+        options: PublicKeyCredentialRequestOptions,
+        _timeout_ms: u32,
+    ) -> Result<PublicKeyCredential, WebauthnCError> {
+        let rp_id_hash: [u8; 32] = Sha256::digest(options.rp_id.as_bytes()).into();
+        let allowed: Vec<&[u8]> = options.allow_credentials.iter().map(|c| c.id.as_ref()).collect();
+        let Some(cred) = self.credentials.iter_mut().find(|c| {
+            c.rp_id_hash == rp_id_hash && (allowed.is_empty() || allowed.contains(&c.id.as_slice()))
+        }) else {
+            return Err(WebauthnCError::Ctap(CtapError::Ctap2NoCredentials));
+        };
+        if !self.touch {
+            return Err(WebauthnCError::Cancelled);
+        }
+        if self.entered_pin.as_str() != self.pin.as_str() {
+            return Err(WebauthnCError::Ctap(CtapError::Ctap2PinInvalid));
+        }
+        cred.counter = cred.counter.wrapping_add(1);
+        let mut auth_data = Vec::with_capacity(37);
+        auth_data.extend_from_slice(&rp_id_hash);
+        auth_data.push(UP | UV);
+        auth_data.extend_from_slice(&cred.counter.to_be_bytes());
+        let mut signed = auth_data.clone();
+        signed.extend_from_slice(&client_data_hash);
+        let signature = der(&cred.key, &signed);
+        // hmac-secret (CTAP2 §12.5): HMAC-SHA-256(CredRandom, salt). A real
+        // key returns it encrypted to the platform; this one hands it over.
+        self.last_hmac = None;
+        if let Some(HmacGetSecretInput { output1, .. }) =
+            options.extensions.as_ref().and_then(|e| e.hmac_get_secret.as_ref())
+        {
+            if self.hmac_secret {
+                let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(cred.hmac_key.as_slice())
+                    .map_err(|_| WebauthnCError::Internal)?;
+                mac.update(output1.as_ref());
+                self.last_hmac = Some(Zeroizing::new(mac.finalize().into_bytes().into()));
+            }
+        }
+        Ok(PublicKeyCredential {
+            id: b64url(&cred.id),
+            raw_id: cred.id.clone(),
+            response: AuthenticatorAssertionResponseRaw {
+                authenticator_data: auth_data,
+                client_data_json: Vec::new(),
+                signature,
+                user_handle: None,
+            },
+            extensions: AuthenticationExtensionsClientOutputs::default(),
+            type_: "public-key".to_owned(),
+        })
+    }
+}
+
+fn key_error(e: WebauthnCError) -> KeyError {
+    match e {
+        WebauthnCError::Cancelled | WebauthnCError::Ctap(CtapError::Ctap2UserActionTimeout) => {
+            KeyError::Cancelled
+        }
+        WebauthnCError::Ctap(CtapError::Ctap2PinInvalid) => KeyError::WrongPin,
+        WebauthnCError::Ctap(CtapError::Ctap2NoCredentials) => KeyError::WrongKey,
+        WebauthnCError::NotSupported => KeyError::Unsupported("the requested algorithm"),
+        WebauthnCError::Security => KeyError::Failed("origin and relying party do not match"),
+        _ => KeyError::Failed("authenticator error"),
+    }
+}
+
+impl SecurityKey for SoftKey {
+    fn register(
+        &mut self,
+        origin: &Url,
+        options: CreationChallengeResponse,
+    ) -> Result<RegisterPublicKeyCredential, KeyError> {
+        self.do_registration(origin.clone(), options).map_err(key_error)
+    }
+
+    fn sign_in(
+        &mut self,
+        origin: &Url,
+        mut options: RequestChallengeResponse,
+        salt: Option<&[u8; 32]>,
+    ) -> Result<Assertion, KeyError> {
+        if let Some(salt) = salt {
+            if !self.hmac_secret {
+                return Err(KeyError::Unsupported("hmac-secret"));
+            }
+            let input = HmacGetSecretInput { output1: salt.to_vec(), output2: None };
+            match options.public_key.extensions.as_mut() {
+                Some(ext) => ext.hmac_get_secret = Some(input),
+                None => {
+                    options.public_key.extensions = Some(RequestAuthenticationExtensions {
+                        appid: None,
+                        uvm: None,
+                        hmac_get_secret: Some(input),
+                    })
+                }
+            }
+        }
+        let credential = self.do_authentication(origin.clone(), options).map_err(key_error)?;
+        let hmac_secret = self.last_hmac.take();
+        if salt.is_some() && hmac_secret.is_none() {
+            return Err(KeyError::Failed("no hmac-secret output"));
+        }
+        Ok(Assertion { credential, hmac_secret })
+    }
+
+    fn has_hmac_secret(&self) -> bool {
+        self.hmac_secret
+    }
+}
