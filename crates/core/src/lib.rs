@@ -1,6 +1,7 @@
 //! sealbox-core: the clinician-side engine with IO. The shell adapts its
 //! commands onto this crate; no clinical rule lives in the shell.
 //!
+//! - [`audit`]: audit events in a hash chain.
 //! - [`data_dir`]: where the cache lives.
 //! - [`store`]: the SQLCipher cache (open, migrations, writes, queries,
 //!   retention, quarantine).
@@ -11,6 +12,7 @@
 //! - [`notify`]: blind notifications (counts and pool names only).
 //! - [`sync`]: pull from the practice hub, follow its events, send the outbox.
 
+pub mod audit;
 pub mod cache;
 pub mod data_dir;
 pub mod key;

@@ -9,6 +9,7 @@
 
 #[cfg(target_os = "linux")]
 pub mod os_signals;
+pub mod throttle;
 
 use sealbox_model::jiff::{SignedDuration, Timestamp};
 

@@ -3,18 +3,18 @@
 //! the queue in order with each action's idempotency key, so a retry after
 //! a lost reply is applied once; the hub's answer removes the row.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 use sealbox_model::actor::StaffRef;
 use sealbox_model::hub_api::{ActionOp, ActionOutcome, ActionRequest, ActionsRequest, IdempotencyKey};
 use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::thread_state::ThreadState;
-use sha2::{Digest, Sha256};
 
 use super::apply::restore_hub_state;
 use super::client::HubClient;
 use super::{lock, SharedStore, SyncError};
-use crate::store::write::{key_of, AuditRecord, OutboxItem, Writer};
+use crate::audit::append as audit;
+use crate::store::write::{key_of, OutboxItem};
 use crate::store::{Store, StoreError};
 
 /// A colleague changed the thread first: the action was not applied and
@@ -47,43 +47,6 @@ pub struct Sent {
     pub conflicts: Vec<ConflictNotice>,
     /// Actions the hub refused (removed; shown to the user).
     pub rejected: Vec<RejectedNotice>,
-}
-
-/// Appends an audit event chained to the previous one:
-/// hash = SHA-256(prev hash ‖ time ‖ actor ‖ action ‖ object).
-pub(crate) fn audit(
-    w: &mut Writer<'_>,
-    at: Timestamp,
-    actor: &str,
-    action: &str,
-    object: &str,
-) -> Result<(), StoreError> {
-    let prev: Vec<u8> = w
-        .tx()
-        .query_row("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1", [], |r| r.get(0))
-        .optional()?
-        .unwrap_or_else(|| vec![0u8; 32]);
-    let mut h = Sha256::new();
-    for field in [
-        prev.as_slice(),
-        &at.as_millisecond().to_be_bytes(),
-        actor.as_bytes(),
-        action.as_bytes(),
-        object.as_bytes(),
-    ] {
-        h.update((field.len() as u64).to_be_bytes());
-        h.update(field);
-    }
-    let hash = h.finalize().to_vec();
-    w.append_audit(&AuditRecord {
-        at,
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        object: object.to_owned(),
-        prev_hash: prev,
-        hash,
-    })?;
-    Ok(())
 }
 
 fn op_name(op: &ActionOp) -> &'static str {
