@@ -8,6 +8,7 @@
 mod support;
 
 use sealbox_core::cache::{self, CacheConfig, CacheError};
+use sealbox_core::key::local::LocalVerifier;
 use sealbox_core::key::soft::SoftKey;
 use sealbox_core::key::{DerivedKek, KeyError, SecurityKey};
 use sealbox_core::vault::Keyring;
@@ -125,4 +126,32 @@ async fn only_the_enrolled_keys_touch_opens_the_cache() {
     let output = sign_in(&hub, &mut key, &user, &random_bytes::<32>()).await;
     assert!(cache::unlock(&cfg, &keyring, &DerivedKek::new(output, [9; 32]), hub.state.now()).is_err());
     cache::wipe_device(&cfg, &keyring, None).unwrap();
+}
+
+#[tokio::test]
+async fn offline_the_device_verifies_the_key_itself_with_the_credential_from_enrolment() {
+    let hub = start_hub(1, RatePolicy { burst: 10, per_minute: 0 }).await;
+    let mut key = SoftKey::new("2468");
+    let code = invite(&hub.state, Role::Gp);
+    let challenge = enrol_start(&hub.client, &hub.url, &code).await.unwrap();
+    let credential = key.register(&origin(&hub.state), challenge.options).unwrap();
+    let enrolled = enrol_finish(&hub.client, &hub.url, &challenge.ceremony_id, &credential).await.unwrap();
+    let mut passkey = enrolled.passkey;
+    let salt = random_bytes::<32>();
+    let online = sign_in(&hub, &mut key, &enrolled.user_id, &salt).await;
+
+    // The hub goes away; the desktop verifies the key on its own.
+    let rp_id = hub.state.config.webauthn.rp_id.clone();
+    let o = origin(&hub.state);
+    hub.running.stop().await.unwrap();
+    let local = LocalVerifier::new(&rp_id, &o).unwrap();
+    let offline = local.sign_in(&mut key, &mut passkey, &salt).unwrap();
+    assert_eq!(*offline, *online, "the same KEK online and offline");
+    assert!(local.sign_in(&mut key, &mut passkey, &salt).is_ok(), "the counter advances each time");
+
+    // Another key, even one with this credential's id unknown to it, fails.
+    let mut stranger = SoftKey::new("2468");
+    assert_eq!(local.sign_in(&mut stranger, &mut passkey, &salt).unwrap_err(), KeyError::WrongKey);
+    key.enter_pin("9999");
+    assert_eq!(local.sign_in(&mut key, &mut passkey, &salt).unwrap_err(), KeyError::WrongPin);
 }

@@ -6,7 +6,8 @@ use sealbox_model::pool::Pool;
 use sealbox_model::role::Role;
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{
-    CreationChallengeResponse, PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse,
+    CreationChallengeResponse, Passkey, PublicKeyCredential, RegisterPublicKeyCredential,
+    RequestChallengeResponse,
 };
 
 /// `POST /v1/enrol/start`.
@@ -54,6 +55,9 @@ pub struct Enrolled {
     pub role: Role,
     /// This desktop + security key.
     pub device_id: String,
+    /// The registered credential's public part (id, public key, counter):
+    /// the desktop keeps it to verify the key itself while offline.
+    pub passkey: Passkey,
 }
 
 /// `POST /v1/login/start`: one of `user_id` or `username`.

@@ -215,7 +215,7 @@ pub async fn finish(
             }
             record(&tx, &address, Some(&staff_id), Some(&device_id), Outcome::Ok, now)?;
             tx.commit()?;
-            Ok::<_, ApiError>(Enrolled { user_id: staff_id, username, role: held.role, device_id })
+            Ok::<_, ApiError>(Enrolled { user_id: staff_id, username, role: held.role, device_id, passkey })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(enrolled)))
