@@ -20,6 +20,8 @@ use crate::store::open::SALT_LEN;
 
 /// The keyring service name (the app identifier).
 pub const SERVICE: &str = "org.sealbox.desktop";
+/// The keyring service of the weaker mode's KEK (a key without hmac-secret).
+pub const FALLBACK_SERVICE: &str = "org.sealbox.desktop.fallback-kek";
 /// Length of the per-device salt given to the KEK source.
 pub const DEVICE_SALT_LEN: usize = 32;
 
@@ -158,11 +160,38 @@ impl Keyring {
         self.entry(ctx)?.set_secret(&record.encode()).map_err(map_keyring)
     }
 
-    /// Deletes the record for `ctx`; true if there was one.
+    /// Deletes the record for `ctx` (and a fallback KEK, if any); true if
+    /// there was a record.
     pub fn delete(&self, ctx: &WrapContext) -> Result<bool, VaultError> {
-        match self.entry(ctx)?.delete_credential() {
-            Ok(()) => Ok(true),
-            Err(keyring_core::Error::NoEntry) => Ok(false),
+        let removed = match self.entry(ctx)?.delete_credential() {
+            Ok(()) => true,
+            Err(keyring_core::Error::NoEntry) => false,
+            Err(e) => return Err(map_keyring(e)),
+        };
+        match self.fallback_entry(ctx)?.delete_credential() {
+            Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(removed),
+            Err(e) => Err(map_keyring(e)),
+        }
+    }
+
+    fn fallback_entry(&self, ctx: &WrapContext) -> Result<Entry, VaultError> {
+        let user = format!("{}/{}/{}", ctx.practice, ctx.user, ctx.device);
+        self.store.build(FALLBACK_SERVICE, &user, None).map_err(map_keyring)
+    }
+
+    /// Stores the weaker mode's KEK for `ctx`.
+    pub(crate) fn save_fallback_kek(&self, ctx: &WrapContext, kek: &SecretKey) -> Result<(), VaultError> {
+        self.fallback_entry(ctx)?.set_secret(kek.expose()).map_err(map_keyring)
+    }
+
+    /// The weaker mode's KEK for `ctx`, if this device uses that mode.
+    pub(crate) fn load_fallback_kek(&self, ctx: &WrapContext) -> Result<Option<SecretKey>, VaultError> {
+        match self.fallback_entry(ctx)?.get_secret() {
+            Ok(bytes) => {
+                let bytes = zeroize::Zeroizing::new(bytes);
+                SecretKey::from_slice(&bytes).map(Some).ok_or(VaultError::RecordCorrupt)
+            }
+            Err(keyring_core::Error::NoEntry) => Ok(None),
             Err(e) => Err(map_keyring(e)),
         }
     }

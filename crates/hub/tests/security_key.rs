@@ -8,6 +8,7 @@
 mod support;
 
 use sealbox_core::cache::{self, CacheConfig, CacheError};
+use sealbox_core::key::fallback::{choose_mode, KeyMode, KeyPolicy, KeyringKek};
 use sealbox_core::key::local::LocalVerifier;
 use sealbox_core::key::soft::SoftKey;
 use sealbox_core::key::{DerivedKek, KeyError, SecurityKey};
@@ -154,4 +155,49 @@ async fn offline_the_device_verifies_the_key_itself_with_the_credential_from_enr
     assert_eq!(local.sign_in(&mut stranger, &mut passkey, &salt).unwrap_err(), KeyError::WrongKey);
     key.enter_pin("9999");
     assert_eq!(local.sign_in(&mut key, &mut passkey, &salt).unwrap_err(), KeyError::WrongPin);
+}
+
+#[tokio::test]
+async fn a_key_without_hmac_secret_gets_the_weaker_mode_only_if_policy_allows_and_only_after_a_verified_touch(
+) {
+    let hub = start_hub(1, RatePolicy { burst: 10, per_minute: 0 }).await;
+    let mut weak = SoftKey::new("2468").without_hmac_secret();
+    assert_eq!(
+        choose_mode(&weak, KeyPolicy::default()).unwrap_err(),
+        KeyError::Unsupported("hmac-secret, which this practice requires")
+    );
+    let mode = choose_mode(&weak, KeyPolicy { allow_keyring_fallback: true }).unwrap();
+    assert_eq!(mode, KeyMode::KeyringFallback);
+    assert_eq!(mode.key(), "keyring_fallback_weaker", "named as weaker in the UI and the audit log");
+    assert_eq!(choose_mode(&SoftKey::new("1"), KeyPolicy::default()).unwrap(), KeyMode::HmacSecret);
+
+    let code = invite(&hub.state, Role::Nurse);
+    let challenge = enrol_start(&hub.client, &hub.url, &code).await.unwrap();
+    let credential = weak.register(&origin(&hub.state), challenge.options).unwrap();
+    let enrolled = enrol_finish(&hub.client, &hub.url, &challenge.ceremony_id, &credential).await.unwrap();
+    let mut passkey = enrolled.passkey;
+    let local = LocalVerifier::new(&hub.state.config.webauthn.rp_id, &origin(&hub.state)).unwrap();
+    let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
+    let dir = tempfile::tempdir().unwrap();
+    let device = format!("dev-{}", u64::from_ne_bytes(random_bytes()));
+    let cfg = CacheConfig {
+        data_dir: dir.path().join("data"),
+        context: WrapContext::new("P81001", &enrolled.user_id, device),
+    };
+
+    let touch = local.verify(&mut weak, &mut passkey).unwrap();
+    let kek = KeyringKek::create(&keyring, &cfg, touch).unwrap();
+    cache::enrol(&cfg, &keyring, &kek, hub.state.now()).unwrap().session.lock().unwrap();
+
+    // Unlock: the KEK comes out of the keyring only for a verified touch.
+    let mut stranger = SoftKey::new("2468").without_hmac_secret();
+    assert_eq!(local.verify(&mut stranger, &mut passkey).unwrap_err(), KeyError::WrongKey);
+    let touch = local.verify(&mut weak, &mut passkey).unwrap();
+    let kek = KeyringKek::release(&keyring, &cfg, touch).unwrap();
+    cache::unlock(&cfg, &keyring, &kek, hub.state.now()).unwrap().session.lock().unwrap();
+
+    // Wiping the device removes the weaker mode's KEK too.
+    cache::wipe_device(&cfg, &keyring, None).unwrap();
+    let touch = local.verify(&mut weak, &mut passkey).unwrap();
+    assert!(KeyringKek::release(&keyring, &cfg, touch).is_err());
 }

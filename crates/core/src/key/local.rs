@@ -9,6 +9,11 @@ use zeroize::Zeroizing;
 
 use super::{KeyError, SecurityKey};
 
+/// Proof that the enrolled key was just touched and verified on this
+/// device. Only [`LocalVerifier::verify`] makes one.
+#[derive(Debug)]
+pub struct VerifiedTouch(());
+
 /// The local relying party.
 pub struct LocalVerifier {
     rp: Webauthn,
@@ -28,6 +33,29 @@ impl LocalVerifier {
             .and_then(|b| b.build())
             .map_err(|_| KeyError::Failed("the relying party settings are invalid"))?;
         Ok(LocalVerifier { rp, origin: origin.clone() })
+    }
+
+    /// One touch without hmac-secret, verified here (the weaker mode): the
+    /// proof releases the keyring-held KEK ([`super::fallback`]).
+    pub fn verify(
+        &self,
+        key: &mut dyn SecurityKey,
+        passkey: &mut Passkey,
+    ) -> Result<VerifiedTouch, KeyError> {
+        let (options, state) = self
+            .rp
+            .start_passkey_authentication(std::slice::from_ref(passkey))
+            .map_err(|_| KeyError::Failed("no challenge could be made"))?;
+        let assertion = key.sign_in(&self.origin, options, None)?;
+        let result = self
+            .rp
+            .finish_passkey_authentication(&assertion.credential, &state)
+            .map_err(|_| KeyError::Failed("the key's answer did not verify"))?;
+        if !result.user_verified() {
+            return Err(KeyError::Failed("the key did not verify its user"));
+        }
+        passkey.update_credential(&result);
+        Ok(VerifiedTouch(()))
     }
 
     /// One touch, verified here: the key signs a fresh challenge for

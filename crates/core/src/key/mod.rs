@@ -14,6 +14,7 @@
 //! Windows blocks raw FIDO HID for normal users, so there the Windows
 //! WebAuthn API is the transport. See docs/architecture.md.
 
+pub mod fallback;
 pub mod local;
 pub mod soft;
 
