@@ -7,7 +7,7 @@
 use webauthn_rs::prelude::{Passkey, Url, Webauthn, WebauthnBuilder};
 use zeroize::Zeroizing;
 
-use super::{KeyError, SecurityKey};
+use super::{Assertion, KeyError, SecurityKey};
 
 /// Proof that the enrolled key was just touched and verified on this
 /// device. Only [`LocalVerifier::verify`] makes one.
@@ -42,20 +42,7 @@ impl LocalVerifier {
         key: &mut dyn SecurityKey,
         passkey: &mut Passkey,
     ) -> Result<VerifiedTouch, KeyError> {
-        let (options, state) = self
-            .rp
-            .start_passkey_authentication(std::slice::from_ref(passkey))
-            .map_err(|_| KeyError::Failed("no challenge could be made"))?;
-        let assertion = key.sign_in(&self.origin, options, None)?;
-        let result = self
-            .rp
-            .finish_passkey_authentication(&assertion.credential, &state)
-            .map_err(|_| KeyError::Failed("the key's answer did not verify"))?;
-        if !result.user_verified() {
-            return Err(KeyError::Failed("the key did not verify its user"));
-        }
-        passkey.update_credential(&result);
-        Ok(VerifiedTouch(()))
+        self.touch(key, passkey, None).map(|_| VerifiedTouch(()))
     }
 
     /// One touch, verified here: the key signs a fresh challenge for
@@ -67,11 +54,20 @@ impl LocalVerifier {
         passkey: &mut Passkey,
         salt: &[u8; 32],
     ) -> Result<Zeroizing<[u8; 32]>, KeyError> {
+        self.touch(key, passkey, Some(salt))?.hmac_secret.ok_or(KeyError::Unsupported("hmac-secret"))
+    }
+
+    fn touch(
+        &self,
+        key: &mut dyn SecurityKey,
+        passkey: &mut Passkey,
+        salt: Option<&[u8; 32]>,
+    ) -> Result<Assertion, KeyError> {
         let (options, state) = self
             .rp
             .start_passkey_authentication(std::slice::from_ref(passkey))
             .map_err(|_| KeyError::Failed("no challenge could be made"))?;
-        let assertion = key.sign_in(&self.origin, options, Some(salt))?;
+        let assertion = key.sign_in(&self.origin, options, salt)?;
         let result = self
             .rp
             .finish_passkey_authentication(&assertion.credential, &state)
@@ -80,6 +76,6 @@ impl LocalVerifier {
             return Err(KeyError::Failed("the key did not verify its user"));
         }
         passkey.update_credential(&result);
-        assertion.hmac_secret.ok_or(KeyError::Unsupported("hmac-secret"))
+        Ok(assertion)
     }
 }

@@ -185,17 +185,16 @@ impl AuthenticatorBackendHashedClientData for SoftKey {
     ) -> Result<PublicKeyCredential, WebauthnCError> {
         let rp_id_hash: [u8; 32] = Sha256::digest(options.rp_id.as_bytes()).into();
         let allowed: Vec<&[u8]> = options.allow_credentials.iter().map(|c| c.id.as_ref()).collect();
-        let Some(cred) = self.credentials.iter_mut().find(|c| {
+        let found = self.credentials.iter().position(|c| {
             c.rp_id_hash == rp_id_hash && (allowed.is_empty() || allowed.contains(&c.id.as_slice()))
-        }) else {
+        });
+        let Some(index) = found else {
             return Err(WebauthnCError::Ctap(CtapError::Ctap2NoCredentials));
         };
-        if !self.touch {
-            return Err(WebauthnCError::Cancelled);
-        }
-        if self.entered_pin.as_str() != self.pin.as_str() {
-            return Err(WebauthnCError::Ctap(CtapError::Ctap2PinInvalid));
-        }
+        self.presence()?;
+        let Some(cred) = self.credentials.get_mut(index) else {
+            return Err(WebauthnCError::Internal);
+        };
         cred.counter = cred.counter.wrapping_add(1);
         let mut auth_data = Vec::with_capacity(37);
         auth_data.extend_from_slice(&rp_id_hash);
