@@ -109,10 +109,20 @@ async fn markers_never_reach_the_hubs_files_or_logs() {
     files_under(data.path(), &mut files);
     files_under(logs.path(), &mut files);
     let mut scanned = 0usize;
+    // Every patient's name and NHS number travel sealed in each message.
+    let identities: Vec<String> = practice_file
+        .patients
+        .iter()
+        .flat_map(|p| {
+            let d = sealbox_sim::seal::patient_details(p);
+            [d.display_name.reveal().to_owned(), d.nhs_number.reveal().to_owned()]
+        })
+        .collect();
     let needles: Vec<&[u8]> = markers
         .iter()
         .map(|m| m.as_bytes())
         .chain(content::REPEAT_MEDICINES.iter().map(|m| m.as_bytes()))
+        .chain(identities.iter().map(|m| m.as_bytes()))
         .chain([b"QZX".as_slice()])
         .collect();
     for file in &files {
@@ -128,9 +138,10 @@ async fn markers_never_reach_the_hubs_files_or_logs() {
         }
     }
     println!(
-        "no-plaintext scan: {} markers + {} medicine names absent from {} files ({} bytes) of the hub's data dir and logs",
+        "no-plaintext scan: {} markers + {} medicine names + {} patient names and NHS numbers absent from {} files ({} bytes) of the hub's data dir and logs",
         markers.len(),
         content::REPEAT_MEDICINES.len(),
+        identities.len(),
         files.len(),
         scanned
     );
