@@ -6,9 +6,11 @@
 //! setting may turn them off; nothing can make them richer.
 //!
 //! - [`BlindNotifier`]: the pure rules (clock passed in).
+//! - [`locked`]: counting from the hub's events while locked.
 //! - [`desktop`]: the OS sink (notify-rust over D-Bus on Linux).
 
 pub mod desktop;
+pub mod locked;
 
 use sealbox_model::hub_api::PoolCounts;
 use sealbox_model::jiff::{SignedDuration, Timestamp};
@@ -212,5 +214,5 @@ impl BlindNotifier {
     }
 }
 
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(test)]
 mod tests;

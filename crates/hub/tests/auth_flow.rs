@@ -189,3 +189,47 @@ async fn an_unanswered_challenge_expires() {
         login_finish(&hub.client, &hub.url, &challenge.ceremony_id, &assertion).await.unwrap_err();
     assert_eq!(status, 401);
 }
+
+/// The status of `GET path` with `bearer` (the body, maybe an endless event
+/// stream, is not read).
+async fn status_of(hub: &support::Hub, path: &str, bearer: &str) -> u16 {
+    let resp = hub.client.get(format!("{}{path}", hub.url)).bearer_auth(bearer).send().await.unwrap();
+    resp.status().as_u16()
+}
+
+#[tokio::test]
+async fn the_counts_only_token_holds_the_event_stream_and_nothing_else_for_12_hours() {
+    let hub = start_hub(1, RatePolicy { burst: 10, per_minute: 0 }).await;
+    let gp = login::enrol_and_login(&hub.url, &hub.state, Role::Gp).await;
+    assert_ne!(gp.counts_token, gp.token);
+    assert_eq!(status_of(&hub, "/v1/events", &gp.counts_token).await, 200);
+    for path in ["/v1/sync?cursor=0", "/v1/me/logins"] {
+        assert_eq!(status_of(&hub, path, &gp.counts_token).await, 401, "{path}");
+    }
+    let (status, _, _) = login::post(
+        &hub.client,
+        format!("{}/v1/actions", hub.url),
+        Some(&gp.counts_token),
+        &serde_json::json!({"actions": []}),
+    )
+    .await;
+    assert_eq!(status, 401, "no actions with a counts-only token");
+    // It outlives the session's 15-minute idle limit, not its 12 hours.
+    hub.clock.advance(SignedDuration::from_mins(30));
+    assert_eq!(status_of(&hub, "/v1/sync?cursor=0", &gp.token).await, 401, "the session ended idle");
+    assert_eq!(status_of(&hub, "/v1/events", &gp.counts_token).await, 200);
+    hub.clock.advance(SignedDuration::from_hours(12));
+    assert_eq!(status_of(&hub, "/v1/events", &gp.counts_token).await, 401);
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_counts_only_token_too() {
+    let hub = start_hub(1, RatePolicy { burst: 10, per_minute: 0 }).await;
+    let gp = login::enrol_and_login(&hub.url, &hub.state, Role::Gp).await;
+    assert_eq!(status_of(&hub, "/v1/events", &gp.counts_token).await, 200);
+    let (status, _, _) =
+        login::post(&hub.client, format!("{}/v1/logout", hub.url), Some(&gp.token), &serde_json::json!({}))
+            .await;
+    assert_eq!(status, 204);
+    assert_eq!(status_of(&hub, "/v1/events", &gp.counts_token).await, 401);
+}

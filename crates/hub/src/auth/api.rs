@@ -98,6 +98,9 @@ pub struct LoginFinish {
 pub struct Session {
     /// Bearer token (256-bit, base64url). Shown once.
     pub token: String,
+    /// Accepted by `GET /v1/events` only, for 12 hours: a locked desktop
+    /// keeps it (and drops `token`) to count new messages.
+    pub counts_token: String,
     /// Staff id.
     pub user_id: String,
     /// Role.

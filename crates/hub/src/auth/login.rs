@@ -12,6 +12,7 @@ use super::api::{LoginChallenge, LoginFinish, LoginStart, Session};
 use super::attempts::{self, Attempt, Outcome};
 use super::ceremony::{self, Ceremony};
 use super::ceremony_errors as err;
+use super::counts_token;
 use super::invites::role_from_key;
 use super::principal::{bearer, ClientAddr};
 use super::session;
@@ -184,11 +185,13 @@ pub async fn finish(
                 params![device_id, passkey_json, counter],
             )?;
             let token = session::create(&tx, &staff_id, &device_id, now)?;
+            let counts_token = counts_token::create(&tx, &staff_id, &device_id, now)?;
             record(&tx, &address, Some(&staff_id), Some(&device_id), Outcome::Ok, now)?;
             tx.commit()?;
             let expires = now.checked_add(session::ABSOLUTE).unwrap_or(now);
             Ok::<_, ApiError>(Session {
                 token,
+                counts_token,
                 user_id: staff_id,
                 role: role_from_key(&role)?,
                 device_id,
@@ -201,14 +204,22 @@ pub async fn finish(
     Ok((StatusCode::CREATED, Json(session)))
 }
 
-/// `POST /v1/logout`: ends the caller's session.
+/// `POST /v1/logout`: ends the caller's session and the device's
+/// counts-only tokens.
 pub async fn logout(
     State(state): State<AppState>,
-    _who: Principal,
+    who: Principal,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let token = bearer(&headers).ok_or_else(|| ApiError::unauthorized("sign in first"))?.to_owned();
     let now = state.now();
-    state.db.call(move |conn| Ok::<_, ApiError>(session::end(conn, &token, now)?)).await?;
+    state
+        .db
+        .call(move |conn| {
+            session::end(conn, &token, now)?;
+            counts_token::revoke_for_device(conn, &who.device_id, now)?;
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

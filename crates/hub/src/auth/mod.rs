@@ -6,6 +6,7 @@ pub mod attempts;
 pub mod ceremony;
 mod ceremony_errors;
 pub mod cli;
+pub mod counts_token;
 pub mod devices;
 pub mod enrol;
 pub mod invites;
@@ -17,7 +18,7 @@ pub mod secret;
 pub mod session;
 pub mod throttle;
 
-pub use principal::{ClientAddr, Principal};
+pub use principal::{ClientAddr, EventsReader, Principal};
 
 use axum::routing::{get, post, put};
 use axum::Router;

@@ -91,3 +91,24 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
         ))
     }
 }
+
+/// Who may hold `GET /v1/events`: a signed-in member of staff, or a locked
+/// desktop with its counts-only token (events carry ids and pool counts,
+/// never content).
+#[derive(Debug, Clone)]
+pub struct EventsReader;
+
+impl FromRequestParts<AppState> for EventsReader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(&parts.headers).ok_or_else(|| ApiError::unauthorized("sign in first"))?.to_owned();
+        let now = state.now();
+        let counts = token.clone();
+        let counts_ok = state.db.read(move |conn| super::counts_token::valid(conn, &counts, now)).await?;
+        if counts_ok {
+            return Ok(EventsReader);
+        }
+        Principal::from_request_parts(parts, state).await.map(|_| EventsReader)
+    }
+}

@@ -19,7 +19,7 @@ use tokio::sync::{broadcast, Notify};
 use tokio_stream::wrappers::BroadcastStream;
 
 use super::store::{self, from_key};
-use crate::auth::Principal;
+use crate::auth::EventsReader;
 use crate::db::DbError;
 use crate::http::ApiError;
 use crate::state::AppState;
@@ -158,7 +158,7 @@ pub fn pool_counts(conn: &Connection) -> Result<PoolCounts, DbError> {
 /// whenever something changes.
 pub async fn get_events(
     State(state): State<AppState>,
-    _who: Principal,
+    _who: EventsReader,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let rx = state.events.subscribe();
     let first = state

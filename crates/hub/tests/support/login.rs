@@ -16,6 +16,8 @@ use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential, Url
 /// A signed-in member of staff.
 pub struct LoggedIn {
     pub token: String,
+    /// Accepted by `GET /v1/events` only.
+    pub counts_token: String,
     pub user_id: String,
     pub device_id: String,
     pub role: Role,
@@ -172,6 +174,7 @@ pub async fn enrol_and_login(base: &str, state: &AppState, role: Role) -> Logged
     assert_eq!(session.user_id, enrolled.user_id);
     LoggedIn {
         token: session.token,
+        counts_token: session.counts_token,
         user_id: session.user_id,
         device_id: session.device_id,
         role: session.role,

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
 
 pub mod login;
+pub mod notifications;
 pub mod pool_keys;
 pub mod process;
 pub mod site;

@@ -1,0 +1,49 @@
+//! Counts-only tokens. Issued with every session and valid for the same 12
+//! hours, but accepted by `GET /v1/events` alone: a locked desktop, which
+//! has dropped its session, keeps one to count new messages for blind
+//! notifications. Stored hashed; ended by sign-out and by revoking the
+//! device.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use sealbox_model::jiff::Timestamp;
+
+use super::{secret, session};
+use crate::db::{time, DbError};
+
+/// Issues a token for `staff_id` on `device_id`; returns it (shown once).
+pub fn create(conn: &Connection, staff_id: &str, device_id: &str, now: Timestamp) -> Result<String, DbError> {
+    let token = secret::session_token();
+    let expires = now.checked_add(session::ABSOLUTE).unwrap_or(now);
+    conn.execute(
+        "INSERT INTO counts_tokens (token_sha256, staff_id, device_id, created_at_us, expires_at_us)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            secret::sha256(&token).as_slice(),
+            staff_id,
+            device_id,
+            time::to_db(now),
+            time::to_db(expires)
+        ],
+    )?;
+    Ok(token)
+}
+
+/// True if `token` is a live counts-only token.
+pub fn valid(conn: &Connection, token: &str, now: Timestamp) -> Result<bool, DbError> {
+    let row: Option<(i64, Option<i64>)> = conn
+        .query_row(
+            "SELECT expires_at_us, revoked_at_us FROM counts_tokens WHERE token_sha256 = ?1",
+            params![secret::sha256(token).as_slice()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(matches!(row, Some((expires, None)) if time::to_db(now) < expires))
+}
+
+/// Ends every counts-only token of `device_id`.
+pub fn revoke_for_device(conn: &Connection, device_id: &str, now: Timestamp) -> Result<usize, DbError> {
+    Ok(conn.execute(
+        "UPDATE counts_tokens SET revoked_at_us = ?2 WHERE device_id = ?1 AND revoked_at_us IS NULL",
+        params![device_id, time::to_db(now)],
+    )?)
+}
