@@ -75,6 +75,7 @@ async fn each_device_holds_exactly_the_hubs_messages_its_pool_may_read() {
         assert_eq!(lock(&d.store).message_count().unwrap(), readable as u64, "{pool:?}");
         assert_eq!(pulled.applied.not_for_this_device, plan.len() - readable, "{pool:?}");
         assert_eq!(pulled.applied.unreadable, 0);
+        assert_eq!(pulled.arrivals.total() as usize, readable, "{pool:?}: what a notification may count");
         assert!(pulled.pages >= 1);
         // Pulling again changes nothing: no duplicates, cursor at the head.
         let again = d.engine.pull(&d.store, now()).await.unwrap();

@@ -16,6 +16,7 @@ use super::keys::PoolKeyring;
 use super::outbox::{self, Sent};
 use super::plan::{plan_page, TriageRules};
 use super::{lock, SharedStore, SyncError};
+use crate::notify::Arrivals;
 use crate::store::{Store, StoreError};
 
 /// What the UI shows about sync.
@@ -61,6 +62,9 @@ pub struct Pulled {
     pub pages: usize,
     /// Sum over the pages.
     pub applied: Applied,
+    /// The new patient messages, by queue and urgency: what a blind
+    /// notification may say about them.
+    pub arrivals: Arrivals,
 }
 
 impl Engine {
@@ -109,6 +113,7 @@ impl Engine {
                 }
                 let known = store.known_threads(ids)?;
                 let plan = plan_page(&page, &self.keys, &self.rules, &known);
+                pulled.arrivals.merge(&Arrivals::from_plan(&plan));
                 store.apply_page(&plan, now)?
             };
             pulled.pages += 1;
