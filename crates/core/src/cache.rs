@@ -225,6 +225,14 @@ impl Session {
         &mut self.store
     }
 
+    /// The open store alone, for sharing with the sync engine; the data key
+    /// is zeroized now (a rekey needs a fresh unlock).
+    pub fn into_store(self) -> Store {
+        let Session { store, data_key } = self;
+        drop(data_key);
+        store
+    }
+
     /// Locks: closes the database and zeroizes the data key.
     pub fn lock(self) -> Result<(), CacheError> {
         let Session { store, data_key } = self;

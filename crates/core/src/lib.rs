@@ -1,6 +1,7 @@
 //! sealbox-core: the clinician-side engine with IO. The shell adapts its
 //! commands onto this crate; no clinical rule lives in the shell.
 //!
+//! - [`account`]: enrolment and sign-in at the hub, device keys, pool keys.
 //! - [`audit`]: audit events in a hash chain.
 //! - [`data_dir`]: where the cache lives.
 //! - [`store`]: the SQLCipher cache (open, migrations, writes, queries,
@@ -11,7 +12,9 @@
 //! - [`lock`]: the lock state machine (idle, OS lock, suspend, lock now, re-authentication).
 //! - [`notify`]: blind notifications (counts and pool names only).
 //! - [`sync`]: pull from the practice hub, follow its events, send the outbox.
+//! - [`workstation`]: enrol, unlock (online or offline) and lock: the desk.
 
+pub mod account;
 pub mod audit;
 pub mod cache;
 pub mod data_dir;
@@ -23,3 +26,4 @@ pub mod store;
 pub mod sync;
 pub mod time;
 pub mod vault;
+pub mod workstation;

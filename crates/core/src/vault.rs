@@ -174,6 +174,25 @@ impl Keyring {
         }
     }
 
+    /// Stores a secret blob under `service` / `account` (e.g. the software
+    /// authenticator's state, for the demo).
+    pub(crate) fn save_blob(&self, service: &str, account: &str, bytes: &[u8]) -> Result<(), VaultError> {
+        self.store.build(service, account, None).map_err(map_keyring)?.set_secret(bytes).map_err(map_keyring)
+    }
+
+    /// The blob under `service` / `account`, if any.
+    pub(crate) fn load_blob(
+        &self,
+        service: &str,
+        account: &str,
+    ) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, VaultError> {
+        match self.store.build(service, account, None).map_err(map_keyring)?.get_secret() {
+            Ok(bytes) => Ok(Some(zeroize::Zeroizing::new(bytes))),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(e) => Err(map_keyring(e)),
+        }
+    }
+
     fn fallback_entry(&self, ctx: &WrapContext) -> Result<Entry, VaultError> {
         let user = format!("{}/{}/{}", ctx.practice, ctx.user, ctx.device);
         self.store.build(FALLBACK_SERVICE, &user, None).map_err(map_keyring)

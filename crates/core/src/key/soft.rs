@@ -287,3 +287,92 @@ impl SecurityKey for SoftKey {
         self.hmac_secret
     }
 }
+
+/// The keyring service that holds a software key's state (demo only).
+pub const SOFT_KEY_SERVICE: &str = "org.sealbox.desktop.soft-key";
+const STATE_VERSION: u8 = 1;
+
+impl SoftKey {
+    /// Saves this key (credentials, counters, PIN) in the OS keyring under
+    /// `account`, so the demo's key survives a restart. The Secret Service
+    /// encrypts it at rest; a hardware key keeps all of this on the key.
+    /// Save after every use: the signature counter moves.
+    pub fn save(
+        &self,
+        keyring: &crate::vault::Keyring,
+        account: &str,
+    ) -> Result<(), crate::vault::VaultError> {
+        let mut out = Zeroizing::new(vec![STATE_VERSION, u8::from(self.hmac_secret)]);
+        let pin = self.pin.as_bytes();
+        out.push(
+            u8::try_from(pin.len()).map_err(|_| crate::vault::VaultError::KeyringFailed("PIN too long"))?,
+        );
+        out.extend_from_slice(pin);
+        out.push(
+            u8::try_from(self.credentials.len())
+                .map_err(|_| crate::vault::VaultError::KeyringFailed("too many credentials"))?,
+        );
+        for c in &self.credentials {
+            out.push(
+                u8::try_from(c.id.len())
+                    .map_err(|_| crate::vault::VaultError::KeyringFailed("credential id too long"))?,
+            );
+            out.extend_from_slice(&c.id);
+            out.extend_from_slice(&c.rp_id_hash);
+            out.extend_from_slice(&Zeroizing::new(c.key.to_bytes().to_vec()));
+            out.extend_from_slice(c.hmac_key.as_slice());
+            out.extend_from_slice(&c.counter.to_be_bytes());
+        }
+        keyring.save_blob(SOFT_KEY_SERVICE, account, &out)
+    }
+
+    /// The key saved under `account`, if any. The PIN to use at the next
+    /// touch starts empty: the user types it ([`SoftKey::enter_pin`]).
+    pub fn load(
+        keyring: &crate::vault::Keyring,
+        account: &str,
+    ) -> Result<Option<Self>, crate::vault::VaultError> {
+        let Some(bytes) = keyring.load_blob(SOFT_KEY_SERVICE, account)? else { return Ok(None) };
+        parse_state(&bytes).map(Some).ok_or(crate::vault::VaultError::RecordCorrupt)
+    }
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, tail) = self.0.split_at_checked(n)?;
+        self.0 = tail;
+        Some(head)
+    }
+}
+
+fn parse_state(bytes: &[u8]) -> Option<SoftKey> {
+    let mut r = Reader(bytes);
+    let mut take = |n: usize| r.take(n);
+    if take(1)? != [STATE_VERSION] {
+        return None;
+    }
+    let hmac_secret = take(1)?[0] == 1;
+    let pin_len = usize::from(take(1)?[0]);
+    let pin = Zeroizing::new(String::from_utf8(take(pin_len)?.to_vec()).ok()?);
+    let count = take(1)?[0];
+    let mut credentials = Vec::new();
+    for _ in 0..count {
+        let id_len = usize::from(take(1)?[0]);
+        let id = take(id_len)?.to_vec();
+        let rp_id_hash: [u8; 32] = take(32)?.try_into().ok()?;
+        let key = SigningKey::from_slice(take(32)?).ok()?;
+        let hmac_key = Zeroizing::new(<[u8; 32]>::try_from(take(32)?).ok()?);
+        let counter = u32::from_be_bytes(take(4)?.try_into().ok()?);
+        credentials.push(Credential { id, rp_id_hash, key, hmac_key, counter });
+    }
+    Some(SoftKey {
+        credentials,
+        pin,
+        entered_pin: Zeroizing::new(String::new()),
+        touch: true,
+        hmac_secret,
+        last_hmac: None,
+    })
+}

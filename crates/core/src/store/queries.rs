@@ -439,6 +439,21 @@ impl Store {
             .optional()?)
     }
 
+    /// The newest `limit` audit events of this device, newest first.
+    pub fn audit_events(&self, limit: u32) -> Result<Vec<crate::store::write::AuditRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT at_ms, actor, action, object, prev_hash, hash FROM audit_events ORDER BY seq DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?;
+        rows.map(|row| {
+            let (at, actor, action, object, prev_hash, hash) = row?;
+            Ok(crate::store::write::AuditRecord { at: ts(at)?, actor, action, object, prev_hash, hash })
+        })
+        .collect()
+    }
+
     /// Number of cached messages.
     pub fn message_count(&self) -> Result<u64, StoreError> {
         let n: i64 = self.conn.query_row("SELECT count(*) FROM messages", [], |r| r.get(0))?;

@@ -17,6 +17,8 @@ use super::SyncError;
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
 /// The largest single event accepted.
 pub const MAX_EVENT: usize = 64 * 1024;
+/// The largest identity or device reply accepted (challenges, sessions).
+const MAX_SMALL_REPLY: usize = 256 * 1024;
 /// Changes per sync page asked for.
 pub const PAGE_LIMIT: u32 = 500;
 
@@ -60,8 +62,43 @@ impl HubClient {
         Ok(HubClient { http, base: base.trim_end_matches('/').to_owned(), token: Zeroizing::new(token) })
     }
 
+    /// A client for the hub at `base` before sign-in (enrolment and login).
+    pub fn anonymous(base: &str) -> Result<Self, SyncError> {
+        Self::new(base, String::new())
+    }
+
+    /// The hub's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// One JSON request: `body` (if any) out, the reply decoded, or `None`
+    /// for an empty reply. The bearer token goes with it when set.
+    pub(crate) async fn call<B: serde::Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<Option<T>, SyncError> {
+        let mut req = self.http.request(method, self.url(path)).timeout(Duration::from_secs(30));
+        if !self.token.is_empty() {
+            req = req.bearer_auth(self.token.as_str());
+        }
+        if let Some(body) = body {
+            let bytes = serde_json::to_vec(body)
+                .map_err(|_| SyncError::Protocol("a request could not be encoded"))?;
+            req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(bytes);
+        }
+        let resp = checked(req.send().await.map_err(|e| unreachable(&e))?).await?;
+        let body = read_limited(resp, MAX_SMALL_REPLY).await?;
+        if body.is_empty() {
+            return Ok(None);
+        }
+        serde_json::from_slice(&body).map(Some).map_err(|e| malformed(&e))
     }
 
     /// `GET /v1/sync?cursor=…&limit=…`.

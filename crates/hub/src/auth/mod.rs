@@ -1,7 +1,7 @@
 //! Identity: invites, WebAuthn enrolment and login (webauthn-rs), sessions,
 //! throttling and the login record, devices and pool keys.
 
-pub mod api;
+pub use sealbox_model::hub_api::auth as api;
 pub mod attempts;
 pub mod ceremony;
 mod ceremony_errors;

@@ -4,6 +4,8 @@
 //! base64 of the sealed bytes; the hub never sees plaintext.
 
 mod actions;
+#[cfg(feature = "auth")]
+pub mod auth;
 mod bytes;
 mod events;
 mod keys;

@@ -1,9 +1,11 @@
-//! Identity wire types (JSON). WebAuthn options and credentials are the
-//! standard WebAuthn JSON forms (webauthn-rs-proto types).
+//! Identity wire types (JSON): enrolment, login, devices and pool keys.
+//! WebAuthn options and credentials are the standard WebAuthn JSON forms
+//! (webauthn-rs types), so this module is behind the `auth` feature: the hub
+//! and sealbox-core use it; the wasm UI does not.
 
-use sealbox_model::hub_api::Base64Bytes;
-use sealbox_model::pool::Pool;
-use sealbox_model::role::Role;
+use super::Base64Bytes;
+use crate::pool::Pool;
+use crate::role::Role;
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{
     CreationChallengeResponse, Passkey, PublicKeyCredential, RegisterPublicKeyCredential,

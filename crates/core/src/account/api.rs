@@ -1,0 +1,116 @@
+//! The hub's identity and device endpoints (docs/hub-api.yaml), typed with
+//! `sealbox_model::hub_api::auth`. Errors are [`SyncError`]s: log-safe, with
+//! the problem code of a refusal and nothing of the reply's content.
+
+use reqwest::Method;
+use sealbox_model::hub_api::auth::{
+    DeviceKeys, DeviceList, EnrolChallenge, EnrolFinish, EnrolStart, Enrolled, LoginChallenge, LoginFinish,
+    LoginStart, PublishPoolKey, SealedPoolKeys, Session,
+};
+use sealbox_model::pool::Pool;
+use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
+
+use crate::sync::client::HubClient;
+use crate::sync::SyncError;
+
+fn required<T>(reply: Option<T>) -> Result<T, SyncError> {
+    reply.ok_or(SyncError::Protocol("the hub sent no body where one is required"))
+}
+
+fn empty(reply: Option<serde_json::Value>) -> Result<(), SyncError> {
+    match reply {
+        None => Ok(()),
+        Some(_) => Err(SyncError::Protocol("the hub sent a body where none is expected")),
+    }
+}
+
+impl HubClient {
+    /// `POST /v1/enrol/start` with an invite code.
+    pub async fn enrol_start(
+        &self,
+        invite_code: &str,
+        device_name: &str,
+    ) -> Result<EnrolChallenge, SyncError> {
+        let body = EnrolStart {
+            invite_code: invite_code.to_owned(),
+            device_name: device_name.to_owned(),
+            username: None,
+        };
+        required(self.call(Method::POST, "/v1/enrol/start", Some(&body)).await?)
+    }
+
+    /// `POST /v1/enrol/finish` with the key's new credential.
+    pub async fn enrol_finish(
+        &self,
+        ceremony_id: String,
+        credential: RegisterPublicKeyCredential,
+    ) -> Result<Enrolled, SyncError> {
+        let body = EnrolFinish { ceremony_id, credential };
+        required(self.call(Method::POST, "/v1/enrol/finish", Some(&body)).await?)
+    }
+
+    /// `POST /v1/login/start` for a member of staff.
+    pub async fn login_start(&self, user_id: &str) -> Result<LoginChallenge, SyncError> {
+        let body = LoginStart { user_id: Some(user_id.to_owned()), username: None };
+        required(self.call(Method::POST, "/v1/login/start", Some(&body)).await?)
+    }
+
+    /// `POST /v1/login/finish` with the key's assertion: a new session.
+    pub async fn login_finish(
+        &self,
+        ceremony_id: String,
+        credential: PublicKeyCredential,
+    ) -> Result<Session, SyncError> {
+        let body = LoginFinish { ceremony_id, credential };
+        required(self.call(Method::POST, "/v1/login/finish", Some(&body)).await?)
+    }
+
+    /// `POST /v1/logout`: ends this client's session at the hub.
+    pub async fn logout(&self) -> Result<(), SyncError> {
+        empty(self.call::<(), _>(Method::POST, "/v1/logout", None).await?)
+    }
+
+    /// `POST /v1/devices/keys`: this device's public keys.
+    pub async fn upload_device_keys(&self, keys: &DeviceKeys) -> Result<(), SyncError> {
+        empty(self.call(Method::POST, "/v1/devices/keys", Some(keys)).await?)
+    }
+
+    /// `GET /v1/devices/me/pool-keys`: the pool keys sealed to this device.
+    pub async fn my_pool_keys(&self) -> Result<SealedPoolKeys, SyncError> {
+        required(self.call::<(), _>(Method::GET, "/v1/devices/me/pool-keys", None).await?)
+    }
+
+    /// `GET /v1/devices` (admin).
+    pub async fn devices(&self) -> Result<DeviceList, SyncError> {
+        required(self.call::<(), _>(Method::GET, "/v1/devices", None).await?)
+    }
+
+    /// `POST /v1/devices/{id}/approve` (admin).
+    pub async fn approve_device(&self, device_id: &str) -> Result<(), SyncError> {
+        let path = format!("/v1/devices/{}/approve", path_segment(device_id)?);
+        empty(self.call::<(), _>(Method::POST, &path, None).await?)
+    }
+
+    /// `PUT /v1/devices/{id}/pool-keys` (admin): pool keys sealed to it.
+    pub async fn put_pool_keys(&self, device_id: &str, keys: &SealedPoolKeys) -> Result<(), SyncError> {
+        let path = format!("/v1/devices/{}/pool-keys", path_segment(device_id)?);
+        empty(self.call(Method::PUT, &path, Some(keys)).await?)
+    }
+
+    /// `PUT /v1/practice/keys/{pool}` (admin): publish a pool's public key.
+    pub async fn publish_pool_key(&self, pool: Pool, key: &PublishPoolKey) -> Result<(), SyncError> {
+        empty(self.call(Method::PUT, &format!("/v1/practice/keys/{}", pool.key()), Some(key)).await?)
+    }
+}
+
+/// Ids go into paths only if they are plain tokens.
+fn path_segment(id: &str) -> Result<&str, SyncError> {
+    let ok = !id.is_empty()
+        && id.len() <= 128
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(id)
+    } else {
+        Err(SyncError::Protocol("an id is not a plain token"))
+    }
+}

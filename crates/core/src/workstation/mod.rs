@@ -1,0 +1,413 @@
+//! The workstation: one clinician's enrolled desktop, locked or open.
+//!
+//! - [`Workstation::enrol`]: invite code → the security key registered with
+//!   the hub's relying party → a touch for this device's salt → KEK (HKDF of
+//!   hmac-secret) → a new data key wrapped into the OS keyring and a new
+//!   encrypted cache → device key pairs (kept in the cache) uploaded → the
+//!   profile written.
+//! - [`Workstation::unlock`]: a touch verified by the hub (online: a new
+//!   session) or by webauthn-rs here against the enrolled credential
+//!   (offline) → hmac-secret → KEK → data key → cache open → pool keys the
+//!   admin sealed to this device opened → a [`Desk`] ready to sync.
+//! - [`Desk::lock`]: the hub session ended, the cache closed, every key
+//!   dropped (zeroized).
+//!
+//! Every unlock, lock and failed attempt goes into the audit chain (failed
+//! attempts at the next unlock: a locked cache cannot be written).
+
+mod profile;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sealbox_crypto::secret::random_bytes;
+use sealbox_model::hub_api::auth::Session as HubSession;
+use sealbox_model::jiff::Timestamp;
+use sealbox_model::pool::Pool;
+use zeroize::Zeroizing;
+
+pub use profile::{origin_of, Profile, PROFILE_FILE};
+
+use crate::account::device::DeviceSecrets;
+use crate::account::pool_keys::{HeldPoolKeys, PoolKeyError};
+use crate::audit;
+use crate::cache::{self, CacheConfig, CacheError};
+use crate::key::local::LocalVerifier;
+use crate::key::{DerivedKek, KeyError, SecurityKey};
+use crate::lock::throttle::{TryLater, UnlockThrottle};
+use crate::store::{Store, StoreError};
+use crate::sync::client::HubClient;
+use crate::sync::engine::Engine;
+use crate::sync::plan::TriageRules;
+use crate::sync::{SharedStore, SyncError};
+use crate::vault::Keyring;
+
+/// Why enrolment, unlock or lock failed. Each says what to do; none carries
+/// keys, tokens or patient data.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkstationError {
+    /// This workstation has no enrolment yet.
+    #[error("this workstation is not enrolled yet; enrol with an invite code from your practice admin")]
+    NotEnrolled,
+    /// It is enrolled already.
+    #[error("this workstation is already enrolled")]
+    AlreadyEnrolled,
+    /// The key did not answer as needed.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// Too many failed attempts in a row.
+    #[error(transparent)]
+    TryLater(#[from] TryLater),
+    /// The hub refused the key (not this clinician's, or revoked).
+    #[error("the practice hub did not accept this security key")]
+    HubRefused,
+    /// The cache or keyring refused.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    /// The cache refused a write.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The hub failed.
+    #[error(transparent)]
+    Hub(#[from] SyncError),
+    /// Pool keys could not be opened.
+    #[error(transparent)]
+    PoolKeys(#[from] PoolKeyError),
+    /// The profile file is not one Sealbox wrote.
+    #[error("this workstation's profile file is damaged; enrol again")]
+    ProfileCorrupt,
+    /// A file could not be read or written.
+    #[error("the data directory could not be used ({0})")]
+    Io(std::io::ErrorKind),
+    /// The cache is still in use by a task that was not stopped.
+    #[error("the cache is still in use; stop syncing before locking")]
+    Busy,
+    /// The triage rules could not be loaded.
+    #[error("the triage rules could not be loaded")]
+    Rules,
+}
+
+impl WorkstationError {
+    /// A short key for the audit log and the throttle.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            WorkstationError::Key(KeyError::WrongKey) => "wrong_key",
+            WorkstationError::Key(KeyError::WrongPin) => "wrong_pin",
+            WorkstationError::Key(KeyError::Cancelled) => "cancelled",
+            WorkstationError::Key(_) => "key_failed",
+            WorkstationError::HubRefused => "hub_refused",
+            WorkstationError::Cache(CacheError::WrongKey) => "wrong_key",
+            _ => "failed",
+        }
+    }
+
+    /// True for failures that count towards the throttle (the person at the
+    /// keyboard failed), not the machine's own trouble.
+    fn is_attempt(&self) -> bool {
+        matches!(
+            self,
+            WorkstationError::Key(_)
+                | WorkstationError::HubRefused
+                | WorkstationError::Cache(CacheError::WrongKey)
+        )
+    }
+}
+
+/// How the key was verified at unlock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verified {
+    /// By the hub: the desk has a hub session.
+    Online,
+    /// By this device (the hub was out of reach): no hub session.
+    Offline,
+}
+
+/// An enrolled (or not yet enrolled) workstation.
+#[derive(Debug)]
+pub struct Workstation {
+    dir: PathBuf,
+    keyring: Keyring,
+    profile: Option<Profile>,
+    throttle: UnlockThrottle,
+}
+
+impl Workstation {
+    /// The workstation whose data lives in `dir`.
+    pub fn open(dir: PathBuf, keyring: Keyring) -> Result<Self, WorkstationError> {
+        let profile = Profile::load(&dir)?;
+        Ok(Workstation { dir, keyring, profile, throttle: UnlockThrottle::default() })
+    }
+
+    /// Its enrolment, if any.
+    pub fn profile(&self) -> Option<&Profile> {
+        self.profile.as_ref()
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    fn cache_config(&self, profile: &Profile) -> CacheConfig {
+        CacheConfig { data_dir: self.dir.clone(), context: profile.context() }
+    }
+
+    /// Enrols this workstation with an invite code (see the module docs) and
+    /// returns it open. The key must support hmac-secret.
+    pub async fn enrol(
+        &mut self,
+        hub_url: &str,
+        invite_code: &str,
+        device_name: &str,
+        key: &mut (dyn SecurityKey + Send),
+        now: Timestamp,
+    ) -> Result<Desk, WorkstationError> {
+        if self.profile.is_some() {
+            return Err(WorkstationError::AlreadyEnrolled);
+        }
+        if !key.has_hmac_secret() {
+            return Err(KeyError::Unsupported("hmac-secret").into());
+        }
+        let anon = HubClient::anonymous(hub_url)?;
+        let challenge = anon.enrol_start(invite_code, device_name).await?;
+        let rp_id = challenge.options.public_key.rp.id.clone();
+        let origin = origin_of(&rp_id)?;
+        let credential = key.register(&origin, challenge.options)?;
+        let enrolled = anon.enrol_finish(challenge.ceremony_id, credential).await?;
+
+        let salt = random_bytes::<32>();
+        let (session, output) = hub_sign_in(&anon, key, &origin, &enrolled.user_id, &salt).await?;
+        let profile = Profile {
+            hub: anon.base().to_owned(),
+            practice_id: session.practice_id.clone(),
+            user_id: enrolled.user_id,
+            username: enrolled.username,
+            role: enrolled.role,
+            device_id: enrolled.device_id,
+            rp_id,
+            passkey: enrolled.passkey,
+        };
+        let cfg = self.cache_config(&profile);
+        let unlocked =
+            cache::enrol_with_salt(&cfg, &self.keyring, &DerivedKek::new(output, salt), salt, now)?;
+        let mut store = unlocked.session.into_store();
+        let device = DeviceSecrets::generate();
+        device.save(&mut store)?;
+        let hub = HubClient::new(&profile.hub, session.token.clone())?;
+        hub.upload_device_keys(&device.public()).await?;
+        profile.save(&self.dir)?;
+        store.write(|w| audit::append(w, now, &profile.user_id, "enrol", &profile.device_id))?;
+        let desk = Desk::new(profile.clone(), store, Some(session), hub)?;
+        self.profile = Some(profile);
+        Ok(desk)
+    }
+
+    /// Unlocks with one touch of the enrolled key (see the module docs).
+    /// Failed attempts are counted; after five, a growing wait.
+    pub async fn unlock(
+        &mut self,
+        key: &mut (dyn SecurityKey + Send),
+        now: Timestamp,
+    ) -> Result<Desk, WorkstationError> {
+        self.throttle.check(now)?;
+        match self.try_unlock(key, now).await {
+            Ok(mut desk) => {
+                let failures = self.throttle.succeeded();
+                let user = desk.profile.user_id.clone();
+                let device = desk.profile.device_id.clone();
+                let how = match desk.verified {
+                    Verified::Online => "unlock",
+                    Verified::Offline => "unlock_offline",
+                };
+                desk.store_mut().write(|w| {
+                    for f in &failures {
+                        audit::append(w, f.at, &user, &format!("unlock_failed:{}", f.reason), &device)?;
+                    }
+                    audit::append(w, now, &user, how, &device)
+                })?;
+                Ok(desk)
+            }
+            Err(e) => {
+                if e.is_attempt() {
+                    self.throttle.failed(now, e.reason());
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn try_unlock(
+        &mut self,
+        key: &mut (dyn SecurityKey + Send),
+        now: Timestamp,
+    ) -> Result<Desk, WorkstationError> {
+        let mut profile = self.profile.clone().ok_or(WorkstationError::NotEnrolled)?;
+        let cfg = self.cache_config(&profile);
+        let salt = cache::device_salt(&cfg, &self.keyring)?;
+        let origin = profile.origin()?;
+        let anon = HubClient::anonymous(&profile.hub)?;
+        let (session, output) = match hub_sign_in(&anon, key, &origin, &profile.user_id, &salt).await {
+            Ok((session, output)) => (Some(session), output),
+            Err(WorkstationError::Hub(e)) if e.is_transient() => {
+                let local = LocalVerifier::new(&profile.rp_id, &origin)?;
+                let output = local.sign_in(key, &mut profile.passkey, &salt)?;
+                // The counter advanced: keep it, so a cloned key is caught.
+                profile.save(&self.dir)?;
+                self.profile = Some(profile.clone());
+                (None, output)
+            }
+            Err(e) => return Err(e),
+        };
+        let unlocked = cache::unlock(&cfg, &self.keyring, &DerivedKek::new(output, salt), now)?;
+        let store = unlocked.session.into_store();
+        let hub =
+            HubClient::new(&profile.hub, session.as_ref().map(|s| s.token.clone()).unwrap_or_default())?;
+        let mut desk = Desk::new(profile, store, session, hub)?;
+        if desk.verified == Verified::Online {
+            desk.refresh_pool_keys().await?;
+        }
+        Ok(desk)
+    }
+}
+
+/// One touch verified by the hub: a session and the hmac-secret output.
+async fn hub_sign_in(
+    anon: &HubClient,
+    key: &mut (dyn SecurityKey + Send),
+    origin: &webauthn_rs::prelude::Url,
+    user_id: &str,
+    salt: &[u8; 32],
+) -> Result<(HubSession, Zeroizing<[u8; 32]>), WorkstationError> {
+    let challenge = anon.login_start(user_id).await.map_err(refused)?;
+    let assertion = key.sign_in(origin, challenge.options, Some(salt))?;
+    let output = assertion.hmac_secret.ok_or(KeyError::Unsupported("hmac-secret"))?;
+    let session = anon.login_finish(challenge.ceremony_id, assertion.credential).await.map_err(refused)?;
+    Ok((session, output))
+}
+
+/// A 4xx at login means the hub refused this key or clinician.
+fn refused(e: SyncError) -> WorkstationError {
+    match e {
+        SyncError::SessionEnded => WorkstationError::HubRefused,
+        SyncError::Status { status, .. } if (400..500).contains(&status) && status != 429 => {
+            WorkstationError::HubRefused
+        }
+        other => WorkstationError::Hub(other),
+    }
+}
+
+/// The open workstation: the cache, this device's keys, the pool keys it
+/// holds and (when verified online) a hub session.
+pub struct Desk {
+    profile: Profile,
+    store: Arc<SharedStore>,
+    device: DeviceSecrets,
+    pool_keys: HeldPoolKeys,
+    verified: Verified,
+    counts_token: Option<Zeroizing<String>>,
+    hub: HubClient,
+}
+
+impl std::fmt::Debug for Desk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Desk")
+            .field("profile", &self.profile)
+            .field("pools", &self.pool_keys)
+            .field("verified", &self.verified)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Desk {
+    fn new(
+        profile: Profile,
+        store: Store,
+        session: Option<HubSession>,
+        hub: HubClient,
+    ) -> Result<Self, WorkstationError> {
+        let device = DeviceSecrets::load(&store)?.ok_or(WorkstationError::ProfileCorrupt)?;
+        let pool_keys = HeldPoolKeys::load(&store)?;
+        let verified = if session.is_some() { Verified::Online } else { Verified::Offline };
+        Ok(Desk {
+            profile,
+            store: Arc::new(std::sync::Mutex::new(store)),
+            device,
+            pool_keys,
+            verified,
+            counts_token: session.map(|s| Zeroizing::new(s.counts_token)),
+            hub,
+        })
+    }
+
+    /// Whose desk.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// How the key was verified.
+    pub fn verified(&self) -> Verified {
+        self.verified
+    }
+
+    /// The pools whose messages this device can open.
+    pub fn pools(&self) -> Vec<Pool> {
+        self.pool_keys.pools()
+    }
+
+    /// The shared cache (for the UI's queries and the sync engine).
+    pub fn store(&self) -> Arc<SharedStore> {
+        Arc::clone(&self.store)
+    }
+
+    fn store_mut(&mut self) -> std::sync::MutexGuard<'_, Store> {
+        crate::sync::lock(&self.store)
+    }
+
+    /// The token a locked desktop may keep to count new messages.
+    pub fn take_counts_token(&mut self) -> Option<Zeroizing<String>> {
+        self.counts_token.take()
+    }
+
+    /// Fetches the pool keys sealed to this device and keeps them in the cache.
+    pub async fn refresh_pool_keys(&mut self) -> Result<(), WorkstationError> {
+        let sealed = self.hub.my_pool_keys().await?;
+        let (practice, device_id) = (self.profile.practice_id.clone(), self.profile.device_id.clone());
+        self.pool_keys.open_all(&practice, &device_id, &self.device.x25519, &sealed)?;
+        let keys = &self.pool_keys;
+        keys.save(&mut crate::sync::lock(&self.store))?;
+        Ok(())
+    }
+
+    /// A sync engine for this desk (hub session, the pool keys held, the UK
+    /// triage rules). Offline, its calls fail as unreachable until a new
+    /// unlock verified by the hub.
+    pub fn engine(&self) -> Result<Engine, WorkstationError> {
+        let rules = TriageRules::uk_default().map_err(|_| WorkstationError::Rules)?;
+        Ok(Engine::new(self.hub.clone(), self.pool_keys.keyring(&self.profile.practice_id), rules))
+    }
+
+    /// The hub client of this desk's session.
+    pub fn hub(&self) -> &HubClient {
+        &self.hub
+    }
+
+    /// Locks: the lock is audited, the hub session ended (best effort: an
+    /// unreachable hub ends it by idle timeout), the cache closed and every
+    /// key dropped. Fails with [`WorkstationError::Busy`] if a sync task
+    /// still holds the cache — stop it first.
+    pub async fn lock(self, reason: &str, now: Timestamp) -> Result<(), WorkstationError> {
+        let Desk { profile, store, device, pool_keys, verified, counts_token, hub } = self;
+        let mutex = Arc::try_unwrap(store).map_err(|_| WorkstationError::Busy)?;
+        let mut store = mutex.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let action = format!("lock:{reason}");
+        let audited = store.write(|w| audit::append(w, now, &profile.user_id, &action, &profile.device_id));
+        drop((device, pool_keys, counts_token));
+        let closed = store.close();
+        if verified == Verified::Online {
+            let _ = hub.logout().await;
+        }
+        drop(hub);
+        audited?;
+        closed.map_err(WorkstationError::Store)
+    }
+}

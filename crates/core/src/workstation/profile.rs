@@ -1,0 +1,89 @@
+//! What this workstation remembers between runs without any key: which hub,
+//! practice, clinician and device it belongs to, and the public part of the
+//! enrolled credential (to verify the key offline). No secret and no
+//! patient data: `profile.json` in the data directory.
+
+use std::path::{Path, PathBuf};
+
+use sealbox_crypto::keywrap::WrapContext;
+use sealbox_model::role::Role;
+use serde::{Deserialize, Serialize};
+use webauthn_rs::prelude::{Passkey, Url};
+
+use super::WorkstationError;
+
+/// The file name in the data directory.
+pub const PROFILE_FILE: &str = "profile.json";
+
+/// This workstation's enrolment.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// The practice hub's base URL.
+    pub hub: String,
+    /// The practice.
+    pub practice_id: String,
+    /// The clinician (staff id at the hub).
+    pub user_id: String,
+    /// Their login name.
+    pub username: String,
+    /// Their role.
+    pub role: Role,
+    /// This desktop + security key, as the hub knows it.
+    pub device_id: String,
+    /// The relying party id the key's credential is scoped to.
+    pub rp_id: String,
+    /// The credential's public key and counter (verifies the key offline).
+    pub passkey: Passkey,
+}
+
+impl std::fmt::Debug for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Profile").field("user_id", &self.user_id).field("device_id", &self.device_id).finish()
+    }
+}
+
+impl Profile {
+    /// The origin a WebAuthn client reports for this relying party: plain
+    /// HTTP only for `localhost` (development and tests), HTTPS otherwise.
+    pub fn origin(&self) -> Result<Url, WorkstationError> {
+        origin_of(&self.rp_id)
+    }
+
+    /// What the wrapped data key is bound to.
+    pub fn context(&self) -> WrapContext {
+        WrapContext::new(self.practice_id.clone(), self.user_id.clone(), self.device_id.clone())
+    }
+
+    fn path(dir: &Path) -> PathBuf {
+        dir.join(PROFILE_FILE)
+    }
+
+    /// Reads the profile; `None` if this workstation is not enrolled.
+    pub fn load(dir: &Path) -> Result<Option<Self>, WorkstationError> {
+        match std::fs::read(Self::path(dir)) {
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes).map(Some).map_err(|_| WorkstationError::ProfileCorrupt)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(WorkstationError::Io(e.kind())),
+        }
+    }
+
+    /// Writes it atomically (a new file renamed over the old).
+    pub fn save(&self, dir: &Path) -> Result<(), WorkstationError> {
+        let bytes = serde_json::to_vec_pretty(self).map_err(|_| WorkstationError::ProfileCorrupt)?;
+        let tmp = dir.join(format!("{PROFILE_FILE}.new"));
+        std::fs::write(&tmp, bytes).map_err(|e| WorkstationError::Io(e.kind()))?;
+        std::fs::rename(&tmp, Self::path(dir)).map_err(|e| WorkstationError::Io(e.kind()))
+    }
+}
+
+/// The origin for relying party `rp_id`.
+pub fn origin_of(rp_id: &str) -> Result<Url, WorkstationError> {
+    let origin =
+        if rp_id == "localhost" { "http://localhost".to_owned() } else { format!("https://{rp_id}") };
+    Url::parse(&origin).map_err(|_| {
+        WorkstationError::Hub(crate::sync::SyncError::Protocol("the relying party id is not a host"))
+    })
+}

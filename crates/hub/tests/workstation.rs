@@ -1,0 +1,138 @@
+//! A clinician's workstation from end to end against the real hub over
+//! loopback HTTP, with the software security key, the real OS keyring
+//! (Secret Service in `cargo xtask test`'s private session) and real
+//! SQLCipher files: the practice admin enrols and publishes the pool keys,
+//! a GP enrols, the admin approves the GP's device (pool key sealed to it),
+//! patients write, the GP unlocks (verified by the hub), syncs, locks;
+//! failed attempts are refused, counted and audited; with the hub gone the
+//! key is verified on the device; the soft key survives a restart.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use sealbox_core::account::pool_keys::HeldPoolKeys;
+use sealbox_core::cache::{self, CacheConfig};
+use sealbox_core::key::soft::SoftKey;
+use sealbox_core::key::KeyError;
+use sealbox_core::store::queries::InboxFilter;
+use sealbox_core::sync::lock;
+use sealbox_core::vault::Keyring;
+use sealbox_core::workstation::{Verified, Workstation, WorkstationError};
+use sealbox_hub::config::RatePolicy;
+use sealbox_model::pool::Pool;
+use sealbox_model::priority::Priority;
+use sealbox_model::role::Role;
+use sealbox_sim::{send, traffic, SendOptions};
+
+use support::login::invite;
+use support::start_hub;
+
+fn wipe(ws: &Workstation, keyring: &Keyring) {
+    if let Some(p) = ws.profile() {
+        let cfg = CacheConfig { data_dir: ws.dir().to_path_buf(), context: p.context() };
+        cache::wipe_device(&cfg, keyring, None).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_the_soft_key() {
+    let hub = start_hub(20, RatePolicy { burst: 100_000, per_minute: 0 }).await;
+    let now = hub.state.now();
+    let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
+    let dirs = tempfile::tempdir().unwrap();
+
+    // The practice admin's workstation: enrol, publish a key for every pool.
+    let mut admin_ws = Workstation::open(dirs.path().join("admin"), keyring.clone()).unwrap();
+    let mut admin_key = SoftKey::new("1111");
+    let code = invite(&hub.state, Role::PracticeAdmin);
+    let admin = admin_ws.enrol(&hub.url, &code, "Office PC", &mut admin_key, now).await.unwrap();
+    let held = HeldPoolKeys::publish_new(admin.hub()).await.unwrap();
+    assert_eq!(held.pools(), Pool::ALL.to_vec());
+
+    // A GP enrols: no pool key until the admin approves the device.
+    let mut ws = Workstation::open(dirs.path().join("gp"), keyring.clone()).unwrap();
+    let mut key = SoftKey::new("2468");
+    let code = invite(&hub.state, Role::Gp);
+    let desk = ws.enrol(&hub.url, &code, "Room 3 PC", &mut key, now).await.unwrap();
+    assert!(desk.pools().is_empty());
+    assert_eq!(desk.verified(), Verified::Online);
+    let profile = desk.profile().clone();
+    assert_eq!(profile.role, Role::Gp);
+    assert!(ws.dir().join("profile.json").is_file());
+    let written = std::fs::read_to_string(ws.dir().join("profile.json")).unwrap();
+    assert!(!written.contains("token"), "the profile holds no session");
+    let again = ws.enrol(&hub.url, &code, "Room 3 PC", &mut key, now).await.unwrap_err();
+    assert!(matches!(again, WorkstationError::AlreadyEnrolled), "{again:?}");
+
+    let devices = admin.hub().devices().await.unwrap();
+    let gp_device = devices.devices.iter().find(|d| d.id == profile.device_id).unwrap();
+    assert!(gp_device.keys.is_some(), "the GP's device uploaded its public keys at enrolment");
+    held.approve(admin.hub(), &profile.practice_id, gp_device).await.unwrap();
+    desk.lock("enrolled", now).await.unwrap();
+    admin.lock("done", now).await.unwrap();
+
+    // Patients write, sealed to the pool keys the admin published.
+    let plan = traffic::plan(11, 20, 60);
+    let summary =
+        send::send(&hub.client, &hub.url, &hub.practice, &plan, SendOptions::default()).await.unwrap();
+    assert_eq!(summary.accepted, plan.len());
+
+    // Two failed attempts: a wrong PIN and a colleague's key.
+    key.enter_pin("0000");
+    let err = ws.unlock(&mut key, now).await.unwrap_err();
+    assert!(matches!(err, WorkstationError::Key(KeyError::WrongPin)), "{err:?}");
+    let mut colleague = SoftKey::new("2468");
+    let err = ws.unlock(&mut colleague, now).await.unwrap_err();
+    assert!(matches!(err, WorkstationError::Key(KeyError::WrongKey)), "{err:?}");
+    assert_eq!(err.to_string(), "this security key is not the one enrolled on this device");
+
+    // Unlock, verified by the hub: the GP pool key arrives; sync.
+    key.enter_pin("2468");
+    let desk = ws.unlock(&mut key, now).await.unwrap();
+    assert_eq!(desk.verified(), Verified::Online);
+    assert_eq!(desk.pools(), vec![Pool::Gp]);
+    let engine = desk.engine().unwrap();
+    let pulled = engine.pull(&desk.store(), now).await.unwrap();
+    assert_eq!(pulled.applied.messages, plan.len(), "a GP reads every category");
+    {
+        let shared = desk.store();
+        let mut store = lock(&shared);
+        assert_eq!(store.message_count().unwrap(), plan.len() as u64);
+        let page = store.inbox_page(&InboxFilter::default(), None, 500, now).unwrap();
+        assert!(!page.rows.is_empty());
+        let first_routine = page.rows.iter().position(|r| r.priority != Priority::Urgent);
+        if let Some(i) = first_routine {
+            assert!(page.rows[i..].iter().all(|r| r.priority != Priority::Urgent), "urgent first");
+        }
+        let actions: Vec<String> = store.audit_events(50).unwrap().into_iter().map(|e| e.action).collect();
+        assert!(actions.contains(&"unlock_failed:wrong_pin".to_owned()), "{actions:?}");
+        assert!(actions.contains(&"unlock_failed:wrong_key".to_owned()), "{actions:?}");
+        assert_eq!(actions.first().map(String::as_str), Some("unlock"));
+        assert!(actions.contains(&"lock:enrolled".to_owned()));
+    }
+    drop(engine);
+    desk.lock("idle", now).await.unwrap();
+
+    // The demo's key survives a restart: saved in the keyring, loaded back,
+    // its PIN typed again.
+    key.save(&keyring, &profile.user_id).unwrap();
+    let mut restored = SoftKey::load(&keyring, &profile.user_id).unwrap().unwrap();
+    let err = ws.unlock(&mut restored, now).await.unwrap_err();
+    assert!(matches!(err, WorkstationError::Key(KeyError::WrongPin)), "no PIN typed yet: {err:?}");
+    restored.enter_pin("2468");
+
+    // The hub goes away: the device verifies the key itself.
+    hub.running.stop().await.unwrap();
+    let mut ws = Workstation::open(dirs.path().join("gp"), keyring.clone()).unwrap();
+    let desk = ws.unlock(&mut restored, now).await.unwrap();
+    assert_eq!(desk.verified(), Verified::Offline);
+    assert_eq!(desk.pools(), vec![Pool::Gp], "pool keys kept in the cache");
+    assert_eq!(lock(&desk.store()).message_count().unwrap(), plan.len() as u64);
+    let last = lock(&desk.store()).audit_events(1).unwrap();
+    assert_eq!(last[0].action, "unlock_offline");
+    desk.lock("now", now).await.unwrap();
+
+    wipe(&ws, &keyring);
+    wipe(&admin_ws, &keyring);
+}
