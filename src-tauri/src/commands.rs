@@ -1,11 +1,45 @@
 //! Tauri commands. Each one is named in `sealbox_model::api::command` (and so
 //! declared to the permission system by build.rs) and answers with a
-//! sealbox-model type.
+//! sealbox-model type. They adapt onto [`crate::desk::Shell`]; no rule here.
 
-use sealbox_model::api::AppStatus;
+use sealbox_core::lock::Signal;
+use sealbox_model::api::{AppStatus, InboxView, UnlockRequest};
+use tauri::{AppHandle, State};
 
-/// `app_status`: the version and lock state.
+use crate::desk::{Shell, ShellError};
+
+/// `app_status`: the version, lock state and enrolment.
 #[tauri::command]
-pub fn app_status(app: tauri::AppHandle) -> AppStatus {
-    sealbox_core::status::app_status(&app.package_info().version.to_string())
+pub async fn app_status(app: AppHandle, shell: State<'_, Shell>) -> Result<AppStatus, ShellError> {
+    shell.status(&app.package_info().version.to_string()).await
+}
+
+/// `unlock`: the security key's touch and PIN open the workstation.
+#[tauri::command]
+pub async fn unlock(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    request: UnlockRequest,
+) -> Result<InboxView, ShellError> {
+    shell.unlock(&app, &request.pin).await
+}
+
+/// `lock_now`: Ctrl+L or the button.
+#[tauri::command]
+pub async fn lock_now(app: AppHandle, shell: State<'_, Shell>) -> Result<(), ShellError> {
+    shell.signal(&app, Signal::LockNow).await;
+    Ok(())
+}
+
+/// `heartbeat`: input in the window (debounced by the UI).
+#[tauri::command]
+pub async fn heartbeat(app: AppHandle, shell: State<'_, Shell>) -> Result<(), ShellError> {
+    shell.signal(&app, Signal::Input).await;
+    Ok(())
+}
+
+/// `inbox`: the inbox in triage order.
+#[tauri::command]
+pub async fn inbox(shell: State<'_, Shell>) -> Result<InboxView, ShellError> {
+    shell.inbox().await
 }

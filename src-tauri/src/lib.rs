@@ -3,10 +3,18 @@
 //! and screen-lock signals, the security-key transport) lives here.
 
 mod commands;
+mod desk;
 
 /// Builds and runs the app until its last window closes.
 pub fn run() -> Result<(), tauri::Error> {
     tauri::Builder::default()
-        .invoke_handler(tauri::generate_handler![commands::app_status])
+        .manage(desk::Shell::new())
+        .invoke_handler(tauri::generate_handler![
+            commands::app_status,
+            commands::unlock,
+            commands::lock_now,
+            commands::heartbeat,
+            commands::inbox
+        ])
         .run(tauri::generate_context!())
 }

@@ -3,7 +3,7 @@
 //! Every call names a command from `sealbox_model::api::command` and decodes
 //! the reply into that command's sealbox-model type.
 
-use sealbox_model::api::{command, AppStatus};
+use sealbox_model::api::{command, AppStatus, InboxView, UnlockRequest};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 
@@ -33,21 +33,45 @@ fn describe(value: &JsValue) -> String {
         .unwrap_or_else(|| "unknown error".to_owned())
 }
 
-async fn call<T: DeserializeOwned>(cmd: &str) -> Result<T, IpcError> {
+async fn call<T: DeserializeOwned>(cmd: &str, args: JsValue) -> Result<T, IpcError> {
     let has_tauri = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("__TAURI__"))
         .map(|v| !v.is_undefined())
         .unwrap_or(false);
     if !has_tauri {
         return Err(IpcError("the Sealbox shell is not available".to_owned()));
     }
-    let reply = tauri_invoke(cmd, JsValue::UNDEFINED)
-        .await
-        .map_err(|e| IpcError(format!("{cmd} failed: {}", describe(&e))))?;
+    let reply = tauri_invoke(cmd, args).await.map_err(|e| IpcError(describe(&e)))?;
     serde_wasm_bindgen::from_value(reply)
         .map_err(|e| IpcError(format!("{cmd} returned an unexpected reply: {e}")))
 }
 
-/// The shell's version and lock state.
+/// The shell's version, lock state and enrolment.
 pub async fn app_status() -> Result<AppStatus, IpcError> {
-    call(command::APP_STATUS).await
+    call(command::APP_STATUS, JsValue::UNDEFINED).await
+}
+
+/// Unlocks with the security key and its PIN.
+pub async fn unlock(pin: String) -> Result<InboxView, IpcError> {
+    #[derive(serde::Serialize)]
+    struct Args {
+        request: UnlockRequest,
+    }
+    let args = serde_wasm_bindgen::to_value(&Args { request: UnlockRequest { pin } })
+        .map_err(|_| IpcError("the request could not be encoded".to_owned()))?;
+    call(command::UNLOCK, args).await
+}
+
+/// The inbox in triage order.
+pub async fn inbox() -> Result<InboxView, IpcError> {
+    call(command::INBOX, JsValue::UNDEFINED).await
+}
+
+/// Locks now; the shell reloads the window onto the lock page.
+pub async fn lock_now() -> Result<(), IpcError> {
+    call(command::LOCK_NOW, JsValue::UNDEFINED).await
+}
+
+/// Input was seen in the window.
+pub async fn heartbeat() -> Result<(), IpcError> {
+    call(command::HEARTBEAT, JsValue::UNDEFINED).await
 }

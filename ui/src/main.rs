@@ -1,6 +1,7 @@
 //! Sealbox's frontend. It knows the shell only through the typed commands of
 //! sealbox-model (see `ipc`).
 
+mod activity;
 mod app;
 mod ipc;
 mod pages;

@@ -10,10 +10,18 @@ use serde::{Deserialize, Serialize};
 pub mod command {
     /// Returns [`super::AppStatus`].
     pub const APP_STATUS: &str = "app_status";
+    /// Takes [`super::UnlockRequest`] (as `request`); returns [`super::InboxView`].
+    pub const UNLOCK: &str = "unlock";
+    /// Locks at once ("Lock now", Ctrl+L); the window returns to the lock page.
+    pub const LOCK_NOW: &str = "lock_now";
+    /// The webview's debounced activity signal (input in Sealbox's window).
+    pub const HEARTBEAT: &str = "heartbeat";
+    /// Returns [`super::InboxView`] (locked: an error).
+    pub const INBOX: &str = "inbox";
 
     /// Every command the shell registers; build.rs declares exactly these to
     /// Tauri's permission system.
-    pub const ALL: &[&str] = &[APP_STATUS];
+    pub const ALL: &[&str] = &[APP_STATUS, UNLOCK, LOCK_NOW, HEARTBEAT, INBOX];
 }
 
 /// Whether the clinical workspace is open.
@@ -44,6 +52,65 @@ pub struct AppStatus {
     pub version: String,
     /// The current lock state.
     pub lock: LockState,
+    /// Whether this workstation has been enrolled (else: the enrolment wizard).
+    pub enrolled: bool,
+    /// Why it last locked ("idle", "lock_now", "screen_locked", ...), if it did.
+    pub last_lock: Option<String>,
+}
+
+/// Arguments of [`command::UNLOCK`]. `Debug` hides the PIN.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnlockRequest {
+    /// The security key's PIN (user verification).
+    pub pin: String,
+}
+
+impl std::fmt::Debug for UnlockRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UnlockRequest { pin: <hidden> }")
+    }
+}
+
+/// The inbox as the UI shows it, in triage order. Carries patient names:
+/// for the webview only, never logged (`Debug` shows counts).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboxView {
+    /// Who is signed in, e.g. "gp · Room 3 PC".
+    pub clinician: String,
+    /// Online (verified by the hub) or offline.
+    pub online: bool,
+    /// Rows, urgent and breached first.
+    pub rows: Vec<InboxLine>,
+}
+
+impl std::fmt::Debug for InboxView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InboxView").field("rows", &self.rows.len()).finish_non_exhaustive()
+    }
+}
+
+/// One inbox row.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboxLine {
+    /// Thread id.
+    pub thread: u64,
+    /// "urgent", "soon" or "routine".
+    pub priority: String,
+    /// Past its response target.
+    pub breached: bool,
+    /// Category key, e.g. "repeat_prescription".
+    pub category: String,
+    /// The queue it sits in.
+    pub pool: String,
+    /// State key, e.g. "new".
+    pub state: String,
+    /// The patient's name as shown.
+    pub patient: String,
+    /// When the latest patient message arrived (RFC 3339).
+    pub received: String,
 }
 
 #[cfg(test)]
@@ -52,16 +119,41 @@ mod tests {
 
     #[test]
     fn app_status_round_trips_as_json_with_snake_case_state() {
-        let status = AppStatus { version: "1.2.3".into(), lock: LockState::Locked };
+        let status =
+            AppStatus { version: "1.2.3".into(), lock: LockState::Locked, enrolled: true, last_lock: None };
         let json = serde_json::to_string(&status).unwrap();
-        assert_eq!(json, r#"{"version":"1.2.3","lock":"locked"}"#);
+        assert_eq!(json, r#"{"version":"1.2.3","lock":"locked","enrolled":true,"last_lock":null}"#);
         let back: AppStatus = serde_json::from_str(&json).unwrap();
         assert_eq!(back, status);
     }
 
     #[test]
     fn app_status_rejects_unknown_fields_and_states() {
-        assert!(serde_json::from_str::<AppStatus>(r#"{"version":"1","lock":"locked","x":1}"#).is_err());
-        assert!(serde_json::from_str::<AppStatus>(r#"{"version":"1","lock":"open"}"#).is_err());
+        let ok = r#"{"version":"1","lock":"locked","enrolled":false,"last_lock":"idle"}"#;
+        assert!(serde_json::from_str::<AppStatus>(ok).is_ok());
+        let extra = r#"{"version":"1","lock":"locked","enrolled":false,"last_lock":null,"x":1}"#;
+        assert!(serde_json::from_str::<AppStatus>(extra).is_err());
+        assert!(serde_json::from_str::<AppStatus>(
+            r#"{"version":"1","lock":"open","enrolled":false,"last_lock":null}"#
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn debug_of_the_unlock_request_and_the_inbox_shows_no_pin_or_name() {
+        let req = UnlockRequest { pin: "2468".into() };
+        assert!(!format!("{req:?}").contains("2468"));
+        let line = InboxLine {
+            thread: 1,
+            priority: "urgent".into(),
+            breached: false,
+            category: "other".into(),
+            pool: "gp".into(),
+            state: "new".into(),
+            patient: "Ada Lovelace".into(),
+            received: "2026-01-01T00:00:00Z".into(),
+        };
+        let view = InboxView { clinician: "gp".into(), online: true, rows: vec![line] };
+        assert!(!format!("{view:?}").contains("Ada"));
     }
 }

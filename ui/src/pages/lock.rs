@@ -1,9 +1,11 @@
 //! The lock screen: the only page shown while no data key is in memory. It
 //! holds no patient data, so it is what the window shows after every lock.
 
+use sealbox_model::api::InboxView;
 use yew::prelude::*;
 
 use crate::app::Status;
+use crate::ipc;
 
 /// The heading the lock screen always shows.
 pub const LOCK_HEADING: &str = "Sealbox is locked — insert and touch your security key";
@@ -11,14 +13,63 @@ pub const LOCK_HEADING: &str = "Sealbox is locked — insert and touch your secu
 #[derive(Properties, PartialEq)]
 pub struct LockProps {
     pub status: Status,
+    pub on_unlocked: Callback<InboxView>,
+}
+
+fn lock_reason(key: &str) -> &'static str {
+    match key {
+        "idle" => "Locked after a period without activity.",
+        "lock_now" => "Locked by you.",
+        "screen_locked" => "Locked because the screen was locked.",
+        "suspend" => "Locked because the computer went to sleep.",
+        "reauth_due" => "Locked: sign in with your key again (every 12 hours).",
+        _ => "Locked.",
+    }
 }
 
 #[function_component(LockPage)]
 pub fn lock_page(props: &LockProps) -> Html {
+    let pin = use_state(String::new);
+    let busy = use_state(|| false);
+    let error = use_state(|| None::<String>);
     let (state, line) = match &props.status {
         Status::Loading => ("loading", "Connecting to Sealbox…".to_owned()),
         Status::Ready(s) => ("ready", format!("Sealbox {} · {}", s.version, s.lock.label())),
         Status::Failed(e) => ("error", format!("Sealbox could not start: {e}")),
+    };
+    let enrolled = matches!(&props.status, Status::Ready(s) if s.enrolled);
+    let reason = match &props.status {
+        Status::Ready(s) => s.last_lock.as_deref().map(lock_reason),
+        _ => None,
+    };
+    let on_input = {
+        let pin = pin.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
+                pin.set(input.value());
+            }
+        })
+    };
+    let on_submit = {
+        let (pin, busy, error, done) = (pin.clone(), busy.clone(), error.clone(), props.on_unlocked.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if *busy {
+                return;
+            }
+            busy.set(true);
+            error.set(None);
+            let (pin, busy, error, done) = ((*pin).clone(), busy.clone(), error.clone(), done.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match ipc::unlock(pin).await {
+                    Ok(view) => done.emit(view),
+                    Err(e) => {
+                        error.set(Some(e.to_string()));
+                        busy.set(false);
+                    }
+                }
+            });
+        })
     };
     html! {
         <main class="lock" aria-labelledby="lock-title">
@@ -29,6 +80,26 @@ pub fn lock_page(props: &LockProps) -> Html {
             </svg>
             <h1 id="lock-title">{ LOCK_HEADING }</h1>
             <p class="lock-hint">{ "Your key unlocks this workstation for you alone. Sealbox locks itself when left." }</p>
+            if let Some(reason) = reason {
+                <p id="lock-reason" class="lock-hint">{ reason }</p>
+            }
+            if enrolled {
+                <form id="unlock-form" class="unlock" onsubmit={on_submit}>
+                    <label for="pin">{ "Security key PIN" }</label>
+                    <input id="pin" type="password" autocomplete="off" inputmode="numeric"
+                        value={(*pin).clone()} oninput={on_input} disabled={*busy} />
+                    <button id="unlock" type="submit" disabled={*busy}>
+                        { if *busy { "Touch your key…" } else { "Unlock" } }
+                    </button>
+                </form>
+            } else if matches!(&props.status, Status::Ready(_)) {
+                <p id="not-enrolled" class="lock-hint">
+                    { "This workstation is not enrolled yet. Ask your practice admin for an invite code." }
+                </p>
+            }
+            if let Some(e) = &*error {
+                <p id="unlock-error" class="status" data-state="error" role="alert">{ e }</p>
+            }
             <p id="app-status" class="status" data-state={state} role="status" aria-live="polite">{ line }</p>
         </main>
     }

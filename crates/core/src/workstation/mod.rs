@@ -16,6 +16,7 @@
 //! attempts at the next unlock: a locked cache cannot be written).
 
 mod profile;
+mod view;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -1,0 +1,40 @@
+//! What the desk shows the UI: the inbox in triage order, as the typed
+//! lines of `sealbox_model::api`.
+
+use sealbox_model::api::{InboxLine, InboxView};
+use sealbox_model::jiff::Timestamp;
+
+use super::{Desk, Verified, WorkstationError};
+use crate::store::queries::InboxFilter;
+
+impl Desk {
+    /// The first `limit` inbox rows in triage order.
+    pub fn inbox_view(&self, now: Timestamp, limit: u32) -> Result<InboxView, WorkstationError> {
+        let shared = self.store();
+        let mut store = crate::sync::lock(&shared);
+        store.refresh_breaches(now)?;
+        let page = store.inbox_page(&InboxFilter::default(), None, limit, now)?;
+        let rows = page
+            .rows
+            .into_iter()
+            .map(|r| InboxLine {
+                thread: r.thread.0,
+                priority: r.priority.key().to_owned(),
+                breached: r.sort_key.breached,
+                category: r.category.key().to_owned(),
+                pool: r.pool.key().to_owned(),
+                state: r.state.key().to_owned(),
+                patient: r.display_name.reveal().to_owned(),
+                received: Timestamp::from_millisecond(r.sort_key.received_ms)
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let p = self.profile();
+        Ok(InboxView {
+            clinician: format!("{} · {}", p.role.key(), p.username),
+            online: self.verified() == Verified::Online,
+            rows,
+        })
+    }
+}

@@ -1,0 +1,201 @@
+//! The shell's hold on the workstation: the lock state machine, the open
+//! desk (cache, keys, hub session) and its sync task. Locking stops the
+//! sync, locks the desk (audited, session ended, cache closed, keys
+//! dropped) and reloads the webview onto the lock page, so nothing of the
+//! previous page's DOM or state survives.
+
+use std::time::Duration;
+
+use sealbox_core::key::soft::SoftKey;
+use sealbox_core::lock::{LockMachine, LockPolicy, LockReason, Signal};
+use sealbox_core::sync::engine::SyncStatus;
+use sealbox_core::vault::Keyring;
+use sealbox_core::workstation::{Desk, Workstation, WorkstationError};
+use sealbox_model::api::{AppStatus, InboxView};
+use sealbox_model::jiff::{SignedDuration, Timestamp};
+use tauri::async_runtime::JoinHandle;
+use tauri::{AppHandle, Manager};
+use tokio::sync::{watch, Mutex};
+
+/// Rows sent to the UI at once (the list beyond is issue 8's virtual list).
+const INBOX_ROWS: u32 = 500;
+
+/// Why a command failed, as the UI shows it (log-safe by construction:
+/// built only from core's typed errors).
+#[derive(Debug, thiserror::Error)]
+pub enum ShellError {
+    #[error("{0}")]
+    Workstation(#[from] WorkstationError),
+    #[error("Sealbox could not start: {0}")]
+    Startup(String),
+    #[error("Sealbox is locked")]
+    Locked,
+    #[error("no security key is available: this build supports the software key of the demo only")]
+    NoKey,
+}
+
+impl serde::Serialize for ShellError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+struct Open {
+    desk: Desk,
+    stop: watch::Sender<bool>,
+    sync: JoinHandle<()>,
+}
+
+/// Managed state of the app.
+pub struct Shell {
+    keyring: Option<Keyring>,
+    workstation: Mutex<Result<Workstation, String>>,
+    open: Mutex<Option<Open>>,
+    machine: std::sync::Mutex<LockMachine>,
+}
+
+fn now() -> Timestamp {
+    Timestamp::now()
+}
+
+/// The practice's idle maximum: `SEALBOX_PRACTICE_MAX_IDLE_SECS` (until
+/// the hub serves practice policy). It can only shorten the 15-minute
+/// ceiling, never go under 30 s.
+fn policy() -> LockPolicy {
+    let max = std::env::var("SEALBOX_PRACTICE_MAX_IDLE_SECS")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+        .map(SignedDuration::from_secs);
+    LockPolicy::new(max, None).unwrap_or_default()
+}
+
+impl Shell {
+    /// Opens the workstation in the data directory (`SEALBOX_DATA_DIR` or
+    /// the platform's). A missing keyring is reported on the lock screen.
+    pub fn new() -> Self {
+        let keyring = Keyring::platform();
+        let workstation = match (&keyring, sealbox_core::data_dir::resolve()) {
+            (Ok(k), Ok(dir)) => Workstation::open(dir, k.clone()).map_err(|e| e.to_string()),
+            (Err(e), _) => Err(e.to_string()),
+            (_, Err(e)) => Err(e.to_string()),
+        };
+        Shell {
+            keyring: keyring.ok(),
+            workstation: Mutex::new(workstation),
+            open: Mutex::new(None),
+            machine: std::sync::Mutex::new(LockMachine::new(policy())),
+        }
+    }
+
+    fn machine(&self) -> std::sync::MutexGuard<'_, LockMachine> {
+        self.machine.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// What the lock screen needs to know.
+    pub async fn status(&self, version: &str) -> Result<AppStatus, ShellError> {
+        let enrolled = match &*self.workstation.lock().await {
+            Ok(ws) => ws.profile().is_some(),
+            Err(e) => return Err(ShellError::Startup(e.clone())),
+        };
+        let unlocked = self.open.lock().await.is_some();
+        Ok(sealbox_core::status::app_status(version, unlocked, enrolled, self.machine().last_reason()))
+    }
+
+    /// Unlocks with the security key and its PIN; starts syncing.
+    pub async fn unlock(&self, app: &AppHandle, pin: &str) -> Result<InboxView, ShellError> {
+        let mut open = self.open.lock().await;
+        if let Some(o) = open.as_ref() {
+            return Ok(o.desk.inbox_view(now(), INBOX_ROWS)?);
+        }
+        let mut ws = self.workstation.lock().await;
+        let ws = ws.as_mut().map_err(|e| ShellError::Startup(e.clone()))?;
+        let keyring = self.keyring.as_ref().ok_or(ShellError::NoKey)?;
+        let user = ws.profile().ok_or(WorkstationError::NotEnrolled)?.user_id.clone();
+        let mut key = SoftKey::load(keyring, &user)
+            .map_err(|e| ShellError::Startup(e.to_string()))?
+            .ok_or(ShellError::NoKey)?;
+        key.enter_pin(pin);
+        let result = ws.unlock(&mut key, now()).await;
+        // The key's signature counter moved (even on a wrong PIN it may not
+        // have; saving is harmless): keep it.
+        key.save(keyring, &user).map_err(|e| ShellError::Startup(e.to_string()))?;
+        let desk = result?;
+        let view = desk.inbox_view(now(), INBOX_ROWS)?;
+        let (stop, sync) = start_sync(&desk)?;
+        *open = Some(Open { desk, stop, sync });
+        self.machine().unlocked(now());
+        drop(open);
+        arm_idle_timer(app.clone());
+        Ok(view)
+    }
+
+    /// The inbox (locked: an error).
+    pub async fn inbox(&self) -> Result<InboxView, ShellError> {
+        let open = self.open.lock().await;
+        let o = open.as_ref().ok_or(ShellError::Locked)?;
+        Ok(o.desk.inbox_view(now(), INBOX_ROWS)?)
+    }
+
+    /// Activity, "Lock now", an OS signal or the timer: locks if the lock
+    /// machine says so.
+    pub async fn signal(&self, app: &AppHandle, signal: Signal) {
+        let reason = self.machine().signal(signal, now());
+        if let Some(reason) = reason {
+            self.lock(app, reason).await;
+        }
+    }
+
+    /// The lock machine has locked for `reason`: sync stopped, desk locked,
+    /// webview reloaded onto the lock page.
+    async fn lock(&self, app: &AppHandle, reason: LockReason) {
+        let mut open = self.open.lock().await;
+        if let Some(Open { desk, stop, sync }) = open.take() {
+            let _ = stop.send(true);
+            sync.abort();
+            let _ = sync.await;
+            // The desk closes its cache and drops its keys whatever the hub
+            // says; an error here (e.g. the audit write on a full disk) is
+            // reported on stderr without content.
+            if let Err(e) = desk.lock(reason.key(), now()).await {
+                eprintln!("sealbox: lock: {e}");
+            }
+        }
+        drop(open);
+        if let Some(w) = app.get_webview_window("main") {
+            let _ = w.reload();
+        }
+    }
+
+    fn deadline(&self) -> Option<Timestamp> {
+        self.machine().deadline()
+    }
+}
+
+fn start_sync(desk: &Desk) -> Result<(watch::Sender<bool>, JoinHandle<()>), ShellError> {
+    let engine = desk.engine()?;
+    let store = desk.store();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let sync = tauri::async_runtime::spawn(async move {
+        let (status, _status_rx) = watch::channel(SyncStatus::default());
+        let clock = || Timestamp::now();
+        if let Err(e) = engine.follow(&store, &clock, &status, stop_rx, Duration::from_secs(60)).await {
+            eprintln!("sealbox: sync stopped: {e}");
+        }
+    });
+    Ok((stop_tx, sync))
+}
+
+/// Sleeps until the lock machine's deadline, then ticks it; ends once locked.
+fn arm_idle_timer(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let Some(deadline) = app.state::<Shell>().deadline() else { return };
+            let wait = deadline.duration_since(now());
+            if wait.is_positive() {
+                tokio::time::sleep(wait.unsigned_abs().min(Duration::from_secs(5))).await;
+            }
+            let shell = app.state::<Shell>();
+            shell.signal(&app, Signal::Tick).await;
+        }
+    });
+}
