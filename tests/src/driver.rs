@@ -20,12 +20,18 @@ pub struct Driver {
 impl Driver {
     /// Starts tauri-driver and waits until it accepts connections.
     pub async fn start() -> Result<Self, E2eError> {
+        Self::start_with_env(&[]).await
+    }
+
+    /// Starts tauri-driver with extra environment for the app it launches.
+    pub async fn start_with_env(envs: &[(&str, String)]) -> Result<Self, E2eError> {
         let port = free_port()?;
         let native_port = free_port()?;
         let home = tempfile::Builder::new().prefix("sealbox-e2e-home-").tempdir()?;
         let mut cmd = Command::new("tauri-driver");
         cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()]).kill_on_drop(true);
         isolate_home(&mut cmd, home.path())?;
+        cmd.envs(envs.iter().map(|(k, v)| (*k, v.as_str())));
         let child = cmd.spawn().map_err(E2eError::DriverStart)?;
         let driver = Driver { child, port, _home: home };
         driver.wait_ready(crate::DEFAULT_TIMEOUT).await?;

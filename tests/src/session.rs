@@ -26,12 +26,27 @@ impl App {
         Self::launch_with(&app, out_dir).await
     }
 
+    /// Launches the app with extra environment (e.g. `SEALBOX_DATA_DIR`).
+    pub async fn launch_env(envs: &[(&str, String)]) -> Result<Self, E2eError> {
+        let app = env_path("SEALBOX_APP")?;
+        let out_dir = env_path("SEALBOX_E2E_OUT")?;
+        Self::launch_inner(&app, out_dir, envs).await
+    }
+
     /// Launches a given app binary.
     pub async fn launch_with(app: &std::path::Path, out_dir: PathBuf) -> Result<Self, E2eError> {
+        Self::launch_inner(app, out_dir, &[]).await
+    }
+
+    async fn launch_inner(
+        app: &std::path::Path,
+        out_dir: PathBuf,
+        envs: &[(&str, String)],
+    ) -> Result<Self, E2eError> {
         if !app.is_file() {
             return Err(E2eError::MissingApp(app.to_path_buf()));
         }
-        let driver = Driver::start().await?;
+        let driver = Driver::start_with_env(envs).await?;
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), "wry".into());
         caps.insert("tauri:options".into(), serde_json::json!({ "application": app.to_string_lossy() }));
@@ -62,12 +77,17 @@ impl App {
 
     /// Waits for an element and returns its text.
     pub async fn text(&self, css: &str) -> Result<String, E2eError> {
-        let el = self.client.wait().at_most(DEFAULT_TIMEOUT).for_element(Locator::Css(css)).await;
+        self.text_within(css, DEFAULT_TIMEOUT).await
+    }
+
+    /// Waits up to `timeout` for an element and returns its text.
+    pub async fn text_within(&self, css: &str, timeout: Duration) -> Result<String, E2eError> {
+        let el = self.client.wait().at_most(timeout).for_element(Locator::Css(css)).await;
         match el {
             Ok(el) => Ok(el.text().await?),
             Err(e) => {
                 self.keep_evidence(css).await;
-                Err(timeout_or(e, css))
+                Err(timeout_or(e, css, timeout))
             }
         }
     }
@@ -132,6 +152,57 @@ impl App {
         }
     }
 
+    /// Types `text` into the element (real key events through WebDriver).
+    pub async fn type_into(&self, css: &str, text: &str) -> Result<(), E2eError> {
+        let el = self.client.wait().at_most(DEFAULT_TIMEOUT).for_element(Locator::Css(css)).await?;
+        el.clear().await?;
+        el.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// Clicks the element.
+    pub async fn click(&self, css: &str) -> Result<(), E2eError> {
+        let el = self.client.wait().at_most(DEFAULT_TIMEOUT).for_element(Locator::Css(css)).await?;
+        el.click().await?;
+        Ok(())
+    }
+
+    /// Texts of every element matching `css` (no wait).
+    pub async fn texts(&self, css: &str) -> Result<Vec<String>, E2eError> {
+        let mut out = Vec::new();
+        for el in self.client.find_all(Locator::Css(css)).await? {
+            out.push(el.text().await?);
+        }
+        Ok(out)
+    }
+
+    /// An attribute of every element matching `css` (no wait).
+    pub async fn attrs(&self, css: &str, attr: &str) -> Result<Vec<String>, E2eError> {
+        let mut out = Vec::new();
+        for el in self.client.find_all(Locator::Css(css)).await? {
+            out.push(el.attr(attr).await?.unwrap_or_default());
+        }
+        Ok(out)
+    }
+
+    /// Presses Ctrl + `key` as real key events (W3C actions).
+    pub async fn press_ctrl(&self, key: char) -> Result<(), E2eError> {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        const CONTROL: char = '\u{e009}';
+        let keys = KeyActions::new("keyboard".to_owned())
+            .then(KeyAction::Down { value: CONTROL })
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key })
+            .then(KeyAction::Up { value: CONTROL });
+        self.client.perform_actions(keys).await?;
+        Ok(())
+    }
+
+    /// The page's HTML as it is now.
+    pub async fn source(&self) -> Result<String, E2eError> {
+        Ok(self.client.source().await?)
+    }
+
     /// Ends the session and the driver (which closes the app).
     pub async fn close(self) -> Result<(), E2eError> {
         let closed = self.client.close().await;
@@ -141,11 +212,9 @@ impl App {
     }
 }
 
-fn timeout_or(err: fantoccini::error::CmdError, what: &str) -> E2eError {
+fn timeout_or(err: fantoccini::error::CmdError, what: &str, timeout: Duration) -> E2eError {
     match err {
-        fantoccini::error::CmdError::WaitTimeout => {
-            E2eError::Timeout { what: what.to_owned(), timeout: DEFAULT_TIMEOUT }
-        }
+        fantoccini::error::CmdError::WaitTimeout => E2eError::Timeout { what: what.to_owned(), timeout },
         other => E2eError::Command(other),
     }
 }

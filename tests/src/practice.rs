@@ -1,0 +1,106 @@
+//! A practice for the scenarios: the real hub (in-process, loopback HTTP,
+//! its own SQLite in a temp dir), a practice admin and a GP enrolled with
+//! software security keys through the real flows (pool keys published and
+//! sealed to the GP's device), and the simulator's patient traffic. The
+//! GP's workstation is left locked, its soft key saved in the OS keyring,
+//! ready for the app to unlock (`SEALBOX_DATA_DIR` = [`Practice::gp_dir`]).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sealbox_core::account::pool_keys::HeldPoolKeys;
+use sealbox_core::cache::{self, CacheConfig};
+use sealbox_core::key::soft::SoftKey;
+use sealbox_core::vault::Keyring;
+use sealbox_core::workstation::Workstation;
+use sealbox_hub::auth::invites;
+use sealbox_hub::clock::SystemClock;
+use sealbox_hub::config::{HubConfig, RatePolicy};
+use sealbox_hub::db::practice;
+use sealbox_hub::relay::channels;
+use sealbox_hub::server::{self, Running};
+use sealbox_hub::AppState;
+use sealbox_model::role::Role;
+use sealbox_sim::{send, traffic, SendOptions};
+
+/// The GP's security key PIN.
+pub const GP_PIN: &str = "2468";
+
+/// A running practice (dropped: the hub stops and the keyring entries go).
+pub struct Practice {
+    pub running: Running,
+    pub gp_dir: PathBuf,
+    /// Distinct threads the patients wrote.
+    pub threads: usize,
+    keyring: Keyring,
+    workstations: Vec<Workstation>,
+    _dir: tempfile::TempDir,
+}
+
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+impl Practice {
+    /// Starts the hub, enrols the admin and a GP, approves the GP's device,
+    /// and has `patients` patients send `messages` messages.
+    pub async fn start(patients: u32, messages: usize) -> Result<Self, Failure> {
+        let dir = tempfile::Builder::new().prefix("sealbox-e2e-practice-").tempdir()?;
+        let mut config = HubConfig::new(dir.path().join("hub"));
+        config.patient_rate = RatePolicy { burst: 100_000, per_minute: 0 };
+        std::fs::create_dir_all(dir.path().join("hub"))?;
+        let state = AppState::open(config, Arc::new(SystemClock))?;
+        let now = state.now();
+        let practice_file = state.db.call_blocking(move |c| {
+            practice::create(c, "E2E Surgery", now).map_err(|e| e.to_string())?;
+            channels::issue(c, patients, now).map_err(|e| e.to_string())
+        })?;
+        let invite = |role: Role| {
+            state.db.call_blocking(move |c| {
+                invites::issue(c, role, "E2E Staff", now, invites::DEFAULT_TTL).map_err(|e| e.to_string())
+            })
+        };
+        let (admin_code, gp_code) = (invite(Role::PracticeAdmin)?, invite(Role::Gp)?);
+        let running = server::start(state.clone(), "127.0.0.1:0".parse()?, None).await?;
+        let url = format!("http://{}", running.addr);
+
+        let keyring = Keyring::platform()?;
+        let mut admin_ws = Workstation::open(dir.path().join("admin"), keyring.clone())?;
+        let mut admin_key = SoftKey::new("1111");
+        let admin = admin_ws.enrol(&url, &admin_code, "Office PC", &mut admin_key, now).await?;
+        let held = HeldPoolKeys::publish_new(admin.hub()).await?;
+
+        let gp_dir = dir.path().join("gp");
+        let mut gp_ws = Workstation::open(gp_dir.clone(), keyring.clone())?;
+        let mut gp_key = SoftKey::new(GP_PIN);
+        let gp = gp_ws.enrol(&url, &gp_code, "Room 3 PC", &mut gp_key, now).await?;
+        let profile = gp.profile().clone();
+        let devices = admin.hub().devices().await?;
+        let device =
+            devices.devices.iter().find(|d| d.id == profile.device_id).ok_or("GP device not listed")?;
+        held.approve(admin.hub(), &profile.practice_id, device).await?;
+        gp.lock("enrolled", now).await?;
+        admin.lock("done", now).await?;
+        gp_key.save(&keyring, &profile.user_id)?;
+
+        let plan = traffic::plan(5, patients as usize, messages);
+        let threads = plan.iter().map(|m| m.thread_id).collect::<BTreeSet<_>>().len();
+        let client = sealbox_sim::client::client()?;
+        let summary = send::send(&client, &url, &practice_file, &plan, SendOptions::default()).await?;
+        if summary.accepted != plan.len() {
+            return Err("the hub did not accept every message".into());
+        }
+        println!("e2e: practice at {url}: {} messages in {threads} threads", plan.len());
+        Ok(Practice { running, gp_dir, threads, keyring, workstations: vec![admin_ws, gp_ws], _dir: dir })
+    }
+}
+
+impl Drop for Practice {
+    fn drop(&mut self) {
+        for ws in &self.workstations {
+            if let Some(p) = ws.profile() {
+                let cfg = CacheConfig { data_dir: ws.dir().to_path_buf(), context: p.context() };
+                let _ = cache::wipe_device(&cfg, &self.keyring, None);
+            }
+        }
+    }
+}

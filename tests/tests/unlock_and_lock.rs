@@ -1,0 +1,83 @@
+//! The clinician's first minute, in the real app against a real hub: a
+//! wrong PIN is refused with a clear message; the right one unlocks and the
+//! inbox lists the simulator's threads urgent first; Ctrl+L locks and the
+//! page then holds none of the patient names it showed; unlocking again
+//! works; left alone, the app locks itself at the practice's idle limit.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+use std::time::{Duration, Instant};
+
+use sealbox_e2e::practice::{Practice, GP_PIN};
+use sealbox_e2e::App;
+
+const LOCK_HEADING: &str = "Sealbox is locked — insert and touch your security key";
+/// The shortest idle limit policy allows (sealbox-core `MIN_IDLE`).
+const IDLE_SECS: u64 = 30;
+
+async fn unlock(app: &App, threads: usize) -> Vec<String> {
+    app.type_into("#pin", GP_PIN).await.expect("type the PIN");
+    app.click("#unlock").await.expect("unlock");
+    let title = app.text("#inbox-title").await.expect("the inbox opens");
+    assert!(title.starts_with(&format!("Inbox · {threads} threads")), "{title}");
+    let rows = app.attrs("#inbox tr.row", "data-priority").await.expect("rows");
+    assert_eq!(rows.len(), threads, "every thread the patients wrote is listed");
+    let first_routine = rows.iter().position(|p| p != "urgent").unwrap_or(rows.len());
+    assert!(rows[first_routine..].iter().all(|p| p != "urgent"), "urgent threads come first: {rows:?}");
+    let names = app.texts("#inbox td.patient").await.expect("names");
+    assert!(names.iter().all(|n| !n.trim().is_empty()), "each row names its patient");
+    names
+}
+
+fn assert_no_names(page: &str, names: &[String]) {
+    for name in names {
+        assert!(!page.contains(name.as_str()), "the locked page still holds a patient name");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_page() {
+    let practice = Practice::start(20, 60).await.expect("a practice with patients' messages");
+    let app = App::launch_env(&[
+        ("SEALBOX_DATA_DIR", practice.gp_dir.display().to_string()),
+        ("SEALBOX_PRACTICE_MAX_IDLE_SECS", IDLE_SECS.to_string()),
+    ])
+    .await
+    .expect("launch the app through tauri-driver");
+    assert_eq!(app.text("#lock-title").await.expect("lock screen"), LOCK_HEADING);
+
+    // A wrong PIN: refused, said plainly, still locked.
+    app.type_into("#pin", "0000").await.expect("type");
+    app.click("#unlock").await.expect("click");
+    let error = app.text("#unlock-error").await.expect("an error is shown");
+    println!("e2e: wrong PIN -> {error}");
+    assert_eq!(error, "the security key's PIN was not accepted");
+
+    let names = unlock(&app, practice.threads).await;
+    assert_eq!(app.client.title().await.expect("title"), "Sealbox");
+    app.screenshot("inbox").await.expect("screenshot");
+
+    // Ctrl+L: the shell locks and reloads the page onto the lock screen.
+    app.press_ctrl('l').await.expect("Ctrl+L");
+    let reason = app.text("#lock-reason").await.expect("the lock page says why");
+    assert_eq!(reason, "Locked by you.");
+    assert_eq!(app.text("#lock-title").await.expect("lock screen"), LOCK_HEADING);
+    assert_no_names(&app.source().await.expect("page source"), &names);
+    assert_eq!(app.client.title().await.expect("title"), "Sealbox");
+    app.screenshot("locked-by-user").await.expect("screenshot");
+
+    // Unlock again, then leave it: it locks itself at the idle limit.
+    let names = unlock(&app, practice.threads).await;
+    let left = Instant::now();
+    let reason = app
+        .text_within("#lock-reason", Duration::from_secs(IDLE_SECS + 20))
+        .await
+        .expect("the app locks itself when left");
+    let after = left.elapsed();
+    println!("e2e: idle lock after {after:?} (limit {IDLE_SECS} s)");
+    assert_eq!(reason, "Locked after a period without activity.");
+    assert!(after >= Duration::from_secs(IDLE_SECS - 2), "not before the limit: {after:?}");
+    assert_no_names(&app.source().await.expect("page source"), &names);
+    app.screenshot("locked-idle").await.expect("screenshot");
+    app.close().await.expect("close");
+    drop(practice);
+}
