@@ -14,10 +14,17 @@ const LOCK_HEADING: &str = "Sealbox is locked — insert and touch your security
 /// The shortest idle limit policy allows (sealbox-core `MIN_IDLE`).
 const IDLE_SECS: u64 = 30;
 
-async fn unlock(app: &App, threads: usize) -> Vec<String> {
+/// Unlocks; returns the patient names shown, when the click was sent and
+/// when the inbox appeared (the unlock happened between the two).
+async fn unlock(app: &App, threads: usize) -> (Vec<String>, Instant, Instant) {
     app.type_into("#pin", GP_PIN).await.expect("type the PIN");
+    let clicked = Instant::now();
     app.click("#unlock").await.expect("unlock");
-    let title = app.text("#inbox-title").await.expect("the inbox opens");
+    app.text("#inbox-title").await.expect("the inbox opens");
+    let shown = Instant::now();
+    // The inbox shows the cache at once; the first sync fills it in the background.
+    app.wait_attr("#inbox", "data-count", |n| n == threads.to_string()).await.expect("every thread synced");
+    let title = app.text("#inbox-title").await.expect("the inbox title");
     assert!(title.starts_with(&format!("Inbox · {threads} threads")), "{title}");
     let rows = app.attrs("#inbox tr.row", "data-priority").await.expect("rows");
     assert_eq!(rows.len(), threads, "every thread the patients wrote is listed");
@@ -25,7 +32,7 @@ async fn unlock(app: &App, threads: usize) -> Vec<String> {
     assert!(rows[first_routine..].iter().all(|p| p != "urgent"), "urgent threads come first: {rows:?}");
     let names = app.texts("#inbox td.patient").await.expect("names");
     assert!(names.iter().all(|n| !n.trim().is_empty()), "each row names its patient");
-    names
+    (names, clicked, shown)
 }
 
 fn assert_no_names(page: &str, names: &[String]) {
@@ -52,7 +59,7 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     println!("e2e: wrong PIN -> {error}");
     assert_eq!(error, "the security key's PIN was not accepted");
 
-    let names = unlock(&app, practice.threads).await;
+    let (names, _, _) = unlock(&app, practice.threads).await;
     assert_eq!(app.client.title().await.expect("title"), "Sealbox");
     app.screenshot("inbox").await.expect("screenshot");
 
@@ -66,16 +73,26 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     app.screenshot("locked-by-user").await.expect("screenshot");
 
     // Unlock again, then leave it: it locks itself at the idle limit.
-    let names = unlock(&app, practice.threads).await;
-    let left = Instant::now();
+    let (names, clicked, shown) = unlock(&app, practice.threads).await;
     let reason = app
         .text_within("#lock-reason", Duration::from_secs(IDLE_SECS + 20))
         .await
         .expect("the app locks itself when left");
-    let after = left.elapsed();
-    println!("e2e: idle lock after {after:?} (limit {IDLE_SECS} s)");
+    let after = clicked.elapsed();
+    let limit = Duration::from_secs(IDLE_SECS);
+    // The deadline lies between click + limit and shown + limit.
+    let latest = after.saturating_sub(limit);
+    let earliest = shown.elapsed().saturating_sub(limit);
+    println!(
+        "e2e: idle lock seen {after:?} after the unlock click; idle deadline -> locked page: \
+         between {} ms and {} ms (each bound includes the 50 ms poll)",
+        earliest.as_millis(),
+        latest.as_millis()
+    );
     assert_eq!(reason, "Locked after a period without activity.");
-    assert!(after >= Duration::from_secs(IDLE_SECS - 2), "not before the limit: {after:?}");
+    // The unlock came after the click, so an idle lock before the limit
+    // would show here as less than the limit.
+    assert!(after >= Duration::from_secs(IDLE_SECS), "locked before the limit: {after:?}");
     assert_no_names(&app.source().await.expect("page source"), &names);
     app.screenshot("locked-idle").await.expect("screenshot");
     app.close().await.expect("close");

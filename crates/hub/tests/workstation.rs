@@ -111,7 +111,43 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
         assert_eq!(actions.first().map(String::as_str), Some("unlock"));
         assert!(actions.contains(&"lock:enrolled".to_owned()));
     }
+    let view = desk.inbox_view(now, 500).unwrap();
+    let threads: std::collections::BTreeSet<_> = plan.iter().map(|m| m.thread_id.0).collect();
+    assert_eq!(view.rows.len(), threads.len(), "one row per thread");
+    assert!(view.rows.iter().all(|r| !r.patient.is_empty() && !r.received_shown.is_empty()));
+    assert!(view.online);
+    assert!(!format!("{view:?}").contains(view.rows[0].patient.as_str()), "Debug shows no names");
     drop(engine);
+    desk.lock("idle", now).await.unwrap();
+
+    // As the app runs it: unlock, then follow the hub's events in a task;
+    // new patient messages arrive without a pull being asked for.
+    let desk = ws.unlock(&mut key, now).await.unwrap();
+    let (engine, store) = (desk.engine().unwrap(), desk.store());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let follow = tokio::spawn(async move {
+        let (status, _rx) = tokio::sync::watch::channel(Default::default());
+        let clock = sealbox_model::jiff::Timestamp::now;
+        engine.follow(&store, &clock, &status, stop_rx, std::time::Duration::from_secs(30)).await
+    });
+    let more = traffic::plan(12, 20, 10);
+    let more: Vec<_> = more
+        .into_iter()
+        .map(|mut m| {
+            m.thread_id.0 += 1_000_000;
+            m.message_id.0 += 1_000_000;
+            m
+        })
+        .collect();
+    send::send(&hub.client, &hub.url, &hub.practice, &more, SendOptions::default()).await.unwrap();
+    let want = (plan.len() + more.len()) as u64;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while lock(&desk.store()).message_count().unwrap() < want {
+        assert!(std::time::Instant::now() < deadline, "the followed events did not bring the new messages");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    stop_tx.send(true).unwrap();
+    follow.await.unwrap().unwrap();
     desk.lock("idle", now).await.unwrap();
 
     // The demo's key survives a restart: saved in the keyring, loaded back,
@@ -128,7 +164,7 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
     let desk = ws.unlock(&mut restored, now).await.unwrap();
     assert_eq!(desk.verified(), Verified::Offline);
     assert_eq!(desk.pools(), vec![Pool::Gp], "pool keys kept in the cache");
-    assert_eq!(lock(&desk.store()).message_count().unwrap(), plan.len() as u64);
+    assert_eq!(lock(&desk.store()).message_count().unwrap(), want);
     let last = lock(&desk.store()).audit_events(1).unwrap();
     assert_eq!(last[0].action, "unlock_offline");
     desk.lock("now", now).await.unwrap();

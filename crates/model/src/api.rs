@@ -95,8 +95,9 @@ impl std::fmt::Debug for InboxView {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InboxLine {
-    /// Thread id.
-    pub thread: u64,
+    /// Thread id, as a string: ids use all 63 bits, beyond what a
+    /// JavaScript number holds exactly.
+    pub thread: String,
     /// "urgent", "soon" or "routine".
     pub priority: String,
     /// Past its response target.
@@ -109,8 +110,10 @@ pub struct InboxLine {
     pub state: String,
     /// The patient's name as shown.
     pub patient: String,
-    /// When the latest patient message arrived (RFC 3339).
+    /// When the latest patient message arrived (RFC 3339, UTC).
     pub received: String,
+    /// The same in UK time as shown, e.g. "23 Nov 10:12".
+    pub received_shown: String,
 }
 
 #[cfg(test)]
@@ -144,7 +147,7 @@ mod tests {
         let req = UnlockRequest { pin: "2468".into() };
         assert!(!format!("{req:?}").contains("2468"));
         let line = InboxLine {
-            thread: 1,
+            thread: "1".into(),
             priority: "urgent".into(),
             breached: false,
             category: "other".into(),
@@ -152,6 +155,7 @@ mod tests {
             state: "new".into(),
             patient: "Ada Lovelace".into(),
             received: "2026-01-01T00:00:00Z".into(),
+            received_shown: "1 Jan 00:00".into(),
         };
         let view = InboxView { clinician: "gp".into(), online: true, rows: vec![line] };
         assert!(!format!("{view:?}").contains("Ada"));

@@ -3,6 +3,7 @@
 //! now" (or Ctrl+L) returns the window to the lock page.
 
 use sealbox_model::api::InboxView;
+use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
@@ -15,15 +16,6 @@ pub struct InboxProps {
     pub view: InboxView,
 }
 
-async fn pause(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(resolve.unchecked_ref(), ms);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
-
 fn category_label(key: &str) -> String {
     key.replace('_', " ")
 }
@@ -31,18 +23,36 @@ fn category_label(key: &str) -> String {
 #[function_component(InboxPage)]
 pub fn inbox_page(props: &InboxProps) -> Html {
     let view = use_state(|| props.view.clone());
+    let failed = use_state(|| None::<String>);
     {
-        let view = view.clone();
+        let (view, failed) = (view.clone(), failed.clone());
         use_effect_with((), move |_| {
-            wasm_bindgen_futures::spawn_local(async move {
-                loop {
-                    pause(REFRESH_MS).await;
+            let tick = Closure::<dyn Fn()>::new(move || {
+                let (view, failed) = (view.clone(), failed.clone());
+                wasm_bindgen_futures::spawn_local(async move {
                     match ipc::inbox().await {
-                        Ok(v) => view.set(v),
-                        Err(_) => break,
+                        Ok(v) => {
+                            view.set(v);
+                            failed.set(None);
+                        }
+                        Err(e) => failed.set(Some(e.to_string())),
                     }
-                }
+                });
             });
+            let window = web_sys::window();
+            let id = window.as_ref().and_then(|w| {
+                w.set_interval_with_callback_and_timeout_and_arguments_0(
+                    tick.as_ref().unchecked_ref(),
+                    REFRESH_MS,
+                )
+                .ok()
+            });
+            move || {
+                if let (Some(w), Some(id)) = (window, id) {
+                    w.clear_interval_with_handle(id);
+                }
+                drop(tick);
+            }
         });
     }
     let on_lock = Callback::from(|_: MouseEvent| {
@@ -66,7 +76,12 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                     { format!("Inbox · {} threads", view.rows.len()) }
                     if urgent > 0 { <span class="badge urgent">{ format!("{urgent} urgent") }</span> }
                 </h1>
-                <table id="inbox" class="inbox">
+                if let Some(e) = &*failed {
+                    <p id="inbox-error" class="status" data-state="error" role="alert">
+                        { format!("The inbox could not be refreshed: {e}") }
+                    </p>
+                }
+                <table id="inbox" class="inbox" data-count={view.rows.len().to_string()}>
                     <thead>
                         <tr><th scope="col">{ "Priority" }</th><th scope="col">{ "Patient" }</th>
                             <th scope="col">{ "Category" }</th><th scope="col">{ "Queue" }</th>
@@ -74,14 +89,14 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                     </thead>
                     <tbody>
                         { for view.rows.iter().map(|r| html! {
-                            <tr class="row" data-thread={r.thread.to_string()} data-priority={r.priority.clone()}>
+                            <tr class="row" data-thread={r.thread.clone()} data-priority={r.priority.clone()}>
                                 <td><span class={classes!("badge", r.priority.clone())}>{ &r.priority }</span>
                                     if r.breached { <span class="badge breached">{ "breached" }</span> }</td>
                                 <td class="patient">{ &r.patient }</td>
                                 <td>{ category_label(&r.category) }</td>
                                 <td>{ &r.pool }</td>
                                 <td>{ &r.state }</td>
-                                <td><time datetime={r.received.clone()}>{ r.received.get(..16).unwrap_or(&r.received).replace('T', " ") }</time></td>
+                                <td><time datetime={r.received.clone()}>{ &r.received_shown }</time></td>
                             </tr>
                         }) }
                     </tbody>

@@ -2,6 +2,7 @@
 //! lines of `sealbox_model::api`.
 
 use sealbox_model::api::{InboxLine, InboxView};
+use sealbox_model::calendar::uk_time_zone;
 use sealbox_model::jiff::Timestamp;
 
 use super::{Desk, Verified, WorkstationError};
@@ -14,20 +15,25 @@ impl Desk {
         let mut store = crate::sync::lock(&shared);
         store.refresh_breaches(now)?;
         let page = store.inbox_page(&InboxFilter::default(), None, limit, now)?;
+        let tz = uk_time_zone().map_err(|_| WorkstationError::Rules)?;
         let rows = page
             .rows
             .into_iter()
-            .map(|r| InboxLine {
-                thread: r.thread.0,
-                priority: r.priority.key().to_owned(),
-                breached: r.sort_key.breached,
-                category: r.category.key().to_owned(),
-                pool: r.pool.key().to_owned(),
-                state: r.state.key().to_owned(),
-                patient: r.display_name.reveal().to_owned(),
-                received: Timestamp::from_millisecond(r.sort_key.received_ms)
-                    .map(|t| t.to_string())
-                    .unwrap_or_default(),
+            .map(|r| {
+                let received = Timestamp::from_millisecond(r.sort_key.received_ms).ok();
+                InboxLine {
+                    thread: r.thread.0.to_string(),
+                    priority: r.priority.key().to_owned(),
+                    breached: r.sort_key.breached,
+                    category: r.category.key().to_owned(),
+                    pool: r.pool.key().to_owned(),
+                    state: r.state.key().to_owned(),
+                    patient: r.display_name.reveal().to_owned(),
+                    received: received.map(|t| t.to_string()).unwrap_or_default(),
+                    received_shown: received
+                        .map(|t| t.to_zoned(tz.clone()).strftime("%-d %b %H:%M").to_string())
+                        .unwrap_or_default(),
+                }
             })
             .collect();
         let p = self.profile();
