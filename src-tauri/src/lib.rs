@@ -4,11 +4,16 @@
 
 mod commands;
 mod desk;
+mod os_lock;
 
 /// Builds and runs the app until its last window closes.
 pub fn run() -> Result<(), tauri::Error> {
     tauri::Builder::default()
         .manage(desk::Shell::new())
+        .setup(|app| {
+            os_lock::start(app.handle());
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::app_status,
             commands::unlock,

@@ -33,6 +33,15 @@ impl App {
         Self::launch_inner(&app, out_dir, envs).await
     }
 
+    /// Launches a given app binary with extra environment; screenshots go to `out_dir`.
+    pub async fn launch_env_to(
+        app: &std::path::Path,
+        out_dir: PathBuf,
+        envs: &[(&str, String)],
+    ) -> Result<Self, E2eError> {
+        Self::launch_inner(app, out_dir, envs).await
+    }
+
     /// Launches a given app binary.
     pub async fn launch_with(app: &std::path::Path, out_dir: PathBuf) -> Result<Self, E2eError> {
         Self::launch_inner(app, out_dir, &[]).await

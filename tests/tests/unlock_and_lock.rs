@@ -1,8 +1,9 @@
 //! The clinician's first minute, in the real app against a real hub: a
 //! wrong PIN is refused with a clear message; the right one unlocks and the
 //! inbox lists the simulator's threads urgent first; Ctrl+L locks and the
-//! page then holds none of the patient names it showed; unlocking again
-//! works; left alone, the app locks itself at the practice's idle limit.
+//! page then holds none of the patient names it showed; the OS screen lock
+//! locks it at once; left alone, it locks itself at the practice's idle
+//! limit.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 use std::time::{Duration, Instant};
@@ -71,6 +72,18 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     assert_no_names(&app.source().await.expect("page source"), &names);
     assert_eq!(app.client.title().await.expect("title"), "Sealbox");
     app.screenshot("locked-by-user").await.expect("screenshot");
+
+    // The OS screen locks (a screen saver's signal on the session bus): Sealbox locks at once.
+    let (names, _, _) = unlock(&app, practice.threads).await;
+    let sent = std::process::Command::new("dbus-send")
+        .args(["--session", "--type=signal", "/org/freedesktop/ScreenSaver"])
+        .args(["org.freedesktop.ScreenSaver.ActiveChanged", "boolean:true"])
+        .status()
+        .expect("dbus-send");
+    assert!(sent.success());
+    let reason = app.text("#lock-reason").await.expect("the lock page says why");
+    assert_eq!(reason, "Locked because the screen was locked.");
+    assert_no_names(&app.source().await.expect("page source"), &names);
 
     // Unlock again, then leave it: it locks itself at the idle limit.
     let (names, clicked, shown) = unlock(&app, practice.threads).await;

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some(test::IN_SESSION) => test::run_in_session(&args[1..]),
+        Some(demo::IN_SESSION) => demo::run_in_session(&args[1..]),
         Some("setup") => workspace::Workspace::locate().and_then(|ws| setup::ensure(&ws)),
         Some("help") | Some("--help") | Some("-h") | None => {
             eprintln!("{USAGE}");

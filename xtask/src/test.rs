@@ -77,7 +77,7 @@ pub fn run_in_session(args: &[String]) -> Result<()> {
 
 /// Points XDG dirs at a fresh folder and starts an unlocked gnome-keyring
 /// Secret Service on this (private) session bus.
-fn private_session(dir: &Path) -> Result<()> {
+pub fn private_session(dir: &Path) -> Result<()> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(|e| Error::new(format!("clearing {}: {e}", dir.display())))?;
     }
