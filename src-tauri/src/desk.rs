@@ -2,12 +2,15 @@
 //! desk (cache, keys, hub session) and its sync task. Locking stops the
 //! sync, locks the desk (audited, session ended, cache closed, keys
 //! dropped) and reloads the webview onto the lock page, so nothing of the
-//! previous page's DOM or state survives.
+//! previous page's DOM or state survives. While unlocked, new arrivals
+//! become blind notifications when the window is not focused.
 
 use std::time::Duration;
 
 use sealbox_core::key::soft::SoftKey;
 use sealbox_core::lock::{LockMachine, LockPolicy, LockReason, Signal};
+use sealbox_core::notify::desktop::{DesktopNotifications, NotificationSink};
+use sealbox_core::notify::{Arrivals, BlindNotifier};
 use sealbox_core::sync::engine::SyncStatus;
 use sealbox_core::vault::Keyring;
 use sealbox_core::workstation::{Desk, Workstation, WorkstationError};
@@ -15,7 +18,7 @@ use sealbox_model::api::{AppStatus, InboxView};
 use sealbox_model::jiff::{SignedDuration, Timestamp};
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Manager};
-use tokio::sync::{watch, Mutex};
+use tokio::sync::{mpsc, watch, Mutex};
 
 /// Rows sent to the UI at once (the list beyond is issue 8's virtual list).
 const INBOX_ROWS: u32 = 500;
@@ -121,7 +124,7 @@ impl Shell {
         key.save(keyring, &user).map_err(|e| ShellError::Startup(e.to_string()))?;
         let desk = result?;
         let view = desk.inbox_view(now(), INBOX_ROWS)?;
-        let (stop, sync) = start_sync(&desk)?;
+        let (stop, sync) = start_sync(app, &desk)?;
         *open = Some(Open { desk, stop, sync });
         self.machine().unlocked(now());
         drop(open);
@@ -171,18 +174,52 @@ impl Shell {
     }
 }
 
-fn start_sync(desk: &Desk) -> Result<(watch::Sender<bool>, JoinHandle<()>), ShellError> {
-    let engine = desk.engine()?;
+/// Follows the hub (sync on every event) and turns each sync's arrivals
+/// into blind notifications while the window is not focused; both end when
+/// `stop` turns true.
+fn start_sync(app: &AppHandle, desk: &Desk) -> Result<(watch::Sender<bool>, JoinHandle<()>), ShellError> {
+    let (arrivals_tx, arrivals_rx) = mpsc::unbounded_channel();
+    let engine = desk.engine()?.with_arrivals(arrivals_tx);
     let store = desk.store();
     let (stop_tx, stop_rx) = watch::channel(false);
+    let notify = tauri::async_runtime::spawn(notify_loop(app.clone(), arrivals_rx, stop_rx.clone()));
     let sync = tauri::async_runtime::spawn(async move {
         let (status, _status_rx) = watch::channel(SyncStatus::default());
         let clock = || Timestamp::now();
         if let Err(e) = engine.follow(&store, &clock, &status, stop_rx, Duration::from_secs(60)).await {
             eprintln!("sealbox: sync stopped: {e}");
         }
+        notify.abort();
     });
     Ok((stop_tx, sync))
+}
+
+/// Blind notifications (counts and queues only) for arrivals while the
+/// window is unfocused, coalesced by [`BlindNotifier`].
+async fn notify_loop(
+    app: AppHandle,
+    mut arrivals: mpsc::UnboundedReceiver<Arrivals>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut notifier = BlindNotifier::new(true);
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    let focused =
+        |app: &AppHandle| app.get_webview_window("main").and_then(|w| w.is_focused().ok()).unwrap_or(false);
+    loop {
+        let shown = tokio::select! {
+            a = arrivals.recv() => match a {
+                Some(a) => notifier.arrived(a, focused(&app), now()),
+                None => return,
+            },
+            _ = tick.tick() => notifier.tick(focused(&app), now()),
+            _ = stop.changed() => return,
+        };
+        if let Some(n) = shown {
+            if DesktopNotifications.show(&n).is_err() {
+                eprintln!("sealbox: the desktop notification service is unavailable");
+            }
+        }
+    }
 }
 
 /// Sleeps until the lock machine's deadline, then ticks it; ends once locked.

@@ -24,6 +24,11 @@ const ROWS: &[(&str, &str, Option<f64>)] = &[
     ("search", "full-text query, 50 newest hits (100k msgs)", Some(10.0)),
     ("insert_10k", "insert 10,000 messages in batches of 500", None),
     ("open_unlock", "unwrap data key + open + verify (100k msgs)", None),
+    (
+        "unlock_to_inbox",
+        "unwrap + open + first 500 inbox rows (100k msgs): key answered → inbox",
+        Some(150.0),
+    ),
 ];
 const RATIO_TARGET: f64 = 1.3;
 

@@ -282,5 +282,31 @@ fn main() {
         });
     }
     g.finish();
+
+    // Issue 7's "successful assertion → inbox shown": once the key has
+    // answered, what the desk does before the first inbox appears — unwrap
+    // the data key, open the 100k-message cache, refresh breaches, read the
+    // first 500 rows of the whole inbox in triage order.
+    let mut g = c.benchmark_group("unlock_to_inbox");
+    g.sample_size(20);
+    for v in &variants {
+        let wrapped = v.key.as_ref().map(|k| keywrap::wrap(&kek, k, &ctx).unwrap());
+        g.bench_function(v.name, |b| {
+            b.iter(|| {
+                let dk = wrapped.as_ref().map(|w| keywrap::unwrap(&kek, w, &ctx).unwrap());
+                let keying = match &dk {
+                    Some(k) => Keying::Encrypted(k),
+                    None => Keying::Plain,
+                };
+                let mut store = open(&v.path, keying).unwrap();
+                store.refresh_breaches(now).unwrap();
+                let page = store.inbox_page(&InboxFilter::default(), None, 500, now).unwrap();
+                assert_eq!(page.rows.len(), 500);
+                black_box(page);
+                store.close().unwrap();
+            })
+        });
+    }
+    g.finish();
     c.final_summary();
 }

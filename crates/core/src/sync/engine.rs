@@ -53,6 +53,7 @@ pub struct Engine {
     rules: TriageRules,
     page_limit: u32,
     retry_base: Duration,
+    arrivals: Option<tokio::sync::mpsc::UnboundedSender<Arrivals>>,
 }
 
 /// What a pull did.
@@ -70,7 +71,7 @@ pub struct Pulled {
 impl Engine {
     /// An engine for `hub` with this device's pool keys.
     pub fn new(hub: HubClient, keys: PoolKeyring, rules: TriageRules) -> Self {
-        Engine { hub, keys, rules, page_limit: PAGE_LIMIT, retry_base: RETRY_BASE }
+        Engine { hub, keys, rules, page_limit: PAGE_LIMIT, retry_base: RETRY_BASE, arrivals: None }
     }
 
     /// Asks for at most `limit` changes per page (1..=500; default 500).
@@ -127,11 +128,22 @@ impl Engine {
         }
     }
 
+    /// Sends each sync's new arrivals (counts only) to `tx`, for the blind
+    /// notifier.
+    pub fn with_arrivals(mut self, tx: tokio::sync::mpsc::UnboundedSender<Arrivals>) -> Self {
+        self.arrivals = Some(tx);
+        self
+    }
+
     /// Sends the outbox, then pulls (which also brings the hub's state of
     /// any thread where an action lost a race).
     pub async fn sync_once(&self, store: &SharedStore, now: Timestamp) -> Result<(Sent, Pulled), SyncError> {
         let sent = outbox::send(store, &self.hub, now).await?;
         let pulled = self.pull(store, now).await?;
+        if let Some(tx) = self.arrivals.as_ref().filter(|_| pulled.arrivals.total() > 0) {
+            // A closed receiver only means nobody is notifying any more.
+            let _ = tx.send(pulled.arrivals);
+        }
         Ok((sent, pulled))
     }
 
