@@ -3,7 +3,7 @@
 //! sealbox-model type. They adapt onto [`crate::desk::Shell`]; no rule here.
 
 use sealbox_core::lock::Signal;
-use sealbox_model::api::{AppStatus, InboxView, UnlockRequest};
+use sealbox_model::api::{AppStatus, InboxView, OpenThreadRequest, ThreadView, UnlockRequest};
 use tauri::{AppHandle, State};
 
 use crate::desk::{Shell, ShellError};
@@ -42,4 +42,14 @@ pub async fn heartbeat(app: AppHandle, shell: State<'_, Shell>) -> Result<(), Sh
 #[tauri::command]
 pub async fn inbox(shell: State<'_, Shell>) -> Result<InboxView, ShellError> {
     shell.inbox().await
+}
+
+/// `open_thread`: a thread in plain text; its patient messages are recorded
+/// as viewed by the clinician (audited).
+#[tauri::command]
+pub async fn open_thread(
+    shell: State<'_, Shell>,
+    request: OpenThreadRequest,
+) -> Result<ThreadView, ShellError> {
+    shell.open_thread(&request.thread).await
 }

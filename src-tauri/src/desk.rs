@@ -14,7 +14,8 @@ use sealbox_core::notify::{Arrivals, BlindNotifier};
 use sealbox_core::sync::engine::SyncStatus;
 use sealbox_core::vault::Keyring;
 use sealbox_core::workstation::{Desk, Workstation, WorkstationError};
-use sealbox_model::api::{AppStatus, InboxView};
+use sealbox_model::api::{AppStatus, InboxView, ThreadView};
+use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::{SignedDuration, Timestamp};
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Manager};
@@ -33,6 +34,8 @@ pub enum ShellError {
     Startup(String),
     #[error("Sealbox is locked")]
     Locked,
+    #[error("that thread is not in this workstation's cache")]
+    NoSuchThread,
     #[error("no security key is available: this build supports the software key of the demo only")]
     NoKey,
 }
@@ -137,6 +140,14 @@ impl Shell {
         let open = self.open.lock().await;
         let o = open.as_ref().ok_or(ShellError::Locked)?;
         Ok(o.desk.inbox_view(now(), INBOX_ROWS)?)
+    }
+
+    /// Opens a thread (its patient messages recorded as viewed).
+    pub async fn open_thread(&self, thread: &str) -> Result<ThreadView, ShellError> {
+        let id = thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?;
+        let open = self.open.lock().await;
+        let o = open.as_ref().ok_or(ShellError::Locked)?;
+        o.desk.open_thread(ThreadId(id), now())?.ok_or(ShellError::NoSuchThread)
     }
 
     /// Activity, "Lock now", an OS signal or the timer: locks if the lock

@@ -19,7 +19,8 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::unlock,
             commands::lock_now,
             commands::heartbeat,
-            commands::inbox
+            commands::inbox,
+            commands::open_thread
         ])
         .run(tauri::generate_context!())
 }

@@ -21,11 +21,18 @@ use sealbox_hub::db::practice;
 use sealbox_hub::relay::channels;
 use sealbox_hub::server::{self, Running};
 use sealbox_hub::AppState;
+use sealbox_model::category::Category;
+use sealbox_model::ids::{MessageId, ThreadId};
+use sealbox_model::message::{FreeText, MessagePart};
 use sealbox_model::role::Role;
+use sealbox_sim::traffic::PlannedMessage;
 use sealbox_sim::{send, traffic, SendOptions};
 
 /// The GP's security key PIN.
 pub const GP_PIN: &str = "2468";
+/// A patient message full of markup and script: it must show as text.
+pub const HOSTILE_TEXT: &str = "Hi <img src=x onerror=\"window.__sealboxPwned=1\"> \
+     <script>window.__sealboxPwned=2</script><b>bold?</b> thanks";
 
 /// A running practice (dropped: the hub stops and the keyring entries go).
 pub struct Practice {
@@ -33,6 +40,8 @@ pub struct Practice {
     pub gp_dir: PathBuf,
     /// Distinct threads the patients wrote.
     pub threads: usize,
+    /// The thread holding [`HOSTILE_TEXT`].
+    pub hostile_thread: String,
     keyring: Keyring,
     workstations: Vec<Workstation>,
     _dir: tempfile::TempDir,
@@ -82,7 +91,16 @@ impl Practice {
         admin.lock("done", now).await?;
         gp_key.save(&keyring, &profile.user_id)?;
 
-        let plan = traffic::plan(5, patients as usize, messages);
+        let mut plan = traffic::plan(5, patients as usize, messages);
+        let hostile = ThreadId(7_000_000_001);
+        plan.push(PlannedMessage {
+            patient: 0,
+            thread_id: hostile,
+            message_id: MessageId(7_000_000_001),
+            category: Category::ClinicalQuestion,
+            parts: vec![MessagePart::FreeText(FreeText::new(HOSTILE_TEXT))],
+            red_flag: false,
+        });
         let threads = plan.iter().map(|m| m.thread_id).collect::<BTreeSet<_>>().len();
         let client = sealbox_sim::client::client()?;
         let summary = send::send(&client, &url, &practice_file, &plan, SendOptions::default()).await?;
@@ -90,7 +108,16 @@ impl Practice {
             return Err("the hub did not accept every message".into());
         }
         println!("e2e: practice at {url}: {} messages in {threads} threads", plan.len());
-        Ok(Practice { running, gp_dir, threads, keyring, workstations: vec![admin_ws, gp_ws], _dir: dir })
+        let hostile_thread = hostile.0.to_string();
+        Ok(Practice {
+            running,
+            gp_dir,
+            threads,
+            hostile_thread,
+            keyring,
+            workstations: vec![admin_ws, gp_ws],
+            _dir: dir,
+        })
     }
 }
 

@@ -169,9 +169,35 @@ impl App {
         Ok(())
     }
 
-    /// Clicks the element.
+    /// Sends keys to whatever has focus (real key events, W3C actions).
+    pub async fn type_into_focused(&self, text: &str) -> Result<(), E2eError> {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let mut keys = KeyActions::new("keyboard".to_owned());
+        for c in text.chars() {
+            keys = keys.then(KeyAction::Down { value: c }).then(KeyAction::Up { value: c });
+        }
+        self.client.perform_actions(keys).await?;
+        Ok(())
+    }
+
+    /// Waits until no element matches `css`.
+    pub async fn wait_gone(&self, css: &str) -> Result<(), E2eError> {
+        let deadline = Instant::now() + DEFAULT_TIMEOUT;
+        while !self.client.find_all(Locator::Css(css)).await?.is_empty() {
+            if Instant::now() >= deadline {
+                return Err(E2eError::Timeout { what: format!("{css} to go"), timeout: DEFAULT_TIMEOUT });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(())
+    }
+
+    /// Scrolls the element into view and clicks it.
     pub async fn click(&self, css: &str) -> Result<(), E2eError> {
         let el = self.client.wait().at_most(DEFAULT_TIMEOUT).for_element(Locator::Css(css)).await?;
+        let arg = serde_json::to_value(&el)
+            .map_err(|e| E2eError::Timeout { what: e.to_string(), timeout: Duration::ZERO })?;
+        self.client.execute("arguments[0].scrollIntoView({ block: 'center' });", vec![arg]).await?;
         el.click().await?;
         Ok(())
     }

@@ -8,7 +8,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 use std::time::{Duration, Instant};
 
-use sealbox_e2e::practice::{Practice, GP_PIN};
+use sealbox_e2e::practice::{Practice, GP_PIN, HOSTILE_TEXT};
 use sealbox_e2e::App;
 
 const LOCK_HEADING: &str = "Sealbox is locked — insert and touch your security key";
@@ -63,6 +63,29 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     let (names, _, _) = unlock(&app, practice.threads).await;
     assert_eq!(app.client.title().await.expect("title"), "Sealbox");
     app.screenshot("inbox").await.expect("screenshot");
+
+    // By keyboard: j moves to the second row, Enter opens it, Esc returns.
+    let threads = app.attrs("#inbox tr.row", "data-thread").await.expect("thread ids");
+    app.type_into_focused("j").await.expect("j");
+    app.type_into_focused("\u{e007}").await.expect("Enter");
+    let opened = app.wait_attr("#thread", "data-thread", |_| true).await.expect("a thread opens");
+    assert_eq!(opened, threads[1], "j then Enter opens the second thread");
+    app.text("#thread .message .meta").await.expect("a message");
+    app.type_into_focused("\u{e00c}").await.expect("Esc");
+    app.wait_gone("#thread").await.expect("Esc closes the thread");
+
+    // A message of markup and script shows as text; nothing runs.
+    app.click(&format!("#inbox tr[data-thread='{}'] td.patient", practice.hostile_thread)).await.expect("open it");
+    let body = app.text("#thread .message .body").await.expect("the message body");
+    assert_eq!(body, HOSTILE_TEXT.split_whitespace().collect::<Vec<_>>().join(" "));
+    let ran = app
+        .run_async("const done = arguments[arguments.length - 1]; done({ pwned: window.__sealboxPwned === undefined ? null : window.__sealboxPwned, imgs: document.querySelectorAll('#thread img, #thread script, #thread b').length });")
+        .await
+        .expect("probe");
+    println!("e2e: hostile message -> {ran}");
+    assert_eq!(ran["pwned"], serde_json::Value::Null, "no script ran");
+    assert_eq!(ran["imgs"], 0, "no element was made from the message");
+    app.screenshot("thread").await.expect("screenshot");
 
     // Ctrl+L: the shell locks and reloads the page onto the lock screen.
     app.press_ctrl('l').await.expect("Ctrl+L");

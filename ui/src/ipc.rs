@@ -3,7 +3,7 @@
 //! Every call names a command from `sealbox_model::api::command` and decodes
 //! the reply into that command's sealbox-model type.
 
-use sealbox_model::api::{command, AppStatus, InboxView, UnlockRequest};
+use sealbox_model::api::{command, AppStatus, InboxView, OpenThreadRequest, ThreadView, UnlockRequest};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 
@@ -74,4 +74,15 @@ pub async fn lock_now() -> Result<(), IpcError> {
 /// Input was seen in the window.
 pub async fn heartbeat() -> Result<(), IpcError> {
     call(command::HEARTBEAT, JsValue::UNDEFINED).await
+}
+
+/// Opens a thread (the shell records the views).
+pub async fn open_thread(thread: String) -> Result<ThreadView, IpcError> {
+    #[derive(serde::Serialize)]
+    struct Args {
+        request: OpenThreadRequest,
+    }
+    let args = serde_wasm_bindgen::to_value(&Args { request: OpenThreadRequest { thread } })
+        .map_err(|_| IpcError("the request could not be encoded".to_owned()))?;
+    call(command::OPEN_THREAD, args).await
 }

@@ -117,6 +117,27 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
     assert!(view.rows.iter().all(|r| !r.patient.is_empty() && !r.received_shown.is_empty()));
     assert!(view.online);
     assert!(!format!("{view:?}").contains(view.rows[0].patient.as_str()), "Debug shows no names");
+
+    // Opening a thread records a view of each patient message (audited)
+    // before it is shown; opening it again records nothing new.
+    let first = &plan[0];
+    let thread = desk.open_thread(first.thread_id, now).unwrap().expect("the thread is cached");
+    let in_thread = plan.iter().filter(|m| m.thread_id == first.thread_id).count();
+    assert_eq!(thread.messages.len(), in_thread);
+    assert!(thread.messages.iter().all(|m| m.from == "Patient" && !m.received_shown.is_empty()));
+    let sealbox_model::message::MessagePart::FreeText(text) = &first.parts[0] else {
+        panic!("free text first")
+    };
+    assert_eq!(thread.messages[0].text, text.reveal(), "the text exactly as the patient wrote it");
+    assert!(!format!("{thread:?}").contains(text.reveal()));
+    let views = |store: &sealbox_core::store::Store| {
+        store.audit_events(1000).unwrap().into_iter().filter(|e| e.action == "view").count()
+    };
+    assert_eq!(views(&lock(&desk.store())), in_thread);
+    let again = desk.open_thread(first.thread_id, now).unwrap().unwrap();
+    assert_eq!(views(&lock(&desk.store())), in_thread, "a view is recorded once");
+    assert!(again.messages[0].viewed_by[0].starts_with(&profile.user_id));
+    assert!(desk.open_thread(sealbox_model::ids::ThreadId(1), now).unwrap().is_none());
     drop(engine);
     desk.lock("idle", now).await.unwrap();
 

@@ -18,10 +18,14 @@ pub mod command {
     pub const HEARTBEAT: &str = "heartbeat";
     /// Returns [`super::InboxView`] (locked: an error).
     pub const INBOX: &str = "inbox";
+    /// Takes [`super::OpenThreadRequest`] (as `request`); returns
+    /// [`super::ThreadView`]. Records that the clinician viewed each patient
+    /// message shown (audited).
+    pub const OPEN_THREAD: &str = "open_thread";
 
     /// Every command the shell registers; build.rs declares exactly these to
     /// Tauri's permission system.
-    pub const ALL: &[&str] = &[APP_STATUS, UNLOCK, LOCK_NOW, HEARTBEAT, INBOX];
+    pub const ALL: &[&str] = &[APP_STATUS, UNLOCK, LOCK_NOW, HEARTBEAT, INBOX, OPEN_THREAD];
 }
 
 /// Whether the clinical workspace is open.
@@ -114,6 +118,63 @@ pub struct InboxLine {
     pub received: String,
     /// The same in UK time as shown, e.g. "23 Nov 10:12".
     pub received_shown: String,
+}
+
+/// Arguments of [`command::OPEN_THREAD`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenThreadRequest {
+    /// The thread id, as in [`InboxLine::thread`].
+    pub thread: String,
+}
+
+/// A thread as the reading pane shows it: plain text only. Carries patient
+/// data: for the webview only (`Debug` shows counts).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadView {
+    /// Thread id.
+    pub thread: String,
+    /// Category key.
+    pub category: String,
+    /// "urgent", "soon" or "routine".
+    pub priority: String,
+    /// State key.
+    pub state: String,
+    /// The patient's name as shown.
+    pub patient: String,
+    /// Age in years today (UK time).
+    pub age: u16,
+    /// NHS number, spaced 3-3-4.
+    pub nhs_number: String,
+    /// Messages, oldest first.
+    pub messages: Vec<MessageLine>,
+}
+
+impl std::fmt::Debug for ThreadView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThreadView").field("messages", &self.messages.len()).finish_non_exhaustive()
+    }
+}
+
+/// One message in a thread.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageLine {
+    /// Message id.
+    pub id: String,
+    /// "Patient", "Sealbox" or the member of staff's id.
+    pub from: String,
+    /// When the hub received it, UK time as shown.
+    pub received_shown: String,
+    /// The free text, exactly as written (shown as text, never markup).
+    pub text: String,
+    /// Medicines asked for, as written.
+    pub medicines: Vec<String>,
+    /// Attachments (labelled by type, never by file name).
+    pub attachments: Vec<String>,
+    /// Who has viewed it, with when (UK time).
+    pub viewed_by: Vec<String>,
 }
 
 #[cfg(test)]

@@ -1,13 +1,15 @@
 //! The inbox: the clinician's queues in triage order (urgent and breached
-//! first). Refreshed from the shell every few seconds while open; "Lock
-//! now" (or Ctrl+L) returns the window to the lock page.
+//! first). Refreshed from the shell every few seconds while open. Keys on
+//! the list: j / k (or the arrows) move, Enter opens; Esc in a thread comes
+//! back. "Lock now" (or Ctrl+L) returns the window to the lock page.
 
-use sealbox_model::api::InboxView;
+use sealbox_model::api::{InboxView, ThreadView};
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::ipc;
+use crate::pages::thread::ThreadPane;
 
 const REFRESH_MS: i32 = 5_000;
 
@@ -60,6 +62,52 @@ pub fn inbox_page(props: &InboxProps) -> Html {
             let _ = ipc::lock_now().await;
         });
     });
+    let selected = use_state(|| 0usize);
+    let open = use_state(|| None::<ThreadView>);
+    let list = use_node_ref();
+    {
+        let list = list.clone();
+        use_effect_with(open.is_none(), move |showing_list| {
+            if *showing_list {
+                if let Some(el) = list.cast::<web_sys::HtmlElement>() {
+                    let _ = el.focus();
+                }
+            }
+        });
+    }
+    let open_thread = {
+        let (open, failed) = (open.clone(), failed.clone());
+        Callback::from(move |thread: String| {
+            let (open, failed) = (open.clone(), failed.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match ipc::open_thread(thread).await {
+                    Ok(v) => open.set(Some(v)),
+                    Err(e) => failed.set(Some(e.to_string())),
+                }
+            });
+        })
+    };
+    let on_key = {
+        let (selected, view, open_thread) = (selected.clone(), view.clone(), open_thread.clone());
+        Callback::from(move |e: KeyboardEvent| {
+            let last = view.rows.len().saturating_sub(1);
+            match e.key().as_str() {
+                "j" | "ArrowDown" => selected.set((*selected + 1).min(last)),
+                "k" | "ArrowUp" => selected.set(selected.saturating_sub(1)),
+                "Enter" => {
+                    if let Some(row) = view.rows.get(*selected) {
+                        open_thread.emit(row.thread.clone());
+                    }
+                }
+                _ => return,
+            }
+            e.prevent_default();
+        })
+    };
+    let on_close = {
+        let open = open.clone();
+        Callback::from(move |()| open.set(None))
+    };
     let urgent = view.rows.iter().filter(|r| r.priority == "urgent").count();
     html! {
         <div class="inbox-page">
@@ -81,15 +129,30 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                         { format!("The inbox could not be refreshed: {e}") }
                     </p>
                 }
-                <table id="inbox" class="inbox" data-count={view.rows.len().to_string()}>
+                if let Some(t) = &*open {
+                    <ThreadPane view={t.clone()} on_close={on_close} />
+                }
+                <table id="inbox" class="inbox" data-count={view.rows.len().to_string()} tabindex="0"
+                    ref={list} onkeydown={on_key} hidden={open.is_some()}
+                    aria-label="Inbox: j and k move, Enter opens">
                     <thead>
                         <tr><th scope="col">{ "Priority" }</th><th scope="col">{ "Patient" }</th>
                             <th scope="col">{ "Category" }</th><th scope="col">{ "Queue" }</th>
                             <th scope="col">{ "State" }</th><th scope="col">{ "Received" }</th></tr>
                     </thead>
                     <tbody>
-                        { for view.rows.iter().map(|r| html! {
-                            <tr class="row" data-thread={r.thread.clone()} data-priority={r.priority.clone()}>
+                        { for view.rows.iter().enumerate().map(|(i, r)| {
+                            let onclick = {
+                                let (open_thread, selected, thread) = (open_thread.clone(), selected.clone(), r.thread.clone());
+                                Callback::from(move |_: MouseEvent| {
+                                    selected.set(i);
+                                    open_thread.emit(thread.clone());
+                                })
+                            };
+                            html! {
+                            <tr class={classes!("row", (i == *selected).then_some("selected"))} {onclick}
+                                aria-selected={(i == *selected).to_string()}
+                                data-thread={r.thread.clone()} data-priority={r.priority.clone()}>
                                 <td><span class={classes!("badge", r.priority.clone())}>{ &r.priority }</span>
                                     if r.breached { <span class="badge breached">{ "breached" }</span> }</td>
                                 <td class="patient">{ &r.patient }</td>
@@ -98,7 +161,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                                 <td>{ &r.state }</td>
                                 <td><time datetime={r.received.clone()}>{ &r.received_shown }</time></td>
                             </tr>
-                        }) }
+                        }}) }
                     </tbody>
                 </table>
             </main>

@@ -16,6 +16,7 @@
 //! attempts at the next unlock: a locked cache cannot be written).
 
 mod profile;
+mod thread;
 mod view;
 
 use std::path::PathBuf;

@@ -1,0 +1,96 @@
+//! Opening a thread: the messages as plain text, and the record that this
+//! clinician viewed each patient message — a `views` row and a chained
+//! audit event `view`, in the same transaction — before anything is shown.
+
+use sealbox_model::api::{MessageLine, ThreadView};
+use sealbox_model::calendar::uk_time_zone;
+use sealbox_model::ids::{StaffId, ThreadId};
+use sealbox_model::jiff::Timestamp;
+use sealbox_model::message::{Author, MessagePart};
+
+use super::{Desk, WorkstationError};
+use crate::audit;
+use crate::store::StoreError;
+
+impl Desk {
+    /// Opens `thread` for the clinician at `now`; `None` if the cache has no
+    /// such thread. Each patient message not yet viewed by this clinician
+    /// is recorded as viewed (and audited) first.
+    pub fn open_thread(
+        &self,
+        thread: ThreadId,
+        now: Timestamp,
+    ) -> Result<Option<ThreadView>, WorkstationError> {
+        let me = StaffId(self.profile.user_id.clone());
+        let shared = self.store();
+        let mut store = crate::sync::lock(&shared);
+        let Some(detail) = store.thread(thread)? else { return Ok(None) };
+        let unseen: Vec<_> = detail
+            .thread
+            .messages
+            .iter()
+            .filter(|m| m.author == Author::Patient)
+            .filter(|m| !detail.views.iter().any(|v| v.message == m.id && v.staff == me))
+            .map(|m| m.id)
+            .collect();
+        if !unseen.is_empty() {
+            store.write(|w| {
+                for id in &unseen {
+                    w.record_view(*id, &me, now)?;
+                    audit::append(w, now, &me.0, "view", &id.0.to_string())?;
+                }
+                Ok::<_, StoreError>(())
+            })?;
+        }
+        let Some(detail) = store.thread(thread)? else { return Ok(None) };
+        let tz = uk_time_zone().map_err(|_| WorkstationError::Rules)?;
+        let shown = |t: Timestamp| t.to_zoned(tz.clone()).strftime("%-d %b %H:%M").to_string();
+        let today = now.to_zoned(tz.clone()).date();
+        let messages = detail
+            .thread
+            .messages
+            .iter()
+            .map(|m| {
+                let mut line = MessageLine {
+                    id: m.id.0.to_string(),
+                    from: match &m.author {
+                        Author::Patient => "Patient".to_owned(),
+                        Author::Clinician(s) => s.0.clone(),
+                        Author::System => "Sealbox".to_owned(),
+                    },
+                    received_shown: shown(m.received_at),
+                    text: String::new(),
+                    medicines: Vec::new(),
+                    attachments: Vec::new(),
+                    viewed_by: detail
+                        .views
+                        .iter()
+                        .filter(|v| v.message == m.id)
+                        .map(|v| format!("{} at {}", v.staff.0, shown(v.at)))
+                        .collect(),
+                };
+                for part in &m.parts {
+                    match part {
+                        MessagePart::FreeText(t) => line.text.push_str(t.reveal()),
+                        MessagePart::MedicationRequest(r) => {
+                            line.medicines.extend(r.items.iter().map(|i| i.reveal().to_owned()))
+                        }
+                        MessagePart::Attachment(a) => line.attachments.push(a.media_type.clone()),
+                    }
+                }
+                line
+            })
+            .collect();
+        let t = &detail.thread;
+        Ok(Some(ThreadView {
+            thread: t.id.0.to_string(),
+            category: t.category.key().to_owned(),
+            priority: t.priority.key().to_owned(),
+            state: t.state.kind().key().to_owned(),
+            patient: detail.patient.display_name.reveal().to_owned(),
+            age: detail.patient.date_of_birth.age_on(today),
+            nhs_number: detail.patient.nhs_number.reveal_formatted(),
+            messages,
+        }))
+    }
+}
