@@ -5,7 +5,7 @@
 //! locks it at once; left alone, it locks itself at the practice's idle
 //! limit.
 
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
 use std::time::{Duration, Instant};
 
 use sealbox_e2e::practice::{Practice, GP_PIN, HOSTILE_TEXT};
@@ -23,6 +23,10 @@ async fn unlock(app: &App, threads: usize) -> (Vec<String>, Instant, Instant) {
     app.click("#unlock").await.expect("unlock");
     app.text("#inbox-title").await.expect("the inbox opens");
     let shown = Instant::now();
+    println!(
+        "e2e: unlock click -> inbox shown: {} ms (touch, hub login, cache open, first page)",
+        (shown - clicked).as_millis()
+    );
     // The inbox shows the cache at once; the first sync fills it in the background.
     app.wait_attr("#inbox", "data-count", |n| n == threads.to_string()).await.expect("every thread synced");
     let title = app.text("#inbox-title").await.expect("the inbox title");
@@ -75,7 +79,9 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     app.wait_gone("#thread").await.expect("Esc closes the thread");
 
     // A message of markup and script shows as text; nothing runs.
-    app.click(&format!("#inbox tr[data-thread='{}'] td.patient", practice.hostile_thread)).await.expect("open it");
+    app.click(&format!("#inbox tr[data-thread='{}'] td.patient", practice.hostile_thread))
+        .await
+        .expect("open it");
     let body = app.text("#thread .message .body").await.expect("the message body");
     assert_eq!(body, HOSTILE_TEXT.split_whitespace().collect::<Vec<_>>().join(" "));
     let ran = app

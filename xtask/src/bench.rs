@@ -18,16 +18,20 @@ use std::path::Path;
 use crate::proc::{self, Error, Result};
 use crate::workspace::Workspace;
 
-/// (criterion group, what the row measures, target for the SQLCipher median in ms).
-const ROWS: &[(&str, &str, Option<f64>)] = &[
-    ("inbox_page", "inbox page of 50, triage order, pool filter (100k msgs)", Some(2.0)),
-    ("search", "full-text query, 50 newest hits (100k msgs)", Some(10.0)),
-    ("insert_10k", "insert 10,000 messages in batches of 500", None),
-    ("open_unlock", "unwrap data key + open + verify (100k msgs)", None),
+/// (criterion group, what the row measures, target for the SQLCipher median
+/// in ms, whether the encrypted/plain ratio target applies).
+const ROWS: &[(&str, &str, Option<f64>, bool)] = &[
+    ("inbox_page", "inbox page of 50, triage order, pool filter (100k msgs)", Some(2.0), true),
+    ("search", "full-text query, 50 newest hits (100k msgs)", Some(10.0), true),
+    ("insert_10k", "insert 10,000 messages in batches of 500", None, true),
+    ("open_unlock", "unwrap data key + open + verify (100k msgs)", None, true),
+    // Issue 7's target is absolute: a cold open decrypts every page it
+    // reads, so the ratio to plain SQLite is not what this row is about.
     (
         "unlock_to_inbox",
         "unwrap + open + first 500 inbox rows (100k msgs): key answered → inbox",
         Some(150.0),
+        false,
     ),
 ];
 const RATIO_TARGET: f64 = 1.3;
@@ -86,7 +90,7 @@ fn hub(extra: &[String]) -> Result<()> {
 fn cache() -> Result<()> {
     let ws = Workspace::locate()?;
     let criterion = ws.target.join("criterion");
-    for (group, _, _) in ROWS {
+    for (group, _, _, _) in ROWS {
         let dir = criterion.join(group);
         if dir.exists() {
             std::fs::remove_dir_all(&dir)
@@ -108,15 +112,16 @@ fn cache() -> Result<()> {
     table.push_str("| benchmark | SQLCipher median | plain median | encrypted/plain | target |\n");
     table.push_str("|---|---:|---:|---:|---|\n");
     let mut misses = Vec::new();
-    for (group, label, target_ms) in ROWS {
+    for (group, label, target_ms, ratio_applies) in ROWS {
         let enc = median_ms(&criterion, group, "sqlcipher")?;
         let plain = median_ms(&criterion, group, "plain")?;
         let ratio = enc / plain;
-        let target = match target_ms {
-            Some(t) => format!("≤ {t} ms, ratio ≤ {RATIO_TARGET}"),
-            None => format!("ratio ≤ {RATIO_TARGET}"),
+        let target = match (target_ms, ratio_applies) {
+            (Some(t), true) => format!("≤ {t} ms, ratio ≤ {RATIO_TARGET}"),
+            (Some(t), false) => format!("≤ {t} ms"),
+            (None, _) => format!("ratio ≤ {RATIO_TARGET}"),
         };
-        if target_ms.is_some_and(|t| enc > t) || ratio > RATIO_TARGET {
+        if target_ms.is_some_and(|t| enc > t) || (*ratio_applies && ratio > RATIO_TARGET) {
             misses.push(*group);
         }
         table.push_str(&format!(
