@@ -53,3 +53,9 @@ pub async fn open_thread(
 ) -> Result<ThreadView, ShellError> {
     shell.open_thread(&request.thread).await
 }
+
+/// `claim`: the clinician takes the thread (queued, then sent).
+#[tauri::command]
+pub async fn claim(shell: State<'_, Shell>, request: OpenThreadRequest) -> Result<ThreadView, ShellError> {
+    shell.claim(&request.thread).await
+}

@@ -150,6 +150,22 @@ impl Shell {
         o.desk.open_thread(ThreadId(id), now())?.ok_or(ShellError::NoSuchThread)
     }
 
+    /// Claims a thread; the outbox is sent at once in the background.
+    pub async fn claim(&self, thread: &str) -> Result<ThreadView, ShellError> {
+        let id = ThreadId(thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);
+        let open = self.open.lock().await;
+        let o = open.as_ref().ok_or(ShellError::Locked)?;
+        o.desk.claim(id, now())?;
+        let (store, hub) = (o.desk.store(), o.desk.hub().clone());
+        tauri::async_runtime::spawn(async move {
+            // Offline it stays queued; the follow loop sends it later.
+            if let Err(e) = Desk::send_outbox(&store, &hub, now()).await {
+                eprintln!("sealbox: outbox: {e}");
+            }
+        });
+        o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
+    }
+
     /// Activity, "Lock now", an OS signal or the timer: locks if the lock
     /// machine says so.
     pub async fn signal(&self, app: &AppHandle, signal: Signal) {

@@ -20,7 +20,8 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::lock_now,
             commands::heartbeat,
             commands::inbox,
-            commands::open_thread
+            commands::open_thread,
+            commands::claim
         ])
         .run(tauri::generate_context!())
 }

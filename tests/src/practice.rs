@@ -37,6 +37,8 @@ pub const HOSTILE_TEXT: &str = "Hi <img src=x onerror=\"window.__sealboxPwned=1\
 /// A running practice (dropped: the hub stops and the keyring entries go).
 pub struct Practice {
     pub running: Running,
+    /// The hub's state (its database), to check what reached it.
+    pub hub: AppState,
     pub gp_dir: PathBuf,
     /// Distinct threads the patients wrote.
     pub threads: usize,
@@ -111,6 +113,7 @@ impl Practice {
         let hostile_thread = hostile.0.to_string();
         Ok(Practice {
             running,
+            hub: state,
             gp_dir,
             threads,
             hostile_thread,
@@ -118,6 +121,18 @@ impl Practice {
             workstations: vec![admin_ws, gp_ws],
             _dir: dir,
         })
+    }
+}
+
+impl Practice {
+    /// The hub's state kind of `thread` and who last changed it.
+    pub fn hub_thread_state(&self, thread: &str) -> Result<(String, Option<String>), Failure> {
+        let id: i64 = thread.parse()?;
+        Ok(self.hub.db.call_blocking(move |c| {
+            c.query_row("SELECT state_kind, updated_by_id FROM threads WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+        })?)
     }
 }
 

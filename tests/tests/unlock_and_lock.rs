@@ -93,6 +93,23 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     assert_eq!(ran["imgs"], 0, "no element was made from the message");
     app.screenshot("thread").await.expect("screenshot");
 
+    // c claims it: in progress here at once, and at the hub once sent.
+    let before = practice.hub_thread_state(&practice.hostile_thread).expect("hub state");
+    assert_eq!(before.0, "new");
+    app.type_into_focused("c").await.expect("c");
+    app.wait_attr("#thread-state", "data-state", |s| s == "in_progress").await.expect("claimed here");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let at_hub = loop {
+        let now = practice.hub_thread_state(&practice.hostile_thread).expect("hub state");
+        if now.0 != "new" || Instant::now() > deadline {
+            break now;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    println!("e2e: claim at the hub: {at_hub:?}");
+    assert_eq!(at_hub.0, "in_progress", "the claim reached the hub");
+    assert!(at_hub.1.is_some_and(|who| who.starts_with("staff-")), "changed by the GP");
+
     // Ctrl+L: the shell locks and reloads the page onto the lock screen.
     app.press_ctrl('l').await.expect("Ctrl+L");
     let reason = app.text("#lock-reason").await.expect("the lock page says why");

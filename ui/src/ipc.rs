@@ -78,11 +78,20 @@ pub async fn heartbeat() -> Result<(), IpcError> {
 
 /// Opens a thread (the shell records the views).
 pub async fn open_thread(thread: String) -> Result<ThreadView, IpcError> {
+    thread_call(command::OPEN_THREAD, thread).await
+}
+
+/// Claims a thread for the clinician.
+pub async fn claim(thread: String) -> Result<ThreadView, IpcError> {
+    thread_call(command::CLAIM, thread).await
+}
+
+async fn thread_call(cmd: &str, thread: String) -> Result<ThreadView, IpcError> {
     #[derive(serde::Serialize)]
     struct Args {
         request: OpenThreadRequest,
     }
     let args = serde_wasm_bindgen::to_value(&Args { request: OpenThreadRequest { thread } })
         .map_err(|_| IpcError("the request could not be encoded".to_owned()))?;
-    call(command::OPEN_THREAD, args).await
+    call(cmd, args).await
 }

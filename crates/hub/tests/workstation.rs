@@ -18,7 +18,7 @@ use sealbox_core::key::KeyError;
 use sealbox_core::store::queries::InboxFilter;
 use sealbox_core::sync::lock;
 use sealbox_core::vault::Keyring;
-use sealbox_core::workstation::{Verified, Workstation, WorkstationError};
+use sealbox_core::workstation::{Desk, Verified, Workstation, WorkstationError};
 use sealbox_hub::config::RatePolicy;
 use sealbox_model::pool::Pool;
 use sealbox_model::priority::Priority;
@@ -138,6 +138,25 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
     assert_eq!(views(&lock(&desk.store())), in_thread, "a view is recorded once");
     assert!(again.messages[0].viewed_by[0].starts_with(&profile.user_id));
     assert!(desk.open_thread(sealbox_model::ids::ThreadId(1), now).unwrap().is_none());
+
+    // Claiming: in progress here at once (queued with its audit event), at
+    // the hub once the outbox is sent.
+    assert!(desk.claim(first.thread_id, now).unwrap());
+    let mine = desk.open_thread(first.thread_id, now).unwrap().unwrap();
+    assert_eq!(mine.state, "in_progress");
+    let sent = Desk::send_outbox(&desk.store(), desk.hub(), now).await.unwrap();
+    assert_eq!(sent.applied, 1, "{sent:?}");
+    let tid = first.thread_id.0 as i64;
+    let (kind, by): (String, String) = hub
+        .state
+        .db
+        .call_blocking(|c| {
+            c.query_row("SELECT state_kind, updated_by_id FROM threads WHERE id = ?1", [tid], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+        })
+        .unwrap();
+    assert_eq!((kind.as_str(), by.as_str()), ("in_progress", profile.user_id.as_str()));
     drop(engine);
     desk.lock("idle", now).await.unwrap();
 

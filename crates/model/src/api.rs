@@ -22,10 +22,14 @@ pub mod command {
     /// [`super::ThreadView`]. Records that the clinician viewed each patient
     /// message shown (audited).
     pub const OPEN_THREAD: &str = "open_thread";
+    /// Takes [`super::OpenThreadRequest`] (as `request`); claims the thread
+    /// for the clinician (queued, sent at once when online) and returns the
+    /// [`super::ThreadView`] as it now stands.
+    pub const CLAIM: &str = "claim";
 
     /// Every command the shell registers; build.rs declares exactly these to
     /// Tauri's permission system.
-    pub const ALL: &[&str] = &[APP_STATUS, UNLOCK, LOCK_NOW, HEARTBEAT, INBOX, OPEN_THREAD];
+    pub const ALL: &[&str] = &[APP_STATUS, UNLOCK, LOCK_NOW, HEARTBEAT, INBOX, OPEN_THREAD, CLAIM];
 }
 
 /// Whether the clinical workspace is open.

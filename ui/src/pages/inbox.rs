@@ -108,6 +108,10 @@ pub fn inbox_page(props: &InboxProps) -> Html {
         let open = open.clone();
         Callback::from(move |()| open.set(None))
     };
+    let on_claimed = {
+        let open = open.clone();
+        Callback::from(move |v: ThreadView| open.set(Some(v)))
+    };
     let urgent = view.rows.iter().filter(|r| r.priority == "urgent").count();
     html! {
         <div class="inbox-page">
@@ -130,7 +134,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                     </p>
                 }
                 if let Some(t) = &*open {
-                    <ThreadPane view={t.clone()} on_close={on_close} />
+                    <ThreadPane view={t.clone()} on_close={on_close} on_claimed={on_claimed} />
                 }
                 <table id="inbox" class="inbox" data-count={view.rows.len().to_string()} tabindex="0"
                     ref={list} onkeydown={on_key} hidden={open.is_some()}

@@ -1,6 +1,6 @@
 //! The reading pane: one thread, every message as plain text. Text is put
 //! into the DOM as text nodes (Yew escapes it), so markup or script in a
-//! message shows literally and never runs. Esc or "Back" returns.
+//! message shows literally and never runs. c claims; Esc or "Back" returns.
 
 use sealbox_model::api::ThreadView;
 use yew::prelude::*;
@@ -9,6 +9,8 @@ use yew::prelude::*;
 pub struct ThreadProps {
     pub view: ThreadView,
     pub on_close: Callback<()>,
+    /// The thread was claimed: its new view.
+    pub on_claimed: Callback<ThreadView>,
 }
 
 #[function_component(ThreadPane)]
@@ -23,15 +25,34 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
             }
         });
     }
+    let error = use_state(|| None::<String>);
+    let claim = {
+        let (claimed, error, thread) = (props.on_claimed.clone(), error.clone(), v.thread.clone());
+        Callback::from(move |()| {
+            let (claimed, error, thread) = (claimed.clone(), error.clone(), thread.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match crate::ipc::claim(thread).await {
+                    Ok(view) => claimed.emit(view),
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+            });
+        })
+    };
     let on_key = {
-        let close = props.on_close.clone();
-        Callback::from(move |e: KeyboardEvent| {
-            if e.key() == "Escape" {
+        let (close, claim) = (props.on_close.clone(), claim.clone());
+        Callback::from(move |e: KeyboardEvent| match e.key().as_str() {
+            "Escape" => {
                 e.prevent_default();
                 close.emit(());
             }
+            "c" => {
+                e.prevent_default();
+                claim.emit(());
+            }
+            _ => {}
         })
     };
+    let on_claim = Callback::from(move |_: MouseEvent| claim.emit(()));
     let on_back = {
         let close = props.on_close.clone();
         Callback::from(move |_: MouseEvent| close.emit(()))
@@ -40,7 +61,12 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
         <section id="thread" class="thread" tabindex="0" ref={pane} onkeydown={on_key}
             aria-labelledby="thread-title" data-thread={v.thread.clone()}>
             <h2 id="thread-title">{ format!("{} · {} years · NHS {}", v.patient, v.age, v.nhs_number) }</h2>
-            <p class="meta">{ format!("{} · {} · {}", v.category.replace('_', " "), v.priority, v.state) }</p>
+            <p id="thread-state" class="meta" data-state={v.state.clone()}>
+                { format!("{} · {} · {}", v.category.replace('_', " "), v.priority, v.state.replace('_', " ")) }
+            </p>
+            if let Some(e) = &*error {
+                <p class="status" data-state="error" role="alert">{ e }</p>
+            }
             { for v.messages.iter().map(|m| html! {
                 <article class="message" data-id={m.id.clone()}>
                     <header class="meta">{ format!("{} · {}", m.from, m.received_shown) }</header>
@@ -56,7 +82,10 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
                     }
                 </article>
             }) }
-            <button id="back" type="button" onclick={on_back}>{ "Back to inbox (Esc)" }</button>
+            <div class="actions">
+                <button id="claim" type="button" onclick={on_claim}>{ "Claim (c)" }</button>
+                <button id="back" type="button" onclick={on_back}>{ "Back to inbox (Esc)" }</button>
+            </div>
         </section>
     }
 }

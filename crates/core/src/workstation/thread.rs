@@ -1,9 +1,12 @@
 //! Opening a thread: the messages as plain text, and the record that this
 //! clinician viewed each patient message — a `views` row and a chained
 //! audit event `view`, in the same transaction — before anything is shown.
+//! Claiming it: through the outbox (queued with its effect and audit).
 
+use sealbox_model::actor::StaffRef;
 use sealbox_model::api::{MessageLine, ThreadView};
 use sealbox_model::calendar::uk_time_zone;
+use sealbox_model::hub_api::{ActionOp, IdempotencyKey};
 use sealbox_model::ids::{StaffId, ThreadId};
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::message::{Author, MessagePart};
@@ -11,6 +14,7 @@ use sealbox_model::message::{Author, MessagePart};
 use super::{Desk, WorkstationError};
 use crate::audit;
 use crate::store::StoreError;
+use crate::sync::outbox;
 
 impl Desk {
     /// Opens `thread` for the clinician at `now`; `None` if the cache has no
@@ -93,4 +97,34 @@ impl Desk {
             messages,
         }))
     }
+}
+
+impl Desk {
+    /// Claims `thread` for this clinician: queued in the outbox with its
+    /// local effect (in progress with me) and its audit event, in one
+    /// transaction; the caller sends it ([`Desk::send_outbox`]). False if
+    /// the same claim is already queued.
+    pub fn claim(&self, thread: ThreadId, now: Timestamp) -> Result<bool, WorkstationError> {
+        let me = StaffRef { id: StaffId(self.profile.user_id.clone()), role: self.profile.role };
+        let key = IdempotencyKey::new(format!("claim-{}-{}", thread.0, random_token())).map_err(|_| {
+            WorkstationError::Hub(crate::sync::SyncError::Protocol("an idempotency key was refused"))
+        })?;
+        let shared = self.store();
+        let mut store = crate::sync::lock(&shared);
+        Ok(outbox::queue(&mut store, &me, thread, ActionOp::Claim, key, now)?)
+    }
+
+    /// Sends whatever the outbox holds (the follow loop also sends it at
+    /// each sync); conflicts rebase the thread on the hub's state.
+    pub async fn send_outbox(
+        store: &crate::sync::SharedStore,
+        hub: &crate::sync::client::HubClient,
+        now: Timestamp,
+    ) -> Result<outbox::Sent, WorkstationError> {
+        Ok(outbox::send(store, hub, now).await?)
+    }
+}
+
+fn random_token() -> String {
+    sealbox_crypto::secret::random_bytes::<12>().iter().map(|b| format!("{b:02x}")).collect()
 }
