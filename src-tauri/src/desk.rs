@@ -50,6 +50,14 @@ struct Open {
     desk: Desk,
     stop: watch::Sender<bool>,
     sync: JoinHandle<()>,
+    status: watch::Receiver<SyncStatus>,
+}
+
+impl Open {
+    fn view(&self) -> Result<InboxView, ShellError> {
+        let status = self.status.borrow().clone();
+        Ok(self.desk.inbox_view(now(), INBOX_ROWS, Some(&status))?)
+    }
 }
 
 /// Managed state of the app.
@@ -111,7 +119,7 @@ impl Shell {
     pub async fn unlock(&self, app: &AppHandle, pin: &str) -> Result<InboxView, ShellError> {
         let mut open = self.open.lock().await;
         if let Some(o) = open.as_ref() {
-            return Ok(o.desk.inbox_view(now(), INBOX_ROWS)?);
+            return o.view();
         }
         let mut ws = self.workstation.lock().await;
         let ws = ws.as_mut().map_err(|e| ShellError::Startup(e.clone()))?;
@@ -126,9 +134,10 @@ impl Shell {
         // have; saving is harmless): keep it.
         key.save(keyring, &user).map_err(|e| ShellError::Startup(e.to_string()))?;
         let desk = result?;
-        let view = desk.inbox_view(now(), INBOX_ROWS)?;
-        let (stop, sync) = start_sync(app, &desk)?;
-        *open = Some(Open { desk, stop, sync });
+        let (stop, sync, status) = start_sync(app, &desk)?;
+        let o = Open { desk, stop, sync, status };
+        let view = o.view()?;
+        *open = Some(o);
         self.machine().unlocked(now());
         drop(open);
         arm_idle_timer(app.clone());
@@ -138,8 +147,7 @@ impl Shell {
     /// The inbox (locked: an error).
     pub async fn inbox(&self) -> Result<InboxView, ShellError> {
         let open = self.open.lock().await;
-        let o = open.as_ref().ok_or(ShellError::Locked)?;
-        Ok(o.desk.inbox_view(now(), INBOX_ROWS)?)
+        open.as_ref().ok_or(ShellError::Locked)?.view()
     }
 
     /// Opens a thread (its patient messages recorded as viewed).
@@ -179,7 +187,7 @@ impl Shell {
     /// webview reloaded onto the lock page.
     async fn lock(&self, app: &AppHandle, reason: LockReason) {
         let mut open = self.open.lock().await;
-        if let Some(Open { desk, stop, sync }) = open.take() {
+        if let Some(Open { desk, stop, sync, .. }) = open.take() {
             let _ = stop.send(true);
             sync.abort();
             let _ = sync.await;
@@ -204,21 +212,23 @@ impl Shell {
 /// Follows the hub (sync on every event) and turns each sync's arrivals
 /// into blind notifications while the window is not focused; both end when
 /// `stop` turns true.
-fn start_sync(app: &AppHandle, desk: &Desk) -> Result<(watch::Sender<bool>, JoinHandle<()>), ShellError> {
+type Started = (watch::Sender<bool>, JoinHandle<()>, watch::Receiver<SyncStatus>);
+
+fn start_sync(app: &AppHandle, desk: &Desk) -> Result<Started, ShellError> {
     let (arrivals_tx, arrivals_rx) = mpsc::unbounded_channel();
     let engine = desk.engine()?.with_arrivals(arrivals_tx);
     let store = desk.store();
     let (stop_tx, stop_rx) = watch::channel(false);
     let notify = tauri::async_runtime::spawn(notify_loop(app.clone(), arrivals_rx, stop_rx.clone()));
+    let (status, status_rx) = watch::channel(SyncStatus::default());
     let sync = tauri::async_runtime::spawn(async move {
-        let (status, _status_rx) = watch::channel(SyncStatus::default());
         let clock = || Timestamp::now();
         if let Err(e) = engine.follow(&store, &clock, &status, stop_rx, Duration::from_secs(60)).await {
             eprintln!("sealbox: sync stopped: {e}");
         }
         notify.abort();
     });
-    Ok((stop_tx, sync))
+    Ok((stop_tx, sync, status_rx))
 }
 
 /// Blind notifications (counts and queues only) for arrivals while the

@@ -2,7 +2,10 @@
 
 use sealbox_model::api::{AppStatus, LockState};
 
+use sealbox_model::jiff::tz::TimeZone;
+
 use crate::lock::LockReason;
+use crate::sync::engine::SyncStatus;
 
 /// The app's status as the UI sees it.
 pub fn app_status(version: &str, unlocked: bool, enrolled: bool, last_lock: Option<LockReason>) -> AppStatus {
@@ -14,9 +17,35 @@ pub fn app_status(version: &str, unlocked: bool, enrolled: bool, last_lock: Opti
     }
 }
 
+/// The inbox footer's sync line: "Online · last sync 10:51 · 2 queued" or
+/// "Offline since 10:40 · 2 queued" (times in `tz`).
+pub fn sync_line(status: &SyncStatus, tz: &TimeZone) -> String {
+    let at = |t: sealbox_model::jiff::Timestamp| t.to_zoned(tz.clone()).strftime("%H:%M").to_string();
+    let head = match (status.online, status.offline_since, status.last_synced) {
+        (true, _, Some(t)) => format!("Online · last sync {}", at(t)),
+        (true, _, None) => "Online".to_owned(),
+        (false, Some(t), _) => format!("Offline since {}", at(t)),
+        (false, None, _) => "Connecting…".to_owned(),
+    };
+    format!("{head} · {} queued", status.queued)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sealbox_model::jiff::Timestamp;
+
+    #[test]
+    fn the_sync_line_says_online_with_the_last_sync_or_offline_since_with_the_queue() {
+        let tz = sealbox_model::calendar::uk_time_zone().unwrap();
+        // 2026-07-01 09:30 UTC is 10:30 in London (BST).
+        let t = Timestamp::from_second(1_782_898_200).unwrap();
+        let online = SyncStatus { online: true, offline_since: None, queued: 0, last_synced: Some(t) };
+        assert_eq!(sync_line(&online, &tz), "Online · last sync 10:30 · 0 queued");
+        let offline = SyncStatus { online: false, offline_since: Some(t), queued: 2, last_synced: Some(t) };
+        assert_eq!(sync_line(&offline, &tz), "Offline since 10:30 · 2 queued");
+        assert_eq!(sync_line(&SyncStatus::default(), &tz), "Connecting… · 0 queued");
+    }
 
     #[test]
     fn the_status_says_locked_or_unlocked_and_why_it_last_locked() {

@@ -111,7 +111,7 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
         assert_eq!(actions.first().map(String::as_str), Some("unlock"));
         assert!(actions.contains(&"lock:enrolled".to_owned()));
     }
-    let view = desk.inbox_view(now, 500).unwrap();
+    let view = desk.inbox_view(now, 500, None).unwrap();
     let threads: std::collections::BTreeSet<_> = plan.iter().map(|m| m.thread_id.0).collect();
     assert_eq!(view.rows.len(), threads.len(), "one row per thread");
     assert!(view.rows.iter().all(|r| !r.patient.is_empty() && !r.received_shown.is_empty()));

@@ -89,6 +89,9 @@ pub struct InboxView {
     pub clinician: String,
     /// Online (verified by the hub) or offline.
     pub online: bool,
+    /// The footer: "Online · last sync 10:51 · 0 queued" or "Offline since
+    /// 10:40 · 2 queued".
+    pub sync: String,
     /// Rows, urgent and breached first.
     pub rows: Vec<InboxLine>,
 }
@@ -222,7 +225,8 @@ mod tests {
             received: "2026-01-01T00:00:00Z".into(),
             received_shown: "1 Jan 00:00".into(),
         };
-        let view = InboxView { clinician: "gp".into(), online: true, rows: vec![line] };
+        let view =
+            InboxView { clinician: "gp".into(), online: true, sync: "Online".into(), rows: vec![line] };
         assert!(!format!("{view:?}").contains("Ada"));
     }
 }

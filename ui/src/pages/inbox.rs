@@ -169,6 +169,10 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                     </tbody>
                 </table>
             </main>
+            <footer class="footer">
+                <span id="sync-line" role="status">{ &view.sync }</span>
+                <span class="keys">{ "j/k move · Enter open · c claim · Esc back · Ctrl+L lock" }</span>
+            </footer>
         </div>
     }
 }

@@ -6,11 +6,19 @@ use sealbox_model::calendar::uk_time_zone;
 use sealbox_model::jiff::Timestamp;
 
 use super::{Desk, Verified, WorkstationError};
+use crate::status::sync_line;
 use crate::store::queries::InboxFilter;
+use crate::sync::engine::SyncStatus;
 
 impl Desk {
-    /// The first `limit` inbox rows in triage order.
-    pub fn inbox_view(&self, now: Timestamp, limit: u32) -> Result<InboxView, WorkstationError> {
+    /// The first `limit` inbox rows in triage order, with the sync line for
+    /// `sync` (the follow loop's status; `None` before it reported).
+    pub fn inbox_view(
+        &self,
+        now: Timestamp,
+        limit: u32,
+        sync: Option<&SyncStatus>,
+    ) -> Result<InboxView, WorkstationError> {
         let shared = self.store();
         let mut store = crate::sync::lock(&shared);
         store.refresh_breaches(now)?;
@@ -40,6 +48,7 @@ impl Desk {
         Ok(InboxView {
             clinician: format!("{} · {}", p.role.key(), p.username),
             online: self.verified() == Verified::Online,
+            sync: sync_line(sync.unwrap_or(&SyncStatus::default()), &tz),
             rows,
         })
     }
