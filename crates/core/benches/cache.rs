@@ -192,6 +192,17 @@ impl Variant {
     }
 }
 
+/// What unlock does once the KEK is known: unwrap the data key (if the
+/// variant is encrypted) and open the cache.
+fn unwrap_and_open(path: &Path, wrapped: Option<&[u8]>, kek: &SecretKey, ctx: &WrapContext) -> Store {
+    let dk = wrapped.map(|w| keywrap::unwrap(kek, w, ctx).unwrap());
+    let keying = match &dk {
+        Some(k) => Keying::Encrypted(k),
+        None => Keying::Plain,
+    };
+    open(path, keying).unwrap()
+}
+
 fn main() {
     let root = std::env::var_os("SEALBOX_BENCH_DIR")
         .map(PathBuf::from)
@@ -270,12 +281,7 @@ fn main() {
         let wrapped = v.key.as_ref().map(|k| keywrap::wrap(&kek, k, &ctx).unwrap());
         g.bench_function(v.name, |b| {
             b.iter(|| {
-                let dk = wrapped.as_ref().map(|w| keywrap::unwrap(&kek, w, &ctx).unwrap());
-                let keying = match &dk {
-                    Some(k) => Keying::Encrypted(k),
-                    None => Keying::Plain,
-                };
-                let store = open(&v.path, keying).unwrap();
+                let store = unwrap_and_open(&v.path, wrapped.as_deref(), &kek, &ctx);
                 black_box(store.schema_version().unwrap());
                 store.close().unwrap();
             })
@@ -293,12 +299,7 @@ fn main() {
         let wrapped = v.key.as_ref().map(|k| keywrap::wrap(&kek, k, &ctx).unwrap());
         g.bench_function(v.name, |b| {
             b.iter(|| {
-                let dk = wrapped.as_ref().map(|w| keywrap::unwrap(&kek, w, &ctx).unwrap());
-                let keying = match &dk {
-                    Some(k) => Keying::Encrypted(k),
-                    None => Keying::Plain,
-                };
-                let mut store = open(&v.path, keying).unwrap();
+                let mut store = unwrap_and_open(&v.path, wrapped.as_deref(), &kek, &ctx);
                 store.refresh_breaches(now).unwrap();
                 let page = store.inbox_page(&InboxFilter::default(), None, 500, now).unwrap();
                 assert_eq!(page.rows.len(), 500);
