@@ -51,6 +51,9 @@ struct Open {
     stop: watch::Sender<bool>,
     sync: JoinHandle<()>,
     status: watch::Receiver<SyncStatus>,
+    /// Outbox sends started by actions; stopped before locking (a send cut
+    /// short stays queued: idempotency keys make the resend harmless).
+    sends: Vec<JoinHandle<()>>,
 }
 
 impl Open {
@@ -135,7 +138,7 @@ impl Shell {
         key.save(keyring, &user).map_err(|e| ShellError::Startup(e.to_string()))?;
         let desk = result?;
         let (stop, sync, status) = start_sync(app, &desk)?;
-        let o = Open { desk, stop, sync, status };
+        let o = Open { desk, stop, sync, status, sends: Vec::new() };
         let view = o.view()?;
         *open = Some(o);
         self.machine().unlocked(now());
@@ -161,16 +164,17 @@ impl Shell {
     /// Claims a thread; the outbox is sent at once in the background.
     pub async fn claim(&self, thread: &str) -> Result<ThreadView, ShellError> {
         let id = ThreadId(thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);
-        let open = self.open.lock().await;
-        let o = open.as_ref().ok_or(ShellError::Locked)?;
+        let mut open = self.open.lock().await;
+        let o = open.as_mut().ok_or(ShellError::Locked)?;
         o.desk.claim(id, now())?;
         let (store, hub) = (o.desk.store(), o.desk.hub().clone());
-        tauri::async_runtime::spawn(async move {
+        o.sends.retain(|h| !h.inner().is_finished());
+        o.sends.push(tauri::async_runtime::spawn(async move {
             // Offline it stays queued; the follow loop sends it later.
             if let Err(e) = Desk::send_outbox(&store, &hub, now()).await {
                 eprintln!("sealbox: outbox: {e}");
             }
-        });
+        }));
         o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
     }
 
@@ -187,10 +191,12 @@ impl Shell {
     /// webview reloaded onto the lock page.
     async fn lock(&self, app: &AppHandle, reason: LockReason) {
         let mut open = self.open.lock().await;
-        if let Some(Open { desk, stop, sync, .. }) = open.take() {
+        if let Some(Open { desk, stop, sync, sends, .. }) = open.take() {
             let _ = stop.send(true);
-            sync.abort();
-            let _ = sync.await;
+            for task in sends.into_iter().chain([sync]) {
+                task.abort();
+                let _ = task.await;
+            }
             // The desk closes its cache and drops its keys whatever the hub
             // says; an error here (e.g. the audit write on a full disk) is
             // reported on stderr without content.
