@@ -171,7 +171,7 @@ impl Shell {
         o.sends.retain(|h| !h.inner().is_finished());
         o.sends.push(tauri::async_runtime::spawn(async move {
             // Offline it stays queued; the follow loop sends it later.
-            if let Err(e) = Desk::send_outbox(&store, &hub, now()).await {
+            if let Err(e) = sealbox_core::sync::outbox::send(&store, &hub, now()).await {
                 eprintln!("sealbox: outbox: {e}");
             }
         }));

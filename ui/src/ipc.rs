@@ -50,15 +50,20 @@ pub async fn app_status() -> Result<AppStatus, IpcError> {
     call(command::APP_STATUS, JsValue::UNDEFINED).await
 }
 
+/// A command whose argument is named `request` (as the shell declares it).
+async fn call_with<R: serde::Serialize, T: DeserializeOwned>(cmd: &str, request: R) -> Result<T, IpcError> {
+    #[derive(serde::Serialize)]
+    struct Args<R> {
+        request: R,
+    }
+    let args = serde_wasm_bindgen::to_value(&Args { request })
+        .map_err(|_| IpcError("the request could not be encoded".to_owned()))?;
+    call(cmd, args).await
+}
+
 /// Unlocks with the security key and its PIN.
 pub async fn unlock(pin: String) -> Result<InboxView, IpcError> {
-    #[derive(serde::Serialize)]
-    struct Args {
-        request: UnlockRequest,
-    }
-    let args = serde_wasm_bindgen::to_value(&Args { request: UnlockRequest { pin } })
-        .map_err(|_| IpcError("the request could not be encoded".to_owned()))?;
-    call(command::UNLOCK, args).await
+    call_with(command::UNLOCK, UnlockRequest { pin }).await
 }
 
 /// The inbox in triage order.
@@ -78,20 +83,10 @@ pub async fn heartbeat() -> Result<(), IpcError> {
 
 /// Opens a thread (the shell records the views).
 pub async fn open_thread(thread: String) -> Result<ThreadView, IpcError> {
-    thread_call(command::OPEN_THREAD, thread).await
+    call_with(command::OPEN_THREAD, OpenThreadRequest { thread }).await
 }
 
 /// Claims a thread for the clinician.
 pub async fn claim(thread: String) -> Result<ThreadView, IpcError> {
-    thread_call(command::CLAIM, thread).await
-}
-
-async fn thread_call(cmd: &str, thread: String) -> Result<ThreadView, IpcError> {
-    #[derive(serde::Serialize)]
-    struct Args {
-        request: OpenThreadRequest,
-    }
-    let args = serde_wasm_bindgen::to_value(&Args { request: OpenThreadRequest { thread } })
-        .map_err(|_| IpcError("the request could not be encoded".to_owned()))?;
-    call(cmd, args).await
+    call_with(command::CLAIM, OpenThreadRequest { thread }).await
 }

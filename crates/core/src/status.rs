@@ -17,6 +17,11 @@ pub fn app_status(version: &str, unlocked: bool, enrolled: bool, last_lock: Opti
     }
 }
 
+/// A time as the UI shows it, in `tz`: "23 Nov 10:12".
+pub fn shown_time(t: sealbox_model::jiff::Timestamp, tz: &TimeZone) -> String {
+    t.to_zoned(tz.clone()).strftime("%-d %b %H:%M").to_string()
+}
+
 /// The inbox footer's sync line: "Online · last sync 10:51 · 2 queued" or
 /// "Offline since 10:40 · 2 queued" (times in `tz`).
 pub fn sync_line(status: &SyncStatus, tz: &TimeZone) -> String {

@@ -18,7 +18,7 @@ use sealbox_core::key::KeyError;
 use sealbox_core::store::queries::InboxFilter;
 use sealbox_core::sync::lock;
 use sealbox_core::vault::Keyring;
-use sealbox_core::workstation::{Desk, Verified, Workstation, WorkstationError};
+use sealbox_core::workstation::{Verified, Workstation, WorkstationError};
 use sealbox_hub::config::RatePolicy;
 use sealbox_model::pool::Pool;
 use sealbox_model::priority::Priority;
@@ -144,7 +144,7 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
     assert!(desk.claim(first.thread_id, now).unwrap());
     let mine = desk.open_thread(first.thread_id, now).unwrap().unwrap();
     assert_eq!(mine.state, "in_progress");
-    let sent = Desk::send_outbox(&desk.store(), desk.hub(), now).await.unwrap();
+    let sent = sealbox_core::sync::outbox::send(&desk.store(), desk.hub(), now).await.unwrap();
     assert_eq!(sent.applied, 1, "{sent:?}");
     let tid = first.thread_id.0 as i64;
     let (kind, by): (String, String) = hub

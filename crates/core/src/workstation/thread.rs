@@ -13,6 +13,8 @@ use sealbox_model::message::{Author, MessagePart};
 
 use super::{Desk, WorkstationError};
 use crate::audit;
+use crate::status::shown_time;
+use crate::store::queries::MessageView;
 use crate::store::StoreError;
 use crate::sync::outbox;
 
@@ -28,7 +30,7 @@ impl Desk {
         let me = StaffId(self.profile.user_id.clone());
         let shared = self.store();
         let mut store = crate::sync::lock(&shared);
-        let Some(detail) = store.thread(thread)? else { return Ok(None) };
+        let Some(mut detail) = store.thread(thread)? else { return Ok(None) };
         let unseen: Vec<_> = detail
             .thread
             .messages
@@ -45,10 +47,16 @@ impl Desk {
                 }
                 Ok::<_, StoreError>(())
             })?;
+            // What was just written, without reading the thread again.
+            detail.views.extend(unseen.iter().map(|id| MessageView {
+                message: *id,
+                staff: me.clone(),
+                at: now,
+            }));
         }
-        let Some(detail) = store.thread(thread)? else { return Ok(None) };
+        drop(store);
         let tz = uk_time_zone().map_err(|_| WorkstationError::Rules)?;
-        let shown = |t: Timestamp| t.to_zoned(tz.clone()).strftime("%-d %b %H:%M").to_string();
+        let shown = |t: Timestamp| shown_time(t, &tz);
         let today = now.to_zoned(tz.clone()).date();
         let messages = detail
             .thread
@@ -102,7 +110,7 @@ impl Desk {
 impl Desk {
     /// Claims `thread` for this clinician: queued in the outbox with its
     /// local effect (in progress with me) and its audit event, in one
-    /// transaction; the caller sends it ([`Desk::send_outbox`]). False if
+    /// transaction; the caller sends it (`sync::outbox::send`). False if
     /// the same claim is already queued.
     pub fn claim(&self, thread: ThreadId, now: Timestamp) -> Result<bool, WorkstationError> {
         let me = StaffRef { id: StaffId(self.profile.user_id.clone()), role: self.profile.role };
@@ -112,16 +120,6 @@ impl Desk {
         let shared = self.store();
         let mut store = crate::sync::lock(&shared);
         Ok(outbox::queue(&mut store, &me, thread, ActionOp::Claim, key, now)?)
-    }
-
-    /// Sends whatever the outbox holds (the follow loop also sends it at
-    /// each sync); conflicts rebase the thread on the hub's state.
-    pub async fn send_outbox(
-        store: &crate::sync::SharedStore,
-        hub: &crate::sync::client::HubClient,
-        now: Timestamp,
-    ) -> Result<outbox::Sent, WorkstationError> {
-        Ok(outbox::send(store, hub, now).await?)
     }
 }
 

@@ -6,7 +6,7 @@ use sealbox_model::calendar::uk_time_zone;
 use sealbox_model::jiff::Timestamp;
 
 use super::{Desk, Verified, WorkstationError};
-use crate::status::sync_line;
+use crate::status::{shown_time, sync_line};
 use crate::store::queries::InboxFilter;
 use crate::sync::engine::SyncStatus;
 
@@ -38,9 +38,7 @@ impl Desk {
                     state: r.state.key().to_owned(),
                     patient: r.display_name.reveal().to_owned(),
                     received: received.map(|t| t.to_string()).unwrap_or_default(),
-                    received_shown: received
-                        .map(|t| t.to_zoned(tz.clone()).strftime("%-d %b %H:%M").to_string())
-                        .unwrap_or_default(),
+                    received_shown: received.map(|t| shown_time(t, &tz)).unwrap_or_default(),
                 }
             })
             .collect();
