@@ -199,7 +199,7 @@ impl Workstation {
         hub.upload_device_keys(&device.public()).await?;
         profile.save(&self.dir)?;
         store.write(|w| audit::append(w, now, &profile.user_id, "enrol", &profile.device_id))?;
-        let desk = Desk::new(profile.clone(), store, Some(session), hub)?;
+        let desk = Desk::new(profile.clone(), store, Verified::Online, hub)?;
         self.profile = Some(profile);
         Ok(desk)
     }
@@ -262,9 +262,9 @@ impl Workstation {
         };
         let unlocked = cache::unlock(&cfg, &self.keyring, &DerivedKek::new(output, salt), now)?;
         let store = unlocked.session.into_store();
-        let hub =
-            HubClient::new(&profile.hub, session.as_ref().map(|s| s.token.clone()).unwrap_or_default())?;
-        let mut desk = Desk::new(profile, store, session, hub)?;
+        let verified = if session.is_some() { Verified::Online } else { Verified::Offline };
+        let hub = HubClient::new(&profile.hub, session.map(|s| s.token).unwrap_or_default())?;
+        let mut desk = Desk::new(profile, store, verified, hub)?;
         if desk.verified == Verified::Online {
             desk.refresh_pool_keys().await?;
         }
@@ -306,7 +306,6 @@ pub struct Desk {
     device: DeviceSecrets,
     pool_keys: HeldPoolKeys,
     verified: Verified,
-    counts_token: Option<Zeroizing<String>>,
     hub: HubClient,
 }
 
@@ -324,21 +323,12 @@ impl Desk {
     fn new(
         profile: Profile,
         store: Store,
-        session: Option<HubSession>,
+        verified: Verified,
         hub: HubClient,
     ) -> Result<Self, WorkstationError> {
         let device = DeviceSecrets::load(&store)?.ok_or(WorkstationError::ProfileCorrupt)?;
         let pool_keys = HeldPoolKeys::load(&store)?;
-        let verified = if session.is_some() { Verified::Online } else { Verified::Offline };
-        Ok(Desk {
-            profile,
-            store: Arc::new(std::sync::Mutex::new(store)),
-            device,
-            pool_keys,
-            verified,
-            counts_token: session.map(|s| Zeroizing::new(s.counts_token)),
-            hub,
-        })
+        Ok(Desk { profile, store: Arc::new(std::sync::Mutex::new(store)), device, pool_keys, verified, hub })
     }
 
     /// Whose desk.
@@ -363,11 +353,6 @@ impl Desk {
 
     fn store_mut(&mut self) -> std::sync::MutexGuard<'_, Store> {
         crate::sync::lock(&self.store)
-    }
-
-    /// The token a locked desktop may keep to count new messages.
-    pub fn take_counts_token(&mut self) -> Option<Zeroizing<String>> {
-        self.counts_token.take()
     }
 
     /// Fetches the pool keys sealed to this device and keeps them in the cache.
@@ -398,12 +383,12 @@ impl Desk {
     /// key dropped. Fails with [`WorkstationError::Busy`] if a sync task
     /// still holds the cache — stop it first.
     pub async fn lock(self, reason: &str, now: Timestamp) -> Result<(), WorkstationError> {
-        let Desk { profile, store, device, pool_keys, verified, counts_token, hub } = self;
+        let Desk { profile, store, device, pool_keys, verified, hub } = self;
         let mutex = Arc::try_unwrap(store).map_err(|_| WorkstationError::Busy)?;
         let mut store = mutex.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
         let action = format!("lock:{reason}");
         let audited = store.write(|w| audit::append(w, now, &profile.user_id, &action, &profile.device_id));
-        drop((device, pool_keys, counts_token));
+        drop((device, pool_keys));
         let closed = store.close();
         if verified == Verified::Online {
             let _ = hub.logout().await;
