@@ -43,6 +43,25 @@ fn round_trip_header_and_access_by_keys() {
     let pharmacy = open_envelope(&bytes, PHARMACY, &secret(PHARMACY), None).unwrap();
     assert!(pharmacy.parts.iter().all(|p| p.kind != PartKind::FreeText));
 
+    // A device holding two pools' keys reads the union of their parts.
+    let both = open_envelope_as(
+        &bytes,
+        &[RecipientKey::new(NURSE, secret(NURSE)), RecipientKey::new(PHARMACY, secret(PHARMACY))],
+        None,
+    )
+    .unwrap();
+    let read: Vec<&[u8]> = both.parts.iter().map(|p| p.plaintext.as_slice()).collect();
+    assert_eq!(read, vec![FREE_TEXT, MEDICATION]);
+    assert!(both.withheld.is_empty());
+    // One slot is enough for GP: a wrong pharmacy key after it is never used.
+    let gp_first = open_envelope_as(
+        &bytes,
+        &[RecipientKey::new(GP, secret(GP)), RecipientKey::new(PHARMACY, secret(NURSE))],
+        None,
+    )
+    .unwrap();
+    assert_eq!(gp_first.parts.len(), 2);
+
     // No plaintext in the bytes; no plaintext in Debug output.
     assert!(!bytes.windows(6).any(|w| w == b"MARKER"));
     let dbg = format!("{nurse:?}");
@@ -124,6 +143,19 @@ fn building_rejects_out_of_limit_input() {
     let long = "P".repeat(MAX_PRACTICE_LEN + 1);
     let f = EnvelopeFields { practice: &long, thread_id: 1, message_id: 1 };
     assert!(matches!(seal_envelope(&mut rng(1), &s, &f, &[part]), Err(EnvelopeError::TooLarge { .. })));
+    let other_gp_key = [Recipient { id: GP, public_key: PublicKey::from([5u8; 32]) }];
+    assert_eq!(
+        seal_envelope(
+            &mut rng(1),
+            &s,
+            &fields(),
+            &[
+                part,
+                PartInput { kind: PartKind::MedicationRequest, plaintext: b"y", recipients: &other_gp_key }
+            ]
+        ),
+        Err(EnvelopeError::Malformed { what: "recipient with two keys" })
+    );
     let weak = [Recipient { id: GP, public_key: PublicKey::from([0u8; 32]) }];
     assert_eq!(one_part(PartKind::FreeText, b"x", &weak), Err(EnvelopeError::Seal(SealError::WeakKey)));
 }
@@ -140,9 +172,12 @@ fn every_parse_error_class() {
     let mut bad = good.clone();
     bad[0] = b'X';
     assert_eq!(EnvelopeHeader::parse(&bad), Err(EnvelopeError::BadMagic));
-    let mut bad = good.clone();
-    bad[4] = 2;
-    assert_eq!(EnvelopeHeader::parse(&bad), Err(EnvelopeError::UnknownVersion(2)));
+    // Version 1 (a sealed key per part per recipient) is no longer read.
+    for version in [1u8, 3] {
+        let mut bad = good.clone();
+        bad[4] = version;
+        assert_eq!(EnvelopeHeader::parse(&bad), Err(EnvelopeError::UnknownVersion(version)));
+    }
 
     let huge = vec![0u8; MAX_ENVELOPE + 1];
     assert!(matches!(
@@ -163,9 +198,16 @@ fn every_parse_error_class() {
         Err(EnvelopeError::Malformed { what: "trailing bytes after the signature" })
     );
 
-    // Structural errors behind a valid signature (layout offsets: practice
-    // "P81001" is 6 bytes, so the part count is at 5+1+6+16+32 = 60).
+    // Structural errors behind a valid signature. Layout of the reference
+    // envelope: practice "P81001" is 6 bytes, so the part count is at
+    // 5+1+6+16+32 = 60 and the recipient count at 61; then the slots in
+    // order of first appearance: GP (parts 0 and 1, 2 keys), nurse (part 0),
+    // pharmacy (part 1); then the parts.
     let part_count_at = 60;
+    let gp_at = 62;
+    let nurse_at = gp_at + 2 + sealed_keys_len(2);
+    let pharmacy_at = nurse_at + 2 + sealed_keys_len(1);
+    let parts_at = pharmacy_at + 2 + sealed_keys_len(1);
     let cases: Vec<(usize, u8, EnvelopeError)> = vec![
         (5, 0, EnvelopeError::Malformed { what: "empty practice id" }),
         (5, 65, EnvelopeError::TooLarge { what: "practice id bytes", max: MAX_PRACTICE_LEN }),
@@ -174,11 +216,13 @@ fn every_parse_error_class() {
         (20, 0x80, EnvelopeError::Malformed { what: "message id out of range" }),
         (part_count_at, 0, EnvelopeError::Malformed { what: "no parts" }),
         (part_count_at, 9, EnvelopeError::TooLarge { what: "part count", max: MAX_PARTS }),
-        (part_count_at + 1, 9, EnvelopeError::Malformed { what: "part kind" }),
-        (part_count_at + 2, 0, EnvelopeError::Malformed { what: "part without recipients" }),
-        (part_count_at + 2, 9, EnvelopeError::TooLarge { what: "recipients of a part", max: MAX_RECIPIENTS }),
-        (part_count_at + 3, 0x77, EnvelopeError::Malformed { what: "recipient tag" }),
-        (part_count_at + 3 + 1 + SEALED_KEY_LEN, 1, EnvelopeError::Malformed { what: "duplicate recipient" }),
+        (part_count_at + 1, 0, EnvelopeError::Malformed { what: "no recipients" }),
+        (part_count_at + 1, 9, EnvelopeError::TooLarge { what: "recipients", max: MAX_RECIPIENTS }),
+        (gp_at, 0x77, EnvelopeError::Malformed { what: "recipient tag" }),
+        (gp_at + 1, 0, EnvelopeError::Malformed { what: "recipient without parts" }),
+        (gp_at + 1, 0b111, EnvelopeError::Malformed { what: "part mask names a missing part" }),
+        (nurse_at, GP.tag(), EnvelopeError::Malformed { what: "duplicate recipient" }),
+        (parts_at, 9, EnvelopeError::Malformed { what: "part kind" }),
     ];
     for (at, value, want) in cases {
         let mut b = body.clone();
@@ -189,8 +233,22 @@ fn every_parse_error_class() {
         }
         assert_eq!(EnvelopeHeader::parse(&resign(b)), Err(want.clone()), "offset {at} -> {want:?}");
     }
+    // A mask naming more parts than its slot holds keys for misreads what
+    // follows: the parse fails (here the nurse's mask names part 1 too).
+    let mut b = body.clone();
+    b[nurse_at + 1] = 0b11;
+    assert!(EnvelopeHeader::parse(&resign(b)).is_err());
+    // A part no slot names: only the nurse's slot (part 0) kept.
+    let mut b = body[..part_count_at + 1].to_vec();
+    b.push(1);
+    b.extend_from_slice(&body[nurse_at..pharmacy_at]);
+    b.extend_from_slice(&body[parts_at..]);
+    assert_eq!(
+        EnvelopeHeader::parse(&resign(b)),
+        Err(EnvelopeError::Malformed { what: "part without recipients" })
+    );
     // Ciphertext length fields.
-    let ct_len_at = part_count_at + 3 + 2 * (1 + SEALED_KEY_LEN) + 24;
+    let ct_len_at = parts_at + 1 + 24;
     for (len, want) in [
         (15u32, EnvelopeError::Malformed { what: "ciphertext shorter than its tag" }),
         (

@@ -1,5 +1,5 @@
 //! Committed test vectors freeze the envelope format: fixed keys and a seeded
-//! RNG must reproduce `vectors/envelope_v1.hex` byte for byte, and the
+//! RNG must reproduce `vectors/envelope_v2.hex` byte for byte, and the
 //! committed bytes must open to the known plaintext.
 //!
 //! To regenerate after a deliberate format change (new version!):
@@ -13,7 +13,7 @@ mod support;
 use sealbox_crypto::envelope::{open_envelope, EnvelopeHeader, PartKind};
 use support::*;
 
-const VECTOR_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/envelope_v1.hex");
+const VECTOR_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/envelope_v2.hex");
 
 fn committed() -> Vec<u8> {
     from_hex(&std::fs::read_to_string(VECTOR_PATH).expect("committed vector file"))
@@ -27,7 +27,7 @@ fn fixed_keys_and_seed_reproduce_the_committed_bytes() {
         let lines: Vec<&str> = hex.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
         std::fs::write(VECTOR_PATH, lines.join("\n") + "\n").unwrap();
     }
-    assert_eq!(to_hex(&bytes), to_hex(&committed()), "envelope v1 encoding changed");
+    assert_eq!(to_hex(&bytes), to_hex(&committed()), "envelope v2 encoding changed");
 }
 
 #[test]

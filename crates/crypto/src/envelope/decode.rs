@@ -6,8 +6,8 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use super::error::EnvelopeError;
 use super::types::{PartKind, RecipientId};
 use super::{
-    FORMAT_VERSION, MAGIC, MAX_ENVELOPE, MAX_ID, MAX_PARTS, MAX_PART_PLAINTEXT, MAX_PRACTICE_LEN,
-    MAX_RECIPIENTS, NONCE_LEN, SEALED_KEY_LEN, SIGNATURE_LEN, TAG_LEN,
+    mask_parts, sealed_keys_len, FORMAT_VERSION, MAGIC, MAX_ENVELOPE, MAX_ID, MAX_PARTS, MAX_PART_PLAINTEXT,
+    MAX_PRACTICE_LEN, MAX_RECIPIENTS, NONCE_LEN, SIGNATURE_LEN, TAG_LEN,
 };
 
 /// Everything about an envelope that can be read without a key. Holds
@@ -33,7 +33,7 @@ pub struct EnvelopeHeader {
 pub struct PartHeader {
     /// What the part holds.
     pub kind: PartKind,
-    /// Who its content key is sealed to, in envelope order.
+    /// Who may read it (whose slot holds its content key), in envelope order.
     pub recipients: Vec<RecipientId>,
     /// Ciphertext length including the 16-byte tag (plaintext length + 16).
     pub ciphertext_len: usize,
@@ -52,10 +52,16 @@ impl EnvelopeHeader {
     }
 }
 
+/// A recipient's slot: the content keys of the parts in `mask`, sealed.
+pub(super) struct RawSlot<'a> {
+    pub id: RecipientId,
+    pub mask: u8,
+    pub sealed: &'a [u8],
+}
+
 /// A part's raw slices, for opening.
 pub(super) struct RawPart<'a> {
     pub kind: PartKind,
-    pub sealed_keys: Vec<(RecipientId, &'a [u8])>,
     pub nonce: &'a [u8],
     pub ciphertext: &'a [u8],
 }
@@ -63,6 +69,7 @@ pub(super) struct RawPart<'a> {
 /// A parsed, signature-checked envelope.
 pub(super) struct Parsed<'a> {
     pub header: EnvelopeHeader,
+    pub slots: Vec<RawSlot<'a>>,
     pub parts: Vec<RawPart<'a>>,
 }
 
@@ -132,25 +139,37 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed<'_>, EnvelopeError> {
     if part_count > MAX_PARTS {
         return Err(EnvelopeError::TooLarge { what: "part count", max: MAX_PARTS });
     }
+    let recipient_count = usize::from(r.u8()?);
+    if recipient_count == 0 {
+        return Err(EnvelopeError::Malformed { what: "no recipients" });
+    }
+    if recipient_count > MAX_RECIPIENTS {
+        return Err(EnvelopeError::TooLarge { what: "recipients", max: MAX_RECIPIENTS });
+    }
+    let mut slots: Vec<RawSlot<'_>> = Vec::with_capacity(recipient_count);
+    for _ in 0..recipient_count {
+        let id = RecipientId::from_tag(r.u8()?).ok_or(EnvelopeError::Malformed { what: "recipient tag" })?;
+        if slots.iter().any(|seen| seen.id == id) {
+            return Err(EnvelopeError::Malformed { what: "duplicate recipient" });
+        }
+        let mask = r.u8()?;
+        if mask == 0 {
+            return Err(EnvelopeError::Malformed { what: "recipient without parts" });
+        }
+        if u32::from(mask) >> part_count != 0 {
+            return Err(EnvelopeError::Malformed { what: "part mask names a missing part" });
+        }
+        let sealed = r.take(sealed_keys_len(mask.count_ones() as usize))?;
+        slots.push(RawSlot { id, mask, sealed });
+    }
     let mut parts = Vec::with_capacity(part_count);
     let mut headers = Vec::with_capacity(part_count);
-    for _ in 0..part_count {
+    for index in 0..part_count {
         let kind = PartKind::from_tag(r.u8()?).ok_or(EnvelopeError::Malformed { what: "part kind" })?;
-        let recipient_count = usize::from(r.u8()?);
-        if recipient_count == 0 {
+        let recipients: Vec<RecipientId> =
+            slots.iter().filter(|s| mask_parts(s.mask).any(|i| i == index)).map(|s| s.id).collect();
+        if recipients.is_empty() {
             return Err(EnvelopeError::Malformed { what: "part without recipients" });
-        }
-        if recipient_count > MAX_RECIPIENTS {
-            return Err(EnvelopeError::TooLarge { what: "recipients of a part", max: MAX_RECIPIENTS });
-        }
-        let mut sealed_keys: Vec<(RecipientId, &[u8])> = Vec::with_capacity(recipient_count);
-        for _ in 0..recipient_count {
-            let id =
-                RecipientId::from_tag(r.u8()?).ok_or(EnvelopeError::Malformed { what: "recipient tag" })?;
-            if sealed_keys.iter().any(|(seen, _)| *seen == id) {
-                return Err(EnvelopeError::Malformed { what: "duplicate recipient" });
-            }
-            sealed_keys.push((id, r.take(SEALED_KEY_LEN)?));
         }
         let nonce = r.take(NONCE_LEN)?;
         let ct_len = u32::from_be_bytes(r.array()?) as usize;
@@ -164,12 +183,8 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed<'_>, EnvelopeError> {
             });
         }
         let ciphertext = r.take(ct_len)?;
-        headers.push(PartHeader {
-            kind,
-            recipients: sealed_keys.iter().map(|(id, _)| *id).collect(),
-            ciphertext_len: ct_len,
-        });
-        parts.push(RawPart { kind, sealed_keys, nonce, ciphertext });
+        headers.push(PartHeader { kind, recipients, ciphertext_len: ct_len });
+        parts.push(RawPart { kind, nonce, ciphertext });
     }
     let signed = &bytes[..r.pos];
     let signature = Signature::from_bytes(&r.array::<SIGNATURE_LEN>()?);
@@ -179,6 +194,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed<'_>, EnvelopeError> {
     sender.verify_strict(signed, &signature).map_err(|_| EnvelopeError::BadSignature)?;
     Ok(Parsed {
         header: EnvelopeHeader { version, practice, thread_id, message_id, sender, parts: headers },
+        slots,
         parts,
     })
 }

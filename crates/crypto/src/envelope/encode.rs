@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use super::error::EnvelopeError;
 use super::types::{PartKind, RecipientId};
 use super::{
-    key_aad, part_aad, CONTENT_KEY_LEN, FORMAT_VERSION, MAGIC, MAX_ENVELOPE, MAX_ID, MAX_PARTS,
+    key_aad, mask_parts, part_aad, CONTENT_KEY_LEN, FORMAT_VERSION, MAGIC, MAX_ENVELOPE, MAX_ID, MAX_PARTS,
     MAX_PART_PLAINTEXT, MAX_PRACTICE_LEN, MAX_RECIPIENTS, NONCE_LEN, SIGNATURE_LEN,
 };
 use crate::seal::seal_to;
@@ -81,9 +81,31 @@ fn check_part(part: &PartInput<'_>) -> Result<(), EnvelopeError> {
     Ok(())
 }
 
+/// Every recipient of the envelope, in order of first appearance, with the
+/// mask of the parts it may read. A recipient named with two different keys
+/// is refused.
+fn slots(parts: &[PartInput<'_>]) -> Result<Vec<(Recipient, u8)>, EnvelopeError> {
+    let mut slots: Vec<(Recipient, u8)> = Vec::new();
+    for (index, part) in parts.iter().enumerate() {
+        for r in part.recipients {
+            match slots.iter_mut().find(|(seen, _)| seen.id == r.id) {
+                Some((seen, _)) if seen.public_key != r.public_key => {
+                    return Err(EnvelopeError::Malformed { what: "recipient with two keys" })
+                }
+                Some((_, mask)) => *mask |= 1 << index,
+                None => slots.push((*r, 1 << index)),
+            }
+        }
+    }
+    if slots.len() > MAX_RECIPIENTS {
+        return Err(EnvelopeError::TooLarge { what: "recipients", max: MAX_RECIPIENTS });
+    }
+    Ok(slots)
+}
+
 /// Seals `parts` for their recipients and signs the result with `sender`.
-/// Each part gets a fresh random content key and nonce from `rng` (inject a
-/// seeded RNG only in tests).
+/// Each part gets a fresh random content key and nonce from `rng`, and each
+/// recipient a fresh ephemeral key (inject a seeded RNG only in tests).
 pub fn seal_envelope<R: CryptoRngCore + ?Sized>(
     rng: &mut R,
     sender: &SigningKey,
@@ -106,40 +128,53 @@ pub fn seal_envelope<R: CryptoRngCore + ?Sized>(
         return Err(EnvelopeError::TooLarge { what: "part count", max: MAX_PARTS });
     }
     parts.iter().try_for_each(check_part)?;
+    let slots = slots(parts)?;
 
+    let (thread_id, message_id) = (fields.thread_id, fields.message_id);
     let sender_pub = sender.verifying_key().to_bytes();
-    let mut out = Vec::new();
-    out.extend_from_slice(&MAGIC);
-    out.push(FORMAT_VERSION);
-    out.push(practice.len() as u8);
-    out.extend_from_slice(practice.as_bytes());
-    out.extend_from_slice(&fields.thread_id.to_be_bytes());
-    out.extend_from_slice(&fields.message_id.to_be_bytes());
-    out.extend_from_slice(&sender_pub);
-    out.push(parts.len() as u8);
+    let mut keys: Vec<Zeroizing<[u8; CONTENT_KEY_LEN]>> = Vec::with_capacity(parts.len());
+    let mut sealed_parts = Vec::with_capacity(parts.len());
     for (index, part) in parts.iter().enumerate() {
         let mut content_key = Zeroizing::new([0u8; CONTENT_KEY_LEN]);
         rng.fill_bytes(content_key.as_mut_slice());
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
-        out.push(part.kind.tag());
-        out.push(part.recipients.len() as u8);
-        for r in part.recipients {
-            let aad =
-                key_aad(practice, fields.thread_id, fields.message_id, &sender_pub, index, part.kind, r.id);
-            let sealed = seal_to(rng, &r.public_key, content_key.as_slice(), &aad)?;
-            out.push(r.id.tag());
-            out.extend_from_slice(&sealed);
-        }
         let cipher =
             XChaCha20Poly1305::new_from_slice(content_key.as_slice()).map_err(|_| EnvelopeError::Encrypt)?;
-        let aad = part_aad(practice, fields.thread_id, fields.message_id, &sender_pub, index, part.kind);
+        let aad = part_aad(practice, thread_id, message_id, &sender_pub, index, part.kind);
         let ct = cipher
             .encrypt(XNonce::from_slice(&nonce), Payload { msg: part.plaintext, aad: &aad })
             .map_err(|_| EnvelopeError::Encrypt)?;
-        out.extend_from_slice(&nonce);
+        keys.push(content_key);
+        sealed_parts.push((part.kind, nonce, ct));
+    }
+
+    let mut out = Vec::new();
+    out.extend_from_slice(&MAGIC);
+    out.push(FORMAT_VERSION);
+    out.push(practice.len() as u8);
+    out.extend_from_slice(practice.as_bytes());
+    out.extend_from_slice(&thread_id.to_be_bytes());
+    out.extend_from_slice(&message_id.to_be_bytes());
+    out.extend_from_slice(&sender_pub);
+    out.push(parts.len() as u8);
+    out.push(slots.len() as u8);
+    for (recipient, mask) in &slots {
+        let mut readable = Zeroizing::new(Vec::with_capacity(CONTENT_KEY_LEN * MAX_PARTS));
+        for index in mask_parts(*mask) {
+            readable.extend_from_slice(keys[index].as_slice());
+        }
+        let aad = key_aad(practice, thread_id, message_id, &sender_pub, recipient.id, *mask);
+        let sealed = seal_to(rng, &recipient.public_key, &readable, &aad)?;
+        out.push(recipient.id.tag());
+        out.push(*mask);
+        out.extend_from_slice(&sealed);
+    }
+    for (kind, nonce, ct) in &sealed_parts {
+        out.push(kind.tag());
+        out.extend_from_slice(nonce);
         out.extend_from_slice(&(ct.len() as u32).to_be_bytes());
-        out.extend_from_slice(&ct);
+        out.extend_from_slice(ct);
     }
     if out.len() + SIGNATURE_LEN > MAX_ENVELOPE {
         return Err(EnvelopeError::TooLarge { what: "envelope bytes", max: MAX_ENVELOPE });

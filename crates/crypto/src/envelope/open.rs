@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use super::decode::{parse, EnvelopeHeader};
 use super::error::EnvelopeError;
 use super::types::{PartKind, RecipientId};
-use super::{key_aad, part_aad, CONTENT_KEY_LEN};
+use super::{key_aad, mask_parts, part_aad, CONTENT_KEY_LEN};
 use crate::seal::open_sealed_as;
 
 /// One decrypted part. `Debug` prints the kind and length only.
@@ -76,9 +76,10 @@ pub fn open_envelope(
 }
 
 /// Parses and verifies `bytes` once, checks the sender if `expected_sender`
-/// is given, then decrypts every part sealed to any of `keys` (the first
-/// key, in order, that a part is sealed to opens it). `withheld` lists the
-/// parts sealed to none of them; `NotARecipient` if that is all of them.
+/// is given, then decrypts every part readable by any of `keys` (the first
+/// key, in order, whose slot holds a part's content key opens it; a slot
+/// that adds no part is not opened). `withheld` lists the parts none of them
+/// may read; `NotARecipient` if that is all of them.
 pub fn open_envelope_as(
     bytes: &[u8],
     keys: &[RecipientKey],
@@ -90,24 +91,38 @@ pub fn open_envelope_as(
         return Err(EnvelopeError::UnexpectedSender);
     }
     let sender = h.sender.to_bytes();
+    // Each part's content key, from the first of `keys` whose slot holds it.
+    // A slot is opened (one key agreement) only if it adds a part.
+    let mut content: Vec<Option<Zeroizing<[u8; CONTENT_KEY_LEN]>>> = vec![None; parsed.parts.len()];
+    for key in keys {
+        let Some(slot) = parsed.slots.iter().find(|s| s.id == key.id) else { continue };
+        if mask_parts(slot.mask).all(|i| content.get(i).is_some_and(Option::is_some)) {
+            continue;
+        }
+        let kaad = key_aad(&h.practice, h.thread_id, h.message_id, &sender, slot.id, slot.mask);
+        let readable = open_sealed_as(&key.secret, &key.public, slot.sealed, &kaad)
+            .map_err(|_| EnvelopeError::DecryptFailed)?;
+        let indexes: Vec<usize> = mask_parts(slot.mask).collect();
+        if readable.len() != indexes.len() * CONTENT_KEY_LEN {
+            return Err(EnvelopeError::Malformed { what: "content key length" });
+        }
+        for (index, bytes) in indexes.into_iter().zip(readable.chunks_exact(CONTENT_KEY_LEN)) {
+            if let Some(place @ None) = content.get_mut(index) {
+                let mut k = Zeroizing::new([0u8; CONTENT_KEY_LEN]);
+                k.copy_from_slice(bytes);
+                *place = Some(k);
+            }
+        }
+    }
     let mut parts = Vec::new();
     let mut withheld = Vec::new();
-    for (index, part) in parsed.parts.iter().enumerate() {
-        let Some((key, sealed)) = keys
-            .iter()
-            .find_map(|k| part.sealed_keys.iter().find(|(id, _)| *id == k.id).map(|(_, s)| (k, s)))
-        else {
+    for ((index, part), key) in parsed.parts.iter().enumerate().zip(&content) {
+        let Some(key) = key else {
             withheld.push(part.kind);
             continue;
         };
-        let kaad = key_aad(&h.practice, h.thread_id, h.message_id, &sender, index, part.kind, key.id);
-        let content_key = open_sealed_as(&key.secret, &key.public, sealed, &kaad)
-            .map_err(|_| EnvelopeError::DecryptFailed)?;
-        if content_key.len() != CONTENT_KEY_LEN {
-            return Err(EnvelopeError::Malformed { what: "content key length" });
-        }
         let cipher =
-            XChaCha20Poly1305::new_from_slice(&content_key).map_err(|_| EnvelopeError::DecryptFailed)?;
+            XChaCha20Poly1305::new_from_slice(key.as_slice()).map_err(|_| EnvelopeError::DecryptFailed)?;
         let paad = part_aad(&h.practice, h.thread_id, h.message_id, &sender, index, part.kind);
         let plaintext = cipher
             .decrypt(XNonce::from_slice(part.nonce), Payload { msg: part.ciphertext, aad: &paad })
