@@ -15,7 +15,7 @@ use criterion::{BatchSize, Criterion, Throughput};
 use rand::rngs::OsRng;
 use sealbox_core::store::{open, Keying, Store};
 use sealbox_core::sync::keys::PoolKeyring;
-use sealbox_core::sync::plan::{plan_page, PagePlan, TriageRules};
+use sealbox_core::sync::plan::{open_page, plan_opened, plan_page, PagePlan, TriageRules};
 use sealbox_crypto::ed25519_dalek::SigningKey;
 use sealbox_crypto::secret::SecretKey;
 use sealbox_crypto::x25519_dalek::{PublicKey, StaticSecret};
@@ -102,15 +102,27 @@ fn new_store(dir: &std::path::Path) -> Store {
     open::open(&dir.join("cache.sqlite3"), Keying::Encrypted(&SecretKey::generate())).unwrap()
 }
 
-/// What the engine does per page, without the network.
+/// What `Engine::pull` does, without the network: page N+1 is opened (on
+/// all cores) while page N is planned and stored.
 fn ingest(store: &mut Store, pages: &[SyncPage], keys: &PoolKeyring, rules: &TriageRules) -> usize {
     let mut stored = 0;
-    for page in pages {
-        let ids: BTreeSet<ThreadId> = page.threads.iter().map(|t| t.thread_id).collect();
-        let known = store.known_threads(ids).unwrap();
-        let plan = plan_page(page, keys, rules, &known);
-        stored += store.apply_page(&plan, t0()).unwrap().messages;
-    }
+    std::thread::scope(|scope| {
+        let open = |page: &'_ SyncPage| open_page(&page.envelopes, keys, rules);
+        let mut opening = pages.first().map(|first| scope.spawn(move || open(first)));
+        for (i, page) in pages.iter().enumerate() {
+            let opened = opening.take().unwrap().join().unwrap();
+            opening = pages.get(i + 1).map(|next| scope.spawn(move || open(next)));
+            let ids: BTreeSet<ThreadId> = page
+                .threads
+                .iter()
+                .map(|t| t.thread_id)
+                .chain(page.envelopes.iter().map(|e| e.thread_id))
+                .collect();
+            let known = store.known_threads(ids).unwrap();
+            let plan = plan_opened(page, opened, rules, &known);
+            stored += store.apply_page(&plan, t0()).unwrap().messages;
+        }
+    });
     stored
 }
 

@@ -223,9 +223,17 @@ impl Writer<'_> {
     /// Re-inserting the same message id replaces it.
     pub fn insert_message(&mut self, thread: ThreadId, m: &Message) -> Result<(), StoreError> {
         let key = key_of(m.id.0);
-        // Replacing: clear the old rows (views kept only if the id is new).
-        self.tx.prepare_cached("DELETE FROM message_fts WHERE rowid = ?1")?.execute([key])?;
-        self.tx.prepare_cached("DELETE FROM parts WHERE message_key = ?1")?.execute([key])?;
+        // Replacing: clear the old rows (views kept). Only when the id is
+        // known: a delete in the contentless search index costs a tombstone
+        // even for a row it never held.
+        let known = self
+            .tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM messages WHERE message_key = ?1)")?
+            .query_row([key], |r| r.get::<_, bool>(0))?;
+        if known {
+            self.tx.prepare_cached("DELETE FROM message_fts WHERE rowid = ?1")?.execute([key])?;
+            self.tx.prepare_cached("DELETE FROM parts WHERE message_key = ?1")?.execute([key])?;
+        }
         self.tx.prepare_cached("INSERT INTO messages(message_key, thread_key, author_json, received_ms) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(message_key) DO UPDATE SET thread_key = excluded.thread_key,
                  author_json = excluded.author_json, received_ms = excluded.received_ms")?.execute(params![key, key_of(thread.0), json(&m.author, "author")?, ms(m.received_at)],

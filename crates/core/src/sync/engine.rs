@@ -4,9 +4,10 @@
 //! (online / offline since T / N actions queued) is published for the UI.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
-use sealbox_model::hub_api::Cursor;
+use sealbox_model::hub_api::{Cursor, SyncPage};
 use sealbox_model::jiff::Timestamp;
 use tokio::sync::watch;
 
@@ -14,7 +15,7 @@ use super::apply::Applied;
 use super::client::{HubClient, PAGE_LIMIT};
 use super::keys::PoolKeyring;
 use super::outbox::{self, Sent};
-use super::plan::{plan_page, TriageRules};
+use super::plan::{open_page, plan_opened, Opened, TriageRules};
 use super::{lock, SharedStore, SyncError};
 use crate::notify::Arrivals;
 use crate::store::{Store, StoreError};
@@ -49,8 +50,8 @@ pub fn backoff(base: Duration, attempt: u32, unit: f64) -> Duration {
 #[derive(Debug)]
 pub struct Engine {
     hub: HubClient,
-    keys: PoolKeyring,
-    rules: TriageRules,
+    keys: Arc<PoolKeyring>,
+    rules: Arc<TriageRules>,
     page_limit: u32,
     retry_base: Duration,
     arrivals: Option<tokio::sync::mpsc::UnboundedSender<Arrivals>>,
@@ -71,7 +72,14 @@ pub struct Pulled {
 impl Engine {
     /// An engine for `hub` with this device's pool keys.
     pub fn new(hub: HubClient, keys: PoolKeyring, rules: TriageRules) -> Self {
-        Engine { hub, keys, rules, page_limit: PAGE_LIMIT, retry_base: RETRY_BASE, arrivals: None }
+        Engine {
+            hub,
+            keys: Arc::new(keys),
+            rules: Arc::new(rules),
+            page_limit: PAGE_LIMIT,
+            retry_base: RETRY_BASE,
+            arrivals: None,
+        }
     }
 
     /// Asks for at most `limit` changes per page (1..=500; default 500).
@@ -94,38 +102,80 @@ impl Engine {
     /// Pulls pages from the cursor in the cache until the hub has no more;
     /// each page is applied with its cursor in one transaction, so an
     /// interrupted pull resumes where the last committed page ended.
+    ///
+    /// Pipelined: page N+1 is fetched while page N is opened, and opened
+    /// (on the blocking pool, all cores) while page N is stored, so the
+    /// cache is locked only for planning and writing, never for crypto.
     pub async fn pull(&self, store: &SharedStore, now: Timestamp) -> Result<Pulled, SyncError> {
         let mut pulled = Pulled::default();
+        let mut cursor = stored_cursor(&lock(store))?;
+        let first = self.hub.sync_page(cursor, self.page_limit).await?;
+        let mut opening = self.open_in_background(first);
         loop {
-            let cursor = stored_cursor(&lock(store))?;
-            let page = self.hub.sync_page(cursor, self.page_limit).await?;
-            let ids: BTreeSet<_> = page
-                .threads
-                .iter()
-                .map(|t| t.thread_id)
-                .chain(page.envelopes.iter().map(|e| e.thread_id))
-                .collect();
-            // Plan and apply under one lock: an action queued meanwhile is
-            // seen by the plan, so its local state stands.
-            let applied = {
-                let mut store = lock(store);
-                if stored_cursor(&store)? != cursor {
-                    return Err(SyncError::Protocol("another pull moved the cursor"));
-                }
-                let known = store.known_threads(ids)?;
-                let plan = plan_page(&page, &self.keys, &self.rules, &known);
-                pulled.arrivals.merge(&Arrivals::from_plan(&plan));
-                store.apply_page(&plan, now)?
+            let (more, next_cursor) = (opening.more, opening.next_cursor);
+            let fetched_next =
+                if more { Some(self.hub.sync_page(next_cursor, self.page_limit).await) } else { None };
+            let (page, opened) = opening.finish().await?;
+            let next = match fetched_next {
+                Some(Ok(next_page)) => Some(Ok(self.open_in_background(next_page))),
+                Some(Err(e)) => Some(Err(e)),
+                None => None,
             };
+            let applied = self.apply(store, cursor, &page, opened, now, &mut pulled)?;
             pulled.pages += 1;
             pulled.applied.messages += applied.messages;
             pulled.applied.threads += applied.threads;
             pulled.applied.unreadable += applied.unreadable;
             pulled.applied.not_for_this_device += applied.not_for_this_device;
-            if !page.more {
-                return Ok(pulled);
+            match next {
+                None => return Ok(pulled),
+                // The page before was stored; the failed fetch is retried
+                // from its cursor.
+                Some(Err(e)) => return Err(e),
+                Some(Ok(next)) => {
+                    cursor = next_cursor;
+                    opening = next;
+                }
             }
         }
+    }
+
+    /// Starts opening `page`'s envelopes on the blocking pool.
+    fn open_in_background(&self, page: SyncPage) -> Opening {
+        let (keys, rules) = (Arc::clone(&self.keys), Arc::clone(&self.rules));
+        let (more, next_cursor) = (page.more, page.next_cursor);
+        let task = tokio::task::spawn_blocking(move || {
+            let opened = open_page(&page.envelopes, &keys, &rules);
+            (page, opened)
+        });
+        Opening { more, next_cursor, task }
+    }
+
+    /// Plans and applies one opened page under one lock: an action queued
+    /// meanwhile is seen by the plan, so its local state stands.
+    fn apply(
+        &self,
+        store: &SharedStore,
+        cursor: Cursor,
+        page: &SyncPage,
+        opened: Vec<Opened>,
+        now: Timestamp,
+        pulled: &mut Pulled,
+    ) -> Result<Applied, SyncError> {
+        let ids: BTreeSet<_> = page
+            .threads
+            .iter()
+            .map(|t| t.thread_id)
+            .chain(page.envelopes.iter().map(|e| e.thread_id))
+            .collect();
+        let mut store = lock(store);
+        if stored_cursor(&store)? != cursor {
+            return Err(SyncError::Protocol("another pull moved the cursor"));
+        }
+        let known = store.known_threads(ids)?;
+        let plan = plan_opened(page, opened, &self.rules, &known);
+        pulled.arrivals.merge(&Arrivals::from_plan(&plan));
+        Ok(store.apply_page(&plan, now)?)
     }
 
     /// Sends each sync's new arrivals (counts only) to `tx`, for the blind
@@ -195,6 +245,20 @@ impl Engine {
                 Ok(()) => {}
             }
         }
+    }
+}
+
+/// A page being opened on the blocking pool.
+struct Opening {
+    more: bool,
+    next_cursor: Cursor,
+    task: tokio::task::JoinHandle<(SyncPage, Vec<Opened>)>,
+}
+
+impl Opening {
+    async fn finish(self) -> Result<(SyncPage, Vec<Opened>), SyncError> {
+        // Opening catches its workers' panics; a failed task is a defect.
+        self.task.await.map_err(|_| SyncError::Opening)
     }
 }
 

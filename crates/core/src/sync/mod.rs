@@ -79,6 +79,10 @@ pub enum SyncError {
     /// The HTTP client could not be set up.
     #[error("the HTTP client could not be set up")]
     Client,
+    /// The task opening a page stopped before it finished (a defect, or
+    /// the runtime shutting down); nothing of that page was written.
+    #[error("opening a page of envelopes stopped unexpectedly")]
+    Opening,
 }
 
 impl SyncError {

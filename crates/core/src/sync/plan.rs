@@ -141,12 +141,19 @@ fn author(sender: &Sender) -> Author {
     }
 }
 
+/// What one envelope held for this device, with its red-flag assessment.
+pub struct OpenedRecord {
+    patient: Option<PatientDetails>,
+    message: Message,
+    urgent: bool,
+}
+
 /// One record opened: Ok(None) when nothing in it is for this device; Err
 /// with a log-safe reason when it cannot be opened.
-type Opened = Result<Option<(Option<PatientDetails>, Message)>, String>;
+pub type Opened = Result<Option<OpenedRecord>, String>;
 
-/// Opens one envelope record.
-fn open_record(record: &EnvelopeRecord, keys: &PoolKeyring) -> Opened {
+/// Opens one envelope record and assesses its free text for red flags.
+fn open_record(record: &EnvelopeRecord, keys: &PoolKeyring, rules: &TriageRules) -> Opened {
     let opened = match keys.open(record.envelope.as_slice()) {
         Ok(Some(o)) => o,
         Ok(None) => return Ok(None),
@@ -161,22 +168,28 @@ fn open_record(record: &EnvelopeRecord, keys: &PoolKeyring) -> Opened {
         received_at: record.received_at,
         parts: opened.parts,
     };
-    Ok(Some((opened.patient, message)))
+    let urgent =
+        message.is_from_patient() && rules.red_flags.assess(message.free_text().reveal()).suggests_urgent();
+    Ok(Some(OpenedRecord { patient: opened.patient, message, urgent }))
 }
 
-/// Opens every record, on all cores: opening is X25519 and Ed25519 work
-/// per envelope, independent of the others. Results keep the input order.
-fn open_all(records: &[EnvelopeRecord], keys: &PoolKeyring) -> Vec<Opened> {
+/// Opens every record of a page, on all cores: the costly, cache-free half
+/// of planning (X25519 and Ed25519 work and the red-flag scan per envelope,
+/// independent of the others). Results keep the page's order. The sync
+/// engine runs this for the next page while the current one is stored.
+pub fn open_page(records: &[EnvelopeRecord], keys: &PoolKeyring, rules: &TriageRules) -> Vec<Opened> {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let workers = cores.min(records.len() / 32).max(1);
     if workers == 1 {
-        return records.iter().map(|r| open_record(r, keys)).collect();
+        return records.iter().map(|r| open_record(r, keys, rules)).collect();
     }
     let chunk = records.len().div_ceil(workers);
     std::thread::scope(|scope| {
         let handles: Vec<_> = records
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|r| open_record(r, keys)).collect::<Vec<_>>()))
+            .map(|part| {
+                scope.spawn(move || part.iter().map(|r| open_record(r, keys, rules)).collect::<Vec<_>>())
+            })
             .collect();
         let mut out = Vec::with_capacity(records.len());
         for (handle, part) in handles.into_iter().zip(records.chunks(chunk)) {
@@ -207,6 +220,18 @@ pub fn plan_page(
     rules: &TriageRules,
     known: &BTreeMap<ThreadId, KnownThread>,
 ) -> PagePlan {
+    plan_opened(page, open_page(&page.envelopes, keys, rules), rules, known)
+}
+
+/// Plans `page` from its envelopes as [`open_page`] opened them (`opened`
+/// in the page's order). `known` holds what the cache knows of the page's
+/// threads.
+pub fn plan_opened(
+    page: &SyncPage,
+    opened_records: Vec<Opened>,
+    rules: &TriageRules,
+    known: &BTreeMap<ThreadId, KnownThread>,
+) -> PagePlan {
     let mut plan = PagePlan { cursor: page.next_cursor, ..PagePlan::default() };
     let metas: BTreeMap<ThreadId, &ThreadMeta> = page.threads.iter().map(|t| (t.thread_id, t)).collect();
     // Per thread: patient named in this page, red flag, latest patient message.
@@ -214,17 +239,19 @@ pub fn plan_page(
     let mut flagged: BTreeMap<ThreadId, bool> = BTreeMap::new();
     let mut latest: BTreeMap<ThreadId, Timestamp> = BTreeMap::new();
     let mut opened: Vec<(ThreadId, Message)> = Vec::new();
-    for (record, result) in page.envelopes.iter().zip(open_all(&page.envelopes, keys)) {
+    let mut results = opened_records.into_iter();
+    for record in &page.envelopes {
+        // A short `opened_records` (a caller's mistake) keeps the rest as
+        // unreadable: nothing is dropped.
+        let result = results.next().unwrap_or_else(|| Err("the envelope was not opened".to_owned()));
         match result {
             Ok(None) => plan.not_for_this_device += 1,
-            Ok(Some((patient, message))) => {
+            Ok(Some(OpenedRecord { patient, message, urgent })) => {
                 let thread = record.thread_id;
                 if let (Some(details), Some(meta)) = (patient, metas.get(&thread)) {
                     named.insert(thread, details.into_patient(meta.patient_id.clone()));
                 }
                 if message.is_from_patient() {
-                    let text = message.free_text();
-                    let urgent = rules.red_flags.assess(text.reveal()).suggests_urgent();
                     *flagged.entry(thread).or_default() |= urgent;
                     let at = latest.entry(thread).or_insert(message.received_at);
                     *at = (*at).max(message.received_at);
