@@ -120,6 +120,24 @@ impl Store {
         w.tx.commit()?;
         Ok(out)
     }
+
+    /// [`Store::write`] for what the hub can give again: the commit is
+    /// atomic and survives the app being killed, but is not flushed to disk
+    /// before returning (`synchronous = NORMAL` in WAL mode), so a power cut
+    /// may roll it back — together with its cursor, so the next pull fetches
+    /// it again. The next [`Store::write`] flushes it with its own commit.
+    /// Never for the outbox, views or audit, which exist only here.
+    pub fn write_refetchable<T>(
+        &mut self,
+        f: impl FnOnce(&mut Writer<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let out = self.write(f);
+        // Restore full durability whatever happened; failing that, the
+        // connection must not be used for anything that needs it.
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        out
+    }
 }
 
 fn json<T: serde::Serialize>(value: &T, what: &'static str) -> Result<String, StoreError> {

@@ -76,9 +76,11 @@ impl Store {
         Ok(v.map(i64::unsigned_abs))
     }
 
-    /// Writes `plan` in one transaction (see the module docs).
+    /// Writes `plan` in one transaction (see the module docs). Everything
+    /// in it came from the hub with its cursor, so it is written without
+    /// waiting for the disk ([`Store::write_refetchable`]).
     pub fn apply_page(&mut self, plan: &PagePlan, now: Timestamp) -> Result<Applied, StoreError> {
-        self.write(|w| apply_in(w, plan, now))
+        self.write_refetchable(|w| apply_in(w, plan, now))
     }
 }
 
