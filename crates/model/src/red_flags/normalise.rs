@@ -257,15 +257,26 @@ const PROTECTED: &[&str] = &[
     "crusting",
 ];
 
+/// True when `a` and `b` are equal or one edit apart (a substitution, an
+/// insertion, a deletion or a swap of neighbours). Runs on every long word of
+/// every patient message against the whole vocabulary, so ASCII words (the
+/// usual case) are compared as bytes, without allocating.
 fn damerau_at_most_one(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return within_one_edit(a.as_bytes(), b.as_bytes());
+    }
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    if a == b {
-        return true;
-    }
+    within_one_edit(&a, &b)
+}
+
+fn within_one_edit<T: PartialEq>(a: &[T], b: &[T]) -> bool {
     let (la, lb) = (a.len(), b.len());
     if la.abs_diff(lb) > 1 {
         return false;
+    }
+    if a == b {
+        return true;
     }
     let prefix = a.iter().zip(b.iter()).take_while(|(x, y)| x == y).count();
     if la == lb {
@@ -408,6 +419,9 @@ mod tests {
         assert!(damerau_at_most_one("blending", "bleeding"));
         assert!(!damerau_at_most_one("bleed", "bleeding"));
         assert!(!damerau_at_most_one("beldineg", "bleeding"));
+        // Non-ASCII words are compared by characters, not bytes.
+        assert!(damerau_at_most_one("bléeding", "bleeding"));
+        assert!(!damerau_at_most_one("bléédïng", "bleeding"));
         // Real words one letter away stay as written.
         assert_eq!(normalise("blending breeding spelling").text, "blending breeding spelling");
     }
