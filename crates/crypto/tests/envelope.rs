@@ -319,3 +319,59 @@ fn error_display_never_contains_plaintext() {
         assert!(!s.contains("MARKER") && !s.contains("amipril"), "{s}");
     }
 }
+
+#[test]
+fn many_envelopes_open_as_each_would_alone_and_a_bad_one_fails_alone() {
+    let good: Vec<Vec<u8>> = (1..=6u8)
+        .map(|seed| {
+            let f = EnvelopeFields { practice: "P81001", thread_id: 7, message_id: u64::from(seed) };
+            let to = [recipient(GP)];
+            let part = PartInput { kind: PartKind::FreeText, plaintext: FREE_TEXT, recipients: &to };
+            seal_envelope(&mut rng(seed), &SigningKey::from_bytes(&[seed; 32]), &f, &[part]).unwrap()
+        })
+        .collect();
+    let keys = [RecipientKey::new(GP, secret(GP))];
+    let ids = |results: &[Result<OpenedEnvelope, EnvelopeError>]| -> Vec<Result<u64, EnvelopeError>> {
+        results.iter().map(|r| r.as_ref().map(|o| o.header.message_id).map_err(Clone::clone)).collect()
+    };
+    let refs: Vec<&[u8]> = good.iter().map(Vec::as_slice).collect();
+    assert_eq!(ids(&open_envelopes_as(&refs, &keys, None)), (1..=6).map(Ok).collect::<Vec<_>>());
+
+    // One signature flipped, one envelope cut short, one sender key that is
+    // a small-order point (never batched; verify_strict refuses it).
+    let mut bad_sig = good[1].clone();
+    let last = bad_sig.len() - 1;
+    bad_sig[last] ^= 1;
+    let mut weak = good[3][..good[3].len() - 64].to_vec();
+    weak[28..60].copy_from_slice(&{
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        identity
+    });
+    weak.extend_from_slice(&[0u8; 64]);
+    let mixed: Vec<&[u8]> = vec![&good[0], &bad_sig, &good[2][..50], &weak, &good[4], &good[5]];
+    let results = open_envelopes_as(&mixed, &keys, None);
+    assert_eq!(
+        ids(&results),
+        vec![
+            Ok(1),
+            Err(EnvelopeError::BadSignature),
+            Err(EnvelopeError::Truncated),
+            Err(EnvelopeError::BadSignature),
+            Ok(5),
+            Ok(6)
+        ]
+    );
+    // Each result is what opening it alone gives.
+    for (bytes, batched) in mixed.iter().zip(&results) {
+        let alone = open_envelope_as(bytes, &keys, None);
+        assert_eq!(
+            alone.as_ref().map(|o| &o.header).map_err(Clone::clone),
+            batched.as_ref().map(|o| &o.header).map_err(Clone::clone)
+        );
+    }
+    // The sender check still applies to each.
+    let expected = SigningKey::from_bytes(&[1u8; 32]).verifying_key();
+    let checked = open_envelopes_as(&refs[..2], &keys, Some(&expected));
+    assert_eq!(ids(&checked), vec![Ok(1), Err(EnvelopeError::UnexpectedSender)]);
+}

@@ -1,7 +1,9 @@
 //! The pool private keys this device holds. A device receives only the keys
 //! of its holder's pools, so what it may not read it cannot decrypt.
 
-use sealbox_crypto::envelope::{open_envelope_as, EnvelopeError, PartKind, RecipientId, RecipientKey};
+use sealbox_crypto::envelope::{
+    open_envelope_as, open_envelopes_as, EnvelopeError, OpenedEnvelope, PartKind, RecipientId, RecipientKey,
+};
 use sealbox_crypto::x25519_dalek::StaticSecret;
 use sealbox_model::message::{MessagePart, PartDecodeError};
 use sealbox_model::patient::PatientDetails;
@@ -71,7 +73,20 @@ impl PoolKeyring {
     /// Opens what `bytes` seals to any held pool. `Ok(None)`: nothing in it
     /// is sealed to this device's pools (not an error; nothing is kept).
     pub fn open(&self, bytes: &[u8]) -> Result<Option<OpenedMessage>, OpenFailure> {
-        let opened = match open_envelope_as(bytes, &self.keys, None) {
+        self.decode(open_envelope_as(bytes, &self.keys, None))
+    }
+
+    /// [`PoolKeyring::open`] for many envelopes, in order, with their
+    /// signatures checked as one batch ([`open_envelopes_as`]).
+    pub fn open_many(&self, envelopes: &[&[u8]]) -> Vec<Result<Option<OpenedMessage>, OpenFailure>> {
+        open_envelopes_as(envelopes, &self.keys, None).into_iter().map(|opened| self.decode(opened)).collect()
+    }
+
+    fn decode(
+        &self,
+        opened: Result<OpenedEnvelope, EnvelopeError>,
+    ) -> Result<Option<OpenedMessage>, OpenFailure> {
+        let opened = match opened {
             Ok(opened) => opened,
             Err(EnvelopeError::NotARecipient) => return Ok(None),
             Err(e) => return Err(e.into()),

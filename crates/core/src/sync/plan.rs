@@ -18,7 +18,7 @@ use sealbox_model::priority::Priority;
 use sealbox_model::red_flags::RedFlagDetector;
 use sealbox_model::thread_state::{Assignee, ThreadState};
 
-use super::keys::PoolKeyring;
+use super::keys::{OpenFailure, OpenedMessage, PoolKeyring};
 use crate::store::write::ThreadRecord;
 
 /// The practice's triage rules: working calendar, response targets and the
@@ -152,9 +152,25 @@ pub struct OpenedRecord {
 /// with a log-safe reason when it cannot be opened.
 pub type Opened = Result<Option<OpenedRecord>, String>;
 
-/// Opens one envelope record and assesses its free text for red flags.
-fn open_record(record: &EnvelopeRecord, keys: &PoolKeyring, rules: &TriageRules) -> Opened {
-    let opened = match keys.open(record.envelope.as_slice()) {
+/// Opens a run of envelope records (their signatures checked as one batch)
+/// and assesses each one's free text for red flags.
+fn open_records(records: &[EnvelopeRecord], keys: &PoolKeyring, rules: &TriageRules) -> Vec<Opened> {
+    let envelopes: Vec<&[u8]> = records.iter().map(|r| r.envelope.as_slice()).collect();
+    records
+        .iter()
+        .zip(keys.open_many(&envelopes))
+        .map(|(record, opened)| assess(record, opened, rules))
+        .collect()
+}
+
+/// One opened envelope → what the plan needs: the ids checked against the
+/// hub's record, the message, its red-flag assessment.
+fn assess(
+    record: &EnvelopeRecord,
+    opened: Result<Option<OpenedMessage>, OpenFailure>,
+    rules: &TriageRules,
+) -> Opened {
+    let opened = match opened {
         Ok(Some(o)) => o,
         Ok(None) => return Ok(None),
         Err(e) => return Err(e.to_string()),
@@ -181,16 +197,12 @@ pub fn open_page(records: &[EnvelopeRecord], keys: &PoolKeyring, rules: &TriageR
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let workers = cores.min(records.len() / 32).max(1);
     if workers == 1 {
-        return records.iter().map(|r| open_record(r, keys, rules)).collect();
+        return open_records(records, keys, rules);
     }
     let chunk = records.len().div_ceil(workers);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = records
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || part.iter().map(|r| open_record(r, keys, rules)).collect::<Vec<_>>())
-            })
-            .collect();
+        let handles: Vec<_> =
+            records.chunks(chunk).map(|part| scope.spawn(move || open_records(part, keys, rules))).collect();
         let mut out = Vec::with_capacity(records.len());
         for (handle, part) in handles.into_iter().zip(records.chunks(chunk)) {
             match handle.join() {

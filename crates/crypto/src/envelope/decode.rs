@@ -66,11 +66,25 @@ pub(super) struct RawPart<'a> {
     pub ciphertext: &'a [u8],
 }
 
-/// A parsed, signature-checked envelope.
+/// A parsed envelope: every structural check passed; the signature is
+/// checked by [`parse`] or, for many envelopes at once, by the caller.
 pub(super) struct Parsed<'a> {
     pub header: EnvelopeHeader,
     pub slots: Vec<RawSlot<'a>>,
     pub parts: Vec<RawPart<'a>>,
+    /// Every byte before the signature.
+    pub signed: &'a [u8],
+    pub signature: Signature,
+}
+
+impl Parsed<'_> {
+    /// Checks the signature on its own (`verify_strict`).
+    pub(super) fn verify(&self) -> Result<(), EnvelopeError> {
+        self.header
+            .sender
+            .verify_strict(self.signed, &self.signature)
+            .map_err(|_| EnvelopeError::BadSignature)
+    }
 }
 
 struct Reader<'a> {
@@ -107,6 +121,13 @@ impl<'a> Reader<'a> {
 
 /// Parses and verifies; the slices borrow from `bytes`.
 pub(super) fn parse(bytes: &[u8]) -> Result<Parsed<'_>, EnvelopeError> {
+    let parsed = parse_unverified(bytes)?;
+    parsed.verify()?;
+    Ok(parsed)
+}
+
+/// Parses without checking the signature (see [`Parsed`]).
+pub(super) fn parse_unverified(bytes: &[u8]) -> Result<Parsed<'_>, EnvelopeError> {
     if bytes.len() > MAX_ENVELOPE {
         return Err(EnvelopeError::TooLarge { what: "envelope bytes", max: MAX_ENVELOPE });
     }
@@ -191,10 +212,11 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed<'_>, EnvelopeError> {
     if r.pos != bytes.len() {
         return Err(EnvelopeError::Malformed { what: "trailing bytes after the signature" });
     }
-    sender.verify_strict(signed, &signature).map_err(|_| EnvelopeError::BadSignature)?;
     Ok(Parsed {
         header: EnvelopeHeader { version, practice, thread_id, message_id, sender, parts: headers },
         slots,
         parts,
+        signed,
+        signature,
     })
 }

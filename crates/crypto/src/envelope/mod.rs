@@ -39,7 +39,9 @@ mod types;
 pub use decode::{EnvelopeHeader, PartHeader};
 pub use encode::{seal_envelope, EnvelopeFields, PartInput, Recipient};
 pub use error::EnvelopeError;
-pub use open::{open_envelope, open_envelope_as, OpenedEnvelope, OpenedPart, RecipientKey};
+pub use open::{
+    open_envelope, open_envelope_as, open_envelopes_as, OpenedEnvelope, OpenedPart, RecipientKey,
+};
 pub use types::{PartKind, RecipientId};
 
 /// Leading bytes of every envelope.
