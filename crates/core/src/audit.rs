@@ -1,16 +1,34 @@
-//! The device's audit events: every action, view, unlock, lock and failed
-//! attempt, in a SHA-256 hash chain inside the encrypted cache. (Pushing the
-//! chain to the hub and verifying it is issue 9's.)
+//! The device's audit trail: every action, view, unlock, lock and failed
+//! attempt is a link of a hash chain (sealbox-crypto `audit_chain`) in the
+//! encrypted cache, written in the same transaction as the change it
+//! describes. [`verify`] checks the chain here; [`push`] sends what the hub
+//! does not hold yet, in segments signed with the device's Ed25519 key.
 
 use rusqlite::OptionalExtension;
+use sealbox_crypto::audit_chain::{verify_links, ChainBreak, Event, Link, SegmentHead, GENESIS};
+use sealbox_crypto::ed25519_dalek::SigningKey;
+use sealbox_model::hub_api::{AuditHead, AuditLinkRecord, AuditSegment, Base64Bytes};
 use sealbox_model::jiff::Timestamp;
-use sha2::{Digest, Sha256};
 
-use crate::store::write::{AuditRecord, Writer};
-use crate::store::StoreError;
+use crate::store::write::Writer;
+use crate::store::{Store, StoreError};
+use crate::sync::client::HubClient;
+use crate::sync::{lock, SharedStore, SyncError};
 
-/// Appends an audit event chained to the previous one:
-/// hash = SHA-256(prev hash ‖ time ‖ actor ‖ action ‖ object).
+/// The setting naming the device this cache belongs to.
+const DEVICE_SETTING: &str = "device.id";
+/// The setting holding the head the hub acknowledged: `seq:hex hash`.
+const PUSHED_SETTING: &str = "audit.pushed";
+/// Most links in one pushed segment.
+pub const SEGMENT_MAX: usize = 1000;
+
+/// Records which device this cache belongs to; every later link names it.
+/// Called at enrolment, before the first event.
+pub fn set_device(w: &mut Writer<'_>, device_id: &str) -> Result<(), StoreError> {
+    w.set_setting(DEVICE_SETTING, device_id)
+}
+
+/// Appends an event to the chain, inside the caller's transaction.
 pub fn append(
     w: &mut Writer<'_>,
     at: Timestamp,
@@ -18,30 +36,249 @@ pub fn append(
     action: &str,
     object: &str,
 ) -> Result<(), StoreError> {
-    let prev: Vec<u8> = w
+    let last: Option<(i64, Vec<u8>)> = w
         .tx()
-        .query_row("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1", [], |r| r.get(0))
+        .query_row("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let (seq, prev) = match last {
+        None => (0, GENESIS),
+        Some((seq, hash)) => (
+            u64::try_from(seq).map_err(|_| StoreError::Decode("audit seq"))?,
+            hash.try_into().map_err(|_| StoreError::Decode("audit hash"))?,
+        ),
+    };
+    let device: String = w
+        .tx()
+        .query_row("SELECT value FROM settings WHERE key = ?1", [DEVICE_SETTING], |r| r.get(0))
         .optional()?
-        .unwrap_or_else(|| vec![0u8; 32]);
-    let mut h = Sha256::new();
-    for field in [
-        prev.as_slice(),
-        &at.as_millisecond().to_be_bytes(),
-        actor.as_bytes(),
-        action.as_bytes(),
-        object.as_bytes(),
-    ] {
-        h.update((field.len() as u64).to_be_bytes());
-        h.update(field);
+        .unwrap_or_default();
+    let event = Event { at_ms: at.as_millisecond(), actor, device: &device, action, object };
+    w.append_audit(&Link::after(seq, prev, event))
+}
+
+/// Why the device's chain does not verify.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The cache could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A link is altered, missing, out of order, inserted, or differs from
+    /// what the hub acknowledged.
+    #[error(transparent)]
+    Broken(#[from] ChainBreak),
+}
+
+/// Checks the whole chain: consecutive, every hash matching its fields,
+/// every link of this device, and still holding the head the hub
+/// acknowledged (so links the hub holds cannot vanish here unnoticed).
+/// Returns the head `(seq, hash)`.
+pub fn verify(store: &Store) -> Result<(u64, [u8; 32]), AuditError> {
+    let device = store.setting(DEVICE_SETTING)?.unwrap_or_default();
+    let links = store.audit_links_after(0)?;
+    let head = verify_links(&device, (0, GENESIS), &links)?;
+    if let Some((seq, hash)) = pushed(store)? {
+        let held = usize::try_from(seq).ok().and_then(|s| s.checked_sub(1)).and_then(|i| links.get(i));
+        if held.is_none_or(|l| l.hash != hash) {
+            return Err(ChainBreak { seq, reason: "differs from the head the hub acknowledged" }.into());
+        }
     }
-    let hash = h.finalize().to_vec();
-    w.append_audit(&AuditRecord {
-        at,
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        object: object.to_owned(),
-        prev_hash: prev,
-        hash,
-    })?;
-    Ok(())
+    Ok(head)
+}
+
+fn pushed(store: &Store) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+    let Some(text) = store.setting(PUSHED_SETTING)? else { return Ok(None) };
+    let bad = || StoreError::Decode("audit push mark");
+    let (seq, hex) = text.split_once(':').ok_or_else(bad)?;
+    let seq = seq.parse().map_err(|_| bad())?;
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| hex.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+        .collect::<Option<_>>()
+        .ok_or_else(bad)?;
+    Ok(Some((seq, bytes.try_into().map_err(|_| bad())?)))
+}
+
+fn record(link: &Link) -> AuditLinkRecord {
+    AuditLinkRecord {
+        seq: link.seq,
+        at_ms: link.at_ms,
+        actor: link.actor.clone(),
+        device: link.device.clone(),
+        action: link.action.clone(),
+        object: link.object.clone(),
+        prev_hash: Base64Bytes(link.prev_hash.to_vec()),
+        hash: Base64Bytes(link.hash.to_vec()),
+    }
+}
+
+/// Sends the links the hub has not acknowledged, in signed segments of at
+/// most [`SEGMENT_MAX`], and records each acknowledged head. Returns how
+/// many links were sent. The cache is locked only between network calls.
+pub async fn push(store: &SharedStore, hub: &HubClient, key: &SigningKey) -> Result<usize, SyncError> {
+    let mut sent = 0;
+    loop {
+        let (device, links) = {
+            let store = lock(store);
+            let after = pushed(&store)?.map_or(0, |(seq, _)| seq);
+            let mut links = store.audit_links_after(after)?;
+            links.truncate(SEGMENT_MAX);
+            (store.setting(DEVICE_SETTING)?.unwrap_or_default(), links)
+        };
+        let (Some(first), Some(last)) = (links.first(), links.last()) else { return Ok(sent) };
+        let head = SegmentHead {
+            device: &device,
+            first_seq: first.seq,
+            last_seq: last.seq,
+            prev_hash: first.prev_hash,
+            last_hash: last.hash,
+        };
+        let segment = AuditSegment {
+            links: links.iter().map(record).collect(),
+            signature: Base64Bytes(head.sign(key).to_vec()),
+        };
+        let reply: Option<AuditHead> =
+            hub.call(reqwest::Method::POST, "/v1/audit/segments", Some(&segment)).await?;
+        let acked = reply.ok_or(SyncError::Protocol("the hub sent no audit head"))?;
+        if acked.seq != last.seq || acked.hash.as_slice() != last.hash.as_slice() {
+            return Err(SyncError::Protocol("the hub acknowledged another audit head"));
+        }
+        let mark =
+            format!("{}:{}", last.seq, last.hash.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        lock(store).write(|w| w.set_setting(PUSHED_SETTING, &mark))?;
+        sent += links.len();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testutil::{new_store, t};
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    const EVENTS: i64 = 40;
+
+    /// A cache with a chain of `EVENTS` links, all acknowledged by the hub.
+    fn chained(dir: &std::path::Path) -> Store {
+        let (mut store, _, _) = new_store(dir);
+        store.write(|w| set_device(w, "dev-1")).unwrap();
+        for i in 0..EVENTS {
+            let action = ["view", "claim", "unlock", "lock:idle"][(i % 4) as usize];
+            store.write(|w| append(w, t(i), "gp-1", action, &format!("{}", 100 + i))).unwrap();
+        }
+        let (seq, hash) = verify(&store).unwrap();
+        assert_eq!(seq, EVENTS as u64);
+        let mark = format!("{seq}:{}", hash.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        store.write(|w| w.set_setting(PUSHED_SETTING, &mark)).unwrap();
+        store
+    }
+
+    /// One random tampering with the `audit_events` table, in SQL, as
+    /// someone holding the cache's key could do. Returns what was done.
+    fn tamper(conn: &rusqlite::Connection, rng: &mut StdRng) -> String {
+        let row = rng.gen_range(1..=EVENTS);
+        match rng.gen_range(0..4) {
+            0 => {
+                let (column, value): (&str, rusqlite::types::Value) = match rng.gen_range(0..7) {
+                    0 => ("at_ms", (1_750_000_000_001i64 + 2 * rng.gen_range(1..1_000_000)).into()),
+                    1 => ("actor", "gp-2".to_owned().into()),
+                    2 => ("device", "dev-2".to_owned().into()),
+                    3 => ("action", "refill_approved".to_owned().into()),
+                    4 => ("object", format!("{}", rng.gen_range(1..99)).into()),
+                    5 => ("prev_hash", rng.gen::<[u8; 32]>().to_vec().into()),
+                    _ => ("hash", rng.gen::<[u8; 32]>().to_vec().into()),
+                };
+                conn.execute(
+                    &format!("UPDATE audit_events SET {column} = ?1 WHERE seq = ?2"),
+                    rusqlite::params![value, row],
+                )
+                .unwrap();
+                format!("modify {column} of {row}")
+            }
+            1 => {
+                conn.execute("DELETE FROM audit_events WHERE seq = ?1", [row]).unwrap();
+                format!("delete {row}")
+            }
+            2 => {
+                let other = (row + rng.gen_range(1..EVENTS) - 1) % EVENTS + 1;
+                // Swap every column but seq: the rows trade places.
+                conn.execute_batch(&format!(
+                    "CREATE TEMP TABLE swap AS SELECT * FROM audit_events WHERE seq IN ({row}, {other});
+                     UPDATE audit_events SET (at_ms, actor, action, object, prev_hash, hash, device) =
+                       (SELECT at_ms, actor, action, object, prev_hash, hash, device FROM swap
+                        WHERE swap.seq = CASE audit_events.seq WHEN {row} THEN {other} ELSE {row} END)
+                     WHERE seq IN ({row}, {other});
+                     DROP TABLE swap;"
+                ))
+                .unwrap();
+                format!("swap {row} and {other}")
+            }
+            _ => {
+                // A well-formed link chained after `row - 1`, pushed in at
+                // `row` (the later links move up by one).
+                let prev: Vec<u8> = if row == 1 {
+                    GENESIS.to_vec()
+                } else {
+                    conn.query_row("SELECT hash FROM audit_events WHERE seq = ?1", [row - 1], |r| r.get(0))
+                        .unwrap()
+                };
+                let prev: [u8; 32] = prev.try_into().unwrap();
+                let forged = Link::after(
+                    (row - 1) as u64,
+                    prev,
+                    Event { at_ms: 1, actor: "gp-1", device: "dev-1", action: "view", object: "7" },
+                );
+                conn.execute_batch("UPDATE audit_events SET seq = -seq WHERE seq >= 0").unwrap();
+                conn.execute("UPDATE audit_events SET seq = -seq + 1 WHERE seq <= -?1", [row]).unwrap();
+                conn.execute("UPDATE audit_events SET seq = -seq WHERE seq < 0", []).unwrap();
+                conn.execute(
+                    "INSERT INTO audit_events(seq, at_ms, actor, device, action, object, prev_hash, hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    rusqlite::params![
+                        row,
+                        forged.at_ms,
+                        forged.actor,
+                        forged.device,
+                        forged.action,
+                        forged.object,
+                        forged.prev_hash.to_vec(),
+                        forged.hash.to_vec()
+                    ],
+                )
+                .unwrap();
+                format!("insert at {row}")
+            }
+        }
+    }
+
+    #[test]
+    fn a_thousand_random_tamperings_are_all_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = chained(dir.path());
+        let mut rng = StdRng::seed_from_u64(9);
+        for round in 0..1000 {
+            store.conn().execute_batch("SAVEPOINT tamper").unwrap();
+            let what = tamper(store.conn(), &mut rng);
+            let found = verify(&store);
+            store.conn().execute_batch("ROLLBACK TO tamper; RELEASE tamper").unwrap();
+            assert!(matches!(found, Err(AuditError::Broken(_))), "round {round}: {what} was not found");
+        }
+        // Untouched, it still verifies.
+        assert_eq!(verify(&store).unwrap().0, EVENTS as u64);
+    }
+
+    #[test]
+    fn the_chain_names_the_device_and_reports_the_first_broken_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = chained(dir.path());
+        let links = store.audit_links_after(0).unwrap();
+        assert!(links.iter().all(|l| l.device == "dev-1" && l.actor == "gp-1"));
+        store.conn().execute("UPDATE audit_events SET object = '999' WHERE seq = 7", []).unwrap();
+        match verify(&store) {
+            Err(AuditError::Broken(b)) => assert_eq!(b.seq, 7),
+            other => panic!("expected a break at 7, got {other:?}"),
+        }
+    }
 }

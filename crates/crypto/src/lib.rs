@@ -8,7 +8,9 @@
 //! - [`seal`]: sealing bytes to an X25519 public key (ephemeral X25519 +
 //!   HKDF-SHA256 + XChaCha20-Poly1305).
 //! - [`envelope`]: the signed, per-part sealed message envelope the hub relays.
+//! - [`audit_chain`]: the audit events' hash chain and signed segments.
 
+pub mod audit_chain;
 pub mod envelope;
 pub mod keywrap;
 pub mod seal;

@@ -19,10 +19,11 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_initial.sql")),
     (2, include_str!("../../migrations/0002_search_drafts_quarantine.sql")),
     (3, include_str!("../../migrations/0003_hub_version.sql")),
+    (4, include_str!("../../migrations/0004_audit_device.sql")),
 ];
 
 /// The newest schema version this build knows.
-pub const LATEST: i64 = 3;
+pub const LATEST: i64 = 4;
 
 /// Migrates `conn` up to `target` (≤ [`LATEST`]). Returns the versions applied.
 pub fn migrate(conn: &mut Connection, target: i64) -> Result<Vec<i64>, StoreError> {

@@ -3,6 +3,7 @@
 
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, OptionalExtension, Row};
+use sealbox_crypto::audit_chain::Link;
 use sealbox_model::category::Category;
 use sealbox_model::ids::{MessageId, PatientId, StaffId, ThreadId};
 use sealbox_model::inbox_order::{InboxSortKey, SQL_ORDER_BY};
@@ -439,17 +440,53 @@ impl Store {
             .optional()?)
     }
 
-    /// The newest `limit` audit events of this device, newest first.
-    pub fn audit_events(&self, limit: u32) -> Result<Vec<crate::store::write::AuditRecord>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT at_ms, actor, action, object, prev_hash, hash FROM audit_events ORDER BY seq DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+    /// The newest `limit` audit links, newest first.
+    pub fn audit_events(&self, limit: u32) -> Result<Vec<Link>, StoreError> {
+        self.audit_query(
+            "SELECT seq, at_ms, actor, device, action, object, prev_hash, hash FROM audit_events
+             ORDER BY seq DESC LIMIT ?1",
+            i64::from(limit),
+        )
+    }
+
+    /// The audit links after `seq`, in stored order (by seq).
+    pub fn audit_links_after(&self, seq: u64) -> Result<Vec<Link>, StoreError> {
+        self.audit_query(
+            "SELECT seq, at_ms, actor, device, action, object, prev_hash, hash FROM audit_events
+             WHERE seq > ?1 ORDER BY seq",
+            i64::try_from(seq).unwrap_or(i64::MAX),
+        )
+    }
+
+    fn audit_query(&self, sql: &str, arg: i64) -> Result<Vec<Link>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map([arg], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, Vec<u8>>(6)?,
+                r.get::<_, Vec<u8>>(7)?,
+            ))
         })?;
+        let hash = |b: Vec<u8>| -> Result<[u8; 32], StoreError> {
+            b.try_into().map_err(|_| StoreError::Decode("audit hash"))
+        };
         rows.map(|row| {
-            let (at, actor, action, object, prev_hash, hash) = row?;
-            Ok(crate::store::write::AuditRecord { at: ts(at)?, actor, action, object, prev_hash, hash })
+            let (seq, at_ms, actor, device, action, object, prev, h) = row?;
+            Ok(Link {
+                seq: u64::try_from(seq).map_err(|_| StoreError::Decode("audit seq"))?,
+                at_ms,
+                actor,
+                device,
+                action,
+                object,
+                prev_hash: hash(prev)?,
+                hash: hash(h)?,
+            })
         })
         .collect()
     }

@@ -84,24 +84,6 @@ impl std::fmt::Debug for OutboxItem {
     }
 }
 
-/// One audit event as stored (the chain itself is computed by the audit
-/// issue's code; here it is only kept).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditRecord {
-    /// When.
-    pub at: Timestamp,
-    /// Who (staff id, "patient" or "system").
-    pub actor: String,
-    /// What ("view", "assign", …).
-    pub action: String,
-    /// On what (an id, never content).
-    pub object: String,
-    /// Hash of the previous event.
-    pub prev_hash: Vec<u8>,
-    /// Hash of this event.
-    pub hash: Vec<u8>,
-}
-
 /// The writable view of the cache inside one transaction.
 pub struct Writer<'a> {
     tx: Transaction<'a>,
@@ -335,11 +317,24 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// Appends an audit event; returns its sequence number.
-    pub fn append_audit(&mut self, e: &AuditRecord) -> Result<i64, StoreError> {
-        self.tx.prepare_cached("INSERT INTO audit_events(at_ms, actor, action, object, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![ms(e.at), e.actor, e.action, e.object, e.prev_hash, e.hash],
-        )?;
-        Ok(self.tx.last_insert_rowid())
+    /// Appends a link to the audit chain (see `crate::audit::append`).
+    pub fn append_audit(&mut self, link: &sealbox_crypto::audit_chain::Link) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO audit_events(seq, at_ms, actor, device, action, object, prev_hash, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                i64::try_from(link.seq).map_err(|_| StoreError::Decode("audit seq"))?,
+                link.at_ms,
+                link.actor,
+                link.device,
+                link.action,
+                link.object,
+                link.prev_hash.as_slice(),
+                link.hash.as_slice()
+            ])?;
+        Ok(())
     }
 
     /// Sets a setting.

@@ -17,8 +17,10 @@ use super::keys::PoolKeyring;
 use super::outbox::{self, Sent};
 use super::plan::{open_page, plan_opened, Opened, TriageRules};
 use super::{lock, SharedStore, SyncError};
+use crate::audit;
 use crate::notify::Arrivals;
 use crate::store::{Store, StoreError};
+use sealbox_crypto::ed25519_dalek::SigningKey;
 
 /// What the UI shows about sync.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -55,6 +57,7 @@ pub struct Engine {
     page_limit: u32,
     retry_base: Duration,
     arrivals: Option<tokio::sync::mpsc::UnboundedSender<Arrivals>>,
+    audit_key: Option<SigningKey>,
 }
 
 /// What a pull did.
@@ -79,6 +82,7 @@ impl Engine {
             page_limit: PAGE_LIMIT,
             retry_base: RETRY_BASE,
             arrivals: None,
+            audit_key: None,
         }
     }
 
@@ -185,10 +189,22 @@ impl Engine {
         self
     }
 
-    /// Sends the outbox, then pulls (which also brings the hub's state of
-    /// any thread where an action lost a race).
+    /// Pushes the device's audit chain on every sync, in segments signed
+    /// with `key` (the device's Ed25519 key).
+    pub fn with_audit(mut self, key: SigningKey) -> Self {
+        self.audit_key = Some(key);
+        self
+    }
+
+    /// Sends the outbox and the audit chain, then pulls (which also brings
+    /// the hub's state of any thread where an action lost a race). A hub
+    /// that refuses the audit chain (a gap or a fork: the chain here was
+    /// altered) stops the sync with that error.
     pub async fn sync_once(&self, store: &SharedStore, now: Timestamp) -> Result<(Sent, Pulled), SyncError> {
         let sent = outbox::send(store, &self.hub, now).await?;
+        if let Some(key) = &self.audit_key {
+            audit::push(store, &self.hub, key).await?;
+        }
         let pulled = self.pull(store, now).await?;
         if let Some(tx) = self.arrivals.as_ref().filter(|_| pulled.arrivals.total() > 0) {
             // A closed receiver only means nobody is notifying any more.

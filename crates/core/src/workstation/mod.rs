@@ -198,7 +198,10 @@ impl Workstation {
         let hub = HubClient::new(&profile.hub, session.token.clone())?;
         hub.upload_device_keys(&device.public()).await?;
         profile.save(&self.dir)?;
-        store.write(|w| audit::append(w, now, &profile.user_id, "enrol", &profile.device_id))?;
+        store.write(|w| {
+            audit::set_device(w, &profile.device_id)?;
+            audit::append(w, now, &profile.user_id, "enrol", &profile.device_id)
+        })?;
         let desk = Desk::new(profile.clone(), store, Verified::Online, hub)?;
         self.profile = Some(profile);
         Ok(desk)
@@ -370,7 +373,8 @@ impl Desk {
     /// unlock verified by the hub.
     pub fn engine(&self) -> Result<Engine, WorkstationError> {
         let rules = TriageRules::uk_default().map_err(|_| WorkstationError::Rules)?;
-        Ok(Engine::new(self.hub.clone(), self.pool_keys.keyring(&self.profile.practice_id), rules))
+        Ok(Engine::new(self.hub.clone(), self.pool_keys.keyring(&self.profile.practice_id), rules)
+            .with_audit(self.device.ed25519.clone()))
     }
 
     /// The hub client of this desk's session.

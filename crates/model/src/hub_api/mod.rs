@@ -4,6 +4,7 @@
 //! base64 of the sealed bytes; the hub never sees plaintext.
 
 mod actions;
+mod audit;
 #[cfg(feature = "auth")]
 pub mod auth;
 mod bytes;
@@ -19,6 +20,7 @@ pub use actions::{
     ActionOp, ActionOutcome, ActionRequest, ActionResult, ActionsRequest, ActionsResponse, AssignTarget,
     LoggedOp, RefillChoice, StateOp,
 };
+pub use audit::{AuditHead, AuditLinkRecord, AuditSegment};
 pub use bytes::{Base64Bytes, Base64Error};
 pub use events::{PoolCounts, PushEvent};
 pub use keys::{PoolPublicKey, PracticeKeys};
