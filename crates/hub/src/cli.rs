@@ -1,6 +1,6 @@
-//! The `sealbox-hub` command line: `serve`, `patient-channels`, and the
+//! The `sealbox-hub` command line: `serve`, `patient-channels`, the
 //! identity commands `init-practice` and `invite` (implemented in
-//! `crate::auth::cli`).
+//! `crate::auth::cli`), and `audit verify` / `audit export`.
 
 use clap::{Parser, Subcommand};
 use sealbox_model::role::Role;
@@ -8,10 +8,13 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use crate::audit::check::{check, Filter};
+use crate::audit::export::{self, Format};
 use crate::config::{HubConfig, RatePolicy};
 use crate::relay::channels::{self, ChannelError};
 use crate::server::{self, ServeError, TlsFiles};
 use crate::state::AppState;
+use sealbox_model::jiff::Timestamp;
 
 /// The practice hub.
 #[derive(Debug, Parser)]
@@ -84,6 +87,56 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// The audit trail.
+    Audit {
+        /// What to do with it.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+/// `sealbox-hub audit …`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check every device's chain and signed segments; print each device's
+    /// first broken link and exit non-zero if there is one.
+    Verify {
+        /// Directory holding the database.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Only the devices of this staff id.
+        #[arg(long)]
+        user: Option<String>,
+        /// Only the devices with an event about this thread id.
+        #[arg(long)]
+        thread: Option<String>,
+    },
+    /// Print the events in [from, to) for a compliance officer.
+    Export {
+        /// Directory holding the database.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Start (RFC 3339, or a date: midnight UTC).
+        #[arg(long, value_parser = parse_time)]
+        from: Timestamp,
+        /// End, excluded.
+        #[arg(long, value_parser = parse_time)]
+        to: Timestamp,
+        /// csv or json.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: Format,
+    },
+}
+
+fn parse_time(text: &str) -> Result<Timestamp, String> {
+    if let Ok(at) = text.parse::<Timestamp>() {
+        return Ok(at);
+    }
+    text.parse::<sealbox_model::jiff::civil::Date>()
+        .ok()
+        .and_then(|d| d.to_zoned(sealbox_model::jiff::tz::TimeZone::UTC).ok())
+        .map(|z| z.timestamp())
+        .ok_or_else(|| "expected an RFC 3339 time or a date (YYYY-MM-DD)".to_owned())
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
@@ -119,6 +172,12 @@ pub enum CliError {
     /// The server stopped with an error.
     #[error("server: {0}")]
     Server(std::io::Error),
+    /// `audit verify` found broken chains.
+    #[error("the audit trail is broken on {0} device(s)")]
+    AuditBroken(usize),
+    /// The export could not be encoded.
+    #[error("audit export: {0}")]
+    Export(#[from] serde_json::Error),
 }
 
 fn say(text: &str) -> Result<(), CliError> {
@@ -181,6 +240,31 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 .map_err(|e| CliError::Write { path: out.clone(), source: std::io::Error::other(e) })?;
             write_secret_file(&out, &json)?;
             say(&format!("wrote {count} patient channels for {} to {}", file.practice_id, out.display()))
+        }
+        Command::Audit { command: AuditCommand::Verify { data_dir, user, thread } } => {
+            let state = AppState::open_system(HubConfig::new(data_dir))?;
+            let filter = Filter { user, thread };
+            let checks = state.db.call_blocking(move |conn| check(conn, &filter))?;
+            let mut broken = 0;
+            for c in &checks {
+                match &c.broken {
+                    None => say(&format!("device {}: {} links, verified", c.device, c.links))?,
+                    Some(b) => {
+                        broken += 1;
+                        say(&format!("device {}: {} links, BROKEN: {b}", c.device, c.links))?;
+                    }
+                }
+            }
+            say(&format!("{} device chain(s) checked, {broken} broken", checks.len()))?;
+            if broken > 0 {
+                return Err(CliError::AuditBroken(broken));
+            }
+            Ok(())
+        }
+        Command::Audit { command: AuditCommand::Export { data_dir, from, to, format } } => {
+            let state = AppState::open_system(HubConfig::new(data_dir))?;
+            let rows = state.db.call_blocking(move |conn| export::rows(conn, from, to))?;
+            say(export::render(&rows, format)?.trim_end())
         }
     }
 }

@@ -3,6 +3,7 @@
 //! keys (`auth`), and keeps the shared state of threads (owner, state,
 //! versions) behind a small JSON API (docs/hub-api.yaml).
 
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod clock;

@@ -188,6 +188,13 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
     }
     stop_tx.send(true).unwrap();
     follow.await.unwrap().unwrap();
+    // Each sync pushed the device's audit chain: the hub holds all of it,
+    // signed, and it verifies there and here.
+    let held = sealbox_core::audit::verify(&lock(&desk.store())).unwrap();
+    let device = profile.device_id.clone();
+    let at_hub =
+        hub.state.db.call_blocking(move |c| sealbox_hub::audit::check::check_device(c, &device)).unwrap();
+    assert_eq!((at_hub.links, at_hub.broken), (held.0, None));
     desk.lock("idle", now).await.unwrap();
 
     // The demo's key survives a restart: saved in the keyring, loaded back,

@@ -165,8 +165,12 @@ fn migrates_a_fixture_database_of_every_earlier_version() {
                      VALUES ('k1', 'reply', NULL, x'00', 0);",
             )
             .unwrap();
-            c.execute("INSERT INTO threads VALUES (?1, 'p1', ?2, NULL, 0)", rusqlite::params![tk, state])
-                .unwrap();
+            c.execute(
+                "INSERT INTO threads(thread_key, patient_id, state_json, closed_ms, updated_ms)
+                 VALUES (?1, 'p1', ?2, NULL, 0)",
+                rusqlite::params![tk, state],
+            )
+            .unwrap();
             c.execute(
                 "INSERT INTO triage VALUES (?1, 'pharmacy', 'repeat_prescription', 'urgent', 'new', NULL, 1, 0, 100, 5)",
                 [tk],
@@ -181,6 +185,12 @@ fn migrates_a_fixture_database_of_every_earlier_version() {
             )
             .unwrap();
             c.execute("INSERT INTO views VALUES (?1, 'ph-1', 9000)", [mk]).unwrap();
+            c.execute(
+                "INSERT INTO audit_events(seq, at_ms, actor, action, object, prev_hash, hash)
+                 VALUES (1, 9000, 'ph-1', 'view', '70', zeroblob(32), zeroblob(32))",
+                [],
+            )
+            .unwrap();
         }
         store.close().unwrap();
 
@@ -206,6 +216,11 @@ fn migrates_a_fixture_database_of_every_earlier_version() {
             }
             // Version 3 starts every cached thread at hub version 0.
             assert_eq!(store.hub_version(ThreadId(7)).unwrap(), Some(0));
+            // Version 4 names the device of each audit link; earlier ones
+            // name none.
+            let links = store.audit_events(5).unwrap();
+            assert_eq!(links.len(), 1);
+            assert_eq!((links[0].action.as_str(), links[0].device.as_str()), ("view", ""));
         }
     }
 }

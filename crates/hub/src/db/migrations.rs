@@ -10,6 +10,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_relay", include_str!("../../migrations/0001_relay.sql")),
     ("0002_auth", include_str!("../../migrations/0002_auth.sql")),
     ("0003_counts_tokens", include_str!("../../migrations/0003_counts_tokens.sql")),
+    ("0004_audit", include_str!("../../migrations/0004_audit.sql")),
 ];
 
 /// Applies the migrations not yet recorded.

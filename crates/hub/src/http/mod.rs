@@ -20,6 +20,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::relay::routes())
         .merge(crate::auth::router())
+        .merge(crate::audit::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

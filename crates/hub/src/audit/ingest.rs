@@ -1,0 +1,186 @@
+//! `POST /v1/audit/segments`: the caller's device pushes the next links of
+//! its chain. The hub checks that they continue what it holds (no gap, no
+//! fork), that every hash matches its fields and every link names the
+//! device, and that the device's Ed25519 key signed the segment; then it
+//! stores links and segment in one transaction. Re-sending a segment the
+//! hub already holds (an acknowledgement lost on the way) is answered with
+//! the same head.
+
+use axum::extract::State;
+use axum::Json;
+use rusqlite::{params, Connection, OptionalExtension};
+use sealbox_crypto::audit_chain::{verify_links, Link, SegmentHead, GENESIS};
+use sealbox_crypto::ed25519_dalek::VerifyingKey;
+use sealbox_model::hub_api::{AuditHead, AuditLinkRecord, AuditSegment, Base64Bytes};
+
+use crate::auth::Principal;
+use crate::db::{time, DbError};
+use crate::http::json::StrictJson;
+use crate::http::problem::ApiError;
+use crate::state::AppState;
+
+/// Most links in one segment (the device sends at most this many).
+pub const MAX_LINKS: usize = 1000;
+/// Longest actor, device, action or object.
+const MAX_FIELD: usize = 200;
+
+fn hash32(field: &str, bytes: &Base64Bytes) -> Result<[u8; 32], ApiError> {
+    bytes.as_slice().try_into().map_err(|_| ApiError::field(field, "32 bytes"))
+}
+
+fn link(i: usize, r: &AuditLinkRecord) -> Result<Link, ApiError> {
+    for (name, value) in
+        [("actor", &r.actor), ("device", &r.device), ("action", &r.action), ("object", &r.object)]
+    {
+        if value.is_empty() || value.len() > MAX_FIELD {
+            return Err(ApiError::field(format!("links[{i}].{name}"), format!("1 to {MAX_FIELD} bytes")));
+        }
+    }
+    Ok(Link {
+        seq: r.seq,
+        at_ms: r.at_ms,
+        actor: r.actor.clone(),
+        device: r.device.clone(),
+        action: r.action.clone(),
+        object: r.object.clone(),
+        prev_hash: hash32(&format!("links[{i}].prev_hash"), &r.prev_hash)?,
+        hash: hash32(&format!("links[{i}].hash"), &r.hash)?,
+    })
+}
+
+/// The last link the hub holds of `device` (`(0, GENESIS)` before any).
+pub fn head(conn: &Connection, device: &str) -> Result<(u64, [u8; 32]), DbError> {
+    let row: Option<(i64, Vec<u8>)> = conn
+        .query_row(
+            "SELECT seq, hash FROM audit_links WHERE device_id = ?1 ORDER BY seq DESC LIMIT 1",
+            params![device],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match row {
+        None => Ok((0, GENESIS)),
+        Some((seq, hash)) => Ok((
+            u64::try_from(seq).map_err(|_| DbError::Corrupt { what: "audit seq" })?,
+            hash.try_into().map_err(|_| DbError::Corrupt { what: "audit hash" })?,
+        )),
+    }
+}
+
+fn stored_hash(conn: &Connection, device: &str, seq: u64) -> Result<Option<Vec<u8>>, DbError> {
+    Ok(conn
+        .query_row(
+            "SELECT hash FROM audit_links WHERE device_id = ?1 AND seq = ?2",
+            params![device, i64::try_from(seq).unwrap_or(i64::MAX)],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// The handler.
+pub async fn push_segment(
+    State(state): State<AppState>,
+    who: Principal,
+    StrictJson(req): StrictJson<AuditSegment>,
+) -> Result<Json<AuditHead>, ApiError> {
+    if req.links.is_empty() || req.links.len() > MAX_LINKS {
+        return Err(ApiError::field("links", format!("1 to {MAX_LINKS} links")));
+    }
+    let links = req.links.iter().enumerate().map(|(i, r)| link(i, r)).collect::<Result<Vec<_>, _>>()?;
+    let signature: [u8; 64] =
+        req.signature.as_slice().try_into().map_err(|_| ApiError::field("signature", "64 bytes"))?;
+    let now = time::to_db(state.now());
+    let device = who.device_id;
+    let head = state
+        .db
+        .call(move |conn| {
+            let key: Option<Option<Vec<u8>>> = conn
+                .query_row(
+                    "SELECT ed25519_public FROM devices WHERE id = ?1 AND revoked_at_us IS NULL",
+                    params![device],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let key = key.flatten().ok_or_else(|| ApiError::forbidden("this device has no signing key here"))?;
+            let key = <[u8; 32]>::try_from(key.as_slice())
+                .ok()
+                .and_then(|k| VerifyingKey::from_bytes(&k).ok())
+                .ok_or(DbError::Corrupt { what: "device signing key" })?;
+            let (Some(first), Some(last)) = (links.first(), links.last()) else {
+                return Err(ApiError::field("links", "at least one link"));
+            };
+            let held = head(conn, &device)?;
+            // Already held, byte for byte: a retry after a lost reply.
+            if last.seq <= held.0 && stored_hash(conn, &device, last.seq)?.as_deref() == Some(last.hash.as_slice()) {
+                return Ok(held);
+            }
+            if first.seq > held.0 + 1 {
+                return Err(ApiError::conflict(
+                    "audit_gap",
+                    "links[0].seq",
+                    format!("the hub holds this device's chain up to {}; links are missing before it", held.0),
+                ));
+            }
+            if first.seq <= held.0 || first.prev_hash != held.1 {
+                return Err(ApiError::conflict(
+                    "audit_fork",
+                    "links[0]",
+                    format!("does not continue the chain the hub holds (up to {})", held.0),
+                ));
+            }
+            let new_head = verify_links(&device, held, &links)
+                .map_err(|b| ApiError::field(format!("links (seq {})", b.seq), b.reason))?;
+            let segment = SegmentHead {
+                device: &device,
+                first_seq: first.seq,
+                last_seq: last.seq,
+                prev_hash: first.prev_hash,
+                last_hash: last.hash,
+            };
+            segment.verify(&key, &signature).map_err(|_| ApiError::field("signature", "does not verify"))?;
+            let tx = conn.transaction().map_err(DbError::from)?;
+            {
+                let mut insert = tx
+                    .prepare_cached(
+                        "INSERT INTO audit_links (device_id, seq, at_ms, actor, device, action, object,
+                                                  prev_hash, hash, received_at_us)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    )
+                    .map_err(DbError::from)?;
+                for l in &links {
+                    insert
+                        .execute(params![
+                            device,
+                            i64::try_from(l.seq).map_err(|_| ApiError::field("links.seq", "too large"))?,
+                            l.at_ms,
+                            l.actor,
+                            l.device,
+                            l.action,
+                            l.object,
+                            l.prev_hash.as_slice(),
+                            l.hash.as_slice(),
+                            now
+                        ])
+                        .map_err(DbError::from)?;
+                }
+                tx.execute(
+                    "INSERT INTO audit_segments (device_id, first_seq, last_seq, prev_hash, last_hash, signature,
+                                                 received_at_us)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        device,
+                        i64::try_from(first.seq).unwrap_or(i64::MAX),
+                        i64::try_from(last.seq).unwrap_or(i64::MAX),
+                        first.prev_hash.as_slice(),
+                        last.hash.as_slice(),
+                        signature.as_slice(),
+                        now
+                    ],
+                )
+                .map_err(DbError::from)?;
+            }
+            tx.commit().map_err(DbError::from)?;
+            Ok::<_, ApiError>(new_head)
+        })
+        .await?;
+    Ok(Json(AuditHead { seq: head.0, hash: Base64Bytes(head.1.to_vec()) }))
+}
