@@ -21,6 +21,10 @@ use sealbox_crypto::ed25519_dalek::SigningKey;
 use sealbox_crypto::secret::SecretKey;
 use sealbox_hub::audit::check::{check, check_device, Filter};
 use sealbox_hub::config::RatePolicy;
+use sealbox_model::hub_api::{
+    ActionOp, ActionOutcome, ActionRequest, ActionsRequest, ActionsResponse, IdempotencyKey, RefillChoice,
+};
+use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::role::Role;
 use serde_json::{json, Value};
@@ -59,6 +63,10 @@ fn segment_json(device: &str, links: &[Link], key: &SigningKey) -> Value {
     json!({ "links": links.iter().map(link_json).collect::<Vec<_>>(), "signature": b64(&head.sign(key)) })
 }
 
+fn links_now(store: &SharedStore) -> Vec<Link> {
+    store.lock().unwrap().audit_links_after(0).unwrap()
+}
+
 fn record(store: &SharedStore, n: u64, actor: &str, from: u64) {
     let mut store = store.lock().unwrap();
     for i in from..from + n {
@@ -70,8 +78,8 @@ fn record(store: &SharedStore, n: u64, actor: &str, from: u64) {
 
 /// One random tampering of the hub's audit tables, as someone with the
 /// database file (and the triggers dropped) could do.
-fn tamper(conn: &Connection, device: &str, rng: &mut StdRng) -> String {
-    let row = rng.gen_range(1..=LINKS as i64);
+fn tamper(conn: &Connection, device: &str, total: i64, rng: &mut StdRng) -> String {
+    let row = rng.gen_range(1..=total);
     let choice = rng.gen_range(0..10);
     match choice {
         0..=3 => {
@@ -100,7 +108,7 @@ fn tamper(conn: &Connection, device: &str, rng: &mut StdRng) -> String {
             format!("delete link {row}")
         }
         6 => {
-            let other = (row + rng.gen_range(1..LINKS as i64) - 1) % LINKS as i64 + 1;
+            let other = (row + rng.gen_range(1..total) - 1) % total + 1;
             conn.execute_batch(&format!(
                 "CREATE TEMP TABLE swap AS SELECT * FROM audit_links WHERE device_id = '{device}' AND seq IN ({row}, {other});
                  UPDATE audit_links SET (at_ms, actor, device, action, object, prev_hash, hash) =
@@ -268,6 +276,69 @@ async fn a_device_pushes_its_chain_and_every_tampering_at_the_hub_is_found() {
     let (status, body, _) = send(segment_json(&device, &[n41], &key), other.token.clone()).await;
     assert_eq!(status, 403, "another device's session has no signing key here: {body}");
 
+    // A refill approval needs the approver's view of every patient message
+    // of the thread in the audit trail the hub holds — whatever sends it.
+    for msg in [7001u64, 7002] {
+        let (status, body) =
+            support::post_patient(&hub, 0, &support::message(77, msg, b"Ramipril 5mg")).await;
+        assert!(status < 300, "{status} {body}");
+    }
+    let approve = |key: &str| {
+        serde_json::to_value(ActionsRequest {
+            actions: vec![ActionRequest {
+                idempotency_key: IdempotencyKey::new(key).unwrap(),
+                thread_id: ThreadId(77),
+                // Two patient messages: the thread is at version 2.
+                expected_version: 2,
+                op: ActionOp::RefillDecision { decision: RefillChoice::Approve },
+            }],
+        })
+        .unwrap()
+    };
+    let act = |body: Value| {
+        let (client, url, token) = (hub.client.clone(), format!("{}/v1/actions", hub.url), gp.token.clone());
+        async move {
+            let (status, reply, _) = post(&client, url, Some(&token), &body).await;
+            assert_eq!(status, 200, "{reply}");
+            serde_json::from_value::<ActionsResponse>(reply).unwrap().results.remove(0).outcome
+        }
+    };
+    let outcome = act(approve("approve-1")).await;
+    assert!(
+        matches!(&outcome, ActionOutcome::Rejected { code, .. } if code == "unviewed_patient_messages"),
+        "{outcome:?}"
+    );
+    // One message viewed (pushed through the device's store): still refused.
+    {
+        let mut s = store.lock().unwrap();
+        let at = Timestamp::from_second(1_760_000_000).unwrap();
+        s.write(|w| audit::append(w, at, &gp.user_id, "view", "7001")).unwrap();
+    }
+    assert_eq!(audit::push(&store, &client, &key).await.unwrap(), 1);
+    let outcome = act(approve("approve-2")).await;
+    assert!(
+        matches!(&outcome, ActionOutcome::Rejected { code, detail } if code == "unviewed_patient_messages" && detail.starts_with("1 ")),
+        "{outcome:?}"
+    );
+    // Another user's view does not count for this approver.
+    {
+        let mut s = store.lock().unwrap();
+        let at = Timestamp::from_second(1_760_000_001).unwrap();
+        s.write(|w| audit::append(w, at, &other.user_id, "view", "7002")).unwrap();
+    }
+    assert_eq!(audit::push(&store, &client, &key).await.unwrap(), 1);
+    assert!(matches!(act(approve("approve-3")).await, ActionOutcome::Rejected { .. }));
+    {
+        let mut s = store.lock().unwrap();
+        let at = Timestamp::from_second(1_760_000_002).unwrap();
+        s.write(|w| audit::append(w, at, &gp.user_id, "view", "7002")).unwrap();
+    }
+    assert_eq!(audit::push(&store, &client, &key).await.unwrap(), 1);
+    let outcome = act(approve("approve-4")).await;
+    assert!(matches!(outcome, ActionOutcome::Applied { .. }), "{outcome:?}");
+    let total = links_now(&store).len() as u64;
+    assert_eq!(total, LINKS + 3);
+
     // Append-only: no update or delete gets through the triggers.
     for sql in [
         "UPDATE audit_links SET action = 'x' WHERE seq = 1",
@@ -291,7 +362,7 @@ async fn a_device_pushes_its_chain_and_every_tampering_at_the_hub_is_found() {
             let mut rng = StdRng::seed_from_u64(5);
             for round in 0..1000 {
                 c.execute_batch("SAVEPOINT tamper")?;
-                let what = tamper(c, &dev, &mut rng);
+                let what = tamper(c, &dev, total as i64, &mut rng);
                 let found = check_device(c, &dev).unwrap();
                 c.execute_batch("ROLLBACK TO tamper; RELEASE tamper")?;
                 assert!(found.broken.is_some(), "round {round}: {what} was not found");
@@ -313,20 +384,23 @@ async fn a_device_pushes_its_chain_and_every_tampering_at_the_hub_is_found() {
         (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
     };
     let (ok, out) = cli(&["audit", "verify"]);
-    assert!(ok && out.contains(&format!("device {device}: {LINKS} links, verified")), "{out}");
+    assert!(ok && out.contains(&format!("device {device}: {total} links, verified")), "{out}");
     let (ok, csv) =
         cli(&["audit", "export", "--from", "2025-01-01", "--to", "2030-01-01", "--format", "csv"]);
     assert!(ok, "{csv}");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "at,actor,action,object,device,seq,hash,verified");
-    assert_eq!(lines.len() as u64, LINKS + 1);
-    assert!(lines[1..].iter().all(|l| l.ends_with(",true") && l.contains(&gp.user_id)), "{csv}");
-    // Events are at 2025-06-15T15:06:40Z + i s; from 15:07:00 on: the last 20.
+    assert_eq!(lines.len() as u64, total + 1);
+    assert!(lines[1..].iter().all(|l| l.ends_with(",true")), "{csv}");
+    // Every event was recorded by the GP, but one view by the nurse.
+    assert_eq!(lines[1..].iter().filter(|l| l.contains(&other.user_id)).count(), 1, "{csv}");
+    // Events are at 2025-06-15T15:06:40Z + i s, then the three views of
+    // October 2025; from 15:07:00 on: 20 + 3.
     let (ok, json_out) =
         cli(&["audit", "export", "--from", "2025-06-15T15:07:00Z", "--to", "2030-01-01", "--format", "json"]);
     let rows: Vec<Value> = serde_json::from_str(&json_out).unwrap();
     assert!(ok, "{json_out}");
-    assert_eq!(rows.len(), 20);
+    assert_eq!(rows.len(), 23);
     assert_eq!(rows[0]["seq"].as_u64(), Some(21));
 
     hub.state

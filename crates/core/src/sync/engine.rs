@@ -196,15 +196,17 @@ impl Engine {
         self
     }
 
-    /// Sends the outbox and the audit chain, then pulls (which also brings
+    /// Sends the audit chain and the outbox, then pulls (which also brings
     /// the hub's state of any thread where an action lost a race). A hub
     /// that refuses the audit chain (a gap or a fork: the chain here was
     /// altered) stops the sync with that error.
     pub async fn sync_once(&self, store: &SharedStore, now: Timestamp) -> Result<(Sent, Pulled), SyncError> {
-        let sent = outbox::send(store, &self.hub, now).await?;
+        // The audit chain first: an action may need the views it records
+        // (the hub refuses a refill approval without them).
         if let Some(key) = &self.audit_key {
             audit::push(store, &self.hub, key).await?;
         }
+        let sent = outbox::send(store, &self.hub, now).await?;
         let pulled = self.pull(store, now).await?;
         if let Some(tx) = self.arrivals.as_ref().filter(|_| pulled.arrivals.total() > 0) {
             // A closed receiver only means nobody is notifying any more.

@@ -50,6 +50,7 @@ fn rule_code(e: &RuleError) -> &'static str {
         RuleError::NotAssignedToActor => "not_assigned_to_actor",
         RuleError::AssigneeCannotRead { .. } => "assignee_cannot_read",
         RuleError::NotAPrescriptionThread { .. } => "not_a_prescription_thread",
+        RuleError::UnviewedPatientMessages { .. } => "unviewed_patient_messages",
         _ => "rule",
     }
 }
@@ -90,10 +91,10 @@ fn claim(thread: &ThreadRow, me: &StaffRef, now: Timestamp) -> Result<ThreadStat
     step(thread, &state, ThreadAction::Start, &actor, now)
 }
 
-/// A refill decision as far as the hub can judge it: the thread is a repeat
-/// prescription request, open, and the role may decide. Whether every
-/// patient message was viewed is checked on the desktop (it holds the view
-/// log and the plaintext).
+/// A refill decision as far as the rules of the thread go: the thread is a
+/// repeat prescription request, open, and the role may decide. (An approval
+/// also needs the approver's view of every patient message: see
+/// [`unviewed_by`].)
 fn refill(
     thread: &ThreadRow,
     me: &StaffRef,
@@ -185,8 +186,34 @@ fn decide(
             }
             Ok(thread.state.clone())
         }
-        ActionOp::RefillDecision { decision } => refill(thread, me, *decision, now),
+        ActionOp::RefillDecision { decision } => {
+            let next = refill(thread, me, *decision, now)?;
+            if matches!(decision, RefillChoice::Approve) {
+                let unviewed =
+                    unviewed_by(conn, thread.id, me).map_err(|e| Refusal::Other("storage", e.to_string()))?;
+                if unviewed > 0 {
+                    return Err(RuleError::UnviewedPatientMessages { unviewed }.into());
+                }
+            }
+            Ok(next)
+        }
     }
+}
+
+/// How many of `thread`'s patient messages `me` has no `view` event for in
+/// the audit trail the hub holds (pushed by their devices, verified at
+/// ingest). An approval needs none: the rule is enforced here, not only on
+/// the desktop, so no API path records an approval without the views.
+fn unviewed_by(conn: &Connection, thread: ThreadId, me: &StaffRef) -> Result<usize, DbError> {
+    let n: i64 = conn
+        .prepare_cached(
+            "SELECT count(*) FROM envelopes e
+             WHERE e.thread_id = ?1 AND e.sender_kind = 'patient'
+               AND NOT EXISTS (SELECT 1 FROM audit_links a
+                               WHERE a.actor = ?2 AND a.action = 'view' AND a.object = CAST(e.message_id AS TEXT))",
+        )?
+        .query_row(params![i64::try_from(thread.0).unwrap_or(i64::MAX), me.id.0], |r| r.get(0))?;
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 /// What applying a batch produced: the results and the changes to push.
