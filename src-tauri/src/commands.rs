@@ -3,7 +3,7 @@
 //! sealbox-model type. They adapt onto [`crate::desk::Shell`]; no rule here.
 
 use sealbox_core::lock::Signal;
-use sealbox_model::api::{AppStatus, InboxView, OpenThreadRequest, ThreadView, UnlockRequest};
+use sealbox_model::api::{ActivityView, AppStatus, InboxView, OpenThreadRequest, ThreadView, UnlockRequest};
 use tauri::{AppHandle, State};
 
 use crate::desk::{Shell, ShellError};
@@ -58,4 +58,20 @@ pub async fn open_thread(
 #[tauri::command]
 pub async fn claim(shell: State<'_, Shell>, request: OpenThreadRequest) -> Result<ThreadView, ShellError> {
     shell.claim(&request.thread).await
+}
+
+/// `thread_activity`: who viewed, claimed, replied and decided what on a
+/// thread, and when (the practice's audit trail, or this workstation's).
+#[tauri::command]
+pub async fn thread_activity(
+    shell: State<'_, Shell>,
+    request: OpenThreadRequest,
+) -> Result<ActivityView, ShellError> {
+    shell.thread_activity(&request.thread).await
+}
+
+/// `my_activity`: the clinician's own recent events on this workstation.
+#[tauri::command]
+pub async fn my_activity(shell: State<'_, Shell>) -> Result<ActivityView, ShellError> {
+    shell.my_activity().await
 }

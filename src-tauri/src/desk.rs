@@ -14,7 +14,7 @@ use sealbox_core::notify::{Arrivals, BlindNotifier};
 use sealbox_core::sync::engine::SyncStatus;
 use sealbox_core::vault::Keyring;
 use sealbox_core::workstation::{Desk, Workstation, WorkstationError};
-use sealbox_model::api::{AppStatus, InboxView, ThreadView};
+use sealbox_model::api::{ActivityView, AppStatus, InboxView, ThreadView};
 use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::{SignedDuration, Timestamp};
 use tauri::async_runtime::JoinHandle;
@@ -51,8 +51,9 @@ struct Open {
     stop: watch::Sender<bool>,
     sync: JoinHandle<()>,
     status: watch::Receiver<SyncStatus>,
-    /// Outbox sends started by actions; stopped before locking (a send cut
-    /// short stays queued: idempotency keys make the resend harmless).
+    /// Outbox sends started by actions, and activity reads; stopped before
+    /// locking (a send cut short stays queued: idempotency keys make the
+    /// resend harmless).
     sends: Vec<JoinHandle<()>>,
 }
 
@@ -176,6 +177,31 @@ impl Shell {
             }
         }));
         o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
+    }
+
+    /// Who did what on a thread. The hub is asked in a task kept with the
+    /// outbox sends, so the desk is not held meanwhile and locking stops it.
+    pub async fn thread_activity(&self, thread: &str) -> Result<ActivityView, ShellError> {
+        let id = ThreadId(thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        {
+            let mut open = self.open.lock().await;
+            let o = open.as_mut().ok_or(ShellError::Locked)?;
+            let reader = o.desk.activity_reader();
+            o.sends.retain(|h| !h.inner().is_finished());
+            o.sends.push(tauri::async_runtime::spawn(async move {
+                let _ = tx.send(reader.thread(id).await);
+            }));
+        }
+        // Cut short by a lock: the answer never comes.
+        Ok(rx.await.map_err(|_| ShellError::Locked)??)
+    }
+
+    /// The clinician's own recent events.
+    pub async fn my_activity(&self) -> Result<ActivityView, ShellError> {
+        let open = self.open.lock().await;
+        let o = open.as_ref().ok_or(ShellError::Locked)?;
+        Ok(o.desk.my_activity()?)
     }
 
     /// Activity, "Lock now", an OS signal or the timer: locks if the lock

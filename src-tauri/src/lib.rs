@@ -21,7 +21,9 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::heartbeat,
             commands::inbox,
             commands::open_thread,
-            commands::claim
+            commands::claim,
+            commands::thread_activity,
+            commands::my_activity
         ])
         .run(tauri::generate_context!())
 }

@@ -110,6 +110,38 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     assert_eq!(at_hub.0, "in_progress", "the claim reached the hub");
     assert!(at_hub.1.is_some_and(|who| who.starts_with("staff-")), "changed by the GP");
 
+    // Who did what: the thread lists the practice's audit trail, with this
+    // clinician's views and claim (pushed from this workstation first).
+    app.wait_attr("#thread-activity", "data-source", |s| s == "practice")
+        .await
+        .expect("the thread's activity");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let lines = loop {
+        let lines = app.texts("#thread-activity li").await.expect("activity lines");
+        let done = lines.iter().any(|l| l.contains("You viewed message"))
+            && lines.iter().any(|l| l.contains("You claimed the thread"));
+        if done || Instant::now() > deadline {
+            break lines;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    println!("e2e: thread activity: {lines:?}");
+    assert!(lines.iter().any(|l| l.contains("You viewed message")), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("You claimed the thread")), "{lines:?}");
+
+    // My activity (a on the inbox): this clinician's own events, newest first.
+    app.type_into_focused("\u{e00c}").await.expect("Esc");
+    app.wait_gone("#thread").await.expect("back to the inbox");
+    app.type_into_focused("a").await.expect("a");
+    app.wait_attr("#my-activity", "data-count", |n| n != "0").await.expect("my activity");
+    let mine = app.texts("#my-activity li").await.expect("my activity lines");
+    println!("e2e: my activity: {} lines, newest {:?}", mine.len(), mine.first());
+    assert!(mine.iter().any(|l| l.contains("You unlocked Sealbox")), "{mine:?}");
+    assert!(mine.iter().any(|l| l.contains("You claimed the thread")), "{mine:?}");
+    app.screenshot("my-activity").await.expect("screenshot");
+    app.type_into_focused("\u{e00c}").await.expect("Esc");
+    app.wait_gone("#my-activity").await.expect("back to the inbox");
+
     // Ctrl+L: the shell locks and reloads the page onto the lock screen.
     app.press_ctrl('l').await.expect("Ctrl+L");
     let reason = app.text("#lock-reason").await.expect("the lock page says why");

@@ -3,7 +3,9 @@
 //! Every call names a command from `sealbox_model::api::command` and decodes
 //! the reply into that command's sealbox-model type.
 
-use sealbox_model::api::{command, AppStatus, InboxView, OpenThreadRequest, ThreadView, UnlockRequest};
+use sealbox_model::api::{
+    command, ActivityView, AppStatus, InboxView, OpenThreadRequest, ThreadView, UnlockRequest,
+};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 
@@ -89,4 +91,14 @@ pub async fn open_thread(thread: String) -> Result<ThreadView, IpcError> {
 /// Claims a thread for the clinician.
 pub async fn claim(thread: String) -> Result<ThreadView, IpcError> {
     call_with(command::CLAIM, OpenThreadRequest { thread }).await
+}
+
+/// Who did what on a thread.
+pub async fn thread_activity(thread: String) -> Result<ActivityView, IpcError> {
+    call_with(command::THREAD_ACTIVITY, OpenThreadRequest { thread }).await
+}
+
+/// The clinician's own recent events.
+pub async fn my_activity() -> Result<ActivityView, IpcError> {
+    call(command::MY_ACTIVITY, JsValue::UNDEFINED).await
 }

@@ -7,7 +7,7 @@
 use rusqlite::OptionalExtension;
 use sealbox_crypto::audit_chain::{verify_links, ChainBreak, Event, Link, SegmentHead, GENESIS};
 use sealbox_crypto::ed25519_dalek::SigningKey;
-use sealbox_model::hub_api::{AuditHead, AuditLinkRecord, AuditSegment, Base64Bytes};
+use sealbox_model::hub_api::{AuditHead, AuditLinkRecord, AuditSegment, Base64Bytes, ThreadActivity};
 use sealbox_model::jiff::Timestamp;
 
 use crate::store::write::Writer;
@@ -149,6 +149,13 @@ pub async fn push(store: &SharedStore, hub: &HubClient, key: &SigningKey) -> Res
         lock(store).write(|w| w.set_setting(PUSHED_SETTING, &mark))?;
         sent += links.len();
     }
+}
+
+/// `GET /v1/threads/{id}/activity`: every device's events about a thread.
+pub async fn thread_activity(hub: &HubClient, thread: u64) -> Result<ThreadActivity, SyncError> {
+    let reply: Option<ThreadActivity> =
+        hub.call::<(), _>(reqwest::Method::GET, &format!("/v1/threads/{thread}/activity"), None).await?;
+    reply.ok_or(SyncError::Protocol("the hub sent no activity"))
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use sealbox_hub::audit::check::{check, check_device, Filter};
 use sealbox_hub::config::RatePolicy;
 use sealbox_model::hub_api::{
     ActionOp, ActionOutcome, ActionRequest, ActionsRequest, ActionsResponse, IdempotencyKey, RefillChoice,
+    ThreadActivity,
 };
 use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::Timestamp;
@@ -338,6 +339,29 @@ async fn a_device_pushes_its_chain_and_every_tampering_at_the_hub_is_found() {
     assert!(matches!(outcome, ActionOutcome::Applied { .. }), "{outcome:?}");
     let total = links_now(&store).len() as u64;
     assert_eq!(total, LINKS + 3);
+
+    // Who did what on the thread, for staff who may read it.
+    let activity = |thread: &str| {
+        let (client, url, token) =
+            (hub.client.clone(), format!("{}/v1/threads/{thread}/activity", hub.url), gp.token.clone());
+        async move { support::login::get(&client, url, &token).await }
+    };
+    let (status, body) = activity("77").await;
+    assert_eq!(status, 200, "{body}");
+    let events: ThreadActivity = serde_json::from_value(body).unwrap();
+    let seen: Vec<(&str, &str, &str)> =
+        events.events.iter().map(|e| (e.actor.as_str(), e.action.as_str(), e.object.as_str())).collect();
+    assert_eq!(
+        seen,
+        vec![
+            (gp.user_id.as_str(), "view", "7001"),
+            (other.user_id.as_str(), "view", "7002"),
+            (gp.user_id.as_str(), "view", "7002")
+        ]
+    );
+    assert!(events.events.iter().all(|e| e.actor_name == "Test Staff"), "names from the staff register");
+    assert_eq!(activity("4242").await.0, 404);
+    assert_eq!(activity("x").await.0, 400);
 
     // Append-only: no update or delete gets through the triggers.
     for sql in [

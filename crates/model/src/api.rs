@@ -27,9 +27,15 @@ pub mod command {
     /// [`super::ThreadView`] as it now stands.
     pub const CLAIM: &str = "claim";
 
+    /// Who did what on a thread ([`super::OpenThreadRequest`] → [`super::ActivityView`]).
+    pub const THREAD_ACTIVITY: &str = "thread_activity";
+    /// The clinician's own recent events (→ [`super::ActivityView`]).
+    pub const MY_ACTIVITY: &str = "my_activity";
+
     /// Every command the shell registers; build.rs declares exactly these to
     /// Tauri's permission system.
-    pub const ALL: &[&str] = &[APP_STATUS, UNLOCK, LOCK_NOW, HEARTBEAT, INBOX, OPEN_THREAD, CLAIM];
+    pub const ALL: &[&str] =
+        &[APP_STATUS, UNLOCK, LOCK_NOW, HEARTBEAT, INBOX, OPEN_THREAD, CLAIM, THREAD_ACTIVITY, MY_ACTIVITY];
 }
 
 /// Whether the clinical workspace is open.
@@ -182,6 +188,30 @@ pub struct MessageLine {
     pub attachments: Vec<String>,
     /// Who has viewed it, with when (UK time).
     pub viewed_by: Vec<String>,
+}
+
+/// Audit events as the UI lists them: ids, names of staff, kinds and times
+/// only — never clinical content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityView {
+    /// Where the events come from: "practice" (every device's chain, from
+    /// the hub) or "this workstation" (offline, or the user's own list).
+    pub source: String,
+    /// Oldest first for a thread; newest first for "My activity".
+    pub lines: Vec<ActivityLine>,
+}
+
+/// One event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityLine {
+    /// When, UK time as shown.
+    pub when_shown: String,
+    /// "You", or the member of staff's name.
+    pub who: String,
+    /// What, in words ("viewed message 123", "claimed the thread").
+    pub what: String,
 }
 
 #[cfg(test)]

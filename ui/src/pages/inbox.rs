@@ -1,14 +1,16 @@
 //! The inbox: the clinician's queues in triage order (urgent and breached
 //! first). Refreshed from the shell every few seconds while open. Keys on
 //! the list: j / k (or the arrows) move, Enter opens; Esc in a thread comes
-//! back. "Lock now" (or Ctrl+L) returns the window to the lock page.
+//! back. a (or "My activity") lists the clinician's own recent events.
+//! "Lock now" (or Ctrl+L) returns the window to the lock page.
 
-use sealbox_model::api::{InboxView, ThreadView};
+use sealbox_model::api::{ActivityView, InboxView, ThreadView};
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::ipc;
+use crate::pages::audit::AuditList;
 use crate::pages::thread::ThreadPane;
 
 const REFRESH_MS: i32 = 5_000;
@@ -65,16 +67,6 @@ pub fn inbox_page(props: &InboxProps) -> Html {
     let selected = use_state(|| 0usize);
     let open = use_state(|| None::<ThreadView>);
     let list = use_node_ref();
-    {
-        let list = list.clone();
-        use_effect_with(open.is_none(), move |showing_list| {
-            if *showing_list {
-                if let Some(el) = list.cast::<web_sys::HtmlElement>() {
-                    let _ = el.focus();
-                }
-            }
-        });
-    }
     let open_thread = {
         let (open, failed) = (open.clone(), failed.clone());
         Callback::from(move |thread: String| {
@@ -87,8 +79,60 @@ pub fn inbox_page(props: &InboxProps) -> Html {
             });
         })
     };
+    let mine = use_state(|| None::<ActivityView>);
+    let mine_panel = use_node_ref();
+    {
+        let list = list.clone();
+        use_effect_with(open.is_none() && mine.is_none(), move |showing_list| {
+            if *showing_list {
+                if let Some(el) = list.cast::<web_sys::HtmlElement>() {
+                    let _ = el.focus();
+                }
+            }
+        });
+    }
+    {
+        let panel = mine_panel.clone();
+        use_effect_with(mine.is_some(), move |shown| {
+            if *shown {
+                if let Some(el) = panel.cast::<web_sys::HtmlElement>() {
+                    let _ = el.focus();
+                }
+            }
+        });
+    }
+    let show_mine = {
+        let (mine, failed) = (mine.clone(), failed.clone());
+        Callback::from(move |()| {
+            let (mine, failed) = (mine.clone(), failed.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match ipc::my_activity().await {
+                    Ok(a) => mine.set(Some(a)),
+                    Err(e) => failed.set(Some(e.to_string())),
+                }
+            });
+        })
+    };
+    let on_mine = {
+        let show_mine = show_mine.clone();
+        Callback::from(move |_: MouseEvent| show_mine.emit(()))
+    };
+    let on_mine_key = {
+        let mine = mine.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Escape" {
+                e.prevent_default();
+                mine.set(None);
+            }
+        })
+    };
+    let on_mine_back = {
+        let mine = mine.clone();
+        Callback::from(move |_: MouseEvent| mine.set(None))
+    };
     let on_key = {
         let (selected, view, open_thread) = (selected.clone(), view.clone(), open_thread.clone());
+        let show_mine = show_mine.clone();
         Callback::from(move |e: KeyboardEvent| {
             let last = view.rows.len().saturating_sub(1);
             match e.key().as_str() {
@@ -99,6 +143,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                         open_thread.emit(row.thread.clone());
                     }
                 }
+                "a" => show_mine.emit(()),
                 _ => return,
             }
             e.prevent_default();
@@ -121,6 +166,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                 <span id="sync-state" class="sync" data-online={view.online.to_string()}>
                     { if view.online { "Online" } else { "Offline — verified on this device" } }
                 </span>
+                <button id="my-activity-button" type="button" onclick={on_mine} title="My activity (a)">{ "My activity" }</button>
                 <button id="lock-now" type="button" onclick={on_lock} title="Lock now (Ctrl+L)">{ "Lock now" }</button>
             </header>
             <main aria-labelledby="inbox-title">
@@ -135,9 +181,14 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                 }
                 if let Some(t) = &*open {
                     <ThreadPane view={t.clone()} on_close={on_close} on_claimed={on_claimed} />
+                } else if let Some(a) = &*mine {
+                    <div class="mine" tabindex="0" ref={mine_panel} onkeydown={on_mine_key}>
+                        <AuditList id="my-activity" title="My activity" view={a.clone()} />
+                        <button id="my-activity-back" type="button" onclick={on_mine_back}>{ "Back to inbox (Esc)" }</button>
+                    </div>
                 }
                 <table id="inbox" class="inbox" data-count={view.rows.len().to_string()} tabindex="0"
-                    ref={list} onkeydown={on_key} hidden={open.is_some()}
+                    ref={list} onkeydown={on_key} hidden={open.is_some() || mine.is_some()}
                     aria-label="Inbox: j and k move, Enter opens">
                     <thead>
                         <tr><th scope="col">{ "Priority" }</th><th scope="col">{ "Patient" }</th>
@@ -171,7 +222,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
             </main>
             <footer class="footer">
                 <span id="sync-line" role="status">{ &view.sync }</span>
-                <span class="keys">{ "j/k move · Enter open · c claim · Esc back · Ctrl+L lock" }</span>
+                <span class="keys">{ "j/k move · Enter open · c claim · a my activity · Esc back · Ctrl+L lock" }</span>
             </footer>
         </div>
     }

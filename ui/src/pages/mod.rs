@@ -1,5 +1,6 @@
 //! One module per screen.
 
+pub mod audit;
 pub mod inbox;
 pub mod lock;
 pub mod thread;

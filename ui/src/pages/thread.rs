@@ -1,9 +1,13 @@
 //! The reading pane: one thread, every message as plain text. Text is put
 //! into the DOM as text nodes (Yew escapes it), so markup or script in a
 //! message shows literally and never runs. c claims; Esc or "Back" returns.
+//! Below the messages: who viewed, claimed, replied and decided what, and
+//! when (the practice's audit trail, or this workstation's when offline).
 
-use sealbox_model::api::ThreadView;
+use sealbox_model::api::{ActivityView, ThreadView};
 use yew::prelude::*;
+
+use crate::pages::audit::AuditList;
 
 #[derive(Properties, PartialEq)]
 pub struct ThreadProps {
@@ -26,6 +30,18 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
         });
     }
     let error = use_state(|| None::<String>);
+    let activity = use_state(|| None::<ActivityView>);
+    {
+        // Again after a claim: the state is part of the key.
+        let (activity, thread) = (activity.clone(), v.thread.clone());
+        use_effect_with((v.thread.clone(), v.state.clone()), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(a) = crate::ipc::thread_activity(thread).await {
+                    activity.set(Some(a));
+                }
+            });
+        });
+    }
     let claim = {
         let (claimed, error, thread) = (props.on_claimed.clone(), error.clone(), v.thread.clone());
         Callback::from(move |()| {
@@ -82,6 +98,9 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
                     }
                 </article>
             }) }
+            if let Some(a) = &*activity {
+                <AuditList id="thread-activity" title="Activity" view={a.clone()} />
+            }
             <div class="actions">
                 <button id="claim" type="button" onclick={on_claim}>{ "Claim (c)" }</button>
                 <button id="back" type="button" onclick={on_back}>{ "Back to inbox (Esc)" }</button>

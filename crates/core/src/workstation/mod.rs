@@ -15,6 +15,7 @@
 //! Every unlock, lock and failed attempt goes into the audit chain (failed
 //! attempts at the next unlock: a locked cache cannot be written).
 
+mod activity;
 mod profile;
 mod thread;
 mod view;

@@ -49,3 +49,28 @@ pub struct AuditHead {
     /// Its hash.
     pub hash: Base64Bytes,
 }
+
+/// `GET /v1/threads/{id}/activity`: who did what on a thread, from the
+/// audit trail the hub holds (every device's pushed chain).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadActivity {
+    /// Oldest first.
+    pub events: Vec<ActivityEvent>,
+}
+
+/// One event about a thread or one of its messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityEvent {
+    /// When, in ms since the Unix epoch.
+    pub at_ms: i64,
+    /// Who (a staff id).
+    pub actor: String,
+    /// Their name, as the practice registered it.
+    pub actor_name: String,
+    /// What ("view", "claim", "reply", "refill_decision", …).
+    pub action: String,
+    /// On what: a message id, or `thread <id>`.
+    pub object: String,
+}

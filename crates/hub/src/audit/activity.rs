@@ -1,0 +1,63 @@
+//! `GET /v1/threads/{id}/activity`: the events of every device's audit
+//! chain about a thread or its messages — who viewed, claimed, replied and
+//! decided what, and when — for staff whose role may read the thread.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use rusqlite::params;
+use sealbox_model::hub_api::{ActivityEvent, ThreadActivity};
+use sealbox_model::ids::ThreadId;
+use sealbox_model::permissions::{can, Action};
+
+use crate::auth::Principal;
+use crate::db::DbError;
+use crate::http::problem::ApiError;
+use crate::relay::store;
+use crate::state::AppState;
+
+/// Most events returned.
+const MAX_EVENTS: i64 = 500;
+
+/// The handler.
+pub async fn thread_activity(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<ThreadActivity>, ApiError> {
+    let id = id
+        .parse::<u64>()
+        .ok()
+        .filter(|v| (1..=i64::MAX as u64).contains(v))
+        .ok_or_else(|| ApiError::field("id", "a thread id"))?;
+    let events = state
+        .db
+        .read(move |conn| {
+            let thread = store::load_thread(conn, ThreadId(id))?
+                .ok_or_else(|| ApiError::not_found("no such thread"))?;
+            let role = who.staff.role;
+            if !can(role, Action::ReadFreeText, thread.category)
+                && !can(role, Action::ReadMedicationPart, thread.category)
+            {
+                return Err(ApiError::forbidden("this role may not read the thread"));
+            }
+            let mut stmt = conn.prepare_cached(
+                "SELECT a.at_ms, a.actor, COALESCE(s.name, a.actor), a.action, a.object
+                 FROM audit_links a LEFT JOIN staff s ON s.id = a.actor
+                 WHERE a.object = ?1
+                    OR a.object IN (SELECT CAST(message_id AS TEXT) FROM envelopes WHERE thread_id = ?2)
+                 ORDER BY a.at_ms, a.device_id, a.seq LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(params![format!("thread {id}"), id as i64, MAX_EVENTS], |r| {
+                Ok(ActivityEvent {
+                    at_ms: r.get(0)?,
+                    actor: r.get(1)?,
+                    actor_name: r.get(2)?,
+                    action: r.get(3)?,
+                    object: r.get(4)?,
+                })
+            })?;
+            Ok::<_, ApiError>(rows.collect::<Result<Vec<_>, _>>().map_err(DbError::from)?)
+        })
+        .await?;
+    Ok(Json(ThreadActivity { events }))
+}
