@@ -40,3 +40,20 @@ CREATE TRIGGER audit_segments_no_update BEFORE UPDATE ON audit_segments
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER audit_segments_no_delete BEFORE DELETE ON audit_segments
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+
+-- Each `sealbox-hub audit export`: who ran it, for which window, how many
+-- events left the hub. Append-only too.
+CREATE TABLE audit_exports (
+    id INTEGER PRIMARY KEY,
+    at_us INTEGER NOT NULL,
+    run_by TEXT NOT NULL,
+    from_ms INTEGER NOT NULL,
+    to_ms INTEGER NOT NULL,
+    format TEXT NOT NULL CHECK (format IN ('csv', 'json')),
+    rows INTEGER NOT NULL
+) STRICT;
+
+CREATE TRIGGER audit_exports_no_update BEFORE UPDATE ON audit_exports
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER audit_exports_no_delete BEFORE DELETE ON audit_exports
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;

@@ -263,7 +263,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Audit { command: AuditCommand::Export { data_dir, from, to, format } } => {
             let state = AppState::open_system(HubConfig::new(data_dir))?;
-            let rows = state.db.call_blocking(move |conn| export::rows(conn, from, to))?;
+            let now = state.now();
+            // Who ran it, as the operating system knows them.
+            let run_by = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_default();
+            let run_by = if run_by.is_empty() { "unknown".to_owned() } else { run_by };
+            let rows = state.db.call_blocking(move |conn| {
+                let rows = export::rows(conn, from, to)?;
+                export::record(conn, now, &run_by, (from, to), format, rows.len())?;
+                Ok::<_, crate::db::DbError>(rows)
+            })?;
             say(export::render(&rows, format)?.trim_end())
         }
     }

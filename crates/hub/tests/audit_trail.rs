@@ -438,4 +438,16 @@ async fn a_device_pushes_its_chain_and_every_tampering_at_the_hub_is_found() {
     assert!(ok);
     let verified: Vec<bool> = csv.lines().skip(1).map(|l| l.ends_with(",true")).collect();
     assert_eq!(verified.iter().filter(|v| **v).count(), 16, "events before the break still verify");
+
+    // Every export is recorded, append-only.
+    let (exports, rows): (i64, i64) = hub
+        .state
+        .db
+        .call_blocking(|c| {
+            c.query_row("SELECT count(*), sum(rows) FROM audit_exports", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        })
+        .unwrap();
+    assert_eq!((exports, rows), (3, 2 * total as i64 + 23));
+    let err = hub.state.db.call_blocking(|c| c.execute("DELETE FROM audit_exports", [])).unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
 }

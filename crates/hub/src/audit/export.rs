@@ -1,6 +1,7 @@
 //! `sealbox-hub audit export`: the practice's audit events in a time
 //! window, as CSV or JSON, for a compliance officer. Each row says whether
-//! its device's chain verifies up to and including it.
+//! its device's chain verifies up to and including it. Every export is
+//! itself recorded (`audit_exports`, append-only).
 
 use rusqlite::{params, Connection};
 use sealbox_model::jiff::Timestamp;
@@ -80,6 +81,34 @@ pub fn rows(conn: &Connection, from: Timestamp, to: Timestamp) -> Result<Vec<Row
         });
     }
     Ok(out)
+}
+
+/// Records an export (who ran it, the window, how many events) in the
+/// append-only `audit_exports` table, before the events are printed.
+pub fn record(
+    conn: &Connection,
+    at: Timestamp,
+    run_by: &str,
+    window: (Timestamp, Timestamp),
+    format: Format,
+    rows: usize,
+) -> Result<(), DbError> {
+    let format = match format {
+        Format::Csv => "csv",
+        Format::Json => "json",
+    };
+    conn.execute(
+        "INSERT INTO audit_exports (at_us, run_by, from_ms, to_ms, format, rows) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            crate::db::time::to_db(at),
+            run_by,
+            window.0.as_millisecond(),
+            window.1.as_millisecond(),
+            format,
+            i64::try_from(rows).unwrap_or(i64::MAX)
+        ],
+    )?;
+    Ok(())
 }
 
 fn csv_field(value: &str) -> String {
