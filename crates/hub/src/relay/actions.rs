@@ -201,16 +201,17 @@ fn decide(
 }
 
 /// How many of `thread`'s patient messages `me` has no `view` event for in
-/// the audit trail the hub holds (pushed by their devices, verified at
-/// ingest). An approval needs none: the rule is enforced here, not only on
+/// the audit trail the hub holds — recorded by one of `me`'s own devices
+/// and naming `me` (pushed signed, verified at ingest). An approval needs none: the rule is enforced here, not only on
 /// the desktop, so no API path records an approval without the views.
 fn unviewed_by(conn: &Connection, thread: ThreadId, me: &StaffRef) -> Result<usize, DbError> {
     let n: i64 = conn
         .prepare_cached(
             "SELECT count(*) FROM envelopes e
              WHERE e.thread_id = ?1 AND e.sender_kind = 'patient'
-               AND NOT EXISTS (SELECT 1 FROM audit_links a
-                               WHERE a.actor = ?2 AND a.action = 'view' AND a.object = CAST(e.message_id AS TEXT))",
+               AND NOT EXISTS (SELECT 1 FROM audit_links a JOIN devices d ON d.id = a.device_id
+                               WHERE d.staff_id = ?2 AND a.actor = ?2 AND a.action = 'view'
+                                 AND a.object = CAST(e.message_id AS TEXT))",
         )?
         .query_row(params![i64::try_from(thread.0).unwrap_or(i64::MAX), me.id.0], |r| r.get(0))?;
     Ok(usize::try_from(n).unwrap_or(usize::MAX))
