@@ -100,6 +100,11 @@ fn pushed(store: &Store) -> Result<Option<(u64, [u8; 32])>, StoreError> {
     Ok(Some((seq, bytes.try_into().map_err(|_| bad())?)))
 }
 
+/// The `audit.pushed` setting's text for a head: `seq:hex hash`.
+fn push_mark(seq: u64, hash: &[u8]) -> String {
+    format!("{seq}:{}", hash.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
 fn record(link: &Link) -> AuditLinkRecord {
     AuditLinkRecord {
         seq: link.seq,
@@ -117,6 +122,25 @@ fn record(link: &Link) -> AuditLinkRecord {
 /// most [`SEGMENT_MAX`], and records each acknowledged head. Returns how
 /// many links were sent. The cache is locked only between network calls.
 pub async fn push(store: &SharedStore, hub: &HubClient, key: &SigningKey) -> Result<usize, SyncError> {
+    // Start after what the hub holds (an acknowledgement may have been
+    // lost), once it is certain that the hub's head is a link of this chain.
+    let held: AuditHead = hub
+        .call::<(), _>(reqwest::Method::GET, "/v1/audit/head", None)
+        .await?
+        .ok_or(SyncError::Protocol("the hub sent no audit head"))?;
+    {
+        let mut store = lock(store);
+        if held.seq > 0 {
+            let ours = store.audit_links_after(held.seq - 1)?.into_iter().next();
+            if ours.is_none_or(|l| l.seq != held.seq || l.hash.as_slice() != held.hash.as_slice()) {
+                return Err(SyncError::Protocol("the hub holds an audit chain this device does not"));
+            }
+        }
+        if pushed(&store)?.map(|(seq, _)| seq) != Some(held.seq) && held.seq > 0 {
+            let mark = push_mark(held.seq, held.hash.as_slice());
+            store.write(|w| w.set_setting(PUSHED_SETTING, &mark))?;
+        }
+    }
     let mut sent = 0;
     loop {
         let (device, links) = {
@@ -144,8 +168,7 @@ pub async fn push(store: &SharedStore, hub: &HubClient, key: &SigningKey) -> Res
         if acked.seq != last.seq || acked.hash.as_slice() != last.hash.as_slice() {
             return Err(SyncError::Protocol("the hub acknowledged another audit head"));
         }
-        let mark =
-            format!("{}:{}", last.seq, last.hash.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let mark = push_mark(last.seq, &last.hash);
         lock(store).write(|w| w.set_setting(PUSHED_SETTING, &mark))?;
         sent += links.len();
     }
@@ -177,8 +200,7 @@ mod tests {
         }
         let (seq, hash) = verify(&store).unwrap();
         assert_eq!(seq, EVENTS as u64);
-        let mark = format!("{seq}:{}", hash.iter().map(|b| format!("{b:02x}")).collect::<String>());
-        store.write(|w| w.set_setting(PUSHED_SETTING, &mark)).unwrap();
+        store.write(|w| w.set_setting(PUSHED_SETTING, &push_mark(seq, &hash))).unwrap();
         store
     }
 

@@ -337,8 +337,21 @@ async fn a_device_pushes_its_chain_and_every_tampering_at_the_hub_is_found() {
     assert_eq!(audit::push(&store, &client, &key).await.unwrap(), 1);
     let outcome = act(approve("approve-4")).await;
     assert!(matches!(outcome, ActionOutcome::Applied { .. }), "{outcome:?}");
+    // An acknowledgement lost on the way: the device still thinks the hub
+    // holds only the first 25 links, records 3 more, and resumes after what
+    // the hub really holds — no fork, nothing sent twice.
+    {
+        let early = &links_now(&store)[24];
+        let mark = format!("25:{}", early.hash.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        store.lock().unwrap().write(|w| w.set_setting("audit.pushed", &mark)).unwrap();
+    }
+    record(&store, 3, &gp.user_id, LINKS);
+    assert_eq!(audit::push(&store, &client, &key).await.unwrap(), 3);
     let total = links_now(&store).len() as u64;
-    assert_eq!(total, LINKS + 3);
+    assert_eq!(total, LINKS + 6);
+    let d = device.clone();
+    let at_hub = hub.state.db.call_blocking(move |c| check_device(c, &d)).unwrap();
+    assert_eq!((at_hub.links, at_hub.broken), (total, None));
 
     // Who did what on the thread, for staff who may read it.
     let activity = |thread: &str| {
@@ -418,13 +431,13 @@ async fn a_device_pushes_its_chain_and_every_tampering_at_the_hub_is_found() {
     assert!(lines[1..].iter().all(|l| l.ends_with(",true")), "{csv}");
     // Every event was recorded by the GP, but one view by the nurse.
     assert_eq!(lines[1..].iter().filter(|l| l.contains(&other.user_id)).count(), 1, "{csv}");
-    // Events are at 2025-06-15T15:06:40Z + i s, then the three views of
-    // October 2025; from 15:07:00 on: 20 + 3.
+    // Events are at 2025-06-15T15:06:40Z + i s (i < 43), plus the three
+    // views of October 2025; from 15:07:00 on: 23 + 3.
     let (ok, json_out) =
         cli(&["audit", "export", "--from", "2025-06-15T15:07:00Z", "--to", "2030-01-01", "--format", "json"]);
     let rows: Vec<Value> = serde_json::from_str(&json_out).unwrap();
     assert!(ok, "{json_out}");
-    assert_eq!(rows.len(), 23);
+    assert_eq!(rows.len(), 26);
     assert_eq!(rows[0]["seq"].as_u64(), Some(21));
 
     hub.state
@@ -447,7 +460,7 @@ async fn a_device_pushes_its_chain_and_every_tampering_at_the_hub_is_found() {
             c.query_row("SELECT count(*), sum(rows) FROM audit_exports", [], |r| Ok((r.get(0)?, r.get(1)?)))
         })
         .unwrap();
-    assert_eq!((exports, rows), (3, 2 * total as i64 + 23));
+    assert_eq!((exports, rows), (3, 2 * total as i64 + 26));
     let err = hub.state.db.call_blocking(|c| c.execute("DELETE FROM audit_exports", [])).unwrap_err();
     assert!(err.to_string().contains("append-only"), "{err}");
 }

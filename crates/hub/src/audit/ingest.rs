@@ -76,6 +76,15 @@ fn stored_hash(conn: &Connection, device: &str, seq: u64) -> Result<Option<Vec<u
         .optional()?)
 }
 
+/// `GET /v1/audit/head`: the last link the hub holds of the caller's
+/// device's chain, so a device whose acknowledgement was lost resumes after
+/// it instead of sending a fork.
+pub async fn my_head(State(state): State<AppState>, who: Principal) -> Result<Json<AuditHead>, ApiError> {
+    let device = who.device_id;
+    let (seq, hash) = state.db.read(move |conn| head(conn, &device)).await?;
+    Ok(Json(AuditHead { seq, hash: Base64Bytes(hash.to_vec()) }))
+}
+
 /// The handler.
 pub async fn push_segment(
     State(state): State<AppState>,

@@ -19,5 +19,6 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/audit/segments", post(ingest::push_segment))
+        .route("/v1/audit/head", get(ingest::my_head))
         .route("/v1/threads/{id}/activity", get(activity::thread_activity))
 }
