@@ -31,12 +31,20 @@ pub struct UnlockThrottle {
     unaudited: Vec<FailedUnlock>,
 }
 
-/// Too soon: try again at this time.
+/// Too soon: try again at this time. Shown on the lock page, so it says
+/// when (UK time, to the second).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("too many failed attempts; try again in a moment")]
+#[error("too many failed attempts; try again at {}", shown(*at))]
 pub struct TryLater {
     /// When the next attempt is allowed.
     pub at: Timestamp,
+}
+
+fn shown(at: Timestamp) -> String {
+    match sealbox_model::calendar::uk_time_zone() {
+        Ok(tz) => at.to_zoned(tz).strftime("%H:%M:%S").to_string(),
+        Err(_) => format!("{} UTC", at.strftime("%H:%M:%S")),
+    }
 }
 
 impl UnlockThrottle {
@@ -88,6 +96,8 @@ mod tests {
         }
         assert_eq!(g.failed(t(4), "wrong_pin"), Some(t(34)), "the fifth failure: 30 s");
         assert_eq!(g.check(t(33)), Err(TryLater { at: t(34) }));
+        let wait = TryLater { at: Timestamp::from_second(1_750_000_034).unwrap() }.to_string();
+        assert_eq!(wait, "too many failed attempts; try again at 16:07:14", "UK time (BST)");
         assert!(g.check(t(34)).is_ok());
         assert_eq!(g.failed(t(34), "wrong_key"), Some(t(94)), "then 60 s");
         assert_eq!(g.failed(t(94), "wrong_key"), Some(t(214)), "then 120 s");
