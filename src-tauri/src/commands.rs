@@ -3,7 +3,9 @@
 //! sealbox-model type. They adapt onto [`crate::desk::Shell`]; no rule here.
 
 use sealbox_core::lock::Signal;
-use sealbox_model::api::{ActivityView, AppStatus, InboxView, OpenThreadRequest, ThreadView, UnlockRequest};
+use sealbox_model::api::{
+    ActivityView, AppStatus, InboxRequest, InboxView, OpenThreadRequest, ThreadView, UnlockRequest,
+};
 use tauri::{AppHandle, State};
 
 use crate::desk::{Shell, ShellError};
@@ -38,10 +40,11 @@ pub async fn heartbeat(app: AppHandle, shell: State<'_, Shell>) -> Result<(), Sh
     Ok(())
 }
 
-/// `inbox`: the inbox in triage order.
+/// `inbox`: the inbox in triage order; one queue or urgent threads only
+/// when asked.
 #[tauri::command]
-pub async fn inbox(shell: State<'_, Shell>) -> Result<InboxView, ShellError> {
-    shell.inbox().await
+pub async fn inbox(shell: State<'_, Shell>, request: Option<InboxRequest>) -> Result<InboxView, ShellError> {
+    shell.inbox(&request.unwrap_or_default()).await
 }
 
 /// `open_thread`: a thread in plain text; its patient messages are recorded

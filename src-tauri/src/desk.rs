@@ -14,7 +14,7 @@ use sealbox_core::notify::{Arrivals, BlindNotifier};
 use sealbox_core::sync::engine::SyncStatus;
 use sealbox_core::vault::Keyring;
 use sealbox_core::workstation::{Desk, Workstation, WorkstationError};
-use sealbox_model::api::{ActivityView, AppStatus, InboxView, ThreadView};
+use sealbox_model::api::{ActivityView, AppStatus, InboxRequest, InboxView, ThreadView};
 use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::{SignedDuration, Timestamp};
 use tauri::async_runtime::JoinHandle;
@@ -58,9 +58,9 @@ struct Open {
 }
 
 impl Open {
-    fn view(&self) -> Result<InboxView, ShellError> {
+    fn view(&self, request: &InboxRequest) -> Result<InboxView, ShellError> {
         let status = self.status.borrow().clone();
-        Ok(self.desk.inbox_view(now(), INBOX_ROWS, Some(&status))?)
+        Ok(self.desk.inbox_view_of(request, now(), INBOX_ROWS, Some(&status))?)
     }
 }
 
@@ -123,7 +123,7 @@ impl Shell {
     pub async fn unlock(&self, app: &AppHandle, pin: &str) -> Result<InboxView, ShellError> {
         let mut open = self.open.lock().await;
         if let Some(o) = open.as_ref() {
-            return o.view();
+            return o.view(&InboxRequest::default());
         }
         let mut ws = self.workstation.lock().await;
         let ws = ws.as_mut().map_err(|e| ShellError::Startup(e.clone()))?;
@@ -140,7 +140,7 @@ impl Shell {
         let desk = result?;
         let (stop, sync, status) = start_sync(app, &desk)?;
         let o = Open { desk, stop, sync, status, sends: Vec::new() };
-        let view = o.view()?;
+        let view = o.view(&InboxRequest::default())?;
         *open = Some(o);
         self.machine().unlocked(now());
         drop(open);
@@ -149,9 +149,9 @@ impl Shell {
     }
 
     /// The inbox (locked: an error).
-    pub async fn inbox(&self) -> Result<InboxView, ShellError> {
+    pub async fn inbox(&self, request: &InboxRequest) -> Result<InboxView, ShellError> {
         let open = self.open.lock().await;
-        open.as_ref().ok_or(ShellError::Locked)?.view()
+        open.as_ref().ok_or(ShellError::Locked)?.view(request)
     }
 
     /// Opens a thread (its patient messages recorded as viewed).

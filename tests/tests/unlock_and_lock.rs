@@ -142,6 +142,23 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     app.type_into_focused("\u{e00c}").await.expect("Esc");
     app.wait_gone("#my-activity").await.expect("back to the inbox");
 
+    // The queue chips: urgent only, then what this clinician holds, then all.
+    let all_rows = app.attrs("#inbox tr.row", "data-thread").await.expect("rows").len();
+    app.click("#urgent-only").await.expect("urgent only");
+    app.wait_attr("#urgent-only", "aria-pressed", |p| p == "true").await.expect("pressed");
+    let urgent =
+        app.wait_attr("#inbox", "data-count", |n| n != all_rows.to_string()).await.expect("filtered");
+    let priorities = app.attrs("#inbox tr.row", "data-priority").await.expect("priorities");
+    println!("e2e: urgent only -> {urgent} of {all_rows} threads");
+    assert!(!priorities.is_empty() && priorities.iter().all(|p| p == "urgent"), "{priorities:?}");
+    app.click("#urgent-only").await.expect("urgent only off");
+    app.click("#queue-mine").await.expect("mine");
+    app.wait_attr("#inbox", "data-count", |n| n == "1").await.expect("the one claimed thread");
+    let mine = app.attrs("#inbox tr.row", "data-thread").await.expect("mine");
+    assert_eq!(mine, vec![practice.hostile_thread.clone()], "Mine: the thread this clinician claimed");
+    app.click("#queue-all").await.expect("all queues");
+    app.wait_attr("#inbox", "data-count", |n| n == all_rows.to_string()).await.expect("every thread again");
+
     // Ctrl+L: the shell locks and reloads the page onto the lock screen.
     app.press_ctrl('l').await.expect("Ctrl+L");
     let reason = app.text("#lock-reason").await.expect("the lock page says why");

@@ -4,7 +4,7 @@
 //! the reply into that command's sealbox-model type.
 
 use sealbox_model::api::{
-    command, ActivityView, AppStatus, InboxView, OpenThreadRequest, ThreadView, UnlockRequest,
+    command, ActivityView, AppStatus, InboxRequest, InboxView, OpenThreadRequest, ThreadView, UnlockRequest,
 };
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
@@ -101,4 +101,9 @@ pub async fn thread_activity(thread: String) -> Result<ActivityView, IpcError> {
 /// The clinician's own recent events.
 pub async fn my_activity() -> Result<ActivityView, IpcError> {
     call(command::MY_ACTIVITY, JsValue::UNDEFINED).await
+}
+
+/// The inbox of one queue, or urgent threads only.
+pub async fn inbox_of(request: InboxRequest) -> Result<InboxView, IpcError> {
+    call_with(command::INBOX, request).await
 }

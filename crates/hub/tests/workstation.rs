@@ -157,6 +157,25 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
         })
         .unwrap();
     assert_eq!((kind.as_str(), by.as_str()), ("in_progress", profile.user_id.as_str()));
+    // One queue, what the clinician holds, urgent only: each a filter of
+    // the inbox in triage order.
+    use sealbox_model::api::InboxRequest;
+    let of = |queue: Option<&str>, urgent_only: bool| {
+        desk.inbox_view_of(&InboxRequest { queue: queue.map(str::to_owned), urgent_only }, now, 500, None)
+    };
+    let all = of(None, false).unwrap().rows;
+    let gp_queue = of(Some("gp"), false).unwrap().rows;
+    assert!(!gp_queue.is_empty() && gp_queue.iter().all(|r| r.pool == "gp"));
+    assert!(gp_queue.len() < all.len(), "other queues hold threads too");
+    let urgent = of(None, true).unwrap().rows;
+    assert_eq!(urgent.len(), all.iter().filter(|r| r.priority == "urgent").count());
+    assert!(urgent.iter().all(|r| r.priority == "urgent"));
+    let mine = of(Some("mine"), false).unwrap().rows;
+    assert_eq!(
+        mine.iter().map(|r| r.thread.as_str()).collect::<Vec<_>>(),
+        vec![first.thread_id.0.to_string()]
+    );
+    assert!(matches!(of(Some("surgery"), false), Err(WorkstationError::UnknownQueue)));
     drop(engine);
     desk.lock("idle", now).await.unwrap();
 

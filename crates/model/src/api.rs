@@ -86,6 +86,17 @@ impl std::fmt::Debug for UnlockRequest {
     }
 }
 
+/// Arguments of [`command::INBOX`] (optional: without them, every queue).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboxRequest {
+    /// A pool key ("gp", "nurse", "pharmacy", "admin"), "mine" (held by the
+    /// clinician), or none for every queue.
+    pub queue: Option<String>,
+    /// Only urgent threads.
+    pub urgent_only: bool,
+}
+
 /// The inbox as the UI shows it, in triage order. Carries patient names:
 /// for the webview only, never logged (`Debug` shows counts).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

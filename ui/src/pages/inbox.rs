@@ -2,9 +2,11 @@
 //! first). Refreshed from the shell every few seconds while open. Keys on
 //! the list: j / k (or the arrows) move, Enter opens; Esc in a thread comes
 //! back. a (or "My activity") lists the clinician's own recent events.
+//! Chips above the list show one queue, what the clinician holds ("Mine"),
+//! or urgent threads only.
 //! "Lock now" (or Ctrl+L) returns the window to the lock page.
 
-use sealbox_model::api::{ActivityView, InboxView, ThreadView};
+use sealbox_model::api::{ActivityView, InboxRequest, InboxView, ThreadView};
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -14,6 +16,16 @@ use crate::pages::audit::AuditList;
 use crate::pages::thread::ThreadPane;
 
 const REFRESH_MS: i32 = 5_000;
+
+/// The queue chips: a pool key (or "mine"; none for every queue) and label.
+const QUEUES: &[(Option<&str>, &str)] = &[
+    (None, "All queues"),
+    (Some("gp"), "GPs"),
+    (Some("nurse"), "Nurses"),
+    (Some("pharmacy"), "Pharmacists"),
+    (Some("admin"), "Care navigators"),
+    (Some("mine"), "Mine"),
+];
 
 #[derive(Properties, PartialEq)]
 pub struct InboxProps {
@@ -28,21 +40,37 @@ fn category_label(key: &str) -> String {
 pub fn inbox_page(props: &InboxProps) -> Html {
     let view = use_state(|| props.view.clone());
     let failed = use_state(|| None::<String>);
-    {
-        let (view, failed) = (view.clone(), failed.clone());
-        use_effect_with((), move |_| {
-            let tick = Closure::<dyn Fn()>::new(move || {
-                let (view, failed) = (view.clone(), failed.clone());
-                wasm_bindgen_futures::spawn_local(async move {
-                    match ipc::inbox().await {
-                        Ok(v) => {
-                            view.set(v);
-                            failed.set(None);
-                        }
-                        Err(e) => failed.set(Some(e.to_string())),
+    // Which queue is shown; read by the refresh timer, so kept in a cell.
+    let filter = use_mut_ref(InboxRequest::default);
+    let shown_filter = use_state(InboxRequest::default);
+    let refresh = {
+        let (view, failed, filter) = (view.clone(), failed.clone(), filter.clone());
+        Callback::from(move |()| {
+            let (view, failed) = (view.clone(), failed.clone());
+            let request = filter.borrow().clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match ipc::inbox_of(request).await {
+                    Ok(v) => {
+                        view.set(v);
+                        failed.set(None);
                     }
-                });
+                    Err(e) => failed.set(Some(e.to_string())),
+                }
             });
+        })
+    };
+    let choose = {
+        let (filter, shown_filter, refresh) = (filter.clone(), shown_filter.clone(), refresh.clone());
+        Callback::from(move |request: InboxRequest| {
+            *filter.borrow_mut() = request.clone();
+            shown_filter.set(request);
+            refresh.emit(());
+        })
+    };
+    {
+        let refresh = refresh.clone();
+        use_effect_with((), move |_| {
+            let tick = Closure::<dyn Fn()>::new(move || refresh.emit(()));
             let window = web_sys::window();
             let id = window.as_ref().and_then(|w| {
                 w.set_interval_with_callback_and_timeout_and_arguments_0(
@@ -174,6 +202,33 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                     { format!("Inbox · {} threads", view.rows.len()) }
                     if urgent > 0 { <span class="badge urgent">{ format!("{urgent} urgent") }</span> }
                 </h1>
+                <nav class="queues" aria-label="Queues">
+                    { for QUEUES.iter().map(|(key, label)| {
+                        let current = shown_filter.queue.as_deref() == *key;
+                        let onclick = {
+                            let (choose, shown) = (choose.clone(), shown_filter.clone());
+                            let queue = key.map(str::to_owned);
+                            Callback::from(move |_: MouseEvent| {
+                                choose.emit(InboxRequest { queue: queue.clone(), urgent_only: shown.urgent_only })
+                            })
+                        };
+                        html! {
+                            <button type="button" id={format!("queue-{}", key.unwrap_or("all"))}
+                                class={classes!("chip", current.then_some("on"))}
+                                aria-pressed={current.to_string()} {onclick}>{ *label }</button>
+                        }
+                    }) }
+                    <button type="button" id="urgent-only"
+                        class={classes!("chip", shown_filter.urgent_only.then_some("on"))}
+                        aria-pressed={shown_filter.urgent_only.to_string()}
+                        onclick={
+                            let (choose, shown) = (choose.clone(), shown_filter.clone());
+                            Callback::from(move |_: MouseEvent| choose.emit(InboxRequest {
+                                queue: shown.queue.clone(),
+                                urgent_only: !shown.urgent_only,
+                            }))
+                        }>{ "Urgent only" }</button>
+                </nav>
                 if let Some(e) = &*failed {
                     <p id="inbox-error" class="status" data-state="error" role="alert">
                         { format!("The inbox could not be refreshed: {e}") }

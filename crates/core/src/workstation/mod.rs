@@ -49,6 +49,9 @@ use crate::vault::Keyring;
 /// keys, tokens or patient data.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkstationError {
+    /// The inbox was asked for a queue that does not exist.
+    #[error("there is no such queue")]
+    UnknownQueue,
     /// This workstation has no enrolment yet.
     #[error("this workstation is not enrolled yet; enrol with an invite code from your practice admin")]
     NotEnrolled,

@@ -1,9 +1,12 @@
 //! What the desk shows the UI: the inbox in triage order, as the typed
 //! lines of `sealbox_model::api`.
 
-use sealbox_model::api::{InboxLine, InboxView};
+use sealbox_model::api::{InboxLine, InboxRequest, InboxView};
 use sealbox_model::calendar::uk_time_zone;
+use sealbox_model::ids::StaffId;
 use sealbox_model::jiff::Timestamp;
+use sealbox_model::pool::Pool;
+use sealbox_model::priority::Priority;
 
 use super::{Desk, Verified, WorkstationError};
 use crate::status::{shown_time, sync_line};
@@ -19,10 +22,35 @@ impl Desk {
         limit: u32,
         sync: Option<&SyncStatus>,
     ) -> Result<InboxView, WorkstationError> {
+        self.inbox_view_of(&InboxRequest::default(), now, limit, sync)
+    }
+
+    /// [`Desk::inbox_view`] of one queue ("mine": what the clinician holds)
+    /// and, if asked, urgent threads only. An unknown queue is an error.
+    pub fn inbox_view_of(
+        &self,
+        request: &InboxRequest,
+        now: Timestamp,
+        limit: u32,
+        sync: Option<&SyncStatus>,
+    ) -> Result<InboxView, WorkstationError> {
+        let mut filter = InboxFilter::default();
+        match request.queue.as_deref() {
+            None => {}
+            Some("mine") => filter.assignee = Some(StaffId(self.profile().user_id.clone())),
+            Some(key) => {
+                filter.pool = Some(
+                    Pool::ALL.into_iter().find(|p| p.key() == key).ok_or(WorkstationError::UnknownQueue)?,
+                );
+            }
+        }
+        if request.urgent_only {
+            filter.priority = Some(Priority::Urgent);
+        }
         let shared = self.store();
         let mut store = crate::sync::lock(&shared);
         store.refresh_breaches(now)?;
-        let page = store.inbox_page(&InboxFilter::default(), None, limit, now)?;
+        let page = store.inbox_page(&filter, None, limit, now)?;
         let tz = uk_time_zone().map_err(|_| WorkstationError::Rules)?;
         let rows = page
             .rows
