@@ -7,7 +7,9 @@
 use rusqlite::OptionalExtension;
 use sealbox_crypto::audit_chain::{verify_links, ChainBreak, Event, Link, SegmentHead, GENESIS};
 use sealbox_crypto::ed25519_dalek::SigningKey;
-use sealbox_model::hub_api::{AuditHead, AuditLinkRecord, AuditSegment, Base64Bytes, ThreadActivity};
+use sealbox_model::hub_api::{
+    AuditHead, AuditLinkRecord, AuditSegment, Base64Bytes, ThreadActivity, MAX_AUDIT_LINKS,
+};
 use sealbox_model::jiff::Timestamp;
 
 use crate::store::write::Writer;
@@ -19,8 +21,6 @@ use crate::sync::{lock, SharedStore, SyncError};
 const DEVICE_SETTING: &str = "device.id";
 /// The setting holding the head the hub acknowledged: `seq:hex hash`.
 const PUSHED_SETTING: &str = "audit.pushed";
-/// Most links in one pushed segment.
-pub const SEGMENT_MAX: usize = 1000;
 
 /// Records which device this cache belongs to; every later link names it.
 /// Called at enrolment, before the first event.
@@ -119,7 +119,7 @@ fn record(link: &Link) -> AuditLinkRecord {
 }
 
 /// Sends the links the hub has not acknowledged, in signed segments of at
-/// most [`SEGMENT_MAX`], and records each acknowledged head. Returns how
+/// most [`MAX_AUDIT_LINKS`], and records each acknowledged head. Returns how
 /// many links were sent. The cache is locked only between network calls.
 pub async fn push(store: &SharedStore, hub: &HubClient, key: &SigningKey) -> Result<usize, SyncError> {
     // Start after what the hub holds (an acknowledgement may have been
@@ -147,7 +147,7 @@ pub async fn push(store: &SharedStore, hub: &HubClient, key: &SigningKey) -> Res
             let store = lock(store);
             let after = pushed(&store)?.map_or(0, |(seq, _)| seq);
             let mut links = store.audit_links_after(after)?;
-            links.truncate(SEGMENT_MAX);
+            links.truncate(MAX_AUDIT_LINKS);
             (store.setting(DEVICE_SETTING)?.unwrap_or_default(), links)
         };
         let (Some(first), Some(last)) = (links.first(), links.last()) else { return Ok(sent) };

@@ -11,7 +11,7 @@ use axum::Json;
 use rusqlite::{params, Connection, OptionalExtension};
 use sealbox_crypto::audit_chain::{verify_links, Link, SegmentHead, GENESIS};
 use sealbox_crypto::ed25519_dalek::VerifyingKey;
-use sealbox_model::hub_api::{AuditHead, AuditLinkRecord, AuditSegment, Base64Bytes};
+use sealbox_model::hub_api::{AuditHead, AuditLinkRecord, AuditSegment, Base64Bytes, MAX_AUDIT_LINKS};
 
 use crate::auth::Principal;
 use crate::db::{time, DbError};
@@ -19,8 +19,6 @@ use crate::http::json::StrictJson;
 use crate::http::problem::ApiError;
 use crate::state::AppState;
 
-/// Most links in one segment (the device sends at most this many).
-pub const MAX_LINKS: usize = 1000;
 /// Longest actor, device, action or object.
 const MAX_FIELD: usize = 200;
 
@@ -91,8 +89,8 @@ pub async fn push_segment(
     who: Principal,
     StrictJson(req): StrictJson<AuditSegment>,
 ) -> Result<Json<AuditHead>, ApiError> {
-    if req.links.is_empty() || req.links.len() > MAX_LINKS {
-        return Err(ApiError::field("links", format!("1 to {MAX_LINKS} links")));
+    if req.links.is_empty() || req.links.len() > MAX_AUDIT_LINKS {
+        return Err(ApiError::field("links", format!("1 to {MAX_AUDIT_LINKS} links")));
     }
     let links = req.links.iter().enumerate().map(|(i, r)| link(i, r)).collect::<Result<Vec<_>, _>>()?;
     let signature: [u8; 64] =

@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::bytes::Base64Bytes;
 
+/// Most links in one pushed segment.
+pub const MAX_AUDIT_LINKS: usize = 1000;
+
 /// One link of a device's audit chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,7 +36,8 @@ pub struct AuditLinkRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditSegment {
-    /// 1..=1000 links, in chain order, continuing what the hub holds.
+    /// 1..=[`MAX_AUDIT_LINKS`] links, in chain order, continuing what the
+    /// hub holds.
     pub links: Vec<AuditLinkRecord>,
     /// 64-byte Ed25519 signature (sealbox-crypto `SegmentHead::sign`).
     pub signature: Base64Bytes,

@@ -20,7 +20,7 @@ pub use actions::{
     ActionOp, ActionOutcome, ActionRequest, ActionResult, ActionsRequest, ActionsResponse, AssignTarget,
     LoggedOp, RefillChoice, StateOp,
 };
-pub use audit::{ActivityEvent, AuditHead, AuditLinkRecord, AuditSegment, ThreadActivity};
+pub use audit::{ActivityEvent, AuditHead, AuditLinkRecord, AuditSegment, ThreadActivity, MAX_AUDIT_LINKS};
 pub use bytes::{Base64Bytes, Base64Error};
 pub use events::{PoolCounts, PushEvent};
 pub use keys::{PoolPublicKey, PracticeKeys};
