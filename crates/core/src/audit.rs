@@ -105,19 +105,6 @@ fn push_mark(seq: u64, hash: &[u8]) -> String {
     format!("{seq}:{}", hash.iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
 
-fn record(link: &Link) -> AuditLinkRecord {
-    AuditLinkRecord {
-        seq: link.seq,
-        at_ms: link.at_ms,
-        actor: link.actor.clone(),
-        device: link.device.clone(),
-        action: link.action.clone(),
-        object: link.object.clone(),
-        prev_hash: Base64Bytes(link.prev_hash.to_vec()),
-        hash: Base64Bytes(link.hash.to_vec()),
-    }
-}
-
 /// Sends the links the hub has not acknowledged, in signed segments of at
 /// most [`MAX_AUDIT_LINKS`], and records each acknowledged head. Returns how
 /// many links were sent. The cache is locked only between network calls.
@@ -159,7 +146,7 @@ pub async fn push(store: &SharedStore, hub: &HubClient, key: &SigningKey) -> Res
             last_hash: last.hash,
         };
         let segment = AuditSegment {
-            links: links.iter().map(record).collect(),
+            links: links.iter().map(AuditLinkRecord::from).collect(),
             signature: Base64Bytes(head.sign(key).to_vec()),
         };
         let reply: Option<AuditHead> =

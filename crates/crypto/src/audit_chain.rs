@@ -14,6 +14,7 @@
 //! and the last link's hash.
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use sealbox_model::hub_api::{AuditLinkRecord, Base64Bytes};
 use sha2::{Digest, Sha256};
 
 /// The "previous hash" of a chain's first link.
@@ -85,6 +86,41 @@ impl Link {
             object: &self.object,
         };
         link_hash(&self.prev_hash, self.seq, &event)
+    }
+}
+
+/// A link as it travels to the hub.
+impl From<&Link> for AuditLinkRecord {
+    fn from(l: &Link) -> Self {
+        AuditLinkRecord {
+            seq: l.seq,
+            at_ms: l.at_ms,
+            actor: l.actor.clone(),
+            device: l.device.clone(),
+            action: l.action.clone(),
+            object: l.object.clone(),
+            prev_hash: Base64Bytes(l.prev_hash.to_vec()),
+            hash: Base64Bytes(l.hash.to_vec()),
+        }
+    }
+}
+
+/// A link as the hub received it; the error names the field that is not 32
+/// bytes. (The hashes are checked by [`verify_links`], not here.)
+impl TryFrom<&AuditLinkRecord> for Link {
+    type Error = &'static str;
+
+    fn try_from(r: &AuditLinkRecord) -> Result<Self, Self::Error> {
+        Ok(Link {
+            seq: r.seq,
+            at_ms: r.at_ms,
+            actor: r.actor.clone(),
+            device: r.device.clone(),
+            action: r.action.clone(),
+            object: r.object.clone(),
+            prev_hash: r.prev_hash.as_slice().try_into().map_err(|_| "prev_hash")?,
+            hash: r.hash.as_slice().try_into().map_err(|_| "hash")?,
+        })
     }
 }
 
@@ -258,6 +294,17 @@ mod tests {
             Event { at_ms: 1, actor: "gp-1", device: "dev-2", action: "view", object: "t" },
         );
         assert_eq!(check(&foreign[..1]).reason, "recorded by another device");
+    }
+
+    #[test]
+    fn links_cross_the_wire_unchanged_and_short_hashes_are_named() {
+        let link = &chain(2)[1];
+        let wire = AuditLinkRecord::from(link);
+        assert_eq!(Link::try_from(&wire).as_ref(), Ok(link));
+        let short = AuditLinkRecord { prev_hash: Base64Bytes(vec![0; 31]), ..wire.clone() };
+        assert_eq!(Link::try_from(&short), Err("prev_hash"));
+        let short = AuditLinkRecord { hash: Base64Bytes(vec![0; 33]), ..wire };
+        assert_eq!(Link::try_from(&short), Err("hash"));
     }
 
     #[test]

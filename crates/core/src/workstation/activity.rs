@@ -91,11 +91,6 @@ impl Desk {
         }
     }
 
-    /// Who did what on `thread` (see [`ActivityReader::thread`]).
-    pub async fn thread_activity(&self, thread: ThreadId) -> Result<ActivityView, WorkstationError> {
-        self.activity_reader().thread(thread).await
-    }
-
     /// The clinician's own events on this workstation, newest first.
     pub fn my_activity(&self) -> Result<ActivityView, WorkstationError> {
         let me = self.profile.user_id.clone();

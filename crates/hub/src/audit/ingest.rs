@@ -22,10 +22,6 @@ use crate::state::AppState;
 /// Longest actor, device, action or object.
 const MAX_FIELD: usize = 200;
 
-fn hash32(field: &str, bytes: &Base64Bytes) -> Result<[u8; 32], ApiError> {
-    bytes.as_slice().try_into().map_err(|_| ApiError::field(field, "32 bytes"))
-}
-
 fn link(i: usize, r: &AuditLinkRecord) -> Result<Link, ApiError> {
     for (name, value) in
         [("actor", &r.actor), ("device", &r.device), ("action", &r.action), ("object", &r.object)]
@@ -34,16 +30,7 @@ fn link(i: usize, r: &AuditLinkRecord) -> Result<Link, ApiError> {
             return Err(ApiError::field(format!("links[{i}].{name}"), format!("1 to {MAX_FIELD} bytes")));
         }
     }
-    Ok(Link {
-        seq: r.seq,
-        at_ms: r.at_ms,
-        actor: r.actor.clone(),
-        device: r.device.clone(),
-        action: r.action.clone(),
-        object: r.object.clone(),
-        prev_hash: hash32(&format!("links[{i}].prev_hash"), &r.prev_hash)?,
-        hash: hash32(&format!("links[{i}].hash"), &r.hash)?,
-    })
+    Link::try_from(r).map_err(|field| ApiError::field(format!("links[{i}].{field}"), "32 bytes"))
 }
 
 /// The last link the hub holds of `device` (`(0, GENESIS)` before any).
