@@ -4,7 +4,8 @@
 
 use sealbox_core::lock::Signal;
 use sealbox_model::api::{
-    ActivityView, AppStatus, InboxRequest, InboxView, OpenThreadRequest, ThreadView, UnlockRequest,
+    ActivityView, AppStatus, InboxRequest, InboxView, OpenThreadRequest, ReplyRequest, ThreadView,
+    UnlockRequest,
 };
 use tauri::{AppHandle, State};
 
@@ -61,6 +62,12 @@ pub async fn open_thread(
 #[tauri::command]
 pub async fn claim(shell: State<'_, Shell>, request: OpenThreadRequest) -> Result<ThreadView, ShellError> {
     shell.claim(&request.thread).await
+}
+
+/// `reply`: a reply to the patient, sealed here and queued (then sent).
+#[tauri::command]
+pub async fn reply(shell: State<'_, Shell>, request: ReplyRequest) -> Result<ThreadView, ShellError> {
+    shell.reply(&request.thread, &request.text).await
 }
 
 /// `thread_activity`: who viewed, claimed, replied and decided what on a

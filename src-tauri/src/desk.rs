@@ -62,6 +62,18 @@ impl Open {
         let status = self.status.borrow().clone();
         Ok(self.desk.inbox_view_of(request, now(), INBOX_ROWS, Some(&status))?)
     }
+
+    /// Sends the outbox in a task kept with the others (stopped on lock).
+    fn send_outbox(&mut self) {
+        let (store, hub) = (self.desk.store(), self.desk.hub().clone());
+        self.sends.retain(|h| !h.inner().is_finished());
+        self.sends.push(tauri::async_runtime::spawn(async move {
+            // Offline it stays queued; the follow loop sends it later.
+            if let Err(e) = sealbox_core::sync::outbox::send(&store, &hub, now()).await {
+                eprintln!("sealbox: outbox: {e}");
+            }
+        }));
+    }
 }
 
 /// Managed state of the app.
@@ -168,14 +180,17 @@ impl Shell {
         let mut open = self.open.lock().await;
         let o = open.as_mut().ok_or(ShellError::Locked)?;
         o.desk.claim(id, now())?;
-        let (store, hub) = (o.desk.store(), o.desk.hub().clone());
-        o.sends.retain(|h| !h.inner().is_finished());
-        o.sends.push(tauri::async_runtime::spawn(async move {
-            // Offline it stays queued; the follow loop sends it later.
-            if let Err(e) = sealbox_core::sync::outbox::send(&store, &hub, now()).await {
-                eprintln!("sealbox: outbox: {e}");
-            }
-        }));
+        o.send_outbox();
+        o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
+    }
+
+    /// Seals and queues a reply; the outbox is sent at once in the background.
+    pub async fn reply(&self, thread: &str, text: &str) -> Result<ThreadView, ShellError> {
+        let id = ThreadId(thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);
+        let mut open = self.open.lock().await;
+        let o = open.as_mut().ok_or(ShellError::Locked)?;
+        o.desk.reply(id, text, now())?;
+        o.send_outbox();
         o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
     }
 

@@ -22,6 +22,7 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::inbox,
             commands::open_thread,
             commands::claim,
+            commands::reply,
             commands::thread_activity,
             commands::my_activity
         ])

@@ -4,7 +4,8 @@
 //! the reply into that command's sealbox-model type.
 
 use sealbox_model::api::{
-    command, ActivityView, AppStatus, InboxRequest, InboxView, OpenThreadRequest, ThreadView, UnlockRequest,
+    command, ActivityView, AppStatus, InboxRequest, InboxView, OpenThreadRequest, ReplyRequest, ThreadView,
+    UnlockRequest,
 };
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
@@ -91,6 +92,11 @@ pub async fn open_thread(thread: String) -> Result<ThreadView, IpcError> {
 /// Claims a thread for the clinician.
 pub async fn claim(thread: String) -> Result<ThreadView, IpcError> {
     call_with(command::CLAIM, OpenThreadRequest { thread }).await
+}
+
+/// Seals and queues a reply to the patient.
+pub async fn reply(thread: String, text: String) -> Result<ThreadView, IpcError> {
+    call_with(command::REPLY, ReplyRequest { thread, text }).await
 }
 
 /// Who did what on a thread.

@@ -27,6 +27,11 @@ pub mod command {
     /// [`super::ThreadView`] as it now stands.
     pub const CLAIM: &str = "claim";
 
+    /// Takes [`super::ReplyRequest`] (as `request`); seals and queues the
+    /// reply (sent at once when online) and returns the [`super::ThreadView`]
+    /// with it shown.
+    pub const REPLY: &str = "reply";
+
     /// Who did what on a thread ([`super::OpenThreadRequest`] → [`super::ActivityView`]).
     pub const THREAD_ACTIVITY: &str = "thread_activity";
     /// The clinician's own recent events (→ [`super::ActivityView`]).
@@ -34,8 +39,18 @@ pub mod command {
 
     /// Every command the shell registers; build.rs declares exactly these to
     /// Tauri's permission system.
-    pub const ALL: &[&str] =
-        &[APP_STATUS, UNLOCK, LOCK_NOW, HEARTBEAT, INBOX, OPEN_THREAD, CLAIM, THREAD_ACTIVITY, MY_ACTIVITY];
+    pub const ALL: &[&str] = &[
+        APP_STATUS,
+        UNLOCK,
+        LOCK_NOW,
+        HEARTBEAT,
+        INBOX,
+        OPEN_THREAD,
+        CLAIM,
+        REPLY,
+        THREAD_ACTIVITY,
+        MY_ACTIVITY,
+    ];
 }
 
 /// Whether the clinical workspace is open.
@@ -173,6 +188,47 @@ pub struct ThreadView {
     pub nhs_number: String,
     /// Messages, oldest first.
     pub messages: Vec<MessageLine>,
+    /// Whether the clinician may reply here (role and state allow it).
+    pub can_reply: bool,
+    /// Quick replies offered here, already filled with the thread's values.
+    pub templates: Vec<TemplateLine>,
+    /// The reply being drafted (a reply the hub refused comes back here).
+    pub draft: String,
+}
+
+/// A quick reply, filled in for the thread (so it may name the patient and
+/// medicines: `Debug` shows the key only).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateLine {
+    /// Stable key.
+    pub key: String,
+    /// What the picker shows.
+    pub label: String,
+    /// The text put into the composer.
+    pub text: String,
+}
+
+impl std::fmt::Debug for TemplateLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TemplateLine").field("key", &self.key).finish_non_exhaustive()
+    }
+}
+
+/// Arguments of [`command::REPLY`]. `Debug` hides the text.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyRequest {
+    /// The thread id.
+    pub thread: String,
+    /// The reply as written.
+    pub text: String,
+}
+
+impl std::fmt::Debug for ReplyRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplyRequest").field("thread", &self.thread).finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for ThreadView {

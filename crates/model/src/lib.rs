@@ -28,6 +28,7 @@ pub mod priority;
 pub mod red_flags;
 pub mod redact;
 pub mod refill;
+pub mod reply_templates;
 pub mod role;
 pub mod sharing;
 pub mod thread_state;

@@ -37,6 +37,17 @@ impl Role {
         }
     }
 
+    /// The title shown to patients and colleagues, e.g. under a reply.
+    pub fn title(self) -> &'static str {
+        match self {
+            Role::Gp => "GP",
+            Role::Nurse => "Practice nurse",
+            Role::Pharmacist => "Clinical pharmacist",
+            Role::CareNavigator => "Care navigator",
+            Role::PracticeAdmin => "Practice manager",
+        }
+    }
+
     /// The pool whose queue this role works from.
     pub fn pool(self) -> Pool {
         match self {

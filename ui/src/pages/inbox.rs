@@ -235,7 +235,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                     </p>
                 }
                 if let Some(t) = &*open {
-                    <ThreadPane view={t.clone()} on_close={on_close} on_claimed={on_claimed} />
+                    <ThreadPane view={t.clone()} on_close={on_close} on_updated={on_claimed} />
                 } else if let Some(a) = &*mine {
                     <div class="mine" tabindex="0" ref={mine_panel} onkeydown={on_mine_key}>
                         <AuditList id="my-activity" title="My activity" view={a.clone()} />

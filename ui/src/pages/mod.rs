@@ -1,6 +1,7 @@
 //! One module per screen.
 
 pub mod audit;
+pub mod composer;
 pub mod inbox;
 pub mod lock;
 pub mod thread;

@@ -1,6 +1,7 @@
 //! The reading pane: one thread, every message as plain text. Text is put
 //! into the DOM as text nodes (Yew escapes it), so markup or script in a
-//! message shows literally and never runs. c claims; Esc or "Back" returns.
+//! message shows literally and never runs. c claims; r goes to the reply
+//! composer; Esc or "Back" returns.
 //! Below the messages: who viewed, claimed, replied and decided what, and
 //! when (the practice's audit trail, or this workstation's when offline).
 
@@ -8,13 +9,14 @@ use sealbox_model::api::{ActivityView, ThreadView};
 use yew::prelude::*;
 
 use crate::pages::audit::AuditList;
+use crate::pages::composer::Composer;
 
 #[derive(Properties, PartialEq)]
 pub struct ThreadProps {
     pub view: ThreadView,
     pub on_close: Callback<()>,
-    /// The thread was claimed: its new view.
-    pub on_claimed: Callback<ThreadView>,
+    /// The thread changed here (claimed, replied to): its new view.
+    pub on_updated: Callback<ThreadView>,
 }
 
 #[function_component(ThreadPane)]
@@ -43,7 +45,7 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
         });
     }
     let claim = {
-        let (claimed, error, thread) = (props.on_claimed.clone(), error.clone(), v.thread.clone());
+        let (claimed, error, thread) = (props.on_updated.clone(), error.clone(), v.thread.clone());
         Callback::from(move |()| {
             let (claimed, error, thread) = (claimed.clone(), error.clone(), thread.clone());
             wasm_bindgen_futures::spawn_local(async move {
@@ -54,8 +56,9 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
             });
         })
     };
+    let reply_box = use_node_ref();
     let on_key = {
-        let (close, claim) = (props.on_close.clone(), claim.clone());
+        let (close, claim, reply_box) = (props.on_close.clone(), claim.clone(), reply_box.clone());
         Callback::from(move |e: KeyboardEvent| match e.key().as_str() {
             "Escape" => {
                 e.prevent_default();
@@ -65,10 +68,24 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
                 e.prevent_default();
                 claim.emit(());
             }
+            "r" => {
+                if let Some(area) = reply_box.cast::<web_sys::HtmlElement>() {
+                    e.prevent_default();
+                    let _ = area.focus();
+                }
+            }
             _ => {}
         })
     };
     let on_claim = Callback::from(move |_: MouseEvent| claim.emit(()));
+    let on_leave = {
+        let pane = pane.clone();
+        Callback::from(move |()| {
+            if let Some(el) = pane.cast::<web_sys::HtmlElement>() {
+                let _ = el.focus();
+            }
+        })
+    };
     let on_back = {
         let close = props.on_close.clone();
         Callback::from(move |_: MouseEvent| close.emit(()))
@@ -84,7 +101,7 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
                 <p class="status" data-state="error" role="alert">{ e }</p>
             }
             { for v.messages.iter().map(|m| html! {
-                <article class="message" data-id={m.id.clone()}>
+                <article class={classes!("message", (m.from != "Patient").then_some("staff"))} data-id={m.id.clone()}>
                     <header class="meta">{ format!("{} · {}", m.from, m.received_shown) }</header>
                     if !m.text.is_empty() { <p class="body">{ &m.text }</p> }
                     if !m.medicines.is_empty() {
@@ -98,6 +115,7 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
                     }
                 </article>
             }) }
+            <Composer view={v.clone()} on_sent={props.on_updated.clone()} on_leave={on_leave} input={reply_box} />
             if let Some(a) = &*activity {
                 <AuditList id="thread-activity" title="Activity" view={a.clone()} />
             }

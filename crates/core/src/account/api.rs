@@ -7,6 +7,7 @@ use sealbox_model::hub_api::auth::{
     DeviceKeys, DeviceList, EnrolChallenge, EnrolFinish, EnrolStart, Enrolled, LoginChallenge, LoginFinish,
     LoginStart, PublishPoolKey, SealedPoolKeys, Session,
 };
+use sealbox_model::hub_api::PracticeKeys;
 use sealbox_model::pool::Pool;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
@@ -78,6 +79,11 @@ impl HubClient {
     /// `GET /v1/devices/me/pool-keys`: the pool keys sealed to this device.
     pub async fn my_pool_keys(&self) -> Result<SealedPoolKeys, SyncError> {
         required(self.call::<(), _>(Method::GET, "/v1/devices/me/pool-keys", None).await?)
+    }
+
+    /// `GET /v1/practice/keys`: every pool's current public sealing key.
+    pub async fn practice_keys(&self) -> Result<PracticeKeys, SyncError> {
+        required(self.call::<(), _>(Method::GET, "/v1/practice/keys", None).await?)
     }
 
     /// `GET /v1/devices` (admin).

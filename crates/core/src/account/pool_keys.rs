@@ -112,6 +112,11 @@ impl HeldPoolKeys {
         self.keys.keys().copied().collect()
     }
 
+    /// The public key of each pool held, with its version.
+    pub fn public_keys(&self) -> Vec<(Pool, u32, PublicKey)> {
+        self.keys.iter().map(|(p, (v, s))| (*p, *v, PublicKey::from(s))).collect()
+    }
+
     /// True when no pool key is held.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()

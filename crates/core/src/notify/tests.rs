@@ -87,6 +87,7 @@ fn page_with_markers() -> PagePlan {
         },
         hub_version: 1,
         hub_state: ThreadState::New,
+        patient_key: vec![0; 32],
     };
     let message = |id: u64, author: Author| Message {
         id: MessageId(id),

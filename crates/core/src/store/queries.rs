@@ -432,6 +432,18 @@ impl Store {
         Ok(self.conn.query_row("SELECT cursor FROM sync_cursor WHERE id = 1", [], |r| r.get(0)).optional()?)
     }
 
+    /// The patient's X25519 public key of a cached thread, as the hub
+    /// reported it (`None`: no such thread, or not synced since schema 5).
+    pub fn patient_key(&self, thread: ThreadId) -> Result<Option<[u8; 32]>, StoreError> {
+        let key: Option<Option<Vec<u8>>> = self
+            .conn
+            .query_row("SELECT patient_key FROM threads WHERE thread_key = ?1", [key_of(thread.0)], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(key.flatten().and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok()))
+    }
+
     /// A setting.
     pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self

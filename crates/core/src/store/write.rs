@@ -256,6 +256,32 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Removes a message (parts, views and search entry with it) and
+    /// returns its free text: a reply the hub refused goes back to the
+    /// composer as a draft rather than being lost. `None` if not cached.
+    pub fn take_message(&mut self, message: MessageId) -> Result<Option<FreeText>, StoreError> {
+        let key = key_of(message.0);
+        let bodies: Vec<String> = self
+            .tx
+            .prepare_cached(
+                "SELECT body_json FROM parts WHERE message_key = ?1 AND kind = 'free_text' ORDER BY idx",
+            )?
+            .query_map([key], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut text = String::new();
+        for body in &bodies {
+            let body = zeroize::Zeroizing::new(body.clone());
+            if let Ok(MessagePart::FreeText(t)) = serde_json::from_str::<MessagePart>(&body) {
+                text.push_str(t.reveal());
+            }
+        }
+        if self.tx.prepare_cached("DELETE FROM messages WHERE message_key = ?1")?.execute([key])? == 0 {
+            return Ok(None);
+        }
+        self.tx.prepare_cached("DELETE FROM message_fts WHERE rowid = ?1")?.execute([key])?;
+        Ok(Some(FreeText::new(text)))
+    }
+
     /// Records that `staff` saw `message` at `at`.
     pub fn record_view(
         &mut self,

@@ -119,11 +119,14 @@ pub(crate) fn apply_in(w: &mut Writer<'_>, plan: &PagePlan, now: Timestamp) -> R
         let hub_state =
             serde_json::to_string(&thread.hub_state).map_err(|_| StoreError::Decode("thread state"))?;
         w.tx()
-            .prepare_cached("UPDATE threads SET hub_version = ?2, hub_state_json = ?3 WHERE thread_key = ?1")?
+            .prepare_cached(
+                "UPDATE threads SET hub_version = ?2, hub_state_json = ?3, patient_key = ?4 WHERE thread_key = ?1",
+            )?
             .execute(params![
                 key_of(thread.record.id.0),
                 i64::try_from(thread.hub_version).unwrap_or(i64::MAX),
-                hub_state
+                hub_state,
+                thread.patient_key,
             ])?;
     }
     for (thread, message) in &plan.messages {

@@ -3,18 +3,19 @@
 //! the queue in order with each action's idempotency key, so a retry after
 //! a lost reply is applied once; the hub's answer removes the row.
 
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 use sealbox_model::actor::StaffRef;
 use sealbox_model::hub_api::{ActionOp, ActionOutcome, ActionRequest, ActionsRequest, IdempotencyKey};
 use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::Timestamp;
+use sealbox_model::message::FreeText;
 use sealbox_model::thread_state::ThreadState;
 
 use super::apply::restore_hub_state;
 use super::client::HubClient;
 use super::{lock, SharedStore, SyncError};
 use crate::audit::append as audit;
-use crate::store::write::{key_of, OutboxItem};
+use crate::store::write::{key_of, OutboxItem, Writer};
 use crate::store::{Store, StoreError};
 
 /// A colleague changed the thread first: the action was not applied and
@@ -71,6 +72,20 @@ pub fn queue(
     key: IdempotencyKey,
     now: Timestamp,
 ) -> Result<bool, SyncError> {
+    queue_with(store, staff, thread, op, key, now, |_| Ok(()))
+}
+
+/// [`queue`] with a further local effect written in the same transaction
+/// (a reply shows in the thread at once).
+pub fn queue_with(
+    store: &mut Store,
+    staff: &StaffRef,
+    thread: ThreadId,
+    op: ActionOp,
+    key: IdempotencyKey,
+    now: Timestamp,
+    effect: impl FnOnce(&mut Writer<'_>) -> Result<(), StoreError>,
+) -> Result<bool, SyncError> {
     let version = store.hub_version(thread)?.ok_or(SyncError::Protocol("the thread is not in the cache"))?;
     let name = op_name(&op);
     let claim = matches!(op, ActionOp::Claim);
@@ -106,6 +121,7 @@ pub fn queue(
                 params![key_of(thread.0), state.kind().key(), staff.id.0],
             )?;
         }
+        effect(w)?;
         audit(w, now, &staff.id.0, name, &format!("thread {thread}"))?;
         Ok(true)
     })?)
@@ -147,11 +163,13 @@ pub async fn send(store: &SharedStore, hub: &HubClient, now: Timestamp) -> Resul
                             changed_at: *changed_at,
                         });
                         restore_hub_state(w, thread)?;
+                        unsent_reply_to_draft(w, action, now)?;
                         audit(w, now, "system", "action_conflict", &format!("thread {thread}"))?;
                     }
                     ActionOutcome::Rejected { code, .. } => {
                         sent.rejected.push(RejectedNotice { thread, code: code.clone() });
                         restore_hub_state(w, thread)?;
+                        unsent_reply_to_draft(w, action, now)?;
                         audit(w, now, "system", "action_rejected", &format!("thread {thread}"))?;
                     }
                 }
@@ -160,4 +178,26 @@ pub async fn send(store: &SharedStore, hub: &HubClient, now: Timestamp) -> Resul
             Ok(())
         })?;
     }
+}
+
+/// A reply the hub did not apply leaves the thread (it was never sent) and
+/// its text goes back to the thread's draft, after any draft already there:
+/// nothing the clinician wrote is lost.
+fn unsent_reply_to_draft(
+    w: &mut Writer<'_>,
+    action: &ActionRequest,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let ActionOp::Reply { message_id, .. } = &action.op else { return Ok(()) };
+    let Some(text) = w.take_message(*message_id)? else { return Ok(()) };
+    let thread = action.thread_id;
+    let earlier: Option<String> = w
+        .tx()
+        .query_row("SELECT body FROM drafts WHERE thread_key = ?1", [key_of(thread.0)], |r| r.get(0))
+        .optional()?;
+    let body = match earlier {
+        Some(e) if !e.trim().is_empty() => FreeText::new(format!("{e}\n\n{}", text.reveal())),
+        _ => text,
+    };
+    w.save_draft(thread, &body, now)
 }

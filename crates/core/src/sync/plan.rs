@@ -77,6 +77,8 @@ pub struct PlannedThread {
     pub hub_version: u64,
     /// The hub's state (shown again if the hub refuses a queued action).
     pub hub_state: ThreadState,
+    /// The patient's X25519 public key (replies are sealed to it).
+    pub patient_key: Vec<u8>,
 }
 
 /// An envelope that could not be opened: kept, shown as "could not be
@@ -315,6 +317,7 @@ pub fn plan_opened(
             },
             hub_version: meta.version,
             hub_state: meta.state.clone(),
+            patient_key: meta.patient_x25519_public.as_slice().to_vec(),
         });
     }
     plan.patients = named.into_values().collect();

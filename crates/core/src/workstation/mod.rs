@@ -17,6 +17,7 @@
 
 mod activity;
 mod profile;
+pub mod reply;
 mod thread;
 mod view;
 
@@ -91,6 +92,9 @@ pub enum WorkstationError {
     /// The triage rules could not be loaded.
     #[error("the triage rules could not be loaded")]
     Rules,
+    /// A reply was refused before it was queued.
+    #[error(transparent)]
+    Reply(#[from] reply::ReplyError),
 }
 
 impl WorkstationError {
@@ -367,8 +371,15 @@ impl Desk {
         let sealed = self.hub.my_pool_keys().await?;
         let (practice, device_id) = (self.profile.practice_id.clone(), self.profile.device_id.clone());
         self.pool_keys.open_all(&practice, &device_id, &self.device.x25519, &sealed)?;
+        // Every pool's public key, so replies can be sealed to the pools
+        // this device does not hold (kept for sealing while offline).
+        let published = self.hub.practice_keys().await?;
+        let published =
+            serde_json::to_string(&published).map_err(|_| SyncError::Protocol("practice keys"))?;
         let keys = &self.pool_keys;
-        keys.save(&mut crate::sync::lock(&self.store))?;
+        let mut store = crate::sync::lock(&self.store);
+        keys.save(&mut store)?;
+        store.write(|w| w.set_setting(reply::PRACTICE_KEYS_SETTING, &published))?;
         Ok(())
     }
 

@@ -4,12 +4,14 @@
 //! Claiming it: through the outbox (queued with its effect and audit).
 
 use sealbox_model::actor::StaffRef;
-use sealbox_model::api::{MessageLine, ThreadView};
+use sealbox_model::api::{MessageLine, TemplateLine, ThreadView};
 use sealbox_model::calendar::uk_time_zone;
 use sealbox_model::hub_api::{ActionOp, IdempotencyKey};
 use sealbox_model::ids::{StaffId, ThreadId};
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::message::{Author, MessagePart};
+use sealbox_model::permissions::{can, Action};
+use sealbox_model::reply_templates::{self, Placeholders};
 
 use super::{Desk, WorkstationError};
 use crate::audit;
@@ -94,6 +96,14 @@ impl Desk {
             })
             .collect();
         let t = &detail.thread;
+        let first_name = detail.patient.display_name.reveal().split_whitespace().next().map(str::to_owned);
+        let values = Placeholders { first_name, medicine: medicines_asked(&t.messages) };
+        let templates = reply_templates::offered(t.category, &values)
+            .into_iter()
+            .map(|(t, text)| TemplateLine { key: t.key.to_owned(), label: t.label.to_owned(), text })
+            .collect();
+        let draft =
+            crate::sync::lock(&shared).draft(thread)?.map(|d| d.reveal().to_owned()).unwrap_or_default();
         Ok(Some(ThreadView {
             thread: t.id.0.to_string(),
             category: t.category.key().to_owned(),
@@ -103,8 +113,34 @@ impl Desk {
             age: detail.patient.date_of_birth.age_on(today),
             nhs_number: detail.patient.nhs_number.reveal_formatted(),
             messages,
+            can_reply: t.state.is_open() && can(self.profile.role, Action::Reply, t.category),
+            templates,
+            draft,
         }))
     }
+}
+
+/// The medicines of the patient's latest medication request, as written
+/// ("Ramipril 5mg capsules and Atorvastatin 20mg tablets").
+fn medicines_asked(messages: &[sealbox_model::message::Message]) -> Option<String> {
+    let items: Vec<&str> = messages
+        .iter()
+        .rev()
+        .filter(|m| m.author == Author::Patient)
+        .flat_map(|m| &m.parts)
+        .find_map(|p| match p {
+            MessagePart::MedicationRequest(r) if !r.items.is_empty() => Some(r),
+            _ => None,
+        })?
+        .items
+        .iter()
+        .map(|i| i.reveal())
+        .collect();
+    Some(match items.as_slice() {
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        [] => return None,
+    })
 }
 
 impl Desk {

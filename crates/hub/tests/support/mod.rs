@@ -2,6 +2,7 @@
 //! clock, a practice and patient channels.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
 
+pub mod desks;
 pub mod login;
 pub mod notifications;
 pub mod pool_keys;

@@ -1,0 +1,118 @@
+//! Replying end to end against the real hub over loopback HTTP: a GP opens
+//! a repeat-prescription request, picks the quick reply filled with the
+//! patient's name and medicine, and sends it; the patient (sealbox-sim's
+//! `read-replies`, with the patient's own key) reads exactly that text,
+//! signed with the GP's name and role; the reply syncs back to the GP's
+//! device and opens there. A reply the hub does not apply returns to the
+//! thread's draft, never lost.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use sealbox_core::sync::lock;
+use sealbox_core::vault::Keyring;
+use sealbox_core::workstation::reply::ReplyError;
+use sealbox_core::workstation::WorkstationError;
+use sealbox_hub::config::RatePolicy;
+use sealbox_model::category::Category;
+use sealbox_model::role::Role;
+use sealbox_sim::read_replies::read_replies;
+use sealbox_sim::{send, traffic, SendOptions};
+
+use support::desks::enrol_approved;
+use support::start_hub;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_templated_reply_reaches_the_patient_sealed_and_a_refused_one_returns_to_the_draft() {
+    let hub = start_hub(20, RatePolicy { burst: 100_000, per_minute: 0 }).await;
+    let now = hub.state.now();
+    let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
+    let dirs = tempfile::tempdir().unwrap();
+    let mut gp = enrol_approved(&hub, &keyring, dirs.path(), Role::Gp).await;
+
+    let plan = traffic::plan(21, 20, 40);
+    send::send(&hub.client, &hub.url, &hub.practice, &plan, SendOptions::default()).await.unwrap();
+    let desk = gp.ws.unlock(&mut gp.key, now).await.unwrap();
+    let engine = desk.engine().unwrap();
+    engine.pull(&desk.store(), now).await.unwrap();
+    let before = lock(&desk.store()).message_count().unwrap();
+
+    // A repeat-prescription request: the quick reply names the patient and
+    // the medicines they asked for.
+    let request = plan.iter().find(|m| m.category == Category::RepeatPrescription && !m.red_flag).unwrap();
+    let thread = desk.open_thread(request.thread_id, now).unwrap().unwrap();
+    assert!(thread.can_reply);
+    assert_eq!(thread.draft, "");
+    let first_name = thread.patient.split_whitespace().next().unwrap().to_owned();
+    let asked = thread.messages.iter().rev().find(|m| !m.medicines.is_empty()).unwrap().medicines.clone();
+    let ready = thread.templates.iter().find(|t| t.key == "refill_ready").expect("offered on refills");
+    assert!(ready.text.starts_with(&format!("Dear {first_name}, your repeat prescription for {}", asked[0])));
+    assert!(!ready.text.contains('{'), "every placeholder filled: {}", ready.text);
+    assert!(thread.templates.iter().all(|t| t.key != "results_normal"), "offered by category");
+
+    // Empty and overlong replies are refused before anything is queued.
+    let err = desk.reply(request.thread_id, "  \n ", now).unwrap_err();
+    assert!(matches!(err, WorkstationError::Reply(ReplyError::Empty)), "{err:?}");
+    let err = desk.reply(request.thread_id, &"x".repeat(4_001), now).unwrap_err();
+    assert!(matches!(err, WorkstationError::Reply(ReplyError::TooLong)), "{err:?}");
+    assert_eq!(err.to_string(), "the reply is too long: at most 4000 characters");
+    assert!(lock(&desk.store()).outbox().unwrap().is_empty());
+
+    // Sent: shown in the thread at once, signed; at the hub after the send.
+    let written = format!("{}\nPlease allow 2 working days.", ready.text);
+    desk.reply(request.thread_id, &written, now).unwrap();
+    let shown = desk.open_thread(request.thread_id, now).unwrap().unwrap();
+    let signed = format!("{written}\n\n{}, GP", desk.profile().username);
+    let mine = shown.messages.last().unwrap();
+    assert_eq!((mine.from.as_str(), mine.text.as_str()), (desk.profile().user_id.as_str(), signed.as_str()));
+    let sent = sealbox_core::sync::outbox::send(&desk.store(), desk.hub(), now).await.unwrap();
+    assert_eq!(sent.applied, 1, "{sent:?}");
+
+    // The patient opens it with their own key: exactly what was written.
+    let replies = read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap();
+    assert_eq!(replies.len(), 1, "one reply, to one patient");
+    assert_eq!(replies[0].thread_id, request.thread_id.0);
+    assert_eq!(replies[0].patient_id, hub.practice.patients[request.patient].patient_id.0);
+    assert_eq!(replies[0].text, signed);
+
+    // It syncs back (sealed to the GP pool too) and opens on this device.
+    let pulled = engine.pull(&desk.store(), now).await.unwrap();
+    assert_eq!(pulled.applied.unreadable, 0);
+    assert_eq!(lock(&desk.store()).message_count().unwrap(), before + 1);
+    let synced = desk.open_thread(request.thread_id, now).unwrap().unwrap();
+    assert_eq!(synced.messages.last().unwrap().text, signed);
+
+    // A colleague changes the thread first (its version moves at the hub):
+    // the queued reply is not applied, leaves the thread and comes back as
+    // the draft, after anything drafted there since.
+    let tid = request.thread_id.0 as i64;
+    hub.state
+        .db
+        .call_blocking(move |c| c.execute("UPDATE threads SET version = version + 1 WHERE id = ?1", [tid]))
+        .unwrap();
+    let draft = |text: &str| {
+        let text = sealbox_model::message::FreeText::new(text);
+        lock(&desk.store()).write(|w| w.save_draft(request.thread_id, &text, now)).unwrap();
+    };
+    draft("Second reply, raced.");
+    assert_eq!(desk.open_thread(request.thread_id, now).unwrap().unwrap().draft, "Second reply, raced.");
+    desk.reply(request.thread_id, "Second reply, raced.", now).unwrap();
+    assert_eq!(
+        desk.open_thread(request.thread_id, now).unwrap().unwrap().draft,
+        "",
+        "sending clears the draft"
+    );
+    draft("A note started since");
+    let sent = sealbox_core::sync::outbox::send(&desk.store(), desk.hub(), now).await.unwrap();
+    assert_eq!((sent.applied, sent.conflicts.len()), (0, 1), "{sent:?}");
+    let back = desk.open_thread(request.thread_id, now).unwrap().unwrap();
+    let raced = format!("Second reply, raced.\n\n{}, GP", desk.profile().username);
+    assert_eq!(back.draft, format!("A note started since\n\n{raced}"));
+    assert_eq!(back.messages.last().unwrap().text, signed, "the unsent reply left the thread");
+    assert_eq!(read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap().len(), 1);
+
+    drop(engine);
+    desk.lock("idle", now).await.unwrap();
+    gp.wipe(&keyring);
+}

@@ -1,0 +1,57 @@
+//! Enrolled workstations against a test hub: the practice admin publishes a
+//! key for every pool, a clinician enrols and the admin approves their
+//! device (pool key sealed to it). Real SQLCipher caches, the real keyring.
+
+use std::path::Path;
+
+use sealbox_core::account::pool_keys::HeldPoolKeys;
+use sealbox_core::cache::{self, CacheConfig};
+use sealbox_core::key::soft::SoftKey;
+use sealbox_core::vault::Keyring;
+use sealbox_core::workstation::Workstation;
+use sealbox_model::role::Role;
+
+use super::login::invite;
+use super::Hub;
+
+/// A clinician's enrolled (and locked) workstation with its key, PIN typed.
+pub struct Enrolled {
+    pub ws: Workstation,
+    pub key: SoftKey,
+    pub admin: Workstation,
+}
+
+impl Enrolled {
+    /// Wipes both caches and their keyring entries.
+    pub fn wipe(&self, keyring: &Keyring) {
+        for ws in [&self.ws, &self.admin] {
+            if let Some(p) = ws.profile() {
+                let cfg = CacheConfig { data_dir: ws.dir().to_path_buf(), context: p.context() };
+                cache::wipe_device(&cfg, keyring, None).unwrap();
+            }
+        }
+    }
+}
+
+/// The admin's and a `role` clinician's workstations under `dir`.
+pub async fn enrol_approved(hub: &Hub, keyring: &Keyring, dir: &Path, role: Role) -> Enrolled {
+    let now = hub.state.now();
+    let mut admin_ws = Workstation::open(dir.join("admin"), keyring.clone()).unwrap();
+    let mut admin_key = SoftKey::new("1111");
+    let code = invite(&hub.state, Role::PracticeAdmin);
+    let admin = admin_ws.enrol(&hub.url, &code, "Office PC", &mut admin_key, now).await.unwrap();
+    let held = HeldPoolKeys::publish_new(admin.hub()).await.unwrap();
+
+    let mut ws = Workstation::open(dir.join(role.key()), keyring.clone()).unwrap();
+    let mut key = SoftKey::new("2468");
+    let code = invite(&hub.state, role);
+    let desk = ws.enrol(&hub.url, &code, "Room 3 PC", &mut key, now).await.unwrap();
+    let profile = desk.profile().clone();
+    let devices = admin.hub().devices().await.unwrap();
+    let device = devices.devices.iter().find(|d| d.id == profile.device_id).unwrap();
+    held.approve(admin.hub(), &profile.practice_id, device).await.unwrap();
+    desk.lock("enrolled", now).await.unwrap();
+    admin.lock("done", now).await.unwrap();
+    key.enter_pin("2468");
+    Enrolled { ws, key, admin: admin_ws }
+}
