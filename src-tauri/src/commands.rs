@@ -4,8 +4,8 @@
 
 use sealbox_core::lock::Signal;
 use sealbox_model::api::{
-    ActivityView, AppStatus, InboxRequest, InboxView, OpenThreadRequest, ReplyRequest, ThreadView,
-    UnlockRequest,
+    ActivityView, AppStatus, InboxRequest, InboxView, OpenThreadRequest, RefillRequest, ReplyRequest,
+    ThreadView, UnlockRequest,
 };
 use tauri::{AppHandle, State};
 
@@ -68,6 +68,16 @@ pub async fn claim(shell: State<'_, Shell>, request: OpenThreadRequest) -> Resul
 #[tauri::command]
 pub async fn reply(shell: State<'_, Shell>, request: ReplyRequest) -> Result<ThreadView, ShellError> {
     shell.reply(&request.thread, &request.text).await
+}
+
+/// `refill_decision`: approve, reject or query a repeat prescription
+/// request, if sealbox-model's rule allows it now.
+#[tauri::command]
+pub async fn refill_decision(
+    shell: State<'_, Shell>,
+    request: RefillRequest,
+) -> Result<ThreadView, ShellError> {
+    shell.refill_decision(&request).await
 }
 
 /// `thread_activity`: who viewed, claimed, replied and decided what on a

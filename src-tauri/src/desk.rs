@@ -14,7 +14,7 @@ use sealbox_core::notify::{Arrivals, BlindNotifier};
 use sealbox_core::sync::engine::SyncStatus;
 use sealbox_core::vault::Keyring;
 use sealbox_core::workstation::{Desk, Workstation, WorkstationError};
-use sealbox_model::api::{ActivityView, AppStatus, InboxRequest, InboxView, ThreadView};
+use sealbox_model::api::{ActivityView, AppStatus, InboxRequest, InboxView, RefillRequest, ThreadView};
 use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::{SignedDuration, Timestamp};
 use tauri::async_runtime::JoinHandle;
@@ -63,16 +63,18 @@ impl Open {
         Ok(self.desk.inbox_view_of(request, now(), INBOX_ROWS, Some(&status))?)
     }
 
-    /// Sends the outbox in a task kept with the others (stopped on lock).
-    fn send_outbox(&mut self) {
-        let (store, hub) = (self.desk.store(), self.desk.hub().clone());
+    /// Sends the audit chain and the outbox in a task kept with the others
+    /// (stopped on lock).
+    fn send_outbox(&mut self) -> Result<(), ShellError> {
+        let (store, engine) = (self.desk.store(), self.desk.engine()?);
         self.sends.retain(|h| !h.inner().is_finished());
         self.sends.push(tauri::async_runtime::spawn(async move {
             // Offline it stays queued; the follow loop sends it later.
-            if let Err(e) = sealbox_core::sync::outbox::send(&store, &hub, now()).await {
+            if let Err(e) = engine.send(&store, now()).await {
                 eprintln!("sealbox: outbox: {e}");
             }
         }));
+        Ok(())
     }
 }
 
@@ -180,7 +182,7 @@ impl Shell {
         let mut open = self.open.lock().await;
         let o = open.as_mut().ok_or(ShellError::Locked)?;
         o.desk.claim(id, now())?;
-        o.send_outbox();
+        o.send_outbox()?;
         o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
     }
 
@@ -190,7 +192,18 @@ impl Shell {
         let mut open = self.open.lock().await;
         let o = open.as_mut().ok_or(ShellError::Locked)?;
         o.desk.reply(id, text, now())?;
-        o.send_outbox();
+        o.send_outbox()?;
+        o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
+    }
+
+    /// Decides a repeat prescription request (and sends any note as a
+    /// reply); the outbox is sent at once in the background.
+    pub async fn refill_decision(&self, request: &RefillRequest) -> Result<ThreadView, ShellError> {
+        let id = ThreadId(request.thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);
+        let mut open = self.open.lock().await;
+        let o = open.as_mut().ok_or(ShellError::Locked)?;
+        o.desk.decide_refill(id, request.choice, &request.note, now())?;
+        o.send_outbox()?;
         o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
     }
 

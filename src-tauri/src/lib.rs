@@ -23,6 +23,7 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::open_thread,
             commands::claim,
             commands::reply,
+            commands::refill_decision,
             commands::thread_activity,
             commands::my_activity
         ])

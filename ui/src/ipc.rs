@@ -4,8 +4,8 @@
 //! the reply into that command's sealbox-model type.
 
 use sealbox_model::api::{
-    command, ActivityView, AppStatus, InboxRequest, InboxView, OpenThreadRequest, ReplyRequest, ThreadView,
-    UnlockRequest,
+    command, ActivityView, AppStatus, InboxRequest, InboxView, OpenThreadRequest, RefillRequest,
+    ReplyRequest, ThreadView, UnlockRequest,
 };
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
@@ -97,6 +97,11 @@ pub async fn claim(thread: String) -> Result<ThreadView, IpcError> {
 /// Seals and queues a reply to the patient.
 pub async fn reply(thread: String, text: String) -> Result<ThreadView, IpcError> {
     call_with(command::REPLY, ReplyRequest { thread, text }).await
+}
+
+/// Decides a repeat prescription request.
+pub async fn refill_decision(request: RefillRequest) -> Result<ThreadView, IpcError> {
+    call_with(command::REFILL_DECISION, request).await
 }
 
 /// Who did what on a thread.

@@ -32,6 +32,11 @@ pub mod command {
     /// with it shown.
     pub const REPLY: &str = "reply";
 
+    /// Takes [`super::RefillRequest`] (as `request`); decides a repeat
+    /// prescription request if sealbox-model's rule allows it (queued, sent
+    /// at once when online) and returns the [`super::ThreadView`].
+    pub const REFILL_DECISION: &str = "refill_decision";
+
     /// Who did what on a thread ([`super::OpenThreadRequest`] → [`super::ActivityView`]).
     pub const THREAD_ACTIVITY: &str = "thread_activity";
     /// The clinician's own recent events (→ [`super::ActivityView`]).
@@ -48,6 +53,7 @@ pub mod command {
         OPEN_THREAD,
         CLAIM,
         REPLY,
+        REFILL_DECISION,
         THREAD_ACTIVITY,
         MY_ACTIVITY,
     ];
@@ -194,6 +200,82 @@ pub struct ThreadView {
     pub templates: Vec<TemplateLine>,
     /// The reply being drafted (a reply the hub refused comes back here).
     pub draft: String,
+    /// For a repeat prescription request: the refill review.
+    pub refill: Option<RefillPanel>,
+}
+
+/// The refill review of a repeat prescription request (patient data:
+/// `Debug` shows counts).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefillPanel {
+    /// The medicines of the latest request.
+    pub items: Vec<RequestedItem>,
+    /// This patient's earlier repeat requests in the cache, newest first
+    /// ("12 Oct 2026 · Ramipril 5mg capsules · closed").
+    pub history: Vec<String>,
+    /// The medication review date's status, in words.
+    pub review: String,
+    /// Why Approve is not allowed now (sealbox-model's rule); none: allowed.
+    pub approve_blocked: Option<String>,
+    /// Why Reject / Query the patient are not allowed now; none: allowed.
+    pub decide_blocked: Option<String>,
+    /// The coded rejection reasons, in order.
+    pub reasons: Vec<ReasonLine>,
+}
+
+impl std::fmt::Debug for RefillPanel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefillPanel")
+            .field("items", &self.items.len())
+            .field("approve_blocked", &self.approve_blocked.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One requested medicine, split for review; `text` is as written.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestedItem {
+    /// As the patient wrote it.
+    pub text: String,
+    /// The medicine's name.
+    pub name: String,
+    /// Strength, if written.
+    pub strength: Option<String>,
+    /// Form, if written.
+    pub form: Option<String>,
+    /// Quantity, if written.
+    pub quantity: Option<String>,
+}
+
+/// A coded rejection reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonLine {
+    /// The wire key, e.g. "review_needed".
+    pub key: String,
+    /// What the clinician reads.
+    pub label: String,
+}
+
+/// Arguments of [`command::REFILL_DECISION`]. `Debug` hides the note.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefillRequest {
+    /// The thread id.
+    pub thread: String,
+    /// Approve, reject (with a coded reason) or query the patient.
+    pub choice: crate::hub_api::RefillChoice,
+    /// To the patient, sent as a sealed reply with the decision (required
+    /// for the reason "other"; may be empty otherwise).
+    pub note: String,
+}
+
+impl std::fmt::Debug for RefillRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefillRequest").field("choice", &self.choice).finish_non_exhaustive()
+    }
 }
 
 /// A quick reply, filled in for the thread (so it may name the patient and

@@ -19,6 +19,7 @@ pub mod error;
 pub mod hub_api;
 pub mod ids;
 pub mod inbox_order;
+pub mod medicine;
 pub mod message;
 pub mod nhs_number;
 pub mod patient;

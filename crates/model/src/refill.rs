@@ -84,6 +84,22 @@ impl RejectionReason {
     ];
 }
 
+impl RejectionReason {
+    /// What the clinician reads in the picker.
+    pub fn label(self) -> &'static str {
+        match self {
+            RejectionReason::TooEarly => "Too early: the last supply should not have run out",
+            RejectionReason::ReviewNeeded => "A medication review is needed first",
+            RejectionReason::MonitoringNeeded => "A blood test or monitoring is due first",
+            RejectionReason::AppointmentNeeded => "The patient needs an appointment first",
+            RejectionReason::NotOnRepeat => "Not on the repeat list",
+            RejectionReason::MedicationChanged => "The medicine or dose has changed",
+            RejectionReason::Duplicate => "Already issued or requested",
+            RejectionReason::Other => "Other (explain in the note)",
+        }
+    }
+}
+
 impl fmt::Display for RejectionReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

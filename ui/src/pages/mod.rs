@@ -4,4 +4,5 @@ pub mod audit;
 pub mod composer;
 pub mod inbox;
 pub mod lock;
+pub mod refill;
 pub mod thread;

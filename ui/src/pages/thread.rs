@@ -10,6 +10,7 @@ use yew::prelude::*;
 
 use crate::pages::audit::AuditList;
 use crate::pages::composer::Composer;
+use crate::pages::refill::RefillReview;
 
 #[derive(Properties, PartialEq)]
 pub struct ThreadProps {
@@ -115,6 +116,9 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
                     }
                 </article>
             }) }
+            if let Some(panel) = &v.refill {
+                <RefillReview thread={v.thread.clone()} panel={panel.clone()} on_updated={props.on_updated.clone()} />
+            }
             <Composer view={v.clone()} on_sent={props.on_updated.clone()} on_leave={on_leave} input={reply_box} />
             if let Some(a) = &*activity {
                 <AuditList id="thread-activity" title="Activity" view={a.clone()} />

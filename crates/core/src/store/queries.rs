@@ -432,6 +432,29 @@ impl Store {
         Ok(self.conn.query_row("SELECT cursor FROM sync_cursor WHERE id = 1", [], |r| r.get(0)).optional()?)
     }
 
+    /// The patient's other threads of `category`, newest first: id, when
+    /// the latest patient message arrived, state key.
+    pub fn patient_threads(
+        &self,
+        patient: &PatientId,
+        category: Category,
+        except: ThreadId,
+        limit: u32,
+    ) -> Result<Vec<(ThreadId, Timestamp, String)>, StoreError> {
+        let rows = self
+            .conn
+            .prepare_cached(
+                "SELECT th.thread_key, t.received_ms, t.state FROM threads th JOIN triage t ON t.thread_key = th.thread_key
+                 WHERE th.patient_id = ?1 AND t.category = ?2 AND th.thread_key != ?3
+                 ORDER BY t.received_ms DESC LIMIT ?4",
+            )?
+            .query_map(params![patient.0, category.key(), key_of(except.0), i64::from(limit)], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(|(k, ms, state)| Ok((ThreadId(id_of(k)), ts(ms)?, state))).collect()
+    }
+
     /// The patient's X25519 public key of a cached thread, as the hub
     /// reported it (`None`: no such thread, or not synced since schema 5).
     pub fn patient_key(&self, thread: ThreadId) -> Result<Option<[u8; 32]>, StoreError> {

@@ -282,6 +282,24 @@ impl Writer<'_> {
         Ok(Some(FreeText::new(text)))
     }
 
+    /// Shows `thread` in `state` at once (an action queued for the hub; the
+    /// hub's own state is kept apart and restored if it refuses).
+    pub fn set_thread_state(
+        &mut self,
+        thread: ThreadId,
+        state: &ThreadState,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let json = json(state, "thread state")?;
+        self.tx
+            .prepare_cached("UPDATE threads SET state_json = ?2, updated_ms = ?3 WHERE thread_key = ?1")?
+            .execute(params![key_of(thread.0), json, ms(now)])?;
+        self.tx
+            .prepare_cached("UPDATE triage SET state = ?2, assignee_staff = ?3 WHERE thread_key = ?1")?
+            .execute(params![key_of(thread.0), state.kind().key(), assignee_staff(state)])?;
+        Ok(())
+    }
+
     /// Records that `staff` saw `message` at `at`.
     pub fn record_view(
         &mut self,

@@ -58,6 +58,9 @@ pub struct Engine {
     retry_base: Duration,
     arrivals: Option<tokio::sync::mpsc::UnboundedSender<Arrivals>>,
     audit_key: Option<SigningKey>,
+    /// Held while sending: two engines of one desk (the follow loop's and
+    /// an action's) must not push the same audit links at once.
+    send_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// What a pull did.
@@ -83,7 +86,14 @@ impl Engine {
             retry_base: RETRY_BASE,
             arrivals: None,
             audit_key: None,
+            send_gate: Arc::default(),
         }
+    }
+
+    /// Shares `gate` with the other engines of the same cache.
+    pub fn with_send_gate(mut self, gate: Arc<tokio::sync::Mutex<()>>) -> Self {
+        self.send_gate = gate;
+        self
     }
 
     /// Asks for at most `limit` changes per page (1..=500; default 500).
@@ -196,17 +206,23 @@ impl Engine {
         self
     }
 
+    /// Sends the audit chain, then the outbox: an action may need the
+    /// views the chain records (the hub refuses a refill approval without
+    /// them).
+    pub async fn send(&self, store: &SharedStore, now: Timestamp) -> Result<Sent, SyncError> {
+        let _sending = self.send_gate.lock().await;
+        if let Some(key) = &self.audit_key {
+            audit::push(store, &self.hub, key).await?;
+        }
+        outbox::send(store, &self.hub, now).await
+    }
+
     /// Sends the audit chain and the outbox, then pulls (which also brings
     /// the hub's state of any thread where an action lost a race). A hub
     /// that refuses the audit chain (a gap or a fork: the chain here was
     /// altered) stops the sync with that error.
     pub async fn sync_once(&self, store: &SharedStore, now: Timestamp) -> Result<(Sent, Pulled), SyncError> {
-        // The audit chain first: an action may need the views it records
-        // (the hub refuses a refill approval without them).
-        if let Some(key) = &self.audit_key {
-            audit::push(store, &self.hub, key).await?;
-        }
-        let sent = outbox::send(store, &self.hub, now).await?;
+        let sent = self.send(store, now).await?;
         let pulled = self.pull(store, now).await?;
         if let Some(tx) = self.arrivals.as_ref().filter(|_| pulled.arrivals.total() > 0) {
             // A closed receiver only means nobody is notifying any more.

@@ -87,6 +87,10 @@ pub fn queue_with(
     effect: impl FnOnce(&mut Writer<'_>) -> Result<(), StoreError>,
 ) -> Result<bool, SyncError> {
     let version = store.hub_version(thread)?.ok_or(SyncError::Protocol("the thread is not in the cache"))?;
+    // Each action already queued on the thread moves the hub's version by
+    // one when applied: this one expects the version after them (if one of
+    // them is refused, this one conflicts too, as it should).
+    let version = version + store.outbox()?.iter().filter(|i| i.thread == Some(thread)).count() as u64;
     let name = op_name(&op);
     let claim = matches!(op, ActionOp::Claim);
     let request =
@@ -110,16 +114,7 @@ pub fn queue_with(
             created: now,
         })?;
         if claim {
-            let state = ThreadState::InProgress { by: staff.clone() };
-            let json = serde_json::to_string(&state).map_err(|_| StoreError::Decode("thread state"))?;
-            w.tx().execute(
-                "UPDATE threads SET state_json = ?2, updated_ms = ?3 WHERE thread_key = ?1",
-                params![key_of(thread.0), json, now.as_millisecond()],
-            )?;
-            w.tx().execute(
-                "UPDATE triage SET state = ?2, assignee_staff = ?3 WHERE thread_key = ?1",
-                params![key_of(thread.0), state.kind().key(), staff.id.0],
-            )?;
+            w.set_thread_state(thread, &ThreadState::InProgress { by: staff.clone() }, now)?;
         }
         effect(w)?;
         audit(w, now, &staff.id.0, name, &format!("thread {thread}"))?;

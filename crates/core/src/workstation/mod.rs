@@ -17,6 +17,7 @@
 
 mod activity;
 mod profile;
+pub mod refill;
 pub mod reply;
 mod thread;
 mod view;
@@ -95,6 +96,9 @@ pub enum WorkstationError {
     /// A reply was refused before it was queued.
     #[error(transparent)]
     Reply(#[from] reply::ReplyError),
+    /// A refill decision was refused before it was queued.
+    #[error(transparent)]
+    Refill(#[from] refill::RefillError),
 }
 
 impl WorkstationError {
@@ -318,6 +322,7 @@ pub struct Desk {
     pool_keys: HeldPoolKeys,
     verified: Verified,
     hub: HubClient,
+    send_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -339,7 +344,15 @@ impl Desk {
     ) -> Result<Self, WorkstationError> {
         let device = DeviceSecrets::load(&store)?.ok_or(WorkstationError::ProfileCorrupt)?;
         let pool_keys = HeldPoolKeys::load(&store)?;
-        Ok(Desk { profile, store: Arc::new(std::sync::Mutex::new(store)), device, pool_keys, verified, hub })
+        Ok(Desk {
+            profile,
+            store: Arc::new(std::sync::Mutex::new(store)),
+            device,
+            pool_keys,
+            verified,
+            hub,
+            send_gate: Arc::default(),
+        })
     }
 
     /// Whose desk.
@@ -389,7 +402,8 @@ impl Desk {
     pub fn engine(&self) -> Result<Engine, WorkstationError> {
         let rules = TriageRules::uk_default().map_err(|_| WorkstationError::Rules)?;
         Ok(Engine::new(self.hub.clone(), self.pool_keys.keyring(&self.profile.practice_id), rules)
-            .with_audit(self.device.ed25519.clone()))
+            .with_audit(self.device.ed25519.clone())
+            .with_send_gate(Arc::clone(&self.send_gate)))
     }
 
     /// The hub client of this desk's session.
@@ -402,7 +416,7 @@ impl Desk {
     /// key dropped. Fails with [`WorkstationError::Busy`] if a sync task
     /// still holds the cache — stop it first.
     pub async fn lock(self, reason: &str, now: Timestamp) -> Result<(), WorkstationError> {
-        let Desk { profile, store, device, pool_keys, verified, hub } = self;
+        let Desk { profile, store, device, pool_keys, verified, hub, .. } = self;
         let mutex = Arc::try_unwrap(store).map_err(|_| WorkstationError::Busy)?;
         let mut store = mutex.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
         let action = format!("lock:{reason}");

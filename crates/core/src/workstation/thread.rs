@@ -13,7 +13,7 @@ use sealbox_model::message::{Author, MessagePart};
 use sealbox_model::permissions::{can, Action};
 use sealbox_model::reply_templates::{self, Placeholders};
 
-use super::{Desk, WorkstationError};
+use super::{refill, Desk, WorkstationError};
 use crate::audit;
 use crate::status::shown_time;
 use crate::store::queries::MessageView;
@@ -97,13 +97,17 @@ impl Desk {
             .collect();
         let t = &detail.thread;
         let first_name = detail.patient.display_name.reveal().split_whitespace().next().map(str::to_owned);
-        let values = Placeholders { first_name, medicine: medicines_asked(&t.messages) };
+        let values =
+            Placeholders { first_name, medicine: refill::latest_request(&t.messages).map(refill::names) };
         let templates = reply_templates::offered(t.category, &values)
             .into_iter()
             .map(|(t, text)| TemplateLine { key: t.key.to_owned(), label: t.label.to_owned(), text })
             .collect();
-        let draft =
-            crate::sync::lock(&shared).draft(thread)?.map(|d| d.reveal().to_owned()).unwrap_or_default();
+        let (draft, refill) = {
+            let store = crate::sync::lock(&shared);
+            let draft = store.draft(thread)?.map(|d| d.reveal().to_owned()).unwrap_or_default();
+            (draft, self.refill_panel(&store, &detail, now, &tz)?)
+        };
         Ok(Some(ThreadView {
             thread: t.id.0.to_string(),
             category: t.category.key().to_owned(),
@@ -116,31 +120,9 @@ impl Desk {
             can_reply: t.state.is_open() && can(self.profile.role, Action::Reply, t.category),
             templates,
             draft,
+            refill,
         }))
     }
-}
-
-/// The medicines of the patient's latest medication request, as written
-/// ("Ramipril 5mg capsules and Atorvastatin 20mg tablets").
-fn medicines_asked(messages: &[sealbox_model::message::Message]) -> Option<String> {
-    let items: Vec<&str> = messages
-        .iter()
-        .rev()
-        .filter(|m| m.author == Author::Patient)
-        .flat_map(|m| &m.parts)
-        .find_map(|p| match p {
-            MessagePart::MedicationRequest(r) if !r.items.is_empty() => Some(r),
-            _ => None,
-        })?
-        .items
-        .iter()
-        .map(|i| i.reveal())
-        .collect();
-    Some(match items.as_slice() {
-        [one] => (*one).to_owned(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-        [] => return None,
-    })
 }
 
 impl Desk {
@@ -159,6 +141,6 @@ impl Desk {
     }
 }
 
-fn random_token() -> String {
+pub(super) fn random_token() -> String {
     sealbox_crypto::secret::random_bytes::<12>().iter().map(|b| format!("{b:02x}")).collect()
 }

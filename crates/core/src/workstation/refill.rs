@@ -1,0 +1,194 @@
+//! Refill review: the panel of a repeat prescription request (what was
+//! asked for, the patient's earlier requests, whether sealbox-model's rule
+//! allows a decision now and why not) and the decision itself. The rule is
+//! sealbox-model's `refill` module, run here against the cache's view log;
+//! the hub checks the views again on approval. A note to the patient goes
+//! as a sealed reply queued after the decision.
+
+use sealbox_model::actor::{Actor, StaffRef};
+use sealbox_model::api::{ReasonLine, RefillPanel, RequestedItem};
+use sealbox_model::category::Category;
+use sealbox_model::error::RuleError;
+use sealbox_model::hub_api::{ActionOp, IdempotencyKey, RefillChoice};
+use sealbox_model::ids::{StaffId, ThreadId};
+use sealbox_model::jiff::tz::TimeZone;
+use sealbox_model::jiff::Timestamp;
+use sealbox_model::medicine;
+use sealbox_model::message::{Author, FreeText, MedicationRequest, Message, MessagePart};
+use sealbox_model::refill::{self, RefillContext, RejectionReason, ViewLog};
+use sealbox_model::thread_state::ThreadRef;
+
+use super::{Desk, WorkstationError};
+use crate::store::queries::ThreadDetail;
+use crate::store::{Store, StoreError};
+use crate::sync::outbox;
+
+/// Earlier requests listed on the panel.
+const HISTORY: u32 = 10;
+
+/// Why a decision was not queued. Nothing here carries patient data.
+#[derive(Debug, thiserror::Error)]
+pub enum RefillError {
+    /// sealbox-model's rule refused it.
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    /// The thread is not cached.
+    #[error("that thread is not in this workstation's cache")]
+    NoSuchThread,
+    /// Querying the patient needs the question to ask.
+    #[error("write the question to the patient before sending the query")]
+    QuestionRequired,
+}
+
+/// The medication request of the patient's latest message that has one.
+pub fn latest_request(messages: &[Message]) -> Option<&MedicationRequest> {
+    messages.iter().rev().filter(|m| m.author == Author::Patient).flat_map(|m| &m.parts).find_map(|p| match p
+    {
+        MessagePart::MedicationRequest(r) if !r.items.is_empty() => Some(r),
+        _ => None,
+    })
+}
+
+fn context<'a>(detail: &'a ThreadDetail, views: &'a ViewLog) -> RefillContext<'a> {
+    let t = &detail.thread;
+    RefillContext {
+        thread: ThreadRef { id: t.id, category: t.category },
+        state: &t.state,
+        messages: &t.messages,
+        views,
+        // Review dates live in the clinical record, not in Sealbox.
+        review_due: None,
+    }
+}
+
+fn view_log(detail: &ThreadDetail) -> ViewLog {
+    let mut log = ViewLog::new();
+    for v in &detail.views {
+        log.record(v.message, v.staff.clone());
+    }
+    log
+}
+
+impl Desk {
+    fn me(&self) -> StaffRef {
+        StaffRef { id: StaffId(self.profile().user_id.clone()), role: self.profile().role }
+    }
+
+    /// The refill panel of `detail` (none unless it is a repeat
+    /// prescription request), as the rule stands at `now`.
+    pub(super) fn refill_panel(
+        &self,
+        store: &Store,
+        detail: &ThreadDetail,
+        now: Timestamp,
+        tz: &TimeZone,
+    ) -> Result<Option<RefillPanel>, StoreError> {
+        let t = &detail.thread;
+        if t.category != Category::RepeatPrescription {
+            return Ok(None);
+        }
+        let items = latest_request(&t.messages)
+            .map(|r| {
+                r.items
+                    .iter()
+                    .map(|i| {
+                        let p = medicine::split(i.reveal());
+                        RequestedItem {
+                            text: i.reveal().to_owned(),
+                            name: p.name,
+                            strength: p.strength,
+                            form: p.form,
+                            quantity: p.quantity,
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut history = Vec::new();
+        for (id, at, state) in store.patient_threads(&detail.patient.id, t.category, t.id, HISTORY)? {
+            let asked = store
+                .thread(id)?
+                .and_then(|d| latest_request(&d.thread.messages).map(names))
+                .unwrap_or_else(|| "no medicine named".to_owned());
+            let day = at.to_zoned(tz.clone()).strftime("%-d %b %Y").to_string();
+            history.push(format!("{day} · {asked} · {}", state.replace('_', " ")));
+        }
+        let views = view_log(detail);
+        let ctx = context(detail, &views);
+        let actor = Actor::Staff(self.me());
+        Ok(Some(RefillPanel {
+            items,
+            history,
+            review: "No medication review date is held in Sealbox: check the clinical record.".to_owned(),
+            approve_blocked: refill::approve(&ctx, &actor, now).err().map(|e| e.to_string()),
+            decide_blocked: refill::reject(&ctx, &actor, RejectionReason::TooEarly, None, now)
+                .err()
+                .map(|e| e.to_string()),
+            reasons: RejectionReason::ALL
+                .iter()
+                .map(|r| ReasonLine { key: r.to_string(), label: r.label().to_owned() })
+                .collect(),
+        }))
+    }
+
+    /// Decides the repeat prescription request on `thread` if the rule
+    /// allows it now: queued with its audit event (querying the patient
+    /// also shows the thread as awaiting the patient at once), then `note`,
+    /// if any, as a sealed reply. The caller sends the outbox.
+    pub fn decide_refill(
+        &self,
+        thread: ThreadId,
+        choice: RefillChoice,
+        note: &str,
+        now: Timestamp,
+    ) -> Result<(), WorkstationError> {
+        let me = self.me();
+        let actor = Actor::Staff(me.clone());
+        let note = note.trim();
+        if note.chars().count() > super::reply::MAX_REPLY_CHARS {
+            return Err(super::reply::ReplyError::TooLong.into());
+        }
+        {
+            let shared = self.store();
+            let mut store = crate::sync::lock(&shared);
+            let detail = store.thread(thread)?.ok_or(RefillError::NoSuchThread)?;
+            let views = view_log(&detail);
+            let ctx = context(&detail, &views);
+            let shown = match choice {
+                RefillChoice::Approve => refill::approve(&ctx, &actor, now).map(|_| None),
+                RefillChoice::Reject { reason } => {
+                    let note = (!note.is_empty()).then(|| FreeText::new(note));
+                    refill::reject(&ctx, &actor, reason, note, now).map(|_| None)
+                }
+                RefillChoice::QueryPatient => {
+                    if note.is_empty() {
+                        return Err(RefillError::QuestionRequired.into());
+                    }
+                    refill::query_patient(&ctx, &actor, now).map(|(state, _)| Some(state))
+                }
+            }
+            .map_err(RefillError::from)?;
+            let key = IdempotencyKey::new(format!("refill-{}-{}", thread.0, super::thread::random_token()))
+                .map_err(|_| RefillError::NoSuchThread)?;
+            let op = ActionOp::RefillDecision { decision: choice };
+            outbox::queue_with(&mut store, &me, thread, op, key, now, |w| match &shown {
+                Some(state) => w.set_thread_state(thread, state, now),
+                None => Ok(()),
+            })?;
+        }
+        if !note.is_empty() {
+            self.reply(thread, note, now)?;
+        }
+        Ok(())
+    }
+}
+
+/// "Ramipril 5mg capsules and Atorvastatin 20mg tablets".
+pub fn names(request: &MedicationRequest) -> String {
+    let items: Vec<&str> = request.items.iter().map(|i| i.reveal()).collect();
+    match items.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}

@@ -1,0 +1,141 @@
+//! Refill review end to end against the real hub over loopback HTTP: the
+//! panel splits what was asked for and lists the patient's earlier
+//! requests; approval is refused until every patient message was viewed
+//! (sealbox-model's rule on the device, the hub's own check on the pushed
+//! audit chain) — including one that arrived after the thread was opened —
+//! then applied; rejection needs a listed reason, "other" a note; a query
+//! goes to the patient as a sealed reply and the thread awaits the patient.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use sealbox_core::sync::lock;
+use sealbox_core::vault::Keyring;
+use sealbox_core::workstation::refill::RefillError;
+use sealbox_core::workstation::WorkstationError;
+use sealbox_hub::config::RatePolicy;
+use sealbox_model::category::Category;
+use sealbox_model::error::RuleError;
+use sealbox_model::hub_api::RefillChoice;
+use sealbox_model::ids::MessageId;
+use sealbox_model::message::{FreeText, MessagePart};
+use sealbox_model::refill::RejectionReason;
+use sealbox_model::role::Role;
+use sealbox_sim::read_replies::read_replies;
+use sealbox_sim::traffic::{self, PlannedMessage};
+use sealbox_sim::{send, SendOptions};
+
+use support::desks::enrol_approved;
+use support::start_hub;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approval_waits_for_every_patient_message_to_be_viewed_and_other_decisions_follow_the_rules() {
+    let hub = start_hub(20, RatePolicy { burst: 100_000, per_minute: 0 }).await;
+    let now = hub.state.now();
+    let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
+    let dirs = tempfile::tempdir().unwrap();
+    let mut gp = enrol_approved(&hub, &keyring, dirs.path(), Role::Gp).await;
+
+    let plan = traffic::plan(31, 20, 80);
+    send::send(&hub.client, &hub.url, &hub.practice, &plan, SendOptions::default()).await.unwrap();
+    let desk = gp.ws.unlock(&mut gp.key, now).await.unwrap();
+    let engine = desk.engine().unwrap();
+    engine.pull(&desk.store(), now).await.unwrap();
+    let refills: Vec<&PlannedMessage> =
+        plan.iter().filter(|m| m.category == Category::RepeatPrescription && !m.red_flag).collect();
+    let request = refills[0];
+    let thread = request.thread_id;
+
+    // Not opened yet: nothing viewed, approval refused before it is queued.
+    let err = desk.decide_refill(thread, RefillChoice::Approve, "", now).unwrap_err();
+    assert!(
+        matches!(err, WorkstationError::Refill(RefillError::Rule(RuleError::UnviewedPatientMessages { .. }))),
+        "{err:?}"
+    );
+    assert!(lock(&desk.store()).outbox().unwrap().is_empty());
+
+    // Opened: the panel splits the request; approval is allowed now.
+    let view = desk.open_thread(thread, now).unwrap().unwrap();
+    let panel = view.refill.clone().expect("a repeat prescription request has the refill panel");
+    assert!(!panel.items.is_empty());
+    for item in &panel.items {
+        assert!(item.text.starts_with(&item.name) && item.strength.is_some(), "split: {}", item.text);
+    }
+    assert_eq!(panel.approve_blocked, None);
+    assert_eq!(panel.reasons.len(), RejectionReason::ALL.len());
+    let earlier = refills.iter().filter(|m| m.patient == request.patient && m.thread_id != thread).count();
+    let distinct: std::collections::BTreeSet<_> = refills
+        .iter()
+        .filter(|m| m.patient == request.patient && m.thread_id != thread)
+        .map(|m| m.thread_id)
+        .collect();
+    assert_eq!(panel.history.len(), distinct.len(), "{earlier} earlier messages");
+
+    // The patient writes again before the GP decides: approval is refused
+    // until that message, too, was shown.
+    let follow_up = PlannedMessage {
+        patient: request.patient,
+        thread_id: thread,
+        message_id: MessageId(9_000_001),
+        category: Category::RepeatPrescription,
+        parts: vec![MessagePart::FreeText(FreeText::new("Sorry, I also need my inhaler."))],
+        red_flag: false,
+    };
+    hub.clock.advance(sealbox_model::jiff::SignedDuration::from_mins(1));
+    send::send(&hub.client, &hub.url, &hub.practice, &[follow_up], SendOptions::default()).await.unwrap();
+    engine.pull(&desk.store(), now).await.unwrap();
+    let err = desk.decide_refill(thread, RefillChoice::Approve, "", now).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            WorkstationError::Refill(RefillError::Rule(RuleError::UnviewedPatientMessages { unviewed: 1 }))
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.to_string(), "1 patient message(s) not yet viewed by the approver");
+    let view = desk.open_thread(thread, now).unwrap().unwrap();
+    assert_eq!(view.messages.last().unwrap().text, "Sorry, I also need my inhaler.");
+    assert_eq!(view.refill.unwrap().approve_blocked, None);
+    desk.decide_refill(thread, RefillChoice::Approve, "", now).unwrap();
+    // Sent as the app sends: the audit chain (with the views) first.
+    let sent = engine.send(&desk.store(), now).await.unwrap();
+    assert_eq!((sent.applied, sent.rejected.len()), (1, 0), "{sent:?}");
+
+    // Another request: "other" needs a note; a coded reason does not.
+    let second = refills.iter().find(|m| m.thread_id != thread).unwrap().thread_id;
+    desk.open_thread(second, now).unwrap().unwrap();
+    let reject_other = RefillChoice::Reject { reason: RejectionReason::Other };
+    let err = desk.decide_refill(second, reject_other, "  ", now).unwrap_err();
+    assert!(
+        matches!(err, WorkstationError::Refill(RefillError::Rule(RuleError::RejectionNoteRequired))),
+        "{err:?}"
+    );
+    let query = desk.decide_refill(second, RefillChoice::QueryPatient, "", now).unwrap_err();
+    assert!(matches!(query, WorkstationError::Refill(RefillError::QuestionRequired)), "{query:?}");
+
+    // A query: the thread awaits the patient here at once, and the question
+    // reaches the patient sealed, after the decision.
+    desk.claim(second, now).unwrap();
+    desk.decide_refill(second, RefillChoice::QueryPatient, "Are you still taking it twice a day?", now)
+        .unwrap();
+    assert_eq!(desk.open_thread(second, now).unwrap().unwrap().state, "awaiting_patient");
+    let sent = engine.send(&desk.store(), now).await.unwrap();
+    assert_eq!((sent.applied, sent.conflicts.len(), sent.rejected.len()), (3, 0, 0), "{sent:?}");
+    let replies = read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap();
+    assert_eq!(replies.len(), 1);
+    assert!(replies[0].text.starts_with("Are you still taking it twice a day?\n\n"), "{}", replies[0].text);
+    let sid = second.0 as i64;
+    let state: String = hub
+        .state
+        .db
+        .call_blocking(move |c| {
+            c.query_row("SELECT state_kind FROM threads WHERE id = ?1", [sid], |r| r.get(0))
+        })
+        .unwrap();
+    assert_eq!(state, "awaiting_patient");
+
+    drop(engine);
+    desk.lock("idle", now).await.unwrap();
+    gp.wipe(&keyring);
+}

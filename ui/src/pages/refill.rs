@@ -1,0 +1,148 @@
+//! Refill review, on the thread's screen: what was asked for (name,
+//! strength, form, quantity), the patient's earlier requests, the review
+//! date's status, and the decision. Approve stays disabled while
+//! sealbox-model's rule refuses it, and the reason is shown beside it. A
+//! decision the shell refuses (a message arrived since the thread was
+//! shown) reopens the thread, so the new message is shown and viewed.
+
+use sealbox_model::api::{RefillPanel, RefillRequest, ThreadView};
+use sealbox_model::hub_api::RefillChoice;
+use sealbox_model::refill::RejectionReason;
+use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct RefillProps {
+    pub thread: String,
+    pub panel: RefillPanel,
+    /// The thread changed (decided, or reopened after a refusal).
+    pub on_updated: Callback<ThreadView>,
+}
+
+fn reason_of(key: &str) -> Option<RejectionReason> {
+    RejectionReason::ALL.into_iter().find(|r| r.to_string() == key)
+}
+
+#[function_component(RefillReview)]
+pub fn refill_review(props: &RefillProps) -> Html {
+    let p = &props.panel;
+    let error = use_state(|| None::<String>);
+    let done = use_state(|| None::<String>);
+    let note = use_state(String::new);
+    let reason = use_state(|| RejectionReason::ReviewNeeded.to_string());
+    let decide = {
+        let (error, done, note, updated, thread) =
+            (error.clone(), done.clone(), note.clone(), props.on_updated.clone(), props.thread.clone());
+        Callback::from(move |(choice, what): (RefillChoice, &'static str)| {
+            let (error, done, note, updated, thread) =
+                (error.clone(), done.clone(), note.clone(), updated.clone(), thread.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let request = RefillRequest { thread: thread.clone(), choice, note: (*note).clone() };
+                match crate::ipc::refill_decision(request).await {
+                    Ok(view) => {
+                        error.set(None);
+                        done.set(Some(what.to_owned()));
+                        note.set(String::new());
+                        updated.emit(view);
+                    }
+                    Err(e) => {
+                        error.set(Some(e.to_string()));
+                        if let Ok(view) = crate::ipc::open_thread(thread).await {
+                            updated.emit(view);
+                        }
+                    }
+                }
+            });
+        })
+    };
+    let on_approve = {
+        let decide = decide.clone();
+        Callback::from(move |_: MouseEvent| decide.emit((RefillChoice::Approve, "Approved")))
+    };
+    let on_reject = {
+        let (decide, reason, error) = (decide.clone(), reason.clone(), error.clone());
+        Callback::from(move |_: MouseEvent| match reason_of(&reason) {
+            Some(reason) => decide.emit((RefillChoice::Reject { reason }, "Rejected")),
+            None => error.set(Some("choose a reason".to_owned())),
+        })
+    };
+    let on_query = {
+        let decide = decide.clone();
+        Callback::from(move |_: MouseEvent| {
+            decide.emit((RefillChoice::QueryPatient, "Query sent to the patient"))
+        })
+    };
+    let on_reason = {
+        let reason = reason.clone();
+        Callback::from(move |e: Event| {
+            if let Some(select) = e.target_dyn_into::<HtmlSelectElement>() {
+                reason.set(select.value());
+            }
+        })
+    };
+    let on_note = {
+        let note = note.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Some(area) = e.target_dyn_into::<HtmlTextAreaElement>() {
+                note.set(area.value());
+            }
+        })
+    };
+    let stop = Callback::from(|e: KeyboardEvent| e.stop_propagation());
+    let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".to_owned());
+    html! {
+        <section id="refill" class="refill" aria-labelledby="refill-title">
+            <h3 id="refill-title">{ "Repeat prescription review" }</h3>
+            <table class="items">
+                <caption class="meta">{ "Requested" }</caption>
+                <thead><tr>
+                    <th scope="col">{ "Medicine" }</th><th scope="col">{ "Strength" }</th>
+                    <th scope="col">{ "Form" }</th><th scope="col">{ "Quantity" }</th>
+                </tr></thead>
+                <tbody>
+                    { for p.items.iter().map(|i| html! {
+                        <tr class="item" title={i.text.clone()}>
+                            <td>{ &i.name }</td><td>{ dash(&i.strength) }</td>
+                            <td>{ dash(&i.form) }</td><td>{ i.quantity.clone().unwrap_or_else(|| "as on repeat".to_owned()) }</td>
+                        </tr>
+                    }) }
+                </tbody>
+            </table>
+            <h4>{ "Earlier requests" }</h4>
+            if p.history.is_empty() {
+                <p class="meta" id="refill-history">{ "None in this workstation's cache." }</p>
+            } else {
+                <ul id="refill-history">{ for p.history.iter().map(|h| html! { <li>{ h }</li> }) }</ul>
+            }
+            <p class="meta" id="refill-review-date">{ &p.review }</p>
+            if let Some(d) = &*done {
+                <p class="status" id="refill-done" role="status">{ format!("{d}: queued for the practice hub.") }</p>
+            }
+            if let Some(e) = &*error {
+                <p class="status" id="refill-error" data-state="error" role="alert">{ e }</p>
+            }
+            <div class="actions">
+                <button id="approve" type="button" onclick={on_approve} disabled={p.approve_blocked.is_some()}
+                    aria-describedby="approve-why">{ "Approve" }</button>
+                <span id="approve-why" class="meta">
+                    { p.approve_blocked.clone().map(|why| format!("Approve is not allowed: {why}")).unwrap_or_default() }
+                </span>
+            </div>
+            <label for="reject-reason">{ "Reason to reject" }</label>
+            <select id="reject-reason" onchange={on_reason} onkeydown={stop.clone()}>
+                { for p.reasons.iter().map(|r| html! {
+                    <option value={r.key.clone()} selected={*reason == r.key}>{ &r.label }</option>
+                }) }
+            </select>
+            <label for="refill-note">{ "Note to the patient (sent as a reply; needed for Other and for a query)" }</label>
+            <textarea id="refill-note" rows="3" value={(*note).clone()} oninput={on_note} onkeydown={stop} maxlength="4000" />
+            <div class="actions">
+                <button id="reject" type="button" onclick={on_reject} disabled={p.decide_blocked.is_some()}>{ "Reject" }</button>
+                <button id="query" type="button" onclick={on_query} disabled={p.decide_blocked.is_some()}>{ "Query the patient" }</button>
+                if let Some(why) = &p.decide_blocked {
+                    <span class="meta">{ format!("Not allowed: {why}") }</span>
+                }
+            </div>
+        </section>
+    }
+}
