@@ -21,6 +21,7 @@
 #![allow(clippy::print_stdout)]
 
 mod driver;
+pub mod flows;
 pub mod practice;
 mod session;
 

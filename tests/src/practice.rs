@@ -22,6 +22,7 @@ use sealbox_hub::relay::channels;
 use sealbox_hub::server::{self, Running};
 use sealbox_hub::AppState;
 use sealbox_model::category::Category;
+use sealbox_model::hub_api::PracticeFile;
 use sealbox_model::ids::{MessageId, ThreadId};
 use sealbox_model::message::{FreeText, MessagePart};
 use sealbox_model::role::Role;
@@ -44,6 +45,13 @@ pub struct Practice {
     pub threads: usize,
     /// The thread holding [`HOSTILE_TEXT`].
     pub hostile_thread: String,
+    /// A repeat prescription request (not red-flagged).
+    pub refill_thread: String,
+    /// The hub's base URL.
+    pub url: String,
+    /// The simulated patients (their keys open replies).
+    pub patients: PracticeFile,
+    plan: Vec<PlannedMessage>,
     keyring: Keyring,
     workstations: Vec<Workstation>,
     _dir: tempfile::TempDir,
@@ -111,12 +119,23 @@ impl Practice {
         }
         println!("e2e: practice at {url}: {} messages in {threads} threads", plan.len());
         let hostile_thread = hostile.0.to_string();
+        let refill_thread = plan
+            .iter()
+            .find(|m| m.category == Category::RepeatPrescription && !m.red_flag)
+            .ok_or("the traffic holds no repeat prescription request")?
+            .thread_id
+            .0
+            .to_string();
         Ok(Practice {
             running,
             hub: state,
             gp_dir,
             threads,
             hostile_thread,
+            refill_thread,
+            url,
+            patients: practice_file,
+            plan,
             keyring,
             workstations: vec![admin_ws, gp_ws],
             _dir: dir,
@@ -133,6 +152,50 @@ impl Practice {
                 Ok((r.get(0)?, r.get(1)?))
             })
         })?)
+    }
+}
+
+impl Practice {
+    /// The patient of `thread` writes `text` on it again.
+    pub async fn patient_writes(&self, thread: &str, text: &str) -> Result<(), Failure> {
+        let id = ThreadId(thread.parse()?);
+        let first = self.plan.iter().find(|m| m.thread_id == id).ok_or("no such thread in the traffic")?;
+        let again = PlannedMessage {
+            patient: first.patient,
+            thread_id: id,
+            message_id: MessageId(self.plan.iter().map(|m| m.message_id.0).max().unwrap_or(0) + 1),
+            category: first.category,
+            parts: vec![MessagePart::FreeText(FreeText::new(text))],
+            red_flag: false,
+        };
+        let client = sealbox_sim::client::client()?;
+        let summary =
+            send::send(&client, &self.url, &self.patients, &[again], SendOptions::default()).await?;
+        if summary.accepted != 1 {
+            return Err("the hub did not accept the message".into());
+        }
+        Ok(())
+    }
+
+    /// What the practice wrote back, as `sealbox-sim read-replies` opens it
+    /// with each patient's own key: (thread, text).
+    pub async fn replies(&self) -> Result<Vec<(String, String)>, Failure> {
+        let client = sealbox_sim::client::client()?;
+        let replies = sealbox_sim::read_replies::read_replies(&client, &self.url, &self.patients).await?;
+        Ok(replies.into_iter().map(|r| (r.thread_id.to_string(), r.text)).collect())
+    }
+
+    /// The refill decisions the hub applied on `thread`, as logged.
+    pub fn hub_refill_decisions(&self, thread: &str) -> Result<Vec<String>, Failure> {
+        let id: i64 = thread.parse()?;
+        let ops: Option<String> = self.hub.db.call_blocking(move |c| {
+            c.query_row(
+                "SELECT group_concat(op, char(10)) FROM actions WHERE thread_id = ?1 AND op LIKE '%refill_decision%'",
+                [id],
+                |r| r.get(0),
+            )
+        })?;
+        Ok(ops.map(|o| o.lines().map(str::to_owned).collect()).unwrap_or_default())
     }
 }
 

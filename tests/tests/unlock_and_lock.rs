@@ -8,43 +8,13 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
 use std::time::{Duration, Instant};
 
-use sealbox_e2e::practice::{Practice, GP_PIN, HOSTILE_TEXT};
+use sealbox_e2e::flows::{assert_no_names, unlock};
+use sealbox_e2e::practice::{Practice, HOSTILE_TEXT};
 use sealbox_e2e::App;
 
 const LOCK_HEADING: &str = "Sealbox is locked — insert and touch your security key";
 /// The shortest idle limit policy allows (sealbox-core `MIN_IDLE`).
 const IDLE_SECS: u64 = 30;
-
-/// Unlocks; returns the patient names shown, when the click was sent and
-/// when the inbox appeared (the unlock happened between the two).
-async fn unlock(app: &App, threads: usize) -> (Vec<String>, Instant, Instant) {
-    app.type_into("#pin", GP_PIN).await.expect("type the PIN");
-    let clicked = Instant::now();
-    app.click("#unlock").await.expect("unlock");
-    app.text("#inbox-title").await.expect("the inbox opens");
-    let shown = Instant::now();
-    println!(
-        "e2e: unlock click -> inbox shown: {} ms (touch, hub login, cache open, first page)",
-        (shown - clicked).as_millis()
-    );
-    // The inbox shows the cache at once; the first sync fills it in the background.
-    app.wait_attr("#inbox", "data-count", |n| n == threads.to_string()).await.expect("every thread synced");
-    let title = app.text("#inbox-title").await.expect("the inbox title");
-    assert!(title.starts_with(&format!("Inbox · {threads} threads")), "{title}");
-    let rows = app.attrs("#inbox tr.row", "data-priority").await.expect("rows");
-    assert_eq!(rows.len(), threads, "every thread the patients wrote is listed");
-    let first_routine = rows.iter().position(|p| p != "urgent").unwrap_or(rows.len());
-    assert!(rows[first_routine..].iter().all(|p| p != "urgent"), "urgent threads come first: {rows:?}");
-    let names = app.texts("#inbox td.patient").await.expect("names");
-    assert!(names.iter().all(|n| !n.trim().is_empty()), "each row names its patient");
-    (names, clicked, shown)
-}
-
-fn assert_no_names(page: &str, names: &[String]) {
-    for name in names {
-        assert!(!page.contains(name.as_str()), "the locked page still holds a patient name");
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_page() {
@@ -79,7 +49,7 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     app.wait_gone("#thread").await.expect("Esc closes the thread");
 
     // A message of markup and script shows as text; nothing runs.
-    app.click(&format!("#inbox tr[data-thread='{}'] td.patient", practice.hostile_thread))
+    app.click(&format!("#inbox tr[data-thread='{}'] .patient", practice.hostile_thread))
         .await
         .expect("open it");
     let body = app.text("#thread .message .body").await.expect("the message body");

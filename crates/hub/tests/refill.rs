@@ -63,6 +63,11 @@ async fn approval_waits_for_every_patient_message_to_be_viewed_and_other_decisio
         assert!(item.text.starts_with(&item.name) && item.strength.is_some(), "split: {}", item.text);
     }
     assert_eq!(panel.approve_blocked, None);
+    let received = |desk: &sealbox_core::workstation::Desk| {
+        let inbox = desk.inbox_view(now, 500, None).unwrap();
+        inbox.rows.iter().find(|r| r.thread == thread.0.to_string()).unwrap().received.clone()
+    };
+    assert_eq!(received(&desk), view.latest_received, "the inbox agrees the view is current");
     assert_eq!(panel.reasons.len(), RejectionReason::ALL.len());
     let earlier = refills.iter().filter(|m| m.patient == request.patient && m.thread_id != thread).count();
     let distinct: std::collections::BTreeSet<_> = refills
@@ -85,6 +90,7 @@ async fn approval_waits_for_every_patient_message_to_be_viewed_and_other_decisio
     hub.clock.advance(sealbox_model::jiff::SignedDuration::from_mins(1));
     send::send(&hub.client, &hub.url, &hub.practice, &[follow_up], SendOptions::default()).await.unwrap();
     engine.pull(&desk.store(), now).await.unwrap();
+    assert_ne!(received(&desk), view.latest_received, "the inbox knows of a newer message than shown");
     let err = desk.decide_refill(thread, RefillChoice::Approve, "", now).unwrap_err();
     assert!(
         matches!(

@@ -176,6 +176,19 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
         vec![first.thread_id.0.to_string()]
     );
     assert!(matches!(of(Some("surgery"), false), Err(WorkstationError::UnknownQueue)));
+    // Each row says who holds it, the patient's age and where it stands
+    // against its response target.
+    assert_eq!(mine[0].owner, "You");
+    assert_eq!(mine[0].age, desk.open_thread(first.thread_id, now).unwrap().unwrap().age);
+    for row in &all {
+        assert!(["on_track", "due_soon", "breached"].contains(&row.breach.as_str()), "{:?}", row.breach);
+        assert!(!row.due_shown.is_empty());
+        assert_eq!(row.breached, row.breach == "breached", "the sort and the badge agree");
+    }
+    assert!(
+        all.iter().filter(|r| r.thread != mine[0].thread).all(|r| r.owner.is_empty()),
+        "nobody else holds any"
+    );
     drop(engine);
     desk.lock("idle", now).await.unwrap();
 

@@ -163,6 +163,16 @@ pub struct InboxLine {
     pub received: String,
     /// The same in UK time as shown, e.g. "23 Nov 10:12".
     pub received_shown: String,
+    /// The patient's age in years today (UK time).
+    pub age: u16,
+    /// Who holds it: "You", a colleague's staff id, or "" when it waits in
+    /// its queue.
+    pub owner: String,
+    /// Against its response target: "on_track", "due_soon", "breached", or
+    /// "" when the practice sets no target (closed, or none for it).
+    pub breach: String,
+    /// When the response is due, UK time as shown ("" without a target).
+    pub due_shown: String,
 }
 
 /// Arguments of [`command::OPEN_THREAD`].
@@ -194,6 +204,10 @@ pub struct ThreadView {
     pub nhs_number: String,
     /// Messages, oldest first.
     pub messages: Vec<MessageLine>,
+    /// When the latest patient message shown arrived (RFC 3339, UTC, as
+    /// [`InboxLine::received`]): a newer one in the inbox means the patient
+    /// wrote again since the thread was opened.
+    pub latest_received: String,
     /// Whether the clinician may reply here (role and state allow it).
     pub can_reply: bool,
     /// Quick replies offered here, already filled with the thread's values.
@@ -403,9 +417,23 @@ mod tests {
             patient: "Ada Lovelace".into(),
             received: "2026-01-01T00:00:00Z".into(),
             received_shown: "1 Jan 00:00".into(),
+            age: 77,
+            owner: String::new(),
+            breach: "on_track".into(),
+            due_shown: "2 Jan 18:30".into(),
         };
         let view =
             InboxView { clinician: "gp".into(), online: true, sync: "Online".into(), rows: vec![line] };
         assert!(!format!("{view:?}").contains("Ada"));
+        let reply = ReplyRequest { thread: "1".into(), text: "Dear Ada".into() };
+        assert!(!format!("{reply:?}").contains("Ada"));
+        let refill = RefillRequest {
+            thread: "1".into(),
+            choice: crate::hub_api::RefillChoice::QueryPatient,
+            note: "Ada, are you".into(),
+        };
+        assert!(!format!("{refill:?}").contains("Ada"));
+        let template = TemplateLine { key: "k".into(), label: "l".into(), text: "Dear Ada".into() };
+        assert!(!format!("{template:?}").contains("Ada"));
     }
 }

@@ -126,6 +126,17 @@ pub enum BreachState {
     Breached,
 }
 
+impl BreachState {
+    /// The snake_case key used in JSON and by the UI.
+    pub fn key(self) -> &'static str {
+        match self {
+            BreachState::OnTrack => "on_track",
+            BreachState::DueSoon => "due_soon",
+            BreachState::Breached => "breached",
+        }
+    }
+}
+
 /// The time-to-breach of a thread at a given instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BreachStatus {

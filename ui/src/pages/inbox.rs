@@ -36,6 +36,14 @@ fn category_label(key: &str) -> String {
     key.replace('_', " ")
 }
 
+fn breach_label(key: &str) -> &'static str {
+    match key {
+        "breached" => "Breached",
+        "due_soon" => "Due soon",
+        _ => "On track",
+    }
+}
+
 #[function_component(InboxPage)]
 pub fn inbox_page(props: &InboxProps) -> Html {
     let view = use_state(|| props.view.clone());
@@ -235,7 +243,8 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                     </p>
                 }
                 if let Some(t) = &*open {
-                    <ThreadPane view={t.clone()} on_close={on_close} on_updated={on_claimed} />
+                    <ThreadPane view={t.clone()} on_close={on_close} on_updated={on_claimed}
+                        newer={view.rows.iter().any(|r| r.thread == t.thread && r.received != t.latest_received)} />
                 } else if let Some(a) = &*mine {
                     <div class="mine" tabindex="0" ref={mine_panel} onkeydown={on_mine_key}>
                         <AuditList id="my-activity" title="My activity" view={a.clone()} />
@@ -248,7 +257,8 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                     <thead>
                         <tr><th scope="col">{ "Priority" }</th><th scope="col">{ "Patient" }</th>
                             <th scope="col">{ "Category" }</th><th scope="col">{ "Queue" }</th>
-                            <th scope="col">{ "State" }</th><th scope="col">{ "Received" }</th></tr>
+                            <th scope="col">{ "Owner" }</th><th scope="col">{ "State" }</th>
+                            <th scope="col">{ "Received" }</th><th scope="col">{ "Response due" }</th></tr>
                     </thead>
                     <tbody>
                         { for view.rows.iter().enumerate().map(|(i, r)| {
@@ -263,13 +273,20 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                             <tr class={classes!("row", (i == *selected).then_some("selected"))} {onclick}
                                 aria-selected={(i == *selected).to_string()}
                                 data-thread={r.thread.clone()} data-priority={r.priority.clone()}>
-                                <td><span class={classes!("badge", r.priority.clone())}>{ &r.priority }</span>
-                                    if r.breached { <span class="badge breached">{ "breached" }</span> }</td>
-                                <td class="patient">{ &r.patient }</td>
+                                <td><span class={classes!("badge", r.priority.clone())}>{ &r.priority }</span></td>
+                                <td><span class="patient">{ &r.patient }</span>
+                                    <span class="meta age">{ format!(" · {}", r.age) }</span></td>
                                 <td>{ category_label(&r.category) }</td>
                                 <td>{ &r.pool }</td>
-                                <td>{ &r.state }</td>
+                                <td class="owner">{ if r.owner.is_empty() { "—" } else { r.owner.as_str() } }</td>
+                                <td>{ r.state.replace('_', " ") }</td>
                                 <td><time datetime={r.received.clone()}>{ &r.received_shown }</time></td>
+                                <td class="due" data-breach={r.breach.clone()}>
+                                    if !r.breach.is_empty() {
+                                        <span class={classes!("badge", r.breach.clone())}>{ breach_label(&r.breach) }</span>
+                                        { format!(" {}", r.due_shown) }
+                                    }
+                                </td>
                             </tr>
                         }}) }
                     </tbody>
@@ -277,7 +294,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
             </main>
             <footer class="footer">
                 <span id="sync-line" role="status">{ &view.sync }</span>
-                <span class="keys">{ "j/k move · Enter open · c claim · a my activity · Esc back · Ctrl+L lock" }</span>
+                <span class="keys">{ "j/k move · Enter open · c claim · r reply · n new message · a my activity · Esc back · Ctrl+L lock" }</span>
             </footer>
         </div>
     }

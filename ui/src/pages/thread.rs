@@ -1,7 +1,8 @@
 //! The reading pane: one thread, every message as plain text. Text is put
 //! into the DOM as text nodes (Yew escapes it), so markup or script in a
 //! message shows literally and never runs. c claims; r goes to the reply
-//! composer; Esc or "Back" returns.
+//! composer; n shows what the patient wrote since the thread was opened
+//! (a banner says so); Esc or "Back" returns.
 //! Below the messages: who viewed, claimed, replied and decided what, and
 //! when (the practice's audit trail, or this workstation's when offline).
 
@@ -18,6 +19,8 @@ pub struct ThreadProps {
     pub on_close: Callback<()>,
     /// The thread changed here (claimed, replied to): its new view.
     pub on_updated: Callback<ThreadView>,
+    /// The inbox has a newer patient message on this thread than is shown.
+    pub newer: bool,
 }
 
 #[function_component(ThreadPane)]
@@ -57,9 +60,22 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
             });
         })
     };
+    let reload = {
+        let (updated, error, thread) = (props.on_updated.clone(), error.clone(), v.thread.clone());
+        Callback::from(move |()| {
+            let (updated, error, thread) = (updated.clone(), error.clone(), thread.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match crate::ipc::open_thread(thread).await {
+                    Ok(view) => updated.emit(view),
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+            });
+        })
+    };
     let reply_box = use_node_ref();
     let on_key = {
-        let (close, claim, reply_box) = (props.on_close.clone(), claim.clone(), reply_box.clone());
+        let (close, claim, reply_box, reload) =
+            (props.on_close.clone(), claim.clone(), reply_box.clone(), reload.clone());
         Callback::from(move |e: KeyboardEvent| match e.key().as_str() {
             "Escape" => {
                 e.prevent_default();
@@ -68,6 +84,10 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
             "c" => {
                 e.prevent_default();
                 claim.emit(());
+            }
+            "n" => {
+                e.prevent_default();
+                reload.emit(());
             }
             "r" => {
                 if let Some(area) = reply_box.cast::<web_sys::HtmlElement>() {
@@ -98,6 +118,14 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
             <p id="thread-state" class="meta" data-state={v.state.clone()}>
                 { format!("{} · {} · {}", v.category.replace('_', " "), v.priority, v.state.replace('_', " ")) }
             </p>
+            if props.newer {
+                <p id="thread-new" class="status" data-state="warning" role="alert">
+                    { "The patient has written again since this thread was opened. " }
+                    <button type="button" onclick={Callback::from(move |_: MouseEvent| reload.emit(()))}>
+                        { "Show the new message (n)" }
+                    </button>
+                </p>
+            }
             if let Some(e) = &*error {
                 <p class="status" data-state="error" role="alert">{ e }</p>
             }

@@ -53,6 +53,10 @@ pub struct InboxRow {
     pub priority: Priority,
     /// State.
     pub state: StateKind,
+    /// Who holds it, if a person does.
+    pub assignee: Option<StaffId>,
+    /// The patient's date of birth (their age is shown).
+    pub date_of_birth: DateOfBirth,
     /// Where it sorts (breached, urgent, due, received, id).
     pub sort_key: InboxSortKey,
 }
@@ -167,7 +171,8 @@ impl Store {
         self.refresh_breaches(now)?;
         let mut sql = String::from(
             "SELECT t.thread_key, th.patient_id, p.display_name, t.pool, t.category, t.priority, t.state,
-                    t.breached_rank, t.urgent_rank, t.due_ms, t.received_ms, t.thread_key
+                    t.breached_rank, t.urgent_rank, t.due_ms, t.received_ms, t.thread_key,
+                    t.assignee_staff, p.date_of_birth
              FROM triage t JOIN threads th ON th.thread_key = t.thread_key
                            JOIN patients p ON p.id = th.patient_id
              WHERE 1",
@@ -220,11 +225,12 @@ impl Store {
                     r.get::<_, String>(5)?,
                     r.get::<_, String>(6)?,
                     sort_key_from(r, 7)?,
+                    (r.get::<_, Option<String>>(12)?, r.get::<_, String>(13)?),
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         let mut rows = Vec::with_capacity(raw.len());
-        for (patient, name, pool, category, priority, state, key) in raw {
+        for (patient, name, pool, category, priority, state, key, (assignee, dob)) in raw {
             rows.push(InboxRow {
                 thread: ThreadId(id_of(key[4])),
                 patient: PatientId(patient),
@@ -233,6 +239,10 @@ impl Store {
                 category: parse_key(&Category::ALL, Category::key, &category, "category")?,
                 priority: parse_key(&Priority::ALL, Priority::key, &priority, "priority")?,
                 state: parse_key(&StateKind::ALL, StateKind::key, &state, "state")?,
+                assignee: assignee.map(StaffId),
+                date_of_birth: DateOfBirth::new(
+                    dob.parse().map_err(|_| StoreError::Decode("date of birth"))?,
+                ),
                 sort_key: decode_sort_key(key),
             });
         }

@@ -77,11 +77,11 @@ pub struct Pulled {
 
 impl Engine {
     /// An engine for `hub` with this device's pool keys.
-    pub fn new(hub: HubClient, keys: PoolKeyring, rules: TriageRules) -> Self {
+    pub fn new(hub: HubClient, keys: PoolKeyring, rules: impl Into<Arc<TriageRules>>) -> Self {
         Engine {
             hub,
             keys: Arc::new(keys),
-            rules: Arc::new(rules),
+            rules: rules.into(),
             page_limit: PAGE_LIMIT,
             retry_base: RETRY_BASE,
             arrivals: None,

@@ -323,6 +323,7 @@ pub struct Desk {
     verified: Verified,
     hub: HubClient,
     send_gate: Arc<tokio::sync::Mutex<()>>,
+    rules: Arc<TriageRules>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -352,6 +353,7 @@ impl Desk {
             verified,
             hub,
             send_gate: Arc::default(),
+            rules: Arc::new(TriageRules::uk_default().map_err(|_| WorkstationError::Rules)?),
         })
     }
 
@@ -400,10 +402,14 @@ impl Desk {
     /// triage rules). Offline, its calls fail as unreachable until a new
     /// unlock verified by the hub.
     pub fn engine(&self) -> Result<Engine, WorkstationError> {
-        let rules = TriageRules::uk_default().map_err(|_| WorkstationError::Rules)?;
-        Ok(Engine::new(self.hub.clone(), self.pool_keys.keyring(&self.profile.practice_id), rules)
+        Ok(Engine::new(self.hub.clone(), self.pool_keys.keyring(&self.profile.practice_id), self.rules())
             .with_audit(self.device.ed25519.clone())
             .with_send_gate(Arc::clone(&self.send_gate)))
+    }
+
+    /// The practice's triage rules (UK defaults until the hub serves them).
+    pub fn rules(&self) -> Arc<TriageRules> {
+        Arc::clone(&self.rules)
     }
 
     /// The hub client of this desk's session.

@@ -117,6 +117,14 @@ impl Desk {
             age: detail.patient.date_of_birth.age_on(today),
             nhs_number: detail.patient.nhs_number.reveal_formatted(),
             messages,
+            latest_received: t
+                .messages
+                .iter()
+                .filter(|m| m.author == Author::Patient)
+                .map(|m| m.received_at)
+                .max()
+                .map(|at| at.to_string())
+                .unwrap_or_default(),
             can_reply: t.state.is_open() && can(self.profile.role, Action::Reply, t.category),
             templates,
             draft,

@@ -8,6 +8,9 @@ use sealbox_model::jiff::Timestamp;
 use sealbox_model::pool::Pool;
 use sealbox_model::priority::Priority;
 
+use sealbox_model::breach::status_for;
+use sealbox_model::thread_state::StateKind;
+
 use super::{Desk, Verified, WorkstationError};
 use crate::status::{shown_time, sync_line};
 use crate::store::queries::InboxFilter;
@@ -51,12 +54,20 @@ impl Desk {
         let mut store = crate::sync::lock(&shared);
         store.refresh_breaches(now)?;
         let page = store.inbox_page(&filter, None, limit, now)?;
+        drop(store);
         let tz = uk_time_zone().map_err(|_| WorkstationError::Rules)?;
+        let today = now.to_zoned(tz.clone()).date();
+        let me = StaffId(self.profile().user_id.clone());
+        let rules = self.rules();
         let rows = page
             .rows
             .into_iter()
             .map(|r| {
                 let received = Timestamp::from_millisecond(r.sort_key.received_ms).ok();
+                let status = received.and_then(|at| {
+                    status_for(&rules.calendar, &rules.policy, r.category, r.priority, at, now).ok().flatten()
+                });
+                let status = status.filter(|_| r.state != StateKind::Closed);
                 InboxLine {
                     thread: r.thread.0.to_string(),
                     priority: r.priority.key().to_owned(),
@@ -67,6 +78,14 @@ impl Desk {
                     patient: r.display_name.reveal().to_owned(),
                     received: received.map(|t| t.to_string()).unwrap_or_default(),
                     received_shown: received.map(|t| shown_time(t, &tz)).unwrap_or_default(),
+                    age: r.date_of_birth.age_on(today),
+                    owner: match &r.assignee {
+                        Some(a) if *a == me => "You".to_owned(),
+                        Some(a) => a.0.clone(),
+                        None => String::new(),
+                    },
+                    breach: status.map(|s| s.state.key().to_owned()).unwrap_or_default(),
+                    due_shown: status.map(|s| shown_time(s.due, &tz)).unwrap_or_default(),
                 }
             })
             .collect();
