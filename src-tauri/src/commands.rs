@@ -4,8 +4,8 @@
 
 use sealbox_core::lock::Signal;
 use sealbox_model::api::{
-    ActivityView, AppStatus, InboxRequest, InboxView, OpenThreadRequest, RefillRequest, ReplyRequest,
-    ThreadView, UnlockRequest,
+    ActivityView, AppStatus, ChangeRequest, InboxRequest, InboxView, OpenThreadRequest, RefillRequest,
+    ReplyRequest, ThreadView, UnlockRequest,
 };
 use tauri::{AppHandle, State};
 
@@ -68,6 +68,15 @@ pub async fn claim(shell: State<'_, Shell>, request: OpenThreadRequest) -> Resul
 #[tauri::command]
 pub async fn reply(shell: State<'_, Shell>, request: ReplyRequest) -> Result<ThreadView, ShellError> {
     shell.reply(&request.thread, &request.text).await
+}
+
+/// `change_thread`: close, reopen, await the patient, or hand to a pool.
+#[tauri::command]
+pub async fn change_thread(
+    shell: State<'_, Shell>,
+    request: ChangeRequest,
+) -> Result<ThreadView, ShellError> {
+    shell.change_thread(&request).await
 }
 
 /// `refill_decision`: approve, reject or query a repeat prescription

@@ -14,7 +14,9 @@ use sealbox_core::notify::{Arrivals, BlindNotifier};
 use sealbox_core::sync::engine::SyncStatus;
 use sealbox_core::vault::Keyring;
 use sealbox_core::workstation::{Desk, Workstation, WorkstationError};
-use sealbox_model::api::{ActivityView, AppStatus, InboxRequest, InboxView, RefillRequest, ThreadView};
+use sealbox_model::api::{
+    ActivityView, AppStatus, ChangeRequest, InboxRequest, InboxView, RefillRequest, ThreadView,
+};
 use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::{SignedDuration, Timestamp};
 use tauri::async_runtime::JoinHandle;
@@ -192,6 +194,17 @@ impl Shell {
         let mut open = self.open.lock().await;
         let o = open.as_mut().ok_or(ShellError::Locked)?;
         o.desk.reply(id, text, now())?;
+        o.send_outbox()?;
+        o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
+    }
+
+    /// Closes, reopens, awaits the patient or hands on a thread; the
+    /// outbox is sent at once in the background.
+    pub async fn change_thread(&self, request: &ChangeRequest) -> Result<ThreadView, ShellError> {
+        let id = ThreadId(request.thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);
+        let mut open = self.open.lock().await;
+        let o = open.as_mut().ok_or(ShellError::Locked)?;
+        o.desk.change(id, request.change, now())?;
         o.send_outbox()?;
         o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
     }

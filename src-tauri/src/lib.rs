@@ -24,6 +24,7 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::claim,
             commands::reply,
             commands::refill_decision,
+            commands::change_thread,
             commands::thread_activity,
             commands::my_activity
         ])

@@ -25,12 +25,17 @@ use sealbox_model::category::Category;
 use sealbox_model::hub_api::PracticeFile;
 use sealbox_model::ids::{MessageId, ThreadId};
 use sealbox_model::message::{FreeText, MessagePart};
+use sealbox_model::registration::Registration;
 use sealbox_model::role::Role;
 use sealbox_sim::traffic::PlannedMessage;
 use sealbox_sim::{send, traffic, SendOptions};
 
 /// The GP's security key PIN.
 pub const GP_PIN: &str = "2468";
+/// The GP's name and registration, as their invite gives them.
+pub const GP_NAME: &str = "Dr Asha Rao";
+/// See [`GP_NAME`].
+pub const GP_REGISTRATION: &str = "GMC 7012345";
 /// A patient message full of markup and script: it must show as text.
 pub const HOSTILE_TEXT: &str = "Hi <img src=x onerror=\"window.__sealboxPwned=1\"> \
      <script>window.__sealboxPwned=2</script><b>bold?</b> thanks";
@@ -73,12 +78,14 @@ impl Practice {
             practice::create(c, "E2E Surgery", now).map_err(|e| e.to_string())?;
             channels::issue(c, patients, now).map_err(|e| e.to_string())
         })?;
-        let invite = |role: Role| {
+        let invite = |role: Role, name: &'static str, registration: Option<Registration>| {
             state.db.call_blocking(move |c| {
-                invites::issue(c, role, "E2E Staff", now, invites::DEFAULT_TTL).map_err(|e| e.to_string())
+                invites::issue(c, role, name, registration.as_ref(), now, invites::DEFAULT_TTL)
+                    .map_err(|e| e.to_string())
             })
         };
-        let (admin_code, gp_code) = (invite(Role::PracticeAdmin)?, invite(Role::Gp)?);
+        let admin_code = invite(Role::PracticeAdmin, "Practice Manager", None)?;
+        let gp_code = invite(Role::Gp, GP_NAME, Registration::parse(GP_REGISTRATION).ok())?;
         let running = server::start(state.clone(), "127.0.0.1:0".parse()?, None).await?;
         let url = format!("http://{}", running.addr);
 

@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use sealbox_e2e::flows::{assert_no_names, unlock};
-use sealbox_e2e::practice::Practice;
+use sealbox_e2e::practice::{Practice, GP_NAME, GP_REGISTRATION};
 use sealbox_e2e::App;
 
 const FOLLOW_UP: &str = "Sorry, I forgot: I also need my brown inhaler.";
@@ -86,7 +86,10 @@ async fn a_refill_is_approved_only_once_every_message_was_shown_and_the_template
     app.click("#send-reply").await.expect("send");
     let sent = app.text("#thread .message.staff .body").await.expect("the reply is shown in the thread");
     assert!(words(&sent).starts_with(&words(&text)), "{sent}");
-    assert!(sent.contains("GP"), "signed with the role: {sent}");
+    assert!(
+        words(&sent).ends_with(&format!("{GP_NAME}, GP ({GP_REGISTRATION})")),
+        "signed with name, role and registration: {sent}"
+    );
     app.screenshot("reply-sent").await.expect("screenshot");
 
     // The patient opens it with their own key: exactly what was sent.

@@ -4,8 +4,8 @@
 //! the reply into that command's sealbox-model type.
 
 use sealbox_model::api::{
-    command, ActivityView, AppStatus, InboxRequest, InboxView, OpenThreadRequest, RefillRequest,
-    ReplyRequest, ThreadView, UnlockRequest,
+    command, ActivityView, AppStatus, ChangeRequest, InboxRequest, InboxView, OpenThreadRequest,
+    RefillRequest, ReplyRequest, ThreadView, UnlockRequest,
 };
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
@@ -97,6 +97,11 @@ pub async fn claim(thread: String) -> Result<ThreadView, IpcError> {
 /// Seals and queues a reply to the patient.
 pub async fn reply(thread: String, text: String) -> Result<ThreadView, IpcError> {
     call_with(command::REPLY, ReplyRequest { thread, text }).await
+}
+
+/// Closes, reopens, awaits the patient or hands on a thread.
+pub async fn change_thread(request: ChangeRequest) -> Result<ThreadView, IpcError> {
+    call_with(command::CHANGE_THREAD, request).await
 }
 
 /// Decides a repeat prescription request.

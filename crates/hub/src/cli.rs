@@ -3,6 +3,7 @@
 //! `crate::auth::cli`), and `audit verify` / `audit export`.
 
 use clap::{Parser, Subcommand};
+use sealbox_model::registration::Registration;
 use sealbox_model::role::Role;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -73,6 +74,10 @@ pub enum Command {
         /// Their name.
         #[arg(long)]
         name: String,
+        /// Their professional registration, e.g. "GMC 7012345" (shown
+        /// under their replies).
+        #[arg(long, value_parser = parse_registration)]
+        registration: Option<Registration>,
     },
     /// Issue channels for simulated patients and write the simulator's
     /// practice file (it holds the patients' secrets: mode 0600).
@@ -137,6 +142,10 @@ fn parse_time(text: &str) -> Result<Timestamp, String> {
         .and_then(|d| d.to_zoned(sealbox_model::jiff::tz::TimeZone::UTC).ok())
         .map(|z| z.timestamp())
         .ok_or_else(|| "expected an RFC 3339 time or a date (YYYY-MM-DD)".to_owned())
+}
+
+fn parse_registration(text: &str) -> Result<Registration, String> {
+    Registration::parse(text).map_err(|e| e.to_string())
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
@@ -228,9 +237,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let state = AppState::open_system(HubConfig::new(data_dir))?;
             say(&crate::auth::cli::init_practice(&state, &name)?)
         }
-        Command::Invite { data_dir, role, name } => {
+        Command::Invite { data_dir, role, name, registration } => {
             let state = AppState::open_system(HubConfig::new(data_dir))?;
-            say(&crate::auth::cli::invite(&state, role, &name)?)
+            say(&crate::auth::cli::invite(&state, role, &name, registration.as_ref())?)
         }
         Command::PatientChannels { data_dir, count, out } => {
             let state = AppState::open_system(HubConfig::new(data_dir))?;

@@ -22,12 +22,13 @@ async fn init_practice_prints_an_admin_invite_that_enrols_once() {
     let dir = tempfile::tempdir().unwrap();
     let state =
         AppState::open(HubConfig::new(dir.path()), Arc::new(ManualClock::new(support::t0()))).unwrap();
-    assert!(matches!(invite(&state, Role::Nurse, "Nurse Jo"), Err(CliError::NoPractice)));
+    let reg = sealbox_model::registration::Registration::parse("NMC 12A3456E").unwrap();
+    assert!(matches!(invite(&state, Role::Nurse, "Nurse Jo", None), Err(CliError::NoPractice)));
     let printed = init_practice(&state, "Riverside Surgery").unwrap();
     assert!(printed.contains("practice prac-"), "{printed}");
     assert!(matches!(init_practice(&state, "Again"), Err(CliError::PracticeExists)));
-    assert!(matches!(invite(&state, Role::Nurse, "  "), Err(CliError::BadName)));
-    let nurse_code = code_in(&invite(&state, Role::Nurse, "Nurse Jo").unwrap());
+    assert!(matches!(invite(&state, Role::Nurse, "  ", None), Err(CliError::BadName)));
+    let nurse_code = code_in(&invite(&state, Role::Nurse, "Nurse Jo", Some(&reg)).unwrap());
     assert_eq!(nurse_code.len(), 35);
 
     let running = server::start(state.clone(), "127.0.0.1:0".parse().unwrap(), None).await.unwrap();
@@ -38,6 +39,10 @@ async fn init_practice_prints_an_admin_invite_that_enrols_once() {
     assert_eq!(admin.role, Role::PracticeAdmin);
     let nurse = login::enrol(&client, &url, &origin, &nurse_code, &mut new_key()).await.unwrap();
     assert_eq!(nurse.role, Role::Nurse);
+    // The invite's name and registration come back at enrolment (the
+    // device signs replies with them) and are kept with the staff record.
+    assert_eq!((nurse.name.as_str(), nurse.registration.as_ref()), ("Nurse Jo", Some(&reg)));
+    assert_eq!(admin.registration, None);
     let (status, _) = login::enrol(&client, &url, &origin, &nurse_code, &mut new_key()).await.unwrap_err();
     assert_eq!(status, 410);
     // Only hashes are stored.

@@ -61,9 +61,14 @@ async fn a_templated_reply_reaches_the_patient_sealed_and_a_refused_one_returns_
 
     // Sent: shown in the thread at once, signed; at the hub after the send.
     let written = format!("{}\nPlease allow 2 working days.", ready.text);
-    desk.reply(request.thread_id, &written, now).unwrap();
+    // Written a minute after the patient's message arrived (the hub's clock
+    // is held still in these tests).
+    let later = now.checked_add(sealbox_model::jiff::SignedDuration::from_mins(1)).unwrap();
+    hub.clock.advance(sealbox_model::jiff::SignedDuration::from_mins(1));
+    desk.reply(request.thread_id, &written, later).unwrap();
     let shown = desk.open_thread(request.thread_id, now).unwrap().unwrap();
-    let signed = format!("{written}\n\n{}, GP", desk.profile().username);
+    assert_eq!(desk.profile().sign_off(), "Test Staff, GP (GMC 7012345)", "name, role and registration");
+    let signed = format!("{written}\n\n{}", desk.profile().sign_off());
     let mine = shown.messages.last().unwrap();
     assert_eq!((mine.from.as_str(), mine.text.as_str()), (desk.profile().user_id.as_str(), signed.as_str()));
     let sent = sealbox_core::sync::outbox::send(&desk.store(), desk.hub(), now).await.unwrap();
@@ -97,20 +102,58 @@ async fn a_templated_reply_reaches_the_patient_sealed_and_a_refused_one_returns_
     };
     draft("Second reply, raced.");
     assert_eq!(desk.open_thread(request.thread_id, now).unwrap().unwrap().draft, "Second reply, raced.");
-    desk.reply(request.thread_id, "Second reply, raced.", now).unwrap();
+    desk.reply(request.thread_id, "Second reply, raced.", later).unwrap();
     assert_eq!(
         desk.open_thread(request.thread_id, now).unwrap().unwrap().draft,
         "",
         "sending clears the draft"
     );
+    // A further reply queued behind it assumed it would apply: it comes back too.
+    desk.reply(request.thread_id, "Third, queued behind it.", later).unwrap();
     draft("A note started since");
     let sent = sealbox_core::sync::outbox::send(&desk.store(), desk.hub(), now).await.unwrap();
-    assert_eq!((sent.applied, sent.conflicts.len()), (0, 1), "{sent:?}");
+    assert_eq!((sent.applied, sent.conflicts.len()), (0, 2), "{sent:?}");
+    assert!(lock(&desk.store()).outbox().unwrap().is_empty());
     let back = desk.open_thread(request.thread_id, now).unwrap().unwrap();
-    let raced = format!("Second reply, raced.\n\n{}, GP", desk.profile().username);
-    assert_eq!(back.draft, format!("A note started since\n\n{raced}"));
+    let raced = format!("Second reply, raced.\n\n{}", desk.profile().sign_off());
+    let behind = format!("Third, queued behind it.\n\n{}", desk.profile().sign_off());
+    assert_eq!(back.draft, format!("A note started since\n\n{raced}\n\n{behind}"));
     assert_eq!(back.messages.last().unwrap().text, signed, "the unsent reply left the thread");
     assert_eq!(read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap().len(), 1);
+
+    // Closed (e): no more replies; handed to the pharmacists' queue (a)
+    // after reopening; both by sealbox-model's rules, here and at the hub.
+    use sealbox_model::api::ThreadChange;
+    use sealbox_model::hub_api::StateOp;
+    let tid = request.thread_id;
+    let err = desk.change(tid, ThreadChange::State { change: StateOp::Close }, later).unwrap_err();
+    assert!(matches!(err, WorkstationError::Rule(_)), "a new thread is claimed before it is closed: {err:?}");
+    desk.claim(tid, later).unwrap();
+    desk.change(tid, ThreadChange::State { change: StateOp::Close }, later).unwrap();
+    let closed = desk.open_thread(tid, later).unwrap().unwrap();
+    assert_eq!((closed.state.as_str(), closed.can_reply), ("closed", false));
+    let err = desk.reply(tid, "After closing", later).unwrap_err();
+    assert!(matches!(err, WorkstationError::Reply(ReplyError::Closed)), "{err:?}");
+    let err = desk.change(tid, ThreadChange::State { change: StateOp::Close }, later).unwrap_err();
+    assert!(matches!(err, WorkstationError::Rule(_)), "closing twice is refused: {err:?}");
+    desk.change(tid, ThreadChange::State { change: StateOp::Reopen }, later).unwrap();
+    let pharmacy = sealbox_model::pool::Pool::Pharmacy;
+    desk.change(tid, ThreadChange::AssignPool { pool: pharmacy }, later).unwrap();
+    let row =
+        desk.inbox_view(later, 500, None).unwrap().rows.into_iter().find(|r| r.thread == tid.0.to_string());
+    assert_eq!(row.map(|r| (r.pool, r.state)), Some(("pharmacy".to_owned(), "assigned".to_owned())));
+    let sent = engine.send(&desk.store(), later).await.unwrap();
+    assert_eq!((sent.applied, sent.conflicts.len(), sent.rejected.len()), (4, 0, 0), "{sent:?}");
+    let at_hub: (String, Option<String>) = hub
+        .state
+        .db
+        .call_blocking(move |c| {
+            c.query_row("SELECT state_kind, queue_pool FROM threads WHERE id = ?1", [tid.0 as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+        })
+        .unwrap();
+    assert_eq!(at_hub, ("assigned".to_owned(), Some("pharmacy".to_owned())));
 
     drop(engine);
     desk.lock("idle", now).await.unwrap();

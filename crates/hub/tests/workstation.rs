@@ -161,7 +161,8 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
     // the inbox in triage order.
     use sealbox_model::api::InboxRequest;
     let of = |queue: Option<&str>, urgent_only: bool| {
-        desk.inbox_view_of(&InboxRequest { queue: queue.map(str::to_owned), urgent_only }, now, 500, None)
+        let request = InboxRequest { queue: queue.map(str::to_owned), urgent_only, ..Default::default() };
+        desk.inbox_view_of(&request, now, 500, None)
     };
     let all = of(None, false).unwrap().rows;
     let gp_queue = of(Some("gp"), false).unwrap().rows;
@@ -176,6 +177,25 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
         vec![first.thread_id.0.to_string()]
     );
     assert!(matches!(of(Some("surgery"), false), Err(WorkstationError::UnknownQueue)));
+    // Search: words of a message (as prefixes), or part of a patient's name.
+    let search = |text: &str| {
+        let request = InboxRequest { search: Some(text.to_owned()), ..Default::default() };
+        desk.inbox_view_of(&request, now, 500, None).unwrap().rows
+    };
+    let word =
+        text.reveal().split_whitespace().find(|w| w.len() > 5 && w.chars().all(char::is_alphabetic)).unwrap();
+    let found = search(&word[..4]);
+    assert!(found.iter().any(|r| r.thread == first.thread_id.0.to_string()), "found by a word's prefix");
+    let surname = thread.patient.split_whitespace().last().unwrap().to_lowercase();
+    let named = search(&surname);
+    assert!(named.iter().any(|r| r.thread == first.thread_id.0.to_string()), "found by name");
+    assert!(
+        named.iter().all(|r| r.patient.to_lowercase().contains(&surname)),
+        "messages do not name patients"
+    );
+    assert!(search("zzqqxx").is_empty());
+    assert!(search("100%_\\").is_empty(), "LIKE wildcards are taken literally");
+    assert_eq!(search("   ").len(), all.len(), "a blank search is no search");
     // Each row says who holds it, the patient's age and where it stands
     // against its response target.
     assert_eq!(mine[0].owner, "You");

@@ -37,6 +37,12 @@ pub mod command {
     /// at once when online) and returns the [`super::ThreadView`].
     pub const REFILL_DECISION: &str = "refill_decision";
 
+    /// Takes [`super::ChangeRequest`] (as `request`); closes, reopens,
+    /// awaits the patient or hands the thread to a pool's queue, if
+    /// sealbox-model's rules allow it (queued, sent at once when online);
+    /// returns the [`super::ThreadView`].
+    pub const CHANGE_THREAD: &str = "change_thread";
+
     /// Who did what on a thread ([`super::OpenThreadRequest`] → [`super::ActivityView`]).
     pub const THREAD_ACTIVITY: &str = "thread_activity";
     /// The clinician's own recent events (→ [`super::ActivityView`]).
@@ -54,6 +60,7 @@ pub mod command {
         CLAIM,
         REPLY,
         REFILL_DECISION,
+        CHANGE_THREAD,
         THREAD_ACTIVITY,
         MY_ACTIVITY,
     ];
@@ -116,6 +123,11 @@ pub struct InboxRequest {
     pub queue: Option<String>,
     /// Only urgent threads.
     pub urgent_only: bool,
+    /// Only threads whose messages contain these words (as word prefixes,
+    /// in the cache's full-text index) or whose patient's name contains
+    /// this text.
+    #[serde(default)]
+    pub search: Option<String>,
 }
 
 /// The inbox as the UI shows it, in triage order. Carries patient names:
@@ -271,6 +283,32 @@ pub struct ReasonLine {
     pub key: String,
     /// What the clinician reads.
     pub label: String,
+}
+
+/// A change to a thread's life cycle or queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+pub enum ThreadChange {
+    /// Close, reopen, await the patient, start, triage.
+    State {
+        /// Which.
+        change: crate::hub_api::StateOp,
+    },
+    /// Hand it to a pool's queue.
+    AssignPool {
+        /// Which pool.
+        pool: crate::pool::Pool,
+    },
+}
+
+/// Arguments of [`command::CHANGE_THREAD`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeRequest {
+    /// The thread id.
+    pub thread: String,
+    /// The change.
+    pub change: ThreadChange,
 }
 
 /// Arguments of [`command::REFILL_DECISION`]. `Debug` hides the note.

@@ -29,6 +29,7 @@ pub mod priority;
 pub mod red_flags;
 pub mod redact;
 pub mod refill;
+pub mod registration;
 pub mod reply_templates;
 pub mod role;
 pub mod sharing;

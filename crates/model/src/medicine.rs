@@ -25,8 +25,15 @@ impl std::fmt::Debug for MedicineParts {
 const UNITS: [&str; 9] = ["mg", "mcg", "micrograms", "microgram", "g", "ml", "%", "units", "iu"];
 
 /// "5mg", "0.5ml", "100micrograms/dose", "2.5%": a number directly followed
-/// by a known unit (an optional "/..." after it).
+/// by a known unit (an optional "/..." after it); or a combination product's
+/// "100/6", "160/4.5".
 fn is_strength(word: &str) -> bool {
+    let number = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '.');
+    if let Some((a, b)) = word.split_once('/') {
+        if number(a) && number(b) && a.starts_with(|c: char| c.is_ascii_digit()) {
+            return true;
+        }
+    }
     let lower = word.to_ascii_lowercase();
     let digits = lower.chars().take_while(|c| c.is_ascii_digit() || *c == '.').count();
     if digits == 0 || !lower.starts_with(|c: char| c.is_ascii_digit()) {
@@ -83,6 +90,11 @@ mod tests {
         );
         let p = split("Omeprazole 20mg gastro-resistant capsules");
         assert_eq!(p.form.as_deref(), Some("gastro-resistant capsules"));
+        let p = split("Fostair 100/6 inhaler");
+        assert_eq!(
+            (p.name.as_str(), p.strength.as_deref(), p.form.as_deref()),
+            ("Fostair", Some("100/6"), Some("inhaler"))
+        );
         let p = split("Hydrocortisone 1% cream");
         assert_eq!((p.strength.as_deref(), p.form.as_deref()), (Some("1%"), Some("cream")));
     }

@@ -3,7 +3,8 @@
 //! the list: j / k (or the arrows) move, Enter opens; Esc in a thread comes
 //! back. a (or "My activity") lists the clinician's own recent events.
 //! Chips above the list show one queue, what the clinician holds ("Mine"),
-//! or urgent threads only.
+//! or urgent threads only; / searches the messages (the cache's full-text
+//! index) and patients' names, Esc clears the search.
 //! "Lock now" (or Ctrl+L) returns the window to the lock page.
 
 use sealbox_model::api::{ActivityView, InboxRequest, InboxView, ThreadView};
@@ -166,9 +167,10 @@ pub fn inbox_page(props: &InboxProps) -> Html {
         let mine = mine.clone();
         Callback::from(move |_: MouseEvent| mine.set(None))
     };
+    let search_box = use_node_ref();
     let on_key = {
         let (selected, view, open_thread) = (selected.clone(), view.clone(), open_thread.clone());
-        let show_mine = show_mine.clone();
+        let (show_mine, search_box) = (show_mine.clone(), search_box.clone());
         Callback::from(move |e: KeyboardEvent| {
             let last = view.rows.len().saturating_sub(1);
             match e.key().as_str() {
@@ -180,9 +182,43 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                     }
                 }
                 "a" => show_mine.emit(()),
+                "/" => {
+                    if let Some(el) = search_box.cast::<web_sys::HtmlElement>() {
+                        let _ = el.focus();
+                    }
+                }
                 _ => return,
             }
             e.prevent_default();
+        })
+    };
+    let on_search = {
+        let (choose, shown) = (choose.clone(), shown_filter.clone());
+        Callback::from(move |e: InputEvent| {
+            if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
+                let text = input.value();
+                let search = (!text.trim().is_empty()).then_some(text);
+                choose.emit(InboxRequest { search, ..(*shown).clone() });
+            }
+        })
+    };
+    let on_search_key = {
+        let (choose, shown, list) = (choose.clone(), shown_filter.clone(), list.clone());
+        Callback::from(move |e: KeyboardEvent| match e.key().as_str() {
+            "Escape" => {
+                e.prevent_default();
+                choose.emit(InboxRequest { search: None, ..(*shown).clone() });
+                if let Some(el) = list.cast::<web_sys::HtmlElement>() {
+                    let _ = el.focus();
+                }
+            }
+            "Enter" | "ArrowDown" => {
+                e.prevent_default();
+                if let Some(el) = list.cast::<web_sys::HtmlElement>() {
+                    let _ = el.focus();
+                }
+            }
+            _ => {}
         })
     };
     let on_close = {
@@ -217,7 +253,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                             let (choose, shown) = (choose.clone(), shown_filter.clone());
                             let queue = key.map(str::to_owned);
                             Callback::from(move |_: MouseEvent| {
-                                choose.emit(InboxRequest { queue: queue.clone(), urgent_only: shown.urgent_only })
+                                choose.emit(InboxRequest { queue: queue.clone(), ..(*shown).clone() })
                             })
                         };
                         html! {
@@ -232,10 +268,13 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                         onclick={
                             let (choose, shown) = (choose.clone(), shown_filter.clone());
                             Callback::from(move |_: MouseEvent| choose.emit(InboxRequest {
-                                queue: shown.queue.clone(),
                                 urgent_only: !shown.urgent_only,
+                                ..(*shown).clone()
                             }))
                         }>{ "Urgent only" }</button>
+                    <input id="search" type="search" ref={search_box.clone()} value={shown_filter.search.clone().unwrap_or_default()}
+                        placeholder="Search messages and names (/)" aria-label="Search messages and patient names"
+                        oninput={on_search} onkeydown={on_search_key} />
                 </nav>
                 if let Some(e) = &*failed {
                     <p id="inbox-error" class="status" data-state="error" role="alert">
@@ -294,7 +333,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
             </main>
             <footer class="footer">
                 <span id="sync-line" role="status">{ &view.sync }</span>
-                <span class="keys">{ "j/k move · Enter open · c claim · r reply · n new message · a my activity · Esc back · Ctrl+L lock" }</span>
+                <span class="keys">{ "j/k move · Enter open · / search · c claim · r reply · n new message · a my activity · Esc back · Ctrl+L lock" }</span>
             </footer>
         </div>
     }

@@ -122,7 +122,7 @@ pub fn refill_review(props: &RefillProps) -> Html {
                 <p class="status" id="refill-error" data-state="error" role="alert">{ e }</p>
             }
             <div class="actions">
-                <button id="approve" type="button" onclick={on_approve} disabled={p.approve_blocked.is_some()}
+                <button id="approve" type="button" onclick={on_approve} disabled={p.approve_blocked.is_some() || done.is_some()}
                     aria-describedby="approve-why">{ "Approve" }</button>
                 <span id="approve-why" class="meta">
                     { p.approve_blocked.clone().map(|why| format!("Approve is not allowed: {why}")).unwrap_or_default() }
@@ -137,8 +137,8 @@ pub fn refill_review(props: &RefillProps) -> Html {
             <label for="refill-note">{ "Note to the patient (sent as a reply; needed for Other and for a query)" }</label>
             <textarea id="refill-note" rows="3" value={(*note).clone()} oninput={on_note} onkeydown={stop} maxlength="4000" />
             <div class="actions">
-                <button id="reject" type="button" onclick={on_reject} disabled={p.decide_blocked.is_some()}>{ "Reject" }</button>
-                <button id="query" type="button" onclick={on_query} disabled={p.decide_blocked.is_some()}>{ "Query the patient" }</button>
+                <button id="reject" type="button" onclick={on_reject} disabled={p.decide_blocked.is_some() || done.is_some()}>{ "Reject" }</button>
+                <button id="query" type="button" onclick={on_query} disabled={p.decide_blocked.is_some() || done.is_some()}>{ "Query the patient" }</button>
                 if let Some(why) = &p.decide_blocked {
                     <span class="meta">{ format!("Not allowed: {why}") }</span>
                 }

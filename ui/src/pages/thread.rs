@@ -1,17 +1,26 @@
 //! The reading pane: one thread, every message as plain text. Text is put
 //! into the DOM as text nodes (Yew escapes it), so markup or script in a
 //! message shows literally and never runs. c claims; r goes to the reply
-//! composer; n shows what the patient wrote since the thread was opened
-//! (a banner says so); Esc or "Back" returns.
+//! composer; e closes (a closed thread can be reopened); a hands it to
+//! another queue; n shows what the patient wrote since the thread was
+//! opened (a banner says so); Esc or "Back" returns.
 //! Below the messages: who viewed, claimed, replied and decided what, and
 //! when (the practice's audit trail, or this workstation's when offline).
 
 use sealbox_model::api::{ActivityView, ThreadView};
 use yew::prelude::*;
 
+use sealbox_model::api::{ChangeRequest, ThreadChange};
+use sealbox_model::hub_api::StateOp;
+use sealbox_model::pool::Pool;
+
 use crate::pages::audit::AuditList;
 use crate::pages::composer::Composer;
 use crate::pages::refill::RefillReview;
+
+/// The queues a thread can be handed to.
+const POOLS: [(&str, &str); 4] =
+    [("gp", "GPs"), ("nurse", "Nurses"), ("pharmacy", "Pharmacists"), ("admin", "Care navigators")];
 
 #[derive(Properties, PartialEq)]
 pub struct ThreadProps {
@@ -72,10 +81,43 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
             });
         })
     };
+    let change = {
+        let (updated, error, thread) = (props.on_updated.clone(), error.clone(), v.thread.clone());
+        Callback::from(move |change: ThreadChange| {
+            let (updated, error, thread) = (updated.clone(), error.clone(), thread.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match crate::ipc::change_thread(ChangeRequest { thread, change }).await {
+                    Ok(view) => {
+                        error.set(None);
+                        updated.emit(view);
+                    }
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+            });
+        })
+    };
+    let close_or_reopen = {
+        let (change, closed) = (change.clone(), v.state == "closed");
+        Callback::from(move |()| {
+            let op = if closed { StateOp::Reopen } else { StateOp::Close };
+            change.emit(ThreadChange::State { change: op });
+        })
+    };
+    let assign_box = use_node_ref();
+    let on_assign = {
+        let (change, assign_box) = (change.clone(), assign_box.clone());
+        Callback::from(move |_: MouseEvent| {
+            let Some(select) = assign_box.cast::<web_sys::HtmlSelectElement>() else { return };
+            if let Some(pool) = Pool::ALL.into_iter().find(|p| p.key() == select.value()) {
+                change.emit(ThreadChange::AssignPool { pool });
+            }
+        })
+    };
     let reply_box = use_node_ref();
     let on_key = {
         let (close, claim, reply_box, reload) =
             (props.on_close.clone(), claim.clone(), reply_box.clone(), reload.clone());
+        let (close_or_reopen, assign_box) = (close_or_reopen.clone(), assign_box.clone());
         Callback::from(move |e: KeyboardEvent| match e.key().as_str() {
             "Escape" => {
                 e.prevent_default();
@@ -88,6 +130,16 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
             "n" => {
                 e.prevent_default();
                 reload.emit(());
+            }
+            "e" => {
+                e.prevent_default();
+                close_or_reopen.emit(());
+            }
+            "a" => {
+                if let Some(select) = assign_box.cast::<web_sys::HtmlElement>() {
+                    e.prevent_default();
+                    let _ = select.focus();
+                }
             }
             "r" => {
                 if let Some(area) = reply_box.cast::<web_sys::HtmlElement>() {
@@ -153,6 +205,15 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
             }
             <div class="actions">
                 <button id="claim" type="button" onclick={on_claim}>{ "Claim (c)" }</button>
+                <button id="close-thread" type="button"
+                    onclick={Callback::from(move |_: MouseEvent| close_or_reopen.emit(()))}>
+                    { if v.state == "closed" { "Reopen (e)" } else { "Close (e)" } }
+                </button>
+                <label for="assign-pool" class="meta">{ "Hand to" }</label>
+                <select id="assign-pool" ref={assign_box} onkeydown={Callback::from(|e: KeyboardEvent| e.stop_propagation())}>
+                    { for POOLS.iter().map(|(key, label)| html! { <option value={*key}>{ *label }</option> }) }
+                </select>
+                <button id="assign" type="button" onclick={on_assign}>{ "Hand over (a)" }</button>
                 <button id="back" type="button" onclick={on_back}>{ "Back to inbox (Esc)" }</button>
             </div>
         </section>

@@ -34,6 +34,8 @@ pub struct InboxFilter {
     /// Only threads held by (assigned to, in progress with, awaiting the
     /// patient for) this person.
     pub assignee: Option<StaffId>,
+    /// Only these threads (a search's hits).
+    pub threads: Option<Vec<ThreadId>>,
 }
 
 /// One inbox line. `Debug` is safe: the name redacts itself.
@@ -197,6 +199,13 @@ impl Store {
         }
         if let Some(a) = &filter.assignee {
             eq(&mut sql, "assignee_staff", Value::Text(a.0.clone()));
+        }
+        if let Some(threads) = &filter.threads {
+            // Keys are integers: bound one by one, never spliced as text.
+            let first = args.len() + 1;
+            args.extend(threads.iter().map(|t| Value::Integer(key_of(t.0))));
+            let marks: Vec<String> = (first..first + threads.len()).map(|i| format!("?{i}")).collect();
+            sql.push_str(&format!(" AND t.thread_key IN ({})", marks.join(", ")));
         }
         if let Some(k) = after {
             let start = args.len();
@@ -370,6 +379,25 @@ impl Store {
                 Ok(SearchHit { message: MessageId(id_of(m)), thread: ThreadId(id_of(t)), received: ts(at)? })
             })
             .collect()
+    }
+
+    /// Threads whose patient's name contains `text` (any case), at most
+    /// `limit`.
+    pub fn threads_of_patients_named(&self, text: &str, limit: u32) -> Result<Vec<ThreadId>, StoreError> {
+        let escaped = text.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        if escaped.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pattern = zeroize::Zeroizing::new(format!("%{escaped}%"));
+        let keys = self
+            .conn
+            .prepare_cached(
+                "SELECT th.thread_key FROM threads th JOIN patients p ON p.id = th.patient_id
+                 WHERE p.display_name LIKE ?1 ESCAPE '\\' LIMIT ?2",
+            )?
+            .query_map(params![pattern.as_str(), i64::from(limit)], |r| r.get::<_, i64>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(keys.into_iter().map(|k| ThreadId(id_of(k))).collect())
     }
 
     /// Open threads per pool (every pool listed, zero included).

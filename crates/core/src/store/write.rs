@@ -297,6 +297,11 @@ impl Writer<'_> {
         self.tx
             .prepare_cached("UPDATE triage SET state = ?2, assignee_staff = ?3 WHERE thread_key = ?1")?
             .execute(params![key_of(thread.0), state.kind().key(), assignee_staff(state)])?;
+        if let ThreadState::Assigned { to: Assignee::Pool(pool) } = state {
+            self.tx
+                .prepare_cached("UPDATE triage SET pool = ?2 WHERE thread_key = ?1")?
+                .execute(params![key_of(thread.0), pool.key()])?;
+        }
         Ok(())
     }
 

@@ -122,9 +122,11 @@ pub fn queue_with(
     })?)
 }
 
-/// Sends every queued action, oldest first, in batches; removes each one
-/// the hub answered. A network failure leaves the rest queued (retry
-/// later: the idempotency keys make a resend harmless).
+/// Sends every queued action, oldest first, in batches holding at most one
+/// action per thread; removes each one the hub answered. An action the hub
+/// did not apply takes the later ones queued on its thread with it (they
+/// assumed it would apply). A network failure leaves the rest queued
+/// (retry later: the idempotency keys make a resend harmless).
 pub async fn send(store: &SharedStore, hub: &HubClient, now: Timestamp) -> Result<Sent, SyncError> {
     let mut sent = Sent::default();
     loop {
@@ -132,47 +134,76 @@ pub async fn send(store: &SharedStore, hub: &HubClient, now: Timestamp) -> Resul
         if queued.is_empty() {
             return Ok(sent);
         }
-        let mut actions = Vec::new();
-        for item in queued.iter().take(sealbox_model::hub_api::MAX_ACTIONS_PER_BATCH) {
+        // At most one action per thread in a batch: the next one on a thread
+        // goes only once the hub has answered this one.
+        let mut actions: Vec<ActionRequest> = Vec::new();
+        for item in &queued {
+            if actions.len() == sealbox_model::hub_api::MAX_ACTIONS_PER_BATCH {
+                break;
+            }
             let action: ActionRequest =
                 serde_json::from_slice(&item.payload).map_err(|_| StoreError::Decode("queued action"))?;
-            actions.push(action);
+            if !actions.iter().any(|a| a.thread_id == action.thread_id) {
+                actions.push(action);
+            }
         }
         let batch = ActionsRequest { actions };
         let reply = hub.post_actions(&batch).await?;
         lock(store).write(|w| {
             for (action, result) in batch.actions.iter().zip(&reply.results) {
                 let thread = action.thread_id;
-                match &result.outcome {
+                let refused = match &result.outcome {
                     ActionOutcome::Applied { version, .. } => {
-                        w.tx().execute(
-                            "UPDATE threads SET hub_version = max(hub_version, ?2) WHERE thread_key = ?1",
-                            params![key_of(thread.0), i64::try_from(*version).unwrap_or(i64::MAX)],
-                        )?;
+                        set_hub_version(w, thread, *version)?;
                         sent.applied += 1;
+                        false
                     }
-                    ActionOutcome::Conflict { changed_by, changed_at, .. } => {
+                    ActionOutcome::Conflict { current_version, changed_by, changed_at } => {
                         sent.conflicts.push(ConflictNotice {
                             thread,
                             changed_by: changed_by.clone(),
                             changed_at: *changed_at,
                         });
-                        restore_hub_state(w, thread)?;
-                        unsent_reply_to_draft(w, action, now)?;
+                        set_hub_version(w, thread, *current_version)?;
                         audit(w, now, "system", "action_conflict", &format!("thread {thread}"))?;
+                        true
                     }
                     ActionOutcome::Rejected { code, .. } => {
                         sent.rejected.push(RejectedNotice { thread, code: code.clone() });
-                        restore_hub_state(w, thread)?;
-                        unsent_reply_to_draft(w, action, now)?;
                         audit(w, now, "system", "action_rejected", &format!("thread {thread}"))?;
+                        true
                     }
-                }
+                };
                 w.ack_outbox(action.idempotency_key.as_str())?;
+                if refused {
+                    // What was queued after it on the thread assumed it
+                    // would apply: it goes too (a reply back to the draft),
+                    // and the hub's state is shown again.
+                    unsent_reply_to_draft(w, action, now)?;
+                    for later in queued.iter().filter(|i| i.thread == Some(thread)) {
+                        let Ok(later) = serde_json::from_slice::<ActionRequest>(&later.payload) else {
+                            continue;
+                        };
+                        if w.ack_outbox(later.idempotency_key.as_str())? {
+                            sent.conflicts.push(ConflictNotice { thread, changed_by: None, changed_at: now });
+                            unsent_reply_to_draft(w, &later, now)?;
+                        }
+                    }
+                    restore_hub_state(w, thread)?;
+                }
             }
             Ok(())
         })?;
     }
+}
+
+/// The hub's version of `thread` as an answer reported it (never backwards).
+fn set_hub_version(w: &mut Writer<'_>, thread: ThreadId, version: u64) -> Result<(), StoreError> {
+    w.tx().execute(
+        "UPDATE threads SET hub_version = max(hub_version, ?2) WHERE thread_key = ?1",
+        params![key_of(thread.0), i64::try_from(version).unwrap_or(i64::MAX)],
+    )?;
+    Ok(())
 }
 
 /// A reply the hub did not apply leaves the thread (it was never sent) and

@@ -96,6 +96,9 @@ pub enum WorkstationError {
     /// A reply was refused before it was queued.
     #[error(transparent)]
     Reply(#[from] reply::ReplyError),
+    /// sealbox-model's rules refuse the change.
+    #[error(transparent)]
+    Rule(#[from] sealbox_model::error::RuleError),
     /// A refill decision was refused before it was queued.
     #[error(transparent)]
     Refill(#[from] refill::RefillError),
@@ -196,6 +199,8 @@ impl Workstation {
             practice_id: session.practice_id.clone(),
             user_id: enrolled.user_id,
             username: enrolled.username,
+            name: enrolled.name,
+            registration: enrolled.registration,
             role: enrolled.role,
             device_id: enrolled.device_id,
             rp_id,

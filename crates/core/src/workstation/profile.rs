@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use sealbox_crypto::keywrap::WrapContext;
+use sealbox_model::registration::Registration;
 use sealbox_model::role::Role;
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{Passkey, Url};
@@ -27,6 +28,13 @@ pub struct Profile {
     pub user_id: String,
     /// Their login name.
     pub username: String,
+    /// Their name, as their invite gave it (profiles written before it was
+    /// kept read as empty: the login name stands in).
+    #[serde(default)]
+    pub name: String,
+    /// Their professional registration, shown under their replies.
+    #[serde(default)]
+    pub registration: Option<Registration>,
     /// Their role.
     pub role: Role,
     /// This desktop + security key, as the hub knows it.
@@ -44,6 +52,15 @@ impl std::fmt::Debug for Profile {
 }
 
 impl Profile {
+    /// How they sign a reply: "Dr Asha Rao, GP (GMC 7012345)".
+    pub fn sign_off(&self) -> String {
+        let name = if self.name.trim().is_empty() { &self.username } else { &self.name };
+        match &self.registration {
+            Some(r) => format!("{name}, {} ({})", self.role.title(), r.as_str()),
+            None => format!("{name}, {}", self.role.title()),
+        }
+    }
+
     /// The origin a WebAuthn client reports for this relying party: plain
     /// HTTP only for `localhost` (development and tests), HTTPS otherwise.
     pub fn origin(&self) -> Result<Url, WorkstationError> {

@@ -1,5 +1,5 @@
-//! Replying to the patient. The text, signed off with the clinician's name
-//! and role, is sealed on this device: to the patient's own key (from the
+//! Replying to the patient. The text, signed off with the clinician's name,
+//! role and professional registration (`Profile::sign_off`), is sealed on this device: to the patient's own key (from the
 //! hub's thread record) and to every pool allowed to read free text on the
 //! thread's category, then signed with this device's key. It is queued in
 //! the outbox together with the message shown in the thread and its audit
@@ -80,11 +80,7 @@ impl Desk {
             return Err(ReplyError::Closed.into());
         }
         let patient = PublicKey::from(store.patient_key(thread)?.ok_or(ReplyError::NoPatientKey)?);
-        let part = MessagePart::FreeText(FreeText::new(format!(
-            "{text}\n\n{}, {}",
-            profile.username,
-            me.role.title()
-        )));
+        let part = MessagePart::FreeText(FreeText::new(format!("{text}\n\n{}", profile.sign_off())));
         let mut to = vec![Recipient { id: RecipientId::Patient, public_key: patient }];
         let keys = self.pool_public_keys(&store)?;
         to.extend(pools_that_can_read_part(&part, category).into_iter().filter_map(|pool| {

@@ -3,15 +3,17 @@
 //! audit event `view`, in the same transaction — before anything is shown.
 //! Claiming it: through the outbox (queued with its effect and audit).
 
-use sealbox_model::actor::StaffRef;
+use sealbox_model::actor::{Actor, StaffRef};
+use sealbox_model::api::ThreadChange;
 use sealbox_model::api::{MessageLine, TemplateLine, ThreadView};
 use sealbox_model::calendar::uk_time_zone;
-use sealbox_model::hub_api::{ActionOp, IdempotencyKey};
+use sealbox_model::hub_api::{ActionOp, AssignTarget, IdempotencyKey};
 use sealbox_model::ids::{StaffId, ThreadId};
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::message::{Author, MessagePart};
 use sealbox_model::permissions::{can, Action};
 use sealbox_model::reply_templates::{self, Placeholders};
+use sealbox_model::thread_state::{transition, Assignee, ThreadAction, ThreadRef};
 
 use super::{refill, Desk, WorkstationError};
 use crate::audit;
@@ -151,4 +153,44 @@ impl Desk {
 
 pub(super) fn random_token() -> String {
     sealbox_crypto::secret::random_bytes::<12>().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Desk {
+    /// Closes, reopens, awaits the patient or hands `thread` to a pool's
+    /// queue, if sealbox-model's life-cycle rules allow it for this
+    /// clinician now: queued with its local effect and audit event; the
+    /// caller sends the outbox (the hub applies the same rules).
+    pub fn change(
+        &self,
+        thread: ThreadId,
+        change: ThreadChange,
+        now: Timestamp,
+    ) -> Result<(), WorkstationError> {
+        let me = StaffRef { id: StaffId(self.profile.user_id.clone()), role: self.profile.role };
+        let (op, action) = match change {
+            ThreadChange::State { change } => (ActionOp::State { change }, ThreadAction::from(change)),
+            ThreadChange::AssignPool { pool } => (
+                ActionOp::Assign { to: AssignTarget::Pool { pool } },
+                ThreadAction::Assign(Assignee::Pool(pool)),
+            ),
+        };
+        let shared = self.store();
+        let mut store = crate::sync::lock(&shared);
+        let detail = store.thread(thread)?.ok_or(refill::RefillError::NoSuchThread)?;
+        let t = &detail.thread;
+        let (next, _) = transition(
+            ThreadRef { id: t.id, category: t.category },
+            &t.state,
+            &action,
+            &Actor::Staff(me.clone()),
+            now,
+        )?;
+        let key = IdempotencyKey::new(format!("change-{}-{}", thread.0, random_token())).map_err(|_| {
+            WorkstationError::Hub(crate::sync::SyncError::Protocol("an idempotency key was refused"))
+        })?;
+        outbox::queue_with(&mut store, &me, thread, op, key, now, |w| {
+            w.set_thread_state(thread, &next, now)
+        })?;
+        Ok(())
+    }
 }

@@ -3,7 +3,7 @@
 
 use sealbox_model::api::{InboxLine, InboxRequest, InboxView};
 use sealbox_model::calendar::uk_time_zone;
-use sealbox_model::ids::StaffId;
+use sealbox_model::ids::{StaffId, ThreadId};
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::pool::Pool;
 use sealbox_model::priority::Priority;
@@ -15,6 +15,9 @@ use super::{Desk, Verified, WorkstationError};
 use crate::status::{shown_time, sync_line};
 use crate::store::queries::InboxFilter;
 use crate::sync::engine::SyncStatus;
+
+/// Matches taken from each of the search's sources.
+const SEARCH_HITS: u32 = 1_000;
 
 impl Desk {
     /// The first `limit` inbox rows in triage order, with the sync line for
@@ -52,6 +55,14 @@ impl Desk {
         }
         let shared = self.store();
         let mut store = crate::sync::lock(&shared);
+        if let Some(text) = request.search.as_deref().filter(|t| !t.trim().is_empty()) {
+            let mut threads: Vec<ThreadId> =
+                store.search(text, SEARCH_HITS)?.into_iter().map(|h| h.thread).collect();
+            threads.extend(store.threads_of_patients_named(text, SEARCH_HITS)?);
+            threads.sort_unstable();
+            threads.dedup();
+            filter.threads = Some(threads);
+        }
         store.refresh_breaches(now)?;
         let page = store.inbox_page(&filter, None, limit, now)?;
         drop(store);

@@ -1,6 +1,7 @@
 //! `sealbox-hub init-practice` and `sealbox-hub invite`: they return the
 //! text to print (the one-time invite code is shown only there).
 
+use sealbox_model::registration::Registration;
 use sealbox_model::role::Role;
 
 use super::invites;
@@ -55,8 +56,14 @@ pub fn init_practice(state: &AppState, name: &str) -> Result<String, CliError> {
     state.db.call_blocking(move |conn| {
         let tx = conn.transaction()?;
         let practice = practice::create(&tx, &name, now)?;
-        let code =
-            invites::issue(&tx, Role::PracticeAdmin, "Practice administrator", now, invites::DEFAULT_TTL)?;
+        let code = invites::issue(
+            &tx,
+            Role::PracticeAdmin,
+            "Practice administrator",
+            None,
+            now,
+            invites::DEFAULT_TTL,
+        )?;
         tx.commit()?;
         Ok(format!(
             "practice {} created\nfirst practice_admin invite (one use, expires in {} hours): {code}",
@@ -67,12 +74,18 @@ pub fn init_practice(state: &AppState, name: &str) -> Result<String, CliError> {
 }
 
 /// Issues a one-time, expiring enrolment code.
-pub fn invite(state: &AppState, role: Role, name: &str) -> Result<String, CliError> {
+pub fn invite(
+    state: &AppState,
+    role: Role,
+    name: &str,
+    registration: Option<&Registration>,
+) -> Result<String, CliError> {
+    let registration = registration.cloned();
     let name = check_name(name)?.to_owned();
     let now = state.now();
     state.db.call_blocking(move |conn| {
         practice::get(conn)?.ok_or(CliError::NoPractice)?;
-        let code = invites::issue(conn, role, &name, now, invites::DEFAULT_TTL)?;
+        let code = invites::issue(conn, role, &name, registration.as_ref(), now, invites::DEFAULT_TTL)?;
         Ok(format!("{role} invite (one use, expires in {} hours): {code}", invites::DEFAULT_TTL.as_hours()))
     })
 }

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use rusqlite::{params, Connection, OptionalExtension};
+use sealbox_model::registration::Registration;
 use sealbox_model::role::Role;
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{AttestedPasskeyRegistration, Passkey, PasskeyRegistration, Uuid};
@@ -28,6 +29,8 @@ struct EnrolState {
     user_uuid: Uuid,
     role: Role,
     name: String,
+    #[serde(default)]
+    registration: Option<Registration>,
     reg: RegState,
 }
 
@@ -126,7 +129,13 @@ pub async fn start(
                     .map(|(o, r)| (o, RegState::Attested(r))),
             }
             .map_err(|e| err::internal(&e))?;
-            let held = EnrolState { user_uuid, role: invite.role, name: invite.name, reg };
+            let held = EnrolState {
+                user_uuid,
+                role: invite.role,
+                name: invite.name,
+                registration: invite.registration,
+                reg,
+            };
             let ceremony = Ceremony {
                 state: serde_json::to_string(&held).map_err(|e| err::internal(&e))?,
                 invite_sha256: Some(invite.code_sha256.to_vec()),
@@ -189,14 +198,15 @@ pub async fn finish(
                 return Err(ApiError::conflict("username_taken", "username", "already in use"));
             }
             tx.execute(
-                "INSERT INTO staff (id, webauthn_uuid, username, name, role, created_at_us)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO staff (id, webauthn_uuid, username, name, role, registration, created_at_us)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     staff_id,
                     held.user_uuid.to_string(),
                     username,
                     held.name,
                     held.role.key(),
+                    held.registration.as_ref().map(Registration::as_str),
                     time::to_db(now)
                 ],
             )?;
@@ -215,7 +225,15 @@ pub async fn finish(
             }
             record(&tx, &address, Some(&staff_id), Some(&device_id), Outcome::Ok, now)?;
             tx.commit()?;
-            Ok::<_, ApiError>(Enrolled { user_id: staff_id, username, role: held.role, device_id, passkey })
+            Ok::<_, ApiError>(Enrolled {
+                user_id: staff_id,
+                username,
+                name: held.name,
+                registration: held.registration,
+                role: held.role,
+                device_id,
+                passkey,
+            })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(enrolled)))

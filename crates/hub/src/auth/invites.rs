@@ -2,6 +2,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 use sealbox_model::jiff::{SignedDuration, Timestamp};
+use sealbox_model::registration::Registration;
 use sealbox_model::role::Role;
 
 use super::secret;
@@ -19,6 +20,8 @@ pub struct Invite {
     pub role: Role,
     /// Their name (staff, not patient, data).
     pub name: String,
+    /// Their professional registration, if they have one.
+    pub registration: Option<Registration>,
 }
 
 /// Why an invite cannot be used.
@@ -49,14 +52,23 @@ pub fn issue(
     conn: &Connection,
     role: Role,
     name: &str,
+    registration: Option<&Registration>,
     now: Timestamp,
     ttl: SignedDuration,
 ) -> Result<String, DbError> {
     let code = secret::invite_code();
     let expires = now.checked_add(ttl).unwrap_or(now);
     conn.execute(
-        "INSERT INTO invites (code_sha256, role, name, created_at_us, expires_at_us) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![secret::sha256(&code).as_slice(), role.key(), name, time::to_db(now), time::to_db(expires)],
+        "INSERT INTO invites (code_sha256, role, name, registration, created_at_us, expires_at_us)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            secret::sha256(&code).as_slice(),
+            role.key(),
+            name,
+            registration.map(Registration::as_str),
+            time::to_db(now),
+            time::to_db(expires)
+        ],
     )?;
     Ok(code)
 }
@@ -65,21 +77,25 @@ pub fn issue(
 pub fn find_usable(conn: &Connection, typed: &str, now: Timestamp) -> Result<Invite, InviteError> {
     let code = secret::normalise_invite(typed).ok_or(InviteError::Unknown)?;
     let hash = secret::sha256(&code);
-    let row: Option<(String, String, i64, Option<i64>)> = conn
+    type Row = (String, String, i64, Option<i64>, Option<String>);
+    let row: Option<Row> = conn
         .query_row(
-            "SELECT role, name, expires_at_us, used_at_us FROM invites WHERE code_sha256 = ?1",
+            "SELECT role, name, expires_at_us, used_at_us, registration FROM invites WHERE code_sha256 = ?1",
             params![hash.as_slice()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .optional()?;
-    let (role, name, expires, used) = row.ok_or(InviteError::Unknown)?;
+    let (role, name, expires, used, registration) = row.ok_or(InviteError::Unknown)?;
     if used.is_some() {
         return Err(InviteError::Used);
     }
     if time::to_db(now) >= expires {
         return Err(InviteError::Expired);
     }
-    Ok(Invite { code_sha256: hash, role: role_from_key(&role)?, name })
+    let registration = registration
+        .map(|r| Registration::parse(&r).map_err(|_| DbError::Corrupt { what: "registration" }))
+        .transpose()?;
+    Ok(Invite { code_sha256: hash, role: role_from_key(&role)?, name, registration })
 }
 
 /// Marks an invite used by `staff_id`; fails if it was used meanwhile.

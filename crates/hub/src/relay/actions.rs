@@ -12,7 +12,7 @@ use sealbox_model::category::Category;
 use sealbox_model::error::RuleError;
 use sealbox_model::hub_api::{
     is_valid_wire_id, ActionOp, ActionOutcome, ActionRequest, ActionResult, ActionsRequest, ActionsResponse,
-    LoggedOp, RefillChoice, StateOp, MAX_ACTIONS_PER_BATCH, MAX_ENVELOPE_BYTES,
+    LoggedOp, RefillChoice, MAX_ACTIONS_PER_BATCH, MAX_ENVELOPE_BYTES,
 };
 use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::Timestamp;
@@ -143,16 +143,7 @@ fn decide(
         ActionOp::Assign { to } => {
             step(thread, &thread.state, ThreadAction::Assign(Assignee::from(to.clone())), &actor, now)
         }
-        ActionOp::State { change } => {
-            let action = match change {
-                StateOp::Triage => ThreadAction::Triage,
-                StateOp::Start => ThreadAction::Start,
-                StateOp::AwaitPatient => ThreadAction::AwaitPatient,
-                StateOp::Close => ThreadAction::Close,
-                StateOp::Reopen => ThreadAction::Reopen,
-            };
-            step(thread, &thread.state, action, &actor, now)
-        }
+        ActionOp::State { change } => step(thread, &thread.state, ThreadAction::from(*change), &actor, now),
         ActionOp::Reply { message_id, envelope } => {
             if !is_valid_wire_id(message_id.0) {
                 return Err(Refusal::Other(

@@ -7,6 +7,7 @@ use reqwest::Client;
 use sealbox_hub::auth::api::{EnrolChallenge, Enrolled, LoginChallenge, Session};
 use sealbox_hub::auth::invites;
 use sealbox_hub::AppState;
+use sealbox_model::registration::Registration;
 use sealbox_model::role::Role;
 use serde_json::{json, Value};
 use webauthn_authenticator_rs::softpasskey::SoftPasskey;
@@ -31,12 +32,26 @@ pub fn origin(state: &AppState) -> Url {
     Url::parse(&state.config.webauthn.rp_origin).unwrap()
 }
 
+/// The registration the tests' clinicians carry (none for other roles).
+pub fn registration(role: Role) -> Option<Registration> {
+    let text = match role {
+        Role::Gp => "GMC 7012345",
+        Role::Nurse => "NMC 12A3456E",
+        Role::Pharmacist => "GPhC 2034567",
+        Role::CareNavigator | Role::PracticeAdmin => return None,
+    };
+    Registration::parse(text).ok()
+}
+
 /// Issues an invite directly in the database (as `sealbox-hub invite` does).
 pub fn invite(state: &AppState, role: Role) -> String {
     let now = state.now();
+    let reg = registration(role);
     state
         .db
-        .call_blocking(|conn| invites::issue(conn, role, "Test Staff", now, invites::DEFAULT_TTL))
+        .call_blocking(|conn| {
+            invites::issue(conn, role, "Test Staff", reg.as_ref(), now, invites::DEFAULT_TTL)
+        })
         .unwrap()
 }
 

@@ -156,6 +156,19 @@ pub enum StateOp {
     Reopen,
 }
 
+impl From<StateOp> for crate::thread_state::ThreadAction {
+    fn from(op: StateOp) -> Self {
+        use crate::thread_state::ThreadAction;
+        match op {
+            StateOp::Triage => ThreadAction::Triage,
+            StateOp::Start => ThreadAction::Start,
+            StateOp::AwaitPatient => ThreadAction::AwaitPatient,
+            StateOp::Close => ThreadAction::Close,
+            StateOp::Reopen => ThreadAction::Reopen,
+        }
+    }
+}
+
 /// A refill decision. Notes to the patient go in a sealed reply, never here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]

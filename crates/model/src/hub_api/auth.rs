@@ -53,6 +53,10 @@ pub struct Enrolled {
     pub user_id: String,
     /// Login name.
     pub username: String,
+    /// Their name, as the invite gave it.
+    pub name: String,
+    /// Their professional registration, as the invite gave it.
+    pub registration: Option<crate::registration::Registration>,
     /// Role from the invite.
     pub role: Role,
     /// This desktop + security key.
