@@ -5,7 +5,7 @@
 use sealbox_core::lock::Signal;
 use sealbox_model::api::{
     ActivityView, AppStatus, ChangeRequest, InboxRequest, InboxView, OpenThreadRequest, RefillRequest,
-    ReplyRequest, ThreadView, UnlockRequest,
+    ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest,
 };
 use tauri::{AppHandle, State};
 
@@ -77,6 +77,18 @@ pub async fn change_thread(
     request: ChangeRequest,
 ) -> Result<ThreadView, ShellError> {
     shell.change_thread(&request).await
+}
+
+/// `settings`: the clinician's settings and the practice's bounds.
+#[tauri::command]
+pub async fn settings(shell: State<'_, Shell>) -> Result<SettingsView, ShellError> {
+    shell.settings().await
+}
+
+/// `save_settings`: saved if the practice allows; applied at once.
+#[tauri::command]
+pub async fn save_settings(shell: State<'_, Shell>, request: Settings) -> Result<SettingsView, ShellError> {
+    shell.save_settings(&request).await
 }
 
 /// `refill_decision`: approve, reject or query a repeat prescription

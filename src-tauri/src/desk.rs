@@ -15,7 +15,8 @@ use sealbox_core::sync::engine::SyncStatus;
 use sealbox_core::vault::Keyring;
 use sealbox_core::workstation::{Desk, Workstation, WorkstationError};
 use sealbox_model::api::{
-    ActivityView, AppStatus, ChangeRequest, InboxRequest, InboxView, RefillRequest, ThreadView,
+    ActivityView, AppStatus, ChangeRequest, InboxRequest, InboxView, RefillRequest, Settings, SettingsView,
+    ThreadView,
 };
 use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::{SignedDuration, Timestamp};
@@ -51,6 +52,8 @@ impl serde::Serialize for ShellError {
 struct Open {
     desk: Desk,
     stop: watch::Sender<bool>,
+    /// Blind notifications on (the clinician's setting) or off.
+    notify: watch::Sender<bool>,
     sync: JoinHandle<()>,
     status: watch::Receiver<SyncStatus>,
     /// Outbox sends started by actions, and activity reads; stopped before
@@ -95,12 +98,15 @@ fn now() -> Timestamp {
 /// The practice's idle maximum: `SEALBOX_PRACTICE_MAX_IDLE_SECS` (until
 /// the hub serves practice policy). It can only shorten the 15-minute
 /// ceiling, never go under 30 s.
-fn policy() -> LockPolicy {
-    let max = std::env::var("SEALBOX_PRACTICE_MAX_IDLE_SECS")
+fn practice_max() -> Option<SignedDuration> {
+    std::env::var("SEALBOX_PRACTICE_MAX_IDLE_SECS")
         .ok()
         .and_then(|v| v.parse::<i64>().ok())
-        .map(SignedDuration::from_secs);
-    LockPolicy::new(max, None).unwrap_or_default()
+        .map(SignedDuration::from_secs)
+}
+
+fn policy() -> LockPolicy {
+    LockPolicy::new(practice_max(), None).unwrap_or_default()
 }
 
 impl Shell {
@@ -154,10 +160,14 @@ impl Shell {
         // have; saving is harmless): keep it.
         key.save(keyring, &user).map_err(|e| ShellError::Startup(e.to_string()))?;
         let desk = result?;
-        let (stop, sync, status) = start_sync(app, &desk)?;
-        let o = Open { desk, stop, sync, status, sends: Vec::new() };
+        let settings = desk.settings(practice_max())?.settings;
+        let lock_policy = desk.lock_policy(practice_max())?;
+        let (notify, notify_rx) = watch::channel(settings.notifications);
+        let (stop, sync, status) = start_sync(app, &desk, notify_rx)?;
+        let o = Open { desk, stop, notify, sync, status, sends: Vec::new() };
         let view = o.view(&InboxRequest::default())?;
         *open = Some(o);
+        self.machine().set_policy(lock_policy);
         self.machine().unlocked(now());
         drop(open);
         arm_idle_timer(app.clone());
@@ -207,6 +217,22 @@ impl Shell {
         o.desk.change(id, request.change, now())?;
         o.send_outbox()?;
         o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
+    }
+
+    /// The clinician's settings and the practice's bounds.
+    pub async fn settings(&self) -> Result<SettingsView, ShellError> {
+        let open = self.open.lock().await;
+        Ok(open.as_ref().ok_or(ShellError::Locked)?.desk.settings(practice_max())?)
+    }
+
+    /// Saves settings; a shorter lock and the notification choice apply at once.
+    pub async fn save_settings(&self, new: &Settings) -> Result<SettingsView, ShellError> {
+        let open = self.open.lock().await;
+        let o = open.as_ref().ok_or(ShellError::Locked)?;
+        let view = o.desk.save_settings(new, practice_max(), now())?;
+        let _ = o.notify.send(view.settings.notifications);
+        self.machine().set_policy(o.desk.lock_policy(practice_max())?);
+        Ok(view)
     }
 
     /// Decides a repeat prescription request (and sends any note as a
@@ -287,12 +313,12 @@ impl Shell {
 /// `stop` turns true.
 type Started = (watch::Sender<bool>, JoinHandle<()>, watch::Receiver<SyncStatus>);
 
-fn start_sync(app: &AppHandle, desk: &Desk) -> Result<Started, ShellError> {
+fn start_sync(app: &AppHandle, desk: &Desk, enabled: watch::Receiver<bool>) -> Result<Started, ShellError> {
     let (arrivals_tx, arrivals_rx) = mpsc::unbounded_channel();
     let engine = desk.engine()?.with_arrivals(arrivals_tx);
     let store = desk.store();
     let (stop_tx, stop_rx) = watch::channel(false);
-    let notify = tauri::async_runtime::spawn(notify_loop(app.clone(), arrivals_rx, stop_rx.clone()));
+    let notify = tauri::async_runtime::spawn(notify_loop(app.clone(), arrivals_rx, stop_rx.clone(), enabled));
     let (status, status_rx) = watch::channel(SyncStatus::default());
     let sync = tauri::async_runtime::spawn(async move {
         let clock = || Timestamp::now();
@@ -310,6 +336,7 @@ async fn notify_loop(
     app: AppHandle,
     mut arrivals: mpsc::UnboundedReceiver<Arrivals>,
     mut stop: watch::Receiver<bool>,
+    enabled: watch::Receiver<bool>,
 ) {
     let mut notifier = BlindNotifier::new(true);
     let mut tick = tokio::time::interval(Duration::from_secs(5));
@@ -324,7 +351,9 @@ async fn notify_loop(
             _ = tick.tick() => notifier.tick(focused(&app), now()),
             _ = stop.changed() => return,
         };
-        if let Some(n) = shown {
+        // Off by the clinician's setting: counted and coalesced as ever,
+        // never shown.
+        if let Some(n) = shown.filter(|_| *enabled.borrow()) {
             if DesktopNotifications.show(&n).is_err() {
                 eprintln!("sealbox: the desktop notification service is unavailable");
             }

@@ -25,6 +25,8 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::reply,
             commands::refill_decision,
             commands::change_thread,
+            commands::settings,
+            commands::save_settings,
             commands::thread_activity,
             commands::my_activity
         ])

@@ -5,7 +5,7 @@
 
 use sealbox_model::api::{
     command, ActivityView, AppStatus, ChangeRequest, InboxRequest, InboxView, OpenThreadRequest,
-    RefillRequest, ReplyRequest, ThreadView, UnlockRequest,
+    RefillRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest,
 };
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
@@ -102,6 +102,16 @@ pub async fn reply(thread: String, text: String) -> Result<ThreadView, IpcError>
 /// Closes, reopens, awaits the patient or hands on a thread.
 pub async fn change_thread(request: ChangeRequest) -> Result<ThreadView, IpcError> {
     call_with(command::CHANGE_THREAD, request).await
+}
+
+/// The clinician's settings.
+pub async fn settings() -> Result<SettingsView, IpcError> {
+    call(command::SETTINGS, JsValue::UNDEFINED).await
+}
+
+/// Saves settings.
+pub async fn save_settings(settings: Settings) -> Result<SettingsView, IpcError> {
+    call_with(command::SAVE_SETTINGS, settings).await
 }
 
 /// Decides a repeat prescription request.

@@ -141,6 +141,32 @@ async fn approval_waits_for_every_patient_message_to_be_viewed_and_other_decisio
         .unwrap();
     assert_eq!(state, "awaiting_patient");
 
+    // Settings: the idle lock only within the practice's bounds, audited.
+    use sealbox_model::api::Settings;
+    use sealbox_model::jiff::SignedDuration;
+    let defaults = desk.settings(None).unwrap();
+    assert_eq!(
+        (defaults.settings.idle_seconds, defaults.settings.notifications, defaults.settings.theme.as_str()),
+        (300, true, "system")
+    );
+    assert_eq!((defaults.idle_min_seconds, defaults.idle_max_seconds), (30, 900));
+    let mine = Settings { idle_seconds: 120, notifications: false, theme: "dark".into() };
+    assert_eq!(desk.save_settings(&mine, None, now).unwrap().settings, mine);
+    assert_eq!(desk.lock_policy(None).unwrap().idle(), SignedDuration::from_secs(120));
+    let actions: Vec<String> =
+        lock(&desk.store()).audit_events(5).unwrap().into_iter().map(|l| l.action).collect();
+    assert!(actions.contains(&"settings:idle_seconds=120".to_owned()), "{actions:?}");
+    assert!(actions.contains(&"settings:notifications=off".to_owned()), "{actions:?}");
+    let longer = Settings { idle_seconds: 1_200, ..mine.clone() };
+    let err = desk.save_settings(&longer, None, now).unwrap_err();
+    assert_eq!(err.to_string(), "the lock timeout must be between 30 and 900 seconds");
+    let err = desk.save_settings(&Settings { theme: "neon".into(), ..mine.clone() }, None, now).unwrap_err();
+    assert!(matches!(err, WorkstationError::Settings(_)), "{err:?}");
+    // The practice lowers its maximum below the choice: the maximum applies.
+    let strict = Some(SignedDuration::from_secs(60));
+    assert_eq!(desk.settings(strict).unwrap().settings.idle_seconds, 60);
+    assert_eq!(desk.lock_policy(strict).unwrap().idle(), SignedDuration::from_secs(60));
+
     drop(engine);
     desk.lock("idle", now).await.unwrap();
     gp.wipe(&keyring);

@@ -43,6 +43,12 @@ pub mod command {
     /// returns the [`super::ThreadView`].
     pub const CHANGE_THREAD: &str = "change_thread";
 
+    /// Returns [`super::SettingsView`].
+    pub const SETTINGS: &str = "settings";
+    /// Takes [`super::Settings`] (as `request`); saves them if the
+    /// practice's policy allows; returns [`super::SettingsView`].
+    pub const SAVE_SETTINGS: &str = "save_settings";
+
     /// Who did what on a thread ([`super::OpenThreadRequest`] → [`super::ActivityView`]).
     pub const THREAD_ACTIVITY: &str = "thread_activity";
     /// The clinician's own recent events (→ [`super::ActivityView`]).
@@ -61,6 +67,8 @@ pub mod command {
         REPLY,
         REFILL_DECISION,
         CHANGE_THREAD,
+        SETTINGS,
+        SAVE_SETTINGS,
         THREAD_ACTIVITY,
         MY_ACTIVITY,
     ];
@@ -283,6 +291,34 @@ pub struct ReasonLine {
     pub key: String,
     /// What the clinician reads.
     pub label: String,
+}
+
+/// The colour themes.
+pub const THEMES: [&str; 3] = ["system", "light", "dark"];
+
+/// The clinician's choices on this workstation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Lock after this long without input (only shorter than the practice
+    /// allows).
+    pub idle_seconds: u32,
+    /// Blind notifications (true) or none.
+    pub notifications: bool,
+    /// One of [`THEMES`].
+    pub theme: String,
+}
+
+/// The settings and the bounds the practice sets on them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsView {
+    /// What is in force.
+    pub settings: Settings,
+    /// The shortest idle lock allowed.
+    pub idle_min_seconds: u32,
+    /// The longest idle lock the practice allows.
+    pub idle_max_seconds: u32,
 }
 
 /// A change to a thread's life cycle or queue.

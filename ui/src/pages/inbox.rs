@@ -7,14 +7,31 @@
 //! index) and patients' names, Esc clears the search.
 //! "Lock now" (or Ctrl+L) returns the window to the lock page.
 
-use sealbox_model::api::{ActivityView, InboxRequest, InboxView, ThreadView};
+use sealbox_model::api::{ActivityView, InboxRequest, InboxView, SettingsView, ThreadView};
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::ipc;
 use crate::pages::audit::AuditList;
+use crate::pages::settings::{apply_theme, SettingsPanel};
 use crate::pages::thread::ThreadPane;
+
+/// The keys, as `?` lists them.
+const KEYS: &[(&str, &str)] = &[
+    ("j / k or ↓ / ↑", "move through the list"),
+    ("Enter", "open the thread"),
+    ("/", "search messages and patients' names"),
+    ("c", "claim the thread"),
+    ("r", "reply (Ctrl+Enter sends)"),
+    ("e", "close (or reopen) the thread"),
+    ("a", "in a thread: hand it to another queue; in the list: my activity"),
+    ("n", "show what the patient wrote since the thread was opened"),
+    ("s", "settings"),
+    ("?", "this list"),
+    ("Esc", "back"),
+    ("Ctrl+L", "lock now"),
+];
 
 const REFRESH_MS: i32 = 5_000;
 
@@ -117,10 +134,32 @@ pub fn inbox_page(props: &InboxProps) -> Html {
         })
     };
     let mine = use_state(|| None::<ActivityView>);
+    let settings = use_state(|| None::<SettingsView>);
+    let help = use_state(|| false);
+    use_effect_with((), |_| {
+        // The clinician's theme, once unlocked.
+        wasm_bindgen_futures::spawn_local(async {
+            if let Ok(s) = ipc::settings().await {
+                apply_theme(&s.settings.theme);
+            }
+        });
+    });
+    let show_settings = {
+        let (settings, failed) = (settings.clone(), failed.clone());
+        Callback::from(move |()| {
+            let (settings, failed) = (settings.clone(), failed.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match ipc::settings().await {
+                    Ok(s) => settings.set(Some(s)),
+                    Err(e) => failed.set(Some(e.to_string())),
+                }
+            });
+        })
+    };
     let mine_panel = use_node_ref();
     {
         let list = list.clone();
-        use_effect_with(open.is_none() && mine.is_none(), move |showing_list| {
+        use_effect_with(open.is_none() && mine.is_none() && settings.is_none(), move |showing_list| {
             if *showing_list {
                 if let Some(el) = list.cast::<web_sys::HtmlElement>() {
                     let _ = el.focus();
@@ -171,6 +210,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
     let on_key = {
         let (selected, view, open_thread) = (selected.clone(), view.clone(), open_thread.clone());
         let (show_mine, search_box) = (show_mine.clone(), search_box.clone());
+        let (show_settings, help) = (show_settings.clone(), help.clone());
         Callback::from(move |e: KeyboardEvent| {
             let last = view.rows.len().saturating_sub(1);
             match e.key().as_str() {
@@ -182,6 +222,9 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                     }
                 }
                 "a" => show_mine.emit(()),
+                "s" => show_settings.emit(()),
+                "?" => help.set(!*help),
+                "Escape" if *help => help.set(false),
                 "/" => {
                     if let Some(el) = search_box.cast::<web_sys::HtmlElement>() {
                         let _ = el.focus();
@@ -239,6 +282,8 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                     { if view.online { "Online" } else { "Offline — verified on this device" } }
                 </span>
                 <button id="my-activity-button" type="button" onclick={on_mine} title="My activity (a)">{ "My activity" }</button>
+                <button id="settings-button" type="button" title="Settings (s)"
+                    onclick={ let show = show_settings.clone(); Callback::from(move |_: MouseEvent| show.emit(())) }>{ "Settings" }</button>
                 <button id="lock-now" type="button" onclick={on_lock} title="Lock now (Ctrl+L)">{ "Lock now" }</button>
             </header>
             <main aria-labelledby="inbox-title">
@@ -284,6 +329,8 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                 if let Some(t) = &*open {
                     <ThreadPane view={t.clone()} on_close={on_close} on_updated={on_claimed}
                         newer={view.rows.iter().any(|r| r.thread == t.thread && r.received != t.latest_received)} />
+                } else if let Some(s) = &*settings {
+                    <SettingsPanel view={s.clone()} on_back={ let settings = settings.clone(); Callback::from(move |()| settings.set(None)) } />
                 } else if let Some(a) = &*mine {
                     <div class="mine" tabindex="0" ref={mine_panel} onkeydown={on_mine_key}>
                         <AuditList id="my-activity" title="My activity" view={a.clone()} />
@@ -291,7 +338,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                     </div>
                 }
                 <table id="inbox" class="inbox" data-count={view.rows.len().to_string()} tabindex="0"
-                    ref={list} onkeydown={on_key} hidden={open.is_some() || mine.is_some()}
+                    ref={list} onkeydown={on_key} hidden={open.is_some() || mine.is_some() || settings.is_some()}
                     aria-label="Inbox: j and k move, Enter opens">
                     <thead>
                         <tr><th scope="col">{ "Priority" }</th><th scope="col">{ "Patient" }</th>
@@ -331,9 +378,16 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                     </tbody>
                 </table>
             </main>
+            if *help {
+                <section id="help" class="help" role="dialog" aria-labelledby="help-title">
+                    <h2 id="help-title">{ "Keys" }</h2>
+                    <dl>{ for KEYS.iter().map(|(k, what)| html! { <><dt><kbd>{ *k }</kbd></dt><dd>{ *what }</dd></> }) }</dl>
+                    <p class="meta">{ "? or Esc closes this list." }</p>
+                </section>
+            }
             <footer class="footer">
                 <span id="sync-line" role="status">{ &view.sync }</span>
-                <span class="keys">{ "j/k move · Enter open · / search · c claim · r reply · n new message · a my activity · Esc back · Ctrl+L lock" }</span>
+                <span class="keys">{ "j/k move · Enter open · / search · c claim · r reply · e close · s settings · ? all keys · Ctrl+L lock" }</span>
             </footer>
         </div>
     }

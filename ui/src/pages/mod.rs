@@ -5,4 +5,5 @@ pub mod composer;
 pub mod inbox;
 pub mod lock;
 pub mod refill;
+pub mod settings;
 pub mod thread;

@@ -19,6 +19,7 @@ mod activity;
 mod profile;
 pub mod refill;
 pub mod reply;
+pub mod settings;
 mod thread;
 mod view;
 
@@ -99,6 +100,9 @@ pub enum WorkstationError {
     /// sealbox-model's rules refuse the change.
     #[error(transparent)]
     Rule(#[from] sealbox_model::error::RuleError),
+    /// Settings outside what the practice allows.
+    #[error(transparent)]
+    Settings(#[from] settings::SettingsError),
     /// A refill decision was refused before it was queued.
     #[error(transparent)]
     Refill(#[from] refill::RefillError),
