@@ -24,7 +24,7 @@ use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Manager};
 use tokio::sync::{mpsc, watch, Mutex};
 
-/// Rows sent to the UI at once (the list beyond is issue 8's virtual list).
+/// Rows sent to the UI at once at most (its virtual list asks for windows).
 const INBOX_ROWS: u32 = 500;
 
 /// Why a command failed, as the UI shows it (log-safe by construction:

@@ -22,6 +22,12 @@ use crate::workspace::Workspace;
 /// in ms, whether the encrypted/plain ratio target applies).
 const ROWS: &[(&str, &str, Option<f64>, bool)] = &[
     ("inbox_page", "inbox page of 50, triage order, pool filter (100k msgs)", Some(2.0), true),
+    (
+        "inbox_window",
+        "inbox window of 240 at row 17,500 + count, all queues (virtual list)",
+        Some(16.0),
+        true,
+    ),
     ("search", "full-text query, 50 newest hits (100k msgs)", Some(10.0), true),
     ("insert_10k", "insert 10,000 messages in batches of 500", None, true),
     ("open_unlock", "unwrap data key + open + verify (100k msgs)", None, true),

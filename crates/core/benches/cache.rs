@@ -235,6 +235,19 @@ fn main() {
     }
     g.finish();
 
+    // The virtual list scrolled near the end: a window of 240 of every open
+    // thread (about 18,000), with the count the list's length comes from.
+    let mut g = c.benchmark_group("inbox_window");
+    for (v, store) in variants.iter().zip(stores.iter_mut()) {
+        let all = InboxFilter::default();
+        let (rows, total) = store.inbox_window(&all, 17_500, 240, now).unwrap();
+        assert!(total > 17_500 && !rows.is_empty(), "{total}");
+        g.bench_function(v.name, |b| {
+            b.iter(|| black_box(store.inbox_window(&all, 17_500, 240, now).unwrap()))
+        });
+    }
+    g.finish();
+
     let mut g = c.benchmark_group("search");
     for (v, store) in variants.iter().zip(stores.iter_mut()) {
         assert!(!store.search(RARE, 50).unwrap().is_empty());

@@ -177,6 +177,15 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
         vec![first.thread_id.0.to_string()]
     );
     assert!(matches!(of(Some("surgery"), false), Err(WorkstationError::UnknownQueue)));
+    // A window of the list (a virtual list's scroll position), with the total.
+    let window = desk
+        .inbox_view_of(&InboxRequest { offset: 3, limit: 4, ..Default::default() }, now, 500, None)
+        .unwrap();
+    assert_eq!((window.offset, window.total as usize), (3, all.len()));
+    assert_eq!(
+        window.rows.iter().map(|r| r.thread.as_str()).collect::<Vec<_>>(),
+        all[3..7].iter().map(|r| r.thread.as_str()).collect::<Vec<_>>()
+    );
     // Search: words of a message (as prefixes), or part of a patient's name.
     let search = |text: &str| {
         let request = InboxRequest { search: Some(text.to_owned()), ..Default::default() };

@@ -136,6 +136,12 @@ pub struct InboxRequest {
     /// this text.
     #[serde(default)]
     pub search: Option<String>,
+    /// The first row wanted (a virtual list's scroll position).
+    #[serde(default)]
+    pub offset: u32,
+    /// How many rows (0: the shell's default; it caps the number).
+    #[serde(default)]
+    pub limit: u32,
 }
 
 /// The inbox as the UI shows it, in triage order. Carries patient names:
@@ -150,8 +156,12 @@ pub struct InboxView {
     /// The footer: "Online · last sync 10:51 · 0 queued" or "Offline since
     /// 10:40 · 2 queued".
     pub sync: String,
-    /// Rows, urgent and breached first.
+    /// Rows, urgent and breached first, from position `offset`.
     pub rows: Vec<InboxLine>,
+    /// Where `rows` start in the whole list.
+    pub offset: u32,
+    /// How many threads match in all (the virtual list's length).
+    pub total: u32,
 }
 
 impl std::fmt::Debug for InboxView {
@@ -496,8 +506,14 @@ mod tests {
             breach: "on_track".into(),
             due_shown: "2 Jan 18:30".into(),
         };
-        let view =
-            InboxView { clinician: "gp".into(), online: true, sync: "Online".into(), rows: vec![line] };
+        let view = InboxView {
+            clinician: "gp".into(),
+            online: true,
+            sync: "Online".into(),
+            rows: vec![line],
+            offset: 0,
+            total: 1,
+        };
         assert!(!format!("{view:?}").contains("Ada"));
         let reply = ReplyRequest { thread: "1".into(), text: "Dear Ada".into() };
         assert!(!format!("{reply:?}").contains("Ada"));

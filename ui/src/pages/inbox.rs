@@ -14,6 +14,7 @@ use yew::prelude::*;
 
 use crate::ipc;
 use crate::pages::audit::AuditList;
+use crate::pages::inbox_list::{InboxList, WINDOW};
 use crate::pages::settings::{apply_theme, SettingsPanel};
 use crate::pages::thread::ThreadPane;
 
@@ -50,18 +51,6 @@ pub struct InboxProps {
     pub view: InboxView,
 }
 
-fn category_label(key: &str) -> String {
-    key.replace('_', " ")
-}
-
-fn breach_label(key: &str) -> &'static str {
-    match key {
-        "breached" => "Breached",
-        "due_soon" => "Due soon",
-        _ => "On track",
-    }
-}
-
 #[function_component(InboxPage)]
 pub fn inbox_page(props: &InboxProps) -> Html {
     let view = use_state(|| props.view.clone());
@@ -88,6 +77,8 @@ pub fn inbox_page(props: &InboxProps) -> Html {
     let choose = {
         let (filter, shown_filter, refresh) = (filter.clone(), shown_filter.clone(), refresh.clone());
         Callback::from(move |request: InboxRequest| {
+            // Another list: from its top.
+            let request = InboxRequest { offset: 0, limit: WINDOW, ..request };
             *filter.borrow_mut() = request.clone();
             shown_filter.set(request);
             refresh.emit(());
@@ -118,7 +109,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
             let _ = ipc::lock_now().await;
         });
     });
-    let selected = use_state(|| 0usize);
+    let selected = use_state(|| 0u32);
     let open = use_state(|| None::<ThreadView>);
     let list = use_node_ref();
     let open_thread = {
@@ -212,12 +203,13 @@ pub fn inbox_page(props: &InboxProps) -> Html {
         let (show_mine, search_box) = (show_mine.clone(), search_box.clone());
         let (show_settings, help) = (show_settings.clone(), help.clone());
         Callback::from(move |e: KeyboardEvent| {
-            let last = view.rows.len().saturating_sub(1);
+            let last = view.total.saturating_sub(1);
             match e.key().as_str() {
                 "j" | "ArrowDown" => selected.set((*selected + 1).min(last)),
                 "k" | "ArrowUp" => selected.set(selected.saturating_sub(1)),
                 "Enter" => {
-                    if let Some(row) = view.rows.get(*selected) {
+                    let at = selected.checked_sub(view.offset).and_then(|i| usize::try_from(i).ok());
+                    if let Some(row) = at.and_then(|i| view.rows.get(i)) {
                         open_thread.emit(row.thread.clone());
                     }
                 }
@@ -272,7 +264,31 @@ pub fn inbox_page(props: &InboxProps) -> Html {
         let open = open.clone();
         Callback::from(move |v: ThreadView| open.set(Some(v)))
     };
-    let urgent = view.rows.iter().filter(|r| r.priority == "urgent").count();
+    // Counted only when the whole list is loaded.
+    let whole = view.offset == 0 && view.rows.len() as u32 == view.total;
+    let urgent = if whole { view.rows.iter().filter(|r| r.priority == "urgent").count() } else { 0 };
+    let on_open_row = {
+        let (open_thread, selected) = (open_thread.clone(), selected.clone());
+        Callback::from(move |(i, thread): (u32, String)| {
+            selected.set(i);
+            open_thread.emit(thread);
+        })
+    };
+    let on_need = {
+        let (filter, refresh) = (filter.clone(), refresh.clone());
+        Callback::from(move |offset: u32| {
+            let changed = {
+                let mut f = filter.borrow_mut();
+                let changed = f.offset != offset || f.limit != WINDOW;
+                f.offset = offset;
+                f.limit = WINDOW;
+                changed
+            };
+            if changed {
+                refresh.emit(());
+            }
+        })
+    };
     html! {
         <div class="inbox-page">
             <header class="bar">
@@ -288,7 +304,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
             </header>
             <main aria-labelledby="inbox-title">
                 <h1 id="inbox-title">
-                    { format!("Inbox · {} threads", view.rows.len()) }
+                    { format!("Inbox · {} threads", view.total) }
                     if urgent > 0 { <span class="badge urgent">{ format!("{urgent} urgent") }</span> }
                 </h1>
                 <nav class="queues" aria-label="Queues">
@@ -337,46 +353,8 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                         <button id="my-activity-back" type="button" onclick={on_mine_back}>{ "Back to inbox (Esc)" }</button>
                     </div>
                 }
-                <table id="inbox" class="inbox" data-count={view.rows.len().to_string()} tabindex="0"
-                    ref={list} onkeydown={on_key} hidden={open.is_some() || mine.is_some() || settings.is_some()}
-                    aria-label="Inbox: j and k move, Enter opens">
-                    <thead>
-                        <tr><th scope="col">{ "Priority" }</th><th scope="col">{ "Patient" }</th>
-                            <th scope="col">{ "Category" }</th><th scope="col">{ "Queue" }</th>
-                            <th scope="col">{ "Owner" }</th><th scope="col">{ "State" }</th>
-                            <th scope="col">{ "Received" }</th><th scope="col">{ "Response due" }</th></tr>
-                    </thead>
-                    <tbody>
-                        { for view.rows.iter().enumerate().map(|(i, r)| {
-                            let onclick = {
-                                let (open_thread, selected, thread) = (open_thread.clone(), selected.clone(), r.thread.clone());
-                                Callback::from(move |_: MouseEvent| {
-                                    selected.set(i);
-                                    open_thread.emit(thread.clone());
-                                })
-                            };
-                            html! {
-                            <tr class={classes!("row", (i == *selected).then_some("selected"))} {onclick}
-                                aria-selected={(i == *selected).to_string()}
-                                data-thread={r.thread.clone()} data-priority={r.priority.clone()}>
-                                <td><span class={classes!("badge", r.priority.clone())}>{ &r.priority }</span></td>
-                                <td><span class="patient">{ &r.patient }</span>
-                                    <span class="meta age">{ format!(" · {}", r.age) }</span></td>
-                                <td>{ category_label(&r.category) }</td>
-                                <td>{ &r.pool }</td>
-                                <td class="owner">{ if r.owner.is_empty() { "—" } else { r.owner.as_str() } }</td>
-                                <td>{ r.state.replace('_', " ") }</td>
-                                <td><time datetime={r.received.clone()}>{ &r.received_shown }</time></td>
-                                <td class="due" data-breach={r.breach.clone()}>
-                                    if !r.breach.is_empty() {
-                                        <span class={classes!("badge", r.breach.clone())}>{ breach_label(&r.breach) }</span>
-                                        { format!(" {}", r.due_shown) }
-                                    }
-                                </td>
-                            </tr>
-                        }}) }
-                    </tbody>
-                </table>
+                <InboxList view={(*view).clone()} selected={*selected} on_open={on_open_row} on_need={on_need}
+                    on_key={on_key} list={list.clone()} hidden={open.is_some() || mine.is_some() || settings.is_some()} />
             </main>
             if *help {
                 <section id="help" class="help" role="dialog" aria-labelledby="help-title">

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod composer;
 pub mod inbox;
+pub mod inbox_list;
 pub mod lock;
 pub mod refill;
 pub mod settings;

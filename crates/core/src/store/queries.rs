@@ -118,6 +118,49 @@ pub struct SearchHit {
     pub received: Timestamp,
 }
 
+/// `FROM ... WHERE ...` of the inbox for `filter`, with its arguments
+/// (values always bound, never spliced).
+fn inbox_where(filter: &InboxFilter) -> (String, Vec<Value>) {
+    let mut sql = String::from(
+        "FROM triage t JOIN threads th ON th.thread_key = t.thread_key
+                       JOIN patients p ON p.id = th.patient_id
+         WHERE 1",
+    );
+    let mut args: Vec<Value> = Vec::new();
+    let mut eq = |sql: &mut String, col: &str, v: Value| {
+        args.push(v);
+        sql.push_str(&format!(" AND t.{col} = ?{}", args.len()));
+    };
+    if let Some(p) = filter.pool {
+        eq(&mut sql, "pool", Value::Text(p.key().into()));
+    }
+    if let Some(c) = filter.category {
+        eq(&mut sql, "category", Value::Text(c.key().into()));
+    }
+    if let Some(p) = filter.priority {
+        eq(&mut sql, "priority", Value::Text(p.key().into()));
+    }
+    match filter.state {
+        Some(s) => eq(&mut sql, "state", Value::Text(s.key().into())),
+        None => sql.push_str(" AND t.state <> 'closed'"),
+    }
+    if let Some(a) = &filter.assignee {
+        eq(&mut sql, "assignee_staff", Value::Text(a.0.clone()));
+    }
+    if let Some(threads) = &filter.threads {
+        let first = args.len() + 1;
+        args.extend(threads.iter().map(|t| Value::Integer(key_of(t.0))));
+        let marks: Vec<String> = (first..first + threads.len()).map(|i| format!("?{i}")).collect();
+        sql.push_str(&format!(" AND t.thread_key IN ({})", marks.join(", ")));
+    }
+    (sql, args)
+}
+
+/// The inbox order (sealbox-model's) on the triage table.
+fn inbox_order() -> String {
+    SQL_ORDER_BY.split(',').map(|c| format!("t.{}", c.trim())).collect::<Vec<_>>().join(", ")
+}
+
 fn parse_key<T: Copy>(
     all: &[T],
     key: fn(T) -> &'static str,
@@ -171,42 +214,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<InboxPage, StoreError> {
         self.refresh_breaches(now)?;
-        let mut sql = String::from(
-            "SELECT t.thread_key, th.patient_id, p.display_name, t.pool, t.category, t.priority, t.state,
-                    t.breached_rank, t.urgent_rank, t.due_ms, t.received_ms, t.thread_key,
-                    t.assignee_staff, p.date_of_birth
-             FROM triage t JOIN threads th ON th.thread_key = t.thread_key
-                           JOIN patients p ON p.id = th.patient_id
-             WHERE 1",
-        );
-        let mut args: Vec<Value> = Vec::new();
-        let mut eq = |sql: &mut String, col: &str, v: Value| {
-            args.push(v);
-            sql.push_str(&format!(" AND t.{col} = ?{}", args.len()));
-        };
-        if let Some(p) = filter.pool {
-            eq(&mut sql, "pool", Value::Text(p.key().into()));
-        }
-        if let Some(c) = filter.category {
-            eq(&mut sql, "category", Value::Text(c.key().into()));
-        }
-        if let Some(p) = filter.priority {
-            eq(&mut sql, "priority", Value::Text(p.key().into()));
-        }
-        match filter.state {
-            Some(s) => eq(&mut sql, "state", Value::Text(s.key().into())),
-            None => sql.push_str(" AND t.state <> 'closed'"),
-        }
-        if let Some(a) = &filter.assignee {
-            eq(&mut sql, "assignee_staff", Value::Text(a.0.clone()));
-        }
-        if let Some(threads) = &filter.threads {
-            // Keys are integers: bound one by one, never spliced as text.
-            let first = args.len() + 1;
-            args.extend(threads.iter().map(|t| Value::Integer(key_of(t.0))));
-            let marks: Vec<String> = (first..first + threads.len()).map(|i| format!("?{i}")).collect();
-            sql.push_str(&format!(" AND t.thread_key IN ({})", marks.join(", ")));
-        }
+        let (mut sql, mut args) = inbox_where(filter);
         if let Some(k) = after {
             let start = args.len();
             args.extend(k.encode().into_iter().map(Value::Integer));
@@ -219,10 +227,49 @@ impl Store {
                 start + 5
             ));
         }
-        let order = SQL_ORDER_BY.split(',').map(|c| format!("t.{}", c.trim())).collect::<Vec<_>>().join(", ");
         args.push(Value::Integer(i64::from(limit) + 1));
-        sql.push_str(&format!(" ORDER BY {order} LIMIT ?{}", args.len()));
+        sql.push_str(&format!(" ORDER BY {} LIMIT ?{}", inbox_order(), args.len()));
+        let mut rows = self.inbox_rows(&sql, &args)?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next = if more { rows.last().map(|r| r.sort_key) } else { None };
+        Ok(InboxPage { rows, next })
+    }
 
+    /// The `limit` rows from position `offset` of the inbox matching
+    /// `filter`, and how many match in all: what a virtual list shows
+    /// around its scroll position. Breach flags are refreshed first.
+    pub fn inbox_window(
+        &mut self,
+        filter: &InboxFilter,
+        offset: u32,
+        limit: u32,
+        now: Timestamp,
+    ) -> Result<(Vec<InboxRow>, u32), StoreError> {
+        self.refresh_breaches(now)?;
+        let (mut sql, mut args) = inbox_where(filter);
+        let total: i64 = self
+            .conn
+            .prepare_cached(&format!("SELECT count(*) {sql}"))?
+            .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
+        args.push(Value::Integer(i64::from(limit)));
+        args.push(Value::Integer(i64::from(offset)));
+        sql.push_str(&format!(
+            " ORDER BY {} LIMIT ?{} OFFSET ?{}",
+            inbox_order(),
+            args.len() - 1,
+            args.len()
+        ));
+        let rows = self.inbox_rows(&sql, &args)?;
+        Ok((rows, u32::try_from(total).unwrap_or(u32::MAX)))
+    }
+
+    fn inbox_rows(&self, from_where: &str, args: &[Value]) -> Result<Vec<InboxRow>, StoreError> {
+        let sql = format!(
+            "SELECT t.thread_key, th.patient_id, p.display_name, t.pool, t.category, t.priority, t.state,
+                    t.breached_rank, t.urgent_rank, t.due_ms, t.received_ms, t.thread_key,
+                    t.assignee_staff, p.date_of_birth {from_where}"
+        );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let raw = stmt
             .query_map(params_from_iter(args.iter()), |r| {
@@ -255,10 +302,7 @@ impl Store {
                 sort_key: decode_sort_key(key),
             });
         }
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let next = if more { rows.last().map(|r| r.sort_key) } else { None };
-        Ok(InboxPage { rows, next })
+        Ok(rows)
     }
 
     /// A thread with its patient, messages (oldest first) and views; None if

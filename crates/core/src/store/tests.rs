@@ -349,6 +349,31 @@ fn inbox_pages_follow_the_model_order_without_gaps_or_repeats() {
 }
 
 #[test]
+fn inbox_windows_at_any_offset_match_the_pages_and_count_every_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _key, _path) = new_store(dir.path());
+    let mut expected = seed_inbox(&mut store);
+    expected.sort();
+    let now = t(2500);
+    let mut got = Vec::new();
+    for offset in (0..expected.len() as u32 + 5).step_by(5) {
+        let (rows, total) = store.inbox_window(&InboxFilter::default(), offset, 5, now).unwrap();
+        assert_eq!(total as usize, expected.len());
+        got.extend(rows.iter().map(|r| r.sort_key));
+    }
+    assert_eq!(got, expected, "windows laid end to end are the inbox in order");
+    let (rows, total) = store.inbox_window(&InboxFilter::default(), 3, 4, now).unwrap();
+    assert_eq!(
+        (rows.iter().map(|r| r.sort_key).collect::<Vec<_>>(), total as usize),
+        (expected[3..7].to_vec(), expected.len())
+    );
+    let gp = InboxFilter { pool: Some(Pool::Gp), ..Default::default() };
+    let (rows, total) = store.inbox_window(&gp, 0, 1_000, now).unwrap();
+    assert_eq!(total as usize, rows.len());
+    assert!(rows.iter().all(|r| r.pool == Pool::Gp));
+}
+
+#[test]
 fn inbox_filters_by_pool_category_priority_state_and_assignee() {
     let dir = tempfile::tempdir().unwrap();
     let (mut store, _key, _path) = new_store(dir.path());

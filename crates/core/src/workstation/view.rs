@@ -31,8 +31,9 @@ impl Desk {
         self.inbox_view_of(&InboxRequest::default(), now, limit, sync)
     }
 
-    /// [`Desk::inbox_view`] of one queue ("mine": what the clinician holds)
-    /// and, if asked, urgent threads only. An unknown queue is an error.
+    /// [`Desk::inbox_view`] of one queue ("mine": what the clinician holds),
+    /// urgent threads only, a search's matches, from row `offset`: at most
+    /// `limit` rows (fewer if the request asks). An unknown queue is an error.
     pub fn inbox_view_of(
         &self,
         request: &InboxRequest,
@@ -63,15 +64,17 @@ impl Desk {
             threads.dedup();
             filter.threads = Some(threads);
         }
-        store.refresh_breaches(now)?;
-        let page = store.inbox_page(&filter, None, limit, now)?;
+        let limit = match request.limit {
+            0 => limit,
+            asked => asked.min(limit),
+        };
+        let (rows, total) = store.inbox_window(&filter, request.offset, limit, now)?;
         drop(store);
         let tz = uk_time_zone().map_err(|_| WorkstationError::Rules)?;
         let today = now.to_zoned(tz.clone()).date();
         let me = StaffId(self.profile().user_id.clone());
         let rules = self.rules();
-        let rows = page
-            .rows
+        let rows = rows
             .into_iter()
             .map(|r| {
                 let received = Timestamp::from_millisecond(r.sort_key.received_ms).ok();
@@ -106,6 +109,8 @@ impl Desk {
             online: self.verified() == Verified::Online,
             sync: sync_line(sync.unwrap_or(&SyncStatus::default()), &tz),
             rows,
+            offset: request.offset,
+            total,
         })
     }
 }
