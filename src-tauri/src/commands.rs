@@ -4,8 +4,8 @@
 
 use sealbox_core::lock::Signal;
 use sealbox_model::api::{
-    ActivityView, AppStatus, ChangeRequest, InboxRequest, InboxView, OpenThreadRequest, RefillRequest,
-    ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest,
+    ActivityView, AppStatus, ChangeRequest, EnrolRequest, InboxRequest, InboxView, OpenThreadRequest,
+    RefillRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest,
 };
 use tauri::{AppHandle, State};
 
@@ -25,6 +25,17 @@ pub async fn unlock(
     request: UnlockRequest,
 ) -> Result<InboxView, ShellError> {
     shell.unlock(&app, &request.pin).await
+}
+
+/// `enrol`: invite code + the security key → this workstation enrolled
+/// (left locked).
+#[tauri::command]
+pub async fn enrol(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    request: EnrolRequest,
+) -> Result<AppStatus, ShellError> {
+    shell.enrol(&app.package_info().version.to_string(), &request).await
 }
 
 /// `lock_now`: Ctrl+L or the button.

@@ -15,8 +15,8 @@ use sealbox_core::sync::engine::SyncStatus;
 use sealbox_core::vault::Keyring;
 use sealbox_core::workstation::{Desk, Workstation, WorkstationError};
 use sealbox_model::api::{
-    ActivityView, AppStatus, ChangeRequest, InboxRequest, InboxView, RefillRequest, Settings, SettingsView,
-    ThreadView,
+    ActivityView, AppStatus, ChangeRequest, EnrolRequest, InboxRequest, InboxView, RefillRequest, Settings,
+    SettingsView, ThreadView,
 };
 use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::{SignedDuration, Timestamp};
@@ -41,6 +41,8 @@ pub enum ShellError {
     NoSuchThread,
     #[error("no security key is available: this build supports the software key of the demo only")]
     NoKey,
+    #[error("choose a PIN of 4 to 63 characters")]
+    Pin,
 }
 
 impl serde::Serialize for ShellError {
@@ -139,6 +141,35 @@ impl Shell {
         };
         let unlocked = self.open.lock().await.is_some();
         Ok(sealbox_core::status::app_status(version, unlocked, enrolled, self.machine().last_reason()))
+    }
+
+    /// Enrols this workstation with the practice hub: the demo's software
+    /// key is made with the chosen PIN, registered, and kept in the OS
+    /// keyring; the workstation is left locked (the admin approves it, then
+    /// the clinician unlocks).
+    pub async fn enrol(&self, version: &str, request: &EnrolRequest) -> Result<AppStatus, ShellError> {
+        if request.pin.chars().count() < 4 || request.pin.chars().count() > 63 {
+            return Err(ShellError::Pin);
+        }
+        {
+            let mut ws = self.workstation.lock().await;
+            let ws = ws.as_mut().map_err(|e| ShellError::Startup(e.clone()))?;
+            let keyring = self.keyring.as_ref().ok_or(ShellError::NoKey)?;
+            let mut key = SoftKey::new(&request.pin);
+            let desk = ws
+                .enrol(
+                    request.hub.trim(),
+                    request.invite_code.trim(),
+                    request.device_name.trim(),
+                    &mut key,
+                    now(),
+                )
+                .await?;
+            let user = desk.profile().user_id.clone();
+            desk.lock("enrolled", now()).await?;
+            key.save(keyring, &user).map_err(|e| ShellError::Startup(e.to_string()))?;
+        }
+        self.status(version).await
     }
 
     /// Unlocks with the security key and its PIN; starts syncing.

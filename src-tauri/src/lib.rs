@@ -17,6 +17,7 @@ pub fn run() -> Result<(), tauri::Error> {
         .invoke_handler(tauri::generate_handler![
             commands::app_status,
             commands::unlock,
+            commands::enrol,
             commands::lock_now,
             commands::heartbeat,
             commands::inbox,

@@ -32,6 +32,8 @@ use sealbox_sim::{send, traffic, SendOptions};
 
 /// The GP's security key PIN.
 pub const GP_PIN: &str = "2468";
+/// The practice admin's security key PIN.
+const ADMIN_PIN: &str = "1111";
 /// The GP's name and registration, as their invite gives them.
 pub const GP_NAME: &str = "Dr Asha Rao";
 /// See [`GP_NAME`].
@@ -58,7 +60,9 @@ pub struct Practice {
     pub patients: PracticeFile,
     plan: Vec<PlannedMessage>,
     keyring: Keyring,
+    /// The admin's, then the GP's.
     workstations: Vec<Workstation>,
+    admin_key: SoftKey,
     _dir: tempfile::TempDir,
 }
 
@@ -91,7 +95,7 @@ impl Practice {
 
         let keyring = Keyring::platform()?;
         let mut admin_ws = Workstation::open(dir.path().join("admin"), keyring.clone())?;
-        let mut admin_key = SoftKey::new("1111");
+        let mut admin_key = SoftKey::new(ADMIN_PIN);
         let admin = admin_ws.enrol(&url, &admin_code, "Office PC", &mut admin_key, now).await?;
         let held = HeldPoolKeys::publish_new(admin.hub()).await?;
 
@@ -143,6 +147,7 @@ impl Practice {
             url,
             patients: practice_file,
             plan,
+            admin_key,
             keyring,
             workstations: vec![admin_ws, gp_ws],
             _dir: dir,
@@ -163,6 +168,34 @@ impl Practice {
 }
 
 impl Practice {
+    /// A one-time invite, as `sealbox-hub invite` prints it.
+    pub fn invite(&self, role: Role, name: &str, registration: Option<&str>) -> Result<String, Failure> {
+        let registration = registration.map(Registration::parse).transpose().map_err(|e| e.to_string())?;
+        let (name, now) = (name.to_owned(), self.hub.now());
+        Ok(self.hub.db.call_blocking(move |c| {
+            invites::issue(c, role, &name, registration.as_ref(), now, invites::DEFAULT_TTL)
+                .map_err(|e| e.to_string())
+        })?)
+    }
+
+    /// The practice admin unlocks and approves every device enrolled since
+    /// (its owner's pool key sealed to it); returns how many.
+    pub async fn approve_new_devices(&mut self) -> Result<usize, Failure> {
+        let now = self.hub.now();
+        self.admin_key.enter_pin(ADMIN_PIN);
+        let admin = self.workstations.first_mut().ok_or("no admin workstation")?;
+        let desk = admin.unlock(&mut self.admin_key, now).await?;
+        let held = HeldPoolKeys::load(&sealbox_core::sync::lock(&desk.store()))?;
+        let devices = desk.hub().devices().await?;
+        let mut approved = 0;
+        for device in devices.devices.iter().filter(|d| !d.approved && !d.revoked && d.keys.is_some()) {
+            held.approve(desk.hub(), &desk.profile().practice_id, device).await?;
+            approved += 1;
+        }
+        desk.lock("done", now).await?;
+        Ok(approved)
+    }
+
     /// The patient of `thread` writes `text` on it again.
     pub async fn patient_writes(&self, thread: &str, text: &str) -> Result<(), Failure> {
         let id = ThreadId(thread.parse()?);

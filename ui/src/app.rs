@@ -44,8 +44,12 @@ pub fn app() -> Html {
         let inbox = inbox.clone();
         Callback::from(move |view: InboxView| inbox.set(Some(view)))
     };
+    let on_enrolled = {
+        let status = status.clone();
+        Callback::from(move |s: AppStatus| status.set(Status::Ready(s)))
+    };
     match &*inbox {
         Some(view) => html! { <InboxPage view={view.clone()} /> },
-        None => html! { <LockPage status={(*status).clone()} {on_unlocked} /> },
+        None => html! { <LockPage status={(*status).clone()} {on_unlocked} {on_enrolled} /> },
     }
 }

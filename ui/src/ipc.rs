@@ -4,8 +4,8 @@
 //! the reply into that command's sealbox-model type.
 
 use sealbox_model::api::{
-    command, ActivityView, AppStatus, ChangeRequest, InboxRequest, InboxView, OpenThreadRequest,
-    RefillRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest,
+    command, ActivityView, AppStatus, ChangeRequest, EnrolRequest, InboxRequest, InboxView,
+    OpenThreadRequest, RefillRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest,
 };
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
@@ -67,6 +67,11 @@ async fn call_with<R: serde::Serialize, T: DeserializeOwned>(cmd: &str, request:
 /// Unlocks with the security key and its PIN.
 pub async fn unlock(pin: String) -> Result<InboxView, IpcError> {
     call_with(command::UNLOCK, UnlockRequest { pin }).await
+}
+
+/// Enrols this workstation (left locked).
+pub async fn enrol(request: EnrolRequest) -> Result<AppStatus, IpcError> {
+    call_with(command::ENROL, request).await
 }
 
 /// The inbox in triage order.

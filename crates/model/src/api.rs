@@ -12,6 +12,10 @@ pub mod command {
     pub const APP_STATUS: &str = "app_status";
     /// Takes [`super::UnlockRequest`] (as `request`); returns [`super::InboxView`].
     pub const UNLOCK: &str = "unlock";
+    /// Takes [`super::EnrolRequest`] (as `request`): enrols this workstation
+    /// with the security key, then leaves it locked; returns
+    /// [`super::AppStatus`].
+    pub const ENROL: &str = "enrol";
     /// Locks at once ("Lock now", Ctrl+L); the window returns to the lock page.
     pub const LOCK_NOW: &str = "lock_now";
     /// The webview's debounced activity signal (input in Sealbox's window).
@@ -59,6 +63,7 @@ pub mod command {
     pub const ALL: &[&str] = &[
         APP_STATUS,
         UNLOCK,
+        ENROL,
         LOCK_NOW,
         HEARTBEAT,
         INBOX,
@@ -119,6 +124,26 @@ pub struct UnlockRequest {
 impl std::fmt::Debug for UnlockRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("UnlockRequest { pin: <hidden> }")
+    }
+}
+
+/// Arguments of [`command::ENROL`]. `Debug` hides the invite code and PIN.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolRequest {
+    /// The practice hub's address, e.g. "https://hub.riverside.example".
+    pub hub: String,
+    /// The one-time invite code from the practice admin.
+    pub invite_code: String,
+    /// What this workstation is called, e.g. "Room 3 PC".
+    pub device_name: String,
+    /// The security key's PIN (the demo's software key takes it as new).
+    pub pin: String,
+}
+
+impl std::fmt::Debug for EnrolRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrolRequest").field("hub", &self.hub).finish_non_exhaustive()
     }
 }
 

@@ -1,11 +1,12 @@
 //! The lock screen: the only page shown while no data key is in memory. It
 //! holds no patient data, so it is what the window shows after every lock.
 
-use sealbox_model::api::InboxView;
+use sealbox_model::api::{AppStatus, InboxView};
 use yew::prelude::*;
 
 use crate::app::Status;
 use crate::ipc;
+use crate::pages::enrol::EnrolForm;
 
 /// The heading the lock screen always shows.
 pub const LOCK_HEADING: &str = "Sealbox is locked — insert and touch your security key";
@@ -14,6 +15,8 @@ pub const LOCK_HEADING: &str = "Sealbox is locked — insert and touch your secu
 pub struct LockProps {
     pub status: Status,
     pub on_unlocked: Callback<InboxView>,
+    /// Enrolled here: the shell's new status.
+    pub on_enrolled: Callback<AppStatus>,
 }
 
 fn lock_reason(key: &str) -> &'static str {
@@ -30,6 +33,14 @@ fn lock_reason(key: &str) -> &'static str {
 #[function_component(LockPage)]
 pub fn lock_page(props: &LockProps) -> Html {
     let pin = use_state(String::new);
+    let just_enrolled = use_state(|| false);
+    let on_enrolled = {
+        let (just, done) = (just_enrolled.clone(), props.on_enrolled.clone());
+        Callback::from(move |s: AppStatus| {
+            just.set(true);
+            done.emit(s);
+        })
+    };
     let busy = use_state(|| false);
     let error = use_state(|| None::<String>);
     let (state, line) = match &props.status {
@@ -83,6 +94,11 @@ pub fn lock_page(props: &LockProps) -> Html {
             if let Some(reason) = reason {
                 <p id="lock-reason" class="lock-hint">{ reason }</p>
             }
+            if enrolled && *just_enrolled {
+                <p id="enrolled-note" class="lock-hint" role="status">
+                    { "Enrolled. Your practice admin approves this workstation; then unlock with your key." }
+                </p>
+            }
             if enrolled {
                 <form id="unlock-form" class="unlock" onsubmit={on_submit}>
                     <label for="pin">{ "Security key PIN" }</label>
@@ -96,6 +112,7 @@ pub fn lock_page(props: &LockProps) -> Html {
                 <p id="not-enrolled" class="lock-hint">
                     { "This workstation is not enrolled yet. Ask your practice admin for an invite code." }
                 </p>
+                <EnrolForm {on_enrolled} />
             }
             if let Some(e) = &*error {
                 <p id="unlock-error" class="status" data-state="error" role="alert">{ e }</p>

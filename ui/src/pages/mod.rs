@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod composer;
+pub mod enrol;
 pub mod inbox;
 pub mod inbox_list;
 pub mod lock;
