@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use sealbox_core::key::soft::SoftKey;
 use sealbox_core::lock::{LockMachine, LockPolicy, LockReason, Signal};
-use sealbox_core::notify::desktop::{DesktopNotifications, NotificationSink};
+use sealbox_core::notify::desktop::DesktopNotifications;
 use sealbox_core::notify::{Arrivals, BlindNotifier};
 use sealbox_core::sync::engine::SyncStatus;
 use sealbox_core::vault::Keyring;
@@ -385,7 +385,17 @@ async fn notify_loop(
         // Off by the clinician's setting: counted and coalesced as ever,
         // never shown.
         if let Some(n) = shown.filter(|_| *enabled.borrow()) {
-            if DesktopNotifications.show(&n).is_err() {
+            // A click brings Sealbox to the front (locked or not: it shows
+            // what the window shows, never more).
+            let front = app.clone();
+            let open = move || {
+                if let Some(w) = front.get_webview_window("main") {
+                    let _ = w.unminimize();
+                    let _ = w.show();
+                    let _ = w.set_focus();
+                }
+            };
+            if DesktopNotifications.show_then(&n, open).is_err() {
                 eprintln!("sealbox: the desktop notification service is unavailable");
             }
         }

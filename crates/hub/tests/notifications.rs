@@ -32,7 +32,8 @@ fn count(summary: &str) -> u32 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notifications_are_blind_whether_unlocked_or_locked() {
-    let recorded = support::notifications::recording_service();
+    // The recording service also clicks every notification that offers it.
+    let recorded = support::notifications::clicking_service();
 
     // Unlocked: counts from a sync, straight to the desktop service.
     let mut arrivals = Arrivals::default();
@@ -45,6 +46,13 @@ async fn notifications_are_blind_whether_unlocked_or_locked() {
         (app.as_str(), summary.as_str(), body.as_str()),
         ("Sealbox", "Sealbox: 2 new messages (1 urgent)", "In the GP and nurse queues.")
     );
+
+    // Clicked: the notification's open action runs (the shell focuses the window).
+    let (opened_tx, opened) = std::sync::mpsc::channel();
+    DesktopNotifications.show_then(&shown, move || opened_tx.send(()).unwrap()).unwrap();
+    let (_, again, _) = recorded.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(again, "Sealbox: 2 new messages (1 urgent)");
+    opened.recv_timeout(Duration::from_secs(10)).expect("the click ran the open action");
 
     // Locked: the session is dropped; the counts-only token is all we hold.
     let hub = support::start_hub(20, RatePolicy { burst: 100_000, per_minute: 0 }).await;
