@@ -10,10 +10,11 @@ use std::time::Duration;
 use sealbox_core::key::soft::SoftKey;
 use sealbox_core::lock::{LockMachine, LockPolicy, LockReason, Signal};
 use sealbox_core::notify::desktop::DesktopNotifications;
+use sealbox_core::notify::locked::LockedWatch;
 use sealbox_core::notify::{Arrivals, BlindNotifier};
 use sealbox_core::sync::engine::SyncStatus;
 use sealbox_core::vault::Keyring;
-use sealbox_core::workstation::{Desk, Workstation, WorkstationError};
+use sealbox_core::workstation::{CountsOnly, Desk, Workstation, WorkstationError};
 use sealbox_model::api::{
     ActivityView, AppStatus, ChangeRequest, EnrolRequest, InboxRequest, InboxView, RefillRequest, Settings,
     SettingsView, ThreadView,
@@ -91,6 +92,9 @@ pub struct Shell {
     workstation: Mutex<Result<Workstation, String>>,
     open: Mutex<Option<Open>>,
     machine: std::sync::Mutex<LockMachine>,
+    /// While locked: the task counting new messages with the counts-only
+    /// token (blind notifications), and its stop switch.
+    locked_watch: std::sync::Mutex<Option<(watch::Sender<bool>, JoinHandle<()>)>>,
 }
 
 fn now() -> Timestamp {
@@ -126,6 +130,7 @@ impl Shell {
             workstation: Mutex::new(workstation),
             open: Mutex::new(None),
             machine: std::sync::Mutex::new(LockMachine::new(policy())),
+            locked_watch: std::sync::Mutex::new(None),
         }
     }
 
@@ -191,6 +196,7 @@ impl Shell {
         // have; saving is harmless): keep it.
         key.save(keyring, &user).map_err(|e| ShellError::Startup(e.to_string()))?;
         let desk = result?;
+        self.stop_locked_watch();
         let settings = desk.settings(practice_max())?.settings;
         let lock_policy = desk.lock_policy(practice_max())?;
         let (notify, notify_rx) = watch::channel(settings.notifications);
@@ -315,7 +321,7 @@ impl Shell {
     /// webview reloaded onto the lock page.
     async fn lock(&self, app: &AppHandle, reason: LockReason) {
         let mut open = self.open.lock().await;
-        if let Some(Open { desk, stop, sync, sends, .. }) = open.take() {
+        if let Some(Open { desk, stop, sync, sends, notify, .. }) = open.take() {
             let _ = stop.send(true);
             for task in sends.into_iter().chain([sync]) {
                 task.abort();
@@ -324,13 +330,46 @@ impl Shell {
             // The desk closes its cache and drops its keys whatever the hub
             // says; an error here (e.g. the audit write on a full disk) is
             // reported on stderr without content.
-            if let Err(e) = desk.lock(reason.key(), now()).await {
-                eprintln!("sealbox: lock: {e}");
+            match desk.lock(reason.key(), now()).await {
+                Ok(Some(counts)) if *notify.borrow() => self.watch_while_locked(counts),
+                Ok(_) => {}
+                Err(e) => eprintln!("sealbox: lock: {e}"),
             }
         }
         drop(open);
         if let Some(w) = app.get_webview_window("main") {
             let _ = w.reload();
+        }
+    }
+
+    /// Counts new messages in this device's pools from the hub's event
+    /// stream (counts only: nothing to decrypt) and shows blind
+    /// notifications, until the next unlock.
+    fn watch_while_locked(&self, counts: CountsOnly) {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let task = tauri::async_runtime::spawn(async move {
+            let stall = Duration::from_secs(60);
+            let watch = match LockedWatch::connect(&counts.hub, stall).await {
+                Ok(w) => w,
+                Err(e) => return eprintln!("sealbox: counting while locked: {e}"),
+            };
+            let mut notifier = BlindNotifier::new(true);
+            let clock = || Timestamp::now();
+            if let Err(e) =
+                watch.run(&counts.pools, &mut notifier, &DesktopNotifications, &clock, stop_rx, stall).await
+            {
+                eprintln!("sealbox: counting while locked: {e}");
+            }
+        });
+        self.stop_locked_watch();
+        *self.locked_watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((stop_tx, task));
+    }
+
+    fn stop_locked_watch(&self) {
+        let held = self.locked_watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some((stop, task)) = held {
+            let _ = stop.send(true);
+            task.abort();
         }
     }
 

@@ -219,7 +219,11 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
         "nobody else holds any"
     );
     drop(engine);
-    desk.lock("idle", now).await.unwrap();
+    // Locked: what it keeps counts new messages, and opens nothing else.
+    let counts = desk.lock("idle", now).await.unwrap().expect("an online unlock leaves a counts-only token");
+    assert_eq!(counts.pools, vec![Pool::Gp]);
+    let refused = counts.hub.sync_page(sealbox_model::hub_api::Cursor(0), 10).await.unwrap_err();
+    assert!(matches!(refused, sealbox_core::sync::SyncError::SessionEnded), "{refused:?}");
 
     // As the app runs it: unlock, then follow the hub's events in a task;
     // new patient messages arrive without a pull being asked for.
@@ -275,7 +279,7 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
     assert_eq!(lock(&desk.store()).message_count().unwrap(), want);
     let last = lock(&desk.store()).audit_events(1).unwrap();
     assert_eq!(last[0].action, "unlock_offline");
-    desk.lock("now", now).await.unwrap();
+    assert!(desk.lock("now", now).await.unwrap().is_none(), "offline: no hub token to keep");
 
     wipe(&ws, &keyring);
     wipe(&admin_ws, &keyring);

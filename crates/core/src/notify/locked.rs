@@ -40,7 +40,7 @@ impl LockedWatch {
         mut self,
         pools: &[Pool],
         notifier: &mut BlindNotifier,
-        sink: &dyn NotificationSink,
+        sink: &(dyn NotificationSink + Sync),
         now: &(dyn Fn() -> Timestamp + Sync),
         mut stop: watch::Receiver<bool>,
         stall: Duration,

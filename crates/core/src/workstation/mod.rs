@@ -287,8 +287,10 @@ impl Workstation {
         let unlocked = cache::unlock(&cfg, &self.keyring, &DerivedKek::new(output, salt), now)?;
         let store = unlocked.session.into_store();
         let verified = if session.is_some() { Verified::Online } else { Verified::Offline };
-        let hub = HubClient::new(&profile.hub, session.map(|s| s.token).unwrap_or_default())?;
+        let (token, counts_token) = session.map(|s| (s.token, Some(s.counts_token))).unwrap_or_default();
+        let hub = HubClient::new(&profile.hub, token)?;
         let mut desk = Desk::new(profile, store, verified, hub)?;
+        desk.counts_token = counts_token.map(Zeroizing::new);
         if desk.verified == Verified::Online {
             desk.refresh_pool_keys().await?;
         }
@@ -333,6 +335,19 @@ pub struct Desk {
     hub: HubClient,
     send_gate: Arc<tokio::sync::Mutex<()>>,
     rules: Arc<TriageRules>,
+    /// The counts-only token of the hub session (none offline).
+    counts_token: Option<Zeroizing<String>>,
+}
+
+/// What a locked desktop keeps: a client holding the counts-only token
+/// (`GET /v1/events` only, 12 hours) and the pools to count, for
+/// `notify::locked::LockedWatch`. No key, no session, no patient data.
+#[derive(Debug)]
+pub struct CountsOnly {
+    /// The hub, with the counts-only token.
+    pub hub: HubClient,
+    /// This device's pools.
+    pub pools: Vec<Pool>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -363,6 +378,7 @@ impl Desk {
             hub,
             send_gate: Arc::default(),
             rules: Arc::new(TriageRules::uk_default().map_err(|_| WorkstationError::Rules)?),
+            counts_token: None,
         })
     }
 
@@ -429,9 +445,11 @@ impl Desk {
     /// Locks: the lock is audited, the hub session ended (best effort: an
     /// unreachable hub ends it by idle timeout), the cache closed and every
     /// key dropped. Fails with [`WorkstationError::Busy`] if a sync task
-    /// still holds the cache — stop it first.
-    pub async fn lock(self, reason: &str, now: Timestamp) -> Result<(), WorkstationError> {
-        let Desk { profile, store, device, pool_keys, verified, hub, .. } = self;
+    /// still holds the cache — stop it first. Returns what the locked
+    /// desktop may keep to count new messages (when the unlock was online).
+    pub async fn lock(self, reason: &str, now: Timestamp) -> Result<Option<CountsOnly>, WorkstationError> {
+        let Desk { profile, store, device, pool_keys, verified, hub, counts_token, .. } = self;
+        let pools = pool_keys.pools();
         let mutex = Arc::try_unwrap(store).map_err(|_| WorkstationError::Busy)?;
         let mut store = mutex.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
         let action = format!("lock:{reason}");
@@ -443,6 +461,12 @@ impl Desk {
         }
         drop(hub);
         audited?;
-        closed.map_err(WorkstationError::Store)
+        closed.map_err(WorkstationError::Store)?;
+        match counts_token {
+            Some(token) => {
+                Ok(Some(CountsOnly { hub: HubClient::new(&profile.hub, token.to_string())?, pools }))
+            }
+            None => Ok(None),
+        }
     }
 }
