@@ -4,6 +4,7 @@
 
 mod commands;
 mod desk;
+mod os_idle;
 mod os_lock;
 
 /// Builds and runs the app until its last window closes.
@@ -12,6 +13,7 @@ pub fn run() -> Result<(), tauri::Error> {
         .manage(desk::Shell::new())
         .setup(|app| {
             os_lock::start(app.handle());
+            os_idle::start(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

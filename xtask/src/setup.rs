@@ -13,6 +13,7 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("libssl-dev", "SQLCipher's crypto provider"),
     ("libdbus-1-dev", "the OS keyring and notifications over D-Bus"),
     ("libudev-dev", "USB security keys (HID)"),
+    ("libxss-dev", "the OS idle time (X11 screen saver extension)"),
     ("xvfb", "a display for headless runs"),
     ("xauth", "used by xvfb-run"),
     ("webkit2gtk-driver", "WebKitWebDriver, for the end-to-end tests"),
