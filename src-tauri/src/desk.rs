@@ -171,8 +171,11 @@ impl Shell {
                 )
                 .await?;
             let user = desk.profile().user_id.clone();
-            desk.lock("enrolled", now()).await?;
+            // The key first: without it an enrolled workstation never opens.
             key.save(keyring, &user).map_err(|e| ShellError::Startup(e.to_string()))?;
+            if let Err(e) = desk.lock("enrolled", now()).await {
+                eprintln!("sealbox: lock after enrolment: {e}");
+            }
         }
         self.status(version).await
     }

@@ -63,6 +63,8 @@ pub struct Practice {
     /// The admin's, then the GP's.
     workstations: Vec<Workstation>,
     admin_key: SoftKey,
+    /// The pool keys the admin published (held by the admin's workstation).
+    pool_keys: HeldPoolKeys,
     _dir: tempfile::TempDir,
 }
 
@@ -148,6 +150,7 @@ impl Practice {
             patients: practice_file,
             plan,
             admin_key,
+            pool_keys: held,
             keyring,
             workstations: vec![admin_ws, gp_ws],
             _dir: dir,
@@ -185,10 +188,13 @@ impl Practice {
         self.admin_key.enter_pin(ADMIN_PIN);
         let admin = self.workstations.first_mut().ok_or("no admin workstation")?;
         let desk = admin.unlock(&mut self.admin_key, now).await?;
-        let held = HeldPoolKeys::load(&sealbox_core::sync::lock(&desk.store()))?;
+        let held = &self.pool_keys;
         let devices = desk.hub().devices().await?;
         let mut approved = 0;
-        for device in devices.devices.iter().filter(|d| !d.approved && !d.revoked && d.keys.is_some()) {
+        let own = desk.profile().device_id.clone();
+        let waiting =
+            devices.devices.iter().filter(|d| d.id != own && !d.approved && !d.revoked && d.keys.is_some());
+        for device in waiting {
             held.approve(desk.hub(), &desk.profile().practice_id, device).await?;
             approved += 1;
         }

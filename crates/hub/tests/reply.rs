@@ -115,9 +115,8 @@ async fn a_templated_reply_reaches_the_patient_sealed_and_a_refused_one_returns_
     assert_eq!((sent.applied, sent.conflicts.len()), (0, 2), "{sent:?}");
     assert!(lock(&desk.store()).outbox().unwrap().is_empty());
     let back = desk.open_thread(request.thread_id, now).unwrap().unwrap();
-    let raced = format!("Second reply, raced.\n\n{}", desk.profile().sign_off());
-    let behind = format!("Third, queued behind it.\n\n{}", desk.profile().sign_off());
-    assert_eq!(back.draft, format!("A note started since\n\n{raced}\n\n{behind}"));
+    // What the GP wrote, without the sign-off (added again when sent).
+    assert_eq!(back.draft, "A note started since\n\nSecond reply, raced.\n\nThird, queued behind it.");
     assert_eq!(back.messages.last().unwrap().text, signed, "the unsent reply left the thread");
     assert_eq!(read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap().len(), 1);
 

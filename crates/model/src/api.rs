@@ -141,6 +141,18 @@ pub struct EnrolRequest {
     pub pin: String,
 }
 
+impl std::fmt::Debug for InboxRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InboxRequest")
+            .field("queue", &self.queue)
+            .field("urgent_only", &self.urgent_only)
+            .field("search", &self.search.as_ref().map(|_| "<hidden>"))
+            .field("offset", &self.offset)
+            .field("limit", &self.limit)
+            .finish()
+    }
+}
+
 impl std::fmt::Debug for EnrolRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EnrolRequest").field("hub", &self.hub).finish_non_exhaustive()
@@ -148,7 +160,8 @@ impl std::fmt::Debug for EnrolRequest {
 }
 
 /// Arguments of [`command::INBOX`] (optional: without them, every queue).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// `Debug` hides the search text (it may be a patient's name).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InboxRequest {
     /// A pool key ("gp", "nurse", "pharmacy", "admin"), "mine" (held by the
@@ -549,6 +562,8 @@ mod tests {
         };
         assert!(!format!("{refill:?}").contains("Ada"));
         let template = TemplateLine { key: "k".into(), label: "l".into(), text: "Dear Ada".into() };
+        let search = InboxRequest { search: Some("Lovelace".into()), ..Default::default() };
+        assert!(!format!("{search:?}").contains("Lovelace"));
         assert!(!format!("{template:?}").contains("Ada"));
     }
 }

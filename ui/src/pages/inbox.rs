@@ -74,10 +74,13 @@ pub fn inbox_page(props: &InboxProps) -> Html {
             });
         })
     };
+    let selected = use_state(|| 0u32);
     let choose = {
         let (filter, shown_filter, refresh) = (filter.clone(), shown_filter.clone(), refresh.clone());
+        let selected = selected.clone();
         Callback::from(move |request: InboxRequest| {
             // Another list: from its top.
+            selected.set(0);
             let request = InboxRequest { offset: 0, limit: WINDOW, ..request };
             *filter.borrow_mut() = request.clone();
             shown_filter.set(request);
@@ -109,7 +112,6 @@ pub fn inbox_page(props: &InboxProps) -> Html {
             let _ = ipc::lock_now().await;
         });
     });
-    let selected = use_state(|| 0u32);
     let open = use_state(|| None::<ThreadView>);
     let list = use_node_ref();
     let open_thread = {
@@ -344,7 +346,8 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                 }
                 if let Some(t) = &*open {
                     <ThreadPane view={t.clone()} on_close={on_close} on_updated={on_claimed}
-                        newer={view.rows.iter().any(|r| r.thread == t.thread && r.received != t.latest_received)} />
+                        newer={!t.latest_received.is_empty()
+                            && view.rows.iter().any(|r| r.thread == t.thread && r.received != t.latest_received)} />
                 } else if let Some(s) = &*settings {
                     <SettingsPanel view={s.clone()} on_back={ let settings = settings.clone(); Callback::from(move |()| settings.set(None)) } />
                 } else if let Some(a) = &*mine {

@@ -30,12 +30,19 @@ pub fn refill_review(props: &RefillProps) -> Html {
     let done = use_state(|| None::<String>);
     let note = use_state(String::new);
     let reason = use_state(|| RejectionReason::ReviewNeeded.to_string());
+    let busy = use_state(|| false);
     let decide = {
         let (error, done, note, updated, thread) =
             (error.clone(), done.clone(), note.clone(), props.on_updated.clone(), props.thread.clone());
+        let busy = busy.clone();
         Callback::from(move |(choice, what): (RefillChoice, &'static str)| {
+            if *busy {
+                return;
+            }
+            busy.set(true);
             let (error, done, note, updated, thread) =
                 (error.clone(), done.clone(), note.clone(), updated.clone(), thread.clone());
+            let busy = busy.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let request = RefillRequest { thread: thread.clone(), choice, note: (*note).clone() };
                 match crate::ipc::refill_decision(request).await {
@@ -52,6 +59,7 @@ pub fn refill_review(props: &RefillProps) -> Html {
                         }
                     }
                 }
+                busy.set(false);
             });
         })
     };
@@ -122,7 +130,7 @@ pub fn refill_review(props: &RefillProps) -> Html {
                 <p class="status" id="refill-error" data-state="error" role="alert">{ e }</p>
             }
             <div class="actions">
-                <button id="approve" type="button" onclick={on_approve} disabled={p.approve_blocked.is_some() || done.is_some()}
+                <button id="approve" type="button" onclick={on_approve} disabled={p.approve_blocked.is_some() || done.is_some() || *busy}
                     aria-describedby="approve-why">{ "Approve" }</button>
                 <span id="approve-why" class="meta">
                     { p.approve_blocked.clone().map(|why| format!("Approve is not allowed: {why}")).unwrap_or_default() }
@@ -137,8 +145,8 @@ pub fn refill_review(props: &RefillProps) -> Html {
             <label for="refill-note">{ "Note to the patient (sent as a reply; needed for Other and for a query)" }</label>
             <textarea id="refill-note" rows="3" value={(*note).clone()} oninput={on_note} onkeydown={stop} maxlength="4000" />
             <div class="actions">
-                <button id="reject" type="button" onclick={on_reject} disabled={p.decide_blocked.is_some() || done.is_some()}>{ "Reject" }</button>
-                <button id="query" type="button" onclick={on_query} disabled={p.decide_blocked.is_some() || done.is_some()}>{ "Query the patient" }</button>
+                <button id="reject" type="button" onclick={on_reject} disabled={p.decide_blocked.is_some() || done.is_some() || *busy}>{ "Reject" }</button>
+                <button id="query" type="button" onclick={on_query} disabled={p.decide_blocked.is_some() || done.is_some() || *busy}>{ "Query the patient" }</button>
                 if let Some(why) = &p.decide_blocked {
                     <span class="meta">{ format!("Not allowed: {why}") }</span>
                 }

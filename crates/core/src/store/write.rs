@@ -275,10 +275,11 @@ impl Writer<'_> {
                 text.push_str(t.reveal());
             }
         }
+        // Parts and views go by cascade, the search entry by the
+        // messages_fts_delete trigger.
         if self.tx.prepare_cached("DELETE FROM messages WHERE message_key = ?1")?.execute([key])? == 0 {
             return Ok(None);
         }
-        self.tx.prepare_cached("DELETE FROM message_fts WHERE rowid = ?1")?.execute([key])?;
         Ok(Some(FreeText::new(text)))
     }
 

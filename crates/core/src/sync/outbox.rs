@@ -215,7 +215,10 @@ fn unsent_reply_to_draft(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let ActionOp::Reply { message_id, .. } = &action.op else { return Ok(()) };
-    let Some(text) = w.take_message(*message_id)? else { return Ok(()) };
+    let Some(signed) = w.take_message(*message_id)? else { return Ok(()) };
+    // Back to what the clinician wrote: the sign-off (one line, added when
+    // the reply was sealed) is added again when it is sent again.
+    let text = FreeText::new(signed.reveal().rsplit_once("\n\n").map_or(signed.reveal(), |(body, _)| body));
     let thread = action.thread_id;
     let earlier: Option<String> = w
         .tx()

@@ -27,7 +27,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use sealbox_crypto::secret::random_bytes;
-use sealbox_model::hub_api::auth::Session as HubSession;
+use sealbox_model::hub_api::auth::{SealedPoolKeys, Session as HubSession};
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::pool::Pool;
 use zeroize::Zeroizing;
@@ -408,7 +408,13 @@ impl Desk {
 
     /// Fetches the pool keys sealed to this device and keeps them in the cache.
     pub async fn refresh_pool_keys(&mut self) -> Result<(), WorkstationError> {
-        let sealed = self.hub.my_pool_keys().await?;
+        let sealed = match self.hub.my_pool_keys().await {
+            Ok(sealed) => sealed,
+            // Enrolled but not yet approved by the practice admin: no pool
+            // key yet, nothing to read; the unlock itself stands.
+            Err(SyncError::Status { status: 403, .. }) => SealedPoolKeys { keys: Vec::new() },
+            Err(e) => return Err(e.into()),
+        };
         let (practice, device_id) = (self.profile.practice_id.clone(), self.profile.device_id.clone());
         self.pool_keys.open_all(&practice, &device_id, &self.device.x25519, &sealed)?;
         // Every pool's public key, so replies can be sealed to the pools

@@ -9,7 +9,7 @@ use sealbox_model::actor::{Actor, StaffRef};
 use sealbox_model::api::{ReasonLine, RefillPanel, RequestedItem};
 use sealbox_model::category::Category;
 use sealbox_model::error::RuleError;
-use sealbox_model::hub_api::{ActionOp, IdempotencyKey, RefillChoice};
+use sealbox_model::hub_api::{ActionOp, RefillChoice};
 use sealbox_model::ids::{StaffId, ThreadId};
 use sealbox_model::jiff::tz::TimeZone;
 use sealbox_model::jiff::Timestamp;
@@ -152,6 +152,11 @@ impl Desk {
             let shared = self.store();
             let mut store = crate::sync::lock(&shared);
             let detail = store.thread(thread)?.ok_or(RefillError::NoSuchThread)?;
+            // The note must be able to follow the decision: asked before
+            // the decision is queued, so one is never sent without the other.
+            if !note.is_empty() {
+                self.reply_recipients(&store, thread)?;
+            }
             let views = view_log(&detail);
             let ctx = context(&detail, &views);
             let shown = match choice {
@@ -168,8 +173,7 @@ impl Desk {
                 }
             }
             .map_err(RefillError::from)?;
-            let key = IdempotencyKey::new(format!("refill-{}-{}", thread.0, super::thread::random_token()))
-                .map_err(|_| RefillError::NoSuchThread)?;
+            let key = super::thread::action_key("refill", thread)?;
             let op = ActionOp::RefillDecision { decision: choice };
             outbox::queue_with(&mut store, &me, thread, op, key, now, |w| match &shown {
                 Some(state) => w.set_thread_state(thread, state, now),

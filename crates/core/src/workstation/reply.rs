@@ -51,6 +51,9 @@ pub enum ReplyError {
     /// The hub has not yet named the patient's key for this thread.
     #[error("the patient's key is not known yet; sync with the hub, then reply")]
     NoPatientKey,
+    /// A pool that may read the reply has no key this workstation knows.
+    #[error("the practice's keys are not known here yet; unlock once while online, then reply")]
+    NoPoolKey,
     /// Sealing failed.
     #[error("the reply could not be sealed")]
     Seal,
@@ -71,21 +74,8 @@ impl Desk {
         let me = StaffRef { id: StaffId(profile.user_id.clone()), role: profile.role };
         let shared = self.store();
         let mut store = crate::sync::lock(&shared);
-        let detail = store.thread(thread)?.ok_or(ReplyError::NoSuchThread)?;
-        let category = detail.thread.category;
-        if !can(me.role, Action::Reply, category) {
-            return Err(ReplyError::Forbidden.into());
-        }
-        if !detail.thread.state.is_open() {
-            return Err(ReplyError::Closed.into());
-        }
-        let patient = PublicKey::from(store.patient_key(thread)?.ok_or(ReplyError::NoPatientKey)?);
         let part = MessagePart::FreeText(FreeText::new(format!("{text}\n\n{}", profile.sign_off())));
-        let mut to = vec![Recipient { id: RecipientId::Patient, public_key: patient }];
-        let keys = self.pool_public_keys(&store)?;
-        to.extend(pools_that_can_read_part(&part, category).into_iter().filter_map(|pool| {
-            keys.get(&pool).map(|k| Recipient { id: RecipientId::Pool(pool), public_key: *k })
-        }));
+        let to = self.reply_recipients(&store, thread)?;
         let plaintext = zeroize::Zeroizing::new(part.to_sealed_plaintext().map_err(|_| ReplyError::Seal)?);
         let id = MessageId(new_message_id());
         let fields = EnvelopeFields { practice: &profile.practice_id, thread_id: thread.0, message_id: id.0 };
@@ -102,6 +92,34 @@ impl Desk {
             Ok(())
         })?;
         Ok(id)
+    }
+
+    /// Who a reply on `thread` is sealed to — the patient and every pool
+    /// allowed to read free text on its category — or why no reply may be
+    /// queued now (a refill decision with a note asks this before queuing).
+    pub(super) fn reply_recipients(
+        &self,
+        store: &Store,
+        thread: ThreadId,
+    ) -> Result<Vec<Recipient>, WorkstationError> {
+        let detail = store.thread(thread)?.ok_or(ReplyError::NoSuchThread)?;
+        let category = detail.thread.category;
+        if !can(self.profile().role, Action::Reply, category) {
+            return Err(ReplyError::Forbidden.into());
+        }
+        if !detail.thread.state.is_open() {
+            return Err(ReplyError::Closed.into());
+        }
+        let patient = PublicKey::from(store.patient_key(thread)?.ok_or(ReplyError::NoPatientKey)?);
+        let mut to = vec![Recipient { id: RecipientId::Patient, public_key: patient }];
+        let keys = self.pool_public_keys(store)?;
+        let text = MessagePart::FreeText(FreeText::new(""));
+        for pool in pools_that_can_read_part(&text, category) {
+            // A colleague's pool left out could never read the reply.
+            let key = keys.get(&pool).ok_or(ReplyError::NoPoolKey)?;
+            to.push(Recipient { id: RecipientId::Pool(pool), public_key: *key });
+        }
+        Ok(to)
     }
 
     /// Every pool's public key this desk knows: those the hub published

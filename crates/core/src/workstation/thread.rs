@@ -142,16 +142,21 @@ impl Desk {
     /// the same claim is already queued.
     pub fn claim(&self, thread: ThreadId, now: Timestamp) -> Result<bool, WorkstationError> {
         let me = StaffRef { id: StaffId(self.profile.user_id.clone()), role: self.profile.role };
-        let key = IdempotencyKey::new(format!("claim-{}-{}", thread.0, random_token())).map_err(|_| {
-            WorkstationError::Hub(crate::sync::SyncError::Protocol("an idempotency key was refused"))
-        })?;
+        let key = action_key("claim", thread)?;
         let shared = self.store();
         let mut store = crate::sync::lock(&shared);
         Ok(outbox::queue(&mut store, &me, thread, ActionOp::Claim, key, now)?)
     }
 }
 
-pub(super) fn random_token() -> String {
+/// A fresh idempotency key for an action of `kind` on `thread`.
+pub(super) fn action_key(kind: &str, thread: ThreadId) -> Result<IdempotencyKey, WorkstationError> {
+    IdempotencyKey::new(format!("{kind}-{}-{}", thread.0, random_token())).map_err(|_| {
+        WorkstationError::Hub(crate::sync::SyncError::Protocol("an idempotency key was refused"))
+    })
+}
+
+fn random_token() -> String {
     sealbox_crypto::secret::random_bytes::<12>().iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -185,9 +190,7 @@ impl Desk {
             &Actor::Staff(me.clone()),
             now,
         )?;
-        let key = IdempotencyKey::new(format!("change-{}-{}", thread.0, random_token())).map_err(|_| {
-            WorkstationError::Hub(crate::sync::SyncError::Protocol("an idempotency key was refused"))
-        })?;
+        let key = action_key("change", thread)?;
         outbox::queue_with(&mut store, &me, thread, op, key, now, |w| {
             w.set_thread_state(thread, &next, now)
         })?;
