@@ -61,9 +61,10 @@ fn op_name(op: &ActionOp) -> &'static str {
 }
 
 /// Queues `op` on `thread` by `staff`: the outbox row (expected version =
-/// the hub version the cache holds), the local effect (a claim shows the
-/// thread as in progress with `staff` at once) and the audit event, in one
-/// transaction. Returns false if `key` was queued already (a double click).
+/// the hub version the cache holds, plus one for each action already
+/// queued on the thread), the local effect (a claim shows the thread as in
+/// progress with `staff` at once) and the audit event, in one transaction.
+/// Returns false if `key` was queued already (a double click).
 pub fn queue(
     store: &mut Store,
     staff: &StaffRef,
