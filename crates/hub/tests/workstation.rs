@@ -177,6 +177,21 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
         vec![first.thread_id.0.to_string()]
     );
     assert!(matches!(of(Some("surgery"), false), Err(WorkstationError::UnknownQueue)));
+    // One category; what nobody holds yet; the open count of every queue.
+    let of_request = |request: InboxRequest| desk.inbox_view_of(&request, now, 500, None).unwrap();
+    let refills =
+        of_request(InboxRequest { category: Some("repeat_prescription".into()), ..Default::default() });
+    assert!(!refills.rows.is_empty() && refills.rows.iter().all(|r| r.category == "repeat_prescription"));
+    let unassigned = of_request(InboxRequest { unassigned: true, ..Default::default() });
+    assert_eq!(unassigned.total as usize, all.len() - 1, "all but the claimed thread");
+    assert!(unassigned.rows.iter().all(|r| r.owner.is_empty()));
+    let queues = &unassigned.queues;
+    assert_eq!(queues.len(), 4);
+    assert_eq!(queues.iter().map(|q| q.open as usize).sum::<usize>(), all.len());
+    let gp = queues.iter().find(|q| q.pool == "gp").unwrap();
+    assert_eq!(gp.open as usize, gp_queue.len());
+    let bad = InboxRequest { category: Some("gossip".into()), ..Default::default() };
+    assert!(matches!(desk.inbox_view_of(&bad, now, 500, None), Err(WorkstationError::UnknownQueue)));
     // A window of the list (a virtual list's scroll position), with the total.
     let window = desk
         .inbox_view_of(&InboxRequest { offset: 3, limit: 4, ..Default::default() }, now, 500, None)

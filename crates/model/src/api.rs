@@ -149,6 +149,8 @@ impl std::fmt::Debug for InboxRequest {
             .field("search", &self.search.as_ref().map(|_| "<hidden>"))
             .field("offset", &self.offset)
             .field("limit", &self.limit)
+            .field("category", &self.category)
+            .field("unassigned", &self.unassigned)
             .finish()
     }
 }
@@ -180,6 +182,12 @@ pub struct InboxRequest {
     /// How many rows (0: the shell's default; it caps the number).
     #[serde(default)]
     pub limit: u32,
+    /// Only this category (a category key, e.g. "repeat_prescription").
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Only threads nobody holds yet.
+    #[serde(default)]
+    pub unassigned: bool,
 }
 
 /// The inbox as the UI shows it, in triage order. Carries patient names:
@@ -200,6 +208,22 @@ pub struct InboxView {
     pub offset: u32,
     /// How many threads match in all (the virtual list's length).
     pub total: u32,
+    /// Open threads per queue, for the queue list.
+    pub queues: Vec<QueueCount>,
+}
+
+/// Open threads in one queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueCount {
+    /// The pool key.
+    pub pool: String,
+    /// Open threads.
+    pub open: u32,
+    /// Of which urgent.
+    pub urgent: u32,
+    /// Of which past their response target.
+    pub breached: u32,
 }
 
 impl std::fmt::Debug for InboxView {
@@ -551,6 +575,7 @@ mod tests {
             rows: vec![line],
             offset: 0,
             total: 1,
+            queues: vec![],
         };
         assert!(!format!("{view:?}").contains("Ada"));
         let reply = ReplyRequest { thread: "1".into(), text: "Dear Ada".into() };

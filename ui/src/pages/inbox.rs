@@ -8,6 +8,7 @@
 //! "Lock now" (or Ctrl+L) returns the window to the lock page.
 
 use sealbox_model::api::{ActivityView, InboxRequest, InboxView, SettingsView, ThreadView};
+use sealbox_model::category::Category;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -319,10 +320,17 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                                 choose.emit(InboxRequest { queue: queue.clone(), ..(*shown).clone() })
                             })
                         };
+                        // The queue's open threads (and urgent ones), counted by the cache.
+                        let count = key.and_then(|k| view.queues.iter().find(|q| q.pool == k)).map(|q| {
+                            if q.urgent > 0 { format!(" {} ({} urgent)", q.open, q.urgent) } else { format!(" {}", q.open) }
+                        });
                         html! {
                             <button type="button" id={format!("queue-{}", key.unwrap_or("all"))}
                                 class={classes!("chip", current.then_some("on"))}
-                                aria-pressed={current.to_string()} {onclick}>{ *label }</button>
+                                aria-pressed={current.to_string()} {onclick}>
+                                { *label }
+                                if let Some(c) = count { <span class="count">{ c }</span> }
+                            </button>
                         }
                     }) }
                     <button type="button" id="urgent-only"
@@ -335,6 +343,34 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                                 ..(*shown).clone()
                             }))
                         }>{ "Urgent only" }</button>
+                    <button type="button" id="unassigned"
+                        class={classes!("chip", shown_filter.unassigned.then_some("on"))}
+                        aria-pressed={shown_filter.unassigned.to_string()}
+                        onclick={
+                            let (choose, shown) = (choose.clone(), shown_filter.clone());
+                            Callback::from(move |_: MouseEvent| choose.emit(InboxRequest {
+                                unassigned: !shown.unassigned,
+                                ..(*shown).clone()
+                            }))
+                        }>{ "Unassigned" }</button>
+                    <select id="category" aria-label="Category"
+                        onchange={
+                            let (choose, shown) = (choose.clone(), shown_filter.clone());
+                            Callback::from(move |e: Event| {
+                                if let Some(s) = e.target_dyn_into::<web_sys::HtmlSelectElement>() {
+                                    let category = (!s.value().is_empty()).then(|| s.value());
+                                    choose.emit(InboxRequest { category, ..(*shown).clone() });
+                                }
+                            })
+                        }
+                        onkeydown={Callback::from(|e: KeyboardEvent| e.stop_propagation())}>
+                        <option value="" selected={shown_filter.category.is_none()}>{ "Every category" }</option>
+                        { for Category::ALL.iter().map(|c| html! {
+                            <option value={c.key()} selected={shown_filter.category.as_deref() == Some(c.key())}>
+                                { c.key().replace('_', " ") }
+                            </option>
+                        }) }
+                    </select>
                     <input id="search" type="search" ref={search_box.clone()} value={shown_filter.search.clone().unwrap_or_default()}
                         placeholder="Search messages and names (/)" aria-label="Search messages and patient names"
                         oninput={on_search} onkeydown={on_search_key} />

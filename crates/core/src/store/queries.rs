@@ -36,6 +36,8 @@ pub struct InboxFilter {
     pub assignee: Option<StaffId>,
     /// Only these threads (a search's hits).
     pub threads: Option<Vec<ThreadId>>,
+    /// Only threads nobody holds.
+    pub unassigned: bool,
 }
 
 /// One inbox line. `Debug` is safe: the name redacts itself.
@@ -146,6 +148,9 @@ fn inbox_where(filter: &InboxFilter) -> (String, Vec<Value>) {
     }
     if let Some(a) = &filter.assignee {
         eq(&mut sql, "assignee_staff", Value::Text(a.0.clone()));
+    }
+    if filter.unassigned {
+        sql.push_str(" AND t.assignee_staff IS NULL");
     }
     if let Some(threads) = &filter.threads {
         let first = args.len() + 1;

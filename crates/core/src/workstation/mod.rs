@@ -52,8 +52,8 @@ use crate::vault::Keyring;
 /// keys, tokens or patient data.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkstationError {
-    /// The inbox was asked for a queue that does not exist.
-    #[error("there is no such queue")]
+    /// The inbox was asked for a queue or category that does not exist.
+    #[error("there is no such queue or category")]
     UnknownQueue,
     /// This workstation has no enrolment yet.
     #[error("this workstation is not enrolled yet; enrol with an invite code from your practice admin")]

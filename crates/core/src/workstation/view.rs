@@ -1,8 +1,9 @@
 //! What the desk shows the UI: the inbox in triage order, as the typed
 //! lines of `sealbox_model::api`.
 
-use sealbox_model::api::{InboxLine, InboxRequest, InboxView};
+use sealbox_model::api::{InboxLine, InboxRequest, InboxView, QueueCount};
 use sealbox_model::calendar::uk_time_zone;
+use sealbox_model::category::Category;
 use sealbox_model::ids::{StaffId, ThreadId};
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::pool::Pool;
@@ -51,6 +52,12 @@ impl Desk {
                 );
             }
         }
+        if let Some(key) = request.category.as_deref() {
+            filter.category = Some(
+                Category::ALL.into_iter().find(|c| c.key() == key).ok_or(WorkstationError::UnknownQueue)?,
+            );
+        }
+        filter.unassigned = request.unassigned;
         if request.urgent_only {
             filter.priority = Some(Priority::Urgent);
         }
@@ -69,6 +76,16 @@ impl Desk {
             asked => asked.min(limit),
         };
         let (rows, total) = store.inbox_window(&filter, request.offset, limit, now)?;
+        let queues = store
+            .pool_counts(now)?
+            .into_iter()
+            .map(|c| QueueCount {
+                pool: c.pool.key().to_owned(),
+                open: u32::try_from(c.open).unwrap_or(u32::MAX),
+                urgent: u32::try_from(c.urgent).unwrap_or(u32::MAX),
+                breached: u32::try_from(c.breached).unwrap_or(u32::MAX),
+            })
+            .collect();
         drop(store);
         let tz = uk_time_zone().map_err(|_| WorkstationError::Rules)?;
         let today = now.to_zoned(tz.clone()).date();
@@ -111,6 +128,7 @@ impl Desk {
             rows,
             offset: request.offset,
             total,
+            queues,
         })
     }
 }
