@@ -228,7 +228,22 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
         assert!(["on_track", "due_soon", "breached"].contains(&row.breach.as_str()), "{:?}", row.breach);
         assert!(!row.due_shown.is_empty());
         assert_eq!(row.breached, row.breach == "breached", "the sort and the badge agree");
+        assert_eq!(
+            row.priority == "urgent",
+            !row.flags.is_empty(),
+            "an urgent row says why: {:?}",
+            row.flags
+        );
     }
+    let why = all
+        .iter()
+        .find(|r| r.priority == "urgent")
+        .map(|r| r.flags[0].clone())
+        .expect("a red-flagged thread");
+    assert!(
+        why.contains(": \u{201c}") && why.ends_with('\u{201d}'),
+        "the rule and the patient's words: {why}"
+    );
     assert!(
         all.iter().filter(|r| r.thread != mine[0].thread).all(|r| r.owner.is_empty()),
         "nobody else holds any"

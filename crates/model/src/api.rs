@@ -265,6 +265,9 @@ pub struct InboxLine {
     pub breach: String,
     /// When the response is due, UK time as shown ("" without a target).
     pub due_shown: String,
+    /// Why it is urgent: each red flag raised, with the patient's words
+    /// that matched ('chest pain: "crushing pain in my chest"').
+    pub flags: Vec<String>,
 }
 
 /// Arguments of [`command::OPEN_THREAD`].
@@ -567,6 +570,7 @@ mod tests {
             owner: String::new(),
             breach: "on_track".into(),
             due_shown: "2 Jan 18:30".into(),
+            flags: vec![],
         };
         let view = InboxView {
             clinician: "gp".into(),

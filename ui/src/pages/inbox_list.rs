@@ -127,7 +127,12 @@ pub fn inbox_list(props: &ListProps) -> Html {
                             <tr class={classes!("row", selected.then_some("selected"))} {onclick}
                                 aria-selected={selected.to_string()} aria-rowindex={(i + 2).to_string()}
                                 data-thread={r.thread.clone()} data-priority={r.priority.clone()}>
-                                <td><span class={classes!("badge", r.priority.clone())}>{ &r.priority }</span></td>
+                                <td title={r.flags.join("; ")}>
+                                    <span class={classes!("badge", r.priority.clone())}>{ &r.priority }</span>
+                                    if !r.flags.is_empty() {
+                                        <span class="flags">{ format!(" {}", r.flags.join("; ")) }</span>
+                                    }
+                                </td>
                                 <td><span class="patient">{ &r.patient }</span>
                                     <span class="meta age">{ format!(" · {}", r.age) }</span></td>
                                 <td>{ category_label(&r.category) }</td>

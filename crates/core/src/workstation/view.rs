@@ -76,6 +76,25 @@ impl Desk {
             asked => asked.min(limit),
         };
         let (rows, total) = store.inbox_window(&filter, request.offset, limit, now)?;
+        let rules = self.rules();
+        // Why each urgent row is urgent: the red flags its patient messages
+        // raise, with the words that matched (few rows; read again here
+        // rather than stored, so the rule set in force is the one shown).
+        let mut flags: std::collections::HashMap<ThreadId, Vec<String>> = std::collections::HashMap::new();
+        for row in rows.iter().filter(|r| r.priority == Priority::Urgent) {
+            let Some(detail) = store.thread(row.thread)? else { continue };
+            let mut seen: Vec<String> = Vec::new();
+            for m in detail.thread.messages.iter().filter(|m| m.is_from_patient()) {
+                for flag in rules.red_flags.assess(m.free_text().reveal()).flags {
+                    let words = flag.matches.first().map(|w| w.words.reveal().to_owned()).unwrap_or_default();
+                    let line = format!("{}: \u{201c}{words}\u{201d}", flag.label);
+                    if !seen.contains(&line) {
+                        seen.push(line);
+                    }
+                }
+            }
+            flags.insert(row.thread, seen);
+        }
         let queues = store
             .pool_counts(now)?
             .into_iter()
@@ -90,7 +109,6 @@ impl Desk {
         let tz = uk_time_zone().map_err(|_| WorkstationError::Rules)?;
         let today = now.to_zoned(tz.clone()).date();
         let me = StaffId(self.profile().user_id.clone());
-        let rules = self.rules();
         let rows = rows
             .into_iter()
             .map(|r| {
@@ -117,6 +135,7 @@ impl Desk {
                     },
                     breach: status.map(|s| s.state.key().to_owned()).unwrap_or_default(),
                     due_shown: status.map(|s| shown_time(s.due, &tz)).unwrap_or_default(),
+                    flags: flags.remove(&r.thread).unwrap_or_default(),
                 }
             })
             .collect();
