@@ -67,12 +67,14 @@ pub fn inbox_list(props: &ListProps) -> Html {
         use_effect_with(selected, move |selected| {
             if let Some(el) = scroller.cast::<web_sys::Element>() {
                 let (top, height) = (el.scroll_top(), el.client_height());
+                // The sticky header covers the top of the view: rows start below it.
+                let head = el.query_selector("thead").ok().flatten().map_or(0, |h| h.client_height());
                 let row_top = i32::try_from(selected * ROW_PX).unwrap_or(i32::MAX);
                 let row_px = i32::try_from(ROW_PX).unwrap_or(40);
                 if row_top < top {
                     el.set_scroll_top(row_top);
-                } else if row_top + row_px > top + height {
-                    el.set_scroll_top(row_top + row_px - height);
+                } else if head + row_top + row_px > top + height {
+                    el.set_scroll_top(head + row_top + row_px - height);
                 }
             }
         });
