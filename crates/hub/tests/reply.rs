@@ -154,6 +154,25 @@ async fn a_templated_reply_reaches_the_patient_sealed_and_a_refused_one_returns_
         .unwrap();
     assert_eq!(at_hub, ("assigned".to_owned(), Some("pharmacy".to_owned())));
 
+    // A hand-over the hub refuses (a colleague changed the thread first)
+    // leaves the thread in the queue the hub has it in.
+    engine.pull(&desk.store(), later).await.unwrap();
+    desk.change(tid, ThreadChange::AssignPool { pool: sealbox_model::pool::Pool::Gp }, later).unwrap();
+    let pool_here = |desk: &sealbox_core::workstation::Desk| {
+        let rows = desk.inbox_view(later, 500, None).unwrap().rows;
+        rows.into_iter().find(|r| r.thread == tid.0.to_string()).map(|r| r.pool)
+    };
+    assert_eq!(pool_here(&desk).as_deref(), Some("gp"), "shown at once");
+    hub.state
+        .db
+        .call_blocking(move |c| {
+            c.execute("UPDATE threads SET version = version + 1 WHERE id = ?1", [tid.0 as i64])
+        })
+        .unwrap();
+    let sent = engine.send(&desk.store(), later).await.unwrap();
+    assert_eq!((sent.applied, sent.conflicts.len()), (0, 1), "{sent:?}");
+    assert_eq!(pool_here(&desk).as_deref(), Some("pharmacy"), "back in the hub's queue");
+
     drop(engine);
     desk.lock("idle", now).await.unwrap();
     gp.wipe(&keyring);

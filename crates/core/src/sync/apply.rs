@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use rusqlite::{params, OptionalExtension};
+use sealbox_model::category::Category;
 use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::thread_state::ThreadState;
@@ -99,12 +100,21 @@ pub(crate) fn restore_hub_state(w: &mut Writer<'_>, thread: ThreadId) -> Result<
     w.tx()
         .prepare_cached("UPDATE threads SET state_json = ?2 WHERE thread_key = ?1")?
         .execute(params![key_of(thread.0), json])?;
+    // The queue too: a refused hand-over leaves the thread where the hub has it.
+    let category: Option<String> = w
+        .tx()
+        .query_row("SELECT category FROM triage WHERE thread_key = ?1", [key_of(thread.0)], |r| r.get(0))
+        .optional()?;
+    let category = category
+        .and_then(|c| Category::ALL.into_iter().find(|k| k.key() == c))
+        .ok_or(StoreError::Decode("category"))?;
     w.tx()
-        .prepare_cached("UPDATE triage SET state = ?2, assignee_staff = ?3 WHERE thread_key = ?1")?
+        .prepare_cached("UPDATE triage SET state = ?2, assignee_staff = ?3, pool = ?4 WHERE thread_key = ?1")?
         .execute(params![
             key_of(thread.0),
             state.kind().key(),
-            crate::store::write::assignee_staff(&state)
+            crate::store::write::assignee_staff(&state),
+            super::plan::queue_pool_of(&state, category).key()
         ])?;
     Ok(())
 }

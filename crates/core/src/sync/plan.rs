@@ -221,9 +221,14 @@ pub fn open_page(records: &[EnvelopeRecord], keys: &PoolKeyring, rules: &TriageR
 /// The pool a thread's queue is: where it was assigned, else its category's
 /// home pool.
 pub fn queue_pool(meta: &ThreadMeta) -> Pool {
-    match &meta.state {
+    queue_pool_of(&meta.state, meta.category)
+}
+
+/// [`queue_pool`] from a state and a category.
+pub fn queue_pool_of(state: &ThreadState, category: sealbox_model::category::Category) -> Pool {
+    match state {
         ThreadState::Assigned { to: Assignee::Pool(p) } => *p,
-        _ => Pool::home_of(meta.category),
+        _ => Pool::home_of(category),
     }
 }
 
