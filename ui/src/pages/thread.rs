@@ -32,6 +32,25 @@ pub struct ThreadProps {
     pub newer: bool,
 }
 
+/// Runs a call to the shell that answers with the thread as it now stands:
+/// the new view is shown, or the error is said.
+fn show_answer(
+    updated: &Callback<ThreadView>,
+    error: &UseStateHandle<Option<String>>,
+    call: impl std::future::Future<Output = Result<ThreadView, crate::ipc::IpcError>> + 'static,
+) {
+    let (updated, error) = (updated.clone(), error.clone());
+    wasm_bindgen_futures::spawn_local(async move {
+        match call.await {
+            Ok(view) => {
+                error.set(None);
+                updated.emit(view);
+            }
+            Err(e) => error.set(Some(e.to_string())),
+        }
+    });
+}
+
 #[function_component(ThreadPane)]
 pub fn thread_pane(props: &ThreadProps) -> Html {
     let v = &props.view;
@@ -58,42 +77,18 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
         });
     }
     let claim = {
-        let (claimed, error, thread) = (props.on_updated.clone(), error.clone(), v.thread.clone());
-        Callback::from(move |()| {
-            let (claimed, error, thread) = (claimed.clone(), error.clone(), thread.clone());
-            wasm_bindgen_futures::spawn_local(async move {
-                match crate::ipc::claim(thread).await {
-                    Ok(view) => claimed.emit(view),
-                    Err(e) => error.set(Some(e.to_string())),
-                }
-            });
-        })
+        let (updated, error, thread) = (props.on_updated.clone(), error.clone(), v.thread.clone());
+        Callback::from(move |()| show_answer(&updated, &error, crate::ipc::claim(thread.clone())))
     };
     let reload = {
         let (updated, error, thread) = (props.on_updated.clone(), error.clone(), v.thread.clone());
-        Callback::from(move |()| {
-            let (updated, error, thread) = (updated.clone(), error.clone(), thread.clone());
-            wasm_bindgen_futures::spawn_local(async move {
-                match crate::ipc::open_thread(thread).await {
-                    Ok(view) => updated.emit(view),
-                    Err(e) => error.set(Some(e.to_string())),
-                }
-            });
-        })
+        Callback::from(move |()| show_answer(&updated, &error, crate::ipc::open_thread(thread.clone())))
     };
     let change = {
         let (updated, error, thread) = (props.on_updated.clone(), error.clone(), v.thread.clone());
         Callback::from(move |change: ThreadChange| {
-            let (updated, error, thread) = (updated.clone(), error.clone(), thread.clone());
-            wasm_bindgen_futures::spawn_local(async move {
-                match crate::ipc::change_thread(ChangeRequest { thread, change }).await {
-                    Ok(view) => {
-                        error.set(None);
-                        updated.emit(view);
-                    }
-                    Err(e) => error.set(Some(e.to_string())),
-                }
-            });
+            let request = ChangeRequest { thread: thread.clone(), change };
+            show_answer(&updated, &error, crate::ipc::change_thread(request));
         })
     };
     let close_or_reopen = {
