@@ -50,6 +50,9 @@ pub struct Db {
     /// A second, read-only connection: WAL lets sync pages and push counts
     /// be read while the writer commits, so readers never hold up ingest.
     reader: Arc<Mutex<Connection>>,
+    /// A third, read-only connection for the event publisher alone, so the
+    /// pool counts of a push never queue behind sync pages.
+    push_reader: Arc<Mutex<Connection>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -71,12 +74,11 @@ impl Db {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&mut conn)?;
-        let reader = Connection::open_with_flags(
-            data_dir.join(DB_FILE),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        reader.busy_timeout(std::time::Duration::from_secs(5))?;
-        Ok(Db { conn: Arc::new(Mutex::new(conn)), reader: Arc::new(Mutex::new(reader)) })
+        Ok(Db {
+            conn: Arc::new(Mutex::new(conn)),
+            reader: Arc::new(Mutex::new(open_reader(data_dir)?)),
+            push_reader: Arc::new(Mutex::new(open_reader(data_dir)?)),
+        })
     }
 
     /// Runs a read-only `f` on the reader connection, on the blocking pool.
@@ -87,6 +89,16 @@ impl Db {
         F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
     {
         on_blocking_pool(self.reader.clone(), f).await
+    }
+
+    /// Runs a read-only `f` on the event publisher's own connection.
+    pub async fn read_for_push<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+    {
+        on_blocking_pool(self.push_reader.clone(), f).await
     }
 
     /// Runs `f` with the connection on the blocking pool.
@@ -107,6 +119,16 @@ impl Db {
         let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut guard)
     }
+}
+
+/// A read-only connection to the database in `data_dir`.
+fn open_reader(data_dir: &Path) -> Result<Connection, DbError> {
+    let reader = Connection::open_with_flags(
+        data_dir.join(DB_FILE),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    reader.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(reader)
 }
 
 /// Locks `conn` on tokio's blocking pool and runs `f` with it.

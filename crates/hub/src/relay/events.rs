@@ -98,7 +98,7 @@ pub async fn run_publisher(state: AppState) {
         if pending.threads.is_empty() {
             continue;
         }
-        match state.db.read(|conn| pool_counts(conn).map_err(ApiError::from)).await {
+        match state.db.read_for_push(|conn| pool_counts(conn).map_err(ApiError::from)).await {
             Ok(pools) => {
                 let event =
                     PushEvent { seq: pending.seq, thread_ids: pending.threads.into_iter().collect(), pools };
