@@ -13,10 +13,16 @@ mod support;
 use sealbox_crypto::envelope::{open_envelope, EnvelopeHeader, PartKind};
 use support::*;
 
-const VECTOR_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/envelope_v2.hex");
+/// The committed vector, in the checkout cargo runs the test in (not a path
+/// baked in at build time: a shared target dir may hold a binary built in
+/// another checkout).
+fn vector_path() -> std::path::PathBuf {
+    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test");
+    std::path::Path::new(&dir).join("tests/vectors/envelope_v2.hex")
+}
 
 fn committed() -> Vec<u8> {
-    from_hex(&std::fs::read_to_string(VECTOR_PATH).expect("committed vector file"))
+    from_hex(&std::fs::read_to_string(vector_path()).expect("committed vector file"))
 }
 
 #[test]
@@ -25,7 +31,7 @@ fn fixed_keys_and_seed_reproduce_the_committed_bytes() {
     if std::env::var_os("SEALBOX_REGEN_VECTORS").is_some() {
         let hex = to_hex(&bytes);
         let lines: Vec<&str> = hex.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
-        std::fs::write(VECTOR_PATH, lines.join("\n") + "\n").unwrap();
+        std::fs::write(vector_path(), lines.join("\n") + "\n").unwrap();
     }
     assert_eq!(to_hex(&bytes), to_hex(&committed()), "envelope v2 encoding changed");
 }

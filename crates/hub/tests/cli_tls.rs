@@ -15,7 +15,9 @@ use std::process::{Child, Command, Stdio};
 const BIN: &str = env!("CARGO_BIN_EXE_sealbox-hub");
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls").join(name)
+    // The checkout cargo runs the test in (not one baked in at build time).
+    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test");
+    Path::new(&dir).join("tests/fixtures/tls").join(name)
 }
 
 /// Kills the server when dropped.

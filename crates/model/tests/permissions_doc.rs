@@ -12,7 +12,10 @@ use sealbox_model::permissions::{can, Action};
 use sealbox_model::role::Role;
 
 fn doc() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/triage-rules.md");
+    // Read where cargo runs the test from, not a path baked in at build
+    // time: a shared target dir may hold a binary built in another checkout.
+    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test");
+    let path = std::path::Path::new(&dir).join("../../docs/triage-rules.md");
     std::fs::read_to_string(path).expect("docs/triage-rules.md is readable")
 }
 
