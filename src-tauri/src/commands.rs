@@ -4,8 +4,8 @@
 
 use sealbox_core::lock::Signal;
 use sealbox_model::api::{
-    ActivityView, AppStatus, ChangeRequest, EnrolRequest, InboxRequest, InboxView, OpenThreadRequest,
-    RefillRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest,
+    ActivityView, AppStatus, ChangeRequest, EnrolRequest, InboxRequest, InboxView, MyActivityView,
+    OpenThreadRequest, RefillRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest,
 };
 use tauri::{AppHandle, State};
 
@@ -124,6 +124,6 @@ pub async fn thread_activity(
 
 /// `my_activity`: the clinician's own recent events on this workstation.
 #[tauri::command]
-pub async fn my_activity(shell: State<'_, Shell>) -> Result<ActivityView, ShellError> {
+pub async fn my_activity(shell: State<'_, Shell>) -> Result<MyActivityView, ShellError> {
     shell.my_activity().await
 }

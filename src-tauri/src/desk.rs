@@ -16,11 +16,11 @@ use sealbox_core::sync::engine::SyncStatus;
 use sealbox_core::vault::Keyring;
 use sealbox_core::workstation::{CountsOnly, Desk, Workstation, WorkstationError};
 use sealbox_model::api::{
-    ActivityView, AppStatus, ChangeRequest, EnrolRequest, InboxRequest, InboxView, RefillRequest, Settings,
-    SettingsView, ThreadView,
+    ActivityView, AppStatus, ChangeRequest, EnrolRequest, InboxRequest, InboxView, MyActivityView,
+    RefillRequest, Settings, SettingsView, ThreadView,
 };
 use sealbox_model::ids::ThreadId;
-use sealbox_model::jiff::{SignedDuration, Timestamp};
+use sealbox_model::jiff::Timestamp;
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Manager};
 use tokio::sync::{mpsc, watch, Mutex};
@@ -101,20 +101,6 @@ fn now() -> Timestamp {
     Timestamp::now()
 }
 
-/// The practice's idle maximum: `SEALBOX_PRACTICE_MAX_IDLE_SECS` (until
-/// the hub serves practice policy). It can only shorten the 15-minute
-/// ceiling, never go under 30 s.
-fn practice_max() -> Option<SignedDuration> {
-    std::env::var("SEALBOX_PRACTICE_MAX_IDLE_SECS")
-        .ok()
-        .and_then(|v| v.parse::<i64>().ok())
-        .map(SignedDuration::from_secs)
-}
-
-fn policy() -> LockPolicy {
-    LockPolicy::new(practice_max(), None).unwrap_or_default()
-}
-
 impl Shell {
     /// Opens the workstation in the data directory (`SEALBOX_DATA_DIR` or
     /// the platform's). A missing keyring is reported on the lock screen.
@@ -129,7 +115,7 @@ impl Shell {
             keyring: keyring.ok(),
             workstation: Mutex::new(workstation),
             open: Mutex::new(None),
-            machine: std::sync::Mutex::new(LockMachine::new(policy())),
+            machine: std::sync::Mutex::new(LockMachine::new(LockPolicy::default())),
             locked_watch: std::sync::Mutex::new(None),
         }
     }
@@ -200,8 +186,10 @@ impl Shell {
         key.save(keyring, &user).map_err(|e| ShellError::Startup(e.to_string()))?;
         let desk = result?;
         self.stop_locked_watch();
-        let settings = desk.settings(practice_max())?.settings;
-        let lock_policy = desk.lock_policy(practice_max())?;
+        // The practice's policy came from the hub with this unlock (or is
+        // the one kept from the last online unlock).
+        let settings = desk.settings()?.settings;
+        let lock_policy = desk.lock_policy()?;
         let (notify, notify_rx) = watch::channel(settings.notifications);
         let (stop, sync, status) = start_sync(app, &desk, notify_rx)?;
         let o = Open { desk, stop, notify, sync, status, sends: Vec::new() };
@@ -262,16 +250,16 @@ impl Shell {
     /// The clinician's settings and the practice's bounds.
     pub async fn settings(&self) -> Result<SettingsView, ShellError> {
         let open = self.open.lock().await;
-        Ok(open.as_ref().ok_or(ShellError::Locked)?.desk.settings(practice_max())?)
+        Ok(open.as_ref().ok_or(ShellError::Locked)?.desk.settings()?)
     }
 
     /// Saves settings; a shorter lock and the notification choice apply at once.
     pub async fn save_settings(&self, new: &Settings) -> Result<SettingsView, ShellError> {
         let open = self.open.lock().await;
         let o = open.as_ref().ok_or(ShellError::Locked)?;
-        let view = o.desk.save_settings(new, practice_max(), now())?;
+        let view = o.desk.save_settings(new, now())?;
         let _ = o.notify.send(view.settings.notifications);
-        self.machine().set_policy(o.desk.lock_policy(practice_max())?);
+        self.machine().set_policy(o.desk.lock_policy()?);
         Ok(view)
     }
 
@@ -304,11 +292,22 @@ impl Shell {
         Ok(rx.await.map_err(|_| ShellError::Locked)??)
     }
 
-    /// The clinician's own recent events.
-    pub async fn my_activity(&self) -> Result<ActivityView, ShellError> {
-        let open = self.open.lock().await;
-        let o = open.as_ref().ok_or(ShellError::Locked)?;
-        Ok(o.desk.my_activity()?)
+    /// The clinician's sign-ins (asked of the hub in a task kept with the
+    /// outbox sends, like thread activity) and own events here.
+    pub async fn my_activity(&self) -> Result<MyActivityView, ShellError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let workstation = {
+            let mut open = self.open.lock().await;
+            let o = open.as_mut().ok_or(ShellError::Locked)?;
+            let reader = o.desk.activity_reader();
+            o.sends.retain(|h| !h.inner().is_finished());
+            o.sends.push(tauri::async_runtime::spawn(async move {
+                let _ = tx.send(reader.sign_ins().await);
+            }));
+            o.desk.my_activity()?
+        };
+        let sign_ins = rx.await.map_err(|_| ShellError::Locked)??;
+        Ok(MyActivityView { sign_ins, workstation })
     }
 
     /// Activity, "Lock now", an OS signal or the timer: locks if the lock

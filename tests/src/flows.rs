@@ -39,3 +39,53 @@ pub fn assert_no_names(page: &str, names: &[String]) {
         assert!(!page.contains(name.as_str()), "the locked page still holds a patient name");
     }
 }
+
+/// Measures the contrast of every visible piece of text on the current
+/// screen (`contrast.js`, in the real webview) in the light and the dark
+/// theme, and fails naming each element below WCAG's 4.5:1 (3:1 for large
+/// text). The page's own theme is put back afterwards.
+pub async fn assert_contrast(app: &App, screen: &str) {
+    const MEASURE: &str = include_str!("contrast.js");
+    let before = app
+        .run_async("arguments[0](document.documentElement.getAttribute('data-theme'))")
+        .await
+        .expect("the page's theme");
+    // The measurement can fail: a probe of grey on grey must be caught.
+    let probe = app
+        .run_async(&format!(
+            "const p = document.createElement('span'); p.id = 'contrast-probe'; p.textContent = 'probe'; \
+             p.style.color = '#777'; p.style.background = '#888'; document.body.appendChild(p); \
+             const done = arguments[0]; \
+             const measured = (function() {{ {MEASURE} }}).call(null, (r) => {{ p.remove(); done(r); }});"
+        ))
+        .await
+        .expect("measure the probe");
+    let caught = probe["failures"]
+        .as_array()
+        .expect("failures")
+        .iter()
+        .any(|f| f.as_str().is_some_and(|f| f.starts_with("span#contrast-probe")));
+    assert!(caught, "the contrast measurement missed a grey-on-grey probe: {probe}");
+    let mut failures = Vec::new();
+    for theme in ["light", "dark"] {
+        app.run_async(&format!(
+            "document.documentElement.setAttribute('data-theme', '{theme}'); \
+             requestAnimationFrame(() => arguments[0](true));"
+        ))
+        .await
+        .expect("set the theme");
+        let measured = app.run_async(MEASURE).await.expect("measure contrast");
+        let checked = measured["checked"].as_u64().expect("a count of checked elements");
+        assert!(checked > 0, "{screen} ({theme}): no text found to measure");
+        println!("e2e: contrast of {screen} ({theme}): {checked} text elements measured");
+        for f in measured["failures"].as_array().expect("a list of failures") {
+            failures.push(format!("{screen} ({theme}): {}", f.as_str().unwrap_or_default()));
+        }
+    }
+    let restore = match before.as_str() {
+        Some(t) => format!("document.documentElement.setAttribute('data-theme', '{t}'); arguments[0](true);"),
+        None => "document.documentElement.removeAttribute('data-theme'); arguments[0](true);".to_owned(),
+    };
+    app.run_async(&restore).await.expect("restore the theme");
+    assert!(failures.is_empty(), "text below WCAG contrast:\n{}", failures.join("\n"));
+}

@@ -22,7 +22,7 @@ use sealbox_hub::relay::channels;
 use sealbox_hub::server::{self, Running};
 use sealbox_hub::AppState;
 use sealbox_model::category::Category;
-use sealbox_model::hub_api::PracticeFile;
+use sealbox_model::hub_api::{PracticeFile, PracticePolicy};
 use sealbox_model::ids::{MessageId, ThreadId};
 use sealbox_model::message::{FreeText, MessagePart};
 use sealbox_model::registration::Registration;
@@ -171,6 +171,14 @@ impl Practice {
 }
 
 impl Practice {
+    /// Puts a practice policy in force, as `sealbox-hub policy` does; the
+    /// app fetches it at its next unlock.
+    pub fn set_policy(&self, policy: PracticePolicy) -> Result<(), Failure> {
+        let policy = policy.validate().map_err(|e| e.to_string())?;
+        let now = self.hub.now();
+        Ok(self.hub.db.call_blocking(move |c| sealbox_hub::auth::policy::set(c, policy, "e2e", now))?)
+    }
+
     /// A one-time invite, as `sealbox-hub invite` prints it.
     pub fn invite(&self, role: Role, name: &str, registration: Option<&str>) -> Result<String, Failure> {
         let registration = registration.map(Registration::parse).transpose().map_err(|e| e.to_string())?;

@@ -7,6 +7,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
 
+use sealbox_e2e::flows;
 use sealbox_e2e::practice::Practice;
 use sealbox_e2e::App;
 use sealbox_model::role::Role;
@@ -25,6 +26,7 @@ async fn a_new_gp_enrols_with_an_invite_and_the_software_key_then_unlocks_once_a
     app.type_into("#enrol-code", &code).await.expect("code");
     app.type_into("#enrol-device", "Room 5 PC").await.expect("name");
     app.screenshot("enrol").await.expect("screenshot");
+    flows::assert_contrast(&app, "enrolment").await;
 
     // Two different PINs: said plainly, nothing sent.
     app.type_into("#enrol-pin", "8642").await.expect("pin");

@@ -22,6 +22,7 @@ async fn the_app_opens_on_the_lock_screen_with_its_status_from_the_shell() {
 
     assert_eq!(app.client.title().await.expect("title"), "Sealbox");
     app.screenshot("lock-screen").await.expect("screenshot");
+    sealbox_e2e::flows::assert_contrast(&app, "lock screen").await;
     app.close().await.expect("close");
 }
 

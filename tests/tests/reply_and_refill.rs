@@ -9,7 +9,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
 use std::time::{Duration, Instant};
 
-use sealbox_e2e::flows::{assert_no_names, unlock};
+use sealbox_e2e::flows::{self, assert_no_names, unlock};
 use sealbox_e2e::practice::{Practice, GP_NAME, GP_REGISTRATION};
 use sealbox_e2e::App;
 
@@ -46,6 +46,7 @@ async fn a_refill_is_approved_only_once_every_message_was_shown_and_the_template
     assert!(!items.is_empty() && items.iter().all(|i| !i.trim().is_empty()), "{items:?}");
     assert_eq!(prop(&app, "#approve", "disabled").await, false, "every message is shown: Approve allowed");
     app.screenshot("refill-review").await.expect("screenshot");
+    flows::assert_contrast(&app, "refill review").await;
 
     // The patient writes again while the GP reads: the thread says so.
     practice.patient_writes(&refill, FOLLOW_UP).await.expect("the patient writes again");
@@ -91,6 +92,7 @@ async fn a_refill_is_approved_only_once_every_message_was_shown_and_the_template
         "signed with name, role and registration: {sent}"
     );
     app.screenshot("reply-sent").await.expect("screenshot");
+    flows::assert_contrast(&app, "thread with a sent reply").await;
 
     // The patient opens it with their own key: exactly what was sent.
     let deadline = Instant::now() + Duration::from_secs(20);

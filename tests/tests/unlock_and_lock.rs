@@ -8,23 +8,26 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
 use std::time::{Duration, Instant};
 
-use sealbox_e2e::flows::{assert_no_names, unlock};
+use sealbox_e2e::flows::{self, assert_no_names, unlock};
 use sealbox_e2e::practice::{Practice, HOSTILE_TEXT};
 use sealbox_e2e::App;
+use sealbox_model::hub_api::PracticePolicy;
 
 const LOCK_HEADING: &str = "Sealbox is locked — insert and touch your security key";
-/// The shortest idle limit policy allows (sealbox-core `MIN_IDLE`).
+/// The shortest idle limit a practice's policy allows.
 const IDLE_SECS: u64 = 30;
+/// The shortest re-authentication interval a practice's policy allows.
+const REAUTH_SECS: u64 = 30;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_page() {
     let practice = Practice::start(20, 60).await.expect("a practice with patients' messages");
-    let app = App::launch_env(&[
-        ("SEALBOX_DATA_DIR", practice.gp_dir.display().to_string()),
-        ("SEALBOX_PRACTICE_MAX_IDLE_SECS", IDLE_SECS.to_string()),
-    ])
-    .await
-    .expect("launch the app through tauri-driver");
+    // The practice's policy, served by the hub, shortens the idle lock.
+    let idle_policy = PracticePolicy { max_idle_secs: IDLE_SECS as u32, ..PracticePolicy::default() };
+    practice.set_policy(idle_policy).expect("policy");
+    let app = App::launch_env(&[("SEALBOX_DATA_DIR", practice.gp_dir.display().to_string())])
+        .await
+        .expect("launch the app through tauri-driver");
     assert_eq!(app.text("#lock-title").await.expect("lock screen"), LOCK_HEADING);
 
     // A wrong PIN: refused, said plainly, still locked.
@@ -37,6 +40,7 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     let (names, _, _) = unlock(&app, practice.threads).await;
     assert_eq!(app.client.title().await.expect("title"), "Sealbox");
     app.screenshot("inbox").await.expect("screenshot");
+    flows::assert_contrast(&app, "inbox").await;
 
     // By keyboard: j moves to the second row, Enter opens it, Esc returns.
     let threads = app.attrs("#inbox tr.row", "data-thread").await.expect("thread ids");
@@ -62,6 +66,7 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     assert_eq!(ran["pwned"], serde_json::Value::Null, "no script ran");
     assert_eq!(ran["imgs"], 0, "no element was made from the message");
     app.screenshot("thread").await.expect("screenshot");
+    flows::assert_contrast(&app, "thread").await;
 
     // c claims it: in progress here at once, and at the hub once sent.
     let before = practice.hub_thread_state(&practice.hostile_thread).expect("hub state");
@@ -108,9 +113,30 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     println!("e2e: my activity: {} lines, newest {:?}", mine.len(), mine.first());
     assert!(mine.iter().any(|l| l.contains("You unlocked Sealbox")), "{mine:?}");
     assert!(mine.iter().any(|l| l.contains("You claimed the thread")), "{mine:?}");
+    // ...and the hub's record of their sign-ins on every device.
+    app.wait_attr("#sign-ins", "data-count", |n| n != "0").await.expect("sign-ins");
+    app.wait_attr("#sign-ins", "data-source", |s| s == "practice hub").await.expect("from the hub");
+    let sign_ins = app.texts("#sign-ins li").await.expect("sign-in lines");
+    println!("e2e: sign-ins: {sign_ins:?}");
+    assert!(sign_ins[0].contains("You signed in on this workstation"), "newest first: {sign_ins:?}");
+    assert!(sign_ins.iter().any(|l| l.contains("You enrolled a security key")), "{sign_ins:?}");
     app.screenshot("my-activity").await.expect("screenshot");
+    flows::assert_contrast(&app, "my activity").await;
     app.type_into_focused("\u{e00c}").await.expect("Esc");
     app.wait_gone("#my-activity").await.expect("back to the inbox");
+
+    // Settings (s) and the list of keys (?), measured as every screen is.
+    app.type_into_focused("s").await.expect("s");
+    app.text("#settings-title").await.expect("settings open");
+    app.screenshot("settings").await.expect("screenshot");
+    flows::assert_contrast(&app, "settings").await;
+    app.type_into_focused("\u{e00c}").await.expect("Esc");
+    app.wait_gone("#settings").await.expect("back to the inbox");
+    app.type_into_focused("?").await.expect("?");
+    app.text("#help-title").await.expect("the keys are listed");
+    flows::assert_contrast(&app, "keys").await;
+    app.type_into_focused("?").await.expect("? again");
+    app.wait_gone("#help").await.expect("the list of keys closes");
 
     // The queue chips: urgent only, then what this clinician holds, then all.
     let all_rows = app.attrs("#inbox tr.row", "data-thread").await.expect("rows").len();
@@ -173,6 +199,32 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     assert!(after >= Duration::from_secs(IDLE_SECS), "locked before the limit: {after:?}");
     assert_no_names(&app.source().await.expect("page source"), &names);
     app.screenshot("locked-idle").await.expect("screenshot");
+
+    // The practice asks for the key again every 30 s (12 hours at most): a
+    // clinician busy all along is still locked out at that limit.
+    let reauth_policy = PracticePolicy { reauth_secs: REAUTH_SECS as u32, ..PracticePolicy::default() };
+    practice.set_policy(reauth_policy).expect("policy");
+    let (names, clicked, _) = unlock(&app, practice.threads).await;
+    let deadline = Instant::now() + Duration::from_secs(REAUTH_SECS + 20);
+    let mut presses = 0;
+    let reason = loop {
+        if let Some(reason) = app.texts("#lock-reason").await.expect("lock reason").pop() {
+            break reason;
+        }
+        assert!(Instant::now() < deadline, "no re-authentication lock");
+        // A clinician at work: a key every two seconds.
+        app.type_into_focused(if presses % 2 == 0 { "j" } else { "k" }).await.expect("j/k");
+        presses += 1;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    };
+    let after = clicked.elapsed();
+    println!(
+        "e2e: re-authentication lock {after:?} after the unlock click, {presses} keys pressed meanwhile"
+    );
+    assert_eq!(reason, "Locked: your practice asks for your key again after a set time (12 hours at most).");
+    assert!(after >= Duration::from_secs(REAUTH_SECS), "locked before the limit: {after:?}");
+    assert!(presses >= 10, "input all along: {presses} keys");
+    assert_no_names(&app.source().await.expect("page source"), &names);
     app.close().await.expect("close");
     drop(practice);
 }

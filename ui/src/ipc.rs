@@ -4,7 +4,7 @@
 //! the reply into that command's sealbox-model type.
 
 use sealbox_model::api::{
-    command, ActivityView, AppStatus, ChangeRequest, EnrolRequest, InboxRequest, InboxView,
+    command, ActivityView, AppStatus, ChangeRequest, EnrolRequest, InboxRequest, InboxView, MyActivityView,
     OpenThreadRequest, RefillRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest,
 };
 use serde::de::DeserializeOwned;
@@ -130,7 +130,7 @@ pub async fn thread_activity(thread: String) -> Result<ActivityView, IpcError> {
 }
 
 /// The clinician's own recent events.
-pub async fn my_activity() -> Result<ActivityView, IpcError> {
+pub async fn my_activity() -> Result<MyActivityView, IpcError> {
     call(command::MY_ACTIVITY, JsValue::UNDEFINED).await
 }
 

@@ -3,6 +3,7 @@
 //! `crate::auth::cli`), and `audit verify` / `audit export`.
 
 use clap::{Parser, Subcommand};
+use sealbox_model::hub_api::PracticePolicy;
 use sealbox_model::registration::Registration;
 use sealbox_model::role::Role;
 use std::io::Write;
@@ -79,6 +80,23 @@ pub enum Command {
         #[arg(long, value_parser = parse_registration)]
         registration: Option<Registration>,
     },
+    /// Show the practice's security policy, or change it (each change is
+    /// kept with who made it) and show the result.
+    Policy {
+        /// Directory holding the database.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The longest idle lock a clinician may choose (30–900 seconds).
+        #[arg(long)]
+        max_idle_secs: Option<u32>,
+        /// Full re-authentication at least this often (30–43200 seconds).
+        #[arg(long)]
+        reauth_secs: Option<u32>,
+        /// Whether keys without hmac-secret may be used in the weaker
+        /// keyring mode: yes or no.
+        #[arg(long, value_parser = parse_yes_no)]
+        allow_weaker_keys: Option<bool>,
+    },
     /// Issue channels for simulated patients and write the simulator's
     /// practice file (it holds the patients' secrets: mode 0600).
     PatientChannels {
@@ -148,6 +166,14 @@ fn parse_registration(text: &str) -> Result<Registration, String> {
     Registration::parse(text).map_err(|e| e.to_string())
 }
 
+fn parse_yes_no(text: &str) -> Result<bool, String> {
+    match text {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err("expected yes or no".to_owned()),
+    }
+}
+
 fn parse_role(text: &str) -> Result<Role, String> {
     Role::ALL.iter().copied().find(|r| r.key() == text).ok_or_else(|| {
         let keys: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
@@ -184,6 +210,9 @@ pub enum CliError {
     /// `audit verify` found broken chains.
     #[error("the audit trail is broken on {0} device(s)")]
     AuditBroken(usize),
+    /// The policy asked for is outside the bounds.
+    #[error(transparent)]
+    Policy(#[from] sealbox_model::hub_api::PolicyError),
     /// The export could not be encoded.
     #[error("audit export: {0}")]
     Export(#[from] serde_json::Error),
@@ -240,6 +269,31 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Invite { data_dir, role, name, registration } => {
             let state = AppState::open_system(HubConfig::new(data_dir))?;
             say(&crate::auth::cli::invite(&state, role, &name, registration.as_ref())?)
+        }
+        Command::Policy { data_dir, max_idle_secs, reauth_secs, allow_weaker_keys } => {
+            let state = AppState::open_system(HubConfig::new(data_dir))?;
+            let now = state.now();
+            let run_by = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_default();
+            let run_by = if run_by.is_empty() { "unknown".to_owned() } else { run_by };
+            let policy = state.db.call_blocking(|conn| {
+                let current = crate::auth::policy::get(conn)?;
+                let wanted = PracticePolicy {
+                    max_idle_secs: max_idle_secs.unwrap_or(current.max_idle_secs),
+                    reauth_secs: reauth_secs.unwrap_or(current.reauth_secs),
+                    allow_weaker_keys: allow_weaker_keys.unwrap_or(current.allow_weaker_keys),
+                }
+                .validate()?;
+                if wanted != current {
+                    crate::auth::policy::set(conn, wanted, &format!("cli:{run_by}"), now)?;
+                }
+                Ok::<_, CliError>(wanted)
+            })?;
+            say(&format!(
+                "idle lock at most {} s; re-authentication every {} s; keys without hmac-secret {}",
+                policy.max_idle_secs,
+                policy.reauth_secs,
+                if policy.allow_weaker_keys { "allowed (weaker keyring mode)" } else { "refused" }
+            ))
         }
         Command::PatientChannels { data_dir, count, out } => {
             let state = AppState::open_system(HubConfig::new(data_dir))?;

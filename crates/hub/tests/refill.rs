@@ -17,7 +17,7 @@ use sealbox_core::workstation::WorkstationError;
 use sealbox_hub::config::RatePolicy;
 use sealbox_model::category::Category;
 use sealbox_model::error::RuleError;
-use sealbox_model::hub_api::RefillChoice;
+use sealbox_model::hub_api::{PracticePolicy, RefillChoice};
 use sealbox_model::ids::MessageId;
 use sealbox_model::message::{FreeText, MessagePart};
 use sealbox_model::refill::RejectionReason;
@@ -39,7 +39,7 @@ async fn approval_waits_for_every_patient_message_to_be_viewed_and_other_decisio
 
     let plan = traffic::plan(31, 20, 80);
     send::send(&hub.client, &hub.url, &hub.practice, &plan, SendOptions::default()).await.unwrap();
-    let desk = gp.ws.unlock(&mut gp.key, now).await.unwrap();
+    let mut desk = gp.ws.unlock(&mut gp.key, now).await.unwrap();
     let engine = desk.engine().unwrap();
     engine.pull(&desk.store(), now).await.unwrap();
     let refills: Vec<&PlannedMessage> =
@@ -144,28 +144,43 @@ async fn approval_waits_for_every_patient_message_to_be_viewed_and_other_decisio
     // Settings: the idle lock only within the practice's bounds, audited.
     use sealbox_model::api::Settings;
     use sealbox_model::jiff::SignedDuration;
-    let defaults = desk.settings(None).unwrap();
+    let defaults = desk.settings().unwrap();
     assert_eq!(
         (defaults.settings.idle_seconds, defaults.settings.notifications, defaults.settings.theme.as_str()),
         (300, true, "system")
     );
     assert_eq!((defaults.idle_min_seconds, defaults.idle_max_seconds), (30, 900));
     let mine = Settings { idle_seconds: 120, notifications: false, theme: "dark".into() };
-    assert_eq!(desk.save_settings(&mine, None, now).unwrap().settings, mine);
-    assert_eq!(desk.lock_policy(None).unwrap().idle(), SignedDuration::from_secs(120));
+    assert_eq!(desk.save_settings(&mine, now).unwrap().settings, mine);
+    assert_eq!(desk.lock_policy().unwrap().idle(), SignedDuration::from_secs(120));
     let actions: Vec<String> =
         lock(&desk.store()).audit_events(5).unwrap().into_iter().map(|l| l.action).collect();
     assert!(actions.contains(&"settings:idle_seconds=120".to_owned()), "{actions:?}");
     assert!(actions.contains(&"settings:notifications=off".to_owned()), "{actions:?}");
     let longer = Settings { idle_seconds: 1_200, ..mine.clone() };
-    let err = desk.save_settings(&longer, None, now).unwrap_err();
+    let err = desk.save_settings(&longer, now).unwrap_err();
     assert_eq!(err.to_string(), "the lock timeout must be between 30 and 900 seconds");
-    let err = desk.save_settings(&Settings { theme: "neon".into(), ..mine.clone() }, None, now).unwrap_err();
+    let err = desk.save_settings(&Settings { theme: "neon".into(), ..mine.clone() }, now).unwrap_err();
     assert!(matches!(err, WorkstationError::Settings(_)), "{err:?}");
-    // The practice lowers its maximum below the choice: the maximum applies.
-    let strict = Some(SignedDuration::from_secs(60));
-    assert_eq!(desk.settings(strict).unwrap().settings.idle_seconds, 60);
-    assert_eq!(desk.lock_policy(strict).unwrap().idle(), SignedDuration::from_secs(60));
+    // The practice lowers its maximum below the choice and asks for
+    // re-authentication hourly (`sealbox-hub policy`): the next fetch from
+    // the hub (every online unlock) applies it, audited.
+    assert_eq!(desk.practice_policy().unwrap(), PracticePolicy::default(), "the hub's defaults");
+    let strict = PracticePolicy { max_idle_secs: 60, reauth_secs: 3_600, allow_weaker_keys: false };
+    hub.state.db.call_blocking(|c| sealbox_hub::auth::policy::set(c, strict, "test", now)).unwrap();
+    assert_eq!(desk.refresh_policy(now).await.unwrap(), strict);
+    assert_eq!(desk.practice_policy().unwrap(), strict, "kept in the cache for offline unlocks");
+    let view = desk.settings().unwrap();
+    assert_eq!((view.settings.idle_seconds, view.idle_max_seconds), (60, 60));
+    let policy = desk.lock_policy().unwrap();
+    assert_eq!(
+        (policy.idle(), policy.reauth()),
+        (SignedDuration::from_secs(60), SignedDuration::from_hours(1))
+    );
+    let err = desk.save_settings(&mine, now).unwrap_err();
+    assert_eq!(err.to_string(), "the lock timeout must be between 30 and 60 seconds");
+    let last = lock(&desk.store()).audit_events(1).unwrap();
+    assert_eq!(last[0].action, "practice_policy:max_idle=60,reauth=3600,weaker_keys=false");
 
     drop(engine);
     desk.lock("idle", now).await.unwrap();

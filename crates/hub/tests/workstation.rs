@@ -248,6 +248,16 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
         all.iter().filter(|r| r.thread != mine[0].thread).all(|r| r.owner.is_empty()),
         "nobody else holds any"
     );
+    // My activity: the hub's record of this clinician's sign-ins (this
+    // unlock, the enrolment), and their own events on this workstation.
+    let sign_ins = desk.activity_reader().sign_ins().await.unwrap();
+    assert_eq!(sign_ins.source, "practice hub");
+    let said: Vec<&str> = sign_ins.lines.iter().map(|l| l.what.as_str()).collect();
+    assert!(said[0].starts_with("signed in on this workstation from 127.0.0.1"), "newest first: {said:?}");
+    assert!(said.iter().any(|w| w.starts_with("enrolled a security key")), "{said:?}");
+    assert!(sign_ins.lines.iter().all(|l| l.who == "You" && !l.when_shown.is_empty()));
+    let here = desk.my_activity().unwrap();
+    assert!(here.lines.iter().any(|l| l.what == "unlocked Sealbox"), "{:?}", here.lines);
     drop(engine);
     // Locked: what it keeps counts new messages, and opens nothing else.
     let counts = desk.lock("idle", now).await.unwrap().expect("an online unlock leaves a counts-only token");
@@ -309,6 +319,8 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
     assert_eq!(lock(&desk.store()).message_count().unwrap(), want);
     let last = lock(&desk.store()).audit_events(1).unwrap();
     assert_eq!(last[0].action, "unlock_offline");
+    let offline = desk.activity_reader().sign_ins().await.unwrap();
+    assert_eq!((offline.source.as_str(), offline.lines.len()), ("hub out of reach", 0));
     assert!(desk.lock("now", now).await.unwrap().is_none(), "offline: no hub token to keep");
 
     wipe(&ws, &keyring);

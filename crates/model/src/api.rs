@@ -55,7 +55,7 @@ pub mod command {
 
     /// Who did what on a thread ([`super::OpenThreadRequest`] → [`super::ActivityView`]).
     pub const THREAD_ACTIVITY: &str = "thread_activity";
-    /// The clinician's own recent events (→ [`super::ActivityView`]).
+    /// The clinician's sign-ins and own recent events (→ [`super::MyActivityView`]).
     pub const MY_ACTIVITY: &str = "my_activity";
 
     /// Every command the shell registers; build.rs declares exactly these to
@@ -512,6 +512,18 @@ pub struct ActivityView {
     pub source: String,
     /// Oldest first for a thread; newest first for "My activity".
     pub lines: Vec<ActivityLine>,
+}
+
+/// "My activity": the clinician's sign-ins on every device (the hub's
+/// record of attempts) and their events on this workstation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MyActivityView {
+    /// Sign-ins and enrolments, newest first; source "practice hub", or
+    /// no lines and a source saying why (hub out of reach, unlocked offline).
+    pub sign_ins: ActivityView,
+    /// Unlocks, locks and actions here, newest first.
+    pub workstation: ActivityView,
 }
 
 /// One event.

@@ -7,7 +7,7 @@
 //! index) and patients' names, Esc clears the search.
 //! "Lock now" (or Ctrl+L) returns the window to the lock page.
 
-use sealbox_model::api::{ActivityView, InboxRequest, InboxView, SettingsView, ThreadView};
+use sealbox_model::api::{InboxRequest, InboxView, MyActivityView, SettingsView, ThreadView};
 use sealbox_model::category::Category;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
@@ -127,7 +127,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
             });
         })
     };
-    let mine = use_state(|| None::<ActivityView>);
+    let mine = use_state(|| None::<MyActivityView>);
     let settings = use_state(|| None::<SettingsView>);
     let help = use_state(|| false);
     use_effect_with((), |_| {
@@ -388,7 +388,9 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                     <SettingsPanel view={s.clone()} on_back={ let settings = settings.clone(); Callback::from(move |()| settings.set(None)) } />
                 } else if let Some(a) = &*mine {
                     <div class="mine" tabindex="0" ref={mine_panel} onkeydown={on_mine_key}>
-                        <AuditList id="my-activity" title="My activity" view={a.clone()} />
+                        <h2>{ "My activity" }</h2>
+                        <AuditList id="sign-ins" title="Sign-ins" view={a.sign_ins.clone()} />
+                        <AuditList id="my-activity" title="Your events" view={a.workstation.clone()} />
                         <button id="my-activity-back" type="button" onclick={on_mine_back}>{ "Back to inbox (Esc)" }</button>
                     </div>
                 }

@@ -25,7 +25,7 @@ fn lock_reason(key: &str) -> &'static str {
         "lock_now" => "Locked by you.",
         "screen_locked" => "Locked because the screen was locked.",
         "suspend" => "Locked because the computer went to sleep.",
-        "reauth_due" => "Locked: sign in with your key again (every 12 hours).",
+        "reauth_due" => "Locked: your practice asks for your key again after a set time (12 hours at most).",
         _ => "Locked.",
     }
 }

@@ -97,12 +97,23 @@ pub fn settings_panel(props: &SettingsProps) -> Html {
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
+    // Opened by keyboard (s): focus goes to the first choice, so the keys
+    // (Esc included) reach the panel, not the hidden list.
+    let first = use_node_ref();
+    {
+        let first = first.clone();
+        use_effect_with((), move |()| {
+            if let Some(el) = first.cast::<web_sys::HtmlElement>() {
+                let _ = el.focus();
+            }
+        });
+    }
     let back = props.on_back.clone();
     html! {
         <form id="settings" class="settings composer" aria-labelledby="settings-title" onsubmit={save} onkeydown={on_key}>
             <h2 id="settings-title">{ "Settings" }</h2>
             <label for="idle">{ "Lock after this long without input" }</label>
-            <select id="idle" onchange={on_idle}>
+            <select id="idle" onchange={on_idle} ref={first}>
                 { for choices.iter().map(|s| html! {
                     <option value={s.to_string()} selected={*s == draft.idle_seconds}>{ idle_label(*s) }</option>
                 }) }

@@ -5,9 +5,9 @@
 use reqwest::Method;
 use sealbox_model::hub_api::auth::{
     DeviceKeys, DeviceList, EnrolChallenge, EnrolFinish, EnrolStart, Enrolled, LoginChallenge, LoginFinish,
-    LoginStart, PublishPoolKey, SealedPoolKeys, Session,
+    LoginHistory, LoginStart, PublishPoolKey, SealedPoolKeys, Session,
 };
-use sealbox_model::hub_api::PracticeKeys;
+use sealbox_model::hub_api::{PracticeKeys, PracticePolicy};
 use sealbox_model::pool::Pool;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
@@ -84,6 +84,18 @@ impl HubClient {
     /// `GET /v1/practice/keys`: every pool's current public sealing key.
     pub async fn practice_keys(&self) -> Result<PracticeKeys, SyncError> {
         required(self.call::<(), _>(Method::GET, "/v1/practice/keys", None).await?)
+    }
+
+    /// `GET /v1/practice/policy`: the practice's security policy.
+    pub async fn practice_policy(&self) -> Result<PracticePolicy, SyncError> {
+        let policy: PracticePolicy =
+            required(self.call::<(), _>(Method::GET, "/v1/practice/policy", None).await?)?;
+        policy.validate().map_err(|_| SyncError::Protocol("the practice policy is outside its bounds"))
+    }
+
+    /// `GET /v1/me/logins`: this clinician's sign-in attempts, newest first.
+    pub async fn login_history(&self) -> Result<LoginHistory, SyncError> {
+        required(self.call::<(), _>(Method::GET, "/v1/me/logins", None).await?)
     }
 
     /// `GET /v1/devices` (admin).

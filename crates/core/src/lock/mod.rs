@@ -65,6 +65,17 @@ impl LockPolicy {
     pub fn idle(&self) -> SignedDuration {
         self.idle
     }
+
+    /// A practice that asks for re-authentication more often than every
+    /// 12 hours (never less often; never under 30 s).
+    pub fn reauth_every(self, every: SignedDuration) -> Self {
+        LockPolicy { reauth: every.clamp(MIN_IDLE, REAUTH_EVERY), ..self }
+    }
+
+    /// How often a full re-authentication is required.
+    pub fn reauth(&self) -> SignedDuration {
+        self.reauth
+    }
 }
 
 impl Default for LockPolicy {
@@ -289,6 +300,23 @@ mod tests {
         }
         assert_eq!(m.deadline(), Some(reauth));
         assert_eq!(m.signal(Signal::Input, reauth), Some(LockReason::ReauthDue));
+    }
+
+    #[test]
+    fn a_practice_may_ask_for_reauthentication_sooner_never_later() {
+        let p = LockPolicy::default().reauth_every(SignedDuration::from_mins(40));
+        assert_eq!(p.reauth(), SignedDuration::from_mins(40));
+        assert_eq!(LockPolicy::default().reauth_every(SignedDuration::from_hours(13)).reauth(), REAUTH_EVERY);
+        assert_eq!(LockPolicy::default().reauth_every(SignedDuration::from_secs(1)).reauth(), MIN_IDLE);
+        // Busy all along, the sooner re-authentication still locks.
+        let mut m = unlocked_at_zero(
+            LockPolicy::new(None, None).unwrap().reauth_every(SignedDuration::from_mins(40)),
+        );
+        for minute in 1..40 {
+            assert_eq!(m.signal(Signal::Input, t(minute * 60)), None);
+        }
+        assert_eq!(m.deadline(), Some(t(40 * 60)));
+        assert_eq!(m.signal(Signal::Tick, t(40 * 60)), Some(LockReason::ReauthDue));
     }
 
     #[test]

@@ -223,7 +223,8 @@ impl Workstation {
             audit::set_device(w, &profile.device_id)?;
             audit::append(w, now, &profile.user_id, "enrol", &profile.device_id)
         })?;
-        let desk = Desk::new(profile.clone(), store, Verified::Online, hub)?;
+        let mut desk = Desk::new(profile.clone(), store, Verified::Online, hub)?;
+        desk.refresh_policy_or_keep(now).await?;
         self.profile = Some(profile);
         Ok(desk)
     }
@@ -293,6 +294,7 @@ impl Workstation {
         desk.counts_token = counts_token.map(Zeroizing::new);
         if desk.verified == Verified::Online {
             desk.refresh_pool_keys().await?;
+            desk.refresh_policy_or_keep(now).await?;
         }
         Ok(desk)
     }

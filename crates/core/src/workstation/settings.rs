@@ -2,8 +2,13 @@
 //! cache: the idle lock (only ever shorter than the practice allows, never
 //! under the floor), blind notifications or none (never richer), and the
 //! colour theme. A change to the lock or to notifications is audited.
+//!
+//! The practice's policy (its idle maximum, how often to re-authenticate,
+//! whether weaker keys may be used) comes from the hub at every online
+//! unlock and is kept in the cache for offline unlocks.
 
 use sealbox_model::api::{Settings, SettingsView, THEMES};
+use sealbox_model::hub_api::PracticePolicy;
 use sealbox_model::jiff::{SignedDuration, Timestamp};
 
 use super::{Desk, WorkstationError};
@@ -14,6 +19,7 @@ use crate::store::StoreError;
 const IDLE_SETTING: &str = "user.idle_seconds";
 const NOTIFY_SETTING: &str = "user.notifications";
 const THEME_SETTING: &str = "user.theme";
+const POLICY_SETTING: &str = "practice.policy";
 
 /// Why settings were refused.
 #[derive(Debug, thiserror::Error)]
@@ -36,9 +42,55 @@ fn secs(d: SignedDuration) -> u32 {
 }
 
 impl Desk {
-    /// The settings in force under `practice_max` (the practice's idle
-    /// maximum; none: the 15-minute ceiling).
-    pub fn settings(&self, practice_max: Option<SignedDuration>) -> Result<SettingsView, WorkstationError> {
+    /// The practice's policy as last fetched from the hub (its defaults
+    /// before the first; a stored value that does not parse counts as the
+    /// defaults, which are the strictest on keys).
+    pub fn practice_policy(&self) -> Result<PracticePolicy, WorkstationError> {
+        let stored = crate::sync::lock(&self.store).setting(POLICY_SETTING)?;
+        Ok(stored
+            .and_then(|json| serde_json::from_str::<PracticePolicy>(&json).ok())
+            .and_then(|p| p.validate().ok())
+            .unwrap_or_default())
+    }
+
+    /// Fetches the practice's policy from the hub and keeps it; audited
+    /// when it changed.
+    pub async fn refresh_policy(&mut self, now: Timestamp) -> Result<PracticePolicy, WorkstationError> {
+        let policy = self.hub.practice_policy().await?;
+        let before = self.practice_policy()?;
+        let json = serde_json::to_string(&policy).map_err(|_| WorkstationError::ProfileCorrupt)?;
+        let (user, device) = (self.profile().user_id.clone(), self.profile().device_id.clone());
+        crate::sync::lock(&self.store).write(|w| {
+            w.set_setting(POLICY_SETTING, &json)?;
+            if policy != before {
+                let what = format!(
+                    "practice_policy:max_idle={},reauth={},weaker_keys={}",
+                    policy.max_idle_secs, policy.reauth_secs, policy.allow_weaker_keys
+                );
+                audit::append(w, now, &user, &what, &device)?;
+            }
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(policy)
+    }
+
+    /// [`Desk::refresh_policy`], keeping the stored policy when the hub
+    /// cannot be reached just now.
+    pub(super) async fn refresh_policy_or_keep(&mut self, now: Timestamp) -> Result<(), WorkstationError> {
+        match self.refresh_policy(now).await {
+            Ok(_) => Ok(()),
+            Err(WorkstationError::Hub(e)) if e.is_transient() => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn practice_max(&self) -> Result<Option<SignedDuration>, WorkstationError> {
+        Ok(Some(SignedDuration::from_secs(i64::from(self.practice_policy()?.max_idle_secs))))
+    }
+
+    /// The settings in force under the practice's idle maximum.
+    pub fn settings(&self) -> Result<SettingsView, WorkstationError> {
+        let practice_max = self.practice_max()?;
         let store = crate::sync::lock(&self.store);
         let stored_idle = store.setting(IDLE_SETTING)?.and_then(|v| v.parse::<i64>().ok());
         let max = practice_max.unwrap_or(MAX_IDLE).min(MAX_IDLE);
@@ -58,22 +110,21 @@ impl Desk {
         })
     }
 
-    /// The lock policy the settings give under `practice_max`.
-    pub fn lock_policy(&self, practice_max: Option<SignedDuration>) -> Result<LockPolicy, WorkstationError> {
-        let idle = SignedDuration::from_secs(i64::from(self.settings(practice_max)?.settings.idle_seconds));
+    /// The lock policy the settings and the practice's policy give.
+    pub fn lock_policy(&self) -> Result<LockPolicy, WorkstationError> {
+        let practice = self.practice_policy()?;
+        let practice_max = self.practice_max()?;
+        let idle = SignedDuration::from_secs(i64::from(self.settings()?.settings.idle_seconds));
         Ok(LockPolicy::new(practice_max, Some(idle))
-            .unwrap_or_else(|_| LockPolicy::new(practice_max, None).unwrap_or_default()))
+            .unwrap_or_else(|_| LockPolicy::new(practice_max, None).unwrap_or_default())
+            .reauth_every(SignedDuration::from_secs(i64::from(practice.reauth_secs))))
     }
 
     /// Saves `new` if the practice allows it; the lock and notification
     /// choices are audited when they change.
-    pub fn save_settings(
-        &self,
-        new: &Settings,
-        practice_max: Option<SignedDuration>,
-        now: Timestamp,
-    ) -> Result<SettingsView, WorkstationError> {
-        let before = self.settings(practice_max)?;
+    pub fn save_settings(&self, new: &Settings, now: Timestamp) -> Result<SettingsView, WorkstationError> {
+        let practice_max = self.practice_max()?;
+        let before = self.settings()?;
         let idle = SignedDuration::from_secs(i64::from(new.idle_seconds));
         if LockPolicy::new(practice_max, Some(idle)).is_err() {
             return Err(SettingsError::Idle {
@@ -106,6 +157,6 @@ impl Desk {
             }
             Ok::<_, StoreError>(())
         })?;
-        self.settings(practice_max)
+        self.settings()
     }
 }

@@ -144,7 +144,8 @@ pub async fn start(
                 username: Some(username),
             };
             let ceremony_id = ceremony::put(conn, "enrol", &ceremony, now)?;
-            Ok(EnrolChallenge { ceremony_id, options })
+            let policy = super::policy::get(conn)?;
+            Ok(EnrolChallenge { ceremony_id, options, policy })
         })
         .await?;
     Ok(Json(challenge))

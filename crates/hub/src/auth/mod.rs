@@ -11,6 +11,7 @@ pub mod devices;
 pub mod enrol;
 pub mod invites;
 pub mod login;
+pub mod policy;
 pub mod pool_keys;
 mod principal;
 pub mod rp;
@@ -41,4 +42,5 @@ pub fn router() -> Router<AppState> {
         .route("/v1/devices/{id}/pool-keys", put(devices::put_pool_keys))
         .route("/v1/devices/{id}/revoke", post(devices::revoke))
         .route("/v1/practice/keys/{pool}", put(pool_keys::publish))
+        .route("/v1/practice/policy", get(policy::get_policy))
 }

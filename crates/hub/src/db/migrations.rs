@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_counts_tokens", include_str!("../../migrations/0003_counts_tokens.sql")),
     ("0004_audit", include_str!("../../migrations/0004_audit.sql")),
     ("0005_registration", include_str!("../../migrations/0005_registration.sql")),
+    ("0006_policy", include_str!("../../migrations/0006_policy.sql")),
 ];
 
 /// Applies the migrations not yet recorded.

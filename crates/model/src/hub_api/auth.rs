@@ -33,6 +33,9 @@ pub struct EnrolChallenge {
     pub ceremony_id: String,
     /// `navigator.credentials.create()` options.
     pub options: CreationChallengeResponse,
+    /// The practice's policy, so a workstation can refuse a key the
+    /// practice does not allow before registering it.
+    pub policy: super::PracticePolicy,
 }
 
 /// `POST /v1/enrol/finish`.

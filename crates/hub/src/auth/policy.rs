@@ -1,0 +1,72 @@
+//! The practice's security policy: the newest row of `practice_policy`, or
+//! the defaults. Served at `GET /v1/practice/policy` and with every
+//! enrolment challenge; set by `sealbox-hub policy`.
+
+use axum::extract::State;
+use axum::Json;
+use rusqlite::{params, Connection, OptionalExtension};
+use sealbox_model::hub_api::PracticePolicy;
+use sealbox_model::jiff::Timestamp;
+
+use super::Principal;
+use crate::db::{time, DbError};
+use crate::http::ApiError;
+use crate::state::AppState;
+
+/// The policy in force.
+pub fn get(conn: &Connection) -> Result<PracticePolicy, DbError> {
+    let row = conn
+        .query_row(
+            "SELECT max_idle_secs, reauth_secs, allow_weaker_keys FROM practice_policy
+             ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get::<_, u32>(0)?, r.get::<_, u32>(1)?, r.get::<_, bool>(2)?)),
+        )
+        .optional()?;
+    Ok(match row {
+        Some((max_idle_secs, reauth_secs, allow_weaker_keys)) => {
+            PracticePolicy { max_idle_secs, reauth_secs, allow_weaker_keys }
+        }
+        None => PracticePolicy::default(),
+    })
+}
+
+/// Puts `policy` in force (its bounds checked by the caller and again by
+/// the table), recording who set it.
+pub fn set(conn: &Connection, policy: PracticePolicy, set_by: &str, now: Timestamp) -> Result<(), DbError> {
+    conn.execute(
+        "INSERT INTO practice_policy (max_idle_secs, reauth_secs, allow_weaker_keys, set_by, set_at_us)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![policy.max_idle_secs, policy.reauth_secs, policy.allow_weaker_keys, set_by, time::to_db(now)],
+    )?;
+    Ok(())
+}
+
+/// `GET /v1/practice/policy`: for any signed-in member of staff.
+pub async fn get_policy(
+    State(state): State<AppState>,
+    _who: Principal,
+) -> Result<Json<PracticePolicy>, ApiError> {
+    Ok(Json(state.db.read(|conn| Ok::<_, ApiError>(get(conn)?)).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_newest_policy_is_in_force_and_the_table_keeps_the_bounds() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::db::migrate(&mut conn).unwrap();
+        assert_eq!(get(&conn).unwrap(), PracticePolicy::default());
+        let now = Timestamp::from_second(1_750_000_000).unwrap();
+        let strict = PracticePolicy { max_idle_secs: 120, reauth_secs: 3600, allow_weaker_keys: false };
+        set(&conn, strict, "admin", now).unwrap();
+        let relaxed = PracticePolicy { allow_weaker_keys: true, ..strict };
+        set(&conn, relaxed, "admin", now).unwrap();
+        assert_eq!(get(&conn).unwrap(), relaxed);
+        let out_of_bounds = PracticePolicy { max_idle_secs: 901, ..strict };
+        assert!(set(&conn, out_of_bounds, "admin", now).is_err(), "the table refuses what validate() would");
+        assert_eq!(get(&conn).unwrap(), relaxed);
+    }
+}

@@ -1,0 +1,79 @@
+//! The practice's security policy, set at the hub (`sealbox-hub policy`)
+//! and served to every workstation (`GET /v1/practice/policy`, and with an
+//! enrolment challenge): the longest idle lock it allows, how often a full
+//! re-authentication with the security key is required, and whether a key
+//! without hmac-secret may be used in the weaker keyring mode.
+
+use serde::{Deserialize, Serialize};
+
+/// The practice's rules for its workstations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PracticePolicy {
+    /// The longest idle lock a clinician may choose, in seconds
+    /// ([`PracticePolicy::IDLE_SECS`]).
+    pub max_idle_secs: u32,
+    /// A full re-authentication at least this often, in seconds
+    /// ([`PracticePolicy::REAUTH_SECS`]).
+    pub reauth_secs: u32,
+    /// Keys without hmac-secret may enrol and unlock in the weaker keyring
+    /// mode (the data key's wrapping key kept in the OS keyring).
+    pub allow_weaker_keys: bool,
+}
+
+/// A policy outside the bounds every practice must keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    /// The idle maximum is outside 30 s ..= 15 min.
+    #[error("the idle lock maximum must be between 30 and 900 seconds")]
+    Idle,
+    /// The re-authentication interval is outside 30 s ..= 12 h.
+    #[error("re-authentication must be required at least every 12 hours (30 to 43200 seconds)")]
+    Reauth,
+}
+
+impl PracticePolicy {
+    /// The idle lock maximum's bounds, in seconds (15 minutes at most).
+    pub const IDLE_SECS: std::ops::RangeInclusive<u32> = 30..=900;
+    /// The re-authentication interval's bounds, in seconds (12 hours at most).
+    pub const REAUTH_SECS: std::ops::RangeInclusive<u32> = 30..=43_200;
+
+    /// Checks the bounds.
+    pub fn validate(self) -> Result<Self, PolicyError> {
+        if !Self::IDLE_SECS.contains(&self.max_idle_secs) {
+            return Err(PolicyError::Idle);
+        }
+        if !Self::REAUTH_SECS.contains(&self.reauth_secs) {
+            return Err(PolicyError::Reauth);
+        }
+        Ok(self)
+    }
+}
+
+impl Default for PracticePolicy {
+    /// What a practice has until it says otherwise: 15 minutes, 12 hours,
+    /// hmac-secret required.
+    fn default() -> Self {
+        PracticePolicy { max_idle_secs: 900, reauth_secs: 43_200, allow_weaker_keys: false }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_hold_at_their_edges() {
+        let p = PracticePolicy::default();
+        assert_eq!(p.validate(), Ok(p));
+        let at = |idle, reauth| PracticePolicy { max_idle_secs: idle, reauth_secs: reauth, ..p }.validate();
+        assert!(at(30, 30).is_ok());
+        assert_eq!(at(29, 60), Err(PolicyError::Idle));
+        assert_eq!(at(901, 60), Err(PolicyError::Idle));
+        assert_eq!(at(300, 29), Err(PolicyError::Reauth));
+        assert_eq!(at(300, 43_201), Err(PolicyError::Reauth));
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(json, r#"{"max_idle_secs":900,"reauth_secs":43200,"allow_weaker_keys":false}"#);
+        assert!(serde_json::from_str::<PracticePolicy>(r#"{"max_idle_secs":900}"#).is_err());
+    }
+}

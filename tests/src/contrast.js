@@ -1,0 +1,80 @@
+// WCAG 2.2 contrast of every visible piece of text on the page, measured in
+// the real webview from computed styles: the text colour over the
+// background it is painted on (backgrounds of the element and its
+// ancestors composited, alpha included). Returns what falls below 4.5:1
+// (3:1 for large text: ≥ 24 px, or ≥ 18.66 px bold). Disabled controls are
+// exempt (WCAG 1.4.3). Reports element paths and colours, never the text.
+const done = arguments[arguments.length - 1];
+const parse = (c) => {
+  const m = c.match(/rgba?\(([^)]+)\)/);
+  if (!m) return null;
+  const p = m[1].split(/[ ,/]+/).filter((s) => s.length).map(Number);
+  return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+};
+const over = (top, under) => {
+  const a = top.a + under.a * (1 - top.a);
+  if (a === 0) return { r: 0, g: 0, b: 0, a: 0 };
+  const mix = (x, y) => (x * top.a + y * under.a * (1 - top.a)) / a;
+  return { r: mix(top.r, under.r), g: mix(top.g, under.g), b: mix(top.b, under.b), a };
+};
+const lum = (c) => {
+  const f = (v) => {
+    const s = v / 255;
+    return s <= 0.04045 ? s / 12.92 : Math.pow((s + 0.055) / 1.055, 2.4);
+  };
+  return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+};
+const ratio = (a, b) => {
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+};
+const background = (el) => {
+  const layers = [];
+  for (let e = el; e; e = e.parentElement) {
+    const c = parse(getComputedStyle(e).backgroundColor);
+    if (c && c.a > 0) layers.push(c);
+    if (c && c.a >= 1) break;
+  }
+  let bg = { r: 255, g: 255, b: 255, a: 1 }; // the canvas
+  for (let i = layers.length - 1; i >= 0; i--) bg = over(layers[i], bg);
+  return bg;
+};
+const path = (el) => {
+  const parts = [];
+  for (let e = el; e && e !== document.body && parts.length < 4; e = e.parentElement) {
+    let p = e.tagName.toLowerCase();
+    if (e.id) p += "#" + e.id;
+    else if (typeof e.className === "string" && e.className.trim()) p += "." + e.className.trim().split(/\s+/).join(".");
+    parts.unshift(p);
+  }
+  return parts.join(" > ");
+};
+const failures = [];
+let checked = 0;
+for (const el of document.body.querySelectorAll("*")) {
+  const hasText = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim().length > 0);
+  const field = (el.tagName === "INPUT" && el.type !== "hidden" && el.value) || (el.tagName === "TEXTAREA" && el.value);
+  if (!hasText && !field) continue;
+  const style = getComputedStyle(el);
+  if (style.visibility !== "visible" || el.getClientRects().length === 0) continue;
+  if (el.closest("[hidden]") || el.closest("[aria-hidden=true]")) continue;
+  if (el.closest(":disabled") || el.closest("[aria-disabled=true]")) continue;
+  let opacity = 1;
+  for (let e = el; e; e = e.parentElement) opacity *= Number(getComputedStyle(e).opacity);
+  if (opacity === 0) continue;
+  const bg = background(el);
+  const fg0 = parse(style.color);
+  if (!fg0) continue;
+  const fg = over({ ...fg0, a: fg0.a * opacity }, bg);
+  const size = parseFloat(style.fontSize);
+  const bold = Number(style.fontWeight) >= 700;
+  const large = size >= 24 || (bold && size >= 18.66);
+  const need = large ? 3 : 4.5;
+  const r = ratio(fg, bg);
+  checked++;
+  if (r < need) {
+    const hex = (c) => "#" + [c.r, c.g, c.b].map((v) => Math.round(v).toString(16).padStart(2, "0")).join("");
+    failures.push(`${path(el)}: ${r.toFixed(2)}:1 (${hex(fg)} on ${hex(bg)}, needs ${need}:1)`);
+  }
+}
+done({ checked, failures });
