@@ -126,12 +126,15 @@ impl Shell {
 
     /// What the lock screen needs to know.
     pub async fn status(&self, version: &str) -> Result<AppStatus, ShellError> {
-        let enrolled = match &*self.workstation.lock().await {
-            Ok(ws) => ws.profile().is_some(),
-            Err(e) => return Err(ShellError::Startup(e.clone())),
-        };
         let unlocked = self.open.lock().await.is_some();
-        Ok(sealbox_core::status::app_status(version, unlocked, enrolled, self.machine().last_reason()))
+        let last = self.machine().last_reason();
+        match &*self.workstation.lock().await {
+            Ok(ws) => {
+                let wait = ws.unlock_wait(now());
+                Ok(sealbox_core::status::app_status(version, unlocked, ws.profile(), last, wait))
+            }
+            Err(e) => Err(ShellError::Startup(e.clone())),
+        }
     }
 
     /// Enrols this workstation with the practice hub: the demo's software

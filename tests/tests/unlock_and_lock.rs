@@ -225,6 +225,29 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     assert!(after >= Duration::from_secs(REAUTH_SECS), "locked before the limit: {after:?}");
     assert!(presses >= 10, "input all along: {presses} keys");
     assert_no_names(&app.source().await.expect("page source"), &names);
+
+    // Five wrong PINs in a row: the next attempt must wait (30 s), and the
+    // lock screen counts down to it with Unlock disabled.
+    for attempt in 1..=5 {
+        app.type_into("#pin", "0000").await.expect("type");
+        app.click("#unlock").await.expect("click");
+        app.wait_attr("#unlock-form", "data-failed", |n| n == attempt.to_string()).await.expect("refused");
+    }
+    let first: u32 = app
+        .wait_attr("#unlock-wait", "data-seconds", |_| true)
+        .await
+        .expect("a countdown")
+        .parse()
+        .expect("seconds");
+    println!(
+        "e2e: after five wrong PINs: wait {first} s, {:?}",
+        app.texts("#unlock-wait").await.expect("text")
+    );
+    assert!((1..=30).contains(&first), "{first}");
+    assert_eq!(app.texts("#unlock:disabled").await.expect("button").len(), 1, "Unlock is disabled meanwhile");
+    app.wait_attr("#unlock-wait", "data-seconds", |s| s.parse::<u32>().is_ok_and(|s| s < first))
+        .await
+        .expect("counting down");
     app.close().await.expect("close");
     drop(practice);
 }

@@ -3,17 +3,32 @@
 use sealbox_model::api::{AppStatus, LockState};
 
 use sealbox_model::jiff::tz::TimeZone;
+use sealbox_model::jiff::SignedDuration;
 
+use crate::key::fallback::KeyMode;
 use crate::lock::LockReason;
 use crate::sync::engine::SyncStatus;
+use crate::workstation::Profile;
 
-/// The app's status as the UI sees it.
-pub fn app_status(version: &str, unlocked: bool, enrolled: bool, last_lock: Option<LockReason>) -> AppStatus {
+/// The app's status as the UI sees it; `profile` is the enrolment, if any,
+/// and `unlock_wait` the throttle's wait before the next attempt.
+pub fn app_status(
+    version: &str,
+    unlocked: bool,
+    profile: Option<&Profile>,
+    last_lock: Option<LockReason>,
+    unlock_wait: SignedDuration,
+) -> AppStatus {
+    // Rounded up: "1 s" until the attempt is really allowed.
+    let wait_ms = unlock_wait.as_millis().max(0);
+    let unlock_wait_secs = u32::try_from((wait_ms + 999) / 1000).unwrap_or(u32::MAX);
     AppStatus {
         version: version.to_owned(),
         lock: if unlocked { LockState::Unlocked } else { LockState::Locked },
-        enrolled,
+        enrolled: profile.is_some(),
         last_lock: last_lock.map(|r| r.key().to_owned()),
+        weaker_key: profile.is_some_and(|p| p.key_mode == KeyMode::KeyringFallback),
+        unlock_wait_secs,
     }
 }
 
@@ -54,10 +69,14 @@ mod tests {
 
     #[test]
     fn the_status_says_locked_or_unlocked_and_why_it_last_locked() {
-        let status = app_status("9.9.9", false, true, Some(LockReason::Idle));
+        let status = app_status("9.9.9", false, None, Some(LockReason::Idle), SignedDuration::ZERO);
         assert_eq!(status.version, "9.9.9");
         assert_eq!(status.lock, LockState::Locked);
         assert_eq!(status.last_lock.as_deref(), Some("idle"));
-        assert_eq!(app_status("1", true, true, None).lock, LockState::Unlocked);
+        assert!(!status.enrolled && !status.weaker_key);
+        assert_eq!(status.unlock_wait_secs, 0);
+        assert_eq!(app_status("1", true, None, None, SignedDuration::ZERO).lock, LockState::Unlocked);
+        let waiting = app_status("1", false, None, None, SignedDuration::from_millis(29_001));
+        assert_eq!(waiting.unlock_wait_secs, 30, "rounded up");
     }
 }

@@ -192,6 +192,18 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
     assert_eq!(gp.open as usize, gp_queue.len());
     let bad = InboxRequest { category: Some("gossip".into()), ..Default::default() };
     assert!(matches!(desk.inbox_view_of(&bad, now, 500, None), Err(WorkstationError::UnknownQueue)));
+    // One state: the claimed thread is the one in progress; closed threads
+    // are listed only when asked for.
+    let in_state =
+        |state: &str| of_request(InboxRequest { state: Some(state.to_owned()), ..Default::default() });
+    assert_eq!(
+        in_state("in_progress").rows.iter().map(|r| r.thread.as_str()).collect::<Vec<_>>(),
+        vec![first.thread_id.0.to_string()]
+    );
+    assert_eq!(in_state("closed").total, 0);
+    assert_eq!(in_state("new").total as usize + in_state("triaged").total as usize, all.len() - 1);
+    let bad = InboxRequest { state: Some("lost".into()), ..Default::default() };
+    assert!(matches!(desk.inbox_view_of(&bad, now, 500, None), Err(WorkstationError::UnknownQueue)));
     // A window of the list (a virtual list's scroll position), with the total.
     let window = desk
         .inbox_view_of(&InboxRequest { offset: 3, limit: 4, ..Default::default() }, now, 500, None)
@@ -325,4 +337,81 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
 
     wipe(&ws, &keyring);
     wipe(&admin_ws, &keyring);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_without_hmac_secret_is_used_only_while_the_practice_allows_the_weaker_mode() {
+    use sealbox_core::key::fallback::KeyMode;
+    use sealbox_model::hub_api::PracticePolicy;
+    let hub = start_hub(1, RatePolicy { burst: 10, per_minute: 0 }).await;
+    let now = hub.state.now();
+    let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
+    let dirs = tempfile::tempdir().unwrap();
+    let mut ws = Workstation::open(dirs.path().join("nurse"), keyring.clone()).unwrap();
+    let mut weak = SoftKey::new("1357").without_hmac_secret();
+    let devices = || -> i64 {
+        hub.state.db.call_blocking(|c| c.query_row("SELECT COUNT(*) FROM devices", [], |r| r.get(0))).unwrap()
+    };
+    let set_policy = |allow_weaker_keys: bool| {
+        let policy = PracticePolicy { allow_weaker_keys, ..PracticePolicy::default() };
+        hub.state.db.call_blocking(|c| sealbox_hub::auth::policy::set(c, policy, "test", now)).unwrap();
+    };
+
+    // The practice requires hmac-secret (the default): refused before the
+    // key is registered, nothing enrolled anywhere.
+    let code = invite(&hub.state, Role::Nurse);
+    let err = ws.enrol(&hub.url, &code, "Treatment room", &mut weak, now).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "this security key does not support hmac-secret, which this practice requires"
+    );
+    assert_eq!(devices(), 0);
+    assert!(ws.profile().is_none());
+
+    // The practice allows the weaker mode: enrolled in it, and it says so.
+    set_policy(true);
+    let desk = ws.enrol(&hub.url, &code, "Treatment room", &mut weak, now).await.unwrap();
+    assert_eq!(desk.profile().key_mode, KeyMode::KeyringFallback);
+    assert_eq!(devices(), 1);
+    let written = std::fs::read_to_string(ws.dir().join("profile.json")).unwrap();
+    assert!(written.contains("\"key_mode\": \"keyring_fallback_weaker\""), "kept in the profile");
+    let actions: Vec<String> =
+        lock(&desk.store()).audit_events(5).unwrap().into_iter().map(|e| e.action).collect();
+    assert!(
+        actions.contains(&"key_mode:keyring_fallback_weaker".to_owned()),
+        "named in the audit chain: {actions:?}"
+    );
+    assert!(
+        actions.contains(&"practice_policy:max_idle=900,reauth=43200,weaker_keys=true".to_owned()),
+        "the policy it was allowed under: {actions:?}"
+    );
+    desk.lock("enrolled", now).await.unwrap();
+
+    // Unlocked with a touch the hub verified: the keyring's KEK is released.
+    let desk = ws.unlock(&mut weak, now).await.unwrap();
+    assert_eq!(desk.verified(), Verified::Online);
+    let last = lock(&desk.store()).audit_events(1).unwrap();
+    assert_eq!(last[0].action, "unlock:keyring_fallback_weaker");
+    desk.lock("now", now).await.unwrap();
+    // Another key (without the credential) releases nothing.
+    let mut other = SoftKey::new("1357").without_hmac_secret();
+    let err = ws.unlock(&mut other, now).await.unwrap_err();
+    assert!(matches!(err, WorkstationError::Key(KeyError::WrongKey)), "{err:?}");
+
+    // The practice withdraws the weaker mode: the next online unlock is
+    // refused, saying what to do.
+    set_policy(false);
+    let err = ws.unlock(&mut weak, now).await.unwrap_err();
+    assert!(matches!(err, WorkstationError::WeakerKeyRefused), "{err:?}");
+    assert!(err.to_string().contains("ask your practice admin to enrol a key that has it"));
+
+    // With the hub out of reach the device verifies the touch itself (the
+    // policy is asked again once the hub is back).
+    hub.running.stop().await.unwrap();
+    let desk = ws.unlock(&mut weak, now).await.unwrap();
+    assert_eq!(desk.verified(), Verified::Offline);
+    let last = lock(&desk.store()).audit_events(1).unwrap();
+    assert_eq!(last[0].action, "unlock_offline:keyring_fallback_weaker");
+    desk.lock("now", now).await.unwrap();
+    wipe(&ws, &keyring);
 }

@@ -111,6 +111,12 @@ pub struct AppStatus {
     pub enrolled: bool,
     /// Why it last locked ("idle", "lock_now", "screen_locked", ...), if it did.
     pub last_lock: Option<String>,
+    /// Enrolled with a key without hmac-secret: the weaker keyring mode,
+    /// which the lock screen names.
+    pub weaker_key: bool,
+    /// Seconds before the next unlock attempt is allowed, after repeated
+    /// failures (0: now); the lock screen counts down.
+    pub unlock_wait_secs: u32,
 }
 
 /// Arguments of [`command::UNLOCK`]. `Debug` hides the PIN.
@@ -151,6 +157,7 @@ impl std::fmt::Debug for InboxRequest {
             .field("limit", &self.limit)
             .field("category", &self.category)
             .field("unassigned", &self.unassigned)
+            .field("state", &self.state)
             .finish()
     }
 }
@@ -188,6 +195,10 @@ pub struct InboxRequest {
     /// Only threads nobody holds yet.
     #[serde(default)]
     pub unassigned: bool,
+    /// Only threads in this state (a state key, e.g. "awaiting_patient";
+    /// "closed" lists closed threads, which are otherwise left out).
+    #[serde(default)]
+    pub state: Option<String>,
 }
 
 /// The inbox as the UI shows it, in triage order. Carries patient names:
@@ -544,10 +555,19 @@ mod tests {
 
     #[test]
     fn app_status_round_trips_as_json_with_snake_case_state() {
-        let status =
-            AppStatus { version: "1.2.3".into(), lock: LockState::Locked, enrolled: true, last_lock: None };
+        let status = AppStatus {
+            version: "1.2.3".into(),
+            lock: LockState::Locked,
+            enrolled: true,
+            last_lock: None,
+            weaker_key: false,
+            unlock_wait_secs: 0,
+        };
         let json = serde_json::to_string(&status).unwrap();
-        assert_eq!(json, r#"{"version":"1.2.3","lock":"locked","enrolled":true,"last_lock":null}"#);
+        assert_eq!(
+            json,
+            r#"{"version":"1.2.3","lock":"locked","enrolled":true,"last_lock":null,"weaker_key":false,"unlock_wait_secs":0}"#
+        );
         let back: AppStatus = serde_json::from_str(&json).unwrap();
         assert_eq!(back, status);
     }

@@ -9,6 +9,7 @@
 
 use sealbox_model::api::{InboxRequest, InboxView, MyActivityView, SettingsView, ThreadView};
 use sealbox_model::category::Category;
+use sealbox_model::thread_state::StateKind;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -368,6 +369,24 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                         { for Category::ALL.iter().map(|c| html! {
                             <option value={c.key()} selected={shown_filter.category.as_deref() == Some(c.key())}>
                                 { c.key().replace('_', " ") }
+                            </option>
+                        }) }
+                    </select>
+                    <select id="state" aria-label="State"
+                        onchange={
+                            let (choose, shown) = (choose.clone(), shown_filter.clone());
+                            Callback::from(move |e: Event| {
+                                if let Some(s) = e.target_dyn_into::<web_sys::HtmlSelectElement>() {
+                                    let state = (!s.value().is_empty()).then(|| s.value());
+                                    choose.emit(InboxRequest { state, ..(*shown).clone() });
+                                }
+                            })
+                        }
+                        onkeydown={Callback::from(|e: KeyboardEvent| e.stop_propagation())}>
+                        <option value="" selected={shown_filter.state.is_none()}>{ "Every open state" }</option>
+                        { for StateKind::ALL.iter().map(|s| html! {
+                            <option value={s.key()} selected={shown_filter.state.as_deref() == Some(s.key())}>
+                                { s.key().replace('_', " ") }
                             </option>
                         }) }
                     </select>

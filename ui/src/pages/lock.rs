@@ -2,6 +2,8 @@
 //! holds no patient data, so it is what the window shows after every lock.
 
 use sealbox_model::api::{AppStatus, InboxView};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::app::Status;
@@ -43,6 +45,49 @@ pub fn lock_page(props: &LockProps) -> Html {
     };
     let busy = use_state(|| false);
     let error = use_state(|| None::<String>);
+    // Failed attempts on this screen (the form's data-failed).
+    let failed = use_state(|| 0u32);
+    // After repeated failures the shell makes the next attempt wait: the
+    // screen counts down to it (ms since the epoch when it is allowed).
+    let wait_until = use_state(|| None::<f64>);
+    let now_ms = use_state(js_sys::Date::now);
+    {
+        let wait_until = wait_until.clone();
+        let secs = match &props.status {
+            Status::Ready(s) => s.unlock_wait_secs,
+            _ => 0,
+        };
+        use_effect_with(secs, move |secs| {
+            if *secs > 0 {
+                wait_until.set(Some(js_sys::Date::now() + f64::from(*secs) * 1000.0));
+            }
+        });
+    }
+    let waiting = wait_until.map(|until| ((until - *now_ms) / 1000.0).ceil()).filter(|s| *s > 0.0);
+    {
+        let now_ms = now_ms.clone();
+        use_effect_with(waiting.is_some(), move |counting| {
+            let tick = Closure::<dyn Fn()>::new(move || now_ms.set(js_sys::Date::now()));
+            let window = web_sys::window();
+            let id = if *counting {
+                window.as_ref().and_then(|w| {
+                    w.set_interval_with_callback_and_timeout_and_arguments_0(
+                        tick.as_ref().unchecked_ref(),
+                        250,
+                    )
+                    .ok()
+                })
+            } else {
+                None
+            };
+            move || {
+                if let (Some(w), Some(id)) = (window, id) {
+                    w.clear_interval_with_handle(id);
+                }
+                drop(tick);
+            }
+        });
+    }
     let (state, line) = match &props.status {
         Status::Loading => ("loading", "Connecting to Sealbox…".to_owned()),
         Status::Ready(s) => ("ready", format!("Sealbox {} · {}", s.version, s.lock.label())),
@@ -63,19 +108,31 @@ pub fn lock_page(props: &LockProps) -> Html {
     };
     let on_submit = {
         let (pin, busy, error, done) = (pin.clone(), busy.clone(), error.clone(), props.on_unlocked.clone());
+        let (wait_until, now_ms, blocked) = (wait_until.clone(), now_ms.clone(), waiting.is_some());
+        let failed = failed.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            if *busy {
+            if *busy || blocked {
                 return;
             }
             busy.set(true);
             error.set(None);
             let (pin, busy, error, done) = ((*pin).clone(), busy.clone(), error.clone(), done.clone());
+            let (wait_until, now_ms, failed) = (wait_until.clone(), now_ms.clone(), failed.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 match ipc::unlock(pin).await {
                     Ok(view) => done.emit(view),
                     Err(e) => {
                         error.set(Some(e.to_string()));
+                        // A failure may have started a wait: count it down.
+                        if let Ok(s) = ipc::app_status().await {
+                            if s.unlock_wait_secs > 0 {
+                                now_ms.set(js_sys::Date::now());
+                                wait_until
+                                    .set(Some(js_sys::Date::now() + f64::from(s.unlock_wait_secs) * 1000.0));
+                            }
+                        }
+                        failed.set(*failed + 1);
                         busy.set(false);
                     }
                 }
@@ -94,20 +151,31 @@ pub fn lock_page(props: &LockProps) -> Html {
             if let Some(reason) = reason {
                 <p id="lock-reason" class="lock-hint">{ reason }</p>
             }
+            if matches!(&props.status, Status::Ready(s) if s.weaker_key) {
+                <p id="weaker-key" class="status" data-state="warning" role="note">
+                    { "Weaker keyring mode: your security key has no hmac-secret, so this workstation's cache key is \
+                       kept in the operating system's keyring. Your practice allows it; a key with hmac-secret is safer." }
+                </p>
+            }
             if enrolled && *just_enrolled {
                 <p id="enrolled-note" class="lock-hint" role="status">
                     { "Enrolled. Your practice admin approves this workstation; then unlock with your key." }
                 </p>
             }
             if enrolled {
-                <form id="unlock-form" class="unlock" onsubmit={on_submit}>
+                <form id="unlock-form" class="unlock" onsubmit={on_submit} data-failed={failed.to_string()}>
                     <label for="pin">{ "Security key PIN" }</label>
                     <input id="pin" type="password" autocomplete="off" inputmode="numeric"
                         value={(*pin).clone()} oninput={on_input} disabled={*busy} />
-                    <button id="unlock" type="submit" disabled={*busy}>
+                    <button id="unlock" type="submit" disabled={*busy || waiting.is_some()}>
                         { if *busy { "Touch your key…" } else { "Unlock" } }
                     </button>
                 </form>
+                if let Some(secs) = waiting {
+                    <p id="unlock-wait" class="status" data-state="warning" role="status" data-seconds={secs.to_string()}>
+                        { format!("Too many failed attempts. You can try again in {secs} s.") }
+                    </p>
+                }
             } else if matches!(&props.status, Status::Ready(_)) {
                 <p id="not-enrolled" class="lock-hint">
                     { "This workstation is not enrolled yet. Ask your practice admin for an invite code." }

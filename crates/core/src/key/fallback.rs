@@ -11,12 +11,15 @@ use super::{KeyError, SecurityKey};
 use crate::cache::CacheConfig;
 use crate::vault::{KekError, KekSource, Keyring, VaultError, DEVICE_SALT_LEN};
 
-/// How this device's KEK is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How this device's KEK is protected (kept in the profile).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum KeyMode {
     /// From the key's hmac-secret: nothing on disk can open the cache.
+    #[default]
+    #[serde(rename = "hmac_secret")]
     HmacSecret,
-    /// Held in the OS keyring, released after a locally verified touch.
+    /// Held in the OS keyring, released after a verified touch.
+    #[serde(rename = "keyring_fallback_weaker")]
     KeyringFallback,
 }
 
@@ -35,6 +38,12 @@ impl KeyMode {
 pub struct KeyPolicy {
     /// Allow the weaker mode.
     pub allow_keyring_fallback: bool,
+}
+
+impl From<sealbox_model::hub_api::PracticePolicy> for KeyPolicy {
+    fn from(p: sealbox_model::hub_api::PracticePolicy) -> Self {
+        KeyPolicy { allow_keyring_fallback: p.allow_weaker_keys }
+    }
 }
 
 /// The mode `key` can use under `policy`.

@@ -9,10 +9,18 @@ use zeroize::Zeroizing;
 
 use super::{Assertion, KeyError, SecurityKey};
 
-/// Proof that the enrolled key was just touched and verified on this
-/// device. Only [`LocalVerifier::verify`] makes one.
+/// Proof that the enrolled key was just touched and verified: here by
+/// [`LocalVerifier::verify`], or by the hub, whose session is the proof
+/// ([`VerifiedTouch::by_hub`]). Nothing else makes one.
 #[derive(Debug)]
 pub struct VerifiedTouch(());
+
+impl VerifiedTouch {
+    /// The hub verified the touch: it answered the assertion with `session`.
+    pub fn by_hub(_session: &sealbox_model::hub_api::auth::Session) -> Self {
+        VerifiedTouch(())
+    }
+}
 
 /// The local relying party.
 pub struct LocalVerifier {

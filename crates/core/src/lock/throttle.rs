@@ -56,6 +56,15 @@ impl UnlockThrottle {
         }
     }
 
+    /// The wait left at `now` (zero when an attempt may start), for the
+    /// lock screen's countdown.
+    pub fn wait_left(&self, now: Timestamp) -> SignedDuration {
+        match self.wait_until {
+            Some(at) if now < at => now.duration_until(at),
+            _ => SignedDuration::ZERO,
+        }
+    }
+
     /// An attempt failed; returns when the next may start, if it must wait.
     pub fn failed(&mut self, now: Timestamp, reason: &'static str) -> Option<Timestamp> {
         self.unaudited.push(FailedUnlock { at: now, reason });
@@ -96,6 +105,9 @@ mod tests {
         }
         assert_eq!(g.failed(t(4), "wrong_pin"), Some(t(34)), "the fifth failure: 30 s");
         assert_eq!(g.check(t(33)), Err(TryLater { at: t(34) }));
+        assert_eq!(g.wait_left(t(4)), SignedDuration::from_secs(30), "the countdown starts at 30 s");
+        assert_eq!(g.wait_left(t(33)), SignedDuration::from_secs(1));
+        assert_eq!(g.wait_left(t(34)), SignedDuration::ZERO);
         let wait = TryLater { at: Timestamp::from_second(1_750_000_034).unwrap() }.to_string();
         assert_eq!(wait, "too many failed attempts; try again at 16:07:14", "UK time (BST)");
         assert!(g.check(t(34)).is_ok());

@@ -40,6 +40,13 @@ pub fn describe(action: &str, object: &str) -> String {
         "enrol" => "enrolled this workstation".to_owned(),
         "unlock" => "unlocked Sealbox".to_owned(),
         "unlock_offline" => "unlocked Sealbox (offline)".to_owned(),
+        "unlock:keyring_fallback_weaker" => "unlocked Sealbox (weaker keyring mode)".to_owned(),
+        "unlock_offline:keyring_fallback_weaker" => {
+            "unlocked Sealbox (offline, weaker keyring mode)".to_owned()
+        }
+        "key_mode:keyring_fallback_weaker" => {
+            "enrolled a key without hmac-secret: the weaker keyring mode".to_owned()
+        }
         other => match other.split_once(':') {
             Some(("lock", why)) => format!("locked Sealbox ({})", why.replace('_', " ")),
             Some(("unlock_failed", why)) => format!("failed to unlock ({})", why.replace('_', " ")),
@@ -212,6 +219,10 @@ mod tests {
         assert_eq!(describe("lock:os_lock", "dev"), "locked Sealbox (os lock)");
         assert_eq!(describe("unlock_failed:wrong_pin", "dev"), "failed to unlock (wrong pin)");
         assert_eq!(describe("something_new", ""), "something new");
+        assert_eq!(
+            describe("unlock:keyring_fallback_weaker", "dev"),
+            "unlocked Sealbox (weaker keyring mode)"
+        );
         assert_eq!(
             describe("practice_policy:max_idle=60,reauth=3600,weaker_keys=false", "dev"),
             "received the practice's policy (max idle=60, reauth=3600, weaker keys=false)"

@@ -12,6 +12,12 @@
 //! - [`Desk::lock`]: the hub session ended, the cache closed, every key
 //!   dropped (zeroized).
 //!
+//! A key without hmac-secret is used only if the practice's policy allows
+//! it (the challenge of enrolment carries the policy; every online unlock
+//! asks again): the weaker keyring mode, where the KEK is a random key in
+//! the OS keyring released after a touch the hub or this device verified
+//! (`key::fallback`). It is named in the profile, the audit chain and the UI.
+//!
 //! Every unlock, lock and failed attempt goes into the audit chain (failed
 //! attempts at the next unlock: a locked cache cannot be written).
 
@@ -38,7 +44,8 @@ use crate::account::device::DeviceSecrets;
 use crate::account::pool_keys::{HeldPoolKeys, PoolKeyError};
 use crate::audit;
 use crate::cache::{self, CacheConfig, CacheError};
-use crate::key::local::LocalVerifier;
+use crate::key::fallback::{choose_mode, KeyMode, KeyPolicy, KeyringKek};
+use crate::key::local::{LocalVerifier, VerifiedTouch};
 use crate::key::{DerivedKek, KeyError, SecurityKey};
 use crate::lock::throttle::{TryLater, UnlockThrottle};
 use crate::store::{Store, StoreError};
@@ -47,6 +54,7 @@ use crate::sync::engine::Engine;
 use crate::sync::plan::TriageRules;
 use crate::sync::{SharedStore, SyncError};
 use crate::vault::Keyring;
+use crate::vault::{KekSource, VaultError};
 
 /// Why enrolment, unlock or lock failed. Each says what to do; none carries
 /// keys, tokens or patient data.
@@ -70,6 +78,14 @@ pub enum WorkstationError {
     /// The hub refused the key (not this clinician's, or revoked).
     #[error("the practice hub did not accept this security key")]
     HubRefused,
+    /// The practice no longer allows this key's weaker keyring mode.
+    #[error(
+        "your practice no longer allows security keys without hmac-secret; ask your practice admin to enrol a key that has it"
+    )]
+    WeakerKeyRefused,
+    /// The OS keyring refused (the weaker mode's KEK).
+    #[error(transparent)]
+    Vault(#[from] VaultError),
     /// The cache or keyring refused.
     #[error(transparent)]
     Cache(#[from] CacheError),
@@ -164,6 +180,12 @@ impl Workstation {
         self.profile.as_ref()
     }
 
+    /// How long, at `now`, before the next unlock attempt is allowed
+    /// (zero: now).
+    pub fn unlock_wait(&self, now: Timestamp) -> sealbox_model::jiff::SignedDuration {
+        self.throttle.wait_left(now)
+    }
+
     /// The data directory.
     pub fn dir(&self) -> &std::path::Path {
         &self.dir
@@ -174,7 +196,8 @@ impl Workstation {
     }
 
     /// Enrols this workstation with an invite code (see the module docs) and
-    /// returns it open. The key must support hmac-secret.
+    /// returns it open. A key without hmac-secret only if the practice
+    /// allows the weaker mode; refused before it is registered otherwise.
     pub async fn enrol(
         &mut self,
         hub_url: &str,
@@ -186,18 +209,17 @@ impl Workstation {
         if self.profile.is_some() {
             return Err(WorkstationError::AlreadyEnrolled);
         }
-        if !key.has_hmac_secret() {
-            return Err(KeyError::Unsupported("hmac-secret").into());
-        }
         let anon = HubClient::anonymous(hub_url)?;
         let challenge = anon.enrol_start(invite_code, device_name).await?;
+        let mode = choose_mode(key, KeyPolicy::from(challenge.policy))?;
         let rp_id = challenge.options.public_key.rp.id.clone();
         let origin = origin_of(&rp_id)?;
         let credential = key.register(&origin, challenge.options)?;
         let enrolled = anon.enrol_finish(challenge.ceremony_id, credential).await?;
 
         let salt = random_bytes::<32>();
-        let (session, output) = hub_sign_in(&anon, key, &origin, &enrolled.user_id, &salt).await?;
+        let asked = (mode == KeyMode::HmacSecret).then_some(&salt);
+        let (session, output) = hub_sign_in(&anon, key, &origin, &enrolled.user_id, asked).await?;
         let profile = Profile {
             hub: anon.base().to_owned(),
             practice_id: session.practice_id.clone(),
@@ -209,10 +231,17 @@ impl Workstation {
             device_id: enrolled.device_id,
             rp_id,
             passkey: enrolled.passkey,
+            key_mode: mode,
         };
         let cfg = self.cache_config(&profile);
-        let unlocked =
-            cache::enrol_with_salt(&cfg, &self.keyring, &DerivedKek::new(output, salt), salt, now)?;
+        let kek: Box<dyn KekSource + Send> = match (mode, output) {
+            (KeyMode::HmacSecret, Some(output)) => Box::new(DerivedKek::new(output, salt)),
+            (KeyMode::HmacSecret, None) => return Err(KeyError::Unsupported("hmac-secret").into()),
+            (KeyMode::KeyringFallback, _) => {
+                Box::new(KeyringKek::create(&self.keyring, &cfg, VerifiedTouch::by_hub(&session))?)
+            }
+        };
+        let unlocked = cache::enrol_with_salt(&cfg, &self.keyring, kek.as_ref(), salt, now)?;
         let mut store = unlocked.session.into_store();
         let device = DeviceSecrets::generate();
         device.save(&mut store)?;
@@ -221,7 +250,17 @@ impl Workstation {
         profile.save(&self.dir)?;
         store.write(|w| {
             audit::set_device(w, &profile.device_id)?;
-            audit::append(w, now, &profile.user_id, "enrol", &profile.device_id)
+            audit::append(w, now, &profile.user_id, "enrol", &profile.device_id)?;
+            if mode == KeyMode::KeyringFallback {
+                audit::append(
+                    w,
+                    now,
+                    &profile.user_id,
+                    &format!("key_mode:{}", mode.key()),
+                    &profile.device_id,
+                )?;
+            }
+            Ok::<_, StoreError>(())
         })?;
         let mut desk = Desk::new(profile.clone(), store, Verified::Online, hub)?;
         desk.refresh_policy_or_keep(now).await?;
@@ -242,9 +281,11 @@ impl Workstation {
                 let failures = self.throttle.succeeded();
                 let user = desk.profile.user_id.clone();
                 let device = desk.profile.device_id.clone();
-                let how = match desk.verified {
-                    Verified::Online => "unlock",
-                    Verified::Offline => "unlock_offline",
+                let how = match (desk.verified, desk.profile.key_mode) {
+                    (Verified::Online, KeyMode::HmacSecret) => "unlock",
+                    (Verified::Offline, KeyMode::HmacSecret) => "unlock_offline",
+                    (Verified::Online, KeyMode::KeyringFallback) => "unlock:keyring_fallback_weaker",
+                    (Verified::Offline, KeyMode::KeyringFallback) => "unlock_offline:keyring_fallback_weaker",
                 };
                 desk.store_mut().write(|w| {
                     for f in &failures {
@@ -273,19 +314,40 @@ impl Workstation {
         let salt = cache::device_salt(&cfg, &self.keyring)?;
         let origin = profile.origin()?;
         let anon = HubClient::anonymous(&profile.hub)?;
-        let (session, output) = match hub_sign_in(&anon, key, &origin, &profile.user_id, &salt).await {
-            Ok((session, output)) => (Some(session), output),
-            Err(WorkstationError::Hub(e)) if e.is_transient() => {
-                let local = LocalVerifier::new(&profile.rp_id, &origin)?;
-                let output = local.sign_in(key, &mut profile.passkey, &salt)?;
-                // The counter advanced: keep it, so a cloned key is caught.
-                profile.save(&self.dir)?;
-                self.profile = Some(profile.clone());
-                (None, output)
-            }
-            Err(e) => return Err(e),
-        };
-        let unlocked = cache::unlock(&cfg, &self.keyring, &DerivedKek::new(output, salt), now)?;
+        let weaker = profile.key_mode == KeyMode::KeyringFallback;
+        let asked = (!weaker).then_some(&salt);
+        let (session, kek): (_, Box<dyn KekSource + Send>) =
+            match hub_sign_in(&anon, key, &origin, &profile.user_id, asked).await {
+                Ok((session, _)) if weaker => {
+                    // The practice may have withdrawn the weaker mode since.
+                    let policy =
+                        HubClient::new(&profile.hub, session.token.clone())?.practice_policy().await?;
+                    if !policy.allow_weaker_keys {
+                        return Err(WorkstationError::WeakerKeyRefused);
+                    }
+                    let kek = KeyringKek::release(&self.keyring, &cfg, VerifiedTouch::by_hub(&session))?;
+                    (Some(session), Box::new(kek))
+                }
+                Ok((session, output)) => {
+                    let output = output.ok_or(KeyError::Unsupported("hmac-secret"))?;
+                    (Some(session), Box::new(DerivedKek::new(output, salt)))
+                }
+                Err(WorkstationError::Hub(e)) if e.is_transient() => {
+                    let local = LocalVerifier::new(&profile.rp_id, &origin)?;
+                    let kek: Box<dyn KekSource + Send> = if weaker {
+                        let touch = local.verify(key, &mut profile.passkey)?;
+                        Box::new(KeyringKek::release(&self.keyring, &cfg, touch)?)
+                    } else {
+                        Box::new(DerivedKek::new(local.sign_in(key, &mut profile.passkey, &salt)?, salt))
+                    };
+                    // The counter advanced: keep it, so a cloned key is caught.
+                    profile.save(&self.dir)?;
+                    self.profile = Some(profile.clone());
+                    (None, kek)
+                }
+                Err(e) => return Err(e),
+            };
+        let unlocked = cache::unlock(&cfg, &self.keyring, kek.as_ref(), now)?;
         let store = unlocked.session.into_store();
         let verified = if session.is_some() { Verified::Online } else { Verified::Offline };
         let (token, counts_token) = session.map(|s| (s.token, Some(s.counts_token))).unwrap_or_default();
@@ -300,19 +362,22 @@ impl Workstation {
     }
 }
 
-/// One touch verified by the hub: a session and the hmac-secret output.
+/// One touch verified by the hub: a session, and the hmac-secret output
+/// for `salt` when one is asked for.
 async fn hub_sign_in(
     anon: &HubClient,
     key: &mut (dyn SecurityKey + Send),
     origin: &webauthn_rs::prelude::Url,
     user_id: &str,
-    salt: &[u8; 32],
-) -> Result<(HubSession, Zeroizing<[u8; 32]>), WorkstationError> {
+    salt: Option<&[u8; 32]>,
+) -> Result<(HubSession, Option<Zeroizing<[u8; 32]>>), WorkstationError> {
     let challenge = anon.login_start(user_id).await.map_err(refused)?;
-    let assertion = key.sign_in(origin, challenge.options, Some(salt))?;
-    let output = assertion.hmac_secret.ok_or(KeyError::Unsupported("hmac-secret"))?;
+    let assertion = key.sign_in(origin, challenge.options, salt)?;
+    if salt.is_some() && assertion.hmac_secret.is_none() {
+        return Err(KeyError::Unsupported("hmac-secret").into());
+    }
     let session = anon.login_finish(challenge.ceremony_id, assertion.credential).await.map_err(refused)?;
-    Ok((session, output))
+    Ok((session, assertion.hmac_secret))
 }
 
 /// A 4xx at login means the hub refused this key or clinician.

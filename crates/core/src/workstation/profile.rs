@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{Passkey, Url};
 
 use super::WorkstationError;
+use crate::key::fallback::KeyMode;
 
 /// The file name in the data directory.
 pub const PROFILE_FILE: &str = "profile.json";
@@ -43,6 +44,10 @@ pub struct Profile {
     pub rp_id: String,
     /// The credential's public key and counter (verifies the key offline).
     pub passkey: Passkey,
+    /// How the cache's KEK is protected: from the key's hmac-secret, or
+    /// the weaker keyring mode (profiles written before it: hmac-secret).
+    #[serde(default)]
+    pub key_mode: KeyMode,
 }
 
 impl std::fmt::Debug for Profile {

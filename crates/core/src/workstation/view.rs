@@ -57,6 +57,11 @@ impl Desk {
                 Category::ALL.into_iter().find(|c| c.key() == key).ok_or(WorkstationError::UnknownQueue)?,
             );
         }
+        if let Some(key) = request.state.as_deref() {
+            filter.state = Some(
+                StateKind::ALL.into_iter().find(|s| s.key() == key).ok_or(WorkstationError::UnknownQueue)?,
+            );
+        }
         filter.unassigned = request.unassigned;
         if request.urgent_only {
             filter.priority = Some(Priority::Urgent);
