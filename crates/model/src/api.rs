@@ -574,7 +574,7 @@ mod tests {
 
     #[test]
     fn app_status_rejects_unknown_fields_and_states() {
-        let ok = r#"{"version":"1","lock":"locked","enrolled":false,"last_lock":"idle"}"#;
+        let ok = r#"{"version":"1","lock":"locked","enrolled":false,"last_lock":"idle","weaker_key":false,"unlock_wait_secs":0}"#;
         assert!(serde_json::from_str::<AppStatus>(ok).is_ok());
         let extra = r#"{"version":"1","lock":"locked","enrolled":false,"last_lock":null,"x":1}"#;
         assert!(serde_json::from_str::<AppStatus>(extra).is_err());
