@@ -95,6 +95,10 @@ pub struct Shell {
     /// While locked: the task counting new messages with the counts-only
     /// token (blind notifications), and its stop switch.
     locked_watch: std::sync::Mutex<Option<(watch::Sender<bool>, JoinHandle<()>)>>,
+    /// A lock the timer made (idle or re-authentication): its reason and
+    /// deadline, until the lock page asks for the status, so the time from
+    /// deadline to lock page is measured (printed, no content).
+    timed_lock: std::sync::Mutex<Option<(LockReason, Timestamp)>>,
 }
 
 fn now() -> Timestamp {
@@ -117,6 +121,7 @@ impl Shell {
             open: Mutex::new(None),
             machine: std::sync::Mutex::new(LockMachine::new(LockPolicy::default())),
             locked_watch: std::sync::Mutex::new(None),
+            timed_lock: std::sync::Mutex::new(None),
         }
     }
 
@@ -127,6 +132,9 @@ impl Shell {
     /// What the lock screen needs to know.
     pub async fn status(&self, version: &str) -> Result<AppStatus, ShellError> {
         let unlocked = self.open.lock().await.is_some();
+        if !unlocked {
+            self.report_timed_lock();
+        }
         let last = self.machine().last_reason();
         match &*self.workstation.lock().await {
             Ok(ws) => {
@@ -316,9 +324,24 @@ impl Shell {
     /// Activity, "Lock now", an OS signal or the timer: locks if the lock
     /// machine says so.
     pub async fn signal(&self, app: &AppHandle, signal: Signal) {
+        let deadline = self.machine().deadline();
         let reason = self.machine().signal(signal, now());
         if let Some(reason) = reason {
+            if let (Some(deadline), LockReason::Idle | LockReason::ReauthDue) = (deadline, reason) {
+                *self.timed_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    Some((reason, deadline));
+            }
             self.lock(app, reason).await;
+        }
+    }
+
+    /// The lock page has loaded after a timed lock: how long after the
+    /// deadline (docs/benchmarks.md, "idle deadline → locked UI").
+    fn report_timed_lock(&self) {
+        let timed = self.timed_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some((reason, deadline)) = timed {
+            let ms = now().duration_since(deadline).as_millis();
+            eprintln!("sealbox: timing: {} deadline -> lock page loaded: {ms} ms", reason.key());
         }
     }
 
