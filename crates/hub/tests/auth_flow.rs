@@ -223,6 +223,26 @@ async fn the_counts_only_token_holds_the_event_stream_and_nothing_else_for_12_ho
 }
 
 #[tokio::test]
+async fn locking_ends_the_session_and_keeps_the_counts_only_token() {
+    let hub = start_hub(1, RatePolicy { burst: 10, per_minute: 0 }).await;
+    let gp = login::enrol_and_login(&hub.url, &hub.state, Role::Gp).await;
+    let (status, _, _) =
+        login::post(&hub.client, format!("{}/v1/lock", hub.url), Some(&gp.token), &serde_json::json!({}))
+            .await;
+    assert_eq!(status, 204);
+    assert_eq!(status_of(&hub, "/v1/sync?cursor=0", &gp.token).await, 401, "the session ended");
+    assert_eq!(status_of(&hub, "/v1/events", &gp.counts_token).await, 200, "counting goes on while locked");
+    let (status, _, _) = login::post(
+        &hub.client,
+        format!("{}/v1/lock", hub.url),
+        Some(&gp.counts_token),
+        &serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(status, 401, "a counts-only token cannot end anything");
+}
+
+#[tokio::test]
 async fn signing_out_ends_the_counts_only_token_too() {
     let hub = start_hub(1, RatePolicy { burst: 10, per_minute: 0 }).await;
     let gp = login::enrol_and_login(&hub.url, &hub.state, Role::Gp).await;

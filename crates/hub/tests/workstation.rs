@@ -276,6 +276,16 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
     assert_eq!(counts.pools, vec![Pool::Gp]);
     let refused = counts.hub.sync_page(sealbox_model::hub_api::Cursor(0), 10).await.unwrap_err();
     assert!(matches!(refused, sealbox_core::sync::SyncError::SessionEnded), "{refused:?}");
+    // ...but the event stream still answers it: a lock is not a sign-out.
+    let stall = std::time::Duration::from_secs(10);
+    sealbox_core::notify::locked::LockedWatch::connect(&counts.hub, stall)
+        .await
+        .expect("the locked desktop still counts new messages");
+    // The next unlock's login replaces it.
+    let desk = ws.unlock(&mut key, now).await.unwrap();
+    let replaced = sealbox_core::notify::locked::LockedWatch::connect(&counts.hub, stall).await.unwrap_err();
+    assert!(matches!(replaced, sealbox_core::sync::SyncError::SessionEnded), "{replaced:?}");
+    desk.lock("now", now).await.unwrap();
 
     // As the app runs it: unlock, then follow the hub's events in a task;
     // new patient messages arrive without a pull being asked for.

@@ -66,6 +66,13 @@ impl HubClient {
         required(self.call(Method::POST, "/v1/login/finish", Some(&body)).await?)
     }
 
+    /// `POST /v1/lock`: ends this client's session at the hub, keeping the
+    /// device's counts-only token (the workstation locked; it did not sign
+    /// out).
+    pub async fn lock_session(&self) -> Result<(), SyncError> {
+        empty(self.call::<(), _>(Method::POST, "/v1/lock", None).await?)
+    }
+
     /// `POST /v1/logout`: ends this client's session at the hub.
     pub async fn logout(&self) -> Result<(), SyncError> {
         empty(self.call::<(), _>(Method::POST, "/v1/logout", None).await?)

@@ -530,7 +530,9 @@ impl Desk {
         drop((device, pool_keys));
         let closed = store.close();
         if verified == Verified::Online {
-            let _ = hub.logout().await;
+            // The session ends; the counts-only token is kept for the
+            // locked screen's blind notifications.
+            let _ = hub.lock_session().await;
         }
         drop(hub);
         audited?;

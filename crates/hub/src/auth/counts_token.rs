@@ -1,8 +1,9 @@
 //! Counts-only tokens. Issued with every session and valid for the same 12
 //! hours, but accepted by `GET /v1/events` alone: a locked desktop, which
 //! has dropped its session, keeps one to count new messages for blind
-//! notifications. Stored hashed; ended by sign-out and by revoking the
-//! device.
+//! notifications. Stored hashed; ended by sign-out (`POST /v1/logout`), by
+//! revoking the device, and by the device's next login (which issues the
+//! one that replaces it). Locking (`POST /v1/lock`) keeps it.
 
 use rusqlite::{params, Connection, OptionalExtension};
 use sealbox_model::jiff::Timestamp;
@@ -12,6 +13,8 @@ use crate::db::{time, DbError};
 
 /// Issues a token for `staff_id` on `device_id`; returns it (shown once).
 pub fn create(conn: &Connection, staff_id: &str, device_id: &str, now: Timestamp) -> Result<String, DbError> {
+    // One live counts-only token per device: the new one replaces any other.
+    revoke_for_device(conn, device_id, now)?;
     let token = secret::session_token();
     let expires = now.checked_add(session::ABSOLUTE).unwrap_or(now);
     conn.execute(

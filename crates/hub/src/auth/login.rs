@@ -204,8 +204,22 @@ pub async fn finish(
     Ok((StatusCode::CREATED, Json(session)))
 }
 
-/// `POST /v1/logout`: ends the caller's session and the device's
-/// counts-only tokens.
+/// `POST /v1/lock`: the workstation locked. Ends the caller's session but
+/// keeps the device's counts-only token, so the locked desktop can still
+/// count new messages for blind notifications (a lock is not a sign-out).
+pub async fn lock(
+    State(state): State<AppState>,
+    _who: Principal,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let token = bearer(&headers).ok_or_else(|| ApiError::unauthorized("sign in first"))?.to_owned();
+    let now = state.now();
+    state.db.call(move |conn| Ok::<_, ApiError>(session::end(conn, &token, now)?)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1/logout`: signs out: ends the caller's session and the
+/// device's counts-only tokens.
 pub async fn logout(
     State(state): State<AppState>,
     who: Principal,

@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/login/start", post(login::start))
         .route("/v1/login/finish", post(login::finish))
         .route("/v1/logout", post(login::logout))
+        .route("/v1/lock", post(login::lock))
         .route("/v1/me/logins", get(attempts::get_history))
         .route("/v1/devices", get(devices::list))
         .route("/v1/devices/keys", post(devices::upload_keys))
