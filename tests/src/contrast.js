@@ -3,13 +3,30 @@
 // background it is painted on (backgrounds of the element and its
 // ancestors composited, alpha included). Returns what falls below 4.5:1
 // (3:1 for large text: ≥ 24 px, or ≥ 18.66 px bold). Disabled controls are
-// exempt (WCAG 1.4.3). Reports element paths and colours, never the text.
+// exempt (WCAG 1.4.3). A colour it cannot read counts as a failure, never
+// as a pass. Reports element paths and colours, never the text.
 const done = arguments[arguments.length - 1];
+// rgb()/rgba() (0–255 or %), color(srgb r g b / a) (0–1); alpha as a
+// number or a percentage. Anything else: null.
 const parse = (c) => {
-  const m = c.match(/rgba?\(([^)]+)\)/);
+  const num = (s, scale) => (s.endsWith("%") ? (parseFloat(s) / 100) * scale : parseFloat(s));
+  let m = c.match(/^rgba?\(([^)]+)\)$/);
+  let scale = 255;
+  if (!m) {
+    m = c.match(/^color\(srgb ([^)]+)\)$/);
+    scale = 1;
+  }
   if (!m) return null;
-  const p = m[1].split(/[ ,/]+/).filter((s) => s.length).map(Number);
-  return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+  const p = m[1].split(/[ ,/]+/).filter((s) => s.length);
+  if (p.length < 3) return null;
+  const k = 255 / scale;
+  const out = {
+    r: num(p[0], scale) * k,
+    g: num(p[1], scale) * k,
+    b: num(p[2], scale) * k,
+    a: p.length > 3 ? num(p[3], 1) : 1,
+  };
+  return [out.r, out.g, out.b, out.a].every(Number.isFinite) ? out : null;
 };
 const over = (top, under) => {
   const a = top.a + under.a * (1 - top.a);
@@ -28,12 +45,19 @@ const ratio = (a, b) => {
   const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
   return (hi + 0.05) / (lo + 0.05);
 };
+// The background under `el`: its own and its ancestors' colours, each with
+// the opacity of its element and of that element's ancestors, composited
+// from the canvas up. null if one cannot be read.
 const background = (el) => {
   const layers = [];
   for (let e = el; e; e = e.parentElement) {
     const c = parse(getComputedStyle(e).backgroundColor);
-    if (c && c.a > 0) layers.push(c);
-    if (c && c.a >= 1) break;
+    if (!c) return null;
+    let opacity = 1;
+    for (let a = e; a; a = a.parentElement) opacity *= Number(getComputedStyle(a).opacity);
+    const layer = { ...c, a: c.a * opacity };
+    if (layer.a > 0) layers.push(layer);
+    if (layer.a >= 1) break;
   }
   let bg = { r: 255, g: 255, b: 255, a: 1 }; // the canvas
   for (let i = layers.length - 1; i >= 0; i--) bg = over(layers[i], bg);
@@ -52,8 +76,10 @@ const path = (el) => {
 const failures = [];
 let checked = 0;
 for (const el of document.body.querySelectorAll("*")) {
+  if (el.tagName === "OPTION") continue; // measured as its select's text
   const hasText = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim().length > 0);
-  const field = (el.tagName === "INPUT" && el.type !== "hidden" && el.value) || (el.tagName === "TEXTAREA" && el.value);
+  const textInput = el.tagName === "INPUT" && !["hidden", "checkbox", "radio", "range", "color", "file"].includes(el.type);
+  const field = (textInput && (el.value || el.placeholder)) || (el.tagName === "TEXTAREA" && (el.value || el.placeholder)) || el.tagName === "SELECT";
   if (!hasText && !field) continue;
   const style = getComputedStyle(el);
   if (style.visibility !== "visible" || el.getClientRects().length === 0) continue;
@@ -63,8 +89,14 @@ for (const el of document.body.querySelectorAll("*")) {
   for (let e = el; e; e = e.parentElement) opacity *= Number(getComputedStyle(e).opacity);
   if (opacity === 0) continue;
   const bg = background(el);
-  const fg0 = parse(style.color);
-  if (!fg0) continue;
+  // An empty field shows its placeholder, in the placeholder's colour.
+  const placeholder = (textInput || el.tagName === "TEXTAREA") && !el.value && el.placeholder;
+  const colour = placeholder ? getComputedStyle(el, "::placeholder").color : style.color;
+  const fg0 = parse(colour);
+  if (!bg || !fg0) {
+    failures.push(`${path(el)}: colour not readable (${colour} on ${getComputedStyle(el).backgroundColor})`);
+    continue;
+  }
   const fg = over({ ...fg0, a: fg0.a * opacity }, bg);
   const size = parseFloat(style.fontSize);
   const bold = Number(style.fontWeight) >= 700;
@@ -72,7 +104,7 @@ for (const el of document.body.querySelectorAll("*")) {
   const need = large ? 3 : 4.5;
   const r = ratio(fg, bg);
   checked++;
-  if (r < need) {
+  if (!(r >= need)) {
     const hex = (c) => "#" + [c.r, c.g, c.b].map((v) => Math.round(v).toString(16).padStart(2, "0")).join("");
     failures.push(`${path(el)}: ${r.toFixed(2)}:1 (${hex(fg)} on ${hex(bg)}, needs ${need}:1)`);
   }

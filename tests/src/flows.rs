@@ -54,7 +54,8 @@ pub async fn assert_contrast(app: &App, screen: &str) {
     let probe = app
         .run_async(&format!(
             "const p = document.createElement('span'); p.id = 'contrast-probe'; p.textContent = 'probe'; \
-             p.style.color = '#777'; p.style.background = '#888'; document.body.appendChild(p); \
+             p.style.color = '#777'; p.style.background = 'rgba(136, 136, 136, 0.9)'; \
+             document.body.appendChild(p); \
              const done = arguments[0]; \
              const measured = (function() {{ {MEASURE} }}).call(null, (r) => {{ p.remove(); done(r); }});"
         ))

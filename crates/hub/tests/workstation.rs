@@ -353,19 +353,23 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
 async fn a_key_without_hmac_secret_is_used_only_while_the_practice_allows_the_weaker_mode() {
     use sealbox_core::key::fallback::KeyMode;
     use sealbox_model::hub_api::PracticePolicy;
-    let hub = start_hub(1, RatePolicy { burst: 10, per_minute: 0 }).await;
+    let mut hub = start_hub(1, RatePolicy { burst: 10, per_minute: 0 }).await;
     let now = hub.state.now();
     let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
     let dirs = tempfile::tempdir().unwrap();
-    let mut ws = Workstation::open(dirs.path().join("nurse"), keyring.clone()).unwrap();
+    let dir = dirs.path().join("nurse");
+    let mut ws = Workstation::open(dir.clone(), keyring.clone()).unwrap();
     let mut weak = SoftKey::new("1357").without_hmac_secret();
-    let devices = || -> i64 {
-        hub.state.db.call_blocking(|c| c.query_row("SELECT COUNT(*) FROM devices", [], |r| r.get(0))).unwrap()
+    let state = hub.state.clone();
+    let count = |sql: &'static str| -> i64 {
+        state.db.call_blocking(|c| c.query_row(sql, [], |r| r.get(0))).unwrap()
     };
     let set_policy = |allow_weaker_keys: bool| {
         let policy = PracticePolicy { allow_weaker_keys, ..PracticePolicy::default() };
-        hub.state.db.call_blocking(|c| sealbox_hub::auth::policy::set(c, policy, "test", now)).unwrap();
+        state.db.call_blocking(|c| sealbox_hub::auth::policy::set(c, policy, "test", now)).unwrap();
     };
+    let addr = hub.running.addr;
+    let restart = |state: sealbox_hub::AppState| sealbox_hub::server::start(state, addr, None);
 
     // The practice requires hmac-secret (the default): refused before the
     // key is registered, nothing enrolled anywhere.
@@ -375,15 +379,15 @@ async fn a_key_without_hmac_secret_is_used_only_while_the_practice_allows_the_we
         err.to_string(),
         "this security key does not support hmac-secret, which this practice requires"
     );
-    assert_eq!(devices(), 0);
+    assert_eq!(count("SELECT COUNT(*) FROM devices"), 0);
     assert!(ws.profile().is_none());
 
     // The practice allows the weaker mode: enrolled in it, and it says so.
     set_policy(true);
     let desk = ws.enrol(&hub.url, &code, "Treatment room", &mut weak, now).await.unwrap();
     assert_eq!(desk.profile().key_mode, KeyMode::KeyringFallback);
-    assert_eq!(devices(), 1);
-    let written = std::fs::read_to_string(ws.dir().join("profile.json")).unwrap();
+    assert_eq!(count("SELECT COUNT(*) FROM devices"), 1);
+    let written = std::fs::read_to_string(dir.join("profile.json")).unwrap();
     assert!(written.contains("\"key_mode\": \"keyring_fallback_weaker\""), "kept in the profile");
     let actions: Vec<String> =
         lock(&desk.store()).audit_events(5).unwrap().into_iter().map(|e| e.action).collect();
@@ -408,20 +412,36 @@ async fn a_key_without_hmac_secret_is_used_only_while_the_practice_allows_the_we
     let err = ws.unlock(&mut other, now).await.unwrap_err();
     assert!(matches!(err, WorkstationError::Key(KeyError::WrongKey)), "{err:?}");
 
-    // The practice withdraws the weaker mode: the next online unlock is
-    // refused, saying what to do.
-    set_policy(false);
-    let err = ws.unlock(&mut weak, now).await.unwrap_err();
-    assert!(matches!(err, WorkstationError::WeakerKeyRefused), "{err:?}");
-    assert!(err.to_string().contains("ask your practice admin to enrol a key that has it"));
-
-    // With the hub out of reach the device verifies the touch itself (the
-    // policy is asked again once the hub is back).
+    // With the hub out of reach the device verifies the touch itself.
     hub.running.stop().await.unwrap();
     let desk = ws.unlock(&mut weak, now).await.unwrap();
     assert_eq!(desk.verified(), Verified::Offline);
     let last = lock(&desk.store()).audit_events(1).unwrap();
     assert_eq!(last[0].action, "unlock_offline:keyring_fallback_weaker");
     desk.lock("now", now).await.unwrap();
-    wipe(&ws, &keyring);
+    hub.running = restart(hub.state.clone()).await.unwrap();
+
+    // The practice withdraws the weaker mode: the next online unlock is
+    // refused, saying what to do, and its session is ended at once.
+    set_policy(false);
+    let err = ws.unlock(&mut weak, now).await.unwrap_err();
+    assert!(matches!(err, WorkstationError::WeakerKeyRefused), "{err:?}");
+    assert!(err.to_string().contains("ask your practice admin to enrol a key that has it"));
+    assert_eq!(count("SELECT COUNT(*) FROM sessions WHERE ended_at_us IS NULL"), 0);
+    // The device remembers: going offline (even after a restart) does not
+    // get round it.
+    hub.running.stop().await.unwrap();
+    let mut restarted = Workstation::open(dir.clone(), keyring.clone()).unwrap();
+    assert!(restarted.profile().unwrap().weaker_withdrawn);
+    let err = restarted.unlock(&mut weak, now).await.unwrap_err();
+    assert!(matches!(err, WorkstationError::WeakerKeyRefused), "{err:?}");
+
+    // Allowed again: the next online unlock clears it.
+    hub.running = restart(hub.state.clone()).await.unwrap();
+    set_policy(true);
+    let desk = restarted.unlock(&mut weak, now).await.unwrap();
+    assert_eq!(desk.verified(), Verified::Online);
+    assert!(!restarted.profile().unwrap().weaker_withdrawn);
+    desk.lock("now", now).await.unwrap();
+    wipe(&restarted, &keyring);
 }

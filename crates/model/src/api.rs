@@ -576,10 +576,10 @@ mod tests {
     fn app_status_rejects_unknown_fields_and_states() {
         let ok = r#"{"version":"1","lock":"locked","enrolled":false,"last_lock":"idle","weaker_key":false,"unlock_wait_secs":0}"#;
         assert!(serde_json::from_str::<AppStatus>(ok).is_ok());
-        let extra = r#"{"version":"1","lock":"locked","enrolled":false,"last_lock":null,"x":1}"#;
+        let extra = r#"{"version":"1","lock":"locked","enrolled":false,"last_lock":null,"weaker_key":false,"unlock_wait_secs":0,"x":1}"#;
         assert!(serde_json::from_str::<AppStatus>(extra).is_err());
         assert!(serde_json::from_str::<AppStatus>(
-            r#"{"version":"1","lock":"open","enrolled":false,"last_lock":null}"#
+            r#"{"version":"1","lock":"open","enrolled":false,"last_lock":null,"weaker_key":false,"unlock_wait_secs":0}"#
         )
         .is_err());
     }

@@ -57,8 +57,10 @@ pub fn lock_page(props: &LockProps) -> Html {
             Status::Ready(s) => s.unlock_wait_secs,
             _ => 0,
         };
+        let now_ms = now_ms.clone();
         use_effect_with(secs, move |secs| {
             if *secs > 0 {
+                now_ms.set(js_sys::Date::now());
                 wait_until.set(Some(js_sys::Date::now() + f64::from(*secs) * 1000.0));
             }
         });

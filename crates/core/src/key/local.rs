@@ -16,8 +16,9 @@ use super::{Assertion, KeyError, SecurityKey};
 pub struct VerifiedTouch(());
 
 impl VerifiedTouch {
-    /// The hub verified the touch: it answered the assertion with `session`.
-    pub fn by_hub(_session: &sealbox_model::hub_api::auth::Session) -> Self {
+    /// The hub verified the touch: it answered the assertion with `session`
+    /// (only the workstation's sign-in, which just received it, calls this).
+    pub(crate) fn by_hub(_session: &sealbox_model::hub_api::auth::Session) -> Self {
         VerifiedTouch(())
     }
 }

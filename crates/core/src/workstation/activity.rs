@@ -144,7 +144,7 @@ impl Desk {
 impl ActivityReader {
     /// The clinician's sign-ins and enrolments on every device, newest
     /// first, from the hub; none (and a source that says why) when the hub
-    /// is out of reach or this unlock had no hub session.
+    /// is out of reach, this unlock had no hub session, or the hub refused.
     pub async fn sign_ins(&self) -> Result<ActivityView, WorkstationError> {
         let tz = uk_time_zone().map_err(|_| WorkstationError::Rules)?;
         match self.hub.login_history().await {
@@ -157,6 +157,7 @@ impl ActivityReader {
                     .map(|r| sign_in_line(&tz, &self.device, r))
                     .collect(),
             }),
+            // None to show, and why; the workstation's own events still show.
             Err(e) if e.is_transient() => {
                 Ok(ActivityView { source: "hub out of reach".to_owned(), lines: Vec::new() })
             }
@@ -164,7 +165,7 @@ impl ActivityReader {
             Err(SyncError::SessionEnded) => {
                 Ok(ActivityView { source: "no hub session; unlock online".to_owned(), lines: Vec::new() })
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Ok(ActivityView { source: format!("not available: {e}"), lines: Vec::new() }),
         }
     }
 

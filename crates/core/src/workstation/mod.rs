@@ -232,6 +232,7 @@ impl Workstation {
             rp_id,
             passkey: enrolled.passkey,
             key_mode: mode,
+            weaker_withdrawn: false,
         };
         let cfg = self.cache_config(&profile);
         let kek: Box<dyn KekSource + Send> = match (mode, output) {
@@ -284,8 +285,8 @@ impl Workstation {
                 let how = match (desk.verified, desk.profile.key_mode) {
                     (Verified::Online, KeyMode::HmacSecret) => "unlock",
                     (Verified::Offline, KeyMode::HmacSecret) => "unlock_offline",
-                    (Verified::Online, KeyMode::KeyringFallback) => "unlock:keyring_fallback_weaker",
-                    (Verified::Offline, KeyMode::KeyringFallback) => "unlock_offline:keyring_fallback_weaker",
+                    (Verified::Online, mode) => &format!("unlock:{}", mode.key()),
+                    (Verified::Offline, mode) => &format!("unlock_offline:{}", mode.key()),
                 };
                 desk.store_mut().write(|w| {
                     for f in &failures {
@@ -320,9 +321,16 @@ impl Workstation {
             match hub_sign_in(&anon, key, &origin, &profile.user_id, asked).await {
                 Ok((session, _)) if weaker => {
                     // The practice may have withdrawn the weaker mode since.
-                    let policy =
-                        HubClient::new(&profile.hub, session.token.clone())?.practice_policy().await?;
-                    if !policy.allow_weaker_keys {
+                    let hub = HubClient::new(&profile.hub, session.token.clone())?;
+                    let allowed = hub.practice_policy().await?.allow_weaker_keys;
+                    if allowed == profile.weaker_withdrawn {
+                        // Remembered here, so going offline does not get round it.
+                        profile.weaker_withdrawn = !allowed;
+                        profile.save(&self.dir)?;
+                        self.profile = Some(profile.clone());
+                    }
+                    if !allowed {
+                        let _ = hub.logout().await;
                         return Err(WorkstationError::WeakerKeyRefused);
                     }
                     let kek = KeyringKek::release(&self.keyring, &cfg, VerifiedTouch::by_hub(&session))?;
@@ -333,6 +341,9 @@ impl Workstation {
                     (Some(session), Box::new(DerivedKek::new(output, salt)))
                 }
                 Err(WorkstationError::Hub(e)) if e.is_transient() => {
+                    if weaker && profile.weaker_withdrawn {
+                        return Err(WorkstationError::WeakerKeyRefused);
+                    }
                     let local = LocalVerifier::new(&profile.rp_id, &origin)?;
                     let kek: Box<dyn KekSource + Send> = if weaker {
                         let touch = local.verify(key, &mut profile.passkey)?;

@@ -48,6 +48,11 @@ pub struct Profile {
     /// the weaker keyring mode (profiles written before it: hmac-secret).
     #[serde(default)]
     pub key_mode: KeyMode,
+    /// In the weaker mode: the hub said the practice no longer allows it.
+    /// Offline unlocks are refused until an online unlock finds it allowed
+    /// again (this file is as open as the keyring the mode relies on).
+    #[serde(default)]
+    pub weaker_withdrawn: bool,
 }
 
 impl std::fmt::Debug for Profile {

@@ -42,9 +42,10 @@ fn secs(d: SignedDuration) -> u32 {
 }
 
 impl Desk {
-    /// The practice's policy as last fetched from the hub (its defaults
-    /// before the first; a stored value that does not parse counts as the
-    /// defaults, which are the strictest on keys).
+    /// The practice's policy as last fetched from the hub (the defaults —
+    /// 15 minutes, 12 hours, hmac-secret required — before the first, or
+    /// if the stored value does not parse; the next online unlock fetches
+    /// it again).
     pub fn practice_policy(&self) -> Result<PracticePolicy, WorkstationError> {
         let stored = crate::sync::lock(&self.store).setting(POLICY_SETTING)?;
         Ok(stored
@@ -75,11 +76,11 @@ impl Desk {
     }
 
     /// [`Desk::refresh_policy`], keeping the stored policy when the hub
-    /// cannot be reached just now.
+    /// cannot give it (out of reach, an older hub without the endpoint, a
+    /// reply out of bounds): the unlock or enrolment stands either way.
     pub(super) async fn refresh_policy_or_keep(&mut self, now: Timestamp) -> Result<(), WorkstationError> {
         match self.refresh_policy(now).await {
-            Ok(_) => Ok(()),
-            Err(WorkstationError::Hub(e)) if e.is_transient() => Ok(()),
+            Ok(_) | Err(WorkstationError::Hub(_)) => Ok(()),
             Err(e) => Err(e),
         }
     }

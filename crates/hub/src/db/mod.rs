@@ -47,8 +47,9 @@ pub enum DbError {
 #[derive(Clone)]
 pub struct Db {
     conn: Arc<Mutex<Connection>>,
-    /// A second, read-only connection: WAL lets sync pages and push counts
-    /// be read while the writer commits, so readers never hold up ingest.
+    /// A second, read-only connection: WAL lets sync pages and channel
+    /// look-ups be read while the writer commits, so readers never hold up
+    /// ingest.
     reader: Arc<Mutex<Connection>>,
     /// A third, read-only connection for the event publisher alone, so the
     /// pool counts of a push never queue behind sync pages.
