@@ -154,6 +154,14 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     assert_eq!(mine, vec![practice.hostile_thread.clone()], "Mine: the thread this clinician claimed");
     app.click("#queue-all").await.expect("all queues");
     app.wait_attr("#inbox", "data-count", |n| n == all_rows.to_string()).await.expect("every thread again");
+    // The state filter: the one thread in progress (claimed above); then
+    // every open state again.
+    app.click("#state option[value='in_progress']").await.expect("in progress");
+    app.wait_attr("#inbox", "data-count", |n| n == "1").await.expect("only the claimed thread");
+    let shown = app.attrs("#inbox tr.row", "data-thread").await.expect("rows");
+    assert_eq!(shown, vec![practice.hostile_thread.clone()]);
+    app.click("#state option[value='']").await.expect("every open state");
+    app.wait_attr("#inbox", "data-count", |n| n == all_rows.to_string()).await.expect("every thread again");
 
     // Ctrl+L: the shell locks and reloads the page onto the lock screen.
     app.press_ctrl('l').await.expect("Ctrl+L");

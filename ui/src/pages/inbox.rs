@@ -53,6 +53,31 @@ pub struct InboxProps {
     pub view: InboxView,
 }
 
+/// A filter's select: "every" (no key) or one key; `pick` gets the choice.
+/// Keys typed on it stay there (they are not the list's shortcuts).
+fn key_select(
+    id: &'static str,
+    label: &'static str,
+    every: &'static str,
+    keys: &[&'static str],
+    selected: Option<&str>,
+    pick: Callback<Option<String>>,
+) -> Html {
+    let onchange = Callback::from(move |e: Event| {
+        if let Some(s) = e.target_dyn_into::<web_sys::HtmlSelectElement>() {
+            pick.emit((!s.value().is_empty()).then(|| s.value()));
+        }
+    });
+    html! {
+        <select {id} aria-label={label} {onchange} onkeydown={Callback::from(|e: KeyboardEvent| e.stop_propagation())}>
+            <option value="" selected={selected.is_none()}>{ every }</option>
+            { for keys.iter().map(|k| html! {
+                <option value={*k} selected={selected == Some(*k)}>{ k.replace('_', " ") }</option>
+            }) }
+        </select>
+    }
+}
+
 #[function_component(InboxPage)]
 pub fn inbox_page(props: &InboxProps) -> Html {
     let view = use_state(|| props.view.clone());
@@ -354,42 +379,16 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                                 ..(*shown).clone()
                             }))
                         }>{ "Unassigned" }</button>
-                    <select id="category" aria-label="Category"
-                        onchange={
+                    { key_select("category", "Category", "Every category", &Category::ALL.map(|c| c.key()),
+                        shown_filter.category.as_deref(), {
                             let (choose, shown) = (choose.clone(), shown_filter.clone());
-                            Callback::from(move |e: Event| {
-                                if let Some(s) = e.target_dyn_into::<web_sys::HtmlSelectElement>() {
-                                    let category = (!s.value().is_empty()).then(|| s.value());
-                                    choose.emit(InboxRequest { category, ..(*shown).clone() });
-                                }
-                            })
-                        }
-                        onkeydown={Callback::from(|e: KeyboardEvent| e.stop_propagation())}>
-                        <option value="" selected={shown_filter.category.is_none()}>{ "Every category" }</option>
-                        { for Category::ALL.iter().map(|c| html! {
-                            <option value={c.key()} selected={shown_filter.category.as_deref() == Some(c.key())}>
-                                { c.key().replace('_', " ") }
-                            </option>
+                            Callback::from(move |category| choose.emit(InboxRequest { category, ..(*shown).clone() }))
                         }) }
-                    </select>
-                    <select id="state" aria-label="State"
-                        onchange={
+                    { key_select("state", "State", "Every open state", &StateKind::ALL.map(|s| s.key()),
+                        shown_filter.state.as_deref(), {
                             let (choose, shown) = (choose.clone(), shown_filter.clone());
-                            Callback::from(move |e: Event| {
-                                if let Some(s) = e.target_dyn_into::<web_sys::HtmlSelectElement>() {
-                                    let state = (!s.value().is_empty()).then(|| s.value());
-                                    choose.emit(InboxRequest { state, ..(*shown).clone() });
-                                }
-                            })
-                        }
-                        onkeydown={Callback::from(|e: KeyboardEvent| e.stop_propagation())}>
-                        <option value="" selected={shown_filter.state.is_none()}>{ "Every open state" }</option>
-                        { for StateKind::ALL.iter().map(|s| html! {
-                            <option value={s.key()} selected={shown_filter.state.as_deref() == Some(s.key())}>
-                                { s.key().replace('_', " ") }
-                            </option>
+                            Callback::from(move |state| choose.emit(InboxRequest { state, ..(*shown).clone() }))
                         }) }
-                    </select>
                     <input id="search" type="search" ref={search_box.clone()} value={shown_filter.search.clone().unwrap_or_default()}
                         placeholder="Search messages and names (/)" aria-label="Search messages and patient names"
                         oninput={on_search} onkeydown={on_search_key} />

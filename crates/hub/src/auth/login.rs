@@ -212,10 +212,7 @@ pub async fn lock(
     _who: Principal,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let token = bearer(&headers).ok_or_else(|| ApiError::unauthorized("sign in first"))?.to_owned();
-    let now = state.now();
-    state.db.call(move |conn| Ok::<_, ApiError>(session::end(conn, &token, now)?)).await?;
-    Ok(StatusCode::NO_CONTENT)
+    end_session(&state, &headers, None).await
 }
 
 /// `POST /v1/logout`: signs out: ends the caller's session and the
@@ -225,13 +222,25 @@ pub async fn logout(
     who: Principal,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let token = bearer(&headers).ok_or_else(|| ApiError::unauthorized("sign in first"))?.to_owned();
+    end_session(&state, &headers, Some(who.device_id)).await
+}
+
+/// Ends the session whose token `headers` carry, and the counts-only
+/// tokens of `device` if given.
+async fn end_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    device: Option<String>,
+) -> Result<StatusCode, ApiError> {
+    let token = bearer(headers).ok_or_else(|| ApiError::unauthorized("sign in first"))?.to_owned();
     let now = state.now();
     state
         .db
         .call(move |conn| {
             session::end(conn, &token, now)?;
-            counts_token::revoke_for_device(conn, &who.device_id, now)?;
+            if let Some(device) = device {
+                counts_token::revoke_for_device(conn, &device, now)?;
+            }
             Ok::<_, ApiError>(())
         })
         .await?;
