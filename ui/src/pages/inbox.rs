@@ -53,6 +53,14 @@ pub struct InboxProps {
     pub view: InboxView,
 }
 
+/// A chip that turns one filter on and off (`aria-pressed` says which).
+fn toggle_chip(id: &'static str, label: &'static str, on: bool, toggle: Callback<MouseEvent>) -> Html {
+    html! {
+        <button type="button" {id} class={classes!("chip", on.then_some("on"))} aria-pressed={on.to_string()}
+            onclick={toggle}>{ label }</button>
+    }
+}
+
 /// A filter's select: "every" (no key) or one key; `pick` gets the choice.
 /// Keys typed on it stay there (they are not the list's shortcuts).
 fn key_select(
@@ -359,26 +367,14 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                             </button>
                         }
                     }) }
-                    <button type="button" id="urgent-only"
-                        class={classes!("chip", shown_filter.urgent_only.then_some("on"))}
-                        aria-pressed={shown_filter.urgent_only.to_string()}
-                        onclick={
-                            let (choose, shown) = (choose.clone(), shown_filter.clone());
-                            Callback::from(move |_: MouseEvent| choose.emit(InboxRequest {
-                                urgent_only: !shown.urgent_only,
-                                ..(*shown).clone()
-                            }))
-                        }>{ "Urgent only" }</button>
-                    <button type="button" id="unassigned"
-                        class={classes!("chip", shown_filter.unassigned.then_some("on"))}
-                        aria-pressed={shown_filter.unassigned.to_string()}
-                        onclick={
-                            let (choose, shown) = (choose.clone(), shown_filter.clone());
-                            Callback::from(move |_: MouseEvent| choose.emit(InboxRequest {
-                                unassigned: !shown.unassigned,
-                                ..(*shown).clone()
-                            }))
-                        }>{ "Unassigned" }</button>
+                    { toggle_chip("urgent-only", "Urgent only", shown_filter.urgent_only, {
+                        let (choose, shown) = (choose.clone(), shown_filter.clone());
+                        Callback::from(move |_| choose.emit(InboxRequest { urgent_only: !shown.urgent_only, ..(*shown).clone() }))
+                    }) }
+                    { toggle_chip("unassigned", "Unassigned", shown_filter.unassigned, {
+                        let (choose, shown) = (choose.clone(), shown_filter.clone());
+                        Callback::from(move |_| choose.emit(InboxRequest { unassigned: !shown.unassigned, ..(*shown).clone() }))
+                    }) }
                     { key_select("category", "Category", "Every category", &Category::ALL.map(|c| c.key()),
                         shown_filter.category.as_deref(), {
                             let (choose, shown) = (choose.clone(), shown_filter.clone());
