@@ -11,18 +11,24 @@
 pub mod os_signals;
 pub mod throttle;
 
+use sealbox_model::hub_api::PracticePolicy;
 use sealbox_model::jiff::{SignedDuration, Timestamp};
 
 use crate::time::{after, before};
 
 /// Lock after this long without activity, unless policy says shorter.
 pub const DEFAULT_IDLE: SignedDuration = SignedDuration::from_mins(5);
+// The bounds are the practice policy's (sealbox-model), so the hub, its
+// CLI and the lock machine keep one set: 30 s..=15 min idle, at most 12 h
+// between re-authentications.
 /// No practice may allow longer than this.
-pub const MAX_IDLE: SignedDuration = SignedDuration::from_mins(15);
+pub const MAX_IDLE: SignedDuration = SignedDuration::from_secs(*PracticePolicy::IDLE_SECS.end() as i64);
 /// The shortest idle timeout anyone may choose.
-pub const MIN_IDLE: SignedDuration = SignedDuration::from_secs(30);
+pub const MIN_IDLE: SignedDuration = SignedDuration::from_secs(*PracticePolicy::IDLE_SECS.start() as i64);
 /// Full re-authentication with the security key at least this often.
-pub const REAUTH_EVERY: SignedDuration = SignedDuration::from_hours(12);
+pub const REAUTH_EVERY: SignedDuration = SignedDuration::from_secs(*PracticePolicy::REAUTH_SECS.end() as i64);
+/// A practice may not ask for it more often than this.
+pub const MIN_REAUTH: SignedDuration = SignedDuration::from_secs(*PracticePolicy::REAUTH_SECS.start() as i64);
 
 /// A policy that breaks the rules above.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -69,7 +75,7 @@ impl LockPolicy {
     /// A practice that asks for re-authentication more often than every
     /// 12 hours (never less often; never under 30 s).
     pub fn reauth_every(self, every: SignedDuration) -> Self {
-        LockPolicy { reauth: every.clamp(MIN_IDLE, REAUTH_EVERY), ..self }
+        LockPolicy { reauth: every.clamp(MIN_REAUTH, REAUTH_EVERY), ..self }
     }
 
     /// How often a full re-authentication is required.
@@ -307,7 +313,12 @@ mod tests {
         let p = LockPolicy::default().reauth_every(SignedDuration::from_mins(40));
         assert_eq!(p.reauth(), SignedDuration::from_mins(40));
         assert_eq!(LockPolicy::default().reauth_every(SignedDuration::from_hours(13)).reauth(), REAUTH_EVERY);
-        assert_eq!(LockPolicy::default().reauth_every(SignedDuration::from_secs(1)).reauth(), MIN_IDLE);
+        assert_eq!(LockPolicy::default().reauth_every(SignedDuration::from_secs(1)).reauth(), MIN_REAUTH);
+        assert_eq!(
+            (MIN_IDLE.as_secs(), MAX_IDLE.as_secs(), MIN_REAUTH.as_secs(), REAUTH_EVERY.as_secs()),
+            (30, 15 * 60, 30, 12 * 3600),
+            "the policy's bounds"
+        );
         // Busy all along, the sooner re-authentication still locks.
         let mut m = unlocked_at_zero(
             LockPolicy::new(None, None).unwrap().reauth_every(SignedDuration::from_mins(40)),

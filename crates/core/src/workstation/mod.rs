@@ -211,7 +211,8 @@ impl Workstation {
         }
         let anon = HubClient::anonymous(hub_url)?;
         let challenge = anon.enrol_start(invite_code, device_name).await?;
-        let mode = choose_mode(key, KeyPolicy::from(challenge.policy))?;
+        let policy = challenge.policy;
+        let mode = choose_mode(key, KeyPolicy::from(policy))?;
         let rp_id = challenge.options.public_key.rp.id.clone();
         let origin = origin_of(&rp_id)?;
         let credential = key.register(&origin, challenge.options)?;
@@ -263,8 +264,9 @@ impl Workstation {
             }
             Ok::<_, StoreError>(())
         })?;
-        let mut desk = Desk::new(profile.clone(), store, Verified::Online, hub)?;
-        desk.refresh_policy_or_keep(now).await?;
+        let desk = Desk::new(profile.clone(), store, Verified::Online, hub)?;
+        // The policy came with the enrolment challenge.
+        desk.keep_policy(policy, now)?;
         self.profile = Some(profile);
         Ok(desk)
     }
@@ -317,12 +319,16 @@ impl Workstation {
         let anon = HubClient::anonymous(&profile.hub)?;
         let weaker = profile.key_mode == KeyMode::KeyringFallback;
         let asked = (!weaker).then_some(&salt);
+        // The practice's policy, when this unlock already asked for it.
+        let mut fetched = None;
         let (session, kek): (_, Box<dyn KekSource + Send>) =
             match hub_sign_in(&anon, key, &origin, &profile.user_id, asked).await {
                 Ok((session, _)) if weaker => {
                     // The practice may have withdrawn the weaker mode since.
                     let hub = HubClient::new(&profile.hub, session.token.clone())?;
-                    let allowed = hub.practice_policy().await?.allow_weaker_keys;
+                    let policy = hub.practice_policy().await?;
+                    fetched = Some(policy);
+                    let allowed = policy.allow_weaker_keys;
                     if allowed == profile.weaker_withdrawn {
                         // Remembered here, so going offline does not get round it.
                         profile.weaker_withdrawn = !allowed;
@@ -367,7 +373,10 @@ impl Workstation {
         desk.counts_token = counts_token.map(Zeroizing::new);
         if desk.verified == Verified::Online {
             desk.refresh_pool_keys().await?;
-            desk.refresh_policy_or_keep(now).await?;
+            match fetched {
+                Some(policy) => desk.keep_policy(policy, now)?,
+                None => desk.refresh_policy_or_keep(now).await?,
+            }
         }
         Ok(desk)
     }

@@ -13,7 +13,7 @@ use sealbox_model::jiff::{SignedDuration, Timestamp};
 
 use super::{Desk, WorkstationError};
 use crate::audit;
-use crate::lock::{LockPolicy, MAX_IDLE, MIN_IDLE};
+use crate::lock::{LockPolicy, MIN_IDLE};
 use crate::store::StoreError;
 
 const IDLE_SETTING: &str = "user.idle_seconds";
@@ -37,6 +37,11 @@ pub enum SettingsError {
     Theme,
 }
 
+/// The practice's idle maximum (within bounds: the policy is validated).
+fn practice_max(policy: PracticePolicy) -> SignedDuration {
+    SignedDuration::from_secs(i64::from(policy.max_idle_secs))
+}
+
 fn secs(d: SignedDuration) -> u32 {
     u32::try_from(d.as_secs()).unwrap_or(u32::MAX)
 }
@@ -54,10 +59,16 @@ impl Desk {
             .unwrap_or_default())
     }
 
-    /// Fetches the practice's policy from the hub and keeps it; audited
-    /// when it changed.
+    /// Fetches the practice's policy from the hub and keeps it.
     pub async fn refresh_policy(&mut self, now: Timestamp) -> Result<PracticePolicy, WorkstationError> {
         let policy = self.hub.practice_policy().await?;
+        self.keep_policy(policy, now)?;
+        Ok(policy)
+    }
+
+    /// Keeps `policy` (just received from the hub) for this and later
+    /// unlocks; audited when it changed.
+    pub(super) fn keep_policy(&self, policy: PracticePolicy, now: Timestamp) -> Result<(), WorkstationError> {
         let before = self.practice_policy()?;
         let json = serde_json::to_string(&policy).map_err(|_| WorkstationError::ProfileCorrupt)?;
         let (user, device) = (self.profile().user_id.clone(), self.profile().device_id.clone());
@@ -72,7 +83,7 @@ impl Desk {
             }
             Ok::<_, StoreError>(())
         })?;
-        Ok(policy)
+        Ok(())
     }
 
     /// [`Desk::refresh_policy`], keeping the stored policy when the hub
@@ -85,49 +96,46 @@ impl Desk {
         }
     }
 
-    fn practice_max(&self) -> Result<Option<SignedDuration>, WorkstationError> {
-        Ok(Some(SignedDuration::from_secs(i64::from(self.practice_policy()?.max_idle_secs))))
+    /// The settings in force under the practice's policy.
+    pub fn settings(&self) -> Result<SettingsView, WorkstationError> {
+        Ok(self.settings_under(self.practice_policy()?)?.0)
     }
 
-    /// The settings in force under the practice's idle maximum.
-    pub fn settings(&self) -> Result<SettingsView, WorkstationError> {
-        let practice_max = self.practice_max()?;
+    /// The lock policy the settings and the practice's policy give.
+    pub fn lock_policy(&self) -> Result<LockPolicy, WorkstationError> {
+        Ok(self.settings_under(self.practice_policy()?)?.1)
+    }
+
+    /// The settings and the lock policy they give under `policy`.
+    fn settings_under(&self, policy: PracticePolicy) -> Result<(SettingsView, LockPolicy), WorkstationError> {
+        let max = practice_max(policy);
         let store = crate::sync::lock(&self.store);
         let stored_idle = store.setting(IDLE_SETTING)?.and_then(|v| v.parse::<i64>().ok());
-        let max = practice_max.unwrap_or(MAX_IDLE).min(MAX_IDLE);
         // A choice above a practice maximum lowered since falls back to it.
-        let idle = stored_idle
+        let lock = stored_idle
             .map(SignedDuration::from_secs)
-            .and_then(|u| LockPolicy::new(practice_max, Some(u)).ok())
-            .unwrap_or_else(|| LockPolicy::new(practice_max, None).unwrap_or_default());
-        Ok(SettingsView {
+            .and_then(|u| LockPolicy::new(Some(max), Some(u)).ok())
+            .unwrap_or_else(|| LockPolicy::new(Some(max), None).unwrap_or_default())
+            .reauth_every(SignedDuration::from_secs(i64::from(policy.reauth_secs)));
+        let view = SettingsView {
             settings: Settings {
-                idle_seconds: secs(idle.idle()),
+                idle_seconds: secs(lock.idle()),
                 notifications: store.setting(NOTIFY_SETTING)?.as_deref() != Some("off"),
                 theme: store.setting(THEME_SETTING)?.unwrap_or_else(|| "system".to_owned()),
             },
             idle_min_seconds: secs(MIN_IDLE),
             idle_max_seconds: secs(max),
-        })
-    }
-
-    /// The lock policy the settings and the practice's policy give.
-    pub fn lock_policy(&self) -> Result<LockPolicy, WorkstationError> {
-        let practice = self.practice_policy()?;
-        let practice_max = self.practice_max()?;
-        let idle = SignedDuration::from_secs(i64::from(self.settings()?.settings.idle_seconds));
-        Ok(LockPolicy::new(practice_max, Some(idle))
-            .unwrap_or_else(|_| LockPolicy::new(practice_max, None).unwrap_or_default())
-            .reauth_every(SignedDuration::from_secs(i64::from(practice.reauth_secs))))
+        };
+        Ok((view, lock))
     }
 
     /// Saves `new` if the practice allows it; the lock and notification
     /// choices are audited when they change.
     pub fn save_settings(&self, new: &Settings, now: Timestamp) -> Result<SettingsView, WorkstationError> {
-        let practice_max = self.practice_max()?;
-        let before = self.settings()?;
+        let policy = self.practice_policy()?;
+        let (before, _) = self.settings_under(policy)?;
         let idle = SignedDuration::from_secs(i64::from(new.idle_seconds));
-        if LockPolicy::new(practice_max, Some(idle)).is_err() {
+        if LockPolicy::new(Some(practice_max(policy)), Some(idle)).is_err() {
             return Err(SettingsError::Idle {
                 min: i64::from(before.idle_min_seconds),
                 max: i64::from(before.idle_max_seconds),
