@@ -14,6 +14,7 @@ mod bench;
 mod demo;
 mod proc;
 mod setup;
+mod suite;
 mod summary;
 mod test;
 mod workspace;
@@ -48,7 +49,9 @@ const USAGE: &str = "usage: cargo xtask <command>
 
   demo    set up, build in release and open Sealbox (headless: Xvfb + target/demo/screenshot.png)
   test    set up, lint, run every test and the end-to-end suite; ends with a summary line
-          (`cargo xtask test --no-e2e` skips the end-to-end suite while iterating)
+          (`cargo xtask test --no-e2e` skips the end-to-end suite while iterating;
+          `cargo xtask test --repeat N` runs every suite N times in a row and names
+          each test that failed in any run: the flake hunt)
   bench   `cargo xtask bench cache`: cache benchmarks, SQLCipher vs plain SQLite, one table
           `cargo xtask bench sync`: sync ingest of 10,000 envelopes vs storing the plaintexts
           `cargo xtask bench hub`: hub load (1,000 clients on the event stream; then 50 syncing)

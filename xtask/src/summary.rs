@@ -33,6 +33,17 @@ impl Counts {
     pub fn total(&self) -> u64 {
         self.passed + self.failed
     }
+
+    /// Every test that reported, ignored ones included.
+    pub fn all(&self) -> u64 {
+        self.passed + self.failed + self.ignored
+    }
+
+    pub fn add(&mut self, other: Counts) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.ignored += other.ignored;
+    }
 }
 
 impl std::fmt::Display for Counts {

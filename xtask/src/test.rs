@@ -3,12 +3,12 @@
 //! gnome-keyring Secret Service, throwaway XDG dirs) — every workspace test
 //! and the end-to-end suite (the release app in its real webview).
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::proc::{self, Error, Result};
 use crate::setup::WASM_TARGET;
+use crate::suite::Suite;
 use crate::summary::Counts;
 use crate::workspace::Workspace;
 use crate::{artifacts, setup};
@@ -17,6 +17,7 @@ use crate::{artifacts, setup};
 pub const IN_SESSION: &str = "__test-in-session";
 
 pub fn run(args: &[String]) -> Result<()> {
+    Options::parse(args)?;
     let ws = Workspace::locate()?;
     setup::ensure(&ws)?;
     proc::run(ws.cargo().args(["fmt", "--all", "--check"]))?;
@@ -35,43 +36,146 @@ pub fn run(args: &[String]) -> Result<()> {
     proc::run(&mut inner)
 }
 
-/// Runs the tests; called by [`run`] inside the private session.
+/// What `cargo xtask test` was asked for.
+struct Options {
+    e2e: bool,
+    repeat: u32,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Result<Options> {
+        let mut opts = Options { e2e: true, repeat: 1 };
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            match arg.as_str() {
+                "--no-e2e" => opts.e2e = false,
+                "--repeat" => {
+                    opts.repeat = it
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .filter(|n| *n >= 1)
+                        .ok_or_else(|| Error::new("--repeat takes a number of runs, 1 or more"))?;
+                }
+                other => return Err(Error::new(format!("unknown option `{other}` for `cargo xtask test`"))),
+            }
+        }
+        Ok(opts)
+    }
+}
+
+/// The suites, in order: every workspace test, then the end-to-end suite.
+fn suites(ws: &Workspace, e2e: bool) -> Vec<Suite> {
+    let own = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let mut out = vec![Suite {
+        name: "workspace",
+        cargo_args: own(&["--release", "--workspace", "--exclude", "sealbox-ui", "--exclude", "sealbox-e2e"]),
+        // --show-output: what passing tests print (the red-flag corpus's recall
+        // and precision, the hub's plaintext scan) belongs in the log too.
+        harness_args: own(&["--show-output"]),
+        envs: Vec::new(),
+    }];
+    if e2e {
+        out.push(Suite {
+            name: "e2e",
+            cargo_args: own(&["--release", "--package", "sealbox-e2e"]),
+            harness_args: own(&["--nocapture", "--test-threads=1"]),
+            envs: vec![("SEALBOX_E2E_OUT".to_owned(), ws.target.join("e2e").into_os_string())],
+        });
+    }
+    out
+}
+
+/// Runs the tests (`--repeat N` times); called by [`run`] inside the private session.
 pub fn run_in_session(args: &[String]) -> Result<()> {
-    let e2e = !args.iter().any(|a| a == "--no-e2e");
+    let opts = Options::parse(args)?;
     let ws = Workspace::locate()?;
     let session = ws.target.join("test-session");
     if cfg!(target_os = "linux") {
         private_session(&session)?;
     }
 
-    let mut counts = Counts::default();
-    let mut failures = Vec::new();
-    let mut unit = ws.cargo();
-    // --show-output: what passing tests print (the red-flag corpus's recall and
-    // precision, the hub's plaintext scan) belongs in the log too.
-    unit.args(["test", "--release", "--workspace", "--exclude", "sealbox-ui", "--exclude", "sealbox-e2e"])
-        .args(["--", "--show-output"]);
-    if let Err(e) = run_counting(&mut unit, &mut counts) {
-        failures.push(e.to_string());
-    }
-
-    if e2e {
-        let mut cmd = ws.cargo();
-        cmd.args(["test", "--release", "--package", "sealbox-e2e", "--", "--nocapture", "--test-threads=1"])
-            .env("SEALBOX_E2E_OUT", ws.target.join("e2e"));
-        if let Err(e) = run_counting(&mut cmd, &mut counts) {
-            failures.push(e.to_string());
+    let suites = suites(&ws, opts.e2e);
+    let mut runs: Vec<(Counts, Vec<String>, Vec<String>)> = Vec::new();
+    for round in 1..=opts.repeat {
+        if opts.repeat > 1 {
+            eprintln!("xtask: ---- run {round} of {} ----", opts.repeat);
         }
+        let mut counts = Counts::default();
+        let mut problems = Vec::new();
+        let mut failed_tests = Vec::new();
+        let mut lines = Vec::new();
+        for suite in &suites {
+            let outcome = suite.run(&ws)?;
+            lines.push(format!(
+                "{}: {} test binaries, {} tests listed, {}",
+                suite.name,
+                outcome.binaries,
+                outcome.listed.map_or("?".to_owned(), |n| n.to_string()),
+                outcome.counts
+            ));
+            counts.add(outcome.counts);
+            problems.extend(outcome.problems(suite.name));
+            failed_tests.extend(outcome.failed_tests.iter().map(|t| format!("{}: {t}", suite.name)));
+        }
+        if counts.total() == 0 {
+            problems.push("no test ran".to_owned());
+        }
+        for line in &lines {
+            println!("{line}");
+        }
+        for p in &problems {
+            println!("failed: {p}");
+        }
+        for t in &failed_tests {
+            println!("failed test: {t}");
+        }
+        if opts.repeat > 1 {
+            println!("run {round} of {}: {counts}", opts.repeat);
+        }
+        runs.push((counts, problems, failed_tests));
     }
 
-    if counts.total() == 0 {
-        failures.push("no test ran".to_owned());
+    let mut total = Counts::default();
+    for (c, _, _) in &runs {
+        total.add(*c);
     }
-    println!("summary: {counts}");
+    let mut failures: Vec<String> = runs.iter().flat_map(|(_, p, _)| p.clone()).collect();
+    if opts.repeat > 1 {
+        report_repeats(&runs, &mut failures);
+    }
+    println!("summary: {total}");
     if failures.is_empty() {
         Ok(())
     } else {
         Err(Error::new(failures.join("; ")))
+    }
+}
+
+/// After `--repeat N`: whether every run counted the same tests, and each
+/// test that failed in any run, with how often.
+fn report_repeats(runs: &[(Counts, Vec<String>, Vec<String>)], failures: &mut Vec<String>) {
+    let counts: Vec<u64> = runs.iter().map(|(c, _, _)| c.all()).collect();
+    let same = counts.windows(2).all(|w| w[0] == w[1]);
+    let passed = runs.iter().filter(|(_, p, _)| p.is_empty()).count();
+    println!(
+        "repeat: {passed} of {} runs passed; tests per run: {}",
+        runs.len(),
+        counts.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+    );
+    if !same {
+        failures.push("the runs did not count the same tests".to_owned());
+    }
+    let mut flaky: Vec<(String, usize)> = Vec::new();
+    for (_, _, tests) in runs {
+        for t in tests {
+            match flaky.iter_mut().find(|(n, _)| n == t) {
+                Some((_, k)) => *k += 1,
+                None => flaky.push((t.clone(), 1)),
+            }
+        }
+    }
+    for (t, k) in &flaky {
+        println!("repeat: {t} failed in {k} of {} runs", runs.len());
     }
 }
 
@@ -165,26 +269,4 @@ fn lint(ws: &Workspace) -> Result<()> {
         "-D",
         "warnings",
     ]))
-}
-
-/// Runs a cargo test command, echoing its output and adding up its results.
-fn run_counting(cmd: &mut Command, counts: &mut Counts) -> Result<()> {
-    eprintln!("xtask: $ {}", proc::describe(cmd));
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| Error::new(format!("could not start `{}`: {e}", proc::describe(cmd))))?;
-    if let Some(stdout) = child.stdout.take() {
-        for line in BufReader::new(stdout).lines() {
-            let line = line.map_err(|e| Error::new(format!("reading test output: {e}")))?;
-            println!("{line}");
-            counts.add_line(&line);
-        }
-    }
-    let status = child.wait().map_err(|e| Error::new(format!("waiting for tests: {e}")))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(Error::new(format!("`{}` failed ({status})", proc::describe(cmd))))
-    }
 }

@@ -4,6 +4,7 @@
 //! - [`account`]: enrolment and sign-in at the hub, device keys, pool keys.
 //! - [`audit`]: audit events in a hash chain.
 //! - [`data_dir`]: where the cache lives.
+//! - [`durable`]: small files written atomically and durably (profile, unlock throttle).
 //! - [`store`]: the SQLCipher cache (open, migrations, writes, queries,
 //!   retention, quarantine).
 //! - [`vault`]: the wrapped data key in the OS keyring and the KEK source.
@@ -18,6 +19,7 @@ pub mod account;
 pub mod audit;
 pub mod cache;
 pub mod data_dir;
+pub mod durable;
 pub mod key;
 pub mod lock;
 pub mod notify;

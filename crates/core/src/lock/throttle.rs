@@ -23,7 +23,13 @@ pub struct FailedUnlock {
     pub reason: &'static str,
 }
 
-/// The unlock screen's guard.
+/// Every reason a failure may carry (stored as text, read back as one of these).
+const REASONS: [&str; 6] = ["wrong_key", "wrong_pin", "cancelled", "key_failed", "hub_refused", "failed"];
+
+/// The unlock screen's guard. Kept in a file beside the profile
+/// ([`UnlockThrottle::load`], [`UnlockThrottle::save`]) so quitting and
+/// restarting the app neither resets the count nor loses a failure from
+/// the audit trail.
 #[derive(Debug, Clone, Default)]
 pub struct UnlockThrottle {
     in_a_row: u32,
@@ -88,9 +94,80 @@ impl UnlockThrottle {
     }
 }
 
+/// The throttle's file in the device's data folder.
+pub const THROTTLE_FILE: &str = "unlock-throttle.json";
+
+/// The throttle as written to its file.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Saved {
+    in_a_row: u32,
+    wait_until: Option<Timestamp>,
+    unaudited: Vec<(Timestamp, String)>,
+}
+
+impl UnlockThrottle {
+    /// The throttle kept in `dir`, or a fresh one when there is none. A
+    /// file that cannot be read (damaged, or edited by hand) is taken as
+    /// [`FREE_ATTEMPTS`] failures, so the next failure waits: removing or
+    /// spoiling it never buys more guesses than a restart would.
+    pub fn load(dir: &std::path::Path) -> Result<Self, std::io::Error> {
+        let bytes = match std::fs::read(dir.join(THROTTLE_FILE)) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) => return Err(e),
+        };
+        Ok(match serde_json::from_slice::<Saved>(&bytes) {
+            Ok(saved) => UnlockThrottle {
+                in_a_row: saved.in_a_row,
+                wait_until: saved.wait_until,
+                unaudited: saved
+                    .unaudited
+                    .into_iter()
+                    .map(|(at, reason)| FailedUnlock {
+                        at,
+                        reason: REASONS.iter().find(|r| **r == reason).copied().unwrap_or("failed"),
+                    })
+                    .collect(),
+            },
+            Err(_) => UnlockThrottle { in_a_row: FREE_ATTEMPTS, ..Self::default() },
+        })
+    }
+
+    /// Writes the throttle to `dir`, atomically and durably.
+    pub fn save(&self, dir: &std::path::Path) -> Result<(), std::io::Error> {
+        let saved = Saved {
+            in_a_row: self.in_a_row,
+            wait_until: self.wait_until,
+            unaudited: self.unaudited.iter().map(|f| (f.at, f.reason.to_owned())).collect(),
+        };
+        let bytes = serde_json::to_vec(&saved).map_err(std::io::Error::other)?;
+        crate::durable::write(dir, THROTTLE_FILE, &bytes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn survives_a_restart_and_a_spoiled_file_does_not_reset_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut th = UnlockThrottle::load(dir.path()).unwrap();
+        for i in 0..FREE_ATTEMPTS {
+            th.failed(t(i64::from(i)), "wrong_pin");
+        }
+        th.save(dir.path()).unwrap();
+        let mut back = UnlockThrottle::load(dir.path()).unwrap();
+        assert!(back.check(t(10)).is_err(), "a restart must not reset the wait");
+        assert_eq!(back.wait_left(t(10)), th.wait_left(t(10)));
+        let audited = back.succeeded();
+        assert_eq!(audited.len(), FREE_ATTEMPTS as usize);
+        assert!(audited.iter().all(|f| f.reason == "wrong_pin"));
+
+        std::fs::write(dir.path().join(THROTTLE_FILE), b"{not json").unwrap();
+        let mut spoiled = UnlockThrottle::load(dir.path()).unwrap();
+        assert!(spoiled.failed(t(100), "wrong_pin").is_some(), "a spoiled file counts as five failures");
+    }
 
     fn t(sec: i64) -> Timestamp {
         Timestamp::from_second(1_763_974_800 + sec).unwrap()

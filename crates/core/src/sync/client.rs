@@ -36,6 +36,24 @@ impl std::fmt::Debug for HubClient {
     }
 }
 
+/// Refuses a hub address that would send tokens in clear: anything but
+/// https, except http to a loopback address (a hub on this machine).
+pub fn check_transport(base: &str) -> Result<(), SyncError> {
+    let url = reqwest::Url::parse(base.trim()).map_err(|_| SyncError::InsecureHub)?;
+    let host = url.host_str().unwrap_or("");
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(SyncError::InsecureHub),
+    }
+}
+
 fn unreachable(e: &reqwest::Error) -> SyncError {
     SyncError::Unreachable(if e.is_timeout() {
         "timed out"
@@ -51,10 +69,15 @@ fn unreachable(e: &reqwest::Error) -> SyncError {
 impl HubClient {
     /// A client for the hub at `base` (e.g. `https://hub.example:8443`)
     /// using the session `token`.
+    /// The address must be https, or http to this machine's loopback.
     pub fn new(base: &str, token: String) -> Result<Self, SyncError> {
+        check_transport(base)?;
         // Installing twice is harmless; the first provider stays.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = Client::builder()
+            // The API never redirects; following one could carry the
+            // bearer token to another address or down to plain http.
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(5))
             .read_timeout(Duration::from_secs(30))
             .build()
@@ -249,4 +272,56 @@ fn malformed(e: &serde_json::Error) -> SyncError {
 async fn decode<T: DeserializeOwned>(resp: Response, limit: usize) -> Result<T, SyncError> {
     let body = read_limited(resp, limit).await?;
     serde_json::from_slice(&body).map_err(|e| malformed(&e))
+}
+
+#[cfg(test)]
+mod transport_tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    #[test]
+    fn plain_http_is_refused_except_to_this_machine() {
+        for refused in ["http://hub.example:8080", "http://10.0.0.5", "ftp://hub.example", "hub.example", ""]
+        {
+            assert!(matches!(check_transport(refused), Err(SyncError::InsecureHub)), "{refused}");
+            assert!(
+                matches!(HubClient::new(refused, "t".to_owned()), Err(SyncError::InsecureHub)),
+                "{refused}"
+            );
+        }
+        for allowed in
+            ["https://hub.example:8443", "http://127.0.0.1:9000", "http://localhost:1", "http://[::1]:80"]
+        {
+            assert!(check_transport(allowed).is_ok(), "{allowed}");
+        }
+    }
+
+    /// A hub (or whoever answers in its place) that redirects elsewhere must
+    /// not receive a second request from us: the token would follow it.
+    #[tokio::test]
+    async fn a_redirect_is_not_followed_with_the_token() {
+        let thief = TcpListener::bind("127.0.0.1:0").unwrap();
+        thief.set_nonblocking(true).unwrap();
+        let thief_at = thief.local_addr().unwrap();
+        let hub = TcpListener::bind("127.0.0.1:0").unwrap();
+        let hub_at = hub.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = hub.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf).unwrap();
+            let reply = format!(
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://{thief_at}/v1/sync\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            conn.write_all(reply.as_bytes()).unwrap();
+        });
+        let client = HubClient::new(&format!("http://{hub_at}"), "secret-token".to_owned()).unwrap();
+        let result = client.sync_page(Cursor(0), 10).await;
+        server.join().unwrap();
+        assert!(matches!(result, Err(SyncError::Status { status: 307, .. })), "{result:?}");
+        assert!(
+            matches!(thief.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+            "the redirect was followed"
+        );
+    }
 }

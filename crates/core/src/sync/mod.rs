@@ -76,6 +76,10 @@ pub enum SyncError {
     /// The cache refused the write (nothing was half-written).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The hub's address is not https (plain http only to this machine):
+    /// a session token must never travel in clear.
+    #[error("the hub's address must start with https:// (plain http only for this machine)")]
+    InsecureHub,
     /// The HTTP client could not be set up.
     #[error("the HTTP client could not be set up")]
     Client,

@@ -172,7 +172,8 @@ impl Workstation {
     /// The workstation whose data lives in `dir`.
     pub fn open(dir: PathBuf, keyring: Keyring) -> Result<Self, WorkstationError> {
         let profile = Profile::load(&dir)?;
-        Ok(Workstation { dir, keyring, profile, throttle: UnlockThrottle::default() })
+        let throttle = UnlockThrottle::load(&dir).map_err(|e| WorkstationError::Io(e.kind()))?;
+        Ok(Workstation { dir, keyring, profile, throttle })
     }
 
     /// Its enrolment, if any.
@@ -282,6 +283,9 @@ impl Workstation {
         match self.try_unlock(key, now).await {
             Ok(mut desk) => {
                 let failures = self.throttle.succeeded();
+                // The failures go into the audit chain just below; a file
+                // left behind would only restart a count that is now zero.
+                let _ = self.throttle.save(&self.dir);
                 let user = desk.profile.user_id.clone();
                 let device = desk.profile.device_id.clone();
                 let how = match (desk.verified, desk.profile.key_mode) {
@@ -301,6 +305,10 @@ impl Workstation {
             Err(e) => {
                 if e.is_attempt() {
                     self.throttle.failed(now, e.reason());
+                    // Kept on the disk so a restart neither resets the wait
+                    // nor loses the failure from the audit trail; if the
+                    // disk refuses, the count still holds while the app runs.
+                    let _ = self.throttle.save(&self.dir);
                 }
                 Err(e)
             }

@@ -97,12 +97,10 @@ impl Profile {
         }
     }
 
-    /// Writes it atomically (a new file renamed over the old).
+    /// Writes it atomically and durably (see [`crate::durable`]).
     pub fn save(&self, dir: &Path) -> Result<(), WorkstationError> {
         let bytes = serde_json::to_vec_pretty(self).map_err(|_| WorkstationError::ProfileCorrupt)?;
-        let tmp = dir.join(format!("{PROFILE_FILE}.new"));
-        std::fs::write(&tmp, bytes).map_err(|e| WorkstationError::Io(e.kind()))?;
-        std::fs::rename(&tmp, Self::path(dir)).map_err(|e| WorkstationError::Io(e.kind()))
+        crate::durable::write(dir, PROFILE_FILE, &bytes).map_err(|e| WorkstationError::Io(e.kind()))
     }
 }
 

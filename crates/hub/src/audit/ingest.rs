@@ -2,7 +2,10 @@
 //! its chain. The hub checks that they continue what it holds (no gap, no
 //! fork), that every hash matches its fields and every link names the
 //! device, and that the device's Ed25519 key signed the segment; then it
-//! stores links and segment in one transaction. Re-sending a segment the
+//! stores links and segment in one transaction. Every link must name the
+//! caller as its actor (a device cannot put a colleague's name on an
+//! event) and carry a time between the device's enrolment and a few
+//! minutes past the hub's clock. Re-sending a segment the
 //! hub already holds (an acknowledgement lost on the way) is answered with
 //! the same head.
 
@@ -21,6 +24,31 @@ use crate::state::AppState;
 
 /// Longest actor, device, action or object.
 const MAX_FIELD: usize = 200;
+
+/// How far a link's time may run ahead of the hub's clock (or before the
+/// device's enrolment): clocks drift, but not by more.
+pub const CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
+
+/// Refuses a link whose actor is not the caller or whose time is outside
+/// `[enrolled - skew, now + skew]` (milliseconds since the epoch).
+fn check_actor_and_time(
+    i: usize,
+    l: &Link,
+    caller: &str,
+    enrolled_ms: i64,
+    now_ms: i64,
+) -> Result<(), ApiError> {
+    if l.actor != caller {
+        return Err(ApiError::forbidden(format!("links[{i}].actor is not the signed-in member of staff")));
+    }
+    if l.at_ms > now_ms.saturating_add(CLOCK_SKEW_MS) || l.at_ms < enrolled_ms.saturating_sub(CLOCK_SKEW_MS) {
+        return Err(ApiError::field(
+            format!("links[{i}].at_ms"),
+            "is outside the device's enrolment and the hub's clock (check the workstation's clock)",
+        ));
+    }
+    Ok(())
+}
 
 fn link(i: usize, r: &AuditLinkRecord) -> Result<Link, ApiError> {
     for (name, value) in
@@ -83,18 +111,24 @@ pub async fn push_segment(
     let signature: [u8; 64] =
         req.signature.as_slice().try_into().map_err(|_| ApiError::field("signature", "64 bytes"))?;
     let now = time::to_db(state.now());
+    let now_ms = state.now().as_millisecond();
     let device = who.device_id;
+    let caller = who.staff.id.0;
     let head = state
         .db
         .call(move |conn| {
-            let key: Option<Option<Vec<u8>>> = conn
+            let row: Option<(Option<Vec<u8>>, i64)> = conn
                 .query_row(
-                    "SELECT ed25519_public FROM devices WHERE id = ?1 AND revoked_at_us IS NULL",
+                    "SELECT ed25519_public, created_at_us FROM devices WHERE id = ?1 AND revoked_at_us IS NULL",
                     params![device],
-                    |r| r.get(0),
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
-            let key = key.flatten().ok_or_else(|| ApiError::forbidden("this device has no signing key here"))?;
+            let (key, enrolled_us) = row.ok_or_else(|| ApiError::forbidden("this device has no signing key here"))?;
+            let key = key.ok_or_else(|| ApiError::forbidden("this device has no signing key here"))?;
+            for (i, l) in links.iter().enumerate() {
+                check_actor_and_time(i, l, &caller, enrolled_us / 1000, now_ms)?;
+            }
             let key = <[u8; 32]>::try_from(key.as_slice())
                 .ok()
                 .and_then(|k| VerifyingKey::from_bytes(&k).ok())

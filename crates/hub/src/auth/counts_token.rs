@@ -31,11 +31,13 @@ pub fn create(conn: &Connection, staff_id: &str, device_id: &str, now: Timestamp
     Ok(token)
 }
 
-/// True if `token` is a live counts-only token.
+/// True if `token` is a live counts-only token of an approved, unrevoked
+/// device.
 pub fn valid(conn: &Connection, token: &str, now: Timestamp) -> Result<bool, DbError> {
     let row: Option<(i64, Option<i64>)> = conn
         .query_row(
-            "SELECT expires_at_us, revoked_at_us FROM counts_tokens WHERE token_sha256 = ?1",
+            "SELECT c.expires_at_us, c.revoked_at_us FROM counts_tokens c JOIN devices d ON d.id = c.device_id
+             WHERE c.token_sha256 = ?1 AND d.approved_at_us IS NOT NULL AND d.revoked_at_us IS NULL",
             params![secret::sha256(token).as_slice()],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )

@@ -9,10 +9,11 @@ use axum::Json;
 use rusqlite::{params, Connection, OptionalExtension};
 use sealbox_model::hub_api::Base64Bytes;
 use sealbox_model::pool::Pool;
+use sealbox_model::role::Role;
 
 use super::api::{DeviceInfo, DeviceKeys, DeviceList, SealedPoolKey, SealedPoolKeys};
 use super::invites::role_from_key;
-use super::{session, Principal};
+use super::{session, PendingPrincipal, Principal};
 use crate::db::{time, DbError};
 use crate::http::{ApiError, StrictJson};
 use crate::relay::store::from_key;
@@ -55,13 +56,17 @@ fn load(conn: &Connection, id: &str) -> Result<Option<Row>, DbError> {
 
 /// `POST /v1/devices/keys`: the caller's device registers its public keys.
 /// Re-sending the same keys is fine; changing them after approval is not.
+/// The practice's first admin device is approved here (nobody else could
+/// approve it: its invite came from the hub's console); every later device,
+/// an admin's too, waits for an approved admin.
 pub async fn upload_keys(
     State(state): State<AppState>,
-    who: Principal,
+    PendingPrincipal(who): PendingPrincipal,
     StrictJson(req): StrictJson<DeviceKeys>,
 ) -> Result<StatusCode, ApiError> {
     check_key("x25519_public", &req.x25519_public)?;
     check_key("ed25519_public", &req.ed25519_public)?;
+    let now = state.now();
     state
         .db
         .call(move |conn| {
@@ -78,9 +83,25 @@ pub async fn upload_keys(
                 "UPDATE devices SET x25519_public = ?2, ed25519_public = ?3 WHERE id = ?1",
                 params![who.device_id, new.0, new.1],
             )?;
+            if !row.approved && who.require_admin().is_ok() && !approved_admin_exists(conn)? {
+                conn.execute(
+                    "UPDATE devices SET approved_at_us = ?2, approved_by = 'first-admin' WHERE id = ?1",
+                    params![who.device_id, time::to_db(now)],
+                )?;
+            }
             Ok(StatusCode::NO_CONTENT)
         })
         .await
+}
+
+/// Whether the practice has an approved, unrevoked practice-admin device.
+fn approved_admin_exists(conn: &rusqlite::Connection) -> Result<bool, rusqlite::Error> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM devices d JOIN staff st ON st.id = d.staff_id
+         WHERE st.role = ?1 AND d.approved_at_us IS NOT NULL AND d.revoked_at_us IS NULL)",
+        params![Role::PracticeAdmin.key()],
+        |r| r.get(0),
+    )
 }
 
 /// `GET /v1/devices` (admin): every device with its public keys.
@@ -217,7 +238,7 @@ pub async fn put_pool_keys(
 /// `GET /v1/devices/me/pool-keys`: the caller's device's sealed blobs.
 pub async fn my_pool_keys(
     State(state): State<AppState>,
-    who: Principal,
+    PendingPrincipal(who): PendingPrincipal,
 ) -> Result<Json<SealedPoolKeys>, ApiError> {
     let keys = state
         .db

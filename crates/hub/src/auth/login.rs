@@ -17,7 +17,7 @@ use super::invites::role_from_key;
 use super::principal::{bearer, ClientAddr};
 use super::session;
 use super::throttle::{self, Subject};
-use super::Principal;
+use super::PendingPrincipal;
 use crate::db::{practice, time, DbError};
 use crate::http::{ApiError, StrictJson};
 use crate::state::AppState;
@@ -209,7 +209,7 @@ pub async fn finish(
 /// count new messages for blind notifications (a lock is not a sign-out).
 pub async fn lock(
     State(state): State<AppState>,
-    _who: Principal,
+    _who: PendingPrincipal,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     end_session(&state, &headers, None).await
@@ -219,7 +219,7 @@ pub async fn lock(
 /// device's counts-only tokens.
 pub async fn logout(
     State(state): State<AppState>,
-    who: Principal,
+    PendingPrincipal(who): PendingPrincipal,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     end_session(&state, &headers, Some(who.device_id)).await

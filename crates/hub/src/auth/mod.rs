@@ -19,7 +19,7 @@ pub mod secret;
 pub mod session;
 pub mod throttle;
 
-pub use principal::{ClientAddr, EventsReader, Principal};
+pub use principal::{ClientAddr, EventsReader, PendingPrincipal, Principal};
 
 use axum::routing::{get, post, put};
 use axum::Router;

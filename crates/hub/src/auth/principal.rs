@@ -1,6 +1,9 @@
 //! The `Principal` extractor: `Authorization: Bearer <session token>` →
-//! the signed-in member of staff, or 401 problem+json. Each use counts as
-//! activity (the idle clock restarts).
+//! the signed-in member of staff on an approved device, or 401/403
+//! problem+json. Each use counts as activity (the idle clock restarts).
+//! `PendingPrincipal` also admits a device not yet approved, for the few
+//! routes an enrolling device needs (its keys, its pool-key blobs, lock and
+//! logout): an intercepted invite alone reads nothing and acts on nothing.
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -53,6 +56,30 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (who, approved) = authenticate(parts, state).await?;
+        if approved {
+            Ok(who)
+        } else {
+            Err(ApiError::forbidden("this device is not approved yet; ask the practice admin"))
+        }
+    }
+}
+
+/// A signed-in member of staff whose device may not be approved yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingPrincipal(pub Principal);
+
+impl FromRequestParts<AppState> for PendingPrincipal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        authenticate(parts, state).await.map(|(who, _)| PendingPrincipal(who))
+    }
+}
+
+/// The session behind a request and whether its device is approved.
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<(Principal, bool), ApiError> {
+    {
         let token = bearer(&parts.headers).ok_or_else(|| ApiError::unauthorized("sign in first"))?.to_owned();
         let now = state.now();
         state
@@ -69,7 +96,11 @@ impl FromRequestParts<AppState> for Principal {
                     SessionError::Db(e) => ApiError::from(e),
                 })?;
                 let practice = practice::get(conn)?.ok_or_else(|| ApiError::unauthorized("no practice"))?;
-                Ok(Principal { staff: owner.staff, device_id: owner.device_id, practice_id: practice.id })
+                let approved = owner.approved;
+                Ok((
+                    Principal { staff: owner.staff, device_id: owner.device_id, practice_id: practice.id },
+                    approved,
+                ))
             })
             .await
     }

@@ -43,6 +43,8 @@ pub struct Owner {
     pub staff: StaffRef,
     /// Device.
     pub device_id: String,
+    /// Whether a practice admin has approved the device.
+    pub approved: bool,
 }
 
 /// Why a token was refused.
@@ -79,17 +81,17 @@ pub fn create(conn: &Connection, staff_id: &str, device_id: &str, now: Timestamp
 /// Checks a token and, if live, records `now` as its last use.
 pub fn touch(conn: &Connection, token: &str, now: Timestamp) -> Result<Owner, SessionError> {
     let hash = secret::sha256(token);
-    let row: Option<(String, String, String, i64, i64)> = conn
+    let row: Option<(String, String, String, i64, i64, bool)> = conn
         .query_row(
-            "SELECT s.staff_id, st.role, s.device_id, s.created_at_us, s.last_seen_us
+            "SELECT s.staff_id, st.role, s.device_id, s.created_at_us, s.last_seen_us, d.approved_at_us IS NOT NULL
              FROM sessions s JOIN staff st ON st.id = s.staff_id JOIN devices d ON d.id = s.device_id
              WHERE s.token_sha256 = ?1 AND s.ended_at_us IS NULL
                AND d.revoked_at_us IS NULL AND st.disabled_at_us IS NULL",
             params![hash.as_slice()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
         )
         .optional()?;
-    let (staff_id, role, device_id, created, last_seen) = row.ok_or(SessionError::Invalid)?;
+    let (staff_id, role, device_id, created, last_seen, approved) = row.ok_or(SessionError::Invalid)?;
     if let Err(why) = check(time::from_db(created)?, time::from_db(last_seen)?, now) {
         conn.execute(
             "UPDATE sessions SET ended_at_us = ?2 WHERE token_sha256 = ?1",
@@ -101,7 +103,7 @@ pub fn touch(conn: &Connection, token: &str, now: Timestamp) -> Result<Owner, Se
         "UPDATE sessions SET last_seen_us = MAX(last_seen_us, ?2) WHERE token_sha256 = ?1",
         params![hash.as_slice(), time::to_db(now)],
     )?;
-    Ok(Owner { staff: StaffRef::new(staff_id, role_from_key(&role)?), device_id })
+    Ok(Owner { staff: StaffRef::new(staff_id, role_from_key(&role)?), device_id, approved })
 }
 
 /// Ends the session of `token` (logout). Returns whether one was live.

@@ -178,8 +178,32 @@ pub async fn login(
     login_finish(client, base, &challenge.ceremony_id, &credential).await.unwrap()
 }
 
-/// Invites, enrols a new security key and logs in: a session for `role`.
+/// Invites, enrols a new security key, has the device approved (as the
+/// practice admin would) and logs in: a session for `role`.
 pub async fn enrol_and_login(base: &str, state: &AppState, role: Role) -> LoggedIn {
+    let who = enrol_and_login_unapproved(base, state, role).await;
+    approve(state, &who.device_id);
+    who
+}
+
+/// Marks `device` approved in the hub's database (what the admin's
+/// `POST /v1/devices/{id}/approve` records).
+pub fn approve(state: &AppState, device: &str) {
+    let device = device.to_owned();
+    let now = sealbox_hub::db::time::to_db(state.now());
+    state
+        .db
+        .call_blocking(move |conn| {
+            conn.execute(
+                "UPDATE devices SET approved_at_us = ?2, approved_by = 'test' WHERE id = ?1",
+                rusqlite::params![device, now],
+            )
+        })
+        .unwrap();
+}
+
+/// Invites, enrols and logs in, leaving the device unapproved.
+pub async fn enrol_and_login_unapproved(base: &str, state: &AppState, role: Role) -> LoggedIn {
     let client = super::client();
     let origin = origin(state);
     let mut key = new_key();
