@@ -252,7 +252,7 @@ async fn a_device_pushes_its_chain_and_every_tampering_at_the_hub_is_found() {
         Link::after(
             prev.seq,
             prev.hash,
-            Event { at_ms: 9, actor: &gp.user_id, device: &device, action, object: "1" },
+            Event { at_ms: 1_750_000_050_000, actor: &gp.user_id, device: &device, action, object: "1" },
         )
     };
     let n41 = next(&links[39], "view");
@@ -270,7 +270,13 @@ async fn a_device_pushes_its_chain_and_every_tampering_at_the_hub_is_found() {
     let foreign = Link::after(
         LINKS,
         links[39].hash,
-        Event { at_ms: 9, actor: &gp.user_id, device: "another-device", action: "view", object: "1" },
+        Event {
+            at_ms: 1_750_000_050_000,
+            actor: &gp.user_id,
+            device: "another-device",
+            action: "view",
+            object: "1",
+        },
     );
     let (status, body, _) = send(segment_json(&device, &[foreign], &key), gp.token.clone()).await;
     assert_eq!(status, 400, "{body}");

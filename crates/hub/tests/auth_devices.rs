@@ -12,6 +12,7 @@ use sealbox_model::role::Role;
 use serde_json::json;
 use support::login::{self, enrol_and_login, login_start};
 use support::start_hub;
+use webauthn_authenticator_rs::WebauthnAuthenticator;
 
 fn b64(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
@@ -22,7 +23,7 @@ async fn admin_approves_a_device_seals_pool_keys_to_it_and_revokes_it() {
     let hub = start_hub(0, RatePolicy::default()).await;
     let (c, url) = (&hub.client, hub.url.clone());
     let admin = enrol_and_login(&url, &hub.state, Role::PracticeAdmin).await;
-    let nurse = enrol_and_login(&url, &hub.state, Role::Nurse).await;
+    let mut nurse = login::enrol_and_login_unapproved(&url, &hub.state, Role::Nurse).await;
 
     // Bad keys: named field.
     let (status, body, _) = login::post(
@@ -87,6 +88,9 @@ async fn admin_approves_a_device_seals_pool_keys_to_it_and_revokes_it() {
         .call_blocking(|conn| conn.query_row("SELECT COUNT(*) FROM device_pool_keys", [], |r| r.get(0)))
         .unwrap();
     assert_eq!(blobs, 0);
-    let (status, _, _) = login_start(c, &url, &nurse.user_id).await.unwrap_err();
-    assert_eq!(status, 401);
+    // Login now gets only a decoy challenge (shaped like any other, see
+    // auth/decoy.rs) that the revoked key cannot answer.
+    let decoy = login_start(c, &url, &nurse.user_id).await.unwrap();
+    assert_eq!(decoy.options.public_key.allow_credentials.len(), 1);
+    assert!(nurse.key.do_authentication(login::origin(&hub.state), decoy.options).is_err());
 }

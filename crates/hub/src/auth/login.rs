@@ -33,7 +33,8 @@ fn record(
     attempts::record(conn, Attempt { kind: "login", staff_id, device_id, address, outcome }, now)
 }
 
-/// 429 if the address or (when known) the user is throttled; records it.
+/// 429 if the address, or (when known) the user from this address, is
+/// throttled; records it.
 fn check_throttle(
     conn: &Connection,
     address: &str,
@@ -42,7 +43,7 @@ fn check_throttle(
 ) -> Result<(), ApiError> {
     let mut wait = throttle::check(conn, Subject::Address(address), now)?;
     if let Some(id) = staff_id {
-        wait = wait.max(throttle::check(conn, Subject::User(id), now)?);
+        wait = wait.max(throttle::check(conn, Subject::UserAt(id, address), now)?);
     }
     if let Some(secs) = wait {
         record(conn, address, staff_id, None, Outcome::Throttled, now)?;
@@ -80,26 +81,38 @@ pub async fn start(
                     .optional()?,
                 _ => return Err(ApiError::field("user_id", "give exactly one of user_id or username")),
             };
-            let Some(staff_id) = staff_id else {
-                record(conn, &address, None, None, Outcome::Failed, now)?;
-                return Err(ApiError::unauthorized("unknown user"));
-            };
-            check_throttle(conn, &address, Some(&staff_id), now)?;
-            let passkeys = {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT passkey FROM devices WHERE staff_id = ?1 AND revoked_at_us IS NULL ORDER BY id",
-                )?;
-                let rows = stmt.query_map(params![staff_id], |r| r.get::<_, String>(0))?;
-                rows.map(|row| {
-                    serde_json::from_str::<Passkey>(&row?)
-                        .map_err(|_| ApiError::from(DbError::Corrupt { what: "passkey" }))
-                })
-                .collect::<Result<Vec<_>, ApiError>>()?
+            // An unknown name, or one with no active key, gets a decoy
+            // challenge of the same shape (see decoy.rs): nothing tells
+            // who works here.
+            let typed = req.user_id.as_deref().or(req.username.as_deref()).unwrap_or("");
+            let passkeys = match &staff_id {
+                Some(id) => {
+                    check_throttle(conn, &address, Some(id), now)?;
+                    let mut stmt = conn.prepare_cached(
+                        "SELECT passkey FROM devices WHERE staff_id = ?1 AND revoked_at_us IS NULL ORDER BY id",
+                    )?;
+                    let rows = stmt.query_map(params![id], |r| r.get::<_, String>(0))?;
+                    rows.map(|row| {
+                        serde_json::from_str::<Passkey>(&row?)
+                            .map_err(|_| ApiError::from(DbError::Corrupt { what: "passkey" }))
+                    })
+                    .collect::<Result<Vec<_>, ApiError>>()?
+                }
+                None => Vec::new(),
             };
             if passkeys.is_empty() {
-                record(conn, &address, Some(&staff_id), None, Outcome::Revoked, now)?;
-                return Err(ApiError::unauthorized("no active security key for this user"));
+                let options = super::decoy::challenge(conn, &webauthn, typed)?;
+                let ceremony = Ceremony {
+                    state: String::new(),
+                    invite_sha256: None,
+                    staff_id: None,
+                    device_name: None,
+                    username: None,
+                };
+                let ceremony_id = ceremony::put(conn, "login", &ceremony, now)?;
+                return Ok(LoginChallenge { ceremony_id, options });
             }
+            let staff_id = staff_id.ok_or(DbError::Corrupt { what: "staff" })?;
             let (options, auth) =
                 webauthn.start_passkey_authentication(&passkeys).map_err(|e| err::internal(&e))?;
             let ceremony = Ceremony {
@@ -131,7 +144,13 @@ pub async fn finish(
                 record(conn, &address, None, None, Outcome::StaleChallenge, now)?;
                 return Err(err::stale_challenge());
             };
-            let staff_id = c.staff_id.ok_or(DbError::Corrupt { what: "ceremony" })?;
+            let Some(staff_id) = c.staff_id else {
+                // A decoy challenge (an unknown name): it fails as a wrong
+                // signature does.
+                check_throttle(conn, &address, None, now)?;
+                record(conn, &address, None, None, Outcome::Failed, now)?;
+                return Err(err::not_verified());
+            };
             check_throttle(conn, &address, Some(&staff_id), now)?;
             let auth: PasskeyAuthentication =
                 serde_json::from_str(&c.state).map_err(|e| err::internal(&e))?;

@@ -7,6 +7,7 @@ pub mod ceremony;
 mod ceremony_errors;
 pub mod cli;
 pub mod counts_token;
+pub mod decoy;
 pub mod devices;
 pub mod enrol;
 pub mod invites;

@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use sealbox_model::hub_api::PracticePolicy;
 use sealbox_model::jiff::Timestamp;
 
-use super::Principal;
+use super::PendingPrincipal;
 use crate::db::{time, DbError};
 use crate::http::ApiError;
 use crate::state::AppState;
@@ -42,10 +42,12 @@ pub fn set(conn: &Connection, policy: PracticePolicy, set_by: &str, now: Timesta
     Ok(())
 }
 
-/// `GET /v1/practice/policy`: for any signed-in member of staff.
+/// `GET /v1/practice/policy`: for any signed-in member of staff, on an
+/// approved device or one still waiting (its unlock checks its key mode
+/// against the policy; the policy holds nothing about patients).
 pub async fn get_policy(
     State(state): State<AppState>,
-    _who: Principal,
+    _who: PendingPrincipal,
 ) -> Result<Json<PracticePolicy>, ApiError> {
     Ok(Json(state.db.read(|conn| Ok::<_, ApiError>(get(conn)?)).await?))
 }

@@ -1,4 +1,4 @@
-//! Login throttling per user and per client address: the first
+//! Login throttling per (user, client address) and per client address: the first
 //! [`FREE_FAILURES`] consecutive failures cost nothing, each further one
 //! doubles the wait (from [`BASE_DELAY`], capped at [`MAX_DELAY`]). A
 //! success resets the count. Failures older than [`WINDOW`] are forgotten.
@@ -39,26 +39,27 @@ pub fn wait_secs(failures: u32, last_failure: Timestamp, now: Timestamp) -> Opti
 /// Which attempts a count is about.
 #[derive(Debug, Clone, Copy)]
 pub enum Subject<'a> {
-    /// One member of staff.
-    User(&'a str),
-    /// One client address.
+    /// One member of staff from one client address: failures from
+    /// elsewhere cannot lock a clinician out at their own desk.
+    UserAt(&'a str, &'a str),
+    /// One client address, whoever it names.
     Address(&'a str),
 }
 
 /// Seconds `subject` must still wait, if throttled.
 pub fn check(conn: &Connection, subject: Subject<'_>, now: Timestamp) -> Result<Option<u64>, DbError> {
-    let (column, value) = match subject {
-        Subject::User(id) => ("staff_id", id),
-        Subject::Address(addr) => ("address", addr),
+    let (filter, user, address) = match subject {
+        Subject::UserAt(id, addr) => ("staff_id = ?1 AND address = ?2", id, addr),
+        Subject::Address(addr) => ("?1 = ?1 AND address = ?2", "", addr),
     };
     let since = now.checked_sub(WINDOW).unwrap_or(now);
     let sql = format!(
         "SELECT COUNT(*), MAX(at_us) FROM login_attempts
-         WHERE {column} = ?1 AND at_us > ?2 AND outcome NOT IN ('ok', 'throttled')
-           AND id > COALESCE((SELECT MAX(id) FROM login_attempts WHERE {column} = ?1 AND outcome = 'ok'), 0)"
+         WHERE {filter} AND at_us > ?3 AND outcome NOT IN ('ok', 'throttled')
+           AND id > COALESCE((SELECT MAX(id) FROM login_attempts WHERE {filter} AND outcome = 'ok'), 0)"
     );
     let (count, last): (i64, Option<i64>) =
-        conn.query_row(&sql, params![value, time::to_db(since)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        conn.query_row(&sql, params![user, address, time::to_db(since)], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let Some(last) = last else { return Ok(None) };
     Ok(wait_secs(u32::try_from(count).unwrap_or(u32::MAX), time::from_db(last)?, now))
 }

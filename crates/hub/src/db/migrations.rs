@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0004_audit", include_str!("../../migrations/0004_audit.sql")),
     ("0005_registration", include_str!("../../migrations/0005_registration.sql")),
     ("0006_policy", include_str!("../../migrations/0006_policy.sql")),
+    ("0007_hub_secrets", include_str!("../../migrations/0007_hub_secrets.sql")),
 ];
 
 /// Applies the migrations not yet recorded.
