@@ -75,6 +75,16 @@ pub async fn claim(shell: State<'_, Shell>, request: OpenThreadRequest) -> Resul
     shell.claim(&request.thread).await
 }
 
+/// `confirm_patient_details`: the clinician confirms the details a newer
+/// message gave for the thread's patient (audited).
+#[tauri::command]
+pub async fn confirm_patient_details(
+    shell: State<'_, Shell>,
+    request: OpenThreadRequest,
+) -> Result<ThreadView, ShellError> {
+    shell.confirm_patient_details(&request.thread).await
+}
+
 /// `reply`: a reply to the patient, sealed here and queued (then sent).
 #[tauri::command]
 pub async fn reply(shell: State<'_, Shell>, request: ReplyRequest) -> Result<ThreadView, ShellError> {

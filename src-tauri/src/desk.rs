@@ -237,6 +237,15 @@ impl Shell {
         o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
     }
 
+    /// The clinician confirms the patient details a newer message gave.
+    pub async fn confirm_patient_details(&self, thread: &str) -> Result<ThreadView, ShellError> {
+        let id = ThreadId(thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);
+        let mut open = self.open.lock().await;
+        let o = open.as_mut().ok_or(ShellError::Locked)?;
+        o.desk.confirm_patient_details(id, now())?;
+        o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
+    }
+
     /// Seals and queues a reply; the outbox is sent at once in the background.
     pub async fn reply(&self, thread: &str, text: &str) -> Result<ThreadView, ShellError> {
         let id = ThreadId(thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);

@@ -25,6 +25,7 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::inbox,
             commands::open_thread,
             commands::claim,
+            commands::confirm_patient_details,
             commands::reply,
             commands::refill_decision,
             commands::change_thread,

@@ -99,6 +99,11 @@ pub async fn claim(thread: String) -> Result<ThreadView, IpcError> {
     call_with(command::CLAIM, OpenThreadRequest { thread }).await
 }
 
+/// Confirms the patient details a newer message gave (replacing those held).
+pub async fn confirm_patient_details(thread: String) -> Result<ThreadView, IpcError> {
+    call_with(command::CONFIRM_PATIENT_DETAILS, OpenThreadRequest { thread }).await
+}
+
 /// Seals and queues a reply to the patient.
 pub async fn reply(thread: String, text: String) -> Result<ThreadView, IpcError> {
     call_with(command::REPLY, ReplyRequest { thread, text }).await

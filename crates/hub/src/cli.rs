@@ -96,6 +96,10 @@ pub enum Command {
         /// keyring mode: yes or no.
         #[arg(long, value_parser = parse_yes_no)]
         allow_weaker_keys: Option<bool>,
+        /// How long a workstation may go on unlocking offline since its last
+        /// unlock verified by the hub (3600–1209600 seconds; 72 h by default).
+        #[arg(long)]
+        max_offline_secs: Option<u32>,
     },
     /// Issue channels for simulated patients and write the simulator's
     /// practice file (it holds the patients' secrets: mode 0600).
@@ -270,7 +274,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let state = AppState::open_system(HubConfig::new(data_dir))?;
             say(&crate::auth::cli::invite(&state, role, &name, registration.as_ref())?)
         }
-        Command::Policy { data_dir, max_idle_secs, reauth_secs, allow_weaker_keys } => {
+        Command::Policy { data_dir, max_idle_secs, reauth_secs, allow_weaker_keys, max_offline_secs } => {
             let state = AppState::open_system(HubConfig::new(data_dir))?;
             let now = state.now();
             let run_by = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_default();
@@ -281,6 +285,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                     max_idle_secs: max_idle_secs.unwrap_or(current.max_idle_secs),
                     reauth_secs: reauth_secs.unwrap_or(current.reauth_secs),
                     allow_weaker_keys: allow_weaker_keys.unwrap_or(current.allow_weaker_keys),
+                    max_offline_secs: max_offline_secs.unwrap_or(current.max_offline_secs),
                 }
                 .validate()?;
                 if wanted != current {
@@ -289,10 +294,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 Ok::<_, CliError>(wanted)
             })?;
             say(&format!(
-                "idle lock at most {} s; re-authentication every {} s; keys without hmac-secret {}",
+                "idle lock at most {} s; re-authentication every {} s; keys without hmac-secret {}; offline unlocks for {} s after the last online one",
                 policy.max_idle_secs,
                 policy.reauth_secs,
-                if policy.allow_weaker_keys { "allowed (weaker keyring mode)" } else { "refused" }
+                if policy.allow_weaker_keys { "allowed (weaker keyring mode)" } else { "refused" },
+                policy.max_offline_secs
             ))
         }
         Command::PatientChannels { data_dir, count, out } => {

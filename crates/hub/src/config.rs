@@ -29,6 +29,9 @@ pub struct HubConfig {
     pub push_coalesce: Duration,
     /// SSE keep-alive comment interval.
     pub keep_alive: Duration,
+    /// How often an open event stream checks that its token still stands
+    /// (session live, device not revoked); it ends at the first check after.
+    pub stream_recheck: Duration,
     /// WebAuthn relying party id, its origin and attestation policy.
     pub webauthn: crate::auth::rp::RpConfig,
 }
@@ -41,6 +44,7 @@ impl HubConfig {
             patient_rate: RatePolicy::default(),
             push_coalesce: Duration::from_millis(50),
             keep_alive: Duration::from_secs(15),
+            stream_recheck: Duration::from_secs(15),
             webauthn: crate::auth::rp::RpConfig::default(),
         }
     }

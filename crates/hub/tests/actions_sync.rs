@@ -61,7 +61,7 @@ fn fixture() -> Fixture {
 impl Fixture {
     fn page(&self, after: u64, limit: u32) -> Result<SyncPage, sealbox_hub::http::ApiError> {
         let cache = &self.state.envelope_json;
-        let page = self.state.db.call_blocking(|c| read_page(c, cache, after, limit))?;
+        let page = self.state.db.call_blocking(|c| read_page(c, cache, Role::Gp, after, limit))?;
         Ok(page.to_page().unwrap())
     }
 
@@ -271,7 +271,7 @@ fn a_page_from_cached_envelopes_is_the_same_json_as_a_fresh_one() {
     f.act(&gp("dr-a"), 5, vec![("c1", 10, 1, ActionOp::Claim)]);
     let cache = &f.state.envelope_json;
     assert_eq!(cache.usage().0, 0);
-    let read = |after| f.state.db.call_blocking(|c| read_page(c, cache, after, 500)).unwrap();
+    let read = |after| f.state.db.call_blocking(|c| read_page(c, cache, Role::Gp, after, 500)).unwrap();
     let fresh = read(0).to_json().unwrap();
     assert_eq!(cache.usage().0, 4, "every envelope of the page is now held");
     let cached = read(0).to_json().unwrap();

@@ -29,7 +29,7 @@ async fn the_cli_sets_the_policy_within_bounds_and_the_hub_serves_it() {
     assert!(ok, "{said}");
     assert_eq!(
         said.trim(),
-        "idle lock at most 900 s; re-authentication every 43200 s; keys without hmac-secret refused"
+        "idle lock at most 900 s; re-authentication every 43200 s; keys without hmac-secret refused; offline unlocks for 259200 s after the last online one"
     );
     let (ok, said) = policy_cli(
         dir.path(),
@@ -46,6 +46,8 @@ async fn the_cli_sets_the_policy_within_bounds_and_the_hub_serves_it() {
     assert!(!ok && said.contains("at least every 12 hours"), "{said}");
     let (ok, said) = policy_cli(dir.path(), &["--allow-weaker-keys", "maybe"]);
     assert!(!ok && said.contains("yes or no"), "{said}");
+    let (ok, said) = policy_cli(dir.path(), &["--max-offline-secs", "60"]);
+    assert!(!ok && said.contains("1 hour to 14 days"), "{said}");
     // Only the change counts as a change; who made it is kept.
     let (ok, _) = policy_cli(dir.path(), &["--max-idle-secs", "120"]);
     assert!(ok);
@@ -66,7 +68,12 @@ async fn the_cli_sets_the_policy_within_bounds_and_the_hub_serves_it() {
     let running = server::start(state.clone(), "127.0.0.1:0".parse().unwrap(), None).await.unwrap();
     let url = format!("http://{}", running.addr);
     let client = support::client();
-    let want = PracticePolicy { max_idle_secs: 120, reauth_secs: 3600, allow_weaker_keys: true };
+    let want = PracticePolicy {
+        max_idle_secs: 120,
+        reauth_secs: 3600,
+        allow_weaker_keys: true,
+        ..Default::default()
+    };
     // With the enrolment challenge, before any key is registered...
     let challenge = login::enrol_start(&client, &url, &login::invite(&state, Role::Nurse)).await.unwrap();
     assert_eq!(challenge.policy, want);

@@ -166,7 +166,12 @@ async fn approval_waits_for_every_patient_message_to_be_viewed_and_other_decisio
     // re-authentication hourly (`sealbox-hub policy`): the next fetch from
     // the hub (every online unlock) applies it, audited.
     assert_eq!(desk.practice_policy().unwrap(), PracticePolicy::default(), "the hub's defaults");
-    let strict = PracticePolicy { max_idle_secs: 60, reauth_secs: 3_600, allow_weaker_keys: false };
+    let strict = PracticePolicy {
+        max_idle_secs: 60,
+        reauth_secs: 3_600,
+        allow_weaker_keys: false,
+        ..Default::default()
+    };
     hub.state.db.call_blocking(|c| sealbox_hub::auth::policy::set(c, strict, "test", now)).unwrap();
     assert_eq!(desk.refresh_policy(now).await.unwrap(), strict);
     assert_eq!(desk.practice_policy().unwrap(), strict, "kept in the cache for offline unlocks");
@@ -180,7 +185,10 @@ async fn approval_waits_for_every_patient_message_to_be_viewed_and_other_decisio
     let err = desk.save_settings(&mine, now).unwrap_err();
     assert_eq!(err.to_string(), "the lock timeout must be between 30 and 60 seconds");
     let last = lock(&desk.store()).audit_events(1).unwrap();
-    assert_eq!(last[0].action, "practice_policy:max_idle=60,reauth=3600,weaker_keys=false");
+    assert_eq!(
+        last[0].action,
+        "practice_policy:max_idle=60,reauth=3600,weaker_keys=false,max_offline=259200"
+    );
 
     drop(engine);
     desk.lock("idle", now).await.unwrap();

@@ -227,9 +227,241 @@ async fn restarting_the_app_neither_resets_the_unlock_wait_nor_loses_a_failure()
     let desk = restarted.unlock(&mut enrolled.key, later).await.unwrap();
     let failures = {
         let shared = desk.store();
-        let mut store = sealbox_core::sync::lock(&shared);
+        let store = sealbox_core::sync::lock(&shared);
         store.audit_events(50).unwrap().into_iter().filter(|e| e.action == "unlock_failed:wrong_pin").count()
     };
     assert_eq!(failures, sealbox_core::lock::throttle::FREE_ATTEMPTS as usize, "every failure audited");
     enrolled.wipe(&keyring);
+}
+
+/// Every page of `/v1/sync` for `token`: (threads with their categories,
+/// thread ids of envelopes, thread ids of actions).
+async fn sync_all(hub: &support::Hub, token: &str) -> (Vec<(u64, String)>, Vec<u64>, Vec<u64>) {
+    let (mut threads, mut envelopes, mut actions) = (Vec::new(), Vec::new(), Vec::new());
+    let mut cursor = 0u64;
+    loop {
+        let (status, page) =
+            get(&hub.client, format!("{}/v1/sync?cursor={cursor}&limit=100", hub.url), token).await;
+        assert_eq!(status, 200, "{page}");
+        for t in page["threads"].as_array().unwrap() {
+            threads.push((t["thread_id"].as_u64().unwrap(), t["category"].as_str().unwrap().to_owned()));
+        }
+        envelopes
+            .extend(page["envelopes"].as_array().unwrap().iter().map(|e| e["thread_id"].as_u64().unwrap()));
+        actions.extend(page["actions"].as_array().unwrap().iter().map(|a| a["thread_id"].as_u64().unwrap()));
+        cursor = page["next_cursor"].as_u64().unwrap();
+        if !page["more"].as_bool().unwrap() {
+            return (threads, envelopes, actions);
+        }
+    }
+}
+
+/// Finding 2: sync and events showed every pool's threads (ids, states,
+/// owners, envelopes) to every role.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_and_events_show_a_role_only_the_threads_it_may_read() {
+    let hub = start_hub(10, RatePolicy { burst: 100_000, per_minute: 0 }).await;
+    support::pool_keys::publish(&hub.state);
+    let gp = enrol_and_login(&hub.url, &hub.state, Role::Gp).await;
+    let navigator = enrol_and_login(&hub.url, &hub.state, Role::CareNavigator).await;
+    let res =
+        hub.client.get(format!("{}/v1/events", hub.url)).bearer_auth(&navigator.token).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let mut stream = res.bytes_stream();
+    let mut buf = String::new();
+    let first = next_event(&mut stream, &mut buf).await;
+
+    let plan = sealbox_sim::traffic::plan(3, 10, 80);
+    let sent = sealbox_sim::send::send(&hub.client, &hub.url, &hub.practice, &plan, Default::default())
+        .await
+        .unwrap();
+    assert_eq!(sent.accepted, plan.len());
+
+    let (all, all_envelopes, _) = sync_all(&hub, &gp.token).await;
+    let (seen, envelopes, actions) = sync_all(&hub, &navigator.token).await;
+    let readable = |c: &str| {
+        let category: sealbox_model::category::Category = serde_json::from_value(json!(c)).unwrap();
+        sealbox_model::permissions::can_read_thread(Role::CareNavigator, category)
+    };
+    assert!(seen.iter().all(|(_, c)| readable(c)), "a navigator sees only admin threads: {seen:?}");
+    let mine: Vec<u64> = all.iter().filter(|(_, c)| readable(c)).map(|(t, _)| *t).collect();
+    assert!(!mine.is_empty() && mine.len() < all.len(), "the plan mixes categories");
+    assert_eq!(seen.iter().map(|(t, _)| *t).collect::<Vec<_>>(), mine);
+    assert!(envelopes.iter().chain(&actions).all(|t| mine.contains(t)));
+    assert_eq!(envelopes.len(), all_envelopes.iter().filter(|t| mine.contains(t)).count());
+
+    // Events: only readable thread ids, only the navigator's own pool count.
+    let mut told = Vec::new();
+    loop {
+        let event = next_event(&mut stream, &mut buf).await;
+        for key in ["gp", "nurse", "pharmacy"] {
+            assert_eq!(event["pools"][key], 0, "another pool's count: {event}");
+        }
+        told.extend(event["thread_ids"].as_array().unwrap().iter().map(|t| t.as_u64().unwrap()));
+        if mine.iter().all(|t| told.contains(t)) {
+            break;
+        }
+    }
+    assert!(told.iter().all(|t| mine.contains(t)), "an unreadable thread id in an event: {told:?}");
+    assert!(first["seq"].as_u64().is_some());
+}
+
+/// Reads the next server-sent event's data (10 s at most: a safety net,
+/// not a wait).
+async fn next_event<B: AsRef<[u8]>>(
+    stream: &mut (impl futures_util::Stream<Item = reqwest::Result<B>> + Unpin),
+    buf: &mut String,
+) -> Value {
+    use futures_util::StreamExt;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        while let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data:")) {
+                return serde_json::from_str(data.trim()).unwrap();
+            }
+        }
+        let chunk = tokio::time::timeout_at(deadline, stream.next()).await.expect("no event in time");
+        buf.push_str(&String::from_utf8_lossy(chunk.unwrap().unwrap().as_ref()));
+    }
+}
+
+/// Whether the stream ends (rather than staying open) within 10 s.
+async fn stream_ends<B: AsRef<[u8]>>(
+    stream: &mut (impl futures_util::Stream<Item = reqwest::Result<B>> + Unpin),
+) -> bool {
+    use futures_util::StreamExt;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Err(_) => return false,
+            Ok(None) | Ok(Some(Err(_))) => return true,
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+}
+
+/// Finding 5: an open event stream was checked once and outlived the
+/// device's revocation and the session's expiry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_stream_ends_with_its_session() {
+    let hub = support::start_hub_with(0, RatePolicy::default(), |c| {
+        c.stream_recheck = std::time::Duration::from_millis(20);
+    })
+    .await;
+    let url = hub.url.clone();
+    let admin = enrol_and_login(&url, &hub.state, Role::PracticeAdmin).await;
+    let open = |token: String| {
+        let (client, url) = (hub.client.clone(), url.clone());
+        async move {
+            let res = client.get(format!("{url}/v1/events")).bearer_auth(token).send().await.unwrap();
+            assert_eq!(res.status().as_u16(), 200);
+            res.bytes_stream()
+        }
+    };
+
+    // Revoked: both the session's and the counts-only token's streams end.
+    let nurse = enrol_and_login(&url, &hub.state, Role::Nurse).await;
+    let mut by_session = open(nurse.token.clone()).await;
+    let mut by_counts = open(nurse.counts_token.clone()).await;
+    let mut buf = String::new();
+    next_event(&mut by_session, &mut buf).await;
+    let revoke = format!("{url}/v1/devices/{}/revoke", nurse.device_id);
+    assert_eq!(post(&hub.client, revoke, Some(&admin.token), &json!({})).await.0, 204);
+    assert!(stream_ends(&mut by_session).await, "the session's stream outlived the revocation");
+    assert!(stream_ends(&mut by_counts).await, "the counts-only stream outlived the revocation");
+
+    // Expired: 15 minutes without a request ends the session and its stream.
+    let gp = enrol_and_login(&url, &hub.state, Role::Gp).await;
+    let mut stream = open(gp.token.clone()).await;
+    let mut buf = String::new();
+    next_event(&mut stream, &mut buf).await;
+    hub.clock.advance(sealbox_model::jiff::SignedDuration::from_mins(16));
+    assert!(stream_ends(&mut stream).await, "the stream outlived the session");
+}
+
+/// Finding 5: a revoked device unlocked offline for ever. The practice's
+/// offline allowance (72 h unless set) since the last unlock the hub
+/// verified caps it, with words that say why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_unlocks_stop_after_the_practices_allowance() {
+    let mut hub = start_hub(0, RatePolicy::default()).await;
+    let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
+    let dirs = tempfile::tempdir().unwrap();
+    let mut enrolled = support::desks::enrol_approved(&hub, &keyring, dirs.path(), Role::Gp).await;
+    let now = hub.state.now();
+    let desk = enrolled.ws.unlock(&mut enrolled.key, now).await.unwrap();
+    desk.lock("now", now).await.unwrap();
+
+    hub.running.stop().await.unwrap();
+    let hours = |h: i64| now.checked_add(sealbox_model::jiff::SignedDuration::from_hours(h)).unwrap();
+    let desk = enrolled.ws.unlock(&mut enrolled.key, hours(71)).await.unwrap();
+    assert_eq!(desk.verified(), sealbox_core::workstation::Verified::Offline);
+    desk.lock("now", hours(71)).await.unwrap();
+    let err = enrolled.ws.unlock(&mut enrolled.key, hours(73)).await.unwrap_err();
+    assert!(matches!(err, WorkstationError::OfflineTooLong { hours: 72 }), "{err:?}");
+    assert!(err.to_string().contains("connect it to the practice network"), "{err}");
+
+    // Online again: the hub verifies the unlock and the allowance restarts.
+    let addr = hub.running.addr;
+    hub.running = sealbox_hub::server::start(hub.state.clone(), addr, None).await.unwrap();
+    hub.clock.advance(sealbox_model::jiff::SignedDuration::from_hours(73));
+    let desk = enrolled.ws.unlock(&mut enrolled.key, hours(73)).await.unwrap();
+    assert_eq!(desk.verified(), sealbox_core::workstation::Verified::Online);
+    let refused = sealbox_core::sync::lock(&desk.store())
+        .audit_events(20)
+        .unwrap()
+        .into_iter()
+        .any(|e| e.action == "unlock_refused:offline_too_long");
+    assert!(refused, "the refusal is in the audit chain");
+    desk.lock("now", hours(73)).await.unwrap();
+    enrolled.wipe(&keyring);
+}
+
+/// Finding 3: a staff reply could carry a `PatientDetails` part, and every
+/// workstation then rewrote that patient's name, date of birth and NHS
+/// number. The hub refuses it (the device ignores it and pins the first
+/// details: `sealbox-core` plan and store tests).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_reply_cannot_carry_a_patients_identity() {
+    use sealbox_crypto::envelope::{
+        seal_envelope, EnvelopeFields, PartInput, PartKind, Recipient, RecipientId,
+    };
+    let hub = start_hub(1, RatePolicy::default()).await;
+    let (c, url) = (&hub.client, hub.url.clone());
+    let gp = enrol_and_login(&url, &hub.state, Role::Gp).await;
+    let key = SigningKey::from_bytes(&[41u8; 32]);
+    let keys = json!({"x25519_public": b64(&[6; 32]), "ed25519_public": b64(key.verifying_key().as_bytes())});
+    assert!(post(c, format!("{url}/v1/devices/keys"), Some(&gp.token), &keys).await.0 < 300);
+    let (status, body) = support::post_patient(&hub, 0, &support::message(77, 700, b"please renew")).await;
+    assert!(status < 300, "{status} {body}");
+
+    let someone_else = sealbox_model::patient::PatientDetails {
+        display_name: sealbox_model::patient::DisplayName::new("Not The Patient".to_owned()),
+        date_of_birth: sealbox_model::patient::DateOfBirth::new(sealbox_model::jiff::civil::date(1950, 1, 1)),
+        nhs_number: sealbox_model::nhs_number::NhsNumber::parse("9434765919").unwrap(),
+    };
+    let who = someone_else.to_sealed_plaintext().unwrap();
+    let text = sealbox_model::message::MessagePart::FreeText(sealbox_model::message::FreeText::new("Done."))
+        .to_sealed_plaintext()
+        .unwrap();
+    let to = [Recipient {
+        id: RecipientId::Pool(sealbox_model::pool::Pool::Gp),
+        public_key: x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from([7u8; 32])),
+    }];
+    let envelope = seal_envelope(
+        &mut rand::rngs::OsRng,
+        &key,
+        &EnvelopeFields { practice: &gp.practice_id, thread_id: 77, message_id: 901 },
+        &[
+            PartInput { kind: PartKind::FreeText, plaintext: &text, recipients: &to },
+            PartInput { kind: PartKind::PatientDetails, plaintext: &who, recipients: &to },
+        ],
+    )
+    .unwrap();
+    let batch = json!({"actions": [{"idempotency_key": "reply-1", "thread_id": 77, "expected_version": 1,
+        "op": {"kind": "reply", "message_id": 901, "envelope": b64(&envelope)}}]});
+    let (status, body, _) = post(c, format!("{url}/v1/actions"), Some(&gp.token), &batch).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("may not carry patient details"), "{body}");
 }

@@ -396,7 +396,9 @@ async fn a_key_without_hmac_secret_is_used_only_while_the_practice_allows_the_we
         "named in the audit chain: {actions:?}"
     );
     assert!(
-        actions.contains(&"practice_policy:max_idle=900,reauth=43200,weaker_keys=true".to_owned()),
+        actions.contains(
+            &"practice_policy:max_idle=900,reauth=43200,weaker_keys=true,max_offline=259200".to_owned()
+        ),
         "the policy it was allowed under: {actions:?}"
     );
     desk.lock("enrolled", now).await.unwrap();

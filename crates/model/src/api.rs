@@ -31,6 +31,12 @@ pub mod command {
     /// [`super::ThreadView`] as it now stands.
     pub const CLAIM: &str = "claim";
 
+    /// Takes [`super::OpenThreadRequest`] (as `request`); the clinician
+    /// confirms the patient details a newer message gave
+    /// ([`super::ThreadView::identity_change`]), which then replace those
+    /// held (audited); returns the [`super::ThreadView`] as it now stands.
+    pub const CONFIRM_PATIENT_DETAILS: &str = "confirm_patient_details";
+
     /// Takes [`super::ReplyRequest`] (as `request`); seals and queues the
     /// reply (sent at once when online) and returns the [`super::ThreadView`]
     /// with it shown.
@@ -69,6 +75,7 @@ pub mod command {
         INBOX,
         OPEN_THREAD,
         CLAIM,
+        CONFIRM_PATIENT_DETAILS,
         REPLY,
         REFILL_DECISION,
         CHANGE_THREAD,
@@ -322,6 +329,28 @@ pub struct ThreadView {
     pub draft: String,
     /// For a repeat prescription request: the refill review.
     pub refill: Option<RefillPanel>,
+    /// A newer message from this patient names them differently from the
+    /// details shown (name, date of birth or NHS number): what it says, for
+    /// a person to check and confirm. Never applied on its own.
+    #[serde(default)]
+    pub identity_change: Option<IdentityChange>,
+}
+
+/// Details a newer patient message gives, differing from those held.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityChange {
+    /// The name it gives.
+    pub patient: String,
+    /// The date of birth it gives (e.g. "4 Mar 1961").
+    pub date_of_birth: String,
+    /// The NHS number it gives, spaced 3-3-4.
+    pub nhs_number: String,
+}
+
+impl std::fmt::Debug for IdentityChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IdentityChange(..)")
+    }
 }
 
 /// The refill review of a repeat prescription request (patient data:

@@ -211,15 +211,16 @@ pub fn pools_that_can_read_part(part: &MessagePart, category: Category) -> Vec<c
     pools
 }
 
+/// Whether `role` may read at least one part of a thread of `category`:
+/// the threads whose metadata (state, owner, activity) it is shown at all.
+pub fn can_read_thread(role: Role, category: Category) -> bool {
+    can(role, Action::ReadFreeText, category) || can(role, Action::ReadMedicationPart, category)
+}
+
 /// The pools whose roles may read at least one part of a thread of `category`.
 pub fn pools_that_can_read(category: Category) -> Vec<crate::pool::Pool> {
-    let mut pools: Vec<crate::pool::Pool> = Role::ALL
-        .iter()
-        .filter(|r| {
-            can(**r, Action::ReadFreeText, category) || can(**r, Action::ReadMedicationPart, category)
-        })
-        .map(|r| r.pool())
-        .collect();
+    let mut pools: Vec<crate::pool::Pool> =
+        Role::ALL.iter().filter(|r| can_read_thread(**r, category)).map(|r| r.pool()).collect();
     pools.sort();
     pools.dedup();
     pools

@@ -80,6 +80,12 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
         let (updated, error, thread) = (props.on_updated.clone(), error.clone(), v.thread.clone());
         Callback::from(move |()| show_answer(&updated, &error, crate::ipc::claim(thread.clone())))
     };
+    let confirm_details = {
+        let (updated, error, thread) = (props.on_updated.clone(), error.clone(), v.thread.clone());
+        Callback::from(move |_: MouseEvent| {
+            show_answer(&updated, &error, crate::ipc::confirm_patient_details(thread.clone()))
+        })
+    };
     let reload = {
         let (updated, error, thread) = (props.on_updated.clone(), error.clone(), v.thread.clone());
         Callback::from(move |()| show_answer(&updated, &error, crate::ipc::open_thread(thread.clone())))
@@ -172,6 +178,19 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
                         { "Show the new message (n)" }
                     </button>
                 </p>
+            }
+            if let Some(c) = &v.identity_change {
+                <div id="identity-change" class="status" data-state="warning" role="alert">
+                    <p>{ format!(
+                        "A newer message from this patient gives different details: {}, born {}, NHS {}. \
+                         Check them against the patient's record before acting; until you confirm, \
+                         the details above stay.",
+                        c.patient, c.date_of_birth, c.nhs_number
+                    ) }</p>
+                    <button id="confirm-identity" type="button" onclick={confirm_details}>
+                        { "The new details are right: use them" }
+                    </button>
+                </div>
             }
             if let Some(e) = &*error {
                 <p class="status" data-state="error" role="alert">{ e }</p>

@@ -85,6 +85,15 @@ pub(crate) fn open_at(path: &Path, keying: Keying<'_>, target: i64) -> Result<St
             // SQLCipher wipes its own copy on close.
             let sql = zeroize::Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", hex.as_str()));
             conn.execute_batch(&sql)?;
+            // SQLCipher then locks its key material in memory and wipes
+            // every buffer it frees, decrypted pages included, so a page
+            // read before a lock is not left in freed memory after it.
+            // Process-wide and irreversible (SQLCipher ≥ 4.5); checked below.
+            conn.execute_batch("PRAGMA cipher_memory_security = ON;")?;
+            let now: i64 = conn.query_row("PRAGMA cipher_memory_security", [], |r| r.get(0))?;
+            if now != 1 {
+                return Err(StoreError::Api("SQLCipher memory security could not be turned on"));
+            }
             let version: Option<String> = conn.query_row("PRAGMA cipher_version", [], |r| r.get(0)).ok();
             if version.is_none_or(|v| v.trim().is_empty()) {
                 return Err(StoreError::NoCipher);

@@ -400,6 +400,38 @@ impl Store {
         }))
     }
 
+    /// The oldest change to `id`'s details waiting for a person to confirm
+    /// (see `Writer::pin_patient`): its id and the details it names.
+    pub fn pending_patient_change(&self, id: &PatientId) -> Result<Option<(i64, Patient)>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT id, display_name, date_of_birth, nhs_number FROM patient_detail_changes
+                 WHERE patient_id = ?1 ORDER BY id LIMIT 1",
+                [&id.0],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((change, name, dob, nhs)) = row else { return Ok(None) };
+        let dob: Date = dob.parse().map_err(|_| StoreError::Decode("date of birth"))?;
+        Ok(Some((
+            change,
+            Patient {
+                id: id.clone(),
+                display_name: DisplayName::new(name),
+                date_of_birth: DateOfBirth::new(dob),
+                nhs_number: NhsNumber::parse(&nhs).map_err(|_| StoreError::Decode("NHS number"))?,
+            },
+        )))
+    }
+
     /// Messages whose text matches every word of `query` (words are matched
     /// as prefixes, FTS5 syntax in the input is treated as plain text), newest
     /// first, at most `limit`.

@@ -554,3 +554,39 @@ fn store_errors_are_log_safe() {
     assert!(!shown.contains("SECRETKEYVALUE"), "{shown}");
     assert!(matches!(err, StoreError::Sqlite { code: rusqlite::ErrorCode::ConstraintViolation, .. }));
 }
+
+#[test]
+fn a_patients_first_details_are_pinned_and_a_difference_waits_for_a_person() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _key, _path) = new_store(dir.path());
+    let id = sealbox_model::ids::PatientId("p1".to_owned());
+    assert!(!store.write(|w| w.pin_patient(&patient("p1", "Ada"))).unwrap(), "first sight: pinned");
+    assert!(
+        !store.write(|w| w.pin_patient(&patient("p1", "Ada"))).unwrap(),
+        "the same again: nothing to ask"
+    );
+    assert!(store.pending_patient_change(&id).unwrap().is_none());
+
+    // Another name for the same patient: not applied, kept for a person.
+    assert!(store.write(|w| w.pin_patient(&patient("p1", "Eve"))).unwrap());
+    assert!(!store.write(|w| w.pin_patient(&patient("p1", "Eve"))).unwrap(), "asked once");
+    assert_eq!(store.patient(&id).unwrap().unwrap().display_name.reveal(), "Ada");
+    let (change, proposed) = store.pending_patient_change(&id).unwrap().unwrap();
+    assert_eq!(proposed.display_name.reveal(), "Eve");
+
+    // Confirmed: applied, and nothing waits any more.
+    assert_eq!(store.write(|w| w.confirm_patient_change(change)).unwrap().as_deref(), Some("p1"));
+    assert_eq!(store.patient(&id).unwrap().unwrap().display_name.reveal(), "Eve");
+    assert!(store.pending_patient_change(&id).unwrap().is_none());
+    assert_eq!(store.write(|w| w.confirm_patient_change(change)).unwrap(), None, "confirmed once");
+    // Back to the old name later: asked again, never silently.
+    assert!(store.write(|w| w.pin_patient(&patient("p1", "Ada"))).unwrap());
+}
+
+#[test]
+fn sqlcipher_wipes_what_it_frees() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _key, _path) = new_store(dir.path());
+    let on: i64 = store.conn().query_row("PRAGMA cipher_memory_security", [], |r| r.get(0)).unwrap();
+    assert_eq!(on, 1, "decrypted pages must not outlive the lock in freed memory");
+}

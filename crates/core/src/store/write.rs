@@ -181,6 +181,63 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Keeps `p` as the patient's details if none are held yet. Details that
+    /// differ from those held are not applied: they are kept as a change for
+    /// a person to confirm ([`Writer::confirm_patient_change`]). Returns
+    /// whether such a change was recorded (false for one already waiting).
+    pub fn pin_patient(&mut self, p: &Patient) -> Result<bool, StoreError> {
+        let dob = p.date_of_birth.reveal().to_string();
+        let inserted = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO patients(id, display_name, date_of_birth, nhs_number) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(id) DO NOTHING",
+            )?
+            .execute(params![p.id.0, p.display_name.reveal(), dob, p.nhs_number.reveal()])?;
+        if inserted > 0 {
+            return Ok(false);
+        }
+        let same: bool = self.tx.query_row(
+            "SELECT display_name = ?2 AND date_of_birth = ?3 AND nhs_number = ?4 FROM patients WHERE id = ?1",
+            params![p.id.0, p.display_name.reveal(), dob, p.nhs_number.reveal()],
+            |r| r.get(0),
+        )?;
+        if same {
+            return Ok(false);
+        }
+        let recorded = self
+            .tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO patient_detail_changes (patient_id, display_name, date_of_birth, nhs_number)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![p.id.0, p.display_name.reveal(), dob, p.nhs_number.reveal()])?;
+        Ok(recorded > 0)
+    }
+
+    /// Applies the waiting change `change` to its patient; the patient's
+    /// id, or `None` if no such change waits. The caller audits who.
+    pub fn confirm_patient_change(&mut self, change: i64) -> Result<Option<String>, StoreError> {
+        let row: Option<(String, String, String, String)> = self
+            .tx
+            .query_row(
+                "SELECT patient_id, display_name, date_of_birth, nhs_number FROM patient_detail_changes
+                 WHERE id = ?1",
+                [change],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((patient, name, dob, nhs)) = row else { return Ok(None) };
+        self.tx.execute(
+            "UPDATE patients SET display_name = ?2, date_of_birth = ?3, nhs_number = ?4 WHERE id = ?1",
+            params![patient, name, dob, nhs],
+        )?;
+        // Any other change waiting for this patient was a difference from
+        // details no longer held: it goes too (a new difference is flagged anew).
+        self.tx.execute("DELETE FROM patient_detail_changes WHERE patient_id = ?1", params![patient])?;
+        Ok(Some(patient))
+    }
+
     /// Inserts or updates a thread and its triage row. `now` decides whether
     /// it is already breached and, when it is closed, when it was closed
     /// (an existing close time is kept).

@@ -26,6 +26,9 @@ pub struct Applied {
     pub unreadable: usize,
     /// Envelopes for other pools (not stored).
     pub not_for_this_device: usize,
+    /// Patients named differently from the details held: kept for a
+    /// person to confirm, not applied.
+    pub patient_changes: usize,
 }
 
 impl Store {
@@ -121,8 +124,9 @@ pub(crate) fn restore_hub_state(w: &mut Writer<'_>, thread: ThreadId) -> Result<
 
 /// Writes `plan` inside an open transaction.
 pub(crate) fn apply_in(w: &mut Writer<'_>, plan: &PagePlan, now: Timestamp) -> Result<Applied, StoreError> {
+    let mut patient_changes = 0;
     for patient in &plan.patients {
-        w.upsert_patient(patient)?;
+        patient_changes += usize::from(w.pin_patient(patient)?);
     }
     for thread in &plan.threads {
         w.upsert_thread(&thread.record, now)?;
@@ -151,5 +155,6 @@ pub(crate) fn apply_in(w: &mut Writer<'_>, plan: &PagePlan, now: Timestamp) -> R
         threads: plan.threads.len(),
         unreadable: plan.unreadable.len(),
         not_for_this_device: plan.not_for_this_device,
+        patient_changes,
     })
 }

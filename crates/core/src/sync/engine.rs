@@ -141,6 +141,7 @@ impl Engine {
             pulled.applied.threads += applied.threads;
             pulled.applied.unreadable += applied.unreadable;
             pulled.applied.not_for_this_device += applied.not_for_this_device;
+            pulled.applied.patient_changes += applied.patient_changes;
             match next {
                 None => return Ok(pulled),
                 // The page before was stored; the failed fetch is retried

@@ -267,7 +267,11 @@ pub fn plan_opened(
             Ok(None) => plan.not_for_this_device += 1,
             Ok(Some(OpenedRecord { patient, message, urgent })) => {
                 let thread = record.thread_id;
-                if let (Some(details), Some(meta)) = (patient, metas.get(&thread)) {
+                // Only the patient's own messages name the patient: details in
+                // a staff envelope are ignored (the hub refuses them too).
+                if let (Some(details), Some(meta), true) =
+                    (patient, metas.get(&thread), message.is_from_patient())
+                {
                     named.insert(thread, details.into_patient(meta.patient_id.clone()));
                 }
                 if message.is_from_patient() {

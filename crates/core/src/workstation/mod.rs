@@ -83,6 +83,15 @@ pub enum WorkstationError {
         "your practice no longer allows security keys without hmac-secret; ask your practice admin to enrol a key that has it"
     )]
     WeakerKeyRefused,
+    /// Offline for longer than the practice allows since the last unlock
+    /// the hub verified (a revoked device stops opening here).
+    #[error(
+        "this workstation has not reached the practice hub for over {hours} hours, longer than your practice allows for unlocking offline; connect it to the practice network and unlock again"
+    )]
+    OfflineTooLong {
+        /// The practice's allowance, in hours.
+        hours: u32,
+    },
     /// The OS keyring refused (the weaker mode's KEK).
     #[error(transparent)]
     Vault(#[from] VaultError),
@@ -268,6 +277,7 @@ impl Workstation {
         let desk = Desk::new(profile.clone(), store, Verified::Online, hub)?;
         // The policy came with the enrolment challenge.
         desk.keep_policy(policy, now)?;
+        desk.mark_online_unlock(now)?;
         self.profile = Some(profile);
         Ok(desk)
     }
@@ -385,6 +395,11 @@ impl Workstation {
                 Some(policy) => desk.keep_policy(policy, now)?,
                 None => desk.refresh_policy_or_keep(now).await?,
             }
+            desk.mark_online_unlock(now)?;
+        } else {
+            // Refused after the cache opened: the policy and the last online
+            // unlock live in it. The refusal is audited; the desk is dropped.
+            desk.check_offline_allowance(now)?;
         }
         Ok(desk)
     }

@@ -20,6 +20,8 @@ const IDLE_SETTING: &str = "user.idle_seconds";
 const NOTIFY_SETTING: &str = "user.notifications";
 const THEME_SETTING: &str = "user.theme";
 const POLICY_SETTING: &str = "practice.policy";
+/// When the hub last verified an unlock here (RFC 3339).
+const LAST_ONLINE_SETTING: &str = "unlock.last_online";
 
 /// Why settings were refused.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +61,33 @@ impl Desk {
             .unwrap_or_default())
     }
 
+    /// Records an unlock (or enrolment) the hub verified at `now`: the start
+    /// of the practice's offline allowance.
+    pub(super) fn mark_online_unlock(&self, now: Timestamp) -> Result<(), WorkstationError> {
+        crate::sync::lock(&self.store).write(|w| w.set_setting(LAST_ONLINE_SETTING, &now.to_string()))?;
+        Ok(())
+    }
+
+    /// Refuses an offline unlock more than the practice's
+    /// `max_offline_secs` after the last one the hub verified (audited as
+    /// `unlock_refused:offline_too_long`). A cache from before the
+    /// allowance existed starts counting now.
+    pub(super) fn check_offline_allowance(&self, now: Timestamp) -> Result<(), WorkstationError> {
+        let policy = self.practice_policy()?;
+        let last = crate::sync::lock(&self.store).setting(LAST_ONLINE_SETTING)?;
+        let Some(last) = last.and_then(|t| t.parse::<Timestamp>().ok()) else {
+            return self.mark_online_unlock(now);
+        };
+        let allowed = SignedDuration::from_secs(i64::from(policy.max_offline_secs));
+        if now.duration_since(last) <= allowed {
+            return Ok(());
+        }
+        let (user, device) = (self.profile().user_id.clone(), self.profile().device_id.clone());
+        crate::sync::lock(&self.store)
+            .write(|w| audit::append(w, now, &user, "unlock_refused:offline_too_long", &device))?;
+        Err(WorkstationError::OfflineTooLong { hours: policy.max_offline_secs / 3600 })
+    }
+
     /// Fetches the practice's policy from the hub and keeps it.
     pub async fn refresh_policy(&mut self, now: Timestamp) -> Result<PracticePolicy, WorkstationError> {
         let policy = self.hub.practice_policy().await?;
@@ -76,8 +105,11 @@ impl Desk {
             w.set_setting(POLICY_SETTING, &json)?;
             if policy != before {
                 let what = format!(
-                    "practice_policy:max_idle={},reauth={},weaker_keys={}",
-                    policy.max_idle_secs, policy.reauth_secs, policy.allow_weaker_keys
+                    "practice_policy:max_idle={},reauth={},weaker_keys={},max_offline={}",
+                    policy.max_idle_secs,
+                    policy.reauth_secs,
+                    policy.allow_weaker_keys,
+                    policy.max_offline_secs
                 );
                 audit::append(w, now, &user, &what, &device)?;
             }

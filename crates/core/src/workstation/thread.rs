@@ -5,7 +5,7 @@
 
 use sealbox_model::actor::{Actor, StaffRef};
 use sealbox_model::api::ThreadChange;
-use sealbox_model::api::{MessageLine, TemplateLine, ThreadView};
+use sealbox_model::api::{IdentityChange, MessageLine, TemplateLine, ThreadView};
 use sealbox_model::calendar::uk_time_zone;
 use sealbox_model::hub_api::{ActionOp, AssignTarget, IdempotencyKey};
 use sealbox_model::ids::{StaffId, ThreadId};
@@ -105,10 +105,15 @@ impl Desk {
             .into_iter()
             .map(|(t, text)| TemplateLine { key: t.key.to_owned(), label: t.label.to_owned(), text })
             .collect();
-        let (draft, refill) = {
+        let (draft, refill, change) = {
             let store = crate::sync::lock(&shared);
             let draft = store.draft(thread)?.map(|d| d.reveal().to_owned()).unwrap_or_default();
-            (draft, self.refill_panel(&store, &detail, now, &tz)?)
+            let change = store.pending_patient_change(&detail.patient.id)?.map(|(_, p)| IdentityChange {
+                patient: p.display_name.reveal().to_owned(),
+                date_of_birth: p.date_of_birth.reveal().strftime("%-d %b %Y").to_string(),
+                nhs_number: p.nhs_number.reveal_formatted(),
+            });
+            (draft, self.refill_panel(&store, &detail, now, &tz)?, change)
         };
         Ok(Some(ThreadView {
             thread: t.id.0.to_string(),
@@ -131,7 +136,32 @@ impl Desk {
             templates,
             draft,
             refill,
+            identity_change: change,
         }))
+    }
+
+    /// The clinician has checked the details a newer message gave for
+    /// `thread`'s patient against the patient's record and confirms them:
+    /// they replace the details held (audited as `confirm_patient_details`).
+    /// False when no change was waiting.
+    pub fn confirm_patient_details(
+        &self,
+        thread: ThreadId,
+        now: Timestamp,
+    ) -> Result<bool, WorkstationError> {
+        let me = self.profile.user_id.clone();
+        let shared = self.store();
+        let mut store = crate::sync::lock(&shared);
+        let Some(detail) = store.thread(thread)? else { return Ok(false) };
+        let Some((change, _)) = store.pending_patient_change(&detail.patient.id)? else { return Ok(false) };
+        let object = format!("thread {}", thread.0);
+        Ok(store.write(|w| {
+            let applied = w.confirm_patient_change(change)?.is_some();
+            if applied {
+                audit::append(w, now, &me, "confirm_patient_details", &object)?;
+            }
+            Ok::<_, StoreError>(applied)
+        })?)
     }
 }
 

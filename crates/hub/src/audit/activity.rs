@@ -7,7 +7,7 @@ use axum::Json;
 use rusqlite::params;
 use sealbox_model::hub_api::{ActivityEvent, ThreadActivity};
 use sealbox_model::ids::ThreadId;
-use sealbox_model::permissions::{can, Action};
+use sealbox_model::permissions::can_read_thread;
 
 use crate::auth::Principal;
 use crate::db::DbError;
@@ -35,9 +35,7 @@ pub async fn thread_activity(
             let thread = store::load_thread(conn, ThreadId(id))?
                 .ok_or_else(|| ApiError::not_found("no such thread"))?;
             let role = who.staff.role;
-            if !can(role, Action::ReadFreeText, thread.category)
-                && !can(role, Action::ReadMedicationPart, thread.category)
-            {
+            if !can_read_thread(role, thread.category) {
                 return Err(ApiError::forbidden("this role may not read the thread"));
             }
             let mut stmt = conn.prepare_cached(

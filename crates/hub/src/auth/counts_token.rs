@@ -8,6 +8,9 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use sealbox_model::jiff::Timestamp;
 
+use sealbox_model::role::Role;
+
+use super::invites::role_from_key;
 use super::{secret, session};
 use crate::db::{time, DbError};
 
@@ -31,18 +34,23 @@ pub fn create(conn: &Connection, staff_id: &str, device_id: &str, now: Timestamp
     Ok(token)
 }
 
-/// True if `token` is a live counts-only token of an approved, unrevoked
-/// device.
-pub fn valid(conn: &Connection, token: &str, now: Timestamp) -> Result<bool, DbError> {
-    let row: Option<(i64, Option<i64>)> = conn
+/// The role behind `token` if it is a live counts-only token of an
+/// approved, unrevoked device and an active member of staff.
+pub fn valid(conn: &Connection, token: &str, now: Timestamp) -> Result<Option<Role>, DbError> {
+    let row: Option<(i64, Option<i64>, String)> = conn
         .query_row(
-            "SELECT c.expires_at_us, c.revoked_at_us FROM counts_tokens c JOIN devices d ON d.id = c.device_id
-             WHERE c.token_sha256 = ?1 AND d.approved_at_us IS NOT NULL AND d.revoked_at_us IS NULL",
+            "SELECT c.expires_at_us, c.revoked_at_us, st.role FROM counts_tokens c
+             JOIN devices d ON d.id = c.device_id JOIN staff st ON st.id = c.staff_id
+             WHERE c.token_sha256 = ?1 AND d.approved_at_us IS NOT NULL AND d.revoked_at_us IS NULL
+               AND st.disabled_at_us IS NULL",
             params![secret::sha256(token).as_slice()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
-    Ok(matches!(row, Some((expires, None)) if time::to_db(now) < expires))
+    match row {
+        Some((expires, None, role)) if time::to_db(now) < expires => Ok(Some(role_from_key(&role)?)),
+        _ => Ok(None),
+    }
 }
 
 /// Ends every counts-only token of `device_id`.

@@ -17,15 +17,15 @@ use crate::state::AppState;
 pub fn get(conn: &Connection) -> Result<PracticePolicy, DbError> {
     let row = conn
         .query_row(
-            "SELECT max_idle_secs, reauth_secs, allow_weaker_keys FROM practice_policy
+            "SELECT max_idle_secs, reauth_secs, allow_weaker_keys, max_offline_secs FROM practice_policy
              ORDER BY id DESC LIMIT 1",
             [],
-            |r| Ok((r.get::<_, u32>(0)?, r.get::<_, u32>(1)?, r.get::<_, bool>(2)?)),
+            |r| Ok((r.get::<_, u32>(0)?, r.get::<_, u32>(1)?, r.get::<_, bool>(2)?, r.get::<_, u32>(3)?)),
         )
         .optional()?;
     Ok(match row {
-        Some((max_idle_secs, reauth_secs, allow_weaker_keys)) => {
-            PracticePolicy { max_idle_secs, reauth_secs, allow_weaker_keys }
+        Some((max_idle_secs, reauth_secs, allow_weaker_keys, max_offline_secs)) => {
+            PracticePolicy { max_idle_secs, reauth_secs, allow_weaker_keys, max_offline_secs }
         }
         None => PracticePolicy::default(),
     })
@@ -35,9 +35,17 @@ pub fn get(conn: &Connection) -> Result<PracticePolicy, DbError> {
 /// the table), recording who set it.
 pub fn set(conn: &Connection, policy: PracticePolicy, set_by: &str, now: Timestamp) -> Result<(), DbError> {
     conn.execute(
-        "INSERT INTO practice_policy (max_idle_secs, reauth_secs, allow_weaker_keys, set_by, set_at_us)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![policy.max_idle_secs, policy.reauth_secs, policy.allow_weaker_keys, set_by, time::to_db(now)],
+        "INSERT INTO practice_policy (max_idle_secs, reauth_secs, allow_weaker_keys, max_offline_secs, set_by,
+                                      set_at_us)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            policy.max_idle_secs,
+            policy.reauth_secs,
+            policy.allow_weaker_keys,
+            policy.max_offline_secs,
+            set_by,
+            time::to_db(now)
+        ],
     )?;
     Ok(())
 }
@@ -62,13 +70,20 @@ mod tests {
         crate::db::migrate(&mut conn).unwrap();
         assert_eq!(get(&conn).unwrap(), PracticePolicy::default());
         let now = Timestamp::from_second(1_750_000_000).unwrap();
-        let strict = PracticePolicy { max_idle_secs: 120, reauth_secs: 3600, allow_weaker_keys: false };
+        let strict = PracticePolicy {
+            max_idle_secs: 120,
+            reauth_secs: 3600,
+            allow_weaker_keys: false,
+            max_offline_secs: 7_200,
+        };
         set(&conn, strict, "admin", now).unwrap();
         let relaxed = PracticePolicy { allow_weaker_keys: true, ..strict };
         set(&conn, relaxed, "admin", now).unwrap();
         assert_eq!(get(&conn).unwrap(), relaxed);
         let out_of_bounds = PracticePolicy { max_idle_secs: 901, ..strict };
         assert!(set(&conn, out_of_bounds, "admin", now).is_err(), "the table refuses what validate() would");
+        let too_long_offline = PracticePolicy { max_offline_secs: 1_209_601, ..strict };
+        assert!(set(&conn, too_long_offline, "admin", now).is_err());
         assert_eq!(get(&conn).unwrap(), relaxed);
     }
 }

@@ -10,7 +10,9 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use sealbox_model::actor::{Actor, StaffRef};
 use sealbox_model::category::Category;
+use sealbox_model::jiff::Timestamp;
 use sealbox_model::permissions::{can, Action};
+use sealbox_model::role::Role;
 use std::net::SocketAddr;
 
 use super::session::{self, Ended, SessionError};
@@ -125,9 +127,36 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 
 /// Who may hold `GET /v1/events`: a signed-in member of staff, or a locked
 /// desktop with its counts-only token (events carry ids and pool counts,
-/// never content).
-#[derive(Debug, Clone)]
-pub struct EventsReader;
+/// never content), on an approved device. Keeps the token so the stream
+/// can check that it still stands.
+#[derive(Clone)]
+pub struct EventsReader {
+    /// The reader's role: what its events may show.
+    pub role: Role,
+    token: String,
+    counts_only: bool,
+}
+
+impl std::fmt::Debug for EventsReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventsReader").field("role", &self.role).finish_non_exhaustive()
+    }
+}
+
+impl EventsReader {
+    /// Whether the token is still live at `now` (without counting as use).
+    pub fn still_stands(
+        &self,
+        conn: &rusqlite::Connection,
+        now: Timestamp,
+    ) -> Result<bool, crate::db::DbError> {
+        if self.counts_only {
+            Ok(super::counts_token::valid(conn, &self.token, now)?.is_some())
+        } else {
+            session::stands(conn, &self.token, now)
+        }
+    }
+}
 
 impl FromRequestParts<AppState> for EventsReader {
     type Rejection = ApiError;
@@ -136,10 +165,11 @@ impl FromRequestParts<AppState> for EventsReader {
         let token = bearer(&parts.headers).ok_or_else(|| ApiError::unauthorized("sign in first"))?.to_owned();
         let now = state.now();
         let counts = token.clone();
-        let counts_ok = state.db.read(move |conn| super::counts_token::valid(conn, &counts, now)).await?;
-        if counts_ok {
-            return Ok(EventsReader);
+        let counts_role = state.db.read(move |conn| super::counts_token::valid(conn, &counts, now)).await?;
+        if let Some(role) = counts_role {
+            return Ok(EventsReader { role, token, counts_only: true });
         }
-        Principal::from_request_parts(parts, state).await.map(|_| EventsReader)
+        let who = Principal::from_request_parts(parts, state).await?;
+        Ok(EventsReader { role: who.staff.role, token, counts_only: false })
     }
 }

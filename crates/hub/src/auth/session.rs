@@ -106,6 +106,28 @@ pub fn touch(conn: &Connection, token: &str, now: Timestamp) -> Result<Owner, Se
     Ok(Owner { staff: StaffRef::new(staff_id, role_from_key(&role)?), device_id, approved })
 }
 
+/// Whether `token` is a live session at `now` (its device approved and not
+/// revoked, its user active), without counting as a use: how an open event
+/// stream learns that its session has ended.
+pub fn stands(conn: &Connection, token: &str, now: Timestamp) -> Result<bool, DbError> {
+    let row: Option<(i64, i64)> = conn
+        .query_row(
+            "SELECT s.created_at_us, s.last_seen_us
+             FROM sessions s JOIN staff st ON st.id = s.staff_id JOIN devices d ON d.id = s.device_id
+             WHERE s.token_sha256 = ?1 AND s.ended_at_us IS NULL AND d.approved_at_us IS NOT NULL
+               AND d.revoked_at_us IS NULL AND st.disabled_at_us IS NULL",
+            params![secret::sha256(token).as_slice()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match row {
+        Some((created, last_seen)) => {
+            Ok(check(time::from_db(created)?, time::from_db(last_seen)?, now).is_ok())
+        }
+        None => Ok(false),
+    }
+}
+
 /// Ends the session of `token` (logout). Returns whether one was live.
 pub fn end(conn: &Connection, token: &str, now: Timestamp) -> Result<bool, DbError> {
     let n = conn.execute(

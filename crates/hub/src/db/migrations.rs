@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_registration", include_str!("../../migrations/0005_registration.sql")),
     ("0006_policy", include_str!("../../migrations/0006_policy.sql")),
     ("0007_hub_secrets", include_str!("../../migrations/0007_hub_secrets.sql")),
+    ("0008_offline_allowance", include_str!("../../migrations/0008_offline_allowance.sql")),
 ];
 
 /// Applies the migrations not yet recorded.

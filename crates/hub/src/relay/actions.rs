@@ -326,6 +326,7 @@ fn validate(batch: &ActionsRequest) -> Result<Vec<ReplySeal>, ApiError> {
             }
             let field = format!("actions[{i}].op.envelope");
             let header = envelope_check::parse_for(envelope.as_slice(), a.thread_id.0, message_id.0, &field)?;
+            envelope_check::no_patient_details(&header, &field)?;
             seals.push(ReplySeal { index: i, sender: header.sender.to_bytes(), practice: header.practice });
         }
         let dup = batch.actions[..i].iter().any(|b| b.idempotency_key == a.idempotency_key);

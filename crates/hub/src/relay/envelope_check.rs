@@ -5,7 +5,7 @@
 //! patient's channel, or the clinician's device for replies). Anything else
 //! is refused with 400, naming the envelope's field, before a byte is stored.
 
-use sealbox_crypto::envelope::EnvelopeHeader;
+use sealbox_crypto::envelope::{EnvelopeHeader, PartKind};
 use sealbox_model::hub_api::PatientMessageRequest;
 
 use super::channels::Channel;
@@ -35,6 +35,16 @@ pub fn check_patient_envelope(channel: &Channel, req: &PatientMessageRequest) ->
         return Err(ApiError::field("envelope", "not signed by this channel's patient key"));
     }
     Ok(header.practice)
+}
+
+/// A staff envelope may not carry a patient's identity: only the patient's
+/// own messages name them (a reply naming someone else would rewrite the
+/// patient on every workstation: a wrong-patient hazard).
+pub fn no_patient_details(header: &EnvelopeHeader, field: &str) -> Result<(), ApiError> {
+    if header.parts.iter().any(|p| p.kind == PartKind::PatientDetails) {
+        return Err(ApiError::field(field, "a staff envelope may not carry patient details"));
+    }
+    Ok(())
 }
 
 /// The envelope's practice must be this hub's.

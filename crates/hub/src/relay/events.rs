@@ -1,17 +1,22 @@
 //! Push: `GET /v1/events` streams server-sent events. Writers call
 //! [`EventBus::changed`]; a publisher task coalesces what changed, counts the
 //! waiting threads per pool and broadcasts one [`PushEvent`] (ids and counts
-//! only, never content). Each SSE event's `id` is the change-log seq.
+//! only, never content), rendered once per role: each reader gets only the
+//! threads its role may read and only its own pool's count. Each SSE
+//! event's `id` is the change-log seq. A stream ends soon after its token
+//! stops standing (sign-out, expiry, revocation): it is rechecked every
+//! `HubConfig::stream_recheck`.
 
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream, StreamExt};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use sealbox_model::category::Category;
 use sealbox_model::hub_api::{PoolCounts, PushEvent};
 use sealbox_model::ids::ThreadId;
-use sealbox_model::permissions::pools_that_can_read;
+use sealbox_model::permissions::{can_read_thread, pools_that_can_read};
 use sealbox_model::pool::Pool;
+use sealbox_model::role::Role;
 use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
@@ -26,19 +31,47 @@ use crate::state::AppState;
 
 /// An event serialised once, shared by every subscriber's stream (with a
 /// thousand clients, rendering per subscriber was the publisher's main cost).
+/// An event as each role sees it, in JSON.
 #[derive(Debug)]
 pub struct Rendered {
     seq: u64,
-    json: String,
+    json: Vec<(Role, String)>,
+}
+
+/// `event` as `role` may see it: the threads of categories it may read,
+/// and the count of its own pool only.
+pub fn for_role(event: &PushEvent, categories: &[(ThreadId, Category)], role: Role) -> PushEvent {
+    let thread_ids = event
+        .thread_ids
+        .iter()
+        .filter(|t| categories.iter().any(|(id, c)| id == *t && can_read_thread(role, *c)))
+        .copied()
+        .collect();
+    let mut pools = PoolCounts::default();
+    let own = match role.pool() {
+        Pool::Gp => event.pools.gp,
+        Pool::Nurse => event.pools.nurse,
+        Pool::Pharmacy => event.pools.pharmacy,
+        Pool::Admin => event.pools.admin,
+    };
+    bump(&mut pools, role.pool(), own);
+    PushEvent { seq: event.seq, thread_ids, pools }
 }
 
 impl Rendered {
-    fn new(e: &PushEvent) -> Self {
-        Rendered { seq: e.seq, json: serde_json::to_string(e).unwrap_or_else(|_| "{}".to_owned()) }
+    fn new(e: &PushEvent, categories: &[(ThreadId, Category)]) -> Self {
+        let json = Role::ALL
+            .iter()
+            .map(|r| {
+                (*r, serde_json::to_string(&for_role(e, categories, *r)).unwrap_or_else(|_| "{}".to_owned()))
+            })
+            .collect();
+        Rendered { seq: e.seq, json }
     }
 
-    fn sse(&self) -> Event {
-        Event::default().event("change").id(self.seq.to_string()).data(self.json.as_str())
+    fn sse(&self, role: Role) -> Event {
+        let json = self.json.iter().find(|(r, _)| *r == role).map_or("{}", |(_, j)| j.as_str());
+        Event::default().event("change").id(self.seq.to_string()).data(json)
     }
 }
 
@@ -98,12 +131,17 @@ pub async fn run_publisher(state: AppState) {
         if pending.threads.is_empty() {
             continue;
         }
-        match state.db.read_for_push(|conn| pool_counts(conn).map_err(ApiError::from)).await {
-            Ok(pools) => {
-                let event =
-                    PushEvent { seq: pending.seq, thread_ids: pending.threads.into_iter().collect(), pools };
+        let threads: Vec<ThreadId> = pending.threads.into_iter().collect();
+        let ids = threads.clone();
+        let read = state
+            .db
+            .read_for_push(move |conn| Ok::<_, ApiError>((pool_counts(conn)?, categories(conn, &ids)?)))
+            .await;
+        match read {
+            Ok((pools, categories)) => {
+                let event = PushEvent { seq: pending.seq, thread_ids: threads, pools };
                 // No subscribers is fine.
-                let _ = bus.tx.send(Arc::new(Rendered::new(&event)));
+                let _ = bus.tx.send(Arc::new(Rendered::new(&event, &categories)));
             }
             Err(e) => eprintln!("sealbox-hub: push: {e}"),
         }
@@ -154,12 +192,27 @@ pub fn pool_counts(conn: &Connection) -> Result<PoolCounts, DbError> {
     Ok(counts)
 }
 
+/// The categories of `threads` (those the hub knows).
+fn categories(conn: &Connection, threads: &[ThreadId]) -> Result<Vec<(ThreadId, Category)>, DbError> {
+    let mut stmt = conn.prepare_cached("SELECT category FROM threads WHERE id = ?1")?;
+    let mut out = Vec::with_capacity(threads.len());
+    for t in threads {
+        let id = i64::try_from(t.0).unwrap_or(i64::MAX);
+        let category: Option<String> = stmt.query_row([id], |r| r.get(0)).optional()?;
+        if let Some(c) = category {
+            out.push((*t, from_key(&c, "category")?));
+        }
+    }
+    Ok(out)
+}
+
 /// `GET /v1/events`: first the current position and counts, then an event
-/// whenever something changes.
+/// whenever something changes, until the reader's token no longer stands.
 pub async fn get_events(
     State(state): State<AppState>,
-    _who: EventsReader,
+    who: EventsReader,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let role = who.role;
     let rx = state.events.subscribe();
     let first = state
         .db
@@ -171,8 +224,27 @@ pub async fn get_events(
             })
         })
         .await?;
-    let head = stream::once(async move { Ok(Rendered::new(&first).sse()) });
+    let head = stream::once(async move { Ok(Rendered::new(&first, &[]).sse(role)) });
     // A lagging subscriber skips to the next event; it syncs by cursor anyway.
-    let tail = BroadcastStream::new(rx).filter_map(|item| async move { item.ok().map(|e| Ok(e.sse())) });
-    Ok(Sse::new(head.chain(tail)).keep_alive(KeepAlive::new().interval(state.config.keep_alive)))
+    let tail =
+        BroadcastStream::new(rx).filter_map(move |item| async move { item.ok().map(|e| Ok(e.sse(role))) });
+    let ended = token_ended(state.clone(), who);
+    Ok(Sse::new(head.chain(tail).take_until(ended))
+        .keep_alive(KeepAlive::new().interval(state.config.keep_alive)))
+}
+
+/// Resolves once `who`'s token no longer stands (checked every
+/// `stream_recheck`), or the hub cannot tell.
+async fn token_ended(state: AppState, who: EventsReader) {
+    let mut tick = tokio::time::interval(state.config.stream_recheck);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let (reader, now) = (who.clone(), state.now());
+        match state.db.read(move |conn| Ok::<_, ApiError>(reader.still_stands(conn, now)?)).await {
+            Ok(true) => {}
+            Ok(false) | Err(_) => return,
+        }
+    }
 }

@@ -367,21 +367,32 @@ pub enum ChangeKind {
     Action,
 }
 
-/// The first `limit` change-log entries after `after`: (seq, kind).
-pub fn changes_after(conn: &Connection, after: u64, limit: u32) -> Result<Vec<(u64, ChangeKind)>, DbError> {
+/// One change-log entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change {
+    /// Its place in the log.
+    pub seq: u64,
+    /// What it is.
+    pub kind: ChangeKind,
+    /// The thread it touched.
+    pub thread: ThreadId,
+}
+
+/// The first `limit` change-log entries after `after`.
+pub fn changes_after(conn: &Connection, after: u64, limit: u32) -> Result<Vec<Change>, DbError> {
     let mut stmt =
-        conn.prepare_cached("SELECT seq, kind FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+        conn.prepare_cached("SELECT seq, kind, thread_id FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
     let rows = stmt.query_map(params![to_i64(after), i64::from(limit)], |r| {
-        Ok((to_u64(r.get(0)?), r.get::<_, String>(1)?))
+        Ok((to_u64(r.get(0)?), r.get::<_, String>(1)?, to_u64(r.get(2)?)))
     })?;
     rows.map(|r| {
-        let (seq, kind) = r?;
+        let (seq, kind, thread) = r?;
         let kind = match kind.as_str() {
             "envelope" => ChangeKind::Envelope,
             "action" => ChangeKind::Action,
             _ => return Err(DbError::Corrupt { what: "change kind" }),
         };
-        Ok((seq, kind))
+        Ok(Change { seq, kind, thread: ThreadId(thread) })
     })
     .collect()
 }

@@ -1,7 +1,9 @@
 //! `GET /v1/sync?cursor=N&limit=M`: the next page of the change log after
 //! a cursor: envelopes, applied actions and the current metadata of every
-//! thread they touch.
+//! thread they touch, of the threads the caller's role may read
+//! (`permissions::can_read_thread`); the cursor moves past the others.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -9,6 +11,9 @@ use axum::http::{header, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use rusqlite::Connection;
 use sealbox_model::hub_api::{ActionLogEntry, Cursor, SyncPage, ThreadMeta};
+use sealbox_model::ids::ThreadId;
+use sealbox_model::permissions::can_read_thread;
+use sealbox_model::role::Role;
 
 use super::envelope_json::EnvelopeJsonCache;
 use super::patient::page_limit;
@@ -59,10 +64,12 @@ impl PageJson {
 }
 
 /// Reads the page after `after` with at most `limit` changes, taking
-/// envelopes' JSON from `cache` and filling it with what it lacks.
+/// envelopes' JSON from `cache` and filling it with what it lacks. Only
+/// threads `role` may read are in it.
 pub fn read_page(
     conn: &Connection,
     cache: &EnvelopeJsonCache,
+    role: Role,
     after: u64,
     limit: u32,
 ) -> Result<PageJson, ApiError> {
@@ -73,7 +80,7 @@ pub fn read_page(
     let mut changes = store::changes_after(&tx, after, limit.saturating_add(1))?;
     let more = changes.len() > limit as usize;
     changes.truncate(limit as usize);
-    let Some(&(upto, _)) = changes.last() else {
+    let Some(upto) = changes.last().map(|c| c.seq) else {
         let next_cursor = Cursor(after);
         return Ok(PageJson {
             envelopes: Vec::new(),
@@ -83,17 +90,27 @@ pub fn read_page(
             more,
         });
     };
-    let seqs: Vec<u64> =
-        changes.iter().filter(|(_, kind)| *kind == ChangeKind::Envelope).map(|(seq, _)| *seq).collect();
+    let mut threads = store::thread_metas_between(&tx, after, upto)?;
+    threads.retain(|t| can_read_thread(role, t.category));
+    let readable: HashSet<ThreadId> = threads.iter().map(|t| t.thread_id).collect();
+    let seqs: Vec<u64> = changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Envelope && readable.contains(&c.thread))
+        .map(|c| c.seq)
+        .collect();
     let mut envelopes: Vec<Arc<[u8]>> = seqs.iter().map_while(|seq| cache.get(*seq)).collect();
     if envelopes.len() < seqs.len() {
         envelopes.clear();
         for record in store::envelopes_between(&tx, after, upto)? {
-            envelopes.push(cache.insert(&record).map_err(|e| ApiError::internal(&e))?);
+            // Cached for every reader; sent only to those who may read it.
+            let json = cache.insert(&record).map_err(|e| ApiError::internal(&e))?;
+            if readable.contains(&record.thread_id) {
+                envelopes.push(json);
+            }
         }
     }
-    let actions = store::actions_between(&tx, after, upto)?;
-    let threads = store::thread_metas_between(&tx, after, upto)?;
+    let mut actions = store::actions_between(&tx, after, upto)?;
+    actions.retain(|a| readable.contains(&a.thread_id));
     tx.commit()?;
     Ok(PageJson { envelopes, threads, actions, next_cursor: Cursor(upto), more })
 }
@@ -101,19 +118,16 @@ pub fn read_page(
 /// `GET /v1/sync`. The page is read on the reader connection and its JSON
 /// assembled on the blocking pool, off the async workers that fan events
 /// out to every open stream.
-pub async fn get_sync(
-    State(state): State<AppState>,
-    _who: Principal,
-    uri: Uri,
-) -> Result<Response, ApiError> {
+pub async fn get_sync(State(state): State<AppState>, who: Principal, uri: Uri) -> Result<Response, ApiError> {
     let [cursor, limit] = parse_u64_params(uri.query(), ["cursor", "limit"])?;
     let limit = page_limit(limit)?;
     let after = cursor.unwrap_or(0);
     let cache = state.envelope_json.clone();
+    let role = who.staff.role;
     let body = state
         .db
         .read(move |conn| {
-            read_page(conn, &cache, after, limit)?.to_json().map_err(|e| ApiError::internal(&e))
+            read_page(conn, &cache, role, after, limit)?.to_json().map_err(|e| ApiError::internal(&e))
         })
         .await?;
     Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())

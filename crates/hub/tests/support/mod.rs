@@ -46,10 +46,16 @@ pub fn t0() -> Timestamp {
 
 /// Starts a hub with `patients` channels and the given patient rate policy.
 pub async fn start_hub(patients: u32, rate: RatePolicy) -> Hub {
+    start_hub_with(patients, rate, |_| {}).await
+}
+
+/// As [`start_hub`], with `adjust` applied to the configuration first.
+pub async fn start_hub_with(patients: u32, rate: RatePolicy, adjust: impl FnOnce(&mut HubConfig)) -> Hub {
     let dir = tempfile::tempdir().unwrap();
     let mut config = HubConfig::new(dir.path());
     config.patient_rate = rate;
     config.push_coalesce = std::time::Duration::from_millis(1);
+    adjust(&mut config);
     let clock = Arc::new(ManualClock::new(t0()));
     let state = AppState::open(config, clock.clone()).unwrap();
     let practice = state

@@ -19,6 +19,12 @@ pub struct PracticePolicy {
     /// Keys without hmac-secret may enrol and unlock in the weaker keyring
     /// mode (the data key's wrapping key kept in the OS keyring).
     pub allow_weaker_keys: bool,
+    /// The longest a workstation may go on unlocking offline since its
+    /// last unlock verified by the hub, in seconds
+    /// ([`PracticePolicy::OFFLINE_SECS`]): a revoked device stops opening
+    /// at most this long after the hub last saw it.
+    #[serde(default = "PracticePolicy::default_offline_secs")]
+    pub max_offline_secs: u32,
 }
 
 /// A policy outside the bounds every practice must keep.
@@ -30,6 +36,9 @@ pub enum PolicyError {
     /// The re-authentication interval is outside 30 s ..= 12 h.
     #[error("re-authentication must be required at least every 12 hours (30 to 43200 seconds)")]
     Reauth,
+    /// The offline allowance is outside 1 h ..= 14 days.
+    #[error("offline unlocks may be allowed for 1 hour to 14 days (3600 to 1209600 seconds)")]
+    Offline,
 }
 
 impl PracticePolicy {
@@ -37,6 +46,13 @@ impl PracticePolicy {
     pub const IDLE_SECS: std::ops::RangeInclusive<u32> = 30..=900;
     /// The re-authentication interval's bounds, in seconds (12 hours at most).
     pub const REAUTH_SECS: std::ops::RangeInclusive<u32> = 30..=43_200;
+    /// The offline allowance's bounds, in seconds (1 hour to 14 days).
+    pub const OFFLINE_SECS: std::ops::RangeInclusive<u32> = 3_600..=1_209_600;
+
+    /// 72 hours: a long weekend without the hub.
+    pub const fn default_offline_secs() -> u32 {
+        259_200
+    }
 
     /// Checks the bounds.
     pub fn validate(self) -> Result<Self, PolicyError> {
@@ -46,15 +62,23 @@ impl PracticePolicy {
         if !Self::REAUTH_SECS.contains(&self.reauth_secs) {
             return Err(PolicyError::Reauth);
         }
+        if !Self::OFFLINE_SECS.contains(&self.max_offline_secs) {
+            return Err(PolicyError::Offline);
+        }
         Ok(self)
     }
 }
 
 impl Default for PracticePolicy {
     /// What a practice has until it says otherwise: 15 minutes, 12 hours,
-    /// hmac-secret required.
+    /// hmac-secret required, 72 hours offline.
     fn default() -> Self {
-        PracticePolicy { max_idle_secs: 900, reauth_secs: 43_200, allow_weaker_keys: false }
+        PracticePolicy {
+            max_idle_secs: 900,
+            reauth_secs: 43_200,
+            allow_weaker_keys: false,
+            max_offline_secs: Self::default_offline_secs(),
+        }
     }
 }
 
@@ -72,8 +96,20 @@ mod tests {
         assert_eq!(at(901, 60), Err(PolicyError::Idle));
         assert_eq!(at(300, 29), Err(PolicyError::Reauth));
         assert_eq!(at(300, 43_201), Err(PolicyError::Reauth));
+        let offline = |secs| PracticePolicy { max_offline_secs: secs, ..p }.validate();
+        assert!(offline(3_600).is_ok() && offline(1_209_600).is_ok());
+        assert_eq!(offline(3_599), Err(PolicyError::Offline));
+        assert_eq!(offline(1_209_601), Err(PolicyError::Offline));
         let json = serde_json::to_string(&p).unwrap();
-        assert_eq!(json, r#"{"max_idle_secs":900,"reauth_secs":43200,"allow_weaker_keys":false}"#);
+        assert_eq!(
+            json,
+            r#"{"max_idle_secs":900,"reauth_secs":43200,"allow_weaker_keys":false,"max_offline_secs":259200}"#
+        );
+        // A policy kept before the offline allowance existed reads with the default.
+        let old: PracticePolicy =
+            serde_json::from_str(r#"{"max_idle_secs":900,"reauth_secs":43200,"allow_weaker_keys":false}"#)
+                .unwrap();
+        assert_eq!(old, p);
         assert!(serde_json::from_str::<PracticePolicy>(r#"{"max_idle_secs":900}"#).is_err());
     }
 }

@@ -194,3 +194,26 @@ fn another_practices_envelope_is_unreadable() {
     assert_eq!(plan.unreadable.len(), 1);
     assert!(plan.unreadable[0].reason.contains("another practice"));
 }
+
+#[test]
+fn a_staff_envelope_never_names_the_patient() {
+    let k = keys();
+    // The patient's message names them; a staff envelope on the same
+    // thread (sealed with details, as a hostile or buggy device could) does not.
+    let mut p = page(
+        vec![
+            (10, 100, sealed(10, 100, "Could I have my usual inhaler please", &[(Pool::Nurse, &k.nurse)])),
+            (10, 101, sealed(10, 101, "Done", &[(Pool::Nurse, &k.nurse)])),
+        ],
+        Category::RepeatPrescription,
+    );
+    p.envelopes[1].sender = Sender::Staff { staff: StaffRef::new("nurse-9", Role::Nurse) };
+    let plan = plan_page(&p, &nurse_device(&k), &rules(), &BTreeMap::new());
+    assert_eq!(plan.messages.len(), 2, "the staff message itself is kept");
+    assert_eq!(plan.patients.len(), 1, "named once, by the patient's own message");
+
+    // A thread whose only envelope is a staff one names nobody.
+    p.envelopes.remove(0);
+    let plan = plan_page(&p, &nurse_device(&k), &rules(), &BTreeMap::new());
+    assert!(plan.patients.is_empty());
+}
