@@ -393,6 +393,7 @@ async fn offline_unlocks_stop_after_the_practices_allowance() {
     let desk = enrolled.ws.unlock(&mut enrolled.key, now).await.unwrap();
     desk.lock("now", now).await.unwrap();
 
+    let addr = hub.running.addr;
     hub.running.stop().await.unwrap();
     let hours = |h: i64| now.checked_add(sealbox_model::jiff::SignedDuration::from_hours(h)).unwrap();
     let desk = enrolled.ws.unlock(&mut enrolled.key, hours(71)).await.unwrap();
@@ -403,7 +404,6 @@ async fn offline_unlocks_stop_after_the_practices_allowance() {
     assert!(err.to_string().contains("connect it to the practice network"), "{err}");
 
     // Online again: the hub verifies the unlock and the allowance restarts.
-    let addr = hub.running.addr;
     hub.running = sealbox_hub::server::start(hub.state.clone(), addr, None).await.unwrap();
     hub.clock.advance(sealbox_model::jiff::SignedDuration::from_hours(73));
     let desk = enrolled.ws.unlock(&mut enrolled.key, hours(73)).await.unwrap();

@@ -90,8 +90,8 @@ pub(crate) fn open_at(path: &Path, keying: Keying<'_>, target: i64) -> Result<St
             // read before a lock is not left in freed memory after it.
             // Process-wide and irreversible (SQLCipher ≥ 4.5); checked below.
             conn.execute_batch("PRAGMA cipher_memory_security = ON;")?;
-            let now: i64 = conn.query_row("PRAGMA cipher_memory_security", [], |r| r.get(0))?;
-            if now != 1 {
+            let now: String = conn.query_row("PRAGMA cipher_memory_security", [], |r| r.get(0))?;
+            if now.trim() != "1" {
                 return Err(StoreError::Api("SQLCipher memory security could not be turned on"));
             }
             let version: Option<String> = conn.query_row("PRAGMA cipher_version", [], |r| r.get(0)).ok();
