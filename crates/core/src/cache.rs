@@ -225,6 +225,11 @@ impl Session {
         &mut self.store
     }
 
+    /// The data key (to seal the device identity kept beside the cache).
+    pub(crate) fn data_key(&self) -> &SecretKey {
+        &self.data_key
+    }
+
     /// The open store alone, for sharing with the sync engine; the data key
     /// is zeroized now (a rekey needs a fresh unlock).
     pub fn into_store(self) -> Store {
@@ -300,8 +305,8 @@ impl Unlocked {
 }
 
 /// Wipes this device: locks `session` if given, deletes the keyring entry,
-/// the database with its -wal/-shm/-journal and any quarantined copies, and
-/// says what it removed.
+/// the database with its -wal/-shm/-journal, the sealed device identity
+/// and any quarantined copies, and says what it removed.
 pub fn wipe_device(
     cfg: &CacheConfig,
     keyring: &Keyring,
@@ -317,6 +322,8 @@ pub fn wipe_device(
     for f in database_files(&db) {
         remove_if_present(&f, &mut files_removed)?;
     }
+    // The device identity sealed beside the cache goes with it.
+    remove_if_present(&cfg.data_dir.join(crate::account::device::IDENTITY_FILE), &mut files_removed)?;
     if let Ok(entries) = std::fs::read_dir(&cfg.data_dir) {
         let mut quarantined: Vec<PathBuf> = entries
             .filter_map(Result::ok)

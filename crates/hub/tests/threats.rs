@@ -465,3 +465,57 @@ async fn a_staff_reply_cannot_carry_a_patients_identity() {
     assert_eq!(status, 400, "{body}");
     assert!(body.to_string().contains("may not carry patient details"), "{body}");
 }
+
+/// Finding 9: a damaged cache was set aside and a fresh one started, but
+/// the device's keys lived only in the damaged file: the workstation asked
+/// to be enrolled again and unsent work was lost without a word.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_cache_keeps_the_device_and_says_what_to_check() {
+    let hub = start_hub(10, RatePolicy { burst: 100_000, per_minute: 0 }).await;
+    let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
+    let dirs = tempfile::tempdir().unwrap();
+    let mut enrolled = support::desks::enrol_approved(&hub, &keyring, dirs.path(), Role::Gp).await;
+    let plan = sealbox_sim::traffic::plan(9, 10, 30);
+    let sent = sealbox_sim::send::send(&hub.client, &hub.url, &hub.practice, &plan, Default::default())
+        .await
+        .unwrap();
+    assert_eq!(sent.accepted, plan.len());
+    let now = hub.state.now();
+    let desk = enrolled.ws.unlock(&mut enrolled.key, now).await.unwrap();
+    desk.engine().unwrap().pull(&desk.store(), now).await.unwrap();
+    assert!(desk.notice().is_none());
+    desk.lock("now", now).await.unwrap();
+
+    // The cache file's first page is overwritten (a disk fault).
+    let profile = enrolled.ws.profile().unwrap().clone();
+    let cfg = sealbox_core::cache::CacheConfig {
+        data_dir: enrolled.ws.dir().to_path_buf(),
+        context: profile.context(),
+    };
+    let mut bytes = std::fs::read(cfg.db_path()).unwrap();
+    for (i, b) in bytes.iter_mut().take(4096).enumerate() {
+        *b = (i as u8).wrapping_mul(31).wrapping_add(7);
+    }
+    std::fs::write(cfg.db_path(), &bytes).unwrap();
+
+    // The next unlock keeps the device, rebuilds from the hub and says so.
+    let desk = enrolled.ws.unlock(&mut enrolled.key, now).await.unwrap();
+    let notice = desk.notice().expect("the clinician is told").to_owned();
+    assert!(notice.contains("set aside") && notice.contains("had not reached the hub"), "{notice}");
+    assert_eq!(desk.pools(), vec![sealbox_model::pool::Pool::Gp], "pool keys fetched again");
+    let pulled = desk.engine().unwrap().pull(&desk.store(), now).await.unwrap();
+    assert_eq!(pulled.applied.messages, plan.len(), "rebuilt from the hub");
+    let rebuilt = sealbox_core::sync::lock(&desk.store())
+        .audit_events(20)
+        .unwrap()
+        .into_iter()
+        .any(|e| e.action == "cache_rebuilt");
+    assert!(rebuilt, "the rebuild is in the audit chain");
+    let kept = std::fs::read_dir(enrolled.ws.dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().contains(".quarantined-"));
+    assert!(kept, "the damaged copy is kept for practice IT");
+    desk.lock("now", now).await.unwrap();
+    enrolled.wipe(&keyring);
+}

@@ -228,6 +228,10 @@ pub struct InboxView {
     pub total: u32,
     /// Open threads per queue, for the queue list.
     pub queues: Vec<QueueCount>,
+    /// Something the clinician must know about this session (a damaged
+    /// cache set aside and rebuilt: what was kept, what to check).
+    #[serde(default)]
+    pub notice: Option<String>,
 }
 
 /// Open threads in one queue.
@@ -641,6 +645,7 @@ mod tests {
             offset: 0,
             total: 1,
             queues: vec![],
+            notice: None,
         };
         assert!(!format!("{view:?}").contains("Ada"));
         let reply = ReplyRequest { thread: "1".into(), text: "Dear Ada".into() };

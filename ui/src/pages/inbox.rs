@@ -339,6 +339,9 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                     onclick={ let show = show_settings.clone(); Callback::from(move |_: MouseEvent| show.emit(())) }>{ "Settings" }</button>
                 <button id="lock-now" type="button" onclick={on_lock} title="Lock now (Ctrl+L)">{ "Lock now" }</button>
             </header>
+            if let Some(notice) = &view.notice {
+                <p id="notice" class="status" data-state="warning" role="alert">{ notice }</p>
+            }
             <main aria-labelledby="inbox-title">
                 <h1 id="inbox-title">
                     { format!("Inbox · {} threads", view.total) }

@@ -29,11 +29,22 @@ pub struct Quarantined {
 }
 
 impl Quarantined {
-    /// The sentence shown to the user.
-    pub fn user_message(&self) -> &'static str {
-        "This computer's copy of the inbox could not be used, so it was set aside and a new one \
-         was started. It will be rebuilt from the practice hub when you are online; nothing held \
-         at the hub is lost."
+    /// What the clinician is told: what was kept, what is rebuilt, and
+    /// what may need doing again. Names the set-aside file, never content.
+    pub fn user_message(&self) -> String {
+        let kept = self
+            .moved
+            .first()
+            .and_then(|(_, to)| to.file_name())
+            .map_or_else(String::new, |n| format!(" (kept as {})", n.to_string_lossy()));
+        format!(
+            "This computer's copy of the inbox could not be used, so it was set aside{kept} and a new \
+             one was started. Your enrolment and security key still work. Messages are fetched \
+             again from the practice hub when you are online; nothing held at the hub is lost. \
+             Anything you did here that had not reached the hub yet (a claim, a reply, a refill \
+             decision) may be only in the set-aside copy: check the threads you worked on since \
+             the last sync, and tell practice IT so they can keep the copy."
+        )
     }
 }
 

@@ -107,6 +107,9 @@ pub enum WorkstationError {
     /// Pool keys could not be opened.
     #[error(transparent)]
     PoolKeys(#[from] PoolKeyError),
+    /// The device identity kept beside the cache could not be used.
+    #[error(transparent)]
+    Identity(#[from] crate::account::device::IdentityFileError),
     /// The profile file is not one Sealbox wrote.
     #[error("this workstation's profile file is damaged; enrol again")]
     ProfileCorrupt,
@@ -254,8 +257,9 @@ impl Workstation {
             }
         };
         let unlocked = cache::enrol_with_salt(&cfg, &self.keyring, kek.as_ref(), salt, now)?;
-        let mut store = unlocked.session.into_store();
         let device = DeviceSecrets::generate();
+        device.save_sealed(&self.dir, unlocked.session.data_key(), &cfg.context)?;
+        let mut store = unlocked.session.into_store();
         device.save(&mut store)?;
         let hub = HubClient::new(&profile.hub, session.token.clone())?;
         hub.upload_device_keys(&device.public()).await?;
@@ -383,12 +387,13 @@ impl Workstation {
                 Err(e) => return Err(e),
             };
         let unlocked = cache::unlock(&cfg, &self.keyring, kek.as_ref(), now)?;
-        let store = unlocked.session.into_store();
+        let (store, notice) = self.keep_identity(&cfg, &profile, unlocked, now)?;
         let verified = if session.is_some() { Verified::Online } else { Verified::Offline };
         let (token, counts_token) = session.map(|s| (s.token, Some(s.counts_token))).unwrap_or_default();
         let hub = HubClient::new(&profile.hub, token)?;
         let mut desk = Desk::new(profile, store, verified, hub)?;
         desk.counts_token = counts_token.map(Zeroizing::new);
+        desk.notice = notice;
         if desk.verified == Verified::Online {
             desk.refresh_pool_keys().await?;
             match fetched {
@@ -402,6 +407,48 @@ impl Workstation {
             desk.check_offline_allowance(now)?;
         }
         Ok(desk)
+    }
+}
+
+impl Workstation {
+    /// The device's identity survives a damaged cache: read from the cache,
+    /// or (a cache set aside and started anew) restored from the sealed copy
+    /// beside it, audited as `cache_rebuilt`, with what the clinician must
+    /// know. A cache from before the sealed copy existed gets one now.
+    fn keep_identity(
+        &self,
+        cfg: &CacheConfig,
+        profile: &Profile,
+        unlocked: cache::Unlocked,
+        now: Timestamp,
+    ) -> Result<(Store, Option<String>), WorkstationError> {
+        let cache::Unlocked { mut session, quarantined } = unlocked;
+        let held = DeviceSecrets::load(session.store())?;
+        let sealed_copy = || DeviceSecrets::load_sealed(&self.dir, session.data_key(), &cfg.context);
+        let notice = match held {
+            Some(device) => {
+                if sealed_copy()?.is_none() {
+                    device.save_sealed(&self.dir, session.data_key(), &cfg.context)?;
+                }
+                quarantined.map(|q| q.user_message())
+            }
+            None => {
+                // Nothing to rebuild from but the sealed copy; without it
+                // the enrolment is lost and only a new one helps.
+                let device = sealed_copy()?.ok_or(WorkstationError::ProfileCorrupt)?;
+                let store = session.store();
+                device.save(store)?;
+                store.write(|w| {
+                    audit::set_device(w, &profile.device_id)?;
+                    audit::append(w, now, &profile.user_id, "cache_rebuilt", &profile.device_id)
+                })?;
+                Some(quarantined.map_or_else(
+                    || "This computer's copy of the inbox was started anew; messages are fetched again from the practice hub.".to_owned(),
+                    |q| q.user_message(),
+                ))
+            }
+        };
+        Ok((session.into_store(), notice))
     }
 }
 
@@ -447,6 +494,9 @@ pub struct Desk {
     rules: Arc<TriageRules>,
     /// The counts-only token of the hub session (none offline).
     counts_token: Option<Zeroizing<String>>,
+    /// What the clinician must be told about this unlock (a cache set
+    /// aside and rebuilt), shown above the inbox.
+    notice: Option<String>,
 }
 
 /// What a locked desktop keeps: a client holding the counts-only token
@@ -489,7 +539,14 @@ impl Desk {
             send_gate: Arc::default(),
             rules: Arc::new(TriageRules::uk_default().map_err(|_| WorkstationError::Rules)?),
             counts_token: None,
+            notice: None,
         })
+    }
+
+    /// What the clinician must be told about this unlock, if anything (a
+    /// damaged cache set aside and rebuilt).
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
     }
 
     /// Whose desk.

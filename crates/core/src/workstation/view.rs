@@ -153,6 +153,7 @@ impl Desk {
             offset: request.offset,
             total,
             queues,
+            notice: self.notice().map(str::to_owned),
         })
     }
 }
