@@ -12,7 +12,6 @@ use sealbox_model::role::Role;
 use serde_json::json;
 use support::login::{self, enrol_and_login, login_start};
 use support::start_hub;
-use webauthn_authenticator_rs::WebauthnAuthenticator;
 
 fn b64(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
@@ -88,9 +87,11 @@ async fn admin_approves_a_device_seals_pool_keys_to_it_and_revokes_it() {
         .call_blocking(|conn| conn.query_row("SELECT COUNT(*) FROM device_pool_keys", [], |r| r.get(0)))
         .unwrap();
     assert_eq!(blobs, 0);
-    // Login now gets only a decoy challenge (shaped like any other, see
-    // auth/decoy.rs) that the revoked key cannot answer.
-    let decoy = login_start(c, &url, &nurse.user_id).await.unwrap();
-    assert_eq!(decoy.options.public_key.allow_credentials.len(), 1);
-    assert!(nurse.key.do_authentication(login::origin(&hub.state), decoy.options).is_err());
+    // The revoked key is still challenged (so its holder, and only they,
+    // learns why), and its answer is refused.
+    let challenge = login_start(c, &url, &nurse.user_id).await.unwrap();
+    let answer = login::assert(&mut nurse.key, &login::origin(&hub.state), &challenge);
+    let (status, body, _) = login::login_finish(c, &url, &challenge.ceremony_id, &answer).await.unwrap_err();
+    assert_eq!(status, 401);
+    assert!(body.to_string().contains("revoked"), "{body}");
 }

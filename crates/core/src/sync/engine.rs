@@ -4,6 +4,7 @@
 //! (online / offline since T / N actions queued) is published for the UI.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use super::apply::Applied;
 use super::client::{HubClient, PAGE_LIMIT};
 use super::keys::PoolKeyring;
 use super::outbox::{self, Sent};
-use super::plan::{open_page, plan_opened, Opened, TriageRules};
+use super::plan::{open_page_until, plan_opened, Opened, TriageRules};
 use super::{lock, SharedStore, SyncError};
 use crate::audit;
 use crate::notify::Arrivals;
@@ -155,15 +156,21 @@ impl Engine {
         }
     }
 
-    /// Starts opening `page`'s envelopes on the blocking pool.
+    /// Starts opening `page`'s envelopes on the blocking pool. A blocking
+    /// task cannot be aborted: dropping the [`Opening`] (the sync dropped
+    /// at lock) sets its stop flag, and the task stops within a few
+    /// envelopes and drops its handle on the pool keys.
     fn open_in_background(&self, page: SyncPage) -> Opening {
         let (keys, rules) = (Arc::clone(&self.keys), Arc::clone(&self.rules));
         let (more, next_cursor) = (page.more, page.next_cursor);
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
         let task = tokio::task::spawn_blocking(move || {
-            let opened = open_page(&page.envelopes, &keys, &rules);
+            let opened = open_page_until(&page.envelopes, &keys, &rules, &flag);
+            drop(keys);
             (page, opened)
         });
-        Opening { more, next_cursor, task }
+        Opening { more, next_cursor, task, _stop: StopOnDrop(stop) }
     }
 
     /// Plans and applies one opened page under one lock: an action queued
@@ -288,12 +295,33 @@ struct Opening {
     more: bool,
     next_cursor: Cursor,
     task: tokio::task::JoinHandle<(SyncPage, Vec<Opened>)>,
+    _stop: StopOnDrop,
+}
+
+impl Opening {
+    /// The flag its blocking task looks at (tests).
+    #[cfg(test)]
+    fn stop_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self._stop.0)
+    }
+}
+
+/// Sets its flag when dropped: the opening it belongs to is not wanted.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl Opening {
     async fn finish(self) -> Result<(SyncPage, Vec<Opened>), SyncError> {
         // Opening catches its workers' panics; a failed task is a defect.
-        self.task.await.map_err(|_| SyncError::Opening)
+        let Opening { task, _stop: stop, .. } = self;
+        let opened = task.await.map_err(|_| SyncError::Opening);
+        drop(stop);
+        opened
     }
 }
 
@@ -331,6 +359,62 @@ fn publish(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sealbox_model::hub_api::{Base64Bytes, EnvelopeRecord, Sender};
+    use sealbox_model::ids::{MessageId, ThreadId};
+    use sealbox_model::pool::Pool;
+
+    fn page(n: u64) -> SyncPage {
+        let at = Timestamp::from_second(1_763_974_800).unwrap_or_default();
+        SyncPage {
+            envelopes: (1..=n)
+                .map(|i| EnvelopeRecord {
+                    seq: i,
+                    thread_id: ThreadId(i),
+                    message_id: MessageId(i),
+                    sender: Sender::Patient,
+                    received_at: at,
+                    envelope: Base64Bytes(vec![0x5a; 64]),
+                })
+                .collect(),
+            threads: Vec::new(),
+            actions: Vec::new(),
+            next_cursor: Cursor(n),
+            more: false,
+        }
+    }
+
+    fn engine() -> Engine {
+        let keys =
+            PoolKeyring::new("p", [(Pool::Gp, sealbox_crypto::x25519_dalek::StaticSecret::from([3u8; 32]))]);
+        let hub = HubClient::new("http://127.0.0.1:9", String::new()).unwrap();
+        Engine::new(hub, keys, TriageRules::uk_default().unwrap())
+    }
+
+    #[test]
+    fn a_stopped_opening_opens_nothing_more() {
+        let e = engine();
+        let p = page(100);
+        let stopped = open_page_until(&p.envelopes, &e.keys, &e.rules, &AtomicBool::new(true));
+        assert_eq!(stopped.len(), 100, "every envelope accounted for");
+        assert!(stopped.iter().all(|o| matches!(o, Err(r) if r == "opening stopped at lock")));
+        let opened = open_page_until(&p.envelopes, &e.keys, &e.rules, &AtomicBool::new(false));
+        assert!(opened.iter().all(|o| matches!(o, Err(r) if r != "opening stopped at lock")));
+    }
+
+    /// A sync dropped at lock drops its page being opened: that must tell
+    /// the blocking task to stop, so it lets go of the pool keys.
+    #[tokio::test]
+    async fn dropping_an_opening_tells_its_blocking_task_to_stop() {
+        let e = engine();
+        let opening = e.open_in_background(page(10));
+        let flag = opening.stop_flag();
+        assert!(!flag.load(std::sync::atomic::Ordering::Relaxed));
+        drop(opening);
+        assert!(flag.load(std::sync::atomic::Ordering::Relaxed));
+        // A finished opening is not reported as stopped.
+        let done = e.open_in_background(page(3)).finish().await.unwrap();
+        assert!(done.1.iter().all(|o| matches!(o, Err(r) if r != "opening stopped at lock")));
+    }
 
     #[test]
     fn backoff_doubles_to_a_cap_and_jitters_down_to_half() {

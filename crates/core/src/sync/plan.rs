@@ -17,6 +17,7 @@ use sealbox_model::pool::Pool;
 use sealbox_model::priority::Priority;
 use sealbox_model::red_flags::RedFlagDetector;
 use sealbox_model::thread_state::{Assignee, ThreadState};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::keys::{OpenFailure, OpenedMessage, PoolKeyring};
 use crate::store::write::ThreadRecord;
@@ -156,13 +157,31 @@ pub type Opened = Result<Option<OpenedRecord>, String>;
 
 /// Opens a run of envelope records (their signatures checked as one batch)
 /// and assesses each one's free text for red flags.
-fn open_records(records: &[EnvelopeRecord], keys: &PoolKeyring, rules: &TriageRules) -> Vec<Opened> {
-    let envelopes: Vec<&[u8]> = records.iter().map(|r| r.envelope.as_slice()).collect();
-    records
-        .iter()
-        .zip(keys.open_many(&envelopes))
-        .map(|(record, opened)| assess(record, opened, rules))
-        .collect()
+/// Envelopes opened between two looks at the stop flag.
+const STOP_CHECK_EVERY: usize = 32;
+
+fn open_records(
+    records: &[EnvelopeRecord],
+    keys: &PoolKeyring,
+    rules: &TriageRules,
+    stop: &AtomicBool,
+) -> Vec<Opened> {
+    let mut out = Vec::with_capacity(records.len());
+    for batch in records.chunks(STOP_CHECK_EVERY) {
+        if stop.load(Ordering::Relaxed) {
+            // Never applied: the page's sync was dropped (a lock).
+            out.extend(batch.iter().map(|_| Err("opening stopped at lock".to_owned())));
+            continue;
+        }
+        let envelopes: Vec<&[u8]> = batch.iter().map(|r| r.envelope.as_slice()).collect();
+        out.extend(
+            batch
+                .iter()
+                .zip(keys.open_many(&envelopes))
+                .map(|(record, opened)| assess(record, opened, rules)),
+        );
+    }
+    out
 }
 
 /// One opened envelope → what the plan needs: the ids checked against the
@@ -196,15 +215,29 @@ fn assess(
 /// independent of the others). Results keep the page's order. The sync
 /// engine runs this for the next page while the current one is stored.
 pub fn open_page(records: &[EnvelopeRecord], keys: &PoolKeyring, rules: &TriageRules) -> Vec<Opened> {
+    open_page_until(records, keys, rules, &AtomicBool::new(false))
+}
+
+/// [`open_page`] that stops opening (and lets go of the keys) within
+/// [`STOP_CHECK_EVERY`] envelopes per worker once `stop` is set: how a sync
+/// dropped at lock ends its work on the blocking pool.
+pub fn open_page_until(
+    records: &[EnvelopeRecord],
+    keys: &PoolKeyring,
+    rules: &TriageRules,
+    stop: &AtomicBool,
+) -> Vec<Opened> {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let workers = cores.min(records.len() / 32).max(1);
     if workers == 1 {
-        return open_records(records, keys, rules);
+        return open_records(records, keys, rules, stop);
     }
     let chunk = records.len().div_ceil(workers);
     std::thread::scope(|scope| {
-        let handles: Vec<_> =
-            records.chunks(chunk).map(|part| scope.spawn(move || open_records(part, keys, rules))).collect();
+        let handles: Vec<_> = records
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || open_records(part, keys, rules, stop)))
+            .collect();
         let mut out = Vec::with_capacity(records.len());
         for (handle, part) in handles.into_iter().zip(records.chunks(chunk)) {
             match handle.join() {

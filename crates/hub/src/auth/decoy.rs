@@ -1,5 +1,5 @@
 //! Decoy login challenges. `POST /v1/login/start` for a name the hub does
-//! not know (or one with no active key) answers like it does for a real
+//! not know (or one with no key at all) answers like it does for a real
 //! user: a real webauthn-rs challenge whose allowed credential is a decoy
 //! id derived from a hub secret and the name, so it is the same on every
 //! attempt and as long as a real one. Finishing it fails as a wrong

@@ -81,15 +81,20 @@ pub async fn start(
                     .optional()?,
                 _ => return Err(ApiError::field("user_id", "give exactly one of user_id or username")),
             };
-            // An unknown name, or one with no active key, gets a decoy
+            // An unknown name, or one with no key at all, gets a decoy
             // challenge of the same shape (see decoy.rs): nothing tells
-            // who works here.
+            // who works here. A user whose keys are all revoked is
+            // challenged for them, so the holder of one (and only they)
+            // learns at finish that it was revoked.
             let typed = req.user_id.as_deref().or(req.username.as_deref()).unwrap_or("");
             let passkeys = match &staff_id {
                 Some(id) => {
                     check_throttle(conn, &address, Some(id), now)?;
                     let mut stmt = conn.prepare_cached(
-                        "SELECT passkey FROM devices WHERE staff_id = ?1 AND revoked_at_us IS NULL ORDER BY id",
+                        "SELECT passkey FROM devices WHERE staff_id = ?1
+                           AND (revoked_at_us IS NULL OR NOT EXISTS (
+                                SELECT 1 FROM devices a WHERE a.staff_id = ?1 AND a.revoked_at_us IS NULL))
+                         ORDER BY id",
                     )?;
                     let rows = stmt.query_map(params![id], |r| r.get::<_, String>(0))?;
                     rows.map(|row| {

@@ -29,9 +29,9 @@ use crate::db::DbError;
 use crate::http::ApiError;
 use crate::state::AppState;
 
-/// An event serialised once, shared by every subscriber's stream (with a
-/// thousand clients, rendering per subscriber was the publisher's main cost).
-/// An event as each role sees it, in JSON.
+/// An event serialised once per role, shared by every subscriber's stream
+/// of that role (with a thousand clients, rendering per subscriber was the
+/// publisher's main cost).
 #[derive(Debug)]
 pub struct Rendered {
     seq: u64,
