@@ -30,6 +30,11 @@ impl Driver {
         let home = tempfile::Builder::new().prefix("sealbox-e2e-home-").tempdir()?;
         let mut cmd = Command::new("tauri-driver");
         cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()]).kill_on_drop(true);
+        // Its own process group: tauri-driver starts WebKitWebDriver (which
+        // starts the app); killing tauri-driver alone left those running,
+        // holding ports and the test runner's output pipes.
+        #[cfg(unix)]
+        cmd.process_group(0);
         isolate_home(&mut cmd, home.path())?;
         cmd.envs(envs.iter().map(|(k, v)| (*k, v.as_str())));
         let child = cmd.spawn().map_err(E2eError::DriverStart)?;
@@ -59,8 +64,26 @@ impl Driver {
     }
 
     pub async fn stop(mut self) -> Result<(), E2eError> {
+        self.kill_group();
         self.child.kill().await?;
         Ok(())
+    }
+
+    /// Kills tauri-driver's whole process group (WebKitWebDriver and the app too).
+    fn kill_group(&self) {
+        #[cfg(unix)]
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.kill_group();
     }
 }
 

@@ -4,8 +4,9 @@
 //! against what the same command lists with `-- --list`, so a binary that
 //! crashed (or never ran) cannot leave its tests out of the summary unseen.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread;
 
 use crate::proc::{self, Error, Result};
@@ -85,32 +86,40 @@ impl Suite {
     pub fn run(&self, ws: &crate::workspace::Workspace) -> Result<Outcome> {
         let mut cmd = self.command(ws, false);
         eprintln!("xtask: $ {}", proc::describe(&cmd));
+        // cargo's output goes to files, not pipes: a process a test left
+        // running (a browser driver) would hold a pipe open for ever, and
+        // reading it to its end would never finish. Both are echoed live.
+        let file = |stream: &str| {
+            let path = ws.target.join(format!("test-{}-{stream}.log", self.name));
+            std::fs::File::create(&path)
+                .map(|f| (path.clone(), f))
+                .map_err(|e| Error::new(format!("creating {}: {e}", path.display())))
+        };
+        let ((out_path, out_file), (err_path, err_file)) = (file("stdout")?, file("stderr")?);
         let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stdout(Stdio::from(out_file))
+            .stderr(Stdio::from(err_file))
             .spawn()
             .map_err(|e| Error::new(format!("could not start `{}`: {e}", proc::describe(&cmd))))?;
-        let stderr = child.stderr.take();
-        let err_reader = thread::spawn(move || {
-            let mut seen = StderrSeen::default();
-            if let Some(stderr) = stderr {
-                for line in BufReader::new(stderr).lines().map_while(std::result::Result::ok) {
-                    eprintln!("{line}");
-                    seen.add_line(&line);
-                }
-            }
-            seen
+        let done = Arc::new(AtomicBool::new(false));
+        let echoes = [(out_path.clone(), true), (err_path.clone(), false)].map(|(path, to_stdout)| {
+            let done = Arc::clone(&done);
+            thread::spawn(move || follow(&path, &done, to_stdout))
         });
-        let mut parser = StdoutParser::default();
-        if let Some(stdout) = child.stdout.take() {
-            for line in BufReader::new(stdout).lines() {
-                let line = line.map_err(|e| Error::new(format!("reading test output: {e}")))?;
-                println!("{line}");
-                parser.add_line(&line);
-            }
-        }
         let status = child.wait().map_err(|e| Error::new(format!("waiting for tests: {e}")))?;
-        let seen = err_reader.join().map_err(|_| Error::new("the stderr reader stopped"))?;
+        done.store(true, Ordering::Relaxed);
+        for echo in echoes {
+            let _ = echo.join();
+        }
+        let read = |path: &std::path::Path| std::fs::read_to_string(path).unwrap_or_default();
+        let mut parser = StdoutParser::default();
+        for line in read(&out_path).lines() {
+            parser.add_line(line);
+        }
+        let mut seen = StderrSeen::default();
+        for line in read(&err_path).lines() {
+            seen.add_line(line);
+        }
         Ok(Outcome {
             counts: parser.counts,
             binaries: seen.binary_names.len(),
@@ -127,6 +136,26 @@ impl Suite {
         cmd.stderr(Stdio::null());
         let out = proc::output(&mut cmd)?;
         Some(count_listed(&out))
+    }
+}
+
+/// Echoes what is appended to `path` (to stdout, or stderr) until `done`
+/// is set and nothing more is there.
+fn follow(path: &std::path::Path, done: &AtomicBool, to_stdout: bool) {
+    use std::io::{Read, Write};
+    let Ok(mut file) = std::fs::File::open(path) else { return };
+    let mut buf = Vec::new();
+    loop {
+        let finished = done.load(Ordering::Relaxed);
+        buf.clear();
+        if file.read_to_end(&mut buf).is_ok() && !buf.is_empty() {
+            let _ =
+                if to_stdout { std::io::stdout().write_all(&buf) } else { std::io::stderr().write_all(&buf) };
+        } else if finished {
+            return;
+        } else {
+            thread::sleep(std::time::Duration::from_millis(100));
+        }
     }
 }
 

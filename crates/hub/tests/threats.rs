@@ -125,8 +125,23 @@ async fn audit_links_must_name_the_caller_and_a_time_near_the_hubs_clock() {
     assert_eq!(status, 400, "a link dated tomorrow: {body}");
     let (status, body, _) = push(link(&gp.user_id, now_ms - 400 * 24 * 3600 * 1000)).await;
     assert_eq!(status, 400, "a link dated before the device was enrolled: {body}");
-    let (status, body, _) = push(link(&gp.user_id, now_ms)).await;
+    let own = link(&gp.user_id, now_ms);
+    let (status, body, _) = push(own.clone()).await;
     assert_eq!(status, 200, "the caller's own link, dated now: {body}");
+    // Sealbox itself (the hub refused a queued action) is no one else.
+    let system = Link::after(
+        own.seq,
+        own.hash,
+        Event {
+            at_ms: now_ms,
+            actor: sealbox_model::actor::SYSTEM_ACTOR,
+            device: &gp.device_id,
+            action: "action_conflict",
+            object: "thread 1",
+        },
+    );
+    let (status, body, _) = push(system).await;
+    assert_eq!(status, 200, "a system link: {body}");
 }
 
 /// Finding 6: unknown names were answered differently from real ones, and

@@ -7,6 +7,10 @@ use std::fmt;
 use crate::ids::StaffId;
 use crate::role::Role;
 
+/// The actor an audit event names when Sealbox itself did it on a device
+/// (e.g. the hub refused a queued action): never a person.
+pub const SYSTEM_ACTOR: &str = "system";
+
 /// A member of staff and the role they act in.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct StaffRef {

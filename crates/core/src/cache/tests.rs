@@ -101,7 +101,9 @@ fn assert_quarantined_and_rebuilt(
     let mut u = unlock(cfg, keyring, &KEK, t(3600)).unwrap();
     let q = u.quarantined.take().expect("quarantined");
     assert_eq!(q.reason, reason);
-    assert!(q.user_message().contains("rebuilt from the practice hub"));
+    let said = q.user_message();
+    assert!(said.contains("fetched") && said.contains("practice hub"), "{said}");
+    assert!(said.contains(".quarantined-20250615T160640Z"), "names the copy kept: {said}");
     let (from, to) = &q.moved[0];
     assert_eq!(from, &cfg.db_path());
     assert!(to.to_string_lossy().ends_with(".quarantined-20250615T160640Z"), "{}", to.display());

@@ -17,6 +17,7 @@ use super::{lock, SharedStore, SyncError};
 use crate::audit::append as audit;
 use crate::store::write::{key_of, OutboxItem, Writer};
 use crate::store::{Store, StoreError};
+use sealbox_model::actor::SYSTEM_ACTOR;
 
 /// A colleague changed the thread first: the action was not applied and
 /// the thread shows the hub's state after the next pull.
@@ -166,12 +167,12 @@ pub async fn send(store: &SharedStore, hub: &HubClient, now: Timestamp) -> Resul
                             changed_at: *changed_at,
                         });
                         set_hub_version(w, thread, *current_version)?;
-                        audit(w, now, "system", "action_conflict", &format!("thread {thread}"))?;
+                        audit(w, now, SYSTEM_ACTOR, "action_conflict", &format!("thread {thread}"))?;
                         true
                     }
                     ActionOutcome::Rejected { code, .. } => {
                         sent.rejected.push(RejectedNotice { thread, code: code.clone() });
-                        audit(w, now, "system", "action_rejected", &format!("thread {thread}"))?;
+                        audit(w, now, SYSTEM_ACTOR, "action_rejected", &format!("thread {thread}"))?;
                         true
                     }
                 };

@@ -3,8 +3,8 @@
 //! fork), that every hash matches its fields and every link names the
 //! device, and that the device's Ed25519 key signed the segment; then it
 //! stores links and segment in one transaction. Every link must name the
-//! caller as its actor (a device cannot put a colleague's name on an
-//! event) and carry a time between the device's enrolment and a few
+//! caller (or Sealbox itself, `system`) as its actor (a device cannot put
+//! a colleague's name on an event) and carry a time between the device's enrolment and a few
 //! minutes past the hub's clock. Re-sending a segment the
 //! hub already holds (an acknowledgement lost on the way) is answered with
 //! the same head.
@@ -14,6 +14,7 @@ use axum::Json;
 use rusqlite::{params, Connection, OptionalExtension};
 use sealbox_crypto::audit_chain::{verify_links, Link, SegmentHead, GENESIS};
 use sealbox_crypto::ed25519_dalek::VerifyingKey;
+use sealbox_model::actor::SYSTEM_ACTOR;
 use sealbox_model::hub_api::{AuditHead, AuditLinkRecord, AuditSegment, Base64Bytes, MAX_AUDIT_LINKS};
 
 use crate::auth::Principal;
@@ -29,8 +30,10 @@ const MAX_FIELD: usize = 200;
 /// device's enrolment): clocks drift, but not by more.
 pub const CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
 
-/// Refuses a link whose actor is not the caller or whose time is outside
-/// `[enrolled - skew, now + skew]` (milliseconds since the epoch).
+/// Refuses a link whose actor is neither the caller nor Sealbox itself
+/// ([`SYSTEM_ACTOR`]: the device recording that the hub refused an action)
+/// or whose time is outside `[enrolled - skew, now + skew]` (milliseconds
+/// since the epoch).
 fn check_actor_and_time(
     i: usize,
     l: &Link,
@@ -38,7 +41,7 @@ fn check_actor_and_time(
     enrolled_ms: i64,
     now_ms: i64,
 ) -> Result<(), ApiError> {
-    if l.actor != caller {
+    if l.actor != caller && l.actor != SYSTEM_ACTOR {
         return Err(ApiError::forbidden(format!("links[{i}].actor is not the signed-in member of staff")));
     }
     if l.at_ms > now_ms.saturating_add(CLOCK_SKEW_MS) || l.at_ms < enrolled_ms.saturating_sub(CLOCK_SKEW_MS) {

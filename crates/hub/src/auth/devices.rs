@@ -72,7 +72,7 @@ pub async fn upload_keys(
         .call(move |conn| {
             let row = load(conn, &who.device_id)?.ok_or_else(|| ApiError::not_found("no such device"))?;
             let new = (req.x25519_public.0, req.ed25519_public.0);
-            if row.approved && row.keys.as_ref() != Some(&new) {
+            if row.approved && row.keys.as_ref().is_some_and(|held| *held != new) {
                 return Err(ApiError::conflict(
                     "device_keys_fixed",
                     "x25519_public",
