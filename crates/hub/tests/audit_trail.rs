@@ -318,7 +318,7 @@ async fn a_device_pushes_its_chain_and_every_tampering_at_the_hub_is_found() {
     // One message viewed (pushed through the device's store): still refused.
     {
         let mut s = store.lock().unwrap();
-        let at = Timestamp::from_second(1_760_000_000).unwrap();
+        let at = Timestamp::from_second(1_750_000_100).unwrap();
         s.write(|w| audit::append(w, at, &gp.user_id, "view", "7001")).unwrap();
     }
     assert_eq!(audit::push(&store, &client, &key).await.unwrap(), 1);
