@@ -3,10 +3,8 @@
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::Path;
-use std::time::Duration;
 
 use tokio::process::{Child, Command};
-use tokio::time::Instant;
 
 use crate::E2eError;
 
@@ -38,29 +36,13 @@ impl Driver {
         isolate_home(&mut cmd, home.path())?;
         cmd.envs(envs.iter().map(|(k, v)| (*k, v.as_str())));
         let child = cmd.spawn().map_err(E2eError::DriverStart)?;
-        let driver = Driver { child, port, _home: home };
-        driver.wait_ready(crate::DEFAULT_TIMEOUT).await?;
-        Ok(driver)
+        // Not yet listening, perhaps: `App::launch` retries its session
+        // request until tauri-driver and its WebKitWebDriver answer.
+        Ok(Driver { child, port, _home: home })
     }
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
-    }
-
-    async fn wait_ready(&self, timeout: Duration) -> Result<(), E2eError> {
-        let deadline = Instant::now() + timeout;
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
-        let mut backoff = Duration::from_millis(10);
-        loop {
-            if tokio::net::TcpStream::connect(addr).await.is_ok() {
-                return Ok(());
-            }
-            if Instant::now() >= deadline {
-                return Err(E2eError::DriverTimeout(timeout));
-            }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_millis(200));
-        }
     }
 
     pub async fn stop(mut self) -> Result<(), E2eError> {

@@ -42,8 +42,6 @@ pub enum E2eError {
     MissingApp(PathBuf),
     #[error("could not start tauri-driver: {0} (is it installed? `cargo xtask setup`)")]
     DriverStart(std::io::Error),
-    #[error("tauri-driver did not accept connections within {0:?}")]
-    DriverTimeout(Duration),
     #[error("could not open a WebDriver session: {0}")]
     Session(#[from] fantoccini::error::NewSessionError),
     #[error("WebDriver command failed: {0}")]

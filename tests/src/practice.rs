@@ -70,6 +70,24 @@ pub struct Practice {
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
+/// The hub's published changes (what its event stream sends), from the
+/// moment of [`Practice::hub_changes`]: a scenario waits on the next one
+/// instead of polling the database on a timer.
+pub struct HubChanges(tokio::sync::broadcast::Receiver<Arc<sealbox_hub::relay::events::Rendered>>);
+
+impl HubChanges {
+    /// Resolves at the hub's next change; an error once `deadline` passes.
+    pub async fn next(&mut self, deadline: std::time::Instant) -> Result<(), Failure> {
+        use tokio::sync::broadcast::error::RecvError;
+        match tokio::time::timeout_at(deadline.into(), self.0.recv()).await {
+            // Missed some: there was a change all the same.
+            Ok(Ok(_) | Err(RecvError::Lagged(_))) => Ok(()),
+            Ok(Err(RecvError::Closed)) => Err("the hub stopped publishing".into()),
+            Err(_) => Err("nothing changed at the hub in time".into()),
+        }
+    }
+}
+
 impl Practice {
     /// Starts the hub, enrols the admin and a GP, approves the GP's device,
     /// and has `patients` patients send `messages` messages.
@@ -159,6 +177,11 @@ impl Practice {
 }
 
 impl Practice {
+    /// Changes the hub publishes from now on; subscribe before acting.
+    pub fn hub_changes(&self) -> HubChanges {
+        HubChanges(self.hub.events.subscribe())
+    }
+
     /// The hub's state kind of `thread` and who last changed it.
     pub fn hub_thread_state(&self, thread: &str) -> Result<(String, Option<String>), Failure> {
         let id: i64 = thread.parse()?;

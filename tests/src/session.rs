@@ -59,9 +59,11 @@ impl App {
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), "wry".into());
         caps.insert("tauri:options".into(), serde_json::json!({ "application": app.to_string_lossy() }));
-        // tauri-driver answers before its WebKitWebDriver child listens; a
-        // session request in that gap fails with a connection error, so retry
-        // those (and only those) until the deadline.
+        // tauri-driver may not listen yet, and answers before its
+        // WebKitWebDriver child listens; a session request in either gap
+        // fails with a connection error, so retry those (and only those)
+        // until the deadline. A child process's socket gives no signal when
+        // it starts listening: this is the one timed retry in the harness.
         let deadline = Instant::now() + DEFAULT_TIMEOUT;
         let client = loop {
             match ClientBuilder::new(HttpConnector::new())
@@ -124,7 +126,56 @@ impl App {
                     timeout: DEFAULT_TIMEOUT,
                 });
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            self.next_change(deadline.into_std()).await?;
+        }
+    }
+
+    /// Waits in the page until the JavaScript expression `condition` is
+    /// true (checked again at every change to the document, through a
+    /// MutationObserver: no polling) or `deadline` passes; returns whether
+    /// it held.
+    pub async fn wait_for_js(&self, condition: &str, deadline: std::time::Instant) -> Result<bool, E2eError> {
+        self.observe(condition, false, deadline).await
+    }
+
+    /// Waits until the document changes in any way, or `deadline` passes.
+    pub async fn next_change(&self, deadline: std::time::Instant) -> Result<(), E2eError> {
+        self.observe("false", true, deadline).await.map(drop)
+    }
+
+    async fn observe(
+        &self,
+        condition: &str,
+        any_change: bool,
+        deadline: std::time::Instant,
+    ) -> Result<bool, E2eError> {
+        let deadline = Instant::from_std(deadline);
+        let script = format!(
+            "const [ms, anyChange, done] = arguments;
+             const check = () => {{ try {{ return !!({condition}); }} catch (e) {{ return false; }} }};
+             if (check()) {{ done(true); return; }}
+             let timer;
+             const obs = new MutationObserver(() => {{
+               if (anyChange || check()) {{ obs.disconnect(); clearTimeout(timer); done(check() || anyChange); }}
+             }});
+             obs.observe(document.documentElement, {{ subtree: true, childList: true, attributes: true, characterData: true }});
+             timer = setTimeout(() => {{ obs.disconnect(); done(check()); }}, ms);"
+        );
+        let mut failed = 0;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            // Within WebDriver's own 30 s script timeout; longer waits go round again.
+            let ms = left.min(Duration::from_secs(20)).as_millis() as u64;
+            match self.client.execute_async(&script, vec![ms.into(), any_change.into()]).await {
+                Ok(v) if v.as_bool() == Some(true) => return Ok(true),
+                Ok(_) if Instant::now() >= deadline => return Ok(false),
+                Ok(_) => failed = 0,
+                // The script's page was replaced (a lock reloads it): a
+                // change, and the next round observes the new page.
+                Err(_) if any_change => return Ok(true),
+                Err(e) if Instant::now() >= deadline || failed >= 20 => return Err(e.into()),
+                Err(_) => failed += 1,
+            }
         }
     }
 
@@ -182,14 +233,13 @@ impl App {
 
     /// Waits until no element matches `css`.
     pub async fn wait_gone(&self, css: &str) -> Result<(), E2eError> {
-        let deadline = Instant::now() + DEFAULT_TIMEOUT;
-        while !self.client.find_all(Locator::Css(css)).await?.is_empty() {
-            if Instant::now() >= deadline {
-                return Err(E2eError::Timeout { what: format!("{css} to go"), timeout: DEFAULT_TIMEOUT });
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        let selector = serde_json::to_string(css).unwrap_or_default();
+        let condition = format!("document.querySelector({selector}) === null");
+        if self.wait_for_js(&condition, std::time::Instant::now() + DEFAULT_TIMEOUT).await? {
+            Ok(())
+        } else {
+            Err(E2eError::Timeout { what: format!("{css} to go"), timeout: DEFAULT_TIMEOUT })
         }
-        Ok(())
     }
 
     /// Scrolls the element into view and clicks it.

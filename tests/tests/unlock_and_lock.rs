@@ -71,15 +71,16 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     // c claims it: in progress here at once, and at the hub once sent.
     let before = practice.hub_thread_state(&practice.hostile_thread).expect("hub state");
     assert_eq!(before.0, "new");
+    let mut changes = practice.hub_changes();
     app.type_into_focused("c").await.expect("c");
     app.wait_attr("#thread-state", "data-state", |s| s == "in_progress").await.expect("claimed here");
     let deadline = Instant::now() + Duration::from_secs(20);
     let at_hub = loop {
         let now = practice.hub_thread_state(&practice.hostile_thread).expect("hub state");
-        if now.0 != "new" || Instant::now() > deadline {
+        if now.0 != "new" {
             break now;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        changes.next(deadline).await.expect("the claim reaches the hub");
     };
     println!("e2e: claim at the hub: {at_hub:?}");
     assert_eq!(at_hub.0, "in_progress", "the claim reached the hub");
@@ -98,7 +99,7 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
         if done || Instant::now() > deadline {
             break lines;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        app.next_change(deadline).await.expect("the page");
     };
     println!("e2e: thread activity: {lines:?}");
     assert!(lines.iter().any(|l| l.contains("You viewed message")), "{lines:?}");
@@ -220,10 +221,16 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
             break reason;
         }
         assert!(Instant::now() < deadline, "no re-authentication lock");
-        // A clinician at work: a key every two seconds.
+        // A clinician at work: a key, then up to two seconds watching for
+        // the lock page before the next one.
         app.type_into_focused(if presses % 2 == 0 { "j" } else { "k" }).await.expect("j/k");
         presses += 1;
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        let _locked = app
+            .wait_for_js(
+                "document.querySelector('#lock-reason') !== null",
+                Instant::now() + Duration::from_secs(2),
+            )
+            .await;
     };
     let after = clicked.elapsed();
     println!(

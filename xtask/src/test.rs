@@ -85,6 +85,47 @@ fn suites(ws: &Workspace, e2e: bool) -> Vec<Suite> {
     out
 }
 
+/// One run of every suite.
+struct Run {
+    counts: Counts,
+    /// Why the run is not a pass (empty when it is).
+    problems: Vec<String>,
+    /// Each failed test, as `suite: name`.
+    failed_tests: Vec<String>,
+}
+
+/// Runs every suite once and prints what each showed.
+fn run_once(ws: &Workspace, suites: &[Suite]) -> Result<Run> {
+    let mut run = Run { counts: Counts::default(), problems: Vec::new(), failed_tests: Vec::new() };
+    let mut lines = Vec::new();
+    for suite in suites {
+        let outcome = suite.run(ws)?;
+        lines.push(format!(
+            "{}: {} test binaries, {} tests listed, {}",
+            suite.name,
+            outcome.binaries,
+            outcome.listed.map_or("?".to_owned(), |n| n.to_string()),
+            outcome.counts
+        ));
+        run.counts.add(outcome.counts);
+        run.problems.extend(outcome.problems(suite.name));
+        run.failed_tests.extend(outcome.failed_tests.iter().map(|t| format!("{}: {t}", suite.name)));
+    }
+    if run.counts.total() == 0 {
+        run.problems.push("no test ran".to_owned());
+    }
+    for line in &lines {
+        println!("{line}");
+    }
+    for p in &run.problems {
+        println!("failed: {p}");
+    }
+    for t in &run.failed_tests {
+        println!("failed test: {t}");
+    }
+    Ok(run)
+}
+
 /// Runs the tests (`--repeat N` times); called by [`run`] inside the private session.
 pub fn run_in_session(args: &[String]) -> Result<()> {
     let opts = Options::parse(args)?;
@@ -95,51 +136,23 @@ pub fn run_in_session(args: &[String]) -> Result<()> {
     }
 
     let suites = suites(&ws, opts.e2e);
-    let mut runs: Vec<(Counts, Vec<String>, Vec<String>)> = Vec::new();
+    let mut runs = Vec::new();
     for round in 1..=opts.repeat {
         if opts.repeat > 1 {
             eprintln!("xtask: ---- run {round} of {} ----", opts.repeat);
         }
-        let mut counts = Counts::default();
-        let mut problems = Vec::new();
-        let mut failed_tests = Vec::new();
-        let mut lines = Vec::new();
-        for suite in &suites {
-            let outcome = suite.run(&ws)?;
-            lines.push(format!(
-                "{}: {} test binaries, {} tests listed, {}",
-                suite.name,
-                outcome.binaries,
-                outcome.listed.map_or("?".to_owned(), |n| n.to_string()),
-                outcome.counts
-            ));
-            counts.add(outcome.counts);
-            problems.extend(outcome.problems(suite.name));
-            failed_tests.extend(outcome.failed_tests.iter().map(|t| format!("{}: {t}", suite.name)));
-        }
-        if counts.total() == 0 {
-            problems.push("no test ran".to_owned());
-        }
-        for line in &lines {
-            println!("{line}");
-        }
-        for p in &problems {
-            println!("failed: {p}");
-        }
-        for t in &failed_tests {
-            println!("failed test: {t}");
-        }
+        let run = run_once(&ws, &suites)?;
         if opts.repeat > 1 {
-            println!("run {round} of {}: {counts}", opts.repeat);
+            println!("run {round} of {}: {}", opts.repeat, run.counts);
         }
-        runs.push((counts, problems, failed_tests));
+        runs.push(run);
     }
 
     let mut total = Counts::default();
-    for (c, _, _) in &runs {
-        total.add(*c);
+    for run in &runs {
+        total.add(run.counts);
     }
-    let mut failures: Vec<String> = runs.iter().flat_map(|(_, p, _)| p.clone()).collect();
+    let mut failures: Vec<String> = runs.iter().flat_map(|r| r.problems.clone()).collect();
     if opts.repeat > 1 {
         report_repeats(&runs, &mut failures);
     }
@@ -153,29 +166,23 @@ pub fn run_in_session(args: &[String]) -> Result<()> {
 
 /// After `--repeat N`: whether every run counted the same tests, and each
 /// test that failed in any run, with how often.
-fn report_repeats(runs: &[(Counts, Vec<String>, Vec<String>)], failures: &mut Vec<String>) {
-    let counts: Vec<u64> = runs.iter().map(|(c, _, _)| c.all()).collect();
-    let same = counts.windows(2).all(|w| w[0] == w[1]);
-    let passed = runs.iter().filter(|(_, p, _)| p.is_empty()).count();
+fn report_repeats(runs: &[Run], failures: &mut Vec<String>) {
+    let counts: Vec<u64> = runs.iter().map(|r| r.counts.all()).collect();
+    let passed = runs.iter().filter(|r| r.problems.is_empty()).count();
     println!(
         "repeat: {passed} of {} runs passed; tests per run: {}",
         runs.len(),
         counts.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
     );
-    if !same {
+    if counts.windows(2).any(|w| w[0] != w[1]) {
         failures.push("the runs did not count the same tests".to_owned());
     }
-    let mut flaky: Vec<(String, usize)> = Vec::new();
-    for (_, _, tests) in runs {
-        for t in tests {
-            match flaky.iter_mut().find(|(n, _)| n == t) {
-                Some((_, k)) => *k += 1,
-                None => flaky.push((t.clone(), 1)),
-            }
-        }
+    let mut flaky: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for test in runs.iter().flat_map(|r| &r.failed_tests) {
+        *flaky.entry(test).or_default() += 1;
     }
-    for (t, k) in &flaky {
-        println!("repeat: {t} failed in {k} of {} runs", runs.len());
+    for (test, k) in flaky {
+        println!("repeat: {test} failed in {k} of {} runs", runs.len());
     }
 }
 

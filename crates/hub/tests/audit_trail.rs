@@ -327,17 +327,34 @@ async fn a_device_pushes_its_chain_and_every_tampering_at_the_hub_is_found() {
         matches!(&outcome, ActionOutcome::Rejected { code, detail } if code == "unviewed_patient_messages" && detail.starts_with("1 ")),
         "{outcome:?}"
     );
-    // Another user's view does not count for this approver.
+    // A colleague's view, from the colleague's own device, does not count
+    // for this approver.
+    let nurse_key = SigningKey::from_bytes(&[23u8; 32]);
+    let (status, body, _) = post(
+        &hub.client,
+        format!("{}/v1/devices/keys", hub.url),
+        Some(&other.token),
+        &json!({ "x25519_public": b64(&[6u8; 32]), "ed25519_public": b64(nurse_key.verifying_key().as_bytes()) }),
+    )
+    .await;
+    assert!(status < 300, "{status} {body}");
+    let nurse_dir = tempfile::tempdir().unwrap();
+    let nurse_store: SharedStore = std::sync::Mutex::new(
+        open::open(&nurse_dir.path().join("cache.sqlite3"), Keying::Encrypted(&SecretKey::generate()))
+            .unwrap(),
+    );
     {
-        let mut s = store.lock().unwrap();
-        let at = Timestamp::from_second(1_760_000_001).unwrap();
+        let mut s = nurse_store.lock().unwrap();
+        s.write(|w| audit::set_device(w, &other.device_id)).unwrap();
+        let at = Timestamp::from_second(1_750_000_101).unwrap();
         s.write(|w| audit::append(w, at, &other.user_id, "view", "7002")).unwrap();
     }
-    assert_eq!(audit::push(&store, &client, &key).await.unwrap(), 1);
+    let nurse_client = HubClient::new(&hub.url, other.token.clone()).unwrap();
+    assert_eq!(audit::push(&nurse_store, &nurse_client, &nurse_key).await.unwrap(), 1);
     assert!(matches!(act(approve("approve-3")).await, ActionOutcome::Rejected { .. }));
     {
         let mut s = store.lock().unwrap();
-        let at = Timestamp::from_second(1_760_000_002).unwrap();
+        let at = Timestamp::from_second(1_750_000_102).unwrap();
         s.write(|w| audit::append(w, at, &gp.user_id, "view", "7002")).unwrap();
     }
     assert_eq!(audit::push(&store, &client, &key).await.unwrap(), 1);
@@ -354,7 +371,7 @@ async fn a_device_pushes_its_chain_and_every_tampering_at_the_hub_is_found() {
     record(&store, 3, &gp.user_id, LINKS);
     assert_eq!(audit::push(&store, &client, &key).await.unwrap(), 3);
     let total = links_now(&store).len() as u64;
-    assert_eq!(total, LINKS + 6);
+    assert_eq!(total, LINKS + 5);
     let d = device.clone();
     let at_hub = hub.state.db.call_blocking(move |c| check_device(c, &d)).unwrap();
     assert_eq!((at_hub.links, at_hub.broken), (total, None));
@@ -433,12 +450,13 @@ async fn a_device_pushes_its_chain_and_every_tampering_at_the_hub_is_found() {
     assert!(ok, "{csv}");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "at,actor,action,object,device,seq,hash,verified");
-    assert_eq!(lines.len() as u64, total + 1);
+    // The GP's device's links, the nurse's one view, the header.
+    assert_eq!(lines.len() as u64, total + 2);
     assert!(lines[1..].iter().all(|l| l.ends_with(",true")), "{csv}");
     // Every event was recorded by the GP, but one view by the nurse.
     assert_eq!(lines[1..].iter().filter(|l| l.contains(&other.user_id)).count(), 1, "{csv}");
     // Events are at 2025-06-15T15:06:40Z + i s (i < 43), plus the three
-    // views of October 2025; from 15:07:00 on: 23 + 3.
+    // views at +100 s to +102 s; from 15:07:00 on: 23 + 3.
     let (ok, json_out) =
         cli(&["audit", "export", "--from", "2025-06-15T15:07:00Z", "--to", "2030-01-01", "--format", "json"]);
     let rows: Vec<Value> = serde_json::from_str(&json_out).unwrap();
@@ -456,7 +474,11 @@ async fn a_device_pushes_its_chain_and_every_tampering_at_the_hub_is_found() {
     let (ok, csv) = cli(&["audit", "export", "--from", "2025-01-01", "--to", "2030-01-01"]);
     assert!(ok);
     let verified: Vec<bool> = csv.lines().skip(1).map(|l| l.ends_with(",true")).collect();
-    assert_eq!(verified.iter().filter(|v| **v).count(), 16, "events before the break still verify");
+    assert_eq!(
+        verified.iter().filter(|v| **v).count(),
+        17,
+        "events before the break (and the nurse's device's) still verify"
+    );
 
     // Every export is recorded, append-only.
     let (exports, rows): (i64, i64) = hub
@@ -466,7 +488,7 @@ async fn a_device_pushes_its_chain_and_every_tampering_at_the_hub_is_found() {
             c.query_row("SELECT count(*), sum(rows) FROM audit_exports", [], |r| Ok((r.get(0)?, r.get(1)?)))
         })
         .unwrap();
-    assert_eq!((exports, rows), (3, 2 * total as i64 + 26));
+    assert_eq!((exports, rows), (3, 2 * (total as i64 + 1) + 26));
     let err = hub.state.db.call_blocking(|c| c.execute("DELETE FROM audit_exports", [])).unwrap_err();
     assert!(err.to_string().contains("append-only"), "{err}");
 }

@@ -1,17 +1,19 @@
 //! The sync engine when things die, against the real `sealbox-hub` binary
 //! on loopback: (a) the hub killed at random points of a sync, 20 times;
-//! (b) the clinician's app killed with SIGKILL mid-apply, 50 times.
+//! (b) the clinician's app killed with SIGKILL mid-apply, 50 times. Each kill
+//! point is a byte count of the hub's replies drawn from a fixed seed
+//! (`support::tripwire`), not a timer: it lands inside the conversation on
+//! any machine, and a failure replays.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
 
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::sync::Mutex;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -35,6 +37,7 @@ use serde::{Deserialize, Serialize};
 use x25519_dalek::StaticSecret;
 
 use support::site::{cached_messages, device, site};
+use support::tripwire::{Count, Tripwire};
 
 fn now() -> Timestamp {
     Timestamp::now()
@@ -49,19 +52,33 @@ async fn the_hub_killed_mid_sync_20_times_leaves_the_device_with_exactly_its_mes
     let engine = gp.engine.with_page_limit(10);
     let plan = traffic::plan(11, 30, 2000);
     let mut rng = ChaCha8Rng::seed_from_u64(20);
-    let mut longest = Duration::from_millis(20);
+    let upstream = site.hub.url.trim_start_matches("http://").to_owned();
+    // The most the hub sent in one pull so far, in bytes: kills are drawn below it.
+    let mut longest: u64 = 20_000;
     let mut interrupted = 0;
     for (round, batch) in plan.chunks(100).enumerate() {
         site.send(batch).await;
-        let kill_at = longest.mul_f64(rng.gen_range(0.0..1.0));
-        let started = Instant::now();
-        let hub = &mut site.hub;
-        let (pulled, ()) = tokio::join!(engine.pull(store, now()), async {
-            tokio::time::sleep(kill_at).await;
-            hub.kill();
-        });
+        let kill_at = 1 + (longest as f64 * rng.gen_range(0.0..1.0)) as u64;
+        let wire = Tripwire::start(upstream.clone(), Count::FromHub, kill_at).await;
+        let keys =
+            PoolKeyring::new(site.practice.practice_id.clone(), [(Pool::Gp, site.keys[&Pool::Gp].clone())]);
+        let via_wire = Engine::new(
+            HubClient::new(&wire.url, gp.token.clone()).unwrap(),
+            keys,
+            TriageRules::uk_default().unwrap(),
+        )
+        .with_page_limit(10);
+        let pull = via_wire.pull(store, now());
+        tokio::pin!(pull);
+        let pulled = tokio::select! {
+            pulled = &mut pull => pulled,
+            () = wire.tripped() => {
+                site.hub.kill();
+                pull.await
+            }
+        };
         match pulled {
-            Ok(_) => longest = longest.max(started.elapsed()),
+            Ok(_) => longest = longest.max(wire.bytes()),
             Err(e) => {
                 assert!(e.is_transient(), "round {round}: {e}");
                 interrupted += 1;
@@ -87,7 +104,7 @@ async fn the_hub_killed_mid_sync_20_times_leaves_the_device_with_exactly_its_mes
 }
 
 /// What the app child needs to run.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct ChildConfig {
     hub: String,
     token: String,
@@ -117,7 +134,7 @@ fn app_child_claims_threads() {
             keyring,
             TriageRules::uk_default().unwrap(),
         )
-        .with_page_limit(100);
+        .with_page_limit(10);
         let me = StaffRef { id: StaffId(c.staff_id.clone()), role: Role::Gp };
         let out = std::io::stdout();
         let ack = |key: &str| {
@@ -152,41 +169,41 @@ fn app_child_claims_threads() {
     });
 }
 
-/// Runs the app child; kills it after `kill_after` (None: lets it finish).
-/// Returns the keys it printed as acknowledged.
-fn run_child(config: &str, kill_after: Option<Duration>) -> Vec<String> {
-    let mut child = Command::new(std::env::current_exe().unwrap())
+/// Runs the app child, talking to the hub at `hub`; kills it (SIGKILL) when
+/// `wire` trips, or lets it finish without one. Returns the keys it printed
+/// as acknowledged.
+async fn run_child(config: &ChildConfig, hub: &str, wire: Option<&Tripwire>) -> Vec<String> {
+    let config = serde_json::to_string(&ChildConfig { hub: hub.to_owned(), ..config.clone() }).unwrap();
+    let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "app_child_claims_threads", "--nocapture", "--test-threads=1"])
         .env("SEALBOX_SYNC_CHILD", config)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
+        .kill_on_drop(true)
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let acked = Arc::new(Mutex::new(Vec::new()));
-    let reader = {
-        let acked = acked.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                // The first may follow libtest's "test name ... " on its line.
-                if let Some(at) = line.find("acked ") {
-                    acked.lock().unwrap().push(line[at + 6..].to_owned());
-                }
+    let reader = tokio::spawn(async move {
+        use tokio::io::AsyncBufReadExt;
+        let mut acked = Vec::new();
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            // The first may follow libtest's "test name ... " on its line.
+            if let Some(at) = line.find("acked ") {
+                acked.push(line[at + 6..].to_owned());
             }
-        })
-    };
-    match kill_after {
-        Some(after) => {
-            // The kill point: a random moment of the child's work.
-            std::thread::sleep(after);
-            child.kill().unwrap(); // SIGKILL
-            child.wait().unwrap();
         }
-        None => assert!(child.wait().unwrap().success(), "the final app run failed"),
+        acked
+    });
+    match wire {
+        Some(wire) => tokio::select! {
+            () = wire.tripped() => child.kill().await.unwrap(),
+            // Done before the kill point: nothing to kill.
+            status = child.wait() => drop(status.unwrap()),
+        },
+        None => assert!(child.wait().await.unwrap().success(), "the final app run failed"),
     }
-    reader.join().unwrap();
-    let keys = acked.lock().unwrap().clone();
-    keys
+    reader.await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -203,7 +220,7 @@ async fn the_app_killed_mid_apply_50_times_every_acknowledged_action_is_at_the_h
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache.sqlite3");
     let key = SecretKey::generate();
-    let config = serde_json::to_string(&ChildConfig {
+    let config = ChildConfig {
         hub: site.hub.url.clone(),
         token: gp.token.clone(),
         cache: cache.to_string_lossy().into_owned(),
@@ -212,17 +229,29 @@ async fn the_app_killed_mid_apply_50_times_every_acknowledged_action_is_at_the_h
         practice: site.practice.practice_id.clone(),
         staff_id: gp.me.id.0.clone(),
         threads: threads.clone(),
-    })
-    .unwrap();
+    };
 
+    let upstream = site.hub.url.trim_start_matches("http://").to_owned();
     let mut rng = ChaCha8Rng::seed_from_u64(50);
     let mut acked: Vec<String> = Vec::new();
+    let (mut killed, mut killed_in_pull) = (0, 0);
     for _ in 0..50 {
-        let run = run_child(&config, Some(Duration::from_millis(rng.gen_range(30..300))));
+        // Killed just after sending a request, somewhere in its first 4 kB
+        // of requests (a page request is about 150 bytes, a claim about
+        // 350; the pull is 150 pages, so the first run always dies in it):
+        // while a page is opened and applied (the next is fetched
+        // meanwhile) in the first runs, then with a claim in flight — the
+        // hub may apply it and its acknowledgement is never seen.
+        let wire = Tripwire::start(upstream.clone(), Count::ToHub, rng.gen_range(500..4_000)).await;
+        let run = run_child(&config, &wire.url, Some(&wire)).await;
+        if !run.iter().any(|k| k == "done") {
+            killed += 1;
+            killed_in_pull += usize::from(run.is_empty());
+        }
         acked.extend(run.into_iter().filter(|k| k != "done"));
     }
     let killed_acks = acked.len();
-    let last = run_child(&config, None);
+    let last = run_child(&config, &site.hub.url, None).await;
     assert_eq!(last.last().map(String::as_str), Some("done"));
     acked.extend(last.into_iter().filter(|k| k != "done"));
 
@@ -261,8 +290,12 @@ async fn the_app_killed_mid_apply_50_times_every_acknowledged_action_is_at_the_h
     let all_threads: BTreeSet<u64> = at_hub.iter().map(|(t, _)| *t).collect();
     assert_eq!(cached_messages(&store, all_threads), at_hub);
     println!(
-        "app killed 50 times: {killed_acks} claims acknowledged before a kill, {} in all; each at the hub once",
+        "app run 50 times, killed in {killed} ({killed_in_pull} before its first claim was acknowledged); \
+         {killed_acks} claims acknowledged before a kill, {} in all; each at the hub once",
         acked.len()
     );
-    assert!(killed_acks > 0, "no claim was acknowledged before a kill: the test proved nothing");
+    assert!(
+        killed_in_pull > 0 && killed_acks > 0,
+        "no kill landed in the pull or among the claims: the test proved nothing"
+    );
 }

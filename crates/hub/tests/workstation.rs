@@ -292,8 +292,8 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
     let desk = ws.unlock(&mut key, now).await.unwrap();
     let (engine, store) = (desk.engine().unwrap(), desk.store());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (status, mut synced) = tokio::sync::watch::channel(Default::default());
     let follow = tokio::spawn(async move {
-        let (status, _rx) = tokio::sync::watch::channel(Default::default());
         let clock = sealbox_model::jiff::Timestamp::now;
         engine.follow(&store, &clock, &status, stop_rx, std::time::Duration::from_secs(30)).await
     });
@@ -308,10 +308,11 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
         .collect();
     send::send(&hub.client, &hub.url, &hub.practice, &more, SendOptions::default()).await.unwrap();
     let want = (plan.len() + more.len()) as u64;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    // Each sync the follower makes updates its status: wait on that.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
     while lock(&desk.store()).message_count().unwrap() < want {
-        assert!(std::time::Instant::now() < deadline, "the followed events did not bring the new messages");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let changed = tokio::time::timeout_at(deadline, synced.changed()).await;
+        assert!(changed.is_ok_and(|c| c.is_ok()), "the followed events did not bring the new messages");
     }
     stop_tx.send(true).unwrap();
     follow.await.unwrap().unwrap();

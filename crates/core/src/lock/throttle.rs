@@ -15,22 +15,19 @@ pub const FIRST_WAIT: SignedDuration = SignedDuration::from_secs(30);
 pub const LONGEST_WAIT: SignedDuration = SignedDuration::from_mins(15);
 
 /// A failed attempt, for the audit log (no secrets; the reason is a key).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FailedUnlock {
     /// When.
     pub at: Timestamp,
     /// "wrong_key", "wrong_pin", "cancelled", "hub_refused", ...
-    pub reason: &'static str,
+    pub reason: String,
 }
-
-/// Every reason a failure may carry (stored as text, read back as one of these).
-const REASONS: [&str; 6] = ["wrong_key", "wrong_pin", "cancelled", "key_failed", "hub_refused", "failed"];
 
 /// The unlock screen's guard. Kept in a file beside the profile
 /// ([`UnlockThrottle::load`], [`UnlockThrottle::save`]) so quitting and
 /// restarting the app neither resets the count nor loses a failure from
 /// the audit trail.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct UnlockThrottle {
     in_a_row: u32,
     wait_until: Option<Timestamp>,
@@ -73,7 +70,7 @@ impl UnlockThrottle {
 
     /// An attempt failed; returns when the next may start, if it must wait.
     pub fn failed(&mut self, now: Timestamp, reason: &'static str) -> Option<Timestamp> {
-        self.unaudited.push(FailedUnlock { at: now, reason });
+        self.unaudited.push(FailedUnlock { at: now, reason: reason.to_owned() });
         self.in_a_row = self.in_a_row.saturating_add(1);
         if self.in_a_row < FREE_ATTEMPTS {
             return None;
@@ -97,14 +94,6 @@ impl UnlockThrottle {
 /// The throttle's file in the device's data folder.
 pub const THROTTLE_FILE: &str = "unlock-throttle.json";
 
-/// The throttle as written to its file.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Saved {
-    in_a_row: u32,
-    wait_until: Option<Timestamp>,
-    unaudited: Vec<(Timestamp, String)>,
-}
-
 impl UnlockThrottle {
     /// The throttle kept in `dir`, or a fresh one when there is none. A
     /// file that cannot be read (damaged, or edited by hand) is taken as
@@ -116,31 +105,23 @@ impl UnlockThrottle {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(e) => return Err(e),
         };
-        Ok(match serde_json::from_slice::<Saved>(&bytes) {
-            Ok(saved) => UnlockThrottle {
-                in_a_row: saved.in_a_row,
-                wait_until: saved.wait_until,
-                unaudited: saved
-                    .unaudited
-                    .into_iter()
-                    .map(|(at, reason)| FailedUnlock {
-                        at,
-                        reason: REASONS.iter().find(|r| **r == reason).copied().unwrap_or("failed"),
-                    })
-                    .collect(),
-            },
-            Err(_) => UnlockThrottle { in_a_row: FREE_ATTEMPTS, ..Self::default() },
-        })
+        let mut throttle = serde_json::from_slice::<Self>(&bytes)
+            .unwrap_or(UnlockThrottle { in_a_row: FREE_ATTEMPTS, ..Self::default() });
+        // What goes into the audit chain stays a short key, whatever the file held.
+        for f in &mut throttle.unaudited {
+            if f.reason.is_empty()
+                || f.reason.len() > 32
+                || !f.reason.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+            {
+                f.reason = "failed".to_owned();
+            }
+        }
+        Ok(throttle)
     }
 
     /// Writes the throttle to `dir`, atomically and durably.
     pub fn save(&self, dir: &std::path::Path) -> Result<(), std::io::Error> {
-        let saved = Saved {
-            in_a_row: self.in_a_row,
-            wait_until: self.wait_until,
-            unaudited: self.unaudited.iter().map(|f| (f.at, f.reason.to_owned())).collect(),
-        };
-        let bytes = serde_json::to_vec(&saved).map_err(std::io::Error::other)?;
+        let bytes = serde_json::to_vec(self).map_err(std::io::Error::other)?;
         crate::durable::write(dir, THROTTLE_FILE, &bytes)
     }
 }
@@ -163,6 +144,11 @@ mod tests {
         let audited = back.succeeded();
         assert_eq!(audited.len(), FREE_ATTEMPTS as usize);
         assert!(audited.iter().all(|f| f.reason == "wrong_pin"));
+
+        // A reason edited into the file reaches the audit chain only as a key.
+        let edited = r#"{"in_a_row":1,"wait_until":null,"unaudited":[{"at":"2025-11-24T09:00:00Z","reason":"Dr X did it"}]}"#;
+        std::fs::write(dir.path().join(THROTTLE_FILE), edited).unwrap();
+        assert_eq!(UnlockThrottle::load(dir.path()).unwrap().succeeded()[0].reason, "failed");
 
         std::fs::write(dir.path().join(THROTTLE_FILE), b"{not json").unwrap();
         let mut spoiled = UnlockThrottle::load(dir.path()).unwrap();
@@ -204,7 +190,7 @@ mod tests {
         }
         let failures = g.succeeded();
         assert_eq!(failures.len(), 6);
-        assert_eq!(failures[0], FailedUnlock { at: t(0), reason: "wrong_pin" });
+        assert_eq!(failures[0], FailedUnlock { at: t(0), reason: "wrong_pin".to_owned() });
         assert!(g.check(t(6)).is_ok());
         assert_eq!(g.failed(t(7), "wrong_pin"), None, "the count restarted");
         assert_eq!(g.succeeded().len(), 1);

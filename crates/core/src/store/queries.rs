@@ -387,17 +387,10 @@ impl Store {
             .query_row(
                 "SELECT display_name, date_of_birth, nhs_number FROM patients WHERE id = ?1",
                 [&id.0],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let Some((name, dob, nhs)) = row else { return Ok(None) };
-        let dob: Date = dob.parse().map_err(|_| StoreError::Decode("date of birth"))?;
-        Ok(Some(Patient {
-            id: id.clone(),
-            display_name: DisplayName::new(name),
-            date_of_birth: DateOfBirth::new(dob),
-            nhs_number: NhsNumber::parse(&nhs).map_err(|_| StoreError::Decode("NHS number"))?,
-        }))
+        row.map(|details| patient_from(id, details)).transpose()
     }
 
     /// The oldest change to `id`'s details waiting for a person to confirm
@@ -409,27 +402,10 @@ impl Store {
                 "SELECT id, display_name, date_of_birth, nhs_number FROM patient_detail_changes
                  WHERE patient_id = ?1 ORDER BY id LIMIT 1",
                 [&id.0],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                    ))
-                },
+                |r| Ok((r.get::<_, i64>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))),
             )
             .optional()?;
-        let Some((change, name, dob, nhs)) = row else { return Ok(None) };
-        let dob: Date = dob.parse().map_err(|_| StoreError::Decode("date of birth"))?;
-        Ok(Some((
-            change,
-            Patient {
-                id: id.clone(),
-                display_name: DisplayName::new(name),
-                date_of_birth: DateOfBirth::new(dob),
-                nhs_number: NhsNumber::parse(&nhs).map_err(|_| StoreError::Decode("NHS number"))?,
-            },
-        )))
+        row.map(|(change, details)| Ok((change, patient_from(id, details)?))).transpose()
     }
 
     /// Messages whose text matches every word of `query` (words are matched
@@ -650,4 +626,15 @@ impl Store {
         let n: i64 = self.conn.query_row("SELECT count(*) FROM messages", [], |r| r.get(0))?;
         Ok(n.unsigned_abs())
     }
+}
+
+/// A patient from stored (name, date of birth, NHS number) text.
+fn patient_from(id: &PatientId, (name, dob, nhs): (String, String, String)) -> Result<Patient, StoreError> {
+    let dob: Date = dob.parse().map_err(|_| StoreError::Decode("date of birth"))?;
+    Ok(Patient {
+        id: id.clone(),
+        display_name: DisplayName::new(name),
+        date_of_birth: DateOfBirth::new(dob),
+        nhs_number: NhsNumber::parse(&nhs).map_err(|_| StoreError::Decode("NHS number"))?,
+    })
 }

@@ -297,9 +297,12 @@ impl Workstation {
         match self.try_unlock(key, now).await {
             Ok(mut desk) => {
                 let failures = self.throttle.succeeded();
-                // The failures go into the audit chain just below; a file
-                // left behind would only restart a count that is now zero.
-                let _ = self.throttle.save(&self.dir);
+                if !failures.is_empty() {
+                    // They go into the audit chain just below; the file
+                    // must not hand them over again. (Nothing failed:
+                    // nothing changed, no write.)
+                    let _ = self.throttle.save(&self.dir);
+                }
                 let user = desk.profile.user_id.clone();
                 let device = desk.profile.device_id.clone();
                 let how = match (desk.verified, desk.profile.key_mode) {
@@ -424,10 +427,9 @@ impl Workstation {
     ) -> Result<(Store, Option<String>), WorkstationError> {
         let cache::Unlocked { mut session, quarantined } = unlocked;
         let held = DeviceSecrets::load(session.store())?;
-        let sealed_copy = || DeviceSecrets::load_sealed(&self.dir, session.data_key(), &cfg.context);
         let notice = match held {
             Some(device) => {
-                if sealed_copy()?.is_none() {
+                if !self.dir.join(crate::account::device::IDENTITY_FILE).exists() {
                     device.save_sealed(&self.dir, session.data_key(), &cfg.context)?;
                 }
                 quarantined.map(|q| q.user_message())
@@ -435,7 +437,8 @@ impl Workstation {
             None => {
                 // Nothing to rebuild from but the sealed copy; without it
                 // the enrolment is lost and only a new one helps.
-                let device = sealed_copy()?.ok_or(WorkstationError::ProfileCorrupt)?;
+                let device = DeviceSecrets::load_sealed(&self.dir, session.data_key(), &cfg.context)?
+                    .ok_or(WorkstationError::ProfileCorrupt)?;
                 let store = session.store();
                 device.save(store)?;
                 store.write(|w| {

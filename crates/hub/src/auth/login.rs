@@ -83,55 +83,50 @@ pub async fn start(
             };
             // An unknown name, or one with no key at all, gets a decoy
             // challenge of the same shape (see decoy.rs): nothing tells
-            // who works here. A user whose keys are all revoked is
-            // challenged for them, so the holder of one (and only they)
-            // learns at finish that it was revoked.
-            let typed = req.user_id.as_deref().or(req.username.as_deref()).unwrap_or("");
+            // who works here.
             let passkeys = match &staff_id {
                 Some(id) => {
                     check_throttle(conn, &address, Some(id), now)?;
-                    let mut stmt = conn.prepare_cached(
-                        "SELECT passkey FROM devices WHERE staff_id = ?1
-                           AND (revoked_at_us IS NULL OR NOT EXISTS (
-                                SELECT 1 FROM devices a WHERE a.staff_id = ?1 AND a.revoked_at_us IS NULL))
-                         ORDER BY id",
-                    )?;
-                    let rows = stmt.query_map(params![id], |r| r.get::<_, String>(0))?;
-                    rows.map(|row| {
-                        serde_json::from_str::<Passkey>(&row?)
-                            .map_err(|_| ApiError::from(DbError::Corrupt { what: "passkey" }))
-                    })
-                    .collect::<Result<Vec<_>, ApiError>>()?
+                    login_passkeys(conn, id)?
                 }
                 None => Vec::new(),
             };
-            if passkeys.is_empty() {
-                let options = super::decoy::challenge(conn, &webauthn, typed)?;
-                let ceremony = Ceremony {
-                    state: String::new(),
-                    invite_sha256: None,
-                    staff_id: None,
-                    device_name: None,
-                    username: None,
-                };
-                let ceremony_id = ceremony::put(conn, "login", &ceremony, now)?;
-                return Ok(LoginChallenge { ceremony_id, options });
-            }
-            let staff_id = staff_id.ok_or(DbError::Corrupt { what: "staff" })?;
-            let (options, auth) =
-                webauthn.start_passkey_authentication(&passkeys).map_err(|e| err::internal(&e))?;
-            let ceremony = Ceremony {
-                state: serde_json::to_string(&auth).map_err(|e| err::internal(&e))?,
-                invite_sha256: None,
-                staff_id: Some(staff_id),
-                device_name: None,
-                username: None,
+            let (options, state, staff_id) = match staff_id.filter(|_| !passkeys.is_empty()) {
+                Some(id) => {
+                    let (options, auth) =
+                        webauthn.start_passkey_authentication(&passkeys).map_err(|e| err::internal(&e))?;
+                    (options, serde_json::to_string(&auth).map_err(|e| err::internal(&e))?, Some(id))
+                }
+                None => {
+                    let typed = req.user_id.as_deref().or(req.username.as_deref()).unwrap_or("");
+                    (super::decoy::challenge(conn, &webauthn, typed)?, String::new(), None)
+                }
             };
+            let ceremony =
+                Ceremony { state, invite_sha256: None, staff_id, device_name: None, username: None };
             let ceremony_id = ceremony::put(conn, "login", &ceremony, now)?;
             Ok::<_, ApiError>(LoginChallenge { ceremony_id, options })
         })
         .await?;
     Ok(Json(challenge))
+}
+
+/// The passkeys a login challenges for `staff_id`: its active ones, or,
+/// when every one is revoked, the revoked ones, so the holder of one (and
+/// only they) learns at finish that it was revoked.
+fn login_passkeys(conn: &Connection, staff_id: &str) -> Result<Vec<Passkey>, ApiError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT passkey FROM devices WHERE staff_id = ?1
+           AND (revoked_at_us IS NULL OR NOT EXISTS (
+                SELECT 1 FROM devices a WHERE a.staff_id = ?1 AND a.revoked_at_us IS NULL))
+         ORDER BY id",
+    )?;
+    let rows = stmt.query_map(params![staff_id], |r| r.get::<_, String>(0))?;
+    rows.map(|row| {
+        serde_json::from_str::<Passkey>(&row?)
+            .map_err(|_| ApiError::from(DbError::Corrupt { what: "passkey" }))
+    })
+    .collect()
 }
 
 /// `POST /v1/login/finish`.

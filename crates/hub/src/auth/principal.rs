@@ -81,31 +81,26 @@ impl FromRequestParts<AppState> for PendingPrincipal {
 
 /// The session behind a request and whether its device is approved.
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<(Principal, bool), ApiError> {
-    {
-        let token = bearer(&parts.headers).ok_or_else(|| ApiError::unauthorized("sign in first"))?.to_owned();
-        let now = state.now();
-        state
-            .db
-            .call(move |conn| {
-                let owner = session::touch(conn, &token, now).map_err(|e| match e {
-                    SessionError::Invalid => ApiError::unauthorized("not a valid session"),
-                    SessionError::Expired(Ended::Idle) => {
-                        ApiError::unauthorized("session ended after 15 minutes idle")
-                    }
-                    SessionError::Expired(Ended::Absolute) => {
-                        ApiError::unauthorized("session ended after 12 hours; sign in again")
-                    }
-                    SessionError::Db(e) => ApiError::from(e),
-                })?;
-                let practice = practice::get(conn)?.ok_or_else(|| ApiError::unauthorized("no practice"))?;
-                let approved = owner.approved;
-                Ok((
-                    Principal { staff: owner.staff, device_id: owner.device_id, practice_id: practice.id },
-                    approved,
-                ))
-            })
-            .await
-    }
+    let token = bearer(&parts.headers).ok_or_else(|| ApiError::unauthorized("sign in first"))?.to_owned();
+    let now = state.now();
+    state
+        .db
+        .call(move |conn| {
+            let owner = session::touch(conn, &token, now).map_err(|e| match e {
+                SessionError::Invalid => ApiError::unauthorized("not a valid session"),
+                SessionError::Expired(Ended::Idle) => {
+                    ApiError::unauthorized("session ended after 15 minutes idle")
+                }
+                SessionError::Expired(Ended::Absolute) => {
+                    ApiError::unauthorized("session ended after 12 hours; sign in again")
+                }
+                SessionError::Db(e) => ApiError::from(e),
+            })?;
+            let practice = practice::get(conn)?.ok_or_else(|| ApiError::unauthorized("no practice"))?;
+            let who = Principal { staff: owner.staff, device_id: owner.device_id, practice_id: practice.id };
+            Ok((who, owner.approved))
+        })
+        .await
 }
 
 /// The client's IP address (for throttling and the login record).

@@ -78,9 +78,17 @@ pub fn create(conn: &Connection, staff_id: &str, device_id: &str, now: Timestamp
     Ok(token)
 }
 
-/// Checks a token and, if live, records `now` as its last use.
-pub fn touch(conn: &Connection, token: &str, now: Timestamp) -> Result<Owner, SessionError> {
-    let hash = secret::sha256(token);
+/// A session not ended, of an unrevoked device and an active user.
+struct Row {
+    staff_id: String,
+    role: String,
+    device_id: String,
+    created: Timestamp,
+    last_seen: Timestamp,
+    approved: bool,
+}
+
+fn open_session(conn: &Connection, hash: &[u8; 32]) -> Result<Option<Row>, DbError> {
     let row: Option<(String, String, String, i64, i64, bool)> = conn
         .query_row(
             "SELECT s.staff_id, st.role, s.device_id, s.created_at_us, s.last_seen_us, d.approved_at_us IS NOT NULL
@@ -91,8 +99,24 @@ pub fn touch(conn: &Connection, token: &str, now: Timestamp) -> Result<Owner, Se
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
         )
         .optional()?;
-    let (staff_id, role, device_id, created, last_seen, approved) = row.ok_or(SessionError::Invalid)?;
-    if let Err(why) = check(time::from_db(created)?, time::from_db(last_seen)?, now) {
+    row.map(|(staff_id, role, device_id, created, last_seen, approved)| {
+        Ok(Row {
+            staff_id,
+            role,
+            device_id,
+            created: time::from_db(created)?,
+            last_seen: time::from_db(last_seen)?,
+            approved,
+        })
+    })
+    .transpose()
+}
+
+/// Checks a token and, if live, records `now` as its last use.
+pub fn touch(conn: &Connection, token: &str, now: Timestamp) -> Result<Owner, SessionError> {
+    let hash = secret::sha256(token);
+    let row = open_session(conn, &hash)?.ok_or(SessionError::Invalid)?;
+    if let Err(why) = check(row.created, row.last_seen, now) {
         conn.execute(
             "UPDATE sessions SET ended_at_us = ?2 WHERE token_sha256 = ?1",
             params![hash.as_slice(), time::to_db(now)],
@@ -103,29 +127,19 @@ pub fn touch(conn: &Connection, token: &str, now: Timestamp) -> Result<Owner, Se
         "UPDATE sessions SET last_seen_us = MAX(last_seen_us, ?2) WHERE token_sha256 = ?1",
         params![hash.as_slice(), time::to_db(now)],
     )?;
-    Ok(Owner { staff: StaffRef::new(staff_id, role_from_key(&role)?), device_id, approved })
+    Ok(Owner {
+        staff: StaffRef::new(row.staff_id, role_from_key(&row.role)?),
+        device_id: row.device_id,
+        approved: row.approved,
+    })
 }
 
-/// Whether `token` is a live session at `now` (its device approved and not
-/// revoked, its user active), without counting as a use: how an open event
-/// stream learns that its session has ended.
+/// Whether `token` is a live session at `now` of an approved device,
+/// without counting as a use: how an open event stream learns that its
+/// session has ended.
 pub fn stands(conn: &Connection, token: &str, now: Timestamp) -> Result<bool, DbError> {
-    let row: Option<(i64, i64)> = conn
-        .query_row(
-            "SELECT s.created_at_us, s.last_seen_us
-             FROM sessions s JOIN staff st ON st.id = s.staff_id JOIN devices d ON d.id = s.device_id
-             WHERE s.token_sha256 = ?1 AND s.ended_at_us IS NULL AND d.approved_at_us IS NOT NULL
-               AND d.revoked_at_us IS NULL AND st.disabled_at_us IS NULL",
-            params![secret::sha256(token).as_slice()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    match row {
-        Some((created, last_seen)) => {
-            Ok(check(time::from_db(created)?, time::from_db(last_seen)?, now).is_ok())
-        }
-        None => Ok(false),
-    }
+    Ok(open_session(conn, &secret::sha256(token))?
+        .is_some_and(|row| row.approved && check(row.created, row.last_seen, now).is_ok()))
 }
 
 /// Ends the session of `token` (logout). Returns whether one was live.
