@@ -1,7 +1,7 @@
 //! tauri-driver as a child process on free loopback ports, with the app's
 //! HOME and XDG folders pointed at a throwaway directory.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, TcpListener};
 use std::path::Path;
 
 use tokio::process::{Child, Command};
