@@ -2,6 +2,9 @@
 //! release) and prints one table: each row's median for SQLCipher and for
 //! plain SQLite of the same schema, their ratio, and the target.
 //!
+//! `cargo xtask bench cache --without-memory-security`: the same with
+//! SQLCipher's `cipher_memory_security` off, to measure what it costs.
+//!
 //! `cargo xtask bench sync`: sync ingest of 10,000 sealed envelopes (open +
 //! triage + store) beside storing the same plaintexts; prints messages/s
 //! and the ratio.
@@ -44,10 +47,10 @@ const RATIO_TARGET: f64 = 1.3;
 
 pub fn run(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
-        Some("cache") => cache(),
+        Some("cache") => cache(args.get(1).map(String::as_str) == Some("--without-memory-security")),
         Some("sync") => sync(),
         Some("hub") => hub(&args[1..]),
-        _ => Err(Error::new("usage: cargo xtask bench cache | sync | hub [--clients N --messages N ...]")),
+        _ => Err(Error::new("usage: cargo xtask bench cache [--without-memory-security] | sync | hub [--clients N --messages N ...]")),
     }
 }
 
@@ -93,7 +96,9 @@ fn hub(extra: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn cache() -> Result<()> {
+/// `without_memory_security`: SQLCipher's `cipher_memory_security` left off
+/// (the app always turns it on), to measure what it costs.
+fn cache(without_memory_security: bool) -> Result<()> {
     let ws = Workspace::locate()?;
     let criterion = ws.target.join("criterion");
     for (group, _, _, _) in ROWS {
@@ -107,7 +112,8 @@ fn cache() -> Result<()> {
     proc::run(
         ws.cargo()
             .args(["bench", "-p", "sealbox-core", "--features", "plaintext-bench", "--bench", "cache"])
-            .env("SEALBOX_BENCH_DIR", &data),
+            .env("SEALBOX_BENCH_DIR", &data)
+            .env("SEALBOX_BENCH_MEMORY_SECURITY", if without_memory_security { "off" } else { "on" }),
     )?;
     // The two 100k-message caches are large; they are rebuilt on every run.
     if data.exists() {

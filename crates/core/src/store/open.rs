@@ -89,10 +89,12 @@ pub(crate) fn open_at(path: &Path, keying: Keying<'_>, target: i64) -> Result<St
             // every buffer it frees, decrypted pages included, so a page
             // read before a lock is not left in freed memory after it.
             // Process-wide and irreversible (SQLCipher ≥ 4.5); checked below.
-            conn.execute_batch("PRAGMA cipher_memory_security = ON;")?;
-            let now: String = conn.query_row("PRAGMA cipher_memory_security", [], |r| r.get(0))?;
-            if now.trim() != "1" {
-                return Err(StoreError::Api("SQLCipher memory security could not be turned on"));
+            if memory_security_wanted() {
+                conn.execute_batch("PRAGMA cipher_memory_security = ON;")?;
+                let now: String = conn.query_row("PRAGMA cipher_memory_security", [], |r| r.get(0))?;
+                if now.trim() != "1" {
+                    return Err(StoreError::Api("SQLCipher memory security could not be turned on"));
+                }
             }
             let version: Option<String> = conn.query_row("PRAGMA cipher_version", [], |r| r.get(0)).ok();
             if version.is_none_or(|v| v.trim().is_empty()) {
@@ -131,6 +133,20 @@ pub(crate) fn open_at(path: &Path, keying: Keying<'_>, target: i64) -> Result<St
         store.checkpoint()?;
     }
     Ok(store)
+}
+
+/// Always, in the app. The cache benchmark alone (feature
+/// `plaintext-bench`) may measure without it, in a process of its own
+/// (`cargo xtask bench cache --without-memory-security`): the setting is
+/// process-wide and cannot be turned off once on.
+#[cfg(not(feature = "plaintext-bench"))]
+fn memory_security_wanted() -> bool {
+    true
+}
+
+#[cfg(feature = "plaintext-bench")]
+fn memory_security_wanted() -> bool {
+    std::env::var_os("SEALBOX_BENCH_MEMORY_SECURITY").is_none_or(|v| v != "off")
 }
 
 /// The connection settings every cache connection runs with. The 64 MiB page
