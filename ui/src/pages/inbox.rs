@@ -48,6 +48,9 @@ const QUEUES: &[(Option<&str>, &str)] = &[
     (Some("mine"), "Mine"),
 ];
 
+/// An edit of the inbox's filter (a chip pressed, a select changed, a search typed).
+type Change = Box<dyn FnOnce(&mut InboxRequest)>;
+
 #[derive(Properties, PartialEq)]
 pub struct InboxProps {
     pub view: InboxView,
@@ -93,13 +96,26 @@ pub fn inbox_page(props: &InboxProps) -> Html {
     // Which queue is shown; read by the refresh timer, so kept in a cell.
     let filter = use_mut_ref(InboxRequest::default);
     let shown_filter = use_state(InboxRequest::default);
+    // Every request is numbered; only the newest one's answer is shown. The
+    // shell answers concurrently, so an older query (the list before a chip
+    // was pressed, or a timer's tick) can come back after a newer one.
+    let asked = use_mut_ref(|| 0u64);
     let refresh = {
         let (view, failed, filter) = (view.clone(), failed.clone(), filter.clone());
         Callback::from(move |()| {
-            let (view, failed) = (view.clone(), failed.clone());
+            let (view, failed, asked) = (view.clone(), failed.clone(), asked.clone());
             let request = filter.borrow().clone();
+            let number = {
+                let mut n = asked.borrow_mut();
+                *n += 1;
+                *n
+            };
             wasm_bindgen_futures::spawn_local(async move {
-                match ipc::inbox_of(request).await {
+                let answer = ipc::inbox_of(request).await;
+                if *asked.borrow() != number {
+                    return; // a newer request is out: its answer is the one to show
+                }
+                match answer {
                     Ok(v) => {
                         view.set(v);
                         failed.set(None);
@@ -113,9 +129,13 @@ pub fn inbox_page(props: &InboxProps) -> Html {
     let choose = {
         let (filter, shown_filter, refresh) = (filter.clone(), shown_filter.clone(), refresh.clone());
         let selected = selected.clone();
-        Callback::from(move |request: InboxRequest| {
+        // `change` edits the filter last chosen, not the one the page last
+        // drew: two clicks before a redraw both count.
+        Callback::from(move |change: Change| {
             // Another list: from its top.
             selected.set(0);
+            let mut request = filter.borrow().clone();
+            change(&mut request);
             let request = InboxRequest { offset: 0, limit: WINDOW, ..request };
             *filter.borrow_mut() = request.clone();
             shown_filter.set(request);
@@ -265,21 +285,21 @@ pub fn inbox_page(props: &InboxProps) -> Html {
         })
     };
     let on_search = {
-        let (choose, shown) = (choose.clone(), shown_filter.clone());
+        let choose = choose.clone();
         Callback::from(move |e: InputEvent| {
             if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
                 let text = input.value();
                 let search = (!text.trim().is_empty()).then_some(text);
-                choose.emit(InboxRequest { search, ..(*shown).clone() });
+                choose.emit(Box::new(|f| f.search = search));
             }
         })
     };
     let on_search_key = {
-        let (choose, shown, list) = (choose.clone(), shown_filter.clone(), list.clone());
+        let (choose, list) = (choose.clone(), list.clone());
         Callback::from(move |e: KeyboardEvent| match e.key().as_str() {
             "Escape" => {
                 e.prevent_default();
-                choose.emit(InboxRequest { search: None, ..(*shown).clone() });
+                choose.emit(Box::new(|f| f.search = None));
                 if let Some(el) = list.cast::<web_sys::HtmlElement>() {
                     let _ = el.focus();
                 }
@@ -351,10 +371,11 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                     { for QUEUES.iter().map(|(key, label)| {
                         let current = shown_filter.queue.as_deref() == *key;
                         let onclick = {
-                            let (choose, shown) = (choose.clone(), shown_filter.clone());
+                            let choose = choose.clone();
                             let queue = key.map(str::to_owned);
                             Callback::from(move |_: MouseEvent| {
-                                choose.emit(InboxRequest { queue: queue.clone(), ..(*shown).clone() })
+                                let queue = queue.clone();
+                                choose.emit(Box::new(move |f| f.queue = queue))
                             })
                         };
                         // The queue's open threads (and urgent ones), counted by the cache.
@@ -371,22 +392,22 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                         }
                     }) }
                     { toggle_chip("urgent-only", "Urgent only", shown_filter.urgent_only, {
-                        let (choose, shown) = (choose.clone(), shown_filter.clone());
-                        Callback::from(move |_| choose.emit(InboxRequest { urgent_only: !shown.urgent_only, ..(*shown).clone() }))
+                        let choose = choose.clone();
+                        Callback::from(move |_| choose.emit(Box::new(|f| f.urgent_only = !f.urgent_only)))
                     }) }
                     { toggle_chip("unassigned", "Unassigned", shown_filter.unassigned, {
-                        let (choose, shown) = (choose.clone(), shown_filter.clone());
-                        Callback::from(move |_| choose.emit(InboxRequest { unassigned: !shown.unassigned, ..(*shown).clone() }))
+                        let choose = choose.clone();
+                        Callback::from(move |_| choose.emit(Box::new(|f| f.unassigned = !f.unassigned)))
                     }) }
                     { key_select("category", "Category", "Every category", &Category::ALL.map(|c| c.key()),
                         shown_filter.category.as_deref(), {
-                            let (choose, shown) = (choose.clone(), shown_filter.clone());
-                            Callback::from(move |category| choose.emit(InboxRequest { category, ..(*shown).clone() }))
+                            let choose = choose.clone();
+                            Callback::from(move |category| choose.emit(Box::new(|f| f.category = category)))
                         }) }
                     { key_select("state", "State", "Every open state", &StateKind::ALL.map(|s| s.key()),
                         shown_filter.state.as_deref(), {
-                            let (choose, shown) = (choose.clone(), shown_filter.clone());
-                            Callback::from(move |state| choose.emit(InboxRequest { state, ..(*shown).clone() }))
+                            let choose = choose.clone();
+                            Callback::from(move |state| choose.emit(Box::new(|f| f.state = state)))
                         }) }
                     <input id="search" type="search" ref={search_box.clone()} value={shown_filter.search.clone().unwrap_or_default()}
                         placeholder="Search messages and names (/)" aria-label="Search messages and patient names"
