@@ -1,28 +1,53 @@
 //! Window-wide keyboard and pointer handling: Ctrl+L locks at once, and any
-//! input sends the shell a heartbeat (at most one per 15 s), which keeps
-//! the idle lock from firing while the clinician works.
+//! input sends the shell a heartbeat (throttled by
+//! `sealbox_model::heartbeat`: input inside the window is sent at its end,
+//! never dropped), which keeps the idle lock from firing while the
+//! clinician works.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::rc::Rc;
 
+use sealbox_model::heartbeat::{Beat, Throttle};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::ipc;
 
-const HEARTBEAT_EVERY_MS: f64 = 15_000.0;
+fn send_heartbeat() {
+    wasm_bindgen_futures::spawn_local(async {
+        let _ = ipc::heartbeat().await;
+    });
+}
 
 /// Installs the listeners on the document for the life of the page.
 pub fn install() {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
-    let last = Rc::new(Cell::new(0.0_f64));
+    let throttle = Rc::new(RefCell::new(Throttle::default()));
     let beat = move || {
         let now = js_sys::Date::now();
-        if now - last.get() >= HEARTBEAT_EVERY_MS {
-            last.set(now);
-            wasm_bindgen_futures::spawn_local(async {
-                let _ = ipc::heartbeat().await;
-            });
+        let decided = throttle.borrow_mut().input(now);
+        match decided {
+            Beat::Now => send_heartbeat(),
+            Beat::Covered => {}
+            Beat::After(ms) => {
+                let when_fired = throttle.clone();
+                let fire = Closure::once_into_js(move || {
+                    when_fired.borrow_mut().fired(js_sys::Date::now());
+                    send_heartbeat();
+                });
+                let armed = web_sys::window().and_then(|w| {
+                    w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                        fire.unchecked_ref(),
+                        ms.ceil() as i32,
+                    )
+                    .ok()
+                });
+                if armed.is_none() {
+                    // No timer: send now rather than lose the input.
+                    throttle.borrow_mut().fired(now);
+                    send_heartbeat();
+                }
+            }
         }
     };
     let on_key = {

@@ -16,6 +16,7 @@ pub mod breach;
 pub mod calendar;
 pub mod category;
 pub mod error;
+pub mod heartbeat;
 pub mod hub_api;
 pub mod ids;
 pub mod inbox_order;
