@@ -80,6 +80,9 @@ pub(crate) fn open_at(path: &Path, keying: Keying<'_>, target: i64) -> Result<St
 
     match keying {
         Keying::Encrypted(key) => {
+            if !sqlcipher_set_up() {
+                return Err(StoreError::NoCipher);
+            }
             let hex = key.to_hex();
             // The key travels as SQL text; the buffer is zeroized on drop and
             // SQLCipher wipes its own copy on close.
@@ -133,6 +136,35 @@ pub(crate) fn open_at(path: &Path, keying: Keying<'_>, target: i64) -> Result<St
         store.checkpoint()?;
     }
     Ok(store)
+}
+
+/// Finishes SQLCipher's process-wide set-up before this thread keys a
+/// connection, and says whether it succeeded.
+///
+/// SQLite marks itself initialised *before* it runs SQLCipher's set-up
+/// (`SQLITE_EXTRA_INIT`), so while one thread's first connection is inside
+/// that set-up, a second thread's open returns at once and its `PRAGMA key`
+/// fails with SQLITE_ERROR ("sqlcipher not initialized"): about one process
+/// in fifty whose first two connections open together
+/// (`tests/first_open.rs`). The set-up function is idempotent and runs under
+/// SQLite's main mutex, so calling it here either waits for the set-up in
+/// progress, does it, or returns at once when it is done. Must run after
+/// this thread has opened a connection (SQLite itself is then initialised;
+/// calling it earlier would re-enter SQLite's initialisation).
+#[allow(unsafe_code)]
+fn sqlcipher_set_up() -> bool {
+    extern "C" {
+        /// SQLCipher's `SQLITE_EXTRA_INIT` hook, compiled into the bundled
+        /// library (`-DSQLITE_EXTRA_INIT=sqlcipher_extra_init`); takes an
+        /// unused argument, returns an SQLite result code.
+        fn sqlcipher_extra_init(arg: *const std::ffi::c_char) -> std::ffi::c_int;
+    }
+    // SAFETY: the symbol is SQLCipher's own (bundled-sqlcipher); it ignores
+    // its argument (NULL is what SQLite itself passes), touches only
+    // SQLCipher's globals under SQLITE_MUTEX_STATIC_MAIN, and SQLite is
+    // initialised because the caller has just opened a connection.
+    let rc = unsafe { sqlcipher_extra_init(std::ptr::null()) };
+    rc == rusqlite::ffi::SQLITE_OK
 }
 
 /// Always, in the app. The cache benchmark alone (feature
