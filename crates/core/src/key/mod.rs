@@ -14,9 +14,14 @@
 //! Windows blocks raw FIDO HID for normal users, so there the Windows
 //! WebAuthn API is the transport. See docs/architecture.md.
 
+pub mod ctaphid;
 pub mod fallback;
+pub mod fido;
+pub mod hardware;
 pub mod local;
 pub mod soft;
+#[cfg(not(target_os = "windows"))]
+pub mod usb;
 
 use hkdf::Hkdf;
 use sealbox_crypto::secret::SecretKey;
@@ -38,6 +43,42 @@ pub enum KeyError {
     /// The PIN (user verification) was wrong.
     #[error("the security key's PIN was not accepted")]
     WrongPin,
+    /// The key's PIN was wrong; the key counts down to a lock-out.
+    #[error("the security key's PIN was not accepted{}", match retries_left {
+        Some(n) => format!(" ({n} tries left before the key locks)"),
+        None => String::new(),
+    })]
+    PinWrong {
+        /// Tries left before the PIN is blocked, if the key said.
+        retries_left: Option<u8>,
+    },
+    /// The key needs its PIN and none was typed.
+    #[error("the security key needs its PIN")]
+    PinRequired,
+    /// Too many wrong PINs: the key is locked until it is reset.
+    #[error(
+        "the security key's PIN is blocked after too many wrong tries; see the practice admin for a new key"
+    )]
+    PinBlocked,
+    /// Three wrong PINs in a row: the key wants to be unplugged first.
+    #[error("too many wrong PINs in a row: remove the security key, plug it back in and try again")]
+    PinAuthBlocked,
+    /// The key has no PIN yet.
+    #[error("the security key has no PIN yet; set one before enrolling (docs/hardware-keys.md)")]
+    PinNotSet,
+    /// The key was pulled out mid-request.
+    #[error("the security key was removed")]
+    Removed,
+    /// The key's own user verification (a fingerprint) failed or was
+    /// refused.
+    #[error("the security key could not verify you (fingerprint not recognised, or refused)")]
+    UserNotVerified,
+    /// No security key is plugged in.
+    #[error("no security key is plugged in")]
+    NoKey,
+    /// Enrolment found more than one key.
+    #[error("more than one security key is plugged in; leave only the one to enrol")]
+    SeveralKeys,
     /// This key holds no credential for the request: a different key.
     #[error("this security key is not the one enrolled on this device")]
     WrongKey,
@@ -123,4 +164,40 @@ impl KekSource for DerivedKek {
         hk.expand(KEK_INFO, kek.as_mut_slice()).map_err(|_| KekError::Failed("key derivation failed"))?;
         Ok(SecretKey::from_bytes(*kek))
     }
+}
+
+/// Base64url without padding, as WebAuthn ids are written.
+pub(crate) fn b64url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// `options` asking for the hmac-secret output for `salt` (when given),
+/// the way webauthn-rs's request options carry it.
+pub(crate) fn with_salt(
+    mut options: RequestChallengeResponse,
+    salt: Option<&[u8; 32]>,
+) -> RequestChallengeResponse {
+    use webauthn_rs_proto::{HmacGetSecretInput, RequestAuthenticationExtensions};
+    if let Some(salt) = salt {
+        let input = HmacGetSecretInput { output1: salt.to_vec(), output2: None };
+        match options.public_key.extensions.as_mut() {
+            Some(ext) => ext.hmac_get_secret = Some(input),
+            None => {
+                options.public_key.extensions = Some(RequestAuthenticationExtensions {
+                    appid: None,
+                    uvm: None,
+                    hmac_get_secret: Some(input),
+                })
+            }
+        }
+    }
+    options
+}
+
+/// The hmac-secret salt [`with_salt`] put in the options, if any.
+pub(crate) fn salt_of(options: &webauthn_rs_proto::PublicKeyCredentialRequestOptions) -> Option<[u8; 32]> {
+    let input = options.extensions.as_ref()?.hmac_get_secret.as_ref()?;
+    let bytes: &[u8] = input.output1.as_ref();
+    <[u8; 32]>::try_from(bytes).ok()
 }

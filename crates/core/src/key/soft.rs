@@ -20,13 +20,12 @@ use webauthn_authenticator_rs::prelude::{
 use webauthn_authenticator_rs::AuthenticatorBackendHashedClientData;
 use webauthn_rs_proto::{
     AuthenticationExtensionsClientOutputs, AuthenticatorAssertionResponseRaw,
-    AuthenticatorAttestationResponseRaw, CreationChallengeResponse, HmacGetSecretInput,
-    PublicKeyCredentialCreationOptions, PublicKeyCredentialRequestOptions,
-    RegistrationExtensionsClientOutputs, RequestAuthenticationExtensions,
+    AuthenticatorAttestationResponseRaw, CreationChallengeResponse, PublicKeyCredentialCreationOptions,
+    PublicKeyCredentialRequestOptions, RegistrationExtensionsClientOutputs,
 };
 use zeroize::Zeroizing;
 
-use super::{Assertion, KeyError, SecurityKey};
+use super::{b64url, salt_of, with_salt, Assertion, KeyError, SecurityKey};
 
 /// Flags in authenticator data.
 const UP: u8 = 0x01;
@@ -102,11 +101,6 @@ impl SoftKey {
 fn der(key: &SigningKey, data: &[u8]) -> Vec<u8> {
     let signature: Signature = key.sign(data);
     signature.to_der().as_bytes().to_vec()
-}
-
-fn b64url(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 impl AuthenticatorBackendHashedClientData for SoftKey {
@@ -206,13 +200,11 @@ impl AuthenticatorBackendHashedClientData for SoftKey {
         // hmac-secret (CTAP2 §12.5): HMAC-SHA-256(CredRandom, salt). A real
         // key returns it encrypted to the platform; this one hands it over.
         self.last_hmac = None;
-        if let Some(HmacGetSecretInput { output1, .. }) =
-            options.extensions.as_ref().and_then(|e| e.hmac_get_secret.as_ref())
-        {
+        if let Some(salt) = salt_of(&options) {
             if self.hmac_secret {
                 let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(cred.hmac_key.as_slice())
                     .map_err(|_| WebauthnCError::Internal)?;
-                mac.update(output1.as_ref());
+                mac.update(&salt);
                 self.last_hmac = Some(Zeroizing::new(mac.finalize().into_bytes().into()));
             }
         }
@@ -256,25 +248,13 @@ impl SecurityKey for SoftKey {
     fn sign_in(
         &mut self,
         origin: &Url,
-        mut options: RequestChallengeResponse,
+        options: RequestChallengeResponse,
         salt: Option<&[u8; 32]>,
     ) -> Result<Assertion, KeyError> {
-        if let Some(salt) = salt {
-            if !self.hmac_secret {
-                return Err(KeyError::Unsupported("hmac-secret"));
-            }
-            let input = HmacGetSecretInput { output1: salt.to_vec(), output2: None };
-            match options.public_key.extensions.as_mut() {
-                Some(ext) => ext.hmac_get_secret = Some(input),
-                None => {
-                    options.public_key.extensions = Some(RequestAuthenticationExtensions {
-                        appid: None,
-                        uvm: None,
-                        hmac_get_secret: Some(input),
-                    })
-                }
-            }
+        if salt.is_some() && !self.hmac_secret {
+            return Err(KeyError::Unsupported("hmac-secret"));
         }
+        let options = with_salt(options, salt);
         let credential = self.do_authentication(origin.clone(), options).map_err(key_error)?;
         let hmac_secret = self.last_hmac.take();
         if salt.is_some() && hmac_secret.is_none() {
