@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use sealbox_core::key::soft::SoftKey;
+use sealbox_core::key::KeyError;
 use sealbox_core::lock::{LockMachine, LockPolicy, LockReason, Signal};
 use sealbox_core::notify::desktop::DesktopNotifications;
 use sealbox_core::notify::locked::LockedWatch;
@@ -40,7 +41,9 @@ pub enum ShellError {
     Locked,
     #[error("that thread is not in this workstation's cache")]
     NoSuchThread,
-    #[error("no security key is available: this build supports the software key of the demo only")]
+    #[error("{0}")]
+    Key(#[from] KeyError),
+    #[error("no security key is available on this system")]
     NoKey,
     #[error("choose a PIN of 4 to 63 characters")]
     Pin,
@@ -145,10 +148,11 @@ impl Shell {
         }
     }
 
-    /// Enrols this workstation with the practice hub: the demo's software
-    /// key is made with the chosen PIN, registered, and kept in the OS
-    /// keyring; the workstation is left locked (the admin approves it, then
-    /// the clinician unlocks).
+    /// Enrols this workstation with the practice hub with the clinician's
+    /// security key (the one plugged in) and its PIN; the workstation is
+    /// left locked (the admin approves it, then the clinician unlocks).
+    /// With the demo's software key (`SEALBOX_DEMO_KEY=soft`), the key is
+    /// made here and kept in the OS keyring.
     pub async fn enrol(&self, version: &str, request: &EnrolRequest) -> Result<AppStatus, ShellError> {
         if request.pin.chars().count() < 4 || request.pin.chars().count() > 63 {
             return Err(ShellError::Pin);
@@ -156,20 +160,20 @@ impl Shell {
         {
             let mut ws = self.workstation.lock().await;
             let ws = ws.as_mut().map_err(|e| ShellError::Startup(e.clone()))?;
-            let keyring = self.keyring.as_ref().ok_or(ShellError::NoKey)?;
-            let mut key = SoftKey::new(&request.pin);
-            let desk = ws
-                .enrol(
-                    request.hub.trim(),
-                    request.invite_code.trim(),
-                    request.device_name.trim(),
-                    &mut key,
-                    now(),
-                )
-                .await?;
-            let user = desk.profile().user_id.clone();
-            // The key first: without it an enrolled workstation never opens.
-            key.save(keyring, &user).map_err(|e| ShellError::Startup(e.to_string()))?;
+            let (hub, code, name) =
+                (request.hub.trim(), request.invite_code.trim(), request.device_name.trim());
+            let desk = if demo_soft_key() {
+                let keyring = self.keyring.as_ref().ok_or(ShellError::NoKey)?;
+                let mut key = SoftKey::new(&request.pin);
+                let desk = ws.enrol(hub, code, name, &mut key, now()).await?;
+                // The key first: without it an enrolled workstation never opens.
+                key.save(keyring, &desk.profile().user_id).map_err(|e| ShellError::Startup(e.to_string()))?;
+                desk
+            } else {
+                let mut key = usb_key_to_enrol()?;
+                key.enter_pin(&request.pin);
+                ws.enrol(hub, code, name, &mut key, now()).await?
+            };
             if let Err(e) = desk.lock("enrolled", now()).await {
                 eprintln!("sealbox: lock after enrolment: {e}");
             }
@@ -185,17 +189,27 @@ impl Shell {
         }
         let mut ws = self.workstation.lock().await;
         let ws = ws.as_mut().map_err(|e| ShellError::Startup(e.clone()))?;
-        let keyring = self.keyring.as_ref().ok_or(ShellError::NoKey)?;
-        let user = ws.profile().ok_or(WorkstationError::NotEnrolled)?.user_id.clone();
-        let mut key = SoftKey::load(keyring, &user)
-            .map_err(|e| ShellError::Startup(e.to_string()))?
-            .ok_or(ShellError::NoKey)?;
-        key.enter_pin(pin);
-        let result = ws.unlock(&mut key, now()).await;
-        // The key's signature counter moved (even on a wrong PIN it may not
-        // have; saving is harmless): keep it.
-        key.save(keyring, &user).map_err(|e| ShellError::Startup(e.to_string()))?;
-        let desk = result?;
+        let profile = ws.profile().ok_or(WorkstationError::NotEnrolled)?;
+        let user = profile.user_id.clone();
+        let desk = if demo_soft_key() {
+            let keyring = self.keyring.as_ref().ok_or(ShellError::NoKey)?;
+            let mut key = SoftKey::load(keyring, &user)
+                .map_err(|e| ShellError::Startup(e.to_string()))?
+                .ok_or(ShellError::NoKey)?;
+            key.enter_pin(pin);
+            let result = ws.unlock(&mut key, now()).await;
+            // The key's signature counter moved (even on a wrong PIN it may
+            // not have; saving is harmless): keep it.
+            key.save(keyring, &user).map_err(|e| ShellError::Startup(e.to_string()))?;
+            result?
+        } else {
+            // The plugged-in key holding this profile's credential (found
+            // without a touch, so a colleague's key beside it loses no PIN
+            // tries).
+            let mut key = usb_key_holding(&profile.rp_id, &[profile.passkey.cred_id().to_vec()])?;
+            key.enter_pin(pin);
+            ws.unlock(&mut key, now()).await?
+        };
         self.stop_locked_watch();
         // The practice's policy came from the hub with this unlock (or is
         // the one kept from the last online unlock).
@@ -491,4 +505,31 @@ fn arm_idle_timer(app: AppHandle) {
             shell.signal(&app, Signal::Tick).await;
         }
     });
+}
+
+/// The demo's software key is used only when the demo or the e2e suite
+/// asks for it; every other run uses a USB security key.
+fn demo_soft_key() -> bool {
+    std::env::var_os("SEALBOX_DEMO_KEY").is_some_and(|v| v == "soft")
+}
+
+#[cfg(not(target_os = "windows"))]
+fn usb_key_to_enrol() -> Result<sealbox_core::key::usb::UsbKey, ShellError> {
+    Ok(sealbox_core::key::usb::key_to_enrol()?)
+}
+
+#[cfg(not(target_os = "windows"))]
+fn usb_key_holding(rp_id: &str, ids: &[Vec<u8>]) -> Result<sealbox_core::key::usb::UsbKey, ShellError> {
+    Ok(sealbox_core::key::usb::key_holding(rp_id, ids)?)
+}
+
+/// Windows: the system WebAuthn API is the transport there (not yet built).
+#[cfg(target_os = "windows")]
+fn usb_key_to_enrol() -> Result<sealbox_core::key::soft::SoftKey, ShellError> {
+    Err(ShellError::NoKey)
+}
+
+#[cfg(target_os = "windows")]
+fn usb_key_holding(_: &str, _: &[Vec<u8>]) -> Result<sealbox_core::key::soft::SoftKey, ShellError> {
+    Err(ShellError::NoKey)
 }

@@ -34,6 +34,9 @@ impl Driver {
         #[cfg(unix)]
         cmd.process_group(0);
         isolate_home(&mut cmd, home.path())?;
+        // The e2e suite and the demo drive the app with the software key;
+        // without this setting the app looks for a USB security key.
+        cmd.env("SEALBOX_DEMO_KEY", "soft");
         cmd.envs(envs.iter().map(|(k, v)| (*k, v.as_str())));
         let child = cmd.spawn().map_err(E2eError::DriverStart)?;
         // Not yet listening, perhaps: `App::launch` retries its session

@@ -62,7 +62,11 @@ async fn run(app: PathBuf, shots: Option<PathBuf>) -> Result<(), Failure> {
             session.close().await?;
         }
         None => {
-            let status = tokio::process::Command::new(&app).envs(envs).status().await?;
+            let status = tokio::process::Command::new(&app)
+                .envs(envs)
+                .env("SEALBOX_DEMO_KEY", "soft")
+                .status()
+                .await?;
             println!("demo: Sealbox exited ({status})");
         }
     }
