@@ -2,12 +2,15 @@
 //! returns a type from sealbox-model; OS glue (keyring, notifications, idle
 //! and screen-lock signals, the security-key transport) lives here.
 
+mod check_key;
 mod commands;
 mod desk;
 mod os_idle;
 mod os_lock;
 
 /// Builds and runs the app until its last window closes.
+pub use check_key::check_keys;
+
 pub fn run() -> Result<(), tauri::Error> {
     tauri::Builder::default()
         .manage(desk::Shell::new())

@@ -123,6 +123,26 @@ fn soft_key_with(
     Authenticator::with_config(host, config).unwrap()
 }
 
+/// soft-fido2 0.17 implements hmac-secret but leaves it out of getInfo on
+/// purpose ("partial" in its own words: no second credential secret for
+/// use without UV, which Sealbox never uses). A platform rightly trusts
+/// getInfo, so this harness adds the name to soft-fido2's getInfo answer;
+/// everything else it says is its own.
+fn advertise_hmac_secret(request: &[u8], answer: &mut Vec<u8>) {
+    use serde_cbor_2::Value;
+    if request.first() != Some(&0x04) || answer.first() != Some(&0x00) {
+        return;
+    }
+    let Ok(Value::Map(mut info)) = serde_cbor_2::from_slice::<Value>(&answer[1..]) else { return };
+    let names = info.entry(Value::Integer(2)).or_insert_with(|| Value::Array(Vec::new()));
+    if let Value::Array(names) = names {
+        names.push(Value::Text("hmac-secret".into()));
+    }
+    let mut patched = vec![0x00];
+    patched.extend(serde_cbor_2::to_vec(&Value::Map(info)).unwrap());
+    *answer = patched;
+}
+
 /// CTAP2 CBOR straight into soft-fido2's dispatcher.
 struct Cbor(Authenticator<Host>);
 
@@ -130,6 +150,7 @@ impl CtapTransport for Cbor {
     fn cbor(&mut self, request: &[u8], _alive: &dyn Fn() -> bool) -> Result<Vec<u8>, HidError> {
         let mut answer = Vec::new();
         self.0.handle(request, &mut answer).map_err(|_| HidError::Device(0x7f))?;
+        advertise_hmac_secret(request, &mut answer);
         Ok(answer)
     }
 }
@@ -145,6 +166,7 @@ impl CommandHandler for Dispatch {
                 self.0
                     .handle(data, &mut answer)
                     .map_err(|_| soft_fido2_transport::Error::Other("soft-fido2 failed".into()))?;
+                advertise_hmac_secret(data, &mut answer);
                 Ok(answer)
             }
             _ => Err(soft_fido2_transport::Error::Other("not a CBOR command".into())),
@@ -247,12 +269,12 @@ async fn over_ctaphid_a_key_enrols_with_the_hubs_webauthn_rs_and_unlocks_online_
     let person = Person::touches();
     let mut key = over_usb(soft_key(true, &person), Some("2468"));
     key.enter_pin("2468");
-    let (user, mut passkey) = enrol(&hub, &mut key).await;
-    // soft-fido2 does not advertise hmac-secret; the credential it made
-    // with hmac-create-secret says it has one.
     assert!(key.has_hmac_secret());
+    let (user, mut passkey) = enrol(&hub, &mut key).await;
     let described = key.describe();
     assert!(described.hmac_secret && described.pin_set == Some(true), "{described:?}");
+    assert_eq!(described.pin_retries, Some(8), "{described:?}");
+    assert!(key.test_touch(), "the person touched it");
 
     let salt = random_bytes::<32>();
     let first = sign_in(&hub, &mut key, &user, &salt).await.unwrap();
@@ -376,4 +398,88 @@ async fn no_pin_on_the_key_a_refused_touch_a_pulled_key_and_no_hmac_secret_are_c
         sign_in(&hub, &mut weak, &weak_user, &random_bytes::<32>()).await.unwrap_err(),
         KeyError::Unsupported("hmac-secret")
     );
+}
+
+#[tokio::test]
+async fn the_key_holding_the_credential_is_found_without_a_pin_or_a_touch() {
+    let hub = start_hub(1, RatePolicy { burst: 20, per_minute: 0 }).await;
+    let person = Person::touches();
+    let mut mine = over_usb(soft_key(true, &person), Some("2468"));
+    mine.enter_pin("2468");
+    let (_, passkey) = enrol(&hub, &mut mine).await;
+    let rp_id = hub.state.config.webauthn.rp_id.clone();
+    let ids = [passkey.cred_id().to_vec()];
+
+    // Nobody touches anything and no PIN is typed: the check must not need
+    // either (a refused touch would fail it).
+    person.then(UpResult::Denied);
+    let mut colleague = over_usb(soft_key(true, &person), Some("1357"));
+    assert!(mine.holds(&rp_id, &ids));
+    assert!(!colleague.holds(&rp_id, &ids));
+    assert!(!mine.holds("another.example", &ids), "scoped to the relying party");
+    // The colleague's key lost no PIN try: its own PIN still works at once,
+    // and a wrong one starts from the full count.
+    person.then(UpResult::Accepted);
+    colleague.enter_pin("0000");
+    let code = invite(&hub.state, Role::Gp);
+    let options = enrol_start(&hub.client, &hub.url, &code).await.unwrap().options;
+    assert_eq!(
+        colleague.register(&origin(&hub.state), options).unwrap_err(),
+        KeyError::PinWrong { retries_left: Some(7) },
+        "8 tries on a new key, one used just now, none by the check"
+    );
+}
+
+/// The whole clinician path through `Workstation` with a hardware key:
+/// enrol at the real hub, approved by the admin, lock, unlock online, lock,
+/// unlock offline — the same KEK each time, from the key's hmac-secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gp_enrols_and_unlocks_online_and_offline_through_the_workstation_with_a_usb_key() {
+    use sealbox_core::account::pool_keys::HeldPoolKeys;
+    use sealbox_core::cache::{self, CacheConfig};
+    use sealbox_core::key::soft::SoftKey;
+    use sealbox_core::vault::Keyring;
+    use sealbox_core::workstation::{Verified, Workstation};
+
+    let hub = start_hub(1, RatePolicy { burst: 1000, per_minute: 0 }).await;
+    let now = hub.state.now();
+    let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
+    let dirs = tempfile::tempdir().unwrap();
+    let mut admin_ws = Workstation::open(dirs.path().join("admin"), keyring.clone()).unwrap();
+    let mut admin_key = SoftKey::new("1111");
+    let code = invite(&hub.state, Role::PracticeAdmin);
+    let admin = admin_ws.enrol(&hub.url, &code, "Office PC", &mut admin_key, now).await.unwrap();
+    let held = HeldPoolKeys::publish_new(admin.hub()).await.unwrap();
+
+    let person = Person::touches();
+    let mut key = over_usb(soft_key(true, &person), Some("2468"));
+    key.enter_pin("2468");
+    let mut ws = Workstation::open(dirs.path().join("gp"), keyring.clone()).unwrap();
+    let code = invite(&hub.state, Role::Gp);
+    let desk = ws.enrol(&hub.url, &code, "Room 3 PC", &mut key, now).await.unwrap();
+    let profile = desk.profile().clone();
+    let devices = admin.hub().devices().await.unwrap();
+    let device = devices.devices.iter().find(|d| d.id == profile.device_id).unwrap();
+    held.approve(admin.hub(), &profile.practice_id, device).await.unwrap();
+    desk.lock("enrolled", now).await.unwrap();
+    admin.lock("done", now).await.unwrap();
+
+    let desk = ws.unlock(&mut key, now).await.unwrap();
+    assert_eq!(desk.verified(), Verified::Online);
+    desk.lock("idle", now).await.unwrap();
+
+    key.enter_pin("9999");
+    assert!(ws.unlock(&mut key, now).await.is_err(), "a wrong PIN opens nothing");
+    key.enter_pin("2468");
+    hub.running.stop().await.unwrap();
+    let mut ws = Workstation::open(dirs.path().join("gp"), keyring.clone()).unwrap();
+    let desk = ws.unlock(&mut key, now).await.unwrap();
+    assert_eq!(desk.verified(), Verified::Offline);
+    desk.lock("done", now).await.unwrap();
+    for ws in [&ws, &admin_ws] {
+        if let Some(p) = ws.profile() {
+            let cfg = CacheConfig { data_dir: ws.dir().to_path_buf(), context: p.context() };
+            cache::wipe_device(&cfg, &keyring, None).unwrap();
+        }
+    }
 }

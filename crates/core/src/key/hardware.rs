@@ -13,9 +13,9 @@ use std::sync::mpsc::channel;
 use authenticator::authenticatorservice::{RegisterArgs, SignArgs};
 use authenticator::ctap2::commands::StatusCode;
 use authenticator::ctap2::server::{
-    AuthenticationExtensionsClientInputs, HMACGetSecretInput, PublicKeyCredentialDescriptor,
-    PublicKeyCredentialParameters, PublicKeyCredentialUserEntity, RelyingParty, ResidentKeyRequirement,
-    UserVerificationRequirement,
+    AuthenticationExtensionsClientInputs, CredentialProtectionPolicy, HMACGetSecretInput,
+    PublicKeyCredentialDescriptor, PublicKeyCredentialParameters, PublicKeyCredentialUserEntity,
+    RelyingParty, ResidentKeyRequirement, UserVerificationRequirement,
 };
 use authenticator::errors::{AuthenticatorError, CommandError, HIDError, PinError};
 use authenticator::statecallback::StateCallback;
@@ -53,8 +53,6 @@ pub struct HardwareKey<T: CtapTransport> {
     heard: Heard,
     last_hmac: Option<Zeroizing<[u8; 32]>>,
     last_error: Option<KeyError>,
-    /// The last credential made on this key came back with hmac-secret on.
-    hmac_confirmed: bool,
 }
 
 impl<T: CtapTransport> std::fmt::Debug for HardwareKey<T> {
@@ -68,14 +66,7 @@ impl<T: CtapTransport> HardwareKey<T> {
     pub fn new(transport: T) -> Result<Self, KeyError> {
         let key = FidoKey::new(transport)
             .map_err(|e| key_error(AuthenticatorError::HIDError(e), &Heard::default()))?;
-        Ok(HardwareKey {
-            key,
-            pin: None,
-            heard: Heard::default(),
-            last_hmac: None,
-            last_error: None,
-            hmac_confirmed: false,
-        })
+        Ok(HardwareKey { key, pin: None, heard: Heard::default(), last_hmac: None, last_error: None })
     }
 
     /// The PIN the clinician typed, used at the next touch.
@@ -84,13 +75,27 @@ impl<T: CtapTransport> HardwareKey<T> {
     }
 
     /// What the key supports, for `--check-key` and the enrolment screen.
-    pub fn describe(&self) -> KeyDescription {
+    pub fn describe(&mut self) -> KeyDescription {
+        use authenticator::ctap2::commands::client_pin::GetPinRetries;
+        use authenticator::FidoDeviceIO;
+        let pin_retries = match self.key.info().and_then(|i| i.options.client_pin) {
+            Some(true) => self.key.send_cbor(&GetPinRetries::new()).ok().and_then(|r| r.pin_retries),
+            _ => None,
+        };
         let info = self.key.info();
         KeyDescription {
+            pin_retries,
             versions: info.map(|i| i.versions.iter().map(|v| format!("{v:?}")).collect()).unwrap_or_default(),
             hmac_secret: self.has_hmac_secret(),
             pin_set: info.and_then(|i| i.options.client_pin),
         }
+    }
+
+    /// One test touch: the key flashes until touched (CTAP 2.1 selection,
+    /// or a dummy registration on 2.0 keys); true if it was touched.
+    pub fn test_touch(&mut self) -> bool {
+        use authenticator::FidoDevice;
+        format!("{:?}", self.key.block_and_blink(&|| true)) == "DeviceSelected"
     }
 
     /// Sets the PIN on a key that has none yet (CTAP clientPIN setPIN), so
@@ -218,6 +223,8 @@ pub struct KeyDescription {
     /// `Some(true)` if a PIN is set, `Some(false)` if it could be, `None`
     /// if the key has no PIN support.
     pub pin_set: Option<bool>,
+    /// Wrong PINs left before the key locks, when a PIN is set.
+    pub pin_retries: Option<u8>,
 }
 
 /// Maps what `authenticator` reports, and what the key said on the way,
@@ -325,9 +332,15 @@ impl<T: CtapTransport> AuthenticatorBackendHashedClientData for HardwareKey<T> {
                 .collect(),
             user_verification_req: UserVerificationRequirement::Required,
             resident_key_req: ResidentKeyRequirement::Discouraged,
-            // Whatever the relying party asked: the KEK comes from it.
+            // Whatever the relying party asked: the KEK comes from it. The
+            // credential is usable only with user verification, except that
+            // a key may say whether it holds it when asked by id (credProtect
+            // level 2), so unlock can find the right key without a PIN.
             extensions: AuthenticationExtensionsClientInputs {
                 hmac_create_secret: Some(true),
+                credential_protection_policy: Some(
+                    CredentialProtectionPolicy::UserVerificationOptionalWithCredentialIDList,
+                ),
                 ..Default::default()
             },
             pin: self.pin(),
@@ -341,11 +354,6 @@ impl<T: CtapTransport> AuthenticatorBackendHashedClientData for HardwareKey<T> {
                 self.last_error = Some(e.clone());
                 to_webauthn(e)
             })?;
-        self.hmac_confirmed = result.extensions.hmac_create_secret == Some(true)
-            || matches!(
-                result.att_obj.auth_data.extensions.hmac_secret,
-                Some(authenticator::ctap2::attestation::HmacSecretResponse::Confirmed(true))
-            );
         let id = result
             .att_obj
             .auth_data
@@ -464,11 +472,10 @@ impl<T: CtapTransport> SecurityKey for HardwareKey<T> {
         Ok(Assertion { credential, hmac_secret })
     }
 
-    /// Advertised in getInfo, or confirmed by the credential just made (an
-    /// authenticator may implement it without advertising it, as soft-fido2
-    /// 0.17 does; the unlock's output check catches any key that lies).
+    /// Advertised in getInfo. A key that advertises it and then gives no
+    /// output is refused at sign-in (`Unsupported("hmac-secret")`).
     fn has_hmac_secret(&self) -> bool {
-        self.hmac_confirmed || self.key.info().is_some_and(|i| i.supports_hmac_secret())
+        self.key.info().is_some_and(|i| i.supports_hmac_secret())
     }
 }
 

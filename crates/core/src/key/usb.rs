@@ -83,9 +83,14 @@ pub fn key_to_enrol() -> Result<UsbKey, KeyError> {
 
 /// The plugged-in key that holds one of `credential_ids` for `rp_id`,
 /// found without a touch or a PIN (so a colleague's key plugged in beside
-/// it loses no PIN tries).
+/// it loses no PIN tries). A single key that will not say (a credential
+/// made elsewhere with credProtect 3) is used as it is: the ceremony itself
+/// then tells.
 pub fn key_holding(rp_id: &str, credential_ids: &[Vec<u8>]) -> Result<UsbKey, KeyError> {
-    let keys = keys_present()?;
+    let mut keys = keys_present()?;
+    if keys.len() == 1 {
+        return keys.pop().ok_or(KeyError::NoKey);
+    }
     if keys.is_empty() {
         return Err(KeyError::NoKey);
     }
