@@ -50,7 +50,6 @@ struct Heard {
 pub struct HardwareKey<T: CtapTransport> {
     key: FidoKey<T>,
     pin: Option<Zeroizing<String>>,
-    heard: Heard,
     last_hmac: Option<Zeroizing<[u8; 32]>>,
     last_error: Option<KeyError>,
 }
@@ -66,7 +65,7 @@ impl<T: CtapTransport> HardwareKey<T> {
     pub fn new(transport: T) -> Result<Self, KeyError> {
         let key = FidoKey::new(transport)
             .map_err(|e| key_error(AuthenticatorError::HIDError(e), &Heard::default()))?;
-        Ok(HardwareKey { key, pin: None, heard: Heard::default(), last_hmac: None, last_error: None })
+        Ok(HardwareKey { key, pin: None, last_hmac: None, last_error: None })
     }
 
     /// The PIN the clinician typed, used at the next touch.
@@ -207,9 +206,7 @@ impl<T: CtapTransport> HardwareKey<T> {
             }
         });
         let result = result_rx.try_recv().unwrap_or(Err(AuthenticatorError::CancelledByUser));
-        let outcome = result.map_err(|e| key_error(e, &heard));
-        self.heard = heard;
-        outcome
+        result.map_err(|e| key_error(e, &heard))
     }
 }
 
