@@ -510,7 +510,28 @@ fn arm_idle_timer(app: AppHandle) {
 /// The demo's software key is used only when the demo or the e2e suite
 /// asks for it; every other run uses a USB security key.
 fn demo_soft_key() -> bool {
-    std::env::var_os("SEALBOX_DEMO_KEY").is_some_and(|v| v == "soft")
+    key_source(std::env::var_os(DEMO_KEY_SETTING).as_deref()) == KeySource::DemoSoft
+}
+
+/// The setting that selects the demo's software key (`soft`).
+const DEMO_KEY_SETTING: &str = "SEALBOX_DEMO_KEY";
+
+/// Which security key the shell talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeySource {
+    /// A USB FIDO2 key (the product).
+    Usb,
+    /// The demo's software key, kept in the OS keyring.
+    DemoSoft,
+}
+
+/// The key for the value of [`DEMO_KEY_SETTING`]: the software key only
+/// for exactly `soft`; anything else, or nothing, is a USB key.
+fn key_source(setting: Option<&std::ffi::OsStr>) -> KeySource {
+    match setting {
+        Some(v) if v == "soft" => KeySource::DemoSoft,
+        _ => KeySource::Usb,
+    }
 }
 
 #[cfg(not(target_os = "windows"))]
@@ -532,4 +553,19 @@ fn usb_key_to_enrol() -> Result<sealbox_core::key::soft::SoftKey, ShellError> {
 #[cfg(target_os = "windows")]
 fn usb_key_holding(_: &str, _: &[Vec<u8>]) -> Result<sealbox_core::key::soft::SoftKey, ShellError> {
     Err(ShellError::NoKey)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn only_the_explicit_demo_setting_reaches_the_software_key() {
+        assert_eq!(key_source(None), KeySource::Usb, "the default build uses a USB key");
+        for other in ["", "1", "true", "yes", "SOFT", "soft ", "usb", "hardware"] {
+            assert_eq!(key_source(Some(OsStr::new(other))), KeySource::Usb, "{other:?}");
+        }
+        assert_eq!(key_source(Some(OsStr::new("soft"))), KeySource::DemoSoft);
+    }
 }

@@ -29,6 +29,9 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
         .await
         .expect("launch the app through tauri-driver");
     assert_eq!(app.text("#lock-title").await.expect("lock screen"), LOCK_HEADING);
+    // Enrolled with the demo's software key: the lock screen says so.
+    let demo = app.text("#demo-key").await.expect("the demo key is named");
+    assert!(demo.starts_with("Demo key:") && demo.contains("never for patients"), "{demo}");
 
     // A wrong PIN: refused, said plainly, still locked.
     app.type_into("#pin", "0000").await.expect("type");

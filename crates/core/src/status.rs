@@ -28,6 +28,7 @@ pub fn app_status(
         enrolled: profile.is_some(),
         last_lock: last_lock.map(|r| r.key().to_owned()),
         weaker_key: profile.is_some_and(|p| p.key_mode == KeyMode::KeyringFallback),
+        demo_key: profile.is_some_and(|p| p.demo_key),
         unlock_wait_secs,
     }
 }

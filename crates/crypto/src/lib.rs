@@ -7,12 +7,15 @@
 //!   format version).
 //! - [`seal`]: sealing bytes to an X25519 public key (ephemeral X25519 +
 //!   HKDF-SHA256 + XChaCha20-Poly1305).
+//! - [`pin_seal`]: bytes sealed under a PIN (Argon2id + XChaCha20-Poly1305),
+//!   for the demo's software key.
 //! - [`envelope`]: the signed, per-part sealed message envelope the hub relays.
 //! - [`audit_chain`]: the audit events' hash chain and signed segments.
 
 pub mod audit_chain;
 pub mod envelope;
 pub mod keywrap;
+pub mod pin_seal;
 pub mod seal;
 pub mod secret;
 

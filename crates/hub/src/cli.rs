@@ -100,6 +100,10 @@ pub enum Command {
         /// unlock verified by the hub (3600–1209600 seconds; 72 h by default).
         #[arg(long)]
         max_offline_secs: Option<u32>,
+        /// Whether the demo's software key may enrol and unlock: yes or no
+        /// (no by default; a demo or test practice only, never patients').
+        #[arg(long, value_parser = parse_yes_no)]
+        allow_demo_keys: Option<bool>,
     },
     /// Issue channels for simulated patients and write the simulator's
     /// practice file (it holds the patients' secrets: mode 0600).
@@ -274,7 +278,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let state = AppState::open_system(HubConfig::new(data_dir))?;
             say(&crate::auth::cli::invite(&state, role, &name, registration.as_ref())?)
         }
-        Command::Policy { data_dir, max_idle_secs, reauth_secs, allow_weaker_keys, max_offline_secs } => {
+        Command::Policy {
+            data_dir,
+            max_idle_secs,
+            reauth_secs,
+            allow_weaker_keys,
+            max_offline_secs,
+            allow_demo_keys,
+        } => {
             let state = AppState::open_system(HubConfig::new(data_dir))?;
             let now = state.now();
             let run_by = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_default();
@@ -286,6 +297,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                     reauth_secs: reauth_secs.unwrap_or(current.reauth_secs),
                     allow_weaker_keys: allow_weaker_keys.unwrap_or(current.allow_weaker_keys),
                     max_offline_secs: max_offline_secs.unwrap_or(current.max_offline_secs),
+                    allow_demo_keys: allow_demo_keys.unwrap_or(current.allow_demo_keys),
                 }
                 .validate()?;
                 if wanted != current {
@@ -294,11 +306,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 Ok::<_, CliError>(wanted)
             })?;
             say(&format!(
-                "idle lock at most {} s; re-authentication every {} s; keys without hmac-secret {}; offline unlocks for {} s after the last online one",
+                "idle lock at most {} s; re-authentication every {} s; keys without hmac-secret {}; offline unlocks for {} s after the last online one; the demo's software key {}",
                 policy.max_idle_secs,
                 policy.reauth_secs,
                 if policy.allow_weaker_keys { "allowed (weaker keyring mode)" } else { "refused" },
-                policy.max_offline_secs
+                policy.max_offline_secs,
+                if policy.allow_demo_keys { "allowed (demo practices only)" } else { "refused" },
             ))
         }
         Command::PatientChannels { data_dir, count, out } => {

@@ -165,12 +165,12 @@ async fn approval_waits_for_every_patient_message_to_be_viewed_and_other_decisio
     // The practice lowers its maximum below the choice and asks for
     // re-authentication hourly (`sealbox-hub policy`): the next fetch from
     // the hub (every online unlock) applies it, audited.
-    assert_eq!(desk.practice_policy().unwrap(), PracticePolicy::default(), "the hub's defaults");
+    assert_eq!(desk.practice_policy().unwrap(), support::demo_practice(), "the test practice's policy");
     let strict = PracticePolicy {
         max_idle_secs: 60,
         reauth_secs: 3_600,
         allow_weaker_keys: false,
-        ..Default::default()
+        ..support::demo_practice()
     };
     hub.state.db.call_blocking(|c| sealbox_hub::auth::policy::set(c, strict, "test", now)).unwrap();
     assert_eq!(desk.refresh_policy(now).await.unwrap(), strict);
@@ -187,7 +187,7 @@ async fn approval_waits_for_every_patient_message_to_be_viewed_and_other_decisio
     let last = lock(&desk.store()).audit_events(1).unwrap();
     assert_eq!(
         last[0].action,
-        "practice_policy:max_idle=60,reauth=3600,weaker_keys=false,max_offline=259200"
+        "practice_policy:max_idle=60,reauth=3600,weaker_keys=false,max_offline=259200,demo_keys=true"
     );
 
     drop(engine);

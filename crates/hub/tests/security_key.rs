@@ -162,14 +162,17 @@ async fn a_key_without_hmac_secret_gets_the_weaker_mode_only_if_policy_allows_an
 ) {
     let hub = start_hub(1, RatePolicy { burst: 10, per_minute: 0 }).await;
     let mut weak = SoftKey::new("2468").without_hmac_secret();
+    // (This is the demo's key: the practice allows demo keys here.)
+    let demo = KeyPolicy { allow_demo_key: true, ..KeyPolicy::default() };
+    assert_eq!(choose_mode(&weak, KeyPolicy::default()).unwrap_err(), KeyError::DemoKeyRefused);
     assert_eq!(
-        choose_mode(&weak, KeyPolicy::default()).unwrap_err(),
+        choose_mode(&weak, demo).unwrap_err(),
         KeyError::Unsupported("hmac-secret, which this practice requires")
     );
-    let mode = choose_mode(&weak, KeyPolicy { allow_keyring_fallback: true }).unwrap();
+    let mode = choose_mode(&weak, KeyPolicy { allow_keyring_fallback: true, ..demo }).unwrap();
     assert_eq!(mode, KeyMode::KeyringFallback);
     assert_eq!(mode.key(), "keyring_fallback_weaker", "named as weaker in the UI and the audit log");
-    assert_eq!(choose_mode(&SoftKey::new("1"), KeyPolicy::default()).unwrap(), KeyMode::HmacSecret);
+    assert_eq!(choose_mode(&SoftKey::new("1"), demo).unwrap(), KeyMode::HmacSecret);
 
     let code = invite(&hub.state, Role::Nurse);
     let challenge = enrol_start(&hub.client, &hub.url, &code).await.unwrap();

@@ -366,7 +366,7 @@ async fn a_key_without_hmac_secret_is_used_only_while_the_practice_allows_the_we
         state.db.call_blocking(|c| c.query_row(sql, [], |r| r.get(0))).unwrap()
     };
     let set_policy = |allow_weaker_keys: bool| {
-        let policy = PracticePolicy { allow_weaker_keys, ..PracticePolicy::default() };
+        let policy = PracticePolicy { allow_weaker_keys, ..support::demo_practice() };
         state.db.call_blocking(|c| sealbox_hub::auth::policy::set(c, policy, "test", now)).unwrap();
     };
     let addr = hub.running.addr;
@@ -398,7 +398,8 @@ async fn a_key_without_hmac_secret_is_used_only_while_the_practice_allows_the_we
     );
     assert!(
         actions.contains(
-            &"practice_policy:max_idle=900,reauth=43200,weaker_keys=true,max_offline=259200".to_owned()
+            &"practice_policy:max_idle=900,reauth=43200,weaker_keys=true,max_offline=259200,demo_keys=true"
+                .to_owned()
         ),
         "the policy it was allowed under: {actions:?}"
     );

@@ -121,6 +121,10 @@ pub struct AppStatus {
     /// Enrolled with a key without hmac-secret: the weaker keyring mode,
     /// which the lock screen names.
     pub weaker_key: bool,
+    /// Enrolled with the demo's software key (a demo or test practice
+    /// only), which the lock screen names.
+    #[serde(default)]
+    pub demo_key: bool,
     /// Seconds before the next unlock attempt is allowed, after repeated
     /// failures (0: now); the lock screen counts down.
     pub unlock_wait_secs: u32,
@@ -594,12 +598,13 @@ mod tests {
             enrolled: true,
             last_lock: None,
             weaker_key: false,
+            demo_key: true,
             unlock_wait_secs: 0,
         };
         let json = serde_json::to_string(&status).unwrap();
         assert_eq!(
             json,
-            r#"{"version":"1.2.3","lock":"locked","enrolled":true,"last_lock":null,"weaker_key":false,"unlock_wait_secs":0}"#
+            r#"{"version":"1.2.3","lock":"locked","enrolled":true,"last_lock":null,"weaker_key":false,"demo_key":true,"unlock_wait_secs":0}"#
         );
         let back: AppStatus = serde_json::from_str(&json).unwrap();
         assert_eq!(back, status);

@@ -159,6 +159,12 @@ pub fn lock_page(props: &LockProps) -> Html {
                        kept in the operating system's keyring. Your practice allows it; a key with hmac-secret is safer." }
                 </p>
             }
+            if matches!(&props.status, Status::Ready(s) if s.demo_key) {
+                <p id="demo-key" class="status" data-state="warning" role="note">
+                    { "Demo key: this workstation was enrolled with Sealbox's software key, kept in the operating \
+                       system's keyring and guarded only by its PIN. For demonstrations and testing, never for patients." }
+                </p>
+            }
             if enrolled && *just_enrolled {
                 <p id="enrolled-note" class="lock-hint" role="status">
                     { "Enrolled. Your practice admin approves this workstation; then unlock with your key." }

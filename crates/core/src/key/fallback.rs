@@ -38,16 +38,22 @@ impl KeyMode {
 pub struct KeyPolicy {
     /// Allow the weaker mode.
     pub allow_keyring_fallback: bool,
+    /// Allow the demo's software key.
+    pub allow_demo_key: bool,
 }
 
 impl From<sealbox_model::hub_api::PracticePolicy> for KeyPolicy {
     fn from(p: sealbox_model::hub_api::PracticePolicy) -> Self {
-        KeyPolicy { allow_keyring_fallback: p.allow_weaker_keys }
+        KeyPolicy { allow_keyring_fallback: p.allow_weaker_keys, allow_demo_key: p.allow_demo_keys }
     }
 }
 
-/// The mode `key` can use under `policy`.
+/// The mode `key` can use under `policy`. The demo's software key only
+/// where the practice allows demo keys.
 pub fn choose_mode(key: &dyn SecurityKey, policy: KeyPolicy) -> Result<KeyMode, KeyError> {
+    if key.is_demo() && !policy.allow_demo_key {
+        return Err(KeyError::DemoKeyRefused);
+    }
     if key.has_hmac_secret() {
         Ok(KeyMode::HmacSecret)
     } else if policy.allow_keyring_fallback {

@@ -82,6 +82,9 @@ pub enum KeyError {
     /// This key holds no credential for the request: a different key.
     #[error("this security key is not the one enrolled on this device")]
     WrongKey,
+    /// The demo's software key, which this practice does not allow.
+    #[error("this practice does not allow the demo's software key; use a hardware security key")]
+    DemoKeyRefused,
     /// The key cannot do what Sealbox needs (e.g. no hmac-secret).
     #[error("this security key does not support {0}")]
     Unsupported(&'static str),
@@ -128,6 +131,13 @@ pub trait SecurityKey {
 
     /// True if the key implements CTAP2 hmac-secret (the strong mode).
     fn has_hmac_secret(&self) -> bool;
+
+    /// True for the demo's software key: recorded as such in the profile,
+    /// the audit chain and on the lock screen, and refused unless the
+    /// practice allows demo keys.
+    fn is_demo(&self) -> bool {
+        false
+    }
 }
 
 /// The KEK from a touch's hmac-secret output: HKDF-SHA-256 with the device

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use hmac::{Hmac, Mac};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
+use sealbox_crypto::pin_seal::{self, PinSealError};
 use sealbox_crypto::secret::random_bytes;
 use serde_cbor_2::Value;
 use sha2::{Digest, Sha256};
@@ -31,8 +32,9 @@ use super::{b64url, salt_of, with_salt, Assertion, KeyError, SecurityKey};
 const UP: u8 = 0x01;
 const UV: u8 = 0x04;
 const AT: u8 = 0x40;
-/// This authenticator's AAGUID ("Sealbox soft key").
-const AAGUID: [u8; 16] = *b"sealbox-softkey1";
+/// This authenticator's AAGUID ("sealbox-softkey1"): the hub knows the
+/// demo key by it.
+const AAGUID: [u8; 16] = sealbox_model::hub_api::DEMO_KEY_AAGUID;
 
 struct Credential {
     id: Vec<u8>,
@@ -45,6 +47,11 @@ struct Credential {
 /// The software authenticator. `Debug` shows how many credentials it holds.
 pub struct SoftKey {
     credentials: Vec<Credential>,
+    /// Loaded from the keyring and not yet opened: the state sealed under
+    /// the PIN, opened by the next request with the PIN the user typed.
+    sealed: Option<Vec<u8>>,
+    /// What the sealed state is bound to (the keyring account).
+    account: String,
     pin: Zeroizing<String>,
     entered_pin: Zeroizing<String>,
     touch: bool,
@@ -63,6 +70,8 @@ impl SoftKey {
     pub fn new(pin: &str) -> Self {
         SoftKey {
             credentials: Vec::new(),
+            sealed: None,
+            account: String::new(),
             pin: Zeroizing::new(pin.to_owned()),
             entered_pin: Zeroizing::new(pin.to_owned()),
             touch: true,
@@ -85,6 +94,23 @@ impl SoftKey {
     /// Whether the user touches the key at the next request.
     pub fn set_touch(&mut self, touch: bool) {
         self.touch = touch;
+    }
+
+    /// Opens the state loaded from the keyring with the PIN typed: a
+    /// wrong PIN fails as a key's PIN check does.
+    fn unseal(&mut self) -> Result<(), WebauthnCError> {
+        let Some(blob) = self.sealed.as_ref() else { return Ok(()) };
+        let state = match pin_seal::open(self.entered_pin.as_bytes(), blob, self.account.as_bytes()) {
+            Ok(state) => state,
+            Err(PinSealError::WrongPin) => return Err(WebauthnCError::Ctap(CtapError::Ctap2PinInvalid)),
+            Err(_) => return Err(WebauthnCError::Internal),
+        };
+        let (hmac_secret, credentials) = parse_credentials(&state).ok_or(WebauthnCError::Internal)?;
+        self.hmac_secret = hmac_secret;
+        self.credentials = credentials;
+        self.pin = self.entered_pin.clone();
+        self.sealed = None;
+        Ok(())
     }
 
     fn presence(&self) -> Result<(), WebauthnCError> {
@@ -113,6 +139,7 @@ impl AuthenticatorBackendHashedClientData for SoftKey {
         if !options.pub_key_cred_params.iter().any(|p| p.type_ == "public-key" && p.alg == -7) {
             return Err(WebauthnCError::NotSupported);
         }
+        self.unseal()?;
         self.presence()?;
         let rp_id_hash: [u8; 32] = Sha256::digest(options.rp.id.as_bytes()).into();
         let id = random_bytes::<32>().to_vec();
@@ -177,6 +204,7 @@ impl AuthenticatorBackendHashedClientData for SoftKey {
         options: PublicKeyCredentialRequestOptions,
         _timeout_ms: u32,
     ) -> Result<PublicKeyCredential, WebauthnCError> {
+        self.unseal()?;
         let rp_id_hash: [u8; 32] = Sha256::digest(options.rp_id.as_bytes()).into();
         let allowed: Vec<&[u8]> = options.allow_credentials.iter().map(|c| c.id.as_ref()).collect();
         let found = self.credentials.iter().position(|c| {
@@ -266,54 +294,77 @@ impl SecurityKey for SoftKey {
     fn has_hmac_secret(&self) -> bool {
         self.hmac_secret
     }
+
+    fn is_demo(&self) -> bool {
+        true
+    }
 }
 
 /// The keyring service that holds a software key's state (demo only).
 pub const SOFT_KEY_SERVICE: &str = "org.sealbox.desktop.soft-key";
-const STATE_VERSION: u8 = 1;
+/// The state in clear, PIN included (written before the PIN seal; read
+/// once, then written again sealed).
+const STATE_V1_CLEAR: u8 = 1;
+/// The state sealed under the PIN ([`pin_seal`]); the PIN is not stored.
+const STATE_V2_SEALED: u8 = 2;
 
 impl SoftKey {
-    /// Saves this key (credentials, counters, PIN) in the OS keyring under
-    /// `account`, so the demo's key survives a restart. The Secret Service
-    /// encrypts it at rest; a hardware key keeps all of this on the key.
-    /// Save after every use: the signature counter moves.
+    /// Saves this key (credentials and counters) in the OS keyring under
+    /// `account`, sealed under its PIN (Argon2id): the PIN itself is not
+    /// stored. Save after every use: the signature counter moves. A key
+    /// whose state was never opened (a wrong PIN) leaves what is stored.
     pub fn save(
         &self,
         keyring: &crate::vault::Keyring,
         account: &str,
     ) -> Result<(), crate::vault::VaultError> {
-        let mut out = Zeroizing::new(vec![STATE_VERSION, u8::from(self.hmac_secret)]);
-        let pin = self.pin.as_bytes();
-        out.push(
-            u8::try_from(pin.len()).map_err(|_| crate::vault::VaultError::KeyringFailed("PIN too long"))?,
-        );
-        out.extend_from_slice(pin);
-        out.push(
+        use crate::vault::VaultError;
+        if self.sealed.is_some() {
+            return Ok(());
+        }
+        let mut state = Zeroizing::new(vec![u8::from(self.hmac_secret)]);
+        state.push(
             u8::try_from(self.credentials.len())
-                .map_err(|_| crate::vault::VaultError::KeyringFailed("too many credentials"))?,
+                .map_err(|_| VaultError::KeyringFailed("too many credentials"))?,
         );
         for c in &self.credentials {
-            out.push(
-                u8::try_from(c.id.len())
-                    .map_err(|_| crate::vault::VaultError::KeyringFailed("credential id too long"))?,
+            state.push(
+                u8::try_from(c.id.len()).map_err(|_| VaultError::KeyringFailed("credential id too long"))?,
             );
-            out.extend_from_slice(&c.id);
-            out.extend_from_slice(&c.rp_id_hash);
-            out.extend_from_slice(&Zeroizing::new(c.key.to_bytes().to_vec()));
-            out.extend_from_slice(c.hmac_key.as_slice());
-            out.extend_from_slice(&c.counter.to_be_bytes());
+            state.extend_from_slice(&c.id);
+            state.extend_from_slice(&c.rp_id_hash);
+            state.extend_from_slice(&Zeroizing::new(c.key.to_bytes().to_vec()));
+            state.extend_from_slice(c.hmac_key.as_slice());
+            state.extend_from_slice(&c.counter.to_be_bytes());
         }
+        let sealed = pin_seal::seal(self.pin.as_bytes(), &state, account.as_bytes())
+            .map_err(|_| VaultError::KeyringFailed("sealing the demo key failed"))?;
+        let mut out = vec![STATE_V2_SEALED];
+        out.extend_from_slice(&sealed);
         keyring.save_blob(SOFT_KEY_SERVICE, account, &out)
     }
 
-    /// The key saved under `account`, if any. The PIN to use at the next
-    /// touch starts empty: the user types it ([`SoftKey::enter_pin`]).
+    /// The key saved under `account`, if any, still sealed: the PIN the
+    /// user types ([`SoftKey::enter_pin`]) opens it at the next request.
     pub fn load(
         keyring: &crate::vault::Keyring,
         account: &str,
     ) -> Result<Option<Self>, crate::vault::VaultError> {
         let Some(bytes) = keyring.load_blob(SOFT_KEY_SERVICE, account)? else { return Ok(None) };
-        parse_state(&bytes).map(Some).ok_or(crate::vault::VaultError::RecordCorrupt)
+        let mut key = match bytes.split_first() {
+            Some((&STATE_V2_SEALED, sealed)) => {
+                let mut key = SoftKey::new("");
+                key.sealed = Some(sealed.to_vec());
+                key
+            }
+            Some((&STATE_V1_CLEAR, state)) => {
+                parse_v1(state).ok_or(crate::vault::VaultError::RecordCorrupt)?
+            }
+            _ => return Err(crate::vault::VaultError::RecordCorrupt),
+        };
+        key.account = account.to_owned();
+        key.entered_pin = Zeroizing::new(String::new());
+        Ok(Some(key))
     }
 }
 
@@ -327,32 +378,124 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn parse_state(bytes: &[u8]) -> Option<SoftKey> {
+/// `hmac flag (1) | count (1) | per credential: id length (1), id, RP id
+/// hash (32), P-256 key (32), hmac key (32), counter (4)`.
+fn parse_credentials(bytes: &[u8]) -> Option<(bool, Vec<Credential>)> {
     let mut r = Reader(bytes);
-    let mut take = |n: usize| r.take(n);
-    if take(1)? != [STATE_VERSION] {
-        return None;
-    }
-    let hmac_secret = take(1)?[0] == 1;
-    let pin_len = usize::from(take(1)?[0]);
-    let pin = Zeroizing::new(String::from_utf8(take(pin_len)?.to_vec()).ok()?);
-    let count = take(1)?[0];
+    let hmac_secret = r.take(1)?[0] == 1;
+    let count = r.take(1)?[0];
     let mut credentials = Vec::new();
     for _ in 0..count {
-        let id_len = usize::from(take(1)?[0]);
-        let id = take(id_len)?.to_vec();
-        let rp_id_hash: [u8; 32] = take(32)?.try_into().ok()?;
-        let key = SigningKey::from_slice(take(32)?).ok()?;
-        let hmac_key = Zeroizing::new(<[u8; 32]>::try_from(take(32)?).ok()?);
-        let counter = u32::from_be_bytes(take(4)?.try_into().ok()?);
+        let id_len = usize::from(r.take(1)?[0]);
+        let id = r.take(id_len)?.to_vec();
+        let rp_id_hash: [u8; 32] = r.take(32)?.try_into().ok()?;
+        let key = SigningKey::from_slice(r.take(32)?).ok()?;
+        let hmac_key = Zeroizing::new(<[u8; 32]>::try_from(r.take(32)?).ok()?);
+        let counter = u32::from_be_bytes(r.take(4)?.try_into().ok()?);
         credentials.push(Credential { id, rp_id_hash, key, hmac_key, counter });
     }
-    Some(SoftKey {
-        credentials,
-        pin,
-        entered_pin: Zeroizing::new(String::new()),
-        touch: true,
-        hmac_secret,
-        last_hmac: None,
-    })
+    r.0.is_empty().then_some((hmac_secret, credentials))
+}
+
+/// Version 1: `hmac flag | PIN length | PIN | credentials as above`.
+fn parse_v1(bytes: &[u8]) -> Option<SoftKey> {
+    let (&hmac, rest) = bytes.split_first()?;
+    let (&pin_len, rest) = rest.split_first()?;
+    let (pin, rest) = rest.split_at_checked(usize::from(pin_len))?;
+    let pin = Zeroizing::new(String::from_utf8(pin.to_vec()).ok()?);
+    let mut state = vec![hmac];
+    state.extend_from_slice(rest);
+    let (hmac_secret, credentials) = parse_credentials(&state)?;
+    let mut key = SoftKey::new(&pin);
+    key.hmac_secret = hmac_secret;
+    key.credentials = credentials;
+    Some(key)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::vault::Keyring;
+    use webauthn_rs::prelude::{Passkey, Uuid};
+    use webauthn_rs::{Webauthn, WebauthnBuilder};
+
+    fn rp() -> (Webauthn, Url) {
+        let origin = Url::parse("http://localhost").unwrap();
+        (WebauthnBuilder::new("localhost", &origin).unwrap().build().unwrap(), origin)
+    }
+
+    fn sign_in(
+        key: &mut SoftKey,
+        rp: &Webauthn,
+        origin: &Url,
+        passkey: &Passkey,
+    ) -> Result<[u8; 32], KeyError> {
+        let (options, state) = rp.start_passkey_authentication(std::slice::from_ref(passkey)).unwrap();
+        let assertion = key.sign_in(origin, options, Some(&[7; 32]))?;
+        rp.finish_passkey_authentication(&assertion.credential, &state).expect("the RP verifies it");
+        Ok(*assertion.hmac_secret.unwrap())
+    }
+
+    #[test]
+    fn the_saved_state_is_sealed_under_the_pin_which_is_not_stored() {
+        let keyring = Keyring::with_store(keyring_core::mock::Store::new().unwrap());
+        let (rp, origin) = rp();
+        let mut key = SoftKey::new("482193");
+        let (options, state) = rp.start_passkey_registration(Uuid::new_v4(), "gp", "GP", None).unwrap();
+        let registered = key.register(&origin, options).unwrap();
+        let passkey = rp.finish_passkey_registration(&registered, &state).unwrap();
+        let before = sign_in(&mut key, &rp, &origin, &passkey).unwrap();
+        key.save(&keyring, "staff-1").unwrap();
+
+        let stored = keyring.load_blob(SOFT_KEY_SERVICE, "staff-1").unwrap().unwrap();
+        assert_eq!(stored[0], STATE_V2_SEALED);
+        assert!(!stored.windows(6).any(|w| w == b"482193"), "the PIN is not stored");
+        assert!(!stored.windows(registered.raw_id.len()).any(|w| w == registered.raw_id.as_slice()));
+
+        // A wrong PIN opens nothing and is refused as the key's PIN check;
+        // saving then leaves the stored state as it was.
+        let mut loaded = SoftKey::load(&keyring, "staff-1").unwrap().unwrap();
+        loaded.enter_pin("000000");
+        assert_eq!(sign_in(&mut loaded, &rp, &origin, &passkey), Err(KeyError::WrongPin));
+        loaded.save(&keyring, "staff-1").unwrap();
+        assert_eq!(*keyring.load_blob(SOFT_KEY_SERVICE, "staff-1").unwrap().unwrap(), *stored);
+        // The right PIN: the same credential and hmac-secret, the counter on.
+        loaded.enter_pin("482193");
+        assert_eq!(sign_in(&mut loaded, &rp, &origin, &passkey).unwrap(), before);
+        // Bound to its account: copied to another, it does not open.
+        keyring.save_blob(SOFT_KEY_SERVICE, "staff-2", &stored).unwrap();
+        let mut moved = SoftKey::load(&keyring, "staff-2").unwrap().unwrap();
+        moved.enter_pin("482193");
+        assert_eq!(sign_in(&mut moved, &rp, &origin, &passkey), Err(KeyError::WrongPin));
+    }
+
+    #[test]
+    fn a_state_saved_in_clear_before_the_seal_still_loads() {
+        let keyring = Keyring::with_store(keyring_core::mock::Store::new().unwrap());
+        let (rp, origin) = rp();
+        let mut key = SoftKey::new("2468");
+        let (options, state) = rp.start_passkey_registration(Uuid::new_v4(), "gp", "GP", None).unwrap();
+        let passkey =
+            rp.finish_passkey_registration(&key.register(&origin, options).unwrap(), &state).unwrap();
+        let before = sign_in(&mut key, &rp, &origin, &passkey).unwrap();
+        // Version 1's layout: flag, PIN length, PIN, credentials.
+        let mut v1 = vec![STATE_V1_CLEAR, 1, 4];
+        v1.extend_from_slice(b"2468");
+        v1.push(1);
+        let c = &key.credentials[0];
+        v1.push(u8::try_from(c.id.len()).unwrap());
+        v1.extend_from_slice(&c.id);
+        v1.extend_from_slice(&c.rp_id_hash);
+        v1.extend_from_slice(&c.key.to_bytes());
+        v1.extend_from_slice(c.hmac_key.as_slice());
+        v1.extend_from_slice(&c.counter.to_be_bytes());
+        keyring.save_blob(SOFT_KEY_SERVICE, "staff-1", &v1).unwrap();
+        let mut loaded = SoftKey::load(&keyring, "staff-1").unwrap().unwrap();
+        loaded.enter_pin("2468");
+        assert_eq!(sign_in(&mut loaded, &rp, &origin, &passkey).unwrap(), before);
+        // Written again, it is sealed.
+        loaded.save(&keyring, "staff-1").unwrap();
+        assert_eq!(keyring.load_blob(SOFT_KEY_SERVICE, "staff-1").unwrap().unwrap()[0], STATE_V2_SEALED);
+    }
 }

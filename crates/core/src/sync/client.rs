@@ -235,18 +235,26 @@ async fn checked(resp: Response) -> Result<Response, SyncError> {
     if status == StatusCode::UNAUTHORIZED {
         return Err(SyncError::SessionEnded);
     }
-    let code = read_limited(resp, 64 * 1024)
-        .await
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+    let body = read_limited(resp, 64 * 1024).await.ok();
+    Err(SyncError::Status { status: status.as_u16(), code: problem_code(body.as_deref()) })
+}
+
+/// The machine code of a problem body: the last part of its type URI
+/// (`urn:sealbox:problem:invite_used`, or a URL ending `/invite_used`);
+/// "unknown" for anything else, so nothing a hostile reply says travels
+/// further than a short word.
+fn problem_code(body: Option<&[u8]>) -> String {
+    body.and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
         .and_then(|v| {
-            v.get("type").and_then(|t| t.as_str()).map(|t| t.rsplit('/').next().unwrap_or("").to_owned())
+            v.get("type")
+                .and_then(|t| t.as_str())
+                .and_then(|t| t.rsplit(['/', ':']).next())
+                .map(str::to_owned)
         })
         .filter(|c| {
             !c.is_empty() && c.len() <= 64 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
         })
-        .unwrap_or_else(|| "unknown".to_owned());
-    Err(SyncError::Status { status: status.as_u16(), code })
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 async fn read_limited(mut resp: Response, limit: usize) -> Result<Vec<u8>, SyncError> {
@@ -279,6 +287,28 @@ mod transport_tests {
     use super::*;
     use std::io::{Read, Write};
     use std::net::TcpListener;
+
+    #[test]
+    fn a_problem_code_is_the_last_word_of_its_type_and_nothing_else() {
+        let code = |body: &str| problem_code(Some(body.as_bytes()));
+        // What the hub sends (ApiError::problem).
+        assert_eq!(
+            code(r#"{"type":"urn:sealbox:problem:demo_key_refused","status":403}"#),
+            "demo_key_refused"
+        );
+        assert_eq!(code(r#"{"type":"https://hub.example/problems/invite_used"}"#), "invite_used");
+        for hostile in [
+            r#"{"type":"https://x/<script>marker","status":500}"#,
+            r#"{"type":"urn:sealbox:problem:"}"#,
+            r#"{"type":7}"#,
+            "not json",
+        ] {
+            assert_eq!(code(hostile), "unknown", "{hostile}");
+        }
+        assert_eq!(problem_code(None), "unknown");
+        let long = format!(r#"{{"type":"urn:x:{}"}}"#, "a".repeat(65));
+        assert_eq!(code(&long), "unknown");
+    }
 
     #[test]
     fn plain_http_is_refused_except_to_this_machine() {

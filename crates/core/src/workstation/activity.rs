@@ -47,6 +47,7 @@ pub fn describe(action: &str, object: &str) -> String {
         "key_mode:keyring_fallback_weaker" => {
             "enrolled a key without hmac-secret: the weaker keyring mode".to_owned()
         }
+        "demo_software_key" => "enrolled with the demo's software key (not for patients)".to_owned(),
         other => match other.split_once(':') {
             Some(("lock", why)) => format!("locked Sealbox ({})", why.replace('_', " ")),
             Some(("unlock_failed", why)) => format!("failed to unlock ({})", why.replace('_', " ")),

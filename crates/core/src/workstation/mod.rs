@@ -56,6 +56,10 @@ use crate::sync::{SharedStore, SyncError};
 use crate::vault::Keyring;
 use crate::vault::{KekSource, VaultError};
 
+/// The audit entry naming the demo's software key, at enrolment (the
+/// profile and the lock screen name it on every unlock).
+const DEMO_KEY_AUDIT: &str = "demo_software_key";
+
 /// Why enrolment, unlock or lock failed. Each says what to do; none carries
 /// keys, tokens or patient data.
 #[derive(Debug, thiserror::Error)]
@@ -229,7 +233,13 @@ impl Workstation {
         let rp_id = challenge.options.public_key.rp.id.clone();
         let origin = origin_of(&rp_id)?;
         let credential = key.register(&origin, challenge.options)?;
-        let enrolled = anon.enrol_finish(challenge.ceremony_id, credential).await?;
+        let enrolled = anon.enrol_finish(challenge.ceremony_id, credential).await.map_err(|e| {
+            if is_demo_key_refusal(&e) {
+                KeyError::DemoKeyRefused.into()
+            } else {
+                WorkstationError::from(e)
+            }
+        })?;
 
         let salt = random_bytes::<32>();
         let asked = (mode == KeyMode::HmacSecret).then_some(&salt);
@@ -247,6 +257,8 @@ impl Workstation {
             passkey: enrolled.passkey,
             key_mode: mode,
             weaker_withdrawn: false,
+            demo_key: key.is_demo(),
+            demo_withdrawn: false,
         };
         let cfg = self.cache_config(&profile);
         let kek: Box<dyn KekSource + Send> = match (mode, output) {
@@ -275,6 +287,9 @@ impl Workstation {
                     &format!("key_mode:{}", mode.key()),
                     &profile.device_id,
                 )?;
+            }
+            if profile.demo_key {
+                audit::append(w, now, &profile.user_id, DEMO_KEY_AUDIT, &profile.device_id)?;
             }
             Ok::<_, StoreError>(())
         })?;
@@ -368,12 +383,31 @@ impl Workstation {
                     (Some(session), Box::new(kek))
                 }
                 Ok((session, output)) => {
+                    if profile.demo_withdrawn {
+                        // The hub let the demo key in again.
+                        profile.demo_withdrawn = false;
+                        profile.save(&self.dir)?;
+                        self.profile = Some(profile.clone());
+                    }
                     let output = output.ok_or(KeyError::Unsupported("hmac-secret"))?;
                     (Some(session), Box::new(DerivedKek::new(output, salt)))
                 }
+                Err(WorkstationError::Key(KeyError::DemoKeyRefused)) if profile.demo_key => {
+                    // Remembered here, so going offline does not get round it.
+                    if !profile.demo_withdrawn {
+                        profile.demo_withdrawn = true;
+                        profile.save(&self.dir)?;
+                        self.profile = Some(profile.clone());
+                    }
+                    return Err(KeyError::DemoKeyRefused.into());
+                }
                 Err(WorkstationError::Hub(e)) if e.is_transient() => {
-                    if weaker && profile.weaker_withdrawn {
-                        return Err(WorkstationError::WeakerKeyRefused);
+                    if (weaker && profile.weaker_withdrawn) || (profile.demo_key && profile.demo_withdrawn) {
+                        return Err(if profile.demo_withdrawn {
+                            KeyError::DemoKeyRefused.into()
+                        } else {
+                            WorkstationError::WeakerKeyRefused
+                        });
                     }
                     let local = LocalVerifier::new(&profile.rp_id, &origin)?;
                     let kek: Box<dyn KekSource + Send> = if weaker {
@@ -476,12 +510,18 @@ async fn hub_sign_in(
 /// A 4xx at login means the hub refused this key or clinician.
 fn refused(e: SyncError) -> WorkstationError {
     match e {
+        e @ SyncError::Status { .. } if is_demo_key_refusal(&e) => KeyError::DemoKeyRefused.into(),
         SyncError::SessionEnded => WorkstationError::HubRefused,
         SyncError::Status { status, .. } if (400..500).contains(&status) && status != 429 => {
             WorkstationError::HubRefused
         }
         other => WorkstationError::Hub(other),
     }
+}
+
+/// The hub refused the demo's software key (its practice does not allow it).
+fn is_demo_key_refusal(e: &SyncError) -> bool {
+    matches!(e, SyncError::Status { status: 403, code } if code == "demo_key_refused")
 }
 
 /// The open workstation: the cache, this device's keys, the pool keys it

@@ -53,6 +53,14 @@ pub struct Profile {
     /// again (this file is as open as the keyring the mode relies on).
     #[serde(default)]
     pub weaker_withdrawn: bool,
+    /// Enrolled with the demo's software key (a demo or test practice
+    /// only): named on the lock screen and in every unlock's audit entry.
+    #[serde(default)]
+    pub demo_key: bool,
+    /// With the demo key: the hub said the practice no longer allows it.
+    /// Offline unlocks are refused until an online unlock succeeds again.
+    #[serde(default)]
+    pub demo_withdrawn: bool,
 }
 
 impl std::fmt::Debug for Profile {

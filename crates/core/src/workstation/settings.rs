@@ -105,11 +105,12 @@ impl Desk {
             w.set_setting(POLICY_SETTING, &json)?;
             if policy != before {
                 let what = format!(
-                    "practice_policy:max_idle={},reauth={},weaker_keys={},max_offline={}",
+                    "practice_policy:max_idle={},reauth={},weaker_keys={},max_offline={},demo_keys={}",
                     policy.max_idle_secs,
                     policy.reauth_secs,
                     policy.allow_weaker_keys,
-                    policy.max_offline_secs
+                    policy.max_offline_secs,
+                    policy.allow_demo_keys
                 );
                 audit::append(w, now, &user, &what, &device)?;
             }

@@ -27,6 +27,8 @@ pub enum Outcome {
     StaleChallenge,
     /// The device is revoked.
     Revoked,
+    /// A key the practice's policy refuses (the demo's software key).
+    KeyRefused,
 }
 
 impl Outcome {
@@ -39,6 +41,7 @@ impl Outcome {
             Outcome::CounterRegression => "counter_regression",
             Outcome::StaleChallenge => "stale_challenge",
             Outcome::Revoked => "revoked",
+            Outcome::KeyRefused => "key_refused",
         }
     }
 }

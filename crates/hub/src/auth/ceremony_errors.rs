@@ -23,6 +23,15 @@ pub fn not_verified() -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "not_verified", "the security key's response did not verify")
 }
 
+/// 403: the demo's software key, which this practice does not allow.
+pub fn demo_key_refused() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "demo_key_refused",
+        "this practice does not allow the demo's software key; use a hardware security key",
+    )
+}
+
 /// The problem for an unusable invite.
 pub fn invite(e: InviteError) -> ApiError {
     match e {

@@ -191,6 +191,12 @@ pub async fn finish(
                     return Err(err::not_verified());
                 }
             };
+            // The demo's software key only where the practice allows it.
+            let demo_key = super::key_kind::is_demo_key(&req.credential);
+            if demo_key && !super::policy::get(conn)?.allow_demo_keys {
+                record(conn, &address, Some(&staff_id), None, Outcome::KeyRefused, now)?;
+                return Err(err::demo_key_refused());
+            }
             let device_id = secret::prefixed_id("dev");
             let passkey_json = serde_json::to_string(&passkey).map_err(|e| err::internal(&e))?;
             let tx = conn.transaction()?;
@@ -213,9 +219,10 @@ pub async fn finish(
             )?;
             let cred_id: &[u8] = passkey.cred_id().as_ref();
             let inserted = tx.execute(
-                "INSERT OR IGNORE INTO devices (id, staff_id, name, credential_id, passkey, created_at_us)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![device_id, staff_id, device_name, cred_id, passkey_json, time::to_db(now)],
+                "INSERT OR IGNORE INTO devices (id, staff_id, name, credential_id, passkey, demo_key,
+                                               created_at_us)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![device_id, staff_id, device_name, cred_id, passkey_json, demo_key, time::to_db(now)],
             )?;
             if inserted == 0 {
                 return Err(ApiError::conflict(

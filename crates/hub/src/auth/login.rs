@@ -159,21 +159,27 @@ pub async fn finish(
                 return Err(err::not_verified());
             };
             let cred_id: &[u8] = result.cred_id().as_ref();
-            let device: Option<(String, String, i64, Option<i64>)> = conn
+            let device: Option<(String, String, i64, Option<i64>, bool)> = conn
                 .query_row(
-                    "SELECT id, passkey, sign_count, revoked_at_us FROM devices
+                    "SELECT id, passkey, sign_count, revoked_at_us, demo_key FROM devices
                      WHERE credential_id = ?1 AND staff_id = ?2",
                     params![cred_id, staff_id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
                 )
                 .optional()?;
-            let Some((device_id, passkey_json, stored_count, revoked)) = device else {
+            let Some((device_id, passkey_json, stored_count, revoked, demo_key)) = device else {
                 record(conn, &address, Some(&staff_id), None, Outcome::Failed, now)?;
                 return Err(err::not_verified());
             };
             if revoked.is_some() {
                 record(conn, &address, Some(&staff_id), Some(&device_id), Outcome::Revoked, now)?;
                 return Err(ApiError::unauthorized("this device has been revoked"));
+            }
+            // Enrolled with the demo key while the practice allowed it: no
+            // longer, once it stops.
+            if demo_key && !super::policy::get(conn)?.allow_demo_keys {
+                record(conn, &address, Some(&staff_id), Some(&device_id), Outcome::KeyRefused, now)?;
+                return Err(err::demo_key_refused());
             }
             // The signature counter must move forward (a clone or a replay
             // of an older assertion would not): checked against the stored

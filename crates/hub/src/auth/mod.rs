@@ -11,6 +11,7 @@ pub mod decoy;
 pub mod devices;
 pub mod enrol;
 pub mod invites;
+mod key_kind;
 pub mod login;
 pub mod policy;
 pub mod pool_keys;

@@ -17,32 +17,36 @@ use crate::state::AppState;
 pub fn get(conn: &Connection) -> Result<PracticePolicy, DbError> {
     let row = conn
         .query_row(
-            "SELECT max_idle_secs, reauth_secs, allow_weaker_keys, max_offline_secs FROM practice_policy
-             ORDER BY id DESC LIMIT 1",
+            "SELECT max_idle_secs, reauth_secs, allow_weaker_keys, max_offline_secs, allow_demo_keys
+             FROM practice_policy ORDER BY id DESC LIMIT 1",
             [],
-            |r| Ok((r.get::<_, u32>(0)?, r.get::<_, u32>(1)?, r.get::<_, bool>(2)?, r.get::<_, u32>(3)?)),
+            |r| {
+                Ok(PracticePolicy {
+                    max_idle_secs: r.get(0)?,
+                    reauth_secs: r.get(1)?,
+                    allow_weaker_keys: r.get(2)?,
+                    max_offline_secs: r.get(3)?,
+                    allow_demo_keys: r.get(4)?,
+                })
+            },
         )
         .optional()?;
-    Ok(match row {
-        Some((max_idle_secs, reauth_secs, allow_weaker_keys, max_offline_secs)) => {
-            PracticePolicy { max_idle_secs, reauth_secs, allow_weaker_keys, max_offline_secs }
-        }
-        None => PracticePolicy::default(),
-    })
+    Ok(row.unwrap_or_default())
 }
 
 /// Puts `policy` in force (its bounds checked by the caller and again by
 /// the table), recording who set it.
 pub fn set(conn: &Connection, policy: PracticePolicy, set_by: &str, now: Timestamp) -> Result<(), DbError> {
     conn.execute(
-        "INSERT INTO practice_policy (max_idle_secs, reauth_secs, allow_weaker_keys, max_offline_secs, set_by,
-                                      set_at_us)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO practice_policy (max_idle_secs, reauth_secs, allow_weaker_keys, max_offline_secs,
+                                      allow_demo_keys, set_by, set_at_us)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             policy.max_idle_secs,
             policy.reauth_secs,
             policy.allow_weaker_keys,
             policy.max_offline_secs,
+            policy.allow_demo_keys,
             set_by,
             time::to_db(now)
         ],
@@ -75,11 +79,16 @@ mod tests {
             reauth_secs: 3600,
             allow_weaker_keys: false,
             max_offline_secs: 7_200,
+            allow_demo_keys: false,
         };
         set(&conn, strict, "admin", now).unwrap();
         let relaxed = PracticePolicy { allow_weaker_keys: true, ..strict };
         set(&conn, relaxed, "admin", now).unwrap();
         assert_eq!(get(&conn).unwrap(), relaxed);
+        let demo = PracticePolicy { allow_demo_keys: true, ..relaxed };
+        set(&conn, demo, "admin", now).unwrap();
+        assert_eq!(get(&conn).unwrap(), demo, "the demo-key permission is kept and read back");
+        set(&conn, relaxed, "admin", now).unwrap();
         let out_of_bounds = PracticePolicy { max_idle_secs: 901, ..strict };
         assert!(set(&conn, out_of_bounds, "admin", now).is_err(), "the table refuses what validate() would");
         let too_long_offline = PracticePolicy { max_offline_secs: 1_209_601, ..strict };

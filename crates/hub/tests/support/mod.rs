@@ -18,7 +18,9 @@ use sealbox_hub::relay::channels;
 use sealbox_hub::server::{self, Running};
 use sealbox_hub::AppState;
 use sealbox_model::category::Category;
-use sealbox_model::hub_api::{Base64Bytes, PatientMessageRequest, PracticeFile, Problem, SimPatient};
+use sealbox_model::hub_api::{
+    Base64Bytes, PatientMessageRequest, PracticeFile, PracticePolicy, Problem, SimPatient,
+};
 use sealbox_model::ids::{MessageId, ThreadId};
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::message::{FreeText, MessagePart};
@@ -45,6 +47,13 @@ pub fn t0() -> Timestamp {
     Timestamp::from_second(1_750_000_000).unwrap()
 }
 
+/// The test practices' policy: the defaults, and the demo's software key
+/// allowed (the workstations in these tests use it; `hardware_key.rs`
+/// drives an independent authenticator instead).
+pub fn demo_practice() -> PracticePolicy {
+    PracticePolicy { allow_demo_keys: true, ..PracticePolicy::default() }
+}
+
 /// Starts a hub with `patients` channels and the given patient rate policy.
 pub async fn start_hub(patients: u32, rate: RatePolicy) -> Hub {
     start_hub_with(patients, rate, |_| {}).await
@@ -63,6 +72,7 @@ pub async fn start_hub_with(patients: u32, rate: RatePolicy, adjust: impl FnOnce
         .db
         .call_blocking(|conn| {
             practice::create(conn, "Test Surgery", t0()).unwrap();
+            sealbox_hub::auth::policy::set(conn, demo_practice(), "test", t0()).unwrap();
             channels::issue(conn, patients, t0())
         })
         .unwrap();

@@ -49,6 +49,7 @@ pub fn site(patients: u32) -> Site {
         .db
         .call_blocking(move |c| {
             practice::create(c, "Failure Surgery", now).unwrap();
+            sealbox_hub::auth::policy::set(c, super::demo_practice(), "test", now).unwrap();
             channels::issue(c, patients, now)
         })
         .unwrap();

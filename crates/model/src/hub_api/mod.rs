@@ -26,7 +26,7 @@ pub use bytes::{Base64Bytes, Base64Error};
 pub use events::{PoolCounts, PushEvent};
 pub use keys::{PoolPublicKey, PracticeKeys};
 pub use patient::{PatientMessageAccepted, PatientMessageRequest, PatientRepliesPage};
-pub use policy::{PolicyError, PracticePolicy};
+pub use policy::{PolicyError, PracticePolicy, DEMO_KEY_AAGUID};
 pub use practice_file::{PracticeFile, SimPatient};
 pub use problem::{FieldError, Problem};
 pub use sync::{ActionLogEntry, Cursor, EnvelopeRecord, Sender, SyncPage, ThreadMeta};

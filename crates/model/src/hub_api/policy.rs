@@ -25,7 +25,19 @@ pub struct PracticePolicy {
     /// at most this long after the hub last saw it.
     #[serde(default = "PracticePolicy::default_offline_secs")]
     pub max_offline_secs: u32,
+    /// The demo's software key ([`DEMO_KEY_AAGUID`]) may enrol and unlock.
+    /// Its secrets live in the OS keyring, sealed only by its PIN: for a
+    /// demo or a test practice, never for patients. Off unless set.
+    #[serde(default)]
+    pub allow_demo_keys: bool,
 }
+
+/// The AAGUID Sealbox's demo software key puts in its authenticator data.
+/// The hub refuses a credential that carries it unless the practice allows
+/// demo keys. (An AAGUID is the authenticator's own claim: this stops a
+/// practice deploying the demo key by mistake, not a forged authenticator;
+/// attested enrolment, with a list of trusted key makers, stops those.)
+pub const DEMO_KEY_AAGUID: [u8; 16] = *b"sealbox-softkey1";
 
 /// A policy outside the bounds every practice must keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -71,13 +83,14 @@ impl PracticePolicy {
 
 impl Default for PracticePolicy {
     /// What a practice has until it says otherwise: 15 minutes, 12 hours,
-    /// hmac-secret required, 72 hours offline.
+    /// hmac-secret required, 72 hours offline, no demo keys.
     fn default() -> Self {
         PracticePolicy {
             max_idle_secs: 900,
             reauth_secs: 43_200,
             allow_weaker_keys: false,
             max_offline_secs: Self::default_offline_secs(),
+            allow_demo_keys: false,
         }
     }
 }
@@ -103,13 +116,15 @@ mod tests {
         let json = serde_json::to_string(&p).unwrap();
         assert_eq!(
             json,
-            r#"{"max_idle_secs":900,"reauth_secs":43200,"allow_weaker_keys":false,"max_offline_secs":259200}"#
+            r#"{"max_idle_secs":900,"reauth_secs":43200,"allow_weaker_keys":false,"max_offline_secs":259200,"allow_demo_keys":false}"#
         );
         // A policy kept before the offline allowance existed reads with the default.
         let old: PracticePolicy =
             serde_json::from_str(r#"{"max_idle_secs":900,"reauth_secs":43200,"allow_weaker_keys":false}"#)
                 .unwrap();
         assert_eq!(old, p);
+        // Demo keys are refused unless a practice says otherwise.
+        assert!(!old.allow_demo_keys);
         assert!(serde_json::from_str::<PracticePolicy>(r#"{"max_idle_secs":900}"#).is_err());
     }
 }
