@@ -137,3 +137,9 @@ pub async fn thread_activity(
 pub async fn my_activity(shell: State<'_, Shell>) -> Result<MyActivityView, ShellError> {
     shell.my_activity().await
 }
+
+/// `cancel_key`: the Cancel button while the security key flashes.
+#[tauri::command]
+pub fn cancel_key(shell: State<'_, Shell>) {
+    shell.cancel_key();
+}

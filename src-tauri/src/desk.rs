@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use sealbox_core::key::hardware::CancelHandle;
 use sealbox_core::key::soft::SoftKey;
 use sealbox_core::key::KeyError;
 use sealbox_core::lock::{LockMachine, LockPolicy, LockReason, Signal};
@@ -102,6 +103,9 @@ pub struct Shell {
     /// deadline, until the lock page asks for the status, so the time from
     /// deadline to lock page is measured (printed, no content).
     timed_lock: std::sync::Mutex<Option<(LockReason, Timestamp)>>,
+    /// Cancels the USB key's request in progress (enrolment or unlock);
+    /// outside the workstation's lock, which that request holds.
+    key_request: std::sync::Mutex<Option<CancelHandle>>,
 }
 
 fn now() -> Timestamp {
@@ -125,7 +129,25 @@ impl Shell {
             machine: std::sync::Mutex::new(LockMachine::new(LockPolicy::default())),
             locked_watch: std::sync::Mutex::new(None),
             timed_lock: std::sync::Mutex::new(None),
+            key_request: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Cancels the security key's request in progress, if any (the key is
+    /// told to stop; the request ends as "cancelled").
+    pub fn cancel_key(&self) {
+        if let Some(cancel) =
+            self.key_request.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref()
+        {
+            cancel.cancel();
+        }
+    }
+
+    /// Makes `key`'s request cancellable by [`Shell::cancel_key`] until the
+    /// guard is dropped.
+    fn cancellable(&self, key: &UsbKey) -> KeyRequest<'_> {
+        *self.key_request.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = cancel_handle(key);
+        KeyRequest(&self.key_request)
     }
 
     fn machine(&self) -> std::sync::MutexGuard<'_, LockMachine> {
@@ -172,6 +194,7 @@ impl Shell {
             } else {
                 let mut key = usb_key_to_enrol()?;
                 key.enter_pin(&request.pin);
+                let _cancel = self.cancellable(&key);
                 ws.enrol(hub, code, name, &mut key, now()).await?
             };
             if let Err(e) = desk.lock("enrolled", now()).await {
@@ -208,6 +231,7 @@ impl Shell {
             // tries).
             let mut key = usb_key_holding(&profile.rp_id, &[profile.passkey.cred_id().to_vec()])?;
             key.enter_pin(pin);
+            let _cancel = self.cancellable(&key);
             ws.unlock(&mut key, now()).await?
         };
         self.stop_locked_watch();
@@ -534,6 +558,23 @@ fn key_source(setting: Option<&std::ffi::OsStr>) -> KeySource {
     }
 }
 
+/// While a key request runs: cancellable; forgotten when it ends.
+struct KeyRequest<'a>(&'a std::sync::Mutex<Option<CancelHandle>>);
+
+impl Drop for KeyRequest<'_> {
+    fn drop(&mut self) {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+}
+
+#[cfg(not(target_os = "windows"))]
+type UsbKey = sealbox_core::key::usb::UsbKey;
+
+#[cfg(not(target_os = "windows"))]
+fn cancel_handle(key: &UsbKey) -> Option<CancelHandle> {
+    Some(key.cancel_handle())
+}
+
 #[cfg(not(target_os = "windows"))]
 fn usb_key_to_enrol() -> Result<sealbox_core::key::usb::UsbKey, ShellError> {
     Ok(sealbox_core::key::usb::key_to_enrol()?)
@@ -545,6 +586,14 @@ fn usb_key_holding(rp_id: &str, ids: &[Vec<u8>]) -> Result<sealbox_core::key::us
 }
 
 /// Windows: the system WebAuthn API is the transport there (not yet built).
+#[cfg(target_os = "windows")]
+type UsbKey = sealbox_core::key::soft::SoftKey;
+
+#[cfg(target_os = "windows")]
+fn cancel_handle(_: &UsbKey) -> Option<CancelHandle> {
+    None
+}
+
 #[cfg(target_os = "windows")]
 fn usb_key_to_enrol() -> Result<sealbox_core::key::soft::SoftKey, ShellError> {
     Err(ShellError::NoKey)

@@ -35,7 +35,8 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::settings,
             commands::save_settings,
             commands::thread_activity,
-            commands::my_activity
+            commands::my_activity,
+            commands::cancel_key
         ])
         .run(tauri::generate_context!())
 }

@@ -84,6 +84,24 @@ pub async fn lock_now() -> Result<(), IpcError> {
     call(command::LOCK_NOW, JsValue::UNDEFINED).await
 }
 
+/// Stops the security key's request in progress (it flashes no more).
+pub async fn cancel_key() -> Result<(), IpcError> {
+    call(command::CANCEL_KEY, JsValue::UNDEFINED).await
+}
+
+/// A Cancel button for while the key flashes.
+pub fn cancel_key_button(id: &'static str) -> yew::Html {
+    let onclick = yew::Callback::from(|_: yew::MouseEvent| {
+        wasm_bindgen_futures::spawn_local(async {
+            // Nothing to say if it fails: the request ends by itself.
+            let _ = cancel_key().await;
+        });
+    });
+    yew::html! {
+        <button id={id} type="button" {onclick}>{ "Cancel" }</button>
+    }
+}
+
 /// Input was seen in the window.
 pub async fn heartbeat() -> Result<(), IpcError> {
     call(command::HEARTBEAT, JsValue::UNDEFINED).await

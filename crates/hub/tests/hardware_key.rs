@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use sealbox_core::key::ctaphid::{Channel, HidError, HidReports, REPORT_LEN};
 use sealbox_core::key::fido::CtapTransport;
-use sealbox_core::key::hardware::HardwareKey;
+use sealbox_core::key::hardware::{CancelHandle, HardwareKey};
 use sealbox_core::key::local::LocalVerifier;
 use sealbox_core::key::{KeyError, SecurityKey};
 use sealbox_crypto::secret::random_bytes;
@@ -398,6 +398,58 @@ async fn no_pin_on_the_key_a_refused_touch_a_pulled_key_and_no_hmac_secret_are_c
         sign_in(&hub, &mut weak, &weak_user, &random_bytes::<32>()).await.unwrap_err(),
         KeyError::Unsupported("hmac-secret")
     );
+}
+
+/// A key that flashes, waiting for a touch, whenever it is asked to make or
+/// use a credential. While it waits, the person presses Cancel on the
+/// lock screen (`on_wait`, when set); the key then answers as a real key
+/// does once the platform has sent CTAPHID CANCEL, with
+/// CTAP2_ERR_KEEPALIVE_CANCEL (0x2D). Without a Cancel, the touch comes.
+struct Flashing {
+    inner: Cbor,
+    on_wait: Arc<Mutex<Option<CancelHandle>>>,
+}
+
+impl CtapTransport for Flashing {
+    fn cbor(&mut self, request: &[u8], alive: &dyn Fn() -> bool) -> Result<Vec<u8>, HidError> {
+        if matches!(request.first(), Some(0x01 | 0x02)) {
+            if let Some(cancel) = self.on_wait.lock().unwrap().as_ref() {
+                cancel.cancel();
+            }
+            if !alive() {
+                return Ok(vec![0x2D]);
+            }
+        }
+        self.inner.cbor(request, alive)
+    }
+}
+
+#[tokio::test]
+async fn cancel_on_the_screen_while_the_key_flashes_ends_the_request_and_the_next_key_works() {
+    let hub = start_hub(1, RatePolicy { burst: 100, per_minute: 0 }).await;
+    let person = Person::touches();
+    let on_wait = Arc::new(Mutex::new(None));
+    let flashing = Flashing { inner: Cbor(soft_key(true, &person)), on_wait: Arc::clone(&on_wait) };
+    let mut key = with_pin(HardwareKey::new(flashing).unwrap(), Some("2468"));
+    key.enter_pin("2468");
+    *on_wait.lock().unwrap() = Some(key.cancel_handle());
+    let code = invite(&hub.state, Role::Gp);
+    let challenge = enrol_start(&hub.client, &hub.url, &code).await.unwrap();
+    let err = key.register(&origin(&hub.state), challenge.options).unwrap_err();
+    assert_eq!(err, KeyError::Cancelled);
+    assert!(err.to_string().contains("cancelled"), "{err}");
+
+    // Nobody presses Cancel: the same kind of key enrols and signs in.
+    *on_wait.lock().unwrap() = None;
+    let flashing = Flashing { inner: Cbor(soft_key(true, &person)), on_wait: Arc::clone(&on_wait) };
+    let mut key = with_pin(HardwareKey::new(flashing).unwrap(), Some("2468"));
+    key.enter_pin("2468");
+    let (user, _) = enrol(&hub, &mut key).await;
+    let salt = random_bytes::<32>();
+    assert!(sign_in(&hub, &mut key, &user, &salt).await.is_ok());
+    // Cancel while it flashes at sign-in: no assertion, no session.
+    *on_wait.lock().unwrap() = Some(key.cancel_handle());
+    assert_eq!(sign_in(&hub, &mut key, &user, &salt).await.unwrap_err(), KeyError::Cancelled);
 }
 
 #[tokio::test]

@@ -64,6 +64,10 @@ pub mod command {
     /// The clinician's sign-ins and own recent events (→ [`super::MyActivityView`]).
     pub const MY_ACTIVITY: &str = "my_activity";
 
+    /// Stops the security key's request in progress (the lock screen's and
+    /// the enrolment's Cancel while the key flashes).
+    pub const CANCEL_KEY: &str = "cancel_key";
+
     /// Every command the shell registers; build.rs declares exactly these to
     /// Tauri's permission system.
     pub const ALL: &[&str] = &[
@@ -83,6 +87,7 @@ pub mod command {
         SAVE_SETTINGS,
         THREAD_ACTIVITY,
         MY_ACTIVITY,
+        CANCEL_KEY,
     ];
 }
 

@@ -86,6 +86,9 @@ pub fn enrol_form(props: &EnrolProps) -> Html {
             <button id="enrol" type="submit" disabled={*busy}>
                 { if *busy { "Touch your key…" } else { "Enrol" } }
             </button>
+            if *busy {
+                { crate::ipc::cancel_key_button("enrol-cancel") }
+            }
             if let Some(e) = &*error {
                 <p id="enrol-error" class="status" data-state="error" role="alert">{ e }</p>
             }

@@ -178,6 +178,9 @@ pub fn lock_page(props: &LockProps) -> Html {
                     <button id="unlock" type="submit" disabled={*busy || waiting.is_some()}>
                         { if *busy { "Touch your key…" } else { "Unlock" } }
                     </button>
+                    if *busy {
+                        { ipc::cancel_key_button("unlock-cancel") }
+                    }
                 </form>
                 if let Some(secs) = waiting {
                     <p id="unlock-wait" class="status" data-state="warning" role="status" data-seconds={secs.to_string()}>

@@ -8,7 +8,9 @@
 //! into what webauthn-rs verifies, and its PIN conversation into
 //! [`KeyError`]s a clinician can act on.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::channel;
+use std::sync::Arc;
 
 use authenticator::authenticatorservice::{RegisterArgs, SignArgs};
 use authenticator::ctap2::commands::StatusCode;
@@ -46,12 +48,31 @@ struct Heard {
     uv_refused: u8,
 }
 
+/// Stops a key's ceremony from another thread (the lock screen's Cancel
+/// while the key flashes): the key is sent CTAPHID CANCEL and the ceremony
+/// ends as [`KeyError::Cancelled`]. Final for that key: every later
+/// ceremony of it is cancelled too, so make a new key per attempt.
+#[derive(Debug, Clone, Default)]
+pub struct CancelHandle(Arc<AtomicBool>);
+
+impl CancelHandle {
+    /// Cancels the ceremony in progress (or the next one).
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
 /// A security key reached through `T` (CTAPHID over USB in the app).
 pub struct HardwareKey<T: CtapTransport> {
     key: FidoKey<T>,
     pin: Option<Zeroizing<String>>,
     last_hmac: Option<Zeroizing<[u8; 32]>>,
     last_error: Option<KeyError>,
+    cancel: CancelHandle,
 }
 
 impl<T: CtapTransport> std::fmt::Debug for HardwareKey<T> {
@@ -65,7 +86,12 @@ impl<T: CtapTransport> HardwareKey<T> {
     pub fn new(transport: T) -> Result<Self, KeyError> {
         let key = FidoKey::new(transport)
             .map_err(|e| key_error(AuthenticatorError::HIDError(e), &Heard::default()))?;
-        Ok(HardwareKey { key, pin: None, last_hmac: None, last_error: None })
+        Ok(HardwareKey { key, pin: None, last_hmac: None, last_error: None, cancel: CancelHandle::default() })
+    }
+
+    /// A handle that cancels this key's ceremony from another thread.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.cancel.clone()
     }
 
     /// The PIN the clinician typed, used at the next touch.
@@ -178,11 +204,12 @@ impl<T: CtapTransport> HardwareKey<T> {
         let key = &mut self.key;
         // `authenticator` retries a refused user verification for as long
         // as it is told the request is alive; twice is enough to know.
-        let stop = std::sync::atomic::AtomicBool::new(false);
+        let stop = AtomicBool::new(false);
         let stop = &stop;
+        let cancel = &self.cancel;
         std::thread::scope(|s| {
             s.spawn(move || {
-                run(key, status_tx, callback, &|| !stop.load(std::sync::atomic::Ordering::SeqCst))
+                run(key, status_tx, callback, &|| !stop.load(Ordering::SeqCst) && !cancel.is_cancelled())
             });
             // Ends when the ceremony returns and drops its status sender.
             for update in status_rx {
@@ -197,7 +224,7 @@ impl<T: CtapTransport> HardwareKey<T> {
                         StatusPinUv::InvalidUv(_) | StatusPinUv::UvBlocked => {
                             heard.uv_refused += 1;
                             if heard.uv_refused >= 2 {
-                                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                                stop.store(true, Ordering::SeqCst);
                             }
                         }
                         _ => {}
@@ -206,6 +233,10 @@ impl<T: CtapTransport> HardwareKey<T> {
             }
         });
         let result = result_rx.try_recv().unwrap_or(Err(AuthenticatorError::CancelledByUser));
+        if self.cancel.is_cancelled() {
+            // Whatever the key said last, the person asked to stop.
+            return result.map_err(|_| KeyError::Cancelled);
+        }
         result.map_err(|e| key_error(e, &heard))
     }
 }
