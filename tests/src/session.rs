@@ -62,8 +62,9 @@ impl App {
         // tauri-driver may not listen yet, and answers before its
         // WebKitWebDriver child listens; a session request in either gap
         // fails with a connection error, so retry those (and only those)
-        // until the deadline. A child process's socket gives no signal when
-        // it starts listening: this is the one timed retry in the harness.
+        // until the deadline. Neither program signals that it listens or
+        // takes a socket from us (docs/ci.md, "The WebDriver start"): a
+        // connection attempt is the only readiness test they offer.
         let deadline = Instant::now() + DEFAULT_TIMEOUT;
         let client = loop {
             match ClientBuilder::new(HttpConnector::new())
