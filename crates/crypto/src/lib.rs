@@ -10,9 +10,12 @@
 //! - [`pin_seal`]: bytes sealed under a PIN (Argon2id + XChaCha20-Poly1305),
 //!   for the demo's software key.
 //! - [`envelope`]: the signed, per-part sealed message envelope the hub relays.
+//! - [`directory`]: the practice's signed key directory (pool keys, devices,
+//!   revocations) as a chain of statements signed with the practice key.
 //! - [`audit_chain`]: the audit events' hash chain and signed segments.
 
 pub mod audit_chain;
+pub mod directory;
 pub mod envelope;
 pub mod keywrap;
 pub mod pin_seal;
