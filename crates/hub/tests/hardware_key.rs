@@ -487,9 +487,6 @@ async fn the_key_holding_the_credential_is_found_without_a_pin_or_a_touch() {
 /// unlock offline — the same KEK each time, from the key's hmac-secret.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gp_enrols_and_unlocks_online_and_offline_through_the_workstation_with_a_usb_key() {
-    use sealbox_core::account::pool_keys::HeldPoolKeys;
-    use sealbox_core::cache::{self, CacheConfig};
-    use sealbox_core::key::soft::SoftKey;
     use sealbox_core::vault::Keyring;
     use sealbox_core::workstation::{Verified, Workstation};
 
@@ -497,24 +494,12 @@ async fn a_gp_enrols_and_unlocks_online_and_offline_through_the_workstation_with
     let now = hub.state.now();
     let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
     let dirs = tempfile::tempdir().unwrap();
-    let mut admin_ws = Workstation::open(dirs.path().join("admin"), keyring.clone()).unwrap();
-    let mut admin_key = SoftKey::new("1111");
-    let code = invite(&hub.state, Role::PracticeAdmin);
-    let admin = admin_ws.enrol(&hub.url, &code, "Office PC", &mut admin_key, now).await.unwrap();
-    let held = HeldPoolKeys::publish_new(admin.hub()).await.unwrap();
-
     let person = Person::touches();
     let mut key = over_usb(soft_key(true, &person), Some("2468"));
     key.enter_pin("2468");
-    let mut ws = Workstation::open(dirs.path().join("gp"), keyring.clone()).unwrap();
-    let code = invite(&hub.state, Role::Gp);
-    let desk = ws.enrol(&hub.url, &code, "Room 3 PC", &mut key, now).await.unwrap();
-    let profile = desk.profile().clone();
-    let devices = admin.hub().devices().await.unwrap();
-    let device = devices.devices.iter().find(|d| d.id == profile.device_id).unwrap();
-    held.approve(admin.hub(), &profile.practice_id, device).await.unwrap();
-    desk.lock("enrolled", now).await.unwrap();
-    admin.lock("done", now).await.unwrap();
+    let support::desks::Enrolled { mut ws, mut key, admin } =
+        support::desks::enrol_approved_with(&hub, &keyring, dirs.path(), Role::Gp, key).await;
+    assert!(!ws.profile().unwrap().demo_key, "a hardware key is not the demo key");
 
     let desk = ws.unlock(&mut key, now).await.unwrap();
     assert_eq!(desk.verified(), Verified::Online);
@@ -528,10 +513,5 @@ async fn a_gp_enrols_and_unlocks_online_and_offline_through_the_workstation_with
     let desk = ws.unlock(&mut key, now).await.unwrap();
     assert_eq!(desk.verified(), Verified::Offline);
     desk.lock("done", now).await.unwrap();
-    for ws in [&ws, &admin_ws] {
-        if let Some(p) = ws.profile() {
-            let cfg = CacheConfig { data_dir: ws.dir().to_path_buf(), context: p.context() };
-            cache::wipe_device(&cfg, &keyring, None).unwrap();
-        }
-    }
+    support::desks::Enrolled { ws, key, admin }.wipe(&keyring);
 }

@@ -28,14 +28,12 @@ use webauthn_authenticator_rs::prelude::{
 };
 use webauthn_authenticator_rs::AuthenticatorBackendHashedClientData;
 use webauthn_rs_proto::{
-    AuthenticationExtensionsClientOutputs, AuthenticatorAssertionResponseRaw,
-    AuthenticatorAttestationResponseRaw, CreationChallengeResponse, PublicKeyCredentialCreationOptions,
-    PublicKeyCredentialRequestOptions, RegistrationExtensionsClientOutputs,
+    CreationChallengeResponse, PublicKeyCredentialCreationOptions, PublicKeyCredentialRequestOptions,
 };
 use zeroize::Zeroizing;
 
 use super::fido::{CtapTransport, FidoKey};
-use super::{b64url, salt_of, with_salt, Assertion, KeyError, SecurityKey};
+use super::{asserted, registered, salt_of, with_salt, Assertion, KeyError, SecurityKey};
 
 /// What the key told us while it worked, kept to explain a failure.
 #[derive(Debug, Default)]
@@ -185,7 +183,9 @@ impl<T: CtapTransport> HardwareKey<T> {
     /// Runs one `authenticator` ceremony on a helper thread and listens to
     /// its PIN conversation: a PIN request it cannot answer here (none
     /// typed, or the typed one was wrong) ends the ceremony, and what was
-    /// heard explains why.
+    /// heard explains why. The explanation is kept for [`Self::explain`]
+    /// (webauthn-authenticator-rs, which calls the ceremony, carries only
+    /// its own error type back).
     fn ceremony<R: Send + 'static>(
         &mut self,
         run: impl FnOnce(
@@ -194,7 +194,7 @@ impl<T: CtapTransport> HardwareKey<T> {
                 StateCallback<authenticator::Result<R>>,
                 &dyn Fn() -> bool,
             ) + Send,
-    ) -> Result<R, KeyError> {
+    ) -> Result<R, WebauthnCError> {
         let (status_tx, status_rx) = channel();
         let (result_tx, result_rx) = channel();
         let callback = StateCallback::new(Box::new(move |r| {
@@ -233,11 +233,16 @@ impl<T: CtapTransport> HardwareKey<T> {
             }
         });
         let result = result_rx.try_recv().unwrap_or(Err(AuthenticatorError::CancelledByUser));
-        if self.cancel.is_cancelled() {
+        let result = if self.cancel.is_cancelled() {
             // Whatever the key said last, the person asked to stop.
-            return result.map_err(|_| KeyError::Cancelled);
-        }
-        result.map_err(|e| key_error(e, &heard))
+            result.map_err(|_| KeyError::Cancelled)
+        } else {
+            result.map_err(|e| key_error(e, &heard))
+        };
+        result.map_err(|e| {
+            self.last_error = Some(e.clone());
+            to_webauthn(e)
+        })
     }
 }
 
@@ -374,14 +379,9 @@ impl<T: CtapTransport> AuthenticatorBackendHashedClientData for HardwareKey<T> {
             pin: self.pin(),
             use_ctap1_fallback: false,
         };
-        let result = self
-            .ceremony(move |key, status, callback, alive| {
-                authenticator::ctap2::register(key, args, status, callback, alive);
-            })
-            .map_err(|e| {
-                self.last_error = Some(e.clone());
-                to_webauthn(e)
-            })?;
+        let result = self.ceremony(move |key, status, callback, alive| {
+            authenticator::ctap2::register(key, args, status, callback, alive);
+        })?;
         let id = result
             .att_obj
             .auth_data
@@ -390,17 +390,7 @@ impl<T: CtapTransport> AuthenticatorBackendHashedClientData for HardwareKey<T> {
             .map(|c| c.credential_id.clone())
             .ok_or(WebauthnCError::Internal)?;
         let attestation_object = serde_cbor_2::to_vec(&result.att_obj).map_err(|_| WebauthnCError::Cbor)?;
-        Ok(RegisterPublicKeyCredential {
-            id: b64url(&id),
-            raw_id: id,
-            response: AuthenticatorAttestationResponseRaw {
-                attestation_object,
-                client_data_json: Vec::new(),
-                transports: None,
-            },
-            type_: "public-key".to_owned(),
-            extensions: RegistrationExtensionsClientOutputs::default(),
-        })
+        Ok(registered(id, attestation_object))
     }
 
     fn perform_auth(
@@ -430,32 +420,21 @@ impl<T: CtapTransport> AuthenticatorBackendHashedClientData for HardwareKey<T> {
             pin: self.pin(),
             use_ctap1_fallback: false,
         };
-        let result = self
-            .ceremony(move |key, status, callback, alive| {
-                authenticator::ctap2::sign(key, args, status, callback, alive);
-            })
-            .map_err(|e| {
-                self.last_error = Some(e.clone());
-                to_webauthn(e)
-            })?;
+        let result = self.ceremony(move |key, status, callback, alive| {
+            authenticator::ctap2::sign(key, args, status, callback, alive);
+        })?;
         self.last_hmac = result.extensions.hmac_get_secret.as_ref().map(|out| Zeroizing::new(out.output1));
         let id = match (&result.assertion.credentials, allow_list.as_slice()) {
             (Some(c), _) => c.id.clone(),
             (None, [only]) => only.id.clone(),
             _ => return Err(WebauthnCError::Internal),
         };
-        Ok(PublicKeyCredential {
-            id: b64url(&id),
-            raw_id: id,
-            response: AuthenticatorAssertionResponseRaw {
-                authenticator_data: result.assertion.auth_data.to_vec(),
-                client_data_json: Vec::new(),
-                signature: result.assertion.signature.clone(),
-                user_handle: result.assertion.user.as_ref().map(|u| u.id.clone()),
-            },
-            extensions: AuthenticationExtensionsClientOutputs::default(),
-            type_: "public-key".to_owned(),
-        })
+        Ok(asserted(
+            id,
+            result.assertion.auth_data.to_vec(),
+            result.assertion.signature.clone(),
+            result.assertion.user.as_ref().map(|u| u.id.clone()),
+        ))
     }
 }
 

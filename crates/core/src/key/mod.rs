@@ -176,6 +176,44 @@ impl KekSource for DerivedKek {
     }
 }
 
+/// A new credential as the relying party reads it: its id and the
+/// authenticator's attestation object (client data is added by the
+/// WebAuthn client layer).
+pub(crate) fn registered(id: Vec<u8>, attestation_object: Vec<u8>) -> RegisterPublicKeyCredential {
+    RegisterPublicKeyCredential {
+        id: b64url(&id),
+        raw_id: id,
+        response: webauthn_rs_proto::AuthenticatorAttestationResponseRaw {
+            attestation_object,
+            client_data_json: Vec::new(),
+            transports: None,
+        },
+        type_: "public-key".to_owned(),
+        extensions: webauthn_rs_proto::RegistrationExtensionsClientOutputs::default(),
+    }
+}
+
+/// An assertion as the relying party reads it.
+pub(crate) fn asserted(
+    id: Vec<u8>,
+    authenticator_data: Vec<u8>,
+    signature: Vec<u8>,
+    user_handle: Option<Vec<u8>>,
+) -> PublicKeyCredential {
+    PublicKeyCredential {
+        id: b64url(&id),
+        raw_id: id,
+        response: webauthn_rs_proto::AuthenticatorAssertionResponseRaw {
+            authenticator_data,
+            client_data_json: Vec::new(),
+            signature,
+            user_handle,
+        },
+        extensions: webauthn_rs_proto::AuthenticationExtensionsClientOutputs::default(),
+        type_: "public-key".to_owned(),
+    }
+}
+
 /// Base64url without padding, as WebAuthn ids are written.
 pub(crate) fn b64url(bytes: &[u8]) -> String {
     use base64::Engine;

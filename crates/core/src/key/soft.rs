@@ -20,13 +20,11 @@ use webauthn_authenticator_rs::prelude::{
 };
 use webauthn_authenticator_rs::AuthenticatorBackendHashedClientData;
 use webauthn_rs_proto::{
-    AuthenticationExtensionsClientOutputs, AuthenticatorAssertionResponseRaw,
-    AuthenticatorAttestationResponseRaw, CreationChallengeResponse, PublicKeyCredentialCreationOptions,
-    PublicKeyCredentialRequestOptions, RegistrationExtensionsClientOutputs,
+    CreationChallengeResponse, PublicKeyCredentialCreationOptions, PublicKeyCredentialRequestOptions,
 };
 use zeroize::Zeroizing;
 
-use super::{b64url, salt_of, with_salt, Assertion, KeyError, SecurityKey};
+use super::{asserted, registered, salt_of, with_salt, Assertion, KeyError, SecurityKey};
 
 /// Flags in authenticator data.
 const UP: u8 = 0x01;
@@ -185,17 +183,7 @@ impl AuthenticatorBackendHashedClientData for SoftKey {
         let attestation = serde_cbor_2::to_vec(&attestation).map_err(|_| WebauthnCError::Cbor)?;
         let hmac_key = Zeroizing::new(random_bytes::<32>());
         self.credentials.push(Credential { id: id.clone(), rp_id_hash, key, hmac_key, counter: 0 });
-        Ok(RegisterPublicKeyCredential {
-            id: b64url(&id),
-            raw_id: id,
-            response: AuthenticatorAttestationResponseRaw {
-                attestation_object: attestation,
-                client_data_json: Vec::new(),
-                transports: None,
-            },
-            type_: "public-key".to_owned(),
-            extensions: RegistrationExtensionsClientOutputs::default(),
-        })
+        Ok(registered(id, attestation))
     }
 
     fn perform_auth(
@@ -236,18 +224,7 @@ impl AuthenticatorBackendHashedClientData for SoftKey {
                 self.last_hmac = Some(Zeroizing::new(mac.finalize().into_bytes().into()));
             }
         }
-        Ok(PublicKeyCredential {
-            id: b64url(&cred.id),
-            raw_id: cred.id.clone(),
-            response: AuthenticatorAssertionResponseRaw {
-                authenticator_data: auth_data,
-                client_data_json: Vec::new(),
-                signature,
-                user_handle: None,
-            },
-            extensions: AuthenticationExtensionsClientOutputs::default(),
-            type_: "public-key".to_owned(),
-        })
+        Ok(asserted(cred.id.clone(), auth_data, signature, None))
     }
 }
 

@@ -7,6 +7,7 @@ use std::path::Path;
 use sealbox_core::account::pool_keys::HeldPoolKeys;
 use sealbox_core::cache::{self, CacheConfig};
 use sealbox_core::key::soft::SoftKey;
+use sealbox_core::key::SecurityKey;
 use sealbox_core::vault::Keyring;
 use sealbox_core::workstation::Workstation;
 use sealbox_model::role::Role;
@@ -15,13 +16,13 @@ use super::login::invite;
 use super::Hub;
 
 /// A clinician's enrolled (and locked) workstation with its key, PIN typed.
-pub struct Enrolled {
+pub struct Enrolled<K = SoftKey> {
     pub ws: Workstation,
-    pub key: SoftKey,
+    pub key: K,
     pub admin: Workstation,
 }
 
-impl Enrolled {
+impl<K> Enrolled<K> {
     /// Wipes both caches and their keyring entries.
     pub fn wipe(&self, keyring: &Keyring) {
         for ws in [&self.ws, &self.admin] {
@@ -33,8 +34,20 @@ impl Enrolled {
     }
 }
 
-/// The admin's and a `role` clinician's workstations under `dir`.
+/// The admin's and a `role` clinician's workstations under `dir`, the
+/// clinician with the demo key (PIN 2468).
 pub async fn enrol_approved(hub: &Hub, keyring: &Keyring, dir: &Path, role: Role) -> Enrolled {
+    enrol_approved_with(hub, keyring, dir, role, SoftKey::new("2468")).await
+}
+
+/// The same with the clinician's `key` (its PIN already typed).
+pub async fn enrol_approved_with<K: SecurityKey + Send>(
+    hub: &Hub,
+    keyring: &Keyring,
+    dir: &Path,
+    role: Role,
+    mut key: K,
+) -> Enrolled<K> {
     let now = hub.state.now();
     let mut admin_ws = Workstation::open(dir.join("admin"), keyring.clone()).unwrap();
     let mut admin_key = SoftKey::new("1111");
@@ -43,7 +56,6 @@ pub async fn enrol_approved(hub: &Hub, keyring: &Keyring, dir: &Path, role: Role
     let held = HeldPoolKeys::publish_new(admin.hub()).await.unwrap();
 
     let mut ws = Workstation::open(dir.join(role.key()), keyring.clone()).unwrap();
-    let mut key = SoftKey::new("2468");
     let code = invite(&hub.state, role);
     let desk = ws.enrol(&hub.url, &code, "Room 3 PC", &mut key, now).await.unwrap();
     let profile = desk.profile().clone();
@@ -52,6 +64,5 @@ pub async fn enrol_approved(hub: &Hub, keyring: &Keyring, dir: &Path, role: Role
     held.approve(admin.hub(), &profile.practice_id, device).await.unwrap();
     desk.lock("enrolled", now).await.unwrap();
     admin.lock("done", now).await.unwrap();
-    key.enter_pin("2468");
     Enrolled { ws, key, admin: admin_ws }
 }
