@@ -22,6 +22,7 @@
 use std::collections::BTreeMap;
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use sealbox_model::hub_api::{Base64Bytes, EntryRecord, StatementRecord};
 use sealbox_model::pool::Pool;
 use sha2::{Digest, Sha256};
 
@@ -129,6 +130,62 @@ fn message(practice: &str, seq: u64, prev: &[u8; 32], entry: &Entry) -> Vec<u8> 
     entry.encode(&mut e);
     field(&mut m, &e);
     m
+}
+
+/// A statement as it travels.
+impl From<&Statement> for StatementRecord {
+    fn from(s: &Statement) -> Self {
+        let b = |bytes: &[u8]| Base64Bytes(bytes.to_vec());
+        StatementRecord {
+            seq: s.seq,
+            prev: b(&s.prev),
+            entry: match &s.entry {
+                Entry::PoolKey { pool, version, public } => {
+                    EntryRecord::PoolKey { pool: *pool, version: *version, public: b(public) }
+                }
+                Entry::Device { device, staff, role, x25519, ed25519 } => EntryRecord::Device {
+                    device: device.clone(),
+                    staff: staff.clone(),
+                    role: role.clone(),
+                    x25519: b(x25519),
+                    ed25519: b(ed25519),
+                },
+                Entry::Revoke { device } => EntryRecord::Revoke { device: device.clone() },
+            },
+            signature: b(&s.signature),
+        }
+    }
+}
+
+/// A statement as received; the error names the field of the wrong
+/// length. (Its signature and chain are checked by [`Directory::apply`].)
+impl TryFrom<&StatementRecord> for Statement {
+    type Error = &'static str;
+
+    fn try_from(r: &StatementRecord) -> Result<Self, Self::Error> {
+        fn fixed<const N: usize>(bytes: &Base64Bytes, what: &'static str) -> Result<[u8; N], &'static str> {
+            bytes.0.as_slice().try_into().map_err(|_| what)
+        }
+        let entry = match &r.entry {
+            EntryRecord::PoolKey { pool, version, public } => {
+                Entry::PoolKey { pool: *pool, version: *version, public: fixed(public, "public")? }
+            }
+            EntryRecord::Device { device, staff, role, x25519, ed25519 } => Entry::Device {
+                device: device.clone(),
+                staff: staff.clone(),
+                role: role.clone(),
+                x25519: fixed(x25519, "x25519")?,
+                ed25519: fixed(ed25519, "ed25519")?,
+            },
+            EntryRecord::Revoke { device } => Entry::Revoke { device: device.clone() },
+        };
+        Ok(Statement {
+            seq: r.seq,
+            prev: fixed(&r.prev, "prev")?,
+            entry,
+            signature: fixed(&r.signature, "signature")?,
+        })
+    }
 }
 
 /// Why a statement, or another device's head, is refused. Names what
@@ -504,6 +561,24 @@ mod tests {
         let (seq, hash) = ahead.head();
         assert_eq!(dir_a.check_head(seq, hash), Ok(false));
         assert_eq!(ahead.check_head(dir_a.head().0, dir_a.head().1), Ok(true));
+    }
+
+    #[test]
+    fn a_statement_travels_and_comes_back_the_same() {
+        let k = key(1);
+        let statements = chain(
+            &k,
+            vec![pool_key(Pool::Nurse, 1, 3), device("dev-1"), Entry::Revoke { device: "dev-1".into() }],
+        );
+        for s in &statements {
+            let record = StatementRecord::from(s);
+            let json = serde_json::to_string(&record).unwrap();
+            let back: StatementRecord = serde_json::from_str(&json).unwrap();
+            assert_eq!(Statement::try_from(&back).unwrap(), *s);
+        }
+        let mut short = StatementRecord::from(&statements[0]);
+        short.signature.0.pop();
+        assert_eq!(Statement::try_from(&short), Err("signature"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod counts_token;
 pub mod decoy;
 pub mod devices;
+pub mod directory;
 pub mod enrol;
 pub mod invites;
 mod key_kind;
@@ -46,4 +47,6 @@ pub fn router() -> Router<AppState> {
         .route("/v1/devices/{id}/revoke", post(devices::revoke))
         .route("/v1/practice/keys/{pool}", put(pool_keys::publish))
         .route("/v1/practice/policy", get(policy::get_policy))
+        .route("/v1/practice/signing-key", put(directory::put_signing_key))
+        .route("/v1/directory", get(directory::get_statements).post(directory::post_statements))
 }

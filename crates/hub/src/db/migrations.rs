@@ -16,6 +16,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0007_hub_secrets", include_str!("../../migrations/0007_hub_secrets.sql")),
     ("0008_offline_allowance", include_str!("../../migrations/0008_offline_allowance.sql")),
     ("0009_demo_keys", include_str!("../../migrations/0009_demo_keys.sql")),
+    ("0010_directory", include_str!("../../migrations/0010_directory.sql")),
 ];
 
 /// Applies the migrations not yet recorded.

@@ -8,6 +8,7 @@ mod audit;
 #[cfg(feature = "auth")]
 pub mod auth;
 mod bytes;
+mod directory;
 mod events;
 mod keys;
 mod patient;
@@ -23,6 +24,9 @@ pub use actions::{
 };
 pub use audit::{ActivityEvent, AuditHead, AuditLinkRecord, AuditSegment, ThreadActivity, MAX_AUDIT_LINKS};
 pub use bytes::{Base64Bytes, Base64Error};
+pub use directory::{
+    DirectoryPage, DirectoryPost, EntryRecord, PracticeSigningKey, StatementRecord, MAX_STATEMENTS_PER_POST,
+};
 pub use events::{PoolCounts, PushEvent};
 pub use keys::{PoolPublicKey, PracticeKeys};
 pub use patient::{PatientMessageAccepted, PatientMessageRequest, PatientRepliesPage};

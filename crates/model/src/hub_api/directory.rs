@@ -1,0 +1,87 @@
+//! The practice's signed key directory on the wire (`GET /v1/directory`,
+//! `POST /v1/directory`, `PUT /v1/practice/signing-key`). What the fields
+//! mean, and the rules a device checks them by, are in
+//! `sealbox_crypto::directory`.
+
+use serde::{Deserialize, Serialize};
+
+use super::Base64Bytes;
+use crate::pool::Pool;
+
+/// Most statements in one `POST /v1/directory`.
+pub const MAX_STATEMENTS_PER_POST: usize = 100;
+
+/// What one statement says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum EntryRecord {
+    /// A pool's public key at a version.
+    PoolKey {
+        /// The pool.
+        pool: Pool,
+        /// Its version (1, 2, …).
+        version: u32,
+        /// X25519 public key, 32 bytes.
+        public: Base64Bytes,
+    },
+    /// A device approved for a member of staff.
+    Device {
+        /// The hub's device id.
+        device: String,
+        /// Its member of staff.
+        staff: String,
+        /// Their role key.
+        role: String,
+        /// X25519 public key, 32 bytes.
+        x25519: Base64Bytes,
+        /// Ed25519 public key, 32 bytes.
+        ed25519: Base64Bytes,
+    },
+    /// A device revoked.
+    Revoke {
+        /// The device id.
+        device: String,
+    },
+}
+
+/// One signed statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatementRecord {
+    /// Position in the chain, from 1.
+    pub seq: u64,
+    /// The previous statement's hash, 32 bytes.
+    pub prev: Base64Bytes,
+    /// What it says.
+    pub entry: EntryRecord,
+    /// The practice key's Ed25519 signature, 64 bytes.
+    pub signature: Base64Bytes,
+}
+
+/// `POST /v1/directory`: statements to append, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryPost {
+    /// The next statements of the chain.
+    pub statements: Vec<StatementRecord>,
+}
+
+/// `GET /v1/directory?after=N`: the statements after `N`, and the practice
+/// key the hub holds (a device trusts only the key it pinned).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryPage {
+    /// The practice's Ed25519 public key, once an admin has set it.
+    pub practice_key: Option<Base64Bytes>,
+    /// Statements with seq above `after`, in order.
+    pub statements: Vec<StatementRecord>,
+}
+
+/// `PUT /v1/practice/signing-key`: the practice key's public half, set
+/// once by the first admin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PracticeSigningKey {
+    /// Ed25519 public key, 32 bytes.
+    pub ed25519_public: Base64Bytes,
+}
