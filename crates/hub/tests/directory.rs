@@ -47,7 +47,8 @@ async fn only_statements_signed_by_the_practice_key_join_the_chain_in_order_and_
     // Nothing can be appended before the practice key is set.
     let first = Statement::sign(&key, &practice, (0, GENESIS), pool_key(Pool::Gp, 1, 1));
     let (status, problem, _) =
-        post(&hub.client, url("/v1/directory"), Some(&admin.token), &body(std::slice::from_ref(&first))).await;
+        post(&hub.client, url("/v1/directory"), Some(&admin.token), &body(std::slice::from_ref(&first)))
+            .await;
     assert_eq!((status, problem["type"].as_str().unwrap()), (409, "urn:sealbox:problem:no_signing_key"));
 
     // Only an admin sets it, once.
@@ -149,4 +150,65 @@ async fn a_pool_key_swapped_in_the_hubs_database_is_caught_by_the_device() {
         Directory::replay(&practice, key.verifying_key(), &statements).unwrap_err(),
         DirectoryError::BadSignature { seq: 1 }
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admins_workstation_signs_the_pool_keys_and_another_device_checks_them_under_its_pin() {
+    use sealbox_core::account::pool_keys::HeldPoolKeys;
+    use sealbox_core::account::practice_key::{fetch_directory, PracticeKey, TrustError};
+    use sealbox_core::cache::{self, CacheConfig};
+    use sealbox_core::key::soft::SoftKey;
+    use sealbox_core::sync::client::HubClient;
+    use sealbox_core::sync::lock;
+    use sealbox_core::vault::Keyring;
+    use sealbox_core::workstation::Workstation;
+
+    let hub = start_hub(1, RatePolicy { burst: 100, per_minute: 0 }).await;
+    let now = hub.state.now();
+    let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
+    let dirs = tempfile::tempdir().unwrap();
+    let mut admin_ws = Workstation::open(dirs.path().join("admin"), keyring.clone()).unwrap();
+    let code = support::login::invite(&hub.state, Role::PracticeAdmin);
+    let admin = admin_ws.enrol(&hub.url, &code, "Office PC", &mut SoftKey::new("1111"), now).await.unwrap();
+    let practice = admin.profile().practice_id.clone();
+
+    // The first admin makes the practice key, keeps it in the cache, sets
+    // its public half at the hub, and signs the pool keys it publishes.
+    let key = PracticeKey::generate();
+    key.save(&mut lock(&admin.store())).unwrap();
+    key.publish(admin.hub()).await.unwrap();
+    let held = HeldPoolKeys::publish_new(admin.hub()).await.unwrap();
+    let entries = held
+        .public_keys()
+        .into_iter()
+        .map(|(pool, version, public)| Entry::PoolKey { pool, version, public: *public.as_bytes() })
+        .collect();
+    let signed = key.append(admin.hub(), &practice, entries).await.unwrap();
+    assert_eq!(signed.head().0, 4, "one statement per pool");
+    let kept = PracticeKey::load(&lock(&admin.store())).unwrap().expect("kept in the cache");
+    assert_eq!(kept.fingerprint(), key.fingerprint());
+    assert!(format!("{key:?}").contains(&key.fingerprint()), "Debug shows the fingerprint only");
+
+    // Another device, pinning the practice key, reads the same pool keys
+    // the hub serves unsigned at /v1/practice/keys — now vouched for.
+    let gp = enrol_and_login(&hub.url, &hub.state, Role::Gp).await;
+    let gp_hub = HubClient::new(&hub.url, gp.token.clone()).unwrap();
+    let seen = fetch_directory(&gp_hub, &practice, key.public()).await.unwrap();
+    let served = gp_hub.practice_keys().await.unwrap();
+    assert_eq!(served.pools.len(), 4);
+    for k in &served.pools {
+        let vouched = seen.pool_key(k.pool).map(|(v, p)| (v, p.to_vec()));
+        assert_eq!(vouched, Some((k.key_version, k.x25519_public.0.clone())), "{:?}", k.pool);
+    }
+    // Pinned to another key, the device takes none of it.
+    let err = fetch_directory(&gp_hub, &practice, PracticeKey::generate().public()).await.unwrap_err();
+    assert!(matches!(err, TrustError::Refused(DirectoryError::BadSignature { seq: 1 })), "{err:?}");
+    assert!(err.to_string().contains("not signed by the practice key"), "{err}");
+
+    admin.lock("done", now).await.unwrap();
+    let cfg = CacheConfig {
+        data_dir: admin_ws.dir().to_path_buf(),
+        context: admin_ws.profile().unwrap().context(),
+    };
+    cache::wipe_device(&cfg, &keyring, None).unwrap();
 }

@@ -8,7 +8,10 @@
 //!   encrypted cache.
 //! - [`pool_keys`]: a pool private key sealed to one device, and opened by
 //!   it; the practice admin's side (publish, approve, seal) included.
+//! - [`practice_key`]: the practice's signing key on an admin's workstation,
+//!   and the key directory as any device reads it (checked under its pin).
 
 pub mod api;
 pub mod device;
 pub mod pool_keys;
+pub mod practice_key;

@@ -1,0 +1,133 @@
+//! The practice key on an admin's workstation: an Ed25519 key made once,
+//! kept inside the encrypted cache (so it opens only with the admin's
+//! security key), its public half set at the hub, and used to sign the
+//! practice's key directory (`sealbox_crypto::directory`). The hub never
+//! holds the private half. [`fetch_directory`] is what any device does:
+//! the hub's statements, replayed under the key the device pinned.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use reqwest::Method;
+use sealbox_crypto::directory::{fingerprint, Directory, DirectoryError, Entry, Statement};
+use sealbox_crypto::ed25519_dalek::{SigningKey, VerifyingKey};
+use sealbox_crypto::secret::random_bytes;
+use sealbox_model::hub_api::{
+    Base64Bytes, DirectoryPage, DirectoryPost, PracticeSigningKey, StatementRecord,
+};
+use zeroize::Zeroizing;
+
+use crate::store::{Store, StoreError};
+use crate::sync::client::HubClient;
+use crate::sync::SyncError;
+
+const SETTING: &str = "practice_signing_key";
+
+/// Why the directory could not be read or extended. Log-safe: ids and
+/// sequence numbers only.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustError {
+    /// The hub refused or could not be reached.
+    #[error(transparent)]
+    Hub(#[from] SyncError),
+    /// A statement from the hub is not well formed (a field's length).
+    #[error("the hub sent a malformed key directory statement ({0})")]
+    Malformed(&'static str),
+    /// A statement breaks the chain's rules, or is not signed by the
+    /// practice key this device pinned.
+    #[error(transparent)]
+    Refused(#[from] DirectoryError),
+    /// The cache could not keep the key.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The practice's signing key. `Debug` shows only its fingerprint.
+pub struct PracticeKey(SigningKey);
+
+impl std::fmt::Debug for PracticeKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("PracticeKey").field(&self.fingerprint()).finish()
+    }
+}
+
+impl PracticeKey {
+    /// A new key (the first admin, at practice set-up).
+    pub fn generate() -> Self {
+        PracticeKey(SigningKey::from_bytes(&random_bytes::<32>()))
+    }
+
+    /// The public half: what devices pin.
+    pub fn public(&self) -> VerifyingKey {
+        self.0.verifying_key()
+    }
+
+    /// The public half's fingerprint, as people read it.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.public())
+    }
+
+    /// Keeps it in the (encrypted) cache.
+    pub fn save(&self, store: &mut Store) -> Result<(), StoreError> {
+        let value = Zeroizing::new(STANDARD.encode(self.0.to_bytes()));
+        store.write(|w| w.set_setting(SETTING, &value))
+    }
+
+    /// The key kept in the cache, if this workstation holds it.
+    pub fn load(store: &Store) -> Result<Option<Self>, StoreError> {
+        let Some(value) = store.setting(SETTING)? else { return Ok(None) };
+        let value = Zeroizing::new(value);
+        let bytes = Zeroizing::new(
+            STANDARD
+                .decode(value.as_bytes())
+                .map_err(|_| StoreError::Api("the practice key is malformed"))?,
+        );
+        let bytes: [u8; 32] =
+            bytes.as_slice().try_into().map_err(|_| StoreError::Api("the practice key is malformed"))?;
+        Ok(Some(PracticeKey(SigningKey::from_bytes(&bytes))))
+    }
+
+    /// Sets the public half at the hub (once; the same key again is fine).
+    pub async fn publish(&self, hub: &HubClient) -> Result<(), SyncError> {
+        let body = PracticeSigningKey { ed25519_public: Base64Bytes(self.public().as_bytes().to_vec()) };
+        hub.call::<_, serde_json::Value>(Method::PUT, "/v1/practice/signing-key", Some(&body)).await.map(drop)
+    }
+
+    /// Signs `entries` as the next statements of `practice`'s directory
+    /// (after the chain the hub holds, checked first under this key) and
+    /// appends them; returns the directory with them.
+    pub async fn append(
+        &self,
+        hub: &HubClient,
+        practice: &str,
+        entries: Vec<Entry>,
+    ) -> Result<Directory, TrustError> {
+        let mut dir = fetch_directory(hub, practice, self.public()).await?;
+        let mut statements = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let s = Statement::sign(&self.0, practice, dir.head(), entry);
+            dir.apply(&s)?;
+            statements.push(s);
+        }
+        let body = DirectoryPost { statements: statements.iter().map(StatementRecord::from).collect() };
+        hub.call::<_, serde_json::Value>(Method::POST, "/v1/directory", Some(&body)).await?;
+        Ok(dir)
+    }
+}
+
+/// The practice's directory as the hub serves it, every statement checked
+/// under `pinned` (never under the key the hub serves beside them).
+pub async fn fetch_directory(
+    hub: &HubClient,
+    practice: &str,
+    pinned: VerifyingKey,
+) -> Result<Directory, TrustError> {
+    let page: DirectoryPage = hub
+        .call::<(), DirectoryPage>(Method::GET, "/v1/directory?after=0", None)
+        .await?
+        .ok_or(SyncError::Protocol("the hub sent no body where one is required"))?;
+    let mut dir = Directory::new(practice, pinned);
+    for record in &page.statements {
+        dir.apply(&Statement::try_from(record).map_err(TrustError::Malformed)?)?;
+    }
+    Ok(dir)
+}
