@@ -143,10 +143,10 @@ impl Shell {
         }
     }
 
-    /// Makes `key`'s request cancellable by [`Shell::cancel_key`] until the
-    /// guard is dropped.
-    fn cancellable(&self, key: &UsbKey) -> KeyRequest<'_> {
-        *self.key_request.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = cancel_handle(key);
+    /// Makes a key request cancellable by [`Shell::cancel_key`] through
+    /// `cancel` until the guard is dropped.
+    fn cancellable(&self, cancel: Option<CancelHandle>) -> KeyRequest<'_> {
+        *self.key_request.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = cancel;
         KeyRequest(&self.key_request)
     }
 
@@ -192,9 +192,12 @@ impl Shell {
                 key.save(keyring, &desk.profile().user_id).map_err(|e| ShellError::Startup(e.to_string()))?;
                 desk
             } else {
-                let mut key = usb_key_to_enrol()?;
+                // Cancellable from the start: with several keys plugged in,
+                // they all flash until one is touched.
+                let cancel = CancelHandle::default();
+                let _request = self.cancellable(Some(cancel.clone()));
+                let mut key = usb_key_to_enrol(&cancel)?;
                 key.enter_pin(&request.pin);
-                let _cancel = self.cancellable(&key);
                 ws.enrol(hub, code, name, &mut key, now()).await?
             };
             if let Err(e) = desk.lock("enrolled", now()).await {
@@ -231,7 +234,7 @@ impl Shell {
             // tries).
             let mut key = usb_key_holding(&profile.rp_id, &[profile.passkey.cred_id().to_vec()])?;
             key.enter_pin(pin);
-            let _cancel = self.cancellable(&key);
+            let _request = self.cancellable(cancel_handle(&key));
             ws.unlock(&mut key, now()).await?
         };
         self.stop_locked_watch();
@@ -576,8 +579,8 @@ fn cancel_handle(key: &UsbKey) -> Option<CancelHandle> {
 }
 
 #[cfg(not(target_os = "windows"))]
-fn usb_key_to_enrol() -> Result<sealbox_core::key::usb::UsbKey, ShellError> {
-    Ok(sealbox_core::key::usb::key_to_enrol()?)
+fn usb_key_to_enrol(cancel: &CancelHandle) -> Result<UsbKey, ShellError> {
+    Ok(sealbox_core::key::usb::key_to_enrol(cancel)?)
 }
 
 #[cfg(not(target_os = "windows"))]
@@ -595,7 +598,7 @@ fn cancel_handle(_: &UsbKey) -> Option<CancelHandle> {
 }
 
 #[cfg(target_os = "windows")]
-fn usb_key_to_enrol() -> Result<sealbox_core::key::soft::SoftKey, ShellError> {
+fn usb_key_to_enrol(_: &CancelHandle) -> Result<UsbKey, ShellError> {
     Err(ShellError::NoKey)
 }
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use sealbox_core::key::ctaphid::{Channel, HidError, HidReports, REPORT_LEN};
 use sealbox_core::key::fido::CtapTransport;
-use sealbox_core::key::hardware::{CancelHandle, HardwareKey};
+use sealbox_core::key::hardware::{touched_key, CancelHandle, HardwareKey};
 use sealbox_core::key::local::LocalVerifier;
 use sealbox_core::key::{KeyError, SecurityKey};
 use sealbox_crypto::secret::random_bytes;
@@ -408,11 +408,18 @@ async fn no_pin_on_the_key_a_refused_touch_a_pulled_key_and_no_hmac_secret_are_c
 struct Flashing {
     inner: Cbor,
     on_wait: Arc<Mutex<Option<CancelHandle>>>,
+    /// Flashes for authenticatorSelection (0x0B) too.
+    also_selection: bool,
 }
 
 impl CtapTransport for Flashing {
     fn cbor(&mut self, request: &[u8], alive: &dyn Fn() -> bool) -> Result<Vec<u8>, HidError> {
-        if matches!(request.first(), Some(0x01 | 0x02)) {
+        let waits = match request.first() {
+            Some(0x01 | 0x02) => true,
+            Some(0x0B) => self.also_selection,
+            _ => false,
+        };
+        if waits {
             if let Some(cancel) = self.on_wait.lock().unwrap().as_ref() {
                 cancel.cancel();
             }
@@ -429,7 +436,11 @@ async fn cancel_on_the_screen_while_the_key_flashes_ends_the_request_and_the_nex
     let hub = start_hub(1, RatePolicy { burst: 100, per_minute: 0 }).await;
     let person = Person::touches();
     let on_wait = Arc::new(Mutex::new(None));
-    let flashing = Flashing { inner: Cbor(soft_key(true, &person)), on_wait: Arc::clone(&on_wait) };
+    let flashing = Flashing {
+        inner: Cbor(soft_key(true, &person)),
+        on_wait: Arc::clone(&on_wait),
+        also_selection: false,
+    };
     let mut key = with_pin(HardwareKey::new(flashing).unwrap(), Some("2468"));
     key.enter_pin("2468");
     *on_wait.lock().unwrap() = Some(key.cancel_handle());
@@ -441,7 +452,11 @@ async fn cancel_on_the_screen_while_the_key_flashes_ends_the_request_and_the_nex
 
     // Nobody presses Cancel: the same kind of key enrols and signs in.
     *on_wait.lock().unwrap() = None;
-    let flashing = Flashing { inner: Cbor(soft_key(true, &person)), on_wait: Arc::clone(&on_wait) };
+    let flashing = Flashing {
+        inner: Cbor(soft_key(true, &person)),
+        on_wait: Arc::clone(&on_wait),
+        also_selection: false,
+    };
     let mut key = with_pin(HardwareKey::new(flashing).unwrap(), Some("2468"));
     key.enter_pin("2468");
     let (user, _) = enrol(&hub, &mut key).await;
@@ -450,6 +465,39 @@ async fn cancel_on_the_screen_while_the_key_flashes_ends_the_request_and_the_nex
     // Cancel while it flashes at sign-in: no assertion, no session.
     *on_wait.lock().unwrap() = Some(key.cancel_handle());
     assert_eq!(sign_in(&hub, &mut key, &user, &salt).await.unwrap_err(), KeyError::Cancelled);
+}
+
+#[tokio::test]
+async fn with_several_keys_plugged_in_the_one_touched_is_enrolled_and_cancel_stops_them_all() {
+    let hub = start_hub(1, RatePolicy { burst: 100, per_minute: 0 }).await;
+    // Two keys flash; the clinician touches the second. The first is not
+    // touched: it times out.
+    let (untouched, touched) = (Person::touches(), Person::touches());
+    let keys = vec![
+        over_usb(soft_key(true, &untouched), Some("1111")),
+        over_usb(soft_key(true, &touched), Some("2468")),
+    ];
+    untouched.then(UpResult::Timeout);
+    let mut chosen = touched_key(keys, &CancelHandle::default()).unwrap();
+    // The touched key's PIN opens it (the other's would not): it is that one.
+    chosen.enter_pin("2468");
+    let (user, _) = enrol(&hub, &mut chosen).await;
+    assert!(sign_in(&hub, &mut chosen, &user, &random_bytes::<32>()).await.is_ok());
+
+    // Nobody touches either: no key is chosen.
+    let keys = vec![over_usb(soft_key(true, &untouched), None), over_usb(soft_key(true, &untouched), None)];
+    assert_eq!(touched_key(keys, &CancelHandle::default()).unwrap_err(), KeyError::Cancelled);
+
+    // Cancel on the screen while both flash: both stop, none is chosen,
+    // and the cancel holds for what would follow.
+    let cancel = CancelHandle::default();
+    let flashing = |person: &Person| {
+        let on_wait = Arc::new(Mutex::new(Some(cancel.clone())));
+        HardwareKey::new(Flashing { inner: Cbor(soft_key(true, person)), on_wait, also_selection: true })
+            .unwrap()
+    };
+    let keys = vec![flashing(&touched), flashing(&touched)];
+    assert_eq!(touched_key(keys, &cancel).unwrap_err(), KeyError::Cancelled);
 }
 
 #[tokio::test]

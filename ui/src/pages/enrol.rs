@@ -84,7 +84,7 @@ pub fn enrol_form(props: &EnrolProps) -> Html {
             <input id="enrol-pin-again" type="password" autocomplete="new-password" required=true
                 value={(*again).clone()} oninput={field(&again)} disabled={*busy} />
             <button id="enrol" type="submit" disabled={*busy}>
-                { if *busy { "Touch your key…" } else { "Enrol" } }
+                { if *busy { "Touch the key that is flashing…" } else { "Enrol" } }
             </button>
             if *busy {
                 { crate::ipc::cancel_key_button("enrol-cancel") }

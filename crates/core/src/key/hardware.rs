@@ -117,8 +117,23 @@ impl<T: CtapTransport> HardwareKey<T> {
     /// One test touch: the key flashes until touched (CTAP 2.1 selection,
     /// or a dummy registration on 2.0 keys); true if it was touched.
     pub fn test_touch(&mut self) -> bool {
+        self.blink(&|| true)
+    }
+
+    /// Flashes the key until it is touched (true) or `alive` says stop, the
+    /// key refuses, or its own timeout passes (false): CTAP 2.1
+    /// authenticatorSelection, or on CTAP 2.0 a request that needs a touch.
+    fn blink(&mut self, alive: &dyn Fn() -> bool) -> bool {
         use authenticator::FidoDevice;
-        format!("{:?}", self.key.block_and_blink(&|| true)) == "DeviceSelected"
+        // `authenticator` does not export its BlinkResult type.
+        format!("{:?}", self.key.block_and_blink(alive)) == "DeviceSelected"
+    }
+
+    /// This key's ceremonies are cancelled by `cancel` (shared with the
+    /// request that chose it).
+    pub fn cancelled_by(mut self, cancel: CancelHandle) -> Self {
+        self.cancel = cancel;
+        self
     }
 
     /// Sets the PIN on a key that has none yet (CTAP clientPIN setPIN), so
@@ -244,6 +259,33 @@ impl<T: CtapTransport> HardwareKey<T> {
             to_webauthn(e)
         })
     }
+}
+
+/// Several keys plugged in at enrolment: every one flashes, and the one
+/// the clinician touches is the one enrolled ("touch the key that is
+/// flashing"); the others are told to stop (CTAPHID CANCEL). `Cancelled`
+/// if none is touched before the keys' own timeout, or `cancel` fires.
+pub fn touched_key<T: CtapTransport + Send>(
+    mut keys: Vec<HardwareKey<T>>,
+    cancel: &CancelHandle,
+) -> Result<HardwareKey<T>, KeyError> {
+    let chosen = AtomicBool::new(false);
+    let winner = std::sync::Mutex::new(None);
+    std::thread::scope(|s| {
+        for (i, key) in keys.iter_mut().enumerate() {
+            let (chosen, winner) = (&chosen, &winner);
+            s.spawn(move || {
+                let alive = || !chosen.load(Ordering::SeqCst) && !cancel.is_cancelled();
+                if key.blink(&alive) && !chosen.swap(true, Ordering::SeqCst) {
+                    if let Ok(mut w) = winner.lock() {
+                        *w = Some(i);
+                    }
+                }
+            });
+        }
+    });
+    let i = winner.into_inner().ok().flatten().ok_or(KeyError::Cancelled)?;
+    Ok(keys.swap_remove(i).cancelled_by(cancel.clone()))
 }
 
 /// What `--check-key` reports about a key.

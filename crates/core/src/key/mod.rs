@@ -76,9 +76,6 @@ pub enum KeyError {
     /// No security key is plugged in.
     #[error("no security key is plugged in")]
     NoKey,
-    /// Enrolment found more than one key.
-    #[error("more than one security key is plugged in; leave only the one to enrol")]
-    SeveralKeys,
     /// This key holds no credential for the request: a different key.
     #[error("this security key is not the one enrolled on this device")]
     WrongKey,

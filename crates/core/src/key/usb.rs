@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use super::ctaphid::{Channel, HidError, HidReports, REPORT_LEN};
-use super::hardware::HardwareKey;
+use super::hardware::{touched_key, CancelHandle, HardwareKey};
 use super::KeyError;
 
 /// The FIDO Alliance's HID usage page and the CTAPHID usage.
@@ -70,14 +70,16 @@ pub fn keys_present() -> Result<Vec<UsbKey>, KeyError> {
     Ok(keys)
 }
 
-/// The one key to enrol: exactly one must be plugged in, so the credential
-/// lands on the key the clinician means.
-pub fn key_to_enrol() -> Result<UsbKey, KeyError> {
+/// The key to enrol, so the credential lands on the key the clinician
+/// means: the only one plugged in, or of several the one touched while
+/// they all flash ([`touched_key`]). `cancel` stops the choosing and the
+/// ceremony after it.
+pub fn key_to_enrol(cancel: &CancelHandle) -> Result<UsbKey, KeyError> {
     let mut keys = keys_present()?;
     match keys.len() {
         0 => Err(KeyError::NoKey),
-        1 => keys.pop().ok_or(KeyError::NoKey),
-        _ => Err(KeyError::SeveralKeys),
+        1 => keys.pop().map(|k| k.cancelled_by(cancel.clone())).ok_or(KeyError::NoKey),
+        _ => touched_key(keys, cancel),
     }
 }
 
