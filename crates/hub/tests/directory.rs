@@ -11,7 +11,7 @@ mod support;
 use ed25519_dalek::SigningKey;
 use sealbox_crypto::directory::{Directory, DirectoryError, Entry, Statement, GENESIS};
 use sealbox_hub::config::RatePolicy;
-use sealbox_model::hub_api::{DirectoryPage, StatementRecord};
+use sealbox_model::hub_api::{Base64Bytes, DirectoryPage, PracticeSigningKey, StatementRecord};
 use sealbox_model::pool::Pool;
 use sealbox_model::role::Role;
 use serde_json::{json, Value};
@@ -21,6 +21,12 @@ use support::start_hub;
 
 fn pool_key(pool: Pool, version: u32, byte: u8) -> Entry {
     Entry::PoolKey { pool, version, public: [byte; 32] }
+}
+
+/// `PUT /v1/practice/signing-key`'s body for `key`.
+fn signing_key_body(key: &SigningKey) -> Value {
+    let body = PracticeSigningKey { ed25519_public: Base64Bytes(key.verifying_key().as_bytes().to_vec()) };
+    serde_json::to_value(body).unwrap()
 }
 
 fn body(statements: &[Statement]) -> Value {
@@ -41,7 +47,7 @@ async fn only_statements_signed_by_the_practice_key_join_the_chain_in_order_and_
     let gp = enrol_and_login(&hub.url, &hub.state, Role::Gp).await;
     let practice = admin.practice_id.clone();
     let key = SigningKey::from_bytes(&[7; 32]);
-    let public = json!({ "ed25519_public": sealbox_model::hub_api::Base64Bytes(key.verifying_key().as_bytes().to_vec()) });
+    let public = signing_key_body(&key);
     let url = |path: &str| format!("{}{path}", hub.url);
 
     // Nothing can be appended before the practice key is set.
@@ -59,7 +65,7 @@ async fn only_statements_signed_by_the_practice_key_join_the_chain_in_order_and_
     let (status, _) = put(&hub.client, url("/v1/practice/signing-key"), &admin.token, &public).await;
     assert_eq!(status, 204, "the same key again is a retry");
     let other = SigningKey::from_bytes(&[8; 32]);
-    let swap = json!({ "ed25519_public": sealbox_model::hub_api::Base64Bytes(other.verifying_key().as_bytes().to_vec()) });
+    let swap = signing_key_body(&other);
     let (status, problem) = put(&hub.client, url("/v1/practice/signing-key"), &admin.token, &swap).await;
     assert_eq!((status, problem["type"].as_str().unwrap()), (409, "urn:sealbox:problem:signing_key_set"));
 
@@ -120,7 +126,7 @@ async fn a_pool_key_swapped_in_the_hubs_database_is_caught_by_the_device() {
     let admin = enrol_and_login(&hub.url, &hub.state, Role::PracticeAdmin).await;
     let practice = admin.practice_id.clone();
     let key = SigningKey::from_bytes(&[7; 32]);
-    let public = json!({ "ed25519_public": sealbox_model::hub_api::Base64Bytes(key.verifying_key().as_bytes().to_vec()) });
+    let public = signing_key_body(&key);
     let (status, _) =
         put(&hub.client, format!("{}/v1/practice/signing-key", hub.url), &admin.token, &public).await;
     assert_eq!(status, 201);

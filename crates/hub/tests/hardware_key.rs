@@ -431,18 +431,26 @@ impl CtapTransport for Flashing {
     }
 }
 
+/// A soft-fido2 key behind [`Flashing`] (`on_wait` fires while it flashes),
+/// with PIN 2468 set and typed.
+fn flashing_key(
+    person: &Person,
+    on_wait: &Arc<Mutex<Option<CancelHandle>>>,
+    also_selection: bool,
+) -> HardwareKey<Flashing> {
+    let flashing =
+        Flashing { inner: Cbor(soft_key(true, person)), on_wait: Arc::clone(on_wait), also_selection };
+    let mut key = with_pin(HardwareKey::new(flashing).unwrap(), Some("2468"));
+    key.enter_pin("2468");
+    key
+}
+
 #[tokio::test]
 async fn cancel_on_the_screen_while_the_key_flashes_ends_the_request_and_the_next_key_works() {
     let hub = start_hub(1, RatePolicy { burst: 100, per_minute: 0 }).await;
     let person = Person::touches();
     let on_wait = Arc::new(Mutex::new(None));
-    let flashing = Flashing {
-        inner: Cbor(soft_key(true, &person)),
-        on_wait: Arc::clone(&on_wait),
-        also_selection: false,
-    };
-    let mut key = with_pin(HardwareKey::new(flashing).unwrap(), Some("2468"));
-    key.enter_pin("2468");
+    let mut key = flashing_key(&person, &on_wait, false);
     *on_wait.lock().unwrap() = Some(key.cancel_handle());
     let code = invite(&hub.state, Role::Gp);
     let challenge = enrol_start(&hub.client, &hub.url, &code).await.unwrap();
@@ -452,13 +460,7 @@ async fn cancel_on_the_screen_while_the_key_flashes_ends_the_request_and_the_nex
 
     // Nobody presses Cancel: the same kind of key enrols and signs in.
     *on_wait.lock().unwrap() = None;
-    let flashing = Flashing {
-        inner: Cbor(soft_key(true, &person)),
-        on_wait: Arc::clone(&on_wait),
-        also_selection: false,
-    };
-    let mut key = with_pin(HardwareKey::new(flashing).unwrap(), Some("2468"));
-    key.enter_pin("2468");
+    let mut key = flashing_key(&person, &on_wait, false);
     let (user, _) = enrol(&hub, &mut key).await;
     let salt = random_bytes::<32>();
     assert!(sign_in(&hub, &mut key, &user, &salt).await.is_ok());
@@ -491,12 +493,8 @@ async fn with_several_keys_plugged_in_the_one_touched_is_enrolled_and_cancel_sto
     // Cancel on the screen while both flash: both stop, none is chosen,
     // and the cancel holds for what would follow.
     let cancel = CancelHandle::default();
-    let flashing = |person: &Person| {
-        let on_wait = Arc::new(Mutex::new(Some(cancel.clone())));
-        HardwareKey::new(Flashing { inner: Cbor(soft_key(true, person)), on_wait, also_selection: true })
-            .unwrap()
-    };
-    let keys = vec![flashing(&touched), flashing(&touched)];
+    let on_wait = Arc::new(Mutex::new(Some(cancel.clone())));
+    let keys = vec![flashing_key(&touched, &on_wait, true), flashing_key(&touched, &on_wait, true)];
     assert_eq!(touched_key(keys, &cancel).unwrap_err(), KeyError::Cancelled);
 }
 
