@@ -167,7 +167,7 @@ impl<T: CtapTransport> HardwareKey<T> {
             let silent = GetAssertion::new(
                 ClientDataHash(sha2::Sha256::digest(b"").into()),
                 RelyingParty { id: rp_id.to_owned(), name: None },
-                vec![PublicKeyCredentialDescriptor { id: id.clone(), transports: Vec::new() }],
+                vec![descriptor(id.clone())],
                 GetAssertionOptions { user_verification: None, user_presence: Some(false) },
                 GetAssertionExtensions::default(),
             );
@@ -368,6 +368,11 @@ fn hid_error(h: HIDError) -> KeyError {
     }
 }
 
+/// A credential id as `authenticator` names one in allow and exclude lists.
+fn descriptor(id: Vec<u8>) -> PublicKeyCredentialDescriptor {
+    PublicKeyCredentialDescriptor { id, transports: Vec::new() }
+}
+
 fn to_webauthn(e: KeyError) -> WebauthnCError {
     match e {
         KeyError::Cancelled => WebauthnCError::Cancelled,
@@ -403,7 +408,7 @@ impl<T: CtapTransport> AuthenticatorBackendHashedClientData for HardwareKey<T> {
                 .exclude_credentials
                 .iter()
                 .flatten()
-                .map(|c| PublicKeyCredentialDescriptor { id: c.id.to_vec(), transports: Vec::new() })
+                .map(|c| descriptor(c.id.to_vec()))
                 .collect(),
             user_verification_req: UserVerificationRequirement::Required,
             resident_key_req: ResidentKeyRequirement::Discouraged,
@@ -442,11 +447,8 @@ impl<T: CtapTransport> AuthenticatorBackendHashedClientData for HardwareKey<T> {
         _timeout_ms: u32,
     ) -> Result<PublicKeyCredential, WebauthnCError> {
         let client_data_hash: [u8; 32] = client_data_hash.try_into().map_err(|_| WebauthnCError::Internal)?;
-        let allow_list: Vec<PublicKeyCredentialDescriptor> = options
-            .allow_credentials
-            .iter()
-            .map(|c| PublicKeyCredentialDescriptor { id: c.id.to_vec(), transports: Vec::new() })
-            .collect();
+        let allow_list: Vec<PublicKeyCredentialDescriptor> =
+            options.allow_credentials.iter().map(|c| descriptor(c.id.to_vec())).collect();
         let salt = salt_of(&options);
         let args = SignArgs {
             client_data_hash,

@@ -414,14 +414,20 @@ mod tests {
         Ok(*assertion.hmac_secret.unwrap())
     }
 
+    /// A key with `pin` and one credential the relying party registered.
+    fn enrolled(pin: &str, rp: &Webauthn, origin: &Url) -> (SoftKey, RegisterPublicKeyCredential, Passkey) {
+        let mut key = SoftKey::new(pin);
+        let (options, state) = rp.start_passkey_registration(Uuid::new_v4(), "gp", "GP", None).unwrap();
+        let registered = key.register(origin, options).unwrap();
+        let passkey = rp.finish_passkey_registration(&registered, &state).unwrap();
+        (key, registered, passkey)
+    }
+
     #[test]
     fn the_saved_state_is_sealed_under_the_pin_which_is_not_stored() {
         let keyring = Keyring::with_store(keyring_core::mock::Store::new().unwrap());
         let (rp, origin) = rp();
-        let mut key = SoftKey::new("482193");
-        let (options, state) = rp.start_passkey_registration(Uuid::new_v4(), "gp", "GP", None).unwrap();
-        let registered = key.register(&origin, options).unwrap();
-        let passkey = rp.finish_passkey_registration(&registered, &state).unwrap();
+        let (mut key, registered, passkey) = enrolled("482193", &rp, &origin);
         let before = sign_in(&mut key, &rp, &origin, &passkey).unwrap();
         key.save(&keyring, "staff-1").unwrap();
 
@@ -451,10 +457,7 @@ mod tests {
     fn a_state_saved_in_clear_before_the_seal_still_loads() {
         let keyring = Keyring::with_store(keyring_core::mock::Store::new().unwrap());
         let (rp, origin) = rp();
-        let mut key = SoftKey::new("2468");
-        let (options, state) = rp.start_passkey_registration(Uuid::new_v4(), "gp", "GP", None).unwrap();
-        let passkey =
-            rp.finish_passkey_registration(&key.register(&origin, options).unwrap(), &state).unwrap();
+        let (mut key, _, passkey) = enrolled("2468", &rp, &origin);
         let before = sign_in(&mut key, &rp, &origin, &passkey).unwrap();
         // Version 1's layout: flag, PIN length, PIN, credentials.
         let mut v1 = vec![STATE_V1_CLEAR, 1, 4];
