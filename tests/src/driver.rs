@@ -6,6 +6,7 @@ use std::path::Path;
 
 use tokio::process::{Child, Command};
 
+use crate::listening::{listen_reports, wait_listening};
 use crate::E2eError;
 
 /// A running tauri-driver. Killed when dropped.
@@ -16,12 +17,13 @@ pub struct Driver {
 }
 
 impl Driver {
-    /// Starts tauri-driver and waits until it accepts connections.
+    /// Starts tauri-driver and waits until it and WebKitWebDriver listen.
     pub async fn start() -> Result<Self, E2eError> {
         Self::start_with_env(&[]).await
     }
 
-    /// Starts tauri-driver with extra environment for the app it launches.
+    /// Starts tauri-driver with extra environment for the app it launches,
+    /// and returns once it and its WebKitWebDriver both listen.
     pub async fn start_with_env(envs: &[(&str, String)]) -> Result<Self, E2eError> {
         let port = free_port()?;
         let native_port = free_port()?;
@@ -38,9 +40,9 @@ impl Driver {
         // without this setting the app looks for a USB security key.
         cmd.env("SEALBOX_DEMO_KEY", "soft");
         cmd.envs(envs.iter().map(|(k, v)| (*k, v.as_str())));
-        let child = cmd.spawn().map_err(E2eError::DriverStart)?;
-        // Not yet listening, perhaps: `App::launch` retries its session
-        // request until tauri-driver and its WebKitWebDriver answer.
+        let reports = listen_reports(&mut cmd, home.path())?;
+        let mut child = cmd.spawn().map_err(E2eError::DriverStart)?;
+        wait_listening(&reports, &mut child, [port, native_port]).await?;
         Ok(Driver { child, port, _home: home })
     }
 

@@ -22,6 +22,7 @@
 
 mod driver;
 pub mod flows;
+mod listening;
 pub mod practice;
 mod session;
 
@@ -42,6 +43,12 @@ pub enum E2eError {
     MissingApp(PathBuf),
     #[error("could not start tauri-driver: {0} (is it installed? `cargo xtask setup`)")]
     DriverStart(std::io::Error),
+    #[error("{0} does not exist; build it with `cargo xtask test`")]
+    MissingFile(PathBuf),
+    #[error("tauri-driver exited before it was ready: {0}")]
+    DriverExited(std::process::ExitStatus),
+    #[error("the end-to-end harness cannot run here: {0}")]
+    Unsupported(&'static str),
     #[error("could not open a WebDriver session: {0}")]
     Session(#[from] fantoccini::error::NewSessionError),
     #[error("WebDriver command failed: {0}")]

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use fantoccini::error::NewSessionError;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use tokio::time::Instant;
@@ -59,29 +58,10 @@ impl App {
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), "wry".into());
         caps.insert("tauri:options".into(), serde_json::json!({ "application": app.to_string_lossy() }));
-        // tauri-driver may not listen yet, and answers before its
-        // WebKitWebDriver child listens; a session request in either gap
-        // fails with a connection error, so retry those (and only those)
-        // until the deadline. Neither program signals that it listens or
-        // takes a socket from us (docs/ci.md, "The WebDriver start"): a
-        // connection attempt is the only readiness test they offer.
-        let deadline = Instant::now() + DEFAULT_TIMEOUT;
-        let client = loop {
-            match ClientBuilder::new(HttpConnector::new())
-                .capabilities(caps.clone())
-                .connect(&driver.url())
-                .await
-            {
-                Ok(client) => break client,
-                Err(
-                    e @ (NewSessionError::Failed(_) | NewSessionError::FailedC(_) | NewSessionError::Lost(_)),
-                ) if Instant::now() < deadline => {
-                    println!("e2e: WebDriver not ready yet ({e}); retrying");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        };
+        // `Driver::start_with_env` returned once both tauri-driver and
+        // WebKitWebDriver listen, so the first session request is the one.
+        let client =
+            ClientBuilder::new(HttpConnector::new()).capabilities(caps).connect(&driver.url()).await?;
         let session = client.session_id().await?.unwrap_or_default();
         println!("e2e: WebDriver session {session} open on {} via tauri-driver", app.display());
         Ok(App { client, driver, out_dir })

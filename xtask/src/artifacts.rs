@@ -45,3 +45,15 @@ pub fn build_app(ws: &Workspace) -> Result<PathBuf> {
     }
     Ok(bin)
 }
+
+/// Builds the e2e harness's listen probe (`tests/listen-probe`), preloaded
+/// into tauri-driver so the harness waits for it to listen; returns the
+/// library.
+pub fn build_listen_probe(ws: &Workspace) -> Result<PathBuf> {
+    proc::run(ws.cargo().args(["build", "--release", "--package", "sealbox-listen-probe"]))?;
+    let lib = ws.target.join("release").join("libsealbox_listen_probe.so");
+    if !lib.is_file() {
+        return Err(Error::new(format!("the build did not produce {}", lib.display())));
+    }
+    Ok(lib)
+}

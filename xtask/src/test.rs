@@ -22,6 +22,10 @@ pub fn run(args: &[String]) -> Result<()> {
     setup::ensure(&ws)?;
     proc::run(ws.cargo().args(["fmt", "--all", "--check"]))?;
     let app = artifacts::build_app(&ws)?;
+    let mut inner_env = vec![("SEALBOX_APP", app)];
+    if cfg!(target_os = "linux") {
+        inner_env.push(("SEALBOX_LISTEN_PROBE", artifacts::build_listen_probe(&ws)?));
+    }
     lint(&ws)?;
     fuzz_targets_build(&ws)?;
     let me = std::env::current_exe().map_err(|e| Error::new(format!("locating xtask: {e}")))?;
@@ -32,7 +36,7 @@ pub fn run(args: &[String]) -> Result<()> {
     } else {
         Command::new(me)
     };
-    inner.arg(IN_SESSION).args(args).env("SEALBOX_APP", &app).current_dir(&ws.root);
+    inner.arg(IN_SESSION).args(args).envs(inner_env).current_dir(&ws.root);
     proc::run(&mut inner)
 }
 
