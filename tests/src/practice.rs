@@ -9,12 +9,10 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use sealbox_core::account::pool_keys::HeldPoolKeys;
 use sealbox_core::cache::{self, CacheConfig};
 use sealbox_core::key::soft::SoftKey;
 use sealbox_core::vault::Keyring;
 use sealbox_core::workstation::Workstation;
-use sealbox_hub::auth::invites;
 use sealbox_hub::clock::SystemClock;
 use sealbox_hub::config::{HubConfig, RatePolicy};
 use sealbox_hub::db::practice;
@@ -48,6 +46,8 @@ pub struct Practice {
     /// The hub's state (its database), to check what reached it.
     pub hub: AppState,
     pub gp_dir: PathBuf,
+    /// The practice key's fingerprint, as the admin's workstation shows it.
+    pub practice_fingerprint: String,
     /// Distinct threads the patients wrote.
     pub threads: usize,
     /// The thread holding [`HOSTILE_TEXT`].
@@ -63,8 +63,6 @@ pub struct Practice {
     /// The admin's, then the GP's.
     workstations: Vec<Workstation>,
     admin_key: SoftKey,
-    /// The pool keys the admin published (held by the admin's workstation).
-    pool_keys: HeldPoolKeys,
     _dir: tempfile::TempDir,
 }
 
@@ -98,30 +96,39 @@ impl Practice {
         std::fs::create_dir_all(dir.path().join("hub"))?;
         let state = AppState::open(config, Arc::new(SystemClock))?;
         let now = state.now();
-        let practice_file = state.db.call_blocking(move |c| {
+        state.db.call_blocking(move |c| {
             practice::create(c, "E2E Surgery", now).map_err(|e| e.to_string())?;
             // The app is driven with the demo's software key.
             let demo = PracticePolicy { allow_demo_keys: true, ..PracticePolicy::default() };
-            sealbox_hub::auth::policy::set(c, demo, "e2e", now).map_err(|e| e.to_string())?;
-            channels::issue(c, patients, now).map_err(|e| e.to_string())
+            sealbox_hub::auth::policy::set(c, demo, "e2e", now).map_err(|e| e.to_string())
         })?;
-        let invite = |role: Role, name: &'static str, registration: Option<Registration>| {
-            state.db.call_blocking(move |c| {
-                invites::issue(c, role, name, registration.as_ref(), now, invites::DEFAULT_TTL)
-                    .map_err(|e| e.to_string())
-            })
-        };
-        let admin_code = invite(Role::PracticeAdmin, "Practice Manager", None)?;
-        let gp_code = invite(Role::Gp, GP_NAME, Registration::parse(GP_REGISTRATION).ok())?;
+        // The first admin's invite comes from the hub's console before the
+        // practice has a key (the admin's workstation makes it).
+        let admin_code = printed_code(&sealbox_hub::auth::cli::invite(
+            &state,
+            Role::PracticeAdmin,
+            "Practice Manager",
+            None,
+        )?)?;
         let running = server::start(state.clone(), "127.0.0.1:0".parse()?, None).await?;
         let url = format!("http://{}", running.addr);
 
         let keyring = Keyring::platform()?;
         let mut admin_ws = Workstation::open(dir.path().join("admin"), keyring.clone())?;
         let mut admin_key = SoftKey::new(ADMIN_PIN);
-        let admin = admin_ws.enrol(&url, &admin_code, "Office PC", &mut admin_key, now).await?;
-        let held = HeldPoolKeys::publish_new(admin.hub()).await?;
+        let mut admin = admin_ws.enrol(&url, &admin_code, "Office PC", &mut admin_key, now).await?;
+        admin.set_up_pools().await?;
+        // Issued once the practice has its key: the patients' file carries
+        // it, so they seal only to pool keys it signed.
+        let practice_file =
+            state.db.call_blocking(move |c| channels::issue(c, patients, now).map_err(|e| e.to_string()))?;
 
+        // The GP's carries the practice key's fingerprint: pinned only if
+        // the hub serves that key.
+        let registration = Registration::parse(GP_REGISTRATION).ok();
+        let gp_code =
+            printed_code(&sealbox_hub::auth::cli::invite(&state, Role::Gp, GP_NAME, registration.as_ref())?)?;
+        let practice_fingerprint = admin.practice_fingerprint().ok_or("the admin made no practice key")?;
         let gp_dir = dir.path().join("gp");
         let mut gp_ws = Workstation::open(gp_dir.clone(), keyring.clone())?;
         let mut gp_key = SoftKey::new(GP_PIN);
@@ -130,7 +137,7 @@ impl Practice {
         let devices = admin.hub().devices().await?;
         let device =
             devices.devices.iter().find(|d| d.id == profile.device_id).ok_or("GP device not listed")?;
-        held.approve(admin.hub(), &profile.practice_id, device).await?;
+        admin.approve_device(device).await?;
         gp.lock("enrolled", now).await?;
         admin.lock("done", now).await?;
         gp_key.save(&keyring, &profile.user_id)?;
@@ -164,6 +171,7 @@ impl Practice {
             running,
             hub: state,
             gp_dir,
+            practice_fingerprint,
             threads,
             hostile_thread,
             refill_thread,
@@ -171,12 +179,17 @@ impl Practice {
             patients: practice_file,
             plan,
             admin_key,
-            pool_keys: held,
             keyring,
             workstations: vec![admin_ws, gp_ws],
             _dir: dir,
         })
     }
+}
+
+/// The code (with the fingerprint, once there is a practice key) at the end
+/// of what `sealbox-hub invite` prints.
+fn printed_code(printed: &str) -> Result<String, Failure> {
+    Ok(printed.rsplit(' ').next().ok_or("`invite` printed no code")?.to_owned())
 }
 
 impl Practice {
@@ -207,14 +220,12 @@ impl Practice {
         Ok(self.hub.db.call_blocking(move |c| sealbox_hub::auth::policy::set(c, policy, "e2e", now))?)
     }
 
-    /// A one-time invite, as `sealbox-hub invite` prints it.
+    /// A one-time invite, as `sealbox-hub invite` prints it: the code and
+    /// the practice key's fingerprint, which the new workstation pins.
     pub fn invite(&self, role: Role, name: &str, registration: Option<&str>) -> Result<String, Failure> {
         let registration = registration.map(Registration::parse).transpose().map_err(|e| e.to_string())?;
-        let (name, now) = (name.to_owned(), self.hub.now());
-        Ok(self.hub.db.call_blocking(move |c| {
-            invites::issue(c, role, &name, registration.as_ref(), now, invites::DEFAULT_TTL)
-                .map_err(|e| e.to_string())
-        })?)
+        let name = name.to_owned();
+        printed_code(&sealbox_hub::auth::cli::invite(&self.hub, role, &name, registration.as_ref())?)
     }
 
     /// The practice admin unlocks and approves every device enrolled since
@@ -224,14 +235,13 @@ impl Practice {
         self.admin_key.enter_pin(ADMIN_PIN);
         let admin = self.workstations.first_mut().ok_or("no admin workstation")?;
         let desk = admin.unlock(&mut self.admin_key, now).await?;
-        let held = &self.pool_keys;
         let devices = desk.hub().devices().await?;
         let mut approved = 0;
         let own = desk.profile().device_id.clone();
         let waiting =
             devices.devices.iter().filter(|d| d.id != own && !d.approved && !d.revoked && d.keys.is_some());
         for device in waiting {
-            held.approve(desk.hub(), &desk.profile().practice_id, device).await?;
+            desk.approve_device(device).await?;
             approved += 1;
         }
         desk.lock("done", now).await?;

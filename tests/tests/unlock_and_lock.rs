@@ -132,6 +132,10 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     // Settings (s) and the list of keys (?), measured as every screen is.
     app.type_into_focused("s").await.expect("s");
     app.text("#settings-title").await.expect("settings open");
+    // The practice key the GP's workstation pinned from its invite, for two
+    // people to compare by eye: the admin's.
+    let fingerprint = app.text("#practice-fingerprint").await.expect("the practice key's fingerprint");
+    assert_eq!(fingerprint, practice.practice_fingerprint, "the admin's practice key");
     app.screenshot("settings").await.expect("screenshot");
     flows::assert_contrast(&app, "settings").await;
     app.type_into_focused("\u{e00c}").await.expect("Esc");

@@ -11,7 +11,6 @@
 
 mod support;
 
-use sealbox_core::account::pool_keys::HeldPoolKeys;
 use sealbox_core::cache::{self, CacheConfig};
 use sealbox_core::key::soft::SoftKey;
 use sealbox_core::key::KeyError;
@@ -46,9 +45,9 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
     let mut admin_ws = Workstation::open(dirs.path().join("admin"), keyring.clone()).unwrap();
     let mut admin_key = SoftKey::new("1111");
     let code = invite(&hub.state, Role::PracticeAdmin);
-    let admin = admin_ws.enrol(&hub.url, &code, "Office PC", &mut admin_key, now).await.unwrap();
-    let held = HeldPoolKeys::publish_new(admin.hub()).await.unwrap();
-    assert_eq!(held.pools(), Pool::ALL.to_vec());
+    let mut admin = admin_ws.enrol(&hub.url, &code, "Office PC", &mut admin_key, now).await.unwrap();
+    admin.set_up_pools().await.unwrap();
+    assert_eq!(admin.pools(), Pool::ALL.to_vec());
 
     // A GP enrols: no pool key until the admin approves the device.
     let mut ws = Workstation::open(dirs.path().join("gp"), keyring.clone()).unwrap();
@@ -68,7 +67,7 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
     let devices = admin.hub().devices().await.unwrap();
     let gp_device = devices.devices.iter().find(|d| d.id == profile.device_id).unwrap();
     assert!(gp_device.keys.is_some(), "the GP's device uploaded its public keys at enrolment");
-    held.approve(admin.hub(), &profile.practice_id, gp_device).await.unwrap();
+    admin.approve_device(gp_device).await.unwrap();
     desk.lock("enrolled", now).await.unwrap();
     admin.lock("done", now).await.unwrap();
 

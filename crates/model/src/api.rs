@@ -447,6 +447,20 @@ pub struct SettingsView {
     pub idle_min_seconds: u32,
     /// The longest idle lock the practice allows.
     pub idle_max_seconds: u32,
+    /// The practice key this workstation trusts, for two people to compare
+    /// by eye (`None`: the practice has none yet).
+    #[serde(default)]
+    pub practice_key: Option<PracticeKeyView>,
+}
+
+/// The practice key as Settings shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PracticeKeyView {
+    /// `7QXM-2KD9-H4TR-B1NZ`.
+    pub fingerprint: String,
+    /// How this workstation came to trust it, in plain words.
+    pub pinned_by: String,
 }
 
 /// A change to a thread's life cycle or queue.

@@ -20,6 +20,7 @@ pub mod heartbeat;
 pub mod hub_api;
 pub mod ids;
 pub mod inbox_order;
+pub mod invite;
 pub mod medicine;
 pub mod message;
 pub mod nhs_number;

@@ -19,6 +19,8 @@ pub enum SimError {
     MissingPoolKey(&'static str),
     #[error("a key in the practice file or from the hub is malformed: {0}")]
     BadKey(&'static str),
+    #[error("the hub's keys are not vouched for by the practice key: {0}; nothing was sent")]
+    Untrusted(String),
     #[error("sealing failed: {0}")]
     Seal(String),
     #[error("a reply could not be opened: {0}")]

@@ -4,12 +4,14 @@
 //!
 //! - [`content`]: what patients write (invented texts, common UK repeats).
 //! - [`traffic`]: who writes what, deterministic from a seed.
+//! - [`directory`]: the pool keys to seal to, checked under the practice key.
 //! - [`seal`]: a planned message → a sealed envelope for the right pools.
 //! - [`send`]: paced, parallel posting with a summary.
 //! - [`read_replies`]: the practice's replies, opened with the patients' keys.
 
 pub mod client;
 pub mod content;
+pub mod directory;
 mod error;
 pub mod read_replies;
 pub mod seal;

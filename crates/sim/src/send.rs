@@ -94,12 +94,17 @@ enum Outcome {
     Refused(u16),
 }
 
-/// The practice's published pool keys, checked against the practice file.
+/// The practice's pool keys: from its signed key directory when the
+/// practice file names the practice key (`crate::directory`); from the
+/// hub's unsigned list only for a practice that has no key yet.
 pub async fn fetch_pool_keys(
     client: &Client,
     hub: &str,
     practice: &PracticeFile,
 ) -> Result<PoolKeys, SimError> {
+    if let Some(pinned) = &practice.practice_key {
+        return crate::directory::signed_pool_keys(client, hub, practice, pinned).await;
+    }
     let what = "GET /v1/practice/keys";
     let target = url(hub, "/v1/practice/keys");
     let resp = client

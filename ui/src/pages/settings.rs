@@ -129,6 +129,11 @@ pub fn settings_panel(props: &SettingsProps) -> Html {
                     <option value={*t} selected={draft.theme == *t}>{ match *t { "light" => "Light", "dark" => "Dark", _ => "As the system" } }</option>
                 }) }
             </select>
+            if let Some(k) = &v.practice_key {
+                <h3>{ "Practice key" }</h3>
+                <p id="practice-fingerprint" class="fingerprint">{ &k.fingerprint }</p>
+                <p class="meta">{ format!("{} Every key this workstation seals to is signed with it.", k.pinned_by) }</p>
+            }
             if let Some(s) = &*status {
                 { match s {
                     Ok(m) => html! { <p id="settings-status" class="status" role="status">{ m }</p> },

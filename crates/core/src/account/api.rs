@@ -116,6 +116,12 @@ impl HubClient {
         empty(self.call::<(), _>(Method::POST, &path, None).await?)
     }
 
+    /// `POST /v1/devices/{id}/revoke` (admin).
+    pub async fn revoke_device(&self, device_id: &str) -> Result<(), SyncError> {
+        let path = format!("/v1/devices/{}/revoke", path_segment(device_id)?);
+        empty(self.call::<(), _>(Method::POST, &path, None).await?)
+    }
+
     /// `PUT /v1/devices/{id}/pool-keys` (admin): pool keys sealed to it.
     pub async fn put_pool_keys(&self, device_id: &str, keys: &SealedPoolKeys) -> Result<(), SyncError> {
         let path = format!("/v1/devices/{}/pool-keys", path_segment(device_id)?);

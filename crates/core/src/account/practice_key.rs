@@ -39,6 +39,86 @@ pub enum TrustError {
     /// The cache could not keep the key.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The invite named a practice key and the hub serves another.
+    #[error(
+        "the practice key this hub serves does not match the fingerprint in your invite; do not use this hub and tell your practice admin"
+    )]
+    FingerprintMismatch,
+    /// The invite named a practice key and the hub serves none.
+    #[error("your invite names a practice key but this hub has none; tell your practice admin")]
+    NoPracticeKey,
+    /// The hub serves another practice key than the one pinned here.
+    #[error(
+        "the practice hub now presents a different practice key from the one this workstation trusts; tell your practice admin"
+    )]
+    KeyChanged,
+    /// A pool key sealed to this device is not in the signed directory.
+    #[error(
+        "the hub gave this device a {pool} pool key (version {version}) that the practice's signed key directory does not vouch for; it was not used; tell your practice admin"
+    )]
+    UnvouchedPoolKey {
+        /// The pool.
+        pool: &'static str,
+        /// The key's version.
+        version: u32,
+    },
+    /// The directory binds this device to keys it does not hold.
+    #[error(
+        "the practice's key directory binds this device to other keys than its own; tell your practice admin"
+    )]
+    DeviceKeysDiffer,
+    /// The directory vouches for no key of a pool a sender needs.
+    #[error("the practice's signed key directory has no key for the {0} pool yet")]
+    NoPoolKey(&'static str),
+    /// An admin's task needs the practice key, which this workstation does not hold.
+    #[error("this workstation does not hold the practice key; use the practice admin's workstation")]
+    NoKeyHere,
+}
+
+/// How this workstation came to trust the practice key it pinned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PinnedBy {
+    /// It made the key: the practice's first admin, at set-up.
+    OwnKey,
+    /// The invite carried the key's fingerprint and the hub's key had it.
+    Invite,
+    /// The invite carried no fingerprint: the key the hub served at first
+    /// contact (two people compare the fingerprint in Settings).
+    FirstUse,
+}
+
+/// The practice key a workstation pinned: every key it seals to, and every
+/// device it trusts, must be signed under it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinnedKey {
+    /// The Ed25519 public key.
+    pub ed25519_public: Base64Bytes,
+    /// How it came to be trusted.
+    pub pinned_by: PinnedBy,
+}
+
+impl PinnedKey {
+    /// Pins `key`.
+    pub fn new(key: &VerifyingKey, pinned_by: PinnedBy) -> Self {
+        PinnedKey { ed25519_public: Base64Bytes(key.as_bytes().to_vec()), pinned_by }
+    }
+
+    /// The key, to check statements under.
+    pub fn key(&self) -> Result<VerifyingKey, TrustError> {
+        verifying_key(&self.ed25519_public)
+    }
+
+    /// Its fingerprint, as people read it.
+    pub fn fingerprint(&self) -> Result<String, TrustError> {
+        Ok(fingerprint(&self.key()?))
+    }
+}
+
+fn verifying_key(bytes: &Base64Bytes) -> Result<VerifyingKey, TrustError> {
+    let raw: [u8; 32] = bytes.0.as_slice().try_into().map_err(|_| TrustError::Malformed("practice key"))?;
+    VerifyingKey::from_bytes(&raw).map_err(|_| TrustError::Malformed("practice key"))
 }
 
 /// The practice's signing key. `Debug` shows only its fingerprint.
@@ -114,17 +194,33 @@ impl PracticeKey {
     }
 }
 
+/// The practice key the hub serves, if it holds one (what a new device
+/// pins, after checking it against its invite).
+pub async fn served_practice_key(hub: &HubClient) -> Result<Option<VerifyingKey>, TrustError> {
+    fetch_page(hub).await?.practice_key.as_ref().map(verifying_key).transpose()
+}
+
+async fn fetch_page(hub: &HubClient) -> Result<DirectoryPage, TrustError> {
+    Ok(hub
+        .call::<(), DirectoryPage>(Method::GET, "/v1/directory?after=0", None)
+        .await?
+        .ok_or(SyncError::Protocol("the hub sent no body where one is required"))?)
+}
+
 /// The practice's directory as the hub serves it, every statement checked
-/// under `pinned` (never under the key the hub serves beside them).
+/// under `pinned` (never under the key the hub serves beside them, which
+/// must be the same).
 pub async fn fetch_directory(
     hub: &HubClient,
     practice: &str,
     pinned: VerifyingKey,
 ) -> Result<Directory, TrustError> {
-    let page: DirectoryPage = hub
-        .call::<(), DirectoryPage>(Method::GET, "/v1/directory?after=0", None)
-        .await?
-        .ok_or(SyncError::Protocol("the hub sent no body where one is required"))?;
+    let page = fetch_page(hub).await?;
+    if let Some(served) = &page.practice_key {
+        if served.0.as_slice() != pinned.as_bytes() {
+            return Err(TrustError::KeyChanged);
+        }
+    }
     let mut dir = Directory::new(practice, pinned);
     for record in &page.statements {
         dir.apply(&Statement::try_from(record).map_err(TrustError::Malformed)?)?;

@@ -215,6 +215,40 @@ impl Writer<'_> {
         Ok(recorded > 0)
     }
 
+    /// Pins `key` as the patient's reply key if none is held yet, and
+    /// returns the key replies are sealed to: the pinned one. A different
+    /// key is kept as a change and never applied (issue 21: a hub that swaps
+    /// it gets nothing sealed to it); the flag says whether such a change
+    /// was newly recorded.
+    pub fn pin_patient_key(
+        &mut self,
+        patient: &PatientId,
+        key: &[u8],
+        now: Timestamp,
+    ) -> Result<(Vec<u8>, bool), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO patient_keys (patient_id, x25519_public, pinned_at_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(patient_id) DO NOTHING",
+            )?
+            .execute(params![patient.0, key, ms(now)])?;
+        let pinned: Vec<u8> = self.tx.query_row(
+            "SELECT x25519_public FROM patient_keys WHERE patient_id = ?1",
+            [&patient.0],
+            |r| r.get(0),
+        )?;
+        if pinned == key {
+            return Ok((pinned, false));
+        }
+        let recorded = self
+            .tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO patient_key_changes (patient_id, x25519_public, seen_at_ms) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![patient.0, key, ms(now)])?;
+        Ok((pinned, recorded > 0))
+    }
+
     /// Applies the waiting change `change` to its patient; the patient's
     /// id, or `None` if no such change waits. The caller audits who.
     pub fn confirm_patient_change(&mut self, change: i64) -> Result<Option<String>, StoreError> {

@@ -29,6 +29,9 @@ pub struct Applied {
     /// Patients named differently from the details held: kept for a
     /// person to confirm, not applied.
     pub patient_changes: usize,
+    /// Thread records naming another reply key than the patient's pinned
+    /// one: kept, not applied (replies still go to the pinned key).
+    pub patient_key_changes: usize,
 }
 
 impl Store {
@@ -128,8 +131,11 @@ pub(crate) fn apply_in(w: &mut Writer<'_>, plan: &PagePlan, now: Timestamp) -> R
     for patient in &plan.patients {
         patient_changes += usize::from(w.pin_patient(patient)?);
     }
+    let mut patient_key_changes = 0;
     for thread in &plan.threads {
         w.upsert_thread(&thread.record, now)?;
+        let (patient_key, changed) = w.pin_patient_key(&thread.record.patient, &thread.patient_key, now)?;
+        patient_key_changes += usize::from(changed);
         let hub_state =
             serde_json::to_string(&thread.hub_state).map_err(|_| StoreError::Decode("thread state"))?;
         w.tx()
@@ -140,7 +146,7 @@ pub(crate) fn apply_in(w: &mut Writer<'_>, plan: &PagePlan, now: Timestamp) -> R
                 key_of(thread.record.id.0),
                 i64::try_from(thread.hub_version).unwrap_or(i64::MAX),
                 hub_state,
-                thread.patient_key,
+                patient_key,
             ])?;
     }
     for (thread, message) in &plan.messages {
@@ -156,5 +162,6 @@ pub(crate) fn apply_in(w: &mut Writer<'_>, plan: &PagePlan, now: Timestamp) -> R
         unreadable: plan.unreadable.len(),
         not_for_this_device: plan.not_for_this_device,
         patient_changes,
+        patient_key_changes,
     })
 }

@@ -143,6 +143,7 @@ impl Engine {
             pulled.applied.unreadable += applied.unreadable;
             pulled.applied.not_for_this_device += applied.not_for_this_device;
             pulled.applied.patient_changes += applied.patient_changes;
+            pulled.applied.patient_key_changes += applied.patient_key_changes;
             match next {
                 None => return Ok(pulled),
                 // The page before was stored; the failed fetch is retried

@@ -27,13 +27,17 @@ pub mod refill;
 pub mod reply;
 pub mod settings;
 mod thread;
+mod trust;
 mod view;
+mod admin;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use sealbox_crypto::secret::random_bytes;
 use sealbox_model::hub_api::auth::{SealedPoolKeys, Session as HubSession};
+use sealbox_model::invite::InviteText;
+use sealbox_model::invite::InviteTextError;
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::pool::Pool;
 use zeroize::Zeroizing;
@@ -42,6 +46,7 @@ pub use profile::{origin_of, Profile, PROFILE_FILE};
 
 use crate::account::device::DeviceSecrets;
 use crate::account::pool_keys::{HeldPoolKeys, PoolKeyError};
+use crate::account::practice_key::{served_practice_key, TrustError};
 use crate::audit;
 use crate::cache::{self, CacheConfig, CacheError};
 use crate::key::fallback::{choose_mode, KeyMode, KeyPolicy, KeyringKek};
@@ -138,6 +143,12 @@ pub enum WorkstationError {
     /// A refill decision was refused before it was queued.
     #[error(transparent)]
     Refill(#[from] refill::RefillError),
+    /// A key from the hub is not vouched for by the practice key.
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+    /// The typed invite is not one.
+    #[error(transparent)]
+    Invite(#[from] InviteTextError),
 }
 
 impl WorkstationError {
@@ -226,8 +237,9 @@ impl Workstation {
         if self.profile.is_some() {
             return Err(WorkstationError::AlreadyEnrolled);
         }
+        let invite = InviteText::parse(invite_code)?;
         let anon = HubClient::anonymous(hub_url)?;
-        let challenge = anon.enrol_start(invite_code, device_name).await?;
+        let challenge = anon.enrol_start(&invite.code, device_name).await?;
         let policy = challenge.policy;
         let mode = choose_mode(key, KeyPolicy::from(policy))?;
         let rp_id = challenge.options.public_key.rp.id.clone();
@@ -244,7 +256,15 @@ impl Workstation {
         let salt = random_bytes::<32>();
         let asked = (mode == KeyMode::HmacSecret).then_some(&salt);
         let (session, output) = hub_sign_in(&anon, key, &origin, &enrolled.user_id, asked).await?;
-        let profile = Profile {
+        let hub = HubClient::new(anon.base(), session.token.clone())?;
+        // Checked before anything is written here: a hub whose key is not
+        // the one the invite names gets no workstation.
+        let pin = trust::decide_pin(
+            served_practice_key(&hub).await?,
+            enrolled.role,
+            invite.fingerprint.as_deref(),
+        )?;
+        let mut profile = Profile {
             hub: anon.base().to_owned(),
             practice_id: session.practice_id.clone(),
             user_id: enrolled.user_id,
@@ -259,6 +279,7 @@ impl Workstation {
             weaker_withdrawn: false,
             demo_key: key.is_demo(),
             demo_withdrawn: false,
+            practice_key: None,
         };
         let cfg = self.cache_config(&profile);
         let kek: Box<dyn KekSource + Send> = match (mode, output) {
@@ -273,8 +294,8 @@ impl Workstation {
         device.save_sealed(&self.dir, unlocked.session.data_key(), &cfg.context)?;
         let mut store = unlocked.session.into_store();
         device.save(&mut store)?;
-        let hub = HubClient::new(&profile.hub, session.token.clone())?;
         hub.upload_device_keys(&device.public()).await?;
+        profile.practice_key = pin.keep(&mut store, &hub).await?;
         profile.save(&self.dir)?;
         store.write(|w| {
             audit::set_device(w, &profile.device_id)?;
@@ -428,6 +449,14 @@ impl Workstation {
         let verified = if session.is_some() { Verified::Online } else { Verified::Offline };
         let (token, counts_token) = session.map(|s| (s.token, Some(s.counts_token))).unwrap_or_default();
         let hub = HubClient::new(&profile.hub, token)?;
+        if verified == Verified::Online && profile.practice_key.is_none() {
+            // Enrolled before the practice had a key: pinned as first seen.
+            if let Some(pin) = trust::pin_first_use(&hub).await? {
+                profile.practice_key = Some(pin);
+                profile.save(&self.dir)?;
+                self.profile = Some(profile.clone());
+            }
+        }
         let mut desk = Desk::new(profile, store, verified, hub)?;
         desk.counts_token = counts_token.map(Zeroizing::new);
         desk.notice = notice;
@@ -625,11 +654,10 @@ impl Desk {
             Err(SyncError::Status { status: 403, .. }) => SealedPoolKeys { keys: Vec::new() },
             Err(e) => return Err(e.into()),
         };
-        let (practice, device_id) = (self.profile.practice_id.clone(), self.profile.device_id.clone());
-        self.pool_keys.open_all(&practice, &device_id, &self.device.x25519, &sealed)?;
-        // Every pool's public key, so replies can be sealed to the pools
-        // this device does not hold (kept for sealing while offline).
-        let published = self.hub.practice_keys().await?;
+        // Only keys the practice's signed directory vouches for (once
+        // pinned), and the directory's keys to seal replies to, kept for
+        // sealing while offline.
+        let published = self.take_pool_keys(&sealed).await?;
         let published =
             serde_json::to_string(&published).map_err(|_| SyncError::Protocol("practice keys"))?;
         let keys = &self.pool_keys;

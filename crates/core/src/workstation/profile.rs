@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{Passkey, Url};
 
 use super::WorkstationError;
+use crate::account::practice_key::PinnedKey;
 use crate::key::fallback::KeyMode;
 
 /// The file name in the data directory.
@@ -61,6 +62,11 @@ pub struct Profile {
     /// Offline unlocks are refused until an online unlock succeeds again.
     #[serde(default)]
     pub demo_withdrawn: bool,
+    /// The practice key this workstation trusts (issue 21); `None` until
+    /// the practice has one (profiles written before it: pinned at the
+    /// next unlock verified by the hub).
+    #[serde(default)]
+    pub practice_key: Option<PinnedKey>,
 }
 
 impl std::fmt::Debug for Profile {

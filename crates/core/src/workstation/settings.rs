@@ -158,6 +158,7 @@ impl Desk {
             },
             idle_min_seconds: secs(MIN_IDLE),
             idle_max_seconds: secs(max),
+            practice_key: self.practice_key_view(),
         };
         Ok((view, lock))
     }

@@ -1,6 +1,8 @@
 //! `sealbox-hub init-practice` and `sealbox-hub invite`: they return the
 //! text to print (the one-time invite code is shown only there).
 
+use sealbox_crypto::directory::fingerprint;
+use sealbox_model::invite::InviteText;
 use sealbox_model::registration::Registration;
 use sealbox_model::role::Role;
 
@@ -86,6 +88,12 @@ pub fn invite(
     state.db.call_blocking(move |conn| {
         practice::get(conn)?.ok_or(CliError::NoPractice)?;
         let code = invites::issue(conn, role, &name, registration.as_ref(), now, invites::DEFAULT_TTL)?;
+        // With the practice key's fingerprint once the practice has one:
+        // the new workstation pins that key only if the hub serves it.
+        let code = match super::directory::signing_key(conn)? {
+            Some(key) => InviteText::format(&code, &fingerprint(&key)),
+            None => code,
+        };
         Ok(format!("{role} invite (one use, expires in {} hours): {code}", invites::DEFAULT_TTL.as_hours()))
     })
 }

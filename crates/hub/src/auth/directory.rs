@@ -1,6 +1,7 @@
 //! The practice's signed key directory at the hub: `PUT
 //! /v1/practice/signing-key` (the first admin, once), `POST /v1/directory`
-//! (admins append signed statements), `GET /v1/directory?after=N` (staff).
+//! (admins append signed statements), `GET /v1/directory?after=N` (staff,
+//! and patients' channels).
 //!
 //! The hub checks each statement as a device would (`sealbox_crypto::
 //! directory`: the next in the chain, signed by the practice key) so an
@@ -8,7 +9,7 @@
 //! the key they pinned, so a hub that does not is caught.
 
 use axum::extract::State;
-use axum::http::{StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::Json;
 use ed25519_dalek::VerifyingKey;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -137,12 +138,19 @@ pub async fn post_statements(
 
 /// `GET /v1/directory?after=N`: the practice key the hub holds and the
 /// statements after `N`, for any signed-in member of staff (a device
-/// waiting for approval included: it checks who approves it).
+/// waiting for approval included: it checks who approves it) and for a
+/// patient's channel (patients seal only to pool keys signed in it).
 pub async fn get_statements(
     State(state): State<AppState>,
-    _who: PendingPrincipal,
+    staff: Result<PendingPrincipal, ApiError>,
+    headers: HeaderMap,
     uri: Uri,
 ) -> Result<Json<DirectoryPage>, ApiError> {
+    if let Err(refused) = staff {
+        if crate::relay::patient::channel(&state, &headers).await.is_err() {
+            return Err(refused);
+        }
+    }
     let [after] = parse_u64_params(uri.query(), ["after"])?;
     let page = state
         .db

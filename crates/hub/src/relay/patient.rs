@@ -34,7 +34,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
     ok.then(|| token.to_owned())
 }
 
-async fn channel(state: &AppState, headers: &HeaderMap) -> Result<Channel, ApiError> {
+pub(crate) async fn channel(state: &AppState, headers: &HeaderMap) -> Result<Channel, ApiError> {
     let token = bearer(headers)
         .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <channel token>"))?;
     let found = state.db.read(move |conn| channels::by_token(conn, &token).map_err(ApiError::from)).await?;

@@ -1,10 +1,10 @@
-//! Enrolled workstations against a test hub: the practice admin publishes a
-//! key for every pool, a clinician enrols and the admin approves their
-//! device (pool key sealed to it). Real SQLCipher caches, the real keyring.
+//! Enrolled workstations against a test hub: the practice admin sets up the
+//! practice key and a key for every pool (signed into the key directory), a
+//! clinician enrols and the admin approves their device (signed, and the
+//! pool key sealed to it). Real SQLCipher caches, the real keyring.
 
 use std::path::Path;
 
-use sealbox_core::account::pool_keys::HeldPoolKeys;
 use sealbox_core::cache::{self, CacheConfig};
 use sealbox_core::key::soft::SoftKey;
 use sealbox_core::key::SecurityKey;
@@ -52,8 +52,8 @@ pub async fn enrol_approved_with<K: SecurityKey + Send>(
     let mut admin_ws = Workstation::open(dir.join("admin"), keyring.clone()).unwrap();
     let mut admin_key = SoftKey::new("1111");
     let code = invite(&hub.state, Role::PracticeAdmin);
-    let admin = admin_ws.enrol(&hub.url, &code, "Office PC", &mut admin_key, now).await.unwrap();
-    let held = HeldPoolKeys::publish_new(admin.hub()).await.unwrap();
+    let mut admin = admin_ws.enrol(&hub.url, &code, "Office PC", &mut admin_key, now).await.unwrap();
+    admin.set_up_pools().await.unwrap();
 
     let mut ws = Workstation::open(dir.join(role.key()), keyring.clone()).unwrap();
     let code = invite(&hub.state, role);
@@ -61,7 +61,7 @@ pub async fn enrol_approved_with<K: SecurityKey + Send>(
     let profile = desk.profile().clone();
     let devices = admin.hub().devices().await.unwrap();
     let device = devices.devices.iter().find(|d| d.id == profile.device_id).unwrap();
-    held.approve(admin.hub(), &profile.practice_id, device).await.unwrap();
+    admin.approve_device(device).await.unwrap();
     desk.lock("enrolled", now).await.unwrap();
     admin.lock("done", now).await.unwrap();
     Enrolled { ws, key, admin: admin_ws }

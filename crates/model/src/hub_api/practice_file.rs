@@ -17,6 +17,11 @@ pub struct PracticeFile {
     pub practice_id: String,
     /// The patients.
     pub patients: Vec<SimPatient>,
+    /// The practice key (Ed25519 public) the hub held when the file was
+    /// written: the patients seal only to pool keys signed under it (issue
+    /// 21). `None` for a practice with no key yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub practice_key: Option<Base64Bytes>,
 }
 
 /// One simulated patient. `Debug` shows no secret (token redacted, keys as

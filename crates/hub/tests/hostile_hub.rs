@@ -1,0 +1,300 @@
+//! A hub that cannot read even when it is compromised (issue 21): a real
+//! hub whose database the test edits as an attacker would, against real
+//! workstations (SQLCipher caches, the keyring session) and the simulator.
+//! Each edit is refused with an error naming what failed, and nothing is
+//! sealed to the attacker's key (checked on the envelopes themselves).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use sealbox_core::account::pool_keys::{seal, HeldPoolKeys};
+use sealbox_core::account::practice_key::{PinnedBy, TrustError};
+use sealbox_core::key::soft::SoftKey;
+use sealbox_core::sync::keys::PoolKeyring;
+use sealbox_core::sync::lock;
+use sealbox_core::vault::Keyring;
+use sealbox_core::workstation::{Workstation, WorkstationError};
+use sealbox_crypto::directory::{fingerprint, DirectoryError, Entry, Statement};
+use sealbox_crypto::envelope::{open_envelope, RecipientId};
+use sealbox_crypto::ed25519_dalek::SigningKey;
+use sealbox_crypto::x25519_dalek::{PublicKey, StaticSecret};
+use sealbox_hub::config::RatePolicy;
+use sealbox_hub::relay::channels;
+use sealbox_model::hub_api::{PracticeFile, StatementRecord};
+use sealbox_model::ids::MessageId;
+use sealbox_model::invite::InviteText;
+use sealbox_model::pool::Pool;
+use sealbox_model::role::Role;
+use sealbox_sim::send::{self, SendOptions};
+use sealbox_sim::read_replies;
+use sealbox_sim::traffic::{self, PlannedMessage};
+use sealbox_sim::SimError;
+
+use support::desks::{enrol_approved, Enrolled};
+use support::login::invite;
+use support::{start_hub, Hub};
+
+fn keyring() -> Keyring {
+    Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)")
+}
+
+/// A practice set up as it is for real, and a patients' file issued after it
+/// (so it names the practice key).
+async fn practice(dir: &std::path::Path) -> (Hub, Enrolled, PracticeFile) {
+    let hub = start_hub(0, RatePolicy { burst: 100_000, per_minute: 0 }).await;
+    let enrolled = enrol_approved(&hub, &keyring(), dir, Role::Gp).await;
+    let now = hub.state.now();
+    let file = hub.state.db.call_blocking(move |c| channels::issue(c, 3, now)).unwrap();
+    assert!(file.practice_key.is_some(), "issued after set-up, the file names the practice key");
+    (hub, enrolled, file)
+}
+
+/// Every envelope the hub holds, as stored.
+fn envelopes(hub: &Hub) -> Vec<Vec<u8>> {
+    hub.state
+        .db
+        .call_blocking(|c| {
+            let mut stmt = c.prepare("SELECT body FROM envelopes ORDER BY seq")?;
+            let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+            rows.collect::<Result<Vec<_>, _>>()
+        })
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_key_swapped_at_the_hub_is_never_sealed_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, mut e, file) = practice(dir.path()).await;
+    let practice_id = file.practice_id.clone();
+
+    // The attacker puts its own key in the hub's list of pool keys.
+    let attacker = StaticSecret::from([0x5A; 32]);
+    let attacker_public = PublicKey::from(&attacker).as_bytes().to_vec();
+    hub.state
+        .db
+        .call_blocking(move |c| c.execute("UPDATE pool_keys SET x25519_public = ?1", [attacker_public]))
+        .unwrap();
+    let admin = e.admin.profile().unwrap().clone();
+    assert_eq!(admin.practice_key.as_ref().unwrap().pinned_by, PinnedBy::OwnKey);
+
+    // Patients write: the simulator takes the keys from the signed directory.
+    let plan = traffic::plan(21, 3, 12);
+    let summary = send::send(&hub.client, &hub.url, &file, &plan, SendOptions::default()).await.unwrap();
+    assert_eq!(summary.accepted, plan.len());
+    let sealed = envelopes(&hub);
+    assert_eq!(sealed.len(), plan.len());
+    let thief = PoolKeyring::new(practice_id.clone(), Pool::ALL.iter().map(|p| (*p, attacker.clone())));
+    for body in &sealed {
+        assert!(!matches!(thief.open(body), Ok(Some(_))), "an envelope opened with the attacker's key");
+    }
+
+    // The GP's workstation unlocks (its own pool key is the signed one),
+    // opens every message, and seals its reply to the directory's keys for
+    // every pool that may read it, not to the swapped list.
+    let now = hub.state.now();
+    e.key.enter_pin("2468");
+    let desk = e.ws.unlock(&mut e.key, now).await.unwrap();
+    let engine = desk.engine().unwrap();
+    let pulled = engine.pull(&desk.store(), now).await.unwrap();
+    assert_eq!(pulled.applied.messages, plan.len(), "the GP opened every message");
+    desk.reply(plan[0].thread_id, "Please book a review with the practice nurse.", now).unwrap();
+    let sent = sealbox_core::sync::outbox::send(&desk.store(), desk.hub(), now).await.unwrap();
+    assert_eq!(sent.applied, 1, "{sent:?}");
+    let sealed = envelopes(&hub);
+    assert_eq!(sealed.len(), plan.len() + 1, "the reply reached the hub");
+    let reply = sealed.last().unwrap();
+    assert!(!matches!(thief.open(reply), Ok(Some(_))), "the reply opened with the attacker's key");
+    let gp = HeldPoolKeys::load(&lock(&desk.store())).unwrap().keyring(&practice_id);
+    assert!(matches!(gp.open(reply), Ok(Some(_))), "the real GP pool key opens the reply");
+    desk.lock("done", now).await.unwrap();
+    e.wipe(&keyring());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_key_the_hub_seals_to_a_device_itself_is_refused_at_unlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, mut e, file) = practice(dir.path()).await;
+    let device = e.ws.profile().unwrap().device_id.clone();
+
+    // The hub seals a GP-pool key of its own to the GP's device public key
+    // (anyone can seal to a public key) in place of the admin's.
+    let device_public: Vec<u8> = {
+        let id = device.clone();
+        hub.state
+            .db
+            .call_blocking(move |c| {
+                c.query_row("SELECT x25519_public FROM devices WHERE id = ?1", [id], |r| r.get(0))
+            })
+            .unwrap()
+    };
+    let device_public = PublicKey::from(<[u8; 32]>::try_from(device_public.as_slice()).unwrap());
+    let attacker = StaticSecret::from([0x6B; 32]);
+    let blob = seal(&file.practice_id, &device, &device_public, Pool::Gp, 1, &attacker).unwrap();
+    let sealed = blob.sealed.0.clone();
+    hub.state
+        .db
+        .call_blocking(move |c| {
+            c.execute("UPDATE device_pool_keys SET sealed = ?1 WHERE device_id = ?2 AND pool = 'gp'", (sealed, device))
+        })
+        .unwrap();
+
+    let now = hub.state.now();
+    e.key.enter_pin("2468");
+    let err = e.ws.unlock(&mut e.key, now).await.unwrap_err();
+    assert!(
+        matches!(err, WorkstationError::Trust(TrustError::UnvouchedPoolKey { pool: "gp", version: 1 })),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("does not vouch for"), "{err}");
+    e.wipe(&keyring());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_statement_or_another_practice_key_is_refused_by_workstation_and_simulator() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, mut e, file) = practice(dir.path()).await;
+    let practice_id = file.practice_id.clone();
+    let now = hub.state.now();
+
+    // 1. An unsigned device added to the chain by the hub (signed with a key
+    //    of its own, in the chain's next place).
+    let (head_seq, head_json): (i64, String) = hub
+        .state
+        .db
+        .call_blocking(|c| {
+            c.query_row("SELECT seq, statement FROM directory ORDER BY seq DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+        })
+        .unwrap();
+    let head: StatementRecord = serde_json::from_str(&head_json).unwrap();
+    let head = Statement::try_from(&head).unwrap();
+    let evil = SigningKey::from_bytes(&[0x66; 32]);
+    let rogue = Statement::sign(
+        &evil,
+        &practice_id,
+        (head_seq as u64, head.hash(&practice_id)),
+        Entry::Device {
+            device: "dev-rogue".into(),
+            staff: "staff-rogue".into(),
+            role: "gp".into(),
+            x25519: [0x77; 32],
+            ed25519: [0x78; 32],
+        },
+    );
+    let rogue_json = serde_json::to_string(&StatementRecord::from(&rogue)).unwrap();
+    hub.state
+        .db
+        .call_blocking(move |c| {
+            c.execute(
+                "INSERT INTO directory (seq, statement, added_by_device, added_at_us) VALUES (?1, ?2, 'hub', 0)",
+                (head_seq + 1, rogue_json),
+            )
+        })
+        .unwrap();
+    e.key.enter_pin("2468");
+    let err = e.ws.unlock(&mut e.key, now).await.unwrap_err();
+    let seq = head_seq as u64 + 1;
+    assert!(
+        matches!(&err, WorkstationError::Trust(TrustError::Refused(DirectoryError::BadSignature { seq: s })) if *s == seq),
+        "{err:?}"
+    );
+    let plan = traffic::plan(22, 3, 3);
+    let sim = send::send(&hub.client, &hub.url, &file, &plan, SendOptions::default()).await.unwrap_err();
+    assert!(matches!(sim, SimError::Untrusted(_)), "{sim:?}");
+    assert!(sim.to_string().contains("not signed by the practice key"), "{sim}");
+    assert!(envelopes(&hub).is_empty(), "nothing was sent");
+
+    // 2. The hub presents a practice key of its own (and could re-sign the
+    //    whole chain with it): the pinned key is not the served one.
+    let evil_public = evil.verifying_key().as_bytes().to_vec();
+    hub.state
+        .db
+        .call_blocking(move |c| {
+            c.execute("DELETE FROM directory WHERE added_by_device = 'hub'", [])?;
+            c.execute("UPDATE practice_signing_key SET ed25519_public = ?1", [evil_public])
+        })
+        .unwrap();
+    e.key.enter_pin("2468");
+    let err = e.ws.unlock(&mut e.key, now).await.unwrap_err();
+    assert!(matches!(err, WorkstationError::Trust(TrustError::KeyChanged)), "{err:?}");
+    assert!(err.to_string().contains("different practice key"), "{err}");
+    let sim = send::send(&hub.client, &hub.url, &file, &plan, SendOptions::default()).await.unwrap_err();
+    assert!(sim.to_string().contains("different practice key"), "{sim}");
+    assert!(envelopes(&hub).is_empty(), "nothing was sent");
+    e.wipe(&keyring());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invite_carrying_the_practice_fingerprint_pins_only_that_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, e, _file) = practice(dir.path()).await;
+    let now = hub.state.now();
+    let admin_pin = e.admin.profile().unwrap().practice_key.clone().unwrap();
+    let right = admin_pin.fingerprint().unwrap();
+    let wrong = fingerprint(&SigningKey::from_bytes(&[9; 32]).verifying_key());
+
+    // A fingerprint the hub's key does not have: refused, nothing written.
+    let mut ws = Workstation::open(dir.path().join("nurse"), keyring()).unwrap();
+    let code = InviteText::format(&invite(&hub.state, Role::Nurse), &wrong);
+    let err = ws.enrol(&hub.url, &code, "Room 4 PC", &mut SoftKey::new("1357"), now).await.unwrap_err();
+    assert!(matches!(err, WorkstationError::Trust(TrustError::FingerprintMismatch)), "{err:?}");
+    assert!(ws.profile().is_none());
+    assert!(!ws.dir().join("profile.json").exists(), "no enrolment was written");
+
+    // The admin's fingerprint: pinned as given by the invite.
+    let mut ws = Workstation::open(dir.path().join("nurse2"), keyring()).unwrap();
+    let code = InviteText::format(&invite(&hub.state, Role::Nurse), &right);
+    let desk = ws.enrol(&hub.url, &code, "Room 4 PC", &mut SoftKey::new("1357"), now).await.unwrap();
+    let pinned = desk.profile().practice_key.clone().unwrap();
+    assert_eq!((pinned.pinned_by, &pinned.ed25519_public), (PinnedBy::Invite, &admin_pin.ed25519_public));
+    assert_eq!(desk.practice_fingerprint().as_deref(), Some(right.as_str()));
+    desk.lock("done", now).await.unwrap();
+
+    // `sealbox-hub invite` prints the code with the fingerprint.
+    let printed = sealbox_hub::auth::cli::invite(&hub.state, Role::Nurse, "Nurse Two", None).unwrap();
+    assert!(printed.ends_with(&format!("/{right}")), "{printed}");
+    e.wipe(&keyring());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patients_key_swapped_at_the_hub_gets_no_reply_sealed_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, mut e, file) = practice(dir.path()).await;
+    let plan = traffic::plan(23, 3, 6);
+    send::send(&hub.client, &hub.url, &file, &plan, SendOptions::default()).await.unwrap();
+    let now = hub.state.now();
+    e.key.enter_pin("2468");
+    let desk = e.ws.unlock(&mut e.key, now).await.unwrap();
+    let engine = desk.engine().unwrap();
+    engine.pull(&desk.store(), now).await.unwrap();
+
+    // The attacker names its own reply key for the patient of a thread; the
+    // patient writes again, so the hub serves the thread's record anew.
+    let first = plan[0].clone();
+    let patient = file.patients[first.patient].patient_id.0.clone();
+    let attacker = StaticSecret::from([0x7C; 32]);
+    let attacker_public = PublicKey::from(&attacker).as_bytes().to_vec();
+    hub.state
+        .db
+        .call_blocking(move |c| {
+            c.execute("UPDATE patient_channels SET x25519_public = ?1 WHERE patient_id = ?2", (attacker_public, patient))
+        })
+        .unwrap();
+    let again = PlannedMessage { message_id: MessageId(first.message_id.0 + 1_000_000), ..first.clone() };
+    send::send(&hub.client, &hub.url, &file, &[again], SendOptions::default()).await.unwrap();
+    let pulled = engine.pull(&desk.store(), now).await.unwrap();
+    assert_eq!(pulled.applied.patient_key_changes, 1, "the changed key is kept aside, not applied");
+
+    // The reply goes to the key pinned at first sight: the patient reads it,
+    // the attacker's key opens nothing.
+    desk.reply(first.thread_id, "We have received your message.", now).unwrap();
+    sealbox_core::sync::outbox::send(&desk.store(), desk.hub(), now).await.unwrap();
+    let reply = envelopes(&hub).pop().unwrap();
+    assert!(open_envelope(&reply, RecipientId::Patient, &attacker, None).is_err(), "sealed to the attacker");
+    let read = read_replies::read_replies(&hub.client, &hub.url, &file).await.unwrap();
+    assert!(read.iter().any(|r| r.thread_id == first.thread_id.0 && r.text.contains("We have received")), "{}", read.len());
+    desk.lock("done", now).await.unwrap();
+    e.wipe(&keyring());
+}

@@ -1,0 +1,59 @@
+//! The pool keys a patient seals to, from the practice's signed key
+//! directory (issue 21): the hub's statements replayed under the practice
+//! key the practice file names, never under a key the hub serves. A hub
+//! that swapped a pool key, showed another practice key or broke the chain
+//! gets nothing sealed to it.
+
+use ed25519_dalek::VerifyingKey;
+use reqwest::Client;
+use x25519_dalek::PublicKey;
+
+use sealbox_crypto::directory::{Directory, Statement};
+use sealbox_model::hub_api::{Base64Bytes, DirectoryPage, PracticeFile};
+use sealbox_model::pool::Pool;
+
+use crate::client::url;
+use crate::seal::PoolKeys;
+use crate::SimError;
+
+/// The newest key of each pool the directory vouches for.
+pub async fn signed_pool_keys(
+    client: &Client,
+    hub: &str,
+    practice: &PracticeFile,
+    pinned: &Base64Bytes,
+) -> Result<PoolKeys, SimError> {
+    let raw: [u8; 32] = pinned.as_slice().try_into().map_err(|_| SimError::BadKey("practice key"))?;
+    let pinned = VerifyingKey::from_bytes(&raw).map_err(|_| SimError::BadKey("practice key"))?;
+    let patient = practice
+        .patients
+        .first()
+        .ok_or_else(|| SimError::PracticeFormat("the practice file has no patients".to_owned()))?;
+    let what = "GET /v1/directory";
+    let target = url(hub, "/v1/directory?after=0");
+    let resp = client
+        .get(&target)
+        .bearer_auth(&patient.channel_token.0)
+        .send()
+        .await
+        .map_err(|source| SimError::Unreachable { url: target.clone(), source })?;
+    if !resp.status().is_success() {
+        return Err(SimError::Hub { what, status: resp.status().as_u16() });
+    }
+    let page: DirectoryPage =
+        resp.json().await.map_err(|e| SimError::BadReply { what, detail: e.to_string() })?;
+    if page.practice_key.as_ref().map(Base64Bytes::as_slice) != Some(pinned.as_bytes().as_slice()) {
+        return Err(SimError::Untrusted(
+            "the hub presents a different practice key from the one in the practice file".to_owned(),
+        ));
+    }
+    let mut dir = Directory::new(&practice.practice_id, pinned);
+    for record in &page.statements {
+        let statement = Statement::try_from(record)
+            .map_err(|field| SimError::Untrusted(format!("a key directory statement is malformed ({field})")))?;
+        dir.apply(&statement).map_err(|e| SimError::Untrusted(e.to_string()))?;
+    }
+    Ok(PoolKeys::new(
+        Pool::ALL.iter().filter_map(|pool| dir.pool_key(*pool).map(|(_, key)| (*pool, PublicKey::from(key)))),
+    ))
+}
