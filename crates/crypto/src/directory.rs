@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
-use sealbox_model::hub_api::{Base64Bytes, EntryRecord, StatementRecord};
+use sealbox_model::hub_api::{Base64Bytes, EntryRecord, HeadRecord, StatementRecord};
 use sealbox_model::pool::Pool;
 use sha2::{Digest, Sha256};
 
@@ -397,6 +397,77 @@ impl Directory {
         } else {
             Err(DirectoryError::Fork { seq })
         }
+    }
+}
+
+const HEAD_DOMAIN: &[u8] = b"sealbox/directory-head/v1";
+
+/// A device's signed word that it verified `practice`'s directory up to
+/// `(seq, hash)`. Devices post theirs and check everyone else's against
+/// their own chain ([`Directory::check_head`]): the hub relays the claims
+/// but cannot forge one (each is signed with a device key the directory
+/// names), so showing two devices two histories shows as a fork.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadClaim {
+    /// The device that verified it.
+    pub device: String,
+    /// The head's seq.
+    pub seq: u64,
+    /// The head's hash.
+    pub hash: [u8; 32],
+    /// The device's Ed25519 signature.
+    pub signature: [u8; 64],
+}
+
+impl HeadClaim {
+    /// `device` signs the head it verified.
+    pub fn sign(key: &SigningKey, practice: &str, device: &str, head: (u64, [u8; 32])) -> Self {
+        let signature = key.sign(&head_message(practice, device, head.0, &head.1)).to_bytes();
+        HeadClaim { device: device.to_owned(), seq: head.0, hash: head.1, signature }
+    }
+
+    /// Whether `device_key` (the claiming device's Ed25519 key) signed it.
+    pub fn verify(&self, practice: &str, device_key: &[u8; 32]) -> bool {
+        let Ok(key) = VerifyingKey::from_bytes(device_key) else { return false };
+        key.verify(
+            &head_message(practice, &self.device, self.seq, &self.hash),
+            &Signature::from_bytes(&self.signature),
+        )
+        .is_ok()
+    }
+}
+
+fn head_message(practice: &str, device: &str, seq: u64, hash: &[u8; 32]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(128);
+    m.extend_from_slice(HEAD_DOMAIN);
+    field(&mut m, practice.as_bytes());
+    field(&mut m, device.as_bytes());
+    field(&mut m, &seq.to_be_bytes());
+    field(&mut m, hash);
+    m
+}
+
+impl From<&HeadClaim> for HeadRecord {
+    fn from(h: &HeadClaim) -> Self {
+        HeadRecord {
+            device: h.device.clone(),
+            seq: h.seq,
+            hash: Base64Bytes(h.hash.to_vec()),
+            signature: Base64Bytes(h.signature.to_vec()),
+        }
+    }
+}
+
+impl TryFrom<&HeadRecord> for HeadClaim {
+    type Error = &'static str;
+
+    fn try_from(r: &HeadRecord) -> Result<Self, Self::Error> {
+        Ok(HeadClaim {
+            device: r.device.clone(),
+            seq: r.seq,
+            hash: r.hash.0.as_slice().try_into().map_err(|_| "hash")?,
+            signature: r.signature.0.as_slice().try_into().map_err(|_| "signature")?,
+        })
     }
 }
 

@@ -174,7 +174,8 @@ async fn an_admins_workstation_signs_the_pool_keys_and_another_device_checks_the
     let dirs = tempfile::tempdir().unwrap();
     let mut admin_ws = Workstation::open(dirs.path().join("admin"), keyring.clone()).unwrap();
     let code = support::login::invite(&hub.state, Role::PracticeAdmin);
-    let mut admin = admin_ws.enrol(&hub.url, &code, "Office PC", &mut SoftKey::new("1111"), now).await.unwrap();
+    let mut admin =
+        admin_ws.enrol(&hub.url, &code, "Office PC", &mut SoftKey::new("1111"), now).await.unwrap();
     let practice = admin.profile().practice_id.clone();
 
     // Enrolling, the practice's first admin made the practice key, kept it

@@ -9,15 +9,15 @@
 mod support;
 
 use sealbox_core::account::pool_keys::{seal, HeldPoolKeys};
-use sealbox_core::account::practice_key::{PinnedBy, TrustError};
+use sealbox_core::account::practice_key::{PinnedBy, PracticeKey, TrustError};
 use sealbox_core::key::soft::SoftKey;
 use sealbox_core::sync::keys::PoolKeyring;
 use sealbox_core::sync::lock;
 use sealbox_core::vault::Keyring;
 use sealbox_core::workstation::{Workstation, WorkstationError};
 use sealbox_crypto::directory::{fingerprint, DirectoryError, Entry, Statement};
-use sealbox_crypto::envelope::{open_envelope, RecipientId};
 use sealbox_crypto::ed25519_dalek::SigningKey;
+use sealbox_crypto::envelope::{open_envelope, RecipientId};
 use sealbox_crypto::x25519_dalek::{PublicKey, StaticSecret};
 use sealbox_hub::config::RatePolicy;
 use sealbox_hub::relay::channels;
@@ -26,8 +26,8 @@ use sealbox_model::ids::MessageId;
 use sealbox_model::invite::InviteText;
 use sealbox_model::pool::Pool;
 use sealbox_model::role::Role;
-use sealbox_sim::send::{self, SendOptions};
 use sealbox_sim::read_replies;
+use sealbox_sim::send::{self, SendOptions};
 use sealbox_sim::traffic::{self, PlannedMessage};
 use sealbox_sim::SimError;
 
@@ -135,7 +135,10 @@ async fn a_pool_key_the_hub_seals_to_a_device_itself_is_refused_at_unlock() {
     hub.state
         .db
         .call_blocking(move |c| {
-            c.execute("UPDATE device_pool_keys SET sealed = ?1 WHERE device_id = ?2 AND pool = 'gp'", (sealed, device))
+            c.execute(
+                "UPDATE device_pool_keys SET sealed = ?1 WHERE device_id = ?2 AND pool = 'gp'",
+                (sealed, device),
+            )
         })
         .unwrap();
 
@@ -279,7 +282,10 @@ async fn a_patients_key_swapped_at_the_hub_gets_no_reply_sealed_to_it() {
     hub.state
         .db
         .call_blocking(move |c| {
-            c.execute("UPDATE patient_channels SET x25519_public = ?1 WHERE patient_id = ?2", (attacker_public, patient))
+            c.execute(
+                "UPDATE patient_channels SET x25519_public = ?1 WHERE patient_id = ?2",
+                (attacker_public, patient),
+            )
         })
         .unwrap();
     let again = PlannedMessage { message_id: MessageId(first.message_id.0 + 1_000_000), ..first.clone() };
@@ -294,7 +300,90 @@ async fn a_patients_key_swapped_at_the_hub_gets_no_reply_sealed_to_it() {
     let reply = envelopes(&hub).pop().unwrap();
     assert!(open_envelope(&reply, RecipientId::Patient, &attacker, None).is_err(), "sealed to the attacker");
     let read = read_replies::read_replies(&hub.client, &hub.url, &file).await.unwrap();
-    assert!(read.iter().any(|r| r.thread_id == first.thread_id.0 && r.text.contains("We have received")), "{}", read.len());
+    assert!(
+        read.iter().any(|r| r.thread_id == first.thread_id.0 && r.text.contains("We have received")),
+        "{}",
+        read.len()
+    );
     desk.lock("done", now).await.unwrap();
+    e.wipe(&keyring());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_showing_devices_two_histories_is_caught_by_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, mut e, file) = practice(dir.path()).await;
+    let practice_id = file.practice_id.clone();
+    let now = hub.state.now();
+    e.admin_key.enter_pin("1111");
+    let admin = e.admin.unlock(&mut e.admin_key, now).await.unwrap();
+    let key = PracticeKey::load(&lock(&admin.store())).unwrap().expect("the admin holds the practice key");
+    let spare = |byte: u8| Entry::Device {
+        device: "dev-spare".into(),
+        staff: "staff-spare".into(),
+        role: "gp".into(),
+        x25519: [byte; 32],
+        ed25519: [byte; 32],
+    };
+    let signed = key.append(admin.hub(), &practice_id, vec![spare(0x11)]).await.unwrap();
+    let (seq, _) = signed.head();
+
+    // The GP verifies the chain and posts its signed head.
+    e.key.enter_pin("2468");
+    e.ws.unlock(&mut e.key, now).await.unwrap().lock("seen", now).await.unwrap();
+    let heads: Vec<i64> = hub
+        .state
+        .db
+        .call_blocking(|c| {
+            c.prepare("SELECT seq FROM directory_heads")?.query_map([], |r| r.get(0))?.collect()
+        })
+        .unwrap();
+    assert!(heads.contains(&(seq as i64)), "{heads:?}");
+
+    // Whoever has the practice key (stolen with the admin's workstation)
+    // and the hub's database shows everyone else another last statement.
+    let stored: String = hub
+        .state
+        .db
+        .call_blocking(move |c| {
+            c.query_row("SELECT statement FROM directory WHERE seq = ?1", [seq as i64], |r| r.get(0))
+        })
+        .unwrap();
+    let prev = Statement::try_from(&serde_json::from_str::<StatementRecord>(&stored).unwrap()).unwrap().prev;
+    let forked = key.sign(&practice_id, (seq - 1, prev), spare(0x22));
+    let forked = serde_json::to_string(&StatementRecord::from(&forked)).unwrap();
+    hub.state
+        .db
+        .call_blocking(move |c| {
+            c.execute("UPDATE directory SET statement = ?1 WHERE seq = ?2", (forked, seq as i64))
+        })
+        .unwrap();
+
+    // The GP sees its own history rewritten.
+    e.key.enter_pin("2468");
+    let err = e.ws.unlock(&mut e.key, now).await.unwrap_err();
+    assert!(
+        matches!(&err, WorkstationError::Trust(TrustError::Refused(DirectoryError::Fork { seq: s })) if *s == seq),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("forked"), "{err}");
+
+    // A pharmacist who never saw the first history is caught by the GP's
+    // signed head.
+    let mut ws = Workstation::open(dir.path().join("pharmacist"), keyring()).unwrap();
+    let mut pharmacist_key = SoftKey::new("8642");
+    let code = invite(&hub.state, Role::Pharmacist);
+    let desk = ws.enrol(&hub.url, &code, "Dispensary PC", &mut pharmacist_key, now).await.unwrap();
+    let id = desk.profile().device_id.clone();
+    let device = admin.hub().devices().await.unwrap().devices.into_iter().find(|d| d.id == id).unwrap();
+    admin.approve_device(&device).await.unwrap();
+    desk.lock("enrolled", now).await.unwrap();
+    pharmacist_key.enter_pin("8642");
+    let err = ws.unlock(&mut pharmacist_key, now).await.unwrap_err();
+    assert!(
+        matches!(&err, WorkstationError::Trust(TrustError::Refused(DirectoryError::Fork { seq: s })) if *s == seq),
+        "{err:?}"
+    );
+    admin.lock("done", now).await.unwrap();
     e.wipe(&keyring());
 }

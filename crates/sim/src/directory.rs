@@ -49,8 +49,9 @@ pub async fn signed_pool_keys(
     }
     let mut dir = Directory::new(&practice.practice_id, pinned);
     for record in &page.statements {
-        let statement = Statement::try_from(record)
-            .map_err(|field| SimError::Untrusted(format!("a key directory statement is malformed ({field})")))?;
+        let statement = Statement::try_from(record).map_err(|field| {
+            SimError::Untrusted(format!("a key directory statement is malformed ({field})"))
+        })?;
         dir.apply(&statement).map_err(|e| SimError::Untrusted(e.to_string()))?;
     }
     Ok(PoolKeys::new(

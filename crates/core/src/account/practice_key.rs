@@ -29,8 +29,8 @@ pub enum TrustError {
     /// The hub refused or could not be reached.
     #[error(transparent)]
     Hub(#[from] SyncError),
-    /// A statement from the hub is not well formed (a field's length).
-    #[error("the hub sent a malformed key directory statement ({0})")]
+    /// A statement from the hub, or a head kept here, is not well formed.
+    #[error("a key directory record is malformed ({0})")]
     Malformed(&'static str),
     /// A statement breaks the chain's rules, or is not signed by the
     /// practice key this device pinned.
@@ -70,6 +70,16 @@ pub enum TrustError {
     /// The directory vouches for no key of a pool a sender needs.
     #[error("the practice's signed key directory has no key for the {0} pool yet")]
     NoPoolKey(&'static str),
+    /// The hub serves a shorter or other chain than this device verified.
+    #[error(
+        "the practice hub shows an older key directory (up to statement {served}) than this workstation verified (statement {seen}); tell your practice admin"
+    )]
+    RolledBack {
+        /// The head this device verified before.
+        seen: u64,
+        /// The head the hub serves now.
+        served: u64,
+    },
     /// An admin's task needs the practice key, which this workstation does not hold.
     #[error("this workstation does not hold the practice key; use the practice admin's workstation")]
     NoKeyHere,
@@ -166,6 +176,11 @@ impl PracticeKey {
         Ok(Some(PracticeKey(SigningKey::from_bytes(&bytes))))
     }
 
+    /// Signs `entry` as the statement after `head` of `practice`'s directory.
+    pub fn sign(&self, practice: &str, head: (u64, [u8; 32]), entry: Entry) -> Statement {
+        Statement::sign(&self.0, practice, head, entry)
+    }
+
     /// Sets the public half at the hub (once; the same key again is fine).
     pub async fn publish(&self, hub: &HubClient) -> Result<(), SyncError> {
         let body = PracticeSigningKey { ed25519_public: Base64Bytes(self.public().as_bytes().to_vec()) };
@@ -184,7 +199,7 @@ impl PracticeKey {
         let mut dir = fetch_directory(hub, practice, self.public()).await?;
         let mut statements = Vec::with_capacity(entries.len());
         for entry in entries {
-            let s = Statement::sign(&self.0, practice, dir.head(), entry);
+            let s = self.sign(practice, dir.head(), entry);
             dir.apply(&s)?;
             statements.push(s);
         }

@@ -69,7 +69,8 @@ mod tests {
     fn migration_files_are_frozen() {
         // Editing a released migration breaks every cache already at that
         // version. Add a new file instead; only append to this list.
-        let pinned: &[(i64, u64)] = &[(1, PIN_1), (2, PIN_2), (3, PIN_3), (4, PIN_4), (5, PIN_5), (6, PIN_6), (7, PIN_7)];
+        let pinned: &[(i64, u64)] =
+            &[(1, PIN_1), (2, PIN_2), (3, PIN_3), (4, PIN_4), (5, PIN_5), (6, PIN_6), (7, PIN_7)];
         for ((v, sql), (pv, pin)) in MIGRATIONS.iter().zip(pinned) {
             assert_eq!(v, pv);
             assert_eq!(fnv(sql), *pin, "migration {v} was edited");

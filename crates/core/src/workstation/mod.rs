@@ -22,6 +22,7 @@
 //! attempts at the next unlock: a locked cache cannot be written).
 
 mod activity;
+mod admin;
 mod profile;
 pub mod refill;
 pub mod reply;
@@ -29,7 +30,6 @@ pub mod settings;
 mod thread;
 mod trust;
 mod view;
-mod admin;
 
 use std::path::PathBuf;
 use std::sync::Arc;

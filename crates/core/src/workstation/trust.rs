@@ -10,23 +10,30 @@
 //!   hub's statements replayed under the pinned key; this device's own
 //!   entry must name its own keys; every pool key the hub sealed to it must
 //!   be the one the directory names for that version; the keys replies are
-//!   sealed to are the directory's, never the hub's unsigned list.
+//!   sealed to are the directory's, never the hub's unsigned list; the
+//!   head must extend the one this device verified before and agree with
+//!   every other device's signed claim (a fork shows), and this device's
+//!   own claim is posted.
 
-use sealbox_crypto::directory::{fingerprint, Directory};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use reqwest::Method;
+use sealbox_crypto::directory::{fingerprint, Directory, HeadClaim};
 use sealbox_crypto::ed25519_dalek::VerifyingKey;
 use sealbox_crypto::x25519_dalek::PublicKey;
 use sealbox_model::api::PracticeKeyView;
-use sealbox_model::hub_api::{Base64Bytes, PoolPublicKey, PracticeKeys};
+use sealbox_model::hub_api::{Base64Bytes, HeadRecord, HeadsPage, PoolPublicKey, PracticeKeys};
 use sealbox_model::pool::Pool;
 use sealbox_model::role::Role;
 
 use super::{Desk, WorkstationError};
+use crate::account::pool_keys::open;
 use crate::account::practice_key::{
     fetch_directory, served_practice_key, PinnedBy, PinnedKey, PracticeKey, TrustError,
 };
-use crate::account::pool_keys::open;
 use crate::store::Store;
 use crate::sync::client::HubClient;
+use crate::sync::SyncError;
 
 /// What a new workstation does about the practice key (see the module docs).
 pub(super) enum Pin {
@@ -61,7 +68,11 @@ pub(super) fn decide_pin(
 impl Pin {
     /// Carries the decision out once the cache exists: a new key is kept in
     /// it and its public half set at the hub.
-    pub(super) async fn keep(self, store: &mut Store, hub: &HubClient) -> Result<Option<PinnedKey>, WorkstationError> {
+    pub(super) async fn keep(
+        self,
+        store: &mut Store,
+        hub: &HubClient,
+    ) -> Result<Option<PinnedKey>, WorkstationError> {
         match self {
             Pin::Key(pinned) => Ok(Some(pinned)),
             Pin::Make(key) => {
@@ -106,7 +117,8 @@ impl Desk {
         let dir = fetch_directory(&self.hub, &self.profile.practice_id, pinned.key()?).await?;
         if let Some(me) = dir.device(&self.profile.device_id) {
             let x25519 = PublicKey::from(&self.device.x25519);
-            if me.x25519 != *x25519.as_bytes() || me.ed25519 != self.device.ed25519.verifying_key().to_bytes() {
+            if me.x25519 != *x25519.as_bytes() || me.ed25519 != self.device.ed25519.verifying_key().to_bytes()
+            {
                 return Err(TrustError::DeviceKeysDiffer.into());
             }
         }
@@ -127,6 +139,7 @@ impl Desk {
             return Ok(self.hub.practice_keys().await?);
         }
         let dir = self.directory().await?;
+        self.compare_heads(&dir).await?;
         // Keys this desk already holds (the admin's own) are checked too.
         for (pool, version, public) in self.pool_keys.public_keys() {
             if dir.pool_key_version(pool, version) != Some(*public.as_bytes()) {
@@ -136,7 +149,8 @@ impl Desk {
         let mut opened = Vec::with_capacity(sealed.keys.len());
         for blob in &sealed.keys {
             let secret = open(&practice, &device_id, &self.device.x25519, blob)?;
-            if dir.pool_key_version(blob.pool, blob.key_version) != Some(*PublicKey::from(&secret).as_bytes()) {
+            if dir.pool_key_version(blob.pool, blob.key_version) != Some(*PublicKey::from(&secret).as_bytes())
+            {
                 return Err(unvouched(blob.pool, blob.key_version));
             }
             opened.push((blob.pool, blob.key_version, secret));
@@ -156,6 +170,66 @@ impl Desk {
             .collect();
         Ok(PracticeKeys { practice_id: practice, pools })
     }
+}
+
+impl Desk {
+    /// The directory's head against what this device verified before (the
+    /// chain must extend it: a hub cannot roll back or rewrite what it
+    /// showed) and against every other device's signed claim (the same
+    /// hash where both reach: a fork shows); then this device's own claim
+    /// posted and kept.
+    async fn compare_heads(&self, dir: &Directory) -> Result<(), WorkstationError> {
+        let practice = &self.profile.practice_id;
+        let held = crate::sync::lock(&self.store).setting(HEAD_SETTING)?;
+        if let Some(held) = held {
+            let (seq, hash) = parse_head(&held)?;
+            if !dir.check_head(seq, hash).map_err(TrustError::Refused)? {
+                return Err(TrustError::RolledBack { seen: seq, served: dir.head().0 }.into());
+            }
+        }
+        let heads = match self.hub.call::<(), HeadsPage>(Method::GET, "/v1/directory/heads", None).await {
+            Ok(page) => page.map(|p| p.heads).unwrap_or_default(),
+            // Waiting for approval: no claims to read or make yet.
+            Err(SyncError::Status { status: 403, .. }) => return self.keep_head(dir),
+            Err(e) => return Err(e.into()),
+        };
+        for record in heads.iter().filter(|h| h.device != self.profile.device_id) {
+            // A claim the hub garbled, or from a device the directory does
+            // not name, says nothing (the hub can withhold claims anyway).
+            let Ok(claim) = HeadClaim::try_from(record) else { continue };
+            let Some(device) = dir.device(&claim.device) else { continue };
+            if claim.verify(practice, &device.ed25519) {
+                dir.check_head(claim.seq, claim.hash).map_err(TrustError::Refused)?;
+            }
+        }
+        let claim = HeadClaim::sign(&self.device.ed25519, practice, &self.profile.device_id, dir.head());
+        self.hub
+            .call::<_, serde_json::Value>(
+                Method::POST,
+                "/v1/directory/heads",
+                Some(&HeadRecord::from(&claim)),
+            )
+            .await?;
+        self.keep_head(dir)
+    }
+
+    fn keep_head(&self, dir: &Directory) -> Result<(), WorkstationError> {
+        let (seq, hash) = dir.head();
+        let value = format!("{seq}:{}", STANDARD.encode(hash));
+        crate::sync::lock(&self.store).write(|w| w.set_setting(HEAD_SETTING, &value))?;
+        Ok(())
+    }
+}
+
+/// The setting holding the directory head this device last verified.
+const HEAD_SETTING: &str = "directory.head";
+
+fn parse_head(value: &str) -> Result<(u64, [u8; 32]), TrustError> {
+    let malformed = || TrustError::Malformed("the directory head kept in the cache");
+    let (seq, hash) = value.split_once(':').ok_or_else(malformed)?;
+    let seq = seq.parse().map_err(|_| malformed())?;
+    let hash = STANDARD.decode(hash).map_err(|_| malformed())?;
+    Ok((seq, hash.as_slice().try_into().map_err(|_| malformed())?))
 }
 
 fn unvouched(pool: Pool, version: u32) -> WorkstationError {
@@ -179,7 +253,10 @@ mod tests {
             Ok(Pin::Key(PinnedKey { pinned_by: PinnedBy::Invite, .. }))
         ));
         let other = fingerprint(&key());
-        assert!(matches!(decide_pin(Some(served), Role::Gp, Some(&other)), Err(TrustError::FingerprintMismatch)));
+        assert!(matches!(
+            decide_pin(Some(served), Role::Gp, Some(&other)),
+            Err(TrustError::FingerprintMismatch)
+        ));
         assert!(matches!(
             decide_pin(Some(served), Role::PracticeAdmin, Some(&other)),
             Err(TrustError::FingerprintMismatch)

@@ -10,6 +10,7 @@ pub mod counts_token;
 pub mod decoy;
 pub mod devices;
 pub mod directory;
+pub mod directory_heads;
 pub mod enrol;
 pub mod invites;
 mod key_kind;
@@ -49,4 +50,5 @@ pub fn router() -> Router<AppState> {
         .route("/v1/practice/policy", get(policy::get_policy))
         .route("/v1/practice/signing-key", put(directory::put_signing_key))
         .route("/v1/directory", get(directory::get_statements).post(directory::post_statements))
+        .route("/v1/directory/heads", get(directory_heads::get_heads).post(directory_heads::post_head))
 }

@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0008_offline_allowance", include_str!("../../migrations/0008_offline_allowance.sql")),
     ("0009_demo_keys", include_str!("../../migrations/0009_demo_keys.sql")),
     ("0010_directory", include_str!("../../migrations/0010_directory.sql")),
+    ("0011_directory_heads", include_str!("../../migrations/0011_directory_heads.sql")),
 ];
 
 /// Applies the migrations not yet recorded.

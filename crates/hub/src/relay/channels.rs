@@ -100,8 +100,8 @@ pub fn issue(conn: &mut Connection, count: u32, now: Timestamp) -> Result<Practi
             x25519_secret: Base64Bytes(x_secret.to_vec()),
         });
     }
-    let practice_key =
-        crate::auth::directory::signing_key(&tx)?.map(|k| sealbox_model::hub_api::Base64Bytes(k.as_bytes().to_vec()));
+    let practice_key = crate::auth::directory::signing_key(&tx)?
+        .map(|k| sealbox_model::hub_api::Base64Bytes(k.as_bytes().to_vec()));
     tx.commit()?;
     Ok(PracticeFile { practice_id: practice.id, patients, practice_key })
 }

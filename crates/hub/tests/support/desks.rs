@@ -20,6 +20,8 @@ pub struct Enrolled<K = SoftKey> {
     pub ws: Workstation,
     pub key: K,
     pub admin: Workstation,
+    /// The admin's key (PIN 1111, to be typed again before each unlock).
+    pub admin_key: SoftKey,
 }
 
 impl<K> Enrolled<K> {
@@ -64,5 +66,5 @@ pub async fn enrol_approved_with<K: SecurityKey + Send>(
     admin.approve_device(device).await.unwrap();
     desk.lock("enrolled", now).await.unwrap();
     admin.lock("done", now).await.unwrap();
-    Enrolled { ws, key, admin: admin_ws }
+    Enrolled { ws, key, admin: admin_ws, admin_key }
 }

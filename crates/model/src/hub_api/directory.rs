@@ -85,3 +85,28 @@ pub struct PracticeSigningKey {
     /// Ed25519 public key, 32 bytes.
     pub ed25519_public: Base64Bytes,
 }
+
+/// A device's signed claim that it verified the directory up to a head
+/// (`sealbox_crypto::directory::HeadClaim`). `POST /v1/directory/heads`
+/// takes the caller's; `GET /v1/directory/heads` lists every device's
+/// newest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeadRecord {
+    /// The device.
+    pub device: String,
+    /// The head's seq.
+    pub seq: u64,
+    /// The head's hash, 32 bytes.
+    pub hash: Base64Bytes,
+    /// The device's Ed25519 signature, 64 bytes.
+    pub signature: Base64Bytes,
+}
+
+/// `GET /v1/directory/heads`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeadsPage {
+    /// Each device's newest claim.
+    pub heads: Vec<HeadRecord>,
+}
