@@ -80,7 +80,7 @@ async fn a_demo_key_is_named_everywhere_and_stops_when_the_practice_withdraws_it
     let now = hub.state.now();
     let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
     let dirs = tempfile::tempdir().unwrap();
-    let support::desks::Enrolled { mut ws, mut key, admin } =
+    let support::desks::Enrolled { mut ws, mut key, admin, admin_key } =
         support::desks::enrol_approved(&hub, &keyring, dirs.path(), Role::Gp).await;
     let dir = ws.dir().to_path_buf();
 
@@ -138,5 +138,5 @@ async fn a_demo_key_is_named_everywhere_and_stops_when_the_practice_withdraws_it
     assert_eq!(desk.verified(), Verified::Online);
     assert!(!restarted.profile().unwrap().demo_withdrawn);
     desk.lock("now", now).await.unwrap();
-    support::desks::Enrolled { ws: restarted, key, admin }.wipe(&keyring);
+    support::desks::Enrolled { ws: restarted, key, admin, admin_key }.wipe(&keyring);
 }

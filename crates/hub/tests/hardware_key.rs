@@ -543,7 +543,7 @@ async fn a_gp_enrols_and_unlocks_online_and_offline_through_the_workstation_with
     let person = Person::touches();
     let mut key = over_usb(soft_key(true, &person), Some("2468"));
     key.enter_pin("2468");
-    let support::desks::Enrolled { mut ws, mut key, admin } =
+    let support::desks::Enrolled { mut ws, mut key, admin, admin_key } =
         support::desks::enrol_approved_with(&hub, &keyring, dirs.path(), Role::Gp, key).await;
     assert!(!ws.profile().unwrap().demo_key, "a hardware key is not the demo key");
 
@@ -559,5 +559,5 @@ async fn a_gp_enrols_and_unlocks_online_and_offline_through_the_workstation_with
     let desk = ws.unlock(&mut key, now).await.unwrap();
     assert_eq!(desk.verified(), Verified::Offline);
     desk.lock("done", now).await.unwrap();
-    support::desks::Enrolled { ws, key, admin }.wipe(&keyring);
+    support::desks::Enrolled { ws, key, admin, admin_key }.wipe(&keyring);
 }
