@@ -12,7 +12,7 @@ use sealbox_crypto::directory::{Directory, Statement};
 use sealbox_model::hub_api::{Base64Bytes, DirectoryPage, PracticeFile};
 use sealbox_model::pool::Pool;
 
-use crate::client::url;
+use crate::client::get_json;
 use crate::seal::PoolKeys;
 use crate::SimError;
 
@@ -29,19 +29,9 @@ pub async fn signed_pool_keys(
         .patients
         .first()
         .ok_or_else(|| SimError::PracticeFormat("the practice file has no patients".to_owned()))?;
-    let what = "GET /v1/directory";
-    let target = url(hub, "/v1/directory?after=0");
-    let resp = client
-        .get(&target)
-        .bearer_auth(&patient.channel_token.0)
-        .send()
-        .await
-        .map_err(|source| SimError::Unreachable { url: target.clone(), source })?;
-    if !resp.status().is_success() {
-        return Err(SimError::Hub { what, status: resp.status().as_u16() });
-    }
+    let token = Some(patient.channel_token.0.as_str());
     let page: DirectoryPage =
-        resp.json().await.map_err(|e| SimError::BadReply { what, detail: e.to_string() })?;
+        get_json(client, hub, "/v1/directory?after=0", token, "GET /v1/directory").await?;
     if page.practice_key.as_ref().map(Base64Bytes::as_slice) != Some(pinned.as_bytes().as_slice()) {
         return Err(SimError::Untrusted(
             "the hub presents a different practice key from the one in the practice file".to_owned(),

@@ -9,7 +9,7 @@ use sealbox_crypto::envelope::{open_envelope, RecipientId};
 use sealbox_model::hub_api::{Cursor, PatientRepliesPage, PracticeFile, SimPatient};
 use sealbox_model::message::MessagePart;
 
-use crate::client::url;
+use crate::client::get_json;
 use crate::seal::reply_secret;
 use crate::SimError;
 
@@ -44,23 +44,13 @@ pub async fn read_replies(
 }
 
 async fn replies_for(client: &Client, hub: &str, patient: &SimPatient) -> Result<Vec<Reply>, SimError> {
-    let what = "GET /v1/patient/replies";
     let secret = reply_secret(patient)?;
     let mut cursor = Cursor(0);
     let mut out = Vec::new();
     loop {
-        let target = url(hub, &format!("/v1/patient/replies?cursor={}", cursor.0));
-        let resp = client
-            .get(&target)
-            .bearer_auth(&patient.channel_token.0)
-            .send()
-            .await
-            .map_err(|source| SimError::Unreachable { url: target.clone(), source })?;
-        if !resp.status().is_success() {
-            return Err(SimError::Hub { what, status: resp.status().as_u16() });
-        }
+        let path = format!("/v1/patient/replies?cursor={}", cursor.0);
         let page: PatientRepliesPage =
-            resp.json().await.map_err(|e| SimError::BadReply { what, detail: e.to_string() })?;
+            get_json(client, hub, &path, Some(&patient.channel_token.0), "GET /v1/patient/replies").await?;
         for record in &page.replies {
             let opened = open_envelope(record.envelope.as_slice(), RecipientId::Patient, &secret, None)
                 .map_err(|e| SimError::Open(e.to_string()))?;

@@ -105,18 +105,8 @@ pub async fn fetch_pool_keys(
     if let Some(pinned) = &practice.practice_key {
         return crate::directory::signed_pool_keys(client, hub, practice, pinned).await;
     }
-    let what = "GET /v1/practice/keys";
-    let target = url(hub, "/v1/practice/keys");
-    let resp = client
-        .get(&target)
-        .send()
-        .await
-        .map_err(|source| SimError::Unreachable { url: target.clone(), source })?;
-    if !resp.status().is_success() {
-        return Err(SimError::Hub { what, status: resp.status().as_u16() });
-    }
     let keys: PracticeKeys =
-        resp.json().await.map_err(|e| SimError::BadReply { what, detail: e.to_string() })?;
+        crate::client::get_json(client, hub, "/v1/practice/keys", None, "GET /v1/practice/keys").await?;
     if keys.practice_id != practice.practice_id {
         return Err(SimError::PracticeFormat(format!(
             "the file is for practice {} but the hub serves {}",
