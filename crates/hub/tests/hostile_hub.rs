@@ -131,16 +131,32 @@ async fn a_pool_key_the_hub_seals_to_a_device_itself_is_refused_at_unlock() {
     let device_public = PublicKey::from(<[u8; 32]>::try_from(device_public.as_slice()).unwrap());
     let attacker = StaticSecret::from([0x6B; 32]);
     let blob = seal(&file.practice_id, &device, &device_public, Pool::Gp, 1, &attacker).unwrap();
-    let sealed = blob.sealed.0.clone();
-    hub.state
-        .db
-        .call_blocking(move |c| {
-            c.execute(
-                "UPDATE device_pool_keys SET sealed = ?1 WHERE device_id = ?2 AND pool = 'gp'",
-                (sealed, device),
-            )
-        })
-        .unwrap();
+    let swap = |sealed: Vec<u8>| {
+        let device = device.clone();
+        hub.state
+            .db
+            .call_blocking(move |c| {
+                c.execute(
+                    "UPDATE device_pool_keys SET sealed = ?1 WHERE device_id = ?2 AND pool = 'gp'",
+                    (sealed, device),
+                )
+            })
+            .unwrap()
+    };
+    let honest: Vec<u8> = {
+        let id = device.clone();
+        hub.state
+            .db
+            .call_blocking(move |c| {
+                c.query_row(
+                    "SELECT sealed FROM device_pool_keys WHERE device_id = ?1 AND pool = 'gp'",
+                    [id],
+                    |r| r.get(0),
+                )
+            })
+            .unwrap()
+    };
+    swap(blob.sealed.0.clone());
 
     let now = hub.state.now();
     e.key.enter_pin("2468");
@@ -150,6 +166,15 @@ async fn a_pool_key_the_hub_seals_to_a_device_itself_is_refused_at_unlock() {
         "{err:?}"
     );
     assert!(err.to_string().contains("does not vouch for"), "{err}");
+
+    // The refusal is in the GP's audit chain, seen once the hub is honest again.
+    swap(honest);
+    e.key.enter_pin("2468");
+    let desk = e.ws.unlock(&mut e.key, now).await.unwrap();
+    let actions: Vec<String> =
+        lock(&desk.store()).audit_events(20).unwrap().into_iter().map(|a| a.action).collect();
+    assert!(actions.contains(&"trust_refused:unvouched_pool_key".to_owned()), "{actions:?}");
+    desk.lock("done", now).await.unwrap();
     e.wipe(&keyring());
 }
 

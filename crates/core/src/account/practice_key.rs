@@ -67,9 +67,6 @@ pub enum TrustError {
         "the practice's key directory binds this device to other keys than its own; tell your practice admin"
     )]
     DeviceKeysDiffer,
-    /// The directory vouches for no key of a pool a sender needs.
-    #[error("the practice's signed key directory has no key for the {0} pool yet")]
-    NoPoolKey(&'static str),
     /// The hub serves a shorter or other chain than this device verified.
     #[error(
         "the practice hub shows an older key directory (up to statement {served}) than this workstation verified (statement {seen}); tell your practice admin"
@@ -83,6 +80,26 @@ pub enum TrustError {
     /// An admin's task needs the practice key, which this workstation does not hold.
     #[error("this workstation does not hold the practice key; use the practice admin's workstation")]
     NoKeyHere,
+}
+
+impl TrustError {
+    /// A short key for the audit chain.
+    pub fn key(&self) -> &'static str {
+        match self {
+            TrustError::Hub(_) => "hub",
+            TrustError::Malformed(_) => "malformed",
+            TrustError::Refused(DirectoryError::Fork { .. }) => "fork",
+            TrustError::Refused(_) => "statement_refused",
+            TrustError::Store(_) => "store",
+            TrustError::FingerprintMismatch => "fingerprint_mismatch",
+            TrustError::NoPracticeKey => "no_practice_key",
+            TrustError::KeyChanged => "key_changed",
+            TrustError::UnvouchedPoolKey { .. } => "unvouched_pool_key",
+            TrustError::DeviceKeysDiffer => "device_keys_differ",
+            TrustError::RolledBack { .. } => "rolled_back",
+            TrustError::NoKeyHere => "no_key_here",
+        }
+    }
 }
 
 /// How this workstation came to trust the practice key it pinned.

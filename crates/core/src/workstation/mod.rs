@@ -19,7 +19,9 @@
 //! (`key::fallback`). It is named in the profile, the audit chain and the UI.
 //!
 //! Every unlock, lock and failed attempt goes into the audit chain (failed
-//! attempts at the next unlock: a locked cache cannot be written).
+//! attempts at the next unlock: a locked cache cannot be written), and so
+//! does every key from the hub that the practice's signed directory does
+//! not vouch for (`trust.rs`: the unlock is refused).
 
 mod activity;
 mod admin;
@@ -36,8 +38,7 @@ use std::sync::Arc;
 
 use sealbox_crypto::secret::random_bytes;
 use sealbox_model::hub_api::auth::{SealedPoolKeys, Session as HubSession};
-use sealbox_model::invite::InviteText;
-use sealbox_model::invite::InviteTextError;
+use sealbox_model::invite::{InviteText, InviteTextError};
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::pool::Pool;
 use zeroize::Zeroizing;
@@ -461,7 +462,16 @@ impl Workstation {
         desk.counts_token = counts_token.map(Zeroizing::new);
         desk.notice = notice;
         if desk.verified == Verified::Online {
-            desk.refresh_pool_keys().await?;
+            if let Err(e) = desk.refresh_pool_keys().await {
+                if let WorkstationError::Trust(refused) = &e {
+                    // A security event: kept in the audit chain (the desk,
+                    // and every key it opened, is dropped all the same).
+                    let (user, device) = (desk.profile.user_id.clone(), desk.profile.device_id.clone());
+                    let action = format!("trust_refused:{}", refused.key());
+                    desk.store_mut().write(|w| audit::append(w, now, &user, &action, &device))?;
+                }
+                return Err(e);
+            }
             match fetched {
                 Some(policy) => desk.keep_policy(policy, now)?,
                 None => desk.refresh_policy_or_keep(now).await?,
