@@ -412,3 +412,91 @@ async fn a_hub_showing_devices_two_histories_is_caught_by_both() {
     admin.lock("done", now).await.unwrap();
     e.wipe(&keyring());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_admin_holds_the_practice_key_only_as_pinned_and_carries_on_approving() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, mut e, file) = practice(dir.path()).await;
+    let practice_id = file.practice_id.clone();
+    let now = hub.state.now();
+    e.admin_key.enter_pin("1111");
+    let first = e.admin.unlock(&mut e.admin_key, now).await.unwrap();
+    let fingerprint = first.practice_fingerprint().unwrap();
+
+    // Two more admins enrol with invites naming the practice key; the first
+    // approves both (signed) and shares the key with them.
+    let enrol_admin = |name: &'static str, pin: &'static str| {
+        let (hub, dir, fingerprint) = (&hub, dir.path().to_path_buf(), fingerprint.clone());
+        async move {
+            let mut ws = Workstation::open(dir.join(name), keyring()).unwrap();
+            let mut key = SoftKey::new(pin);
+            let code = InviteText::format(&invite(&hub.state, Role::PracticeAdmin), &fingerprint);
+            let desk = ws.enrol(&hub.url, &code, name, &mut key, now).await.unwrap();
+            let id = desk.profile().device_id.clone();
+            desk.lock("enrolled", now).await.unwrap();
+            (ws, key, id)
+        }
+    };
+    let (mut second_ws, mut second_key, second_id) = enrol_admin("second", "2222").await;
+    let (mut third_ws, mut third_key, third_id) = enrol_admin("third", "3333").await;
+    let devices = first.hub().devices().await.unwrap().devices;
+    for id in [&second_id, &third_id] {
+        first.approve_device(devices.iter().find(|d| &d.id == id).unwrap()).await.unwrap();
+        first.share_practice_key(id).await.unwrap();
+    }
+
+    // Never to a clinician's device: refused here, and by the hub over HTTP.
+    let gp_id = e.ws.profile().unwrap().device_id.clone();
+    let err = first.share_practice_key(&gp_id).await.unwrap_err();
+    assert!(matches!(err, WorkstationError::Trust(TrustError::NotAnAdminDevice)), "{err:?}");
+    let body = serde_json::json!({ "sealed": "AAAA" });
+    let other_admin = support::login::enrol_and_login(&hub.url, &hub.state, Role::PracticeAdmin).await;
+    let url = format!("{}/v1/devices/{gp_id}/practice-key", hub.url);
+    let (status, problem) = support::login::put(&hub.client, url, &other_admin.token, &body).await;
+    assert_eq!((status, problem["type"].as_str()), (409, Some("urn:sealbox:problem:not_an_admin_device")));
+
+    // The second admin keeps the pinned key and approves a nurse with it.
+    second_key.enter_pin("2222");
+    let second = second_ws.unlock(&mut second_key, now).await.unwrap();
+    let held = PracticeKey::load(&lock(&second.store())).unwrap().expect("the shared key is kept");
+    assert_eq!(held.fingerprint(), fingerprint);
+    let mut nurse_ws = Workstation::open(dir.path().join("nurse"), keyring()).unwrap();
+    let mut nurse_key = SoftKey::new("1357");
+    let nurse = nurse_ws
+        .enrol(&hub.url, &invite(&hub.state, Role::Nurse), "Room 4 PC", &mut nurse_key, now)
+        .await
+        .unwrap();
+    let nurse_id = nurse.profile().device_id.clone();
+    nurse.lock("enrolled", now).await.unwrap();
+    let devices = second.hub().devices().await.unwrap().devices;
+    second.approve_device(devices.iter().find(|d| d.id == nurse_id).unwrap()).await.unwrap();
+    nurse_key.enter_pin("1357");
+    let nurse = nurse_ws.unlock(&mut nurse_key, now).await.unwrap();
+    assert_eq!(nurse.pools(), vec![Pool::Nurse], "the nurse's pool key, vouched for");
+    nurse.lock("done", now).await.unwrap();
+    second.lock("done", now).await.unwrap();
+
+    // The hub puts a key of its own in the third admin's share: not kept.
+    let third_x25519: Vec<u8> = {
+        let id = third_id.clone();
+        hub.state
+            .db
+            .call_blocking(move |c| {
+                c.query_row("SELECT x25519_public FROM devices WHERE id = ?1", [id], |r| r.get(0))
+            })
+            .unwrap()
+    };
+    let forged =
+        PracticeKey::generate().seal_for(&practice_id, &third_id, &third_x25519.try_into().unwrap()).unwrap();
+    hub.state
+        .db
+        .call_blocking(move |c| {
+            c.execute("UPDATE practice_key_shares SET sealed = ?1 WHERE device_id = ?2", (forged, third_id))
+        })
+        .unwrap();
+    third_key.enter_pin("3333");
+    let err = third_ws.unlock(&mut third_key, now).await.unwrap_err();
+    assert!(matches!(err, WorkstationError::Trust(TrustError::SharedKeyDiffers)), "{err:?}");
+    first.lock("done", now).await.unwrap();
+    e.wipe(&keyring());
+}

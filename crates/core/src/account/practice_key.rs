@@ -10,7 +10,9 @@ use base64::Engine as _;
 use reqwest::Method;
 use sealbox_crypto::directory::{fingerprint, Directory, DirectoryError, Entry, Statement};
 use sealbox_crypto::ed25519_dalek::{SigningKey, VerifyingKey};
+use sealbox_crypto::seal::{open_sealed, seal_to};
 use sealbox_crypto::secret::random_bytes;
+use sealbox_crypto::x25519_dalek::{PublicKey, StaticSecret};
 use sealbox_model::hub_api::{
     Base64Bytes, DirectoryPage, DirectoryPost, PracticeSigningKey, StatementRecord,
 };
@@ -77,6 +79,14 @@ pub enum TrustError {
         /// The head the hub serves now.
         served: u64,
     },
+    /// The practice key shared with this device is not the pinned one.
+    #[error(
+        "the practice key shared with this workstation is not the one it trusts; it was not kept; tell your practice admin"
+    )]
+    SharedKeyDiffers,
+    /// The practice key is shared only with an approved admin's device.
+    #[error("the practice key can be shared only with an approved practice admin's device")]
+    NotAnAdminDevice,
     /// An admin's task needs the practice key, which this workstation does not hold.
     #[error("this workstation does not hold the practice key; use the practice admin's workstation")]
     NoKeyHere,
@@ -98,6 +108,8 @@ impl TrustError {
             TrustError::DeviceKeysDiffer => "device_keys_differ",
             TrustError::RolledBack { .. } => "rolled_back",
             TrustError::NoKeyHere => "no_key_here",
+            TrustError::SharedKeyDiffers => "shared_key_differs",
+            TrustError::NotAnAdminDevice => "not_an_admin_device",
         }
     }
 }
@@ -198,6 +210,46 @@ impl PracticeKey {
         Statement::sign(&self.0, practice, head, entry)
     }
 
+    /// The key sealed to another admin's device (`device_x25519`, as the
+    /// directory binds it), bound to the practice and the device.
+    pub fn seal_for(
+        &self,
+        practice: &str,
+        device: &str,
+        device_x25519: &[u8; 32],
+    ) -> Result<Vec<u8>, TrustError> {
+        let secret = Zeroizing::new(self.0.to_bytes());
+        seal_to(
+            &mut rand::rngs::OsRng,
+            &PublicKey::from(*device_x25519),
+            secret.as_slice(),
+            &share_aad(practice, device),
+        )
+        .map_err(|_| TrustError::Malformed("the device's X25519 key"))
+    }
+
+    /// Opens a share sealed to this device; kept only if its public half is
+    /// `pinned` (a hub cannot hand a device a key of its own).
+    pub fn open_share(
+        practice: &str,
+        device: &str,
+        device_secret: &StaticSecret,
+        sealed: &[u8],
+        pinned: &VerifyingKey,
+    ) -> Result<Self, TrustError> {
+        let bytes = open_sealed(device_secret, sealed, &share_aad(practice, device))
+            .map_err(|_| TrustError::Malformed("the practice key shared with this device"))?;
+        let raw: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| TrustError::Malformed("the practice key shared with this device"))?;
+        let key = PracticeKey(SigningKey::from_bytes(&raw));
+        if key.public() != *pinned {
+            return Err(TrustError::SharedKeyDiffers);
+        }
+        Ok(key)
+    }
+
     /// Sets the public half at the hub (once; the same key again is fine).
     pub async fn publish(&self, hub: &HubClient) -> Result<(), SyncError> {
         let body = PracticeSigningKey { ed25519_public: Base64Bytes(self.public().as_bytes().to_vec()) };
@@ -237,6 +289,16 @@ async fn fetch_page(hub: &HubClient) -> Result<DirectoryPage, TrustError> {
         .call::<(), DirectoryPage>(Method::GET, "/v1/directory?after=0", None)
         .await?
         .ok_or(SyncError::Protocol("the hub sent no body where one is required"))?)
+}
+
+/// What a shared practice key is bound to.
+fn share_aad(practice: &str, device: &str) -> Vec<u8> {
+    let mut ad = b"sealbox/practice-key-share/v1".to_vec();
+    for part in [practice.as_bytes(), device.as_bytes()] {
+        ad.extend_from_slice(&(part.len() as u32).to_be_bytes());
+        ad.extend_from_slice(part);
+    }
+    ad
 }
 
 /// The practice's directory as the hub serves it, every statement checked

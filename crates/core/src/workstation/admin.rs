@@ -2,8 +2,11 @@
 //! practice's key directory with the practice key this workstation holds
 //! (issue 21), so no device takes a key the hub alone vouches for.
 
+use reqwest::Method;
 use sealbox_crypto::directory::Entry;
 use sealbox_model::hub_api::auth::{DeviceInfo, DeviceKeys};
+use sealbox_model::hub_api::{Base64Bytes, SealedPracticeKey};
+use sealbox_model::role::Role;
 
 use super::{Desk, WorkstationError};
 use crate::account::pool_keys::{HeldPoolKeys, PoolKeyError};
@@ -50,6 +53,24 @@ impl Desk {
         let entry = device_entry(&device.id, &device.user_id, device.role.key(), keys)?;
         key.append(&self.hub, &self.profile.practice_id, vec![entry]).await?;
         self.pool_keys.approve(&self.hub, &self.profile.practice_id, device).await?;
+        Ok(())
+    }
+
+    /// Shares the practice key with another admin's device, for continuity
+    /// (a practice must not depend on one workstation): sealed to that
+    /// device's X25519 key as the signed directory binds it (never as the
+    /// hub lists it), and only to an approved admin's device.
+    pub async fn share_practice_key(&self, device_id: &str) -> Result<(), WorkstationError> {
+        let key = self.practice_signing_key()?;
+        let dir = self.directory().await?;
+        let device = dir
+            .device(device_id)
+            .filter(|d| !d.revoked && d.role == Role::PracticeAdmin.key())
+            .ok_or(TrustError::NotAnAdminDevice)?;
+        let sealed = key.seal_for(&self.profile.practice_id, device_id, &device.x25519)?;
+        let path = format!("/v1/devices/{device_id}/practice-key");
+        let body = SealedPracticeKey { sealed: Base64Bytes(sealed) };
+        self.hub.call::<_, serde_json::Value>(Method::PUT, &path, Some(&body)).await?;
         Ok(())
     }
 

@@ -22,7 +22,9 @@ use sealbox_crypto::directory::{fingerprint, Directory, HeadClaim};
 use sealbox_crypto::ed25519_dalek::VerifyingKey;
 use sealbox_crypto::x25519_dalek::PublicKey;
 use sealbox_model::api::PracticeKeyView;
-use sealbox_model::hub_api::{Base64Bytes, HeadRecord, HeadsPage, PoolPublicKey, PracticeKeys};
+use sealbox_model::hub_api::{
+    Base64Bytes, HeadRecord, HeadsPage, PoolPublicKey, PracticeKeys, SealedPracticeKey,
+};
 use sealbox_model::pool::Pool;
 use sealbox_model::role::Role;
 
@@ -140,6 +142,7 @@ impl Desk {
         }
         let dir = self.directory().await?;
         self.compare_heads(&dir).await?;
+        self.take_shared_practice_key().await?;
         // Keys this desk already holds (the admin's own) are checked too.
         for (pool, version, public) in self.pool_keys.public_keys() {
             if dir.pool_key_version(pool, version) != Some(*public.as_bytes()) {
@@ -217,6 +220,38 @@ impl Desk {
         let (seq, hash) = dir.head();
         let value = format!("{seq}:{}", STANDARD.encode(hash));
         crate::sync::lock(&self.store).write(|w| w.set_setting(HEAD_SETTING, &value))?;
+        Ok(())
+    }
+}
+
+impl Desk {
+    /// A second admin's workstation: the practice key another admin shared
+    /// with it, kept (in the encrypted cache) only if it is the pinned key.
+    async fn take_shared_practice_key(&self) -> Result<(), WorkstationError> {
+        let Some(pinned) = &self.profile.practice_key else { return Ok(()) };
+        if self.profile.role != Role::PracticeAdmin
+            || PracticeKey::load(&crate::sync::lock(&self.store))?.is_some()
+        {
+            return Ok(());
+        }
+        let share = match self
+            .hub
+            .call::<(), SealedPracticeKey>(Method::GET, "/v1/devices/me/practice-key", None)
+            .await
+        {
+            Ok(Some(share)) => share,
+            // None shared (yet).
+            Ok(None) | Err(SyncError::Status { status: 404, .. }) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        let key = PracticeKey::open_share(
+            &self.profile.practice_id,
+            &self.profile.device_id,
+            &self.device.x25519,
+            share.sealed.as_slice(),
+            &pinned.key()?,
+        )?;
+        key.save(&mut crate::sync::lock(&self.store))?;
         Ok(())
     }
 }

@@ -290,6 +290,7 @@ pub async fn revoke(
             session::end_for_device(&tx, &id, now)?;
             super::counts_token::revoke_for_device(&tx, &id, now)?;
             tx.execute("DELETE FROM device_pool_keys WHERE device_id = ?1", params![id])?;
+            tx.execute("DELETE FROM practice_key_shares WHERE device_id = ?1", params![id])?;
             tx.commit()?;
             Ok(StatusCode::NO_CONTENT)
         })

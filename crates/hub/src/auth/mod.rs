@@ -17,6 +17,7 @@ mod key_kind;
 pub mod login;
 pub mod policy;
 pub mod pool_keys;
+pub mod practice_key_share;
 mod principal;
 pub mod rp;
 pub mod secret;
@@ -46,6 +47,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/devices/{id}/approve", post(devices::approve))
         .route("/v1/devices/{id}/pool-keys", put(devices::put_pool_keys))
         .route("/v1/devices/{id}/revoke", post(devices::revoke))
+        .route("/v1/devices/{id}/practice-key", put(practice_key_share::put_share))
+        .route("/v1/devices/me/practice-key", get(practice_key_share::my_share))
         .route("/v1/practice/keys/{pool}", put(pool_keys::publish))
         .route("/v1/practice/policy", get(policy::get_policy))
         .route("/v1/practice/signing-key", put(directory::put_signing_key))

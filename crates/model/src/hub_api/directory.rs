@@ -110,3 +110,12 @@ pub struct HeadsPage {
     /// Each device's newest claim.
     pub heads: Vec<HeadRecord>,
 }
+
+/// `PUT /v1/devices/{id}/practice-key` and `GET /v1/devices/me/practice-key`:
+/// the practice key sealed to an admin's device (the hub cannot open it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealedPracticeKey {
+    /// `sealbox_crypto::seal` blob.
+    pub sealed: Base64Bytes,
+}

@@ -25,8 +25,8 @@ pub use actions::{
 pub use audit::{ActivityEvent, AuditHead, AuditLinkRecord, AuditSegment, ThreadActivity, MAX_AUDIT_LINKS};
 pub use bytes::{Base64Bytes, Base64Error};
 pub use directory::{
-    DirectoryPage, DirectoryPost, EntryRecord, HeadRecord, HeadsPage, PracticeSigningKey, StatementRecord,
-    MAX_STATEMENTS_PER_POST,
+    DirectoryPage, DirectoryPost, EntryRecord, HeadRecord, HeadsPage, PracticeSigningKey, SealedPracticeKey,
+    StatementRecord, MAX_STATEMENTS_PER_POST,
 };
 pub use events::{PoolCounts, PushEvent};
 pub use keys::{PoolPublicKey, PracticeKeys};
