@@ -69,6 +69,26 @@ fn round_trip_header_and_access_by_keys() {
 }
 
 #[test]
+fn several_versions_of_one_pools_key_open_what_any_of_them_was_sealed_to() {
+    use sealbox_crypto::x25519_dalek::StaticSecret;
+    // After a rotation a device holds the old and the new key of a pool,
+    // newest first; the envelope was sealed to the old one.
+    let bytes = reference_envelope();
+    let newer = StaticSecret::from([0x42; 32]);
+    let both = open_envelope_as(
+        &bytes,
+        &[RecipientKey::new(NURSE, newer.clone()), RecipientKey::new(NURSE, secret(NURSE))],
+        None,
+    )
+    .unwrap();
+    assert_eq!(both.parts[0].plaintext.as_slice(), FREE_TEXT);
+    // The new key alone (a device that never held the old one) opens nothing,
+    // and says so as before.
+    let alone = open_envelope_as(&bytes, &[RecipientKey::new(NURSE, newer)], None).unwrap_err();
+    assert!(matches!(alone, EnvelopeError::DecryptFailed), "{alone:?}");
+}
+
+#[test]
 fn fresh_randomness_gives_different_bytes_for_the_same_input() {
     let a = one_part(PartKind::FreeText, b"x", &[recipient(GP)]).unwrap();
     let b = seal_envelope(

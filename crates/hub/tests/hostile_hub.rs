@@ -22,7 +22,7 @@ use sealbox_crypto::x25519_dalek::{PublicKey, StaticSecret};
 use sealbox_hub::config::RatePolicy;
 use sealbox_hub::relay::channels;
 use sealbox_model::hub_api::{PracticeFile, StatementRecord};
-use sealbox_model::ids::MessageId;
+use sealbox_model::ids::{MessageId, ThreadId};
 use sealbox_model::invite::InviteText;
 use sealbox_model::pool::Pool;
 use sealbox_model::role::Role;
@@ -498,5 +498,78 @@ async fn a_second_admin_holds_the_practice_key_only_as_pinned_and_carries_on_app
     let err = third_ws.unlock(&mut third_key, now).await.unwrap_err();
     assert!(matches!(err, WorkstationError::Trust(TrustError::SharedKeyDiffers)), "{err:?}");
     first.lock("done", now).await.unwrap();
+    e.wipe(&keyring());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_a_device_rotates_its_pools_keys_so_it_cannot_open_what_comes_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, mut e, file) = practice(dir.path()).await;
+    let practice_id = file.practice_id.clone();
+    let now = hub.state.now();
+    e.admin_key.enter_pin("1111");
+    let mut admin = e.admin.unlock(&mut e.admin_key, now).await.unwrap();
+
+    // A second GP, approved.
+    let mut gp2_ws = Workstation::open(dir.path().join("gp2"), keyring()).unwrap();
+    let mut gp2_key = SoftKey::new("4321");
+    let gp2 =
+        gp2_ws.enrol(&hub.url, &invite(&hub.state, Role::Gp), "Room 6 PC", &mut gp2_key, now).await.unwrap();
+    let gp2_id = gp2.profile().device_id.clone();
+    gp2.lock("enrolled", now).await.unwrap();
+    let devices = admin.hub().devices().await.unwrap().devices;
+    admin.approve_device(devices.iter().find(|d| d.id == gp2_id).unwrap()).await.unwrap();
+
+    // Patients write (to the GP pool's key, version 1); the first GP's
+    // workstation holds that key: a copy of it leaves with the device.
+    let before = traffic::plan(31, 3, 9);
+    send::send(&hub.client, &hub.url, &file, &before, SendOptions::default()).await.unwrap();
+    e.key.enter_pin("2468");
+    let gp1 = e.ws.unlock(&mut e.key, now).await.unwrap();
+    let gp1_device = gp1.profile().device_id.clone();
+    let taken = HeldPoolKeys::load(&lock(&gp1.store())).unwrap().keyring(&practice_id);
+    gp1.lock("done", now).await.unwrap();
+
+    // The admin revokes it: the GP pool's key is rotated.
+    admin.revoke_device(&gp1_device).await.unwrap();
+    let dir_now = admin.directory().await.unwrap();
+    assert!(dir_now.device(&gp1_device).unwrap().revoked);
+    assert_eq!(dir_now.pool_key(Pool::Gp).map(|(v, _)| v), Some(2), "the GP pool's key, version 2");
+    assert_eq!(dir_now.pool_key(Pool::Nurse).map(|(v, _)| v), Some(1), "other pools unchanged");
+
+    // Patients write again: sealed to version 2, which the taken key cannot open.
+    let sealed_before = envelopes(&hub).len();
+    let after: Vec<PlannedMessage> = traffic::plan(32, 3, 9)
+        .into_iter()
+        .map(|m| PlannedMessage {
+            thread_id: ThreadId(m.thread_id.0 + 5_000_000),
+            message_id: MessageId(m.message_id.0 + 5_000_000),
+            ..m
+        })
+        .collect();
+    send::send(&hub.client, &hub.url, &file, &after, SendOptions::default()).await.unwrap();
+    let sealed = envelopes(&hub);
+    assert_eq!(sealed.len(), sealed_before + after.len());
+    for body in &sealed[sealed_before..] {
+        assert!(!matches!(taken.open(body), Ok(Some(_))), "the revoked device's key opened a later message");
+    }
+    assert!(
+        sealed[..sealed_before].iter().any(|b| matches!(taken.open(b), Ok(Some(_)))),
+        "it did open the earlier ones"
+    );
+
+    // The other GP reads all of them: version 1 for the earlier, 2 for the later.
+    gp2_key.enter_pin("4321");
+    let gp2 = gp2_ws.unlock(&mut gp2_key, now).await.unwrap();
+    let pulled = gp2.engine().unwrap().pull(&gp2.store(), now).await.unwrap();
+    assert_eq!(pulled.applied.messages, before.len() + after.len(), "{pulled:?}");
+    assert_eq!(pulled.applied.unreadable, 0, "{pulled:?}");
+    gp2.lock("done", now).await.unwrap();
+
+    // And the revoked workstation no longer opens.
+    e.key.enter_pin("2468");
+    let err = e.ws.unlock(&mut e.key, now).await.unwrap_err();
+    assert!(matches!(err, WorkstationError::HubRefused), "{err:?}");
+    admin.lock("done", now).await.unwrap();
     e.wipe(&keyring());
 }

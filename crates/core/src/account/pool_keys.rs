@@ -57,6 +57,16 @@ fn aad(practice: &str, device_id: &str, pool: Pool, version: u32) -> Vec<u8> {
     ad
 }
 
+/// The pools whose keys a device of `role` holds: its own pool, or every
+/// pool for an admin's device.
+pub fn pools_for(role: Role) -> Vec<Pool> {
+    if role == Role::PracticeAdmin {
+        Pool::ALL.to_vec()
+    } else {
+        vec![role.pool()]
+    }
+}
+
 /// Seals `secret` (pool `pool`, version `version`) to a device.
 pub fn seal(
     practice: &str,
@@ -87,24 +97,26 @@ pub fn open(
     Ok(StaticSecret::from(key))
 }
 
-/// The newest key of each pool this device holds. `Debug` lists pools only.
+/// Every version of each pool's key this device holds (after a rotation,
+/// older messages stay readable with the older versions). `Debug` lists
+/// pools and versions only.
 #[derive(Default)]
 pub struct HeldPoolKeys {
-    keys: BTreeMap<Pool, (u32, StaticSecret)>,
+    keys: BTreeMap<Pool, BTreeMap<u32, StaticSecret>>,
 }
 
 impl std::fmt::Debug for HeldPoolKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.keys.iter().map(|(p, (v, _))| (p.key(), v))).finish()
+        f.debug_list()
+            .entries(self.keys.iter().map(|(p, versions)| (p.key(), versions.keys().collect::<Vec<_>>())))
+            .finish()
     }
 }
 
 impl HeldPoolKeys {
-    /// Keeps `secret` unless a newer version of the pool is held.
+    /// Keeps `secret` as `pool`'s key at `version`.
     pub fn insert(&mut self, pool: Pool, version: u32, secret: StaticSecret) {
-        if self.keys.get(&pool).is_none_or(|(v, _)| *v < version) {
-            self.keys.insert(pool, (version, secret));
-        }
+        self.keys.entry(pool).or_default().insert(version, secret);
     }
 
     /// The pools held.
@@ -112,9 +124,17 @@ impl HeldPoolKeys {
         self.keys.keys().copied().collect()
     }
 
-    /// The public key of each pool held, with its version.
+    /// The public key of every version of every pool held.
     pub fn public_keys(&self) -> Vec<(Pool, u32, PublicKey)> {
-        self.keys.iter().map(|(p, (v, s))| (*p, *v, PublicKey::from(s))).collect()
+        self.keys
+            .iter()
+            .flat_map(|(p, versions)| versions.iter().map(|(v, s)| (*p, *v, PublicKey::from(s))))
+            .collect()
+    }
+
+    /// `pool`'s newest key and its version.
+    pub fn newest(&self, pool: Pool) -> Option<(u32, &StaticSecret)> {
+        self.keys.get(&pool)?.iter().next_back().map(|(v, s)| (*v, s))
     }
 
     /// True when no pool key is held.
@@ -122,9 +142,13 @@ impl HeldPoolKeys {
         self.keys.is_empty()
     }
 
-    /// The keys for opening envelopes.
+    /// The keys for opening envelopes: every version, newest first (most
+    /// messages are sealed to it).
     pub fn keyring(&self, practice: &str) -> PoolKeyring {
-        PoolKeyring::new(practice.to_owned(), self.keys.iter().map(|(p, (_, s))| (*p, s.clone())))
+        PoolKeyring::new(
+            practice.to_owned(),
+            self.keys.iter().flat_map(|(p, versions)| versions.values().rev().map(|s| (*p, s.clone()))),
+        )
     }
 
     /// Opens every blob the hub holds for this device.
@@ -142,27 +166,38 @@ impl HeldPoolKeys {
         Ok(())
     }
 
-    /// Writes them into the (encrypted) cache.
+    /// Writes them into the (encrypted) cache: per pool, `version:key` for
+    /// each version, `;`-separated.
     pub fn save(&self, store: &mut Store) -> Result<(), StoreError> {
         store.write(|w| {
-            for (pool, (version, secret)) in &self.keys {
-                let value = Zeroizing::new(format!("{version}:{}", STANDARD.encode(secret.as_bytes())));
+            for (pool, versions) in &self.keys {
+                let value = Zeroizing::new(
+                    versions
+                        .iter()
+                        .map(|(v, s)| format!("{v}:{}", STANDARD.encode(s.as_bytes())))
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                );
                 w.set_setting(&format!("{SETTING_PREFIX}{}", pool.key()), &value)?;
             }
             Ok(())
         })
     }
 
-    /// Reads them from the cache.
+    /// Reads them from the cache (a single `version:key`, as written before
+    /// rotation existed, reads as one version).
     pub fn load(store: &Store) -> Result<Self, StoreError> {
         let mut held = HeldPoolKeys::default();
         for pool in Pool::ALL {
             let Some(value) = store.setting(&format!("{SETTING_PREFIX}{}", pool.key()))? else { continue };
             let value = Zeroizing::new(value);
-            let (version, b64) =
-                value.split_once(':').ok_or(StoreError::Api("a stored pool key is malformed"))?;
-            let version = version.parse().map_err(|_| StoreError::Api("a stored pool key is malformed"))?;
-            held.insert(pool, version, StaticSecret::from(key32(b64)?));
+            for one in value.split(';') {
+                let (version, b64) =
+                    one.split_once(':').ok_or(StoreError::Api("a stored pool key is malformed"))?;
+                let version =
+                    version.parse().map_err(|_| StoreError::Api("a stored pool key is malformed"))?;
+                held.insert(pool, version, StaticSecret::from(key32(b64)?));
+            }
         }
         Ok(held)
     }
@@ -194,12 +229,11 @@ impl HeldPoolKeys {
         let public: [u8; 32] =
             keys.x25519_public.0.as_slice().try_into().map_err(|_| PoolKeyError::NoDeviceKeys)?;
         let public = PublicKey::from(public);
-        let pools: Vec<Pool> =
-            if device.role == Role::PracticeAdmin { Pool::ALL.to_vec() } else { vec![device.role.pool()] };
+        let pools = pools_for(device.role);
         let mut sealed = SealedPoolKeys { keys: Vec::new() };
         for pool in pools {
-            if let Some((version, secret)) = self.keys.get(&pool) {
-                sealed.keys.push(seal(practice, &device.id, &public, pool, *version, secret)?);
+            if let Some((version, secret)) = self.newest(pool) {
+                sealed.keys.push(seal(practice, &device.id, &public, pool, version, secret)?);
             }
         }
         hub.approve_device(&device.id).await?;

@@ -4,12 +4,14 @@
 
 use reqwest::Method;
 use sealbox_crypto::directory::Entry;
-use sealbox_model::hub_api::auth::{DeviceInfo, DeviceKeys};
+use sealbox_crypto::secret::random_bytes;
+use sealbox_crypto::x25519_dalek::{PublicKey, StaticSecret};
+use sealbox_model::hub_api::auth::{DeviceInfo, DeviceKeys, PublishPoolKey, SealedPoolKeys};
 use sealbox_model::hub_api::{Base64Bytes, SealedPracticeKey};
 use sealbox_model::role::Role;
 
 use super::{Desk, WorkstationError};
-use crate::account::pool_keys::{HeldPoolKeys, PoolKeyError};
+use crate::account::pool_keys::{pools_for, seal, HeldPoolKeys, PoolKeyError};
 use crate::account::practice_key::{PracticeKey, TrustError};
 
 impl Desk {
@@ -74,15 +76,60 @@ impl Desk {
         Ok(())
     }
 
-    /// Revokes a device: signed into the directory (nothing is sealed to it
-    /// again), then its sessions and pool-key blobs ended at the hub.
-    pub async fn revoke_device(&self, device_id: &str) -> Result<(), WorkstationError> {
+    /// Revokes a device and rotates the keys of every pool it held: the
+    /// revocation and each pool's next key version signed into the
+    /// directory, the device's sessions and blobs ended at the hub, the new
+    /// versions published and sealed to every remaining approved device of
+    /// those pools as the directory binds it. Senders seal to the newest
+    /// version from then on; devices keep the older versions for older
+    /// messages, and the revoked device never gets the new ones. A device
+    /// the directory never approved is only revoked at the hub.
+    pub async fn revoke_device(&mut self, device_id: &str) -> Result<(), WorkstationError> {
         let key = self.practice_signing_key()?;
-        let entry = Entry::Revoke { device: device_id.to_owned() };
-        key.append(&self.hub, &self.profile.practice_id, vec![entry]).await?;
+        let practice = self.profile.practice_id.clone();
+        let dir = self.directory().await?;
+        let Some(revoked) = dir.device(device_id).filter(|d| !d.revoked) else {
+            self.hub.revoke_device(device_id).await?;
+            return Ok(());
+        };
+        let mut entries = vec![Entry::Revoke { device: device_id.to_owned() }];
+        let mut rotated = Vec::new();
+        for pool in role_of(&revoked.role).map(pools_for).unwrap_or_default() {
+            let version = dir.pool_key(pool).map_or(1, |(v, _)| v + 1);
+            let secret = StaticSecret::from(random_bytes::<32>());
+            entries.push(Entry::PoolKey { pool, version, public: *PublicKey::from(&secret).as_bytes() });
+            rotated.push((pool, version, secret));
+        }
+        let after = key.append(&self.hub, &practice, entries).await?;
         self.hub.revoke_device(device_id).await?;
-        Ok(())
+        for (pool, version, secret) in &rotated {
+            let public = Base64Bytes(PublicKey::from(secret).as_bytes().to_vec());
+            self.hub
+                .publish_pool_key(*pool, &PublishPoolKey { x25519_public: public, key_version: *version })
+                .await?;
+        }
+        for (id, device) in after.approved_devices().filter(|(id, _)| *id != self.profile.device_id) {
+            let pools = role_of(&device.role).map(pools_for).unwrap_or_default();
+            let public = PublicKey::from(device.x25519);
+            let mut sealed = SealedPoolKeys { keys: Vec::new() };
+            for (pool, version, secret) in rotated.iter().filter(|(p, ..)| pools.contains(p)) {
+                sealed.keys.push(seal(&practice, id, &public, *pool, *version, secret)?);
+            }
+            if !sealed.keys.is_empty() {
+                self.hub.put_pool_keys(id, &sealed).await?;
+            }
+        }
+        for (pool, version, secret) in rotated {
+            self.pool_keys.insert(pool, version, secret);
+        }
+        self.pool_keys.save(&mut crate::sync::lock(&self.store))?;
+        self.refresh_pool_keys().await
     }
+}
+
+/// A role from its key as the directory records it.
+fn role_of(key: &str) -> Option<Role> {
+    Role::ALL.into_iter().find(|r| r.key() == key)
 }
 
 fn device_entry(device: &str, staff: &str, role: &str, keys: &DeviceKeys) -> Result<Entry, WorkstationError> {

@@ -133,16 +133,22 @@ fn open_parsed(
     }
     let sender = h.sender.to_bytes();
     // Each part's content key, from the first of `keys` whose slot holds it.
-    // A slot is opened (one key agreement) only if it adds a part.
+    // A slot is opened (one key agreement) only if it adds a part; with
+    // several keys for one recipient (versions), the first that opens it.
     let mut content: Vec<Option<Zeroizing<[u8; CONTENT_KEY_LEN]>>> = vec![None; parsed.parts.len()];
-    for key in keys {
+    for (at, key) in keys.iter().enumerate() {
         let Some(slot) = parsed.slots.iter().find(|s| s.id == key.id) else { continue };
         if mask_parts(slot.mask).all(|i| content.get(i).is_some_and(Option::is_some)) {
             continue;
         }
         let kaad = key_aad(&h.practice, h.thread_id, h.message_id, &sender, slot.id, slot.mask);
-        let readable = open_sealed_as(&key.secret, &key.public, slot.sealed, &kaad)
-            .map_err(|_| EnvelopeError::DecryptFailed)?;
+        let readable = match open_sealed_as(&key.secret, &key.public, slot.sealed, &kaad) {
+            Ok(readable) => readable,
+            // Several versions of one recipient's key (a rotated pool key):
+            // the slot was sealed to one of them, so try the others.
+            Err(_) if keys.iter().skip(at + 1).any(|k| k.id == key.id) => continue,
+            Err(_) => return Err(EnvelopeError::DecryptFailed),
+        };
         let indexes: Vec<usize> = mask_parts(slot.mask).collect();
         if readable.len() != indexes.len() * CONTENT_KEY_LEN {
             return Err(EnvelopeError::Malformed { what: "content key length" });
