@@ -531,6 +531,7 @@ async fn revoking_a_device_rotates_its_pools_keys_so_it_cannot_open_what_comes_a
     gp1.lock("done", now).await.unwrap();
 
     // The admin revokes it: the GP pool's key is rotated.
+    let (cut, _) = admin.directory().await.unwrap().head();
     admin.revoke_device(&gp1_device).await.unwrap();
     let dir_now = admin.directory().await.unwrap();
     assert!(dir_now.device(&gp1_device).unwrap().revoked);
@@ -565,6 +566,24 @@ async fn revoking_a_device_rotates_its_pools_keys_so_it_cannot_open_what_comes_a
     assert_eq!(pulled.applied.messages, before.len() + after.len(), "{pulled:?}");
     assert_eq!(pulled.applied.unreadable, 0, "{pulled:?}");
     gp2.lock("done", now).await.unwrap();
+
+    // The hub rolls the directory back to before the rotation (so senders
+    // would seal to the key the revoked device holds): the simulator and the
+    // other GP both refuse, seeing devices' signed heads beyond it.
+    hub.state
+        .db
+        .call_blocking(move |c| {
+            c.execute("DELETE FROM directory WHERE seq > ?1", [cut as i64])?;
+            c.execute("DELETE FROM pool_keys WHERE key_version > 1", [])
+        })
+        .unwrap();
+    let again = vec![PlannedMessage { message_id: MessageId(after[0].message_id.0 + 1), ..after[0].clone() }];
+    let refused = send::send(&hub.client, &hub.url, &file, &again, SendOptions::default()).await.unwrap_err();
+    assert!(refused.to_string().contains("older key directory"), "{refused}");
+    assert_eq!(envelopes(&hub).len(), sealed.len(), "nothing was sent");
+    gp2_key.enter_pin("4321");
+    let err = gp2_ws.unlock(&mut gp2_key, now).await.unwrap_err();
+    assert!(matches!(err, WorkstationError::Trust(TrustError::RolledBack { .. })), "{err:?}");
 
     // And the revoked workstation no longer opens.
     e.key.enter_pin("2468");

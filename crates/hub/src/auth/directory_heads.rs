@@ -6,7 +6,7 @@
 //! claims but not forge them.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use rusqlite::{params, OptionalExtension};
 use sealbox_crypto::directory::HeadClaim;
@@ -56,8 +56,19 @@ pub async fn post_head(
         .await
 }
 
-/// `GET /v1/directory/heads`: every device's newest claim.
-pub async fn get_heads(State(state): State<AppState>, _who: Principal) -> Result<Json<HeadsPage>, ApiError> {
+/// `GET /v1/directory/heads`: every device's newest claim, for staff and
+/// for a patient's channel (a patient holds no head of its own: the chain
+/// it is served must reach every head a device signed).
+pub async fn get_heads(
+    State(state): State<AppState>,
+    staff: Result<Principal, ApiError>,
+    headers: HeaderMap,
+) -> Result<Json<HeadsPage>, ApiError> {
+    if let Err(refused) = staff {
+        if crate::relay::patient::channel(&state, &headers).await.is_err() {
+            return Err(refused);
+        }
+    }
     let heads = state
         .db
         .read(|conn| {
