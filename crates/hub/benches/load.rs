@@ -200,14 +200,9 @@ async fn main() {
     config.patient_rate = RatePolicy { burst: 1_000_000, per_minute: 60_000_000 };
     let state = AppState::open(config, Arc::new(SystemClock)).unwrap();
     let now = state.now();
-    let practice_file = state
-        .db
-        .call_blocking(move |c| {
-            practice::create(c, "Load Surgery", now).unwrap();
-            channels::issue(c, 200, now)
-        })
-        .unwrap();
+    state.db.call_blocking(move |c| practice::create(c, "Load Surgery", now)).unwrap();
     support::pool_keys::publish(&state);
+    let practice_file = state.db.call_blocking(move |c| channels::issue(c, 200, now)).unwrap();
     let running = server::start(state.clone(), "127.0.0.1:0".parse().unwrap(), None).await.unwrap();
     let base = format!("http://{}", running.addr);
     let http = support::client();

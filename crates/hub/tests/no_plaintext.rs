@@ -75,15 +75,10 @@ async fn markers_never_reach_the_hubs_files_or_logs() {
     // the admin's device would leave them.
     let practice_file = {
         let state = AppState::open(HubConfig::new(data.path()), Arc::new(SystemClock)).unwrap();
-        support::pool_keys::publish(&state);
         let now = state.now();
-        state
-            .db
-            .call_blocking(move |conn| {
-                practice::create(conn, "Marker Surgery", now).unwrap();
-                channels::issue(conn, 25, now)
-            })
-            .unwrap()
+        state.db.call_blocking(move |conn| practice::create(conn, "Marker Surgery", now)).unwrap();
+        support::pool_keys::publish(&state);
+        state.db.call_blocking(move |conn| channels::issue(conn, 25, now)).unwrap()
     };
 
     let mut hub = support::process::HubProcess::start(

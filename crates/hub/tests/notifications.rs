@@ -101,7 +101,7 @@ async fn notifications_are_blind_whether_unlocked_or_locked() {
         let summary = send::send(
             &client,
             &hub.url,
-            &hub.practice,
+            &hub.patients(),
             &plan,
             SendOptions { rate_per_sec: None, concurrency: 1 },
         )

@@ -38,7 +38,7 @@ async fn approval_waits_for_every_patient_message_to_be_viewed_and_other_decisio
     let mut gp = enrol_approved(&hub, &keyring, dirs.path(), Role::Gp).await;
 
     let plan = traffic::plan(31, 20, 80);
-    send::send(&hub.client, &hub.url, &hub.practice, &plan, SendOptions::default()).await.unwrap();
+    send::send(&hub.client, &hub.url, &hub.patients(), &plan, SendOptions::default()).await.unwrap();
     let mut desk = gp.ws.unlock(&mut gp.key, now).await.unwrap();
     let engine = desk.engine().unwrap();
     engine.pull(&desk.store(), now).await.unwrap();
@@ -88,7 +88,7 @@ async fn approval_waits_for_every_patient_message_to_be_viewed_and_other_decisio
         red_flag: false,
     };
     hub.clock.advance(sealbox_model::jiff::SignedDuration::from_mins(1));
-    send::send(&hub.client, &hub.url, &hub.practice, &[follow_up], SendOptions::default()).await.unwrap();
+    send::send(&hub.client, &hub.url, &hub.patients(), &[follow_up], SendOptions::default()).await.unwrap();
     engine.pull(&desk.store(), now).await.unwrap();
     assert_ne!(received(&desk), view.latest_received, "the inbox knows of a newer message than shown");
     let err = desk.decide_refill(thread, RefillChoice::Approve, "", now).unwrap_err();

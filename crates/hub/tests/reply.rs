@@ -32,7 +32,7 @@ async fn a_templated_reply_reaches_the_patient_sealed_and_a_refused_one_returns_
     let mut gp = enrol_approved(&hub, &keyring, dirs.path(), Role::Gp).await;
 
     let plan = traffic::plan(21, 20, 40);
-    send::send(&hub.client, &hub.url, &hub.practice, &plan, SendOptions::default()).await.unwrap();
+    send::send(&hub.client, &hub.url, &hub.patients(), &plan, SendOptions::default()).await.unwrap();
     let desk = gp.ws.unlock(&mut gp.key, now).await.unwrap();
     let engine = desk.engine().unwrap();
     engine.pull(&desk.store(), now).await.unwrap();

@@ -34,7 +34,7 @@ async fn simulated_patients_reach_the_hub_sealed_to_the_right_pools() {
     let plan = traffic::plan(7, 20, 300);
 
     let summary =
-        send::send(&hub.client, &hub.url, &hub.practice, &plan, SendOptions::default()).await.unwrap();
+        send::send(&hub.client, &hub.url, &hub.patients(), &plan, SendOptions::default()).await.unwrap();
     println!("{summary}");
     assert_eq!(summary.accepted, plan.len(), "{summary}");
     assert!(summary.refused.is_empty(), "{summary}");
@@ -44,7 +44,7 @@ async fn simulated_patients_reach_the_hub_sealed_to_the_right_pools() {
     // (409) rather than overwrite what it holds. (Identical re-posts are
     // accepted as duplicates: patient_channel.rs.)
     let again =
-        send::send(&hub.client, &hub.url, &hub.practice, &plan, SendOptions::default()).await.unwrap();
+        send::send(&hub.client, &hub.url, &hub.patients(), &plan, SendOptions::default()).await.unwrap();
     assert_eq!((again.accepted, again.duplicates), (0, 0), "{again}");
     assert_eq!(again.refused.get(&409).copied(), Some(plan.len()), "{again}");
 
@@ -87,10 +87,12 @@ async fn simulated_patients_reach_the_hub_sealed_to_the_right_pools() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_published_pool_keys_the_simulator_says_so() {
+async fn without_a_practice_key_the_simulator_sends_nothing_and_says_so() {
     let hub = support::start_hub(2, RatePolicy::default()).await;
     let plan = traffic::plan(1, 2, 3);
+    // Patients seal only to pool keys signed with the practice key: a file
+    // naming none is refused before anything is sealed.
     let err =
-        send::send(&hub.client, &hub.url, &hub.practice, &plan, SendOptions::default()).await.unwrap_err();
-    assert!(err.to_string().contains("has not published a key"), "{err}");
+        send::send(&hub.client, &hub.url, &hub.patients(), &plan, SendOptions::default()).await.unwrap_err();
+    assert!(err.to_string().contains("names no practice key"), "{err}");
 }

@@ -287,7 +287,7 @@ async fn sync_and_events_show_a_role_only_the_threads_it_may_read() {
     let first = next_event(&mut stream, &mut buf).await;
 
     let plan = sealbox_sim::traffic::plan(3, 10, 80);
-    let sent = sealbox_sim::send::send(&hub.client, &hub.url, &hub.practice, &plan, Default::default())
+    let sent = sealbox_sim::send::send(&hub.client, &hub.url, &hub.patients(), &plan, Default::default())
         .await
         .unwrap();
     assert_eq!(sent.accepted, plan.len());
@@ -491,7 +491,7 @@ async fn a_damaged_cache_keeps_the_device_and_says_what_to_check() {
     let dirs = tempfile::tempdir().unwrap();
     let mut enrolled = support::desks::enrol_approved(&hub, &keyring, dirs.path(), Role::Gp).await;
     let plan = sealbox_sim::traffic::plan(9, 10, 30);
-    let sent = sealbox_sim::send::send(&hub.client, &hub.url, &hub.practice, &plan, Default::default())
+    let sent = sealbox_sim::send::send(&hub.client, &hub.url, &hub.patients(), &plan, Default::default())
         .await
         .unwrap();
     assert_eq!(sent.accepted, plan.len());

@@ -74,7 +74,7 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
     // Patients write, sealed to the pool keys the admin published.
     let plan = traffic::plan(11, 20, 60);
     let summary =
-        send::send(&hub.client, &hub.url, &hub.practice, &plan, SendOptions::default()).await.unwrap();
+        send::send(&hub.client, &hub.url, &hub.patients(), &plan, SendOptions::default()).await.unwrap();
     assert_eq!(summary.accepted, plan.len());
 
     // Two failed attempts: a wrong PIN and a colleague's key.
@@ -305,7 +305,7 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
             m
         })
         .collect();
-    send::send(&hub.client, &hub.url, &hub.practice, &more, SendOptions::default()).await.unwrap();
+    send::send(&hub.client, &hub.url, &hub.patients(), &more, SendOptions::default()).await.unwrap();
     let want = (plan.len() + more.len()) as u64;
     // Each sync the follower makes updates its status: wait on that.
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);

@@ -9,7 +9,7 @@ use rand::rngs::OsRng;
 use x25519_dalek::{PublicKey, StaticSecret};
 
 use sealbox_crypto::envelope::{seal_envelope, EnvelopeFields, PartInput, PartKind, Recipient, RecipientId};
-use sealbox_model::hub_api::{PracticeKeys, SimPatient};
+use sealbox_model::hub_api::SimPatient;
 use sealbox_model::message::MessagePart;
 use sealbox_model::patient::PatientDetails;
 use sealbox_model::permissions::pools_that_can_read_part;
@@ -23,19 +23,6 @@ use crate::SimError;
 pub struct PoolKeys(BTreeMap<Pool, PublicKey>);
 
 impl PoolKeys {
-    /// From `GET /v1/practice/keys`; the highest key version of each pool wins.
-    pub fn from_published(keys: &PracticeKeys) -> Result<Self, SimError> {
-        let mut newest: BTreeMap<Pool, (u32, PublicKey)> = BTreeMap::new();
-        for k in &keys.pools {
-            let bytes: [u8; 32] =
-                k.x25519_public.as_slice().try_into().map_err(|_| SimError::BadKey("pool public key"))?;
-            if newest.get(&k.pool).is_none_or(|(v, _)| *v < k.key_version) {
-                newest.insert(k.pool, (k.key_version, PublicKey::from(bytes)));
-            }
-        }
-        Ok(PoolKeys(newest.into_iter().map(|(pool, (_, key))| (pool, key)).collect()))
-    }
-
     /// From known keys (tests, benches).
     pub fn new(keys: impl IntoIterator<Item = (Pool, PublicKey)>) -> Self {
         PoolKeys(keys.into_iter().collect())

@@ -9,7 +9,7 @@ use futures_util::stream::{self, StreamExt};
 use reqwest::{Client, StatusCode};
 
 use sealbox_model::category::Category;
-use sealbox_model::hub_api::{Base64Bytes, PatientMessageRequest, PracticeFile, PracticeKeys};
+use sealbox_model::hub_api::{Base64Bytes, PatientMessageRequest, PracticeFile};
 
 use crate::client::url;
 use crate::seal::{seal_message, PoolKeys};
@@ -94,26 +94,21 @@ enum Outcome {
     Refused(u16),
 }
 
-/// The practice's pool keys: from its signed key directory when the
-/// practice file names the practice key (`crate::directory`); from the
-/// hub's unsigned list only for a practice that has no key yet.
+/// The practice's pool keys, from its signed key directory under the
+/// practice key the practice file names (`crate::directory`). A file that
+/// names none (written before the practice admin set the practice up) is
+/// refused: patients seal only to pool keys signed with the practice key.
 pub async fn fetch_pool_keys(
     client: &Client,
     hub: &str,
     practice: &PracticeFile,
 ) -> Result<PoolKeys, SimError> {
-    if let Some(pinned) = &practice.practice_key {
-        return crate::directory::signed_pool_keys(client, hub, practice, pinned).await;
-    }
-    let keys: PracticeKeys =
-        crate::client::get_json(client, hub, "/v1/practice/keys", None, "GET /v1/practice/keys").await?;
-    if keys.practice_id != practice.practice_id {
-        return Err(SimError::PracticeFormat(format!(
-            "the file is for practice {} but the hub serves {}",
-            practice.practice_id, keys.practice_id
-        )));
-    }
-    PoolKeys::from_published(&keys)
+    let pinned = practice.practice_key.as_ref().ok_or_else(|| {
+        SimError::PracticeFormat(
+            "the practice file names no practice key: issue it again (`sealbox-hub patient-channels`) once the practice admin has set the practice up".to_owned(),
+        )
+    })?;
+    crate::directory::signed_pool_keys(client, hub, practice, pinned).await
 }
 
 /// Seals and posts `plan`; returns what happened. A message the hub refuses

@@ -81,6 +81,18 @@ pub async fn start_hub_with(patients: u32, rate: RatePolicy, adjust: impl FnOnce
     Hub { url, state, clock, practice, client: client(), running, dir }
 }
 
+impl Hub {
+    /// The patients' file as `sealbox-hub patient-channels` would write it
+    /// now: naming the practice key, once the practice has one.
+    pub fn patients(&self) -> PracticeFile {
+        let key = self.state.db.call_blocking(|c| sealbox_hub::auth::directory::signing_key(c)).unwrap();
+        PracticeFile {
+            practice_key: key.map(|k| Base64Bytes(k.as_bytes().to_vec())),
+            ..self.practice.clone()
+        }
+    }
+}
+
 pub fn token(hub: &Hub, patient: usize) -> String {
     hub.practice.patients[patient].channel_token.0.clone()
 }

@@ -43,16 +43,16 @@ pub fn site(patients: u32) -> Site {
     let data = tempfile::tempdir().unwrap();
     let logs = tempfile::tempdir().unwrap();
     let state = AppState::open(HubConfig::new(data.path()), Arc::new(SystemClock)).unwrap();
-    let keys = super::pool_keys::publish(&state);
     let now = state.now();
-    let practice = state
+    state
         .db
         .call_blocking(move |c| {
             practice::create(c, "Failure Surgery", now).unwrap();
-            sealbox_hub::auth::policy::set(c, super::demo_practice(), "test", now).unwrap();
-            channels::issue(c, patients, now)
+            sealbox_hub::auth::policy::set(c, super::demo_practice(), "test", now)
         })
         .unwrap();
+    let keys = super::pool_keys::publish(&state);
+    let practice = state.db.call_blocking(move |c| channels::issue(c, patients, now)).unwrap();
     let hub = HubProcess::start(
         data.path(),
         logs.path(),
