@@ -805,6 +805,7 @@ pub const RULES: &[RuleSpec] = &[
             r"\b(much|a lot|far|very much|increasingly|even) more confused\b|\bmore confused than (usual|normal)\b|\bconfused\b[^.]{0,20}\b(than usual|than normal)\b",
             r"\b(seeing|hearing|talking to) (things|people|voices|children|animals)\b|\bpicking at (the air|things that aren't there)\b",
             r"\b(not|isn't|wasn't|stopped) (recognising|recognizing) (us|me|staff|anyone|family)\b",
+            r"\b(not|isn't|stopped) making (any )?sense\b|\btalking (rubbish|nonsense|gibberish)\b",
             r"\b(thinks|thinking|keeps thinking|believes) (it's|it is) (19\d\d|the war|\d+ years ago)\b",
             r"\b(won't|will not|isn't|not|refusing to|refuses to|stopped) (drink|drinking)( anything)?\b|\bhasn't (eaten|drunk) or (drunk|eaten)\b",
             r"\b(on the floor|can't get up|couldn't get up|unable to get up)\b",
