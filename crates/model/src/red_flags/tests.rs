@@ -77,6 +77,10 @@ fn every_rule_fires_on_a_plain_example() {
         ("unwell_child_other", "My baby has a bulging fontanelle"),
         ("giant_cell_arteritis", "I'm 75 with a headache at my temple and my jaw aches when I chew"),
         ("febrile_infant", "My son is 7 weeks old. Tonight the thermometer said 38.4"),
+        ("vascular_emergency", "Sudden tearing pain in my back going through to my chest"),
+        ("airway_threat_infection", "My throat is so swollen I can't swallow my own saliva"),
+        ("withdrawal_or_toxicity", "I'm on lithium and have been vomiting with a bad tremor"),
+        ("sudden_hearing_loss_or_lens_keratitis", "I woke up suddenly deaf in my right ear"),
         ("endocrine_and_other_emergencies", "I have Addison's and couldn't keep my hydrocortisone down"),
     ];
     let d = detector();
