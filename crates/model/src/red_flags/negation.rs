@@ -177,6 +177,10 @@ const PAST_CUES: &str = r"(?x)
   | \blong\ time\ ago\b | \bages\ ago\b
   | \b(was|were|got|been|all|now|fully)\ (sorted|resolved|treated|fixed)\b | \bsorted\ now\b
   | \b(resolved|cleared\ up|all\ fine\ now|fine\ now|okay\ now|ok\ now|better\ now|no\ problems\ since|no\ issues\ since|went\ away|settled\ down|recovered\ well|fully\ recovered)\b
+  | \b(completely|fully|now|has|have|all)\ settled\b | \bback\ to\ (himself|herself|themselves|myself|his\ usual|her\ usual)\b
+  | \bwhen\ i\ was\ (\d+|young|a\ teen\w*)\b | \bin\ my\ (early\ |mid\ |late\ )?(teens|twenties|thirties|20s|30s)\b
+  | \bin\ my\ (first|last|previous|other|earlier)\ pregnancy\b
+  | \b(had|have\ had)\ (a|an)\ \w+\ in\ (january|february|march|april|may|june|july|august|september|october|november|december)\b
   | \bfamily\ history\b | \bruns\ in\ (the|my|our)\ family\b | \b(hereditary|genetic\ risk)\b
   | \b(died|passed\ away)\b
 ";
@@ -213,6 +217,7 @@ const HYPOTHETICAL_CUES: &str = r"(?x)
   | \b(leaflet|insert|information\ sheet|packet|box)\ (says|said|mentions|warns|lists)\b | \bpatient\ (leaflet|information)\b
   | \bside\ effects?\ (list|include|includes|including|such\ as|like|says|mention|mentions)\b
   | \b(a|an)\ (known\ )?(side\ effect|symptom|sign|warning\ sign)\ of\b
+  | \bwhat\ the\ (signs|symptoms|warning\ signs)\b | \bdoing\ (my|a|the)\ training\b
   | \b(watch|look)\ out\ for\b | \bwarning\ signs\b
   | \b(told|advised|warned|said)\ (me\ |us\ |him\ |her\ )?(to\ )?(call|ring|phone|go\ to|seek|dial|contact)\b[^.]{0,30}\bif\b
   | \b(risk|risks|chance|chances)\ of\b | \bis\ (there\ )?(a|any)\ risk\b | \b(a|any)\ risk\ (after|with|from|of)\b
