@@ -77,6 +77,7 @@ fn pages() -> (Vec<SyncPage>, StaticSecret) {
             created_at: at,
             updated_at: at,
             updated_by: None,
+            triage: None,
         });
     }
     let pages = records

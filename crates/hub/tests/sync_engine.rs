@@ -346,6 +346,7 @@ async fn an_envelope_that_cannot_be_opened_is_kept_and_listed_never_dropped() {
             created_at: now(),
             updated_at: now(),
             updated_by: None,
+            triage: None,
         }],
         actions: Vec::new(),
         next_cursor: Cursor(1),

@@ -36,6 +36,7 @@ pub mod reply_templates;
 pub mod role;
 pub mod sharing;
 pub mod thread_state;
+pub mod triage;
 
 /// Re-exported so that callers use the same civil-time types as the rules.
 pub use jiff;

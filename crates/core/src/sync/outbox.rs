@@ -58,6 +58,7 @@ fn op_name(op: &ActionOp) -> &'static str {
         ActionOp::State { .. } => "state",
         ActionOp::Reply { .. } => "reply",
         ActionOp::RefillDecision { .. } => "refill_decision",
+        ActionOp::Prioritise { .. } => "prioritise",
     }
 }
 

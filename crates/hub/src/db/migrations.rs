@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0010_directory", include_str!("../../migrations/0010_directory.sql")),
     ("0011_directory_heads", include_str!("../../migrations/0011_directory_heads.sql")),
     ("0012_practice_key_shares", include_str!("../../migrations/0012_practice_key_shares.sql")),
+    ("0013_triage", include_str!("../../migrations/0013_triage.sql")),
 ];
 
 /// Applies the migrations not yet recorded.

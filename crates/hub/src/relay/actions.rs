@@ -17,7 +17,9 @@ use sealbox_model::hub_api::{
 use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::permissions::{can, Action};
+use sealbox_model::priority::Priority;
 use sealbox_model::thread_state::{transition, Assignee, ThreadAction, ThreadRef, ThreadState};
+use sealbox_model::triage::{self, TriageDecision, TriageSet};
 
 use super::envelope_check;
 use super::store::{self, sha256, ThreadRow};
@@ -129,6 +131,32 @@ fn refill(
     }
 }
 
+/// A person's priority and category: an open thread whose category the
+/// role may route; a new thread is triaged by it. Lowering a thread a person
+/// made urgent needs a coded reason (the hub cannot read, so red flags are
+/// checked on the workstation: `sealbox_model::triage::check`).
+fn prioritise(
+    thread: &ThreadRow,
+    me: &StaffRef,
+    decision: &TriageDecision,
+    now: Timestamp,
+) -> Result<ThreadState, Refusal> {
+    if !thread.state.is_open() {
+        return Err(RuleError::ThreadClosed.into());
+    }
+    let actor = Actor::Staff(me.clone());
+    if !can(me.role, Action::Assign, thread.category) {
+        return Err(RuleError::Forbidden { actor: actor.kind(), action: Action::Assign, category: thread.category }
+            .into());
+    }
+    let current = thread.triage.as_ref().map_or(Priority::Routine, |t| t.decision.priority);
+    triage::check(current, false, decision).map_err(|e| Refusal::Other("reason_required", e.to_string()))?;
+    if matches!(thread.state, ThreadState::New) {
+        return step(thread, &thread.state, ThreadAction::Triage, &actor, now);
+    }
+    Ok(thread.state.clone())
+}
+
 /// Applies one action whose version matched; returns the new state.
 fn decide(
     conn: &Connection,
@@ -188,6 +216,7 @@ fn decide(
             }
             Ok(next)
         }
+        ActionOp::Prioritise { decision } => prioritise(thread, me, decision, now),
     }
 }
 
@@ -260,6 +289,10 @@ fn apply_one(
                         now,
                     )?;
                     changed.push((seq, thread.id));
+                }
+                if let ActionOp::Prioritise { decision } = &req.op {
+                    let set = TriageSet { decision: *decision, by: me.clone(), at: now };
+                    store::set_triage(conn, thread.id, &set)?;
                 }
                 store::update_thread(conn, thread.id, &next, version, now, Some(me))?;
                 let seq = store::insert_action(conn, thread.id, &LoggedOp::from(&req.op), me, version, now)?;

@@ -9,6 +9,7 @@ use sealbox_model::ids::{MessageId, PatientId, StaffId, ThreadId};
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::role::Role;
 use sealbox_model::thread_state::{Assignee, ThreadState};
+use sealbox_model::triage::TriageSet;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -61,6 +62,8 @@ pub struct ThreadRow {
     pub updated_at: Timestamp,
     /// Who made the last change.
     pub updated_by: Option<StaffRef>,
+    /// The latest priority a person gave it.
+    pub triage: Option<TriageSet>,
 }
 
 fn staff_from(id: Option<String>, role: Option<String>) -> Result<Option<StaffRef>, DbError> {
@@ -74,16 +77,28 @@ fn staff_from(id: Option<String>, role: Option<String>) -> Result<Option<StaffRe
 
 const THREAD_COLUMNS: &str =
     "t.id, t.patient_id, t.category, t.state, t.version, t.created_at_us, t.updated_at_us,
-     t.updated_by_id, t.updated_by_role";
+     t.updated_by_id, t.updated_by_role, t.triage";
 
-type RawThread = (i64, String, String, String, i64, i64, i64, Option<String>, Option<String>);
+type RawThread =
+    (i64, String, String, String, i64, i64, i64, Option<String>, Option<String>, Option<String>);
 
 fn raw_thread(r: &Row<'_>) -> rusqlite::Result<RawThread> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+    ))
 }
 
 fn thread_row(raw: RawThread) -> Result<ThreadRow, DbError> {
-    let (id, patient, category, state, version, created, updated, by_id, by_role) = raw;
+    let (id, patient, category, state, version, created, updated, by_id, by_role, triage) = raw;
     Ok(ThreadRow {
         id: ThreadId(to_u64(id)),
         patient_id: PatientId(patient),
@@ -93,6 +108,9 @@ fn thread_row(raw: RawThread) -> Result<ThreadRow, DbError> {
         created_at: from_db(created)?,
         updated_at: from_db(updated)?,
         updated_by: staff_from(by_id, by_role)?,
+        triage: triage
+            .map(|t| serde_json::from_str(&t).map_err(|_| DbError::Corrupt { what: "thread triage" }))
+            .transpose()?,
     })
 }
 
@@ -113,7 +131,7 @@ pub fn thread_metas_between(conn: &Connection, after: u64, upto: u64) -> Result<
          ORDER BY t.id"
     ))?;
     let rows = stmt.query_map(params![to_i64(after), to_i64(upto)], |r| {
-        Ok((raw_thread(r)?, r.get::<_, Option<Vec<u8>>>(9)?))
+        Ok((raw_thread(r)?, r.get::<_, Option<Vec<u8>>>(10)?))
     })?;
     rows.map(|r| {
         let (raw, key) = r?;
@@ -129,6 +147,7 @@ pub fn thread_metas_between(conn: &Connection, after: u64, upto: u64) -> Result<
             created_at: row.created_at,
             updated_at: row.updated_at,
             updated_by: row.updated_by,
+            triage: row.triage,
         })
     })
     .collect()
@@ -185,6 +204,18 @@ pub fn update_thread(
             by.map(|s| s.id.0.as_str()),
             role
         ],
+    )?;
+    Ok(())
+}
+
+/// Stores a person's triage decision: the category it gives and the
+/// decision with who and when (the state and version move with
+/// [`update_thread`]).
+pub fn set_triage(conn: &Connection, id: ThreadId, set: &TriageSet) -> Result<(), DbError> {
+    let json = serde_json::to_string(set).map_err(|_| DbError::Corrupt { what: "thread triage" })?;
+    conn.execute(
+        "UPDATE threads SET category = ?2, triage = ?3 WHERE id = ?1",
+        params![to_i64(id.0), key_of(&set.decision.category)?, json],
     )?;
     Ok(())
 }

@@ -12,6 +12,7 @@ use crate::pool::Pool;
 use crate::refill::RejectionReason;
 use crate::role::Role;
 use crate::thread_state::Assignee;
+use crate::triage::TriageDecision;
 
 use super::token::IdempotencyKey;
 
@@ -70,6 +71,12 @@ pub enum ActionOp {
         /// The decision.
         decision: RefillChoice,
     },
+    /// Set the thread's priority and category (a new thread is triaged by
+    /// it). Lowering an urgent thread needs a coded reason.
+    Prioritise {
+        /// The decision.
+        decision: TriageDecision,
+    },
 }
 
 /// Whose queue a thread goes to (the wire form of [`Assignee`]).
@@ -126,6 +133,11 @@ pub enum LoggedOp {
         /// The decision.
         decision: RefillChoice,
     },
+    /// See [`ActionOp::Prioritise`].
+    Prioritise {
+        /// The decision.
+        decision: TriageDecision,
+    },
 }
 
 impl From<&ActionOp> for LoggedOp {
@@ -136,6 +148,7 @@ impl From<&ActionOp> for LoggedOp {
             ActionOp::State { change } => LoggedOp::State { change: *change },
             ActionOp::Reply { message_id, .. } => LoggedOp::Reply { message_id: *message_id },
             ActionOp::RefillDecision { decision } => LoggedOp::RefillDecision { decision: *decision },
+            ActionOp::Prioritise { decision } => LoggedOp::Prioritise { decision: *decision },
         }
     }
 }

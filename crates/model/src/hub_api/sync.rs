@@ -69,6 +69,10 @@ pub struct ThreadMeta {
     pub updated_at: Timestamp,
     /// Who made the last change (none when the patient or the hub did).
     pub updated_by: Option<StaffRef>,
+    /// The latest priority a person gave it (none: nobody has yet, and the
+    /// workstation shows what the red-flag detector suggests).
+    #[serde(default)]
+    pub triage: Option<crate::triage::TriageSet>,
 }
 
 /// An applied action, as recorded in the log.

@@ -80,6 +80,7 @@ fn page(envelopes: Vec<(u64, u64, Vec<u8>)>, category: Category) -> SyncPage {
                 created_at: t(0),
                 updated_at: t(0),
                 updated_by: None,
+                triage: None,
             });
         }
     }
