@@ -347,6 +347,33 @@ pub struct ThreadView {
     /// a person to check and confirm. Never applied on its own.
     #[serde(default)]
     pub identity_change: Option<IdentityChange>,
+    /// The red flags its patient messages raise, with the words that
+    /// matched ('chest pain: "crushing pain in my chest"'): shown whatever
+    /// priority a person gave it.
+    #[serde(default)]
+    pub flags: Vec<String>,
+    /// The latest priority a person gave it (none: nobody has yet).
+    #[serde(default)]
+    pub triage: Option<TriageLine>,
+    /// Whether this clinician may set its priority and category.
+    #[serde(default)]
+    pub can_triage: bool,
+}
+
+/// A person's triage decision as a thread shows it. No patient data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageLine {
+    /// "urgent", "soon" or "routine".
+    pub priority: String,
+    /// Why it was lowered (the reason's words; "" when it was not).
+    pub reason: String,
+    /// Who ("gp · staff-…" until names are served).
+    pub by: String,
+    /// When, UK time as shown.
+    pub at_shown: String,
+    /// It lowered a thread the red-flag detector raised.
+    pub overruled_flag: bool,
 }
 
 /// Details a newer patient message gives, differing from those held.
@@ -476,6 +503,12 @@ pub enum ThreadChange {
     AssignPool {
         /// Which pool.
         pool: crate::pool::Pool,
+    },
+    /// Set priority and category (a reason when lowering an urgent or
+    /// red-flagged thread).
+    Prioritise {
+        /// The decision.
+        decision: crate::triage::TriageDecision,
     },
 }
 

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::store::write::ThreadRecord;
+use crate::store::triage::TriageFacts;
 use crate::sync::plan::{PagePlan, PlannedThread};
 use sealbox_model::category::Category;
 use sealbox_model::hub_api::Cursor;
@@ -73,8 +74,8 @@ fn locked_counts_come_from_the_hubs_waiting_counts_for_my_pools() {
 
 /// A page with marker text in every message, in two queues, one urgent.
 fn page_with_markers() -> PagePlan {
-    let thread = |id: u64, pool: Pool, urgent: bool| PlannedThread {
-        record: ThreadRecord {
+    let thread = |id: u64, pool: Pool, urgent: bool| {
+        let record = ThreadRecord {
             id: ThreadId(id),
             patient: PatientId(format!("p-{id}")),
             pool,
@@ -84,10 +85,16 @@ fn page_with_markers() -> PagePlan {
             urgent,
             due: None,
             received: t(0),
-        },
-        hub_version: 1,
-        hub_state: ThreadState::New,
-        patient_key: vec![0; 32],
+        };
+        let facts = TriageFacts::of(&record, None);
+        PlannedThread {
+            record,
+            hub_version: 1,
+            hub_state: ThreadState::New,
+            shown_triage: facts.clone(),
+            hub_triage: facts,
+            patient_key: vec![0; 32],
+        }
     };
     let message = |id: u64, author: Author| Message {
         id: MessageId(id),

@@ -23,10 +23,11 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../../migrations/0005_reply_key.sql")),
     (6, include_str!("../../migrations/0006_patient_pinning.sql")),
     (7, include_str!("../../migrations/0007_patient_key_pinning.sql")),
+    (8, include_str!("../../migrations/0008_triage_decision.sql")),
 ];
 
 /// The newest schema version this build knows.
-pub const LATEST: i64 = 7;
+pub const LATEST: i64 = 8;
 
 /// Migrates `conn` up to `target` (≤ [`LATEST`]). Returns the versions applied.
 pub fn migrate(conn: &mut Connection, target: i64) -> Result<Vec<i64>, StoreError> {
@@ -70,7 +71,7 @@ mod tests {
         // Editing a released migration breaks every cache already at that
         // version. Add a new file instead; only append to this list.
         let pinned: &[(i64, u64)] =
-            &[(1, PIN_1), (2, PIN_2), (3, PIN_3), (4, PIN_4), (5, PIN_5), (6, PIN_6), (7, PIN_7)];
+            &[(1, PIN_1), (2, PIN_2), (3, PIN_3), (4, PIN_4), (5, PIN_5), (6, PIN_6), (7, PIN_7), (8, PIN_8)];
         for ((v, sql), (pv, pin)) in MIGRATIONS.iter().zip(pinned) {
             assert_eq!(v, pv);
             assert_eq!(fnv(sql), *pin, "migration {v} was edited");
@@ -85,4 +86,5 @@ mod tests {
     const PIN_5: u64 = 9006632017918564234;
     const PIN_6: u64 = 2740769971441293254;
     const PIN_7: u64 = 5983217873367395980;
+    const PIN_8: u64 = 16788623698864400103;
 }

@@ -13,6 +13,7 @@ pub mod open;
 pub mod quarantine;
 pub mod queries;
 pub mod retention;
+pub mod triage;
 pub mod write;
 
 use rusqlite::{Connection, ErrorCode};

@@ -122,7 +122,7 @@ impl Store {
     }
 }
 
-fn json<T: serde::Serialize>(value: &T, what: &'static str) -> Result<String, StoreError> {
+pub(super) fn json<T: serde::Serialize>(value: &T, what: &'static str) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|_| StoreError::Decode(what))
 }
 

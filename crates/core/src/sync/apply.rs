@@ -42,7 +42,7 @@ impl Store {
     ) -> Result<BTreeMap<ThreadId, KnownThread>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT tr.urgent_rank, tr.received_ms, t.state_json,
-                    EXISTS (SELECT 1 FROM outbox o WHERE o.thread_key = t.thread_key)
+                    EXISTS (SELECT 1 FROM outbox o WHERE o.thread_key = t.thread_key), t.triage_json
              FROM threads t JOIN triage tr ON tr.thread_key = t.thread_key WHERE t.thread_key = ?1",
         )?;
         let mut out = BTreeMap::new();
@@ -54,10 +54,11 @@ impl Store {
                         r.get::<_, i64>(1)?,
                         r.get::<_, String>(2)?,
                         r.get::<_, bool>(3)?,
+                        r.get::<_, Option<String>>(4)?,
                     ))
                 })
                 .optional()?;
-            if let Some((urgent_rank, received, state, pending)) = row {
+            if let Some((urgent_rank, received, state, pending, triage)) = row {
                 out.insert(
                     id,
                     KnownThread {
@@ -67,6 +68,9 @@ impl Store {
                         state: serde_json::from_str(&state)
                             .map_err(|_| StoreError::Decode("thread state"))?,
                         pending_action: pending,
+                        triage: triage
+                            .map(|t| serde_json::from_str(&t).map_err(|_| StoreError::Decode("triage facts")))
+                            .transpose()?,
                     },
                 );
             }
@@ -134,6 +138,7 @@ pub(crate) fn apply_in(w: &mut Writer<'_>, plan: &PagePlan, now: Timestamp) -> R
     let mut patient_key_changes = 0;
     for thread in &plan.threads {
         w.upsert_thread(&thread.record, now)?;
+        w.keep_triage_facts(thread.record.id, &thread.shown_triage, Some(&thread.hub_triage))?;
         let (patient_key, changed) = w.pin_patient_key(&thread.record.patient, &thread.patient_key, now)?;
         patient_key_changes += usize::from(changed);
         let hub_state =

@@ -193,6 +193,7 @@ pub async fn send(store: &SharedStore, hub: &HubClient, now: Timestamp) -> Resul
                         }
                     }
                     restore_hub_state(w, thread)?;
+                    w.restore_hub_triage(thread, now)?;
                 }
             }
             Ok(())

@@ -15,11 +15,13 @@ use sealbox_model::message::{Author, Message};
 use sealbox_model::patient::{Patient, PatientDetails};
 use sealbox_model::pool::Pool;
 use sealbox_model::priority::Priority;
+use sealbox_model::triage::effective_priority;
 use sealbox_model::red_flags::RedFlagDetector;
 use sealbox_model::thread_state::{Assignee, ThreadState};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::keys::{OpenFailure, OpenedMessage, PoolKeyring};
+use crate::store::triage::TriageFacts;
 use crate::store::write::ThreadRecord;
 
 /// The practice's triage rules: working calendar, response targets and the
@@ -67,6 +69,8 @@ pub struct KnownThread {
     /// An action on it waits in the outbox: the local state stands until
     /// the hub has answered it.
     pub pending_action: bool,
+    /// The triage facts shown now (none: cached before schema 8).
+    pub triage: Option<TriageFacts>,
 }
 
 /// A thread to write, with the hub's version.
@@ -78,6 +82,10 @@ pub struct PlannedThread {
     pub hub_version: u64,
     /// The hub's state (shown again if the hub refuses a queued action).
     pub hub_state: ThreadState,
+    /// The triage facts shown (a decision queued here stands until answered).
+    pub shown_triage: TriageFacts,
+    /// The hub's triage facts (shown again if the hub refuses a decision).
+    pub hub_triage: TriageFacts,
     /// The patient's X25519 public key (replies are sealed to it).
     pub patient_key: Vec<u8>,
 }
@@ -288,7 +296,8 @@ pub fn plan_opened(
     let metas: BTreeMap<ThreadId, &ThreadMeta> = page.threads.iter().map(|t| (t.thread_id, t)).collect();
     // Per thread: patient named in this page, red flag, latest patient message.
     let mut named: BTreeMap<ThreadId, Patient> = BTreeMap::new();
-    let mut flagged: BTreeMap<ThreadId, bool> = BTreeMap::new();
+    // When the latest red-flagged patient message of this page arrived.
+    let mut flagged: BTreeMap<ThreadId, Timestamp> = BTreeMap::new();
     let mut latest: BTreeMap<ThreadId, Timestamp> = BTreeMap::new();
     let mut opened: Vec<(ThreadId, Message)> = Vec::new();
     let mut results = opened_records.into_iter();
@@ -308,7 +317,10 @@ pub fn plan_opened(
                     named.insert(thread, details.into_patient(meta.patient_id.clone()));
                 }
                 if message.is_from_patient() {
-                    *flagged.entry(thread).or_default() |= urgent;
+                    if urgent {
+                        let at = flagged.entry(thread).or_insert(message.received_at);
+                        *at = (*at).max(message.received_at);
+                    }
                     let at = latest.entry(thread).or_insert(message.received_at);
                     *at = (*at).max(message.received_at);
                 }
@@ -329,34 +341,49 @@ pub fn plan_opened(
         if before.is_none() && !named.contains_key(&id) {
             continue;
         }
-        let urgent = before.is_some_and(|k| k.urgent) || flagged.get(&id).copied().unwrap_or(false);
         let received = match (before.map(|k| k.received), latest.get(&id)) {
             (Some(a), Some(b)) => a.max(*b),
             (Some(a), None) => a,
             (None, Some(b)) => *b,
             (None, None) => meta.created_at,
         };
-        let priority = if urgent { Priority::Urgent } else { Priority::Routine };
+        // A person's decision stands unless a newer message raised a red
+        // flag; with none, a flag seen in an earlier page still counts.
+        let flag_at = flagged.get(&id).copied();
+        let priority = match (&meta.triage, flag_at) {
+            (None, None) if before.is_some_and(|k| k.urgent) => Priority::Urgent,
+            _ => effective_priority(meta.triage.as_ref(), flag_at),
+        };
         let due = rules
             .policy
             .target(meta.category, priority)
             .and_then(|target| due_at(&rules.calendar, target, received).ok());
-        let state = match before {
-            Some(k) if k.pending_action => k.state.clone(),
-            _ => meta.state.clone(),
+        let hub_triage = TriageFacts {
+            priority,
+            category: meta.category,
+            urgent: priority == Priority::Urgent,
+            due,
+            set: meta.triage.clone(),
+        };
+        // A decision queued here and not yet answered stands, like the state.
+        let (state, shown) = match before {
+            Some(k) if k.pending_action => (k.state.clone(), k.triage.clone().unwrap_or(hub_triage.clone())),
+            _ => (meta.state.clone(), hub_triage.clone()),
         };
         plan.threads.push(PlannedThread {
             record: ThreadRecord {
                 id,
                 patient: meta.patient_id.clone(),
                 pool: queue_pool(meta),
-                category: meta.category,
-                priority,
+                category: shown.category,
+                priority: shown.priority,
                 state,
-                urgent,
-                due,
+                urgent: shown.urgent,
+                due: shown.due,
                 received,
             },
+            shown_triage: shown,
+            hub_triage,
             hub_version: meta.version,
             hub_state: meta.state.clone(),
             patient_key: meta.patient_x25519_public.as_slice().to_vec(),

@@ -30,6 +30,7 @@ pub mod refill;
 pub mod reply;
 pub mod settings;
 mod thread;
+mod triage;
 mod trust;
 mod view;
 
@@ -150,6 +151,9 @@ pub enum WorkstationError {
     /// The typed invite is not one.
     #[error(transparent)]
     Invite(#[from] InviteTextError),
+    /// A triage decision was refused before it was queued.
+    #[error(transparent)]
+    Triage(#[from] sealbox_model::triage::TriageError),
 }
 
 impl WorkstationError {

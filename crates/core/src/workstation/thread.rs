@@ -15,7 +15,7 @@ use sealbox_model::permissions::{can, Action};
 use sealbox_model::reply_templates::{self, Placeholders};
 use sealbox_model::thread_state::{transition, Assignee, ThreadAction, ThreadRef};
 
-use super::{refill, Desk, WorkstationError};
+use super::{refill, triage, Desk, WorkstationError};
 use crate::audit;
 use crate::status::shown_time;
 use crate::store::queries::MessageView;
@@ -115,6 +115,9 @@ impl Desk {
             });
             (draft, self.refill_panel(&store, &detail, now, &tz)?, change)
         };
+        let flags = triage::flag_lines(&self.rules().red_flags, &detail.thread);
+        let decided = crate::sync::lock(&shared).triage_facts(thread)?.and_then(|f| f.set);
+        let triage = decided.map(|set| triage::triage_line(&set, !flags.is_empty(), &tz));
         Ok(Some(ThreadView {
             thread: t.id.0.to_string(),
             category: t.category.key().to_owned(),
@@ -137,6 +140,9 @@ impl Desk {
             draft,
             refill,
             identity_change: change,
+            flags,
+            triage,
+            can_triage: t.state.is_open() && can(self.profile.role, Action::Assign, t.category),
         }))
     }
 
@@ -203,6 +209,7 @@ impl Desk {
     ) -> Result<(), WorkstationError> {
         let me = StaffRef { id: StaffId(self.profile.user_id.clone()), role: self.profile.role };
         let (op, action) = match change {
+            ThreadChange::Prioritise { decision } => return self.prioritise(thread, decision, now),
             ThreadChange::State { change } => (ActionOp::State { change }, ThreadAction::from(change)),
             ThreadChange::AssignPool { pool } => (
                 ActionOp::Assign { to: AssignTarget::Pool { pool } },

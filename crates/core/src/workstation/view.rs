@@ -83,22 +83,11 @@ impl Desk {
         let (rows, total) = store.inbox_window(&filter, request.offset, limit, now)?;
         let rules = self.rules();
         // Why each urgent row is urgent: the red flags its patient messages
-        // raise, with the words that matched (few rows; read again here
-        // rather than stored, so the rule set in force is the one shown).
+        // raise, with the words that matched (few rows).
         let mut flags: std::collections::HashMap<ThreadId, Vec<String>> = std::collections::HashMap::new();
         for row in rows.iter().filter(|r| r.priority == Priority::Urgent) {
             let Some(detail) = store.thread(row.thread)? else { continue };
-            let mut seen: Vec<String> = Vec::new();
-            for m in detail.thread.messages.iter().filter(|m| m.is_from_patient()) {
-                for flag in rules.red_flags.assess(m.free_text().reveal()).flags {
-                    let words = flag.matches.first().map(|w| w.words.reveal().to_owned()).unwrap_or_default();
-                    let line = format!("{}: \u{201c}{words}\u{201d}", flag.label);
-                    if !seen.contains(&line) {
-                        seen.push(line);
-                    }
-                }
-            }
-            flags.insert(row.thread, seen);
+            flags.insert(row.thread, super::triage::flag_lines(&rules.red_flags, &detail.thread));
         }
         let queues = store
             .pool_counts(now)?

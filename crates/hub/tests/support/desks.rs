@@ -9,7 +9,7 @@ use sealbox_core::cache::{self, CacheConfig};
 use sealbox_core::key::soft::SoftKey;
 use sealbox_core::key::SecurityKey;
 use sealbox_core::vault::Keyring;
-use sealbox_core::workstation::Workstation;
+use sealbox_core::workstation::{Desk, Workstation};
 use sealbox_model::role::Role;
 
 use super::login::invite;
@@ -27,13 +27,48 @@ pub struct Enrolled<K = SoftKey> {
 impl<K> Enrolled<K> {
     /// Wipes both caches and their keyring entries.
     pub fn wipe(&self, keyring: &Keyring) {
-        for ws in [&self.ws, &self.admin] {
-            if let Some(p) = ws.profile() {
-                let cfg = CacheConfig { data_dir: ws.dir().to_path_buf(), context: p.context() };
-                cache::wipe_device(&cfg, keyring, None).unwrap();
-            }
-        }
+        wipe(&self.ws, keyring);
+        wipe(&self.admin, keyring);
     }
+
+    /// Another clinician's workstation under `dir`, enrolled with `key` and
+    /// approved by this practice's admin (locked).
+    #[allow(dead_code)] // not every test binary enrols a second clinician
+    pub async fn another<K2: SecurityKey + Send>(
+        &mut self,
+        hub: &Hub,
+        keyring: &Keyring,
+        dir: &Path,
+        role: Role,
+        mut key: K2,
+    ) -> (Workstation, K2) {
+        let now = hub.state.now();
+        self.admin_key.enter_pin("1111");
+        let admin = self.admin.unlock(&mut self.admin_key, now).await.unwrap();
+        let mut ws = Workstation::open(dir.to_path_buf(), keyring.clone()).unwrap();
+        let code = invite(&hub.state, role);
+        let desk = ws.enrol(&hub.url, &code, "Room 4 PC", &mut key, now).await.unwrap();
+        approve(&admin, &desk).await;
+        desk.lock("enrolled", now).await.unwrap();
+        admin.lock("done", now).await.unwrap();
+        (ws, key)
+    }
+}
+
+/// Wipes `ws`'s cache and keyring entries.
+pub fn wipe(ws: &Workstation, keyring: &Keyring) {
+    if let Some(p) = ws.profile() {
+        let cfg = CacheConfig { data_dir: ws.dir().to_path_buf(), context: p.context() };
+        cache::wipe_device(&cfg, keyring, None).unwrap();
+    }
+}
+
+/// The admin approves `desk`'s device.
+async fn approve(admin: &Desk, desk: &Desk) {
+    let id = desk.profile().device_id.clone();
+    let devices = admin.hub().devices().await.unwrap();
+    let device = devices.devices.iter().find(|d| d.id == id).unwrap();
+    admin.approve_device(device).await.unwrap();
 }
 
 /// The admin's and a `role` clinician's workstations under `dir`, the
@@ -60,10 +95,7 @@ pub async fn enrol_approved_with<K: SecurityKey + Send>(
     let mut ws = Workstation::open(dir.join(role.key()), keyring.clone()).unwrap();
     let code = invite(&hub.state, role);
     let desk = ws.enrol(&hub.url, &code, "Room 3 PC", &mut key, now).await.unwrap();
-    let profile = desk.profile().clone();
-    let devices = admin.hub().devices().await.unwrap();
-    let device = devices.devices.iter().find(|d| d.id == profile.device_id).unwrap();
-    admin.approve_device(device).await.unwrap();
+    approve(&admin, &desk).await;
     desk.lock("enrolled", now).await.unwrap();
     admin.lock("done", now).await.unwrap();
     Enrolled { ws, key, admin: admin_ws, admin_key }
