@@ -277,13 +277,15 @@ impl Practice {
         Ok(replies.into_iter().map(|r| (r.thread_id.to_string(), r.text)).collect())
     }
 
-    /// The refill decisions the hub applied on `thread`, as logged.
-    pub fn hub_refill_decisions(&self, thread: &str) -> Result<Vec<String>, Failure> {
+    /// The actions of `kind` ("refill_decision", "prioritise") the hub
+    /// applied on `thread`, as logged.
+    pub fn hub_actions(&self, thread: &str, kind: &str) -> Result<Vec<String>, Failure> {
         let id: i64 = thread.parse()?;
+        let pattern = format!("%\"kind\":\"{kind}\"%");
         let ops: Option<String> = self.hub.db.call_blocking(move |c| {
             c.query_row(
-                "SELECT group_concat(op, char(10)) FROM actions WHERE thread_id = ?1 AND op LIKE '%refill_decision%'",
-                [id],
+                "SELECT group_concat(op, char(10)) FROM actions WHERE thread_id = ?1 AND op LIKE ?2",
+                (id, &pattern),
                 |r| r.get(0),
             )
         })?;

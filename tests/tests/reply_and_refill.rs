@@ -70,7 +70,7 @@ async fn a_refill_is_approved_only_once_every_message_was_shown_and_the_template
     assert_eq!(done, "Approved: queued for the practice hub.");
     let deadline = Instant::now() + Duration::from_secs(20);
     let decisions = loop {
-        let d = practice.hub_refill_decisions(&refill).expect("hub actions");
+        let d = practice.hub_actions(&refill, "refill_decision").expect("hub actions");
         if !d.is_empty() {
             break d;
         }

@@ -46,19 +46,15 @@ async fn a_clinician_sets_priority_and_lowering_an_urgent_thread_needs_a_reason(
     assert_eq!(meta["state"]["state"], "new");
 
     // A care navigator may not route a clinical thread (deny by default).
-    let out = prioritise(
-        &hub,
-        &navigator,
-        "nav-1",
-        1,
-        json!({"priority": "routine", "category": "admin_letters"}),
-    )
-    .await;
+    let out =
+        prioritise(&hub, &navigator, "nav-1", 1, json!({"priority": "routine", "category": "admin_letters"}))
+            .await;
     assert_eq!(out["code"], "forbidden", "{out}");
 
     // The GP raises it: the new thread is triaged by the decision.
     let out =
-        prioritise(&hub, &gp, "gp-1", 1, json!({"priority": "urgent", "category": "clinical_question"})).await;
+        prioritise(&hub, &gp, "gp-1", 1, json!({"priority": "urgent", "category": "clinical_question"}))
+            .await;
     assert_eq!(out["status"], "applied", "{out}");
     let meta = thread_meta(&hub, &gp).await;
     assert_eq!(meta["state"]["state"], "triaged", "{meta}");
@@ -66,8 +62,9 @@ async fn a_clinician_sets_priority_and_lowering_an_urgent_thread_needs_a_reason(
     assert_eq!(meta["triage"]["by"]["id"], gp.user_id.as_str());
 
     // Lowering it without a reason is refused, and changes nothing.
-    let out = prioritise(&hub, &gp, "gp-2", 2, json!({"priority": "routine", "category": "clinical_question"}))
-        .await;
+    let out =
+        prioritise(&hub, &gp, "gp-2", 2, json!({"priority": "routine", "category": "clinical_question"}))
+            .await;
     assert_eq!(out["code"], "reason_required", "{out}");
     assert_eq!(thread_meta(&hub, &gp).await["triage"]["decision"]["priority"], "urgent");
 

@@ -73,7 +73,11 @@ async fn a_gp_lowers_a_red_flagged_thread_only_with_a_reason_and_a_newer_flag_ra
 
     // Lowering without a reason is refused before anything is queued.
     let lower = |reason| ThreadChange::Prioritise {
-        decision: TriageDecision { priority: Priority::Routine, category: Category::ClinicalQuestion, reason },
+        decision: TriageDecision {
+            priority: Priority::Routine,
+            category: Category::ClinicalQuestion,
+            reason,
+        },
     };
     let err = a.change(thread, lower(None), now).unwrap_err();
     assert!(matches!(err, WorkstationError::Triage(TriageError::ReasonRequired)), "{err:?}");

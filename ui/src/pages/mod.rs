@@ -9,3 +9,4 @@ pub mod lock;
 pub mod refill;
 pub mod settings;
 pub mod thread;
+pub mod triage_panel;

@@ -2,8 +2,9 @@
 //! into the DOM as text nodes (Yew escapes it), so markup or script in a
 //! message shows literally and never runs. c claims; r goes to the reply
 //! composer; e closes (a closed thread can be reopened); a hands it to
-//! another queue; n shows what the patient wrote since the thread was
-//! opened (a banner says so); Esc or "Back" returns.
+//! another queue; p sets priority and category (the red flags stay shown);
+//! n shows what the patient wrote since the thread was opened (a banner
+//! says so); Esc or "Back" returns.
 //! Below the messages: who viewed, claimed, replied and decided what, and
 //! when (the practice's audit trail, or this workstation's when offline).
 
@@ -17,6 +18,7 @@ use sealbox_model::pool::Pool;
 use crate::pages::audit::AuditList;
 use crate::pages::composer::Composer;
 use crate::pages::refill::RefillReview;
+use crate::pages::triage_panel::TriagePanel;
 
 /// The queues a thread can be handed to.
 const POOLS: [(&str, &str); 4] =
@@ -115,10 +117,12 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
         })
     };
     let reply_box = use_node_ref();
+    let priority_box = use_node_ref();
     let on_key = {
         let (close, claim, reply_box, reload) =
             (props.on_close.clone(), claim.clone(), reply_box.clone(), reload.clone());
         let (close_or_reopen, assign_box) = (close_or_reopen.clone(), assign_box.clone());
+        let priority_box = priority_box.clone();
         Callback::from(move |e: KeyboardEvent| match e.key().as_str() {
             "Escape" => {
                 e.prevent_default();
@@ -135,6 +139,12 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
             "e" => {
                 e.prevent_default();
                 close_or_reopen.emit(());
+            }
+            "p" => {
+                if let Some(select) = priority_box.cast::<web_sys::HtmlElement>() {
+                    e.prevent_default();
+                    let _ = select.focus();
+                }
             }
             "a" => {
                 if let Some(select) = assign_box.cast::<web_sys::HtmlElement>() {
@@ -195,6 +205,7 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
             if let Some(e) = &*error {
                 <p class="status" data-state="error" role="alert">{ e }</p>
             }
+            <TriagePanel view={v.clone()} on_change={change.clone()} priority_box={priority_box} />
             { for v.messages.iter().map(|m| html! {
                 <article class={classes!("message", (m.from != "Patient").then_some("staff"))} data-id={m.id.clone()}>
                     <header class="meta">{ format!("{} · {}", m.from, m.received_shown) }</header>

@@ -1,8 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
-use crate::store::write::ThreadRecord;
 use crate::store::triage::TriageFacts;
+use crate::store::write::ThreadRecord;
 use crate::sync::plan::{PagePlan, PlannedThread};
 use sealbox_model::category::Category;
 use sealbox_model::hub_api::Cursor;

@@ -193,7 +193,10 @@ fn decode_sort_key(k: [i64; 5]) -> InboxSortKey {
     }
 }
 
-pub(super) fn decode_json<T: serde::de::DeserializeOwned>(s: &str, what: &'static str) -> Result<T, StoreError> {
+pub(super) fn decode_json<T: serde::de::DeserializeOwned>(
+    s: &str,
+    what: &'static str,
+) -> Result<T, StoreError> {
     serde_json::from_str(s).map_err(|_| StoreError::Decode(what))
 }
 

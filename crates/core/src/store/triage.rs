@@ -61,7 +61,8 @@ impl Writer<'_> {
         // The queue follows a new category while the thread waits in its
         // home pool (assigned threads stay where they are).
         let state: String =
-            self.tx().query_row("SELECT state_json FROM threads WHERE thread_key = ?1", [key], |r| r.get(0))?;
+            self.tx()
+                .query_row("SELECT state_json FROM threads WHERE thread_key = ?1", [key], |r| r.get(0))?;
         let home = match decode_json::<ThreadState>(&state, "thread state")? {
             ThreadState::New | ThreadState::Triaged => Some(Pool::home_of(facts.category)),
             ThreadState::Assigned { to: Assignee::Pool(p) } => Some(p),
@@ -125,7 +126,9 @@ impl Store {
     pub fn triage_facts(&self, thread: ThreadId) -> Result<Option<TriageFacts>, StoreError> {
         let text: Option<String> = self
             .conn
-            .query_row("SELECT triage_json FROM threads WHERE thread_key = ?1", [key_of(thread.0)], |r| r.get(0))
+            .query_row("SELECT triage_json FROM threads WHERE thread_key = ?1", [key_of(thread.0)], |r| {
+                r.get(0)
+            })
             .optional()?
             .flatten();
         text.map(|t| decode_json(&t, "triage facts")).transpose()

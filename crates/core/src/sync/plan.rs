@@ -15,9 +15,9 @@ use sealbox_model::message::{Author, Message};
 use sealbox_model::patient::{Patient, PatientDetails};
 use sealbox_model::pool::Pool;
 use sealbox_model::priority::Priority;
-use sealbox_model::triage::effective_priority;
 use sealbox_model::red_flags::RedFlagDetector;
 use sealbox_model::thread_state::{Assignee, ThreadState};
+use sealbox_model::triage::effective_priority;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::keys::{OpenFailure, OpenedMessage, PoolKeyring};

@@ -146,8 +146,12 @@ fn prioritise(
     }
     let actor = Actor::Staff(me.clone());
     if !can(me.role, Action::Assign, thread.category) {
-        return Err(RuleError::Forbidden { actor: actor.kind(), action: Action::Assign, category: thread.category }
-            .into());
+        return Err(RuleError::Forbidden {
+            actor: actor.kind(),
+            action: Action::Assign,
+            category: thread.category,
+        }
+        .into());
     }
     let current = thread.triage.as_ref().map_or(Priority::Routine, |t| t.decision.priority);
     triage::check(current, false, decision).map_err(|e| Refusal::Other("reason_required", e.to_string()))?;

@@ -79,8 +79,7 @@ const THREAD_COLUMNS: &str =
     "t.id, t.patient_id, t.category, t.state, t.version, t.created_at_us, t.updated_at_us,
      t.updated_by_id, t.updated_by_role, t.triage";
 
-type RawThread =
-    (i64, String, String, String, i64, i64, i64, Option<String>, Option<String>, Option<String>);
+type RawThread = (i64, String, String, String, i64, i64, i64, Option<String>, Option<String>, Option<String>);
 
 fn raw_thread(r: &Row<'_>) -> rusqlite::Result<RawThread> {
     Ok((

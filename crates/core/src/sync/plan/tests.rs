@@ -176,7 +176,13 @@ fn a_thread_with_a_queued_action_keeps_its_local_state_and_earlier_facts() {
     let local = ThreadState::InProgress { by: me };
     let known = BTreeMap::from([(
         ThreadId(16),
-        KnownThread { urgent: true, received: t(-60), state: local.clone(), pending_action: true, triage: None },
+        KnownThread {
+            urgent: true,
+            received: t(-60),
+            state: local.clone(),
+            pending_action: true,
+            triage: None,
+        },
     )]);
     let plan = plan_page(&p, &nurse_device(&k), &rules(), &known);
     let thread = &plan.threads[0];
