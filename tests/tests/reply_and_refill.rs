@@ -2,9 +2,10 @@
 //! sealbox-sim: the refill review shows what was asked for; the patient
 //! writes again while it is open — the thread says so, and Approve is
 //! refused until that message was shown, then succeeds and reaches the
-//! hub; a quick reply filled with the patient's name and medicine is sent,
-//! and `sealbox-sim read-replies` opens exactly that text with the
-//! patient's own key. Locking leaves none of it in the page.
+//! hub; the patient is told in the practice's words, filled with their
+//! name and medicine, and the thread is closed; `sealbox-sim read-replies`
+//! opens exactly that text with the patient's own key. Locking leaves none
+//! of it in the page.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
 use std::time::{Duration, Instant};
@@ -29,8 +30,8 @@ async fn prop(app: &App, css: &str, prop: &str) -> serde_json::Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refill_is_approved_only_once_every_message_was_shown_and_the_templated_reply_reaches_the_patient()
-{
+async fn a_refill_is_approved_only_once_every_message_was_shown_and_the_patient_is_told_in_the_practices_words(
+) {
     let practice = Practice::start(20, 60).await.expect("a practice with patients' messages");
     let app = App::launch_env(&[("SEALBOX_DATA_DIR", practice.gp_dir.display().to_string())])
         .await
@@ -80,21 +81,18 @@ async fn a_refill_is_approved_only_once_every_message_was_shown_and_the_template
     assert_eq!(decisions.len(), 1, "{decisions:?}");
     assert!(decisions[0].contains("approve"), "{decisions:?}");
 
-    // A quick reply, filled with the patient's name and medicine, sent.
-    app.click("#template option[value='refill_ready']").await.expect("pick the template");
-    let text = prop(&app, "#reply-text", "value").await;
-    let text = text.as_str().expect("the composer holds text").to_owned();
-    assert!(text.starts_with("Dear ") && text.contains(&items[0]) && !text.contains('{'), "{text}");
-    let mut changes = practice.hub_changes();
-    app.click("#send-reply").await.expect("send");
+    // The patient is told in the practice's words (no note was written),
+    // signed, and the thread is closed: nobody can issue it twice.
     let sent = app.text("#thread .message.staff .body").await.expect("the reply is shown in the thread");
-    assert!(words(&sent).starts_with(&words(&text)), "{sent}");
+    assert!(words(&sent).starts_with("Dear ") && sent.contains(&items[0]) && !sent.contains('{'), "{sent}");
     assert!(
         words(&sent).ends_with(&format!("{GP_NAME}, GP ({GP_REGISTRATION})")),
         "signed with name, role and registration: {sent}"
     );
+    app.wait_attr("#thread-state", "data-state", |s| s == "closed").await.expect("closed once decided");
+    assert_eq!(prop(&app, "#approve", "disabled").await, true, "a decided request cannot be approved again");
     app.screenshot("reply-sent").await.expect("screenshot");
-    flows::assert_contrast(&app, "thread with a sent reply").await;
+    flows::assert_contrast(&app, "a decided request with the patient told").await;
 
     // The patient opens it with their own key: exactly what was sent.
     let deadline = Instant::now() + Duration::from_secs(20);

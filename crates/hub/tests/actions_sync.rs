@@ -223,6 +223,46 @@ fn refill_decisions_and_replies() {
 }
 
 #[test]
+fn a_request_is_decided_once_until_the_patient_writes_again() {
+    let f = fixture();
+    f.patient_says(0, 10, 100, Category::RepeatPrescription);
+    let (a, b) = (gp("dr-a"), StaffRef::new("nurse-b", Role::Nurse));
+    let too_early =
+        ActionOp::RefillDecision { decision: RefillChoice::Reject { reason: RejectionReason::TooEarly } };
+    // Deciding a new request triages it (so it can be closed once the
+    // patient is told).
+    let out = f.act(&a, 5, vec![("a1", 10, 1, too_early.clone())]);
+    assert!(matches!(out[0], ActionOutcome::Applied { version: 2, .. }), "{out:?}");
+    assert_eq!(f.thread(10).state, ThreadState::Triaged);
+    // A colleague, at the current version, can neither issue what was
+    // refused nor refuse it again: told who decided and when (before any
+    // other check, such as the approver's views).
+    let approve = ActionOp::RefillDecision { decision: RefillChoice::Approve };
+    let out = f.act(&b, 6, vec![("b1", 10, 2, approve), ("b2", 10, 2, too_early.clone())]);
+    for o in &out {
+        match o {
+            ActionOutcome::Rejected { code, detail } => {
+                assert_eq!(code, "already_decided");
+                assert_eq!(detail, &format!("already rejected by gp dr-a at {}", t(5)));
+            }
+            other => panic!("a second decision must be refused: {other:?}"),
+        }
+    }
+    // Closed and reopened: still decided.
+    let close = ActionOp::State { change: StateOp::Close };
+    let reopen = ActionOp::State { change: StateOp::Reopen };
+    let out =
+        f.act(&a, 7, vec![("c1", 10, 2, close), ("c2", 10, 3, reopen), ("b3", 10, 4, too_early.clone())]);
+    assert!(out[..2].iter().all(|o| matches!(o, ActionOutcome::Applied { .. })), "{out:?}");
+    assert_eq!(code(&out[2]), "already_decided");
+    // The patient asks again: a new request, a new decision.
+    f.patient_says(0, 10, 101, Category::RepeatPrescription);
+    let version = f.thread(10).version;
+    let out = f.act(&b, 9, vec![("b4", 10, version, too_early)]);
+    assert!(matches!(out[0], ActionOutcome::Applied { .. }), "{out:?}");
+}
+
+#[test]
 fn sync_pages_through_every_change_exactly_once() {
     let f = fixture();
     for i in 0..7u64 {

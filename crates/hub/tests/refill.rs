@@ -15,9 +15,10 @@ use sealbox_core::vault::Keyring;
 use sealbox_core::workstation::refill::RefillError;
 use sealbox_core::workstation::WorkstationError;
 use sealbox_hub::config::RatePolicy;
+use sealbox_model::api::ThreadChange;
 use sealbox_model::category::Category;
 use sealbox_model::error::RuleError;
-use sealbox_model::hub_api::{PracticePolicy, RefillChoice};
+use sealbox_model::hub_api::{PracticePolicy, RefillChoice, StateOp};
 use sealbox_model::ids::MessageId;
 use sealbox_model::message::{FreeText, MessagePart};
 use sealbox_model::refill::RejectionReason;
@@ -104,9 +105,30 @@ async fn approval_waits_for_every_patient_message_to_be_viewed_and_other_decisio
     assert_eq!(view.messages.last().unwrap().text, "Sorry, I also need my inhaler.");
     assert_eq!(view.refill.unwrap().approve_blocked, None);
     desk.decide_refill(thread, RefillChoice::Approve, "", now).unwrap();
-    // Sent as the app sends: the audit chain (with the views) first.
+    // Sent as the app sends: the audit chain (with the views) first. The
+    // patient is told in the practice's words, and the thread is closed.
     let sent = engine.send(&desk.store(), now).await.unwrap();
-    assert_eq!((sent.applied, sent.rejected.len()), (1, 0), "{sent:?}");
+    assert_eq!((sent.applied, sent.rejected.len()), (3, 0), "decision, reply, close: {sent:?}");
+    let told = read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap();
+    assert_eq!(told.len(), 1, "the patient is told without a note");
+    assert!(
+        told[0].text.starts_with("Dear ") && told[0].text.contains("has been issued"),
+        "{}",
+        told[0].text
+    );
+    let view = desk.open_thread(thread, now).unwrap().unwrap();
+    assert_eq!(view.state, "closed");
+    // Reopened, it cannot be issued again: the hub refuses, saying who did.
+    desk.change(thread, ThreadChange::State { change: StateOp::Reopen }, now).unwrap();
+    desk.decide_refill(thread, RefillChoice::Approve, "", now).unwrap();
+    let sent = engine.send(&desk.store(), now).await.unwrap();
+    assert_eq!(sent.applied, 1, "the reopening: {sent:?}");
+    assert_eq!(
+        sent.rejected.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
+        ["already_decided"],
+        "{sent:?}"
+    );
+    assert_eq!(read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap().len(), 1, "told once");
 
     // Another request: "other" needs a note; a coded reason does not.
     let second = refills.iter().find(|m| m.thread_id != thread).unwrap().thread_id;
@@ -129,8 +151,11 @@ async fn approval_waits_for_every_patient_message_to_be_viewed_and_other_decisio
     let sent = engine.send(&desk.store(), now).await.unwrap();
     assert_eq!((sent.applied, sent.conflicts.len(), sent.rejected.len()), (3, 0, 0), "{sent:?}");
     let replies = read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap();
-    assert_eq!(replies.len(), 1);
-    assert!(replies[0].text.starts_with("Are you still taking it twice a day?\n\n"), "{}", replies[0].text);
+    assert_eq!(replies.len(), 2, "the approval's and the question");
+    assert!(
+        replies.iter().any(|r| r.text.starts_with("Are you still taking it twice a day?\n\n")),
+        "the question reaches the patient"
+    );
     let sid = second.0 as i64;
     let state: String = hub
         .state

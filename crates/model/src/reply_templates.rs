@@ -5,6 +5,8 @@
 //! reply never goes out reading "{medicine}".
 
 use crate::category::Category;
+use crate::hub_api::RefillChoice;
+use crate::refill::RejectionReason;
 
 /// One quick reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +60,60 @@ pub const DEFAULTS: &[Template] = &[
     },
 ];
 
+/// What the patient is told when a clinician decides a repeat prescription
+/// request without writing a note: the practice's wording for the outcome
+/// or the coded reason (until practices edit their own at the hub). A
+/// decision is never left untold. `Other` always needs the clinician's
+/// note, and a query is the clinician's question, so neither has one.
+pub fn decision_wording(choice: RefillChoice) -> Option<&'static str> {
+    use RejectionReason as R;
+    Some(match choice {
+        RefillChoice::Approve => {
+            "Dear {first_name}, your repeat prescription for {medicine} has been issued and sent to your \
+             nominated pharmacy. It is usually ready to collect in 2 working days."
+        }
+        RefillChoice::Reject { reason } => match reason {
+            R::TooEarly => {
+                "Dear {first_name}, we have not issued {medicine} this time: it is too early, as your last \
+                 supply should not have run out yet. Please ask again about a week before it does."
+            }
+            R::ReviewNeeded => {
+                "Dear {first_name}, before we can issue {medicine} again we need to review it with you. \
+                 Please book a medication review with the practice."
+            }
+            R::MonitoringNeeded => {
+                "Dear {first_name}, before we can issue {medicine} again you need a blood test or check. \
+                 Please book it with the practice; we will issue it once the result is back."
+            }
+            R::AppointmentNeeded => {
+                "Dear {first_name}, we need to see you before issuing {medicine} again. Please book an \
+                 appointment with the practice."
+            }
+            R::NotOnRepeat => {
+                "Dear {first_name}, {medicine} is not on your repeat list, so we cannot issue it from a \
+                 repeat request. Please book an appointment if you still need it."
+            }
+            R::MedicationChanged => {
+                "Dear {first_name}, {medicine} or its dose has changed since your last request, so we have \
+                 not issued it as asked. Please check your latest repeat list or contact the practice."
+            }
+            R::Duplicate => {
+                "Dear {first_name}, {medicine} has already been issued or requested, so we have not issued \
+                 it again. Please check with your pharmacy."
+            }
+            R::Other => return None,
+        },
+        RefillChoice::QueryPatient => return None,
+    })
+}
+
+/// [`decision_wording`] filled with the thread's values (`None` when the
+/// thread lacks one, or the outcome has no wording).
+pub fn decision_reply(choice: RefillChoice, values: &Placeholders) -> Option<String> {
+    let text = decision_wording(choice)?;
+    fill(&Template { key: "decision", label: "", text, categories: &[] }, values)
+}
+
 /// The values a thread offers for placeholders.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Placeholders {
@@ -109,6 +165,24 @@ mod tests {
 
     fn values() -> Placeholders {
         Placeholders { first_name: Some("Amara".into()), medicine: Some("Ramipril 5mg capsules".into()) }
+    }
+
+    #[test]
+    fn every_decision_but_other_and_a_query_tells_the_patient_in_plain_words() {
+        let v = values();
+        let approve = decision_reply(RefillChoice::Approve, &v).unwrap();
+        assert!(approve.starts_with("Dear Amara,") && approve.contains("Ramipril 5mg capsules"));
+        for reason in RejectionReason::ALL {
+            let said = decision_reply(RefillChoice::Reject { reason }, &v);
+            if reason == RejectionReason::Other {
+                assert_eq!(said, None, "other needs the clinician's own note");
+            } else {
+                let said = said.unwrap();
+                assert!(said.contains("Ramipril 5mg capsules") && !said.contains('{'), "{reason}: {said}");
+            }
+        }
+        assert_eq!(decision_reply(RefillChoice::QueryPatient, &v), None);
+        assert_eq!(decision_reply(RefillChoice::Approve, &Placeholders::default()), None);
     }
 
     #[test]

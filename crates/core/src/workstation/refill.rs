@@ -2,21 +2,24 @@
 //! asked for, the patient's earlier requests, whether sealbox-model's rule
 //! allows a decision now and why not) and the decision itself. The rule is
 //! sealbox-model's `refill` module, run here against the cache's view log;
-//! the hub checks the views again on approval. A note to the patient goes
-//! as a sealed reply queued after the decision.
+//! the hub checks the views again on approval, and refuses a second
+//! decision on the same request. The patient is always told: the note, or
+//! the practice's wording for the outcome, as a sealed reply queued after
+//! the decision; then the thread is closed.
 
 use sealbox_model::actor::{Actor, StaffRef};
-use sealbox_model::api::{ReasonLine, RefillPanel, RequestedItem};
+use sealbox_model::api::{ReasonLine, RefillPanel, RequestedItem, ThreadChange};
 use sealbox_model::category::Category;
 use sealbox_model::error::RuleError;
-use sealbox_model::hub_api::{ActionOp, RefillChoice};
+use sealbox_model::hub_api::{ActionOp, RefillChoice, StateOp};
 use sealbox_model::ids::{StaffId, ThreadId};
 use sealbox_model::jiff::tz::TimeZone;
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::medicine;
 use sealbox_model::message::{Author, FreeText, MedicationRequest, Message, MessagePart};
 use sealbox_model::refill::{self, RefillContext, RejectionReason, ViewLog};
-use sealbox_model::thread_state::ThreadRef;
+use sealbox_model::reply_templates::{self, Placeholders};
+use sealbox_model::thread_state::{ThreadRef, ThreadState};
 
 use super::{Desk, WorkstationError};
 use crate::store::queries::ThreadDetail;
@@ -38,6 +41,10 @@ pub enum RefillError {
     /// Querying the patient needs the question to ask.
     #[error("write the question to the patient before sending the query")]
     QuestionRequired,
+    /// The practice has no wording for this decision here (the request
+    /// names no medicine): the patient must be told in a note.
+    #[error("write a note to the patient: every decision is told to the patient")]
+    NoteRequired,
 }
 
 /// The medication request of the patient's latest message that has one.
@@ -132,9 +139,14 @@ impl Desk {
     }
 
     /// Decides the repeat prescription request on `thread` if the rule
-    /// allows it now: queued with its audit event (querying the patient
-    /// also shows the thread as awaiting the patient at once), then `note`,
-    /// if any, as a sealed reply. The caller sends the outbox.
+    /// allows it now, and tells the patient: queued with its audit event,
+    /// then `note` as a sealed reply — for an approval or a rejection
+    /// without a note, the practice's wording for the outcome or the coded
+    /// reason (`reply_templates::decision_reply`) — then, for an approval
+    /// or a rejection, the thread is closed: a colleague finds it decided
+    /// (the hub refuses a second decision). A query shows the thread as
+    /// awaiting the patient at once. The caller sends the outbox; if the
+    /// hub refuses the reply, the close is not applied either.
     pub fn decide_refill(
         &self,
         thread: ThreadId,
@@ -148,15 +160,10 @@ impl Desk {
         if note.chars().count() > super::reply::MAX_REPLY_CHARS {
             return Err(super::reply::ReplyError::TooLong.into());
         }
-        {
+        let told = {
             let shared = self.store();
             let mut store = crate::sync::lock(&shared);
             let detail = store.thread(thread)?.ok_or(RefillError::NoSuchThread)?;
-            // The note must be able to follow the decision: asked before
-            // the decision is queued, so one is never sent without the other.
-            if !note.is_empty() {
-                self.reply_recipients(&store, thread)?;
-            }
             let views = view_log(&detail);
             let ctx = context(&detail, &views);
             let shown = match choice {
@@ -173,15 +180,33 @@ impl Desk {
                 }
             }
             .map_err(RefillError::from)?;
+            let told = if note.is_empty() {
+                let first_name =
+                    detail.patient.display_name.reveal().split_whitespace().next().map(str::to_owned);
+                let values =
+                    Placeholders { first_name, medicine: latest_request(&detail.thread.messages).map(names) };
+                reply_templates::decision_reply(choice, &values).ok_or(RefillError::NoteRequired)?
+            } else {
+                note.to_owned()
+            };
+            // The reply must be able to follow the decision: asked before
+            // the decision is queued, so one is never sent without the other.
+            self.reply_recipients(&store, thread)?;
+            // A decision on a new request triages it (as the hub does).
+            let shown = shown
+                .or_else(|| matches!(detail.thread.state, ThreadState::New).then_some(ThreadState::Triaged));
             let key = super::thread::action_key("refill", thread)?;
             let op = ActionOp::RefillDecision { decision: choice };
             outbox::queue_with(&mut store, &me, thread, op, key, now, |w| match &shown {
                 Some(state) => w.set_thread_state(thread, state, now),
                 None => Ok(()),
             })?;
-        }
-        if !note.is_empty() {
-            self.reply(thread, note, now)?;
+            told
+        };
+        self.reply(thread, &told, now)?;
+        if !matches!(choice, RefillChoice::QueryPatient) {
+            let close = ThreadChange::State { change: StateOp::Close };
+            self.change(thread, close, now)?;
         }
         Ok(())
     }

@@ -24,7 +24,7 @@ use sealbox_model::triage::{self, TriageDecision, TriageSet};
 use super::envelope_check;
 use super::store::{self, sha256, ThreadRow};
 use crate::auth::Principal;
-use crate::db::time::to_db;
+use crate::db::time::{from_db, to_db};
 use crate::db::DbError;
 use crate::http::{ApiError, StrictJson};
 use crate::state::AppState;
@@ -127,8 +127,45 @@ fn refill(
             }
             step(thread, &thread.state, ThreadAction::AwaitPatient, &actor, now)
         }
+        // A decision triages a new thread, so it can be closed once the
+        // patient is told.
+        _ if matches!(thread.state, ThreadState::New) => {
+            step(thread, &thread.state, ThreadAction::Triage, &actor, now)
+        }
         _ => Ok(thread.state.clone()),
     }
+}
+
+/// The approval or rejection already made on `thread` since the patient
+/// last wrote (a second one would issue, or refuse, the same request
+/// twice): who, when and which.
+fn earlier_decision(
+    conn: &Connection,
+    thread: ThreadId,
+) -> Result<Option<(StaffRef, Timestamp, &'static str)>, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.op, a.by_id, a.by_role, a.at_us FROM actions a
+         WHERE a.thread_id = ?1 AND a.op LIKE '%\"kind\":\"refill_decision\"%'
+           AND a.seq > coalesce((SELECT max(e.seq) FROM envelopes e
+                                 WHERE e.thread_id = ?1 AND e.sender_kind = 'patient'), 0)
+         ORDER BY a.seq DESC",
+    )?;
+    let rows = stmt.query_map(params![i64::try_from(thread.0).unwrap_or(i64::MAX)], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
+    })?;
+    for row in rows {
+        let (op, id, role, at) = row?;
+        let op: LoggedOp =
+            serde_json::from_str(&op).map_err(|_| DbError::Corrupt { what: "logged action" })?;
+        let which = match op {
+            LoggedOp::RefillDecision { decision: RefillChoice::Approve } => "approved",
+            LoggedOp::RefillDecision { decision: RefillChoice::Reject { .. } } => "rejected",
+            _ => continue,
+        };
+        let by = StaffRef { id: sealbox_model::ids::StaffId(id), role: store::from_key(&role, "role")? };
+        return Ok(Some((by, from_db(at)?, which)));
+    }
+    Ok(None)
 }
 
 /// A person's priority and category: an open thread whose category the
@@ -211,6 +248,16 @@ fn decide(
         }
         ActionOp::RefillDecision { decision } => {
             let next = refill(thread, me, *decision, now)?;
+            if !matches!(decision, RefillChoice::QueryPatient) {
+                let earlier = earlier_decision(conn, thread.id)
+                    .map_err(|e| Refusal::Other("storage", e.to_string()))?;
+                if let Some((by, at, which)) = earlier {
+                    return Err(Refusal::Other(
+                        "already_decided",
+                        format!("already {which} by {} {} at {at}", by.role.key(), by.id.0),
+                    ));
+                }
+            }
             if matches!(decision, RefillChoice::Approve) {
                 let unviewed =
                     unviewed_by(conn, thread.id, me).map_err(|e| Refusal::Other("storage", e.to_string()))?;
