@@ -4,6 +4,8 @@
 //! sealbox-model's rule refuses it, and the reason is shown beside it. A
 //! decision the shell refuses (a message arrived since the thread was
 //! shown) reopens the thread, so the new message is shown and viewed.
+//! Rejecting needs a reason picked (none is chosen in advance); every
+//! decision tells the patient and closes the thread.
 
 use sealbox_model::api::{RefillPanel, RefillRequest, ThreadView};
 use sealbox_model::hub_api::RefillChoice;
@@ -29,7 +31,8 @@ pub fn refill_review(props: &RefillProps) -> Html {
     let error = use_state(|| None::<String>);
     let done = use_state(|| None::<String>);
     let note = use_state(String::new);
-    let reason = use_state(|| RejectionReason::ReviewNeeded.to_string());
+    // No reason is chosen for the clinician: rejecting needs one picked.
+    let reason = use_state(String::new);
     let busy = use_state(|| false);
     let decide = {
         let (error, done, note, updated, thread) =
@@ -138,11 +141,13 @@ pub fn refill_review(props: &RefillProps) -> Html {
             </div>
             <label for="reject-reason">{ "Reason to reject" }</label>
             <select id="reject-reason" onchange={on_reason} onkeydown={stop.clone()}>
+                <option value="" selected={reason.is_empty()}>{ "Choose a reason\u{2026}" }</option>
                 { for p.reasons.iter().map(|r| html! {
                     <option value={r.key.clone()} selected={*reason == r.key}>{ &r.label }</option>
                 }) }
             </select>
-            <label for="refill-note">{ "Note to the patient (sent as a reply; needed for Other and for a query)" }</label>
+            <label for="refill-note">{ "Note to the patient (sent as a reply; needed for Other and for a query; \
+                without one, the practice's wording for the decision is sent)" }</label>
             <textarea id="refill-note" rows="3" value={(*note).clone()} oninput={on_note} onkeydown={stop} maxlength="4000" />
             <div class="actions">
                 <button id="reject" type="button" onclick={on_reject} disabled={p.decide_blocked.is_some() || done.is_some() || *busy}>{ "Reject" }</button>
