@@ -50,7 +50,7 @@ async fn a_new_gp_enrols_with_an_invite_and_the_software_key_then_unlocks_once_a
         .expect("every thread synced to the new workstation");
     let who = app.text("#clinician").await.expect("who is signed in");
     println!("e2e: signed in as {who}");
-    assert!(who.starts_with("gp · "), "{who}");
+    assert_eq!(who, "Dr Ben Cole \u{b7} GP", "named, not an id");
     app.press_ctrl('l').await.expect("Ctrl+L");
     app.text("#lock-reason").await.expect("locked");
     app.close().await.expect("close");

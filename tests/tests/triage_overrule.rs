@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use sealbox_e2e::flows::{self, unlock};
-use sealbox_e2e::practice::Practice;
+use sealbox_e2e::practice::{Practice, GP_NAME};
 use sealbox_e2e::App;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -45,6 +45,7 @@ async fn a_gp_overrules_a_red_flag_only_with_a_reason_and_the_flag_stays_visible
     let decision = app.text("#triage-decision").await.expect("decision line");
     println!("e2e: {decision}");
     assert!(decision.contains("routine") && decision.contains("Not urgent on reading"), "{decision}");
+    assert!(decision.contains(&format!("by {GP_NAME} \u{b7} GP")), "named, not an id: {decision}");
     assert!(!app.texts("#red-flags li.flag").await.expect("flags").is_empty(), "the flag stays shown");
     app.screenshot("triage-overruled").await.expect("screenshot");
     flows::assert_contrast(&app, "thread with an overruled red flag").await;

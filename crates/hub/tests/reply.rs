@@ -70,7 +70,8 @@ async fn a_templated_reply_reaches_the_patient_sealed_and_a_refused_one_returns_
     assert_eq!(desk.profile().sign_off(), "Test Staff, GP (GMC 7012345)", "name, role and registration");
     let signed = format!("{written}\n\n{}", desk.profile().sign_off());
     let mine = shown.messages.last().unwrap();
-    assert_eq!((mine.from.as_str(), mine.text.as_str()), (desk.profile().user_id.as_str(), signed.as_str()));
+    // Named from the practice's staff directory, fetched at unlock.
+    assert_eq!((mine.from.as_str(), mine.text.as_str()), ("Test Staff \u{b7} GP", signed.as_str()));
     let sent = sealbox_core::sync::outbox::send(&desk.store(), desk.hub(), now).await.unwrap();
     assert_eq!(sent.applied, 1, "{sent:?}");
 

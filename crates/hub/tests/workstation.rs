@@ -135,7 +135,7 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
     assert_eq!(views(&lock(&desk.store())), in_thread);
     let again = desk.open_thread(first.thread_id, now).unwrap().unwrap();
     assert_eq!(views(&lock(&desk.store())), in_thread, "a view is recorded once");
-    assert!(again.messages[0].viewed_by[0].starts_with(&profile.user_id));
+    assert!(again.messages[0].viewed_by[0].starts_with("Test Staff \u{b7} GP at "), "named, not an id");
     assert!(desk.open_thread(sealbox_model::ids::ThreadId(1), now).unwrap().is_none());
 
     // Claiming: in progress here at once (queued with its audit event), at

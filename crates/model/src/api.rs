@@ -288,8 +288,8 @@ pub struct InboxLine {
     pub received_shown: String,
     /// The patient's age in years today (UK time).
     pub age: u16,
-    /// Who holds it: "You", a colleague's staff id, or "" when it waits in
-    /// its queue.
+    /// Who holds it: "You", a colleague by name and role ("Asha Rao · GP"),
+    /// or "" when it waits in its queue.
     pub owner: String,
     /// Against its response target: "on_track", "due_soon", "breached", or
     /// "" when the practice sets no target (closed, or none for it).
@@ -368,7 +368,7 @@ pub struct TriageLine {
     pub priority: String,
     /// Why it was lowered (the reason's words; "" when it was not).
     pub reason: String,
-    /// Who ("gp · staff-…" until names are served).
+    /// Who ("Asha Rao · GP"; the staff id when the directory lacks them).
     pub by: String,
     /// When, UK time as shown.
     pub at_shown: String,
@@ -588,7 +588,7 @@ impl std::fmt::Debug for ThreadView {
 pub struct MessageLine {
     /// Message id.
     pub id: String,
-    /// "Patient", "Sealbox" or the member of staff's id.
+    /// "Patient", "Sealbox" or the member of staff by name and role.
     pub from: String,
     /// When the hub received it, UK time as shown.
     pub received_shown: String,

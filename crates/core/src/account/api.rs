@@ -7,7 +7,7 @@ use sealbox_model::hub_api::auth::{
     DeviceKeys, DeviceList, EnrolChallenge, EnrolFinish, EnrolStart, Enrolled, LoginChallenge, LoginFinish,
     LoginHistory, LoginStart, PublishPoolKey, SealedPoolKeys, Session,
 };
-use sealbox_model::hub_api::{PracticeKeys, PracticePolicy};
+use sealbox_model::hub_api::{PracticeKeys, PracticePolicy, StaffDirectory};
 use sealbox_model::pool::Pool;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
@@ -98,6 +98,11 @@ impl HubClient {
         let policy: PracticePolicy =
             required(self.call::<(), _>(Method::GET, "/v1/practice/policy", None).await?)?;
         policy.validate().map_err(|_| SyncError::Protocol("the practice policy is outside its bounds"))
+    }
+
+    /// `GET /v1/staff`: the practice's staff, to name colleagues.
+    pub async fn staff(&self) -> Result<StaffDirectory, SyncError> {
+        required(self.call::<(), _>(Method::GET, "/v1/staff", None).await?)
     }
 
     /// `GET /v1/me/logins`: this clinician's sign-in attempts, newest first.

@@ -29,6 +29,7 @@ mod profile;
 pub mod refill;
 pub mod reply;
 pub mod settings;
+mod staff;
 mod thread;
 mod triage;
 mod trust;
@@ -480,6 +481,7 @@ impl Workstation {
                 Some(policy) => desk.keep_policy(policy, now)?,
                 None => desk.refresh_policy_or_keep(now).await?,
             }
+            desk.refresh_staff().await?;
             desk.mark_online_unlock(now)?;
         } else {
             // Refused after the cache opened: the policy and the last online

@@ -59,6 +59,7 @@ impl Desk {
             }));
         }
         drop(store);
+        let staff = self.staff()?;
         let tz = uk_time_zone().map_err(|_| WorkstationError::Rules)?;
         let shown = |t: Timestamp| shown_time(t, &tz);
         let today = now.to_zoned(tz.clone()).date();
@@ -71,7 +72,7 @@ impl Desk {
                     id: m.id.0.to_string(),
                     from: match &m.author {
                         Author::Patient => "Patient".to_owned(),
-                        Author::Clinician(s) => s.0.clone(),
+                        Author::Clinician(s) => staff.shown(s),
                         Author::System => "Sealbox".to_owned(),
                     },
                     received_shown: shown(m.received_at),
@@ -82,7 +83,7 @@ impl Desk {
                         .views
                         .iter()
                         .filter(|v| v.message == m.id)
-                        .map(|v| format!("{} at {}", v.staff.0, shown(v.at)))
+                        .map(|v| format!("{} at {}", staff.shown(&v.staff), shown(v.at)))
                         .collect(),
                 };
                 for part in &m.parts {
@@ -117,7 +118,7 @@ impl Desk {
         };
         let flags = triage::flag_lines(&self.rules().red_flags, &detail.thread);
         let decided = crate::sync::lock(&shared).triage_facts(thread)?.and_then(|f| f.set);
-        let triage = decided.map(|set| triage::triage_line(&set, !flags.is_empty(), &tz));
+        let triage = decided.map(|set| triage::triage_line(&set, !flags.is_empty(), &staff, &tz));
         Ok(Some(ThreadView {
             thread: t.id.0.to_string(),
             category: t.category.key().to_owned(),

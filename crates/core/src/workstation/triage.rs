@@ -9,7 +9,7 @@ use sealbox_model::actor::StaffRef;
 use sealbox_model::api::TriageLine;
 use sealbox_model::breach::due_at;
 use sealbox_model::error::RuleError;
-use sealbox_model::hub_api::ActionOp;
+use sealbox_model::hub_api::{ActionOp, StaffDirectory};
 use sealbox_model::ids::{StaffId, ThreadId};
 use sealbox_model::jiff::tz::TimeZone;
 use sealbox_model::jiff::Timestamp;
@@ -45,11 +45,16 @@ pub(super) fn flag_lines(detector: &RedFlagDetector, thread: &Thread) -> Vec<Str
 }
 
 /// How the thread shows a person's decision.
-pub(super) fn triage_line(set: &TriageSet, flagged: bool, tz: &TimeZone) -> TriageLine {
+pub(super) fn triage_line(
+    set: &TriageSet,
+    flagged: bool,
+    staff: &StaffDirectory,
+    tz: &TimeZone,
+) -> TriageLine {
     TriageLine {
         priority: set.decision.priority.key().to_owned(),
         reason: set.decision.reason.map(|r| r.label().to_owned()).unwrap_or_default(),
-        by: format!("{} \u{b7} {}", set.by.role.key(), set.by.id.0),
+        by: staff.shown(&set.by.id),
         at_shown: shown_time(set.at, tz),
         overruled_flag: flagged && set.decision.priority != Priority::Urgent,
     }

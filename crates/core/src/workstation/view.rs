@@ -103,6 +103,7 @@ impl Desk {
         let tz = uk_time_zone().map_err(|_| WorkstationError::Rules)?;
         let today = now.to_zoned(tz.clone()).date();
         let me = StaffId(self.profile().user_id.clone());
+        let staff = self.staff()?;
         let rows = rows
             .into_iter()
             .map(|r| {
@@ -124,7 +125,7 @@ impl Desk {
                     age: r.date_of_birth.age_on(today),
                     owner: match &r.assignee {
                         Some(a) if *a == me => "You".to_owned(),
-                        Some(a) => a.0.clone(),
+                        Some(a) => staff.shown(a),
                         None => String::new(),
                     },
                     breach: status.map(|s| s.state.key().to_owned()).unwrap_or_default(),
@@ -135,7 +136,11 @@ impl Desk {
             .collect();
         let p = self.profile();
         Ok(InboxView {
-            clinician: format!("{} · {}", p.role.key(), p.username),
+            clinician: format!(
+                "{} \u{b7} {}",
+                if p.name.trim().is_empty() { &p.username } else { &p.name },
+                p.role.title()
+            ),
             online: self.verified() == Verified::Online,
             sync: sync_line(sync.unwrap_or(&SyncStatus::default()), &tz),
             rows,

@@ -22,6 +22,7 @@ mod principal;
 pub mod rp;
 pub mod secret;
 pub mod session;
+pub mod staff_directory;
 pub mod throttle;
 
 pub use principal::{ClientAddr, EventsReader, PendingPrincipal, Principal};
@@ -51,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/devices/me/practice-key", get(practice_key_share::my_share))
         .route("/v1/practice/keys/{pool}", put(pool_keys::publish))
         .route("/v1/practice/policy", get(policy::get_policy))
+        .route("/v1/staff", get(staff_directory::list))
         .route("/v1/practice/signing-key", put(directory::put_signing_key))
         .route("/v1/directory", get(directory::get_statements).post(directory::post_statements))
         .route("/v1/directory/heads", get(directory_heads::get_heads).post(directory_heads::post_head))

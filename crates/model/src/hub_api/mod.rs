@@ -15,6 +15,7 @@ mod patient;
 mod policy;
 mod practice_file;
 mod problem;
+mod staff;
 mod sync;
 mod token;
 
@@ -34,6 +35,7 @@ pub use patient::{PatientMessageAccepted, PatientMessageRequest, PatientRepliesP
 pub use policy::{PolicyError, PracticePolicy, DEMO_KEY_AAGUID};
 pub use practice_file::{PracticeFile, SimPatient};
 pub use problem::{FieldError, Problem};
+pub use staff::{StaffDirectory, StaffEntry};
 pub use sync::{ActionLogEntry, Cursor, EnvelopeRecord, Sender, SyncPage, ThreadMeta};
 pub use token::{ChannelToken, IdempotencyKey, IdempotencyKeyError};
 
