@@ -74,13 +74,41 @@ impl App {
 
     /// Waits up to `timeout` for an element and returns its text.
     pub async fn text_within(&self, css: &str, timeout: Duration) -> Result<String, E2eError> {
-        let el = self.client.wait().at_most(timeout).for_element(Locator::Css(css)).await;
-        match el {
-            Ok(el) => Ok(el.text().await?),
-            Err(e) => {
-                self.keep_evidence(css).await;
-                Err(timeout_or(e, css, timeout))
+        let deadline = Instant::now() + timeout;
+        loop {
+            let el = self.element(css, deadline, timeout).await?;
+            match el.text().await {
+                Ok(text) => return Ok(text),
+                // The page was replaced between finding and reading: find it again.
+                Err(e) if e.is_stale_element_reference() || e.is_no_such_frame() => {}
+                Err(e) => return Err(e.into()),
             }
+        }
+    }
+
+    /// Waits until `deadline` for an element matching `css`, looking again
+    /// at every change to the document. A lookup the page's replacement cut
+    /// short (a lock reloads it: WebKitWebDriver's "no such frame", or a
+    /// stale element) is a change, not a failure: the next look is in the
+    /// new page. `timeout` is what the error reports.
+    async fn element(
+        &self,
+        css: &str,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<fantoccini::elements::Element, E2eError> {
+        loop {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(el) => return Ok(el),
+                Err(e)
+                    if e.is_no_such_element() || e.is_no_such_frame() || e.is_stale_element_reference() => {}
+                Err(e) => return Err(e.into()),
+            }
+            if Instant::now() >= deadline {
+                self.keep_evidence(css).await;
+                return Err(E2eError::Timeout { what: css.to_owned(), timeout });
+            }
+            self.next_change(deadline.into_std()).await?;
         }
     }
 
@@ -195,7 +223,7 @@ impl App {
 
     /// Types `text` into the element (real key events through WebDriver).
     pub async fn type_into(&self, css: &str, text: &str) -> Result<(), E2eError> {
-        let el = self.client.wait().at_most(DEFAULT_TIMEOUT).for_element(Locator::Css(css)).await?;
+        let el = self.element(css, Instant::now() + DEFAULT_TIMEOUT, DEFAULT_TIMEOUT).await?;
         el.clear().await?;
         el.send_keys(text).await?;
         Ok(())
@@ -225,7 +253,7 @@ impl App {
 
     /// Scrolls the element into view and clicks it.
     pub async fn click(&self, css: &str) -> Result<(), E2eError> {
-        let el = self.client.wait().at_most(DEFAULT_TIMEOUT).for_element(Locator::Css(css)).await?;
+        let el = self.element(css, Instant::now() + DEFAULT_TIMEOUT, DEFAULT_TIMEOUT).await?;
         let arg = serde_json::to_value(&el)
             .map_err(|e| E2eError::Timeout { what: e.to_string(), timeout: Duration::ZERO })?;
         self.client.execute("arguments[0].scrollIntoView({ block: 'center' });", vec![arg]).await?;
@@ -275,12 +303,5 @@ impl App {
         self.driver.stop().await?;
         closed?;
         Ok(())
-    }
-}
-
-fn timeout_or(err: fantoccini::error::CmdError, what: &str, timeout: Duration) -> E2eError {
-    match err {
-        fantoccini::error::CmdError::WaitTimeout => E2eError::Timeout { what: what.to_owned(), timeout },
-        other => E2eError::Command(other),
     }
 }

@@ -23,10 +23,11 @@ async fn a_gp_overrules_a_red_flag_only_with_a_reason_and_the_flag_stays_visible
     println!("e2e: {} urgent row(s); opening {thread}", urgent.len());
 
     app.click(&format!("#inbox tr[data-thread='{thread}'] .patient")).await.expect("open it");
-    let flags = app.texts("#red-flags li.flag").await.expect("the red flags are shown");
-    assert!(!flags.is_empty() && flags.iter().all(|f| f.contains('\u{201c}')), "{flags:?}");
-    let note = app.text("#red-flags p").await.expect("the note");
+    // Waits for the thread to show (texts() does not wait).
+    let note = app.text("#red-flags p").await.expect("the red flags are shown");
     assert!(note.contains("safety net"), "the detector says it is assistive: {note}");
+    let flags = app.texts("#red-flags li.flag").await.expect("the red flags");
+    assert!(!flags.is_empty() && flags.iter().all(|f| f.contains('\u{201c}')), "{flags:?}");
 
     // Lowering without a reason: refused, and said.
     app.click("#priority option[value='routine']").await.expect("pick routine");
