@@ -88,6 +88,9 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     println!("e2e: claim at the hub: {at_hub:?}");
     assert_eq!(at_hub.0, "in_progress", "the claim reached the hub");
     assert!(at_hub.1.is_some_and(|who| who.starts_with("staff-")), "changed by the GP");
+    app.wait_attr("#thread-holder", "data-holder", |h| h == "You")
+        .await
+        .expect("the thread says who holds it");
 
     // Who did what: the thread lists the practice's audit trail, with this
     // clinician's views and claim (pushed from this workstation first).

@@ -3,7 +3,8 @@
 //! keyring): a red-flagged thread is lowered only with a coded reason; the
 //! overrule is in the audit chain (who, when, from, to, why); the flag and
 //! who overruled it stay visible on both workstations; a red flag in a
-//! newer patient message makes the thread urgent again.
+//! newer patient message makes the thread urgent again; who holds the
+//! thread is named on both.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -121,6 +122,14 @@ async fn a_gp_lowers_a_red_flagged_thread_only_with_a_reason_and_a_newer_flag_ra
     engine_a.pull(&a.store(), later).await.unwrap();
     assert_eq!(row_priority(&b, thread, later), "urgent");
     assert_eq!(row_priority(&a, thread, later), "urgent");
+
+    // Who holds it is said on both screens, by name.
+    a.claim(thread, later).unwrap();
+    let sent = engine_a.send(&a.store(), later).await.unwrap();
+    assert_eq!((sent.applied, sent.rejected.len()), (1, 0), "{sent:?}");
+    engine_b.pull(&b.store(), later).await.unwrap();
+    assert_eq!(a.open_thread(thread, later).unwrap().unwrap().holder, "You");
+    assert_eq!(b.open_thread(thread, later).unwrap().unwrap().holder, "Test Staff \u{b7} GP");
 
     drop((engine_a, engine_b));
     a.lock("idle", later).await.unwrap();

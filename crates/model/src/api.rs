@@ -358,6 +358,10 @@ pub struct ThreadView {
     /// Whether this clinician may set its priority and category.
     #[serde(default)]
     pub can_triage: bool,
+    /// Who holds it: "" when it waits in a queue, "You", or a colleague by
+    /// name and role. Claiming a thread a colleague holds asks first.
+    #[serde(default)]
+    pub holder: String,
 }
 
 /// A person's triage decision as a thread shows it. No patient data.

@@ -1,6 +1,7 @@
 //! The reading pane: one thread, every message as plain text. Text is put
 //! into the DOM as text nodes (Yew escapes it), so markup or script in a
-//! message shows literally and never runs. c claims; r goes to the reply
+//! message shows literally and never runs. The header says who holds the
+//! thread. c claims (a thread a colleague holds asks first, naming them); r goes to the reply
 //! composer; e closes (a closed thread can be reopened); a hands it to
 //! another queue; p sets priority and category (the red flags stay shown);
 //! n shows what the patient wrote since the thread was opened (a banner
@@ -78,9 +79,20 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
             });
         });
     }
-    let claim = {
+    // Taking a thread a colleague holds asks first, naming them.
+    let confirm_take = use_state(|| false);
+    let take = {
         let (updated, error, thread) = (props.on_updated.clone(), error.clone(), v.thread.clone());
-        Callback::from(move |()| show_answer(&updated, &error, crate::ipc::claim(thread.clone())))
+        let confirm_take = confirm_take.clone();
+        Callback::from(move |()| {
+            confirm_take.set(false);
+            show_answer(&updated, &error, crate::ipc::claim(thread.clone()))
+        })
+    };
+    let claim = {
+        let (take, confirm_take) = (take.clone(), confirm_take.clone());
+        let held_by_colleague = !v.holder.is_empty() && v.holder != "You";
+        Callback::from(move |()| if held_by_colleague { confirm_take.set(true) } else { take.emit(()) })
     };
     let confirm_details = {
         let (updated, error, thread) = (props.on_updated.clone(), error.clone(), v.thread.clone());
@@ -180,7 +192,23 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
             <h2 id="thread-title">{ format!("{} · {} years · NHS {}", v.patient, v.age, v.nhs_number) }</h2>
             <p id="thread-state" class="meta" data-state={v.state.clone()}>
                 { format!("{} · {} · {}", v.category.replace('_', " "), v.priority, v.state.replace('_', " ")) }
+                if !v.holder.is_empty() {
+                    <span id="thread-holder" data-holder={v.holder.clone()}>{ format!(" · held by {}", v.holder) }</span>
+                }
             </p>
+            if *confirm_take {
+                <div id="confirm-take" class="status" data-state="warning" role="alert">
+                    <p>{ format!("{} holds this thread. Take it over? They will see that you did.", v.holder) }</p>
+                    <button id="take-over" type="button"
+                        onclick={let take = take.clone(); Callback::from(move |_: MouseEvent| take.emit(()))}>
+                        { "Take it over" }
+                    </button>
+                    <button id="keep-holder" type="button"
+                        onclick={let c = confirm_take.clone(); Callback::from(move |_: MouseEvent| c.set(false))}>
+                        { "Leave it with them" }
+                    </button>
+                </div>
+            }
             if props.newer {
                 <p id="thread-new" class="status" data-state="warning" role="alert">
                     { "The patient has written again since this thread was opened. " }

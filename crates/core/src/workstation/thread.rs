@@ -13,7 +13,7 @@ use sealbox_model::jiff::Timestamp;
 use sealbox_model::message::{Author, MessagePart};
 use sealbox_model::permissions::{can, Action};
 use sealbox_model::reply_templates::{self, Placeholders};
-use sealbox_model::thread_state::{transition, Assignee, ThreadAction, ThreadRef};
+use sealbox_model::thread_state::{transition, Assignee, ThreadAction, ThreadRef, ThreadState};
 
 use super::{refill, triage, Desk, WorkstationError};
 use crate::audit;
@@ -144,6 +144,11 @@ impl Desk {
             flags,
             triage,
             can_triage: t.state.is_open() && can(self.profile.role, Action::Assign, t.category),
+            holder: match holder_of(&t.state) {
+                Some(s) if s.id == me => "You".to_owned(),
+                Some(s) => staff.shown(&s.id),
+                None => String::new(),
+            },
         }))
     }
 
@@ -183,6 +188,16 @@ impl Desk {
         let shared = self.store();
         let mut store = crate::sync::lock(&shared);
         Ok(outbox::queue(&mut store, &me, thread, ActionOp::Claim, key, now)?)
+    }
+}
+
+/// Who holds a thread in `state` (none while it waits in a queue).
+fn holder_of(state: &ThreadState) -> Option<&StaffRef> {
+    match state {
+        ThreadState::InProgress { by } => Some(by),
+        ThreadState::AwaitingPatient { owner } => Some(owner),
+        ThreadState::Assigned { to: Assignee::Staff(s) } => Some(s),
+        _ => None,
     }
 }
 
