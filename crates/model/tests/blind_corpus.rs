@@ -1,10 +1,9 @@
 //! The red-flag detector on blind messages (issue 22): written by people who
 //! had not read the rules, frozen by hash before any rule changed, and
-//! scored here. The floors are the figures measured at freezing
-//! (docs/triage-rules.md, "Blind corpora"), so a change that makes the
-//! detector worse on text nobody tuned it on fails; they rise as the rules
-//! improve, towards the issue's target (recall 0.95, precision 0.85 on
-//! batch 2).
+//! scored here. The floors are the figures measured (docs/triage-rules.md,
+//! "Blind corpora"), so a change that makes the detector worse on text
+//! nobody tuned it on fails; they rise as the rules improve, towards the
+//! issue's target (recall 0.95, precision 0.85 on batch 2).
 #![allow(clippy::print_stdout, clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use std::collections::BTreeMap;
@@ -13,32 +12,81 @@ use sealbox_model::red_flags::corpus::{parse_jsonl, Scores};
 use sealbox_model::red_flags::RedFlagDetector;
 use sha2::{Digest, Sha256};
 
+/// A frozen batch: its text, its hash at freezing (also in
+/// fixtures/blind/SHA256SUMS), the (recall, precision) it must keep, and
+/// whether rules may be tuned on it (its misses are printed) or it is held
+/// out (figures only).
+struct Batch {
+    name: &'static str,
+    text: &'static str,
+    sha256: &'static str,
+    least: usize,
+    floors: (f64, f64),
+    tuned_on: bool,
+}
+
 /// 600 messages by two writers (adult and older-adult physical health;
 /// children, pregnancy, mental health, safeguarding, overdose, allergy).
-const BATCH1: &str = include_str!("fixtures/blind/batch1.jsonl");
+const BATCH1: Batch = Batch {
+    name: "batch 1",
+    text: include_str!("fixtures/blind/batch1.jsonl"),
+    sha256: "ee2986c87c7117755f136ee9517cd094506e09e658e98c7307032872d6f99933",
+    least: 600,
+    floors: (FLOOR1_RECALL, FLOOR1_PRECISION),
+    tuned_on: true,
+};
+
 /// 320 messages by a third writer across all of general practice: the
-/// held-out estimate (never tuned on).
-const BATCH2: &str = include_str!("fixtures/blind/batch2.jsonl");
+/// held-out estimate (never tuned on, its misses never printed).
+const BATCH2: Batch = Batch {
+    name: "batch 2",
+    text: include_str!("fixtures/blind/batch2.jsonl"),
+    sha256: "b0aea2b6dc9e46714567fa23c3075036dfdde73fdfc30f822372ab6aa593de72",
+    least: 300,
+    floors: (FLOOR2_RECALL, FLOOR2_PRECISION),
+    tuned_on: false,
+};
 
-/// SHA-256 of each file as frozen (also in fixtures/blind/SHA256SUMS).
-const BATCH1_SHA256: &str = "ee2986c87c7117755f136ee9517cd094506e09e658e98c7307032872d6f99933";
-const BATCH2_SHA256: &str = "b0aea2b6dc9e46714567fa23c3075036dfdde73fdfc30f822372ab6aa593de72";
+/// 1,050 messages by three more writers (adult physical health; babies,
+/// children, pregnancy, gynaecology, older adults, palliative care; mental
+/// health, overdose, substances, safeguarding, threats, allergy and admin
+/// with buried red flags), measured once with rule set 1.1.0 at freezing,
+/// then tuned on for 1.2.0.
+const BATCH3: Batch = Batch {
+    name: "batch 3",
+    text: include_str!("fixtures/blind/batch3.jsonl"),
+    sha256: "f93931555128c788bc5316f77fe475a2d0ab7e4a012a0ce303bb7305fbba1f20",
+    least: 1_000,
+    floors: (FLOOR3_RECALL, FLOOR3_PRECISION),
+    tuned_on: true,
+};
 
-/// (recall, precision) floors, measured at freezing and rounded down.
-const BATCH1_FLOORS: (f64, f64) = (1.00, 0.97);
-const BATCH2_FLOORS: (f64, f64) = (0.64, 0.94);
+/// Floors (recall, precision), rounded down from the figures measured with
+/// rule set 1.2.0 (docs/triage-rules.md, "Blind corpora"). Batches 1 and 3
+/// were tuned on: their floors guard against regressions, they are not
+/// estimates. Batch 2 is the estimate.
+const FLOOR1_RECALL: f64 = 1.00;
+const FLOOR1_PRECISION: f64 = 0.98;
+const FLOOR2_RECALL: f64 = 0.81;
+const FLOOR2_PRECISION: f64 = 0.92;
+const FLOOR3_RECALL: f64 = 0.99;
+const FLOOR3_PRECISION: f64 = 0.98;
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Scores `corpus`, prints the figures (and, for the batch rules may be
-/// tuned on, the misses per presentation; batch 2 stays held out: its
-/// figures only), and returns (recall, precision).
-fn score(name: &str, corpus: &str, show_misses: bool) -> (f64, f64) {
-    let lines = parse_jsonl(corpus).unwrap();
-    let raw: Vec<serde_json::Value> =
-        corpus.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect();
+/// Scores `batch`, prints the figures (and, for a batch rules may be tuned
+/// on, the misses and false alarms per presentation), and returns
+/// (recall, precision).
+fn score(batch: &Batch) -> (f64, f64) {
+    let lines = parse_jsonl(batch.text).unwrap();
+    let raw: Vec<serde_json::Value> = batch
+        .text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(raw.len(), lines.len());
     let detector = RedFlagDetector::new().unwrap();
     let mut scores = Scores::default();
@@ -48,7 +96,8 @@ fn score(name: &str, corpus: &str, show_misses: bool) -> (f64, f64) {
         let flagged = detector.assess(line.text.reveal()).suggests_urgent();
         scores.add(expected, flagged);
         let presentation = value["presentation"].as_str().unwrap_or("?");
-        let base = presentation.split(" look-alike").next().unwrap_or(presentation).trim().to_lowercase();
+        let base = presentation.split(" (look-alike").next().unwrap_or(presentation);
+        let base = base.split(" look-alike").next().unwrap_or(base).trim().to_lowercase();
         let entry = per.entry(base).or_default();
         match (expected, flagged) {
             (true, true) => entry.0 += 1,
@@ -59,7 +108,8 @@ fn score(name: &str, corpus: &str, show_misses: bool) -> (f64, f64) {
     }
     let urgent = lines.iter().filter(|l| l.urgent == Some(true)).count();
     println!(
-        "blind {name}: {} messages ({urgent} urgent), {} presentations: recall {:.3}, precision {:.3} (TP {}, FP {}, FN {}, TN {})",
+        "blind {}: {} messages ({urgent} urgent), {} presentations: recall {:.3}, precision {:.3} (TP {}, FP {}, FN {}, TN {})",
+        batch.name,
         lines.len(),
         per.len(),
         scores.recall(),
@@ -69,45 +119,55 @@ fn score(name: &str, corpus: &str, show_misses: bool) -> (f64, f64) {
         scores.false_negatives,
         scores.true_negatives
     );
-    if !show_misses {
-        return (scores.recall(), scores.precision());
+    if batch.tuned_on {
+        let missed: Vec<String> = per
+            .iter()
+            .filter(|(_, c)| c.1 > 0)
+            .map(|(p, c)| format!("{p}: {} of {} missed", c.1, c.0 + c.1))
+            .collect();
+        println!("blind {}: presentations with urgent messages missed: {missed:?}", batch.name);
+        let alarms: Vec<String> =
+            per.iter().filter(|(_, c)| c.2 > 0).map(|(p, c)| format!("{p}: {}", c.2)).collect();
+        println!("blind {}: false alarms by presentation: {alarms:?}", batch.name);
     }
-    let missed: Vec<String> = per
-        .iter()
-        .filter(|(_, c)| c.1 > 0)
-        .map(|(p, c)| format!("{p}: {} of {} missed", c.1, c.0 + c.1))
-        .collect();
-    println!("blind {name}: presentations with urgent messages missed: {missed:?}");
-    let alarms: Vec<String> =
-        per.iter().filter(|(_, c)| c.2 > 0).map(|(p, c)| format!("{p}: {}", c.2)).collect();
-    println!("blind {name}: false alarms by presentation: {alarms:?}");
     (scores.recall(), scores.precision())
+}
+
+fn holds_its_floors(batch: &Batch) {
+    let (recall, precision) = score(batch);
+    assert!(recall >= batch.floors.0, "{}: recall {recall:.3} below {}", batch.name, batch.floors.0);
+    assert!(precision >= batch.floors.1, "{}: precision {precision:.3} below {}", batch.name, batch.floors.1);
 }
 
 #[test]
 fn the_blind_batches_are_the_frozen_ones() {
-    assert_eq!(hex(&Sha256::digest(BATCH1.as_bytes())), BATCH1_SHA256, "batch 1 was edited after freezing");
-    assert_eq!(hex(&Sha256::digest(BATCH2.as_bytes())), BATCH2_SHA256, "batch 2 was edited after freezing");
-    for (corpus, least) in [(BATCH1, 600), (BATCH2, 300)] {
-        let lines = parse_jsonl(corpus).unwrap();
-        assert!(lines.len() >= least, "{} messages", lines.len());
+    for batch in [&BATCH1, &BATCH2, &BATCH3] {
+        assert_eq!(
+            hex(&Sha256::digest(batch.text.as_bytes())),
+            batch.sha256,
+            "{} was edited after freezing",
+            batch.name
+        );
+        let lines = parse_jsonl(batch.text).unwrap();
+        assert!(lines.len() >= batch.least, "{}: {} messages", batch.name, lines.len());
         let mut ids: Vec<&str> = lines.iter().map(|l| l.id.as_str()).collect();
         ids.sort_unstable();
         ids.dedup();
-        assert_eq!(ids.len(), lines.len(), "ids are unique");
+        assert_eq!(ids.len(), lines.len(), "{}: ids are unique", batch.name);
     }
 }
 
 #[test]
 fn batch_1_holds_its_floors() {
-    let (recall, precision) = score("batch 1", BATCH1, true);
-    assert!(recall >= BATCH1_FLOORS.0, "recall {recall:.3} below {}", BATCH1_FLOORS.0);
-    assert!(precision >= BATCH1_FLOORS.1, "precision {precision:.3} below {}", BATCH1_FLOORS.1);
+    holds_its_floors(&BATCH1);
 }
 
 #[test]
 fn batch_2_holds_its_floors() {
-    let (recall, precision) = score("batch 2", BATCH2, false);
-    assert!(recall >= BATCH2_FLOORS.0, "recall {recall:.3} below {}", BATCH2_FLOORS.0);
-    assert!(precision >= BATCH2_FLOORS.1, "precision {precision:.3} below {}", BATCH2_FLOORS.1);
+    holds_its_floors(&BATCH2);
+}
+
+#[test]
+fn batch_3_holds_its_floors() {
+    holds_its_floors(&BATCH3);
 }

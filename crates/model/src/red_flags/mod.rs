@@ -14,7 +14,7 @@ mod negation;
 mod normalise;
 pub mod rules;
 
-use regex::Regex;
+use regex::bytes::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 
 use crate::redact::redacted_fmt;
@@ -119,8 +119,21 @@ impl std::fmt::Debug for RedFlagDetector {
     }
 }
 
-fn compile(rule: &'static str, src: &str) -> Result<Regex, RedFlagError> {
-    Regex::new(src).map_err(|e| RedFlagError::BadPattern { rule, reason: e.to_string() })
+/// Lazy-DFA cache per pattern. Patterns with bounded gaps (`[^.]{0,80}`)
+/// build many DFA states; with the default cache they are rebuilt message
+/// after message, which dominated the detector's cost.
+pub(crate) const DFA_CACHE_BYTES: usize = 4 * (1 << 20);
+
+/// Compiles a rule or context pattern. The normalised text is pure ASCII
+/// (see `normalise`), so patterns run in ASCII mode: `\b`, `\w` and `[^.]`
+/// mean the same as in Unicode mode on that text, but the automata are far
+/// smaller and the DFA never falls back to the slower engines.
+pub(crate) fn compile(rule: &'static str, src: &str) -> Result<Regex, RedFlagError> {
+    RegexBuilder::new(src)
+        .unicode(false)
+        .dfa_size_limit(DFA_CACHE_BYTES)
+        .build()
+        .map_err(|e| RedFlagError::BadPattern { rule, reason: e.to_string() })
 }
 
 fn floor_boundary(s: &str, mut i: usize) -> usize {
@@ -164,23 +177,30 @@ impl RedFlagDetector {
     pub fn assess(&self, text: &str) -> Assessment {
         let n = normalise(text);
         let mut flags = Vec::new();
+        let hay = n.text.as_bytes();
         for rule in &self.rules {
-            if rule.requires.as_ref().is_some_and(|r| !r.is_match(&n.text)) {
+            if rule.requires.as_ref().is_some_and(|r| !r.is_match(hay)) {
                 continue;
             }
             let mut matches = Vec::new();
-            for m in rule.pattern.find_iter(&n.text) {
+            for m in rule.pattern.find_iter(hay) {
                 let Some((first, last)) = n.token_range(m.start(), m.end()) else {
                     continue;
                 };
                 let lo = floor_boundary(&n.text, m.start().saturating_sub(NEAR_WINDOW));
                 let hi = ceil_boundary(&n.text, m.end() + NEAR_WINDOW);
                 let window = &n.text[lo..hi];
-                if rule.near.iter().any(|r| r.is_match(window)) {
+                if rule.near.iter().any(|r| r.is_match(window.as_bytes())) {
                     continue;
                 }
                 let sentence = self.context.sentence(&n, first, last);
-                if rule.sentence.iter().any(|r| r.is_match(sentence)) {
+                // An episode already assessed and reassured in this very
+                // sentence, the person well now: not flagged. Only that
+                // sentence, so an emergency told beside it is still flagged.
+                if self.context.is_reassured(sentence, &n) {
+                    continue;
+                }
+                if rule.sentence.iter().any(|r| r.is_match(sentence.as_bytes())) {
                     continue;
                 }
                 if self.context.is_negated(&n, first, last)

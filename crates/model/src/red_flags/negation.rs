@@ -4,7 +4,7 @@
 //! years ago") and hypotheticals or questions about information ("what
 //! should I do if I get chest pain?").
 
-use regex::Regex;
+use regex::bytes::Regex;
 
 use super::normalise::{Normalised, Token};
 use super::RedFlagError;
@@ -138,6 +138,16 @@ const FILLER: &[&str] = &[
     "anything",
     "other",
     "feelings",
+    "lip",
+    "lips",
+    "tongue",
+    "throat",
+    "mouth",
+    "face",
+    "talk",
+    "mention",
+    "infection",
+    "infections",
 ];
 
 /// Tokens that end the reach of a negation or of a time cue.
@@ -178,9 +188,11 @@ const PAST_CUES: &str = r"(?x)
   | \b(was|were|got|been|all|now|fully)\ (sorted|resolved|treated|fixed)\b | \bsorted\ now\b
   | \b(resolved|cleared\ up|all\ fine\ now|fine\ now|okay\ now|ok\ now|better\ now|no\ problems\ since|no\ issues\ since|went\ away|settled\ down|recovered\ well|fully\ recovered)\b
   | \b(completely|fully|now|has|have|all)\ settled\b | \bback\ to\ (himself|herself|themselves|myself|his\ usual|her\ usual)\b
-  | \bwhen\ i\ was\ (\d+|young|a\ teen\w*)\b | \bin\ my\ (early\ |mid\ |late\ )?(teens|twenties|thirties|20s|30s)\b
-  | \bin\ my\ (first|last|previous|other|earlier)\ pregnancy\b
+  | \bwhen\ i\ was\ (\d+|young|a\ teen\w*)\b | \bfrom\ (my|his|her)\ (teens|teenage\ years|twenties|childhood|school\ days)\b | \bin\ my\ (early\ |mid\ |late\ )?(teens|twenties|thirties|20s|30s)\b
+  | \bin\ my\ (first|last|previous|other|earlier)\ pregnancy\b | \bwhen\ i\ was\ pregnant\ (with|before)\b
+  | \blast\ (monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b | \b(it's|it\ has|has|have)\ all\ passed\b
   | \b(had|have\ had)\ (a|an)\ \w+\ in\ (january|february|march|april|may|june|july|august|september|october|november|december)\b
+  | \bdischarged\ from\ (hospital|a&e|the\ ward|the\ hospital)\b
   | \bfamily\ history\b | \bruns\ in\ (the|my|our)\ family\b | \b(hereditary|genetic\ risk)\b
   | \b(died|passed\ away)\b
 ";
@@ -198,7 +210,7 @@ const CURRENT_CUES: &str = r"(?x)
   | \b(\d+|an|a\ few|few|couple\ of|half\ an|ten|twenty|thirty|two|three|four|five)\ (hours?|minutes|seconds)\ ago\b
   | \b(is|it's|has\ come|have\ come|came|come|coming)\ back\b | \bkeeps?\ (happening|coming\ back)\b
   | \bstarted\b | \bjust\ (had|happened|started)\b
-  | \bnow\ (he|she|it|i|i'm|i've|he's|she's|it's|my|his|her)\b
+  | \bnow\ (he|she|it|i|i'm|i've|he's|she's|it's|my|his|her|have|has|got|having)\b
 ";
 
 /// Phrases containing a current cue word that do not mean the event is now.
@@ -213,7 +225,7 @@ const ONGOING_CUES: &str =
 const HYPOTHETICAL_CUES: &str = r"(?x)
     \bif\ (i|you|he|she|they|we|my\ \w+|someone|somebody|a\ person|the\ patient)\ (ever\ )?(get|gets|got|have|has|had|develop|develops|notice|notices|experience|experiences|start|starts|feel|feels|become|becomes|were\ to|was\ to|goes|go)\b
   | \bin\ case\b | \bwhat\ (should|do|would|can|shall)\ (i|we|he|she|you)\ do\ if\b
-  | \bwhat\ (are|is)\ the\ (signs|symptoms|warning\ signs|risks?)\b
+  | \bwhat\ (are|is)\ the\ (signs|symptoms|warning\ signs|risks?)\b | \bwhat\ (symptoms|signs)\b | \bwhat\ temp\w*\b
   | \b(leaflet|insert|information\ sheet|packet|box)\ (says|said|mentions|warns|lists)\b | \bpatient\ (leaflet|information)\b
   | \bside\ effects?\ (list|include|includes|including|such\ as|like|says|mention|mentions)\b
   | \b(a|an)\ (known\ )?(side\ effect|symptom|sign|warning\ sign)\ of\b
@@ -227,7 +239,25 @@ const HYPOTHETICAL_CUES: &str = r"(?x)
   | \b(can|could|may|might)\ be\ (a\ )?(sign|symptom)s?\ of\b
   | \b(read|reading|heard|saw|seen|watched)\ (about|that|an\ article|online|on\ the\ news|a\ programme|a\ documentary)\b
   | \b(first\ aid|training\ course|exam|essay|assignment|homework)\b
+  | \b(form|questionnaire|application)\ (asks|asking|asked)\ (about|if|whether)\b
 ";
+
+/// Already assessed and reassured ("A&E did an ECG and said it was
+/// muscular"): with [`WELL_NOW`] and without [`WORSENING`], the message
+/// reports a past, assessed episode.
+const REASSURED: &str = r"(?x)
+    \b(a&e|a\ and\ e|hospital|111|paramedics?|ambulance\ crew|doctor|gp|out\ of\ hours|ecg|bloods|scan|tests?|x\ ?ray|ct)\b[^.]{0,80}
+    \b(said|told|showed|were|was|came\ back|found|confirmed)\b[^.]{0,40}
+    \b(muscular|fine|normal|reflux|heartburn|all\ clear|nothing\ (serious|wrong|to\ worry\ about)|no\ clot|not\ (my|his|her|the)\ heart|anxiety|a\ panic\ attack|viral)\b
+  | \b(tests?|bloods|ecg|scan|x\ ?ray)\ (were\ |was\ |all\ |came\ back\ )*(normal|clear|fine)\b
+  | \b(went\ to|seen\ in|taken\ to|discharged\ from|treated\ in|treated\ at|sent\ home\ from)\ (a&e|a\ and\ e|hospital|the\ hospital|urgent\ care)\b
+";
+
+/// Now well ("feeling fine now", "the pain has gone").
+const WELL_NOW: &str = r"\b(feeling (fine|better|ok|okay|well|much better)|(pain|it) (has )?(gone|settled|eased)|fine now|better now|breathing (is )?fine( now)?|back to normal|all good now)\b";
+
+/// Still unwell or worse again: the reassurance does not cover it.
+const WORSENING: &str = r"\b(worse|worsening|again|came back|come back|coming back|still (have|got|having|getting|in pain)|new (pain|symptoms?)|but (now|today|tonight|this))\b";
 
 /// Compiled context checks.
 pub(crate) struct ContextChecks {
@@ -237,10 +267,13 @@ pub(crate) struct ContextChecks {
     ongoing: Regex,
     hypothetical: Regex,
     not_current: Regex,
+    reassured: Regex,
+    well_now: Regex,
+    worsening: Regex,
 }
 
 fn compile(src: &str, what: &'static str) -> Result<Regex, RedFlagError> {
-    Regex::new(src).map_err(|e| RedFlagError::BadPattern { rule: what, reason: e.to_string() })
+    super::compile(what, src)
 }
 
 /// Byte range in the normalised text of tokens `from..=to`.
@@ -278,6 +311,9 @@ impl ContextChecks {
             ongoing: compile(ONGOING_CUES, "ongoing cues")?,
             hypothetical: compile(HYPOTHETICAL_CUES, "hypothetical cues")?,
             not_current: compile(NOT_CURRENT, "not-current phrases")?,
+            reassured: compile(REASSURED, "reassurance cues")?,
+            well_now: compile(WELL_NOW, "well-now cues")?,
+            worsening: compile(WORSENING, "worsening cues")?,
         })
     }
 
@@ -326,7 +362,8 @@ impl ContextChecks {
     pub(crate) fn is_history(&self, n: &Normalised, first: usize, last: usize) -> bool {
         let (start, end) = clause(n, first, last, CLAUSE_BREAKS);
         let text = span_text(n, start, end);
-        let masked = self.not_current.replace_all(text, " ");
+        let text = text.as_bytes();
+        let masked = self.not_current.replace_all(text, &b" "[..]);
         let current = self.current.is_match(&masked);
         if self.past.is_match(text) && !current {
             return true;
@@ -337,7 +374,17 @@ impl ContextChecks {
     /// True if the match sits in a hypothetical or informational phrase.
     pub(crate) fn is_hypothetical(&self, n: &Normalised, first: usize, last: usize) -> bool {
         let (start, end) = clause(n, first, last, &[".", ",", "but", "however", "although", "though"]);
-        self.hypothetical.is_match(span_text(n, start, end))
+        self.hypothetical.is_match(span_text(n, start, end).as_bytes())
+    }
+
+    /// True if `sentence` (normalised) reports an episode already assessed
+    /// and reassured, and the message says the person is well now with
+    /// nothing worse or new.
+    pub(crate) fn is_reassured(&self, sentence: &str, n: &Normalised) -> bool {
+        let text = n.text.as_bytes();
+        self.reassured.is_match(sentence.as_bytes())
+            && self.well_now.is_match(text)
+            && !self.worsening.is_match(text)
     }
 
     /// Normalised text of the sentence around the match.

@@ -1,4 +1,4 @@
-//! Text normalisation for matching: lower case, straight apostrophes,
+//! Text normalisation for matching: pure ASCII, lower case, straight apostrophes,
 //! contractions written without apostrophes, common misspellings, and
 //! sentence/comma boundaries as tokens. Every normalised token remembers the
 //! byte span it came from, so matches can be shown in the original text.
@@ -326,6 +326,14 @@ pub(crate) fn normalise(input: &str) -> Normalised {
         if word.is_empty() {
             return;
         }
+        // The rules are ASCII, so other letters can never be part of a
+        // literal; mapping them to one ASCII letter keeps them word
+        // characters and keeps the text pure ASCII for the fast matcher.
+        let word = if word.is_ascii() {
+            word
+        } else {
+            word.chars().map(|c| if c.is_ascii() { c } else { 'x' }).collect()
+        };
         if !text.is_empty() {
             text.push(' ');
         }
@@ -355,8 +363,9 @@ pub(crate) fn normalise(input: &str) -> Normalised {
                     && word.chars().last().is_some_and(|l| l.is_ascii_digit())
                     && chars.get(i + 1).is_some_and(|(_, n)| n.is_ascii_digit());
                 if decimal_point {
-                    // A decimal point must not look like a sentence break.
-                    word.push('\u{00b7}');
+                    // A decimal point must not look like a sentence break
+                    // (":" never reaches the text otherwise).
+                    word.push(':');
                     end = p + ch.len_utf8();
                     i += 1;
                 } else if is_word_char(ch) {
@@ -391,7 +400,7 @@ mod tests {
         let n = normalise("I CANT breath, my chesst is tight… I’m so brethless!");
         assert_eq!(n.text, "i can't breath , my chest is tight i'm so breathless .");
         let n = normalise("Feeling sucidal; took 2.5 tabs");
-        assert_eq!(n.text, "feeling suicidal . took 2\u{00b7}5 tablets");
+        assert_eq!(n.text, "feeling suicidal . took 2:5 tablets");
     }
 
     #[test]

@@ -1,7 +1,9 @@
 use super::*;
 
-fn detector() -> RedFlagDetector {
-    RedFlagDetector::new().unwrap()
+/// One detector for every test here (building one compiles every pattern).
+fn detector() -> &'static RedFlagDetector {
+    static DETECTOR: std::sync::OnceLock<RedFlagDetector> = std::sync::OnceLock::new();
+    DETECTOR.get_or_init(|| RedFlagDetector::new().unwrap())
 }
 
 fn labels(text: &str) -> Vec<String> {
@@ -82,6 +84,53 @@ fn every_rule_fires_on_a_plain_example() {
         ("withdrawal_or_toxicity", "I'm on lithium and have been vomiting with a bad tremor"),
         ("sudden_hearing_loss_or_lens_keratitis", "I woke up suddenly deaf in my right ear"),
         ("endocrine_and_other_emergencies", "I have Addison's and couldn't keep my hydrocortisone down"),
+        ("fever_with_high_risk_context", "Back from Ghana last week and now shivering with a fever"),
+        (
+            "spreading_skin_or_soft_tissue_infection",
+            "The redness on my shin is spreading fast and I have a temperature",
+        ),
+        ("medicine_toxicity_or_dose_error", "By mistake I injected my lantus twice tonight, 40 units"),
+        ("cardiac_warning_signs", "He blacked out while running for the bus, he has a heart condition"),
+        ("respiratory_warning_signs", "Dad has covid and his oxygen sats are 89 now"),
+        ("neuro_warning_signs", "She banged her head on the cupboard and has vomited three times"),
+        ("surgical_urological_emergency", "Grandad can't pass urine since last night and is in agony"),
+        ("injury_needing_same_day_care", "My ankle looks bent the wrong way after the tackle"),
+        (
+            "pregnancy_and_postnatal_other",
+            "I'm 12 weeks pregnant, vomiting all day and can't keep any fluids down",
+        ),
+        ("sexual_health_and_assault", "The condom split last night, can I get emergency contraception today"),
+        ("palliative_crisis", "Mum is in the hospice at home phase and her syringe driver has stopped"),
+        (
+            "acute_confusion_or_reduced_consciousness",
+            "Dad is 81 and since this morning is muddled and seeing spiders on the walls",
+        ),
+        ("metabolic_emergency", "I'm type 2 and my sugar meter just says HI"),
+        ("infant_red_features_extra", "Our 3 week old is throwing up after every feed, it's projectile"),
+        ("suicidal_intent_other_words", "I've been saving up my tablets for a while now"),
+        (
+            "safeguarding_older_adult_or_sudden_illness",
+            "I'm 40 and tired, with bruises appearing for no reason",
+        ),
+        ("child_red_features_extra", "My 2 year old has had no wet nappy since breakfast"),
+        ("ingestion_or_foreign_body", "My toddler drank some screenwash from the garage"),
+        ("blocked_catheter", "My catheter bag is empty and my belly hurts"),
+        ("new_jaundice", "The whites of my eyes have gone yellow and my wee is dark"),
+        ("severe_skin_or_allergic_reaction", "Started a new tablet and now my skin is peeling with a rash"),
+        ("parkinsons_missed_doses", "He has Parkinson's and can't swallow his Sinemet this morning"),
+        ("child_neglect", "The kids next door have been left alone for two days and say they're hungry"),
+        ("head_injury_warning_signs", "He banged his head on the shelf and now he's drowsy"),
+        (
+            "suicide_risk_access_to_means",
+            "He's been very low and hopeless lately and he keeps a shotgun in the barn",
+        ),
+        (
+            "alcohol_or_sedative_withdrawal",
+            "I'm stopping drinking today, I drink two bottles of wine a day and get the shakes",
+        ),
+        ("child_got_into_medicines_or_wild_food", "My 3 year old got into nan's tablets, a few are missing"),
+        ("threat_of_violence_or_strangulation", "Last night my boyfriend put his hands round my neck"),
+        ("acute_mania", "He hasn't slept for five nights, says he's invincible and is spending thousands"),
     ];
     let d = detector();
     for (id, text) in examples {
@@ -203,4 +252,45 @@ fn empty_and_odd_input_is_fine() {
         let _ = detector().assess(text);
     }
     assert!(!flagged(""));
+}
+
+#[test]
+fn assessed_and_reassured_is_not_a_flag_unless_worse_again() {
+    assert!(!flagged("Went to A&E last night with chest pain, the ECG was normal and they said it was muscular. Feeling fine now."));
+    assert!(flagged("A&E said it was muscular last week but now the chest pain is back and worse, spreading to my left arm."));
+}
+
+#[test]
+fn a_reassured_episode_never_hides_an_emergency_told_beside_it() {
+    assert!(flagged(
+        "My dad was discharged from hospital yesterday and is feeling better. My son has a rash that doesn't \
+         fade when I press a glass on it and a high temperature."
+    ));
+    assert!(flagged(
+        "Went to A&E last week with chest pain, ECG was normal, feeling fine now. My wife collapsed this \
+         morning and her face has dropped on one side."
+    ));
+    assert!(flagged(
+        "Seen in A&E on Monday, bloods were normal and I'm feeling better. I took 30 paracetamol last night \
+         because I can't go on."
+    ));
+}
+
+#[test]
+fn fever_with_a_context_respects_negation_and_low_readings() {
+    assert!(flagged("I inject heroin and have had a fever for three days"));
+    assert!(!flagged("Lost tampon I think, no temperature, no smell, can the nurse look"));
+    assert!(!flagged("On carbimazole, temp 36.9, just want my repeat please"));
+}
+
+#[test]
+fn non_ascii_text_is_matched_and_mapped_back() {
+    let text = "Naïve question but my chest pain is crushing — 38.5 fever";
+    let a = detector().assess(text);
+    assert!(a.suggests_urgent());
+    for f in &a.flags {
+        for m in &f.matches {
+            assert_eq!(&text[m.start..m.end], m.words.reveal());
+        }
+    }
 }
