@@ -8,15 +8,15 @@ use rusqlite::{params, OptionalExtension};
 use sealbox_model::category::Category;
 use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::Timestamp;
-use sealbox_model::pool::Pool;
 use sealbox_model::priority::Priority;
-use sealbox_model::thread_state::{Assignee, ThreadState};
+use sealbox_model::thread_state::ThreadState;
 use sealbox_model::triage::TriageSet;
 use serde::{Deserialize, Serialize};
 
 use super::queries::decode_json;
 use super::write::{json, key_of, ms, ThreadRecord, Writer};
 use super::{Store, StoreError};
+use crate::sync::plan::queue_pool_of;
 
 /// Priority, category, order and the decision behind them. No patient data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,20 +58,15 @@ impl Writer<'_> {
         let key = key_of(thread.0);
         self.keep_triage_facts(thread, facts, hub.then_some(facts))?;
         let due_ms = facts.due.map_or(i64::MAX, ms);
-        // The queue follows a new category while the thread waits in its
-        // home pool (assigned threads stay where they are).
+        // The queue follows a new category by the sync's own rule.
         let state: String =
             self.tx()
                 .query_row("SELECT state_json FROM threads WHERE thread_key = ?1", [key], |r| r.get(0))?;
-        let home = match decode_json::<ThreadState>(&state, "thread state")? {
-            ThreadState::New | ThreadState::Triaged => Some(Pool::home_of(facts.category)),
-            ThreadState::Assigned { to: Assignee::Pool(p) } => Some(p),
-            _ => None,
-        };
+        let pool = queue_pool_of(&decode_json::<ThreadState>(&state, "thread state")?, facts.category);
         self.tx()
             .prepare_cached(
                 "UPDATE triage SET category = ?2, priority = ?3, urgent_rank = ?4, due_ms = ?5,
-                     breached_rank = ?6, pool = coalesce(?7, pool)
+                     breached_rank = ?6, pool = ?7
                  WHERE thread_key = ?1",
             )?
             .execute(params![
@@ -81,7 +76,7 @@ impl Writer<'_> {
                 i64::from(!facts.urgent),
                 due_ms,
                 i64::from(due_ms > ms(now)),
-                home.map(Pool::key),
+                pool.key(),
             ])?;
         Ok(())
     }
