@@ -4,8 +4,9 @@
 
 use sealbox_core::lock::Signal;
 use sealbox_model::api::{
-    ActivityView, AppStatus, ChangeRequest, EnrolRequest, InboxRequest, InboxView, MyActivityView,
-    OpenThreadRequest, RefillRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest,
+    ActivityView, AppStatus, ChangeRequest, EnrolRequest, HandRequest, InboxRequest, InboxView,
+    MyActivityView, NoteRequest, OpenThreadRequest, RefillRequest, ReplyRequest, Settings, SettingsView,
+    ThreadView, UnlockRequest,
 };
 use tauri::{AppHandle, State};
 
@@ -91,7 +92,19 @@ pub async fn reply(shell: State<'_, Shell>, request: ReplyRequest) -> Result<Thr
     shell.reply(&request.thread, &request.text).await
 }
 
-/// `change_thread`: close, reopen, await the patient, or hand to a pool.
+/// `add_note`: an internal note for colleagues, sealed here and queued.
+#[tauri::command]
+pub async fn add_note(shell: State<'_, Shell>, request: NoteRequest) -> Result<ThreadView, ShellError> {
+    shell.add_note(&request.thread, &request.text).await
+}
+
+/// `hand_over`: to a queue or a named colleague, with an optional note.
+#[tauri::command]
+pub async fn hand_over(shell: State<'_, Shell>, request: HandRequest) -> Result<ThreadView, ShellError> {
+    shell.hand_over(&request).await
+}
+
+/// `change_thread`: close, reopen, await the patient, or set priority.
 #[tauri::command]
 pub async fn change_thread(
     shell: State<'_, Shell>,

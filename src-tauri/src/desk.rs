@@ -18,8 +18,8 @@ use sealbox_core::sync::engine::SyncStatus;
 use sealbox_core::vault::Keyring;
 use sealbox_core::workstation::{CountsOnly, Desk, Workstation, WorkstationError};
 use sealbox_model::api::{
-    ActivityView, AppStatus, ChangeRequest, EnrolRequest, InboxRequest, InboxView, MyActivityView,
-    RefillRequest, Settings, SettingsView, ThreadView,
+    ActivityView, AppStatus, ChangeRequest, EnrolRequest, HandRequest, InboxRequest, InboxView,
+    MyActivityView, RefillRequest, Settings, SettingsView, ThreadView,
 };
 use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::Timestamp;
@@ -297,7 +297,27 @@ impl Shell {
         o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
     }
 
-    /// Closes, reopens, awaits the patient or hands on a thread; the
+    /// Adds an internal note for colleagues; sent at once in the background.
+    pub async fn add_note(&self, thread: &str, text: &str) -> Result<ThreadView, ShellError> {
+        let id = ThreadId(thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);
+        let mut open = self.open.lock().await;
+        let o = open.as_mut().ok_or(ShellError::Locked)?;
+        o.desk.note(id, text, now())?;
+        o.send_outbox()?;
+        o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
+    }
+
+    /// Hands a thread to a queue or a colleague, with an optional note.
+    pub async fn hand_over(&self, request: &HandRequest) -> Result<ThreadView, ShellError> {
+        let id = ThreadId(request.thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);
+        let mut open = self.open.lock().await;
+        let o = open.as_mut().ok_or(ShellError::Locked)?;
+        o.desk.hand_over(id, &request.to, &request.note, now())?;
+        o.send_outbox()?;
+        o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
+    }
+
+    /// Closes, reopens, awaits the patient or sets priority; the
     /// outbox is sent at once in the background.
     pub async fn change_thread(&self, request: &ChangeRequest) -> Result<ThreadView, ShellError> {
         let id = ThreadId(request.thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);

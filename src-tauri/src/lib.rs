@@ -32,6 +32,8 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::reply,
             commands::refill_decision,
             commands::change_thread,
+            commands::add_note,
+            commands::hand_over,
             commands::settings,
             commands::save_settings,
             commands::thread_activity,

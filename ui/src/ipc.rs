@@ -4,8 +4,9 @@
 //! the reply into that command's sealbox-model type.
 
 use sealbox_model::api::{
-    command, ActivityView, AppStatus, ChangeRequest, EnrolRequest, InboxRequest, InboxView, MyActivityView,
-    OpenThreadRequest, RefillRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest,
+    command, ActivityView, AppStatus, ChangeRequest, EnrolRequest, HandRequest, InboxRequest, InboxView,
+    MyActivityView, NoteRequest, OpenThreadRequest, RefillRequest, ReplyRequest, Settings, SettingsView,
+    ThreadView, UnlockRequest,
 };
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
@@ -127,7 +128,17 @@ pub async fn reply(thread: String, text: String) -> Result<ThreadView, IpcError>
     call_with(command::REPLY, ReplyRequest { thread, text }).await
 }
 
-/// Closes, reopens, awaits the patient or hands on a thread.
+/// Seals and queues an internal note for colleagues.
+pub async fn add_note(request: NoteRequest) -> Result<ThreadView, IpcError> {
+    call_with(command::ADD_NOTE, request).await
+}
+
+/// Hands a thread to a queue or a colleague, with an optional note.
+pub async fn hand_over(request: HandRequest) -> Result<ThreadView, IpcError> {
+    call_with(command::HAND_OVER, request).await
+}
+
+/// Closes, reopens, awaits the patient or sets priority.
 pub async fn change_thread(request: ChangeRequest) -> Result<ThreadView, IpcError> {
     call_with(command::CHANGE_THREAD, request).await
 }

@@ -138,7 +138,8 @@ async fn a_templated_reply_reaches_the_patient_sealed_and_a_refused_one_returns_
     assert!(matches!(err, WorkstationError::Rule(_)), "closing twice is refused: {err:?}");
     desk.change(tid, ThreadChange::State { change: StateOp::Reopen }, later).unwrap();
     let pharmacy = sealbox_model::pool::Pool::Pharmacy;
-    desk.change(tid, ThreadChange::AssignPool { pool: pharmacy }, later).unwrap();
+    let to_pool = |pool| sealbox_model::hub_api::AssignTarget::Pool { pool };
+    desk.hand_over(tid, &to_pool(pharmacy), "", later).unwrap();
     let row =
         desk.inbox_view(later, 500, None).unwrap().rows.into_iter().find(|r| r.thread == tid.0.to_string());
     assert_eq!(row.map(|r| (r.pool, r.state)), Some(("pharmacy".to_owned(), "assigned".to_owned())));
@@ -158,7 +159,7 @@ async fn a_templated_reply_reaches_the_patient_sealed_and_a_refused_one_returns_
     // A hand-over the hub refuses (a colleague changed the thread first)
     // leaves the thread in the queue the hub has it in.
     engine.pull(&desk.store(), later).await.unwrap();
-    desk.change(tid, ThreadChange::AssignPool { pool: sealbox_model::pool::Pool::Gp }, later).unwrap();
+    desk.hand_over(tid, &to_pool(sealbox_model::pool::Pool::Gp), "", later).unwrap();
     let pool_here = |desk: &sealbox_core::workstation::Desk| {
         let rows = desk.inbox_view(later, 500, None).unwrap().rows;
         rows.into_iter().find(|r| r.thread == tid.0.to_string()).map(|r| r.pool)

@@ -47,8 +47,18 @@ pub mod command {
     /// at once when online) and returns the [`super::ThreadView`].
     pub const REFILL_DECISION: &str = "refill_decision";
 
+    /// Takes [`super::NoteRequest`] (as `request`); seals and queues an
+    /// internal note for colleagues (never to the patient); returns the
+    /// [`super::ThreadView`] with it shown.
+    pub const ADD_NOTE: &str = "add_note";
+
+    /// Takes [`super::HandRequest`] (as `request`); hands the thread to a
+    /// queue or a named colleague, with an optional internal note, if
+    /// sealbox-model's rules allow it; returns the [`super::ThreadView`].
+    pub const HAND_OVER: &str = "hand_over";
+
     /// Takes [`super::ChangeRequest`] (as `request`); closes, reopens,
-    /// awaits the patient or hands the thread to a pool's queue, if
+    /// awaits the patient or sets priority and category, if
     /// sealbox-model's rules allow it (queued, sent at once when online);
     /// returns the [`super::ThreadView`].
     pub const CHANGE_THREAD: &str = "change_thread";
@@ -83,6 +93,8 @@ pub mod command {
         REPLY,
         REFILL_DECISION,
         CHANGE_THREAD,
+        ADD_NOTE,
+        HAND_OVER,
         SETTINGS,
         SAVE_SETTINGS,
         THREAD_ACTIVITY,
@@ -362,6 +374,27 @@ pub struct ThreadView {
     /// name and role. Claiming a thread a colleague holds asks first.
     #[serde(default)]
     pub holder: String,
+    /// Where this clinician may hand it: the queues and the colleagues
+    /// (working here now) allowed to handle its category; empty when they
+    /// may not hand it on.
+    #[serde(default)]
+    pub hand_to: Vec<HandOption>,
+    /// Whether this clinician may add an internal note.
+    #[serde(default)]
+    pub can_note: bool,
+}
+
+/// A queue or a colleague a thread can be handed to. No patient data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandOption {
+    /// Where.
+    pub to: crate::hub_api::AssignTarget,
+    /// "GPs' queue" or "Asha Rao · GP".
+    pub label: String,
+    /// Whether they can read an internal note on this thread (a note
+    /// handed to someone who cannot is refused).
+    pub reads_notes: bool,
 }
 
 /// A person's triage decision as a thread shows it. No patient data.
@@ -494,7 +527,8 @@ pub struct PracticeKeyView {
     pub pinned_by: String,
 }
 
-/// A change to a thread's life cycle or queue.
+/// A change to a thread's life cycle or priority (handing it on is
+/// [`HandRequest`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
 pub enum ThreadChange {
@@ -502,11 +536,6 @@ pub enum ThreadChange {
     State {
         /// Which.
         change: crate::hub_api::StateOp,
-    },
-    /// Hand it to a pool's queue.
-    AssignPool {
-        /// Which pool.
-        pool: crate::pool::Pool,
     },
     /// Set priority and category (a reason when lowering an urgent or
     /// red-flagged thread).
@@ -574,6 +603,43 @@ pub struct ReplyRequest {
     pub text: String,
 }
 
+/// Arguments of [`command::ADD_NOTE`]. `Debug` hides the text.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteRequest {
+    /// The thread id.
+    pub thread: String,
+    /// The note as written.
+    pub text: String,
+}
+
+impl std::fmt::Debug for NoteRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NoteRequest").field("thread", &self.thread).finish_non_exhaustive()
+    }
+}
+
+/// Arguments of [`command::HAND_OVER`]. `Debug` hides the note.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandRequest {
+    /// The thread id.
+    pub thread: String,
+    /// The queue or colleague, one of [`ThreadView::hand_to`].
+    pub to: crate::hub_api::AssignTarget,
+    /// An internal note for them ("" for none).
+    pub note: String,
+}
+
+impl std::fmt::Debug for HandRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HandRequest")
+            .field("thread", &self.thread)
+            .field("to", &self.to)
+            .finish_non_exhaustive()
+    }
+}
+
 impl std::fmt::Debug for ReplyRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReplyRequest").field("thread", &self.thread).finish_non_exhaustive()
@@ -604,6 +670,10 @@ pub struct MessageLine {
     pub attachments: Vec<String>,
     /// Who has viewed it, with when (UK time).
     pub viewed_by: Vec<String>,
+    /// An internal note for colleagues (never sent to the patient), shown
+    /// apart from replies.
+    #[serde(default)]
+    pub note: bool,
 }
 
 /// Audit events as the UI lists them: ids, names of staff, kinds and times

@@ -59,8 +59,12 @@ impl MedicationText {
 pub enum Author {
     /// The patient.
     Patient,
-    /// A member of the practice team.
+    /// A member of the practice team, writing to the patient.
     Clinician(StaffId),
+    /// A member of the practice team, writing to colleagues only: an
+    /// internal note, sealed to the practice's pools and never to the
+    /// patient (the workstation tells it from the envelope's recipients).
+    Note(StaffId),
     /// Sealbox (automatic acknowledgements, status notes).
     System,
 }

@@ -32,6 +32,16 @@ impl Pool {
             Pool::Admin => "admin",
         }
     }
+
+    /// Its queue as people name it: "GPs' queue".
+    pub fn queue_title(self) -> &'static str {
+        match self {
+            Pool::Gp => "GPs' queue",
+            Pool::Nurse => "Nurses' queue",
+            Pool::Pharmacy => "Pharmacists' queue",
+            Pool::Admin => "Care navigators' queue",
+        }
+    }
 }
 
 impl Pool {

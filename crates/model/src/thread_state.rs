@@ -265,6 +265,13 @@ fn staff_or_system_with(
     }
 }
 
+/// Whether a thread of `category` may be handed to `to`: a person whose
+/// role reads its free text or medication part, or a queue whose pool reads
+/// it (what the hand-over list offers; the same rule refuses the rest).
+pub fn can_hand_to(to: &Assignee, category: Category) -> bool {
+    check_assignee_can_read(to, category).is_ok()
+}
+
 fn check_assignee_can_read(to: &Assignee, category: Category) -> Result<(), RuleError> {
     let pool = match to {
         Assignee::Pool(p) => *p,

@@ -1,6 +1,7 @@
 //! One module per screen.
 
 pub mod audit;
+pub mod colleagues;
 pub mod composer;
 pub mod enrol;
 pub mod inbox;

@@ -2,8 +2,10 @@
 //! into the DOM as text nodes (Yew escapes it), so markup or script in a
 //! message shows literally and never runs. The header says who holds the
 //! thread. c claims (a thread a colleague holds asks first, naming them); r goes to the reply
-//! composer; e closes (a closed thread can be reopened); a hands it to
-//! another queue; p sets priority and category (the red flags stay shown);
+//! composer; e closes (a closed thread can be reopened); h hands it to a
+//! queue or a named colleague; i writes an internal note (shown apart from
+//! replies, never sent to the patient); p sets priority and category (the
+//! red flags stay shown);
 //! n shows what the patient wrote since the thread was opened (a banner
 //! says so); Esc or "Back" returns.
 //! Below the messages: who viewed, claimed, replied and decided what, and
@@ -14,16 +16,12 @@ use yew::prelude::*;
 
 use sealbox_model::api::{ChangeRequest, ThreadChange};
 use sealbox_model::hub_api::StateOp;
-use sealbox_model::pool::Pool;
 
 use crate::pages::audit::AuditList;
+use crate::pages::colleagues::Colleagues;
 use crate::pages::composer::Composer;
 use crate::pages::refill::RefillReview;
 use crate::pages::triage_panel::TriagePanel;
-
-/// The queues a thread can be handed to.
-const POOLS: [(&str, &str); 4] =
-    [("gp", "GPs"), ("nurse", "Nurses"), ("pharmacy", "Pharmacists"), ("admin", "Care navigators")];
 
 #[derive(Properties, PartialEq)]
 pub struct ThreadProps {
@@ -118,22 +116,15 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
             change.emit(ThreadChange::State { change: op });
         })
     };
-    let assign_box = use_node_ref();
-    let on_assign = {
-        let (change, assign_box) = (change.clone(), assign_box.clone());
-        Callback::from(move |_: MouseEvent| {
-            let Some(select) = assign_box.cast::<web_sys::HtmlSelectElement>() else { return };
-            if let Some(pool) = Pool::ALL.into_iter().find(|p| p.key() == select.value()) {
-                change.emit(ThreadChange::AssignPool { pool });
-            }
-        })
-    };
+    let hand_box = use_node_ref();
+    let note_box = use_node_ref();
     let reply_box = use_node_ref();
     let priority_box = use_node_ref();
     let on_key = {
         let (close, claim, reply_box, reload) =
             (props.on_close.clone(), claim.clone(), reply_box.clone(), reload.clone());
-        let (close_or_reopen, assign_box) = (close_or_reopen.clone(), assign_box.clone());
+        let (close_or_reopen, hand_box, note_box) =
+            (close_or_reopen.clone(), hand_box.clone(), note_box.clone());
         let priority_box = priority_box.clone();
         Callback::from(move |e: KeyboardEvent| match e.key().as_str() {
             "Escape" => {
@@ -158,10 +149,16 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
                     let _ = select.focus();
                 }
             }
-            "a" => {
-                if let Some(select) = assign_box.cast::<web_sys::HtmlElement>() {
+            "h" => {
+                if let Some(select) = hand_box.cast::<web_sys::HtmlElement>() {
                     e.prevent_default();
                     let _ = select.focus();
+                }
+            }
+            "i" => {
+                if let Some(area) = note_box.cast::<web_sys::HtmlElement>() {
+                    e.prevent_default();
+                    let _ = area.focus();
                 }
             }
             "r" => {
@@ -235,7 +232,12 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
             }
             <TriagePanel view={v.clone()} on_change={change.clone()} priority_box={priority_box} />
             { for v.messages.iter().map(|m| html! {
-                <article class={classes!("message", (m.from != "Patient").then_some("staff"))} data-id={m.id.clone()}>
+                <article class={classes!("message", (m.from != "Patient").then_some("staff"), m.note.then_some("note"))}
+                    data-id={m.id.clone()} data-note={m.note.to_string()}
+                    aria-label={if m.note { "Internal note, not sent to the patient" } else { "Message" }}>
+                    if m.note {
+                        <p class="note-badge">{ "Internal note · not sent to the patient" }</p>
+                    }
                     <header class="meta">{ format!("{} · {}", m.from, m.received_shown) }</header>
                     if !m.text.is_empty() { <p class="body">{ &m.text }</p> }
                     if !m.medicines.is_empty() {
@@ -253,6 +255,7 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
                 <RefillReview thread={v.thread.clone()} panel={panel.clone()} on_updated={props.on_updated.clone()} />
             }
             <Composer view={v.clone()} on_sent={props.on_updated.clone()} on_leave={on_leave} input={reply_box} />
+            <Colleagues view={v.clone()} on_updated={props.on_updated.clone()} note_box={note_box} hand_box={hand_box} />
             if let Some(a) = &*activity {
                 <AuditList id="thread-activity" title="Activity" view={a.clone()} />
             }
@@ -262,11 +265,6 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
                     onclick={Callback::from(move |_: MouseEvent| close_or_reopen.emit(()))}>
                     { if v.state == "closed" { "Reopen (e)" } else { "Close (e)" } }
                 </button>
-                <label for="assign-pool" class="meta">{ "Hand to" }</label>
-                <select id="assign-pool" ref={assign_box} onkeydown={Callback::from(|e: KeyboardEvent| e.stop_propagation())}>
-                    { for POOLS.iter().map(|(key, label)| html! { <option value={*key}>{ *label }</option> }) }
-                </select>
-                <button id="assign" type="button" onclick={on_assign}>{ "Hand over (a)" }</button>
                 <button id="back" type="button" onclick={on_back}>{ "Back to inbox (Esc)" }</button>
             </div>
         </section>

@@ -33,6 +33,9 @@ pub struct OpenedMessage {
     pub thread_id: u64,
     /// See `thread_id`.
     pub message_id: u64,
+    /// Whether any part is sealed to the patient (read from the signed
+    /// header): a staff envelope that is not is an internal note.
+    pub to_patient: bool,
 }
 
 /// Why an envelope could not be opened. Log-safe.
@@ -109,6 +112,7 @@ impl PoolKeyring {
             parts,
             thread_id: opened.header.thread_id,
             message_id: opened.header.message_id,
+            to_patient: opened.header.parts.iter().any(|p| p.recipients.contains(&RecipientId::Patient)),
         }))
     }
 }

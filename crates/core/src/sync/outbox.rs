@@ -57,6 +57,7 @@ fn op_name(op: &ActionOp) -> &'static str {
         ActionOp::Assign { .. } => "assign",
         ActionOp::State { .. } => "state",
         ActionOp::Reply { .. } => "reply",
+        ActionOp::Note { .. } => "note",
         ActionOp::RefillDecision { .. } => "refill_decision",
         ActionOp::Prioritise { .. } => "prioritise",
     }

@@ -145,10 +145,14 @@ impl std::fmt::Debug for PagePlan {
     }
 }
 
-fn author(sender: &Sender) -> Author {
+/// Who wrote it: a member of staff's envelope sealed to nobody outside the
+/// practice is an internal note (told by the signed envelope, not by the
+/// hub).
+fn author(sender: &Sender, to_patient: bool) -> Author {
     match sender {
         Sender::Patient => Author::Patient,
-        Sender::Staff { staff } => Author::Clinician(staff.id.clone()),
+        Sender::Staff { staff } if to_patient => Author::Clinician(staff.id.clone()),
+        Sender::Staff { staff } => Author::Note(staff.id.clone()),
     }
 }
 
@@ -209,7 +213,7 @@ fn assess(
     }
     let message = Message {
         id: record.message_id,
-        author: author(&record.sender),
+        author: author(&record.sender, opened.to_patient),
         received_at: record.received_at,
         parts: opened.parts,
     };

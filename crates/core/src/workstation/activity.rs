@@ -34,6 +34,7 @@ pub fn describe(action: &str, object: &str) -> String {
         "assign" => "assigned the thread".to_owned(),
         "state" => "changed the thread's state".to_owned(),
         "reply" => "replied to the patient".to_owned(),
+        "note" => "added an internal note for colleagues".to_owned(),
         "refill_decision" => "decided the repeat prescription".to_owned(),
         "action_conflict" => "was beaten to an action by a colleague".to_owned(),
         "action_rejected" => "had an action refused by the hub".to_owned(),

@@ -25,6 +25,7 @@
 
 mod activity;
 mod admin;
+pub mod note;
 mod profile;
 pub mod refill;
 pub mod reply;
@@ -152,6 +153,9 @@ pub enum WorkstationError {
     /// The typed invite is not one.
     #[error(transparent)]
     Invite(#[from] InviteTextError),
+    /// A note or a hand-over was refused before it was queued.
+    #[error(transparent)]
+    Note(#[from] note::NoteError),
     /// A triage decision was refused before it was queued.
     #[error(transparent)]
     Triage(#[from] sealbox_model::triage::TriageError),
@@ -640,6 +644,14 @@ impl Desk {
     /// Whose desk.
     pub fn profile(&self) -> &Profile {
         &self.profile
+    }
+
+    /// This clinician as the rules and the hub name them.
+    pub(crate) fn me(&self) -> sealbox_model::actor::StaffRef {
+        sealbox_model::actor::StaffRef {
+            id: sealbox_model::ids::StaffId(self.profile.user_id.clone()),
+            role: self.profile.role,
+        }
     }
 
     /// How the key was verified.

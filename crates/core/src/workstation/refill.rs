@@ -7,12 +7,12 @@
 //! the practice's wording for the outcome, as a sealed reply queued after
 //! the decision; then the thread is closed.
 
-use sealbox_model::actor::{Actor, StaffRef};
+use sealbox_model::actor::Actor;
 use sealbox_model::api::{ReasonLine, RefillPanel, RequestedItem, ThreadChange};
 use sealbox_model::category::Category;
 use sealbox_model::error::RuleError;
 use sealbox_model::hub_api::{ActionOp, RefillChoice, StateOp};
-use sealbox_model::ids::{StaffId, ThreadId};
+use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::tz::TimeZone;
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::medicine;
@@ -77,10 +77,6 @@ fn view_log(detail: &ThreadDetail) -> ViewLog {
 }
 
 impl Desk {
-    fn me(&self) -> StaffRef {
-        StaffRef { id: StaffId(self.profile().user_id.clone()), role: self.profile().role }
-    }
-
     /// The refill panel of `detail` (none unless it is a repeat
     /// prescription request), as the rule stands at `now`.
     pub(super) fn refill_panel(

@@ -11,9 +11,8 @@ use std::collections::BTreeMap;
 use rand::rngs::OsRng;
 use sealbox_crypto::envelope::{seal_envelope, EnvelopeFields, PartInput, PartKind, Recipient, RecipientId};
 use sealbox_crypto::x25519_dalek::PublicKey;
-use sealbox_model::actor::StaffRef;
 use sealbox_model::hub_api::{ActionOp, Base64Bytes, IdempotencyKey, PracticeKeys};
-use sealbox_model::ids::{MessageId, StaffId, ThreadId};
+use sealbox_model::ids::{MessageId, ThreadId};
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::message::{Author, FreeText, Message, MessagePart};
 use sealbox_model::permissions::{can, pools_that_can_read_part, Action};
@@ -71,17 +70,12 @@ impl Desk {
             return Err(ReplyError::TooLong.into());
         }
         let profile = self.profile();
-        let me = StaffRef { id: StaffId(profile.user_id.clone()), role: profile.role };
+        let me = self.me();
         let shared = self.store();
         let mut store = crate::sync::lock(&shared);
         let part = MessagePart::FreeText(FreeText::new(format!("{text}\n\n{}", profile.sign_off())));
         let to = self.reply_recipients(&store, thread)?;
-        let plaintext = zeroize::Zeroizing::new(part.to_sealed_plaintext().map_err(|_| ReplyError::Seal)?);
-        let id = MessageId(new_message_id());
-        let fields = EnvelopeFields { practice: &profile.practice_id, thread_id: thread.0, message_id: id.0 };
-        let input = PartInput { kind: PartKind::FreeText, plaintext: &plaintext, recipients: &to };
-        let envelope = seal_envelope(&mut OsRng, &self.device.ed25519, &fields, &[input])
-            .map_err(|_| ReplyError::Seal)?;
+        let (id, envelope) = self.seal_text(thread, &part, &to)?;
         let key = IdempotencyKey::new(format!("reply-{}", id.0)).map_err(|_| ReplyError::Seal)?;
         let shown =
             Message { id, author: Author::Clinician(me.id.clone()), received_at: now, parts: vec![part] };
@@ -92,6 +86,43 @@ impl Desk {
             Ok(())
         })?;
         Ok(id)
+    }
+
+    /// Seals `part` (free text) on `thread` to `to` under a new message id,
+    /// signed with this device's key.
+    pub(super) fn seal_text(
+        &self,
+        thread: ThreadId,
+        part: &MessagePart,
+        to: &[Recipient],
+    ) -> Result<(MessageId, Vec<u8>), ReplyError> {
+        let plaintext = zeroize::Zeroizing::new(part.to_sealed_plaintext().map_err(|_| ReplyError::Seal)?);
+        let id = MessageId(new_message_id());
+        let fields =
+            EnvelopeFields { practice: &self.profile().practice_id, thread_id: thread.0, message_id: id.0 };
+        let input = PartInput { kind: PartKind::FreeText, plaintext: &plaintext, recipients: to };
+        let envelope = seal_envelope(&mut OsRng, &self.device.ed25519, &fields, &[input])
+            .map_err(|_| ReplyError::Seal)?;
+        Ok((id, envelope))
+    }
+
+    /// Every pool allowed to read free text on `category`, with the key
+    /// this desk knows for it: who a reply (besides the patient) and an
+    /// internal note are sealed to.
+    pub(super) fn free_text_pools(
+        &self,
+        store: &Store,
+        category: sealbox_model::category::Category,
+    ) -> Result<Vec<Recipient>, WorkstationError> {
+        let keys = self.pool_public_keys(store)?;
+        let text = MessagePart::FreeText(FreeText::new(""));
+        let mut to = Vec::new();
+        for pool in pools_that_can_read_part(&text, category) {
+            // A colleague's pool left out could never read it.
+            let key = keys.get(&pool).ok_or(ReplyError::NoPoolKey)?;
+            to.push(Recipient { id: RecipientId::Pool(pool), public_key: *key });
+        }
+        Ok(to)
     }
 
     /// Who a reply on `thread` is sealed to — the patient and every pool
@@ -112,13 +143,7 @@ impl Desk {
         }
         let patient = PublicKey::from(store.patient_key(thread)?.ok_or(ReplyError::NoPatientKey)?);
         let mut to = vec![Recipient { id: RecipientId::Patient, public_key: patient }];
-        let keys = self.pool_public_keys(store)?;
-        let text = MessagePart::FreeText(FreeText::new(""));
-        for pool in pools_that_can_read_part(&text, category) {
-            // A colleague's pool left out could never read the reply.
-            let key = keys.get(&pool).ok_or(ReplyError::NoPoolKey)?;
-            to.push(Recipient { id: RecipientId::Pool(pool), public_key: *key });
-        }
+        to.extend(self.free_text_pools(store, category)?);
         Ok(to)
     }
 

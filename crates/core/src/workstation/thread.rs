@@ -7,7 +7,7 @@ use sealbox_model::actor::{Actor, StaffRef};
 use sealbox_model::api::ThreadChange;
 use sealbox_model::api::{IdentityChange, MessageLine, TemplateLine, ThreadView};
 use sealbox_model::calendar::uk_time_zone;
-use sealbox_model::hub_api::{ActionOp, AssignTarget, IdempotencyKey};
+use sealbox_model::hub_api::{ActionOp, IdempotencyKey};
 use sealbox_model::ids::{StaffId, ThreadId};
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::message::{Author, MessagePart};
@@ -72,7 +72,7 @@ impl Desk {
                     id: m.id.0.to_string(),
                     from: match &m.author {
                         Author::Patient => "Patient".to_owned(),
-                        Author::Clinician(s) => staff.shown(s),
+                        Author::Clinician(s) | Author::Note(s) => staff.shown(s),
                         Author::System => "Sealbox".to_owned(),
                     },
                     received_shown: shown(m.received_at),
@@ -85,6 +85,7 @@ impl Desk {
                         .filter(|v| v.message == m.id)
                         .map(|v| format!("{} at {}", staff.shown(&v.staff), shown(v.at)))
                         .collect(),
+                    note: matches!(m.author, Author::Note(_)),
                 };
                 for part in &m.parts {
                     match part {
@@ -149,6 +150,8 @@ impl Desk {
                 Some(s) => staff.shown(&s.id),
                 None => String::new(),
             },
+            hand_to: if t.state.is_open() { self.hand_options(t.category, &staff) } else { Vec::new() },
+            can_note: can(self.profile.role, Action::ReadFreeText, t.category),
         }))
     }
 
@@ -183,7 +186,7 @@ impl Desk {
     /// transaction; the caller sends it (`sync::outbox::send`). False if
     /// the same claim is already queued.
     pub fn claim(&self, thread: ThreadId, now: Timestamp) -> Result<bool, WorkstationError> {
-        let me = StaffRef { id: StaffId(self.profile.user_id.clone()), role: self.profile.role };
+        let me = self.me();
         let key = action_key("claim", thread)?;
         let shared = self.store();
         let mut store = crate::sync::lock(&shared);
@@ -213,8 +216,8 @@ fn random_token() -> String {
 }
 
 impl Desk {
-    /// Closes, reopens, awaits the patient or hands `thread` to a pool's
-    /// queue, if sealbox-model's life-cycle rules allow it for this
+    /// Closes, reopens, awaits the patient or sets the priority of
+    /// `thread`, if sealbox-model's life-cycle rules allow it for this
     /// clinician now: queued with its local effect and audit event; the
     /// caller sends the outbox (the hub applies the same rules).
     pub fn change(
@@ -223,14 +226,10 @@ impl Desk {
         change: ThreadChange,
         now: Timestamp,
     ) -> Result<(), WorkstationError> {
-        let me = StaffRef { id: StaffId(self.profile.user_id.clone()), role: self.profile.role };
+        let me = self.me();
         let (op, action) = match change {
             ThreadChange::Prioritise { decision } => return self.prioritise(thread, decision, now),
             ThreadChange::State { change } => (ActionOp::State { change }, ThreadAction::from(change)),
-            ThreadChange::AssignPool { pool } => (
-                ActionOp::Assign { to: AssignTarget::Pool { pool } },
-                ThreadAction::Assign(Assignee::Pool(pool)),
-            ),
         };
         let shared = self.store();
         let mut store = crate::sync::lock(&shared);

@@ -5,12 +5,11 @@
 //! overruled. Queued through the outbox with its local effect; the hub
 //! applies the same rule to the priority it holds.
 
-use sealbox_model::actor::StaffRef;
 use sealbox_model::api::TriageLine;
 use sealbox_model::breach::due_at;
 use sealbox_model::error::RuleError;
 use sealbox_model::hub_api::{ActionOp, StaffDirectory};
-use sealbox_model::ids::{StaffId, ThreadId};
+use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::tz::TimeZone;
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::message::{Author, Thread};
@@ -71,7 +70,7 @@ impl Desk {
         decision: TriageDecision,
         now: Timestamp,
     ) -> Result<(), WorkstationError> {
-        let me = StaffRef { id: StaffId(self.profile.user_id.clone()), role: self.profile.role };
+        let me = self.me();
         let rules = self.rules();
         let shared = self.store();
         let mut store = crate::sync::lock(&shared);

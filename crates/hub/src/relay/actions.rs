@@ -198,6 +198,35 @@ fn prioritise(
     Ok(thread.state.clone())
 }
 
+/// A sealed message's id must not be taken.
+fn message_id_free(conn: &Connection, id: sealbox_model::ids::MessageId) -> Result<(), Refusal> {
+    match store::find_envelope(conn, id).map_err(|e| Refusal::Other("storage", e.to_string()))? {
+        Some(_) => Err(Refusal::Other("message_id_taken", "message_id is already used".into())),
+        None => Ok(()),
+    }
+}
+
+/// A thread is handed only to someone working here now (not disabled, with
+/// an approved device not revoked) under the role the practice gave them:
+/// the role in the request is what the permission rule checks.
+fn working_here_as(conn: &Connection, person: &StaffRef) -> Result<(), Refusal> {
+    let role: Option<String> = conn
+        .query_row(
+            "SELECT s.role FROM staff s WHERE s.id = ?1 AND s.disabled_at_us IS NULL AND EXISTS (
+                 SELECT 1 FROM devices d WHERE d.staff_id = s.id
+                    AND d.approved_at_us IS NOT NULL AND d.revoked_at_us IS NULL)",
+            params![person.id.0],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|e| Refusal::Other("storage", e.to_string()))?;
+    match role {
+        Some(role) if role == person.role.key() => Ok(()),
+        Some(_) => Err(Refusal::Other("wrong_role", "that colleague has another role".into())),
+        None => Err(Refusal::Other("unknown_staff", "no colleague by that id works here now".into())),
+    }
+}
+
 /// Applies one action whose version matched; returns the new state.
 fn decide(
     conn: &Connection,
@@ -210,9 +239,25 @@ fn decide(
     match op {
         ActionOp::Claim => claim(thread, me, now),
         ActionOp::Assign { to } => {
-            step(thread, &thread.state, ThreadAction::Assign(Assignee::from(to.clone())), &actor, now)
+            let to = Assignee::from(to.clone());
+            if let Assignee::Staff(person) = &to {
+                working_here_as(conn, person)?;
+            }
+            step(thread, &thread.state, ThreadAction::Assign(to), &actor, now)
         }
         ActionOp::State { change } => step(thread, &thread.state, ThreadAction::from(*change), &actor, now),
+        ActionOp::Note { message_id, .. } => {
+            if !can(me.role, Action::ReadFreeText, thread.category) {
+                return Err(RuleError::Forbidden {
+                    actor: actor.kind(),
+                    action: Action::ReadFreeText,
+                    category: thread.category,
+                }
+                .into());
+            }
+            message_id_free(conn, *message_id)?;
+            Ok(thread.state.clone())
+        }
         ActionOp::Reply { message_id, envelope } => {
             if !is_valid_wire_id(message_id.0) {
                 return Err(Refusal::Other(
@@ -238,12 +283,7 @@ fn decide(
                 }
                 .into());
             }
-            if store::find_envelope(conn, *message_id)
-                .map_err(|e| Refusal::Other("storage", e.to_string()))?
-                .is_some()
-            {
-                return Err(Refusal::Other("message_id_taken", "message_id is already used".into()));
-            }
+            message_id_free(conn, *message_id)?;
             Ok(thread.state.clone())
         }
         ActionOp::RefillDecision { decision } => {
@@ -330,14 +370,15 @@ fn apply_one(
             Err(refusal) => rejected(refusal),
             Ok(next) => {
                 let version = thread.version.saturating_add(1);
-                if let ActionOp::Reply { message_id, envelope } = &req.op {
+                if let Some((message_id, envelope, internal)) = req.op.sealed_message() {
                     let seq = store::insert_envelope(
                         conn,
                         thread.id,
-                        *message_id,
+                        message_id,
                         Some(me),
                         envelope.as_slice(),
                         now,
+                        internal,
                     )?;
                     changed.push((seq, thread.id));
                 }
@@ -394,7 +435,7 @@ fn validate(batch: &ActionsRequest) -> Result<Vec<ReplySeal>, ApiError> {
         if !is_valid_wire_id(a.thread_id.0) {
             return Err(ApiError::field(format!("actions[{i}].thread_id"), "must be between 1 and 2^63-1"));
         }
-        if let ActionOp::Reply { message_id, envelope } = &a.op {
+        if let Some((message_id, envelope, internal)) = a.op.sealed_message() {
             if !is_valid_wire_id(message_id.0) {
                 return Err(ApiError::field(
                     format!("actions[{i}].op.message_id"),
@@ -411,6 +452,9 @@ fn validate(batch: &ActionsRequest) -> Result<Vec<ReplySeal>, ApiError> {
             let field = format!("actions[{i}].op.envelope");
             let header = envelope_check::parse_for(envelope.as_slice(), a.thread_id.0, message_id.0, &field)?;
             envelope_check::no_patient_details(&header, &field)?;
+            if internal {
+                envelope_check::not_to_the_patient(&header, &field)?;
+            }
             seals.push(ReplySeal { index: i, sender: header.sender.to_bytes(), practice: header.practice });
         }
         let dup = batch.actions[..i].iter().any(|b| b.idempotency_key == a.idempotency_key);

@@ -5,7 +5,7 @@
 //! patient's channel, or the clinician's device for replies). Anything else
 //! is refused with 400, naming the envelope's field, before a byte is stored.
 
-use sealbox_crypto::envelope::{EnvelopeHeader, PartKind};
+use sealbox_crypto::envelope::{EnvelopeHeader, PartKind, RecipientId};
 use sealbox_model::hub_api::PatientMessageRequest;
 
 use super::channels::Channel;
@@ -43,6 +43,15 @@ pub fn check_patient_envelope(channel: &Channel, req: &PatientMessageRequest) ->
 pub fn no_patient_details(header: &EnvelopeHeader, field: &str) -> Result<(), ApiError> {
     if header.parts.iter().any(|p| p.kind == PartKind::PatientDetails) {
         return Err(ApiError::field(field, "a staff envelope may not carry patient details"));
+    }
+    Ok(())
+}
+
+/// An internal note is for the practice only: no part may be sealed to the
+/// patient (what the patient could open, they could be shown).
+pub fn not_to_the_patient(header: &EnvelopeHeader, field: &str) -> Result<(), ApiError> {
+    if header.parts.iter().any(|p| p.recipients.contains(&RecipientId::Patient)) {
+        return Err(ApiError::field(field, "an internal note may not be sealed to the patient"));
     }
     Ok(())
 }

@@ -125,7 +125,7 @@ pub fn ingest_into(
             store::update_thread(tx, thread.id, &next, thread.version.saturating_add(1), now, None)?;
         }
     }
-    let seq = store::insert_envelope(tx, req.thread_id, req.message_id, None, body, now)?;
+    let seq = store::insert_envelope(tx, req.thread_id, req.message_id, None, body, now, false)?;
     Ok(Ingested::Stored(seq))
 }
 

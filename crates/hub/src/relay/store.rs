@@ -259,7 +259,8 @@ pub fn find_envelope(conn: &Connection, message: MessageId) -> Result<Option<Exi
         .optional()?)
 }
 
-/// Stores an envelope with the next seq; returns the seq.
+/// Stores an envelope with the next seq; returns the seq. A staff envelope
+/// is an internal note when `internal` (never among the patient's replies).
 pub fn insert_envelope(
     conn: &Connection,
     thread: ThreadId,
@@ -267,12 +268,13 @@ pub fn insert_envelope(
     sender: Option<&StaffRef>,
     body: &[u8],
     now: Timestamp,
+    internal: bool,
 ) -> Result<u64, DbError> {
     let seq = next_seq(conn, thread, "envelope")?;
     conn.execute(
         "INSERT INTO envelopes (seq, message_id, thread_id, sender_kind, sender_id, sender_role,
-                                received_at_us, body, body_sha256)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                received_at_us, body, body_sha256, internal)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             to_i64(seq),
             to_i64(message.0),
@@ -283,6 +285,7 @@ pub fn insert_envelope(
             to_db(now),
             body,
             sha256(body).as_slice(),
+            internal,
         ],
     )?;
     Ok(seq)
@@ -351,7 +354,7 @@ pub fn replies_for_patient(
 ) -> Result<Vec<EnvelopeRecord>, DbError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ENVELOPE_COLUMNS} FROM envelopes e JOIN threads t ON t.id = e.thread_id
-         WHERE t.patient_id = ?1 AND e.sender_kind = 'staff' AND e.seq > ?2 ORDER BY e.seq LIMIT ?3"
+         WHERE t.patient_id = ?1 AND e.sender_kind = 'staff' AND e.internal = 0 AND e.seq > ?2 ORDER BY e.seq LIMIT ?3"
     ))?;
     let rows = stmt.query_map(params![patient.0, to_i64(after), i64::from(limit)], envelope_from_row)?;
     rows.map(|r| envelope_record(r?)).collect()

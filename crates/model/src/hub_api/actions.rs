@@ -64,6 +64,15 @@ pub enum ActionOp {
         /// The sealed envelope.
         envelope: Base64Bytes,
     },
+    /// Add an internal note for colleagues: sealed to the practice's pools
+    /// only (the hub refuses an envelope with a slot for the patient, and
+    /// never serves a note to the patient).
+    Note {
+        /// Sender-chosen message id (1..2^63-1).
+        message_id: MessageId,
+        /// The sealed envelope.
+        envelope: Base64Bytes,
+    },
     /// Decide a repeat prescription request. The decider must have viewed
     /// every patient message (checked on the desktop, which holds the view
     /// log); the hub checks category, state and permission.
@@ -97,6 +106,18 @@ pub enum AssignTarget {
     },
 }
 
+impl ActionOp {
+    /// The sealed message a reply or a note carries, and whether it is a
+    /// note (for colleagues only).
+    pub fn sealed_message(&self) -> Option<(MessageId, &Base64Bytes, bool)> {
+        match self {
+            ActionOp::Reply { message_id, envelope } => Some((*message_id, envelope, false)),
+            ActionOp::Note { message_id, envelope } => Some((*message_id, envelope, true)),
+            _ => None,
+        }
+    }
+}
+
 impl From<AssignTarget> for Assignee {
     fn from(t: AssignTarget) -> Self {
         match t {
@@ -128,6 +149,11 @@ pub enum LoggedOp {
         /// The reply's message id.
         message_id: MessageId,
     },
+    /// See [`ActionOp::Note`].
+    Note {
+        /// The note's message id.
+        message_id: MessageId,
+    },
     /// See [`ActionOp::RefillDecision`].
     RefillDecision {
         /// The decision.
@@ -147,6 +173,7 @@ impl From<&ActionOp> for LoggedOp {
             ActionOp::Assign { to } => LoggedOp::Assign { to: to.clone() },
             ActionOp::State { change } => LoggedOp::State { change: *change },
             ActionOp::Reply { message_id, .. } => LoggedOp::Reply { message_id: *message_id },
+            ActionOp::Note { message_id, .. } => LoggedOp::Note { message_id: *message_id },
             ActionOp::RefillDecision { decision } => LoggedOp::RefillDecision { decision: *decision },
             ActionOp::Prioritise { decision } => LoggedOp::Prioritise { decision: *decision },
         }

@@ -26,6 +26,10 @@ pub struct StaffEntry {
     pub name: String,
     /// Their role.
     pub role: Role,
+    /// Working here now: not disabled, with a device the practice approved
+    /// and has not revoked. Only they are offered to hand a thread to.
+    #[serde(default)]
+    pub active: bool,
 }
 
 impl StaffDirectory {
@@ -50,6 +54,7 @@ mod tests {
                 id: StaffId("staff-1".into()),
                 name: "Asha Rao".into(),
                 role: Role::Gp,
+                active: true,
             }],
         };
         assert_eq!(dir.shown(&StaffId("staff-1".into())), "Asha Rao \u{b7} GP");
