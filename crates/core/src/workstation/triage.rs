@@ -15,6 +15,7 @@ use sealbox_model::jiff::Timestamp;
 use sealbox_model::message::{Author, Thread};
 use sealbox_model::permissions::{can, Action};
 use sealbox_model::priority::Priority;
+use sealbox_model::red_flags::learned::LEARNED_RULE_ID;
 use sealbox_model::red_flags::RedFlagDetector;
 use sealbox_model::thread_state::ThreadState;
 use sealbox_model::triage::{self, TriageDecision, TriageSet};
@@ -26,15 +27,19 @@ use crate::store::triage::TriageFacts;
 use crate::sync::outbox;
 
 /// Each red flag `thread`'s patient messages raise, with the words that
-/// matched ('chest pain: "crushing pain in my chest"'), once each. Read
+/// matched ('chest pain: "crushing pain in my chest"'; for the learned
+/// model, its nearest presentation and the words that weighed most), once
+/// each. Read
 /// again from the text rather than stored, so the rule set in force is the
 /// one shown.
 pub(super) fn flag_lines(detector: &RedFlagDetector, thread: &Thread) -> Vec<String> {
     let mut seen: Vec<String> = Vec::new();
     for m in thread.messages.iter().filter(|m| m.is_from_patient()) {
         for flag in detector.assess(m.free_text().reveal()).flags {
-            let words = flag.matches.first().map(|w| w.words.reveal().to_owned()).unwrap_or_default();
-            let line = format!("{}: \u{201c}{words}\u{201d}", flag.label);
+            // A rule's first match; the learned model's words that weighed most.
+            let shown = if flag.rule_id == LEARNED_RULE_ID { flag.matches.len() } else { 1 };
+            let words: Vec<&str> = flag.matches.iter().take(shown).map(|w| w.words.reveal()).collect();
+            let line = format!("{}: \u{201c}{}\u{201d}", flag.label, words.join("\u{201d}, \u{201c}"));
             if !seen.contains(&line) {
                 seen.push(line);
             }

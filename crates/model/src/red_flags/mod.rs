@@ -10,6 +10,7 @@
 //! for figures of speech.
 
 pub mod corpus;
+pub mod learned;
 mod negation;
 mod normalise;
 pub mod rules;
@@ -18,6 +19,7 @@ use regex::bytes::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 
 use crate::redact::redacted_fmt;
+use learned::{LearnedModel, ModelError, LEARNED_LABEL, LEARNED_RULE_ID};
 use negation::ContextChecks;
 use normalise::normalise;
 pub use rules::{RuleSpec, RULES, RULESET_VERSION};
@@ -36,6 +38,9 @@ pub enum RedFlagError {
         /// The regex error.
         reason: String,
     },
+    /// The learned model's file is damaged.
+    #[error(transparent)]
+    Model(#[from] ModelError),
 }
 
 /// The words of a message that matched a rule: patient text, so redacted in
@@ -104,10 +109,12 @@ struct CompiledRule {
     requires: Option<Regex>,
 }
 
-/// The compiled rule set. Build once, reuse for every message.
+/// The compiled rule set and the learned model. Build once, reuse for
+/// every message.
 pub struct RedFlagDetector {
     rules: Vec<CompiledRule>,
     context: ContextChecks,
+    learned: LearnedModel,
 }
 
 impl std::fmt::Debug for RedFlagDetector {
@@ -170,11 +177,34 @@ impl RedFlagDetector {
                 requires: spec.requires.map(|p| compile(spec.id, p)).transpose()?,
             });
         }
-        Ok(RedFlagDetector { rules, context: ContextChecks::new()? })
+        Ok(RedFlagDetector { rules, context: ContextChecks::new()?, learned: LearnedModel::shipped()? })
     }
 
-    /// Assesses one message's free text.
+    /// Assesses one message's free text: the rules' flags; with none, the
+    /// learned model's own flag (naming the words that weighed most) when
+    /// it reaches its threshold. The model only adds: it never takes a
+    /// rule's flag away (a short message with a plain red flag can score
+    /// low).
     pub fn assess(&self, text: &str) -> Assessment {
+        let mut assessment = self.assess_rules(text);
+        if assessment.flags.is_empty() {
+            let score = self.learned.score(text);
+            if score.urgent {
+                assessment.flags.push(RedFlag {
+                    rule_id: LEARNED_RULE_ID.to_owned(),
+                    label: match &score.nearest {
+                        Some(p) => format!("{LEARNED_LABEL}; nearest: {p}"),
+                        None => LEARNED_LABEL.to_owned(),
+                    },
+                    matches: score.words.iter().filter_map(|w| find_words(text, w)).collect(),
+                });
+            }
+        }
+        assessment
+    }
+
+    /// The rules alone (no learned model).
+    pub fn assess_rules(&self, text: &str) -> Assessment {
         let n = normalise(text);
         let mut flags = Vec::new();
         let hay = n.text.as_bytes();
@@ -223,6 +253,16 @@ impl RedFlagDetector {
         }
         Assessment { ruleset_version: RULESET_VERSION.to_string(), flags }
     }
+}
+
+/// Where `words` (lower case, as the learned model saw them) first occur
+/// in `text`, ignoring ASCII case; none when lower-casing moved offsets or
+/// the words are split by punctuation there.
+fn find_words(text: &str, words: &str) -> Option<FlagMatch> {
+    let start = text.to_ascii_lowercase().find(words)?;
+    let end = start + words.len();
+    let found = text.get(start..end)?;
+    Some(FlagMatch { start, end, words: MatchedWords(found.to_owned()) })
 }
 
 #[cfg(test)]

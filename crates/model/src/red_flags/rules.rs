@@ -6,7 +6,7 @@
 //! its source; bump [`RULESET_VERSION`] whenever a rule changes.
 
 /// Version of the rule set; shown beside every flag and recorded in audit.
-pub const RULESET_VERSION: &str = "1.2.0";
+pub const RULESET_VERSION: &str = "1.3.0";
 
 /// One red-flag rule.
 #[derive(Debug, Clone, Copy)]
