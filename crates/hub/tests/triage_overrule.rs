@@ -17,13 +17,11 @@ use sealbox_core::workstation::{Desk, WorkstationError};
 use sealbox_hub::config::RatePolicy;
 use sealbox_model::api::ThreadChange;
 use sealbox_model::category::Category;
-use sealbox_model::ids::{MessageId, ThreadId};
+use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::{SignedDuration, Timestamp};
-use sealbox_model::message::{FreeText, MessagePart};
 use sealbox_model::priority::Priority;
 use sealbox_model::role::Role;
 use sealbox_model::triage::{LowerReason, TriageDecision, TriageError};
-use sealbox_sim::traffic::PlannedMessage;
 use sealbox_sim::{send, SendOptions};
 
 use support::desks::enrol_approved;
@@ -34,15 +32,8 @@ fn row_priority(desk: &Desk, thread: ThreadId, now: Timestamp) -> String {
     inbox.rows.iter().find(|r| r.thread == thread.0.to_string()).unwrap().priority.clone()
 }
 
-fn says(thread: u64, message: u64, text: &str) -> PlannedMessage {
-    PlannedMessage {
-        patient: 0,
-        thread_id: ThreadId(thread),
-        message_id: MessageId(message),
-        category: Category::ClinicalQuestion,
-        parts: vec![MessagePart::FreeText(FreeText::new(text))],
-        red_flag: true,
-    }
+fn says(thread: u64, message: u64, text: &str) -> sealbox_sim::traffic::PlannedMessage {
+    support::clinical_question(thread, message, text, true)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

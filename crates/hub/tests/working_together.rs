@@ -22,14 +22,13 @@ use sealbox_core::workstation::WorkstationError;
 use sealbox_crypto::ed25519_dalek::SigningKey;
 use sealbox_crypto::envelope::{seal_envelope, EnvelopeFields, PartInput, PartKind, Recipient, RecipientId};
 use sealbox_hub::config::RatePolicy;
-use sealbox_model::category::Category;
 use sealbox_model::hub_api::AssignTarget;
-use sealbox_model::ids::{MessageId, StaffId, ThreadId};
+use sealbox_model::ids::{StaffId, ThreadId};
+use sealbox_model::jiff::SignedDuration;
 use sealbox_model::message::{FreeText, MessagePart};
 use sealbox_model::pool::Pool;
 use sealbox_model::role::Role;
 use sealbox_sim::read_replies::read_replies;
-use sealbox_sim::traffic::PlannedMessage;
 use sealbox_sim::{send, SendOptions};
 use serde_json::{json, Value};
 
@@ -170,17 +169,6 @@ async fn a_thread_is_handed_only_to_a_colleague_working_here_under_their_own_rol
     assert_eq!(active(&waiting.user_id), json!(false));
 }
 
-fn asks(thread: u64, message: u64, text: &str) -> PlannedMessage {
-    PlannedMessage {
-        patient: 0,
-        thread_id: ThreadId(thread),
-        message_id: MessageId(message),
-        category: Category::ClinicalQuestion,
-        parts: vec![MessagePart::FreeText(FreeText::new(text))],
-        red_flag: false,
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gp_hands_a_thread_to_a_named_nurse_with_a_note_the_patient_never_reads() {
     let hub = start_hub(2, RatePolicy { burst: 100_000, per_minute: 0 }).await;
@@ -191,7 +179,12 @@ async fn a_gp_hands_a_thread_to_a_named_nurse_with_a_note_the_patient_never_read
         gp.another(&hub, &keyring, &dirs.path().join("nurse"), Role::Nurse, SoftKey::new("2468")).await;
     let nurse_id = StaffId(ws_nurse.profile().unwrap().user_id.clone());
     let thread = ThreadId(8_001);
-    let question = asks(thread.0, 8_101, "Could someone check my blood pressure readings from the pharmacy?");
+    let question = support::clinical_question(
+        thread.0,
+        8_101,
+        "Could someone check my blood pressure readings from the pharmacy?",
+        false,
+    );
     send::send(&hub.client, &hub.url, &hub.patients(), &[question], SendOptions::default()).await.unwrap();
 
     let now = hub.state.now();
@@ -228,16 +221,29 @@ async fn a_gp_hands_a_thread_to_a_named_nurse_with_a_note_the_patient_never_read
     assert!(matches!(err, WorkstationError::Note(NoteError::NotOffered)), "{err:?}");
     assert!(lock(&a.store()).outbox().unwrap().is_empty());
 
-    // A note, a reply, then the hand-over with a note for the nurse.
-    a.note(thread, "Readings last month were normal.", now).unwrap();
-    a.reply(thread, "We will look at your readings today.", now).unwrap();
+    // A note, a reply, then the hand-over with a note for the nurse, each
+    // sent a minute after the last (the thread lists messages by when the
+    // hub stored them).
+    let next_minute = || {
+        hub.clock.advance(SignedDuration::from_mins(1));
+        hub.state.now()
+    };
+    let mut sent = Vec::new();
+    let t1 = next_minute();
+    a.note(thread, "Readings last month were normal.", t1).unwrap();
+    sent.push(engine_a.send(&a.store(), t1).await.unwrap());
+    let t2 = next_minute();
+    a.reply(thread, "We will look at your readings today.", t2).unwrap();
+    sent.push(engine_a.send(&a.store(), t2).await.unwrap());
+    let now = next_minute();
     a.hand_over(thread, &to_nurse.to, "Please call her about the home readings.", now).unwrap();
     let shown = a.open_thread(thread, now).unwrap().unwrap();
     let notes: Vec<&str> = shown.messages.iter().filter(|m| m.note).map(|m| m.text.as_str()).collect();
     assert_eq!(notes, vec!["Readings last month were normal.", "Please call her about the home readings."]);
     assert_eq!(shown.holder, nurse_shown, "shown at once");
-    let sent = engine_a.send(&a.store(), now).await.unwrap();
-    assert_eq!((sent.applied, sent.conflicts.len(), sent.rejected.len()), (5, 0, 0), "{sent:?}");
+    sent.push(engine_a.send(&a.store(), now).await.unwrap());
+    assert!(sent.iter().all(|s| s.conflicts.is_empty() && s.rejected.is_empty()), "{sent:?}");
+    assert_eq!(sent.iter().map(|s| s.applied).sum::<usize>(), 5, "note, reply, note, triage, hand-over");
     let audit = lock(&a.store()).audit_events(20).unwrap();
     assert_eq!(audit.iter().filter(|l| l.action == "note").count(), 2, "each note is audited");
 

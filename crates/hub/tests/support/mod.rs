@@ -38,6 +38,24 @@ pub struct Hub {
 }
 
 /// A reqwest client (rustls with the ring provider, installed once).
+/// Patient 0's clinical question `text` on `thread` (message `message`),
+/// marked red-flagged for the simulator's tally when `red_flag`.
+pub fn clinical_question(
+    thread: u64,
+    message: u64,
+    text: &str,
+    red_flag: bool,
+) -> sealbox_sim::traffic::PlannedMessage {
+    sealbox_sim::traffic::PlannedMessage {
+        patient: 0,
+        thread_id: ThreadId(thread),
+        message_id: MessageId(message),
+        category: Category::ClinicalQuestion,
+        parts: vec![MessagePart::FreeText(FreeText::new(text))],
+        red_flag,
+    }
+}
+
 pub fn client() -> Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     Client::new()
