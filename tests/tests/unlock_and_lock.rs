@@ -195,6 +195,32 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     assert_eq!(reason, "Locked because the screen was locked.");
     assert_no_names(&app.source().await.expect("page source"), &names);
 
+    // Typing a reply is work: keys a text box keeps from the thread's
+    // shortcuts still hold the idle lock off, past its limit, and Ctrl+L
+    // typed there still locks.
+    let (names, _, _) = unlock(&app, practice.threads).await;
+    let first = app.attrs("#inbox tr.row", "data-thread").await.expect("rows").remove(0);
+    app.click(&format!("#inbox tr[data-thread='{first}'] .patient")).await.expect("open a thread");
+    app.click("#reply-text").await.expect("the reply box");
+    let typing = Instant::now();
+    let mut typed = 0;
+    while typing.elapsed() < Duration::from_secs(IDLE_SECS + 10) {
+        app.type_into_focused("x").await.expect("a key in the reply box");
+        typed += 1;
+        let locked = app
+            .wait_for_js(
+                "document.querySelector('#lock-reason') !== null",
+                Instant::now() + Duration::from_secs(2),
+            )
+            .await
+            .expect("watch for the lock page");
+        assert!(!locked, "locked while typing a reply, {:?} and {typed} keys in", typing.elapsed());
+    }
+    println!("e2e: typing a reply for {:?} ({typed} keys): not locked", typing.elapsed());
+    app.press_ctrl('l').await.expect("Ctrl+L in the reply box");
+    assert_eq!(app.text("#lock-reason").await.expect("locked"), "Locked by you.");
+    assert_no_names(&app.source().await.expect("page source"), &names);
+
     // Unlock again, then leave it: it locks itself at the idle limit.
     let (names, clicked, shown) = unlock(&app, practice.threads).await;
     let reason = app

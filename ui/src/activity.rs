@@ -1,5 +1,6 @@
 //! Window-wide keyboard and pointer handling: Ctrl+L locks at once, and any
-//! input sends the shell a heartbeat (throttled by
+//! input (keys, pointer, wheel, a control's value changed by the user),
+//! wherever it lands, sends the shell a heartbeat (throttled by
 //! `sealbox_model::heartbeat`: input inside the window is sent at its end,
 //! never dropped), which keeps the idle lock from firing while the
 //! clinician works.
@@ -63,12 +64,21 @@ pub fn install() {
             beat();
         })
     };
-    let on_pointer = Closure::<dyn Fn()>::new(beat);
-    let _ = document.add_event_listener_with_callback("keydown", on_key.as_ref().unchecked_ref());
-    for kind in ["pointerdown", "wheel"] {
-        let _ = document.add_event_listener_with_callback(kind, on_pointer.as_ref().unchecked_ref());
+    let on_other = Closure::<dyn Fn()>::new(beat);
+    // Capture phase: every input counts, whatever a control does with the
+    // event afterwards. A text box or select stops its keys from reaching the
+    // thread's shortcuts (`stop_propagation`); in the bubble phase that also
+    // hid a clinician typing a reply from the idle lock, and Ctrl+L. `input`
+    // and `change` count too: picking from a select's popup list need not
+    // send pointer events to the page; `mousedown` and `click` cover input
+    // delivered as mouse events only (some automation and assistive tools).
+    let _ =
+        document.add_event_listener_with_callback_and_bool("keydown", on_key.as_ref().unchecked_ref(), true);
+    for kind in ["pointerdown", "mousedown", "click", "wheel", "input", "change"] {
+        let _ =
+            document.add_event_listener_with_callback_and_bool(kind, on_other.as_ref().unchecked_ref(), true);
     }
     // The page lives until the shell reloads it; so do the listeners.
     on_key.forget();
-    on_pointer.forget();
+    on_other.forget();
 }
