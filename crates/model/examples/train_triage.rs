@@ -24,8 +24,7 @@ fn fixtures() -> std::path::PathBuf {
 
 fn read(path: &std::path::Path) -> Result<Vec<(String, bool)>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    training_examples(&text)
-        .map_err(|line| format!("{}: line {line} is not a labelled message", path.display()))
+    training_examples(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn main() -> ExitCode {

@@ -115,16 +115,10 @@ fn refill(
         RefillChoice::Approve => Action::ApprovePrescription,
         RefillChoice::Reject { .. } | RefillChoice::QueryPatient => Action::RejectPrescription,
     };
-    if !can(me.role, needed, category) {
-        return Err(RuleError::Forbidden { actor: actor.kind(), action: needed, category }.into());
-    }
+    permitted(me, needed, category)?;
     match choice {
         RefillChoice::QueryPatient => {
-            if !can(me.role, Action::Reply, category) {
-                return Err(
-                    RuleError::Forbidden { actor: actor.kind(), action: Action::Reply, category }.into()
-                );
-            }
+            permitted(me, Action::Reply, category)?;
             step(thread, &thread.state, ThreadAction::AwaitPatient, &actor, now)
         }
         // A decision triages a new thread, so it can be closed once the
@@ -182,20 +176,22 @@ fn prioritise(
         return Err(RuleError::ThreadClosed.into());
     }
     let actor = Actor::Staff(me.clone());
-    if !can(me.role, Action::Assign, thread.category) {
-        return Err(RuleError::Forbidden {
-            actor: actor.kind(),
-            action: Action::Assign,
-            category: thread.category,
-        }
-        .into());
-    }
+    permitted(me, Action::Assign, thread.category)?;
     let current = thread.triage.as_ref().map_or(Priority::Routine, |t| t.decision.priority);
     triage::check(current, false, decision).map_err(|e| Refusal::Other("reason_required", e.to_string()))?;
     if matches!(thread.state, ThreadState::New) {
         return step(thread, &thread.state, ThreadAction::Triage, &actor, now);
     }
     Ok(thread.state.clone())
+}
+
+/// The permission matrix must let `me` do `action` on `category`.
+fn permitted(me: &StaffRef, action: Action, category: Category) -> Result<(), Refusal> {
+    if can(me.role, action, category) {
+        Ok(())
+    } else {
+        Err(RuleError::Forbidden { actor: Actor::Staff(me.clone()).kind(), action, category }.into())
+    }
 }
 
 /// A sealed message's id must not be taken.
@@ -247,14 +243,7 @@ fn decide(
         }
         ActionOp::State { change } => step(thread, &thread.state, ThreadAction::from(*change), &actor, now),
         ActionOp::Note { message_id, .. } => {
-            if !can(me.role, Action::ReadFreeText, thread.category) {
-                return Err(RuleError::Forbidden {
-                    actor: actor.kind(),
-                    action: Action::ReadFreeText,
-                    category: thread.category,
-                }
-                .into());
-            }
+            permitted(me, Action::ReadFreeText, thread.category)?;
             message_id_free(conn, *message_id)?;
             Ok(thread.state.clone())
         }
@@ -275,14 +264,7 @@ fn decide(
             if !thread.state.is_open() {
                 return Err(RuleError::ThreadClosed.into());
             }
-            if !can(me.role, Action::Reply, thread.category) {
-                return Err(RuleError::Forbidden {
-                    actor: actor.kind(),
-                    action: Action::Reply,
-                    category: thread.category,
-                }
-                .into());
-            }
+            permitted(me, Action::Reply, thread.category)?;
             message_id_free(conn, *message_id)?;
             Ok(thread.state.clone())
         }

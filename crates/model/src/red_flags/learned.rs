@@ -13,6 +13,8 @@ use std::collections::HashMap;
 
 use rustc_hash::FxHashMap;
 
+use super::corpus::{parse_jsonl, CorpusError};
+
 /// Where the learned flag says it comes from.
 pub const LEARNED_RULE_ID: &str = "learned";
 /// What the clinician sees.
@@ -35,19 +37,15 @@ pub const TRAINING_BATCHES: &[&str] = &["batch1.jsonl", "batch3.jsonl", "batch5.
 /// on some training batches and scoring another (docs/triage-rules.md).
 pub const SHIPPED_THRESHOLD: f32 = 0.6;
 
-/// `(text, urgent)` from a labelled JSON Lines batch; Err(line number) for
-/// a line without both.
-pub fn training_examples(jsonl: &str) -> Result<Vec<(String, bool)>, usize> {
-    #[derive(serde::Deserialize)]
-    struct Labelled {
-        text: String,
-        urgent: bool,
-    }
-    jsonl
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| serde_json::from_str::<Labelled>(l).map(|m| (m.text, m.urgent)).map_err(|_| i + 1))
+/// `(text, urgent)` from a labelled JSON Lines batch (read as every
+/// corpus is, by `corpus::parse_jsonl`); a line without a label is an error.
+pub fn training_examples(jsonl: &str) -> Result<Vec<(String, bool)>, CorpusError> {
+    parse_jsonl(jsonl)?
+        .into_iter()
+        .map(|l| match l.urgent {
+            Some(urgent) => Ok((l.text.reveal().to_owned(), urgent)),
+            None => Err(CorpusError::BadUrgent { line: l.line }),
+        })
         .collect()
 }
 
