@@ -92,6 +92,12 @@ pub async fn reply(shell: State<'_, Shell>, request: ReplyRequest) -> Result<Thr
     shell.reply(&request.thread, &request.text).await
 }
 
+/// `save_draft`: the reply being typed, kept in the encrypted cache.
+#[tauri::command]
+pub async fn save_draft(shell: State<'_, Shell>, request: ReplyRequest) -> Result<(), ShellError> {
+    shell.save_draft(&request.thread, &request.text).await
+}
+
 /// `add_note`: an internal note for colleagues, sealed here and queued.
 #[tauri::command]
 pub async fn add_note(shell: State<'_, Shell>, request: NoteRequest) -> Result<ThreadView, ShellError> {

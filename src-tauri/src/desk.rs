@@ -297,6 +297,14 @@ impl Shell {
         o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
     }
 
+    /// Keeps the reply being typed as the thread's draft.
+    pub async fn save_draft(&self, thread: &str, text: &str) -> Result<(), ShellError> {
+        let id = ThreadId(thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);
+        let open = self.open.lock().await;
+        let o = open.as_ref().ok_or(ShellError::Locked)?;
+        Ok(o.desk.save_draft(id, text, now())?)
+    }
+
     /// Adds an internal note for colleagues; sent at once in the background.
     pub async fn add_note(&self, thread: &str, text: &str) -> Result<ThreadView, ShellError> {
         let id = ThreadId(thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);

@@ -221,6 +221,31 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     assert_eq!(app.text("#lock-reason").await.expect("locked"), "Locked by you.");
     assert_no_names(&app.source().await.expect("page source"), &names);
 
+    // The half-typed reply was kept, sealed in the cache: after the unlock
+    // it is back in the box. A quick reply chosen then goes in after it
+    // instead of replacing it.
+    let (names, _, _) = unlock(&app, practice.threads).await;
+    app.click(&format!("#inbox tr[data-thread='{first}'] .patient")).await.expect("open the thread again");
+    let typed_text = "x".repeat(typed);
+    let kept = app
+        .wait_for_js(
+            &format!("document.querySelector('#reply-text').value === '{typed_text}'"),
+            Instant::now() + Duration::from_secs(10),
+        )
+        .await
+        .expect("read the reply box");
+    assert!(kept, "the draft of {typed} keys survives the lock");
+    app.click("#template option[value='book_appointment']").await.expect("choose a quick reply");
+    let value =
+        app.run_async("arguments[0](document.querySelector('#reply-text').value)").await.expect("value");
+    let value = value.as_str().unwrap_or_default().to_owned();
+    println!("e2e: the draft kept across the lock, then a quick reply chosen: {} characters", value.len());
+    assert!(value.starts_with(&format!("{typed_text} Dear ")), "the template goes in after what was typed");
+    assert!(value.contains("We would like to see you about this."), "the template's text");
+    app.press_ctrl('l').await.expect("Ctrl+L");
+    assert_eq!(app.text("#lock-reason").await.expect("locked"), "Locked by you.");
+    assert_no_names(&app.source().await.expect("page source"), &names);
+
     // Unlock again, then leave it: it locks itself at the idle limit.
     let (names, clicked, shown) = unlock(&app, practice.threads).await;
     let reason = app

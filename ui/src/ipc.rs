@@ -128,6 +128,11 @@ pub async fn reply(thread: String, text: String) -> Result<ThreadView, IpcError>
     call_with(command::REPLY, ReplyRequest { thread, text }).await
 }
 
+/// Keeps the reply being typed as the thread's draft.
+pub async fn save_draft(thread: String, text: String) -> Result<(), IpcError> {
+    call_with(command::SAVE_DRAFT, ReplyRequest { thread, text }).await
+}
+
 /// Seals and queues an internal note for colleagues.
 pub async fn add_note(request: NoteRequest) -> Result<ThreadView, IpcError> {
     call_with(command::ADD_NOTE, request).await

@@ -59,6 +59,25 @@ async fn a_templated_reply_reaches_the_patient_sealed_and_a_refused_one_returns_
     assert_eq!(err.to_string(), "the reply is too long: at most 4000 characters");
     assert!(lock(&desk.store()).outbox().unwrap().is_empty());
 
+    // A half-typed reply is kept in the encrypted cache as it is typed, so
+    // a lock (which reloads the page) loses none of it; blank clears it.
+    let half = format!("{}\nPlease allow", ready.text);
+    desk.save_draft(request.thread_id, &half, now).unwrap();
+    let err = desk.save_draft(request.thread_id, &"x".repeat(4_001), now).unwrap_err();
+    assert!(matches!(err, WorkstationError::Reply(ReplyError::TooLong)), "{err:?}");
+    drop(engine);
+    desk.lock("idle", now).await.unwrap();
+    let desk = gp.ws.unlock(&mut gp.key, now).await.unwrap();
+    let engine = desk.engine().unwrap();
+    assert_eq!(
+        desk.open_thread(request.thread_id, now).unwrap().unwrap().draft,
+        half,
+        "kept across the lock"
+    );
+    desk.save_draft(request.thread_id, " \n", now).unwrap();
+    assert_eq!(desk.open_thread(request.thread_id, now).unwrap().unwrap().draft, "");
+    desk.save_draft(request.thread_id, &half, now).unwrap();
+
     // Sent: shown in the thread at once, signed; at the hub after the send.
     let written = format!("{}\nPlease allow 2 working days.", ready.text);
     // Written a minute after the patient's message arrived (the hub's clock
@@ -67,6 +86,7 @@ async fn a_templated_reply_reaches_the_patient_sealed_and_a_refused_one_returns_
     hub.clock.advance(sealbox_model::jiff::SignedDuration::from_mins(1));
     desk.reply(request.thread_id, &written, later).unwrap();
     let shown = desk.open_thread(request.thread_id, now).unwrap().unwrap();
+    assert_eq!(shown.draft, "", "the reply sent clears its draft");
     assert_eq!(desk.profile().sign_off(), "Test Staff, GP (GMC 7012345)", "name, role and registration");
     let signed = format!("{written}\n\n{}", desk.profile().sign_off());
     let mine = shown.messages.last().unwrap();
@@ -97,10 +117,7 @@ async fn a_templated_reply_reaches_the_patient_sealed_and_a_refused_one_returns_
         .db
         .call_blocking(move |c| c.execute("UPDATE threads SET version = version + 1 WHERE id = ?1", [tid]))
         .unwrap();
-    let draft = |text: &str| {
-        let text = sealbox_model::message::FreeText::new(text);
-        lock(&desk.store()).write(|w| w.save_draft(request.thread_id, &text, now)).unwrap();
-    };
+    let draft = |text: &str| desk.save_draft(request.thread_id, text, now).unwrap();
     draft("Second reply, raced.");
     assert_eq!(desk.open_thread(request.thread_id, now).unwrap().unwrap().draft, "Second reply, raced.");
     desk.reply(request.thread_id, "Second reply, raced.", later).unwrap();

@@ -42,6 +42,11 @@ pub mod command {
     /// with it shown.
     pub const REPLY: &str = "reply";
 
+    /// Takes [`super::ReplyRequest`] (as `request`); keeps the text as the
+    /// thread's draft in the encrypted cache (blank clears it), so a lock
+    /// loses nothing typed.
+    pub const SAVE_DRAFT: &str = "save_draft";
+
     /// Takes [`super::RefillRequest`] (as `request`); decides a repeat
     /// prescription request if sealbox-model's rule allows it (queued, sent
     /// at once when online) and returns the [`super::ThreadView`].
@@ -91,6 +96,7 @@ pub mod command {
         CLAIM,
         CONFIRM_PATIENT_DETAILS,
         REPLY,
+        SAVE_DRAFT,
         REFILL_DECISION,
         CHANGE_THREAD,
         ADD_NOTE,

@@ -15,6 +15,7 @@ pub mod bank_holidays;
 pub mod breach;
 pub mod calendar;
 pub mod category;
+pub mod draft_saves;
 pub mod error;
 pub mod heartbeat;
 pub mod hub_api;

@@ -159,6 +159,38 @@ pub fn offered(category: Category, values: &Placeholders) -> Vec<(&'static Templ
         .collect()
 }
 
+/// `text` with `insert` (a chosen template) put in place of the selection
+/// between `start` and `end` (UTF-16 offsets, as a text box reports them),
+/// separated from what was typed by a space on either side where needed:
+/// choosing a template adds to a half-typed reply instead of replacing it.
+/// Returns the new text and the caret just after the insertion (UTF-16).
+pub fn insert_at(text: &str, start: u32, end: u32, insert: &str) -> (String, u32) {
+    let byte_at = |unit: u32| {
+        let mut seen = 0u32;
+        for (i, c) in text.char_indices() {
+            if seen >= unit {
+                return i;
+            }
+            seen += c.len_utf16() as u32;
+        }
+        text.len()
+    };
+    let (a, b) = (byte_at(start.min(end)), byte_at(start.max(end)));
+    let (before, after) = (&text[..a], &text[b..]);
+    let mut out = String::with_capacity(text.len() + insert.len() + 2);
+    out.push_str(before);
+    if before.chars().next_back().is_some_and(|c| !c.is_whitespace()) {
+        out.push(' ');
+    }
+    out.push_str(insert);
+    let caret = out.encode_utf16().count() as u32;
+    if after.chars().next().is_some_and(|c| !c.is_whitespace()) {
+        out.push(' ');
+    }
+    out.push_str(after);
+    (out, caret)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,5 +256,21 @@ mod tests {
     #[test]
     fn placeholders_debug_hides_values() {
         assert!(!format!("{:?}", values()).contains("Amara"));
+    }
+
+    #[test]
+    fn a_template_goes_in_at_the_caret_and_keeps_what_was_typed() {
+        // An empty box: the template alone, caret after it.
+        assert_eq!(insert_at("", 0, 0, "Dear Sam."), ("Dear Sam.".to_owned(), 9));
+        // At the end of a half-typed reply, spaced from it.
+        assert_eq!(insert_at("Thanks", 6, 6, "Dear Sam."), ("Thanks Dear Sam.".to_owned(), 16));
+        // Into the middle, replacing a selection, spaced on both sides.
+        assert_eq!(insert_at("Hi XX there", 3, 5, "Sam"), ("Hi Sam there".to_owned(), 6));
+        // Offsets are UTF-16 units: an emoji counts two, an accent one.
+        let (out, caret) = insert_at("Zoë 👍 ok", 6, 6, "T");
+        assert_eq!(out, "Zoë 👍 T ok");
+        assert_eq!(caret, 8);
+        // Offsets past the end (or reversed) are held to the text.
+        assert_eq!(insert_at("ab", 9, 1, "T").0, "a T");
     }
 }

@@ -4,7 +4,9 @@
 //! thread's category, then signed with this device's key. It is queued in
 //! the outbox together with the message shown in the thread and its audit
 //! event; the draft it came from is cleared in the same transaction. A
-//! reply the hub refuses returns to the draft (see `sync::outbox`).
+//! reply the hub refuses returns to the draft (see `sync::outbox`). The
+//! draft itself is saved as it is typed (`Desk::save_draft`), so it
+//! survives a lock.
 
 use std::collections::BTreeMap;
 
@@ -86,6 +88,29 @@ impl Desk {
             Ok(())
         })?;
         Ok(id)
+    }
+
+    /// Keeps `text` as the reply being drafted on `thread`, in the encrypted
+    /// cache with the rest, so a lock (which reloads the page) loses none of
+    /// it; blank text clears the draft. Only where this clinician may reply.
+    pub fn save_draft(&self, thread: ThreadId, text: &str, now: Timestamp) -> Result<(), WorkstationError> {
+        if text.chars().count() > MAX_REPLY_CHARS {
+            return Err(ReplyError::TooLong.into());
+        }
+        let shared = self.store();
+        let mut store = crate::sync::lock(&shared);
+        let category = store.thread(thread)?.ok_or(ReplyError::NoSuchThread)?.thread.category;
+        if !can(self.profile().role, Action::Reply, category) {
+            return Err(ReplyError::Forbidden.into());
+        }
+        store.write(|w| {
+            if text.trim().is_empty() {
+                w.delete_draft(thread).map(drop)
+            } else {
+                w.save_draft(thread, &FreeText::new(text.to_owned()), now)
+            }
+        })?;
+        Ok(())
     }
 
     /// Seals `part` (free text) on `thread` to `to` under a new message id,
