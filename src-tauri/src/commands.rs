@@ -6,7 +6,7 @@ use sealbox_core::lock::Signal;
 use sealbox_model::api::{
     ActivityView, AppStatus, ChangeRequest, EnrolRequest, HandRequest, InboxRequest, InboxView,
     MyActivityView, NoteRequest, OpenThreadRequest, RefillRequest, ReplyRequest, Settings, SettingsView,
-    ThreadView, UnlockRequest,
+    ThreadView, UnlockRequest, WorkloadView,
 };
 use tauri::{AppHandle, State};
 
@@ -151,7 +151,13 @@ pub async fn thread_activity(
     shell.thread_activity(&request.thread).await
 }
 
-/// `my_activity`: the clinician's own recent events on this workstation.
+/// `workload`: per queue and per colleague, and the clinician's day.
+#[tauri::command]
+pub async fn workload(shell: State<'_, Shell>) -> Result<WorkloadView, ShellError> {
+    shell.workload().await
+}
+
+/// `my_activity`: the clinician's sign-ins and own recent events.
 #[tauri::command]
 pub async fn my_activity(shell: State<'_, Shell>) -> Result<MyActivityView, ShellError> {
     shell.my_activity().await

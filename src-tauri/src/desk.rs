@@ -19,7 +19,7 @@ use sealbox_core::vault::Keyring;
 use sealbox_core::workstation::{CountsOnly, Desk, Workstation, WorkstationError};
 use sealbox_model::api::{
     ActivityView, AppStatus, ChangeRequest, EnrolRequest, HandRequest, InboxRequest, InboxView,
-    MyActivityView, RefillRequest, Settings, SettingsView, ThreadView,
+    MyActivityView, RefillRequest, Settings, SettingsView, ThreadView, WorkloadView,
 };
 use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::Timestamp;
@@ -379,6 +379,13 @@ impl Shell {
         }
         // Cut short by a lock: the answer never comes.
         Ok(rx.await.map_err(|_| ShellError::Locked)??)
+    }
+
+    /// The workload per queue and per colleague, and the clinician's day.
+    pub async fn workload(&self) -> Result<WorkloadView, ShellError> {
+        let open = self.open.lock().await;
+        let o = open.as_ref().ok_or(ShellError::Locked)?;
+        Ok(o.desk.workload(now())?)
     }
 
     /// The clinician's sign-ins (asked of the hub in a task kept with the

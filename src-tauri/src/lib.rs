@@ -39,6 +39,7 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::save_settings,
             commands::thread_activity,
             commands::my_activity,
+            commands::workload,
             commands::cancel_key
         ])
         .run(tauri::generate_context!())

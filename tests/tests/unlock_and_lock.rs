@@ -100,7 +100,7 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     let deadline = Instant::now() + Duration::from_secs(20);
     let lines = loop {
         let lines = app.texts("#thread-activity li").await.expect("activity lines");
-        let done = lines.iter().any(|l| l.contains("You viewed message"))
+        let done = lines.iter().any(|l| l.contains("You viewed the message of "))
             && lines.iter().any(|l| l.contains("You claimed the thread"));
         if done || Instant::now() > deadline {
             break lines;
@@ -108,7 +108,7 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
         app.next_change(deadline).await.expect("the page");
     };
     println!("e2e: thread activity: {lines:?}");
-    assert!(lines.iter().any(|l| l.contains("You viewed message")), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("You viewed the message of ")), "{lines:?}");
     assert!(lines.iter().any(|l| l.contains("You claimed the thread")), "{lines:?}");
 
     // My activity (a on the inbox): this clinician's own events, newest first.
@@ -131,6 +131,22 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     flows::assert_contrast(&app, "my activity").await;
     app.type_into_focused("\u{e00c}").await.expect("Esc");
     app.wait_gone("#my-activity").await.expect("back to the inbox");
+
+    // The workload (w): per queue and per person, due today and breached;
+    // the GP holds the thread they claimed, shown as "You", first.
+    app.type_into_focused("w").await.expect("w");
+    app.wait_attr("#workload-queues", "data-count", |n| n != "0").await.expect("the workload");
+    let queues = app.attrs("#workload-queues tbody tr", "data-label").await.expect("queue rows");
+    assert!(queues.iter().any(|q| q == "GPs' queue"), "{queues:?}");
+    let people = app.attrs("#workload-people tbody tr", "data-label").await.expect("people rows");
+    assert_eq!(people.first().map(String::as_str), Some("You"), "{people:?}");
+    let holding = app.attrs("#my-day", "data-holding").await.expect("my day");
+    assert_eq!(holding, vec!["1".to_owned()], "the thread claimed above");
+    println!("e2e: workload: queues {queues:?}, people {people:?}, {}", app.text("#my-day").await.expect("my day"));
+    app.screenshot("workload").await.expect("screenshot");
+    flows::assert_contrast(&app, "workload").await;
+    app.type_into_focused("\u{e00c}").await.expect("Esc");
+    app.wait_gone("#workload").await.expect("back to the inbox");
 
     // Settings (s) and the list of keys (?), measured as every screen is.
     app.type_into_focused("s").await.expect("s");

@@ -6,7 +6,7 @@
 use sealbox_model::api::{
     command, ActivityView, AppStatus, ChangeRequest, EnrolRequest, HandRequest, InboxRequest, InboxView,
     MyActivityView, NoteRequest, OpenThreadRequest, RefillRequest, ReplyRequest, Settings, SettingsView,
-    ThreadView, UnlockRequest,
+    ThreadView, UnlockRequest, WorkloadView,
 };
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
@@ -166,6 +166,11 @@ pub async fn refill_decision(request: RefillRequest) -> Result<ThreadView, IpcEr
 /// Who did what on a thread.
 pub async fn thread_activity(thread: String) -> Result<ActivityView, IpcError> {
     call_with(command::THREAD_ACTIVITY, OpenThreadRequest { thread }).await
+}
+
+/// The workload per queue and per colleague, and the clinician's day.
+pub async fn workload() -> Result<WorkloadView, IpcError> {
+    call(command::WORKLOAD, JsValue::UNDEFINED).await
 }
 
 /// The clinician's own recent events.

@@ -79,6 +79,11 @@ pub mod command {
     /// The clinician's sign-ins and own recent events (→ [`super::MyActivityView`]).
     pub const MY_ACTIVITY: &str = "my_activity";
 
+    /// The practice's workload as this workstation holds it: per queue and
+    /// per person, open, due today and breached; the clinician's own day
+    /// (→ [`super::WorkloadView`]).
+    pub const WORKLOAD: &str = "workload";
+
     /// Stops the security key's request in progress (the lock screen's and
     /// the enrolment's Cancel while the key flashes).
     pub const CANCEL_KEY: &str = "cancel_key";
@@ -105,6 +110,7 @@ pub mod command {
         SAVE_SETTINGS,
         THREAD_ACTIVITY,
         MY_ACTIVITY,
+        WORKLOAD,
         CANCEL_KEY,
     ];
 }
@@ -704,6 +710,37 @@ pub struct MyActivityView {
     pub sign_ins: ActivityView,
     /// Unlocks, locks and actions here, newest first.
     pub workstation: ActivityView,
+}
+
+/// The workload view: who has what, and what falls due today, from the
+/// threads this workstation may read. Counts and staff names only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadView {
+    /// Each queue this workstation reads: its open threads (held or not).
+    pub queues: Vec<WorkloadRow>,
+    /// Each colleague holding open threads ("You" first when it is you).
+    pub people: Vec<WorkloadRow>,
+    /// Open threads the clinician holds.
+    pub holding: u32,
+    /// Threads the clinician closed today (UK day), on this workstation.
+    pub finished_today: u32,
+    /// When the counts were taken, UK time as shown.
+    pub as_of: String,
+}
+
+/// One queue's or one person's counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadRow {
+    /// The queue's title, or the person's name and role.
+    pub label: String,
+    /// Open threads.
+    pub open: u32,
+    /// Of which due by the end of today and not yet past their target.
+    pub due_today: u32,
+    /// Of which past their response target.
+    pub breached: u32,
 }
 
 /// One event.

@@ -19,6 +19,7 @@ use crate::pages::audit::AuditList;
 use crate::pages::inbox_list::{InboxList, WINDOW};
 use crate::pages::settings::{apply_theme, SettingsPanel};
 use crate::pages::thread::ThreadPane;
+use crate::pages::workload::WorkloadPanel;
 
 /// The keys, as `?` lists them.
 const KEYS: &[(&str, &str)] = &[
@@ -29,6 +30,7 @@ const KEYS: &[(&str, &str)] = &[
     ("r", "reply (Ctrl+Enter sends)"),
     ("e", "close (or reopen) the thread"),
     ("a", "my activity (in the list)"),
+    ("w", "workload: queues and colleagues, due today, breached (in the list)"),
     ("h", "hand the thread to a queue or a colleague"),
     ("i", "write an internal note for colleagues (never sent to the patient)"),
     ("p", "set the thread's priority and category"),
@@ -185,6 +187,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
         })
     };
     let mine = use_state(|| None::<MyActivityView>);
+    let workload = use_state(|| false);
     let settings = use_state(|| None::<SettingsView>);
     let help = use_state(|| false);
     use_effect_with((), |_| {
@@ -210,13 +213,16 @@ pub fn inbox_page(props: &InboxProps) -> Html {
     let mine_panel = use_node_ref();
     {
         let list = list.clone();
-        use_effect_with(open.is_none() && mine.is_none() && settings.is_none(), move |showing_list| {
-            if *showing_list {
-                if let Some(el) = list.cast::<web_sys::HtmlElement>() {
-                    let _ = el.focus();
+        use_effect_with(
+            open.is_none() && mine.is_none() && settings.is_none() && !*workload,
+            move |showing_list| {
+                if *showing_list {
+                    if let Some(el) = list.cast::<web_sys::HtmlElement>() {
+                        let _ = el.focus();
+                    }
                 }
-            }
-        });
+            },
+        );
     }
     {
         let panel = mine_panel.clone();
@@ -261,7 +267,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
     let on_key = {
         let (selected, view, open_thread) = (selected.clone(), view.clone(), open_thread.clone());
         let (show_mine, search_box) = (show_mine.clone(), search_box.clone());
-        let (show_settings, help) = (show_settings.clone(), help.clone());
+        let (show_settings, help, workload) = (show_settings.clone(), help.clone(), workload.clone());
         Callback::from(move |e: KeyboardEvent| {
             let last = view.total.saturating_sub(1);
             match e.key().as_str() {
@@ -274,6 +280,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                     }
                 }
                 "a" => show_mine.emit(()),
+                "w" => workload.set(true),
                 "s" => show_settings.emit(()),
                 "?" => help.set(!*help),
                 "Escape" if *help => help.set(false),
@@ -358,6 +365,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                     { if view.online { "Online" } else { "Offline — verified on this device" } }
                 </span>
                 <button id="my-activity-button" type="button" onclick={on_mine} title="My activity (a)">{ "My activity" }</button>
+                <button id="workload-button" type="button" onclick={ let workload = workload.clone(); Callback::from(move |_: MouseEvent| workload.set(true)) } title="Workload (w)">{ "Workload" }</button>
                 <button id="settings-button" type="button" title="Settings (s)"
                     onclick={ let show = show_settings.clone(); Callback::from(move |_: MouseEvent| show.emit(())) }>{ "Settings" }</button>
                 <button id="lock-now" type="button" onclick={on_lock} title="Lock now (Ctrl+L)">{ "Lock now" }</button>
@@ -427,6 +435,8 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                             && view.rows.iter().any(|r| r.thread == t.thread && r.received != t.latest_received)} />
                 } else if let Some(s) = &*settings {
                     <SettingsPanel view={s.clone()} on_back={ let settings = settings.clone(); Callback::from(move |()| settings.set(None)) } />
+                } else if *workload {
+                    <WorkloadPanel on_back={ let workload = workload.clone(); Callback::from(move |()| workload.set(false)) } />
                 } else if let Some(a) = &*mine {
                     <div class="mine" tabindex="0" ref={mine_panel} onkeydown={on_mine_key}>
                         <h2>{ "My activity" }</h2>
@@ -436,7 +446,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                     </div>
                 }
                 <InboxList view={(*view).clone()} selected={*selected} on_open={on_open_row} on_need={on_need}
-                    on_key={on_key} list={list.clone()} hidden={open.is_some() || mine.is_some() || settings.is_some()} />
+                    on_key={on_key} list={list.clone()} hidden={open.is_some() || mine.is_some() || settings.is_some() || *workload} />
             </main>
             if *help {
                 <section id="help" class="help" role="dialog" aria-labelledby="help-title">

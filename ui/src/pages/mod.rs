@@ -11,3 +11,4 @@ pub mod refill;
 pub mod settings;
 pub mod thread;
 pub mod triage_panel;
+pub mod workload;

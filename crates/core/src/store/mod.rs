@@ -14,6 +14,7 @@ pub mod quarantine;
 pub mod queries;
 pub mod retention;
 pub mod triage;
+pub mod workload;
 pub mod write;
 
 use rusqlite::{Connection, ErrorCode};

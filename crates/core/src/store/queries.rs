@@ -166,7 +166,7 @@ fn inbox_order() -> String {
     SQL_ORDER_BY.split(',').map(|c| format!("t.{}", c.trim())).collect::<Vec<_>>().join(", ")
 }
 
-fn parse_key<T: Copy>(
+pub(super) fn parse_key<T: Copy>(
     all: &[T],
     key: fn(T) -> &'static str,
     s: &str,
@@ -512,6 +512,25 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Where a cached message sits: its thread's category and when it
+    /// arrived (what an activity line names it by); `None` if not cached.
+    pub fn message_place(&self, id: MessageId) -> Result<Option<(Category, Timestamp)>, StoreError> {
+        let found = self
+            .conn
+            .prepare_cached(
+                "SELECT t.category, m.received_ms FROM messages m JOIN triage t ON t.thread_key = m.thread_key
+                 WHERE m.message_key = ?1",
+            )?
+            .query_row([key_of(id.0)], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .optional()?;
+        match found {
+            Some((category, at)) => {
+                Ok(Some((parse_key(&Category::ALL, Category::key, &category, "category")?, ts(at)?)))
+            }
+            None => Ok(None),
+        }
     }
 
     /// The draft reply on a thread.

@@ -5,7 +5,9 @@
 
 use rusqlite::{params, OptionalExtension};
 use sealbox_model::actor::StaffRef;
-use sealbox_model::hub_api::{ActionOp, ActionOutcome, ActionRequest, ActionsRequest, IdempotencyKey};
+use sealbox_model::hub_api::{
+    ActionOp, ActionOutcome, ActionRequest, ActionsRequest, IdempotencyKey, StateOp,
+};
 use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::message::FreeText;
@@ -55,7 +57,15 @@ fn op_name(op: &ActionOp) -> &'static str {
     match op {
         ActionOp::Claim => "claim",
         ActionOp::Assign { .. } => "assign",
-        ActionOp::State { .. } => "state",
+        // The audit names what the change was ("closed the thread"), and a
+        // clinician's day counts their closes.
+        ActionOp::State { change } => match change {
+            StateOp::Triage => "triage",
+            StateOp::Start => "start",
+            StateOp::AwaitPatient => "await_patient",
+            StateOp::Close => "close",
+            StateOp::Reopen => "reopen",
+        },
         ActionOp::Reply { .. } => "reply",
         ActionOp::Note { .. } => "note",
         ActionOp::RefillDecision { .. } => "refill_decision",

@@ -35,6 +35,7 @@ mod thread;
 mod triage;
 mod trust;
 mod view;
+mod workload;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -1,0 +1,132 @@
+//! The workload view and "My activity" in plain words (issue 23 points 14
+//! and 2), on a real workstation (SQLCipher cache, the OS keyring) synced
+//! from the real hub over loopback HTTP: a GP holds one thread, closes
+//! another and hands a third to a named nurse; the workload counts them per
+//! queue and per person, what falls due today and what is past its target
+//! (the clock is a parameter: tomorrow and next month are asked directly),
+//! and the GP's own day; My activity names what happened without ids.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use sealbox_core::key::soft::SoftKey;
+use sealbox_core::store::queries::InboxFilter;
+use sealbox_core::sync::lock;
+use sealbox_core::vault::Keyring;
+use sealbox_hub::config::RatePolicy;
+use sealbox_model::api::{ThreadChange, WorkloadRow};
+use sealbox_model::calendar::uk_time_zone;
+use sealbox_model::hub_api::{AssignTarget, StateOp};
+use sealbox_model::ids::{StaffId, ThreadId};
+use sealbox_model::jiff::{SignedDuration, Timestamp};
+use sealbox_model::role::Role;
+use sealbox_sim::{send, SendOptions};
+
+use support::desks::enrol_approved;
+use support::start_hub;
+
+fn row<'a>(rows: &'a [WorkloadRow], label: &str) -> &'a WorkloadRow {
+    rows.iter().find(|r| r.label == label).unwrap_or_else(|| panic!("no row {label}: {rows:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workload_counts_queues_people_due_and_breached_and_my_activity_reads_without_ids() {
+    let hub = start_hub(2, RatePolicy { burst: 100_000, per_minute: 0 }).await;
+    let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
+    let dirs = tempfile::tempdir().unwrap();
+    let mut gp = enrol_approved(&hub, &keyring, dirs.path(), Role::Gp).await;
+    let (ws_nurse, _key_nurse) =
+        gp.another(&hub, &keyring, &dirs.path().join("nurse"), Role::Nurse, SoftKey::new("2468")).await;
+    let nurse = StaffId(ws_nurse.profile().unwrap().user_id.clone());
+    let (held, closed, handed) = (ThreadId(9_001), ThreadId(9_002), ThreadId(9_003));
+    let questions = [
+        support::clinical_question(held.0, 9_101, "Crushing chest pain going down my left arm", true),
+        support::clinical_question(closed.0, 9_102, "Can I take ibuprofen with my inhaler?", false),
+        support::clinical_question(handed.0, 9_103, "Could the nurse check my blood pressure log?", false),
+    ];
+    send::send(&hub.client, &hub.url, &hub.patients(), &questions, SendOptions::default()).await.unwrap();
+
+    let now = hub.state.now();
+    let desk = gp.ws.unlock(&mut gp.key, now).await.unwrap();
+    let engine = desk.engine().unwrap();
+    engine.pull(&desk.store(), now).await.unwrap();
+    for t in [held, closed, handed] {
+        desk.open_thread(t, now).unwrap().unwrap();
+    }
+    desk.claim(held, now).unwrap();
+    desk.claim(closed, now).unwrap();
+    desk.change(closed, ThreadChange::State { change: StateOp::Close }, now).unwrap();
+    desk.hand_over(handed, &AssignTarget::Staff { id: nurse.clone(), role: Role::Nurse }, "", now).unwrap();
+    let sent = engine.send(&desk.store(), now).await.unwrap();
+    assert!(sent.conflicts.is_empty() && sent.rejected.is_empty(), "{sent:?}");
+    engine.pull(&desk.store(), now).await.unwrap();
+
+    // Now: two open threads in the GPs' queue, one held by the GP, one by
+    // the nurse (named); the GP closed one today; nothing past its target.
+    let w = desk.workload(now).unwrap();
+    println!("workload now: {w:?}");
+    let gps = row(&w.queues, "GPs' queue");
+    assert_eq!((gps.open, gps.breached), (2, 0), "{w:?}");
+    assert_eq!(w.people.len(), 2, "{w:?}");
+    assert_eq!(w.people[0].label, "You", "the clinician first");
+    assert_eq!(w.people[0].open, 1);
+    assert_eq!(
+        row(&w.people, &format!("Test Staff \u{b7} {}", Role::Nurse.title())).open,
+        1,
+        "named, not an id"
+    );
+    assert_eq!((w.holding, w.finished_today), (1, 1));
+    assert!(!w.as_of.is_empty());
+
+    // Due today: just before the red-flagged thread's target, it is counted
+    // as due (with every other open thread whose target falls before
+    // midnight, UK time), and nothing is breached yet.
+    let page = lock(&desk.store()).inbox_page(&InboxFilter::default(), None, 50, now).unwrap();
+    let due_ms = |t: ThreadId| -> i64 {
+        let row = page.rows.iter().find(|r| r.thread == t).expect("open in the inbox");
+        row.sort_key.due_ms.expect("a response target")
+    };
+    let urgent_due = Timestamp::from_millisecond(due_ms(held)).unwrap();
+    let before = urgent_due.checked_sub(SignedDuration::from_mins(1)).unwrap();
+    let tz = uk_time_zone().unwrap();
+    let midnight = before.to_zoned(tz.clone()).date().tomorrow().unwrap().to_zoned(tz).unwrap().timestamp();
+    let expected_due = [held, handed]
+        .iter()
+        .filter(|t| {
+            let due = due_ms(**t);
+            due > before.as_millisecond() && due < midnight.as_millisecond()
+        })
+        .count();
+    assert!(expected_due >= 1);
+    let w = desk.workload(before).unwrap();
+    let gps = row(&w.queues, "GPs' queue");
+    assert_eq!((gps.due_today as usize, gps.breached), (expected_due, 0), "{w:?}");
+    assert_eq!(w.people[0].due_today, 1, "the GP's red-flagged thread is due today");
+
+    // A month on, everything open is past its target and nothing is "due
+    // today"; and nothing was closed that day.
+    let later = now.checked_add(SignedDuration::from_hours(24 * 30)).unwrap();
+    let w = desk.workload(later).unwrap();
+    for r in w.queues.iter().chain(&w.people) {
+        assert_eq!((r.breached, r.due_today), (r.open, 0), "{r:?}");
+    }
+    assert_eq!(row(&w.queues, "GPs' queue").breached, 2);
+    assert_eq!(w.finished_today, 0, "closes count on the day they happened");
+
+    // My activity: plain sentences, no message or thread ids.
+    let mine = desk.my_activity().unwrap();
+    let said: Vec<&str> = mine.lines.iter().map(|l| l.what.as_str()).collect();
+    println!("my activity: {said:?}");
+    assert!(said.contains(&"closed the thread"), "{said:?}");
+    assert!(said.contains(&"claimed the thread"), "{said:?}");
+    assert!(said.contains(&"handed the thread on"), "{said:?}");
+    assert!(
+        said.iter().any(|s| s.starts_with("viewed the message of ") && s.ends_with("(clinical question)")),
+        "{said:?}"
+    );
+    assert!(said.iter().any(|s| s.starts_with("received the practice's policy: lock after ")), "{said:?}");
+    for s in &said {
+        assert!(!s.contains("910") && !s.contains("900") && !s.contains('='), "an id or a key: {s}");
+    }
+}
