@@ -104,6 +104,15 @@ pub async fn add_note(shell: State<'_, Shell>, request: NoteRequest) -> Result<T
     shell.add_note(&request.thread, &request.text).await
 }
 
+/// `share_with_pharmacy`: a note shared into the medication part.
+#[tauri::command]
+pub async fn share_with_pharmacy(
+    shell: State<'_, Shell>,
+    request: NoteRequest,
+) -> Result<ThreadView, ShellError> {
+    shell.share_with_pharmacy(&request.thread, &request.text).await
+}
+
 /// `hand_over`: to a queue or a named colleague, with an optional note.
 #[tauri::command]
 pub async fn hand_over(shell: State<'_, Shell>, request: HandRequest) -> Result<ThreadView, ShellError> {

@@ -315,6 +315,16 @@ impl Shell {
         o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
     }
 
+    /// Shares a note into the medication part for the pharmacy; sent at once in the background.
+    pub async fn share_with_pharmacy(&self, thread: &str, text: &str) -> Result<ThreadView, ShellError> {
+        let id = ThreadId(thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);
+        let mut open = self.open.lock().await;
+        let o = open.as_mut().ok_or(ShellError::Locked)?;
+        o.desk.share_with_pharmacy(id, text, now())?;
+        o.send_outbox()?;
+        o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
+    }
+
     /// Hands a thread to a queue or a colleague, with an optional note.
     pub async fn hand_over(&self, request: &HandRequest) -> Result<ThreadView, ShellError> {
         let id = ThreadId(request.thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);

@@ -35,6 +35,7 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::save_draft,
             commands::add_note,
             commands::hand_over,
+            commands::share_with_pharmacy,
             commands::settings,
             commands::save_settings,
             commands::thread_activity,

@@ -142,7 +142,10 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     assert_eq!(people.first().map(String::as_str), Some("You"), "{people:?}");
     let holding = app.attrs("#my-day", "data-holding").await.expect("my day");
     assert_eq!(holding, vec!["1".to_owned()], "the thread claimed above");
-    println!("e2e: workload: queues {queues:?}, people {people:?}, {}", app.text("#my-day").await.expect("my day"));
+    println!(
+        "e2e: workload: queues {queues:?}, people {people:?}, {}",
+        app.text("#my-day").await.expect("my day")
+    );
     app.screenshot("workload").await.expect("screenshot");
     flows::assert_contrast(&app, "workload").await;
     app.type_into_focused("\u{e00c}").await.expect("Esc");

@@ -138,6 +138,11 @@ pub async fn add_note(request: NoteRequest) -> Result<ThreadView, IpcError> {
     call_with(command::ADD_NOTE, request).await
 }
 
+/// Shares a note into the medication part, for the pharmacy.
+pub async fn share_with_pharmacy(request: NoteRequest) -> Result<ThreadView, IpcError> {
+    call_with(command::SHARE_WITH_PHARMACY, request).await
+}
+
 /// Hands a thread to a queue or a colleague, with an optional note.
 pub async fn hand_over(request: HandRequest) -> Result<ThreadView, IpcError> {
     call_with(command::HAND_OVER, request).await

@@ -77,10 +77,16 @@ async fn simulated_patients_reach_the_hub_sealed_to_the_right_pools() {
                 let decoded = MessagePart::from_sealed_plaintext(&part.plaintext).unwrap();
                 assert!(planned.parts.contains(&decoded), "a part the sender did not write");
             }
-            // Pharmacy never receives the key to a repeat request's free text.
-            if *pool == Pool::Pharmacy && planned.category == Category::RepeatPrescription {
-                assert!(opened.withheld.contains(&PartKind::FreeText));
-                assert!(opened.parts.iter().any(|p| p.kind == PartKind::MedicationRequest));
+            // Pharmacy reads a repeat request's or a medication question's
+            // free text (they answer those), and never receives the key to
+            // the free text of any other kind of request.
+            let wrote = planned.parts.iter().any(|p| matches!(p, MessagePart::FreeText(_)));
+            if *pool == Pool::Pharmacy && wrote {
+                let medication =
+                    matches!(planned.category, Category::RepeatPrescription | Category::MedicationQuestion);
+                let opened_text = opened.parts.iter().any(|p| p.kind == PartKind::FreeText);
+                assert_eq!(opened_text, medication, "{:?}", planned.category);
+                assert_eq!(opened.withheld.contains(&PartKind::FreeText), !medication);
             }
         }
     }

@@ -25,7 +25,7 @@ use sealbox_hub::config::RatePolicy;
 use sealbox_model::hub_api::AssignTarget;
 use sealbox_model::ids::{StaffId, ThreadId};
 use sealbox_model::jiff::SignedDuration;
-use sealbox_model::message::{FreeText, MessagePart};
+use sealbox_model::message::{FreeText, MedicationRequest, MessagePart, SharedNote};
 use sealbox_model::pool::Pool;
 use sealbox_model::role::Role;
 use sealbox_sim::read_replies::read_replies;
@@ -52,6 +52,25 @@ fn note_envelope(key: &SigningKey, practice: &str, message: u64, to_patient: boo
     }
     let fields = EnvelopeFields { practice, thread_id: 77, message_id: message };
     let part = PartInput { kind: PartKind::FreeText, plaintext: &text, recipients: &to };
+    seal_envelope(&mut rand::rngs::OsRng, key, &fields, &[part]).unwrap()
+}
+
+/// A note shared into the medication part on thread 77, signed with `key`,
+/// sealed to the pharmacy pool.
+fn shared_note_envelope(key: &SigningKey, practice: &str, message: u64) -> Vec<u8> {
+    let shared = MessagePart::MedicationRequest(MedicationRequest {
+        items: Vec::new(),
+        shared_notes: vec![SharedNote {
+            shared_by: StaffId("staff-x".into()),
+            at: support::t0(),
+            text: FreeText::new("On warfarin since May"),
+        }],
+    });
+    let text = shared.to_sealed_plaintext().unwrap();
+    let public = x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from([9u8; 32]));
+    let to = [Recipient { id: RecipientId::Pool(Pool::Pharmacy), public_key: public }];
+    let fields = EnvelopeFields { practice, thread_id: 77, message_id: message };
+    let part = PartInput { kind: PartKind::MedicationRequest, plaintext: &text, recipients: &to };
     seal_envelope(&mut rand::rngs::OsRng, key, &fields, &[part]).unwrap()
 }
 
@@ -125,6 +144,30 @@ async fn a_note_is_sealed_to_the_practice_only_and_never_served_to_the_patient()
     let (status, body, _) = post(c, format!("{url}/v1/actions"), Some(&navigator.token), &batch).await;
     assert_eq!((status, outcome(&body)), (200, ("rejected".to_owned(), "forbidden".to_owned())), "{body}");
     assert_eq!(support::envelope_count(&hub), 3, "the navigator's note was not stored");
+
+    // Sharing into the medication part is a grant of its own: a pharmacist
+    // (who reads a repeat request's free text and so may note on it) may
+    // not; the GP may.
+    let pharmacist = enrol_and_login(&url, &hub.state, Role::Pharmacist).await;
+    let pk = SigningKey::from_bytes(&[45u8; 32]);
+    let keys = json!({"x25519_public": b64(&[10; 32]), "ed25519_public": b64(pk.verifying_key().as_bytes())});
+    assert!(post(c, format!("{url}/v1/devices/keys"), Some(&pharmacist.token), &keys).await.0 < 300);
+    let shared = shared_note_envelope(&pk, &gp.practice_id, 905);
+    let batch =
+        one_action("share-5", 3, json!({"kind": "note", "message_id": 905, "envelope": b64(&shared)}));
+    let (status, body, _) = post(c, format!("{url}/v1/actions"), Some(&pharmacist.token), &batch).await;
+    assert_eq!((status, outcome(&body)), (200, ("rejected".to_owned(), "forbidden".to_owned())), "{body}");
+    assert!(body.to_string().contains("share_into_medication_part"), "{body}");
+    let note = note_envelope(&pk, &gp.practice_id, 906, false);
+    let batch = one_action("note-6", 3, json!({"kind": "note", "message_id": 906, "envelope": b64(&note)}));
+    let (status, body, _) = post(c, format!("{url}/v1/actions"), Some(&pharmacist.token), &batch).await;
+    assert_eq!((status, outcome(&body).0.as_str()), (200, "applied"), "a plain note: {body}");
+    let shared = shared_note_envelope(&key, &gp.practice_id, 907);
+    let batch =
+        one_action("share-7", 4, json!({"kind": "note", "message_id": 907, "envelope": b64(&shared)}));
+    let (status, body, _) = post(c, format!("{url}/v1/actions"), Some(&gp.token), &batch).await;
+    assert_eq!((status, outcome(&body).0.as_str()), (200, "applied"), "{body}");
+    assert_eq!(support::envelope_count(&hub), 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -270,4 +313,76 @@ async fn a_gp_hands_a_thread_to_a_named_nurse_with_a_note_the_patient_never_read
     n.lock("idle", now).await.unwrap();
     gp.wipe(&keyring);
     support::desks::wipe(&ws_nurse, &keyring);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gp_shares_a_note_into_the_medication_part_the_pharmacist_reads_without_the_patients_words() {
+    let hub = start_hub(2, RatePolicy { burst: 100_000, per_minute: 0 }).await;
+    let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
+    let dirs = tempfile::tempdir().unwrap();
+    let mut gp = enrol_approved(&hub, &keyring, dirs.path(), Role::Gp).await;
+    let (mut ws_ph, mut key_ph) = gp
+        .another(&hub, &keyring, &dirs.path().join("pharmacist"), Role::Pharmacist, SoftKey::new("1357"))
+        .await;
+    let (thread, words_only) = (ThreadId(8_201), ThreadId(8_202));
+    let words = "I bruise very easily since the new tablets";
+    // The patient names the medicine too: that part, with their details, is
+    // sealed to the pharmacy, which so knows the patient but not the words.
+    let mut question = support::clinical_question(thread.0, 8_301, words, false);
+    question.parts.push(MessagePart::MedicationRequest(MedicationRequest {
+        items: vec![sealbox_model::message::MedicationText::new("Warfarin 3mg tablets")],
+        shared_notes: Vec::new(),
+    }));
+    let plain = support::clinical_question(words_only.0, 8_302, "Can I have a call about my results?", false);
+    send::send(&hub.client, &hub.url, &hub.patients(), &[question, plain], SendOptions::default())
+        .await
+        .unwrap();
+
+    let now = hub.state.now();
+    let a = gp.ws.unlock(&mut gp.key, now).await.unwrap();
+    let engine = a.engine().unwrap();
+    engine.pull(&a.store(), now).await.unwrap();
+    let view = a.open_thread(thread, now).unwrap().unwrap();
+    assert!(view.can_share, "the pharmacy cannot read a clinical question's text: sharing is offered");
+    // Words only: the pharmacy was never told who this patient is, so a
+    // shared note could not reach it; not offered, and refused.
+    assert!(!a.open_thread(words_only, now).unwrap().unwrap().can_share);
+    let err = a.share_with_pharmacy(words_only, "On warfarin", now).unwrap_err();
+    assert!(matches!(err, WorkstationError::Note(NoteError::NotForPharmacy)), "{err:?}");
+    let err = a.share_with_pharmacy(thread, " ", now).unwrap_err();
+    assert!(matches!(err, WorkstationError::Note(NoteError::Empty)), "{err:?}");
+    let shared = "On warfarin 3 mg since May; asks about bruising";
+    a.share_with_pharmacy(thread, shared, now).unwrap();
+    let sent = engine.send(&a.store(), now).await.unwrap();
+    assert_eq!((sent.applied, sent.rejected.len()), (1, 0), "{sent:?}");
+    let mine = a.open_thread(thread, now).unwrap().unwrap();
+    let last = mine.messages.last().unwrap();
+    assert!(last.note, "never sent to the patient");
+    assert_eq!(last.text, format!("Shared with the pharmacy: {shared}"));
+
+    // The pharmacist's workstation opens the shared note, and holds no key
+    // to the patient's own words.
+    let p = ws_ph.unlock(&mut key_ph, now).await.unwrap();
+    p.engine().unwrap().pull(&p.store(), now).await.unwrap();
+    let theirs = p.open_thread(thread, now).unwrap().unwrap();
+    let texts: Vec<&str> = theirs.messages.iter().map(|m| m.text.as_str()).collect();
+    println!("the pharmacist sees: {texts:?}");
+    assert!(texts.contains(&format!("Shared with the pharmacy: {shared}").as_str()), "{texts:?}");
+    assert!(texts.iter().all(|t| !t.contains("bruise very easily")), "{texts:?}");
+    assert_eq!(
+        theirs.messages[0].medicines,
+        vec!["Warfarin 3mg tablets".to_owned()],
+        "the medicine it may read"
+    );
+    assert!(!theirs.can_share, "a pharmacist has no share grant");
+    assert!(
+        read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap().is_empty(),
+        "nothing to the patient"
+    );
+
+    drop(engine);
+    a.lock("idle", now).await.unwrap();
+    p.lock("idle", now).await.unwrap();
+    gp.wipe(&keyring);
+    support::desks::wipe(&ws_ph, &keyring);
 }

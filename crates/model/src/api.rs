@@ -62,6 +62,11 @@ pub mod command {
     /// sealbox-model's rules allow it; returns the [`super::ThreadView`].
     pub const HAND_OVER: &str = "hand_over";
 
+    /// Takes [`super::NoteRequest`] (as `request`); shares the text as a
+    /// note in the medication part, which the pharmacy may read where it
+    /// may not read the patient's free text; returns the [`super::ThreadView`].
+    pub const SHARE_WITH_PHARMACY: &str = "share_with_pharmacy";
+
     /// Takes [`super::ChangeRequest`] (as `request`); closes, reopens,
     /// awaits the patient or sets priority and category, if
     /// sealbox-model's rules allow it (queued, sent at once when online);
@@ -106,6 +111,7 @@ pub mod command {
         CHANGE_THREAD,
         ADD_NOTE,
         HAND_OVER,
+        SHARE_WITH_PHARMACY,
         SETTINGS,
         SAVE_SETTINGS,
         THREAD_ACTIVITY,
@@ -394,6 +400,11 @@ pub struct ThreadView {
     /// Whether this clinician may add an internal note.
     #[serde(default)]
     pub can_note: bool,
+    /// Whether the clinician may share a note into the medication part
+    /// for the pharmacy: their role may, and only a shared note reaches the
+    /// pharmacy on this thread (`sharing::reaches_pharmacy_only_shared`).
+    #[serde(default)]
+    pub can_share: bool,
 }
 
 /// A queue or a colleague a thread can be handed to. No patient data.

@@ -157,7 +157,12 @@ pub const GRANTS: &[Grant] = &[
     g(Role::Nurse, Action::RejectPrescription, CategorySet::PRESCRIPTION),
     g(Role::Nurse, Action::Assign, CategorySet::ALL),
     g(Role::Nurse, Action::Close, CategorySet::ALL),
-    // Pharmacist: medication parts and history, never the free text.
+    // Pharmacist: medication parts and history on clinical threads; the
+    // patient's free text only where they answer the patient (repeat
+    // prescriptions and medication questions): a reply from someone who
+    // could not read the question is unsafe, and a request's text carries
+    // what the pharmacy needs (a change of pharmacy, "going abroad").
+    g(Role::Pharmacist, Action::ReadFreeText, CategorySet::MEDICATION),
     g(Role::Pharmacist, Action::ReadMedicationPart, CategorySet::CLINICAL),
     g(Role::Pharmacist, Action::ReadMedicationHistory, CategorySet::CLINICAL),
     g(Role::Pharmacist, Action::Reply, CategorySet::MEDICATION),
@@ -255,9 +260,9 @@ mod tests {
     }
 
     #[test]
-    fn pharmacist_sees_medication_part_with_shared_notes_not_free_text() {
+    fn pharmacist_sees_medication_part_with_shared_notes_not_free_text_outside_medication() {
         let m = message_with_shared_note();
-        let seen = visible_parts(Role::Pharmacist, &m, Category::RepeatPrescription);
+        let seen = visible_parts(Role::Pharmacist, &m, Category::ClinicalQuestion);
         assert_eq!(seen.len(), 1);
         match seen[0] {
             MessagePart::MedicationRequest(req) => {
@@ -265,7 +270,18 @@ mod tests {
             }
             other => panic!("unexpected part {other:?}"),
         }
-        assert!(!can(Role::Pharmacist, Action::ReadFreeText, Category::RepeatPrescription));
+        assert!(!can(Role::Pharmacist, Action::ReadFreeText, Category::ClinicalQuestion));
+        assert!(!can(Role::Pharmacist, Action::ReadFreeText, Category::TestResults));
+        // Where they answer the patient, they read what the patient wrote.
+        for c in [Category::RepeatPrescription, Category::MedicationQuestion] {
+            assert!(can(Role::Pharmacist, Action::Reply, c));
+            assert!(can(Role::Pharmacist, Action::ReadFreeText, c));
+            assert_eq!(visible_parts(Role::Pharmacist, &m, c).len(), 2);
+            let text = MessagePart::FreeText(FreeText::new("send it to the pharmacy on King St"));
+            assert!(pools_that_can_read_part(&text, c).contains(&Pool::Pharmacy), "sealed to the pharmacy");
+        }
+        let text = MessagePart::FreeText(FreeText::new("private worries"));
+        assert!(!pools_that_can_read_part(&text, Category::ClinicalQuestion).contains(&Pool::Pharmacy));
         assert!(can(Role::Pharmacist, Action::ReadMedicationHistory, Category::MedicationQuestion));
         assert_eq!(visible_parts(Role::Gp, &m, Category::RepeatPrescription).len(), 2);
     }
@@ -301,9 +317,9 @@ mod tests {
     fn parts_are_sealed_only_to_the_pools_that_may_read_them() {
         let text = MessagePart::FreeText(FreeText::new("x"));
         let meds = MessagePart::MedicationRequest(MedicationRequest::default());
-        let repeat = Category::RepeatPrescription;
-        assert!(!pools_that_can_read_part(&text, repeat).contains(&Pool::Pharmacy));
-        assert!(pools_that_can_read_part(&meds, repeat).contains(&Pool::Pharmacy));
+        let question = Category::ClinicalQuestion;
+        assert!(!pools_that_can_read_part(&text, question).contains(&Pool::Pharmacy));
+        assert!(pools_that_can_read_part(&meds, question).contains(&Pool::Pharmacy));
         for category in Category::ALL {
             for part in [&text, &meds] {
                 for pool in pools_that_can_read_part(part, category) {

@@ -81,13 +81,13 @@ fn documented_matrix_equals_code_cell_by_cell() {
 #[test]
 fn the_parser_notices_a_wrong_cell() {
     let doc = doc();
-    // Flip the pharmacist's read_free_text on repeat prescriptions to "yes".
-    let row = "| pharmacist | read_free_text | no |";
+    // Flip the pharmacist's read_attachment on repeat prescriptions to "yes".
+    let row = "| pharmacist | read_attachment | no |";
     assert!(doc.contains(row));
-    let tampered = doc.replacen(row, "| pharmacist | read_free_text | yes |", 1);
+    let tampered = doc.replacen(row, "| pharmacist | read_attachment | yes |", 1);
     let (_, rows) = parse_matrix(&tampered);
-    let cell = rows[&("pharmacist".to_string(), "read_free_text".to_string())]["repeat_prescription"];
-    assert_ne!(cell, can(Role::Pharmacist, Action::ReadFreeText, Category::RepeatPrescription));
+    let cell = rows[&("pharmacist".to_string(), "read_attachment".to_string())]["repeat_prescription"];
+    assert_ne!(cell, can(Role::Pharmacist, Action::ReadAttachment, Category::RepeatPrescription));
 }
 
 #[test]

@@ -2,8 +2,10 @@
 //! practice's pools, never sent to the patient) and handing the thread to a
 //! queue or a named colleague, with an optional note for them. Only the
 //! queues and colleagues allowed to handle the thread's category are
-//! offered; a colleague who could not read a note is marked so. `i` focuses
-//! the note, `h` the hand-over list (from the thread).
+//! offered; a colleague who could not read a note is marked so. Where the
+//! pharmacy may not read the patient's free text, the note can instead be
+//! shared into the medication part, which it may. `i` focuses the note, `h`
+//! the hand-over list (from the thread).
 
 use sealbox_model::api::{HandRequest, NoteRequest, ThreadView};
 use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
@@ -73,6 +75,16 @@ pub fn colleagues(props: &ColleaguesProps) -> Html {
             run(note.clone(), Box::pin(crate::ipc::add_note(request)));
         })
     };
+    let share = {
+        let (run, note, thread) = (run.clone(), note.clone(), v.thread.clone());
+        Callback::from(move |_: MouseEvent| {
+            if note.trim().is_empty() {
+                return;
+            }
+            let request = NoteRequest { thread: thread.clone(), text: (*note).clone() };
+            run(note.clone(), Box::pin(crate::ipc::share_with_pharmacy(request)));
+        })
+    };
     let hand = {
         let (run, hand_note, thread) = (run.clone(), hand_note.clone(), v.thread.clone());
         let (hand_box, options) = (props.hand_box.clone(), v.hand_to.clone());
@@ -105,7 +117,15 @@ pub fn colleagues(props: &ColleaguesProps) -> Html {
                 <label for="note-text">{ "Internal note for colleagues (i): never sent to the patient" }</label>
                 <textarea id="note-text" rows="2" ref={props.note_box.clone()} value={(*note).clone()}
                     oninput={on_note} onkeydown={keep_keys.clone()} />
-                <button id="add-note" type="button" onclick={add_note} disabled={*busy}>{ "Add note" }</button>
+                <div class="actions">
+                    <button id="add-note" type="button" onclick={add_note} disabled={*busy}>{ "Add note" }</button>
+                    if v.can_share {
+                        <button id="share-pharmacy" type="button" onclick={share} disabled={*busy}
+                            title="The pharmacy cannot read the patient's message here; this note goes in the medication part, which it can">
+                            { "Share with the pharmacy" }
+                        </button>
+                    }
+                </div>
             }
             if !v.hand_to.is_empty() {
                 <label for="hand-to">{ "Hand to (h)" }</label>

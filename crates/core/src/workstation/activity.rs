@@ -111,13 +111,13 @@ fn category_words(c: Category) -> &'static str {
 
 fn lock_sentence(why: &str) -> String {
     match why {
-        "idle" => "Sealbox locked itself after a period without activity".to_owned(),
-        "screen_locked" => "Sealbox locked with the computer's screen".to_owned(),
-        "suspend" => "Sealbox locked as the computer went to sleep".to_owned(),
+        "idle" => "left Sealbox without activity: it locked itself".to_owned(),
+        "screen_locked" => "locked the computer's screen: Sealbox locked with it".to_owned(),
+        "suspend" => "put the computer to sleep: Sealbox locked".to_owned(),
         "lock_now" | "now" => "locked Sealbox".to_owned(),
-        "enrolled" => "Sealbox locked after enrolment".to_owned(),
-        "reauth_due" => "Sealbox locked: the practice asks for the key again after a set time".to_owned(),
-        other => format!("Sealbox locked ({})", other.replace('_', " ")),
+        "enrolled" => "finished enrolling: Sealbox locked until the practice approves it".to_owned(),
+        "reauth_due" => "reached the practice's time between key checks: Sealbox locked".to_owned(),
+        other => format!("saw Sealbox lock ({})", other.replace('_', " ")),
     }
 }
 
@@ -350,8 +350,11 @@ mod tests {
             "viewed a message no longer on this workstation"
         );
         assert_eq!(describe("claim", "thread 9"), "claimed the thread");
-        assert_eq!(describe("lock:screen_locked", "dev"), "Sealbox locked with the computer's screen");
-        assert_eq!(describe("lock:idle", "dev"), "Sealbox locked itself after a period without activity");
+        assert_eq!(
+            describe("lock:screen_locked", "dev"),
+            "locked the computer's screen: Sealbox locked with it"
+        );
+        assert_eq!(describe("lock:idle", "dev"), "left Sealbox without activity: it locked itself");
         assert_eq!(describe("lock:lock_now", "dev"), "locked Sealbox");
         assert_eq!(
             describe("unlock_failed:wrong_pin", "dev"),

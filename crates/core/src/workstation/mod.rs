@@ -30,6 +30,7 @@ mod profile;
 pub mod refill;
 pub mod reply;
 pub mod settings;
+mod share;
 mod staff;
 mod thread;
 mod triage;

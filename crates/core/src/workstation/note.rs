@@ -44,6 +44,11 @@ pub enum NoteError {
     /// Not a queue or colleague this thread may go to from this desk.
     #[error("that queue or colleague cannot take this kind of request from you")]
     NotOffered,
+    /// Sharing would not reach the pharmacy: it reads this thread's free
+    /// text already (a plain note does), or it was never told who the
+    /// patient is (no message of theirs it may read).
+    #[error("a shared note would not reach the pharmacy on this thread: write a note instead")]
+    NotForPharmacy,
     /// The note would be sealed to pools the chosen colleague is not in.
     #[error("they cannot read notes on this kind of request: hand it over without a note")]
     Unreadable,
@@ -69,7 +74,7 @@ impl Desk {
         }
         let to = self.free_text_pools(&store, category)?;
         let part = MessagePart::FreeText(FreeText::new(text.to_owned()));
-        let (id, envelope) = self.seal_text(thread, &part, &to)?;
+        let (id, envelope) = self.seal_part(thread, &part, &to)?;
         let key = IdempotencyKey::new(format!("note-{}", id.0)).map_err(|_| NoteError::NoSuchThread)?;
         let shown = Message { id, author: Author::Note(me.id.clone()), received_at: now, parts: vec![part] };
         let op = ActionOp::Note { message_id: id, envelope: Base64Bytes(envelope) };

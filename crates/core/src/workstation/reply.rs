@@ -77,7 +77,7 @@ impl Desk {
         let mut store = crate::sync::lock(&shared);
         let part = MessagePart::FreeText(FreeText::new(format!("{text}\n\n{}", profile.sign_off())));
         let to = self.reply_recipients(&store, thread)?;
-        let (id, envelope) = self.seal_text(thread, &part, &to)?;
+        let (id, envelope) = self.seal_part(thread, &part, &to)?;
         let key = IdempotencyKey::new(format!("reply-{}", id.0)).map_err(|_| ReplyError::Seal)?;
         let shown =
             Message { id, author: Author::Clinician(me.id.clone()), received_at: now, parts: vec![part] };
@@ -113,9 +113,10 @@ impl Desk {
         Ok(())
     }
 
-    /// Seals `part` (free text) on `thread` to `to` under a new message id,
-    /// signed with this device's key.
-    pub(super) fn seal_text(
+    /// Seals `part` (free text, or a medication part carrying a shared
+    /// note) on `thread` to `to` under a new message id, signed with this
+    /// device's key.
+    pub(super) fn seal_part(
         &self,
         thread: ThreadId,
         part: &MessagePart,
@@ -125,7 +126,12 @@ impl Desk {
         let id = MessageId(new_message_id());
         let fields =
             EnvelopeFields { practice: &self.profile().practice_id, thread_id: thread.0, message_id: id.0 };
-        let input = PartInput { kind: PartKind::FreeText, plaintext: &plaintext, recipients: to };
+        let kind = match part {
+            MessagePart::FreeText(_) => PartKind::FreeText,
+            MessagePart::MedicationRequest(_) => PartKind::MedicationRequest,
+            MessagePart::Attachment(_) => return Err(ReplyError::Seal),
+        };
+        let input = PartInput { kind, plaintext: &plaintext, recipients: to };
         let envelope = seal_envelope(&mut OsRng, &self.device.ed25519, &fields, &[input])
             .map_err(|_| ReplyError::Seal)?;
         Ok((id, envelope))
@@ -139,10 +145,20 @@ impl Desk {
         store: &Store,
         category: sealbox_model::category::Category,
     ) -> Result<Vec<Recipient>, WorkstationError> {
+        self.part_pools(store, &MessagePart::FreeText(FreeText::new("")), category)
+    }
+
+    /// Every pool allowed to read `part` on `category`, with the key this
+    /// desk knows for it.
+    pub(super) fn part_pools(
+        &self,
+        store: &Store,
+        part: &MessagePart,
+        category: sealbox_model::category::Category,
+    ) -> Result<Vec<Recipient>, WorkstationError> {
         let keys = self.pool_public_keys(store)?;
-        let text = MessagePart::FreeText(FreeText::new(""));
         let mut to = Vec::new();
-        for pool in pools_that_can_read_part(&text, category) {
+        for pool in pools_that_can_read_part(part, category) {
             // A colleague's pool left out could never read it.
             let key = keys.get(&pool).ok_or(ReplyError::NoPoolKey)?;
             to.push(Recipient { id: RecipientId::Pool(pool), public_key: *key });

@@ -13,6 +13,7 @@ use sealbox_model::jiff::Timestamp;
 use sealbox_model::message::{Author, MessagePart};
 use sealbox_model::permissions::{can, Action};
 use sealbox_model::reply_templates::{self, Placeholders};
+use sealbox_model::sharing::reaches_pharmacy_only_shared;
 use sealbox_model::thread_state::{transition, Assignee, ThreadAction, ThreadRef, ThreadState};
 
 use super::{refill, triage, Desk, WorkstationError};
@@ -91,7 +92,14 @@ impl Desk {
                     match part {
                         MessagePart::FreeText(t) => line.text.push_str(t.reveal()),
                         MessagePart::MedicationRequest(r) => {
-                            line.medicines.extend(r.items.iter().map(|i| i.reveal().to_owned()))
+                            line.medicines.extend(r.items.iter().map(|i| i.reveal().to_owned()));
+                            for n in &r.shared_notes {
+                                if !line.text.is_empty() {
+                                    line.text.push_str("\n\n");
+                                }
+                                line.text.push_str("Shared with the pharmacy: ");
+                                line.text.push_str(n.text.reveal());
+                            }
                         }
                         MessagePart::Attachment(a) => line.attachments.push(a.media_type.clone()),
                     }
@@ -152,6 +160,9 @@ impl Desk {
             },
             hand_to: if t.state.is_open() { self.hand_options(t.category, &staff) } else { Vec::new() },
             can_note: can(self.profile.role, Action::ReadFreeText, t.category),
+            can_share: can(self.profile.role, Action::ShareIntoMedicationPart, t.category)
+                && can(self.profile.role, Action::ReadFreeText, t.category)
+                && reaches_pharmacy_only_shared(t),
         }))
     }
 

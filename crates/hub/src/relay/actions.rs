@@ -7,6 +7,7 @@
 use axum::extract::State;
 use axum::Json;
 use rusqlite::{params, Connection, OptionalExtension};
+use sealbox_crypto::envelope::{EnvelopeHeader, PartKind};
 use sealbox_model::actor::{Actor, StaffRef};
 use sealbox_model::category::Category;
 use sealbox_model::error::RuleError;
@@ -242,8 +243,15 @@ fn decide(
             step(thread, &thread.state, ThreadAction::Assign(to), &actor, now)
         }
         ActionOp::State { change } => step(thread, &thread.state, ThreadAction::from(*change), &actor, now),
-        ActionOp::Note { message_id, .. } => {
+        ActionOp::Note { message_id, envelope } => {
             permitted(me, Action::ReadFreeText, thread.category)?;
+            // A note in the medication part is shared with whoever reads
+            // medication parts (the pharmacy): a grant of its own.
+            let header = EnvelopeHeader::parse(envelope.as_slice())
+                .map_err(|e| Refusal::Other("invalid_envelope", e.to_string()))?;
+            if header.parts.iter().any(|p| p.kind == PartKind::MedicationRequest) {
+                permitted(me, Action::ShareIntoMedicationPart, thread.category)?;
+            }
             message_id_free(conn, *message_id)?;
             Ok(thread.state.clone())
         }
