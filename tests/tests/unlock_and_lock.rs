@@ -177,6 +177,8 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     let priorities = app.attrs("#inbox tr.row", "data-priority").await.expect("priorities");
     println!("e2e: urgent only -> {urgent} of {all_rows} threads");
     assert!(!priorities.is_empty() && priorities.iter().all(|p| p == "urgent"), "{priorities:?}");
+    // The heading's count is the cache's, whatever rows are loaded.
+    assert_eq!(app.text("#urgent-count").await.expect("the urgent count"), format!("{urgent} urgent"));
     app.click("#urgent-only").await.expect("urgent only off");
     app.click("#queue-mine").await.expect("mine");
     app.wait_attr("#inbox", "data-count", |n| n == "1").await.expect("the one claimed thread");

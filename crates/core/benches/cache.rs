@@ -240,8 +240,8 @@ fn main() {
     let mut g = c.benchmark_group("inbox_window");
     for (v, store) in variants.iter().zip(stores.iter_mut()) {
         let all = InboxFilter::default();
-        let (rows, total) = store.inbox_window(&all, 17_500, 240, now).unwrap();
-        assert!(total > 17_500 && !rows.is_empty(), "{total}");
+        let (rows, counts) = store.inbox_window(&all, 17_500, 240, now).unwrap();
+        assert!(counts.total > 17_500 && !rows.is_empty(), "{counts:?}");
         g.bench_function(v.name, |b| {
             b.iter(|| black_box(store.inbox_window(&all, 17_500, 240, now).unwrap()))
         });

@@ -265,6 +265,12 @@ pub struct InboxView {
     pub offset: u32,
     /// How many threads match in all (the virtual list's length).
     pub total: u32,
+    /// Of which urgent (counted by the cache, not from the rows loaded).
+    #[serde(default)]
+    pub urgent: u32,
+    /// Of which past their response target.
+    #[serde(default)]
+    pub breached: u32,
     /// Open threads per queue, for the queue list.
     pub queues: Vec<QueueCount>,
     /// Something the clinician must know about this session (a damaged
@@ -829,6 +835,8 @@ mod tests {
             rows: vec![line],
             offset: 0,
             total: 1,
+            urgent: 0,
+            breached: 0,
             queues: vec![],
             notice: None,
         };

@@ -331,9 +331,6 @@ pub fn inbox_page(props: &InboxProps) -> Html {
         let open = open.clone();
         Callback::from(move |v: ThreadView| open.set(Some(v)))
     };
-    // Counted only when the whole list is loaded.
-    let whole = view.offset == 0 && view.rows.len() as u32 == view.total;
-    let urgent = if whole { view.rows.iter().filter(|r| r.priority == "urgent").count() } else { 0 };
     let on_open_row = {
         let (open_thread, selected) = (open_thread.clone(), selected.clone());
         Callback::from(move |(i, thread): (u32, String)| {
@@ -376,7 +373,8 @@ pub fn inbox_page(props: &InboxProps) -> Html {
             <main aria-labelledby="inbox-title">
                 <h1 id="inbox-title">
                     { format!("Inbox · {} threads", view.total) }
-                    if urgent > 0 { <span class="badge urgent">{ format!("{urgent} urgent") }</span> }
+                    if view.urgent > 0 { <span id="urgent-count" class="badge urgent">{ format!("{} urgent", view.urgent) }</span> }
+                    if view.breached > 0 { <span id="breached-count" class="badge breached">{ format!("{} breached", view.breached) }</span> }
                 </h1>
                 <nav class="queues" aria-label="Queues">
                     { for QUEUES.iter().map(|(key, label)| {
@@ -389,9 +387,14 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                                 choose.emit(Box::new(move |f| f.queue = queue))
                             })
                         };
-                        // The queue's open threads (and urgent ones), counted by the cache.
+                        // The queue's open threads (and urgent and breached ones), counted by the cache.
                         let count = key.and_then(|k| view.queues.iter().find(|q| q.pool == k)).map(|q| {
-                            if q.urgent > 0 { format!(" {} ({} urgent)", q.open, q.urgent) } else { format!(" {}", q.open) }
+                            let of: Vec<String> = [(q.urgent, "urgent"), (q.breached, "breached")]
+                                .iter()
+                                .filter(|(n, _)| *n > 0)
+                                .map(|(n, what)| format!("{n} {what}"))
+                                .collect();
+                            if of.is_empty() { format!(" {}", q.open) } else { format!(" {} ({})", q.open, of.join(", ")) }
                         });
                         html! {
                             <button type="button" id={format!("queue-{}", key.unwrap_or("all"))}

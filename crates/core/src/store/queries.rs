@@ -109,6 +109,17 @@ pub struct PoolCount {
     pub urgent: u64,
 }
 
+/// How many threads match an inbox filter in all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListCounts {
+    /// Every match.
+    pub total: u32,
+    /// Of which urgent.
+    pub urgent: u32,
+    /// Of which past their response target.
+    pub breached: u32,
+}
+
 /// A search result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SearchHit {
@@ -245,21 +256,25 @@ impl Store {
     }
 
     /// The `limit` rows from position `offset` of the inbox matching
-    /// `filter`, and how many match in all: what a virtual list shows
-    /// around its scroll position. Breach flags are refreshed first.
+    /// `filter`, and how many match in all (of which urgent, breached):
+    /// what a virtual list shows around its scroll position, with counts
+    /// that do not depend on which rows are loaded. Breach flags are
+    /// refreshed first.
     pub fn inbox_window(
         &mut self,
         filter: &InboxFilter,
         offset: u32,
         limit: u32,
         now: Timestamp,
-    ) -> Result<(Vec<InboxRow>, u32), StoreError> {
+    ) -> Result<(Vec<InboxRow>, ListCounts), StoreError> {
         self.refresh_breaches(now)?;
         let (mut sql, mut args) = inbox_where(filter);
-        let total: i64 = self
+        let (total, urgent, breached): (i64, i64, i64) = self
             .conn
-            .prepare_cached(&format!("SELECT count(*) {sql}"))?
-            .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
+            .prepare_cached(&format!(
+                "SELECT count(*), coalesce(sum(t.urgent_rank = 0), 0), coalesce(sum(t.breached_rank = 0), 0) {sql}"
+            ))?
+            .query_row(params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         args.push(Value::Integer(i64::from(limit)));
         args.push(Value::Integer(i64::from(offset)));
         sql.push_str(&format!(
@@ -269,7 +284,8 @@ impl Store {
             args.len()
         ));
         let rows = self.inbox_rows(&sql, &args)?;
-        Ok((rows, u32::try_from(total).unwrap_or(u32::MAX)))
+        let n = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
+        Ok((rows, ListCounts { total: n(total), urgent: n(urgent), breached: n(breached) }))
     }
 
     fn inbox_rows(&self, from_where: &str, args: &[Value]) -> Result<Vec<InboxRow>, StoreError> {

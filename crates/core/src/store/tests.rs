@@ -357,19 +357,24 @@ fn inbox_windows_at_any_offset_match_the_pages_and_count_every_match() {
     let now = t(2500);
     let mut got = Vec::new();
     for offset in (0..expected.len() as u32 + 5).step_by(5) {
-        let (rows, total) = store.inbox_window(&InboxFilter::default(), offset, 5, now).unwrap();
-        assert_eq!(total as usize, expected.len());
+        let (rows, counts) = store.inbox_window(&InboxFilter::default(), offset, 5, now).unwrap();
+        assert_eq!(counts.total as usize, expected.len());
+        // Counted over every match, whichever rows this window holds.
+        let urgent = expected.iter().filter(|k| k.urgent).count();
+        let breached = expected.iter().filter(|k| k.breached).count();
+        assert_eq!((counts.urgent as usize, counts.breached as usize), (urgent, breached));
         got.extend(rows.iter().map(|r| r.sort_key));
     }
     assert_eq!(got, expected, "windows laid end to end are the inbox in order");
-    let (rows, total) = store.inbox_window(&InboxFilter::default(), 3, 4, now).unwrap();
+    let (rows, counts) = store.inbox_window(&InboxFilter::default(), 3, 4, now).unwrap();
     assert_eq!(
-        (rows.iter().map(|r| r.sort_key).collect::<Vec<_>>(), total as usize),
+        (rows.iter().map(|r| r.sort_key).collect::<Vec<_>>(), counts.total as usize),
         (expected[3..7].to_vec(), expected.len())
     );
     let gp = InboxFilter { pool: Some(Pool::Gp), ..Default::default() };
-    let (rows, total) = store.inbox_window(&gp, 0, 1_000, now).unwrap();
-    assert_eq!(total as usize, rows.len());
+    let (rows, counts) = store.inbox_window(&gp, 0, 1_000, now).unwrap();
+    assert_eq!(counts.total as usize, rows.len());
+    assert_eq!(counts.urgent as usize, rows.iter().filter(|r| r.sort_key.urgent).count());
     assert!(rows.iter().all(|r| r.pool == Pool::Gp));
 }
 

@@ -80,7 +80,7 @@ impl Desk {
             0 => limit,
             asked => asked.min(limit),
         };
-        let (rows, total) = store.inbox_window(&filter, request.offset, limit, now)?;
+        let (rows, counts) = store.inbox_window(&filter, request.offset, limit, now)?;
         let rules = self.rules();
         // Why each urgent row is urgent: the red flags its patient messages
         // raise, with the words that matched (few rows).
@@ -145,7 +145,9 @@ impl Desk {
             sync: sync_line(sync.unwrap_or(&SyncStatus::default()), &tz),
             rows,
             offset: request.offset,
-            total,
+            total: counts.total,
+            urgent: counts.urgent,
+            breached: counts.breached,
             queues,
             notice: self.notice().map(str::to_owned),
         })
