@@ -4,9 +4,9 @@
 
 use sealbox_core::lock::Signal;
 use sealbox_model::api::{
-    ActivityView, AppStatus, ChangeRequest, EnrolRequest, HandRequest, InboxRequest, InboxView,
-    MyActivityView, NoteRequest, OpenThreadRequest, RefillRequest, ReplyRequest, Settings, SettingsView,
-    ThreadView, UnlockRequest, WorkloadView,
+    ActivityView, AppStatus, ChangeRequest, CoverReport, CoverRequest, EnrolRequest, HandRequest,
+    InboxRequest, InboxView, MyActivityView, NoteRequest, OpenThreadRequest, RefillRequest, ReplyRequest,
+    Settings, SettingsView, ThreadView, UnlockRequest, WorkloadView,
 };
 use tauri::{AppHandle, State};
 
@@ -164,6 +164,15 @@ pub async fn thread_activity(
 #[tauri::command]
 pub async fn workload(shell: State<'_, Shell>) -> Result<WorkloadView, ShellError> {
     shell.workload().await
+}
+
+/// `cover_absence`: what the clinician holds, to a deputy or back to its queue.
+#[tauri::command]
+pub async fn cover_absence(
+    shell: State<'_, Shell>,
+    request: CoverRequest,
+) -> Result<CoverReport, ShellError> {
+    shell.cover_absence(&request).await
 }
 
 /// `my_activity`: the clinician's sign-ins and own recent events.

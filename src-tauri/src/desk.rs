@@ -18,10 +18,10 @@ use sealbox_core::sync::engine::SyncStatus;
 use sealbox_core::vault::Keyring;
 use sealbox_core::workstation::{CountsOnly, Desk, Workstation, WorkstationError};
 use sealbox_model::api::{
-    ActivityView, AppStatus, ChangeRequest, EnrolRequest, HandRequest, InboxRequest, InboxView,
-    MyActivityView, RefillRequest, Settings, SettingsView, ThreadView, WorkloadView,
+    ActivityView, AppStatus, ChangeRequest, CoverReport, CoverRequest, EnrolRequest, HandRequest,
+    InboxRequest, InboxView, MyActivityView, RefillRequest, Settings, SettingsView, ThreadView, WorkloadView,
 };
-use sealbox_model::ids::ThreadId;
+use sealbox_model::ids::{StaffId, ThreadId};
 use sealbox_model::jiff::Timestamp;
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Manager};
@@ -389,6 +389,17 @@ impl Shell {
         }
         // Cut short by a lock: the answer never comes.
         Ok(rx.await.map_err(|_| ShellError::Locked)??)
+    }
+
+    /// Hands what the clinician holds to a deputy or back to its queues
+    /// (an absence); sent at once in the background.
+    pub async fn cover_absence(&self, request: &CoverRequest) -> Result<CoverReport, ShellError> {
+        let mut open = self.open.lock().await;
+        let o = open.as_mut().ok_or(ShellError::Locked)?;
+        let deputy = request.deputy.clone().map(StaffId);
+        let cover = o.desk.cover_absence(deputy.as_ref(), now())?;
+        o.send_outbox()?;
+        Ok(CoverReport { to_deputy: cover.to_deputy, to_queue: cover.to_queue })
     }
 
     /// The workload per queue and per colleague, and the clinician's day.

@@ -41,6 +41,7 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::thread_activity,
             commands::my_activity,
             commands::workload,
+            commands::cover_absence,
             commands::cancel_key
         ])
         .run(tauri::generate_context!())

@@ -4,9 +4,9 @@
 //! the reply into that command's sealbox-model type.
 
 use sealbox_model::api::{
-    command, ActivityView, AppStatus, ChangeRequest, EnrolRequest, HandRequest, InboxRequest, InboxView,
-    MyActivityView, NoteRequest, OpenThreadRequest, RefillRequest, ReplyRequest, Settings, SettingsView,
-    ThreadView, UnlockRequest, WorkloadView,
+    command, ActivityView, AppStatus, ChangeRequest, CoverReport, CoverRequest, EnrolRequest, HandRequest,
+    InboxRequest, InboxView, MyActivityView, NoteRequest, OpenThreadRequest, RefillRequest, ReplyRequest,
+    Settings, SettingsView, ThreadView, UnlockRequest, WorkloadView,
 };
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
@@ -176,6 +176,11 @@ pub async fn thread_activity(thread: String) -> Result<ActivityView, IpcError> {
 /// The workload per queue and per colleague, and the clinician's day.
 pub async fn workload() -> Result<WorkloadView, IpcError> {
     call(command::WORKLOAD, JsValue::UNDEFINED).await
+}
+
+/// Hands what the clinician holds to a deputy, or back to its queues.
+pub async fn cover_absence(request: CoverRequest) -> Result<CoverReport, IpcError> {
+    call_with(command::COVER_ABSENCE, request).await
 }
 
 /// The clinician's own recent events.

@@ -130,3 +130,70 @@ async fn the_workload_counts_queues_people_due_and_breached_and_my_activity_read
         assert!(!s.contains("910") && !s.contains("900") && !s.contains('='), "an id or a key: {s}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn going_away_hands_what_a_gp_holds_to_a_deputy_where_allowed_else_to_its_queue_and_targets_keep_running(
+) {
+    let hub = start_hub(2, RatePolicy { burst: 100_000, per_minute: 0 }).await;
+    let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
+    let dirs = tempfile::tempdir().unwrap();
+    let mut gp = enrol_approved(&hub, &keyring, dirs.path(), Role::Gp).await;
+    let (ws_nav, _key_nav) = gp
+        .another(&hub, &keyring, &dirs.path().join("navigator"), Role::CareNavigator, SoftKey::new("2468"))
+        .await;
+    let navigator = StaffId(ws_nav.profile().unwrap().user_id.clone());
+    let (clinical, letter) = (ThreadId(9_501), ThreadId(9_502));
+    let mut admin = support::clinical_question(letter.0, 9_602, "Could you send a letter for my gym?", false);
+    admin.category = sealbox_model::category::Category::AdminLetters;
+    let question = support::clinical_question(clinical.0, 9_601, "My rash is spreading slowly", false);
+    send::send(&hub.client, &hub.url, &hub.patients(), &[question, admin], SendOptions::default())
+        .await
+        .unwrap();
+
+    let now = hub.state.now();
+    let desk = gp.ws.unlock(&mut gp.key, now).await.unwrap();
+    let engine = desk.engine().unwrap();
+    engine.pull(&desk.store(), now).await.unwrap();
+    for t in [clinical, letter] {
+        desk.open_thread(t, now).unwrap().unwrap();
+        desk.claim(t, now).unwrap();
+    }
+    engine.send(&desk.store(), now).await.unwrap();
+    let due = |t: ThreadId| {
+        let page = lock(&desk.store()).inbox_page(&InboxFilter::default(), None, 50, now).unwrap();
+        page.rows.iter().find(|r| r.thread == t).map(|r| r.sort_key.due_ms)
+    };
+    let before = (due(clinical), due(letter));
+    assert_eq!(desk.workload(now).unwrap().holding, 2);
+    let deputies = desk.workload(now).unwrap().deputies;
+    assert!(deputies.iter().any(|d| d.id == navigator.0), "{deputies:?}");
+
+    // A care navigator may take the letter, not the clinical question: that
+    // goes back to the GPs' queue.
+    let cover = desk.cover_absence(Some(&navigator), now).unwrap();
+    assert_eq!((cover.to_deputy, cover.to_queue), (1, 1));
+    let sent = engine.send(&desk.store(), now).await.unwrap();
+    assert!(sent.conflicts.is_empty() && sent.rejected.is_empty(), "{sent:?}");
+    engine.pull(&desk.store(), now).await.unwrap();
+    let state = |t: ThreadId| {
+        let id = i64::try_from(t.0).unwrap();
+        hub.state
+            .db
+            .call_blocking(move |c| {
+                c.query_row("SELECT state_kind, queue_pool, state FROM threads WHERE id = ?1", [id], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?))
+                })
+            })
+            .unwrap()
+    };
+    let (kind, pool, _) = state(clinical);
+    assert_eq!((kind.as_str(), pool.as_deref()), ("assigned", Some("gp")), "back to its queue");
+    let (kind, _, json) = state(letter);
+    assert!(kind == "assigned" && json.contains(&navigator.0), "to the deputy: {kind} {json}");
+    let w = desk.workload(now).unwrap();
+    assert_eq!(w.holding, 0, "{w:?}");
+    assert_eq!(row(&w.people, &format!("Test Staff \u{b7} {}", Role::CareNavigator.title())).open, 1);
+    assert_eq!((due(clinical), due(letter)), before, "response targets keep running");
+    // Nothing left to hand on: a second cover moves nothing.
+    assert_eq!(desk.cover_absence(None, now).unwrap(), Default::default());
+}

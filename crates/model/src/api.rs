@@ -89,6 +89,12 @@ pub mod command {
     /// (→ [`super::WorkloadView`]).
     pub const WORKLOAD: &str = "workload";
 
+    /// Takes [`super::CoverRequest`] (as `request`); hands every open thread
+    /// the clinician holds to the deputy where the rules let them take it,
+    /// else back to its queue (sent at once when online); returns
+    /// [`super::CoverReport`].
+    pub const COVER_ABSENCE: &str = "cover_absence";
+
     /// Stops the security key's request in progress (the lock screen's and
     /// the enrolment's Cancel while the key flashes).
     pub const CANCEL_KEY: &str = "cancel_key";
@@ -117,6 +123,7 @@ pub mod command {
         THREAD_ACTIVITY,
         MY_ACTIVITY,
         WORKLOAD,
+        COVER_ABSENCE,
         CANCEL_KEY,
     ];
 }
@@ -744,6 +751,37 @@ pub struct WorkloadView {
     pub finished_today: u32,
     /// When the counts were taken, UK time as shown.
     pub as_of: String,
+    /// Colleagues working here now who could cover an absence.
+    #[serde(default)]
+    pub deputies: Vec<Deputy>,
+}
+
+/// A colleague who could cover. No patient data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deputy {
+    /// Their staff id.
+    pub id: String,
+    /// "Asha Rao · GP".
+    pub label: String,
+}
+
+/// Arguments of [`command::COVER_ABSENCE`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverRequest {
+    /// The deputy's staff id; none: everything back to its queue.
+    pub deputy: Option<String>,
+}
+
+/// What an absence's cover moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverReport {
+    /// Threads handed to the deputy.
+    pub to_deputy: u32,
+    /// Threads returned to their queue.
+    pub to_queue: u32,
 }
 
 /// One queue's or one person's counts.

@@ -1,9 +1,12 @@
 //! The workload view (`w` on the inbox): per queue and per colleague, what
 //! is open, due by the end of today and past its target; and the
-//! clinician's own day: what they hold and what they closed today. Counts
-//! and staff names only. Esc goes back to the inbox.
+//! clinician's own day: what they hold and what they closed today. Going
+//! away: what they hold goes to a named deputy (where the rules let them
+//! take it) or back to its queue. Counts and staff names only. Esc goes
+//! back to the inbox.
 
-use sealbox_model::api::{WorkloadRow, WorkloadView};
+use sealbox_model::api::{CoverRequest, WorkloadRow, WorkloadView};
+use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use crate::ipc;
@@ -46,18 +49,45 @@ fn table(id: &'static str, title: &'static str, who: &'static str, rows: &[Workl
 #[function_component(WorkloadPanel)]
 pub fn workload_panel(props: &WorkloadProps) -> Html {
     let view = use_state(|| None::<Result<WorkloadView, String>>);
+    let covered = use_state(|| None::<String>);
     let panel = use_node_ref();
+    let deputy_box = use_node_ref();
+    let reload = {
+        let view = view.clone();
+        Callback::from(move |()| {
+            let view = view.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                view.set(Some(ipc::workload().await.map_err(|e| e.to_string())));
+            });
+        })
+    };
     {
-        let (view, panel) = (view.clone(), panel.clone());
+        let (reload, panel) = (reload.clone(), panel.clone());
         use_effect_with((), move |_| {
             if let Some(el) = panel.cast::<web_sys::HtmlElement>() {
                 let _ = el.focus();
             }
-            wasm_bindgen_futures::spawn_local(async move {
-                view.set(Some(ipc::workload().await.map_err(|e| e.to_string())));
-            });
+            reload.emit(());
         });
     }
+    let on_cover = {
+        let (covered, reload, deputy_box) = (covered.clone(), reload.clone(), deputy_box.clone());
+        Callback::from(move |_: MouseEvent| {
+            let deputy = deputy_box.cast::<HtmlSelectElement>().map(|s| s.value()).filter(|v| !v.is_empty());
+            let (covered, reload) = (covered.clone(), reload.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let said = match ipc::cover_absence(CoverRequest { deputy }).await {
+                    Ok(r) => format!(
+                        "Handed on: {} to your deputy, {} back to their queues. Response targets keep running.",
+                        r.to_deputy, r.to_queue
+                    ),
+                    Err(e) => format!("Nothing was handed on: {e}"),
+                };
+                covered.set(Some(said));
+                reload.emit(());
+            });
+        })
+    };
     let on_key = {
         let back = props.on_back.clone();
         Callback::from(move |e: KeyboardEvent| {
@@ -85,6 +115,22 @@ pub fn workload_panel(props: &WorkloadProps) -> Html {
                     </p>
                     { table("workload-queues", "Queues", "Queue", &w.queues) }
                     { table("workload-people", "People", "Who", &w.people) }
+                    <section id="going-away" class="composer" aria-labelledby="going-away-title">
+                        <h3 id="going-away-title">{ "Going away" }</h3>
+                        <label for="deputy">{ "Hand what you hold to (where they may take it; otherwise back to its queue)" }</label>
+                        <select id="deputy" ref={deputy_box.clone()} onkeydown={Callback::from(|e: KeyboardEvent| e.stop_propagation())}>
+                            <option value="" selected=true>{ "Nobody: back to the queues" }</option>
+                            { for w.deputies.iter().map(|d| html! {
+                                <option value={d.id.clone()} data-label={d.label.clone()}>{ &d.label }</option>
+                            }) }
+                        </select>
+                        <button id="cover" type="button" onclick={on_cover.clone()} disabled={w.holding == 0}>
+                            { "Hand on what I hold" }
+                        </button>
+                        if let Some(said) = &*covered {
+                            <p id="covered" class="status" role="status">{ said }</p>
+                        }
+                    </section>
                 </> },
             } }
             <button id="workload-back" type="button" onclick={on_back}>{ "Back to inbox (Esc)" }</button>

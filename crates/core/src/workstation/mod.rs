@@ -25,6 +25,7 @@
 
 mod activity;
 mod admin;
+pub mod cover;
 pub mod note;
 mod profile;
 pub mod refill;

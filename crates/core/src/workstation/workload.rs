@@ -3,7 +3,7 @@
 //! target; and the clinician's own day — what they hold, and how many
 //! threads they closed today here. Counts and staff names only.
 
-use sealbox_model::api::{WorkloadRow, WorkloadView};
+use sealbox_model::api::{Deputy, WorkloadRow, WorkloadView};
 use sealbox_model::calendar::uk_time_zone;
 use sealbox_model::ids::StaffId;
 use sealbox_model::jiff::Timestamp;
@@ -54,7 +54,14 @@ impl Desk {
             )
             .collect();
         let holding = mine.map_or(0, |l| l.open);
+        let deputies = directory
+            .staff
+            .iter()
+            .filter(|s| s.active && s.id != me.id)
+            .map(|s| Deputy { id: s.id.0.clone(), label: directory.shown(&s.id) })
+            .collect();
         Ok(WorkloadView {
+            deputies,
             queues,
             people,
             holding: u32::try_from(holding).unwrap_or(u32::MAX),
