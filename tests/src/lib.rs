@@ -59,6 +59,8 @@ pub enum E2eError {
     Write { path: PathBuf, source: std::io::Error },
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("the page answered a script with something else than {0}")]
+    Script(&'static str),
 }
 
 /// Reads a required environment variable.

@@ -122,11 +122,28 @@ impl App {
         let deadline = Instant::now() + DEFAULT_TIMEOUT;
         let mut last = None;
         loop {
-            if let Ok(el) = self.client.find(Locator::Css(css)).await {
-                last = el.attr(attr).await?;
-                if let Some(v) = last.as_deref().filter(|v| ok(v)) {
-                    return Ok(v.to_owned());
-                }
+            match self.client.find(Locator::Css(css)).await {
+                Ok(el) => match el.attr(attr).await {
+                    Ok(value) => {
+                        last = value;
+                        if let Some(v) = last.as_deref().filter(|v| ok(v)) {
+                            return Ok(v.to_owned());
+                        }
+                    }
+                    // Replaced between finding and reading (the UI rendered
+                    // it anew, or a lock reloaded the page): the document
+                    // changed, so look again at once, in the new one.
+                    Err(e)
+                        if (e.is_stale_element_reference() || e.is_no_such_frame())
+                            && Instant::now() < deadline =>
+                    {
+                        continue
+                    }
+                    Err(e) => return Err(e.into()),
+                },
+                Err(e)
+                    if e.is_no_such_element() || e.is_no_such_frame() || e.is_stale_element_reference() => {}
+                Err(e) => return Err(e.into()),
             }
             if Instant::now() >= deadline {
                 self.keep_evidence(css).await;
@@ -261,22 +278,36 @@ impl App {
         Ok(())
     }
 
-    /// Texts of every element matching `css` (no wait).
+    /// Texts of every element matching `css` (no wait), as one reading of
+    /// the document: an element the UI renders anew between the lookup and
+    /// the reading (stale) means the document changed, and it is read again.
     pub async fn texts(&self, css: &str) -> Result<Vec<String>, E2eError> {
-        let mut out = Vec::new();
-        for el in self.client.find_all(Locator::Css(css)).await? {
-            out.push(el.text().await?);
+        let deadline = Instant::now() + DEFAULT_TIMEOUT;
+        'read: loop {
+            let mut out = Vec::new();
+            for el in self.client.find_all(Locator::Css(css)).await? {
+                match el.text().await {
+                    Ok(t) => out.push(t),
+                    Err(e) if e.is_stale_element_reference() && Instant::now() < deadline => continue 'read,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            return Ok(out);
         }
-        Ok(out)
     }
 
-    /// An attribute of every element matching `css` (no wait).
+    /// An attribute of every element matching `css` (no wait), read in the
+    /// page in one script: one snapshot of the document, never stale.
     pub async fn attrs(&self, css: &str, attr: &str) -> Result<Vec<String>, E2eError> {
-        let mut out = Vec::new();
-        for el in self.client.find_all(Locator::Css(css)).await? {
-            out.push(el.attr(attr).await?.unwrap_or_default());
-        }
-        Ok(out)
+        let values = self
+            .client
+            .execute(
+                "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.getAttribute(arguments[1]) ?? '');",
+                vec![css.into(), attr.into()],
+            )
+            .await?;
+        let values = values.as_array().ok_or(E2eError::Script("a list of attribute values"))?;
+        values.iter().map(|v| v.as_str().map(str::to_owned).ok_or(E2eError::Script("a string"))).collect()
     }
 
     /// Presses Ctrl + `key` as real key events (W3C actions).

@@ -19,6 +19,9 @@ extern "C" {
     async fn tauri_invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
 }
 
+/// A call into the shell, boxed (for handlers that pick one of several).
+pub type IpcFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, IpcError>>>>;
+
 /// Why a call into the shell failed. Carries no patient data: the shell's
 /// errors are log-safe by construction.
 #[derive(Debug, Clone, PartialEq)]

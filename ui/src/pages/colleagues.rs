@@ -43,10 +43,7 @@ pub fn colleagues(props: &ColleaguesProps) -> Html {
     // Runs a call that answers with the thread; clears `written` on success.
     let run = {
         let (error, busy, updated) = (error.clone(), busy.clone(), props.on_updated.clone());
-        move |written: UseStateHandle<String>,
-              call: std::pin::Pin<
-            Box<dyn std::future::Future<Output = Result<ThreadView, crate::ipc::IpcError>>>,
-        >| {
+        move |written: UseStateHandle<String>, call: crate::ipc::IpcFuture<ThreadView>| {
             if *busy {
                 return;
             }
@@ -65,26 +62,19 @@ pub fn colleagues(props: &ColleaguesProps) -> Html {
             });
         }
     };
-    let add_note = {
+    // A note written in the box, as a plain note or shared with the pharmacy.
+    let post_note = |call: fn(NoteRequest) -> crate::ipc::IpcFuture<ThreadView>| {
         let (run, note, thread) = (run.clone(), note.clone(), v.thread.clone());
         Callback::from(move |_: MouseEvent| {
             if note.trim().is_empty() {
                 return;
             }
             let request = NoteRequest { thread: thread.clone(), text: (*note).clone() };
-            run(note.clone(), Box::pin(crate::ipc::add_note(request)));
+            run(note.clone(), call(request));
         })
     };
-    let share = {
-        let (run, note, thread) = (run.clone(), note.clone(), v.thread.clone());
-        Callback::from(move |_: MouseEvent| {
-            if note.trim().is_empty() {
-                return;
-            }
-            let request = NoteRequest { thread: thread.clone(), text: (*note).clone() };
-            run(note.clone(), Box::pin(crate::ipc::share_with_pharmacy(request)));
-        })
-    };
+    let add_note = post_note(|r| Box::pin(crate::ipc::add_note(r)));
+    let share = post_note(|r| Box::pin(crate::ipc::share_with_pharmacy(r)));
     let hand = {
         let (run, hand_note, thread) = (run.clone(), hand_note.clone(), v.thread.clone());
         let (hand_box, options) = (props.hand_box.clone(), v.hand_to.clone());

@@ -54,17 +54,23 @@ pub enum NoteError {
     Unreadable,
 }
 
+/// A note's text as it will be sealed (trimmed), or why it cannot be.
+pub(super) fn note_text(text: &str) -> Result<&str, NoteError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(NoteError::Empty);
+    }
+    if text.chars().count() > MAX_NOTE_CHARS {
+        return Err(NoteError::TooLong);
+    }
+    Ok(text)
+}
+
 impl Desk {
     /// Queues `text` as an internal note on `thread` (see the module docs);
     /// the caller sends the outbox. Returns the note's message id.
     pub fn note(&self, thread: ThreadId, text: &str, now: Timestamp) -> Result<MessageId, WorkstationError> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(NoteError::Empty.into());
-        }
-        if text.chars().count() > MAX_NOTE_CHARS {
-            return Err(NoteError::TooLong.into());
-        }
+        let text = note_text(text)?;
         let me = self.me();
         let shared = self.store();
         let mut store = crate::sync::lock(&shared);

@@ -16,7 +16,7 @@ use sealbox_model::message::{Author, FreeText, Message};
 use sealbox_model::sharing::{reaches_pharmacy_only_shared, share_into_medication_part};
 use sealbox_model::thread_state::ThreadRef;
 
-use super::note::{NoteError, MAX_NOTE_CHARS};
+use super::note::{note_text, NoteError};
 use super::{Desk, WorkstationError};
 use crate::sync::outbox;
 
@@ -29,13 +29,7 @@ impl Desk {
         text: &str,
         now: Timestamp,
     ) -> Result<MessageId, WorkstationError> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(NoteError::Empty.into());
-        }
-        if text.chars().count() > MAX_NOTE_CHARS {
-            return Err(NoteError::TooLong.into());
-        }
+        let text = note_text(text)?;
         let me = self.me();
         let shared = self.store();
         let mut store = crate::sync::lock(&shared);
