@@ -78,13 +78,29 @@ impl Desk {
         if !can(me.role, Action::ReadFreeText, category) {
             return Err(NoteError::Forbidden.into());
         }
-        let to = self.free_text_pools(&store, category)?;
         let part = MessagePart::FreeText(FreeText::new(text.to_owned()));
+        self.queue_note_part(&mut store, thread, part, category, "note", now)
+    }
+
+    /// Seals `part` on `thread` to every pool allowed to read it (never the
+    /// patient) and queues it as an internal note, shown here at once; the
+    /// one path for plain and shared notes.
+    pub(super) fn queue_note_part(
+        &self,
+        store: &mut crate::store::Store,
+        thread: ThreadId,
+        part: MessagePart,
+        category: Category,
+        kind: &str,
+        now: Timestamp,
+    ) -> Result<MessageId, WorkstationError> {
+        let me = self.me();
+        let to = self.part_pools(store, &part, category)?;
         let (id, envelope) = self.seal_part(thread, &part, &to)?;
-        let key = IdempotencyKey::new(format!("note-{}", id.0)).map_err(|_| NoteError::NoSuchThread)?;
+        let key = IdempotencyKey::new(format!("{kind}-{}", id.0)).map_err(|_| NoteError::NoSuchThread)?;
         let shown = Message { id, author: Author::Note(me.id.clone()), received_at: now, parts: vec![part] };
         let op = ActionOp::Note { message_id: id, envelope: Base64Bytes(envelope) };
-        outbox::queue_with(&mut store, &me, thread, op, key, now, |w| w.insert_message(thread, &shown))?;
+        outbox::queue_with(store, &me, thread, op, key, now, |w| w.insert_message(thread, &shown))?;
         Ok(id)
     }
 

@@ -9,7 +9,6 @@
 //! to read medication parts on the category; the hub checks the grant.
 
 use sealbox_model::actor::Actor;
-use sealbox_model::hub_api::{ActionOp, Base64Bytes, IdempotencyKey};
 use sealbox_model::ids::{MessageId, ThreadId};
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::message::{Author, FreeText, Message};
@@ -18,7 +17,6 @@ use sealbox_model::thread_state::ThreadRef;
 
 use super::note::{note_text, NoteError};
 use super::{Desk, WorkstationError};
-use crate::sync::outbox;
 
 impl Desk {
     /// Queues `text` as a note shared into the medication part of
@@ -55,12 +53,7 @@ impl Desk {
         )
         .map_err(|_| NoteError::Forbidden)?;
         let Some(part) = note.parts.pop() else { return Err(NoteError::Forbidden.into()) };
-        let to = self.part_pools(&store, &part, t.category)?;
-        let (id, envelope) = self.seal_part(thread, &part, &to)?;
-        let key = IdempotencyKey::new(format!("share-{}", id.0)).map_err(|_| NoteError::NoSuchThread)?;
-        let shown = Message { id, author: Author::Note(me.id.clone()), received_at: now, parts: vec![part] };
-        let op = ActionOp::Note { message_id: id, envelope: Base64Bytes(envelope) };
-        outbox::queue_with(&mut store, &me, thread, op, key, now, |w| w.insert_message(thread, &shown))?;
-        Ok(id)
+        let category = t.category;
+        self.queue_note_part(&mut store, thread, part, category, "share", now)
     }
 }
