@@ -128,6 +128,12 @@ pub async fn change_thread(
     shell.change_thread(&request).await
 }
 
+/// `undo`: the last close or hand-over, within a few seconds of it.
+#[tauri::command]
+pub async fn undo(shell: State<'_, Shell>) -> Result<ThreadView, ShellError> {
+    shell.undo().await
+}
+
 /// `settings`: the clinician's settings and the practice's bounds.
 #[tauri::command]
 pub async fn settings(shell: State<'_, Shell>) -> Result<SettingsView, ShellError> {

@@ -346,6 +346,16 @@ impl Shell {
         o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
     }
 
+    /// Undoes the last close or hand-over while it may be; the outbox is
+    /// sent at once in the background.
+    pub async fn undo(&self) -> Result<ThreadView, ShellError> {
+        let mut open = self.open.lock().await;
+        let o = open.as_mut().ok_or(ShellError::Locked)?;
+        let id = o.desk.undo(now())?;
+        o.send_outbox()?;
+        o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
+    }
+
     /// The clinician's settings and the practice's bounds.
     pub async fn settings(&self) -> Result<SettingsView, ShellError> {
         let open = self.open.lock().await;

@@ -32,6 +32,7 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::reply,
             commands::refill_decision,
             commands::change_thread,
+            commands::undo,
             commands::save_draft,
             commands::add_note,
             commands::hand_over,

@@ -156,6 +156,11 @@ pub async fn change_thread(request: ChangeRequest) -> Result<ThreadView, IpcErro
     call_with(command::CHANGE_THREAD, request).await
 }
 
+/// Undoes the last close or hand-over (within a few seconds of it).
+pub async fn undo() -> Result<ThreadView, IpcError> {
+    call(command::UNDO, JsValue::UNDEFINED).await
+}
+
 /// The clinician's settings.
 pub async fn settings() -> Result<SettingsView, IpcError> {
     call(command::SETTINGS, JsValue::UNDEFINED).await

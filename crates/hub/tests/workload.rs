@@ -197,3 +197,91 @@ async fn going_away_hands_what_a_gp_holds_to_a_deputy_where_allowed_else_to_its_
     // Nothing left to hand on: a second cover moves nothing.
     assert_eq!(desk.cover_absence(None, now).unwrap(), Default::default());
 }
+
+/// Sends the desk's outbox; every action applied.
+async fn sync(desk: &sealbox_core::workstation::Desk, now: Timestamp) {
+    let sent = desk.engine().unwrap().send(&desk.store(), now).await.unwrap();
+    assert!(sent.conflicts.is_empty() && sent.rejected.is_empty(), "{sent:?}");
+}
+
+/// The hub's state of `thread`: its kind and its state as JSON.
+fn hub_state(hub: &support::Hub, thread: ThreadId) -> (String, String) {
+    let id = i64::try_from(thread.0).unwrap();
+    hub.state
+        .db
+        .call_blocking(move |c| {
+            c.query_row("SELECT state_kind, state FROM threads WHERE id = ?1", [id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+        })
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_or_a_hand_over_is_undone_within_ten_seconds_by_ordinary_actions_the_hub_applies() {
+    use sealbox_core::workstation::undo::UndoError;
+    use sealbox_core::workstation::WorkstationError;
+    let hub = start_hub(2, RatePolicy { burst: 100_000, per_minute: 0 }).await;
+    let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
+    let dirs = tempfile::tempdir().unwrap();
+    let mut gp = enrol_approved(&hub, &keyring, dirs.path(), Role::Gp).await;
+    let me = gp.ws.profile().unwrap().user_id.clone();
+    let (held, queued) = (ThreadId(9_701), ThreadId(9_702));
+    let messages = [
+        support::clinical_question(held.0, 9_801, "My ankle is still swollen", false),
+        support::clinical_question(queued.0, 9_802, "Can I travel after my operation?", false),
+    ];
+    send::send(&hub.client, &hub.url, &hub.patients(), &messages, SendOptions::default()).await.unwrap();
+    let now = hub.state.now();
+    let desk = gp.ws.unlock(&mut gp.key, now).await.unwrap();
+    let engine = desk.engine().unwrap();
+    engine.pull(&desk.store(), now).await.unwrap();
+    desk.open_thread(held, now).unwrap().unwrap();
+    desk.claim(held, now).unwrap();
+    sync(&desk, now).await;
+    assert_eq!(hub_state(&hub, held).0, "in_progress");
+
+    // Closed, then undone 9.9 seconds later: reopened and held by the GP again.
+    let close = ThreadChange::State { change: StateOp::Close };
+    desk.change(held, close, now).unwrap();
+    sync(&desk, now).await;
+    assert_eq!(hub_state(&hub, held).0, "closed");
+    assert_eq!(desk.undo(now + SignedDuration::from_millis(9_900)).unwrap(), held);
+    sync(&desk, now).await;
+    let (kind, json) = hub_state(&hub, held);
+    assert!(kind == "in_progress" && json.contains(&me), "held again: {kind} {json}");
+    // Undone once: nothing is left to undo.
+    assert!(matches!(desk.undo(now), Err(WorkstationError::Undo(UndoError::Nothing))));
+
+    // A thread nobody held, handed to the nurses, goes back to the GPs' queue.
+    let nurses = AssignTarget::Pool { pool: sealbox_model::pool::Pool::Nurse };
+    desk.hand_over(queued, &nurses, "", now).unwrap();
+    sync(&desk, now).await;
+    assert!(hub_state(&hub, queued).1.contains("nurse"));
+    desk.undo(now + SignedDuration::from_secs(2)).unwrap();
+    sync(&desk, now).await;
+    let (kind, json) = hub_state(&hub, queued);
+    assert!(kind == "assigned" && json.contains("\"gp\""), "back in its queue: {kind} {json}");
+
+    // Ten seconds on, the close stands.
+    desk.change(held, close, now).unwrap();
+    sync(&desk, now).await;
+    let late = desk.undo(now + SignedDuration::from_secs(10));
+    assert!(matches!(late, Err(WorkstationError::Undo(UndoError::TooLate))), "{late:?}");
+    sync(&desk, now).await;
+    assert_eq!(hub_state(&hub, held).0, "closed");
+    // The hub's log holds the close, the reopen and the claim back: an undo erases nothing.
+    let ops = hub
+        .state
+        .db
+        .call_blocking(move |c| {
+            let mut s = c.prepare("SELECT op FROM actions WHERE thread_id = ?1 ORDER BY seq")?;
+            let rows = s.query_map([i64::try_from(held.0).unwrap()], |r| r.get::<_, String>(0))?;
+            rows.collect::<Result<Vec<_>, _>>()
+        })
+        .unwrap();
+    let kind =
+        |op: &String| ["reopen", "close", "claim"].into_iter().find(|k| op.contains(k)).unwrap_or("other");
+    let kinds: Vec<&str> = ops.iter().map(kind).collect();
+    assert_eq!(kinds, ["claim", "close", "reopen", "claim", "close"], "{ops:?}");
+}

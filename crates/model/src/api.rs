@@ -73,6 +73,12 @@ pub mod command {
     /// returns the [`super::ThreadView`].
     pub const CHANGE_THREAD: &str = "change_thread";
 
+    /// Undoes the clinician's last close or hand-over, within
+    /// `sealbox_model::undo::UNDO_SECONDS` of it (reopened, held again by
+    /// whoever held it; queued and sent like any action); returns the
+    /// [`super::ThreadView`] of its thread.
+    pub const UNDO: &str = "undo";
+
     /// Returns [`super::SettingsView`].
     pub const SETTINGS: &str = "settings";
     /// Takes [`super::Settings`] (as `request`); saves them if the
@@ -115,6 +121,7 @@ pub mod command {
         SAVE_DRAFT,
         REFILL_DECISION,
         CHANGE_THREAD,
+        UNDO,
         ADD_NOTE,
         HAND_OVER,
         SHARE_WITH_PHARMACY,
@@ -342,6 +349,10 @@ pub struct InboxLine {
     /// Why it is urgent: each red flag raised, with the patient's words
     /// that matched ('chest pain: "crushing pain in my chest"').
     pub flags: Vec<String>,
+    /// One line of the patient's newest message (its first line of text,
+    /// else the medicines asked for), "" when this device reads none of it.
+    #[serde(default)]
+    pub preview: String,
 }
 
 /// Arguments of [`command::OPEN_THREAD`].
@@ -865,6 +876,7 @@ mod tests {
             breach: "on_track".into(),
             due_shown: "2 Jan 18:30".into(),
             flags: vec![],
+            preview: "Ada's chest".into(),
         };
         let view = InboxView {
             clinician: "gp".into(),

@@ -38,6 +38,7 @@ pub mod role;
 pub mod sharing;
 pub mod thread_state;
 pub mod triage;
+pub mod undo;
 
 /// Re-exported so that callers use the same civil-time types as the rules.
 pub use jiff;

@@ -178,6 +178,52 @@ impl Message {
     }
 }
 
+/// The most characters of a message an inbox row shows.
+pub const PREVIEW_CHARS: usize = 120;
+
+impl Message {
+    /// One line for the inbox row: the first line of its text with
+    /// whitespace collapsed (cut at [`PREVIEW_CHARS`] with "…"), else the
+    /// medicines it asks for, else how many attachments it carries; empty
+    /// when this device can read none of it. Patient data: for the webview
+    /// only.
+    pub fn preview(&self) -> String {
+        let text = self.free_text();
+        let line = text
+            .reveal()
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "));
+        let medicines = || {
+            let items: Vec<&str> = self
+                .parts
+                .iter()
+                .filter_map(|p| match p {
+                    MessagePart::MedicationRequest(m) => Some(m.items.iter().map(MedicationText::reveal)),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            (!items.is_empty()).then(|| items.join("; "))
+        };
+        let attachments = || {
+            let n = self.parts.iter().filter(|p| matches!(p, MessagePart::Attachment(_))).count();
+            match n {
+                0 => None,
+                1 => Some("1 attachment".to_owned()),
+                n => Some(format!("{n} attachments")),
+            }
+        };
+        let whole = line.or_else(medicines).or_else(attachments).unwrap_or_default();
+        if whole.chars().count() <= PREVIEW_CHARS {
+            return whole;
+        }
+        let cut: String = whole.chars().take(PREVIEW_CHARS - 1).collect();
+        format!("{}\u{2026}", cut.trim_end())
+    }
+}
+
 /// A conversation with one patient about one matter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Thread {
@@ -211,6 +257,26 @@ mod tests {
             MessagePart::from_sealed_plaintext(b"{\"kind\":\"free_text\",\"value\":7,\"x\":\"Ramipril\"}")
                 .unwrap_err();
         assert!(!err.to_string().contains("Ramipril"));
+    }
+
+    #[test]
+    fn a_preview_is_the_first_line_of_text_else_the_medicines_else_the_attachments() {
+        let at = Timestamp::from_second(1_750_000_000).unwrap();
+        let msg = |parts| Message { id: MessageId(1), author: Author::Patient, received_at: at, parts };
+        let text = |t: &str| MessagePart::FreeText(FreeText::new(t));
+        let meds = MessagePart::MedicationRequest(MedicationRequest {
+            items: vec![MedicationText::new("Ramipril 5mg"), MedicationText::new("Amlodipine 10mg")],
+            shared_notes: Vec::new(),
+        });
+        assert_eq!(msg(vec![text("\n  My   chest\thurts \nsince Monday")]).preview(), "My chest hurts");
+        assert_eq!(msg(vec![text("  "), meds.clone()]).preview(), "Ramipril 5mg; Amlodipine 10mg");
+        assert_eq!(msg(vec![]).preview(), "");
+        let long = "word ".repeat(60);
+        let cut = msg(vec![text(&long)]).preview();
+        assert_eq!(cut.chars().count(), PREVIEW_CHARS);
+        assert!(cut.ends_with("word\u{2026}"), "{cut}");
+        let wide = "é".repeat(PREVIEW_CHARS);
+        assert_eq!(msg(vec![text(&wide)]).preview(), wide, "counted in characters, not bytes");
     }
 
     #[test]

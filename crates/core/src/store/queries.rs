@@ -329,6 +329,51 @@ impl Store {
         Ok(rows)
     }
 
+    /// The newest message the patient wrote on each of `threads` (those
+    /// with one): what an inbox row previews. One query for a window of rows.
+    pub fn latest_patient_messages(
+        &self,
+        threads: &[ThreadId],
+    ) -> Result<std::collections::HashMap<ThreadId, Message>, StoreError> {
+        let keys = serde_json::to_string(&threads.iter().map(|t| key_of(t.0)).collect::<Vec<_>>())
+            .map_err(|_| StoreError::Decode("thread keys"))?;
+        let patient = serde_json::to_string(&Author::Patient).map_err(|_| StoreError::Decode("author"))?;
+        let mut stmt = self.conn.prepare_cached(
+            "WITH latest AS (
+                 SELECT (SELECT m.message_key FROM messages m
+                         WHERE m.thread_key = w.value AND m.author_json = ?2
+                         ORDER BY m.received_ms DESC, m.message_key DESC LIMIT 1) AS mk
+                 FROM json_each(?1) w)
+             SELECT m.thread_key, m.message_key, m.received_ms, p.body_json
+             FROM latest JOIN messages m ON m.message_key = latest.mk
+                         LEFT JOIN parts p ON p.message_key = m.message_key
+             ORDER BY m.message_key, p.idx",
+        )?;
+        let rows = stmt
+            .query_map(params![keys, patient], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut latest = std::collections::HashMap::new();
+        for (tk, mk, received, body) in rows {
+            let message = latest.entry(ThreadId(id_of(tk))).or_insert(Message {
+                id: MessageId(id_of(mk)),
+                author: Author::Patient,
+                received_at: ts(received)?,
+                parts: Vec::new(),
+            });
+            if let Some(b) = body {
+                message.parts.push(decode_json::<MessagePart>(&b, "message part")?);
+            }
+        }
+        Ok(latest)
+    }
+
     /// A thread with its patient, messages (oldest first) and views; None if
     /// it is not cached.
     pub fn thread(&self, id: ThreadId) -> Result<Option<ThreadDetail>, StoreError> {

@@ -595,3 +595,40 @@ fn sqlcipher_wipes_what_it_frees() {
     let on: String = store.conn().query_row("PRAGMA cipher_memory_security", [], |r| r.get(0)).unwrap();
     assert_eq!(on, "1", "decrypted pages must not outlive the lock in freed memory");
 }
+
+#[test]
+fn the_latest_patient_message_of_each_thread_in_one_query() {
+    use sealbox_model::ids::StaffId;
+    use sealbox_model::message::{Author, Message, MessagePart};
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _key, _path) = new_store(dir.path());
+    store
+        .write(|w| {
+            w.upsert_patient(&patient("p1", "Ada"))?;
+            for id in 1..=3 {
+                w.upsert_thread(&thread(id, "p1", Pool::Gp, false, None, 0), t(0))?;
+            }
+            w.insert_message(ThreadId(1), &message(10, 5, "first question", None))?;
+            w.insert_message(ThreadId(1), &message(11, 9, "newest words", Some("Ramipril 5mg")))?;
+            // A clinician's later reply is not what the row previews.
+            let reply = Message {
+                id: MessageId(12),
+                author: Author::Clinician(StaffId("gp-1".into())),
+                received_at: t(20),
+                parts: vec![MessagePart::FreeText(FreeText::new("our answer"))],
+            };
+            w.insert_message(ThreadId(1), &reply)?;
+            w.insert_message(ThreadId(2), &message(20, 3, "only one", None))?;
+            Ok(())
+        })
+        .unwrap();
+    let latest =
+        store.latest_patient_messages(&[ThreadId(1), ThreadId(2), ThreadId(3), ThreadId(99)]).unwrap();
+    assert_eq!(latest.len(), 2, "thread 3 has no message; 99 is not cached");
+    let one = &latest[&ThreadId(1)];
+    assert_eq!((one.id, one.received_at), (MessageId(11), t(9)));
+    assert_eq!(one.parts.len(), 2, "every part, in order");
+    assert_eq!(one.preview(), "newest words");
+    assert_eq!(latest[&ThreadId(2)].preview(), "only one");
+    assert!(store.latest_patient_messages(&[]).unwrap().is_empty());
+}

@@ -53,6 +53,8 @@ impl Desk {
                 }
             }
         }
+        // Going away is not one action to take back in a few seconds.
+        self.remember(None);
         Ok(cover)
     }
 }

@@ -36,6 +36,7 @@ mod staff;
 mod thread;
 mod triage;
 mod trust;
+pub mod undo;
 mod view;
 mod workload;
 
@@ -162,6 +163,9 @@ pub enum WorkstationError {
     /// A triage decision was refused before it was queued.
     #[error(transparent)]
     Triage(#[from] sealbox_model::triage::TriageError),
+    /// An undo was not done.
+    #[error(transparent)]
+    Undo(#[from] undo::UndoError),
 }
 
 impl WorkstationError {
@@ -592,6 +596,8 @@ pub struct Desk {
     /// What the clinician must be told about this unlock (a cache set
     /// aside and rebuilt), shown above the inbox.
     notice: Option<String>,
+    /// The last close or hand-over, which can be undone for a few seconds.
+    last_action: std::sync::Mutex<Option<sealbox_model::undo::LastAction>>,
 }
 
 /// What a locked desktop keeps: a client holding the counts-only token
@@ -635,6 +641,7 @@ impl Desk {
             rules: Arc::new(TriageRules::uk_default().map_err(|_| WorkstationError::Rules)?),
             counts_token: None,
             notice: None,
+            last_action: std::sync::Mutex::new(None),
         })
     }
 

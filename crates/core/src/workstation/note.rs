@@ -18,6 +18,7 @@ use sealbox_model::message::{Author, FreeText, Message, MessagePart};
 use sealbox_model::permissions::{can, pools_that_can_read_part, Action};
 use sealbox_model::pool::Pool;
 use sealbox_model::thread_state::{can_hand_to, transition, Assignee, ThreadAction, ThreadRef, ThreadState};
+use sealbox_model::undo::{LastAction, Undoable};
 
 use super::thread::action_key;
 use super::{Desk, WorkstationError};
@@ -130,22 +131,26 @@ impl Desk {
             _ => None,
         };
         let action = ThreadAction::Assign(Assignee::from(to.clone()));
-        let (next, _) = transition(at, triaged.as_ref().unwrap_or(&t.state), &action, &actor, now)?;
+        transition(at, triaged.as_ref().unwrap_or(&t.state), &action, &actor, now)?;
         if !note.is_empty() {
             self.note(thread, note, now)?;
         }
-        let shared = self.store();
-        let mut store = crate::sync::lock(&shared);
         if let Some(triaged) = triaged {
+            let shared = self.store();
+            let mut store = crate::sync::lock(&shared);
             let op = ActionOp::State { change: StateOp::Triage };
             outbox::queue_with(&mut store, &me, thread, op, action_key("triage", thread)?, now, |w| {
                 w.set_thread_state(thread, &triaged, now)
             })?;
         }
-        let op = ActionOp::Assign { to: to.clone() };
-        outbox::queue_with(&mut store, &me, thread, op, action_key("hand", thread)?, now, |w| {
-            w.set_thread_state(thread, &next, now)
-        })?;
+        self.assign(thread, to, now)?;
+        self.remember(Some(LastAction {
+            thread,
+            what: Undoable::HandOver,
+            before: t.state.clone(),
+            category: t.category,
+            at: now,
+        }));
         Ok(())
     }
 

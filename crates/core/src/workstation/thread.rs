@@ -15,6 +15,7 @@ use sealbox_model::permissions::{can, Action};
 use sealbox_model::reply_templates::{self, Placeholders};
 use sealbox_model::sharing::reaches_pharmacy_only_shared;
 use sealbox_model::thread_state::{transition, Assignee, ThreadAction, ThreadRef, ThreadState};
+use sealbox_model::undo::{LastAction, Undoable};
 
 use super::{refill, triage, Desk, WorkstationError};
 use crate::audit;
@@ -257,6 +258,10 @@ impl Desk {
         outbox::queue_with(&mut store, &me, thread, op, key, now, |w| {
             w.set_thread_state(thread, &next, now)
         })?;
+        if action == ThreadAction::Close {
+            let (before, category) = (t.state.clone(), t.category);
+            self.remember(Some(LastAction { thread, what: Undoable::Close, before, category, at: now }));
+        }
         Ok(())
     }
 }

@@ -89,6 +89,8 @@ impl Desk {
             let Some(detail) = store.thread(row.thread)? else { continue };
             flags.insert(row.thread, super::triage::flag_lines(&rules.red_flags, &detail.thread));
         }
+        let ids: Vec<ThreadId> = rows.iter().map(|r| r.thread).collect();
+        let mut latest = store.latest_patient_messages(&ids)?;
         let queues = store
             .pool_counts(now)?
             .into_iter()
@@ -131,6 +133,7 @@ impl Desk {
                     breach: status.map(|s| s.state.key().to_owned()).unwrap_or_default(),
                     due_shown: status.map(|s| shown_time(s.due, &tz)).unwrap_or_default(),
                     flags: flags.remove(&r.thread).unwrap_or_default(),
+                    preview: latest.remove(&r.thread).map(|m| m.preview()).unwrap_or_default(),
                 }
             })
             .collect();
