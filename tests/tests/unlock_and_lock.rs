@@ -179,6 +179,11 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     assert!(!priorities.is_empty() && priorities.iter().all(|p| p == "urgent"), "{priorities:?}");
     // The heading's count is the cache's, whatever rows are loaded.
     assert_eq!(app.text("#urgent-count").await.expect("the urgent count"), format!("{urgent} urgent"));
+    // The selected (first, urgent) row's red flags are written out in full
+    // under the list, as its row shows them cut to one line.
+    let flags = app.text("#selected-flags li").await.expect("the selected row's flags in full");
+    let row_flags = app.text("#inbox tr.row.selected .flags").await.expect("the row's flags");
+    assert!(!flags.trim().is_empty() && row_flags.contains(flags.trim()), "{flags} / {row_flags}");
     app.click("#urgent-only").await.expect("urgent only off");
     app.click("#queue-mine").await.expect("mine");
     app.wait_attr("#inbox", "data-count", |n| n == "1").await.expect("the one claimed thread");

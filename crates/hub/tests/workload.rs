@@ -236,6 +236,11 @@ async fn a_close_or_a_hand_over_is_undone_within_ten_seconds_by_ordinary_actions
     let desk = gp.ws.unlock(&mut gp.key, now).await.unwrap();
     let engine = desk.engine().unwrap();
     engine.pull(&desk.store(), now).await.unwrap();
+    // Each inbox row previews the patient's newest words.
+    let inbox = desk.inbox_view(now, 50, None).unwrap();
+    let preview =
+        |t: ThreadId| inbox.rows.iter().find(|r| r.thread == t.0.to_string()).map(|r| r.preview.clone());
+    assert_eq!(preview(held).as_deref(), Some("My ankle is still swollen"));
     desk.open_thread(held, now).unwrap().unwrap();
     desk.claim(held, now).unwrap();
     sync(&desk, now).await;

@@ -20,6 +20,8 @@ pub struct ColleaguesProps {
     pub note_box: NodeRef,
     /// The hand-over list, so the thread's `h` key can focus it.
     pub hand_box: NodeRef,
+    /// The thread was handed over: its new view.
+    pub on_handed: Callback<ThreadView>,
 }
 
 fn text_of(e: &InputEvent) -> Option<String> {
@@ -40,10 +42,13 @@ pub fn colleagues(props: &ColleaguesProps) -> Html {
             hand_note.set(String::new());
         });
     }
-    // Runs a call that answers with the thread; clears `written` on success.
+    // Runs a call that answers with the thread; clears `written` on
+    // success and gives the view to `updated`.
     let run = {
-        let (error, busy, updated) = (error.clone(), busy.clone(), props.on_updated.clone());
-        move |written: UseStateHandle<String>, call: crate::ipc::IpcFuture<ThreadView>| {
+        let (error, busy) = (error.clone(), busy.clone());
+        move |written: UseStateHandle<String>,
+              updated: Callback<ThreadView>,
+              call: crate::ipc::IpcFuture<ThreadView>| {
             if *busy {
                 return;
             }
@@ -65,19 +70,21 @@ pub fn colleagues(props: &ColleaguesProps) -> Html {
     // A note written in the box, as a plain note or shared with the pharmacy.
     let post_note = |call: fn(NoteRequest) -> crate::ipc::IpcFuture<ThreadView>| {
         let (run, note, thread) = (run.clone(), note.clone(), v.thread.clone());
+        let updated = props.on_updated.clone();
         Callback::from(move |_: MouseEvent| {
             if note.trim().is_empty() {
                 return;
             }
             let request = NoteRequest { thread: thread.clone(), text: (*note).clone() };
-            run(note.clone(), call(request));
+            run(note.clone(), updated.clone(), call(request));
         })
     };
     let add_note = post_note(|r| Box::pin(crate::ipc::add_note(r)));
     let share = post_note(|r| Box::pin(crate::ipc::share_with_pharmacy(r)));
     let hand = {
         let (run, hand_note, thread) = (run.clone(), hand_note.clone(), v.thread.clone());
-        let (hand_box, options) = (props.hand_box.clone(), v.hand_to.clone());
+        let (hand_box, options, handed) =
+            (props.hand_box.clone(), v.hand_to.clone(), props.on_handed.clone());
         Callback::from(move |_: MouseEvent| {
             let Some(select) = hand_box.cast::<HtmlSelectElement>() else { return };
             let Some(option) = select.value().parse::<usize>().ok().and_then(|i| options.get(i)) else {
@@ -85,7 +92,7 @@ pub fn colleagues(props: &ColleaguesProps) -> Html {
             };
             let request =
                 HandRequest { thread: thread.clone(), to: option.to.clone(), note: (*hand_note).clone() };
-            run(hand_note.clone(), Box::pin(crate::ipc::hand_over(request)));
+            run(hand_note.clone(), handed.clone(), Box::pin(crate::ipc::hand_over(request)));
         })
     };
     let on_note = {

@@ -6,10 +6,13 @@
 //! or urgent threads only; / searches the messages (the cache's full-text
 //! index) and patients' names, Esc clears the search.
 //! "Lock now" (or Ctrl+L) returns the window to the lock page.
+//! Closing or handing over a thread opens the next one in the list and
+//! offers, for `sealbox_model::undo::UNDO_SECONDS`, to undo it (z).
 
 use sealbox_model::api::{InboxRequest, InboxView, MyActivityView, SettingsView, ThreadView};
 use sealbox_model::category::Category;
 use sealbox_model::thread_state::StateKind;
+use sealbox_model::undo::UNDO_SECONDS;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -28,10 +31,11 @@ const KEYS: &[(&str, &str)] = &[
     ("/", "search messages and patients' names"),
     ("c", "claim the thread"),
     ("r", "reply (Ctrl+Enter sends)"),
-    ("e", "close (or reopen) the thread"),
+    ("e", "close (or reopen) the thread (then the next thread opens)"),
     ("a", "my activity (in the list)"),
     ("w", "workload: queues and colleagues, due today, breached (in the list)"),
-    ("h", "hand the thread to a queue or a colleague"),
+    ("h", "hand the thread to a queue or a colleague (then the next thread opens)"),
+    ("z", "undo the close or hand-over just done (for a few seconds)"),
     ("i", "write an internal note for colleagues (never sent to the patient)"),
     ("p", "set the thread's priority and category"),
     ("n", "show what the patient wrote since the thread was opened"),
@@ -42,6 +46,14 @@ const KEYS: &[(&str, &str)] = &[
 ];
 
 const REFRESH_MS: i32 = 5_000;
+
+/// What was just done and can be undone for a few seconds: its thread and
+/// what to say ("Thread closed.").
+#[derive(Clone, PartialEq)]
+struct UndoOffer {
+    thread: String,
+    said: &'static str,
+}
 
 /// The queue chips: a pool key (or "mine"; none for every queue) and label.
 const QUEUES: &[(Option<&str>, &str)] = &[
@@ -331,6 +343,99 @@ pub fn inbox_page(props: &InboxProps) -> Html {
         let open = open.clone();
         Callback::from(move |v: ThreadView| open.set(Some(v)))
     };
+    // The offer to undo the last close or hand-over, withdrawn after the
+    // shell's window (the shell refuses a late undo in any case).
+    let undo_offer = use_state(|| None::<UndoOffer>);
+    {
+        let undo_offer = undo_offer.clone();
+        use_effect_with((*undo_offer).clone(), move |offer| {
+            let window = web_sys::window();
+            let tick = Closure::<dyn Fn()>::new(move || undo_offer.set(None));
+            let id = offer.as_ref().and(window.as_ref()).and_then(|w| {
+                let ms = i32::try_from(UNDO_SECONDS * 1_000).unwrap_or(i32::MAX);
+                w.set_timeout_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), ms)
+                    .ok()
+            });
+            move || {
+                if let (Some(w), Some(id)) = (window, id) {
+                    w.clear_timeout_with_handle(id);
+                }
+                drop(tick);
+            }
+        });
+    }
+    let on_done = {
+        let (open, open_thread, selected, view) =
+            (open.clone(), open_thread.clone(), selected.clone(), view.clone());
+        let (undo_offer, refresh) = (undo_offer.clone(), refresh.clone());
+        Callback::from(move |(done, said): (ThreadView, &'static str)| {
+            undo_offer.set(Some(UndoOffer { thread: done.thread.clone(), said }));
+            // The next thread in the list as shown (the one after it, else
+            // the one before), or back to the list.
+            let at = view.rows.iter().position(|r| r.thread == done.thread);
+            let next = at.and_then(|i| {
+                view.rows
+                    .get(i + 1)
+                    .map(|r| (i + 1, r))
+                    .or_else(|| i.checked_sub(1).and_then(|j| view.rows.get(j).map(|r| (j, r))))
+            });
+            match next {
+                Some((i, row)) => {
+                    selected.set(view.offset + u32::try_from(i).unwrap_or(0));
+                    open_thread.emit(row.thread.clone());
+                }
+                None => open.set(None),
+            }
+            refresh.emit(());
+        })
+    };
+    let undo = {
+        let (open, failed, undo_offer, refresh) =
+            (open.clone(), failed.clone(), undo_offer.clone(), refresh.clone());
+        Callback::from(move |()| {
+            if undo_offer.is_none() {
+                return;
+            }
+            let (open, failed, undo_offer, refresh) =
+                (open.clone(), failed.clone(), undo_offer.clone(), refresh.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                undo_offer.set(None);
+                match ipc::undo().await {
+                    Ok(v) => {
+                        failed.set(None);
+                        open.set(Some(v));
+                    }
+                    Err(e) => failed.set(Some(e.to_string())),
+                }
+                refresh.emit(());
+            });
+        })
+    };
+    // z undoes from the list or the thread; never while typing in a field.
+    let on_page_key = {
+        let undo = undo.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            let typing = e.target_dyn_into::<web_sys::HtmlInputElement>().is_some()
+                || e.target_dyn_into::<web_sys::HtmlTextAreaElement>().is_some()
+                || e.target_dyn_into::<web_sys::HtmlSelectElement>().is_some();
+            if e.key() == "z" && !e.ctrl_key() && !e.meta_key() && !typing {
+                e.prevent_default();
+                undo.emit(());
+            }
+        })
+    };
+    {
+        // The list's selection follows the open thread as rows come and go.
+        let (selected, open) = (selected.clone(), open.clone());
+        use_effect_with(((*view).clone(), open.as_ref().map(|t| t.thread.clone())), move |(v, thread)| {
+            let at = thread.as_ref().and_then(|t| v.rows.iter().position(|r| &r.thread == t));
+            if let Some(i) = at.and_then(|i| u32::try_from(i).ok()) {
+                if *selected != v.offset + i {
+                    selected.set(v.offset + i);
+                }
+            }
+        });
+    }
     let on_open_row = {
         let (open_thread, selected) = (open_thread.clone(), selected.clone());
         Callback::from(move |(i, thread): (u32, String)| {
@@ -354,7 +459,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
         })
     };
     html! {
-        <div class="inbox-page">
+        <div class="inbox-page" onkeydown={on_page_key}>
             <header class="bar">
                 <span class="brand">{ "Sealbox" }</span>
                 <span id="clinician" class="who">{ &view.clinician }</span>
@@ -427,13 +532,22 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                         placeholder="Search messages and names (/)" aria-label="Search messages and patient names"
                         oninput={on_search} onkeydown={on_search_key} />
                 </nav>
+                if let Some(offer) = &*undo_offer {
+                    <div id="undo" class="undo" role="status" data-thread={offer.thread.clone()}>
+                        <span>{ offer.said }</span>
+                        <button id="undo-button" type="button"
+                            onclick={ let undo = undo.clone(); Callback::from(move |_: MouseEvent| undo.emit(())) }>
+                            { "Undo (z)" }
+                        </button>
+                    </div>
+                }
                 if let Some(e) = &*failed {
                     <p id="inbox-error" class="status" data-state="error" role="alert">
                         { format!("The inbox could not be refreshed: {e}") }
                     </p>
                 }
                 if let Some(t) = &*open {
-                    <ThreadPane view={t.clone()} on_close={on_close} on_updated={on_claimed}
+                    <ThreadPane view={t.clone()} on_close={on_close} on_updated={on_claimed} on_done={on_done}
                         newer={!t.latest_received.is_empty()
                             && view.rows.iter().any(|r| r.thread == t.thread && r.received != t.latest_received)} />
                 } else if let Some(s) = &*settings {
@@ -460,7 +574,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
             }
             <footer class="footer">
                 <span id="sync-line" role="status">{ &view.sync }</span>
-                <span class="keys">{ "j/k move · Enter open · / search · c claim · r reply · e close · s settings · ? all keys · Ctrl+L lock" }</span>
+                <span class="keys">{ "j/k move · Enter open · / search · c claim · r reply · e close · z undo · s settings · ? all keys · Ctrl+L lock" }</span>
             </footer>
         </div>
     }

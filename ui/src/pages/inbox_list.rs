@@ -3,13 +3,16 @@
 //! them) are in the DOM, and spacers above and below stand for the rest.
 //! The shell sends a window of rows around the scroll position (the
 //! cache's triage-ordered query with an offset), so 100,000 threads scroll
-//! like 100. The selected row (j / k) is kept in view.
+//! like 100. The selected row (j / k) is kept in view and is the table's
+//! active descendant, so a screen reader announces each move. A row's
+//! second line previews the patient's newest message; the selected row's
+//! red flags are written out in full, wrapped, under the list.
 
 use sealbox_model::api::InboxView;
 use yew::prelude::*;
 
 /// Each row's height in CSS pixels (style.css: `.inbox tr.row`).
-pub const ROW_PX: u32 = 40;
+pub const ROW_PX: u32 = 56;
 /// Rows rendered beyond the visible ones, on each side.
 const MARGIN: u32 = 60;
 /// Rows asked of the shell at once.
@@ -104,10 +107,19 @@ pub fn inbox_list(props: &ListProps) -> Html {
             </tr>
         }
     };
+    let selected_row = props
+        .selected
+        .checked_sub(v.offset)
+        .and_then(|i| usize::try_from(i).ok())
+        .and_then(|i| v.rows.get(i));
+    // The row is in the DOM (and can be the active descendant) when in the shown range.
+    let active = (shown_start..shown_end).contains(&props.selected).then(|| row_id(props.selected));
     html! {
+        <>
         <div class="inbox-scroll" ref={scroller} onscroll={on_scroll} hidden={props.hidden}>
-            <table id="inbox" class="inbox" data-count={v.total.to_string()} tabindex="0"
+            <table id="inbox" class="inbox" data-count={v.total.to_string()} tabindex="0" role="grid"
                 ref={props.list.clone()} onkeydown={props.on_key.clone()}
+                aria-activedescendant={active}
                 aria-rowcount={(v.total + 1).to_string()}
                 aria-label="Inbox: j and k move, Enter opens, ? lists every key">
                 <thead>
@@ -126,17 +138,18 @@ pub fn inbox_list(props: &ListProps) -> Html {
                             Callback::from(move |_: MouseEvent| open.emit((i, thread.clone())))
                         };
                         Some(html! {
-                            <tr class={classes!("row", selected.then_some("selected"))} {onclick}
+                            <tr id={row_id(i)} class={classes!("row", selected.then_some("selected"))} {onclick}
                                 aria-selected={selected.to_string()} aria-rowindex={(i + 2).to_string()}
-                                data-thread={r.thread.clone()} data-priority={r.priority.clone()}>
-                                <td title={r.flags.join("; ")}>
+                                data-thread={r.thread.clone()} data-priority={r.priority.clone()} data-pool={r.pool.clone()}>
+                                <td>
                                     <span class={classes!("badge", r.priority.clone())}>{ &r.priority }</span>
                                     if !r.flags.is_empty() {
-                                        <span class="flags">{ format!(" {}", r.flags.join("; ")) }</span>
+                                        <br /><span class="flags">{ r.flags.join("; ") }</span>
                                     }
                                 </td>
                                 <td><span class="patient">{ &r.patient }</span>
-                                    <span class="meta age">{ format!(" · {}", r.age) }</span></td>
+                                    <span class="meta age">{ format!(" · {}", r.age) }</span>
+                                    <br /><span class="preview">{ &r.preview }</span></td>
                                 <td>{ category_label(&r.category) }</td>
                                 <td>{ &r.pool }</td>
                                 <td class="owner">{ if r.owner.is_empty() { "—" } else { r.owner.as_str() } }</td>
@@ -155,5 +168,19 @@ pub fn inbox_list(props: &ListProps) -> Html {
                 </tbody>
             </table>
         </div>
+        // Always there (the list does not jump): the selected row's red
+        // flags in full, wrapped, or nothing.
+        <div id="selected-flags" class="flag-words" aria-live="polite" hidden={props.hidden}>
+            if let Some(r) = selected_row.filter(|r| !r.flags.is_empty()) {
+                <strong>{ "Red flags on the selected thread:" }</strong>
+                <ul>{ for r.flags.iter().map(|f| html! { <li>{ f }</li> }) }</ul>
+            }
+        </div>
+        </>
     }
+}
+
+/// The DOM id of the row at position `i` of the whole list.
+fn row_id(i: u32) -> String {
+    format!("row-{i}")
 }

@@ -8,7 +8,9 @@
 //! red flags stay shown);
 //! n shows what the patient wrote since the thread was opened (a banner
 //! says so); Esc or "Back" returns.
-//! Below the messages: who viewed, claimed, replied and decided what, and
+//! The actions (claim, close, back) sit above the reply box. Closing or
+//! handing over moves on to the next thread (the inbox offers an undo).
+//! Below: who viewed, claimed, replied and decided what, and
 //! when (the practice's audit trail, or this workstation's when offline).
 
 use sealbox_model::api::{ActivityView, ThreadView};
@@ -29,6 +31,9 @@ pub struct ThreadProps {
     pub on_close: Callback<()>,
     /// The thread changed here (claimed, replied to): its new view.
     pub on_updated: Callback<ThreadView>,
+    /// The thread left the clinician's hands (closed, handed over): the
+    /// inbox moves on to the next thread and offers an undo.
+    pub on_done: Callback<(ThreadView, &'static str)>,
     /// The inbox has a newer patient message on this thread than is shown.
     pub newer: bool,
 }
@@ -110,10 +115,15 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
         })
     };
     let close_or_reopen = {
-        let (change, closed) = (change.clone(), v.state == "closed");
+        let (updated, error, thread) = (props.on_updated.clone(), error.clone(), v.thread.clone());
+        let (done, closed) = (props.on_done.clone(), v.state == "closed");
         Callback::from(move |()| {
             let op = if closed { StateOp::Reopen } else { StateOp::Close };
-            change.emit(ThreadChange::State { change: op });
+            let request =
+                ChangeRequest { thread: thread.clone(), change: ThreadChange::State { change: op } };
+            // A close moves on to the next thread; a reopen stays.
+            let shown = if closed { updated.clone() } else { done.reform(|v| (v, "Thread closed.")) };
+            show_answer(&shown, &error, crate::ipc::change_thread(request));
         })
     };
     let hand_box = use_node_ref();
@@ -251,14 +261,6 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
                     }
                 </article>
             }) }
-            if let Some(panel) = &v.refill {
-                <RefillReview thread={v.thread.clone()} panel={panel.clone()} on_updated={props.on_updated.clone()} />
-            }
-            <Composer view={v.clone()} on_sent={props.on_updated.clone()} on_leave={on_leave} input={reply_box} />
-            <Colleagues view={v.clone()} on_updated={props.on_updated.clone()} note_box={note_box} hand_box={hand_box} />
-            if let Some(a) = &*activity {
-                <AuditList id="thread-activity" title="Activity" view={a.clone()} />
-            }
             <div class="actions">
                 <button id="claim" type="button" onclick={on_claim}>{ "Claim (c)" }</button>
                 <button id="close-thread" type="button"
@@ -267,6 +269,15 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
                 </button>
                 <button id="back" type="button" onclick={on_back}>{ "Back to inbox (Esc)" }</button>
             </div>
+            if let Some(panel) = &v.refill {
+                <RefillReview thread={v.thread.clone()} panel={panel.clone()} on_updated={props.on_updated.clone()} />
+            }
+            <Composer view={v.clone()} on_sent={props.on_updated.clone()} on_leave={on_leave} input={reply_box} />
+            <Colleagues view={v.clone()} on_updated={props.on_updated.clone()} note_box={note_box} hand_box={hand_box}
+                on_handed={props.on_done.reform(|v| (v, "Thread handed over."))} />
+            if let Some(a) = &*activity {
+                <AuditList id="thread-activity" title="Activity" view={a.clone()} />
+            }
         </section>
     }
 }
