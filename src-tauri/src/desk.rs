@@ -378,7 +378,11 @@ impl Shell {
         let id = ThreadId(request.thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);
         let mut open = self.open.lock().await;
         let o = open.as_mut().ok_or(ShellError::Locked)?;
-        o.desk.decide_refill(id, request.choice, &request.note, now())?;
+        if request.items.is_empty() {
+            o.desk.decide_refill(id, request.choice, &request.note, now())?;
+        } else {
+            o.desk.decide_refill_items(id, request.choice, &request.items, &request.note, now())?;
+        }
         o.send_outbox()?;
         o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
     }

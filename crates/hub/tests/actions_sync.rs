@@ -159,7 +159,7 @@ fn the_model_decides_legality_and_permission() {
             // Care navigators cannot triage a prescription thread.
             ("b", 10, 1, ActionOp::State { change: StateOp::Triage }),
             // ... nor decide a refill.
-            ("c", 10, 1, ActionOp::RefillDecision { decision: RefillChoice::Approve }),
+            ("c", 10, 1, ActionOp::RefillDecision { decision: RefillChoice::Approve, items: vec![] }),
             // Assigning the admin thread to the pharmacy pool: they cannot read it.
             ("d", 20, 1, ActionOp::State { change: StateOp::Triage }),
             ("e", 20, 2, ActionOp::Assign { to: AssignTarget::Pool { pool: Pool::Pharmacy } }),
@@ -198,12 +198,13 @@ fn refill_decisions_and_replies() {
                 2,
                 ActionOp::RefillDecision {
                     decision: RefillChoice::Reject { reason: RejectionReason::TooEarly },
+                    items: vec![],
                 },
             ),
             ("m1", 10, 3, ActionOp::Reply { message_id: MessageId(900), envelope: Base64Bytes(vec![9; 16]) }),
-            ("q1", 10, 4, ActionOp::RefillDecision { decision: RefillChoice::QueryPatient }),
+            ("q1", 10, 4, ActionOp::RefillDecision { decision: RefillChoice::QueryPatient, items: vec![] }),
             ("m2", 10, 5, ActionOp::Reply { message_id: MessageId(100), envelope: Base64Bytes(vec![9; 16]) }),
-            ("x1", 11, 1, ActionOp::RefillDecision { decision: RefillChoice::Approve }),
+            ("x1", 11, 1, ActionOp::RefillDecision { decision: RefillChoice::Approve, items: vec![] }),
         ],
     );
     assert!(out[..4].iter().all(|o| matches!(o, ActionOutcome::Applied { .. })), "{out:?}");
@@ -227,8 +228,10 @@ fn a_request_is_decided_once_until_the_patient_writes_again() {
     let f = fixture();
     f.patient_says(0, 10, 100, Category::RepeatPrescription);
     let (a, b) = (gp("dr-a"), StaffRef::new("nurse-b", Role::Nurse));
-    let too_early =
-        ActionOp::RefillDecision { decision: RefillChoice::Reject { reason: RejectionReason::TooEarly } };
+    let too_early = ActionOp::RefillDecision {
+        decision: RefillChoice::Reject { reason: RejectionReason::TooEarly },
+        items: vec![],
+    };
     // Deciding a new request triages it (so it can be closed once the
     // patient is told).
     let out = f.act(&a, 5, vec![("a1", 10, 1, too_early.clone())]);
@@ -237,7 +240,7 @@ fn a_request_is_decided_once_until_the_patient_writes_again() {
     // A colleague, at the current version, can neither issue what was
     // refused nor refuse it again: told who decided and when (before any
     // other check, such as the approver's views).
-    let approve = ActionOp::RefillDecision { decision: RefillChoice::Approve };
+    let approve = ActionOp::RefillDecision { decision: RefillChoice::Approve, items: vec![] };
     let out = f.act(&b, 6, vec![("b1", 10, 2, approve), ("b2", 10, 2, too_early.clone())]);
     for o in &out {
         match o {

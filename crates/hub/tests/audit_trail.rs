@@ -297,7 +297,7 @@ async fn a_device_pushes_its_chain_and_every_tampering_at_the_hub_is_found() {
                 thread_id: ThreadId(77),
                 // Two patient messages: the thread is at version 2.
                 expected_version: 2,
-                op: ActionOp::RefillDecision { decision: RefillChoice::Approve },
+                op: ActionOp::RefillDecision { decision: RefillChoice::Approve, items: vec![] },
             }],
         })
         .unwrap()

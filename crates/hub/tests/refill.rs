@@ -219,3 +219,122 @@ async fn approval_waits_for_every_patient_message_to_be_viewed_and_other_decisio
     desk.lock("idle", now).await.unwrap();
     gp.wipe(&keyring);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_listing_two_medicines_is_decided_one_by_one_and_the_patient_is_told_of_each() {
+    use sealbox_model::hub_api::{ActionOp, ActionOutcome, ActionRequest, ActionsRequest, IdempotencyKey};
+    use sealbox_model::hub_api::{ItemDecision, ItemOutcome};
+    use sealbox_model::ids::ThreadId;
+    use sealbox_model::message::{MedicationRequest, MedicationText};
+    let hub = start_hub(4, RatePolicy { burst: 100_000, per_minute: 0 }).await;
+    let now = hub.state.now();
+    let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
+    let dirs = tempfile::tempdir().unwrap();
+    let mut gp = enrol_approved(&hub, &keyring, dirs.path(), Role::Gp).await;
+    let thread = ThreadId(9_901);
+    let request = PlannedMessage {
+        patient: 0,
+        thread_id: thread,
+        message_id: MessageId(9_902),
+        category: Category::RepeatPrescription,
+        parts: vec![
+            MessagePart::FreeText(FreeText::new("My usual two please.")),
+            MessagePart::MedicationRequest(MedicationRequest {
+                items: vec![
+                    MedicationText::new("Methotrexate 2.5mg tablets, 24"),
+                    MedicationText::new("Folic acid 5mg tablets, 4"),
+                ],
+                shared_notes: Vec::new(),
+            }),
+        ],
+        red_flag: false,
+    };
+    send::send(&hub.client, &hub.url, &hub.patients(), &[request], SendOptions::default()).await.unwrap();
+    let desk = gp.ws.unlock(&mut gp.key, now).await.unwrap();
+    let engine = desk.engine().unwrap();
+    engine.pull(&desk.store(), now).await.unwrap();
+    let panel = desk.open_thread(thread, now).unwrap().unwrap().refill.expect("the refill panel");
+    assert_eq!(panel.items.len(), 2);
+    // The model's warnings are shown: methotrexate is issued only with its
+    // blood monitoring up to date.
+    assert!(
+        panel.warnings.iter().any(|w| w.starts_with("Methotrexate needs blood monitoring")),
+        "{:?}",
+        panel.warnings
+    );
+
+    // Over HTTP, decisions per medicine that do not make the decision as a
+    // whole, or decide one medicine twice, are refused by the hub.
+    let issue = |item| ItemDecision { item, outcome: ItemOutcome::Issue };
+    let monitoring = ItemDecision {
+        item: 0,
+        outcome: ItemOutcome::NotIssued { reason: RejectionReason::MonitoringNeeded },
+    };
+    let version = {
+        let id = i64::try_from(thread.0).unwrap();
+        let v: i64 = hub
+            .state
+            .db
+            .call_blocking(move |c| {
+                c.query_row("SELECT version FROM threads WHERE id = ?1", [id], |r| r.get(0))
+            })
+            .unwrap();
+        u64::try_from(v).unwrap()
+    };
+    let forged = |key: &str, decision, items| ActionRequest {
+        idempotency_key: IdempotencyKey::new(key.to_owned()).unwrap(),
+        thread_id: thread,
+        expected_version: version,
+        op: ActionOp::RefillDecision { decision, items },
+    };
+    let reject = RefillChoice::Reject { reason: RejectionReason::MonitoringNeeded };
+    let batch = ActionsRequest {
+        actions: vec![
+            forged("forged-1", reject, vec![monitoring, issue(1)]),
+            forged("forged-2", RefillChoice::Approve, vec![issue(1), issue(1)]),
+        ],
+    };
+    let out = desk.hub().post_actions(&batch).await.unwrap();
+    for o in &out.results {
+        assert!(
+            matches!(&o.outcome, ActionOutcome::Rejected { code, .. } if code == "item_decisions"),
+            "{out:?}"
+        );
+    }
+
+    // The workstation checks the same before anything is queued: every
+    // medicine once, and the decision as a whole following from them.
+    for (choice, items) in [(RefillChoice::Approve, vec![issue(1)]), (reject, vec![monitoring, issue(1)])] {
+        let err = desk.decide_refill_items(thread, choice, &items, "", now).unwrap_err();
+        assert!(
+            matches!(err, WorkstationError::Refill(RefillError::Rule(RuleError::ItemDecisions))),
+            "{err:?}"
+        );
+    }
+    assert!(lock(&desk.store()).outbox().unwrap().is_empty());
+
+    // Folic acid issued, methotrexate not until the blood test: one
+    // decision at the hub, with its places; the patient told of each.
+    desk.decide_refill_items(thread, RefillChoice::Approve, &[monitoring, issue(1)], "", now).unwrap();
+    let sent = engine.send(&desk.store(), now).await.unwrap();
+    assert_eq!((sent.applied, sent.rejected.len()), (3, 0), "decision, reply, close: {sent:?}");
+    let told = read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap();
+    assert_eq!(told.len(), 1);
+    let text = &told[0].text;
+    assert!(text.starts_with("Dear ") && text.matches("Dear ").count() == 1, "{text}");
+    assert!(text.contains("Folic acid 5mg tablets, 4 has been issued"), "{text}");
+    assert!(text.contains("Methotrexate 2.5mg tablets, 24 again you need a blood test"), "{text}");
+    let id = i64::try_from(thread.0).unwrap();
+    let logged: String = hub
+        .state
+        .db
+        .call_blocking(move |c| {
+            c.query_row(
+                "SELECT op FROM actions WHERE thread_id = ?1 AND op LIKE '%refill_decision%'",
+                [id],
+                |r| r.get(0),
+            )
+        })
+        .unwrap();
+    assert!(logged.contains("\"items\"") && !logged.contains("Folic"), "places only: {logged}");
+}

@@ -495,6 +495,11 @@ pub struct RefillPanel {
     pub decide_blocked: Option<String>,
     /// The coded rejection reasons, in order.
     pub reasons: Vec<ReasonLine>,
+    /// What the decider should know, in words: a medicine that needs
+    /// blood monitoring, one listed twice or asked for days ago, a review
+    /// overdue.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl std::fmt::Debug for RefillPanel {
@@ -613,6 +618,11 @@ pub struct RefillRequest {
     /// To the patient, sent as a sealed reply with the decision (required
     /// for the reason "other"; may be empty otherwise).
     pub note: String,
+    /// Per medicine, when the request lists several and they are decided
+    /// apart (`choice` must be what they make as a whole); empty: `choice`
+    /// for every one.
+    #[serde(default)]
+    pub items: Vec<crate::hub_api::ItemDecision>,
 }
 
 impl std::fmt::Debug for RefillRequest {
@@ -897,6 +907,7 @@ mod tests {
             thread: "1".into(),
             choice: crate::hub_api::RefillChoice::QueryPatient,
             note: "Ada, are you".into(),
+            items: Vec::new(),
         };
         assert!(!format!("{refill:?}").contains("Ada"));
         let template = TemplateLine { key: "k".into(), label: "l".into(), text: "Dear Ada".into() };

@@ -75,6 +75,11 @@ pub enum RuleError {
     /// Rejecting for "other" needs an explanation.
     #[error("rejecting for another reason needs a note")]
     RejectionNoteRequired,
+    /// Per-medicine decisions that do not fit the request: a medicine
+    /// decided twice or not at all, one it does not list, or a decision as
+    /// a whole that does not follow from them.
+    #[error("each medicine of the request must be decided once, and the decision as a whole must follow from them")]
+    ItemDecisions,
     /// Working-calendar problem (e.g. no opening hours configured).
     #[error(transparent)]
     Calendar(#[from] CalendarError),

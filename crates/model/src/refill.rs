@@ -18,6 +18,7 @@ use crate::audit::{AuditEvent, AuditKind};
 use crate::calendar::uk_time_zone;
 use crate::category::Category;
 use crate::error::RuleError;
+use crate::hub_api::{ItemDecision, ItemOutcome, RefillChoice};
 use crate::ids::{MessageId, StaffId};
 use crate::message::{FreeText, Message};
 use crate::permissions::{can, Action};
@@ -124,6 +125,129 @@ pub enum RefillWarning {
         /// The review date on record.
         review_due: Date,
     },
+    /// The medicine is issued only with blood monitoring up to date
+    /// ([`NEEDS_MONITORING`]).
+    NeedsMonitoring {
+        /// Its place in the request.
+        item: usize,
+    },
+    /// The same medicine is listed twice in the request.
+    ListedTwice {
+        /// The second listing's place.
+        item: usize,
+    },
+    /// The patient asked for the same medicine within
+    /// [`ASKED_RECENTLY_DAYS`] days, in an earlier request.
+    AskedRecently {
+        /// Its place in the request.
+        item: usize,
+        /// How many days before.
+        days: i64,
+    },
+}
+
+/// Medicines issued only while their blood monitoring is up to date (the
+/// high-risk and shared-care monitoring lists: DMARDs, lithium, warfarin,
+/// amiodarone), matched in the medicine's name, case-blind.
+pub const NEEDS_MONITORING: &[&str] = &[
+    "methotrexate",
+    "azathioprine",
+    "mercaptopurine",
+    "leflunomide",
+    "mycophenolate",
+    "ciclosporin",
+    "lithium",
+    "warfarin",
+    "amiodarone",
+];
+
+/// An earlier request of the same medicine this recent is pointed out.
+pub const ASKED_RECENTLY_DAYS: i64 = 14;
+
+/// The most medicines one request may decide one by one.
+pub const MAX_ITEMS: usize = 32;
+
+/// What the decider should know about the medicines of a request: `names`
+/// (each medicine's name, in the request's order) against `earlier` (when
+/// each earlier request of the patient was made, and the names it listed),
+/// at `now`. Names match case-blind.
+pub fn item_warnings(
+    names: &[String],
+    earlier: &[(Timestamp, Vec<String>)],
+    now: Timestamp,
+) -> Vec<RefillWarning> {
+    let key = |n: &str| n.trim().to_lowercase();
+    let mut out = Vec::new();
+    for (item, name) in names.iter().enumerate() {
+        let name = key(name);
+        if name.is_empty() {
+            continue;
+        }
+        if NEEDS_MONITORING.iter().any(|m| name.contains(m)) {
+            out.push(RefillWarning::NeedsMonitoring { item });
+        }
+        if names[..item].iter().any(|n| key(n) == name) {
+            out.push(RefillWarning::ListedTwice { item });
+        }
+        let recent = earlier
+            .iter()
+            .filter(|(_, listed)| listed.iter().any(|n| key(n) == name))
+            .map(|(at, _)| now.duration_since(*at).as_hours() / 24)
+            .filter(|days| (0..ASKED_RECENTLY_DAYS).contains(days))
+            .min();
+        if let Some(days) = recent {
+            out.push(RefillWarning::AskedRecently { item, days });
+        }
+    }
+    out
+}
+
+impl RefillWarning {
+    /// In words, naming the medicine from `names` (the request's, in order).
+    pub fn words(&self, names: &[String]) -> String {
+        let name = |i: &usize| names.get(*i).map_or("this medicine", String::as_str).to_owned();
+        match self {
+            RefillWarning::ReviewOverdue { review_due } => {
+                format!("The medication review was due on {review_due}: review before issuing.")
+            }
+            RefillWarning::NeedsMonitoring { item } => {
+                format!("{} needs blood monitoring: check the latest results before issuing.", name(item))
+            }
+            RefillWarning::ListedTwice { item } => format!("{} is listed twice in this request.", name(item)),
+            RefillWarning::AskedRecently { item, days } => match days {
+                0 => format!("{} was asked for earlier today, in another request.", name(item)),
+                1 => format!("{} was asked for yesterday, in another request.", name(item)),
+                d => format!("{} was asked for {d} days ago, in another request.", name(item)),
+            },
+        }
+    }
+}
+
+/// What decisions on each medicine make as a whole, checked: none decided
+/// twice, at most [`MAX_ITEMS`], and — where the request can be read
+/// (`listed`: how many medicines it names; the hub cannot read it) — each
+/// of them decided, and no other. Approved when any medicine is issued;
+/// otherwise rejected, with the first medicine's reason.
+pub fn overall(items: &[ItemDecision], listed: Option<usize>) -> Result<RefillChoice, RuleError> {
+    let mut seen = BTreeSet::new();
+    let fits = |d: &ItemDecision| listed.is_none_or(|n| usize::from(d.item) < n);
+    if items.is_empty()
+        || items.len() > MAX_ITEMS
+        || listed.is_some_and(|n| n != items.len())
+        || !items.iter().all(|d| seen.insert(d.item) && fits(d))
+    {
+        return Err(RuleError::ItemDecisions);
+    }
+    if items.iter().any(|d| d.outcome == ItemOutcome::Issue) {
+        return Ok(RefillChoice::Approve);
+    }
+    items
+        .iter()
+        .find_map(|d| match d.outcome {
+            ItemOutcome::NotIssued { reason } => Some(RefillChoice::Reject { reason }),
+            ItemOutcome::Issue => None,
+        })
+        .ok_or(RuleError::ItemDecisions)
 }
 
 /// The decision taken.
@@ -252,6 +376,68 @@ pub fn query_patient(
         });
     }
     transition(ctx.thread, ctx.state, &ThreadAction::AwaitPatient, actor, at)
+}
+
+#[cfg(test)]
+mod item_tests {
+    use super::*;
+
+    fn issue(item: u8) -> ItemDecision {
+        ItemDecision { item, outcome: ItemOutcome::Issue }
+    }
+    fn not(item: u8, reason: RejectionReason) -> ItemDecision {
+        ItemDecision { item, outcome: ItemOutcome::NotIssued { reason } }
+    }
+
+    #[test]
+    fn per_medicine_decisions_make_an_approval_when_any_is_issued_and_must_cover_the_request_once() {
+        let review = RejectionReason::ReviewNeeded;
+        assert_eq!(overall(&[not(0, review), issue(1)], Some(2)), Ok(RefillChoice::Approve));
+        assert_eq!(
+            overall(&[not(1, review), not(0, RejectionReason::TooEarly)], Some(2)),
+            Ok(RefillChoice::Reject { reason: review })
+        );
+        // At the hub the request is sealed: only repeats are caught.
+        assert_eq!(overall(&[issue(5)], None), Ok(RefillChoice::Approve));
+        for bad in [
+            vec![],
+            vec![issue(0)],
+            vec![issue(0), issue(0)],
+            vec![issue(0), issue(2)],
+            vec![issue(0), issue(1), issue(2)],
+        ] {
+            assert_eq!(overall(&bad, Some(2)), Err(RuleError::ItemDecisions), "{bad:?}");
+        }
+        assert_eq!(overall(&[issue(1), issue(1)], None), Err(RuleError::ItemDecisions));
+        let many: Vec<ItemDecision> = (0..=MAX_ITEMS as u8).map(issue).collect();
+        assert_eq!(overall(&many, None), Err(RuleError::ItemDecisions));
+    }
+
+    #[test]
+    fn warnings_name_monitored_medicines_repeats_in_the_request_and_recent_requests() {
+        let now = Timestamp::from_second(1_750_000_000).unwrap();
+        let days = |d: i64| now - jiff::SignedDuration::from_hours(24 * d);
+        let names: Vec<String> =
+            ["Methotrexate", "Ramipril", "ramipril", "Sertraline"].iter().map(|s| s.to_string()).collect();
+        let earlier = vec![
+            (days(3), vec!["Sertraline".to_owned()]),
+            (days(10), vec!["SERTRALINE".to_owned()]),
+            (days(30), vec!["Methotrexate".to_owned()]),
+        ];
+        let w = item_warnings(&names, &earlier, now);
+        assert_eq!(
+            w,
+            vec![
+                RefillWarning::NeedsMonitoring { item: 0 },
+                RefillWarning::ListedTwice { item: 2 },
+                RefillWarning::AskedRecently { item: 3, days: 3 },
+            ]
+        );
+        let said: Vec<String> = w.iter().map(|x| x.words(&names)).collect();
+        assert!(said[0].starts_with("Methotrexate needs blood monitoring"), "{said:?}");
+        assert_eq!(said[2], "Sertraline was asked for 3 days ago, in another request.");
+        assert!(item_warnings(&["Ramipril".to_owned()], &[], now).is_empty());
+    }
 }
 
 #[cfg(test)]

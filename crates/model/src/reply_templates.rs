@@ -5,7 +5,7 @@
 //! reply never goes out reading "{medicine}".
 
 use crate::category::Category;
-use crate::hub_api::RefillChoice;
+use crate::hub_api::{ItemDecision, ItemOutcome, RefillChoice};
 use crate::refill::RejectionReason;
 
 /// One quick reply.
@@ -114,6 +114,54 @@ pub fn decision_reply(choice: RefillChoice, values: &Placeholders) -> Option<Str
     fill(&Template { key: "decision", label: "", text, categories: &[] }, values)
 }
 
+/// What the patient is told of a request decided medicine by medicine,
+/// without a note (`names[i]`: the i-th medicine as written): those issued
+/// in the practice's wording for an approval, then each one not issued in
+/// the wording for its reason, under one greeting. `None` when a medicine
+/// or the first name is missing, or a reason has no wording ("other": the
+/// clinician's note is needed).
+pub fn items_reply(items: &[ItemDecision], names: &[String], first_name: Option<&str>) -> Option<String> {
+    let first_name = first_name?;
+    let name = |d: &ItemDecision| names.get(usize::from(d.item)).map(String::as_str);
+    let values =
+        |medicine: String| Placeholders { first_name: Some(first_name.to_owned()), medicine: Some(medicine) };
+    let issued: Vec<&str> =
+        items.iter().filter(|d| d.outcome == ItemOutcome::Issue).map(name).collect::<Option<_>>()?;
+    let mut sentences = Vec::new();
+    if !issued.is_empty() {
+        sentences.push(decision_reply(RefillChoice::Approve, &values(and_list(&issued)))?);
+    }
+    for d in items {
+        if let ItemOutcome::NotIssued { reason } = d.outcome {
+            sentences.push(decision_reply(RefillChoice::Reject { reason }, &values(name(d)?.to_owned()))?);
+        }
+    }
+    // One greeting: the later sentences start without it.
+    let greeting = format!("Dear {first_name}, ");
+    let mut out = String::new();
+    for (i, s) in sentences.iter().enumerate() {
+        match s.strip_prefix(&greeting).filter(|_| i > 0) {
+            Some(rest) => {
+                let mut chars = rest.chars();
+                out.push(' ');
+                out.extend(chars.next().map(|c| c.to_ascii_uppercase()));
+                out.push_str(chars.as_str());
+            }
+            None => out.push_str(s),
+        }
+    }
+    Some(out)
+}
+
+/// "a", "a and b", "a, b and c".
+pub fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// The values a thread offers for placeholders.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Placeholders {
@@ -197,6 +245,26 @@ mod tests {
 
     fn values() -> Placeholders {
         Placeholders { first_name: Some("Amara".into()), medicine: Some("Ramipril 5mg capsules".into()) }
+    }
+
+    #[test]
+    fn a_request_decided_medicine_by_medicine_is_told_under_one_greeting() {
+        use crate::hub_api::{ItemDecision, ItemOutcome};
+        let names = ["Ramipril 5mg".to_owned(), "Atorvastatin 20mg".to_owned(), "Amlodipine 5mg".to_owned()];
+        let issue = |item| ItemDecision { item, outcome: ItemOutcome::Issue };
+        let not = |item, reason| ItemDecision { item, outcome: ItemOutcome::NotIssued { reason } };
+        let items = [issue(0), not(1, RejectionReason::ReviewNeeded), issue(2)];
+        let said = items_reply(&items, &names, Some("Amara")).unwrap();
+        assert!(
+            said.starts_with("Dear Amara, your repeat prescription for Ramipril 5mg and Amlodipine 5mg"),
+            "{said}"
+        );
+        assert_eq!(said.matches("Dear ").count(), 1, "{said}");
+        assert!(said.contains(" Before we can issue Atorvastatin 20mg again we need to review it"), "{said}");
+        assert_eq!(items_reply(&[not(0, RejectionReason::Other)], &names, Some("Amara")), None);
+        assert_eq!(items_reply(&[issue(3)], &names, Some("Amara")), None, "no fourth medicine");
+        assert_eq!(items_reply(&items, &names, None), None);
+        assert_eq!(and_list(&["a", "b", "c"]), "a, b and c");
     }
 
     #[test]

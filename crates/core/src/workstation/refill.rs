@@ -11,13 +11,13 @@ use sealbox_model::actor::Actor;
 use sealbox_model::api::{ReasonLine, RefillPanel, RequestedItem, ThreadChange};
 use sealbox_model::category::Category;
 use sealbox_model::error::RuleError;
-use sealbox_model::hub_api::{ActionOp, RefillChoice, StateOp};
+use sealbox_model::hub_api::{ActionOp, ItemDecision, ItemOutcome, RefillChoice, StateOp};
 use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::tz::TimeZone;
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::medicine;
 use sealbox_model::message::{Author, FreeText, MedicationRequest, Message, MessagePart};
-use sealbox_model::refill::{self, RefillContext, RejectionReason, ViewLog};
+use sealbox_model::refill::{self, RefillContext, RefillWarning, RejectionReason, ViewLog};
 use sealbox_model::reply_templates::{self, Placeholders};
 use sealbox_model::thread_state::{ThreadRef, ThreadState};
 
@@ -90,7 +90,7 @@ impl Desk {
         if t.category != Category::RepeatPrescription {
             return Ok(None);
         }
-        let items = latest_request(&t.messages)
+        let items: Vec<RequestedItem> = latest_request(&t.messages)
             .map(|r| {
                 r.items
                     .iter()
@@ -108,18 +108,27 @@ impl Desk {
             })
             .unwrap_or_default();
         let mut history = Vec::new();
+        // Each earlier request's medicines by name, for the warnings.
+        let mut earlier = Vec::new();
         for (id, at, state) in store.patient_threads(&detail.patient.id, t.category, t.id, HISTORY)? {
-            let asked = store
-                .thread(id)?
-                .and_then(|d| latest_request(&d.thread.messages).map(names))
-                .unwrap_or_else(|| "no medicine named".to_owned());
+            let request = store.thread(id)?.and_then(|d| latest_request(&d.thread.messages).cloned());
+            let asked = request.as_ref().map(names).unwrap_or_else(|| "no medicine named".to_owned());
             let day = at.to_zoned(tz.clone()).strftime("%-d %b %Y").to_string();
             history.push(format!("{day} · {asked} · {}", state.replace('_', " ")));
+            let listed = request.iter().flat_map(|r| &r.items).map(|i| medicine::split(i.reveal()).name);
+            earlier.push((at, listed.collect()));
         }
         let views = view_log(detail);
         let ctx = context(detail, &views);
         let actor = Actor::Staff(self.me());
+        // What the rule computes on approval (a review overdue) and what the
+        // request's medicines call for: shown, never dropped.
+        let named: Vec<String> = items.iter().map(|i| i.name.clone()).collect();
+        let mut warnings: Vec<RefillWarning> =
+            refill::approve(&ctx, &actor, now).map(|o| o.warnings).unwrap_or_default();
+        warnings.extend(refill::item_warnings(&named, &earlier, now));
         Ok(Some(RefillPanel {
+            warnings: warnings.iter().map(|w| w.words(&named)).collect(),
             items,
             history,
             review: "No medication review date is held in Sealbox: check the clinical record.".to_owned(),
@@ -150,6 +159,40 @@ impl Desk {
         note: &str,
         now: Timestamp,
     ) -> Result<(), WorkstationError> {
+        self.decide(thread, choice, &[], note, now)
+    }
+
+    /// Decides a request that lists several medicines one by one (each
+    /// listed medicine exactly once, and `choice` what they make as a
+    /// whole: `refill::overall`), as [`Desk::decide_refill`] does: checked
+    /// by the rule for each outcome present; without a note the patient is
+    /// told of each medicine in the practice's words.
+    pub fn decide_refill_items(
+        &self,
+        thread: ThreadId,
+        choice: RefillChoice,
+        items: &[ItemDecision],
+        note: &str,
+        now: Timestamp,
+    ) -> Result<(), WorkstationError> {
+        let listed = {
+            let detail = crate::sync::lock(&self.store()).thread(thread)?.ok_or(RefillError::NoSuchThread)?;
+            latest_request(&detail.thread.messages).map_or(0, |r| r.items.len())
+        };
+        if refill::overall(items, Some(listed)).map_err(RefillError::from)? != choice {
+            return Err(RefillError::Rule(RuleError::ItemDecisions).into());
+        }
+        self.decide(thread, choice, items, note, now)
+    }
+
+    fn decide(
+        &self,
+        thread: ThreadId,
+        choice: RefillChoice,
+        items: &[ItemDecision],
+        note: &str,
+        now: Timestamp,
+    ) -> Result<(), WorkstationError> {
         let me = self.me();
         let actor = Actor::Staff(me.clone());
         let note = note.trim();
@@ -176,12 +219,31 @@ impl Desk {
                 }
             }
             .map_err(RefillError::from)?;
+            // A medicine not issued is a rejection, whatever the others:
+            // the rule for it applies too ("other" needs a note).
+            for reason in items.iter().filter_map(|d| match d.outcome {
+                ItemOutcome::NotIssued { reason } => Some(reason),
+                ItemOutcome::Issue => None,
+            }) {
+                let note = (!note.is_empty()).then(|| FreeText::new(note));
+                refill::reject(&ctx, &actor, reason, note, now).map_err(RefillError::from)?;
+            }
             let told = if note.is_empty() {
-                let first_name =
-                    detail.patient.display_name.reveal().split_whitespace().next().map(str::to_owned);
-                let values =
-                    Placeholders { first_name, medicine: latest_request(&detail.thread.messages).map(names) };
-                reply_templates::decision_reply(choice, &values).ok_or(RefillError::NoteRequired)?
+                let first_name = detail.patient.display_name.reveal().split_whitespace().next();
+                let request = latest_request(&detail.thread.messages);
+                let said = if items.is_empty() {
+                    let values = Placeholders {
+                        first_name: first_name.map(str::to_owned),
+                        medicine: request.map(names),
+                    };
+                    reply_templates::decision_reply(choice, &values)
+                } else {
+                    let listed: Vec<String> = request
+                        .map(|r| r.items.iter().map(|i| i.reveal().to_owned()).collect())
+                        .unwrap_or_default();
+                    reply_templates::items_reply(items, &listed, first_name)
+                };
+                said.ok_or(RefillError::NoteRequired)?
             } else {
                 note.to_owned()
             };
@@ -192,7 +254,7 @@ impl Desk {
             let shown = shown
                 .or_else(|| matches!(detail.thread.state, ThreadState::New).then_some(ThreadState::Triaged));
             let key = super::thread::action_key("refill", thread)?;
-            let op = ActionOp::RefillDecision { decision: choice };
+            let op = ActionOp::RefillDecision { decision: choice, items: items.to_vec() };
             outbox::queue_with(&mut store, &me, thread, op, key, now, |w| match &shown {
                 Some(state) => w.set_thread_state(thread, state, now),
                 None => Ok(()),
@@ -211,9 +273,5 @@ impl Desk {
 /// "Ramipril 5mg capsules and Atorvastatin 20mg tablets".
 pub fn names(request: &MedicationRequest) -> String {
     let items: Vec<&str> = request.items.iter().map(|i| i.reveal()).collect();
-    match items.as_slice() {
-        [] => String::new(),
-        [one] => (*one).to_owned(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    }
+    reply_templates::and_list(&items)
 }

@@ -13,7 +13,7 @@ use sealbox_model::category::Category;
 use sealbox_model::error::RuleError;
 use sealbox_model::hub_api::{
     is_valid_wire_id, ActionOp, ActionOutcome, ActionRequest, ActionResult, ActionsRequest, ActionsResponse,
-    LoggedOp, RefillChoice, MAX_ACTIONS_PER_BATCH, MAX_ENVELOPE_BYTES,
+    ItemOutcome, LoggedOp, RefillChoice, MAX_ACTIONS_PER_BATCH, MAX_ENVELOPE_BYTES,
 };
 use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::Timestamp;
@@ -54,6 +54,7 @@ fn rule_code(e: &RuleError) -> &'static str {
         RuleError::AssigneeCannotRead { .. } => "assignee_cannot_read",
         RuleError::NotAPrescriptionThread { .. } => "not_a_prescription_thread",
         RuleError::UnviewedPatientMessages { .. } => "unviewed_patient_messages",
+        RuleError::ItemDecisions => "item_decisions",
         _ => "rule",
     }
 }
@@ -153,8 +154,8 @@ fn earlier_decision(
         let op: LoggedOp =
             serde_json::from_str(&op).map_err(|_| DbError::Corrupt { what: "logged action" })?;
         let which = match op {
-            LoggedOp::RefillDecision { decision: RefillChoice::Approve } => "approved",
-            LoggedOp::RefillDecision { decision: RefillChoice::Reject { .. } } => "rejected",
+            LoggedOp::RefillDecision { decision: RefillChoice::Approve, .. } => "approved",
+            LoggedOp::RefillDecision { decision: RefillChoice::Reject { .. }, .. } => "rejected",
             _ => continue,
         };
         let by = StaffRef { id: sealbox_model::ids::StaffId(id), role: store::from_key(&role, "role")? };
@@ -276,8 +277,19 @@ fn decide(
             message_id_free(conn, *message_id)?;
             Ok(thread.state.clone())
         }
-        ActionOp::RefillDecision { decision } => {
+        ActionOp::RefillDecision { decision, items } => {
             let next = refill(thread, me, *decision, now)?;
+            if !items.is_empty() {
+                // The request is sealed: places only. The decision as a
+                // whole must follow from them, and a medicine not issued
+                // needs the grant to reject as well.
+                if sealbox_model::refill::overall(items, None)? != *decision {
+                    return Err(RuleError::ItemDecisions.into());
+                }
+                if items.iter().any(|d| matches!(d.outcome, ItemOutcome::NotIssued { .. })) {
+                    permitted(me, Action::RejectPrescription, thread.category)?;
+                }
+            }
             if !matches!(decision, RefillChoice::QueryPatient) {
                 let earlier = earlier_decision(conn, thread.id)
                     .map_err(|e| Refusal::Other("storage", e.to_string()))?;

@@ -77,8 +77,13 @@ pub enum ActionOp {
     /// every patient message (checked on the desktop, which holds the view
     /// log); the hub checks category, state and permission.
     RefillDecision {
-        /// The decision.
+        /// The decision as a whole.
         decision: RefillChoice,
+        /// Per medicine, when the request lists several and they are
+        /// decided apart (`decision` must then be what they make as a
+        /// whole: `refill::overall`); empty: `decision` for every one.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        items: Vec<ItemDecision>,
     },
     /// Set the thread's priority and category (a new thread is triaged by
     /// it). Lowering an urgent thread needs a coded reason.
@@ -156,8 +161,11 @@ pub enum LoggedOp {
     },
     /// See [`ActionOp::RefillDecision`].
     RefillDecision {
-        /// The decision.
+        /// The decision as a whole.
         decision: RefillChoice,
+        /// Per medicine (places in the request only).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        items: Vec<ItemDecision>,
     },
     /// See [`ActionOp::Prioritise`].
     Prioritise {
@@ -174,7 +182,9 @@ impl From<&ActionOp> for LoggedOp {
             ActionOp::State { change } => LoggedOp::State { change: *change },
             ActionOp::Reply { message_id, .. } => LoggedOp::Reply { message_id: *message_id },
             ActionOp::Note { message_id, .. } => LoggedOp::Note { message_id: *message_id },
-            ActionOp::RefillDecision { decision } => LoggedOp::RefillDecision { decision: *decision },
+            ActionOp::RefillDecision { decision, items } => {
+                LoggedOp::RefillDecision { decision: *decision, items: items.clone() }
+            }
             ActionOp::Prioritise { decision } => LoggedOp::Prioritise { decision: *decision },
         }
     }
@@ -207,6 +217,31 @@ impl From<StateOp> for crate::thread_state::ThreadAction {
             StateOp::Reopen => ThreadAction::Reopen,
         }
     }
+}
+
+/// One medicine's decision in a request that lists several: its place in
+/// the request (from 0) and whether it is issued. Names stay sealed: the
+/// hub sees places only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemDecision {
+    /// The medicine's place in the request, from 0.
+    pub item: u8,
+    /// Issued or not, and why not.
+    pub outcome: ItemOutcome,
+}
+
+/// What is decided for one medicine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+pub enum ItemOutcome {
+    /// Issued.
+    Issue,
+    /// Not issued, with a coded reason.
+    NotIssued {
+        /// Why.
+        reason: RejectionReason,
+    },
 }
 
 /// A refill decision. Notes to the patient go in a sealed reply, never here.

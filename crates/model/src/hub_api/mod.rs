@@ -21,7 +21,7 @@ mod token;
 
 pub use actions::{
     ActionOp, ActionOutcome, ActionRequest, ActionResult, ActionsRequest, ActionsResponse, AssignTarget,
-    LoggedOp, RefillChoice, StateOp,
+    ItemDecision, ItemOutcome, LoggedOp, RefillChoice, StateOp,
 };
 pub use audit::{ActivityEvent, AuditHead, AuditLinkRecord, AuditSegment, ThreadActivity, MAX_AUDIT_LINKS};
 pub use bytes::{Base64Bytes, Base64Error};
