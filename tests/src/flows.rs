@@ -33,6 +33,15 @@ pub async fn unlock(app: &App, threads: usize) -> (Vec<String>, Instant, Instant
     (names, clicked, shown)
 }
 
+/// Unlocks with `pin` and waits until the inbox lists `thread` (synced).
+pub async fn unlock_until(app: &App, pin: &str, thread: &str) {
+    app.type_into("#pin", pin).await.expect("type the PIN");
+    app.click("#unlock").await.expect("unlock");
+    app.text("#inbox-title").await.expect("the inbox opens");
+    let row = format!("#inbox tr[data-thread='{thread}']");
+    app.wait_attr(&row, "data-thread", |t| t == thread).await.expect("the thread is synced");
+}
+
 /// Fails if `page` holds any of `names`.
 pub fn assert_no_names(page: &str, names: &[String]) {
     for name in names {

@@ -22,7 +22,7 @@ use sealbox_hub::AppState;
 use sealbox_model::category::Category;
 use sealbox_model::hub_api::{PracticeFile, PracticePolicy};
 use sealbox_model::ids::{MessageId, ThreadId};
-use sealbox_model::message::{FreeText, MessagePart};
+use sealbox_model::message::{FreeText, MedicationRequest, MedicationText, MessagePart};
 use sealbox_model::registration::Registration;
 use sealbox_model::role::Role;
 use sealbox_sim::traffic::PlannedMessage;
@@ -226,6 +226,58 @@ impl Practice {
         let registration = registration.map(Registration::parse).transpose().map_err(|e| e.to_string())?;
         let name = name.to_owned();
         printed_code(&sealbox_hub::auth::cli::invite(&self.hub, role, &name, registration.as_ref())?)
+    }
+
+    /// A colleague's workstation, enrolled with a software key through the
+    /// real flow and approved by the admin, left locked with its key in
+    /// the OS keyring for the app to unlock with `pin`; returns its data
+    /// directory (the app's `SEALBOX_DATA_DIR`).
+    pub async fn enrol_colleague(
+        &mut self,
+        role: Role,
+        name: &str,
+        registration: Option<&str>,
+        pin: &str,
+    ) -> Result<PathBuf, Failure> {
+        let code = self.invite(role, name, registration)?;
+        let now = self.hub.now();
+        let dir = self._dir.path().join(role.key());
+        let mut ws = Workstation::open(dir.clone(), self.keyring.clone())?;
+        let mut key = SoftKey::new(pin);
+        let desk = ws.enrol(&self.url, &code, &format!("{} PC", role.title()), &mut key, now).await?;
+        let user = desk.profile().user_id.clone();
+        desk.lock("enrolled", now).await?;
+        key.save(&self.keyring, &user)?;
+        self.workstations.push(ws);
+        self.approve_new_devices().await?;
+        Ok(dir)
+    }
+
+    /// The first patient of the practice file asks, on a new thread, for
+    /// `items` on repeat; returns the thread.
+    pub async fn request_repeat(&self, items: &[&str]) -> Result<String, Failure> {
+        let thread = ThreadId(7_000_000_101);
+        let request = PlannedMessage {
+            patient: 0,
+            thread_id: thread,
+            message_id: MessageId(7_000_000_102),
+            category: Category::RepeatPrescription,
+            parts: vec![
+                MessagePart::FreeText(FreeText::new("Could I have my usual ones please?")),
+                MessagePart::MedicationRequest(MedicationRequest {
+                    items: items.iter().map(|i| MedicationText::new(*i)).collect(),
+                    shared_notes: Vec::new(),
+                }),
+            ],
+            red_flag: false,
+        };
+        let client = sealbox_sim::client::client()?;
+        let summary =
+            send::send(&client, &self.url, &self.patients, &[request], SendOptions::default()).await?;
+        if summary.accepted != 1 {
+            return Err("the hub did not accept the request".into());
+        }
+        Ok(thread.0.to_string())
     }
 
     /// The practice admin unlocks and approves every device enrolled since
