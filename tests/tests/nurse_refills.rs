@@ -43,7 +43,7 @@ async fn a_nurse_decides_a_two_medicine_request_one_by_one_and_the_patient_is_to
         .expect("launch the app through tauri-driver");
     flows::unlock_until(&app, NURSE_PIN, &thread).await;
     let who = app.text("#clinician").await.expect("who is signed in");
-    assert!(who.contains("Sam Okafor") && who.contains("Nurse"), "{who}");
+    assert!(who.contains("Sam Okafor") && who.contains("nurse"), "{who}");
 
     app.click(&format!("#inbox tr[data-thread='{thread}'] .patient")).await.expect("open the request");
     let warnings = app.texts("#refill-warnings li").await.expect("warnings");

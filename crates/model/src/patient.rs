@@ -125,9 +125,59 @@ impl fmt::Display for Patient {
     }
 }
 
+/// What a search box's text says about a patient besides their name.
+/// Patient data: no `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum PatientKey {
+    /// An NHS number (valid check digit; spaces or dashes allowed).
+    Nhs(NhsNumber),
+    /// A date of birth as UK staff type it ("17/03/1948", "17-3-1948",
+    /// "17.03.1948", "17 Mar 1948", "17 March 1948") or in ISO form
+    /// ("1948-03-17").
+    Born(Date),
+}
+
+impl PatientKey {
+    /// The NHS number or date of birth `text` is, if it is one.
+    pub fn parse(text: &str) -> Option<PatientKey> {
+        let text = text.trim();
+        if let Ok(n) = NhsNumber::parse(text) {
+            return Some(PatientKey::Nhs(n));
+        }
+        let formats = ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y", "%Y-%m-%d"];
+        formats.iter().find_map(|f| Date::strptime(f, text).ok()).map(PatientKey::Born)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_search_for_an_nhs_number_or_a_date_of_birth_is_recognised_as_staff_type_them() {
+        let nhs = |s| match PatientKey::parse(s) {
+            Some(PatientKey::Nhs(n)) => Some(n.reveal().to_owned()),
+            _ => None,
+        };
+        assert_eq!(nhs("943 476 5919").as_deref(), Some("9434765919"));
+        assert_eq!(nhs("943-476-5919").as_deref(), Some("9434765919"));
+        assert_eq!(nhs("9434765918"), None, "a wrong check digit is not an NHS number");
+        let born = Date::new(1948, 3, 17).unwrap();
+        for s in [
+            "17/03/1948",
+            "17/3/1948",
+            "17-03-1948",
+            "17.03.1948",
+            "17 Mar 1948",
+            "17 March 1948",
+            "1948-03-17",
+        ] {
+            assert!(PatientKey::parse(s) == Some(PatientKey::Born(born)), "{s}");
+        }
+        for s in ["Ada", "chest pain", "31/02/1948", "1948"] {
+            assert!(PatientKey::parse(s).is_none(), "{s}");
+        }
+    }
 
     fn patient() -> Patient {
         Patient {

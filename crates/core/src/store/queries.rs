@@ -11,7 +11,7 @@ use sealbox_model::jiff::civil::Date;
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::message::{Author, FreeText, Message, MessagePart, Thread};
 use sealbox_model::nhs_number::NhsNumber;
-use sealbox_model::patient::{DateOfBirth, DisplayName, Patient};
+use sealbox_model::patient::{DateOfBirth, DisplayName, Patient, PatientKey};
 use sealbox_model::pool::Pool;
 use sealbox_model::priority::Priority;
 use sealbox_model::thread_state::{StateKind, ThreadState};
@@ -502,21 +502,30 @@ impl Store {
             .collect()
     }
 
-    /// Threads whose patient's name contains `text` (any case), at most
-    /// `limit`.
+    /// Threads whose patient's name contains `text` (any case), or whose
+    /// NHS number or date of birth `text` is (`PatientKey`), at most `limit`.
     pub fn threads_of_patients_named(&self, text: &str, limit: u32) -> Result<Vec<ThreadId>, StoreError> {
         let escaped = text.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         if escaped.is_empty() {
             return Ok(Vec::new());
         }
         let pattern = zeroize::Zeroizing::new(format!("%{escaped}%"));
+        let (nhs, born) = match PatientKey::parse(text) {
+            Some(PatientKey::Nhs(n)) => (Some(n.reveal().to_owned()), None),
+            Some(PatientKey::Born(d)) => (None, Some(d.to_string())),
+            None => (None, None),
+        };
+        let (nhs, born) = (zeroize::Zeroizing::new(nhs), zeroize::Zeroizing::new(born));
         let keys = self
             .conn
             .prepare_cached(
                 "SELECT th.thread_key FROM threads th JOIN patients p ON p.id = th.patient_id
-                 WHERE p.display_name LIKE ?1 ESCAPE '\\' LIMIT ?2",
+                 WHERE p.display_name LIKE ?1 ESCAPE '\\' OR p.nhs_number = ?3 OR p.date_of_birth = ?4
+                 LIMIT ?2",
             )?
-            .query_map(params![pattern.as_str(), i64::from(limit)], |r| r.get::<_, i64>(0))?
+            .query_map(params![pattern.as_str(), i64::from(limit), nhs.as_deref(), born.as_deref()], |r| {
+                r.get::<_, i64>(0)
+            })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(keys.into_iter().map(|k| ThreadId(id_of(k))).collect())
     }

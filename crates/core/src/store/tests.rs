@@ -632,3 +632,31 @@ fn the_latest_patient_message_of_each_thread_in_one_query() {
     assert_eq!(latest[&ThreadId(2)].preview(), "only one");
     assert!(store.latest_patient_messages(&[]).unwrap().is_empty());
 }
+
+#[test]
+fn patients_are_found_by_name_nhs_number_or_date_of_birth() {
+    use sealbox_model::jiff::civil::Date;
+    use sealbox_model::nhs_number::NhsNumber;
+    use sealbox_model::patient::DateOfBirth;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _key, _path) = new_store(dir.path());
+    let mut other = patient("p2", "Bea Jones");
+    other.nhs_number = NhsNumber::parse("4010232137").unwrap();
+    other.date_of_birth = DateOfBirth::new(Date::new(1990, 12, 1).unwrap());
+    store
+        .write(|w| {
+            w.upsert_patient(&patient("p1", "Ada Smith"))?;
+            w.upsert_patient(&other)?;
+            w.upsert_thread(&thread(1, "p1", Pool::Gp, false, None, 0), t(0))?;
+            w.upsert_thread(&thread(2, "p2", Pool::Gp, false, None, 0), t(0))?;
+            Ok(())
+        })
+        .unwrap();
+    let found = |text: &str| store.threads_of_patients_named(text, 10).unwrap();
+    assert_eq!(found("jones"), vec![ThreadId(2)]);
+    assert_eq!(found("401 023 2137"), vec![ThreadId(2)]);
+    assert_eq!(found("943-476-5919"), vec![ThreadId(1)]);
+    assert_eq!(found("1/12/1990"), vec![ThreadId(2)]);
+    assert_eq!(found("17 March 1948"), vec![ThreadId(1)]);
+    assert!(found("2 Dec 1990").is_empty());
+}
