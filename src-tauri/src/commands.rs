@@ -5,8 +5,8 @@
 use sealbox_core::lock::Signal;
 use sealbox_model::api::{
     ActivityView, AppStatus, ChangeRequest, CoverReport, CoverRequest, EnrolRequest, HandRequest,
-    InboxRequest, InboxView, MyActivityView, NoteRequest, OpenThreadRequest, RefillRequest, ReplyRequest,
-    Settings, SettingsView, ThreadView, UnlockRequest, WorkloadView,
+    InboxRequest, InboxView, MyActivityView, NoteRequest, OpenThreadRequest, RefillHistoryView,
+    RefillRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest, WorkloadView,
 };
 use tauri::{AppHandle, State};
 
@@ -164,6 +164,15 @@ pub async fn thread_activity(
     request: OpenThreadRequest,
 ) -> Result<ActivityView, ShellError> {
     shell.thread_activity(&request.thread).await
+}
+
+/// `refill_history`: the patient's earlier requests as the practice hub holds them.
+#[tauri::command]
+pub async fn refill_history(
+    shell: State<'_, Shell>,
+    request: OpenThreadRequest,
+) -> Result<RefillHistoryView, ShellError> {
+    shell.refill_history(&request.thread).await
 }
 
 /// `workload`: per queue and per colleague, and the clinician's day.

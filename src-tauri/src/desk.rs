@@ -19,7 +19,8 @@ use sealbox_core::vault::Keyring;
 use sealbox_core::workstation::{CountsOnly, Desk, Workstation, WorkstationError};
 use sealbox_model::api::{
     ActivityView, AppStatus, ChangeRequest, CoverReport, CoverRequest, EnrolRequest, HandRequest,
-    InboxRequest, InboxView, MyActivityView, RefillRequest, Settings, SettingsView, ThreadView, WorkloadView,
+    InboxRequest, InboxView, MyActivityView, RefillHistoryView, RefillRequest, Settings, SettingsView,
+    ThreadView, WorkloadView,
 };
 use sealbox_model::ids::{StaffId, ThreadId};
 use sealbox_model::jiff::Timestamp;
@@ -399,6 +400,24 @@ impl Shell {
             o.sends.retain(|h| !h.inner().is_finished());
             o.sends.push(tauri::async_runtime::spawn(async move {
                 let _ = tx.send(reader.thread(id).await);
+            }));
+        }
+        // Cut short by a lock: the answer never comes.
+        Ok(rx.await.map_err(|_| ShellError::Locked)??)
+    }
+
+    /// The patient's earlier requests as the practice hub holds them, asked
+    /// in a task kept with the outbox sends (like thread activity).
+    pub async fn refill_history(&self, thread: &str) -> Result<RefillHistoryView, ShellError> {
+        let id = ThreadId(thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        {
+            let mut open = self.open.lock().await;
+            let o = open.as_mut().ok_or(ShellError::Locked)?;
+            let reader = o.desk.refill_history_reader();
+            o.sends.retain(|h| !h.inner().is_finished());
+            o.sends.push(tauri::async_runtime::spawn(async move {
+                let _ = tx.send(reader.lines(id).await);
             }));
         }
         // Cut short by a lock: the answer never comes.

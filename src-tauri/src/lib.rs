@@ -40,6 +40,7 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::settings,
             commands::save_settings,
             commands::thread_activity,
+            commands::refill_history,
             commands::my_activity,
             commands::workload,
             commands::cover_absence,

@@ -268,12 +268,20 @@ impl App {
         }
     }
 
-    /// Scrolls the element into view and clicks it.
+    /// Scrolls the element into view and clicks it. An `<option>` has no
+    /// box of its own to scroll to: its `<select>` is brought into view (else
+    /// WebKit leaves it where it is, perhaps under the sticky footer, and
+    /// the click lands on the footer).
     pub async fn click(&self, css: &str) -> Result<(), E2eError> {
         let el = self.element(css, Instant::now() + DEFAULT_TIMEOUT, DEFAULT_TIMEOUT).await?;
         let arg = serde_json::to_value(&el)
             .map_err(|e| E2eError::Timeout { what: e.to_string(), timeout: Duration::ZERO })?;
-        self.client.execute("arguments[0].scrollIntoView({ block: 'center' });", vec![arg]).await?;
+        self.client
+            .execute(
+                "(arguments[0].closest('select') ?? arguments[0]).scrollIntoView({ block: 'center' });",
+                vec![arg],
+            )
+            .await?;
         el.click().await?;
         Ok(())
     }

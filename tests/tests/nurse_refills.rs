@@ -4,7 +4,8 @@
 //! monitoring; she issues folic acid and holds methotrexate back until the
 //! blood test, medicine by medicine; the hub logs one decision with the
 //! places only, and the patient (`sealbox-sim read-replies`, their own key)
-//! is told of each medicine under one greeting.
+//! is told of each medicine under one greeting. Earlier requests are the
+//! practice hub's record, not only this workstation's cache.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
 use std::time::{Duration, Instant};
@@ -46,6 +47,10 @@ async fn a_nurse_decides_a_two_medicine_request_one_by_one_and_the_patient_is_to
     assert!(who.contains("Sam Okafor") && who.contains("nurse"), "{who}");
 
     app.click(&format!("#inbox tr[data-thread='{thread}'] .patient")).await.expect("open the request");
+    // Earlier requests come from the practice's record at the hub.
+    app.wait_attr("#refill-history", "data-source", |s| s == "practice")
+        .await
+        .expect("the practice's record");
     let warnings = app.texts("#refill-warnings li").await.expect("warnings");
     assert!(warnings.iter().any(|w| w.starts_with("Methotrexate needs blood monitoring")), "{warnings:?}");
     // Nothing is chosen for her: the per-medicine decision waits for both.

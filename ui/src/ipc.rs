@@ -5,8 +5,8 @@
 
 use sealbox_model::api::{
     command, ActivityView, AppStatus, ChangeRequest, CoverReport, CoverRequest, EnrolRequest, HandRequest,
-    InboxRequest, InboxView, MyActivityView, NoteRequest, OpenThreadRequest, RefillRequest, ReplyRequest,
-    Settings, SettingsView, ThreadView, UnlockRequest, WorkloadView,
+    InboxRequest, InboxView, MyActivityView, NoteRequest, OpenThreadRequest, RefillHistoryView,
+    RefillRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest, WorkloadView,
 };
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
@@ -174,6 +174,11 @@ pub async fn save_settings(settings: Settings) -> Result<SettingsView, IpcError>
 /// Decides a repeat prescription request.
 pub async fn refill_decision(request: RefillRequest) -> Result<ThreadView, IpcError> {
     call_with(command::REFILL_DECISION, request).await
+}
+
+/// The patient's earlier requests as the practice hub holds them.
+pub async fn refill_history(thread: String) -> Result<RefillHistoryView, IpcError> {
+    call_with(command::REFILL_HISTORY, OpenThreadRequest { thread }).await
 }
 
 /// Who did what on a thread.

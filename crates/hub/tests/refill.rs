@@ -28,6 +28,7 @@ use sealbox_sim::traffic::{self, PlannedMessage};
 use sealbox_sim::{send, SendOptions};
 
 use support::desks::enrol_approved;
+use support::login::{enrol_and_login, get};
 use support::start_hub;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -337,4 +338,74 @@ async fn a_request_listing_two_medicines_is_decided_one_by_one_and_the_patient_i
         })
         .unwrap();
     assert!(logged.contains("\"items\"") && !logged.contains("Folic"), "places only: {logged}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn earlier_requests_come_from_the_practice_hub_after_this_workstation_purged_them() {
+    use sealbox_core::store::retention::RetentionPolicy;
+    use sealbox_model::ids::ThreadId;
+    use sealbox_model::jiff::SignedDuration;
+    use sealbox_model::message::{MedicationRequest, MedicationText};
+    let hub = start_hub(4, RatePolicy { burst: 100_000, per_minute: 0 }).await;
+    let now = hub.state.now();
+    let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
+    let dirs = tempfile::tempdir().unwrap();
+    let mut gp = enrol_approved(&hub, &keyring, dirs.path(), Role::Gp).await;
+    let ask = |thread: u64, message: u64| PlannedMessage {
+        patient: 0,
+        thread_id: ThreadId(thread),
+        message_id: MessageId(message),
+        category: Category::RepeatPrescription,
+        parts: vec![
+            MessagePart::FreeText(FreeText::new("My usual please.")),
+            MessagePart::MedicationRequest(MedicationRequest {
+                items: vec![MedicationText::new("Ramipril 5mg capsules, 28")],
+                shared_notes: Vec::new(),
+            }),
+        ],
+        red_flag: false,
+    };
+    let (first, second) = (ThreadId(9_911), ThreadId(9_913));
+    send::send(&hub.client, &hub.url, &hub.patients(), &[ask(first.0, 9_912)], SendOptions::default())
+        .await
+        .unwrap();
+    let desk = gp.ws.unlock(&mut gp.key, now).await.unwrap();
+    let engine = desk.engine().unwrap();
+    engine.pull(&desk.store(), now).await.unwrap();
+    desk.open_thread(first, now).unwrap().unwrap();
+    desk.decide_refill(first, RefillChoice::Approve, "", now).unwrap();
+    let sent = engine.send(&desk.store(), now).await.unwrap();
+    assert_eq!((sent.applied, sent.rejected.len()), (3, 0), "{sent:?}");
+
+    // Five weeks on the cache has purged the closed request; the patient asks again.
+    let later = now + SignedDuration::from_hours(24 * 35);
+    let purged = lock(&desk.store()).purge_closed(RetentionPolicy::default(), later).unwrap();
+    assert_eq!(purged.threads, 1);
+    send::send(&hub.client, &hub.url, &hub.patients(), &[ask(second.0, 9_914)], SendOptions::default())
+        .await
+        .unwrap();
+    engine.pull(&desk.store(), later).await.unwrap();
+    let panel = desk.open_thread(second, later).unwrap().unwrap().refill.unwrap();
+    assert!(panel.history.is_empty(), "the cache no longer holds it: {:?}", panel.history);
+    // The practice's record still does: when, what was decided and by whom.
+    let lines = desk.refill_history_reader().lines(second).await.unwrap().lines;
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("medicines not on this workstation")
+            && lines[0].contains("approved by ")
+            && lines[0].ends_with("closed"),
+        "{}",
+        lines[0]
+    );
+
+    // Over HTTP: only a role that may read the thread gets its history.
+    let navigator = enrol_and_login(&hub.url, &hub.state, Role::CareNavigator).await;
+    let url = format!("{}/v1/threads/{}/history", hub.url, second.0);
+    let (status, _) = get(&hub.client, url.clone(), &navigator.token).await;
+    assert_eq!(status, 403, "a care navigator may not read repeat prescriptions");
+    let nurse = enrol_and_login(&hub.url, &hub.state, Role::Nurse).await;
+    let (status, body) = get(&hub.client, url, &nurse.token).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["threads"][0]["thread_id"], serde_json::json!(first.0));
+    assert_eq!(body["threads"][0]["decision"]["decision"]["kind"], "approve");
 }

@@ -85,6 +85,9 @@ pub mod command {
     /// practice's policy allows; returns [`super::SettingsView`].
     pub const SAVE_SETTINGS: &str = "save_settings";
 
+    /// The patient's earlier requests of a refill thread as the practice
+    /// hub holds them ([`super::OpenThreadRequest`] → [`super::RefillHistoryView`]).
+    pub const REFILL_HISTORY: &str = "refill_history";
     /// Who did what on a thread ([`super::OpenThreadRequest`] → [`super::ActivityView`]).
     pub const THREAD_ACTIVITY: &str = "thread_activity";
     /// The clinician's sign-ins and own recent events (→ [`super::MyActivityView`]).
@@ -128,6 +131,7 @@ pub mod command {
         SETTINGS,
         SAVE_SETTINGS,
         THREAD_ACTIVITY,
+        REFILL_HISTORY,
         MY_ACTIVITY,
         WORKLOAD,
         COVER_ABSENCE,
@@ -508,6 +512,23 @@ impl std::fmt::Debug for RefillPanel {
             .field("items", &self.items.len())
             .field("approve_blocked", &self.approve_blocked.is_some())
             .finish_non_exhaustive()
+    }
+}
+
+/// The patient's earlier requests as the practice hub holds them, newest
+/// first ("12 Oct 2026 · Ramipril 5mg capsules · approved by Dr Asha Rao ·
+/// closed"); medicines named where this workstation still holds the
+/// thread. Patient data: `Debug` shows counts.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefillHistoryView {
+    /// One line per earlier request.
+    pub lines: Vec<String>,
+}
+
+impl std::fmt::Debug for RefillHistoryView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefillHistoryView").field("lines", &self.lines.len()).finish()
     }
 }
 

@@ -56,6 +56,19 @@ pub fn refill_review(props: &RefillProps) -> Html {
     // No reason is chosen for the clinician: rejecting needs one picked.
     let reason = use_state(String::new);
     let busy = use_state(|| false);
+    // The practice's record of earlier requests (the cache's until it answers).
+    let practice_history = use_state(|| None::<Vec<String>>);
+    {
+        let (practice_history, thread) = (practice_history.clone(), props.thread.clone());
+        use_effect_with(props.thread.clone(), move |_| {
+            practice_history.set(None);
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(h) = crate::ipc::refill_history(thread).await {
+                    practice_history.set(Some(h.lines));
+                }
+            });
+        });
+    }
     // Per medicine, when the request lists several: none chosen in advance.
     let chosen = use_state(|| vec![String::new(); p.items.len()]);
     {
@@ -200,10 +213,16 @@ pub fn refill_review(props: &RefillProps) -> Html {
                 </ul>
             }
             <h4>{ "Earlier requests" }</h4>
-            if p.history.is_empty() {
-                <p class="meta" id="refill-history">{ "None in this workstation's cache." }</p>
+            if let Some(lines) = &*practice_history {
+                if lines.is_empty() {
+                    <p class="meta" id="refill-history" data-source="practice">{ "None in the practice's record." }</p>
+                } else {
+                    <ul id="refill-history" data-source="practice">{ for lines.iter().map(|h| html! { <li>{ h }</li> }) }</ul>
+                }
+            } else if p.history.is_empty() {
+                <p class="meta" id="refill-history" data-source="workstation">{ "None in this workstation's cache (the practice hub is not answering)." }</p>
             } else {
-                <ul id="refill-history">{ for p.history.iter().map(|h| html! { <li>{ h }</li> }) }</ul>
+                <ul id="refill-history" data-source="workstation">{ for p.history.iter().map(|h| html! { <li>{ h }</li> }) }</ul>
             }
             <p class="meta" id="refill-review-date">{ &p.review }</p>
             if let Some(d) = &*done {

@@ -660,3 +660,25 @@ fn patients_are_found_by_name_nhs_number_or_date_of_birth() {
     assert_eq!(found("17 March 1948"), vec![ThreadId(1)]);
     assert!(found("2 Dec 1990").is_empty());
 }
+
+#[test]
+fn a_thread_closed_here_is_purged_from_its_close_and_a_reopened_one_is_kept() {
+    use super::retention::RetentionPolicy;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _key, _path) = new_store(dir.path());
+    store
+        .write(|w| {
+            w.upsert_patient(&patient("p1", "Ada"))?;
+            w.upsert_thread(&thread(1, "p1", Pool::Gp, false, None, 0), t(0))?;
+            w.upsert_thread(&thread(2, "p1", Pool::Gp, false, None, 0), t(0))?;
+            w.set_thread_state(ThreadId(1), &ThreadState::Closed, t(10))?;
+            w.set_thread_state(ThreadId(2), &ThreadState::Closed, t(10))?;
+            w.set_thread_state(ThreadId(2), &ThreadState::Triaged, t(20))
+        })
+        .unwrap();
+    let days = |d: i64| t(10) + sealbox_model::jiff::SignedDuration::from_hours(24 * d);
+    assert_eq!(store.purge_closed(RetentionPolicy::default(), days(29)).unwrap().threads, 0);
+    assert_eq!(store.purge_closed(RetentionPolicy::default(), days(30)).unwrap().threads, 1);
+    assert!(store.thread(ThreadId(1)).unwrap().is_none());
+    assert!(store.thread(ThreadId(2)).unwrap().is_some(), "reopened: kept");
+}

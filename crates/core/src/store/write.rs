@@ -383,9 +383,15 @@ impl Writer<'_> {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let json = json(state, "thread state")?;
+        // Closed here: retention counts from now (as from a close synced
+        // from the hub); reopened: not closed.
         self.tx
-            .prepare_cached("UPDATE threads SET state_json = ?2, updated_ms = ?3 WHERE thread_key = ?1")?
-            .execute(params![key_of(thread.0), json, ms(now)])?;
+            .prepare_cached(
+                "UPDATE threads SET state_json = ?2, updated_ms = ?3,
+                     closed_ms = CASE WHEN ?4 THEN coalesce(closed_ms, ?3) END
+                 WHERE thread_key = ?1",
+            )?
+            .execute(params![key_of(thread.0), json, ms(now), !state.is_open()])?;
         self.tx
             .prepare_cached("UPDATE triage SET state = ?2, assignee_staff = ?3 WHERE thread_key = ?1")?
             .execute(params![key_of(thread.0), state.kind().key(), assignee_staff(state)])?;

@@ -29,6 +29,7 @@ pub mod cover;
 pub mod note;
 mod profile;
 pub mod refill;
+pub mod refill_history;
 pub mod reply;
 pub mod settings;
 mod share;

@@ -6,6 +6,7 @@ pub mod envelope_check;
 pub mod envelope_json;
 pub mod events;
 pub mod group_commit;
+pub mod history;
 pub mod keys;
 pub mod patient;
 pub mod rate_limit;
@@ -26,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/sync", get(sync::get_sync))
         .route("/v1/events", get(events::get_events))
         .route("/v1/actions", post(actions::post_actions))
+        .route("/v1/threads/{id}/history", get(history::thread_history))
         .route("/v1/health", get(health))
 }
 

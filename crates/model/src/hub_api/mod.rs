@@ -10,6 +10,7 @@ pub mod auth;
 mod bytes;
 mod directory;
 mod events;
+mod history;
 mod keys;
 mod patient;
 mod policy;
@@ -30,6 +31,7 @@ pub use directory::{
     StatementRecord, MAX_STATEMENTS_PER_POST,
 };
 pub use events::{PoolCounts, PushEvent};
+pub use history::{EarlierDecision, EarlierThread, ThreadHistory, MAX_HISTORY};
 pub use keys::{PoolPublicKey, PracticeKeys};
 pub use patient::{PatientMessageAccepted, PatientMessageRequest, PatientRepliesPage};
 pub use policy::{PolicyError, PracticePolicy, DEMO_KEY_AAGUID};

@@ -1,0 +1,91 @@
+//! `GET /v1/threads/{id}/history`: the patient's other threads of the
+//! thread's category (`sealbox_model::hub_api::history`), for staff whose
+//! role may read that category — the same rule as the thread's own
+//! activity, so a role learns nothing of threads it may not read.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use rusqlite::{params, OptionalExtension};
+use sealbox_model::hub_api::{EarlierDecision, EarlierThread, LoggedOp, ThreadHistory, MAX_HISTORY};
+use sealbox_model::ids::ThreadId;
+use sealbox_model::permissions::can_read_thread;
+
+use super::store;
+use crate::auth::Principal;
+use crate::db::time::from_db;
+use crate::db::DbError;
+use crate::http::problem::ApiError;
+use crate::state::AppState;
+
+/// The handler.
+pub async fn thread_history(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<ThreadHistory>, ApiError> {
+    let id = id
+        .parse::<u64>()
+        .ok()
+        .filter(|v| (1..=i64::MAX as u64).contains(v))
+        .ok_or_else(|| ApiError::field("id", "a thread id"))?;
+    let threads = state
+        .db
+        .read(move |conn| {
+            let thread = store::load_thread(conn, ThreadId(id))?
+                .ok_or_else(|| ApiError::not_found("no such thread"))?;
+            if !can_read_thread(who.staff.role, thread.category) {
+                return Err(ApiError::forbidden("this role may not read the thread"));
+            }
+            let key = i64::try_from(id).unwrap_or(i64::MAX);
+            let mut stmt = conn.prepare_cached(
+                "SELECT t.id, t.created_at_us, t.state_kind FROM threads t
+                 WHERE t.patient_id = (SELECT patient_id FROM threads WHERE id = ?1)
+                   AND t.category = (SELECT category FROM threads WHERE id = ?1) AND t.id <> ?1
+                 ORDER BY t.created_at_us DESC, t.id DESC LIMIT ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![key, MAX_HISTORY], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(DbError::from)?;
+            let mut decided = conn.prepare_cached(
+                "SELECT a.op, COALESCE(s.name, a.by_id), a.at_us FROM actions a
+                 LEFT JOIN staff s ON s.id = a.by_id
+                 WHERE a.thread_id = ?1 AND a.op LIKE '%\"kind\":\"refill_decision\"%'
+                 ORDER BY a.seq DESC LIMIT 1",
+            )?;
+            let mut threads = Vec::with_capacity(rows.len());
+            for (thread, created, state) in rows {
+                let last = decided
+                    .query_row([thread], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+                    })
+                    .optional()
+                    .map_err(DbError::from)?;
+                let decision = match last {
+                    Some((op, by_name, at)) => match serde_json::from_str::<LoggedOp>(&op)
+                        .map_err(|_| DbError::Corrupt { what: "logged action" })?
+                    {
+                        LoggedOp::RefillDecision { decision, items } => Some(EarlierDecision {
+                            decision,
+                            items,
+                            by_name,
+                            at_ms: from_db(at)?.as_millisecond(),
+                        }),
+                        _ => None,
+                    },
+                    None => None,
+                };
+                threads.push(EarlierThread {
+                    thread_id: ThreadId(u64::try_from(thread).unwrap_or(0)),
+                    created_at_ms: from_db(created)?.as_millisecond(),
+                    state: store::from_key(&state, "thread state")?,
+                    decision,
+                });
+            }
+            Ok::<_, ApiError>(threads)
+        })
+        .await?;
+    Ok(Json(ThreadHistory { threads }))
+}
