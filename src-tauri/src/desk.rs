@@ -78,6 +78,22 @@ impl Open {
 
     /// Sends the audit chain and the outbox in a task kept with the others
     /// (stopped on lock).
+    /// Runs `ask` (a question to the hub, made away from the desk) in a
+    /// task kept with the outbox sends, so the desk is not held while the
+    /// hub answers and locking stops it: the answer comes on the receiver,
+    /// or never if a lock cuts it short.
+    fn ask_hub<T: Send + 'static>(
+        &mut self,
+        ask: impl std::future::Future<Output = T> + Send + 'static,
+    ) -> tokio::sync::oneshot::Receiver<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.sends.retain(|h| !h.inner().is_finished());
+        self.sends.push(tauri::async_runtime::spawn(async move {
+            let _ = tx.send(ask.await);
+        }));
+        rx
+    }
+
     fn send_outbox(&mut self) -> Result<(), ShellError> {
         let (store, engine) = (self.desk.store(), self.desk.engine()?);
         self.sends.retain(|h| !h.inner().is_finished());
@@ -392,36 +408,27 @@ impl Shell {
     /// outbox sends, so the desk is not held meanwhile and locking stops it.
     pub async fn thread_activity(&self, thread: &str) -> Result<ActivityView, ShellError> {
         let id = ThreadId(thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        {
+        let answer = {
             let mut open = self.open.lock().await;
             let o = open.as_mut().ok_or(ShellError::Locked)?;
             let reader = o.desk.activity_reader();
-            o.sends.retain(|h| !h.inner().is_finished());
-            o.sends.push(tauri::async_runtime::spawn(async move {
-                let _ = tx.send(reader.thread(id).await);
-            }));
-        }
+            o.ask_hub(async move { reader.thread(id).await })
+        };
         // Cut short by a lock: the answer never comes.
-        Ok(rx.await.map_err(|_| ShellError::Locked)??)
+        Ok(answer.await.map_err(|_| ShellError::Locked)??)
     }
 
     /// The patient's earlier requests as the practice hub holds them, asked
     /// in a task kept with the outbox sends (like thread activity).
     pub async fn refill_history(&self, thread: &str) -> Result<RefillHistoryView, ShellError> {
         let id = ThreadId(thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        {
+        let answer = {
             let mut open = self.open.lock().await;
             let o = open.as_mut().ok_or(ShellError::Locked)?;
             let reader = o.desk.refill_history_reader();
-            o.sends.retain(|h| !h.inner().is_finished());
-            o.sends.push(tauri::async_runtime::spawn(async move {
-                let _ = tx.send(reader.lines(id).await);
-            }));
-        }
-        // Cut short by a lock: the answer never comes.
-        Ok(rx.await.map_err(|_| ShellError::Locked)??)
+            o.ask_hub(async move { reader.lines(id).await })
+        };
+        Ok(answer.await.map_err(|_| ShellError::Locked)??)
     }
 
     /// Hands what the clinician holds to a deputy or back to its queues
@@ -445,18 +452,13 @@ impl Shell {
     /// The clinician's sign-ins (asked of the hub in a task kept with the
     /// outbox sends, like thread activity) and own events here.
     pub async fn my_activity(&self) -> Result<MyActivityView, ShellError> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let workstation = {
+        let (answer, workstation) = {
             let mut open = self.open.lock().await;
             let o = open.as_mut().ok_or(ShellError::Locked)?;
             let reader = o.desk.activity_reader();
-            o.sends.retain(|h| !h.inner().is_finished());
-            o.sends.push(tauri::async_runtime::spawn(async move {
-                let _ = tx.send(reader.sign_ins().await);
-            }));
-            o.desk.my_activity()?
+            (o.ask_hub(async move { reader.sign_ins().await }), o.desk.my_activity()?)
         };
-        let sign_ins = rx.await.map_err(|_| ShellError::Locked)??;
+        let sign_ins = answer.await.map_err(|_| ShellError::Locked)??;
         Ok(MyActivityView { sign_ins, workstation })
     }
 

@@ -4,7 +4,7 @@
 //! back. a (or "My activity") lists the clinician's own recent events.
 //! Chips above the list show one queue, what the clinician holds ("Mine"),
 //! or urgent threads only; / searches the messages (the cache's full-text
-//! index) and patients' names, Esc clears the search.
+//! index), patients' names, NHS numbers and dates of birth; Esc clears it.
 //! "Lock now" (or Ctrl+L) returns the window to the lock page.
 //! Closing or handing over a thread opens the next one in the list and
 //! offers, for `sealbox_model::undo::UNDO_SECONDS`, to undo it (z).
@@ -28,7 +28,7 @@ use crate::pages::workload::WorkloadPanel;
 const KEYS: &[(&str, &str)] = &[
     ("j / k or ↓ / ↑", "move through the list"),
     ("Enter", "open the thread"),
-    ("/", "search messages and patients' names"),
+    ("/", "search messages, patients' names, NHS numbers and dates of birth"),
     ("c", "claim the thread"),
     ("r", "reply (Ctrl+Enter sends)"),
     ("e", "close (or reopen) the thread (then the next thread opens)"),
@@ -529,7 +529,7 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                             Callback::from(move |state| choose.emit(Box::new(|f| f.state = state)))
                         }) }
                     <input id="search" type="search" ref={search_box.clone()} value={shown_filter.search.clone().unwrap_or_default()}
-                        placeholder="Search messages and names (/)" aria-label="Search messages and patient names"
+                        placeholder="Search messages, names, NHS no., DOB (/)" aria-label="Search messages, patient names, NHS numbers and dates of birth"
                         oninput={on_search} onkeydown={on_search_key} />
                 </nav>
                 if let Some(offer) = &*undo_offer {
