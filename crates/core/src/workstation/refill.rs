@@ -124,15 +124,18 @@ impl Desk {
         // What the rule computes on approval (a review overdue) and what the
         // request's medicines call for: shown, never dropped.
         let named: Vec<String> = items.iter().map(|i| i.name.clone()).collect();
-        let mut warnings: Vec<RefillWarning> =
-            refill::approve(&ctx, &actor, now).map(|o| o.warnings).unwrap_or_default();
+        let approval = refill::approve(&ctx, &actor, now);
+        let (mut warnings, approve_blocked): (Vec<RefillWarning>, _) = match approval {
+            Ok(outcome) => (outcome.warnings, None),
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        };
         warnings.extend(refill::item_warnings(&named, &earlier, now));
         Ok(Some(RefillPanel {
             warnings: warnings.iter().map(|w| w.words(&named)).collect(),
             items,
             history,
             review: "No medication review date is held in Sealbox: check the clinical record.".to_owned(),
-            approve_blocked: refill::approve(&ctx, &actor, now).err().map(|e| e.to_string()),
+            approve_blocked,
             decide_blocked: refill::reject(&ctx, &actor, RejectionReason::TooEarly, None, now)
                 .err()
                 .map(|e| e.to_string()),
@@ -175,11 +178,7 @@ impl Desk {
         note: &str,
         now: Timestamp,
     ) -> Result<(), WorkstationError> {
-        let listed = {
-            let detail = crate::sync::lock(&self.store()).thread(thread)?.ok_or(RefillError::NoSuchThread)?;
-            latest_request(&detail.thread.messages).map_or(0, |r| r.items.len())
-        };
-        if refill::overall(items, Some(listed)).map_err(RefillError::from)? != choice {
+        if items.is_empty() {
             return Err(RefillError::Rule(RuleError::ItemDecisions).into());
         }
         self.decide(thread, choice, items, note, now)
@@ -203,6 +202,14 @@ impl Desk {
             let shared = self.store();
             let mut store = crate::sync::lock(&shared);
             let detail = store.thread(thread)?.ok_or(RefillError::NoSuchThread)?;
+            let request = latest_request(&detail.thread.messages);
+            // Decided one by one: every medicine of the request once, making `choice` as a whole.
+            if !items.is_empty() {
+                let listed = request.map_or(0, |r| r.items.len());
+                if refill::overall(items, Some(listed)).map_err(RefillError::from)? != choice {
+                    return Err(RefillError::Rule(RuleError::ItemDecisions).into());
+                }
+            }
             let views = view_log(&detail);
             let ctx = context(&detail, &views);
             let shown = match choice {
@@ -230,7 +237,6 @@ impl Desk {
             }
             let told = if note.is_empty() {
                 let first_name = detail.patient.display_name.reveal().split_whitespace().next();
-                let request = latest_request(&detail.thread.messages);
                 let said = if items.is_empty() {
                     let values = Placeholders {
                         first_name: first_name.map(str::to_owned),
