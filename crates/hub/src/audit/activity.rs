@@ -4,19 +4,40 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use rusqlite::params;
+use rusqlite::{params, Connection};
 use sealbox_model::hub_api::{ActivityEvent, ThreadActivity};
 use sealbox_model::ids::ThreadId;
 use sealbox_model::permissions::can_read_thread;
+use sealbox_model::role::Role;
 
 use crate::auth::Principal;
 use crate::db::DbError;
 use crate::http::problem::ApiError;
-use crate::relay::store;
+use crate::relay::store::{self, ThreadRow};
 use crate::state::AppState;
 
 /// Most events returned.
 const MAX_EVENTS: i64 = 500;
+
+/// A thread id from a request's path (1 to 2^63-1).
+pub fn path_thread_id(id: &str) -> Result<u64, ApiError> {
+    id.parse::<u64>()
+        .ok()
+        .filter(|v| (1..=i64::MAX as u64).contains(v))
+        .ok_or_else(|| ApiError::field("id", "a thread id"))
+}
+
+/// Thread `id`, if it exists and `role` may read its category: what a
+/// question about a thread (its activity, its patient's earlier threads)
+/// needs first.
+pub fn readable_thread(conn: &Connection, role: Role, id: u64) -> Result<ThreadRow, ApiError> {
+    let thread =
+        store::load_thread(conn, ThreadId(id))?.ok_or_else(|| ApiError::not_found("no such thread"))?;
+    if !can_read_thread(role, thread.category) {
+        return Err(ApiError::forbidden("this role may not read the thread"));
+    }
+    Ok(thread)
+}
 
 /// The handler.
 pub async fn thread_activity(
@@ -24,20 +45,11 @@ pub async fn thread_activity(
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<ThreadActivity>, ApiError> {
-    let id = id
-        .parse::<u64>()
-        .ok()
-        .filter(|v| (1..=i64::MAX as u64).contains(v))
-        .ok_or_else(|| ApiError::field("id", "a thread id"))?;
+    let id = path_thread_id(&id)?;
     let events = state
         .db
         .read(move |conn| {
-            let thread = store::load_thread(conn, ThreadId(id))?
-                .ok_or_else(|| ApiError::not_found("no such thread"))?;
-            let role = who.staff.role;
-            if !can_read_thread(role, thread.category) {
-                return Err(ApiError::forbidden("this role may not read the thread"));
-            }
+            readable_thread(conn, who.staff.role, id)?;
             let mut stmt = conn.prepare_cached(
                 "SELECT a.at_ms, a.actor, COALESCE(s.name, a.actor), a.action, a.object
                  FROM audit_links a LEFT JOIN staff s ON s.id = a.actor

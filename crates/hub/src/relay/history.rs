@@ -8,9 +8,9 @@ use axum::Json;
 use rusqlite::{params, OptionalExtension};
 use sealbox_model::hub_api::{EarlierDecision, EarlierThread, LoggedOp, ThreadHistory, MAX_HISTORY};
 use sealbox_model::ids::ThreadId;
-use sealbox_model::permissions::can_read_thread;
 
 use super::store;
+use crate::audit::activity::{path_thread_id, readable_thread};
 use crate::auth::Principal;
 use crate::db::time::from_db;
 use crate::db::DbError;
@@ -23,19 +23,11 @@ pub async fn thread_history(
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<ThreadHistory>, ApiError> {
-    let id = id
-        .parse::<u64>()
-        .ok()
-        .filter(|v| (1..=i64::MAX as u64).contains(v))
-        .ok_or_else(|| ApiError::field("id", "a thread id"))?;
+    let id = path_thread_id(&id)?;
     let threads = state
         .db
         .read(move |conn| {
-            let thread = store::load_thread(conn, ThreadId(id))?
-                .ok_or_else(|| ApiError::not_found("no such thread"))?;
-            if !can_read_thread(who.staff.role, thread.category) {
-                return Err(ApiError::forbidden("this role may not read the thread"));
-            }
+            readable_thread(conn, who.staff.role, id)?;
             let key = i64::try_from(id).unwrap_or(i64::MAX);
             let mut stmt = conn.prepare_cached(
                 "SELECT t.id, t.created_at_us, t.state_kind FROM threads t
