@@ -76,6 +76,16 @@ pub async fn claim(shell: State<'_, Shell>, request: OpenThreadRequest) -> Resul
     shell.claim(&request.thread).await
 }
 
+/// `merge_repeat`: the thread is merged into the open request it repeats
+/// (queued, then sent); answers with that request.
+#[tauri::command]
+pub async fn merge_repeat(
+    shell: State<'_, Shell>,
+    request: OpenThreadRequest,
+) -> Result<ThreadView, ShellError> {
+    shell.merge_repeat(&request.thread).await
+}
+
 /// `confirm_patient_details`: the clinician confirms the details a newer
 /// message gave for the thread's patient (audited).
 #[tauri::command]

@@ -295,6 +295,17 @@ impl Shell {
         o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
     }
 
+    /// Merges a repeat request into the one it repeats; the outbox is sent
+    /// at once in the background. Answers with the original request.
+    pub async fn merge_repeat(&self, thread: &str) -> Result<ThreadView, ShellError> {
+        let id = ThreadId(thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);
+        let mut open = self.open.lock().await;
+        let o = open.as_mut().ok_or(ShellError::Locked)?;
+        let into = o.desk.merge_repeat(id, now())?;
+        o.send_outbox()?;
+        o.desk.open_thread(into, now())?.ok_or(ShellError::NoSuchThread)
+    }
+
     /// The clinician confirms the patient details a newer message gave.
     pub async fn confirm_patient_details(&self, thread: &str) -> Result<ThreadView, ShellError> {
         let id = ThreadId(thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);

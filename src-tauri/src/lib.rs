@@ -28,6 +28,7 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::inbox,
             commands::open_thread,
             commands::claim,
+            commands::merge_repeat,
             commands::confirm_patient_details,
             commands::reply,
             commands::refill_decision,

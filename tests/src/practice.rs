@@ -253,14 +253,14 @@ impl Practice {
         Ok(dir)
     }
 
-    /// The first patient of the practice file asks, on a new thread, for
-    /// `items` on repeat; returns the thread.
-    pub async fn request_repeat(&self, items: &[&str]) -> Result<String, Failure> {
-        let thread = ThreadId(7_000_000_101);
+    /// The first patient of the practice file asks, on a new thread
+    /// (7_000_000_000 + `n`), for `items` on repeat; returns the thread.
+    pub async fn request_repeat(&self, n: u64, items: &[&str]) -> Result<String, Failure> {
+        let thread = ThreadId(7_000_000_000 + n);
         let request = PlannedMessage {
             patient: 0,
             thread_id: thread,
-            message_id: MessageId(7_000_000_102),
+            message_id: MessageId(thread.0 + 1),
             category: Category::RepeatPrescription,
             parts: vec![
                 MessagePart::FreeText(FreeText::new("Could I have my usual ones please?")),

@@ -5,7 +5,9 @@
 //! blood test, medicine by medicine; the hub logs one decision with the
 //! places only, and the patient (`sealbox-sim read-replies`, their own key)
 //! is told of each medicine under one greeting. Earlier requests are the
-//! practice hub's record, not only this workstation's cache.
+//! practice hub's record, not only this workstation's cache. Before that,
+//! the patient asks again for folic acid on a new thread: it is linked as
+//! a repeat at intake and the nurse merges it with one key.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
 use std::time::{Duration, Instant};
@@ -38,7 +40,10 @@ async fn a_nurse_decides_a_two_medicine_request_one_by_one_and_the_patient_is_to
         .enrol_colleague(Role::Nurse, "Sam Okafor", Some("NMC 12A3456E"), NURSE_PIN)
         .await
         .expect("a nurse");
-    let thread = practice.request_repeat(&[METHOTREXATE, FOLIC_ACID]).await.expect("a two-medicine request");
+    let thread =
+        practice.request_repeat(101, &[METHOTREXATE, FOLIC_ACID]).await.expect("a two-medicine request");
+    // The patient asks again for folic acid the next minute: a repeat.
+    let repeat = practice.request_repeat(111, &[FOLIC_ACID]).await.expect("a repeat request");
     let app = App::launch_env(&[("SEALBOX_DATA_DIR", nurse_dir.display().to_string())])
         .await
         .expect("launch the app through tauri-driver");
@@ -46,7 +51,17 @@ async fn a_nurse_decides_a_two_medicine_request_one_by_one_and_the_patient_is_to
     let who = app.text("#clinician").await.expect("who is signed in");
     assert!(who.contains("Sam Okafor") && who.contains("nurse"), "{who}");
 
-    app.click(&format!("#inbox tr[data-thread='{thread}'] .patient")).await.expect("open the request");
+    // The repeat is linked at intake and merged with one key: the pane
+    // moves to the first request, where the repeat's message is read.
+    app.click(&format!("#inbox tr[data-thread='{repeat}'] .patient")).await.expect("open the repeat");
+    app.wait_attr("#repeat-of", "data-of", |s| s == thread).await.expect("linked as a repeat");
+    app.click("#merge-repeat").await.expect("merge it");
+    app.wait_attr("#thread", "data-thread", |s| s == thread).await.expect("the first request");
+    let merged = app.texts("#thread .merged-from").await.expect("the repeat's message");
+    assert_eq!(merged.len(), 1, "{merged:?}");
+    assert!(merged[0].starts_with("From the repeat request received"), "{merged:?}");
+    app.screenshot("repeat-merged").await.expect("screenshot");
+
     // Earlier requests come from the practice's record at the hub.
     app.wait_attr("#refill-history", "data-source", |s| s == "practice")
         .await

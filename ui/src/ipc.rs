@@ -121,6 +121,12 @@ pub async fn claim(thread: String) -> Result<ThreadView, IpcError> {
     call_with(command::CLAIM, OpenThreadRequest { thread }).await
 }
 
+/// Merges a repeat request into the open request it repeats; answers with
+/// that request.
+pub async fn merge_repeat(thread: String) -> Result<ThreadView, IpcError> {
+    call_with(command::MERGE_REPEAT, OpenThreadRequest { thread }).await
+}
+
 /// Confirms the patient details a newer message gave (replacing those held).
 pub async fn confirm_patient_details(thread: String) -> Result<ThreadView, IpcError> {
     call_with(command::CONFIRM_PATIENT_DETAILS, OpenThreadRequest { thread }).await

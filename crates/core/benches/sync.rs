@@ -78,6 +78,7 @@ fn pages() -> (Vec<SyncPage>, StaticSecret) {
             updated_at: at,
             updated_by: None,
             triage: None,
+            merged_into: None,
         });
     }
     let pages = records

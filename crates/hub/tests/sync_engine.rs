@@ -347,6 +347,7 @@ async fn an_envelope_that_cannot_be_opened_is_kept_and_listed_never_dropped() {
             updated_at: now(),
             updated_by: None,
             triage: None,
+            merged_into: None,
         }],
         actions: Vec::new(),
         next_cursor: Cursor(1),

@@ -30,6 +30,11 @@ pub mod command {
     /// for the clinician (queued, sent at once when online) and returns the
     /// [`super::ThreadView`] as it now stands.
     pub const CLAIM: &str = "claim";
+    /// Takes [`super::OpenThreadRequest`] (as `request`); merges the thread
+    /// into the open request it repeats ([`super::ThreadView::repeat_of`];
+    /// queued, sent at once when online) and returns that request's
+    /// [`super::ThreadView`].
+    pub const MERGE_REPEAT: &str = "merge_repeat";
 
     /// Takes [`super::OpenThreadRequest`] (as `request`); the clinician
     /// confirms the patient details a newer message gave
@@ -119,6 +124,7 @@ pub mod command {
         INBOX,
         OPEN_THREAD,
         CLAIM,
+        MERGE_REPEAT,
         CONFIRM_PATIENT_DETAILS,
         REPLY,
         SAVE_DRAFT,
@@ -357,6 +363,12 @@ pub struct InboxLine {
     /// else the medicines asked for), "" when this device reads none of it.
     #[serde(default)]
     pub preview: String,
+    /// It repeats an open request of the same patient (linked at intake).
+    #[serde(default)]
+    pub repeat: bool,
+    /// How many other open threads the patient has.
+    #[serde(default)]
+    pub others_open: u32,
 }
 
 /// Arguments of [`command::OPEN_THREAD`].
@@ -433,6 +445,39 @@ pub struct ThreadView {
     /// pharmacy on this thread (`sharing::reaches_pharmacy_only_shared`).
     #[serde(default)]
     pub can_share: bool,
+    /// The open request of the same patient this one repeats, linked at
+    /// intake (merge with one key).
+    #[serde(default)]
+    pub repeat_of: Option<RepeatLine>,
+    /// The patient's other open threads, newest first.
+    #[serde(default)]
+    pub patient_open: Vec<OtherThreadLine>,
+}
+
+/// The request a thread repeats. No patient data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatLine {
+    /// Its thread id.
+    pub thread: String,
+    /// "asks for the same medicine" or "asks the same question".
+    pub reason: String,
+    /// Whether this clinician may merge (close this one into it).
+    pub can_merge: bool,
+}
+
+/// Another open thread of the same patient. No patient data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtherThreadLine {
+    /// Its thread id.
+    pub thread: String,
+    /// Category key.
+    pub category: String,
+    /// State key.
+    pub state: String,
+    /// When its latest patient message arrived, UK time as shown.
+    pub received_shown: String,
 }
 
 /// A queue or a colleague a thread can be handed to. No patient data.
@@ -752,6 +797,14 @@ pub struct MessageLine {
     /// apart from replies.
     #[serde(default)]
     pub note: bool,
+    /// "Written by Jo Patel (parent or guardian) on the patient's behalf",
+    /// when someone wrote it for the patient.
+    #[serde(default)]
+    pub written_by: String,
+    /// The repeat request it came from, when that was merged into this
+    /// thread ("From the repeat request received 3 Dec 09:12, merged").
+    #[serde(default)]
+    pub merged_from: String,
 }
 
 /// Audit events as the UI lists them: ids, names of staff, kinds and times
@@ -908,6 +961,8 @@ mod tests {
             due_shown: "2 Jan 18:30".into(),
             flags: vec![],
             preview: "Ada's chest".into(),
+            repeat: false,
+            others_open: 0,
         };
         let view = InboxView {
             clinician: "gp".into(),

@@ -16,6 +16,7 @@ pub mod breach;
 pub mod calendar;
 pub mod category;
 pub mod draft_saves;
+pub mod duplicates;
 pub mod error;
 pub mod heartbeat;
 pub mod hub_api;

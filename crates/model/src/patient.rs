@@ -92,9 +92,66 @@ pub struct PatientDetails {
     pub date_of_birth: DateOfBirth,
     /// NHS number, validated when read.
     pub nhs_number: NhsNumber,
+    /// Who wrote this message for the patient, when it was not the patient
+    /// (a parent for a child, a carer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_by: Option<Representative>,
 }
 
 redacted_fmt!(PatientDetails);
+
+/// Someone writing on a patient's behalf, as the patient's app records
+/// them. Patient data: redacted in `Debug`/`Display`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Representative {
+    /// Their name.
+    pub name: DisplayName,
+    /// How they are related to the patient.
+    pub relationship: Relationship,
+}
+
+redacted_fmt!(Representative);
+
+impl Representative {
+    /// "Written by Jo Patel (parent) on the patient's behalf", for an
+    /// authorised clinician's screen only.
+    pub fn sentence(&self) -> String {
+        format!("Written by {} ({}) on the patient's behalf", self.name.reveal(), self.relationship.words())
+    }
+}
+
+/// How a representative is related to the patient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relationship {
+    /// A parent or guardian.
+    Parent,
+    /// A paid or unpaid carer.
+    Carer,
+    /// A husband, wife or partner.
+    Partner,
+    /// Another relative.
+    Relative,
+    /// Someone with lasting power of attorney for health.
+    Attorney,
+    /// Anyone else the patient named.
+    Other,
+}
+
+impl Relationship {
+    /// In words.
+    pub fn words(self) -> &'static str {
+        match self {
+            Relationship::Parent => "parent or guardian",
+            Relationship::Carer => "carer",
+            Relationship::Partner => "partner",
+            Relationship::Relative => "relative",
+            Relationship::Attorney => "power of attorney",
+            Relationship::Other => "someone the patient named",
+        }
+    }
+}
 
 impl PatientDetails {
     /// The bytes sealed into an envelope's patient-details part.
@@ -108,7 +165,8 @@ impl PatientDetails {
         serde_json::from_slice(bytes).map_err(|e| crate::message::PartDecodeError::from_json(&e))
     }
 
-    /// The patient these details name.
+    /// The patient these details name (who wrote the message is the
+    /// message's, not the patient's: see [`PatientDetails::written_by`]).
     pub fn into_patient(self, id: PatientId) -> Patient {
         Patient {
             id,
@@ -195,6 +253,7 @@ mod tests {
             display_name: p.display_name.clone(),
             date_of_birth: p.date_of_birth,
             nhs_number: p.nhs_number.clone(),
+            written_by: None,
         };
         let bytes = details.to_sealed_plaintext().unwrap();
         let back = PatientDetails::from_sealed_plaintext(&bytes).unwrap();

@@ -67,15 +67,25 @@ pub fn patient_details(patient: &SimPatient) -> PatientDetails {
         .0
         .bytes()
         .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    let name = format!("{} {}", GIVEN[(h % 10) as usize], FAMILY[((h / 10) % 10) as usize]);
+    let family = FAMILY[((h / 10) % 10) as usize];
+    let name = format!("{} {family}", GIVEN[(h % 10) as usize]);
     let year = 1930 + ((h / 100) % 90) as i16;
     let month = 1 + ((h / 9_000) % 12) as i8;
     let day = 1 + ((h / 108_000) % 28) as i8;
     let date = sealbox_model::jiff::civil::Date::new(year, month, day).unwrap_or_default();
+    // A child's messages are written by a parent.
+    let written_by = (year > 2010).then(|| sealbox_model::patient::Representative {
+        name: sealbox_model::patient::DisplayName::new(format!(
+            "{} {family}",
+            GIVEN[((h % 10 + 5) % 10) as usize]
+        )),
+        relationship: sealbox_model::patient::Relationship::Parent,
+    });
     PatientDetails {
         display_name: sealbox_model::patient::DisplayName::new(name),
         date_of_birth: sealbox_model::patient::DateOfBirth::new(date),
         nhs_number: nhs_number(h),
+        written_by,
     }
 }
 

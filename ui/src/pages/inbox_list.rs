@@ -6,7 +6,9 @@
 //! like 100. The selected row (j / k) is kept in view and is the table's
 //! active descendant, so a screen reader announces each move. A row's
 //! second line previews the patient's newest message; the selected row's
-//! red flags are written out in full, wrapped, under the list.
+//! red flags are written out in full, wrapped, under the list. A "repeat"
+//! badge marks a request linked as a repeat of the patient's open one, and
+//! "+N open" how many other threads the patient has open.
 
 use sealbox_model::api::InboxView;
 use yew::prelude::*;
@@ -149,6 +151,12 @@ pub fn inbox_list(props: &ListProps) -> Html {
                                 </td>
                                 <td><span class="patient">{ &r.patient }</span>
                                     <span class="meta age">{ format!(" · {}", r.age) }</span>
+                                    if r.repeat {
+                                        <span class="badge repeat" title="Repeats an open request of this patient">{ "repeat" }</span>
+                                    }
+                                    if r.others_open > 0 {
+                                        <span class="meta others-open">{ format!(" · +{} open", r.others_open) }</span>
+                                    }
                                     <br /><span class="preview">{ &r.preview }</span></td>
                                 <td>{ category_label(&r.category) }</td>
                                 <td>{ &r.pool }</td>

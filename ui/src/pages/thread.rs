@@ -7,7 +7,11 @@
 //! replies, never sent to the patient); p sets priority and category (the
 //! red flags stay shown);
 //! n shows what the patient wrote since the thread was opened (a banner
-//! says so); Esc or "Back" returns.
+//! says so); m merges a request linked as a repeat of the patient's open
+//! request into it (the pane moves to that request, where the repeat's
+//! messages are read); the patient's other open threads are listed to
+//! open; a message someone wrote for the patient says who; Esc or "Back"
+//! returns.
 //! The actions (claim, close, back) sit above the reply box. Closing or
 //! handing over moves on to the next thread (the inbox offers an undo).
 //! Below: who viewed, claimed, replied and decided what, and
@@ -126,6 +130,19 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
             show_answer(&shown, &error, crate::ipc::change_thread(request));
         })
     };
+    let merge = {
+        let (updated, error, thread) = (props.on_updated.clone(), error.clone(), v.thread.clone());
+        let can_merge = v.repeat_of.as_ref().is_some_and(|r| r.can_merge);
+        Callback::from(move |()| {
+            if can_merge {
+                show_answer(&updated, &error, crate::ipc::merge_repeat(thread.clone()));
+            }
+        })
+    };
+    let open_other = {
+        let (updated, error) = (props.on_updated.clone(), error.clone());
+        Callback::from(move |thread: String| show_answer(&updated, &error, crate::ipc::open_thread(thread)))
+    };
     let hand_box = use_node_ref();
     let note_box = use_node_ref();
     let reply_box = use_node_ref();
@@ -135,7 +152,7 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
             (props.on_close.clone(), claim.clone(), reply_box.clone(), reload.clone());
         let (close_or_reopen, hand_box, note_box) =
             (close_or_reopen.clone(), hand_box.clone(), note_box.clone());
-        let priority_box = priority_box.clone();
+        let (priority_box, merge) = (priority_box.clone(), merge.clone());
         Callback::from(move |e: KeyboardEvent| match e.key().as_str() {
             "Escape" => {
                 e.prevent_default();
@@ -152,6 +169,10 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
             "e" => {
                 e.prevent_default();
                 close_or_reopen.emit(());
+            }
+            "m" => {
+                e.prevent_default();
+                merge.emit(());
             }
             "p" => {
                 if let Some(select) = priority_box.cast::<web_sys::HtmlElement>() {
@@ -237,6 +258,36 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
                     </button>
                 </div>
             }
+            if let Some(r) = &v.repeat_of {
+                <div id="repeat-of" class="status" data-state="warning" data-of={r.thread.clone()}>
+                    <p>{ format!(
+                        "This request repeats one the patient already has open (received earlier): it {}.",
+                        r.reason
+                    ) }</p>
+                    <button type="button" onclick={let o = open_other.clone(); let t = r.thread.clone();
+                        Callback::from(move |_: MouseEvent| o.emit(t.clone()))}>{ "Open that request" }</button>
+                    if r.can_merge {
+                        <button id="merge-repeat" type="button"
+                            onclick={Callback::from(move |_: MouseEvent| merge.emit(()))}>
+                            { "Merge into it (m)" }
+                        </button>
+                    }
+                </div>
+            }
+            if !v.patient_open.is_empty() {
+                <nav id="patient-open" class="meta" aria-label="This patient's other open threads">
+                    { "Also open for this patient: " }
+                    { for v.patient_open.iter().map(|o| {
+                        let (open, id) = (open_other.clone(), o.thread.clone());
+                        html! {
+                            <button type="button" class="link" data-thread={o.thread.clone()}
+                                onclick={Callback::from(move |_: MouseEvent| open.emit(id.clone()))}>
+                                { format!("{} · {} · {}", o.category.replace('_', " "), o.state.replace('_', " "), o.received_shown) }
+                            </button>
+                        }
+                    }) }
+                </nav>
+            }
             if let Some(e) = &*error {
                 <p class="status" data-state="error" role="alert">{ e }</p>
             }
@@ -248,7 +299,13 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
                     if m.note {
                         <p class="note-badge">{ "Internal note · not sent to the patient" }</p>
                     }
+                    if !m.merged_from.is_empty() {
+                        <p class="merged-from meta">{ &m.merged_from }</p>
+                    }
                     <header class="meta">{ format!("{} · {}", m.from, m.received_shown) }</header>
+                    if !m.written_by.is_empty() {
+                        <p class="on-behalf" role="note">{ &m.written_by }</p>
+                    }
                     if !m.text.is_empty() { <p class="body">{ &m.text }</p> }
                     if !m.medicines.is_empty() {
                         <ul class="medicines" aria-label="Medicines requested">

@@ -94,6 +94,7 @@ fn page_with_markers() -> PagePlan {
             shown_triage: facts.clone(),
             hub_triage: facts,
             patient_key: vec![0; 32],
+            merged_into: None,
         }
     };
     let message = |id: u64, author: Author| Message {

@@ -12,6 +12,7 @@ pub mod migrations;
 pub mod open;
 pub mod quarantine;
 pub mod queries;
+pub mod repeats;
 pub mod retention;
 pub mod triage;
 pub mod workload;

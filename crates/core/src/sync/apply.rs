@@ -110,6 +110,11 @@ pub(crate) fn restore_hub_state(w: &mut Writer<'_>, thread: ThreadId) -> Result<
     w.tx()
         .prepare_cached("UPDATE threads SET state_json = ?2 WHERE thread_key = ?1")?
         .execute(params![key_of(thread.0), json])?;
+    // A refused merge leaves the thread unmerged (the hub holds no link on
+    // an open thread).
+    if state.is_open() {
+        w.set_merged_into(thread, None)?;
+    }
     // The queue too: a refused hand-over leaves the thread where the hub has it.
     let category: Option<String> = w
         .tx()
@@ -136,8 +141,17 @@ pub(crate) fn apply_in(w: &mut Writer<'_>, plan: &PagePlan, now: Timestamp) -> R
         patient_changes += usize::from(w.pin_patient(patient)?);
     }
     let mut patient_key_changes = 0;
+    let mut arrived = Vec::new();
     for thread in &plan.threads {
+        let known: bool = w
+            .tx()
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM threads WHERE thread_key = ?1)")?
+            .query_row([key_of(thread.record.id.0)], |r| r.get(0))?;
+        if !known {
+            arrived.push(thread.record.id);
+        }
         w.upsert_thread(&thread.record, now)?;
+        w.set_merged_into(thread.record.id, thread.merged_into)?;
         w.keep_triage_facts(thread.record.id, &thread.shown_triage, Some(&thread.hub_triage))?;
         let (patient_key, changed) = w.pin_patient_key(&thread.record.patient, &thread.patient_key, now)?;
         patient_key_changes += usize::from(changed);
@@ -156,6 +170,14 @@ pub(crate) fn apply_in(w: &mut Writer<'_>, plan: &PagePlan, now: Timestamp) -> R
     }
     for (thread, message) in &plan.messages {
         w.insert_message(*thread, message)?;
+    }
+    for (message, by) in &plan.written_by {
+        w.set_written_by(*message, by)?;
+    }
+    // A thread new here is compared with its patient's open requests once
+    // its messages are in (threads of one page in id order).
+    for thread in arrived {
+        w.link_repeat(thread)?;
     }
     for item in &plan.unreadable {
         super::unreadable::record(w, item, now)?;

@@ -70,6 +70,7 @@ fn op_name(op: &ActionOp) -> &'static str {
         ActionOp::Note { .. } => "note",
         ActionOp::RefillDecision { .. } => "refill_decision",
         ActionOp::Prioritise { .. } => "prioritise",
+        ActionOp::Merge { .. } => "merge",
     }
 }
 

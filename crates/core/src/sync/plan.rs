@@ -12,7 +12,7 @@ use sealbox_model::hub_api::{Cursor, EnvelopeRecord, Sender, SyncPage, ThreadMet
 use sealbox_model::ids::{MessageId, ThreadId};
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::message::{Author, Message};
-use sealbox_model::patient::{Patient, PatientDetails};
+use sealbox_model::patient::{Patient, PatientDetails, Representative};
 use sealbox_model::pool::Pool;
 use sealbox_model::priority::Priority;
 use sealbox_model::red_flags::RedFlagDetector;
@@ -88,6 +88,8 @@ pub struct PlannedThread {
     pub hub_triage: TriageFacts,
     /// The patient's X25519 public key (replies are sealed to it).
     pub patient_key: Vec<u8>,
+    /// The thread it was merged into as a repeat, as the hub has it.
+    pub merged_into: Option<ThreadId>,
 }
 
 /// An envelope that could not be opened: kept, shown as "could not be
@@ -122,6 +124,8 @@ pub struct PagePlan {
     pub patients: Vec<Patient>,
     /// Opened messages, per thread.
     pub messages: Vec<(ThreadId, Message)>,
+    /// Who wrote which patient message on the patient's behalf.
+    pub written_by: Vec<(MessageId, Representative)>,
     /// Threads to insert or update.
     pub threads: Vec<PlannedThread>,
     /// Envelopes that could not be opened.
@@ -315,9 +319,12 @@ pub fn plan_opened(
                 let thread = record.thread_id;
                 // Only the patient's own messages name the patient: details in
                 // a staff envelope are ignored (the hub refuses them too).
-                if let (Some(details), Some(meta), true) =
+                if let (Some(mut details), Some(meta), true) =
                     (patient, metas.get(&thread), message.is_from_patient())
                 {
+                    if let Some(by) = details.written_by.take() {
+                        plan.written_by.push((message.id, by));
+                    }
                     named.insert(thread, details.into_patient(meta.patient_id.clone()));
                 }
                 if message.is_from_patient() {
@@ -391,6 +398,7 @@ pub fn plan_opened(
             hub_version: meta.version,
             hub_state: meta.state.clone(),
             patient_key: meta.patient_x25519_public.as_slice().to_vec(),
+            merged_into: meta.merged_into,
         });
     }
     plan.patients = named.into_values().collect();

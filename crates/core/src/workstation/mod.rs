@@ -30,6 +30,7 @@ pub mod note;
 mod profile;
 pub mod refill;
 pub mod refill_history;
+mod repeats;
 pub mod reply;
 pub mod settings;
 mod share;
@@ -167,6 +168,9 @@ pub enum WorkstationError {
     /// An undo was not done.
     #[error(transparent)]
     Undo(#[from] undo::UndoError),
+    /// A merge was asked of a thread not linked as a repeat.
+    #[error("this thread is not linked as a repeat of an open request")]
+    NotARepeat,
 }
 
 impl WorkstationError {

@@ -5,12 +5,15 @@
 
 use sealbox_model::actor::{Actor, StaffRef};
 use sealbox_model::api::ThreadChange;
-use sealbox_model::api::{IdentityChange, MessageLine, TemplateLine, ThreadView};
+use sealbox_model::api::{
+    IdentityChange, MessageLine, OtherThreadLine, RepeatLine, TemplateLine, ThreadView,
+};
 use sealbox_model::calendar::uk_time_zone;
 use sealbox_model::hub_api::{ActionOp, IdempotencyKey};
 use sealbox_model::ids::{StaffId, ThreadId};
 use sealbox_model::jiff::Timestamp;
-use sealbox_model::message::{Author, MessagePart};
+use sealbox_model::message::{Author, Message, MessagePart};
+use sealbox_model::patient::Representative;
 use sealbox_model::permissions::{can, Action};
 use sealbox_model::reply_templates::{self, Placeholders};
 use sealbox_model::sharing::reaches_pharmacy_only_shared;
@@ -37,12 +40,26 @@ impl Desk {
         let shared = self.store();
         let mut store = crate::sync::lock(&shared);
         let Some(mut detail) = store.thread(thread)? else { return Ok(None) };
-        let unseen: Vec<_> = detail
-            .thread
-            .messages
-            .iter()
-            .filter(|m| m.author == Author::Patient)
-            .filter(|m| !detail.views.iter().any(|v| v.message == m.id && v.staff == me))
+        // Repeat requests merged into this one are read with it.
+        let mut merged = Vec::new();
+        for id in store.merged_in(thread)? {
+            if let Some(d) = store.thread(id)? {
+                merged.push(d);
+            }
+        }
+        let mut written_by = store.written_by(thread)?;
+        for d in &merged {
+            written_by.extend(store.written_by(d.thread.id)?);
+        }
+        let unseen: Vec<_> = std::iter::once(&detail)
+            .chain(&merged)
+            .flat_map(|d| {
+                d.thread
+                    .messages
+                    .iter()
+                    .filter(|m| m.author == Author::Patient)
+                    .filter(|m| !d.views.iter().any(|v| v.message == m.id && v.staff == me))
+            })
             .map(|m| m.id)
             .collect();
         if !unseen.is_empty() {
@@ -54,60 +71,69 @@ impl Desk {
                 Ok::<_, StoreError>(())
             })?;
             // What was just written, without reading the thread again.
-            detail.views.extend(unseen.iter().map(|id| MessageView {
-                message: *id,
-                staff: me.clone(),
-                at: now,
-            }));
+            let seen =
+                |id: &sealbox_model::ids::MessageId| MessageView { message: *id, staff: me.clone(), at: now };
+            for d in std::iter::once(&mut detail).chain(merged.iter_mut()) {
+                let ids: Vec<_> =
+                    d.thread.messages.iter().map(|m| m.id).filter(|id| unseen.contains(id)).collect();
+                d.views.extend(ids.iter().map(seen));
+            }
         }
+        let repeat = store.duplicate_link(thread)?;
+        let others = store.open_threads_of(&detail.patient.id, thread)?;
         drop(store);
         let staff = self.staff()?;
         let tz = uk_time_zone().map_err(|_| WorkstationError::Rules)?;
         let shown = |t: Timestamp| shown_time(t, &tz);
         let today = now.to_zoned(tz.clone()).date();
-        let messages = detail
-            .thread
-            .messages
-            .iter()
-            .map(|m| {
-                let mut line = MessageLine {
-                    id: m.id.0.to_string(),
-                    from: match &m.author {
-                        Author::Patient => "Patient".to_owned(),
-                        Author::Clinician(s) | Author::Note(s) => staff.shown(s),
-                        Author::System => "Sealbox".to_owned(),
-                    },
-                    received_shown: shown(m.received_at),
-                    text: String::new(),
-                    medicines: Vec::new(),
-                    attachments: Vec::new(),
-                    viewed_by: detail
-                        .views
-                        .iter()
-                        .filter(|v| v.message == m.id)
-                        .map(|v| format!("{} at {}", staff.shown(&v.staff), shown(v.at)))
-                        .collect(),
-                    note: matches!(m.author, Author::Note(_)),
-                };
-                for part in &m.parts {
-                    match part {
-                        MessagePart::FreeText(t) => line.text.push_str(t.reveal()),
-                        MessagePart::MedicationRequest(r) => {
-                            line.medicines.extend(r.items.iter().map(|i| i.reveal().to_owned()));
-                            for n in &r.shared_notes {
-                                if !line.text.is_empty() {
-                                    line.text.push_str("\n\n");
-                                }
-                                line.text.push_str("Shared with the pharmacy: ");
-                                line.text.push_str(n.text.reveal());
+        let line_of = |m: &Message, views: &[MessageView], merged_from: String| {
+            let mut line = MessageLine {
+                id: m.id.0.to_string(),
+                from: match &m.author {
+                    Author::Patient => "Patient".to_owned(),
+                    Author::Clinician(s) | Author::Note(s) => staff.shown(s),
+                    Author::System => "Sealbox".to_owned(),
+                },
+                received_shown: shown(m.received_at),
+                text: String::new(),
+                medicines: Vec::new(),
+                attachments: Vec::new(),
+                viewed_by: views
+                    .iter()
+                    .filter(|v| v.message == m.id)
+                    .map(|v| format!("{} at {}", staff.shown(&v.staff), shown(v.at)))
+                    .collect(),
+                note: matches!(m.author, Author::Note(_)),
+                written_by: written_by.get(&m.id).map(Representative::sentence).unwrap_or_default(),
+                merged_from,
+            };
+            for part in &m.parts {
+                match part {
+                    MessagePart::FreeText(t) => line.text.push_str(t.reveal()),
+                    MessagePart::MedicationRequest(r) => {
+                        line.medicines.extend(r.items.iter().map(|i| i.reveal().to_owned()));
+                        for n in &r.shared_notes {
+                            if !line.text.is_empty() {
+                                line.text.push_str("\n\n");
                             }
+                            line.text.push_str("Shared with the pharmacy: ");
+                            line.text.push_str(n.text.reveal());
                         }
-                        MessagePart::Attachment(a) => line.attachments.push(a.media_type.clone()),
                     }
+                    MessagePart::Attachment(a) => line.attachments.push(a.media_type.clone()),
                 }
-                line
-            })
-            .collect();
+            }
+            (m.received_at, line)
+        };
+        let mut messages: Vec<(Timestamp, MessageLine)> =
+            detail.thread.messages.iter().map(|m| line_of(m, &detail.views, String::new())).collect();
+        for d in &merged {
+            let first = d.thread.messages.first().map(|m| shown(m.received_at)).unwrap_or_default();
+            let from = format!("From the repeat request received {first}, merged into this thread");
+            messages.extend(d.thread.messages.iter().map(|m| line_of(m, &d.views, from.clone())));
+        }
+        messages.sort_by_key(|(at, _)| *at);
+        let messages: Vec<MessageLine> = messages.into_iter().map(|(_, l)| l).collect();
         let t = &detail.thread;
         let first_name = detail.patient.display_name.reveal().split_whitespace().next().map(str::to_owned);
         let values =
@@ -164,6 +190,20 @@ impl Desk {
             can_share: can(self.profile.role, Action::ShareIntoMedicationPart, t.category)
                 && can(self.profile.role, Action::ReadFreeText, t.category)
                 && reaches_pharmacy_only_shared(t),
+            repeat_of: repeat.map(|(of, why)| RepeatLine {
+                thread: of.0.to_string(),
+                reason: why.words().to_owned(),
+                can_merge: t.state.is_open() && can(self.profile.role, Action::Close, t.category),
+            }),
+            patient_open: others
+                .into_iter()
+                .map(|o| OtherThreadLine {
+                    thread: o.id.0.to_string(),
+                    category: o.category.key().to_owned(),
+                    state: o.state,
+                    received_shown: shown(o.received),
+                })
+                .collect(),
         }))
     }
 

@@ -91,6 +91,7 @@ impl Desk {
         }
         let ids: Vec<ThreadId> = rows.iter().map(|r| r.thread).collect();
         let mut latest = store.latest_patient_messages(&ids)?;
+        let groups = store.patient_groups(&ids)?;
         let queues = store
             .pool_counts(now)?
             .into_iter()
@@ -134,6 +135,8 @@ impl Desk {
                     due_shown: status.map(|s| shown_time(s.due, &tz)).unwrap_or_default(),
                     flags: flags.remove(&r.thread).unwrap_or_default(),
                     preview: latest.remove(&r.thread).map(|m| m.preview()).unwrap_or_default(),
+                    repeat: groups.get(&r.thread).is_some_and(|g| g.0),
+                    others_open: groups.get(&r.thread).map_or(0, |g| g.1),
                 }
             })
             .collect();

@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0012_practice_key_shares", include_str!("../../migrations/0012_practice_key_shares.sql")),
     ("0013_triage", include_str!("../../migrations/0013_triage.sql")),
     ("0014_internal_notes", include_str!("../../migrations/0014_internal_notes.sql")),
+    ("0015_merged", include_str!("../../migrations/0015_merged.sql")),
 ];
 
 /// Applies the migrations not yet recorded.

@@ -13,7 +13,7 @@ use sealbox_model::category::Category;
 use sealbox_model::error::RuleError;
 use sealbox_model::hub_api::{
     is_valid_wire_id, ActionOp, ActionOutcome, ActionRequest, ActionResult, ActionsRequest, ActionsResponse,
-    ItemOutcome, LoggedOp, RefillChoice, MAX_ACTIONS_PER_BATCH, MAX_ENVELOPE_BYTES,
+    ItemOutcome, LoggedOp, RefillChoice, StateOp, MAX_ACTIONS_PER_BATCH, MAX_ENVELOPE_BYTES,
 };
 use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::Timestamp;
@@ -310,7 +310,47 @@ fn decide(
             Ok(next)
         }
         ActionOp::Prioritise { decision } => prioritise(thread, me, decision, now),
+        ActionOp::Merge { into } => merge(conn, thread, me, *into, now),
     }
+}
+
+/// Closes `thread` as a repeat of `into`: the same patient and category,
+/// `into` open, and the grant to close (a new thread is triaged first).
+fn merge(
+    conn: &Connection,
+    thread: &ThreadRow,
+    me: &StaffRef,
+    into: ThreadId,
+    now: Timestamp,
+) -> Result<ThreadState, Refusal> {
+    let refuse = |detail: &str| Err(Refusal::Other("merge_refused", detail.to_owned()));
+    if into == thread.id {
+        return refuse("a thread cannot be merged into itself");
+    }
+    let Some(target) =
+        store::load_thread(conn, into).map_err(|e| Refusal::Other("storage", e.to_string()))?
+    else {
+        return refuse("no such thread to merge into");
+    };
+    if target.patient_id != thread.patient_id {
+        return refuse("the threads are not the same patient's");
+    }
+    if target.category != thread.category {
+        return refuse("the threads are not of the same category");
+    }
+    if !target.state.is_open() || target.merged_into.is_some() {
+        return refuse("the thread to merge into is closed");
+    }
+    if !thread.state.is_open() {
+        return Err(RuleError::ThreadClosed.into());
+    }
+    permitted(me, Action::Close, thread.category)?;
+    let actor = Actor::Staff(me.clone());
+    let mut state = thread.state.clone();
+    if matches!(state, ThreadState::New) {
+        state = step(thread, &state, ThreadAction::Triage, &actor, now)?;
+    }
+    step(thread, &state, ThreadAction::Close, &actor, now)
 }
 
 /// How many of `thread`'s patient messages `me` has no `view` event for in
@@ -384,9 +424,16 @@ fn apply_one(
                     )?;
                     changed.push((seq, thread.id));
                 }
-                if let ActionOp::Prioritise { decision } = &req.op {
-                    let set = TriageSet { decision: *decision, by: me.clone(), at: now };
-                    store::set_triage(conn, thread.id, &set)?;
+                match &req.op {
+                    ActionOp::Prioritise { decision } => {
+                        let set = TriageSet { decision: *decision, by: me.clone(), at: now };
+                        store::set_triage(conn, thread.id, &set)?;
+                    }
+                    ActionOp::Merge { into } => store::set_merged_into(conn, thread.id, Some(*into))?,
+                    ActionOp::State { change: StateOp::Reopen } if thread.merged_into.is_some() => {
+                        store::set_merged_into(conn, thread.id, None)?;
+                    }
+                    _ => {}
                 }
                 store::update_thread(conn, thread.id, &next, version, now, Some(me))?;
                 let seq = store::insert_action(conn, thread.id, &LoggedOp::from(&req.op), me, version, now)?;

@@ -64,6 +64,8 @@ pub struct ThreadRow {
     pub updated_by: Option<StaffRef>,
     /// The latest priority a person gave it.
     pub triage: Option<TriageSet>,
+    /// The thread it was merged into as a repeat.
+    pub merged_into: Option<ThreadId>,
 }
 
 fn staff_from(id: Option<String>, role: Option<String>) -> Result<Option<StaffRef>, DbError> {
@@ -77,9 +79,10 @@ fn staff_from(id: Option<String>, role: Option<String>) -> Result<Option<StaffRe
 
 const THREAD_COLUMNS: &str =
     "t.id, t.patient_id, t.category, t.state, t.version, t.created_at_us, t.updated_at_us,
-     t.updated_by_id, t.updated_by_role, t.triage";
+     t.updated_by_id, t.updated_by_role, t.triage, t.merged_into";
 
-type RawThread = (i64, String, String, String, i64, i64, i64, Option<String>, Option<String>, Option<String>);
+type RawThread =
+    (i64, String, String, String, i64, i64, i64, Option<String>, Option<String>, Option<String>, Option<i64>);
 
 fn raw_thread(r: &Row<'_>) -> rusqlite::Result<RawThread> {
     Ok((
@@ -93,11 +96,12 @@ fn raw_thread(r: &Row<'_>) -> rusqlite::Result<RawThread> {
         r.get(7)?,
         r.get(8)?,
         r.get(9)?,
+        r.get(10)?,
     ))
 }
 
 fn thread_row(raw: RawThread) -> Result<ThreadRow, DbError> {
-    let (id, patient, category, state, version, created, updated, by_id, by_role, triage) = raw;
+    let (id, patient, category, state, version, created, updated, by_id, by_role, triage, merged_into) = raw;
     Ok(ThreadRow {
         id: ThreadId(to_u64(id)),
         patient_id: PatientId(patient),
@@ -110,6 +114,7 @@ fn thread_row(raw: RawThread) -> Result<ThreadRow, DbError> {
         triage: triage
             .map(|t| serde_json::from_str(&t).map_err(|_| DbError::Corrupt { what: "thread triage" }))
             .transpose()?,
+        merged_into: merged_into.map(|t| ThreadId(to_u64(t))),
     })
 }
 
@@ -130,7 +135,7 @@ pub fn thread_metas_between(conn: &Connection, after: u64, upto: u64) -> Result<
          ORDER BY t.id"
     ))?;
     let rows = stmt.query_map(params![to_i64(after), to_i64(upto)], |r| {
-        Ok((raw_thread(r)?, r.get::<_, Option<Vec<u8>>>(10)?))
+        Ok((raw_thread(r)?, r.get::<_, Option<Vec<u8>>>(11)?))
     })?;
     rows.map(|r| {
         let (raw, key) = r?;
@@ -147,6 +152,7 @@ pub fn thread_metas_between(conn: &Connection, after: u64, upto: u64) -> Result<
             updated_at: row.updated_at,
             updated_by: row.updated_by,
             triage: row.triage,
+            merged_into: row.merged_into,
         })
     })
     .collect()
@@ -175,6 +181,13 @@ pub fn insert_thread(
          VALUES (?1, ?2, ?3, ?4, ?5, NULL, 1, ?6, ?6)",
         params![to_i64(id.0), patient.0, key_of(&category)?, state_json, state.kind().key(), to_db(now)],
     )?;
+    Ok(())
+}
+
+/// Records (or, with `None`, clears) the thread `id` was merged into.
+pub fn set_merged_into(conn: &Connection, id: ThreadId, into: Option<ThreadId>) -> Result<(), DbError> {
+    conn.prepare_cached("UPDATE threads SET merged_into = ?2 WHERE id = ?1")?
+        .execute(params![to_i64(id.0), into.map(|t| to_i64(t.0))])?;
     Ok(())
 }
 

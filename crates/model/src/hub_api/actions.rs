@@ -91,6 +91,14 @@ pub enum ActionOp {
         /// The decision.
         decision: TriageDecision,
     },
+    /// Close this thread as a repeat of `into`, an open thread of the same
+    /// patient and category: its messages are shown in `into` from then on.
+    /// The workstation proposes the link (it can read both); the hub checks
+    /// patient, category, that `into` is open and the grant to close.
+    Merge {
+        /// The thread it repeats.
+        into: ThreadId,
+    },
 }
 
 /// Whose queue a thread goes to (the wire form of [`Assignee`]).
@@ -172,6 +180,11 @@ pub enum LoggedOp {
         /// The decision.
         decision: TriageDecision,
     },
+    /// See [`ActionOp::Merge`].
+    Merge {
+        /// The thread it repeats.
+        into: ThreadId,
+    },
 }
 
 impl From<&ActionOp> for LoggedOp {
@@ -186,6 +199,7 @@ impl From<&ActionOp> for LoggedOp {
                 LoggedOp::RefillDecision { decision: *decision, items: items.clone() }
             }
             ActionOp::Prioritise { decision } => LoggedOp::Prioritise { decision: *decision },
+            ActionOp::Merge { into } => LoggedOp::Merge { into: *into },
         }
     }
 }

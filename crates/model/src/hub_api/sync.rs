@@ -73,6 +73,9 @@ pub struct ThreadMeta {
     /// workstation shows what the red-flag detector suggests).
     #[serde(default)]
     pub triage: Option<crate::triage::TriageSet>,
+    /// The thread this one was merged into as a repeat (it is then closed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<ThreadId>,
 }
 
 /// An applied action, as recorded in the log.

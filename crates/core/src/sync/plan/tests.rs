@@ -37,18 +37,30 @@ fn details() -> PatientDetails {
         display_name: DisplayName::new("Amara Okafor"),
         date_of_birth: DateOfBirth::new(Date::new(1961, 4, 2).unwrap()),
         nhs_number: NhsNumber::parse("9434765919").unwrap(),
+        written_by: None,
     }
 }
 
 /// A patient envelope: free text and details, each sealed to `to`.
 fn sealed(thread: u64, message: u64, text: &str, to: &[(Pool, &StaticSecret)]) -> Vec<u8> {
+    sealed_naming(thread, message, text, to, &details())
+}
+
+/// [`sealed`], naming the patient with `who`.
+fn sealed_naming(
+    thread: u64,
+    message: u64,
+    text: &str,
+    to: &[(Pool, &StaticSecret)],
+    who: &PatientDetails,
+) -> Vec<u8> {
     let sender = SigningKey::generate(&mut OsRng);
     let recipients: Vec<Recipient> = to
         .iter()
         .map(|(p, s)| Recipient { id: RecipientId::Pool(*p), public_key: PublicKey::from(*s) })
         .collect();
     let free = MessagePart::FreeText(FreeText::new(text)).to_sealed_plaintext().unwrap();
-    let who = details().to_sealed_plaintext().unwrap();
+    let who = who.to_sealed_plaintext().unwrap();
     let parts = [
         PartInput { kind: PartKind::FreeText, plaintext: &free, recipients: &recipients },
         PartInput { kind: PartKind::PatientDetails, plaintext: &who, recipients: &recipients },
@@ -81,6 +93,7 @@ fn page(envelopes: Vec<(u64, u64, Vec<u8>)>, category: Category) -> SyncPage {
                 updated_at: t(0),
                 updated_by: None,
                 triage: None,
+                merged_into: None,
             });
         }
     }
@@ -223,4 +236,37 @@ fn a_staff_envelope_never_names_the_patient() {
     p.envelopes.remove(0);
     let plan = plan_page(&p, &nurse_device(&k), &rules(), &BTreeMap::new());
     assert!(plan.patients.is_empty());
+}
+
+#[test]
+fn a_message_written_on_the_patients_behalf_keeps_who_wrote_it() {
+    use sealbox_model::patient::{Relationship, Representative};
+    let k = keys();
+    let by = Representative { name: DisplayName::new("Jo Okafor"), relationship: Relationship::Parent };
+    let who = PatientDetails { written_by: Some(by.clone()), ..details() };
+    let text = "My son needs his inhaler";
+    let p = page(
+        vec![
+            (13, 103, sealed_naming(13, 103, text, &[(Pool::Nurse, &k.nurse)], &who)),
+            (13, 104, sealed(13, 104, "It's me, the patient, now", &[(Pool::Nurse, &k.nurse)])),
+        ],
+        Category::RepeatPrescription,
+    );
+    let plan = plan_page(&p, &nurse_device(&k), &rules(), &BTreeMap::new());
+    assert_eq!(plan.written_by.len(), 1);
+    assert_eq!(plan.written_by[0].0, MessageId(103));
+    assert!(plan.written_by[0].1 == by);
+    // Who wrote it is the message's, never the patient's record.
+    assert_eq!(plan.patients[0].display_name.reveal(), "Amara Okafor");
+
+    // Kept in the real (SQLCipher) cache and read back per message.
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _, _) = crate::store::testutil::new_store(dir.path());
+    store.apply_page(&plan, t(10)).unwrap();
+    let kept = store.written_by(ThreadId(13)).unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        kept[&MessageId(103)].sentence(),
+        "Written by Jo Okafor (parent or guardian) on the patient's behalf"
+    );
 }

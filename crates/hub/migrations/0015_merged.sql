@@ -1,0 +1,4 @@
+-- Repeats merged (issue 23 point 11): a thread closed as a repeat of an open
+-- thread of the same patient and category names that thread. Reopening it
+-- clears the link.
+ALTER TABLE threads ADD COLUMN merged_into INTEGER REFERENCES threads(id);
