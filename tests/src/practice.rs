@@ -256,19 +256,33 @@ impl Practice {
     /// The first patient of the practice file asks, on a new thread
     /// (7_000_000_000 + `n`), for `items` on repeat; returns the thread.
     pub async fn request_repeat(&self, n: u64, items: &[&str]) -> Result<String, Failure> {
+        self.patient_asks(n, Category::RepeatPrescription, "Could I have my usual ones please?", items).await
+    }
+
+    /// The first patient of the practice file writes `text` (and asks for
+    /// `items`, if any) on a new thread (7_000_000_000 + `n`) of
+    /// `category`; returns the thread.
+    pub async fn patient_asks(
+        &self,
+        n: u64,
+        category: Category,
+        text: &str,
+        items: &[&str],
+    ) -> Result<String, Failure> {
         let thread = ThreadId(7_000_000_000 + n);
+        let mut parts = vec![MessagePart::FreeText(FreeText::new(text))];
+        if !items.is_empty() {
+            parts.push(MessagePart::MedicationRequest(MedicationRequest {
+                items: items.iter().map(|i| MedicationText::new(*i)).collect(),
+                shared_notes: Vec::new(),
+            }));
+        }
         let request = PlannedMessage {
             patient: 0,
             thread_id: thread,
             message_id: MessageId(thread.0 + 1),
-            category: Category::RepeatPrescription,
-            parts: vec![
-                MessagePart::FreeText(FreeText::new("Could I have my usual ones please?")),
-                MessagePart::MedicationRequest(MedicationRequest {
-                    items: items.iter().map(|i| MedicationText::new(*i)).collect(),
-                    shared_notes: Vec::new(),
-                }),
-            ],
+            category,
+            parts,
             red_flag: false,
         };
         let client = sealbox_sim::client::client()?;

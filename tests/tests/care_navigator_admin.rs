@@ -1,0 +1,92 @@
+//! A care navigator's admin queue, in the real app against a real hub: a
+//! care navigator (enrolled and approved through the real flows) sees the
+//! patient's appointment request and never their clinical question (sealed
+//! to clinicians only, so it is not in this workstation's cache at all);
+//! answers with the practice's template, inserted into what she had typed;
+//! closes it; the patient reads the answer with their own key; her
+//! workload counts the thread closed today.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
+use std::time::{Duration, Instant};
+
+use sealbox_e2e::flows;
+use sealbox_e2e::practice::Practice;
+use sealbox_e2e::App;
+use sealbox_model::category::Category;
+use sealbox_model::role::Role;
+
+const PIN: &str = "9753";
+const MOVE: &str = "Please could my appointment on Tuesday be moved to the afternoon? I work mornings.";
+const RASH: &str = "I have had an itchy rash on my arm for a week";
+
+fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_care_navigator_answers_an_appointment_request_and_never_sees_a_clinical_question() {
+    let mut practice = Practice::start(12, 30).await.expect("a practice with patients' messages");
+    let dir = practice
+        .enrol_colleague(Role::CareNavigator, "Jordan Lee", None, PIN)
+        .await
+        .expect("a care navigator");
+    let rash = practice.patient_asks(311, Category::ClinicalQuestion, RASH, &[]).await.expect("a question");
+    let admin = practice
+        .patient_asks(301, Category::AdminAppointment, MOVE, &[])
+        .await
+        .expect("an appointment request");
+    let app = App::launch_env(&[("SEALBOX_DATA_DIR", dir.display().to_string())])
+        .await
+        .expect("launch the app through tauri-driver");
+    flows::unlock_until(&app, PIN, &admin).await;
+    let who = app.text("#clinician").await.expect("who is signed in");
+    assert!(who.contains("Jordan Lee") && who.contains("Care navigator"), "{who}");
+    let listed = app.attrs("#inbox tr.row", "data-thread").await.expect("rows");
+    assert!(!listed.contains(&rash), "a clinical question is not the care navigator's to read");
+    let page = app.source().await.expect("page source");
+    assert!(!page.contains("itchy rash"));
+
+    app.click(&format!("#inbox tr[data-thread='{admin}'] .patient")).await.expect("open the request");
+    app.wait_attr("#thread", "data-thread", |s| s == admin).await.expect("the request is open");
+    let bodies = app.texts("#thread .message .body").await.expect("bodies");
+    assert_eq!(bodies.iter().map(|b| words(b)).collect::<Vec<_>>(), [words(MOVE)]);
+    // What she typed stays; the template is inserted after it.
+    app.type_into("#reply-text", "Tuesday at 14:10 is free.").await.expect("type");
+    app.click("#template option[value='book_appointment']").await.expect("choose a template");
+    let typed =
+        "const done = arguments[arguments.length - 1]; done(document.querySelector('#reply-text').value);";
+    let text = app.run_async(typed).await.expect("the reply box");
+    let text = text.as_str().unwrap_or_default().to_owned();
+    assert!(
+        text.starts_with("Tuesday at 14:10 is free.") && text.contains("Please call the practice"),
+        "{text}"
+    );
+    app.screenshot("care-navigator-admin").await.expect("screenshot");
+    flows::assert_contrast(&app, "a care navigator answering an appointment request").await;
+
+    let mut changes = practice.hub_changes();
+    app.click("#send-reply").await.expect("send");
+    let sent = app.text("#thread .message.staff .body").await.expect("the answer is shown");
+    assert!(words(&sent).ends_with("Jordan Lee, Care navigator"), "signed: {sent}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let told = loop {
+        let r = practice.replies().await.expect("read-replies");
+        if let Some((_, text)) = r.into_iter().find(|(t, _)| *t == admin) {
+            break words(&text);
+        }
+        changes.next(deadline).await.expect("the answer reaches the hub");
+    };
+    println!("e2e: the patient reads: {told}");
+    assert_eq!(told, words(&sent));
+
+    app.click("#close-thread").await.expect("close");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while practice.hub_thread_state(&admin).expect("hub state").0 != "closed" {
+        changes.next(deadline).await.expect("the close reaches the hub");
+    }
+    // Her day: the workload counts what she closed.
+    app.click("#workload-button").await.expect("workload");
+    app.wait_attr("#my-day", "data-finished", |n| n == "1").await.expect("one closed today");
+    app.close().await.expect("close");
+    drop(practice);
+}

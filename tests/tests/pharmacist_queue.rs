@@ -1,0 +1,93 @@
+//! A clinical pharmacist's queue, in the real app against a real hub: a
+//! pharmacist (enrolled and approved through the real flows) reads a
+//! patient's medication question in full — the free text reaches the
+//! pharmacy pool for that category — answers it and closes it; the patient
+//! reads the answer with their own key. On a repeat prescription request
+//! the same pharmacist sees the medicines asked for and never the
+//! patient's free text, which is sealed to the GPs and nurses only.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
+use std::time::{Duration, Instant};
+
+use sealbox_e2e::flows;
+use sealbox_e2e::practice::Practice;
+use sealbox_e2e::App;
+use sealbox_model::category::Category;
+use sealbox_model::role::Role;
+
+const PIN: &str = "8642";
+const QUESTION: &str = "Can I take ibuprofen for a headache while I am on ramipril?";
+const ANSWER: &str =
+    "Paracetamol is the safer choice with ramipril; please avoid ibuprofen unless a GP advises it.";
+const REFILL_TEXT: &str = "My mother's name is on the box, please send it to the pharmacy on Hill Street";
+
+fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pharmacist_answers_a_medication_question_and_reads_only_the_medicines_of_a_refill() {
+    let mut practice = Practice::start(12, 30).await.expect("a practice with patients' messages");
+    let dir = practice
+        .enrol_colleague(Role::Pharmacist, "Priya Shah", Some("GPhC 2071234"), PIN)
+        .await
+        .expect("a pharmacist");
+    let question =
+        practice.patient_asks(201, Category::MedicationQuestion, QUESTION, &[]).await.expect("a question");
+    let refill = practice
+        .patient_asks(
+            211,
+            Category::RepeatPrescription,
+            REFILL_TEXT,
+            &["Salbutamol 100micrograms/dose inhaler x2"],
+        )
+        .await
+        .expect("a refill request");
+    let app = App::launch_env(&[("SEALBOX_DATA_DIR", dir.display().to_string())])
+        .await
+        .expect("launch the app through tauri-driver");
+    flows::unlock_until(&app, PIN, &question).await;
+    let who = app.text("#clinician").await.expect("who is signed in");
+    assert!(who.contains("Priya Shah") && who.contains("pharmacist"), "{who}");
+
+    // The refill: the medicines, not the patient's words.
+    app.click(&format!("#inbox tr[data-thread='{refill}'] .patient")).await.expect("open the refill");
+    app.wait_attr("#thread", "data-thread", |s| s == refill).await.expect("the refill is open");
+    let medicines = app.texts("#thread .medicines li").await.expect("medicines");
+    assert_eq!(medicines, ["Salbutamol 100micrograms/dose inhaler x2"]);
+    let page = app.source().await.expect("page source");
+    assert!(!page.contains("Hill Street"), "the refill's free text never reaches the pharmacy");
+
+    // The question: read in full, answered, closed.
+    app.click("#back").await.expect("back to the inbox");
+    app.click(&format!("#inbox tr[data-thread='{question}'] .patient")).await.expect("open the question");
+    app.wait_attr("#thread", "data-thread", |s| s == question).await.expect("the question is open");
+    let bodies = app.texts("#thread .message .body").await.expect("bodies");
+    assert_eq!(bodies.iter().map(|b| words(b)).collect::<Vec<_>>(), [words(QUESTION)]);
+    app.type_into("#reply-text", ANSWER).await.expect("type the answer");
+    app.screenshot("pharmacist-question").await.expect("screenshot");
+    flows::assert_contrast(&app, "a pharmacist answering a medication question").await;
+    let mut changes = practice.hub_changes();
+    app.click("#send-reply").await.expect("send");
+    let sent = app.text("#thread .message.staff .body").await.expect("the answer is shown");
+    assert!(words(&sent).starts_with(&words(ANSWER)), "{sent}");
+    assert!(words(&sent).ends_with("Priya Shah, Clinical pharmacist (GPhC 2071234)"), "signed: {sent}");
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let told = loop {
+        let r = practice.replies().await.expect("read-replies");
+        if let Some((_, text)) = r.into_iter().find(|(t, _)| *t == question) {
+            break words(&text);
+        }
+        changes.next(deadline).await.expect("the answer reaches the hub");
+    };
+    println!("e2e: the patient reads: {told}");
+    assert_eq!(told, words(&sent));
+    app.click("#close-thread").await.expect("close");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while practice.hub_thread_state(&question).expect("hub state").0 != "closed" {
+        changes.next(deadline).await.expect("the close reaches the hub");
+    }
+    app.close().await.expect("close");
+    drop(practice);
+}
