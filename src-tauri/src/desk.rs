@@ -448,6 +448,10 @@ impl Shell {
         let mut open = self.open.lock().await;
         let o = open.as_mut().ok_or(ShellError::Locked)?;
         let deputy = request.deputy.clone().map(StaffId);
+        if let Some(day) = request.back_on.as_deref().filter(|d| !d.trim().is_empty()) {
+            let until = sealbox_core::workstation::cover::back_on(day)?;
+            o.desk.record_absence(Some(until)).await?;
+        }
         let cover = o.desk.cover_absence(deputy.as_ref(), now())?;
         o.send_outbox()?;
         Ok(CoverReport { to_deputy: cover.to_deputy, to_queue: cover.to_queue })

@@ -198,6 +198,14 @@ impl Practice {
         HubChanges(self.hub.events.subscribe())
     }
 
+    /// Until when the hub has the colleague named `name` away (µs), if at all.
+    pub fn staff_away_until(&self, name: &str) -> Result<Option<i64>, Failure> {
+        let name = name.to_owned();
+        Ok(self.hub.db.call_blocking(move |c| {
+            c.query_row("SELECT away_until_us FROM staff WHERE name = ?1", [name], |r| r.get(0))
+        })?)
+    }
+
     /// The hub's state kind of `thread` and who last changed it.
     pub fn hub_thread_state(&self, thread: &str) -> Result<(String, Option<String>), Failure> {
         let id: i64 = thread.parse()?;

@@ -2,9 +2,10 @@
 //! care navigator (enrolled and approved through the real flows) sees the
 //! patient's appointment request and never their clinical question (sealed
 //! to clinicians only, so it is not in this workstation's cache at all);
-//! answers with the practice's template, inserted into what she had typed;
+//! claims the request and answers with the practice's template, inserted into what she had typed;
 //! closes it; the patient reads the answer with their own key; her
-//! workload counts the thread closed today.
+//! workload counts the thread closed today; going away for three days is
+//! recorded at the practice hub.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
 use std::time::{Duration, Instant};
@@ -50,6 +51,8 @@ async fn a_care_navigator_answers_an_appointment_request_and_never_sees_a_clinic
     app.wait_attr("#thread", "data-thread", |s| s == admin).await.expect("the request is open");
     let bodies = app.texts("#thread .message .body").await.expect("bodies");
     assert_eq!(bodies.iter().map(|b| words(b)).collect::<Vec<_>>(), [words(MOVE)]);
+    app.click("#claim").await.expect("claim");
+    app.wait_attr("#thread-state", "data-state", |s| s == "in_progress").await.expect("claimed");
     // What she typed stays; the template is inserted after it.
     app.type_into("#reply-text", "Tuesday at 14:10 is free.").await.expect("type");
     app.click("#template option[value='book_appointment']").await.expect("choose a template");
@@ -87,6 +90,21 @@ async fn a_care_navigator_answers_an_appointment_request_and_never_sees_a_clinic
     // Her day: the workload counts what she closed.
     app.click("#workload-button").await.expect("workload");
     app.wait_attr("#my-day", "data-finished", |n| n == "1").await.expect("one closed today");
+
+    // Going away for a few days: recorded at the practice hub.
+    let back = sealbox_model::jiff::Zoned::now()
+        .date()
+        .checked_add(sealbox_model::jiff::Span::new().days(3))
+        .unwrap();
+    let set = format!(
+        "document.querySelector('#back-on').value = '{back}'; arguments[arguments.length - 1](true);"
+    );
+    app.run_async(&set).await.expect("the day back");
+    app.click("#cover").await.expect("go away");
+    let said = app.text("#covered").await.expect("said");
+    assert!(said.starts_with("Your absence is recorded"), "{said}");
+    let away = practice.staff_away_until("Jordan Lee").expect("hub staff");
+    assert!(away.is_some(), "the absence is at the hub");
     app.close().await.expect("close");
     drop(practice);
 }

@@ -1,10 +1,10 @@
 //! A clinical pharmacist's queue, in the real app against a real hub: a
-//! pharmacist (enrolled and approved through the real flows) reads a
-//! patient's medication question in full — the free text reaches the
-//! pharmacy pool for that category — answers it and closes it; the patient
-//! reads the answer with their own key. On a repeat prescription request
-//! the same pharmacist sees the medicines asked for and never the
-//! patient's free text, which is sealed to the GPs and nurses only.
+//! pharmacist (enrolled and approved through the real flows) reads what
+//! the queue needs — a repeat request's medicines and its words (a change
+//! of pharmacy is written there), a medication question in full — claims
+//! the question, answers it and closes it; the patient reads the answer
+//! with their own key. A clinical question in words only is sealed to the
+//! GPs and nurses: it never reaches the pharmacist's workstation.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
 use std::time::{Duration, Instant};
@@ -19,7 +19,8 @@ const PIN: &str = "8642";
 const QUESTION: &str = "Can I take ibuprofen for a headache while I am on ramipril?";
 const ANSWER: &str =
     "Paracetamol is the safer choice with ramipril; please avoid ibuprofen unless a GP advises it.";
-const REFILL_TEXT: &str = "My mother's name is on the box, please send it to the pharmacy on Hill Street";
+const REFILL_TEXT: &str = "Please send it to the pharmacy on Hill Street from now on";
+const RASH: &str = "I have had an itchy rash on my arm for a week";
 
 fn words(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -43,6 +44,7 @@ async fn a_pharmacist_answers_a_medication_question_and_reads_only_the_medicines
         )
         .await
         .expect("a refill request");
+    let rash = practice.patient_asks(221, Category::ClinicalQuestion, RASH, &[]).await.expect("a question");
     let app = App::launch_env(&[("SEALBOX_DATA_DIR", dir.display().to_string())])
         .await
         .expect("launch the app through tauri-driver");
@@ -50,13 +52,18 @@ async fn a_pharmacist_answers_a_medication_question_and_reads_only_the_medicines
     let who = app.text("#clinician").await.expect("who is signed in");
     assert!(who.contains("Priya Shah") && who.contains("pharmacist"), "{who}");
 
-    // The refill: the medicines, not the patient's words.
+    let listed = app.attrs("#inbox tr.row", "data-thread").await.expect("rows");
+    assert!(!listed.contains(&rash), "a clinical question in words only is not the pharmacy's");
+    let page = app.source().await.expect("page source");
+    assert!(!page.contains("itchy rash"));
+
+    // The refill: the medicines and the change of pharmacy.
     app.click(&format!("#inbox tr[data-thread='{refill}'] .patient")).await.expect("open the refill");
     app.wait_attr("#thread", "data-thread", |s| s == refill).await.expect("the refill is open");
     let medicines = app.texts("#thread .medicines li").await.expect("medicines");
     assert_eq!(medicines, ["Salbutamol 100micrograms/dose inhaler x2"]);
-    let page = app.source().await.expect("page source");
-    assert!(!page.contains("Hill Street"), "the refill's free text never reaches the pharmacy");
+    let bodies = app.texts("#thread .message .body").await.expect("bodies");
+    assert_eq!(bodies.iter().map(|b| words(b)).collect::<Vec<_>>(), [words(REFILL_TEXT)]);
 
     // The question: read in full, answered, closed.
     app.click("#back").await.expect("back to the inbox");
@@ -64,6 +71,8 @@ async fn a_pharmacist_answers_a_medication_question_and_reads_only_the_medicines
     app.wait_attr("#thread", "data-thread", |s| s == question).await.expect("the question is open");
     let bodies = app.texts("#thread .message .body").await.expect("bodies");
     assert_eq!(bodies.iter().map(|b| words(b)).collect::<Vec<_>>(), [words(QUESTION)]);
+    app.click("#claim").await.expect("claim");
+    app.wait_attr("#thread-state", "data-state", |s| s == "in_progress").await.expect("claimed");
     app.type_into("#reply-text", ANSWER).await.expect("type the answer");
     app.screenshot("pharmacist-question").await.expect("screenshot");
     flows::assert_contrast(&app, "a pharmacist answering a medication question").await;

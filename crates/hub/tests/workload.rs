@@ -290,3 +290,78 @@ async fn a_close_or_a_hand_over_is_undone_within_ten_seconds_by_ordinary_actions
     let kinds: Vec<&str> = ops.iter().map(kind).collect();
     assert_eq!(kinds, ["claim", "close", "reopen", "claim", "close"], "{ops:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_absence_recorded_at_the_hub_stops_colleagues_handing_the_clinician_a_thread_until_they_are_back()
+{
+    use sealbox_model::hub_api::{ActionOp, ActionOutcome, ActionRequest, ActionsRequest, IdempotencyKey};
+    let hub = start_hub(2, RatePolicy { burst: 100_000, per_minute: 0 }).await;
+    let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
+    let dirs = tempfile::tempdir().unwrap();
+    let mut gp = enrol_approved(&hub, &keyring, dirs.path(), Role::Gp).await;
+    let (mut ws_nav, mut key_nav) = gp
+        .another(&hub, &keyring, &dirs.path().join("navigator"), Role::CareNavigator, SoftKey::new("2468"))
+        .await;
+    let navigator = StaffId(ws_nav.profile().unwrap().user_id.clone());
+    let letter = ThreadId(9_701);
+    let mut admin = support::clinical_question(letter.0, 9_702, "Could you send a letter for my gym?", false);
+    admin.category = sealbox_model::category::Category::AdminLetters;
+    send::send(&hub.client, &hub.url, &hub.patients(), &[admin], SendOptions::default()).await.unwrap();
+    let now = hub.state.now();
+
+    // The care navigator records that she is away for two days; an absence
+    // in the past is refused.
+    let away = ws_nav.unlock(&mut key_nav, now).await.unwrap();
+    assert!(away.record_absence(Some(now - SignedDuration::from_hours(1))).await.is_err());
+    away.record_absence(Some(now + SignedDuration::from_hours(48))).await.unwrap();
+
+    // The GP is not offered her, and the hub refuses a hand-over to her
+    // anyway, saying she is away.
+    let desk = gp.ws.unlock(&mut gp.key, now).await.unwrap();
+    let engine = desk.engine().unwrap();
+    engine.pull(&desk.store(), now).await.unwrap();
+    let entry = desk.staff().unwrap().staff.into_iter().find(|s| s.id == navigator).unwrap();
+    assert!(!entry.active && entry.away_until.is_some(), "{entry:?}");
+    let offered = |desk: &sealbox_core::workstation::Desk| {
+        desk.open_thread(letter, now)
+            .unwrap()
+            .unwrap()
+            .hand_to
+            .into_iter()
+            .any(|o| matches!(&o.to, AssignTarget::Staff { id, .. } if *id == navigator))
+    };
+    assert!(!offered(&desk), "an absent colleague is not offered");
+    let version: i64 = {
+        let id = i64::try_from(letter.0).unwrap();
+        hub.state
+            .db
+            .call_blocking(move |c| {
+                c.query_row("SELECT version FROM threads WHERE id = ?1", [id], |r| r.get(0))
+            })
+            .unwrap()
+    };
+    let hand = ActionsRequest {
+        actions: vec![ActionRequest {
+            idempotency_key: IdempotencyKey::new("hand-to-absent".to_owned()).unwrap(),
+            thread_id: letter,
+            expected_version: u64::try_from(version).unwrap(),
+            op: ActionOp::Assign {
+                to: AssignTarget::Staff { id: navigator.clone(), role: Role::CareNavigator },
+            },
+        }],
+    };
+    let out = desk.hub().post_actions(&hand).await.unwrap();
+    assert!(
+        matches!(&out.results[0].outcome, ActionOutcome::Rejected { code, detail } if code == "away" && detail.contains("away until")),
+        "{out:?}"
+    );
+
+    // Back: offered again, and the hand-over is applied.
+    away.record_absence(None).await.unwrap();
+    desk.refresh_staff().await.unwrap();
+    assert!(offered(&desk), "back at work: offered again");
+    let to = AssignTarget::Staff { id: navigator.clone(), role: Role::CareNavigator };
+    desk.hand_over(letter, &to, "", now).unwrap();
+    let sent = engine.send(&desk.store(), now).await.unwrap();
+    assert_eq!((sent.applied, sent.rejected.len()), (2, 0), "triaged on the way, then handed: {sent:?}");
+}

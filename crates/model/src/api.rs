@@ -867,6 +867,10 @@ pub struct Deputy {
 pub struct CoverRequest {
     /// The deputy's staff id; none: everything back to its queue.
     pub deputy: Option<String>,
+    /// The day they are back ("2026-12-14"): recorded at the hub, so
+    /// nobody hands them a thread until then. None: no absence recorded.
+    #[serde(default)]
+    pub back_on: Option<String>,
 }
 
 /// What an absence's cover moved.

@@ -2,8 +2,9 @@
 //! is open, due by the end of today and past its target; and the
 //! clinician's own day: what they hold and what they closed today. Going
 //! away: what they hold goes to a named deputy (where the rules let them
-//! take it) or back to its queue. Counts and staff names only. Esc goes
-//! back to the inbox.
+//! take it) or back to its queue; with a day back, the absence is recorded
+//! at the hub (nobody hands them a thread meanwhile). Counts and staff
+//! names only. Esc goes back to the inbox.
 
 use sealbox_model::api::{CoverRequest, WorkloadRow, WorkloadView};
 use web_sys::HtmlSelectElement;
@@ -52,6 +53,7 @@ pub fn workload_panel(props: &WorkloadProps) -> Html {
     let covered = use_state(|| None::<String>);
     let panel = use_node_ref();
     let deputy_box = use_node_ref();
+    let back_box = use_node_ref();
     let reload = {
         let view = view.clone();
         Callback::from(move |()| {
@@ -72,13 +74,18 @@ pub fn workload_panel(props: &WorkloadProps) -> Html {
     }
     let on_cover = {
         let (covered, reload, deputy_box) = (covered.clone(), reload.clone(), deputy_box.clone());
+        let back_box = back_box.clone();
         Callback::from(move |_: MouseEvent| {
             let deputy = deputy_box.cast::<HtmlSelectElement>().map(|s| s.value()).filter(|v| !v.is_empty());
+            let back_on =
+                back_box.cast::<web_sys::HtmlInputElement>().map(|i| i.value()).filter(|v| !v.is_empty());
             let (covered, reload) = (covered.clone(), reload.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                let said = match ipc::cover_absence(CoverRequest { deputy }).await {
+                let away = back_on.is_some();
+                let said = match ipc::cover_absence(CoverRequest { deputy, back_on }).await {
                     Ok(r) => format!(
-                        "Handed on: {} to your deputy, {} back to their queues. Response targets keep running.",
+                        "{}Handed on: {} to your deputy, {} back to their queues. Response targets keep running.",
+                        if away { "Your absence is recorded: nobody can hand you a thread until you are back. " } else { "" },
                         r.to_deputy, r.to_queue
                     ),
                     Err(e) => format!("Nothing was handed on: {e}"),
@@ -124,8 +131,11 @@ pub fn workload_panel(props: &WorkloadProps) -> Html {
                                 <option value={d.id.clone()} data-label={d.label.clone()}>{ &d.label }</option>
                             }) }
                         </select>
-                        <button id="cover" type="button" onclick={on_cover.clone()} disabled={w.holding == 0}>
-                            { "Hand on what I hold" }
+                        <label for="back-on">{ "Back on (recorded at the practice hub: nobody hands you a thread until then)" }</label>
+                        <input id="back-on" type="date" ref={back_box.clone()}
+                            onkeydown={Callback::from(|e: KeyboardEvent| e.stop_propagation())} />
+                        <button id="cover" type="button" onclick={on_cover.clone()}>
+                            { "Go away: hand on what I hold" }
                         </button>
                         if let Some(said) = &*covered {
                             <p id="covered" class="status" role="status">{ said }</p>

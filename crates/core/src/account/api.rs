@@ -7,7 +7,8 @@ use sealbox_model::hub_api::auth::{
     DeviceKeys, DeviceList, EnrolChallenge, EnrolFinish, EnrolStart, Enrolled, LoginChallenge, LoginFinish,
     LoginHistory, LoginStart, PublishPoolKey, SealedPoolKeys, Session,
 };
-use sealbox_model::hub_api::{PracticeKeys, PracticePolicy, StaffDirectory};
+use sealbox_model::hub_api::{AbsenceRequest, PracticeKeys, PracticePolicy, StaffDirectory};
+use sealbox_model::jiff::Timestamp;
 use sealbox_model::pool::Pool;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
@@ -103,6 +104,11 @@ impl HubClient {
     /// `GET /v1/staff`: the practice's staff, to name colleagues.
     pub async fn staff(&self) -> Result<StaffDirectory, SyncError> {
         required(self.call::<(), _>(Method::GET, "/v1/staff", None).await?)
+    }
+
+    /// `PUT /v1/staff/me/absence`: away until `until` (none: back now).
+    pub async fn set_absence(&self, until: Option<Timestamp>) -> Result<(), SyncError> {
+        empty(self.call(Method::PUT, "/v1/staff/me/absence", Some(&AbsenceRequest { until })).await?)
     }
 
     /// `GET /v1/me/logins`: this clinician's sign-in attempts, newest first.

@@ -168,6 +168,9 @@ pub enum WorkstationError {
     /// An undo was not done.
     #[error(transparent)]
     Undo(#[from] undo::UndoError),
+    /// A date could not be read.
+    #[error("that is not a date (year-month-day)")]
+    BadDate,
     /// A merge was asked of a thread not linked as a repeat.
     #[error("this thread is not linked as a repeat of an open request")]
     NotARepeat,

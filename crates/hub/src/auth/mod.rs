@@ -53,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/practice/keys/{pool}", put(pool_keys::publish))
         .route("/v1/practice/policy", get(policy::get_policy))
         .route("/v1/staff", get(staff_directory::list))
+        .route("/v1/staff/me/absence", put(staff_directory::set_absence))
         .route("/v1/practice/signing-key", put(directory::put_signing_key))
         .route("/v1/directory", get(directory::get_statements).post(directory::post_statements))
         .route("/v1/directory/heads", get(directory_heads::get_heads).post(directory_heads::post_head))

@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0013_triage", include_str!("../../migrations/0013_triage.sql")),
     ("0014_internal_notes", include_str!("../../migrations/0014_internal_notes.sql")),
     ("0015_merged", include_str!("../../migrations/0015_merged.sql")),
+    ("0016_absence", include_str!("../../migrations/0016_absence.sql")),
 ];
 
 /// Applies the migrations not yet recorded.

@@ -205,20 +205,25 @@ fn message_id_free(conn: &Connection, id: sealbox_model::ids::MessageId) -> Resu
 }
 
 /// A thread is handed only to someone working here now (not disabled, with
-/// an approved device not revoked) under the role the practice gave them:
-/// the role in the request is what the permission rule checks.
-fn working_here_as(conn: &Connection, person: &StaffRef) -> Result<(), Refusal> {
-    let role: Option<String> = conn
+/// an approved device not revoked, not away) under the role the practice
+/// gave them: the role in the request is what the permission rule checks.
+fn working_here_as(conn: &Connection, person: &StaffRef, now: Timestamp) -> Result<(), Refusal> {
+    let row: Option<(String, Option<i64>)> = conn
         .query_row(
-            "SELECT s.role FROM staff s WHERE s.id = ?1 AND s.disabled_at_us IS NULL AND EXISTS (
+            "SELECT s.role, s.away_until_us FROM staff s WHERE s.id = ?1 AND s.disabled_at_us IS NULL AND EXISTS (
                  SELECT 1 FROM devices d WHERE d.staff_id = s.id
                     AND d.approved_at_us IS NOT NULL AND d.revoked_at_us IS NULL)",
             params![person.id.0],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()
         .map_err(|e| Refusal::Other("storage", e.to_string()))?;
-    match role {
+    let away = row.as_ref().and_then(|(_, until)| *until).filter(|until| *until > to_db(now));
+    if let Some(until) = away {
+        let until = from_db(until).map_err(|e| Refusal::Other("storage", e.to_string()))?;
+        return Err(Refusal::Other("away", format!("that colleague is away until {until}")));
+    }
+    match row.map(|(role, _)| role) {
         Some(role) if role == person.role.key() => Ok(()),
         Some(_) => Err(Refusal::Other("wrong_role", "that colleague has another role".into())),
         None => Err(Refusal::Other("unknown_staff", "no colleague by that id works here now".into())),
@@ -239,7 +244,7 @@ fn decide(
         ActionOp::Assign { to } => {
             let to = Assignee::from(to.clone());
             if let Assignee::Staff(person) = &to {
-                working_here_as(conn, person)?;
+                working_here_as(conn, person, now)?;
             }
             step(thread, &thread.state, ThreadAction::Assign(to), &actor, now)
         }

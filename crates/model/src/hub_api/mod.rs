@@ -37,7 +37,7 @@ pub use patient::{PatientMessageAccepted, PatientMessageRequest, PatientRepliesP
 pub use policy::{PolicyError, PracticePolicy, DEMO_KEY_AAGUID};
 pub use practice_file::{PracticeFile, SimPatient};
 pub use problem::{FieldError, Problem};
-pub use staff::{StaffDirectory, StaffEntry};
+pub use staff::{AbsenceRequest, StaffDirectory, StaffEntry, MAX_ABSENCE_DAYS};
 pub use sync::{ActionLogEntry, Cursor, EnvelopeRecord, Sender, SyncPage, ThreadMeta};
 pub use token::{ChannelToken, IdempotencyKey, IdempotencyKeyError};
 

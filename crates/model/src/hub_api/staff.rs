@@ -30,7 +30,22 @@ pub struct StaffEntry {
     /// and has not revoked. Only they are offered to hand a thread to.
     #[serde(default)]
     pub active: bool,
+    /// Away until then (an absence they recorded); not active meanwhile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub away_until: Option<jiff::Timestamp>,
 }
+
+/// `PUT /v1/staff/me/absence`: the caller is away until `until` (none: back
+/// now). At most [`MAX_ABSENCE_DAYS`] ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbsenceRequest {
+    /// When they are back.
+    pub until: Option<jiff::Timestamp>,
+}
+
+/// The longest absence one request records.
+pub const MAX_ABSENCE_DAYS: i64 = 366;
 
 impl StaffDirectory {
     /// "Asha Rao · GP" for `id`; the id itself when the directory does not
@@ -55,6 +70,7 @@ mod tests {
                 name: "Asha Rao".into(),
                 role: Role::Gp,
                 active: true,
+                away_until: None,
             }],
         };
         assert_eq!(dir.shown(&StaffId("staff-1".into())), "Asha Rao \u{b7} GP");
