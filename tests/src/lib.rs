@@ -29,6 +29,12 @@ mod session;
 pub use driver::Driver;
 pub use session::App;
 
+/// `text` with every run of white space made one space (how text reads
+/// once the webview has laid it out).
+pub fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -198,6 +198,32 @@ impl Practice {
         HubChanges(self.hub.events.subscribe())
     }
 
+    /// What the patient of `thread` reads of the practice's reply, opened
+    /// with their own key once it reaches the hub (in [`crate::words`]).
+    pub async fn reply_read(&self, thread: &str, changes: &mut HubChanges) -> Result<String, Failure> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if let Some((_, text)) = self.replies().await?.into_iter().find(|(t, _)| t == thread) {
+                return Ok(crate::words(&text));
+            }
+            changes.next(deadline).await?;
+        }
+    }
+
+    /// Waits until the hub holds `thread` in the state `kind` ("closed").
+    pub async fn wait_hub_state(
+        &self,
+        thread: &str,
+        kind: &str,
+        changes: &mut HubChanges,
+    ) -> Result<(), Failure> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while self.hub_thread_state(thread)?.0 != kind {
+            changes.next(deadline).await?;
+        }
+        Ok(())
+    }
+
     /// Until when the hub has the colleague named `name` away (µs), if at all.
     pub fn staff_away_until(&self, name: &str) -> Result<Option<i64>, Failure> {
         let name = name.to_owned();

@@ -8,21 +8,16 @@
 //! recorded at the practice hub.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
-use std::time::{Duration, Instant};
 
 use sealbox_e2e::flows;
 use sealbox_e2e::practice::Practice;
-use sealbox_e2e::App;
+use sealbox_e2e::{words, App};
 use sealbox_model::category::Category;
 use sealbox_model::role::Role;
 
 const PIN: &str = "9753";
 const MOVE: &str = "Please could my appointment on Tuesday be moved to the afternoon? I work mornings.";
 const RASH: &str = "I have had an itchy rash on my arm for a week";
-
-fn words(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_care_navigator_answers_an_appointment_request_and_never_sees_a_clinical_question() {
@@ -71,22 +66,12 @@ async fn a_care_navigator_answers_an_appointment_request_and_never_sees_a_clinic
     app.click("#send-reply").await.expect("send");
     let sent = app.text("#thread .message.staff .body").await.expect("the answer is shown");
     assert!(words(&sent).ends_with("Jordan Lee, Care navigator"), "signed: {sent}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let told = loop {
-        let r = practice.replies().await.expect("read-replies");
-        if let Some((_, text)) = r.into_iter().find(|(t, _)| *t == admin) {
-            break words(&text);
-        }
-        changes.next(deadline).await.expect("the answer reaches the hub");
-    };
+    let told = practice.reply_read(&admin, &mut changes).await.expect("the reply reaches the patient");
     println!("e2e: the patient reads: {told}");
     assert_eq!(told, words(&sent));
 
     app.click("#close-thread").await.expect("close");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while practice.hub_thread_state(&admin).expect("hub state").0 != "closed" {
-        changes.next(deadline).await.expect("the close reaches the hub");
-    }
+    practice.wait_hub_state(&admin, "closed", &mut changes).await.expect("the close reaches the hub");
     // Her day: the workload counts what she closed.
     app.click("#workload-button").await.expect("workload");
     app.wait_attr("#my-day", "data-finished", |n| n == "1").await.expect("one closed today");

@@ -29,10 +29,6 @@ async fn disabled(app: &App, css: &str) -> bool {
     app.run_async(&script).await.expect("probe") == serde_json::Value::Bool(true)
 }
 
-fn words(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nurse_decides_a_two_medicine_request_one_by_one_and_the_patient_is_told_of_each() {
     let mut practice = Practice::start(12, 30).await.expect("a practice with patients' messages");
@@ -100,14 +96,7 @@ async fn a_nurse_decides_a_two_medicine_request_one_by_one_and_the_patient_is_to
     );
 
     // The patient reads one reply: folic acid issued, methotrexate after the blood test.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let told = loop {
-        let r = practice.replies().await.expect("read-replies");
-        if let Some((_, text)) = r.into_iter().find(|(t, _)| *t == thread) {
-            break words(&text);
-        }
-        changes.next(deadline).await.expect("the reply reaches the hub");
-    };
+    let told = practice.reply_read(&thread, &mut changes).await.expect("the reply reaches the patient");
     println!("e2e: the patient reads: {told}");
     assert_eq!(told.matches("Dear ").count(), 1, "{told}");
     assert!(told.contains(&format!("{FOLIC_ACID} has been issued")), "{told}");

@@ -7,11 +7,10 @@
 //! GPs and nurses: it never reaches the pharmacist's workstation.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
-use std::time::{Duration, Instant};
 
 use sealbox_e2e::flows;
 use sealbox_e2e::practice::Practice;
-use sealbox_e2e::App;
+use sealbox_e2e::{words, App};
 use sealbox_model::category::Category;
 use sealbox_model::role::Role;
 
@@ -22,12 +21,8 @@ const ANSWER: &str =
 const REFILL_TEXT: &str = "Please send it to the pharmacy on Hill Street from now on";
 const RASH: &str = "I have had an itchy rash on my arm for a week";
 
-fn words(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_pharmacist_answers_a_medication_question_and_reads_only_the_medicines_of_a_refill() {
+async fn a_pharmacist_reads_a_refill_and_answers_a_medication_question_and_never_sees_a_clinical_one() {
     let mut practice = Practice::start(12, 30).await.expect("a practice with patients' messages");
     let dir = practice
         .enrol_colleague(Role::Pharmacist, "Priya Shah", Some("GPhC 2071234"), PIN)
@@ -82,21 +77,11 @@ async fn a_pharmacist_answers_a_medication_question_and_reads_only_the_medicines
     assert!(words(&sent).starts_with(&words(ANSWER)), "{sent}");
     assert!(words(&sent).ends_with("Priya Shah, Clinical pharmacist (GPhC 2071234)"), "signed: {sent}");
 
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let told = loop {
-        let r = practice.replies().await.expect("read-replies");
-        if let Some((_, text)) = r.into_iter().find(|(t, _)| *t == question) {
-            break words(&text);
-        }
-        changes.next(deadline).await.expect("the answer reaches the hub");
-    };
+    let told = practice.reply_read(&question, &mut changes).await.expect("the reply reaches the patient");
     println!("e2e: the patient reads: {told}");
     assert_eq!(told, words(&sent));
     app.click("#close-thread").await.expect("close");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while practice.hub_thread_state(&question).expect("hub state").0 != "closed" {
-        changes.next(deadline).await.expect("the close reaches the hub");
-    }
+    practice.wait_hub_state(&question, "closed", &mut changes).await.expect("the close reaches the hub");
     app.close().await.expect("close");
     drop(practice);
 }

@@ -12,13 +12,9 @@ use std::time::{Duration, Instant};
 
 use sealbox_e2e::flows::{self, assert_no_names, unlock};
 use sealbox_e2e::practice::{Practice, GP_NAME, GP_REGISTRATION};
-use sealbox_e2e::App;
+use sealbox_e2e::{words, App};
 
 const FOLLOW_UP: &str = "Sorry, I forgot: I also need my brown inhaler.";
-
-fn words(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
 
 /// `document.querySelector(css)[prop]`, as JSON.
 async fn prop(app: &App, css: &str, prop: &str) -> serde_json::Value {

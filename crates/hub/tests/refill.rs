@@ -271,17 +271,7 @@ async fn a_request_listing_two_medicines_is_decided_one_by_one_and_the_patient_i
         item: 0,
         outcome: ItemOutcome::NotIssued { reason: RejectionReason::MonitoringNeeded },
     };
-    let version = {
-        let id = i64::try_from(thread.0).unwrap();
-        let v: i64 = hub
-            .state
-            .db
-            .call_blocking(move |c| {
-                c.query_row("SELECT version FROM threads WHERE id = ?1", [id], |r| r.get(0))
-            })
-            .unwrap();
-        u64::try_from(v).unwrap()
-    };
+    let version = hub.thread_version(thread);
     let forged = |key: &str, decision, items| ActionRequest {
         idempotency_key: IdempotencyKey::new(key.to_owned()).unwrap(),
         thread_id: thread,

@@ -97,21 +97,10 @@ async fn a_repeat_request_is_linked_at_intake_and_merged_with_one_action() {
 
     // Over HTTP the hub refuses a merge across patients, across categories
     // or into the thread itself, whatever the workstation says.
-    let version = |id: ThreadId| {
-        let id = i64::try_from(id.0).unwrap();
-        let v: i64 = hub
-            .state
-            .db
-            .call_blocking(move |c| {
-                c.query_row("SELECT version FROM threads WHERE id = ?1", [id], |r| r.get(0))
-            })
-            .unwrap();
-        u64::try_from(v).unwrap()
-    };
     let forged = |key: &str, thread: ThreadId, into: ThreadId| ActionRequest {
         idempotency_key: IdempotencyKey::new(key.to_owned()).unwrap(),
         thread_id: thread,
-        expected_version: version(thread),
+        expected_version: hub.thread_version(thread),
         op: ActionOp::Merge { into },
     };
     let batch = ActionsRequest {

@@ -331,20 +331,11 @@ async fn an_absence_recorded_at_the_hub_stops_colleagues_handing_the_clinician_a
             .any(|o| matches!(&o.to, AssignTarget::Staff { id, .. } if *id == navigator))
     };
     assert!(!offered(&desk), "an absent colleague is not offered");
-    let version: i64 = {
-        let id = i64::try_from(letter.0).unwrap();
-        hub.state
-            .db
-            .call_blocking(move |c| {
-                c.query_row("SELECT version FROM threads WHERE id = ?1", [id], |r| r.get(0))
-            })
-            .unwrap()
-    };
     let hand = ActionsRequest {
         actions: vec![ActionRequest {
             idempotency_key: IdempotencyKey::new("hand-to-absent".to_owned()).unwrap(),
             thread_id: letter,
-            expected_version: u64::try_from(version).unwrap(),
+            expected_version: hub.thread_version(letter),
             op: ActionOp::Assign {
                 to: AssignTarget::Staff { id: navigator.clone(), role: Role::CareNavigator },
             },

@@ -258,9 +258,14 @@ pub fn inbox_page(props: &InboxProps) -> Html {
             });
         })
     };
+    // The header's buttons leave an open thread (its draft is kept) for
+    // the panel asked for, which would otherwise wait behind it.
     let on_mine = {
-        let show_mine = show_mine.clone();
-        Callback::from(move |_: MouseEvent| show_mine.emit(()))
+        let (show_mine, open) = (show_mine.clone(), open.clone());
+        Callback::from(move |_: MouseEvent| {
+            open.set(None);
+            show_mine.emit(());
+        })
     };
     let on_mine_key = {
         let mine = mine.clone();
@@ -467,9 +472,10 @@ pub fn inbox_page(props: &InboxProps) -> Html {
                     { if view.online { "Online" } else { "Offline — verified on this device" } }
                 </span>
                 <button id="my-activity-button" type="button" onclick={on_mine} title="My activity (a)">{ "My activity" }</button>
-                <button id="workload-button" type="button" onclick={ let workload = workload.clone(); Callback::from(move |_: MouseEvent| workload.set(true)) } title="Workload (w)">{ "Workload" }</button>
+                <button id="workload-button" type="button" title="Workload (w)"
+                    onclick={ let (workload, open) = (workload.clone(), open.clone()); Callback::from(move |_: MouseEvent| { open.set(None); workload.set(true) }) }>{ "Workload" }</button>
                 <button id="settings-button" type="button" title="Settings (s)"
-                    onclick={ let show = show_settings.clone(); Callback::from(move |_: MouseEvent| show.emit(())) }>{ "Settings" }</button>
+                    onclick={ let (show, open) = (show_settings.clone(), open.clone()); Callback::from(move |_: MouseEvent| { open.set(None); show.emit(()) }) }>{ "Settings" }</button>
                 <button id="lock-now" type="button" onclick={on_lock} title="Lock now (Ctrl+L)">{ "Lock now" }</button>
             </header>
             if let Some(notice) = &view.notice {

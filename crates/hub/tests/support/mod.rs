@@ -109,6 +109,19 @@ impl Hub {
             ..self.practice.clone()
         }
     }
+
+    /// The version the hub holds for `thread` (what an action expects).
+    pub fn thread_version(&self, thread: sealbox_model::ids::ThreadId) -> u64 {
+        let id = i64::try_from(thread.0).unwrap();
+        let v: i64 = self
+            .state
+            .db
+            .call_blocking(move |c| {
+                c.query_row("SELECT version FROM threads WHERE id = ?1", [id], |r| r.get(0))
+            })
+            .unwrap();
+        u64::try_from(v).unwrap()
+    }
 }
 
 pub fn token(hub: &Hub, patient: usize) -> String {
