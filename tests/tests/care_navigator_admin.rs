@@ -72,6 +72,10 @@ async fn a_care_navigator_answers_an_appointment_request_and_never_sees_a_clinic
 
     app.click("#close-thread").await.expect("close");
     practice.wait_hub_state(&admin, "closed", &mut changes).await.expect("the close reaches the hub");
+    // The inbox moves on to the next thread (or back to the list) first.
+    let moved_on = format!("(document.querySelector('#thread')?.dataset.thread ?? '') !== '{admin}'");
+    let moved = app.wait_for_js(&moved_on, std::time::Instant::now() + std::time::Duration::from_secs(20));
+    assert!(moved.await.expect("probe"), "moved on from the closed thread");
     // Her day: the workload counts what she closed.
     app.click("#workload-button").await.expect("workload");
     app.wait_attr("#my-day", "data-finished", |n| n == "1").await.expect("one closed today");
