@@ -46,6 +46,7 @@ pub fn describe(action: &str, object: &str) -> String {
         "overrule_flag" => "lowered a red-flagged thread's priority, giving a reason".to_owned(),
         "reply" => "replied to the patient".to_owned(),
         "note" => "added an internal note for colleagues".to_owned(),
+        "merge" => "merged a repeat request into the patient's open one".to_owned(),
         "refill_decision" => "decided the repeat prescription".to_owned(),
         "confirm_patient_details" => "confirmed the patient's new details".to_owned(),
         "cache_rebuilt" => "rebuilt this workstation's cache from the practice hub".to_owned(),
