@@ -14,6 +14,7 @@
 //!   revocations) as a chain of statements signed with the practice key.
 //! - [`audit_chain`]: the audit events' hash chain and signed segments.
 
+pub mod attachment;
 pub mod audit_chain;
 pub mod directory;
 pub mod envelope;
