@@ -4,7 +4,7 @@
 
 use sealbox_core::lock::Signal;
 use sealbox_model::api::{
-    ActivityView, AppStatus, ChangeRequest, CoverReport, CoverRequest, EnrolRequest, HandRequest,
+    ActivityView, AppStatus, AttachmentRequest, ChangeRequest, CoverReport, CoverRequest, EnrolRequest, HandRequest,
     InboxRequest, InboxView, MyActivityView, NoteRequest, OpenThreadRequest, RefillHistoryView,
     RefillRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest, WorkloadView,
 };
@@ -100,6 +100,18 @@ pub async fn confirm_patient_details(
 #[tauri::command]
 pub async fn reply(shell: State<'_, Shell>, request: ReplyRequest) -> Result<ThreadView, ShellError> {
     shell.reply(&request.thread, &request.text).await
+}
+
+/// `open_attachment`: a photo in the thread, fetched, opened and checked in
+/// memory; the webview receives its bytes as an `ArrayBuffer` (never a
+/// file, never a URL another page could load).
+#[tauri::command]
+pub async fn open_attachment(
+    shell: State<'_, Shell>,
+    request: AttachmentRequest,
+) -> Result<tauri::ipc::Response, ShellError> {
+    let mut opened = shell.open_attachment(&request).await?;
+    Ok(tauri::ipc::Response::new(std::mem::take(&mut *opened.bytes)))
 }
 
 /// `save_draft`: the reply being typed, kept in the encrypted cache.

@@ -18,11 +18,12 @@ use sealbox_core::sync::engine::SyncStatus;
 use sealbox_core::vault::Keyring;
 use sealbox_core::workstation::{CountsOnly, Desk, Workstation, WorkstationError};
 use sealbox_model::api::{
-    ActivityView, AppStatus, ChangeRequest, CoverReport, CoverRequest, EnrolRequest, HandRequest,
+    ActivityView, AppStatus, AttachmentRequest, ChangeRequest, CoverReport, CoverRequest, EnrolRequest, HandRequest,
     InboxRequest, InboxView, MyActivityView, RefillHistoryView, RefillRequest, Settings, SettingsView,
     ThreadView, WorkloadView,
 };
-use sealbox_model::ids::{StaffId, ThreadId};
+use sealbox_core::workstation::attachment::OpenedAttachment;
+use sealbox_model::ids::{AttachmentId, StaffId, ThreadId};
 use sealbox_model::jiff::Timestamp;
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Manager};
@@ -438,6 +439,20 @@ impl Shell {
             let o = open.as_mut().ok_or(ShellError::Locked)?;
             let reader = o.desk.refill_history_reader();
             o.ask_hub(async move { reader.lines(id).await })
+        };
+        Ok(answer.await.map_err(|_| ShellError::Locked)??)
+    }
+
+    /// A photo of the thread (or of a repeat merged into it), fetched from
+    /// the hub and opened in memory.
+    pub async fn open_attachment(&self, request: &AttachmentRequest) -> Result<OpenedAttachment, ShellError> {
+        let id = ThreadId(request.thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);
+        let attachment = AttachmentId(request.attachment.clone());
+        let answer = {
+            let mut open = self.open.lock().await;
+            let o = open.as_mut().ok_or(ShellError::Locked)?;
+            let reader = o.desk.attachment_reader();
+            o.ask_hub(async move { reader.open(id, &attachment).await })
         };
         Ok(answer.await.map_err(|_| ShellError::Locked)??)
     }

@@ -38,6 +38,7 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::add_note,
             commands::hand_over,
             commands::share_with_pharmacy,
+            commands::open_attachment,
             commands::settings,
             commands::save_settings,
             commands::thread_activity,

@@ -151,6 +151,7 @@ impl Practice {
             category: Category::ClinicalQuestion,
             parts: vec![MessagePart::FreeText(FreeText::new(HOSTILE_TEXT))],
             red_flag: false,
+            attachments: Vec::new(),
         });
         let threads = plan.iter().map(|m| m.thread_id).collect::<BTreeSet<_>>().len();
         let client = sealbox_sim::client::client()?;
@@ -318,6 +319,7 @@ impl Practice {
             category,
             parts,
             red_flag: false,
+            attachments: Vec::new(),
         };
         let client = sealbox_sim::client::client()?;
         let summary =
@@ -359,6 +361,7 @@ impl Practice {
             category: first.category,
             parts: vec![MessagePart::FreeText(FreeText::new(text))],
             red_flag: false,
+            attachments: Vec::new(),
         };
         let client = sealbox_sim::client::client()?;
         let summary =

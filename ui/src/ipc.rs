@@ -4,7 +4,7 @@
 //! the reply into that command's sealbox-model type.
 
 use sealbox_model::api::{
-    command, ActivityView, AppStatus, ChangeRequest, CoverReport, CoverRequest, EnrolRequest, HandRequest,
+    command, ActivityView, AppStatus, AttachmentRequest, ChangeRequest, CoverReport, CoverRequest, EnrolRequest, HandRequest,
     InboxRequest, InboxView, MyActivityView, NoteRequest, OpenThreadRequest, RefillHistoryView,
     RefillRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest, WorkloadView,
 };
@@ -40,14 +40,18 @@ fn describe(value: &JsValue) -> String {
         .unwrap_or_else(|| "unknown error".to_owned())
 }
 
-async fn call<T: DeserializeOwned>(cmd: &str, args: JsValue) -> Result<T, IpcError> {
+async fn call_raw(cmd: &str, args: JsValue) -> Result<JsValue, IpcError> {
     let has_tauri = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("__TAURI__"))
         .map(|v| !v.is_undefined())
         .unwrap_or(false);
     if !has_tauri {
         return Err(IpcError("the Sealbox shell is not available".to_owned()));
     }
-    let reply = tauri_invoke(cmd, args).await.map_err(|e| IpcError(describe(&e)))?;
+    tauri_invoke(cmd, args).await.map_err(|e| IpcError(describe(&e)))
+}
+
+async fn call<T: DeserializeOwned>(cmd: &str, args: JsValue) -> Result<T, IpcError> {
+    let reply = call_raw(cmd, args).await?;
     serde_wasm_bindgen::from_value(reply)
         .map_err(|e| IpcError(format!("{cmd} returned an unexpected reply: {e}")))
 }
@@ -57,15 +61,30 @@ pub async fn app_status() -> Result<AppStatus, IpcError> {
     call(command::APP_STATUS, JsValue::UNDEFINED).await
 }
 
-/// A command whose argument is named `request` (as the shell declares it).
-async fn call_with<R: serde::Serialize, T: DeserializeOwned>(cmd: &str, request: R) -> Result<T, IpcError> {
+fn request_args<R: serde::Serialize>(request: R) -> Result<JsValue, IpcError> {
     #[derive(serde::Serialize)]
     struct Args<R> {
         request: R,
     }
-    let args = serde_wasm_bindgen::to_value(&Args { request })
-        .map_err(|_| IpcError("the request could not be encoded".to_owned()))?;
-    call(cmd, args).await
+    serde_wasm_bindgen::to_value(&Args { request })
+        .map_err(|_| IpcError("the request could not be encoded".to_owned()))
+}
+
+/// A command whose argument is named `request` (as the shell declares it).
+async fn call_with<R: serde::Serialize, T: DeserializeOwned>(cmd: &str, request: R) -> Result<T, IpcError> {
+    call(cmd, request_args(request)?).await
+}
+
+/// A photo of the thread, opened by the shell: its bytes (an `ArrayBuffer`
+/// from the shell, viewed as bytes; never a file or a URL of the shell's).
+pub async fn open_attachment(thread: String, attachment: String) -> Result<js_sys::Uint8Array, IpcError> {
+    let reply =
+        call_raw(command::OPEN_ATTACHMENT, request_args(AttachmentRequest { thread, attachment })?).await?;
+    if reply.is_instance_of::<js_sys::ArrayBuffer>() || js_sys::Array::is_array(&reply) {
+        Ok(js_sys::Uint8Array::new(&reply))
+    } else {
+        Err(IpcError("open_attachment returned an unexpected reply".to_owned()))
+    }
 }
 
 /// Unlocks with the security key and its PIN.

@@ -1,4 +1,4 @@
-//! Attachments (issue 23 point 12, work in progress): the bytes a patient
+//! Attachments (issue 23 point 12): the bytes a patient
 //! attaches (a photo of a rash, a letter) are encrypted on the patient's
 //! device under a fresh key of their own and stored at the hub as an opaque
 //! blob; the key travels only inside the sealed envelope's attachment part
@@ -23,6 +23,10 @@ const TAG_LEN: usize = 16;
 const DOMAIN: &[u8] = b"sealbox/attachment";
 /// The largest attachment accepted (10 MiB of plaintext).
 pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+/// The largest blob: format byte, nonce and tag around the largest attachment.
+pub const MAX_BLOB_BYTES: usize = 1 + NONCE_LEN + MAX_ATTACHMENT_BYTES + TAG_LEN;
+/// The smallest blob (an empty attachment).
+pub const MIN_BLOB_BYTES: usize = 1 + NONCE_LEN + TAG_LEN;
 
 /// Where a blob belongs. Identifiers only, no patient data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,10 +98,10 @@ pub fn open_attachment(
     blob: &[u8],
     place: &AttachmentPlace<'_>,
 ) -> Result<Zeroizing<Vec<u8>>, AttachmentError> {
-    if blob.len() < 1 + NONCE_LEN + TAG_LEN || blob[0] != FORMAT_VERSION {
+    if blob.len() < MIN_BLOB_BYTES || blob[0] != FORMAT_VERSION {
         return Err(AttachmentError::Malformed);
     }
-    if blob.len() > 1 + NONCE_LEN + TAG_LEN + MAX_ATTACHMENT_BYTES {
+    if blob.len() > MAX_BLOB_BYTES {
         return Err(AttachmentError::TooLarge);
     }
     let (nonce, ct) = blob[1..].split_at(NONCE_LEN);

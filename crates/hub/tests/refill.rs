@@ -88,6 +88,7 @@ async fn approval_waits_for_every_patient_message_to_be_viewed_and_other_decisio
         category: Category::RepeatPrescription,
         parts: vec![MessagePart::FreeText(FreeText::new("Sorry, I also need my inhaler."))],
         red_flag: false,
+        attachments: Vec::new(),
     };
     hub.clock.advance(sealbox_model::jiff::SignedDuration::from_mins(1));
     send::send(&hub.client, &hub.url, &hub.patients(), &[follow_up], SendOptions::default()).await.unwrap();
@@ -249,6 +250,7 @@ async fn a_request_listing_two_medicines_is_decided_one_by_one_and_the_patient_i
             }),
         ],
         red_flag: false,
+        attachments: Vec::new(),
     };
     send::send(&hub.client, &hub.url, &hub.patients(), &[request], SendOptions::default()).await.unwrap();
     let desk = gp.ws.unlock(&mut gp.key, now).await.unwrap();
@@ -354,6 +356,7 @@ async fn earlier_requests_come_from_the_practice_hub_after_this_workstation_purg
             }),
         ],
         red_flag: false,
+        attachments: Vec::new(),
     };
     let (first, second) = (ThreadId(9_911), ThreadId(9_913));
     send::send(&hub.client, &hub.url, &hub.patients(), &[ask(first.0, 9_912)], SendOptions::default())

@@ -50,6 +50,7 @@ fn request(
         category,
         parts,
         red_flag: false,
+        attachments: Vec::new(),
     }
 }
 

@@ -84,6 +84,12 @@ pub mod command {
     /// [`super::ThreadView`] of its thread.
     pub const UNDO: &str = "undo";
 
+    /// Takes [`super::AttachmentRequest`] (as `request`); fetches the
+    /// attachment's blob from the hub and opens it in memory (never on
+    /// disk); answers with its bytes as an `ArrayBuffer`, only for an image
+    /// whose bytes are what its message says ([`super::AttachmentLine::image`]).
+    pub const OPEN_ATTACHMENT: &str = "open_attachment";
+
     /// Returns [`super::SettingsView`].
     pub const SETTINGS: &str = "settings";
     /// Takes [`super::Settings`] (as `request`); saves them if the
@@ -134,6 +140,7 @@ pub mod command {
         ADD_NOTE,
         HAND_OVER,
         SHARE_WITH_PHARMACY,
+        OPEN_ATTACHMENT,
         SETTINGS,
         SAVE_SETTINGS,
         THREAD_ACTIVITY,
@@ -790,7 +797,7 @@ pub struct MessageLine {
     /// Medicines asked for, as written.
     pub medicines: Vec<String>,
     /// Attachments (labelled by type, never by file name).
-    pub attachments: Vec<String>,
+    pub attachments: Vec<AttachmentLine>,
     /// Who has viewed it, with when (UK time).
     pub viewed_by: Vec<String>,
     /// An internal note for colleagues (never sent to the patient), shown
@@ -805,6 +812,31 @@ pub struct MessageLine {
     /// thread ("From the repeat request received 3 Dec 09:12, merged").
     #[serde(default)]
     pub merged_from: String,
+}
+
+/// An attachment as a thread lists it: by kind and size, never by the
+/// file name the patient's device had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentLine {
+    /// Its id at the hub (for [`command::OPEN_ATTACHMENT`]).
+    pub id: String,
+    /// Its media type, e.g. "image/png".
+    pub media_type: String,
+    /// "Photo (PNG, 24 KB)", "Attachment (application/pdf, 1.2 MB)".
+    pub label: String,
+    /// Shown inline as an image (a JPEG or PNG; the shell checks the bytes).
+    pub image: bool,
+}
+
+/// Which attachment to open: the thread shown and the attachment's id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentRequest {
+    /// The thread shown (an attachment of a repeat merged into it opens too).
+    pub thread: String,
+    /// The attachment's id ([`AttachmentLine::id`]).
+    pub attachment: String,
 }
 
 /// Audit events as the UI lists them: ids, names of staff, kinds and times

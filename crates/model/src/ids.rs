@@ -29,6 +29,24 @@ pub struct StaffId(pub String);
 #[serde(transparent)]
 pub struct AttachmentId(pub String);
 
+impl AttachmentId {
+    /// The longest id the hub accepts.
+    pub const MAX_LEN: usize = 64;
+
+    /// True for 8 to 64 ASCII letters, digits, `-` or `_`: safe in a URL
+    /// path and in logs, and never a file name a patient chose.
+    pub fn is_valid(text: &str) -> bool {
+        (8..=Self::MAX_LEN).contains(&text.len())
+            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }
+}
+
+impl fmt::Display for AttachmentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 impl fmt::Display for PatientId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -5,6 +5,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::category::Category;
+use crate::hub_api::Base64Bytes;
 use crate::ids::{AttachmentId, MessageId, PatientId, StaffId, ThreadId};
 use crate::priority::Priority;
 use crate::redact::redacted_fmt;
@@ -92,6 +93,10 @@ pub struct MedicationRequest {
 
 /// A reference to a sealed attachment. The file name is not kept (it is
 /// often a patient's name); the UI labels attachments by media type.
+///
+/// The blob at the hub is encrypted under `key`, which travels only here,
+/// inside the sealed part: only the pools that may read attachments of the
+/// category can open it (`sealbox_crypto::attachment`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttachmentRef {
     /// Where the hub keeps it.
@@ -100,6 +105,48 @@ pub struct AttachmentRef {
     pub media_type: String,
     /// Size in bytes.
     pub size_bytes: u64,
+    /// The key its blob is encrypted under (32 bytes; `Debug` shows only
+    /// the length).
+    pub key: Base64Bytes,
+}
+
+/// The media types a workstation shows inline (after checking the bytes
+/// are what they claim); any other attachment is listed by type and size.
+pub const INLINE_IMAGE_TYPES: [&str; 2] = ["image/jpeg", "image/png"];
+
+impl AttachmentRef {
+    /// True when its id is one the hub accepts and its key is 32 bytes.
+    pub fn is_well_formed(&self) -> bool {
+        AttachmentId::is_valid(&self.id.0) && self.key.as_slice().len() == 32
+    }
+
+    /// True when the UI may show it as an image in the thread.
+    pub fn is_inline_image(&self) -> bool {
+        INLINE_IMAGE_TYPES.contains(&self.media_type.as_str())
+    }
+
+    /// How a thread names it: "Photo (PNG, 3 KB)", "Attachment
+    /// (application/pdf, 1.2 MB)". The media type is the sender's claim,
+    /// shown only after it is cut to a plain token.
+    pub fn label(&self) -> String {
+        let size = match self.size_bytes {
+            n if n < 1024 => format!("{n} bytes"),
+            n if n < 1024 * 1024 => format!("{} KB", n.div_ceil(1024)),
+            n => format!("{:.1} MB", n as f64 / (1024.0 * 1024.0)),
+        };
+        match self.media_type.as_str() {
+            "image/jpeg" => format!("Photo (JPEG, {size})"),
+            "image/png" => format!("Photo (PNG, {size})"),
+            other => {
+                let plain: String = other
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '-' | '+'))
+                    .take(60)
+                    .collect();
+                format!("Attachment ({plain}, {size})")
+            }
+        }
+    }
 }
 
 /// One part of a message; each kind is sealed to different pools.
@@ -257,6 +304,28 @@ mod tests {
             MessagePart::from_sealed_plaintext(b"{\"kind\":\"free_text\",\"value\":7,\"x\":\"Ramipril\"}")
                 .unwrap_err();
         assert!(!err.to_string().contains("Ramipril"));
+    }
+
+    #[test]
+    fn an_attachment_is_labelled_by_kind_and_size_and_well_formed_only_with_a_valid_id_and_key() {
+        let mut a = AttachmentRef {
+            id: AttachmentId("att-0123456789ab".to_owned()),
+            media_type: "image/png".to_owned(),
+            size_bytes: 2_411,
+            key: Base64Bytes(vec![7; 32]),
+        };
+        assert_eq!(a.label(), "Photo (PNG, 3 KB)");
+        assert!(a.is_inline_image() && a.is_well_formed());
+        assert!(!format!("{a:?}").contains("7, 7"), "Debug shows the key");
+        a.media_type = "application/pdf\u{202e}<b>".to_owned();
+        a.size_bytes = 3 * 1024 * 1024 / 2;
+        assert_eq!(a.label(), "Attachment (application/pdfb, 1.5 MB)");
+        assert!(!a.is_inline_image());
+        a.key = Base64Bytes(vec![7; 31]);
+        assert!(!a.is_well_formed());
+        a.key = Base64Bytes(vec![7; 32]);
+        a.id = AttachmentId("../../etc".to_owned());
+        assert!(!a.is_well_formed());
     }
 
     #[test]

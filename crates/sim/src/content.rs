@@ -128,6 +128,18 @@ pub const RED_FLAGS: &[&str] = &[
     "My lips and throat are swelling after eating nuts and it's hard to breathe.",
 ];
 
+/// What a patient writes with a photo (a clinical question). None is a red
+/// flag: a photo is for something a clinician wants to see, not an emergency.
+pub const PHOTO_NOTES: &[&str] = &[
+    "Photo attached of the dry patch on my elbow, it has been there a month and the cream has not helped.",
+    "Here is a picture of the mole on my back my partner noticed, is it something to get checked?",
+    "I've attached a photo of the red patch on my arm from the gardening, it itches at night.",
+];
+
+/// The photo the simulator attaches (a 160 × 120 PNG of a red patch on
+/// skin, drawn for the simulator; no real patient).
+pub const PHOTO_PNG: &[u8] = include_bytes!("../assets/rash-photo.png");
+
 /// What a category's free text is drawn from; `{med}` is replaced by a
 /// medicine name.
 pub fn phrases(category: Category) -> &'static [&'static str] {

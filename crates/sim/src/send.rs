@@ -1,5 +1,6 @@
 //! `sealbox-sim send`: seal each planned message to the practice's pools and
-//! post it to the hub's patient channel, paced and in parallel.
+//! post it to the hub's patient channel, paced and in parallel; a message's
+//! attachments are sealed under keys of their own and put first.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -9,11 +10,15 @@ use futures_util::stream::{self, StreamExt};
 use reqwest::{Client, StatusCode};
 
 use sealbox_model::category::Category;
+use sealbox_crypto::attachment::{seal_attachment, AttachmentPlace};
+use sealbox_crypto::secret::random_bytes;
 use sealbox_model::hub_api::{Base64Bytes, PatientMessageRequest, PracticeFile};
+use sealbox_model::ids::AttachmentId;
+use sealbox_model::message::{AttachmentRef, MessagePart};
 
 use crate::client::url;
 use crate::seal::{seal_message, PoolKeys};
-use crate::traffic::PlannedMessage;
+use crate::traffic::{PlannedAttachment, PlannedMessage};
 use crate::SimError;
 
 /// How to send.
@@ -121,7 +126,6 @@ pub async fn send(
     options: SendOptions,
 ) -> Result<SendSummary, SimError> {
     let pools = fetch_pool_keys(client, hub, practice).await?;
-    let target = url(hub, "/v1/patient/messages");
     let start = Instant::now();
     let tokio_start = tokio::time::Instant::now();
     let pace = options.rate_per_sec.filter(|r| *r > 0.0).map(|r| Duration::from_secs_f64(1.0 / r));
@@ -130,12 +134,12 @@ pub async fn send(
 
     let mut outcomes = stream::iter(plan.iter().enumerate())
         .map(|(i, planned)| {
-            let (pools, target) = (&pools, &target);
+            let pools = &pools;
             async move {
                 if let Some(step) = pace {
                     tokio::time::sleep_until(tokio_start + step.mul_f64(i as f64)).await;
                 }
-                post_one(client, target, practice, pools, planned).await
+                post_one(client, hub, practice, pools, planned).await
             }
         })
         .buffer_unordered(options.concurrency.max(1));
@@ -164,9 +168,71 @@ pub async fn send(
 
 const MAX_THROTTLE_RETRIES: usize = 20;
 
+/// Sends the request `build` makes, again after each 429 (waiting as the
+/// hub asks, up to [`MAX_THROTTLE_RETRIES`] times): the last answer, the
+/// retries and the time the last request took.
+async fn with_retries(
+    target: &str,
+    build: impl Fn() -> reqwest::RequestBuilder,
+) -> Result<(reqwest::Response, usize, Duration), SimError> {
+    let mut retries = 0;
+    loop {
+        let sent_at = Instant::now();
+        let resp =
+            build().send().await.map_err(|source| SimError::Unreachable { url: target.to_owned(), source })?;
+        let latency = sent_at.elapsed();
+        if resp.status() != StatusCode::TOO_MANY_REQUESTS || retries >= MAX_THROTTLE_RETRIES {
+            return Ok((resp, retries, latency));
+        }
+        retries += 1;
+        let wait = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(1);
+        tokio::time::sleep(Duration::from_secs(wait.clamp(1, 60))).await;
+    }
+}
+
+/// Seals `file` under a key of its own for its place and puts it at the
+/// hub: the reference (with the key) the message's sealed part carries.
+async fn put_attachment(
+    client: &Client,
+    hub: &str,
+    practice: &PracticeFile,
+    token: &str,
+    planned: &PlannedMessage,
+    file: &PlannedAttachment,
+) -> Result<(AttachmentRef, usize), SimError> {
+    let random: String = random_bytes::<12>().iter().map(|b| format!("{b:02x}")).collect();
+    let id = AttachmentId(format!("att-{random}"));
+    let place = AttachmentPlace { practice: &practice.practice_id, thread: planned.thread_id.0, id: &id.0 };
+    let (key, blob) = seal_attachment(file.bytes, &place).map_err(|e| SimError::Seal(e.to_string()))?;
+    let target = url(hub, &format!("/v1/patient/threads/{}/attachments/{}", planned.thread_id.0, id.0));
+    let (resp, retries, _) = with_retries(&target, || {
+        client
+            .put(&target)
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(blob.clone())
+    })
+    .await?;
+    if !resp.status().is_success() {
+        return Err(SimError::Hub { what: "an attachment", status: resp.status().as_u16() });
+    }
+    let reference = AttachmentRef {
+        id,
+        media_type: file.media_type.to_owned(),
+        size_bytes: file.bytes.len() as u64,
+        key: Base64Bytes(key.expose().to_vec()),
+    };
+    Ok((reference, retries))
+}
+
 async fn post_one(
     client: &Client,
-    target: &str,
+    hub: &str,
     practice: &PracticeFile,
     pools: &PoolKeys,
     planned: &PlannedMessage,
@@ -174,46 +240,33 @@ async fn post_one(
     let patient = practice.patients.get(planned.patient).ok_or_else(|| {
         SimError::Usage(format!("the plan names patient {} of {}", planned.patient, practice.patients.len()))
     })?;
-    let envelope = seal_message(&practice.practice_id, patient, pools, planned)?;
+    let token = &patient.channel_token.0;
+    let mut retries = 0;
+    let mut sent = planned.clone();
+    for file in &planned.attachments {
+        let (reference, r) = put_attachment(client, hub, practice, token, planned, file).await?;
+        retries += r;
+        sent.parts.push(MessagePart::Attachment(reference));
+    }
+    let envelope = seal_message(&practice.practice_id, patient, pools, &sent)?;
     let body = PatientMessageRequest {
         thread_id: planned.thread_id,
         message_id: planned.message_id,
         category: planned.category,
         envelope: Base64Bytes(envelope),
     };
-    let mut retries = 0;
-    loop {
-        let sent_at = Instant::now();
-        let resp = client
-            .post(target)
-            .bearer_auth(&patient.channel_token.0)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|source| SimError::Unreachable { url: target.to_owned(), source })?;
-        let latency = sent_at.elapsed();
-        match resp.status() {
-            StatusCode::CREATED | StatusCode::OK => {
-                let duplicate = resp.status() == StatusCode::OK;
-                let outcome = Outcome::Accepted {
-                    duplicate,
-                    latency,
-                    category: planned.category,
-                    red_flag: planned.red_flag,
-                };
-                return Ok((outcome, retries));
-            }
-            StatusCode::TOO_MANY_REQUESTS if retries < MAX_THROTTLE_RETRIES => {
-                retries += 1;
-                let wait = resp
-                    .headers()
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .unwrap_or(1);
-                tokio::time::sleep(Duration::from_secs(wait.clamp(1, 60))).await;
-            }
-            other => return Ok((Outcome::Refused(other.as_u16()), retries)),
-        }
-    }
+    let target = url(hub, "/v1/patient/messages");
+    let (resp, r, latency) =
+        with_retries(&target, || client.post(&target).bearer_auth(token).json(&body)).await?;
+    retries += r;
+    let outcome = match resp.status() {
+        StatusCode::CREATED | StatusCode::OK => Outcome::Accepted {
+            duplicate: resp.status() == StatusCode::OK,
+            latency,
+            category: planned.category,
+            red_flag: planned.red_flag,
+        },
+        other => Outcome::Refused(other.as_u16()),
+    };
+    Ok((outcome, retries))
 }

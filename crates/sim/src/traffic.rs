@@ -46,7 +46,35 @@ pub struct PlannedMessage {
     pub parts: Vec<MessagePart>,
     /// Whether the text is one of the red-flag messages.
     pub red_flag: bool,
+    /// Files the patient attaches: sealed under keys of their own and put
+    /// at the hub before the message, which names them (`send`).
+    pub attachments: Vec<PlannedAttachment>,
 }
+
+/// A file a simulated patient attaches. `Debug` shows its type and size only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PlannedAttachment {
+    /// Its media type, e.g. "image/png".
+    pub media_type: &'static str,
+    /// Its bytes.
+    pub bytes: &'static [u8],
+}
+
+impl std::fmt::Debug for PlannedAttachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PlannedAttachment({}, {} bytes)", self.media_type, self.bytes.len())
+    }
+}
+
+impl PlannedAttachment {
+    /// The simulator's photo of a red patch on skin.
+    pub fn photo() -> Self {
+        PlannedAttachment { media_type: "image/png", bytes: content::PHOTO_PNG }
+    }
+}
+
+/// One clinical question in this many comes with a photo.
+const PHOTO_EVERY: u64 = 10;
 
 /// Plans `messages` messages from `patients` patients, deterministically from `seed`.
 pub fn plan(seed: u64, patients: usize, messages: usize) -> Vec<PlannedMessage> {
@@ -66,19 +94,22 @@ pub fn plan(seed: u64, patients: usize, messages: usize) -> Vec<PlannedMessage> 
             _ => (ThreadId(wire_id(&mut rng)), pick_category(&mut rng)),
         };
         last_thread[patient] = Some((thread_id, category));
-        let parts = if red_flag {
+        let mut parts = if red_flag {
             vec![MessagePart::FreeText(FreeText::new(*pick(&mut rng, content::RED_FLAGS)))]
         } else {
             compose(&mut rng, category)
         };
-        out.push(PlannedMessage {
-            patient,
-            thread_id,
-            message_id: MessageId(wire_id(&mut rng)),
-            category,
-            parts,
-            red_flag,
-        });
+        let message_id = MessageId(wire_id(&mut rng));
+        // Chosen from the id, not a further draw, so the rest of a seed's
+        // traffic is what it was before photos.
+        let photo = !red_flag && category == Category::ClinicalQuestion && message_id.0 % PHOTO_EVERY == 0;
+        let mut attachments = Vec::new();
+        if photo {
+            let note = content::PHOTO_NOTES[(message_id.0 / PHOTO_EVERY) as usize % content::PHOTO_NOTES.len()];
+            parts = vec![MessagePart::FreeText(FreeText::new(note))];
+            attachments.push(PlannedAttachment::photo());
+        }
+        out.push(PlannedMessage { patient, thread_id, message_id, category, parts, red_flag, attachments });
     }
     out
 }
@@ -186,6 +217,27 @@ mod tests {
         let threads: std::collections::HashSet<_> = traffic.iter().map(|m| m.thread_id).collect();
         assert!(threads.len() < traffic.len(), "no follow-ups at all");
         assert!(threads.len() > traffic.len() * 7 / 10, "too many follow-ups");
+    }
+
+    #[test]
+    fn some_clinical_questions_come_with_a_photo_and_nothing_else_does() {
+        let traffic = plan(5, 100, 5_000);
+        let with: Vec<_> = traffic.iter().filter(|m| !m.attachments.is_empty()).collect();
+        let questions = traffic.iter().filter(|m| m.category == Category::ClinicalQuestion && !m.red_flag).count();
+        assert!(with.len() * 20 > questions && with.len() * 5 < questions, "{} of {questions}", with.len());
+        for m in with {
+            assert_eq!(m.category, Category::ClinicalQuestion);
+            assert!(!m.red_flag);
+            assert!(m.attachments[0].bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+        }
+    }
+
+    #[test]
+    fn photo_notes_are_not_red_flags() {
+        let detector = sealbox_model::red_flags::RedFlagDetector::new().unwrap();
+        for text in content::PHOTO_NOTES {
+            assert!(!detector.assess(text).suggests_urgent(), "flagged: {text}");
+        }
     }
 
     #[test]

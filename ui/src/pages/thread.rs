@@ -10,7 +10,8 @@
 //! says so); m merges a request linked as a repeat of the patient's open
 //! request into it (the pane moves to that request, where the repeat's
 //! messages are read); the patient's other open threads are listed to
-//! open; a message someone wrote for the patient says who; Esc or "Back"
+//! open; a message someone wrote for the patient says who; a photo the
+//! patient sent is shown in its message (`photo`); Esc or "Back"
 //! returns.
 //! The actions (claim, close, back) sit above the reply box. Closing or
 //! handing over moves on to the next thread (the inbox offers an undo).
@@ -26,6 +27,7 @@ use sealbox_model::hub_api::StateOp;
 use crate::pages::audit::AuditList;
 use crate::pages::colleagues::Colleagues;
 use crate::pages::composer::Composer;
+use crate::pages::photo::Attachment;
 use crate::pages::refill::RefillReview;
 use crate::pages::triage_panel::TriagePanel;
 
@@ -312,7 +314,9 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
                             { for m.medicines.iter().map(|x| html! { <li>{ x }</li> }) }
                         </ul>
                     }
-                    { for m.attachments.iter().map(|a| html! { <p class="meta">{ format!("Attachment ({a})") }</p> }) }
+                    { for m.attachments.iter().map(|a| html! {
+                        <Attachment thread={v.thread.clone()} attachment={a.clone()} />
+                    }) }
                     if !m.viewed_by.is_empty() {
                         <p class="viewed meta">{ format!("Viewed by {}", m.viewed_by.join(", ")) }</p>
                     }

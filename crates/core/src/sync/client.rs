@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use reqwest::{Client, Response, StatusCode};
+use sealbox_crypto::attachment::MAX_BLOB_BYTES;
 use sealbox_model::hub_api::{ActionsRequest, ActionsResponse, Cursor, PushEvent, SyncPage};
+use sealbox_model::ids::AttachmentId;
 use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
@@ -162,6 +164,23 @@ impl HubClient {
             return Err(SyncError::Protocol("the action results do not match the batch"));
         }
         Ok(reply)
+    }
+
+    /// `GET /v1/attachments/{id}`: a sealed attachment's blob (opened by
+    /// `workstation::attachment`; the hub holds no key to it).
+    pub async fn attachment(&self, id: &AttachmentId) -> Result<Vec<u8>, SyncError> {
+        if !AttachmentId::is_valid(&id.0) {
+            return Err(SyncError::Protocol("an attachment id is malformed"));
+        }
+        let resp = self
+            .http
+            .get(self.url(&format!("/v1/attachments/{}", id.0)))
+            .bearer_auth(self.token.as_str())
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await
+            .map_err(|e| unreachable(&e))?;
+        read_limited(checked(resp).await?, MAX_BLOB_BYTES).await
     }
 
     /// Opens `GET /v1/events`.

@@ -51,6 +51,11 @@ pub enum OpenFailure {
     /// It belongs to another practice.
     #[error("it belongs to another practice")]
     WrongPractice,
+    /// A part sealed as one kind holds another (a sender sealing, say, an
+    /// attachment to the pools of free text), or an attachment reference
+    /// without a valid id and key.
+    #[error("a part does not hold what its kind says")]
+    PartMismatch,
 }
 
 impl PoolKeyring {
@@ -104,7 +109,19 @@ impl PoolKeyring {
                 PartKind::PatientDetails => {
                     patient = Some(PatientDetails::from_sealed_plaintext(&part.plaintext)?);
                 }
-                _ => parts.push(MessagePart::from_sealed_plaintext(&part.plaintext)?),
+                kind => {
+                    let decoded = MessagePart::from_sealed_plaintext(&part.plaintext)?;
+                    let fits = match (&decoded, kind) {
+                        (MessagePart::FreeText(_), PartKind::FreeText)
+                        | (MessagePart::MedicationRequest(_), PartKind::MedicationRequest) => true,
+                        (MessagePart::Attachment(a), PartKind::AttachmentRef) => a.is_well_formed(),
+                        _ => false,
+                    };
+                    if !fits {
+                        return Err(OpenFailure::PartMismatch);
+                    }
+                    parts.push(decoded);
+                }
             }
         }
         Ok(Some(OpenedMessage {

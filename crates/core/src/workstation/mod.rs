@@ -25,6 +25,7 @@
 
 mod activity;
 mod admin;
+pub mod attachment;
 pub mod cover;
 pub mod note;
 mod profile;
@@ -174,6 +175,9 @@ pub enum WorkstationError {
     /// A merge was asked of a thread not linked as a repeat.
     #[error("this thread is not linked as a repeat of an open request")]
     NotARepeat,
+    /// An attachment was not shown.
+    #[error(transparent)]
+    Attachment(#[from] attachment::AttachmentError),
 }
 
 impl WorkstationError {

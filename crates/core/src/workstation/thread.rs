@@ -6,6 +6,7 @@
 use sealbox_model::actor::{Actor, StaffRef};
 use sealbox_model::api::ThreadChange;
 use sealbox_model::api::{
+    AttachmentLine,
     IdentityChange, MessageLine, OtherThreadLine, RepeatLine, TemplateLine, ThreadView,
 };
 use sealbox_model::calendar::uk_time_zone;
@@ -120,7 +121,12 @@ impl Desk {
                             line.text.push_str(n.text.reveal());
                         }
                     }
-                    MessagePart::Attachment(a) => line.attachments.push(a.media_type.clone()),
+                    MessagePart::Attachment(a) => line.attachments.push(AttachmentLine {
+                        id: a.id.0.clone(),
+                        media_type: a.media_type.clone(),
+                        label: a.label(),
+                        image: a.is_inline_image(),
+                    }),
                 }
             }
             (m.received_at, line)

@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0014_internal_notes", include_str!("../../migrations/0014_internal_notes.sql")),
     ("0015_merged", include_str!("../../migrations/0015_merged.sql")),
     ("0016_absence", include_str!("../../migrations/0016_absence.sql")),
+    ("0017_attachments", include_str!("../../migrations/0017_attachments.sql")),
 ];
 
 /// Applies the migrations not yet recorded.

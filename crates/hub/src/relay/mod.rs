@@ -1,6 +1,7 @@
 //! The relay: the patient channel, sync, push events and actions.
 
 pub mod actions;
+pub mod attachments;
 pub mod channels;
 pub mod envelope_check;
 pub mod envelope_json;
@@ -13,7 +14,8 @@ pub mod rate_limit;
 pub mod store;
 pub mod sync;
 
-use axum::routing::{get, post};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
 use axum::Router;
 
 use crate::state::AppState;
@@ -23,6 +25,13 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/patient/messages", post(patient::post_message))
         .route("/v1/patient/replies", get(patient::get_replies))
+        .route(
+            "/v1/patient/threads/{thread}/attachments/{id}",
+            // The one body larger than the API's JSON limit: a sealed photo.
+            put(attachments::put_attachment)
+                .layer(DefaultBodyLimit::max(sealbox_crypto::attachment::MAX_BLOB_BYTES)),
+        )
+        .route("/v1/attachments/{id}", get(attachments::get_attachment))
         .route("/v1/practice/keys", get(keys::get_keys))
         .route("/v1/sync", get(sync::get_sync))
         .route("/v1/events", get(events::get_events))

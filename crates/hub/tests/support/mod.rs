@@ -53,6 +53,7 @@ pub fn clinical_question(
         category: Category::ClinicalQuestion,
         parts: vec![MessagePart::FreeText(FreeText::new(text))],
         red_flag,
+        attachments: Vec::new(),
     }
 }
 

@@ -1,0 +1,14 @@
+-- Attachments (issue 23 point 12): blobs a patient's device encrypted under
+-- a key of their own (sealbox_crypto::attachment). The key travels only in
+-- the sealed envelope, so the hub keeps bytes it cannot read. Each is bound
+-- to the patient who sent it and the thread it was sent on: a device reads
+-- it only through that thread, and only if that patient's thread it is.
+CREATE TABLE attachments (
+    id          TEXT PRIMARY KEY,
+    patient_id  TEXT NOT NULL,
+    thread_id   INTEGER NOT NULL,
+    blob        BLOB NOT NULL,
+    sha256      BLOB NOT NULL,
+    at_us       INTEGER NOT NULL
+);
+CREATE INDEX attachments_by_thread ON attachments (thread_id);
