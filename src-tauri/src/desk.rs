@@ -16,13 +16,13 @@ use sealbox_core::notify::locked::LockedWatch;
 use sealbox_core::notify::{Arrivals, BlindNotifier};
 use sealbox_core::sync::engine::SyncStatus;
 use sealbox_core::vault::Keyring;
+use sealbox_core::workstation::attachment::OpenedAttachment;
 use sealbox_core::workstation::{CountsOnly, Desk, Workstation, WorkstationError};
 use sealbox_model::api::{
-    ActivityView, AppStatus, AttachmentRequest, ChangeRequest, CoverReport, CoverRequest, EnrolRequest, HandRequest,
-    InboxRequest, InboxView, MyActivityView, RefillHistoryView, RefillRequest, Settings, SettingsView,
-    ThreadView, WorkloadView,
+    ActivityView, AppStatus, AttachmentRequest, ChangeRequest, CoverReport, CoverRequest, EnrolRequest,
+    HandRequest, InboxRequest, InboxView, MyActivityView, RefillHistoryView, RefillRequest, Settings,
+    SettingsView, ThreadView, WorkloadView,
 };
-use sealbox_core::workstation::attachment::OpenedAttachment;
 use sealbox_model::ids::{AttachmentId, StaffId, ThreadId};
 use sealbox_model::jiff::Timestamp;
 use tauri::async_runtime::JoinHandle;

@@ -25,7 +25,7 @@ use sealbox_model::ids::{MessageId, ThreadId};
 use sealbox_model::message::{FreeText, MedicationRequest, MedicationText, MessagePart};
 use sealbox_model::registration::Registration;
 use sealbox_model::role::Role;
-use sealbox_sim::traffic::PlannedMessage;
+use sealbox_sim::traffic::{PlannedAttachment, PlannedMessage};
 use sealbox_sim::{send, traffic, SendOptions};
 
 /// The GP's security key PIN.
@@ -304,6 +304,23 @@ impl Practice {
         text: &str,
         items: &[&str],
     ) -> Result<String, Failure> {
+        self.patient_sends(n, category, text, items, Vec::new()).await
+    }
+
+    /// As [`Self::patient_asks`], with a photo attached (sealed by the
+    /// patient's side under a key of its own, put at the hub first).
+    pub async fn patient_sends_photo(&self, n: u64, text: &str) -> Result<String, Failure> {
+        self.patient_sends(n, Category::ClinicalQuestion, text, &[], vec![PlannedAttachment::photo()]).await
+    }
+
+    async fn patient_sends(
+        &self,
+        n: u64,
+        category: Category,
+        text: &str,
+        items: &[&str],
+        attachments: Vec<PlannedAttachment>,
+    ) -> Result<String, Failure> {
         let thread = ThreadId(7_000_000_000 + n);
         let mut parts = vec![MessagePart::FreeText(FreeText::new(text))];
         if !items.is_empty() {
@@ -319,7 +336,7 @@ impl Practice {
             category,
             parts,
             red_flag: false,
-            attachments: Vec::new(),
+            attachments,
         };
         let client = sealbox_sim::client::client()?;
         let summary =

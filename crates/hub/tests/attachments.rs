@@ -25,7 +25,12 @@ use support::desks::enrol_approved;
 use support::login::{enrol_and_login, enrol_and_login_unapproved};
 use support::{start_hub, token, Hub};
 
-fn with_files(patient: usize, thread: u64, category: Category, files: Vec<PlannedAttachment>) -> PlannedMessage {
+fn with_files(
+    patient: usize,
+    thread: u64,
+    category: Category,
+    files: Vec<PlannedAttachment>,
+) -> PlannedMessage {
     PlannedMessage {
         patient,
         thread_id: ThreadId(thread),
@@ -104,7 +109,8 @@ async fn a_photo_is_kept_blind_at_the_hub_and_opened_in_memory_only_for_its_own_
         with_files(1, other, Category::ClinicalQuestion, vec![PlannedAttachment::photo()]),
         with_files(0, fake, Category::ClinicalQuestion, vec![pdf]),
     ];
-    let summary = send::send(&hub.client, &hub.url, &hub.patients(), &sent, SendOptions::default()).await.unwrap();
+    let summary =
+        send::send(&hub.client, &hub.url, &hub.patients(), &sent, SendOptions::default()).await.unwrap();
     assert_eq!(summary.accepted, 3, "{summary}");
 
     // Blind at the hub: no blob holds the picture's bytes or its chunks.
@@ -213,7 +219,10 @@ async fn the_hub_hands_an_attachment_only_to_roles_that_may_open_it_on_its_own_p
     assert_eq!(get(&hub, "bad", Some(&gp.token)).await.0, 400);
 
     // Another patient cannot add to this patient's thread.
-    assert_eq!(put(&hub, 1, question, "att-intruder-01", "application/octet-stream", blob(100, 1)).await, 409);
+    assert_eq!(
+        put(&hub, 1, question, "att-intruder-01", "application/octet-stream", blob(100, 1)).await,
+        409
+    );
     // A blob planted by patient 1 on a thread id patient 0 then uses is
     // never handed out through patient 0's thread.
     let planted = 9_920u64;

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{self, StreamExt};
 use reqwest::{Client, StatusCode};
 
-use sealbox_model::category::Category;
 use sealbox_crypto::attachment::{seal_attachment, AttachmentPlace};
 use sealbox_crypto::secret::random_bytes;
+use sealbox_model::category::Category;
 use sealbox_model::hub_api::{Base64Bytes, PatientMessageRequest, PracticeFile};
 use sealbox_model::ids::AttachmentId;
 use sealbox_model::message::{AttachmentRef, MessagePart};
@@ -178,8 +178,10 @@ async fn with_retries(
     let mut retries = 0;
     loop {
         let sent_at = Instant::now();
-        let resp =
-            build().send().await.map_err(|source| SimError::Unreachable { url: target.to_owned(), source })?;
+        let resp = build()
+            .send()
+            .await
+            .map_err(|source| SimError::Unreachable { url: target.to_owned(), source })?;
         let latency = sent_at.elapsed();
         if resp.status() != StatusCode::TOO_MANY_REQUESTS || retries >= MAX_THROTTLE_RETRIES {
             return Ok((resp, retries, latency));

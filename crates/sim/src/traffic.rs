@@ -105,7 +105,8 @@ pub fn plan(seed: u64, patients: usize, messages: usize) -> Vec<PlannedMessage> 
         let photo = !red_flag && category == Category::ClinicalQuestion && message_id.0 % PHOTO_EVERY == 0;
         let mut attachments = Vec::new();
         if photo {
-            let note = content::PHOTO_NOTES[(message_id.0 / PHOTO_EVERY) as usize % content::PHOTO_NOTES.len()];
+            let note =
+                content::PHOTO_NOTES[(message_id.0 / PHOTO_EVERY) as usize % content::PHOTO_NOTES.len()];
             parts = vec![MessagePart::FreeText(FreeText::new(note))];
             attachments.push(PlannedAttachment::photo());
         }
@@ -223,7 +224,8 @@ mod tests {
     fn some_clinical_questions_come_with_a_photo_and_nothing_else_does() {
         let traffic = plan(5, 100, 5_000);
         let with: Vec<_> = traffic.iter().filter(|m| !m.attachments.is_empty()).collect();
-        let questions = traffic.iter().filter(|m| m.category == Category::ClinicalQuestion && !m.red_flag).count();
+        let questions =
+            traffic.iter().filter(|m| m.category == Category::ClinicalQuestion && !m.red_flag).count();
         assert!(with.len() * 20 > questions && with.len() * 5 < questions, "{} of {questions}", with.len());
         for m in with {
             assert_eq!(m.category, Category::ClinicalQuestion);

@@ -69,7 +69,11 @@ impl std::fmt::Debug for AttachmentReader {
 impl Desk {
     /// A reader of attachments for this desk's session.
     pub fn attachment_reader(&self) -> AttachmentReader {
-        AttachmentReader { store: self.store(), hub: self.hub.clone(), practice: self.profile.practice_id.clone() }
+        AttachmentReader {
+            store: self.store(),
+            hub: self.hub.clone(),
+            practice: self.profile.practice_id.clone(),
+        }
     }
 }
 
@@ -87,7 +91,11 @@ pub fn sniff_picture(bytes: &[u8]) -> Option<&'static str> {
 impl AttachmentReader {
     /// The attachment `id` of `thread` (or of a repeat merged into it):
     /// fetched, opened and checked.
-    pub async fn open(&self, thread: ThreadId, id: &AttachmentId) -> Result<OpenedAttachment, WorkstationError> {
+    pub async fn open(
+        &self,
+        thread: ThreadId,
+        id: &AttachmentId,
+    ) -> Result<OpenedAttachment, WorkstationError> {
         let (sent_on, reference) = self.find(thread, id)?;
         if !reference.is_inline_image() {
             return Err(AttachmentError::NotShown.into());
@@ -103,7 +111,11 @@ impl AttachmentReader {
     }
 
     /// The thread the attachment was sent on and its reference.
-    fn find(&self, thread: ThreadId, id: &AttachmentId) -> Result<(ThreadId, AttachmentRef), WorkstationError> {
+    fn find(
+        &self,
+        thread: ThreadId,
+        id: &AttachmentId,
+    ) -> Result<(ThreadId, AttachmentRef), WorkstationError> {
         let store = crate::sync::lock(&self.store);
         let mut threads = vec![thread];
         threads.extend(store.merged_in(thread)?);

@@ -6,8 +6,7 @@
 use sealbox_model::actor::{Actor, StaffRef};
 use sealbox_model::api::ThreadChange;
 use sealbox_model::api::{
-    AttachmentLine,
-    IdentityChange, MessageLine, OtherThreadLine, RepeatLine, TemplateLine, ThreadView,
+    AttachmentLine, IdentityChange, MessageLine, OtherThreadLine, RepeatLine, TemplateLine, ThreadView,
 };
 use sealbox_model::calendar::uk_time_zone;
 use sealbox_model::hub_api::{ActionOp, IdempotencyKey};

@@ -107,7 +107,11 @@ pub async fn put_attachment(
                 if patient == channel.patient_id.0 && at == key && sha == digest {
                     return Ok(false);
                 }
-                return Err(ApiError::conflict("attachment_id_taken", "id", "already used for another attachment"));
+                return Err(ApiError::conflict(
+                    "attachment_id_taken",
+                    "id",
+                    "already used for another attachment",
+                ));
             }
             let held: i64 =
                 tx.query_row("SELECT COUNT(*) FROM attachments WHERE thread_id = ?1", [key], |r| r.get(0))?;
@@ -151,11 +155,12 @@ pub async fn get_attachment(
                 )
                 .optional()?;
             let (patient, thread, blob) = row.ok_or_else(|| ApiError::not_found("no such attachment"))?;
-            let thread = readable_thread(conn, who.staff.role, u64::try_from(thread).unwrap_or(0))
-                .map_err(|e| match e.status {
+            let thread = readable_thread(conn, who.staff.role, u64::try_from(thread).unwrap_or(0)).map_err(
+                |e| match e.status {
                     StatusCode::FORBIDDEN => e,
                     _ => ApiError::not_found("no such attachment"),
-                })?;
+                },
+            )?;
             if thread.patient_id.0 != patient {
                 return Err(ApiError::not_found("no such attachment"));
             }
