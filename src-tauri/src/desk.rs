@@ -17,7 +17,8 @@ use sealbox_core::notify::{Arrivals, BlindNotifier};
 use sealbox_core::sync::engine::SyncStatus;
 use sealbox_core::vault::Keyring;
 use sealbox_core::workstation::attachment::OpenedAttachment;
-use sealbox_core::workstation::{CountsOnly, Desk, Workstation, WorkstationError};
+use sealbox_core::workstation::room::Room;
+use sealbox_core::workstation::{CountsOnly, Desk, WorkstationError};
 use sealbox_model::api::{
     ActivityView, AppStatus, AttachmentRequest, ChangeRequest, CoverReport, CoverRequest, EnrolRequest,
     HandRequest, InboxRequest, InboxView, MyActivityView, RefillHistoryView, RefillRequest, Settings,
@@ -111,7 +112,8 @@ impl Open {
 /// Managed state of the app.
 pub struct Shell {
     keyring: Option<Keyring>,
-    workstation: Mutex<Result<Workstation, String>>,
+    /// The clinicians enrolled on this machine (a shared room, or one).
+    workstation: Mutex<Result<Room, String>>,
     open: Mutex<Option<Open>>,
     machine: std::sync::Mutex<LockMachine>,
     /// While locked: the task counting new messages with the counts-only
@@ -136,7 +138,7 @@ impl Shell {
     pub fn new() -> Self {
         let keyring = Keyring::platform();
         let workstation = match (&keyring, sealbox_core::data_dir::resolve()) {
-            (Ok(k), Ok(dir)) => Workstation::open(dir, k.clone()).map_err(|e| e.to_string()),
+            (Ok(k), Ok(dir)) => Room::open(dir, k.clone()).map_err(|e| e.to_string()),
             (Err(e), _) => Err(e.to_string()),
             (_, Err(e)) => Err(e.to_string()),
         };
@@ -180,17 +182,16 @@ impl Shell {
         }
         let last = self.machine().last_reason();
         match &*self.workstation.lock().await {
-            Ok(ws) => {
-                let wait = ws.unlock_wait(now());
-                Ok(sealbox_core::status::app_status(version, unlocked, ws.profile(), last, wait))
-            }
+            Ok(room) => Ok(sealbox_core::status::room_status(version, unlocked, room, last, now())),
             Err(e) => Err(ShellError::Startup(e.clone())),
         }
     }
 
-    /// Enrols this workstation with the practice hub with the clinician's
-    /// security key (the one plugged in) and its PIN; the workstation is
-    /// left locked (the admin approves it, then the clinician unlocks).
+    /// Enrols a clinician on this workstation with the practice hub, with
+    /// their security key (the one plugged in) and its PIN: the first, or
+    /// another on a shared workstation (a seat of their own); the
+    /// workstation is left locked (the admin approves the device, then the
+    /// clinician unlocks).
     /// With the demo's software key (`SEALBOX_DEMO_KEY=soft`), the key is
     /// made here and kept in the OS keyring.
     pub async fn enrol(&self, version: &str, request: &EnrolRequest) -> Result<AppStatus, ShellError> {
@@ -198,14 +199,14 @@ impl Shell {
             return Err(ShellError::Pin);
         }
         {
-            let mut ws = self.workstation.lock().await;
-            let ws = ws.as_mut().map_err(|e| ShellError::Startup(e.clone()))?;
+            let mut room = self.workstation.lock().await;
+            let room = room.as_mut().map_err(|e| ShellError::Startup(e.clone()))?;
             let (hub, code, name) =
                 (request.hub.trim(), request.invite_code.trim(), request.device_name.trim());
             let desk = if demo_soft_key() {
                 let keyring = self.keyring.as_ref().ok_or(ShellError::NoKey)?;
                 let mut key = SoftKey::new(&request.pin);
-                let desk = ws.enrol(hub, code, name, &mut key, now()).await?;
+                let desk = room.enrol(hub, code, name, &mut key, now()).await?;
                 // The key first: without it an enrolled workstation never opens.
                 key.save(keyring, &desk.profile().user_id).map_err(|e| ShellError::Startup(e.to_string()))?;
                 desk
@@ -216,7 +217,7 @@ impl Shell {
                 let _request = self.cancellable(Some(cancel.clone()));
                 let mut key = usb_key_to_enrol(&cancel)?;
                 key.enter_pin(&request.pin);
-                ws.enrol(hub, code, name, &mut key, now()).await?
+                room.enrol(hub, code, name, &mut key, now()).await?
             };
             if let Err(e) = desk.lock("enrolled", now()).await {
                 eprintln!("sealbox: lock after enrolment: {e}");
@@ -231,29 +232,55 @@ impl Shell {
         if let Some(o) = open.as_ref() {
             return o.view(&InboxRequest::default());
         }
-        let mut ws = self.workstation.lock().await;
-        let ws = ws.as_mut().map_err(|e| ShellError::Startup(e.clone()))?;
-        let profile = ws.profile().ok_or(WorkstationError::NotEnrolled)?;
-        let user = profile.user_id.clone();
+        let mut room = self.workstation.lock().await;
+        let room = room.as_mut().map_err(|e| ShellError::Startup(e.clone()))?;
+        if !room.is_enrolled() {
+            return Err(WorkstationError::NotEnrolled.into());
+        }
         let desk = if demo_soft_key() {
+            // The demo's keys live in the keyring, one per clinician: the
+            // one the typed PIN opens, holding a seat's credential, answers.
             let keyring = self.keyring.as_ref().ok_or(ShellError::NoKey)?;
-            let mut key = SoftKey::load(keyring, &user)
-                .map_err(|e| ShellError::Startup(e.to_string()))?
-                .ok_or(ShellError::NoKey)?;
-            key.enter_pin(pin);
-            let result = ws.unlock(&mut key, now()).await;
+            let users: Vec<String> = room.clinicians().iter().map(|p| p.user_id.clone()).collect();
+            let mut found = None;
+            for user in users {
+                let Some(mut key) =
+                    SoftKey::load(keyring, &user).map_err(|e| ShellError::Startup(e.to_string()))?
+                else {
+                    continue;
+                };
+                key.enter_pin(pin);
+                if room.seat_of(&mut key).is_some() {
+                    found = Some((user, key));
+                    break;
+                }
+            }
+            let (user, mut key) = match found {
+                Some(found) => found,
+                // No key opens with that PIN: the first clinician's key is
+                // asked, so the failure is counted and said as always.
+                None => {
+                    let user = room.clinicians().first().map(|p| p.user_id.clone()).ok_or(ShellError::NoKey)?;
+                    let mut key = SoftKey::load(keyring, &user)
+                        .map_err(|e| ShellError::Startup(e.to_string()))?
+                        .ok_or(ShellError::NoKey)?;
+                    key.enter_pin(pin);
+                    (user, key)
+                }
+            };
+            let result = room.unlock_seat_of_user(&user, &mut key, now()).await;
             // The key's signature counter moved (even on a wrong PIN it may
             // not have; saving is harmless): keep it.
             key.save(keyring, &user).map_err(|e| ShellError::Startup(e.to_string()))?;
             result?
         } else {
-            // The plugged-in key holding this profile's credential (found
-            // without a touch, so a colleague's key beside it loses no PIN
-            // tries).
-            let mut key = usb_key_holding(&profile.rp_id, &[profile.passkey.cred_id().to_vec()])?;
+            // The plugged-in key holding one of this room's credentials
+            // (found without a touch, so a colleague's key beside it loses
+            // no PIN tries): its seat opens.
+            let mut key = usb_key_holding(&room.credentials())?;
             key.enter_pin(pin);
             let _request = self.cancellable(cancel_handle(&key));
-            ws.unlock(&mut key, now()).await?
+            room.unlock(&mut key, now()).await?.1
         };
         self.stop_locked_watch();
         // The practice's policy came from the hub with this unlock (or is
@@ -704,9 +731,17 @@ fn usb_key_to_enrol(cancel: &CancelHandle) -> Result<UsbKey, ShellError> {
     Ok(sealbox_core::key::usb::key_to_enrol(cancel)?)
 }
 
+/// The plugged-in key holding one of `credentials` (relying party, ids).
 #[cfg(not(target_os = "windows"))]
-fn usb_key_holding(rp_id: &str, ids: &[Vec<u8>]) -> Result<sealbox_core::key::usb::UsbKey, ShellError> {
-    Ok(sealbox_core::key::usb::key_holding(rp_id, ids)?)
+fn usb_key_holding(credentials: &[(String, Vec<Vec<u8>>)]) -> Result<sealbox_core::key::usb::UsbKey, ShellError> {
+    let mut last = sealbox_core::key::KeyError::NoKey;
+    for (rp_id, ids) in credentials {
+        match sealbox_core::key::usb::key_holding(rp_id, ids) {
+            Ok(key) => return Ok(key),
+            Err(e) => last = e,
+        }
+    }
+    Err(last.into())
 }
 
 /// Windows: the system WebAuthn API is the transport there (not yet built).
@@ -724,7 +759,7 @@ fn usb_key_to_enrol(_: &CancelHandle) -> Result<UsbKey, ShellError> {
 }
 
 #[cfg(target_os = "windows")]
-fn usb_key_holding(_: &str, _: &[Vec<u8>]) -> Result<sealbox_core::key::soft::SoftKey, ShellError> {
+fn usb_key_holding(_: &[(String, Vec<Vec<u8>>)]) -> Result<sealbox_core::key::soft::SoftKey, ShellError> {
     Err(ShellError::NoKey)
 }
 

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use sealbox_core::cache::{self, CacheConfig};
 use sealbox_core::key::soft::SoftKey;
 use sealbox_core::vault::Keyring;
+use sealbox_core::workstation::room::Room;
 use sealbox_core::workstation::Workstation;
 use sealbox_hub::clock::SystemClock;
 use sealbox_hub::config::{HubConfig, RatePolicy};
@@ -286,6 +287,29 @@ impl Practice {
         self.workstations.push(ws);
         self.approve_new_devices().await?;
         Ok(dir)
+    }
+
+    /// A colleague enrolled on the GP's workstation (a shared room: a seat
+    /// of their own under [`Practice::gp_dir`]), through the real flow with
+    /// a software key kept in the OS keyring for the app to unlock with
+    /// `pin`, approved by the admin, left locked.
+    pub async fn enrol_in_gp_room(
+        &mut self,
+        role: Role,
+        name: &str,
+        registration: Option<&str>,
+        pin: &str,
+    ) -> Result<(), Failure> {
+        let code = self.invite(role, name, registration)?;
+        let now = self.hub.now();
+        let mut room = Room::open(self.gp_dir.clone(), self.keyring.clone())?;
+        let mut key = SoftKey::new(pin);
+        let desk = room.enrol(&self.url, &code, "Room 3 PC", &mut key, now).await?;
+        let user = desk.profile().user_id.clone();
+        desk.lock("enrolled", now).await?;
+        key.save(&self.keyring, &user)?;
+        self.approve_new_devices().await?;
+        Ok(())
     }
 
     /// The first patient of the practice file asks, on a new thread

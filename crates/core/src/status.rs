@@ -30,7 +30,27 @@ pub fn app_status(
         weaker_key: profile.is_some_and(|p| p.key_mode == KeyMode::KeyringFallback),
         demo_key: profile.is_some_and(|p| p.demo_key),
         unlock_wait_secs,
+        clinicians: u32::from(profile.is_some()),
     }
+}
+
+/// The status of a workstation shared by the clinicians of `room`: no
+/// names (the lock screen asks for a key, not a person), how many are
+/// enrolled, and whether any seat uses the weaker mode or the demo key.
+pub fn room_status(
+    version: &str,
+    unlocked: bool,
+    room: &crate::workstation::room::Room,
+    last_lock: Option<LockReason>,
+    now: sealbox_model::jiff::Timestamp,
+) -> AppStatus {
+    let clinicians = room.clinicians();
+    let first = clinicians.first().copied();
+    let mut status = app_status(version, unlocked, first, last_lock, room.unlock_wait(now));
+    status.weaker_key = clinicians.iter().any(|p| p.key_mode == KeyMode::KeyringFallback);
+    status.demo_key = clinicians.iter().any(|p| p.demo_key);
+    status.clinicians = u32::try_from(clinicians.len()).unwrap_or(u32::MAX);
+    status
 }
 
 /// A time as the UI shows it, in `tz`: "23 Nov 10:12".

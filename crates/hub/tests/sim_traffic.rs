@@ -11,7 +11,9 @@ use std::collections::HashMap;
 use sealbox_crypto::envelope::{open_envelope, EnvelopeError, EnvelopeHeader, PartKind, RecipientId};
 use sealbox_hub::config::RatePolicy;
 use sealbox_model::category::Category;
-use sealbox_model::message::MessagePart;
+use sealbox_model::hub_api::Base64Bytes;
+use sealbox_model::ids::AttachmentId;
+use sealbox_model::message::{AttachmentRef, MessagePart};
 use sealbox_model::permissions::pools_that_can_read_part;
 use sealbox_model::pool::Pool;
 use sealbox_sim::{send, traffic, SendOptions};
@@ -50,6 +52,7 @@ async fn simulated_patients_reach_the_hub_sealed_to_the_right_pools() {
 
     let stored = stored_envelopes(&hub);
     assert_eq!(stored.len(), plan.len());
+    let mut photos_opened = 0;
     for planned in &plan {
         let bytes = &stored[&planned.message_id.0];
         let header = EnvelopeHeader::parse(bytes).unwrap();
@@ -58,9 +61,19 @@ async fn simulated_patients_reach_the_hub_sealed_to_the_right_pools() {
             (planned.thread_id.0, hub.practice.practice_id.as_str())
         );
         for (pool, secret) in &secrets {
+            // The planned parts, and a reference per attached photo (sealed
+            // by `send` with the key to its blob).
+            let photo_part = MessagePart::Attachment(AttachmentRef {
+                id: AttachmentId("att-shape-only".to_owned()),
+                media_type: "image/png".to_owned(),
+                size_bytes: 0,
+                key: Base64Bytes(Vec::new()),
+            });
+            let photos = planned.attachments.iter().map(|_| &photo_part);
             let readable: Vec<&MessagePart> = planned
                 .parts
                 .iter()
+                .chain(photos)
                 .filter(|p| pools_that_can_read_part(p, planned.category).contains(pool))
                 .collect();
             let opened = match open_envelope(bytes, RecipientId::Pool(*pool), secret, None) {
@@ -75,7 +88,13 @@ async fn simulated_patients_reach_the_hub_sealed_to_the_right_pools() {
             assert_eq!(parts.len(), readable.len(), "{pool:?}: parts opened vs allowed");
             for part in parts {
                 let decoded = MessagePart::from_sealed_plaintext(&part.plaintext).unwrap();
-                assert!(planned.parts.contains(&decoded), "a part the sender did not write");
+                let photo = matches!(&decoded, MessagePart::Attachment(a)
+                    if a.is_well_formed() && planned.attachments.iter().any(|f| f.bytes.len() as u64 == a.size_bytes));
+                assert!(planned.parts.contains(&decoded) || photo, "a part the sender did not write");
+                if photo {
+                    photos_opened += 1;
+                    assert_ne!(*pool, Pool::Pharmacy, "the pharmacy holds the key to a photo");
+                }
             }
             // Pharmacy reads a repeat request's or a medication question's
             // free text (they answer those), and never receives the key to
@@ -90,6 +109,7 @@ async fn simulated_patients_reach_the_hub_sealed_to_the_right_pools() {
             }
         }
     }
+    assert!(photos_opened > 0, "the traffic carried no photo");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

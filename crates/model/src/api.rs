@@ -194,6 +194,10 @@ pub struct AppStatus {
     /// Seconds before the next unlock attempt is allowed, after repeated
     /// failures (0: now); the lock screen counts down.
     pub unlock_wait_secs: u32,
+    /// How many clinicians are enrolled here (a shared workstation has
+    /// more than one; the lock screen names none of them).
+    #[serde(default)]
+    pub clinicians: u32,
 }
 
 /// Arguments of [`command::UNLOCK`]. `Debug` hides the PIN.
@@ -955,11 +959,12 @@ mod tests {
             weaker_key: false,
             demo_key: true,
             unlock_wait_secs: 0,
+            clinicians: 2,
         };
         let json = serde_json::to_string(&status).unwrap();
         assert_eq!(
             json,
-            r#"{"version":"1.2.3","lock":"locked","enrolled":true,"last_lock":null,"weaker_key":false,"demo_key":true,"unlock_wait_secs":0}"#
+            r#"{"version":"1.2.3","lock":"locked","enrolled":true,"last_lock":null,"weaker_key":false,"demo_key":true,"unlock_wait_secs":0,"clinicians":2}"#
         );
         let back: AppStatus = serde_json::from_str(&json).unwrap();
         assert_eq!(back, status);

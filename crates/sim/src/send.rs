@@ -198,7 +198,9 @@ async fn with_retries(
 }
 
 /// Seals `file` under a key of its own for its place and puts it at the
-/// hub: the reference (with the key) the message's sealed part carries.
+/// hub: the reference (with the key) the message's sealed part carries, or
+/// the status the hub refused it with (the message is then counted refused,
+/// not sent without it).
 async fn put_attachment(
     client: &Client,
     hub: &str,
@@ -206,7 +208,7 @@ async fn put_attachment(
     token: &str,
     planned: &PlannedMessage,
     file: &PlannedAttachment,
-) -> Result<(AttachmentRef, usize), SimError> {
+) -> Result<(Result<AttachmentRef, u16>, usize), SimError> {
     let random: String = random_bytes::<12>().iter().map(|b| format!("{b:02x}")).collect();
     let id = AttachmentId(format!("att-{random}"));
     let place = AttachmentPlace { practice: &practice.practice_id, thread: planned.thread_id.0, id: &id.0 };
@@ -221,7 +223,7 @@ async fn put_attachment(
     })
     .await?;
     if !resp.status().is_success() {
-        return Err(SimError::Hub { what: "an attachment", status: resp.status().as_u16() });
+        return Ok((Err(resp.status().as_u16()), retries));
     }
     let reference = AttachmentRef {
         id,
@@ -229,7 +231,7 @@ async fn put_attachment(
         size_bytes: file.bytes.len() as u64,
         key: Base64Bytes(key.expose().to_vec()),
     };
-    Ok((reference, retries))
+    Ok((Ok(reference), retries))
 }
 
 async fn post_one(
@@ -246,9 +248,12 @@ async fn post_one(
     let mut retries = 0;
     let mut sent = planned.clone();
     for file in &planned.attachments {
-        let (reference, r) = put_attachment(client, hub, practice, token, planned, file).await?;
+        let (put, r) = put_attachment(client, hub, practice, token, planned, file).await?;
         retries += r;
-        sent.parts.push(MessagePart::Attachment(reference));
+        match put {
+            Ok(reference) => sent.parts.push(MessagePart::Attachment(reference)),
+            Err(status) => return Ok((Outcome::Refused(status), retries)),
+        }
     }
     let envelope = seal_message(&practice.practice_id, patient, pools, &sent)?;
     let body = PatientMessageRequest {

@@ -36,12 +36,23 @@ fn lock_reason(key: &str) -> &'static str {
 pub fn lock_page(props: &LockProps) -> Html {
     let pin = use_state(String::new);
     let just_enrolled = use_state(|| false);
+    // A shared workstation: another clinician enrols with their own invite.
+    let adding = use_state(|| false);
     let on_enrolled = {
-        let (just, done) = (just_enrolled.clone(), props.on_enrolled.clone());
+        let (just, adding, done) = (just_enrolled.clone(), adding.clone(), props.on_enrolled.clone());
         Callback::from(move |s: AppStatus| {
             just.set(true);
+            adding.set(false);
             done.emit(s);
         })
+    };
+    let on_add = {
+        let adding = adding.clone();
+        Callback::from(move |_: MouseEvent| adding.set(!*adding))
+    };
+    let shared = match &props.status {
+        Status::Ready(s) if s.clinicians > 1 => Some(s.clinicians),
+        _ => None,
     };
     let busy = use_state(|| false);
     let error = use_state(|| None::<String>);
@@ -186,6 +197,17 @@ pub fn lock_page(props: &LockProps) -> Html {
                     <p id="unlock-wait" class="status" data-state="warning" role="status" data-seconds={secs.to_string()}>
                         { format!("Too many failed attempts. You can try again in {secs} s.") }
                     </p>
+                }
+                if let Some(n) = shared {
+                    <p id="shared-room" class="lock-hint" data-clinicians={n.to_string()}>
+                        { format!("Shared by {n} clinicians: your own key opens your own inbox.") }
+                    </p>
+                }
+                <button id="add-clinician" type="button" class="link" onclick={on_add} aria-expanded={adding.to_string()}>
+                    { "Add a clinician to this workstation" }
+                </button>
+                if *adding {
+                    <EnrolForm on_enrolled={on_enrolled.clone()} />
                 }
             } else if matches!(&props.status, Status::Ready(_)) {
                 <p id="not-enrolled" class="lock-hint">

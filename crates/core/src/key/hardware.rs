@@ -154,27 +154,6 @@ impl<T: CtapTransport> HardwareKey<T> {
         Ok(())
     }
 
-    /// Whether this key holds one of `credential_ids` for `rp_id`: a
-    /// silent getAssertion (no touch, no PIN), as CTAP 2.1's pre-flight.
-    pub fn holds(&mut self, rp_id: &str, credential_ids: &[Vec<u8>]) -> bool {
-        use authenticator::ctap2::client_data::ClientDataHash;
-        use authenticator::ctap2::commands::get_assertion::{
-            GetAssertion, GetAssertionExtensions, GetAssertionOptions,
-        };
-        use authenticator::FidoDeviceIO;
-        use sha2::Digest;
-        credential_ids.iter().any(|id| {
-            let silent = GetAssertion::new(
-                ClientDataHash(sha2::Sha256::digest(b"").into()),
-                RelyingParty { id: rp_id.to_owned(), name: None },
-                vec![descriptor(id.clone())],
-                GetAssertionOptions { user_verification: None, user_presence: Some(false) },
-                GetAssertionExtensions::default(),
-            );
-            self.key.send_msg(&silent).is_ok()
-        })
-    }
-
     /// Sealbox always needs the key to verify its user (the PIN, or a
     /// fingerprint on keys that have one). `authenticator` would go ahead
     /// without it on a key that has no PIN yet; we stop first.
@@ -527,6 +506,27 @@ impl<T: CtapTransport> SecurityKey for HardwareKey<T> {
     /// output is refused at sign-in (`Unsupported("hmac-secret")`).
     fn has_hmac_secret(&self) -> bool {
         self.key.info().is_some_and(|i| i.supports_hmac_secret())
+    }
+
+    /// Whether this key holds one of `credential_ids` for `rp_id`: a
+    /// silent getAssertion (no touch, no PIN), as CTAP 2.1's pre-flight.
+    fn holds(&mut self, rp_id: &str, credential_ids: &[Vec<u8>]) -> bool {
+        use authenticator::ctap2::client_data::ClientDataHash;
+        use authenticator::ctap2::commands::get_assertion::{
+            GetAssertion, GetAssertionExtensions, GetAssertionOptions,
+        };
+        use authenticator::FidoDeviceIO;
+        use sha2::Digest;
+        credential_ids.iter().any(|id| {
+            let silent = GetAssertion::new(
+                ClientDataHash(sha2::Sha256::digest(b"").into()),
+                RelyingParty { id: rp_id.to_owned(), name: None },
+                vec![descriptor(id.clone())],
+                GetAssertionOptions { user_verification: None, user_presence: Some(false) },
+                GetAssertionExtensions::default(),
+            );
+            self.key.send_msg(&silent).is_ok()
+        })
     }
 }
 

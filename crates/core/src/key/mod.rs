@@ -129,6 +129,12 @@ pub trait SecurityKey {
     /// True if the key implements CTAP2 hmac-secret (the strong mode).
     fn has_hmac_secret(&self) -> bool;
 
+    /// Whether this key holds one of `credential_ids` for `rp_id`, asked
+    /// without a PIN or a touch where the key allows it (CTAP 2.1's silent
+    /// pre-flight): which clinician of a shared workstation it belongs to,
+    /// and which of several plugged-in keys is the clinician's.
+    fn holds(&mut self, rp_id: &str, credential_ids: &[Vec<u8>]) -> bool;
+
     /// True for the demo's software key: recorded as such in the profile,
     /// the audit chain and on the lock screen, and refused unless the
     /// practice allows demo keys.

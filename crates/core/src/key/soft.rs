@@ -272,6 +272,16 @@ impl SecurityKey for SoftKey {
         self.hmac_secret
     }
 
+    /// Its state opens with the PIN typed (a sealed state, before), and a
+    /// credential of it has one of the ids for `rp_id`.
+    fn holds(&mut self, rp_id: &str, credential_ids: &[Vec<u8>]) -> bool {
+        if self.sealed.is_some() && self.unseal().is_err() {
+            return false;
+        }
+        let rp: [u8; 32] = Sha256::digest(rp_id.as_bytes()).into();
+        self.credentials.iter().any(|c| c.rp_id_hash == rp && credential_ids.contains(&c.id))
+    }
+
     fn is_demo(&self) -> bool {
         true
     }

@@ -33,6 +33,7 @@ pub mod refill;
 pub mod refill_history;
 mod repeats;
 pub mod reply;
+pub mod room;
 pub mod settings;
 mod share;
 mod staff;
