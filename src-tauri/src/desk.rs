@@ -260,7 +260,8 @@ impl Shell {
                 // No key opens with that PIN: the first clinician's key is
                 // asked, so the failure is counted and said as always.
                 None => {
-                    let user = room.clinicians().first().map(|p| p.user_id.clone()).ok_or(ShellError::NoKey)?;
+                    let user =
+                        room.clinicians().first().map(|p| p.user_id.clone()).ok_or(ShellError::NoKey)?;
                     let mut key = SoftKey::load(keyring, &user)
                         .map_err(|e| ShellError::Startup(e.to_string()))?
                         .ok_or(ShellError::NoKey)?;
@@ -733,7 +734,9 @@ fn usb_key_to_enrol(cancel: &CancelHandle) -> Result<UsbKey, ShellError> {
 
 /// The plugged-in key holding one of `credentials` (relying party, ids).
 #[cfg(not(target_os = "windows"))]
-fn usb_key_holding(credentials: &[(String, Vec<Vec<u8>>)]) -> Result<sealbox_core::key::usb::UsbKey, ShellError> {
+fn usb_key_holding(
+    credentials: &[(String, Vec<Vec<u8>>)],
+) -> Result<sealbox_core::key::usb::UsbKey, ShellError> {
     let mut last = sealbox_core::key::KeyError::NoKey;
     for (rp_id, ids) in credentials {
         match sealbox_core::key::usb::key_holding(rp_id, ids) {

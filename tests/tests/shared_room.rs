@@ -26,7 +26,8 @@ async fn a_gp_and_a_pharmacist_share_a_workstation_and_a_switch_leaves_nothing_o
         .enrol_in_gp_room(Role::Pharmacist, PHARMACIST, Some("GPhC 2212345"), PHARMACIST_PIN)
         .await
         .expect("a pharmacist on the GP's workstation");
-    let question = practice.patient_asks(501, Category::ClinicalQuestion, LUMP, &[]).await.expect("a question");
+    let question =
+        practice.patient_asks(501, Category::ClinicalQuestion, LUMP, &[]).await.expect("a question");
     let refill = practice.request_repeat(502, &["Amlodipine 5mg tablets"]).await.expect("a refill");
     let app = App::launch_env(&[("SEALBOX_DATA_DIR", practice.gp_dir.display().to_string())])
         .await
@@ -51,7 +52,10 @@ async fn a_gp_and_a_pharmacist_share_a_workstation_and_a_switch_leaves_nothing_o
     let asked = Instant::now();
     app.click("#unlock").await.expect("unlock");
     app.text("#inbox-title").await.expect("the pharmacist's inbox");
-    println!("e2e: switch (unlock clicked -> the second clinician's inbox): {} ms", asked.elapsed().as_millis());
+    println!(
+        "e2e: switch (unlock clicked -> the second clinician's inbox): {} ms",
+        asked.elapsed().as_millis()
+    );
     let who = app.text("#clinician").await.expect("who");
     assert!(who.contains(PHARMACIST) && who.contains("Pharmacist"), "{who}");
     app.wait_attr(&format!("#inbox tr[data-thread='{refill}']"), "data-thread", |t| t == refill)

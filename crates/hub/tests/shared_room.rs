@@ -92,7 +92,10 @@ async fn two_clinicians_share_a_workstation_each_opening_only_their_own_seat_wit
     assert_eq!((seat, desk.profile().role), (1, Role::Pharmacist));
     desk.engine().unwrap().pull(&desk.store(), now).await.unwrap();
     assert!(desk.open_thread(ThreadId(refill), now).unwrap().is_some());
-    assert!(desk.open_thread(ThreadId(question), now).unwrap().is_none(), "a pharmacist reads a clinical question");
+    assert!(
+        desk.open_thread(ThreadId(question), now).unwrap().is_none(),
+        "a pharmacist reads a clinical question"
+    );
     desk.lock("switch", now).await.unwrap();
 
     // The GP's key opens the GP's seat, with both.
@@ -120,11 +123,18 @@ async fn two_clinicians_share_a_workstation_each_opening_only_their_own_seat_wit
     assert!(report.keyring_entry_removed);
     let files: Vec<String> =
         report.files_removed.iter().filter_map(|p| p.file_name()?.to_str().map(str::to_owned)).collect();
-    assert!(files.iter().any(|f| f == "cache.sqlite3") && files.iter().any(|f| f == "profile.json"), "{files:?}");
+    assert!(
+        files.iter().any(|f| f == "cache.sqlite3") && files.iter().any(|f| f == "profile.json"),
+        "{files:?}"
+    );
     assert!(report.files_removed.iter().all(|p| !p.exists()));
     let reopened = Room::open(room_dir.clone(), keyring.clone()).unwrap();
     assert_eq!(reopened.clinicians().iter().map(|p| p.role).collect::<Vec<_>>(), [Role::Gp]);
-    assert_eq!(std::fs::read_dir(room_dir.join(SEATS_DIR)).unwrap().count(), 0, "the seat's directory is gone");
+    assert_eq!(
+        std::fs::read_dir(room_dir.join(SEATS_DIR)).unwrap().count(),
+        0,
+        "the seat's directory is gone"
+    );
     let mut room = reopened;
     match room.unlock(&mut pharmacist_key, now).await {
         Err(WorkstationError::Key(KeyError::WrongKey)) => {}

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::ctaphid::{Channel, HidError, HidReports, REPORT_LEN};
 use super::hardware::{touched_key, CancelHandle, HardwareKey};
-use super::KeyError;
+use super::{KeyError, SecurityKey};
 
 /// The FIDO Alliance's HID usage page and the CTAPHID usage.
 const FIDO_USAGE_PAGE: u16 = 0xf1d0;
