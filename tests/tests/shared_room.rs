@@ -57,7 +57,7 @@ async fn a_gp_and_a_pharmacist_share_a_workstation_and_a_switch_leaves_nothing_o
         asked.elapsed().as_millis()
     );
     let who = app.text("#clinician").await.expect("who");
-    assert!(who.contains(PHARMACIST) && who.contains("Pharmacist"), "{who}");
+    assert!(who.contains(PHARMACIST) && who.contains("pharmacist"), "{who}");
     app.wait_attr(&format!("#inbox tr[data-thread='{refill}']"), "data-thread", |t| t == refill)
         .await
         .expect("the pharmacist's refill");

@@ -42,6 +42,16 @@ const ROWS: &[(&str, &str, Option<f64>, bool)] = &[
         Some(150.0),
         false,
     ),
+    // Issue 24: on a shared workstation, the first clinician's cache
+    // closed and the second's opened to its first page. The hub's login
+    // round trip and the key's touch come on top (the e2e switch prints
+    // the whole).
+    (
+        "switch_clinician",
+        "close one clinician's cache + unwrap + open the next's + first 500 rows (100k msgs each)",
+        Some(300.0),
+        false,
+    ),
 ];
 const RATIO_TARGET: f64 = 1.3;
 

@@ -322,5 +322,32 @@ fn main() {
         });
     }
     g.finish();
+
+    // Issue 24's switch on a shared workstation, once the second
+    // clinician's key has answered: the first clinician's cache closed (at
+    // the lock), the second's data key unwrapped and their own cache of
+    // 100k messages opened to its first 500 rows.
+    let mut g = c.benchmark_group("switch_clinician");
+    g.sample_size(20);
+    for v in &variants {
+        let second = v.path.with_extension("second.sqlite3");
+        std::fs::copy(&v.path, &second).unwrap();
+        let wrapped = v.key.as_ref().map(|k| keywrap::wrap(&kek, k, &ctx).unwrap());
+        g.bench_function(v.name, |b| {
+            b.iter_batched(
+                || unwrap_and_open(&v.path, wrapped.as_deref(), &kek, &ctx),
+                |first| {
+                    first.close().unwrap();
+                    let mut store = unwrap_and_open(&second, wrapped.as_deref(), &kek, &ctx);
+                    store.refresh_breaches(now).unwrap();
+                    let page = store.inbox_page(&InboxFilter::default(), None, 500, now).unwrap();
+                    assert_eq!(page.rows.len(), 500);
+                    (store, page)
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    g.finish();
     c.final_summary();
 }
