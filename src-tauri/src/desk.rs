@@ -241,7 +241,14 @@ impl Shell {
             // The demo's keys live in the keyring, one per clinician: the
             // one the typed PIN opens, holding a seat's credential, answers.
             let keyring = self.keyring.as_ref().ok_or(ShellError::NoKey)?;
-            let users: Vec<String> = room.clinicians().iter().map(|p| p.user_id.clone()).collect();
+            // While any seat waits after failures, no PIN is tried against
+            // the keys (a guess must not get past a seat's throttle): the
+            // waiting seat answers, with its wait.
+            let waiting = room.waiting_clinician(now());
+            let users: Vec<String> = match waiting {
+                Some(_) => Vec::new(),
+                None => room.clinicians().iter().map(|p| p.user_id.clone()).collect(),
+            };
             let mut found = None;
             for user in users {
                 let Some(mut key) =
@@ -257,11 +264,12 @@ impl Shell {
             }
             let (user, mut key) = match found {
                 Some(found) => found,
-                // No key opens with that PIN: the first clinician's key is
-                // asked, so the failure is counted and said as always.
+                // No key opens with that PIN: the waiting seat's key, else
+                // the first clinician's, is asked, so the failure is
+                // counted (or the wait said) as always.
                 None => {
-                    let user =
-                        room.clinicians().first().map(|p| p.user_id.clone()).ok_or(ShellError::NoKey)?;
+                    let first = room.clinicians().first().map(|p| p.user_id.clone());
+                    let user = waiting.or(first).ok_or(ShellError::NoKey)?;
                     let mut key = SoftKey::load(keyring, &user)
                         .map_err(|e| ShellError::Startup(e.to_string()))?
                         .ok_or(ShellError::NoKey)?;

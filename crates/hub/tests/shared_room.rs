@@ -114,9 +114,21 @@ async fn two_clinicians_share_a_workstation_each_opening_only_their_own_seat_wit
         got => panic!("a stranger's key opened a seat: {:?}", got.map(|(s, _)| s)),
     }
 
+    // Failed PINs count against their own seat: the room names it as
+    // waiting (the shell then tries no demo PIN against any seat), and the
+    // GP's seat is not held back.
+    let pharmacist = room.clinicians()[1].user_id.clone();
+    assert_eq!(room.waiting_clinician(now), None);
+    for _ in 0..5 {
+        pharmacist_key.enter_pin("0000");
+        assert!(room.unlock_seat_of_user(&pharmacist, &mut pharmacist_key, now).await.is_err());
+    }
+    assert_eq!(room.waiting_clinician(now), Some(pharmacist.clone()));
+    assert!(room.unlock_wait(now).is_zero(), "one seat's failures hold the others back");
+    pharmacist_key.enter_pin("1357");
+
     // The pharmacist leaves: their seat is wiped with a report; the GP's is
     // untouched and still opens.
-    let pharmacist = room.clinicians()[1].user_id.clone();
     let removed = room.remove(&pharmacist).unwrap();
     assert_eq!(removed.len(), 1);
     let report = &removed[0];

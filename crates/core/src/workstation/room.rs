@@ -123,6 +123,19 @@ impl Room {
             .unwrap_or_default()
     }
 
+    /// The clinician whose seat waits longest before its next unlock, if
+    /// any seat waits: with the demo's software keys (whose PIN the shell
+    /// tries against each seat's key) nothing is tried while any seat
+    /// waits, so no seat's PIN can be guessed past its throttle.
+    pub fn waiting_clinician(&self, now: Timestamp) -> Option<String> {
+        self.seats
+            .iter()
+            .filter_map(|s| Some((s.unlock_wait(now), s.profile()?)))
+            .filter(|(wait, _)| wait.is_positive())
+            .max_by_key(|(wait, _)| *wait)
+            .map(|(_, p)| p.user_id.clone())
+    }
+
     /// Unlocks the seat of clinician `user_id` with `key` (the demo's
     /// software keys, one per clinician in the keyring: the shell knows
     /// whose key it loaded). A failure counts against that seat.
