@@ -20,39 +20,12 @@ use sealbox_model::category::Category;
 use sealbox_model::hub_api::{
     ActionOp, ActionOutcome, ActionRequest, ActionsRequest, IdempotencyKey, StateOp,
 };
-use sealbox_model::ids::{MessageId, ThreadId};
-use sealbox_model::message::{FreeText, MedicationRequest, MedicationText, MessagePart};
+use sealbox_model::ids::ThreadId;
 use sealbox_model::role::Role;
-use sealbox_sim::traffic::PlannedMessage;
 use sealbox_sim::{send, SendOptions};
 
 use support::desks::enrol_approved;
-use support::start_hub;
-
-fn request(
-    patient: usize,
-    thread: u64,
-    category: Category,
-    text: &str,
-    medicines: &[&str],
-) -> PlannedMessage {
-    let mut parts = vec![MessagePart::FreeText(FreeText::new(text))];
-    if !medicines.is_empty() {
-        parts.push(MessagePart::MedicationRequest(MedicationRequest {
-            items: medicines.iter().map(|m| MedicationText::new(*m)).collect(),
-            shared_notes: Vec::new(),
-        }));
-    }
-    PlannedMessage {
-        patient,
-        thread_id: ThreadId(thread),
-        message_id: MessageId(thread + 1),
-        category,
-        parts,
-        red_flag: false,
-        attachments: Vec::new(),
-    }
-}
+use support::{request, start_hub};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_repeat_request_is_linked_at_intake_and_merged_with_one_action() {

@@ -15,34 +15,13 @@ use sealbox_core::workstation::room::{Room, SEATS_DIR};
 use sealbox_core::workstation::WorkstationError;
 use sealbox_hub::config::RatePolicy;
 use sealbox_model::category::Category;
-use sealbox_model::ids::{MessageId, ThreadId};
-use sealbox_model::message::{FreeText, MedicationRequest, MedicationText, MessagePart};
+use sealbox_model::ids::ThreadId;
 use sealbox_model::role::Role;
-use sealbox_sim::traffic::PlannedMessage;
 use sealbox_sim::{send, SendOptions};
 
 use support::desks::enrol_approved;
 use support::login::invite;
-use support::start_hub;
-
-fn asks(thread: u64, category: Category, text: &str, medicines: &[&str]) -> PlannedMessage {
-    let mut parts = vec![MessagePart::FreeText(FreeText::new(text))];
-    if !medicines.is_empty() {
-        parts.push(MessagePart::MedicationRequest(MedicationRequest {
-            items: medicines.iter().map(|m| MedicationText::new(*m)).collect(),
-            shared_notes: Vec::new(),
-        }));
-    }
-    PlannedMessage {
-        patient: 0,
-        thread_id: ThreadId(thread),
-        message_id: MessageId(thread + 1),
-        category,
-        parts,
-        red_flag: false,
-        attachments: Vec::new(),
-    }
-}
+use support::{request, start_hub};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_clinicians_share_a_workstation_each_opening_only_their_own_seat_with_their_own_key() {
@@ -81,8 +60,8 @@ async fn two_clinicians_share_a_workstation_each_opening_only_their_own_seat_wit
 
     let (question, refill) = (8_100u64, 8_110u64);
     let sent = [
-        asks(question, Category::ClinicalQuestion, "A lump in my neck for three weeks", &[]),
-        asks(refill, Category::RepeatPrescription, "My usual please", &["Amlodipine 5mg tablets"]),
+        request(0, question, Category::ClinicalQuestion, "A lump in my neck for three weeks", &[]),
+        request(0, refill, Category::RepeatPrescription, "My usual please", &["Amlodipine 5mg tablets"]),
     ];
     send::send(&hub.client, &hub.url, &hub.patients(), &sent, SendOptions::default()).await.unwrap();
 

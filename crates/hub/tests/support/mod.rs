@@ -37,7 +37,6 @@ pub struct Hub {
     pub dir: tempfile::TempDir,
 }
 
-/// A reqwest client (rustls with the ring provider, installed once).
 /// Patient 0's clinical question `text` on `thread` (message `message`),
 /// marked red-flagged for the simulator's tally when `red_flag`.
 pub fn clinical_question(
@@ -57,6 +56,35 @@ pub fn clinical_question(
     }
 }
 
+/// Patient `patient`'s message `text` on a new thread `thread` (message
+/// `thread + 1`) of `category`, asking for `medicines` if any.
+#[allow(dead_code)] // not every test binary sends requests this way
+pub fn request(
+    patient: usize,
+    thread: u64,
+    category: Category,
+    text: &str,
+    medicines: &[&str],
+) -> sealbox_sim::traffic::PlannedMessage {
+    let mut parts = vec![MessagePart::FreeText(FreeText::new(text))];
+    if !medicines.is_empty() {
+        parts.push(MessagePart::MedicationRequest(sealbox_model::message::MedicationRequest {
+            items: medicines.iter().map(|m| sealbox_model::message::MedicationText::new(*m)).collect(),
+            shared_notes: Vec::new(),
+        }));
+    }
+    sealbox_sim::traffic::PlannedMessage {
+        patient,
+        thread_id: ThreadId(thread),
+        message_id: MessageId(thread + 1),
+        category,
+        parts,
+        red_flag: false,
+        attachments: Vec::new(),
+    }
+}
+
+/// A reqwest client (rustls with the ring provider, installed once).
 pub fn client() -> Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     Client::new()
