@@ -16,7 +16,7 @@
 //! The lock screen asks for a key, not a name: the seat is the one whose
 //! credential the key holds, asked silently ([`SecurityKey::holds`]).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sealbox_crypto::secret::random_bytes;
 use sealbox_model::jiff::Timestamp;
@@ -73,11 +73,6 @@ impl Room {
             }
         }
         Ok(Room { dir, keyring, seats })
-    }
-
-    /// The data directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     /// The clinicians enrolled here, first seat first.
@@ -151,11 +146,6 @@ impl Room {
             .find(|s| s.profile().is_some_and(|p| p.user_id == user_id))
             .ok_or(WorkstationError::NotEnrolled)?;
         seat.unlock(key, now).await
-    }
-
-    /// The workstation of seat `seat`.
-    pub fn seat(&mut self, seat: usize) -> Option<&mut Workstation> {
-        self.seats.get_mut(seat)
     }
 
     /// Enrols a clinician with their own invite and key: the first seat if
