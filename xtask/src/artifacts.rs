@@ -6,7 +6,7 @@ use std::process::Command;
 
 use crate::proc::{self, Error, Result};
 use crate::setup::WASM_TARGET;
-use crate::workspace::Workspace;
+use crate::workspace::{Workspace, NATIVE};
 
 /// Builds the Yew UI to wasm and writes the bundle to ui/dist.
 pub fn build_ui(ws: &Workspace) -> Result<PathBuf> {
@@ -35,25 +35,40 @@ pub fn build_ui(ws: &Workspace) -> Result<PathBuf> {
     Ok(dist)
 }
 
-/// Builds the UI and the release desktop app; returns the app binary.
-pub fn build_app(ws: &Workspace) -> Result<PathBuf> {
-    build_ui(ws)?;
-    proc::run(ws.cargo().args(["build", "--release", "--package", "sealbox", "--bin", "sealbox"]))?;
-    let bin = ws.app_binary();
-    if !bin.is_file() {
-        return Err(Error::new(format!("the build did not produce {}", bin.display())));
-    }
-    Ok(bin)
+/// What a native build is for.
+#[derive(Clone, Copy)]
+pub enum Build {
+    /// The demo: every binary (the app and the demo practice).
+    Demo,
+    /// The test run: every binary, library (the listen probe) and test, in
+    /// the selection and with the dev-dependencies the test suites use, so
+    /// the suites then compile nothing but the e2e scenarios.
+    Tests,
 }
 
-/// Builds the e2e harness's listen probe (`tests/listen-probe`), preloaded
-/// into tauri-driver so the harness waits for it to listen; returns the
-/// library.
-pub fn build_listen_probe(ws: &Workspace) -> Result<PathBuf> {
-    proc::run(ws.cargo().args(["build", "--release", "--package", "sealbox-listen-probe"]))?;
-    let lib = ws.target.join("release").join("libsealbox_listen_probe.so");
-    if !lib.is_file() {
-        return Err(Error::new(format!("the build did not produce {}", lib.display())));
+/// Builds the UI, then the release desktop app with the rest of the native
+/// workspace in one cargo invocation ([`NATIVE`]); returns the app binary.
+pub fn build_app(ws: &Workspace, build: Build) -> Result<PathBuf> {
+    build_ui(ws)?;
+    let targets: &[&str] = match build {
+        Build::Demo => &["--bins"],
+        Build::Tests => &["--lib", "--bins", "--tests"],
+    };
+    proc::run(ws.cargo().arg("build").args(NATIVE).args(targets))?;
+    built(ws.app_binary())
+}
+
+/// The e2e harness's listen probe (`tests/listen-probe`, built by
+/// [`Build::Tests`]), preloaded into tauri-driver so the harness waits for
+/// it to listen.
+pub fn listen_probe(ws: &Workspace) -> Result<PathBuf> {
+    built(ws.target.join("release").join("libsealbox_listen_probe.so"))
+}
+
+fn built(path: PathBuf) -> Result<PathBuf> {
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(Error::new(format!("the build did not produce {}", path.display())))
     }
-    Ok(lib)
 }

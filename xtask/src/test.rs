@@ -10,7 +10,7 @@ use crate::proc::{self, Error, Result};
 use crate::setup::WASM_TARGET;
 use crate::suite::Suite;
 use crate::summary::Counts;
-use crate::workspace::Workspace;
+use crate::workspace::{Workspace, NATIVE};
 use crate::{artifacts, setup};
 
 /// The hidden subcommand that runs inside the private session.
@@ -21,10 +21,10 @@ pub fn run(args: &[String]) -> Result<()> {
     let ws = Workspace::locate()?;
     setup::ensure(&ws)?;
     proc::run(ws.cargo().args(["fmt", "--all", "--check"]))?;
-    let app = artifacts::build_app(&ws)?;
+    let app = artifacts::build_app(&ws, artifacts::Build::Tests)?;
     let mut inner_env = vec![("SEALBOX_APP", app)];
     if cfg!(target_os = "linux") {
-        inner_env.push(("SEALBOX_LISTEN_PROBE", artifacts::build_listen_probe(&ws)?));
+        inner_env.push(("SEALBOX_LISTEN_PROBE", artifacts::listen_probe(&ws)?));
     }
     lint(&ws)?;
     fuzz_targets_build(&ws)?;
@@ -68,25 +68,55 @@ impl Options {
 }
 
 /// The suites, in order: every workspace test, then the end-to-end suite.
-fn suites(ws: &Workspace, e2e: bool) -> Vec<Suite> {
+/// Both select the same packages ([`NATIVE`]) so no dependency is compiled
+/// twice; the e2e scenarios are `test = false` targets (tests/Cargo.toml),
+/// so the workspace suite leaves them out and the e2e suite names each one.
+fn suites(ws: &Workspace, e2e: bool) -> Result<Vec<Suite>> {
     let own = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     let mut out = vec![Suite {
         name: "workspace",
-        cargo_args: own(&["--release", "--workspace", "--exclude", "sealbox-ui", "--exclude", "sealbox-e2e"]),
+        cargo_args: own(&NATIVE),
         // --show-output: what passing tests print (the red-flag corpus's recall
         // and precision, the hub's plaintext scan) belongs in the log too.
         harness_args: own(&["--show-output"]),
         envs: Vec::new(),
     }];
     if e2e {
+        undeclared_scenarios(ws)?;
         out.push(Suite {
             name: "e2e",
-            cargo_args: own(&["--release", "--package", "sealbox-e2e"]),
+            cargo_args: own(&NATIVE)
+                .into_iter()
+                .chain(ws.e2e_tests.iter().flat_map(|t| ["--test".to_owned(), t.clone()]))
+                .collect(),
             harness_args: own(&["--nocapture", "--test-threads=1"]),
             envs: vec![("SEALBOX_E2E_OUT".to_owned(), ws.target.join("e2e").into_os_string())],
         });
     }
-    out
+    Ok(out)
+}
+
+/// Every scenario file in tests/tests must be a declared target (the e2e
+/// package has `autotests = false`), or it would never run.
+fn undeclared_scenarios(ws: &Workspace) -> Result<()> {
+    let dir = ws.path("tests/tests");
+    let entries =
+        std::fs::read_dir(&dir).map_err(|e| Error::new(format!("reading {}: {e}", dir.display())))?;
+    let mut missing = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| Error::new(format!("reading {}: {e}", dir.display())))?.path();
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
+        if path.extension().is_some_and(|e| e == "rs") && !ws.e2e_tests.contains(&stem) {
+            missing.push(stem);
+        }
+    }
+    if ws.e2e_tests.is_empty() || !missing.is_empty() {
+        return Err(Error::new(format!(
+            "e2e scenarios not declared as [[test]] targets in tests/Cargo.toml: {}",
+            if missing.is_empty() { "(none declared at all)".to_owned() } else { missing.join(", ") }
+        )));
+    }
+    Ok(())
 }
 
 /// One run of every suite.
@@ -139,7 +169,7 @@ pub fn run_in_session(args: &[String]) -> Result<()> {
         private_session(&session)?;
     }
 
-    let suites = suites(&ws, opts.e2e);
+    let suites = suites(&ws, opts.e2e)?;
     let mut runs = Vec::new();
     for round in 1..=opts.repeat {
         if opts.repeat > 1 {

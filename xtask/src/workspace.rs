@@ -8,7 +8,18 @@ use crate::proc::{self, Error, Result};
 pub struct Workspace {
     pub root: PathBuf,
     pub target: PathBuf,
+    /// The end-to-end scenarios: the test targets of `sealbox-e2e`.
+    pub e2e_tests: Vec<String>,
 }
+
+/// The one package selection of every native build and test run. Cargo
+/// unifies features over the packages an invocation selects, so building the
+/// app with `-p sealbox`, the tests with `--workspace` and the e2e suite with
+/// `-p sealbox-e2e` compiled most dependencies three times (a different
+/// `syn`, `tokio`, `serde_json`… each time; see docs/ci.md). With one
+/// selection they are compiled once; suites differ only in the targets they
+/// pick.
+pub const NATIVE: [&str; 4] = ["--release", "--workspace", "--exclude", "sealbox-ui"];
 
 impl Workspace {
     /// Asks cargo, so CARGO_TARGET_DIR and .cargo/config are honoured.
@@ -32,7 +43,11 @@ impl Workspace {
                 .map(PathBuf::from)
                 .ok_or_else(|| Error::new(format!("cargo metadata has no {name}")))
         };
-        Ok(Workspace { root: field("workspace_root")?, target: field("target_directory")? })
+        Ok(Workspace {
+            root: field("workspace_root")?,
+            target: field("target_directory")?,
+            e2e_tests: e2e_tests_in(&meta),
+        })
     }
 
     pub fn path(&self, rel: impl AsRef<Path>) -> PathBuf {
@@ -63,6 +78,22 @@ fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
+/// The test targets of the `sealbox-e2e` package in `cargo metadata`'s answer.
+fn e2e_tests_in(meta: &serde_json::Value) -> Vec<String> {
+    let packages = meta.get("packages").and_then(|p| p.as_array()).map(Vec::as_slice).unwrap_or_default();
+    packages
+        .iter()
+        .filter(|p| p.get("name").and_then(|n| n.as_str()) == Some("sealbox-e2e"))
+        .flat_map(|p| p.get("targets").and_then(|t| t.as_array()).map(Vec::as_slice).unwrap_or_default())
+        .filter(|t| {
+            t.get("kind")
+                .and_then(|k| k.as_array())
+                .is_some_and(|k| k.iter().any(|k| k.as_str() == Some("test")))
+        })
+        .filter_map(|t| t.get("name").and_then(|n| n.as_str()).map(str::to_owned))
+        .collect()
+}
+
 pub fn exe(name: &str) -> String {
     format!("{name}{}", std::env::consts::EXE_SUFFIX)
 }
@@ -83,6 +114,20 @@ fn locked_version_in(lock: &str, package: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_e2e_scenarios_are_the_e2e_packages_test_targets() {
+        let meta = serde_json::json!({"packages": [
+            {"name": "sealbox-hub", "targets": [{"name": "attachments", "kind": ["test"]}]},
+            {"name": "sealbox-e2e", "targets": [
+                {"name": "sealbox_e2e", "kind": ["lib"]},
+                {"name": "sealbox-demo", "kind": ["bin"]},
+                {"name": "shared_room", "kind": ["test"]},
+                {"name": "lock_screen", "kind": ["test"]}
+            ]}
+        ]});
+        assert_eq!(e2e_tests_in(&meta), ["shared_room", "lock_screen"]);
+    }
 
     #[test]
     fn finds_the_exact_locked_version() {
