@@ -96,8 +96,9 @@ fn suites(ws: &Workspace, e2e: bool) -> Result<Vec<Suite>> {
     Ok(out)
 }
 
-/// Every scenario file in tests/tests must be a declared target (the e2e
-/// package has `autotests = false`), or it would never run.
+/// Every scenario file in tests/tests must be a declared target, named
+/// `e2e_<file>` (the e2e package has `autotests = false`), or it would
+/// never run.
 fn undeclared_scenarios(ws: &Workspace) -> Result<()> {
     let dir = ws.path("tests/tests");
     let entries =
@@ -106,13 +107,13 @@ fn undeclared_scenarios(ws: &Workspace) -> Result<()> {
     for entry in entries {
         let path = entry.map_err(|e| Error::new(format!("reading {}: {e}", dir.display())))?.path();
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
-        if path.extension().is_some_and(|e| e == "rs") && !ws.e2e_tests.contains(&stem) {
+        if path.extension().is_some_and(|e| e == "rs") && !ws.e2e_tests.contains(&format!("e2e_{stem}")) {
             missing.push(stem);
         }
     }
     if ws.e2e_tests.is_empty() || !missing.is_empty() {
         return Err(Error::new(format!(
-            "e2e scenarios not declared as [[test]] targets in tests/Cargo.toml: {}",
+            "e2e scenarios not declared as [[test]] targets named e2e_<file> in tests/Cargo.toml: {}",
             if missing.is_empty() { "(none declared at all)".to_owned() } else { missing.join(", ") }
         )));
     }

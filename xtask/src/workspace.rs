@@ -46,7 +46,7 @@ impl Workspace {
         Ok(Workspace {
             root: field("workspace_root")?,
             target: field("target_directory")?,
-            e2e_tests: e2e_tests_in(&meta),
+            e2e_tests: e2e_tests_in(&meta).map_err(Error::new)?,
         })
     }
 
@@ -78,20 +78,36 @@ fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
-/// The test targets of the `sealbox-e2e` package in `cargo metadata`'s answer.
-fn e2e_tests_in(meta: &serde_json::Value) -> Vec<String> {
+/// The test targets of the `sealbox-e2e` package in `cargo metadata`'s
+/// answer. The e2e suite names them with `--test` over the whole
+/// workspace, where cargo picks every package's test of that name: a name
+/// another package's test also has is an error (the scenarios are named
+/// `e2e_…` in tests/Cargo.toml).
+fn e2e_tests_in(meta: &serde_json::Value) -> Result<Vec<String>, String> {
     let packages = meta.get("packages").and_then(|p| p.as_array()).map(Vec::as_slice).unwrap_or_default();
-    packages
-        .iter()
-        .filter(|p| p.get("name").and_then(|n| n.as_str()) == Some("sealbox-e2e"))
-        .flat_map(|p| p.get("targets").and_then(|t| t.as_array()).map(Vec::as_slice).unwrap_or_default())
-        .filter(|t| {
-            t.get("kind")
-                .and_then(|k| k.as_array())
-                .is_some_and(|k| k.iter().any(|k| k.as_str() == Some("test")))
-        })
-        .filter_map(|t| t.get("name").and_then(|n| n.as_str()).map(str::to_owned))
-        .collect()
+    let tests_of = |p: &serde_json::Value| -> Vec<String> {
+        p.get("targets")
+            .and_then(|t| t.as_array())
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter(|t| {
+                t.get("kind")
+                    .and_then(|k| k.as_array())
+                    .is_some_and(|k| k.iter().any(|k| k.as_str() == Some("test")))
+            })
+            .filter_map(|t| t.get("name").and_then(|n| n.as_str()).map(str::to_owned))
+            .collect()
+    };
+    let is_e2e = |p: &&serde_json::Value| p.get("name").and_then(|n| n.as_str()) == Some("sealbox-e2e");
+    let e2e: Vec<String> = packages.iter().filter(is_e2e).flat_map(tests_of).collect();
+    for other in packages.iter().filter(|p| !is_e2e(p)) {
+        if let Some(clash) = tests_of(other).into_iter().find(|t| e2e.contains(t)) {
+            let owner = other.get("name").and_then(|n| n.as_str()).unwrap_or("another package");
+            return Err(format!("the e2e scenario `{clash}` has the name of a test in {owner}; rename it"));
+        }
+    }
+    Ok(e2e)
 }
 
 pub fn exe(name: &str) -> String {
@@ -116,17 +132,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_e2e_scenarios_are_the_e2e_packages_test_targets() {
+    fn the_e2e_scenarios_are_the_e2e_packages_test_targets_with_names_of_their_own() {
         let meta = serde_json::json!({"packages": [
-            {"name": "sealbox-hub", "targets": [{"name": "attachments", "kind": ["test"]}]},
+            {"name": "sealbox-hub", "targets": [{"name": "shared_room", "kind": ["test"]}]},
             {"name": "sealbox-e2e", "targets": [
                 {"name": "sealbox_e2e", "kind": ["lib"]},
                 {"name": "sealbox-demo", "kind": ["bin"]},
-                {"name": "shared_room", "kind": ["test"]},
-                {"name": "lock_screen", "kind": ["test"]}
+                {"name": "e2e_shared_room", "kind": ["test"]},
+                {"name": "e2e_lock_screen", "kind": ["test"]}
             ]}
         ]});
-        assert_eq!(e2e_tests_in(&meta), ["shared_room", "lock_screen"]);
+        assert_eq!(e2e_tests_in(&meta).unwrap(), ["e2e_shared_room", "e2e_lock_screen"]);
+        // `--test shared_room` over the workspace would run the hub's too.
+        let clash = serde_json::json!({"packages": [
+            {"name": "sealbox-hub", "targets": [{"name": "shared_room", "kind": ["test"]}]},
+            {"name": "sealbox-e2e", "targets": [{"name": "shared_room", "kind": ["test"]}]}
+        ]});
+        assert!(e2e_tests_in(&clash).unwrap_err().contains("sealbox-hub"));
     }
 
     #[test]
