@@ -6,7 +6,8 @@ use sealbox_core::lock::Signal;
 use sealbox_model::api::{
     ActivityView, AppStatus, AttachmentRequest, ChangeRequest, CoverReport, CoverRequest, EnrolRequest,
     HandRequest, InboxRequest, InboxView, MyActivityView, NoteRequest, OpenThreadRequest, RefillHistoryView,
-    RefillRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest, WorkloadView,
+    RefillRequest, RemovalReport, RemoveClinicianRequest, ReplyRequest, Settings, SettingsView, ThreadView,
+    UnlockRequest, WorkloadView,
 };
 use tauri::{AppHandle, State};
 
@@ -166,6 +167,16 @@ pub async fn settings(shell: State<'_, Shell>) -> Result<SettingsView, ShellErro
 #[tauri::command]
 pub async fn save_settings(shell: State<'_, Shell>, request: Settings) -> Result<SettingsView, ShellError> {
     shell.save_settings(&request).await
+}
+
+/// `remove_clinician`: a colleague removed from this shared workstation
+/// (a practice admin's; audited).
+#[tauri::command]
+pub async fn remove_clinician(
+    shell: State<'_, Shell>,
+    request: RemoveClinicianRequest,
+) -> Result<RemovalReport, ShellError> {
+    shell.remove_clinician(&request).await
 }
 
 /// `refill_decision`: approve, reject or query a repeat prescription

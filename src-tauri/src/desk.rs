@@ -8,21 +8,22 @@
 use std::time::Duration;
 
 use sealbox_core::key::hardware::CancelHandle;
+use sealbox_core::key::removal::KeyRemoval;
 use sealbox_core::key::soft::SoftKey;
 use sealbox_core::key::KeyError;
 use sealbox_core::lock::{LockMachine, LockPolicy, LockReason, Signal};
 use sealbox_core::notify::desktop::DesktopNotifications;
-use sealbox_core::notify::locked::LockedWatch;
+use sealbox_core::notify::locked::{LockedRoom, LockedWatch};
 use sealbox_core::notify::{Arrivals, BlindNotifier};
 use sealbox_core::sync::engine::SyncStatus;
 use sealbox_core::vault::Keyring;
 use sealbox_core::workstation::attachment::OpenedAttachment;
 use sealbox_core::workstation::room::Room;
-use sealbox_core::workstation::{CountsOnly, Desk, WorkstationError};
+use sealbox_core::workstation::{Desk, WorkstationError};
 use sealbox_model::api::{
     ActivityView, AppStatus, AttachmentRequest, ChangeRequest, CoverReport, CoverRequest, EnrolRequest,
-    HandRequest, InboxRequest, InboxView, MyActivityView, RefillHistoryView, RefillRequest, Settings,
-    SettingsView, ThreadView, WorkloadView,
+    HandRequest, InboxRequest, InboxView, MyActivityView, RefillHistoryView, RefillRequest, RemovalReport,
+    RemoveClinicianRequest, Settings, SettingsView, ThreadView, WorkloadView,
 };
 use sealbox_model::ids::{AttachmentId, StaffId, ThreadId};
 use sealbox_model::jiff::Timestamp;
@@ -70,6 +71,9 @@ struct Open {
     /// locking (a send cut short stays queued: idempotency keys make the
     /// resend harmless).
     sends: Vec<JoinHandle<()>>,
+    /// Where the practice asks for it: the watch that locks when the USB
+    /// key that unlocked is pulled out.
+    key_watch: Option<JoinHandle<()>>,
 }
 
 impl Open {
@@ -116,9 +120,13 @@ pub struct Shell {
     workstation: Mutex<Result<Room, String>>,
     open: Mutex<Option<Open>>,
     machine: std::sync::Mutex<LockMachine>,
-    /// While locked: the task counting new messages with the counts-only
-    /// token (blind notifications), and its stop switch.
-    locked_watch: std::sync::Mutex<Option<(watch::Sender<bool>, JoinHandle<()>)>>,
+    /// While locked: the tasks counting new messages with the counts-only
+    /// tokens (blind notifications; one per practice hub), and their stop
+    /// switch.
+    locked_watch: std::sync::Mutex<Option<(watch::Sender<bool>, Vec<JoinHandle<()>>)>>,
+    /// What each clinician's lock left to count with: on a shared
+    /// workstation the notifications count everyone's pools together.
+    locked_room: std::sync::Mutex<LockedRoom>,
     /// A lock the timer made (idle or re-authentication): its reason and
     /// deadline, until the lock page asks for the status, so the time from
     /// deadline to lock page is measured (printed, no content).
@@ -148,6 +156,7 @@ impl Shell {
             open: Mutex::new(None),
             machine: std::sync::Mutex::new(LockMachine::new(LockPolicy::default())),
             locked_watch: std::sync::Mutex::new(None),
+            locked_room: std::sync::Mutex::new(LockedRoom::default()),
             timed_lock: std::sync::Mutex::new(None),
             key_request: std::sync::Mutex::new(None),
         }
@@ -237,6 +246,7 @@ impl Shell {
         if !room.is_enrolled() {
             return Err(WorkstationError::NotEnrolled.into());
         }
+        let mut key_node = None;
         let desk = if demo_soft_key() {
             // The demo's keys live in the keyring, one per clinician: the
             // one the typed PIN opens, holding a seat's credential, answers.
@@ -286,7 +296,8 @@ impl Shell {
             // The plugged-in key holding one of this room's credentials
             // (found without a touch, so a colleague's key beside it loses
             // no PIN tries): its seat opens.
-            let mut key = usb_key_holding(&room.credentials())?;
+            let (mut key, node) = usb_key_holding(&room.credentials())?;
+            key_node = node;
             key.enter_pin(pin);
             let _request = self.cancellable(cancel_handle(&key));
             room.unlock(&mut key, now()).await?.1
@@ -298,7 +309,11 @@ impl Shell {
         let lock_policy = desk.lock_policy()?;
         let (notify, notify_rx) = watch::channel(settings.notifications);
         let (stop, sync, status) = start_sync(app, &desk, notify_rx)?;
-        let o = Open { desk, stop, notify, sync, status, sends: Vec::new() };
+        let key_watch = match key_node {
+            Some(node) if desk.practice_policy()?.lock_on_key_removal => Some(lock_when_pulled(app, node)),
+            _ => None,
+        };
+        let o = Open { desk, stop, notify, sync, status, sends: Vec::new(), key_watch };
         let view = o.view(&InboxRequest::default())?;
         *open = Some(o);
         self.machine().set_policy(lock_policy);
@@ -421,10 +436,46 @@ impl Shell {
         o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
     }
 
-    /// The clinician's settings and the practice's bounds.
+    /// The clinician's settings and the practice's bounds, and the
+    /// clinicians enrolled on this workstation.
     pub async fn settings(&self) -> Result<SettingsView, ShellError> {
         let open = self.open.lock().await;
-        Ok(open.as_ref().ok_or(ShellError::Locked)?.desk.settings()?)
+        let desk = &open.as_ref().ok_or(ShellError::Locked)?.desk;
+        self.with_room(desk, desk.settings()?).await
+    }
+
+    async fn with_room(&self, desk: &Desk, mut view: SettingsView) -> Result<SettingsView, ShellError> {
+        let room = self.workstation.lock().await;
+        view.room = room.as_ref().map_err(|e| ShellError::Startup(e.clone()))?.members(desk.profile());
+        Ok(view)
+    }
+
+    /// Removes a colleague from this workstation (a practice admin's, not
+    /// their own): their seat is wiped with a report, the removal is
+    /// audited in the remover's chain, their pools leave the locked
+    /// screen's count and (demo) their software key leaves the keyring.
+    pub async fn remove_clinician(
+        &self,
+        request: &RemoveClinicianRequest,
+    ) -> Result<RemovalReport, ShellError> {
+        let open = self.open.lock().await;
+        let desk = &open.as_ref().ok_or(ShellError::Locked)?.desk;
+        let mut room = self.workstation.lock().await;
+        let room = room.as_mut().map_err(|e| ShellError::Startup(e.clone()))?;
+        let removed = room.remove_by(desk, &request.user_id, now())?;
+        self.locked_room().forget(&request.user_id);
+        if demo_soft_key() {
+            if let Some(keyring) = &self.keyring {
+                SoftKey::forget(keyring, &request.user_id).map_err(|e| ShellError::Startup(e.to_string()))?;
+            }
+        }
+        Ok(RemovalReport {
+            name: removed.first().map(|r| r.name.clone()).unwrap_or_default(),
+            devices: removed.iter().map(|r| r.device_id.clone()).collect(),
+            files_removed: u32::try_from(removed.iter().map(|r| r.files_removed.len()).sum::<usize>())
+                .unwrap_or(u32::MAX),
+            keyring_entry_removed: removed.iter().all(|r| r.keyring_entry_removed),
+        })
     }
 
     /// Saves settings; a shorter lock and the notification choice apply at once.
@@ -434,7 +485,7 @@ impl Shell {
         let view = o.desk.save_settings(new, now())?;
         let _ = o.notify.send(view.settings.notifications);
         self.machine().set_policy(o.desk.lock_policy()?);
-        Ok(view)
+        self.with_room(&o.desk, view).await
     }
 
     /// Decides a repeat prescription request (and sends any note as a
@@ -556,7 +607,12 @@ impl Shell {
     /// webview reloaded onto the lock page.
     async fn lock(&self, app: &AppHandle, reason: LockReason) {
         let mut open = self.open.lock().await;
-        if let Some(Open { desk, stop, sync, sends, notify, .. }) = open.take() {
+        if let Some(Open { desk, stop, sync, sends, notify, key_watch, .. }) = open.take() {
+            // The watch only ever spawns the lock (never awaits it), so
+            // stopping it here cannot cut a lock short.
+            if let Some(watch) = key_watch {
+                watch.abort();
+            }
             let _ = stop.send(true);
             for task in sends.into_iter().chain([sync]) {
                 task.abort();
@@ -565,10 +621,15 @@ impl Shell {
             // The desk closes its cache and drops its keys whatever the hub
             // says; an error here (e.g. the audit write on a full disk) is
             // reported on stderr without content.
+            let user = desk.profile().user_id.clone();
             match desk.lock(reason.key(), now()).await {
-                Ok(Some(counts)) if *notify.borrow() => self.watch_while_locked(counts),
-                Ok(_) => {}
+                Ok(Some(counts)) => self.locked_room().keep(&user, counts),
+                Ok(None) => {}
                 Err(e) => eprintln!("sealbox: lock: {e}"),
+            }
+            // The choice of whoever locked governs (they are at the screen).
+            if *notify.borrow() {
+                self.watch_while_locked();
             }
         }
         drop(open);
@@ -577,34 +638,48 @@ impl Shell {
         }
     }
 
-    /// Counts new messages in this device's pools from the hub's event
-    /// stream (counts only: nothing to decrypt) and shows blind
-    /// notifications, until the next unlock.
-    fn watch_while_locked(&self, counts: CountsOnly) {
+    fn locked_room(&self) -> std::sync::MutexGuard<'_, LockedRoom> {
+        self.locked_room.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Counts new messages in the pools of every clinician who locked here
+    /// from the hub's event stream (counts only: nothing to decrypt) and
+    /// shows blind notifications, until the next unlock.
+    fn watch_while_locked(&self) {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let task = tauri::async_runtime::spawn(async move {
-            let stall = Duration::from_secs(60);
-            let watch = match LockedWatch::connect(&counts.hub, stall).await {
-                Ok(w) => w,
-                Err(e) => return eprintln!("sealbox: counting while locked: {e}"),
-            };
-            let mut notifier = BlindNotifier::new(true);
-            let clock = || Timestamp::now();
-            if let Err(e) =
-                watch.run(&counts.pools, &mut notifier, &DesktopNotifications, &clock, stop_rx, stall).await
-            {
-                eprintln!("sealbox: counting while locked: {e}");
-            }
-        });
+        let tasks = self
+            .locked_room()
+            .watches()
+            .into_iter()
+            .map(|(hub, pools)| {
+                let stop_rx = stop_rx.clone();
+                tauri::async_runtime::spawn(async move {
+                    let stall = Duration::from_secs(60);
+                    let watch = match LockedWatch::connect(&hub, stall).await {
+                        Ok(w) => w,
+                        Err(e) => return eprintln!("sealbox: counting while locked: {e}"),
+                    };
+                    let mut notifier = BlindNotifier::new(true);
+                    let clock = || Timestamp::now();
+                    if let Err(e) =
+                        watch.run(&pools, &mut notifier, &DesktopNotifications, &clock, stop_rx, stall).await
+                    {
+                        eprintln!("sealbox: counting while locked: {e}");
+                    }
+                })
+            })
+            .collect();
         self.stop_locked_watch();
-        *self.locked_watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((stop_tx, task));
+        *self.locked_watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((stop_tx, tasks));
     }
 
     fn stop_locked_watch(&self) {
         let held = self.locked_watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-        if let Some((stop, task)) = held {
+        if let Some((stop, tasks)) = held {
             let _ = stop.send(true);
-            task.abort();
+            for task in tasks {
+                task.abort();
+            }
         }
     }
 
@@ -677,6 +752,23 @@ async fn notify_loop(
 }
 
 /// Sleeps until the lock machine's deadline, then ticks it; ends once locked.
+/// Locks when the USB key at `node` is pulled out (the OS's removal event,
+/// [`KeyRemoval`]); a system that cannot say is reported on stderr (the
+/// idle lock still holds).
+fn lock_when_pulled(app: &AppHandle, node: std::path::PathBuf) -> JoinHandle<()> {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        match KeyRemoval::watch(&node) {
+            Ok(watch) => watch.removed().await,
+            Err(e) => return eprintln!("sealbox: lock on key removal: {e}"),
+        }
+        // A task of its own: the lock aborts this watch.
+        tauri::async_runtime::spawn(async move {
+            app.state::<Shell>().signal(&app, Signal::KeyRemoved).await;
+        });
+    })
+}
+
 fn arm_idle_timer(app: AppHandle) {
     tauri::async_runtime::spawn(async move {
         loop {
@@ -740,15 +832,16 @@ fn usb_key_to_enrol(cancel: &CancelHandle) -> Result<UsbKey, ShellError> {
     Ok(sealbox_core::key::usb::key_to_enrol(cancel)?)
 }
 
-/// The plugged-in key holding one of `credentials` (relying party, ids).
+/// The plugged-in key holding one of `credentials` (relying party, ids),
+/// and its device node (watched for its removal).
 #[cfg(not(target_os = "windows"))]
 fn usb_key_holding(
     credentials: &[(String, Vec<Vec<u8>>)],
-) -> Result<sealbox_core::key::usb::UsbKey, ShellError> {
+) -> Result<(sealbox_core::key::usb::UsbKey, Option<std::path::PathBuf>), ShellError> {
     let mut last = sealbox_core::key::KeyError::NoKey;
     for (rp_id, ids) in credentials {
         match sealbox_core::key::usb::key_holding(rp_id, ids) {
-            Ok(key) => return Ok(key),
+            Ok((key, node)) => return Ok((key, Some(node))),
             Err(e) => last = e,
         }
     }
@@ -770,7 +863,9 @@ fn usb_key_to_enrol(_: &CancelHandle) -> Result<UsbKey, ShellError> {
 }
 
 #[cfg(target_os = "windows")]
-fn usb_key_holding(_: &[(String, Vec<Vec<u8>>)]) -> Result<sealbox_core::key::soft::SoftKey, ShellError> {
+fn usb_key_holding(
+    _: &[(String, Vec<Vec<u8>>)],
+) -> Result<(sealbox_core::key::soft::SoftKey, Option<std::path::PathBuf>), ShellError> {
     Err(ShellError::NoKey)
 }
 

@@ -41,6 +41,7 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::open_attachment,
             commands::settings,
             commands::save_settings,
+            commands::remove_clinician,
             commands::thread_activity,
             commands::refill_history,
             commands::my_activity,

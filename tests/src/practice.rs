@@ -292,14 +292,14 @@ impl Practice {
     /// A colleague enrolled on the GP's workstation (a shared room: a seat
     /// of their own under [`Practice::gp_dir`]), through the real flow with
     /// a software key kept in the OS keyring for the app to unlock with
-    /// `pin`, approved by the admin, left locked.
+    /// `pin`, approved by the admin, left locked. Returns their staff id.
     pub async fn enrol_in_gp_room(
         &mut self,
         role: Role,
         name: &str,
         registration: Option<&str>,
         pin: &str,
-    ) -> Result<(), Failure> {
+    ) -> Result<String, Failure> {
         let code = self.invite(role, name, registration)?;
         let now = self.hub.now();
         let mut room = Room::open(self.gp_dir.clone(), self.keyring.clone())?;
@@ -309,7 +309,7 @@ impl Practice {
         desk.lock("enrolled", now).await?;
         key.save(&self.keyring, &user)?;
         self.approve_new_devices().await?;
-        Ok(())
+        Ok(user)
     }
 
     /// The first patient of the practice file asks, on a new thread

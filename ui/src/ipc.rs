@@ -6,8 +6,8 @@
 use sealbox_model::api::{
     command, ActivityView, AppStatus, AttachmentRequest, ChangeRequest, CoverReport, CoverRequest,
     EnrolRequest, HandRequest, InboxRequest, InboxView, MyActivityView, NoteRequest, OpenThreadRequest,
-    RefillHistoryView, RefillRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest,
-    WorkloadView,
+    RefillHistoryView, RefillRequest, RemovalReport, RemoveClinicianRequest, ReplyRequest, Settings,
+    SettingsView, ThreadView, UnlockRequest, WorkloadView,
 };
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
@@ -195,6 +195,11 @@ pub async fn settings() -> Result<SettingsView, IpcError> {
 /// Saves settings.
 pub async fn save_settings(settings: Settings) -> Result<SettingsView, IpcError> {
     call_with(command::SAVE_SETTINGS, settings).await
+}
+
+/// Removes a colleague from this shared workstation.
+pub async fn remove_clinician(user_id: String) -> Result<RemovalReport, IpcError> {
+    call_with(command::REMOVE_CLINICIAN, RemoveClinicianRequest { user_id }).await
 }
 
 /// Decides a repeat prescription request.

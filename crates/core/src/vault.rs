@@ -180,6 +180,15 @@ impl Keyring {
         self.store.build(service, account, None).map_err(map_keyring)?.set_secret(bytes).map_err(map_keyring)
     }
 
+    /// Deletes the blob under `service` / `account`; true if there was one.
+    pub(crate) fn delete_blob(&self, service: &str, account: &str) -> Result<bool, VaultError> {
+        match self.store.build(service, account, None).map_err(map_keyring)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring_core::Error::NoEntry) => Ok(false),
+            Err(e) => Err(map_keyring(e)),
+        }
+    }
+
     /// The blob under `service` / `account`, if any.
     pub(crate) fn load_blob(
         &self,

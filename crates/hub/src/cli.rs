@@ -104,6 +104,10 @@ pub enum Command {
         /// (no by default; a demo or test practice only, never patients').
         #[arg(long, value_parser = parse_yes_no)]
         allow_demo_keys: Option<bool>,
+        /// Whether pulling out a USB security key locks the workstation at
+        /// once: yes or no (no by default).
+        #[arg(long, value_parser = parse_yes_no)]
+        lock_on_key_removal: Option<bool>,
     },
     /// Issue channels for simulated patients and write the simulator's
     /// practice file (it holds the patients' secrets: mode 0600).
@@ -285,6 +289,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             allow_weaker_keys,
             max_offline_secs,
             allow_demo_keys,
+            lock_on_key_removal,
         } => {
             let state = AppState::open_system(HubConfig::new(data_dir))?;
             let now = state.now();
@@ -298,6 +303,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                     allow_weaker_keys: allow_weaker_keys.unwrap_or(current.allow_weaker_keys),
                     max_offline_secs: max_offline_secs.unwrap_or(current.max_offline_secs),
                     allow_demo_keys: allow_demo_keys.unwrap_or(current.allow_demo_keys),
+                    lock_on_key_removal: lock_on_key_removal.unwrap_or(current.lock_on_key_removal),
                 }
                 .validate()?;
                 if wanted != current {
@@ -306,12 +312,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 Ok::<_, CliError>(wanted)
             })?;
             say(&format!(
-                "idle lock at most {} s; re-authentication every {} s; keys without hmac-secret {}; offline unlocks for {} s after the last online one; the demo's software key {}",
+                "idle lock at most {} s; re-authentication every {} s; keys without hmac-secret {}; offline unlocks for {} s after the last online one; the demo's software key {}; a pulled USB key {}",
                 policy.max_idle_secs,
                 policy.reauth_secs,
                 if policy.allow_weaker_keys { "allowed (weaker keyring mode)" } else { "refused" },
                 policy.max_offline_secs,
                 if policy.allow_demo_keys { "allowed (demo practices only)" } else { "refused" },
+                if policy.lock_on_key_removal { "locks the workstation" } else { "does not lock" },
             ))
         }
         Command::PatientChannels { data_dir, count, out } => {

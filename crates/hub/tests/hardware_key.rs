@@ -561,3 +561,84 @@ async fn a_gp_enrols_and_unlocks_online_and_offline_through_the_workstation_with
     desk.lock("done", now).await.unwrap();
     support::desks::Enrolled { ws, key, admin, admin_key }.wipe(&keyring);
 }
+
+/// A shared workstation with USB keys of an authenticator we did not
+/// write: a GP and a pharmacist, each with a soft-fido2 key of their own,
+/// verified by the hub's real webauthn-rs. The key plugged in picks the
+/// seat (asked without a PIN or a touch), each opens only their own pools,
+/// and one clinician's key does not open the other's seat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gp_and_a_pharmacist_share_a_workstation_each_with_their_own_usb_key() {
+    use sealbox_core::vault::Keyring;
+    use sealbox_core::workstation::room::Room;
+    use sealbox_model::category::Category;
+    use sealbox_model::ids::ThreadId;
+
+    let hub = start_hub(1, RatePolicy { burst: 1000, per_minute: 0 }).await;
+    let now = hub.state.now();
+    let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
+    let dirs = tempfile::tempdir().unwrap();
+    let person = Person::touches();
+    let mut gp_key = over_usb(soft_key(true, &person), Some("2468"));
+    gp_key.enter_pin("2468");
+    let mut gp = support::desks::enrol_approved_with(&hub, &keyring, dirs.path(), Role::Gp, gp_key).await;
+    let mut room = Room::open(gp.ws.dir().to_path_buf(), keyring.clone()).unwrap();
+    let mut pharmacist_key = over_usb(soft_key(true, &person), Some("1357"));
+    pharmacist_key.enter_pin("1357");
+    let code = invite(&hub.state, Role::Pharmacist);
+    let desk = room.enrol(&hub.url, &code, "Room 4 PC", &mut pharmacist_key, now).await.unwrap();
+    gp.approve(&hub, &desk).await;
+    let pharmacist = desk.profile().user_id.clone();
+    desk.lock("enrolled", now).await.unwrap();
+
+    let (question, refill) = (8_300u64, 8_310u64);
+    let sent = [
+        support::request(0, question, Category::ClinicalQuestion, "A lump in my neck for three weeks", &[]),
+        support::request(
+            0,
+            refill,
+            Category::RepeatPrescription,
+            "My usual please",
+            &["Amlodipine 5mg tablets"],
+        ),
+    ];
+    sealbox_sim::send::send(
+        &hub.client,
+        &hub.url,
+        &hub.patients(),
+        &sent,
+        sealbox_sim::SendOptions::default(),
+    )
+    .await
+    .unwrap();
+
+    // Each key is asked, silently, whether it holds a seat's credential.
+    assert_eq!(room.seat_of(&mut pharmacist_key), Some(1));
+    assert_eq!(room.seat_of(&mut gp.key), Some(0));
+
+    let (seat, desk) = room.unlock(&mut pharmacist_key, now).await.unwrap();
+    assert_eq!((seat, desk.profile().role), (1, Role::Pharmacist));
+    desk.engine().unwrap().pull(&desk.store(), now).await.unwrap();
+    assert!(desk.open_thread(ThreadId(refill), now).unwrap().is_some());
+    assert!(
+        desk.open_thread(ThreadId(question), now).unwrap().is_none(),
+        "a pharmacist reads a clinical question"
+    );
+    desk.lock("switch", now).await.unwrap();
+
+    gp.key.enter_pin("2468");
+    let (seat, desk) = room.unlock(&mut gp.key, now).await.unwrap();
+    assert_eq!((seat, desk.profile().role), (0, Role::Gp));
+    desk.engine().unwrap().pull(&desk.store(), now).await.unwrap();
+    assert!(desk.open_thread(ThreadId(question), now).unwrap().is_some());
+    let gp_user = desk.profile().user_id.clone();
+    desk.lock("done", now).await.unwrap();
+
+    // The pharmacist's key, with its right PIN, in the GP's seat: refused
+    // by the ceremony (the key holds no credential the seat allows).
+    pharmacist_key.enter_pin("1357");
+    assert!(room.unlock_seat_of_user(&gp_user, &mut pharmacist_key, now).await.is_err());
+
+    room.remove(&pharmacist).unwrap();
+    gp.wipe(&keyring);
+}

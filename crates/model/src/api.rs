@@ -90,6 +90,13 @@ pub mod command {
     /// whose bytes are what its message says ([`super::AttachmentLine::image`]).
     pub const OPEN_ATTACHMENT: &str = "open_attachment";
 
+    /// Takes [`super::RemoveClinicianRequest`] (as `request`); removes a
+    /// colleague from this shared workstation (their seat: cache, wrapped
+    /// key, identity, profile) if the clinician unlocked here may (a
+    /// practice admin, never themselves); audited in the remover's chain;
+    /// returns [`super::RemovalReport`].
+    pub const REMOVE_CLINICIAN: &str = "remove_clinician";
+
     /// Returns [`super::SettingsView`].
     pub const SETTINGS: &str = "settings";
     /// Takes [`super::Settings`] (as `request`); saves them if the
@@ -143,6 +150,7 @@ pub mod command {
         OPEN_ATTACHMENT,
         SETTINGS,
         SAVE_SETTINGS,
+        REMOVE_CLINICIAN,
         THREAD_ACTIVITY,
         REFILL_HISTORY,
         MY_ACTIVITY,
@@ -644,6 +652,50 @@ pub struct SettingsView {
     /// by eye (`None`: the practice has none yet).
     #[serde(default)]
     pub practice_key: Option<PracticeKeyView>,
+    /// The clinicians enrolled on this workstation (a shared room), the
+    /// one unlocked first. Filled by the shell, which holds the room.
+    #[serde(default)]
+    pub room: Vec<RoomMember>,
+}
+
+/// A clinician enrolled on this workstation, as Settings lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomMember {
+    /// Their staff id (what [`RemoveClinicianRequest`] names).
+    pub user_id: String,
+    /// Their name as enrolled.
+    pub name: String,
+    /// Their role's title.
+    pub role: String,
+    /// The clinician unlocked now.
+    pub you: bool,
+    /// Whether the clinician unlocked now may remove them from here.
+    pub removable: bool,
+}
+
+/// Removes a colleague from this workstation ([`command::REMOVE_CLINICIAN`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveClinicianRequest {
+    /// Their staff id.
+    pub user_id: String,
+}
+
+/// What removing a clinician from this workstation removed: names and
+/// counts, no patient data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemovalReport {
+    /// Their name as enrolled.
+    pub name: String,
+    /// The devices the hub knows for them here (one per key enrolled), for
+    /// the practice admin to revoke at the hub when a key is lost.
+    pub devices: Vec<String>,
+    /// Files deleted (cache and journals, identity, profile, throttle).
+    pub files_removed: u32,
+    /// Whether their wrapped data key's keyring entry was deleted.
+    pub keyring_entry_removed: bool,
 }
 
 /// The practice key as Settings shows it.

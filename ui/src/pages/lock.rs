@@ -27,6 +27,7 @@ fn lock_reason(key: &str) -> &'static str {
         "lock_now" => "Locked by you.",
         "screen_locked" => "Locked because the screen was locked.",
         "suspend" => "Locked because the computer went to sleep.",
+        "key_removed" => "Locked because the security key was taken out.",
         "reauth_due" => "Locked: your practice asks for your key again after a set time (12 hours at most).",
         _ => "Locked.",
     }

@@ -9,6 +9,7 @@ pub mod inbox_list;
 pub mod lock;
 pub mod photo;
 pub mod refill;
+pub mod room;
 pub mod settings;
 pub mod thread;
 pub mod triage_panel;

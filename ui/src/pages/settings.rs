@@ -1,7 +1,8 @@
 //! Settings: the idle lock (only as long as the practice allows),
 //! notifications blind or off (never richer), and the colour theme. Saved
 //! in the workstation's encrypted cache; the lock and notification choices
-//! apply at once and are audited. Esc goes back.
+//! apply at once and are audited. On a shared workstation, who is enrolled
+//! here ([`crate::pages::room`]). Esc goes back.
 
 use sealbox_model::api::{Settings, SettingsView, THEMES};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -134,6 +135,7 @@ pub fn settings_panel(props: &SettingsProps) -> Html {
                 <p id="practice-fingerprint" class="fingerprint">{ &k.fingerprint }</p>
                 <p class="meta">{ format!("{} Every key this workstation seals to is signed with it.", k.pinned_by) }</p>
             }
+            <crate::pages::room::RoomList members={v.room.clone()} />
             if let Some(s) = &*status {
                 { match s {
                     Ok(m) => html! { <p id="settings-status" class="status" role="status">{ m }</p> },

@@ -19,6 +19,7 @@ pub mod fallback;
 pub mod fido;
 pub mod hardware;
 pub mod local;
+pub mod removal;
 pub mod soft;
 #[cfg(not(target_os = "windows"))]
 pub mod usb;

@@ -331,6 +331,12 @@ impl SoftKey {
         keyring.save_blob(SOFT_KEY_SERVICE, account, &out)
     }
 
+    /// Deletes the key saved under `account` (its clinician was removed from
+    /// this workstation); true if there was one.
+    pub fn forget(keyring: &crate::vault::Keyring, account: &str) -> Result<bool, crate::vault::VaultError> {
+        keyring.delete_blob(SOFT_KEY_SERVICE, account)
+    }
+
     /// The key saved under `account`, if any, still sealed: the PIN the
     /// user types ([`SoftKey::enter_pin`]) opens it at the next request.
     pub fn load(

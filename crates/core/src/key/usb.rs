@@ -7,6 +7,7 @@
 //! Windows does not let normal users open FIDO HID devices; there the
 //! system WebAuthn API is the transport (not yet built: docs/architecture.md).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::ctaphid::{Channel, HidError, HidReports, REPORT_LEN};
@@ -54,6 +55,12 @@ pub type UsbKey = HardwareKey<Channel<UsbReports>>;
 /// Every FIDO2 key plugged in now, each on a channel of its own. A key that
 /// will not open (another program holds it, or it is U2F-only) is skipped.
 pub fn keys_present() -> Result<Vec<UsbKey>, KeyError> {
+    Ok(plugged_in()?.into_iter().map(|(key, _)| key).collect())
+}
+
+/// Each key plugged in with its device node (`/dev/hidrawN` on Linux: what
+/// [`super::removal::KeyRemoval`] watches).
+fn plugged_in() -> Result<Vec<(UsbKey, PathBuf)>, KeyError> {
     let api = hidapi::HidApi::new().map_err(|_| KeyError::Failed("USB HID is not available"))?;
     let mut keys = Vec::new();
     for info in api.device_list() {
@@ -61,10 +68,11 @@ pub fn keys_present() -> Result<Vec<UsbKey>, KeyError> {
             continue;
         }
         let Ok(device) = api.open_path(info.path()) else { continue };
+        let node = PathBuf::from(info.path().to_string_lossy().into_owned());
         let nonce = sealbox_crypto::secret::random_bytes::<8>();
         let Ok(channel) = Channel::open(UsbReports(device), nonce, SILENCE) else { continue };
         if let Ok(key) = HardwareKey::new(channel) {
-            keys.push(key);
+            keys.push((key, node));
         }
     }
     Ok(keys)
@@ -88,13 +96,17 @@ pub fn key_to_enrol(cancel: &CancelHandle) -> Result<UsbKey, KeyError> {
 /// it loses no PIN tries). A single key that will not say (a credential
 /// made elsewhere with credProtect 3) is used as it is: the ceremony itself
 /// then tells.
-pub fn key_holding(rp_id: &str, credential_ids: &[Vec<u8>]) -> Result<UsbKey, KeyError> {
-    let mut keys = keys_present()?;
+///
+/// Returns the key and its device node (to lock when it is pulled out).
+pub fn key_holding(rp_id: &str, credential_ids: &[Vec<u8>]) -> Result<(UsbKey, PathBuf), KeyError> {
+    let mut keys = plugged_in()?;
     if keys.len() == 1 {
         return keys.pop().ok_or(KeyError::NoKey);
     }
     if keys.is_empty() {
         return Err(KeyError::NoKey);
     }
-    keys.into_iter().find_map(|mut k| k.holds(rp_id, credential_ids).then_some(k)).ok_or(KeyError::WrongKey)
+    keys.into_iter()
+        .find_map(|(mut k, node)| k.holds(rp_id, credential_ids).then_some((k, node)))
+        .ok_or(KeyError::WrongKey)
 }

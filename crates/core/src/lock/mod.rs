@@ -103,6 +103,9 @@ pub enum Signal {
     Suspending,
     /// The user chose "Lock now" (Ctrl+L or the button).
     LockNow,
+    /// The USB security key that unlocked was pulled out (where the
+    /// practice's policy asks for it: `lock_on_key_removal`).
+    KeyRemoved,
     /// The timer set for [`LockMachine::deadline`] fired.
     Tick,
 }
@@ -120,6 +123,8 @@ pub enum LockReason {
     LockNow,
     /// The session reached the re-authentication limit.
     ReauthDue,
+    /// The security key was pulled out.
+    KeyRemoved,
 }
 
 impl LockReason {
@@ -131,6 +136,7 @@ impl LockReason {
             LockReason::Suspending => "suspend",
             LockReason::LockNow => "lock_now",
             LockReason::ReauthDue => "reauth_due",
+            LockReason::KeyRemoved => "key_removed",
         }
     }
 }
@@ -194,6 +200,7 @@ impl LockMachine {
             Signal::ScreenLocked => Some(LockReason::ScreenLocked),
             Signal::Suspending => Some(LockReason::Suspending),
             Signal::LockNow => Some(LockReason::LockNow),
+            Signal::KeyRemoved => Some(LockReason::KeyRemoved),
             Signal::Input | Signal::OsIdle(_) | Signal::Tick => None,
         };
         if let Some(reason) = reason {
@@ -287,6 +294,7 @@ mod tests {
             (Signal::ScreenLocked, LockReason::ScreenLocked),
             (Signal::Suspending, LockReason::Suspending),
             (Signal::LockNow, LockReason::LockNow),
+            (Signal::KeyRemoved, LockReason::KeyRemoved),
         ] {
             let mut m = unlocked_at_zero(LockPolicy::default());
             assert_eq!(m.signal(signal, t(1)), Some(reason));

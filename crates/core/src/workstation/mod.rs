@@ -90,6 +90,13 @@ pub enum WorkstationError {
     /// It is enrolled already.
     #[error("this workstation is already enrolled")]
     AlreadyEnrolled,
+    /// Removing a colleague from a shared workstation is a practice
+    /// admin's, and nobody removes themselves.
+    #[error("only a practice admin may remove a clinician from this workstation, and never themselves")]
+    MayNotRemove,
+    /// No clinician by that id is enrolled here.
+    #[error("no clinician by that id is enrolled on this workstation")]
+    NotInRoom,
     /// The key did not answer as needed.
     #[error(transparent)]
     Key(#[from] KeyError),
@@ -730,6 +737,13 @@ impl Desk {
     /// The practice's triage rules (UK defaults until the hub serves them).
     pub fn rules(&self) -> Arc<TriageRules> {
         Arc::clone(&self.rules)
+    }
+
+    /// Appends `action` on `object` to this clinician's audit chain.
+    pub(crate) fn audit(&self, action: &str, object: &str, now: Timestamp) -> Result<(), WorkstationError> {
+        let user = &self.profile.user_id;
+        crate::sync::lock(&self.store).write(|w| audit::append(w, now, user, action, object))?;
+        Ok(())
     }
 
     /// The hub client of this desk's session.

@@ -19,7 +19,9 @@
 use std::path::PathBuf;
 
 use sealbox_crypto::secret::random_bytes;
+use sealbox_model::api::RoomMember;
 use sealbox_model::jiff::Timestamp;
+use sealbox_model::role::Role;
 
 use super::{Desk, Profile, Workstation, WorkstationError};
 use crate::cache::{self, CacheConfig};
@@ -50,6 +52,14 @@ pub struct Removal {
     pub keyring_entry_removed: bool,
     /// Every file deleted (cache, its journals, identity, profile, throttle).
     pub files_removed: Vec<PathBuf>,
+}
+
+/// Whether `remover`, unlocked here, may remove `target` from this
+/// workstation: a practice admin may remove a colleague (they left, or
+/// their key is lost); nobody removes themselves (their audit chain would
+/// go with their seat, and a leaver's queued replies with it).
+pub fn may_remove(remover: &Profile, target: &Profile) -> bool {
+    remover.role == Role::PracticeAdmin && remover.user_id != target.user_id
 }
 
 impl Room {
@@ -208,6 +218,49 @@ impl Room {
         };
         let seat = self.seats.get_mut(index).ok_or(WorkstationError::NotEnrolled)?;
         Ok((index, seat.unlock(key, now).await?))
+    }
+
+    /// The clinicians enrolled here as Settings lists them for `me` (the
+    /// clinician unlocked now): `me` first, then the others in seat order.
+    pub fn members(&self, me: &Profile) -> Vec<RoomMember> {
+        let mut out: Vec<RoomMember> = Vec::new();
+        for p in self.clinicians() {
+            if out.iter().any(|m| m.user_id == p.user_id) {
+                continue;
+            }
+            out.push(RoomMember {
+                user_id: p.user_id.clone(),
+                name: if p.name.is_empty() { p.username.clone() } else { p.name.clone() },
+                role: p.role.title().to_owned(),
+                you: p.user_id == me.user_id,
+                removable: may_remove(me, p),
+            });
+        }
+        out.sort_by_key(|m| !m.you);
+        out
+    }
+
+    /// Removes clinician `user_id` on the say of `by`, the desk unlocked
+    /// here: refused unless [`may_remove`]; recorded in `by`'s audit chain
+    /// first (`remove_clinician`, on their device id), then removed as by
+    /// [`Room::remove`].
+    pub fn remove_by(
+        &mut self,
+        by: &Desk,
+        user_id: &str,
+        now: Timestamp,
+    ) -> Result<Vec<Removal>, WorkstationError> {
+        let target = self
+            .clinicians()
+            .into_iter()
+            .find(|p| p.user_id == user_id)
+            .cloned()
+            .ok_or(WorkstationError::NotInRoom)?;
+        if !may_remove(by.profile(), &target) {
+            return Err(WorkstationError::MayNotRemove);
+        }
+        by.audit("remove_clinician", &format!("{}/{}", target.user_id, target.device_id), now)?;
+        self.remove(user_id)
     }
 
     /// Removes every seat of clinician `user_id` (they left, or their key

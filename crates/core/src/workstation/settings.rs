@@ -159,6 +159,7 @@ impl Desk {
             idle_min_seconds: secs(MIN_IDLE),
             idle_max_seconds: secs(max),
             practice_key: self.practice_key_view(),
+            room: Vec::new(),
         };
         Ok((view, lock))
     }

@@ -17,7 +17,8 @@ use crate::state::AppState;
 pub fn get(conn: &Connection) -> Result<PracticePolicy, DbError> {
     let row = conn
         .query_row(
-            "SELECT max_idle_secs, reauth_secs, allow_weaker_keys, max_offline_secs, allow_demo_keys
+            "SELECT max_idle_secs, reauth_secs, allow_weaker_keys, max_offline_secs, allow_demo_keys,
+                    lock_on_key_removal
              FROM practice_policy ORDER BY id DESC LIMIT 1",
             [],
             |r| {
@@ -27,6 +28,7 @@ pub fn get(conn: &Connection) -> Result<PracticePolicy, DbError> {
                     allow_weaker_keys: r.get(2)?,
                     max_offline_secs: r.get(3)?,
                     allow_demo_keys: r.get(4)?,
+                    lock_on_key_removal: r.get(5)?,
                 })
             },
         )
@@ -39,14 +41,15 @@ pub fn get(conn: &Connection) -> Result<PracticePolicy, DbError> {
 pub fn set(conn: &Connection, policy: PracticePolicy, set_by: &str, now: Timestamp) -> Result<(), DbError> {
     conn.execute(
         "INSERT INTO practice_policy (max_idle_secs, reauth_secs, allow_weaker_keys, max_offline_secs,
-                                      allow_demo_keys, set_by, set_at_us)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                      allow_demo_keys, lock_on_key_removal, set_by, set_at_us)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             policy.max_idle_secs,
             policy.reauth_secs,
             policy.allow_weaker_keys,
             policy.max_offline_secs,
             policy.allow_demo_keys,
+            policy.lock_on_key_removal,
             set_by,
             time::to_db(now)
         ],
@@ -80,6 +83,7 @@ mod tests {
             allow_weaker_keys: false,
             max_offline_secs: 7_200,
             allow_demo_keys: false,
+            lock_on_key_removal: false,
         };
         set(&conn, strict, "admin", now).unwrap();
         let relaxed = PracticePolicy { allow_weaker_keys: true, ..strict };
@@ -88,6 +92,9 @@ mod tests {
         let demo = PracticePolicy { allow_demo_keys: true, ..relaxed };
         set(&conn, demo, "admin", now).unwrap();
         assert_eq!(get(&conn).unwrap(), demo, "the demo-key permission is kept and read back");
+        let pulled = PracticePolicy { lock_on_key_removal: true, ..relaxed };
+        set(&conn, pulled, "admin", now).unwrap();
+        assert_eq!(get(&conn).unwrap(), pulled, "the lock on a pulled key is kept and read back");
         set(&conn, relaxed, "admin", now).unwrap();
         let out_of_bounds = PracticePolicy { max_idle_secs: 901, ..strict };
         assert!(set(&conn, out_of_bounds, "admin", now).is_err(), "the table refuses what validate() would");

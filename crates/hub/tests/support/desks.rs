@@ -31,6 +31,17 @@ impl<K> Enrolled<K> {
         wipe(&self.admin, keyring);
     }
 
+    /// This practice's admin approves `desk`'s device (a seat enrolled in a
+    /// shared room, say).
+    #[allow(dead_code)] // not every test binary shares a workstation
+    pub async fn approve(&mut self, hub: &Hub, desk: &Desk) {
+        let now = hub.state.now();
+        self.admin_key.enter_pin("1111");
+        let admin = self.admin.unlock(&mut self.admin_key, now).await.unwrap();
+        approve(&admin, desk).await;
+        admin.lock("done", now).await.unwrap();
+    }
+
     /// Another clinician's workstation under `dir`, enrolled with `key` and
     /// approved by this practice's admin (locked).
     #[allow(dead_code)] // not every test binary enrols a second clinician

@@ -30,6 +30,12 @@ pub struct PracticePolicy {
     /// demo or a test practice, never for patients. Off unless set.
     #[serde(default)]
     pub allow_demo_keys: bool,
+    /// With a USB security key, pulling it out locks the workstation at
+    /// once (the OS's device-removal event), as a smartcard does. Off
+    /// unless set: a practice whose keys stay in the machine all day would
+    /// otherwise lock every time a colleague borrows a port.
+    #[serde(default)]
+    pub lock_on_key_removal: bool,
 }
 
 /// The AAGUID Sealbox's demo software key puts in its authenticator data.
@@ -83,7 +89,8 @@ impl PracticePolicy {
 
 impl Default for PracticePolicy {
     /// What a practice has until it says otherwise: 15 minutes, 12 hours,
-    /// hmac-secret required, 72 hours offline, no demo keys.
+    /// hmac-secret required, 72 hours offline, no demo keys, no lock on a
+    /// pulled key.
     fn default() -> Self {
         PracticePolicy {
             max_idle_secs: 900,
@@ -91,6 +98,7 @@ impl Default for PracticePolicy {
             allow_weaker_keys: false,
             max_offline_secs: Self::default_offline_secs(),
             allow_demo_keys: false,
+            lock_on_key_removal: false,
         }
     }
 }
@@ -116,15 +124,16 @@ mod tests {
         let json = serde_json::to_string(&p).unwrap();
         assert_eq!(
             json,
-            r#"{"max_idle_secs":900,"reauth_secs":43200,"allow_weaker_keys":false,"max_offline_secs":259200,"allow_demo_keys":false}"#
+            r#"{"max_idle_secs":900,"reauth_secs":43200,"allow_weaker_keys":false,"max_offline_secs":259200,"allow_demo_keys":false,"lock_on_key_removal":false}"#
         );
         // A policy kept before the offline allowance existed reads with the default.
         let old: PracticePolicy =
             serde_json::from_str(r#"{"max_idle_secs":900,"reauth_secs":43200,"allow_weaker_keys":false}"#)
                 .unwrap();
         assert_eq!(old, p);
-        // Demo keys are refused unless a practice says otherwise.
-        assert!(!old.allow_demo_keys);
+        // Demo keys are refused, and a pulled key does not lock, unless a
+        // practice says otherwise.
+        assert!(!old.allow_demo_keys && !old.lock_on_key_removal);
         assert!(serde_json::from_str::<PracticePolicy>(r#"{"max_idle_secs":900}"#).is_err());
     }
 }
