@@ -120,10 +120,9 @@ pub struct Shell {
     workstation: Mutex<Result<Room, String>>,
     open: Mutex<Option<Open>>,
     machine: std::sync::Mutex<LockMachine>,
-    /// While locked: the tasks counting new messages with the counts-only
-    /// tokens (blind notifications; one per practice hub), and their stop
-    /// switch.
-    locked_watch: std::sync::Mutex<Option<(watch::Sender<bool>, Vec<JoinHandle<()>>)>>,
+    /// While locked: the task counting new messages with the counts-only
+    /// tokens (blind notifications), and its stop switch.
+    locked_watch: std::sync::Mutex<Option<(watch::Sender<bool>, JoinHandle<()>)>>,
     /// What each clinician's lock left to count with: on a shared
     /// workstation the notifications count everyone's pools together.
     locked_room: std::sync::Mutex<LockedRoom>,
@@ -642,44 +641,36 @@ impl Shell {
         self.locked_room.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Counts new messages in the pools of every clinician who locked here
-    /// from the hub's event stream (counts only: nothing to decrypt) and
-    /// shows blind notifications, until the next unlock.
+    /// Counts new messages for every clinician who locked here from the
+    /// hub's event streams (counts only: nothing to decrypt; each thread
+    /// once) and shows blind notifications, until the next unlock.
     fn watch_while_locked(&self) {
+        let streams = self.locked_room().streams();
+        if streams.is_empty() {
+            return;
+        }
         let (stop_tx, stop_rx) = watch::channel(false);
-        let tasks = self
-            .locked_room()
-            .watches()
-            .into_iter()
-            .map(|(hub, pools)| {
-                let stop_rx = stop_rx.clone();
-                tauri::async_runtime::spawn(async move {
-                    let stall = Duration::from_secs(60);
-                    let watch = match LockedWatch::connect(&hub, stall).await {
-                        Ok(w) => w,
-                        Err(e) => return eprintln!("sealbox: counting while locked: {e}"),
-                    };
-                    let mut notifier = BlindNotifier::new(true);
-                    let clock = || Timestamp::now();
-                    if let Err(e) =
-                        watch.run(&pools, &mut notifier, &DesktopNotifications, &clock, stop_rx, stall).await
-                    {
-                        eprintln!("sealbox: counting while locked: {e}");
-                    }
-                })
-            })
-            .collect();
+        let task = tauri::async_runtime::spawn(async move {
+            let stall = Duration::from_secs(60);
+            let watch = match LockedWatch::connect(&streams, stall).await {
+                Ok(w) => w,
+                Err(e) => return eprintln!("sealbox: counting while locked: {e}"),
+            };
+            let mut notifier = BlindNotifier::new(true);
+            let clock = || Timestamp::now();
+            if let Err(e) = watch.run(&mut notifier, &DesktopNotifications, &clock, stop_rx, stall).await {
+                eprintln!("sealbox: counting while locked: {e}");
+            }
+        });
         self.stop_locked_watch();
-        *self.locked_watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((stop_tx, tasks));
+        *self.locked_watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((stop_tx, task));
     }
 
     fn stop_locked_watch(&self) {
         let held = self.locked_watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-        if let Some((stop, tasks)) = held {
+        if let Some((stop, task)) = held {
             let _ = stop.send(true);
-            for task in tasks {
-                task.abort();
-            }
+            task.abort();
         }
     }
 

@@ -83,7 +83,7 @@ fn cargo() -> String {
 /// workspace, where cargo picks every package's test of that name: a name
 /// another package's test also has is an error (the scenarios are named
 /// `e2e_…` in tests/Cargo.toml).
-fn e2e_tests_in(meta: &serde_json::Value) -> Result<Vec<String>, String> {
+fn e2e_tests_in(meta: &serde_json::Value) -> std::result::Result<Vec<String>, String> {
     let packages = meta.get("packages").and_then(|p| p.as_array()).map(Vec::as_slice).unwrap_or_default();
     let tests_of = |p: &serde_json::Value| -> Vec<String> {
         p.get("targets")

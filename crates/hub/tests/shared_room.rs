@@ -2,8 +2,8 @@
 //! HTTP with real SQLCipher caches and the real keyring: a GP and a
 //! pharmacist enrolled on one machine, each with their own invite and key.
 //! The key that answers picks the seat; each sees only their own pools;
-//! while locked, blind notifications count everyone's pools together and
-//! say nobody's name; a practice admin (only) removes one, audited, and the
+//! while locked, blind notifications count what they together may read,
+//! each thread once, and say nobody's name; a practice admin (only) removes one, audited, and the
 //! others keep working.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -25,7 +25,6 @@ use sealbox_hub::config::RatePolicy;
 use sealbox_model::category::Category;
 use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::{SignedDuration, Timestamp};
-use sealbox_model::pool::Pool;
 use sealbox_model::role::Role;
 use sealbox_sim::{send, SendOptions};
 use tokio::sync::{mpsc, watch};
@@ -97,11 +96,7 @@ async fn two_clinicians_share_a_workstation_each_opening_only_their_own_seat_wit
         "a pharmacist reads a clinical question"
     );
     let pharmacist_user = desk.profile().user_id.clone();
-    let mut locked = LockedRoom::default();
-    locked.keep(
-        &pharmacist_user,
-        desk.lock("switch", now).await.unwrap().expect("online: a counts-only token"),
-    );
+    let pharmacist_counts = desk.lock("switch", now).await.unwrap().expect("online: a counts-only token");
 
     // The GP's key opens the GP's seat, with both.
     gp.key.enter_pin("2468");
@@ -111,16 +106,20 @@ async fn two_clinicians_share_a_workstation_each_opening_only_their_own_seat_wit
     assert!(desk.open_thread(ThreadId(question), now).unwrap().is_some());
     assert!(desk.open_thread(ThreadId(refill), now).unwrap().is_some());
     let gp_user = desk.profile().user_id.clone();
-    locked.keep(&gp_user, desk.lock("done", now).await.unwrap().expect("online: a counts-only token"));
+    let gp_counts = desk.lock("done", now).await.unwrap().expect("online: a counts-only token");
 
-    // Locked: one stream, counting the GP's and the pharmacist's pools
-    // together. Messages for the nurses and the care navigators (whom no
-    // one here works for) are sent first, so had they been counted they
-    // would show before the last counted one does.
-    let watches = locked.watches();
-    assert_eq!(watches.len(), 1);
-    assert_eq!(watches[0].1, [Pool::Gp, Pool::Pharmacy]);
-    let watch = LockedWatch::connect(&watches[0].0, Duration::from_secs(30)).await.unwrap();
+    // Locked: the GP's stream and the pharmacist's (the last to lock here),
+    // each rendered by the hub for its role, read together. Four new
+    // threads: a refill and a medication question both may read, a
+    // clinical question (the pharmacist reads its medication part) and a
+    // fit note only the GP may read. Four messages, each once: not the
+    // pharmacist's three alone, not seven from adding both streams.
+    let mut locked = LockedRoom::default();
+    locked.keep(&gp_user, gp_counts);
+    locked.keep(&pharmacist_user, pharmacist_counts);
+    let streams = locked.streams();
+    assert_eq!(streams.iter().map(|(_, r)| *r).collect::<Vec<_>>(), [Role::Pharmacist, Role::Gp]);
+    let watch = LockedWatch::connect(&streams, Duration::from_secs(30)).await.unwrap();
     let (stop_tx, stop) = watch::channel(false);
     let (shown_tx, mut shown) = mpsc::unbounded_channel();
     // Each reading of the clock is 31 s later: nothing waits for the
@@ -131,9 +130,8 @@ async fn two_clinicians_share_a_workstation_each_opening_only_their_own_seat_wit
         Timestamp::now().checked_add(SignedDuration::from_secs(n)).unwrap()
     };
     let mut notifier = BlindNotifier::new(true);
-    let pools = watches[0].1.clone();
-    let watching =
-        watch.run(&pools, &mut notifier, &Recorded(shown_tx), &clock, stop, Duration::from_secs(30));
+    let sink = Recorded(shown_tx);
+    let watching = watch.run(&mut notifier, &sink, &clock, stop, Duration::from_secs(30));
     let driver = async {
         let later = [
             request(0, 8_200, Category::RepeatPrescription, "My inhaler please", &["Salbutamol inhaler"]),
@@ -143,7 +141,7 @@ async fn two_clinicians_share_a_workstation_each_opening_only_their_own_seat_wit
         ];
         send::send(&hub.client, &hub.url, &hub.patients(), &later, SendOptions::default()).await.unwrap();
         let mut seen = Vec::new();
-        while seen.iter().map(count).sum::<u32>() < 2 {
+        while seen.iter().map(count).sum::<u32>() < 4 {
             let n = tokio::time::timeout(Duration::from_secs(30), shown.recv()).await.unwrap().unwrap();
             seen.push(n);
         }
@@ -152,11 +150,7 @@ async fn two_clinicians_share_a_workstation_each_opening_only_their_own_seat_wit
     };
     let (ran, seen) = tokio::join!(watching, driver);
     ran.unwrap();
-    assert_eq!(
-        seen.iter().map(count).sum::<u32>(),
-        2,
-        "the GP's and the pharmacist's new threads, and nothing of the nurses' or the care navigators'"
-    );
+    assert_eq!(seen.iter().map(count).sum::<u32>(), 4, "each new thread the two may read, once");
     for n in &seen {
         let text = format!("{} {}", n.summary(), n.body());
         assert!(

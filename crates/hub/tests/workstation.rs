@@ -272,17 +272,18 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
     drop(engine);
     // Locked: what it keeps counts new messages, and opens nothing else.
     let counts = desk.lock("idle", now).await.unwrap().expect("an online unlock leaves a counts-only token");
-    assert_eq!(counts.pools, vec![Pool::Gp]);
+    assert_eq!(counts.role, Role::Gp);
     let refused = counts.hub.sync_page(sealbox_model::hub_api::Cursor(0), 10).await.unwrap_err();
     assert!(matches!(refused, sealbox_core::sync::SyncError::SessionEnded), "{refused:?}");
     // ...but the event stream still answers it: a lock is not a sign-out.
     let stall = std::time::Duration::from_secs(10);
-    sealbox_core::notify::locked::LockedWatch::connect(&counts.hub, stall)
+    let streams = [(counts.hub.clone(), counts.role)];
+    sealbox_core::notify::locked::LockedWatch::connect(&streams, stall)
         .await
         .expect("the locked desktop still counts new messages");
     // The next unlock's login replaces it.
     let desk = ws.unlock(&mut key, now).await.unwrap();
-    let replaced = sealbox_core::notify::locked::LockedWatch::connect(&counts.hub, stall).await.unwrap_err();
+    let replaced = sealbox_core::notify::locked::LockedWatch::connect(&streams, stall).await.unwrap_err();
     assert!(matches!(replaced, sealbox_core::sync::SyncError::SessionEnded), "{replaced:?}");
     desk.lock("now", now).await.unwrap();
 

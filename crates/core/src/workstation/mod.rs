@@ -52,6 +52,7 @@ use sealbox_model::hub_api::auth::{SealedPoolKeys, Session as HubSession};
 use sealbox_model::invite::{InviteText, InviteTextError};
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::pool::Pool;
+use sealbox_model::role::Role;
 use zeroize::Zeroizing;
 
 pub use profile::{origin_of, Profile, PROFILE_FILE};
@@ -627,8 +628,9 @@ pub struct Desk {
 pub struct CountsOnly {
     /// The hub, with the counts-only token.
     pub hub: HubClient,
-    /// This device's pools.
-    pub pools: Vec<Pool>,
+    /// The clinician's role: the hub's events on this token count what it
+    /// may read.
+    pub role: Role,
 }
 
 impl std::fmt::Debug for Desk {
@@ -758,7 +760,6 @@ impl Desk {
     /// desktop may keep to count new messages (when the unlock was online).
     pub async fn lock(self, reason: &str, now: Timestamp) -> Result<Option<CountsOnly>, WorkstationError> {
         let Desk { profile, store, device, pool_keys, verified, hub, counts_token, .. } = self;
-        let pools = pool_keys.pools();
         let mutex = Arc::try_unwrap(store).map_err(|_| WorkstationError::Busy)?;
         let mut store = mutex.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
         let action = format!("lock:{reason}");
@@ -774,9 +775,10 @@ impl Desk {
         audited?;
         closed.map_err(WorkstationError::Store)?;
         match counts_token {
-            Some(token) => {
-                Ok(Some(CountsOnly { hub: HubClient::new(&profile.hub, token.to_string())?, pools }))
-            }
+            Some(token) => Ok(Some(CountsOnly {
+                hub: HubClient::new(&profile.hub, token.to_string())?,
+                role: profile.role,
+            })),
             None => Ok(None),
         }
     }

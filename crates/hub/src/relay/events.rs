@@ -12,7 +12,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream, StreamExt};
 use rusqlite::{Connection, OptionalExtension};
 use sealbox_model::category::Category;
-use sealbox_model::hub_api::{PoolCounts, PushEvent};
+use sealbox_model::hub_api::{CategoryCount, PoolCounts, PushEvent};
 use sealbox_model::ids::ThreadId;
 use sealbox_model::permissions::{can_read_thread, pools_that_can_read};
 use sealbox_model::pool::Pool;
@@ -55,7 +55,8 @@ pub fn for_role(event: &PushEvent, categories: &[(ThreadId, Category)], role: Ro
         Pool::Admin => event.pools.admin,
     };
     bump(&mut pools, role.pool(), own);
-    PushEvent { seq: event.seq, thread_ids, pools }
+    let waiting = event.waiting.iter().filter(|c| can_read_thread(role, c.category)).copied().collect();
+    PushEvent { seq: event.seq, thread_ids, pools, waiting }
 }
 
 impl Rendered {
@@ -135,11 +136,13 @@ pub async fn run_publisher(state: AppState) {
         let ids = threads.clone();
         let read = state
             .db
-            .read_for_push(move |conn| Ok::<_, ApiError>((pool_counts(conn)?, categories(conn, &ids)?)))
+            .read_for_push(move |conn| {
+                Ok::<_, ApiError>((pool_counts(conn)?, category_counts(conn)?, categories(conn, &ids)?))
+            })
             .await;
         match read {
-            Ok((pools, categories)) => {
-                let event = PushEvent { seq: pending.seq, thread_ids: threads, pools };
+            Ok((pools, waiting, categories)) => {
+                let event = PushEvent { seq: pending.seq, thread_ids: threads, pools, waiting };
                 // No subscribers is fine.
                 let _ = bus.tx.send(Arc::new(Rendered::new(&event, &categories)));
             }
@@ -192,6 +195,25 @@ pub fn pool_counts(conn: &Connection) -> Result<PoolCounts, DbError> {
     Ok(counts)
 }
 
+/// Open threads new or triaged (not assigned), per category, in
+/// [`Category::ALL`] order; categories with none are left out.
+pub fn category_counts(conn: &Connection) -> Result<Vec<CategoryCount>, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT category, COUNT(*) FROM threads WHERE state_kind IN ('new', 'triaged') GROUP BY category",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (category, n) = row?;
+        out.push(CategoryCount {
+            category: from_key(&category, "category")?,
+            count: u64::try_from(n).unwrap_or(0),
+        });
+    }
+    out.sort_by_key(|c| Category::ALL.iter().position(|k| *k == c.category));
+    Ok(out)
+}
+
 /// The categories of `threads` (those the hub knows).
 fn categories(conn: &Connection, threads: &[ThreadId]) -> Result<Vec<(ThreadId, Category)>, DbError> {
     let mut stmt = conn.prepare_cached("SELECT category FROM threads WHERE id = ?1")?;
@@ -221,6 +243,7 @@ pub async fn get_events(
                 seq: store::latest_seq(conn)?,
                 thread_ids: Vec::new(),
                 pools: pool_counts(conn)?,
+                waiting: category_counts(conn)?,
             })
         })
         .await?;

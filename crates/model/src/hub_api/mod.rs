@@ -30,7 +30,7 @@ pub use directory::{
     DirectoryPage, DirectoryPost, EntryRecord, HeadRecord, HeadsPage, PracticeSigningKey, SealedPracticeKey,
     StatementRecord, MAX_STATEMENTS_PER_POST,
 };
-pub use events::{PoolCounts, PushEvent};
+pub use events::{CategoryCount, PoolCounts, PushEvent};
 pub use history::{EarlierDecision, EarlierThread, ThreadHistory, MAX_HISTORY};
 pub use keys::{PoolPublicKey, PracticeKeys};
 pub use patient::{PatientMessageAccepted, PatientMessageRequest, PatientRepliesPage};
