@@ -88,7 +88,9 @@ async fn the_event_stream_carries_ids_and_counts_only() {
     // Each reader sees its own pool's count only (the pharmacy's is hidden).
     assert_eq!(event["pools"]["pharmacy"], 0, "{event}");
     let keys: Vec<&str> = event.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["pools", "seq", "thread_ids"]);
+    assert_eq!(keys, ["pools", "seq", "thread_ids", "waiting"]);
+    // Unassigned threads per category the role may read: counts only.
+    assert_eq!(event["waiting"], json!([{"category": "repeat_prescription", "count": 1}]), "{event}");
     assert!(!event.to_string().contains("QZX"));
 }
 
