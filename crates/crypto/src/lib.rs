@@ -19,6 +19,7 @@ pub mod audit_chain;
 pub mod directory;
 pub mod envelope;
 pub mod keywrap;
+pub mod patient_invite;
 pub mod pin_seal;
 pub mod seal;
 pub mod secret;

@@ -122,6 +122,34 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Invite a patient to write to the practice from their browser: prints
+    /// the link (and its code) to give them. Their name and date of birth
+    /// are only used to make the invite's identity tag: the hub keeps the
+    /// tag, never the details or the code.
+    PatientInvite {
+        /// Directory holding the database.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The patient's name, as on the practice's record.
+        #[arg(long)]
+        name: String,
+        /// Their date of birth (1984-07-19 or 19/07/1984).
+        #[arg(long)]
+        date_of_birth: String,
+        /// Their NHS number: the patient must then type it too.
+        #[arg(long)]
+        nhs_number: Option<String>,
+        /// Re-issue for a patient who lost their device (their pseudonym,
+        /// `pt-…`): joining gives them a new channel and closes the old one.
+        #[arg(long)]
+        replaces: Option<String>,
+        /// Days the invite stands (1 to 90; 14 unless given).
+        #[arg(long, default_value_t = 14)]
+        valid_days: u32,
+        /// The hub's public address, for the link.
+        #[arg(long, default_value = "https://localhost:8443")]
+        url: String,
+    },
     /// The audit trail.
     Audit {
         /// What to do with it.
@@ -228,6 +256,9 @@ pub enum CliError {
     /// The export could not be encoded.
     #[error("audit export: {0}")]
     Export(#[from] serde_json::Error),
+    /// The patient's details or the invite's terms are not usable.
+    #[error("patient invite: {0}")]
+    PatientInvite(String),
 }
 
 fn say(text: &str) -> Result<(), CliError> {
@@ -319,6 +350,41 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 policy.max_offline_secs,
                 if policy.allow_demo_keys { "allowed (demo practices only)" } else { "refused" },
                 if policy.lock_on_key_removal { "locks the workstation" } else { "does not lock" },
+            ))
+        }
+        Command::PatientInvite { data_dir, name, date_of_birth, nhs_number, replaces, valid_days, url } => {
+            use sealbox_crypto::patient_invite::{InviteCode, PatientIdentity};
+            if !(1..=90).contains(&valid_days) {
+                return Err(CliError::PatientInvite("--valid-days must be 1 to 90".to_owned()));
+            }
+            let identity = PatientIdentity::new(&name, &date_of_birth, nhs_number.as_deref())
+                .map_err(|e| CliError::PatientInvite(e.to_string()))?;
+            let code = InviteCode::generate();
+            let state = AppState::open_system(HubConfig::new(data_dir))?;
+            let now = state.now();
+            let replaces = replaces.map(sealbox_model::ids::PatientId);
+            let ttl = sealbox_model::jiff::SignedDuration::from_hours(24 * i64::from(valid_days));
+            let expires = state.db.call_blocking(|conn| {
+                use crate::relay::patient_join;
+                if let Some(p) = &replaces {
+                    if !patient_join::has_channel(conn, p)? {
+                        return Err(CliError::PatientInvite(format!("no patient {} here", p.0)));
+                    }
+                }
+                Ok::<_, CliError>(patient_join::issue(
+                    conn,
+                    &code.lookup(),
+                    &code.tag(&identity),
+                    replaces.as_ref(),
+                    now,
+                    ttl,
+                )?)
+            })?;
+            say(&format!(
+                "Give the patient this link (or its code), valid until {expires}:\n{}/patient/#join={}\ncode: {}",
+                url.trim_end_matches('/'),
+                code.text().as_str(),
+                code.text().as_str()
             ))
         }
         Command::PatientChannels { data_dir, count, out } => {

@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0016_absence", include_str!("../../migrations/0016_absence.sql")),
     ("0017_attachments", include_str!("../../migrations/0017_attachments.sql")),
     ("0018_lock_on_key_removal", include_str!("../../migrations/0018_lock_on_key_removal.sql")),
+    ("0019_patient_invites", include_str!("../../migrations/0019_patient_invites.sql")),
 ];
 
 /// Applies the migrations not yet recorded.

@@ -10,6 +10,7 @@ pub mod group_commit;
 pub mod history;
 pub mod keys;
 pub mod patient;
+pub mod patient_join;
 pub mod rate_limit;
 pub mod store;
 pub mod sync;
@@ -23,6 +24,7 @@ use crate::state::AppState;
 /// The relay's routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/v1/patient/join", post(patient_join::post_join))
         .route("/v1/patient/messages", post(patient::post_message))
         .route("/v1/patient/replies", get(patient::get_replies))
         .route(

@@ -1,0 +1,209 @@
+//! A patient's invite (issue 25): the practice gives the patient a one-time
+//! code (a link or a QR code on a letter). From the code both sides derive,
+//! and the hub never holds the code itself:
+//!
+//! - the **lookup**: what the hub stores, and the patient's browser sends,
+//!   to find the invite;
+//! - the **identity key**: the practice tags the patient's name and date of
+//!   birth (NHS number if given) from its records with it when it issues the
+//!   invite, and the patient's browser tags what the patient types. The hub
+//!   stores the practice's tag and compares the two; holding neither the
+//!   code nor the key, it (or a copy of its database) cannot test guesses
+//!   of who the patient is.
+//!
+//! Nothing here implements `Debug` with content.
+
+use hkdf::Hkdf;
+use sealbox_model::jiff::civil::Date;
+use sealbox_model::nhs_number::NhsNumber;
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+const SALT: &[u8] = b"sealbox patient invite v1";
+const LOOKUP_INFO: &[u8] = b"lookup";
+const IDENTITY_INFO: &[u8] = b"identity";
+const TAG_INFO: &[u8] = b"sealbox patient identity v1\0";
+
+/// A code that is not one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InviteError {
+    /// Not 32 hexadecimal digits (dashes and spaces aside).
+    #[error("that is not an invite code: it has 32 letters and digits, in four groups")]
+    Code,
+    /// The date of birth is not a date.
+    #[error("the date of birth must be a date, like 1984-07-19 or 19/07/1984")]
+    DateOfBirth,
+    /// The name has no letters.
+    #[error("the name must have letters in it")]
+    Name,
+    /// The NHS number is not a valid one.
+    #[error("that is not a valid NHS number")]
+    NhsNumber,
+}
+
+/// The one-time code of a patient's invite.
+pub struct InviteCode(Zeroizing<[u8; 16]>);
+
+impl std::fmt::Debug for InviteCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InviteCode(<redacted>)")
+    }
+}
+
+impl InviteCode {
+    /// A fresh code from the OS's random source.
+    pub fn generate() -> Self {
+        InviteCode(Zeroizing::new(crate::secret::random_bytes::<16>()))
+    }
+
+    /// A typed or linked code (case, spaces and dashes ignored).
+    pub fn parse(text: &str) -> Result<Self, InviteError> {
+        let hex: Zeroizing<String> = Zeroizing::new(
+            text.chars()
+                .filter(|c| !c.is_whitespace() && *c != '-')
+                .map(|c| c.to_ascii_lowercase())
+                .collect(),
+        );
+        if hex.len() != 32 {
+            return Err(InviteError::Code);
+        }
+        let mut out = Zeroizing::new([0u8; 16]);
+        for (i, byte) in out.iter_mut().enumerate() {
+            let pair = hex.get(i * 2..i * 2 + 2).ok_or(InviteError::Code)?;
+            *byte = u8::from_str_radix(pair, 16).map_err(|_| InviteError::Code)?;
+        }
+        Ok(InviteCode(out))
+    }
+
+    /// The code as printed and linked: four groups of eight hex digits.
+    pub fn text(&self) -> Zeroizing<String> {
+        let hex: String = self.0.iter().map(|b| format!("{b:02x}")).collect();
+        let groups: Vec<&str> = (0..4).filter_map(|i| hex.get(i * 8..i * 8 + 8)).collect();
+        Zeroizing::new(groups.join("-"))
+    }
+
+    fn derive(&self, info: &[u8]) -> Zeroizing<[u8; 32]> {
+        let mut out = Zeroizing::new([0u8; 32]);
+        // 32 bytes is within HKDF-SHA256's output limit: expand cannot fail.
+        let _ = Hkdf::<Sha256>::new(Some(SALT), self.0.as_slice()).expand(info, out.as_mut_slice());
+        out
+    }
+
+    /// What the hub stores and is sent to find the invite.
+    pub fn lookup(&self) -> [u8; 32] {
+        *self.derive(LOOKUP_INFO)
+    }
+
+    /// The tag of `identity` under this invite's identity key.
+    pub fn tag(&self, identity: &PatientIdentity) -> [u8; 32] {
+        let key = self.derive(IDENTITY_INFO);
+        let mut info = Zeroizing::new(TAG_INFO.to_vec());
+        info.extend_from_slice(identity.0.as_bytes());
+        let mut out = [0u8; 32];
+        // As above: a 32-byte output always expands.
+        if let Ok(prf) = Hkdf::<Sha256>::from_prk(key.as_slice()) {
+            let _ = prf.expand(&info, &mut out);
+        }
+        out
+    }
+}
+
+/// Who the patient says they are, normalised so the practice's record and
+/// what the patient types agree: the name's letters in lower case, words
+/// separated by one space ("O'Neil-Smith" and "o neil smith" agree); the
+/// date of birth as a date; the NHS number's ten digits, if given.
+pub struct PatientIdentity(Zeroizing<String>);
+
+impl std::fmt::Debug for PatientIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PatientIdentity(<redacted>)")
+    }
+}
+
+impl PatientIdentity {
+    /// Normalises `name`, `date_of_birth` (`1984-07-19` or `19/07/1984`)
+    /// and an optional `nhs_number`.
+    pub fn new(name: &str, date_of_birth: &str, nhs_number: Option<&str>) -> Result<Self, InviteError> {
+        let mut words: Vec<String> = Vec::new();
+        let mut word = String::new();
+        for c in name.chars() {
+            if c.is_alphabetic() {
+                word.extend(c.to_lowercase());
+            } else if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+        }
+        if !word.is_empty() {
+            words.push(word);
+        }
+        if words.is_empty() {
+            return Err(InviteError::Name);
+        }
+        let dob = parse_date(date_of_birth.trim()).ok_or(InviteError::DateOfBirth)?;
+        let nhs = match nhs_number.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(n) => NhsNumber::parse(n).map_err(|_| InviteError::NhsNumber)?.reveal().to_owned(),
+            None => String::new(),
+        };
+        Ok(PatientIdentity(Zeroizing::new(format!("{}\n{dob}\n{nhs}", words.join(" ")))))
+    }
+}
+
+fn parse_date(text: &str) -> Option<Date> {
+    if let Ok(d) = text.parse::<Date>() {
+        return Some(d);
+    }
+    let mut parts = text.split('/');
+    let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || y.len() != 4 {
+        return None;
+    }
+    Date::new(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_practice_and_the_patient_agree_on_the_tag_only_for_the_same_person_and_code() {
+        let code = InviteCode::generate();
+        let typed = InviteCode::parse(&code.text().to_uppercase().replace('-', " ")).unwrap();
+        assert_eq!(code.lookup(), typed.lookup(), "the linked code and the typed one are one code");
+        let record =
+            PatientIdentity::new("Harriet O'Neil-Smith", "1984-07-19", Some("943 476 5919")).unwrap();
+        let typed_id =
+            PatientIdentity::new("  harriet o neil smith ", "19/07/1984", Some("9434765919")).unwrap();
+        assert_eq!(code.tag(&record), typed.tag(&typed_id));
+        let other_day =
+            PatientIdentity::new("Harriet O'Neil-Smith", "1984-07-18", Some("9434765919")).unwrap();
+        assert_ne!(code.tag(&record), code.tag(&other_day));
+        let no_nhs = PatientIdentity::new("Harriet O'Neil-Smith", "1984-07-19", None).unwrap();
+        assert_ne!(code.tag(&record), code.tag(&no_nhs), "the NHS number, when the practice gave it, counts");
+        let other_code = InviteCode::generate();
+        assert_ne!(code.tag(&record), other_code.tag(&record), "the tag is the invite's own");
+        assert_ne!(code.lookup(), other_code.lookup());
+        assert_ne!(code.lookup(), code.tag(&record), "lookup and tag are separate keys' work");
+    }
+
+    #[test]
+    fn bad_codes_dates_names_and_nhs_numbers_are_refused_and_nothing_prints() {
+        assert_eq!(InviteCode::parse("1234").unwrap_err(), InviteError::Code);
+        assert_eq!(InviteCode::parse(&"g".repeat(32)).unwrap_err(), InviteError::Code);
+        assert_eq!(PatientIdentity::new("Ann", "1984-02-30", None).unwrap_err(), InviteError::DateOfBirth);
+        assert_eq!(PatientIdentity::new("Ann", "30/02/84", None).unwrap_err(), InviteError::DateOfBirth);
+        assert_eq!(PatientIdentity::new("- '", "1984-02-03", None).unwrap_err(), InviteError::Name);
+        assert_eq!(
+            PatientIdentity::new("Ann", "1984-02-03", Some("1234567890")).unwrap_err(),
+            InviteError::NhsNumber
+        );
+        let code = InviteCode::generate();
+        let id = PatientIdentity::new("Harriet Example", "1984-07-19", None).unwrap();
+        let shown = format!("{code:?} {id:?}");
+        assert!(
+            !shown.contains(&code.text()[..8]) && !shown.contains("harriet") && !shown.contains("1984"),
+            "{shown}"
+        );
+    }
+}

@@ -1,0 +1,204 @@
+//! Patients joining with the practice's invite (issue 25): `sealbox-hub
+//! patient-invite` (or, later, a care navigator's button) stores the
+//! invite's lookup and the practice's identity tag; `POST
+//! /v1/patient/join` checks the patient's tag against it and opens the
+//! channel with the browser's public keys. Neither the code nor who the
+//! patient is reaches the hub (`sealbox_crypto::patient_invite`).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rusqlite::{params, Connection, OptionalExtension};
+use sealbox_model::hub_api::{ChannelToken, PatientJoinRequest, PatientJoined, MAX_JOIN_ATTEMPTS};
+use sealbox_model::ids::PatientId;
+use sealbox_model::jiff::{SignedDuration, Timestamp};
+
+use super::store::sha256;
+use crate::auth::secret;
+use crate::db::time::{from_db, to_db};
+use crate::db::DbError;
+use crate::http::{ApiError, StrictJson};
+use crate::state::AppState;
+
+/// How long an invite stands unless the practice says otherwise.
+pub const DEFAULT_TTL: SignedDuration = SignedDuration::from_hours(14 * 24);
+
+/// Stores an invite: its `lookup`, the practice's `identity_tag`, and the
+/// patient it re-issues a channel for (a lost device), if any.
+pub fn issue(
+    conn: &Connection,
+    lookup: &[u8; 32],
+    identity_tag: &[u8; 32],
+    replaces: Option<&PatientId>,
+    now: Timestamp,
+    ttl: SignedDuration,
+) -> Result<Timestamp, DbError> {
+    let expires = now.checked_add(ttl).unwrap_or(now);
+    conn.execute(
+        "INSERT INTO patient_invites (lookup, identity_tag, patient_id, created_at_us, expires_at_us)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            lookup.as_slice(),
+            identity_tag.as_slice(),
+            replaces.map(|p| p.0.as_str()),
+            to_db(now),
+            to_db(expires)
+        ],
+    )?;
+    Ok(expires)
+}
+
+/// Whether a patient has a channel (for re-issuing one).
+pub fn has_channel(conn: &Connection, patient: &PatientId) -> Result<bool, DbError> {
+    Ok(conn
+        .query_row("SELECT 1 FROM patient_channels WHERE patient_id = ?1", params![patient.0], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// Why joining was refused. None says which details were wrong.
+#[derive(Debug)]
+enum Refused {
+    Unknown,
+    Used,
+    Expired,
+    Locked,
+    Mismatch { tries_left: u32 },
+}
+
+impl From<Refused> for ApiError {
+    fn from(r: Refused) -> Self {
+        const ASK: &str = "ask your practice for a new invite";
+        match r {
+            Refused::Unknown => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "invite_unknown",
+                format!("this invite is not known; {ASK}"),
+            ),
+            Refused::Used => {
+                ApiError::new(StatusCode::GONE, "invite_used", format!("this invite has been used; {ASK}"))
+            }
+            Refused::Expired => {
+                ApiError::new(StatusCode::GONE, "invite_expired", format!("this invite has expired; {ASK}"))
+            }
+            Refused::Locked => ApiError::new(
+                StatusCode::GONE,
+                "invite_locked",
+                format!("the details were wrong too many times; {ASK}"),
+            ),
+            Refused::Mismatch { tries_left } => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "details_mismatch",
+                format!(
+                    "the name and date of birth do not match the practice's records; {tries_left} tr{} left",
+                    if tries_left == 1 { "y" } else { "ies" }
+                ),
+            ),
+        }
+    }
+}
+
+fn key32(field: &str, bytes: &[u8]) -> Result<[u8; 32], ApiError> {
+    bytes.try_into().map_err(|_| ApiError::field(field, "must be 32 bytes"))
+}
+
+/// `POST /v1/patient/join`.
+pub async fn post_join(
+    State(state): State<AppState>,
+    StrictJson(req): StrictJson<PatientJoinRequest>,
+) -> Result<Response, ApiError> {
+    let lookup = key32("lookup", req.lookup.as_slice())?;
+    let tag = key32("identity_tag", req.identity_tag.as_slice())?;
+    let ed = key32("ed25519_public", req.ed25519_public.as_slice())?;
+    if ed25519_dalek::VerifyingKey::from_bytes(&ed).is_err() {
+        return Err(ApiError::field("ed25519_public", "is not an Ed25519 public key"));
+    }
+    let x = key32("x25519_public", req.x25519_public.as_slice())?;
+    let now = state.now();
+    let joined = state.db.call(move |conn| join(conn, &lookup, &tag, &ed, &x, now)).await?;
+    Ok((StatusCode::CREATED, Json(joined)).into_response())
+}
+
+/// Checks the invite and opens (or re-opens) the patient's channel, in one
+/// transaction: a wrong tag counts against the invite, a right one uses it.
+fn join(
+    conn: &mut Connection,
+    lookup: &[u8; 32],
+    tag: &[u8; 32],
+    ed25519_public: &[u8; 32],
+    x25519_public: &[u8; 32],
+    now: Timestamp,
+) -> Result<PatientJoined, ApiError> {
+    let tx = conn.transaction()?;
+    type Row = (Vec<u8>, Option<String>, i64, Option<i64>, u32);
+    let row: Option<Row> = tx
+        .query_row(
+            "SELECT identity_tag, patient_id, expires_at_us, used_at_us, failed_attempts
+             FROM patient_invites WHERE lookup = ?1",
+            params![lookup.as_slice()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?;
+    let (stored_tag, replaces, expires, used, failed) = row.ok_or(Refused::Unknown)?;
+    if used.is_some() {
+        return Err(Refused::Used.into());
+    }
+    if failed >= MAX_JOIN_ATTEMPTS {
+        return Err(Refused::Locked.into());
+    }
+    if now >= from_db(expires)? {
+        return Err(Refused::Expired.into());
+    }
+    if !constant_time_eq(&stored_tag, tag) {
+        tx.execute(
+            "UPDATE patient_invites SET failed_attempts = failed_attempts + 1 WHERE lookup = ?1",
+            params![lookup.as_slice()],
+        )?;
+        tx.commit()?;
+        return Err(Refused::Mismatch { tries_left: MAX_JOIN_ATTEMPTS.saturating_sub(failed + 1) }.into());
+    }
+    let token = URL_SAFE_NO_PAD.encode(secret::random::<32>());
+    let token_hash = sha256(token.as_bytes());
+    let patient_id = match replaces {
+        // A lost device: the same patient, a new channel; the old token
+        // and keys stop working here.
+        Some(id) => {
+            tx.execute(
+                "UPDATE patient_channels SET token_sha256 = ?2, ed25519_public = ?3, x25519_public = ?4,
+                        created_at_us = ?5, revoked_at_us = NULL
+                 WHERE patient_id = ?1",
+                params![
+                    id,
+                    token_hash.as_slice(),
+                    ed25519_public.as_slice(),
+                    x25519_public.as_slice(),
+                    to_db(now)
+                ],
+            )?;
+            PatientId(id)
+        }
+        None => {
+            let id = PatientId(secret::prefixed_id("pt"));
+            tx.execute(
+                "INSERT INTO patient_channels (patient_id, token_sha256, ed25519_public, x25519_public, created_at_us)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id.0, token_hash.as_slice(), ed25519_public.as_slice(), x25519_public.as_slice(), to_db(now)],
+            )
+            ?;
+            id
+        }
+    };
+    tx.execute(
+        "UPDATE patient_invites SET used_at_us = ?2 WHERE lookup = ?1",
+        params![lookup.as_slice(), to_db(now)],
+    )?;
+    tx.commit()?;
+    Ok(PatientJoined { patient_id, channel_token: ChannelToken(token) })
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,165 @@
+//! Patients joining with the practice's invite (issue 25), over real HTTP:
+//! the right details open a channel the patient writes on at once; a used,
+//! unknown, expired or worn-out invite is refused with what to do; a lost
+//! device's re-issued invite gives the same patient a new channel and
+//! closes the old one; the hub's database holds neither who the patient is
+//! nor the code.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use sealbox_crypto::patient_invite::{InviteCode, PatientIdentity};
+use sealbox_crypto::secret::random_bytes;
+use sealbox_hub::config::RatePolicy;
+use sealbox_hub::relay::patient_join::{issue, DEFAULT_TTL};
+use sealbox_model::category::Category;
+use sealbox_model::hub_api::{Base64Bytes, PatientJoined, PracticeFile, SimPatient, MAX_JOIN_ATTEMPTS};
+use sealbox_model::ids::PatientId;
+use sealbox_model::jiff::SignedDuration;
+use sealbox_sim::{send, SendOptions};
+use serde_json::{json, Value};
+
+use support::login::{get, post};
+use support::{request, start_hub, Hub};
+
+const NAME: &str = "Harriet O'Neil-Smith";
+const BORN: &str = "1984-07-19";
+
+/// The browser's side: fresh channel keys, and the request for `code` with
+/// the details typed.
+struct Browser {
+    ed25519_secret: [u8; 32],
+    x25519_secret: [u8; 32],
+}
+
+impl Browser {
+    fn new() -> Self {
+        Browser { ed25519_secret: random_bytes::<32>(), x25519_secret: random_bytes::<32>() }
+    }
+
+    fn join_request(&self, code: &InviteCode, name: &str, born: &str) -> Value {
+        let identity = PatientIdentity::new(name, born, None).unwrap();
+        let ed = ed25519_dalek::SigningKey::from_bytes(&self.ed25519_secret).verifying_key().to_bytes();
+        let x = x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(self.x25519_secret)).to_bytes();
+        serde_json::to_value(sealbox_model::hub_api::PatientJoinRequest {
+            lookup: Base64Bytes(code.lookup().to_vec()),
+            identity_tag: Base64Bytes(code.tag(&identity).to_vec()),
+            ed25519_public: Base64Bytes(ed.to_vec()),
+            x25519_public: Base64Bytes(x.to_vec()),
+        })
+        .unwrap()
+    }
+
+    fn patient(&self, joined: &PatientJoined) -> SimPatient {
+        SimPatient {
+            patient_id: joined.patient_id.clone(),
+            channel_token: joined.channel_token.clone(),
+            ed25519_secret: Base64Bytes(self.ed25519_secret.to_vec()),
+            x25519_secret: Base64Bytes(self.x25519_secret.to_vec()),
+        }
+    }
+}
+
+/// The practice invites the patient (as `sealbox-hub patient-invite` does).
+fn invite(hub: &Hub, replaces: Option<&PatientId>) -> InviteCode {
+    let code = InviteCode::generate();
+    let record = PatientIdentity::new(NAME, BORN, None).unwrap();
+    let now = hub.state.now();
+    hub.state.db.call_blocking(|c| issue(c, &code.lookup(), &code.tag(&record), replaces, now, DEFAULT_TTL)).unwrap();
+    code
+}
+
+async fn join(hub: &Hub, body: &Value) -> (u16, Value) {
+    let (status, body, _) = post(&hub.client, format!("{}/v1/patient/join", hub.url), None, body).await;
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patient_joins_once_with_their_invite_and_writes_on_the_channel_it_opens() {
+    let hub = start_hub(1, RatePolicy { burst: 1000, per_minute: 0 }).await;
+    support::pool_keys::publish(&hub.state);
+    let browser = Browser::new();
+    let code = invite(&hub, None);
+
+    // Wrong details count against the invite, and say how many tries are left.
+    let (status, body) = join(&hub, &browser.join_request(&code, NAME, "1984-07-18")).await;
+    assert_eq!((status, body["type"].as_str().unwrap_or("").ends_with("details_mismatch")), (403, true), "{body}");
+    assert!(body["detail"].as_str().unwrap().contains(&format!("{} tries left", MAX_JOIN_ATTEMPTS - 1)), "{body}");
+
+    // Typed as people type (case, punctuation, the UK date order): joined.
+    let (status, body) = join(&hub, &browser.join_request(&code, "harriet o neil smith", "19/07/1984")).await;
+    assert_eq!(status, 201, "{body}");
+    let joined: PatientJoined = serde_json::from_value(body).unwrap();
+
+    // The channel works: a clinical question signed with the browser's key.
+    let practice = PracticeFile { patients: vec![browser.patient(&joined)], ..hub.patients() };
+    let question = [request(0, 9_100, Category::ClinicalQuestion, "A rash on my arm for a week", &[])];
+    let sent = send::send(&hub.client, &hub.url, &practice, &question, SendOptions::default()).await.unwrap();
+    assert_eq!(sent.accepted, 1);
+
+    // Once only.
+    let (status, body) = join(&hub, &Browser::new().join_request(&code, NAME, BORN)).await;
+    assert_eq!(status, 410, "{body}");
+    assert!(body["type"].as_str().unwrap().ends_with("invite_used"), "{body}");
+
+    // An invite nobody issued; keys that are not keys.
+    let (status, _) = join(&hub, &browser.join_request(&InviteCode::generate(), NAME, BORN)).await;
+    assert_eq!(status, 404);
+    let mut bad = browser.join_request(&invite(&hub, None), NAME, BORN);
+    bad["x25519_public"] = json!("AAAA");
+    let (status, body) = join(&hub, &bad).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (400, Some("x25519_public")), "{body}");
+
+    // Expired: fourteen days and a minute later.
+    let late = invite(&hub, None);
+    hub.clock.advance(DEFAULT_TTL + SignedDuration::from_mins(1));
+    let (status, body) = join(&hub, &Browser::new().join_request(&late, NAME, BORN)).await;
+    assert_eq!(status, 410);
+    assert!(body["type"].as_str().unwrap().ends_with("invite_expired"), "{body}");
+
+    // Worn out: after the last wrong try even the right details are refused.
+    let guessed = invite(&hub, None);
+    for _ in 0..MAX_JOIN_ATTEMPTS {
+        assert_eq!(join(&hub, &Browser::new().join_request(&guessed, "Harriet Other", BORN)).await.0, 403);
+    }
+    let (status, body) = join(&hub, &Browser::new().join_request(&guessed, NAME, BORN)).await;
+    assert_eq!(status, 410);
+    assert!(body["type"].as_str().unwrap().ends_with("invite_locked"), "{body}");
+
+    // The phone is lost: the practice re-issues for the same patient. The
+    // new browser's channel is the same patient (their threads go on); the
+    // old token no longer reads or writes.
+    let again = invite(&hub, Some(&joined.patient_id));
+    let new_browser = Browser::new();
+    let (status, body) = join(&hub, &new_browser.join_request(&again, NAME, BORN)).await;
+    assert_eq!(status, 201, "{body}");
+    let rejoined: PatientJoined = serde_json::from_value(body).unwrap();
+    assert_eq!(rejoined.patient_id, joined.patient_id);
+    let replies = format!("{}/v1/patient/replies?cursor=0&limit=10", hub.url);
+    assert_eq!(get(&hub.client, replies.clone(), &joined.channel_token.0).await.0, 401, "the lost phone's token");
+    assert_eq!(get(&hub.client, replies, &rejoined.channel_token.0).await.0, 200);
+    let practice = PracticeFile { patients: vec![new_browser.patient(&rejoined)], ..hub.patients() };
+    let follow_up = [request(0, 9_100, Category::ClinicalQuestion, "It is spreading now", &[])];
+    let mut follow_up = follow_up;
+    follow_up[0].message_id = sealbox_model::ids::MessageId(9_102);
+    let sent = send::send(&hub.client, &hub.url, &practice, &follow_up, SendOptions::default()).await.unwrap();
+    assert_eq!(sent.accepted, 1, "the same patient goes on in their thread");
+
+    // Who the patient is, and the code, never reached the database.
+    let dir = hub.dir.path();
+    let mut stored = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(sealbox_hub::db::DB_FILE)) {
+            stored.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    let contains = |needle: &[u8]| stored.windows(needle.len()).any(|w| w == needle);
+    for needle in ["O'Neil-Smith", "o neil smith", "harriet", "Harriet", BORN, "19/07/1984"] {
+        assert!(!contains(needle.as_bytes()), "the hub stored {needle}");
+    }
+    for code in [&code, &again] {
+        assert!(!contains(code.text().as_bytes()), "the hub stored an invite code");
+    }
+}

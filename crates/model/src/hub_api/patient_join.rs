@@ -1,0 +1,38 @@
+//! `POST /v1/patient/join`: a patient joins the practice with the invite it
+//! gave them (`sealbox_crypto::patient_invite`), and their browser's new
+//! channel keys. The hub sees neither the invite code nor who the patient
+//! is: the lookup and the identity tag are derived from the code.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Base64Bytes, ChannelToken};
+use crate::ids::PatientId;
+
+/// Wrong details this many times and the invite is used up (the practice
+/// issues another).
+pub const MAX_JOIN_ATTEMPTS: u32 = 5;
+
+/// The patient's side of joining.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatientJoinRequest {
+    /// The invite's lookup (32 bytes).
+    pub lookup: Base64Bytes,
+    /// The tag of the name and date of birth the patient typed (32 bytes).
+    pub identity_tag: Base64Bytes,
+    /// The channel's Ed25519 public key: it must sign the patient's envelopes.
+    pub ed25519_public: Base64Bytes,
+    /// The channel's X25519 public key: replies are sealed to it.
+    pub x25519_public: Base64Bytes,
+}
+
+/// Joined: the channel to write on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatientJoined {
+    /// The patient's pseudonym at the hub (the same as before when the
+    /// practice re-issued an invite for a lost device).
+    pub patient_id: PatientId,
+    /// Bearer token for the patient's messages and replies.
+    pub channel_token: ChannelToken,
+}
