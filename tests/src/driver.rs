@@ -1,5 +1,6 @@
-//! tauri-driver as a child process on free loopback ports, with the app's
-//! HOME and XDG folders pointed at a throwaway directory.
+//! tauri-driver (the desktop app) or chromedriver (the patient web app) as
+//! a child process on free loopback ports, with HOME and the XDG folders
+//! pointed at a throwaway directory.
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::Path;
@@ -43,6 +44,22 @@ impl Driver {
         let reports = listen_reports(&mut cmd, home.path())?;
         let mut child = cmd.spawn().map_err(E2eError::DriverStart)?;
         wait_listening(&reports, &mut child, [port, native_port]).await?;
+        Ok(Driver { child, port, _home: home })
+    }
+
+    /// Starts Debian's chromedriver (it starts a Chromium for each
+    /// session) and returns once it listens: the patient web app's browser.
+    pub async fn chromedriver() -> Result<Self, E2eError> {
+        let port = free_port()?;
+        let home = tempfile::Builder::new().prefix("sealbox-e2e-chromium-").tempdir()?;
+        let mut cmd = Command::new("chromedriver");
+        cmd.arg(format!("--port={port}")).kill_on_drop(true);
+        #[cfg(unix)]
+        cmd.process_group(0);
+        isolate_home(&mut cmd, home.path())?;
+        let reports = listen_reports(&mut cmd, home.path())?;
+        let mut child = cmd.spawn().map_err(E2eError::DriverStart)?;
+        wait_listening(&reports, &mut child, [port]).await?;
         Ok(Driver { child, port, _home: home })
     }
 

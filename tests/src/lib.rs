@@ -47,11 +47,11 @@ pub enum E2eError {
     MissingEnv(&'static str),
     #[error("the app binary {0} does not exist; build it with `cargo xtask test`")]
     MissingApp(PathBuf),
-    #[error("could not start tauri-driver: {0} (is it installed? `cargo xtask setup`)")]
+    #[error("could not start the WebDriver server (tauri-driver or chromedriver): {0} (is it installed? `cargo xtask setup`)")]
     DriverStart(std::io::Error),
     #[error("{0} does not exist; build it with `cargo xtask test`")]
     MissingFile(PathBuf),
-    #[error("tauri-driver exited before it was ready: {0}")]
+    #[error("the WebDriver server exited before it was ready: {0}")]
     DriverExited(std::process::ExitStatus),
     #[error("the end-to-end harness cannot run here: {0}")]
     Unsupported(&'static str),

@@ -246,6 +246,46 @@ impl Practice {
 }
 
 impl Practice {
+    /// The link a patient joins with (as `sealbox-hub patient-invite`
+    /// prints it), for the patient the practice knows by these details.
+    pub fn invite_patient(&self, name: &str, born: &str, nhs: &str) -> Result<String, Failure> {
+        use sealbox_crypto::patient_invite::PatientIdentity;
+        use sealbox_hub::relay::patient_join::{invite, DEFAULT_TTL};
+        let identity = PatientIdentity::new(name, born, Some(nhs))?;
+        let now = self.hub.now();
+        let (link, _) = self.hub.db.call_blocking(move |c| invite(c, &identity, None, now, DEFAULT_TTL))?;
+        Ok(link.url(&self.url).to_string())
+    }
+
+    /// Whether any file of the hub's (its database, its write-ahead log)
+    /// holds `needle`.
+    pub fn hub_files_hold(&self, needle: &[u8]) -> Result<bool, Failure> {
+        let mut dirs = vec![self._dir.path().join("hub")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir)? {
+                let path = entry?.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if std::fs::read(&path)?.windows(needle.len()).any(|w| w == needle) {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// The thread the hub opened last.
+    pub fn newest_thread(&self) -> Result<String, Failure> {
+        let id: i64 = self.hub.db.call_blocking(|c| {
+            c.query_row("SELECT id FROM threads ORDER BY created_at_us DESC, rowid DESC LIMIT 1", [], |r| {
+                r.get(0)
+            })
+        })?;
+        Ok(id.to_string())
+    }
+}
+
+impl Practice {
     /// Puts a practice policy in force, as `sealbox-hub policy` does; the
     /// app fetches it at its next unlock.
     /// (The demo's software key stays allowed: the app is driven with it.)

@@ -41,6 +41,33 @@ impl App {
         Self::launch_inner(app, out_dir, envs).await
     }
 
+    /// Opens `url` in headless Chromium at a phone's width (360 px), through
+    /// chromedriver: the patient web app. Screenshots go to `SEALBOX_E2E_OUT`.
+    pub async fn browser(url: &str) -> Result<Self, E2eError> {
+        let out_dir = env_path("SEALBOX_E2E_OUT")?;
+        let driver = Driver::chromedriver().await?;
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "chrome".into());
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": "/usr/bin/chromium",
+                // The machine's network is closed: no background calls.
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--no-first-run", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync", "--disable-quic"],
+                // A desktop window is at least 500 px wide: a phone's
+                // screen is emulated (its width, touch and user agent).
+                "mobileEmulation": { "deviceMetrics": { "width": 360, "height": 780, "pixelRatio": 2.0, "touch": true } },
+            }),
+        );
+        let client =
+            ClientBuilder::new(HttpConnector::new()).capabilities(caps).connect(&driver.url()).await?;
+        client.goto(url).await?;
+        println!("e2e: Chromium session open at a phone's width");
+        Ok(App { client, driver, out_dir })
+    }
+
     /// Launches a given app binary.
     pub async fn launch_with(app: &std::path::Path, out_dir: PathBuf) -> Result<Self, E2eError> {
         Self::launch_inner(app, out_dir, &[]).await

@@ -1,18 +1,33 @@
-//! Building what the app is made of: the wasm UI, then the release shell
-//! (which embeds the UI at compile time, so the order matters).
+//! Building what the app is made of: the wasm apps (the desktop UI, the
+//! patient web app), then the release shell and hub (which embed them at
+//! compile time, so the order matters).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::proc::{self, Error, Result};
 use crate::setup::WASM_TARGET;
-use crate::workspace::{Workspace, NATIVE};
+use crate::workspace::{Workspace, NATIVE, WASM_APPS};
 
-/// Builds the Yew UI to wasm and writes the bundle to ui/dist.
-pub fn build_ui(ws: &Workspace) -> Result<PathBuf> {
-    proc::run(ws.cargo().args(["build", "--release", "--package", "sealbox-ui", "--target", WASM_TARGET]))?;
-    let wasm = ws.target.join(WASM_TARGET).join("release").join("sealbox-ui.wasm");
-    let dist = ws.path("ui/dist");
+/// Builds the wasm apps ([`WASM_APPS`]: the desktop UI, the patient web
+/// app) in one cargo invocation and writes each bundle to its `dist`
+/// folder (the shell and the hub embed them, so they come first).
+pub fn build_web(ws: &Workspace) -> Result<()> {
+    let mut build = ws.cargo();
+    build.args(["build", "--release", "--target", WASM_TARGET]);
+    for (package, _, _) in WASM_APPS {
+        build.args(["--package", package]);
+    }
+    proc::run(&mut build)?;
+    for (package, out_name, dir) in WASM_APPS {
+        let wasm = ws.target.join(WASM_TARGET).join("release").join(format!("{package}.wasm"));
+        bundle(ws, &wasm, out_name, dir)?;
+    }
+    Ok(())
+}
+
+fn bundle(ws: &Workspace, wasm: &Path, out_name: &str, dir: &str) -> Result<()> {
+    let dist = ws.path(format!("{dir}/dist"));
     if dist.exists() {
         std::fs::remove_dir_all(&dist)
             .map_err(|e| Error::new(format!("clearing {}: {e}", dist.display())))?;
@@ -20,11 +35,11 @@ pub fn build_ui(ws: &Workspace) -> Result<PathBuf> {
     std::fs::create_dir_all(&dist).map_err(|e| Error::new(format!("creating {}: {e}", dist.display())))?;
     proc::run(
         Command::new("wasm-bindgen")
-            .args(["--target", "web", "--no-typescript", "--out-name", "sealbox_ui", "--out-dir"])
+            .args(["--target", "web", "--no-typescript", "--out-name", out_name, "--out-dir"])
             .arg(&dist)
-            .arg(&wasm),
+            .arg(wasm),
     )?;
-    let statics = ws.path("ui/static");
+    let statics = ws.path(format!("{dir}/static"));
     let entries =
         std::fs::read_dir(&statics).map_err(|e| Error::new(format!("reading {}: {e}", statics.display())))?;
     for entry in entries {
@@ -32,7 +47,7 @@ pub fn build_ui(ws: &Workspace) -> Result<PathBuf> {
         std::fs::copy(entry.path(), dist.join(entry.file_name()))
             .map_err(|e| Error::new(format!("copying {}: {e}", entry.path().display())))?;
     }
-    Ok(dist)
+    Ok(())
 }
 
 /// What a native build is for.
@@ -46,10 +61,10 @@ pub enum Build {
     Tests,
 }
 
-/// Builds the UI, then the release desktop app with the rest of the native
+/// Builds the wasm apps, then the release desktop app with the rest of the native
 /// workspace in one cargo invocation ([`NATIVE`]); returns the app binary.
 pub fn build_app(ws: &Workspace, build: Build) -> Result<PathBuf> {
-    build_ui(ws)?;
+    build_web(ws)?;
     let targets: &[&str] = match build {
         Build::Demo => &["--bins"],
         Build::Tests => &["--lib", "--bins", "--tests"],

@@ -19,6 +19,9 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("webkit2gtk-driver", "WebKitWebDriver, for the end-to-end tests"),
     ("dbus-x11", "private D-Bus sessions for tests"),
     ("gnome-keyring", "a real Secret Service for keyring tests"),
+    ("chromium", "a real browser for the patient web app's end-to-end test"),
+    ("chromium-driver", "chromedriver, to drive it through WebDriver"),
+    ("python3-aiosmtpd", "a real SMTP server (STARTTLS) for the patients' blind notices test"),
 ];
 
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";

@@ -10,7 +10,7 @@ use crate::proc::{self, Error, Result};
 use crate::setup::WASM_TARGET;
 use crate::suite::Suite;
 use crate::summary::Counts;
-use crate::workspace::{Workspace, NATIVE};
+use crate::workspace::{Workspace, NATIVE, WASM_APPS};
 use crate::{artifacts, setup};
 
 /// The hidden subcommand that runs inside the private session.
@@ -289,26 +289,11 @@ fn fuzz_targets_build(ws: &Workspace) -> Result<()> {
 
 /// Clippy with the workspace lints (no unwrap/expect/panic outside tests) as errors.
 fn lint(ws: &Workspace) -> Result<()> {
-    proc::run(ws.cargo().args([
-        "clippy",
-        "--release",
-        "--workspace",
-        "--exclude",
-        "sealbox-ui",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    proc::run(ws.cargo().args([
-        "clippy",
-        "--release",
-        "--package",
-        "sealbox-ui",
-        "--target",
-        WASM_TARGET,
-        "--",
-        "-D",
-        "warnings",
-    ]))
+    proc::run(ws.cargo().arg("clippy").args(NATIVE).args(["--all-targets", "--", "-D", "warnings"]))?;
+    let mut wasm = ws.cargo();
+    wasm.args(["clippy", "--release", "--target", WASM_TARGET]);
+    for (package, _, _) in WASM_APPS {
+        wasm.args(["--package", package]);
+    }
+    proc::run(wasm.args(["--", "-D", "warnings"]))
 }

@@ -19,7 +19,14 @@ pub struct Workspace {
 /// `syn`, `tokio`, `serde_json`… each time; see docs/ci.md). With one
 /// selection they are compiled once; suites differ only in the targets they
 /// pick.
-pub const NATIVE: [&str; 4] = ["--release", "--workspace", "--exclude", "sealbox-ui"];
+pub const NATIVE: [&str; 6] =
+    ["--release", "--workspace", "--exclude", "sealbox-ui", "--exclude", "sealbox-patient-web"];
+
+/// The wasm32 apps, built in one selection too: the desktop UI and the
+/// patient web app the hub embeds, each with the file name wasm-bindgen
+/// gives its bundle and the folder it is written to.
+pub const WASM_APPS: [(&str, &str, &str); 2] =
+    [("sealbox-ui", "sealbox_ui", "ui"), ("sealbox-patient-web", "sealbox_patient", "patient-web")];
 
 impl Workspace {
     /// Asks cargo, so CARGO_TARGET_DIR and .cargo/config are honoured.

@@ -22,7 +22,9 @@
 use std::collections::BTreeMap;
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
-use sealbox_model::hub_api::{Base64Bytes, EntryRecord, HeadRecord, StatementRecord};
+use sealbox_model::hub_api::{
+    Base64Bytes, DirectoryPage, EntryRecord, HeadRecord, HeadsPage, StatementRecord,
+};
 use sealbox_model::pool::Pool;
 use sha2::{Digest, Sha256};
 
@@ -242,6 +244,24 @@ pub enum DirectoryError {
         /// The device.
         device: String,
     },
+    /// The hub presents another practice key than the one pinned.
+    #[error("the hub presents a different practice key from the one this side pinned")]
+    OtherPracticeKey,
+    /// A statement the hub served does not parse.
+    #[error("a key directory statement is malformed ({field})")]
+    Malformed {
+        /// The field.
+        field: &'static str,
+    },
+    /// The hub shows a shorter chain than a practice device signed it had
+    /// verified: a rollback (to a pool key a revoked device still holds).
+    #[error("the hub shows an older key directory (up to statement {shown}) than a practice device signed it had verified (statement {signed})")]
+    RolledBack {
+        /// The head the hub served.
+        shown: u64,
+        /// The head a device signed.
+        signed: u64,
+    },
     /// Another device's head differs from this chain at the same point:
     /// the hub shows two devices two histories.
     #[error("the key directory has forked at statement {seq}: devices were shown different histories")]
@@ -376,6 +396,12 @@ impl Directory {
         self.devices.get(id)
     }
 
+    /// The device whose Ed25519 key is `key`, if the directory ever
+    /// approved one (see `revoked`).
+    pub fn device_by_signing_key(&self, key: &[u8; 32]) -> Option<(&str, &DeviceKeys)> {
+        self.devices.iter().find(|(_, d)| &d.ed25519 == key).map(|(id, d)| (id.as_str(), d))
+    }
+
     /// The devices approved and not revoked.
     pub fn approved_devices(&self) -> impl Iterator<Item = (&str, &DeviceKeys)> {
         self.devices.iter().filter(|(_, d)| !d.revoked).map(|(id, d)| (id.as_str(), d))
@@ -398,6 +424,39 @@ impl Directory {
             Err(DirectoryError::Fork { seq })
         }
     }
+}
+
+/// The directory a patient's side seals to (the browser and the
+/// simulator): `page`'s statements replayed under the practice key the
+/// patient was given by the practice (`pinned`, in the invite link or
+/// practice file), never under one the hub serves, and reaching every head
+/// an approved device signed (`heads`: fetch them before `page`, since the
+/// chain only grows). A hub that swapped a pool key, showed another
+/// practice key, broke the chain or rolled it back gets nothing sealed.
+pub fn verify_for_patient(
+    practice: &str,
+    pinned: VerifyingKey,
+    page: &DirectoryPage,
+    heads: &HeadsPage,
+) -> Result<Directory, DirectoryError> {
+    if page.practice_key.as_ref().map(Base64Bytes::as_slice) != Some(pinned.as_bytes().as_slice()) {
+        return Err(DirectoryError::OtherPracticeKey);
+    }
+    let mut dir = Directory::new(practice, pinned);
+    for record in &page.statements {
+        let statement = Statement::try_from(record).map_err(|field| DirectoryError::Malformed { field })?;
+        dir.apply(&statement)?;
+    }
+    for claim in heads.heads.iter().filter_map(|h| HeadClaim::try_from(h).ok()) {
+        let Some(device) = dir.device(&claim.device) else { continue };
+        if !claim.verify(practice, &device.ed25519) {
+            continue;
+        }
+        if !dir.check_head(claim.seq, claim.hash)? {
+            return Err(DirectoryError::RolledBack { shown: dir.head().0, signed: claim.seq });
+        }
+    }
+    Ok(dir)
 }
 
 const HEAD_DOMAIN: &[u8] = b"sealbox/directory-head/v1";

@@ -12,6 +12,8 @@
 //! - [`envelope`]: the signed, per-part sealed message envelope the hub relays.
 //! - [`directory`]: the practice's signed key directory (pool keys, devices,
 //!   revocations) as a chain of statements signed with the practice key.
+//! - [`patient_invite`]: a patient's one-time invite and the tag of who they are.
+//! - [`patient_message`]: a patient's message sealed to the pools that may read it.
 //! - [`audit_chain`]: the audit events' hash chain and signed segments.
 
 pub mod attachment;
@@ -20,6 +22,7 @@ pub mod directory;
 pub mod envelope;
 pub mod keywrap;
 pub mod patient_invite;
+pub mod patient_message;
 pub mod pin_seal;
 pub mod seal;
 pub mod secret;

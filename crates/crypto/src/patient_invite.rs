@@ -108,6 +108,99 @@ impl InviteCode {
     }
 }
 
+/// The link the practice gives a patient:
+/// `<hub>/patient/#join=<code>&practice=<id>&key=<practice key, hex>`.
+/// Everything rides in the fragment, which browsers never send to the hub.
+/// The practice key comes from the practice (on paper, in a text), not
+/// from the hub: the browser checks every pool key against it.
+pub struct InviteLink {
+    /// The one-time code.
+    pub code: InviteCode,
+    /// The practice (bound into every envelope).
+    pub practice: String,
+    /// The practice's Ed25519 key.
+    pub practice_key: ed25519_dalek::VerifyingKey,
+}
+
+impl std::fmt::Debug for InviteLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InviteLink(<redacted>)")
+    }
+}
+
+impl InviteLink {
+    /// The whole link for the hub at `base` (`https://hub.example`).
+    pub fn url(&self, base: &str) -> Zeroizing<String> {
+        let mut key = String::with_capacity(64);
+        for b in self.practice_key.as_bytes() {
+            key.push_str(&format!("{b:02x}"));
+        }
+        Zeroizing::new(format!(
+            "{}/patient/#join={}&practice={}&key={key}",
+            base.trim_end_matches('/'),
+            self.code.text().as_str(),
+            escape(&self.practice)
+        ))
+    }
+
+    /// Reads a link's fragment (without its `#`); `None` when it is not a
+    /// whole invite.
+    pub fn parse_fragment(fragment: &str) -> Option<InviteLink> {
+        let (mut code, mut practice, mut key) = (None, None, None);
+        for pair in fragment.split('&') {
+            match pair.split_once('=') {
+                Some(("join", v)) => code = InviteCode::parse(v).ok(),
+                Some(("practice", v)) => practice = unescape(v).filter(|p| !p.is_empty()),
+                Some(("key", v)) => {
+                    key = hex32(v).and_then(|k| ed25519_dalek::VerifyingKey::from_bytes(&k).ok())
+                }
+                _ => {}
+            }
+        }
+        Some(InviteLink { code: code?, practice: practice?, practice_key: key? })
+    }
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn unescape(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn hex32(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 64 || !text.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
 /// Who the patient says they are, normalised so the practice's record and
 /// what the patient types agree: the name's letters in lower case, words
 /// separated by one space ("O'Neil-Smith" and "o neil smith" agree); the
@@ -139,7 +232,7 @@ impl PatientIdentity {
         if words.is_empty() {
             return Err(InviteError::Name);
         }
-        let dob = parse_date(date_of_birth.trim()).ok_or(InviteError::DateOfBirth)?;
+        let dob = parse_date_of_birth(date_of_birth).ok_or(InviteError::DateOfBirth)?;
         let nhs = match nhs_number.map(str::trim).filter(|s| !s.is_empty()) {
             Some(n) => NhsNumber::parse(n).map_err(|_| InviteError::NhsNumber)?.reveal().to_owned(),
             None => String::new(),
@@ -148,7 +241,10 @@ impl PatientIdentity {
     }
 }
 
-fn parse_date(text: &str) -> Option<Date> {
+/// A date of birth as a patient or the practice types it: `1984-07-19` or
+/// `19/07/1984`.
+pub fn parse_date_of_birth(text: &str) -> Option<Date> {
+    let text = text.trim();
     if let Ok(d) = text.parse::<Date>() {
         return Some(d);
     }
@@ -185,6 +281,31 @@ mod tests {
         assert_ne!(code.tag(&record), other_code.tag(&record), "the tag is the invite's own");
         assert_ne!(code.lookup(), other_code.lookup());
         assert_ne!(code.lookup(), code.tag(&record), "lookup and tag are separate keys' work");
+    }
+
+    #[test]
+    fn an_invite_link_reads_back_whole_and_a_broken_one_is_not_an_invite() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]).verifying_key();
+        let link = InviteLink {
+            code: InviteCode::generate(),
+            practice: "Riverside & Co/1".to_owned(),
+            practice_key: key,
+        };
+        let url = link.url("https://hub.example/");
+        let fragment = url.split_once('#').unwrap().1;
+        assert!(url.starts_with("https://hub.example/patient/#join="), "{}", url.as_str());
+        let back = InviteLink::parse_fragment(fragment).unwrap();
+        assert_eq!(back.practice, "Riverside & Co/1");
+        assert_eq!(back.practice_key, key);
+        assert_eq!(back.code.lookup(), link.code.lookup());
+        // Each part is needed; a damaged key or escape is not an invite.
+        for drop in ["join=", "practice=", "key="] {
+            let without: Vec<&str> = fragment.split('&').filter(|p| !p.starts_with(drop)).collect();
+            assert!(InviteLink::parse_fragment(&without.join("&")).is_none(), "{drop}");
+        }
+        assert!(InviteLink::parse_fragment(&fragment.replace("key=", "key=0")).is_none());
+        assert!(InviteLink::parse_fragment(&fragment.replace("%26", "%2")).is_none());
+        assert_eq!(format!("{back:?}"), "InviteLink(<redacted>)");
     }
 
     #[test]

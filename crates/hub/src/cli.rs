@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::audit::check::{check, Filter};
 use crate::audit::export::{self, Format};
 use crate::config::{HubConfig, RatePolicy};
+use crate::notice::smtp::SmtpConfig;
 use crate::relay::channels::{self, ChannelError};
 use crate::server::{self, ServeError, TlsFiles};
 use crate::state::AppState;
@@ -54,6 +55,8 @@ pub enum Command {
         /// Messages per minute a patient channel regains.
         #[arg(long, default_value_t = RatePolicy::default().per_minute)]
         patient_per_minute: u32,
+        #[command(flatten)]
+        smtp: SmtpArgs,
     },
     /// Create the practice and print the first admin's invite.
     InitPractice {
@@ -222,6 +225,62 @@ fn parse_role(text: &str) -> Result<Role, String> {
 }
 
 /// A command failed.
+/// The practice's SMTP relay for blind notices to patients (`serve`).
+#[derive(Debug, clap::Args)]
+pub struct SmtpArgs {
+    /// The relay (host or host:port, 587 unless given); STARTTLS is required.
+    #[arg(long, requires_all = ["smtp_from", "public_url"])]
+    pub smtp_relay: Option<String>,
+    /// The sender, e.g. "Riverside Surgery <no-reply@riverside.example>".
+    #[arg(long)]
+    pub smtp_from: Option<String>,
+    /// The relay's user name (with --smtp-password-file).
+    #[arg(long, requires = "smtp_password_file")]
+    pub smtp_user: Option<String>,
+    /// A file holding the relay's password.
+    #[arg(long, requires = "smtp_user")]
+    pub smtp_password_file: Option<PathBuf>,
+    /// The relay's CA certificate (PEM), when it is not one the system trusts.
+    #[arg(long)]
+    pub smtp_ca_file: Option<PathBuf>,
+    /// The hub's public address, for the link in each notice.
+    #[arg(long)]
+    pub public_url: Option<String>,
+}
+
+impl SmtpArgs {
+    /// The relay's settings, if one is given.
+    pub fn config(&self) -> Result<Option<SmtpConfig>, CliError> {
+        let Some(relay) = &self.smtp_relay else { return Ok(None) };
+        let (host, port) = match relay.rsplit_once(':') {
+            Some((host, port)) => (
+                host.to_owned(),
+                port.parse().map_err(|_| CliError::Smtp("--smtp-relay's port is not a number".to_owned()))?,
+            ),
+            None => (relay.clone(), 587),
+        };
+        let read = |path: &PathBuf| {
+            std::fs::read(path).map_err(|source| CliError::Write { path: path.clone(), source })
+        };
+        let credentials = match (&self.smtp_user, &self.smtp_password_file) {
+            (Some(user), Some(file)) => {
+                let password = String::from_utf8(read(file)?)
+                    .map_err(|_| CliError::Smtp("the password file is not text".to_owned()))?;
+                Some((user.clone(), password.trim_end_matches(['\r', '\n']).to_owned()))
+            }
+            _ => None,
+        };
+        Ok(Some(SmtpConfig {
+            host,
+            port,
+            from: self.smtp_from.clone().unwrap_or_default(),
+            credentials,
+            ca_pem: self.smtp_ca_file.as_ref().map(read).transpose()?,
+            public_url: self.public_url.clone().unwrap_or_default(),
+        }))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     /// Opening the database failed.
@@ -236,7 +295,7 @@ pub enum CliError {
     /// An identity command failed.
     #[error(transparent)]
     Auth(#[from] crate::auth::cli::CliError),
-    /// Writing output failed.
+    /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Write {
         /// Where.
@@ -256,6 +315,9 @@ pub enum CliError {
     /// The export could not be encoded.
     #[error("audit export: {0}")]
     Export(#[from] serde_json::Error),
+    /// The SMTP relay's settings are not usable.
+    #[error("SMTP relay: {0}")]
+    Smtp(String),
     /// The patient's details or the invite's terms are not usable.
     #[error("patient invite: {0}")]
     PatientInvite(String),
@@ -282,9 +344,10 @@ fn write_secret_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 /// Runs a command to completion (`serve` until Ctrl-C).
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Serve { data_dir, addr, tls_cert, tls_key, patient_burst, patient_per_minute } => {
+        Command::Serve { data_dir, addr, tls_cert, tls_key, patient_burst, patient_per_minute, smtp } => {
             let mut config = HubConfig::new(data_dir);
             config.patient_rate = RatePolicy { burst: patient_burst, per_minute: patient_per_minute };
+            config.smtp = smtp.config()?;
             let state = AppState::open_system(config)?;
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
@@ -353,38 +416,24 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             ))
         }
         Command::PatientInvite { data_dir, name, date_of_birth, nhs_number, replaces, valid_days, url } => {
-            use sealbox_crypto::patient_invite::{InviteCode, PatientIdentity};
+            use sealbox_crypto::patient_invite::PatientIdentity;
             if !(1..=90).contains(&valid_days) {
                 return Err(CliError::PatientInvite("--valid-days must be 1 to 90".to_owned()));
             }
             let identity = PatientIdentity::new(&name, &date_of_birth, nhs_number.as_deref())
                 .map_err(|e| CliError::PatientInvite(e.to_string()))?;
-            let code = InviteCode::generate();
             let state = AppState::open_system(HubConfig::new(data_dir))?;
             let now = state.now();
             let replaces = replaces.map(sealbox_model::ids::PatientId);
             let ttl = sealbox_model::jiff::SignedDuration::from_hours(24 * i64::from(valid_days));
-            let expires = state.db.call_blocking(|conn| {
-                use crate::relay::patient_join;
-                if let Some(p) = &replaces {
-                    if !patient_join::has_channel(conn, p)? {
-                        return Err(CliError::PatientInvite(format!("no patient {} here", p.0)));
-                    }
-                }
-                Ok::<_, CliError>(patient_join::issue(
-                    conn,
-                    &code.lookup(),
-                    &code.tag(&identity),
-                    replaces.as_ref(),
-                    now,
-                    ttl,
-                )?)
+            let (link, expires) = state.db.call_blocking(|conn| {
+                crate::relay::patient_join::invite(conn, &identity, replaces.as_ref(), now, ttl)
+                    .map_err(|e| CliError::PatientInvite(e.to_string()))
             })?;
             say(&format!(
-                "Give the patient this link (or its code), valid until {expires}:\n{}/patient/#join={}\ncode: {}",
-                url.trim_end_matches('/'),
-                code.text().as_str(),
-                code.text().as_str()
+                "Give the patient this link (or its code), valid until {expires}:\n{}\ncode: {}",
+                link.url(&url).as_str(),
+                link.code.text().as_str()
             ))
         }
         Command::PatientChannels { data_dir, count, out } => {

@@ -34,6 +34,9 @@ pub struct HubConfig {
     pub stream_recheck: Duration,
     /// WebAuthn relying party id, its origin and attestation policy.
     pub webauthn: crate::auth::rp::RpConfig,
+    /// The practice's SMTP relay for blind notices to patients; none sent
+    /// without it.
+    pub smtp: Option<crate::notice::smtp::SmtpConfig>,
 }
 
 impl HubConfig {
@@ -46,6 +49,7 @@ impl HubConfig {
             keep_alive: Duration::from_secs(15),
             stream_recheck: Duration::from_secs(15),
             webauthn: crate::auth::rp::RpConfig::default(),
+            smtp: None,
         }
     }
 }

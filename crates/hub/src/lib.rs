@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod notice;
 pub mod relay;
 pub mod server;
 pub mod state;

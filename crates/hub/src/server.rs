@@ -1,5 +1,6 @@
 //! Serving the API on a socket: plain HTTP only on a loopback address,
-//! otherwise TLS (see [`crate::tls`]). Also starts the push publisher.
+//! otherwise TLS (see [`crate::tls`]). Also starts the push publisher and,
+//! with an SMTP relay set, the patients' blind notices.
 
 use axum_server::tls_rustls::RustlsConfig;
 use axum_server::Handle;
@@ -7,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use tokio::task::JoinHandle;
 
+use crate::notice::smtp::Mailer;
 use crate::state::AppState;
 use crate::tls::{self, TlsError};
 
@@ -36,6 +38,9 @@ pub enum ServeError {
     /// TLS set-up failed.
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// The SMTP relay's settings are not usable.
+    #[error(transparent)]
+    Smtp(#[from] crate::notice::smtp::SmtpError),
 }
 
 /// A running server.
@@ -48,6 +53,7 @@ pub struct Running {
     /// Ends when the server stops.
     pub task: JoinHandle<std::io::Result<()>>,
     publisher: JoinHandle<()>,
+    notices: Option<JoinHandle<()>>,
 }
 
 impl Running {
@@ -55,6 +61,9 @@ impl Running {
     pub async fn stop(self) -> std::io::Result<()> {
         self.handle.shutdown();
         self.publisher.abort();
+        if let Some(notices) = &self.notices {
+            notices.abort();
+        }
         self.task.await.unwrap_or(Ok(()))
     }
 }
@@ -86,6 +95,10 @@ pub async fn start(state: AppState, addr: SocketAddr, tls: Option<TlsFiles>) -> 
             tokio::spawn(async move { server.serve(app).await })
         }
     };
+    let notices = match &state.config.smtp {
+        Some(smtp) => Some(tokio::spawn(crate::notice::deliver::run(state.clone(), Mailer::new(smtp)?))),
+        None => None,
+    };
     let publisher = tokio::spawn(crate::relay::events::run_publisher(state));
-    Ok(Running { addr: bound, handle, task, publisher })
+    Ok(Running { addr: bound, handle, task, publisher, notices })
 }

@@ -173,7 +173,7 @@ async fn a_reply_reaches_the_patient_and_only_that_patient_reads_it() {
     // `sealbox-sim read-replies`: patient 0 opens it with their own key;
     // patient 1 has none.
     let replies =
-        sealbox_sim::read_replies::read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap();
+        sealbox_sim::read_replies::read_replies(&hub.client, &hub.url, &hub.patients()).await.unwrap();
     assert_eq!(replies.len(), 1);
     assert_eq!(replies[0].patient_id, patient.patient_id.0);
     assert_eq!((replies[0].thread_id, replies[0].message_id), (20, 201));

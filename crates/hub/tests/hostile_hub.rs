@@ -335,6 +335,74 @@ async fn a_patients_key_swapped_at_the_hub_gets_no_reply_sealed_to_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_the_hub_writes_itself_is_not_shown_to_the_patient() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, mut e, file) = practice(dir.path()).await;
+    let plan = traffic::plan(29, 3, 3);
+    send::send(&hub.client, &hub.url, &file, &plan, SendOptions::default()).await.unwrap();
+    let now = hub.state.now();
+    e.key.enter_pin("2468");
+    let desk = e.ws.unlock(&mut e.key, now).await.unwrap();
+    desk.engine().unwrap().pull(&desk.store(), now).await.unwrap();
+    let first = plan[0].clone();
+    desk.reply(first.thread_id, "We have received your message.", now).unwrap();
+    sealbox_core::sync::outbox::send(&desk.store(), desk.hub(), now).await.unwrap();
+    let read = read_replies::read_replies(&hub.client, &hub.url, &file).await.unwrap();
+    assert_eq!(read.len(), 1, "the GP's reply, signed by an approved device, is read");
+
+    // The compromised hub seals a "reply" of its own to the patient's key
+    // (which it holds) and signs it with a key of its own.
+    let patient = &file.patients[first.patient];
+    let x = StaticSecret::from(<[u8; 32]>::try_from(patient.x25519_secret.as_slice()).unwrap());
+    let part = sealbox_model::message::MessagePart::FreeText(sealbox_model::message::FreeText::new(
+        "Your results are fine, no need to call. FORGED-BY-THE-HUB",
+    ))
+    .to_sealed_plaintext()
+    .unwrap();
+    let to =
+        [sealbox_crypto::envelope::Recipient { id: RecipientId::Patient, public_key: PublicKey::from(&x) }];
+    let input = [sealbox_crypto::envelope::PartInput {
+        kind: sealbox_crypto::envelope::PartKind::FreeText,
+        plaintext: &part,
+        recipients: &to,
+    }];
+    let fields = sealbox_crypto::envelope::EnvelopeFields {
+        practice: &file.practice_id,
+        thread_id: first.thread_id.0,
+        message_id: 9_000_000_777,
+    };
+    let forged = sealbox_crypto::envelope::seal_envelope(
+        &mut rand::rngs::OsRng,
+        &SigningKey::from_bytes(&[0x66; 32]),
+        &fields,
+        &input,
+    )
+    .unwrap();
+    let staff = sealbox_model::actor::StaffRef::new(desk.profile().user_id.clone(), Role::Gp);
+    hub.state
+        .db
+        .call_blocking(|c| {
+            sealbox_hub::relay::store::insert_envelope(
+                c,
+                first.thread_id,
+                MessageId(9_000_000_777),
+                Some(&staff),
+                &forged,
+                now,
+                false,
+            )
+        })
+        .unwrap();
+    let err = read_replies::read_replies(&hub.client, &hub.url, &file).await.unwrap_err();
+    assert!(
+        matches!(&err, SimError::Open(why) if why.contains("not signed by a computer the practice approved")),
+        "{err}"
+    );
+    desk.lock("done", now).await.unwrap();
+    e.wipe(&keyring());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hub_showing_devices_two_histories_is_caught_by_both() {
     let dir = tempfile::tempdir().unwrap();
     let (hub, mut e, file) = practice(dir.path()).await;

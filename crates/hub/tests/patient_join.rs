@@ -9,10 +9,10 @@
 
 mod support;
 
-use sealbox_crypto::patient_invite::{InviteCode, PatientIdentity};
+use sealbox_crypto::patient_invite::{InviteCode, InviteLink, PatientIdentity};
 use sealbox_crypto::secret::random_bytes;
 use sealbox_hub::config::RatePolicy;
-use sealbox_hub::relay::patient_join::{issue, DEFAULT_TTL};
+use sealbox_hub::relay::patient_join::{invite as invite_patient, DEFAULT_TTL};
 use sealbox_model::category::Category;
 use sealbox_model::hub_api::{Base64Bytes, PatientJoined, PracticeFile, SimPatient, MAX_JOIN_ATTEMPTS};
 use sealbox_model::ids::PatientId;
@@ -41,12 +41,14 @@ impl Browser {
     fn join_request(&self, code: &InviteCode, name: &str, born: &str) -> Value {
         let identity = PatientIdentity::new(name, born, None).unwrap();
         let ed = ed25519_dalek::SigningKey::from_bytes(&self.ed25519_secret).verifying_key().to_bytes();
-        let x = x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(self.x25519_secret)).to_bytes();
+        let x =
+            x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(self.x25519_secret)).to_bytes();
         serde_json::to_value(sealbox_model::hub_api::PatientJoinRequest {
             lookup: Base64Bytes(code.lookup().to_vec()),
             identity_tag: Base64Bytes(code.tag(&identity).to_vec()),
             ed25519_public: Base64Bytes(ed.to_vec()),
             x25519_public: Base64Bytes(x.to_vec()),
+            notify_email: None,
         })
         .unwrap()
     }
@@ -63,11 +65,16 @@ impl Browser {
 
 /// The practice invites the patient (as `sealbox-hub patient-invite` does).
 fn invite(hub: &Hub, replaces: Option<&PatientId>) -> InviteCode {
-    let code = InviteCode::generate();
     let record = PatientIdentity::new(NAME, BORN, None).unwrap();
     let now = hub.state.now();
-    hub.state.db.call_blocking(|c| issue(c, &code.lookup(), &code.tag(&record), replaces, now, DEFAULT_TTL)).unwrap();
-    code
+    let (link, _) =
+        hub.state.db.call_blocking(|c| invite_patient(c, &record, replaces, now, DEFAULT_TTL)).unwrap();
+    // The link carries the practice and the key its pool keys are signed with.
+    let fragment = link.url(&hub.url);
+    let read = InviteLink::parse_fragment(fragment.split_once('#').unwrap().1).unwrap();
+    let key = hub.state.db.call_blocking(|c| sealbox_hub::auth::directory::signing_key(c)).unwrap().unwrap();
+    assert_eq!((read.practice_key, read.code.lookup()), (key, link.code.lookup()));
+    link.code
 }
 
 async fn join(hub: &Hub, body: &Value) -> (u16, Value) {
@@ -84,8 +91,15 @@ async fn a_patient_joins_once_with_their_invite_and_writes_on_the_channel_it_ope
 
     // Wrong details count against the invite, and say how many tries are left.
     let (status, body) = join(&hub, &browser.join_request(&code, NAME, "1984-07-18")).await;
-    assert_eq!((status, body["type"].as_str().unwrap_or("").ends_with("details_mismatch")), (403, true), "{body}");
-    assert!(body["detail"].as_str().unwrap().contains(&format!("{} tries left", MAX_JOIN_ATTEMPTS - 1)), "{body}");
+    assert_eq!(
+        (status, body["type"].as_str().unwrap_or("").ends_with("details_mismatch")),
+        (403, true),
+        "{body}"
+    );
+    assert!(
+        body["detail"].as_str().unwrap().contains(&format!("{} tries left", MAX_JOIN_ATTEMPTS - 1)),
+        "{body}"
+    );
 
     // Typed as people type (case, punctuation, the UK date order): joined.
     let (status, body) = join(&hub, &browser.join_request(&code, "harriet o neil smith", "19/07/1984")).await;
@@ -137,13 +151,18 @@ async fn a_patient_joins_once_with_their_invite_and_writes_on_the_channel_it_ope
     let rejoined: PatientJoined = serde_json::from_value(body).unwrap();
     assert_eq!(rejoined.patient_id, joined.patient_id);
     let replies = format!("{}/v1/patient/replies?cursor=0&limit=10", hub.url);
-    assert_eq!(get(&hub.client, replies.clone(), &joined.channel_token.0).await.0, 401, "the lost phone's token");
+    assert_eq!(
+        get(&hub.client, replies.clone(), &joined.channel_token.0).await.0,
+        401,
+        "the lost phone's token"
+    );
     assert_eq!(get(&hub.client, replies, &rejoined.channel_token.0).await.0, 200);
     let practice = PracticeFile { patients: vec![new_browser.patient(&rejoined)], ..hub.patients() };
     let follow_up = [request(0, 9_100, Category::ClinicalQuestion, "It is spreading now", &[])];
     let mut follow_up = follow_up;
     follow_up[0].message_id = sealbox_model::ids::MessageId(9_102);
-    let sent = send::send(&hub.client, &hub.url, &practice, &follow_up, SendOptions::default()).await.unwrap();
+    let sent =
+        send::send(&hub.client, &hub.url, &practice, &follow_up, SendOptions::default()).await.unwrap();
     assert_eq!(sent.accepted, 1, "the same patient goes on in their thread");
 
     // Who the patient is, and the code, never reached the database.
@@ -151,7 +170,8 @@ async fn a_patient_joins_once_with_their_invite_and_writes_on_the_channel_it_ope
     let mut stored = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(sealbox_hub::db::DB_FILE)) {
+        if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(sealbox_hub::db::DB_FILE))
+        {
             stored.extend(std::fs::read(&path).unwrap());
         }
     }

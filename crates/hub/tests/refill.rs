@@ -111,7 +111,7 @@ async fn approval_waits_for_every_patient_message_to_be_viewed_and_other_decisio
     // patient is told in the practice's words, and the thread is closed.
     let sent = engine.send(&desk.store(), now).await.unwrap();
     assert_eq!((sent.applied, sent.rejected.len()), (3, 0), "decision, reply, close: {sent:?}");
-    let told = read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap();
+    let told = read_replies(&hub.client, &hub.url, &hub.patients()).await.unwrap();
     assert_eq!(told.len(), 1, "the patient is told without a note");
     assert!(
         told[0].text.starts_with("Dear ") && told[0].text.contains("has been issued"),
@@ -130,7 +130,7 @@ async fn approval_waits_for_every_patient_message_to_be_viewed_and_other_decisio
         ["already_decided"],
         "{sent:?}"
     );
-    assert_eq!(read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap().len(), 1, "told once");
+    assert_eq!(read_replies(&hub.client, &hub.url, &hub.patients()).await.unwrap().len(), 1, "told once");
 
     // Another request: "other" needs a note; a coded reason does not.
     let second = refills.iter().find(|m| m.thread_id != thread).unwrap().thread_id;
@@ -152,7 +152,7 @@ async fn approval_waits_for_every_patient_message_to_be_viewed_and_other_decisio
     assert_eq!(desk.open_thread(second, now).unwrap().unwrap().state, "awaiting_patient");
     let sent = engine.send(&desk.store(), now).await.unwrap();
     assert_eq!((sent.applied, sent.conflicts.len(), sent.rejected.len()), (3, 0, 0), "{sent:?}");
-    let replies = read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap();
+    let replies = read_replies(&hub.client, &hub.url, &hub.patients()).await.unwrap();
     assert_eq!(replies.len(), 2, "the approval's and the question");
     assert!(
         replies.iter().any(|r| r.text.starts_with("Are you still taking it twice a day?\n\n")),
@@ -311,7 +311,7 @@ async fn a_request_listing_two_medicines_is_decided_one_by_one_and_the_patient_i
     desk.decide_refill_items(thread, RefillChoice::Approve, &[monitoring, issue(1)], "", now).unwrap();
     let sent = engine.send(&desk.store(), now).await.unwrap();
     assert_eq!((sent.applied, sent.rejected.len()), (3, 0), "decision, reply, close: {sent:?}");
-    let told = read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap();
+    let told = read_replies(&hub.client, &hub.url, &hub.patients()).await.unwrap();
     assert_eq!(told.len(), 1);
     let text = &told[0].text;
     assert!(text.starts_with("Dear ") && text.matches("Dear ").count() == 1, "{text}");

@@ -96,7 +96,7 @@ async fn a_templated_reply_reaches_the_patient_sealed_and_a_refused_one_returns_
     assert_eq!(sent.applied, 1, "{sent:?}");
 
     // The patient opens it with their own key: exactly what was written.
-    let replies = read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap();
+    let replies = read_replies(&hub.client, &hub.url, &hub.patients()).await.unwrap();
     assert_eq!(replies.len(), 1, "one reply, to one patient");
     assert_eq!(replies[0].thread_id, request.thread_id.0);
     assert_eq!(replies[0].patient_id, hub.practice.patients[request.patient].patient_id.0);
@@ -136,7 +136,7 @@ async fn a_templated_reply_reaches_the_patient_sealed_and_a_refused_one_returns_
     // What the GP wrote, without the sign-off (added again when sent).
     assert_eq!(back.draft, "A note started since\n\nSecond reply, raced.\n\nThird, queued behind it.");
     assert_eq!(back.messages.last().unwrap().text, signed, "the unsent reply left the thread");
-    assert_eq!(read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap().len(), 1);
+    assert_eq!(read_replies(&hub.client, &hub.url, &hub.patients()).await.unwrap().len(), 1);
 
     // Closed (e): no more replies; handed to the pharmacists' queue (a)
     // after reopening; both by sealbox-model's rules, here and at the hub.

@@ -304,7 +304,7 @@ async fn a_gp_hands_a_thread_to_a_named_nurse_with_a_note_the_patient_never_read
     assert_eq!(lines[3], (true, "Test Staff \u{b7} GP", "Please call her about the home readings."));
 
     // The patient reads the reply and nothing of either note.
-    let replies = read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap();
+    let replies = read_replies(&hub.client, &hub.url, &hub.patients()).await.unwrap();
     assert_eq!(replies.len(), 1, "{:?}", replies.iter().map(|r| r.thread_id).collect::<Vec<_>>());
     assert!(replies[0].text.starts_with("We will look at your readings today."));
 
@@ -376,7 +376,7 @@ async fn a_gp_shares_a_note_into_the_medication_part_the_pharmacist_reads_withou
     );
     assert!(!theirs.can_share, "a pharmacist has no share grant");
     assert!(
-        read_replies(&hub.client, &hub.url, &hub.practice).await.unwrap().is_empty(),
+        read_replies(&hub.client, &hub.url, &hub.patients()).await.unwrap().is_empty(),
         "nothing to the patient"
     );
 

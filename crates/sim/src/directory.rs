@@ -8,14 +8,12 @@
 
 use ed25519_dalek::VerifyingKey;
 use reqwest::Client;
-use x25519_dalek::PublicKey;
 
-use sealbox_crypto::directory::{Directory, HeadClaim, Statement};
+use sealbox_crypto::directory::{verify_for_patient, Directory};
+use sealbox_crypto::patient_message::PoolKeys;
 use sealbox_model::hub_api::{Base64Bytes, DirectoryPage, HeadsPage, PracticeFile};
-use sealbox_model::pool::Pool;
 
 use crate::client::get_json;
-use crate::seal::PoolKeys;
 use crate::SimError;
 
 /// The newest key of each pool the directory vouches for.
@@ -25,6 +23,17 @@ pub async fn signed_pool_keys(
     practice: &PracticeFile,
     pinned: &Base64Bytes,
 ) -> Result<PoolKeys, SimError> {
+    Ok(PoolKeys::from_directory(&verified_directory(client, hub, practice, pinned).await?))
+}
+
+/// The practice's signed key directory, verified under `pinned` (the
+/// practice key in the practice file).
+pub async fn verified_directory(
+    client: &Client,
+    hub: &str,
+    practice: &PracticeFile,
+    pinned: &Base64Bytes,
+) -> Result<Directory, SimError> {
     let raw: [u8; 32] = pinned.as_slice().try_into().map_err(|_| SimError::BadKey("practice key"))?;
     let pinned = VerifyingKey::from_bytes(&raw).map_err(|_| SimError::BadKey("practice key"))?;
     let patient = practice
@@ -38,36 +47,6 @@ pub async fn signed_pool_keys(
         get_json(client, hub, "/v1/directory/heads", token, "GET /v1/directory/heads").await?;
     let page: DirectoryPage =
         get_json(client, hub, "/v1/directory?after=0", token, "GET /v1/directory").await?;
-    if page.practice_key.as_ref().map(Base64Bytes::as_slice) != Some(pinned.as_bytes().as_slice()) {
-        return Err(SimError::Untrusted(
-            "the hub presents a different practice key from the one in the practice file".to_owned(),
-        ));
-    }
-    let mut dir = Directory::new(&practice.practice_id, pinned);
-    for record in &page.statements {
-        let statement = Statement::try_from(record).map_err(|field| {
-            SimError::Untrusted(format!("a key directory statement is malformed ({field})"))
-        })?;
-        dir.apply(&statement).map_err(|e| SimError::Untrusted(e.to_string()))?;
-    }
-    for claim in heads.heads.iter().filter_map(|h| HeadClaim::try_from(h).ok()) {
-        let Some(device) = dir.device(&claim.device) else { continue };
-        if !claim.verify(&practice.practice_id, &device.ed25519) {
-            continue;
-        }
-        match dir.check_head(claim.seq, claim.hash) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(SimError::Untrusted(format!(
-                    "the hub shows an older key directory (up to statement {}) than a practice device signed it had verified (statement {})",
-                    dir.head().0,
-                    claim.seq
-                )))
-            }
-            Err(e) => return Err(SimError::Untrusted(e.to_string())),
-        }
-    }
-    Ok(PoolKeys::new(
-        Pool::ALL.iter().filter_map(|pool| dir.pool_key(*pool).map(|(_, key)| (*pool, PublicKey::from(key)))),
-    ))
+    verify_for_patient(&practice.practice_id, pinned, &page, &heads)
+        .map_err(|e| SimError::Untrusted(e.to_string()))
 }

@@ -1,37 +1,18 @@
-//! A planned message → a sealed envelope: each part sealed to exactly the
-//! pools that may read it (sealbox-model's permission matrix), signed with
-//! the patient's key.
-
-use std::collections::BTreeMap;
+//! A planned message → a sealed envelope, sealed as a patient's browser
+//! seals it (`sealbox_crypto::patient_message`), signed with the patient's
+//! key.
 
 use ed25519_dalek::SigningKey;
 use rand::rngs::OsRng;
-use x25519_dalek::{PublicKey, StaticSecret};
+use x25519_dalek::StaticSecret;
 
-use sealbox_crypto::envelope::{seal_envelope, EnvelopeFields, PartInput, PartKind, Recipient, RecipientId};
+pub use sealbox_crypto::patient_message::PoolKeys;
+use sealbox_crypto::patient_message::{seal_patient_message, PatientMessage, PatientSealError};
 use sealbox_model::hub_api::SimPatient;
-use sealbox_model::message::MessagePart;
 use sealbox_model::patient::PatientDetails;
-use sealbox_model::permissions::pools_that_can_read_part;
-use sealbox_model::pool::Pool;
 
 use crate::traffic::PlannedMessage;
 use crate::SimError;
-
-/// The practice's current public key per pool.
-#[derive(Debug, Clone)]
-pub struct PoolKeys(BTreeMap<Pool, PublicKey>);
-
-impl PoolKeys {
-    /// From known keys (tests, benches).
-    pub fn new(keys: impl IntoIterator<Item = (Pool, PublicKey)>) -> Self {
-        PoolKeys(keys.into_iter().collect())
-    }
-
-    fn get(&self, pool: Pool) -> Result<PublicKey, SimError> {
-        self.0.get(&pool).copied().ok_or(SimError::MissingPoolKey(pool.key()))
-    }
-}
 
 /// The patient's signing key from the practice file.
 pub fn signing_key(patient: &SimPatient) -> Result<SigningKey, SimError> {
@@ -45,14 +26,6 @@ pub fn reply_secret(patient: &SimPatient) -> Result<StaticSecret, SimError> {
     let bytes: [u8; 32] =
         patient.x25519_secret.as_slice().try_into().map_err(|_| SimError::BadKey("patient reply key"))?;
     Ok(StaticSecret::from(bytes))
-}
-
-fn kind(part: &MessagePart) -> PartKind {
-    match part {
-        MessagePart::FreeText(_) => PartKind::FreeText,
-        MessagePart::MedicationRequest(_) => PartKind::MedicationRequest,
-        MessagePart::Attachment(_) => PartKind::AttachmentRef,
-    }
 }
 
 /// A simulated patient's name, date of birth and NHS number, derived from
@@ -106,42 +79,24 @@ fn nhs_number(seed: u64) -> sealbox_model::nhs_number::NhsNumber {
     }
 }
 
-/// Seals `planned` from `patient` to the pools allowed to read each part.
+/// Seals `planned` from `patient` to the pools allowed to read each part
+/// (`sealbox_crypto::patient_message`, as the patient's browser does).
 pub fn seal_message(
     practice_id: &str,
     patient: &SimPatient,
     pools: &PoolKeys,
     planned: &PlannedMessage,
 ) -> Result<Vec<u8>, SimError> {
-    let sender = signing_key(patient)?;
-    let mut plaintexts = Vec::with_capacity(planned.parts.len());
-    let mut recipients = Vec::with_capacity(planned.parts.len());
-    for part in &planned.parts {
-        plaintexts.push(part.to_sealed_plaintext().map_err(|e| SimError::Seal(e.to_string()))?);
-        let to = pools_that_can_read_part(part, planned.category)
-            .into_iter()
-            .map(|pool| Ok(Recipient { id: RecipientId::Pool(pool), public_key: pools.get(pool)? }))
-            .collect::<Result<Vec<_>, SimError>>()?;
-        recipients.push(to);
-    }
-    let mut inputs: Vec<PartInput<'_>> = planned
-        .parts
-        .iter()
-        .zip(&plaintexts)
-        .zip(&recipients)
-        .map(|((part, plaintext), to)| PartInput { kind: kind(part), plaintext, recipients: to })
-        .collect();
-    // Who the patient is, for every pool that may read some part of it.
-    let details =
-        patient_details(patient).to_sealed_plaintext().map_err(|e| SimError::Seal(e.to_string()))?;
-    let mut details_to: Vec<Recipient> = recipients.iter().flatten().copied().collect();
-    details_to.sort_by_key(|r| r.id);
-    details_to.dedup_by_key(|r| r.id);
-    inputs.push(PartInput { kind: PartKind::PatientDetails, plaintext: &details, recipients: &details_to });
-    let fields = EnvelopeFields {
+    let message = PatientMessage {
         practice: practice_id,
         thread_id: planned.thread_id.0,
         message_id: planned.message_id.0,
+        category: planned.category,
+        parts: &planned.parts,
+        details: &patient_details(patient),
     };
-    seal_envelope(&mut OsRng, &sender, &fields, &inputs).map_err(|e| SimError::Seal(e.to_string()))
+    seal_patient_message(&mut OsRng, &signing_key(patient)?, pools, &message).map_err(|e| match e {
+        PatientSealError::MissingPoolKey(pool) => SimError::MissingPoolKey(pool),
+        other => SimError::Seal(other.to_string()),
+    })
 }

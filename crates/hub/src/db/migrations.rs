@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0017_attachments", include_str!("../../migrations/0017_attachments.sql")),
     ("0018_lock_on_key_removal", include_str!("../../migrations/0018_lock_on_key_removal.sql")),
     ("0019_patient_invites", include_str!("../../migrations/0019_patient_invites.sql")),
+    ("0020_patient_notices", include_str!("../../migrations/0020_patient_notices.sql")),
 ];
 
 /// Applies the migrations not yet recorded.

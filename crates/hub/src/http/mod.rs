@@ -1,8 +1,10 @@
-//! The HTTP layer: the router (relay routes merged with `auth::router()`),
+//! The HTTP layer: the router (relay routes merged with `auth::router()`
+//! and the patient web app's files),
 //! body limits, problem+json errors, strict JSON and query extractors, and
 //! serving on a listener (plain HTTP for loopback, TLS otherwise).
 
 pub mod json;
+pub mod patient_app;
 pub mod problem;
 pub mod query;
 
@@ -21,6 +23,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::relay::routes())
         .merge(crate::auth::router())
         .merge(crate::audit::router())
+        .merge(patient_app::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -428,6 +428,10 @@ fn apply_one(
                         internal,
                     )?;
                     changed.push((seq, thread.id));
+                    // A message to the patient: tell them, blind.
+                    if !internal {
+                        crate::notice::queue(conn, &thread.patient_id, now)?;
+                    }
                 }
                 match &req.op {
                     ActionOp::Prioritise { decision } => {

@@ -12,6 +12,7 @@ use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rusqlite::{params, Connection, OptionalExtension};
+use sealbox_crypto::patient_invite::{InviteCode, InviteLink, PatientIdentity};
 use sealbox_model::hub_api::{ChannelToken, PatientJoinRequest, PatientJoined, MAX_JOIN_ATTEMPTS};
 use sealbox_model::ids::PatientId;
 use sealbox_model::jiff::{SignedDuration, Timestamp};
@@ -28,7 +29,7 @@ pub const DEFAULT_TTL: SignedDuration = SignedDuration::from_hours(14 * 24);
 
 /// Stores an invite: its `lookup`, the practice's `identity_tag`, and the
 /// patient it re-issues a channel for (a lost device), if any.
-pub fn issue(
+fn issue(
     conn: &Connection,
     lookup: &[u8; 32],
     identity_tag: &[u8; 32],
@@ -49,6 +50,46 @@ pub fn issue(
         ],
     )?;
     Ok(expires)
+}
+
+/// Why an invite could not be issued.
+#[derive(Debug, thiserror::Error)]
+pub enum InviteRefused {
+    /// No practice on this hub.
+    #[error("this hub has no practice yet (sealbox-hub init)")]
+    NoPractice,
+    /// The link must carry the practice key.
+    #[error("the practice has no practice key yet: a practice admin sets the practice up first")]
+    NoPracticeKey,
+    /// `replaces` names no patient with a channel.
+    #[error("no patient {0} here")]
+    UnknownPatient(String),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// A new invite for `identity` (re-issuing the channel of `replaces`, a
+/// patient who lost their device): stores its lookup and the identity
+/// tag, and returns the link for the patient (with the practice id and
+/// key) and when it expires.
+pub fn invite(
+    conn: &Connection,
+    identity: &PatientIdentity,
+    replaces: Option<&PatientId>,
+    now: Timestamp,
+    ttl: SignedDuration,
+) -> Result<(InviteLink, Timestamp), InviteRefused> {
+    let practice = crate::db::practice::get(conn)?.ok_or(InviteRefused::NoPractice)?;
+    let practice_key = crate::auth::directory::signing_key(conn)?.ok_or(InviteRefused::NoPracticeKey)?;
+    if let Some(p) = replaces {
+        if !has_channel(conn, p)? {
+            return Err(InviteRefused::UnknownPatient(p.0.clone()));
+        }
+    }
+    let code = InviteCode::generate();
+    let expires = issue(conn, &code.lookup(), &code.tag(identity), replaces, now, ttl)?;
+    Ok((InviteLink { code, practice: practice.id, practice_key }, expires))
 }
 
 /// Whether a patient has a channel (for re-issuing one).
@@ -117,8 +158,13 @@ pub async fn post_join(
         return Err(ApiError::field("ed25519_public", "is not an Ed25519 public key"));
     }
     let x = key32("x25519_public", req.x25519_public.as_slice())?;
+    let email = match req.notify_email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) if e.len() <= 254 && crate::notice::smtp::parse_address(e).is_some() => Some(e.to_owned()),
+        Some(_) => return Err(ApiError::field("notify_email", "is not an e-mail address")),
+        None => None,
+    };
     let now = state.now();
-    let joined = state.db.call(move |conn| join(conn, &lookup, &tag, &ed, &x, now)).await?;
+    let joined = state.db.call(move |conn| join(conn, &lookup, &tag, &ed, &x, email.as_deref(), now)).await?;
     Ok((StatusCode::CREATED, Json(joined)).into_response())
 }
 
@@ -130,6 +176,7 @@ fn join(
     tag: &[u8; 32],
     ed25519_public: &[u8; 32],
     x25519_public: &[u8; 32],
+    notify_email: Option<&str>,
     now: Timestamp,
 ) -> Result<PatientJoined, ApiError> {
     let tx = conn.transaction()?;
@@ -195,6 +242,14 @@ fn join(
         "UPDATE patient_invites SET used_at_us = ?2 WHERE lookup = ?1",
         params![lookup.as_slice(), to_db(now)],
     )?;
+    match notify_email {
+        Some(email) => crate::notice::set_contact(&tx, &patient_id, email, now)?,
+        // Joining again without one: no notices to the old address.
+        None => {
+            tx.execute("DELETE FROM patient_notices WHERE patient_id = ?1", params![patient_id.0])?;
+            tx.execute("DELETE FROM patient_contacts WHERE patient_id = ?1", params![patient_id.0])?;
+        }
+    }
     tx.commit()?;
     Ok(PatientJoined { patient_id, channel_token: ChannelToken(token) })
 }

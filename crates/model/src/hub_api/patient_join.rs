@@ -24,6 +24,10 @@ pub struct PatientJoinRequest {
     pub ed25519_public: Base64Bytes,
     /// The channel's X25519 public key: replies are sealed to it.
     pub x25519_public: Base64Bytes,
+    /// Where to tell the patient that the practice replied (a blind
+    /// notice: never a word of the reply), if they want to be told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_email: Option<String>,
 }
 
 /// Joined: the channel to write on.

@@ -1,0 +1,175 @@
+//! Writing to the practice: what it is about, the message, medicines for a
+//! repeat prescription. The emergency notice is always shown, and again,
+//! louder, when the patient's own words trip the red-flag detector, which
+//! runs here on their text: nothing is sent to decide it.
+
+use std::rc::Rc;
+
+use sealbox_model::category::Category;
+use sealbox_model::message::{FreeText, MedicationRequest, MedicationText, MessagePart};
+use sealbox_model::red_flags::RedFlagDetector;
+use wasm_bindgen_futures::spawn_local;
+use yew::prelude::*;
+
+use super::{value, EMERGENCY};
+use crate::channel::Channel;
+use crate::hub;
+
+/// The categories in the patient's words.
+fn label(category: Category) -> &'static str {
+    match category {
+        Category::RepeatPrescription => "A repeat prescription",
+        Category::MedicationQuestion => "A question about a medicine",
+        Category::TestResults => "Test results",
+        Category::ClinicalQuestion => "A health problem or question",
+        Category::AdminFitNote => "A fit note (sick note)",
+        Category::AdminAppointment => "An appointment",
+        Category::AdminLetters => "A letter or form",
+        Category::Other => "Something else",
+    }
+}
+
+fn category(key: &str) -> Category {
+    Category::ALL.into_iter().find(|c| c.key() == key).unwrap_or(Category::Other)
+}
+
+/// The parts of the message, or what is missing.
+fn parts(category: Category, text: &str, medicines: &str) -> Result<Vec<MessagePart>, &'static str> {
+    let mut parts = Vec::new();
+    if category == Category::RepeatPrescription {
+        let items: Vec<MedicationText> =
+            medicines.lines().map(str::trim).filter(|l| !l.is_empty()).map(MedicationText::new).collect();
+        if items.is_empty() {
+            return Err("Please type the medicines you need, one on each line.");
+        }
+        parts.push(MessagePart::MedicationRequest(MedicationRequest { items, shared_notes: Vec::new() }));
+    }
+    if !text.trim().is_empty() {
+        parts.push(MessagePart::FreeText(FreeText::new(text.trim())));
+    } else if parts.is_empty() {
+        return Err("Please write your message.");
+    }
+    Ok(parts)
+}
+
+async fn send(channel: &Channel, category: Category, parts: &[MessagePart]) -> Result<(), String> {
+    let pools = hub::pool_keys(channel).await.map_err(|e| e.to_string())?;
+    let message = channel.seal_message(&pools, category, parts).map_err(|e| e.to_string())?;
+    hub::send(channel, &message).await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+#[derive(Properties, Clone)]
+pub struct Props {
+    pub channel: Rc<Channel>,
+}
+
+impl PartialEq for Props {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.channel, &other.channel)
+    }
+}
+
+#[function_component]
+pub fn Write(props: &Props) -> Html {
+    let kind = use_node_ref();
+    let text = use_node_ref();
+    let medicines = use_node_ref();
+    let chosen = use_state(|| Category::RepeatPrescription);
+    let urgent = use_state(|| false);
+    let error = use_state(|| None::<String>);
+    let busy = use_state(|| false);
+    let sent = use_state(|| false);
+    let detector = use_memo((), |_| RedFlagDetector::new().ok());
+
+    let onchange = {
+        let (kind, chosen) = (kind.clone(), chosen.clone());
+        Callback::from(move |_: Event| chosen.set(category(&value(&kind))))
+    };
+    let oninput = {
+        let (text, urgent, detector) = (text.clone(), urgent.clone(), detector.clone());
+        Callback::from(move |_: InputEvent| {
+            let flagged =
+                detector.as_ref().as_ref().is_some_and(|d| d.assess(&value(&text)).suggests_urgent());
+            urgent.set(flagged);
+        })
+    };
+    let onsubmit = {
+        let (text, medicines, chosen) = (text.clone(), medicines.clone(), chosen.clone());
+        let (error, busy, sent, channel) = (error.clone(), busy.clone(), sent.clone(), props.channel.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if *busy {
+                return;
+            }
+            let parts = match parts(*chosen, &value(&text), &value(&medicines)) {
+                Ok(parts) => parts,
+                Err(message) => return error.set(Some(message.to_owned())),
+            };
+            busy.set(true);
+            let (error, busy, sent, channel, chosen) =
+                (error.clone(), busy.clone(), sent.clone(), channel.clone(), *chosen);
+            spawn_local(async move {
+                match send(&channel, chosen, &parts).await {
+                    Ok(()) => {
+                        error.set(None);
+                        sent.set(true);
+                    }
+                    Err(message) => error.set(Some(message)),
+                }
+                busy.set(false);
+            });
+        })
+    };
+    let again = {
+        let (sent, urgent) = (sent.clone(), urgent.clone());
+        Callback::from(move |_: MouseEvent| {
+            urgent.set(false);
+            sent.set(false);
+        })
+    };
+
+    if *sent {
+        return html! {
+            <section id="sent">
+                <h1>{ "Message sent" }</h1>
+                <p role="status">{ "Your practice has your message. We will reply here within 2 working days." }</p>
+                <p class="notice">{ EMERGENCY }</p>
+                <button id="write-another" onclick={again}>{ "Write another message" }</button>
+            </section>
+        };
+    }
+    html! {
+        <section id="write">
+            <h1>{ "Write to your practice" }</h1>
+            <p id="emergency" class="notice">{ EMERGENCY }</p>
+            <form {onsubmit}>
+                <label for="category">{ "What is it about?" }</label>
+                <select id="category" ref={kind} {onchange}>
+                    { for Category::ALL.into_iter().map(|c| html! {
+                        <option value={c.key()} selected={c == *chosen}>{ label(c) }</option>
+                    }) }
+                </select>
+                if *chosen == Category::RepeatPrescription {
+                    <label for="medicines">{ "Medicines you need" }</label>
+                    <span class="hint" id="medicines-hint">{ "One on each line, as on the box. For example: Ramipril 5mg capsules" }</span>
+                    <textarea id="medicines" ref={medicines} rows="3" aria-describedby="medicines-hint" />
+                }
+                <label for="message">{ "Your message" }</label>
+                <textarea id="message" ref={text} rows="6" {oninput} />
+                if *urgent {
+                    <div id="urgent-notice" class="urgent" role="alert">
+                        <strong>{ "What you wrote may need help today." }</strong>
+                        <p>{ "Do not wait for a reply. Call 999 now if it is an emergency. Or call 111 for help now." }</p>
+                    </div>
+                }
+                if let Some(message) = &*error {
+                    <p id="send-error" class="error" role="alert">{ message }</p>
+                }
+                <button id="send" type="submit" disabled={*busy}>
+                    { if *busy { "Sending…" } else { "Send" } }
+                </button>
+            </form>
+        </section>
+    }
+}

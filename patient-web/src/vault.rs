@@ -1,0 +1,59 @@
+//! The channel as IndexedDB keeps it ([`StoredChannel`]: sealed under the
+//! patient's passphrase), one per browser profile.
+
+use idb::{DatabaseEvent, Factory, ObjectStoreParams, TransactionMode};
+use wasm_bindgen::JsValue;
+
+use crate::channel::StoredChannel;
+
+const DB: &str = "sealbox-patient";
+const STORE: &str = "channel";
+const KEY: &str = "current";
+
+/// IndexedDB refused.
+#[derive(Debug, thiserror::Error)]
+#[error("This browser could not keep your details ({0}). Private browsing can cause this.")]
+pub struct VaultError(String);
+
+impl From<idb::Error> for VaultError {
+    fn from(e: idb::Error) -> Self {
+        VaultError(e.to_string())
+    }
+}
+
+async fn open() -> Result<idb::Database, VaultError> {
+    let factory = Factory::new()?;
+    let mut request = factory.open(DB, Some(1))?;
+    request.on_upgrade_needed(|event| {
+        if let Ok(db) = event.database() {
+            let _ = db.create_object_store(STORE, ObjectStoreParams::new());
+        }
+    });
+    Ok(request.await?)
+}
+
+/// The stored channel, if this browser has one.
+pub async fn load() -> Result<Option<StoredChannel>, VaultError> {
+    let db = open().await?;
+    let tx = db.transaction(&[STORE], TransactionMode::ReadOnly)?;
+    let value = tx.object_store(STORE)?.get(JsValue::from_str(KEY))?.await?;
+    tx.await?;
+    db.close();
+    match value {
+        Some(v) if !v.is_undefined() => serde_wasm_bindgen::from_value(v)
+            .map(Some)
+            .map_err(|_| VaultError("the saved record is damaged".to_owned())),
+        _ => Ok(None),
+    }
+}
+
+/// Keeps `channel`, replacing any earlier one.
+pub async fn save(channel: &StoredChannel) -> Result<(), VaultError> {
+    let value = serde_wasm_bindgen::to_value(channel).map_err(|e| VaultError(e.to_string()))?;
+    let db = open().await?;
+    let tx = db.transaction(&[STORE], TransactionMode::ReadWrite)?;
+    tx.object_store(STORE)?.put(&value, Some(&JsValue::from_str(KEY)))?.await?;
+    tx.commit()?.await?;
+    db.close();
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! A patient writes from their phone's browser (issue 25): the practice's
+//! invite link opens the patient web app the hub serves, in Debian's
+//! Chromium at 360 px through chromedriver. The patient confirms who they
+//! are and chooses a passphrase; the browser makes the channel's keys.
+//! Writing, the emergency notice is always there, and louder when their
+//! own words trip the red-flag detector running in the page. The repeat
+//! request is sealed in the browser: the hub's files never hold its words,
+//! and the GP's real app opens it with the patient's name. The GP approves
+//! it; the patient reads the signed-off reply in the browser. Back later,
+//! the channel kept in the browser opens only with the passphrase, and the
+//! page signs itself out when left alone.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
+use std::time::{Duration, Instant};
+
+use sealbox_e2e::flows;
+use sealbox_e2e::practice::{Practice, GP_NAME, GP_PIN, GP_REGISTRATION};
+use sealbox_e2e::{words, App};
+
+const NAME: &str = "Olive Brennan-Hart";
+const BORN: &str = "03/11/1958";
+const NHS: &str = "943 476 5919";
+const PASSPHRASE: &str = "kettle orchard violin";
+/// Planted markers (16 bytes or more): found nowhere at the hub.
+const MEDICINE: &str = "Amlodipine 5mg tablets QZ-MARKER-7731";
+const TEXT: &str = "Running low, thank you. QZ-MARKER-PLEASE-4410";
+const URGENT: &str = "I have crushing chest pain going down my left arm and I feel sweaty";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_browser_reaches_the_gp() {
+    let practice = Practice::start(3, 6).await.expect("a practice");
+    let link = practice.invite_patient(NAME, BORN, NHS).expect("an invite");
+    let phone = App::browser(&link).await.expect("Chromium on the invite link");
+
+    // Joining: who they are, then a passphrase (a wrong one first).
+    phone.text("#join h1").await.expect("the join page");
+    // A phone's width, and nothing wider than it (no sideways scrolling).
+    let widths = phone
+        .run_async("arguments[0]([window.innerWidth, document.documentElement.scrollWidth])")
+        .await
+        .unwrap();
+    assert_eq!(widths, serde_json::json!([360, 360]), "viewport and page width");
+    phone.type_into("#name", NAME).await.unwrap();
+    phone.type_into("#born", BORN).await.unwrap();
+    phone.type_into("#nhs", NHS).await.unwrap();
+    phone.type_into("#passphrase", PASSPHRASE).await.unwrap();
+    phone.type_into("#passphrase-again", "kettle orchard viola").await.unwrap();
+    phone.screenshot("patient-join").await.unwrap();
+    flows::assert_contrast(&phone, "patient join").await;
+    phone.click("#join-button").await.unwrap();
+    let refused = phone.text("#join-error").await.expect("the passphrases differ");
+    assert!(refused.contains("not the same"), "{refused}");
+    phone.type_into("#passphrase-again", PASSPHRASE).await.unwrap();
+    phone.click("#join-button").await.unwrap();
+    let emergency =
+        phone.text_within("#emergency", Duration::from_secs(30)).await.expect("joined: the write page");
+    assert!(emergency.contains("999") && emergency.contains("111"), "{emergency}");
+    let address = phone.client.current_url().await.unwrap();
+    assert!(address.fragment().is_none(), "the invite is taken out of the address bar: {address}");
+
+    // Their own words trip the red-flag detector in the page: louder.
+    phone.type_into("#message", URGENT).await.unwrap();
+    let urgent = phone.text("#urgent-notice").await.expect("the urgent notice");
+    assert!(urgent.contains("999") && urgent.contains("Do not wait"), "{urgent}");
+    phone.screenshot("patient-write-urgent").await.unwrap();
+    flows::assert_contrast(&phone, "patient write, urgent").await;
+    phone.type_into("#message", TEXT).await.unwrap();
+    phone.wait_gone("#urgent-notice").await.expect("routine words: the loud notice goes");
+
+    // A repeat request (the first category), sealed here and sent.
+    phone.type_into("#medicines", MEDICINE).await.unwrap();
+    let mut changes = practice.hub_changes();
+    phone.click("#send").await.unwrap();
+    let sent = phone.text_within("#sent h1", Duration::from_secs(30)).await.expect("sent");
+    assert_eq!(sent, "Message sent");
+    phone.screenshot("patient-sent").await.unwrap();
+    changes.next(Instant::now() + Duration::from_secs(20)).await.expect("the hub took it");
+    let thread = practice.newest_thread().expect("a thread");
+    for marker in [MEDICINE, TEXT, NAME, "9434765919"] {
+        assert!(!practice.hub_files_hold(marker.as_bytes()).unwrap(), "the hub holds {marker:?}");
+    }
+
+    // The GP's real app opens it: the medicine, the words, the patient.
+    let app = App::launch_env(&[("SEALBOX_DATA_DIR", practice.gp_dir.display().to_string())])
+        .await
+        .expect("launch the app through tauri-driver");
+    flows::unlock_until(&app, GP_PIN, &thread).await;
+    app.click(&format!("#inbox tr[data-thread='{thread}'] .patient")).await.expect("open the request");
+    app.text("#refill-title").await.expect("the refill review");
+    // The review reads the medicine's name, strength and form from the text.
+    let items = app.texts("#refill tr.item").await.expect("items");
+    println!("e2e: refill items: {items:?}");
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert!(words(&items[0]).contains("Amlodipine") && items[0].contains('5'), "{items:?}");
+    let bodies = app.texts("#thread .message .body").await.expect("bodies");
+    assert!(bodies.iter().any(|b| words(b).contains(TEXT)), "{bodies:?}");
+    let title = app.text("#thread-title").await.expect("the patient");
+    assert!(title.contains(NAME) && title.contains("943 476 5919"), "{title}");
+    app.screenshot("patient-web-request-in-inbox").await.unwrap();
+
+    // The GP approves it; the patient is told, signed off.
+    let mut changes = practice.hub_changes();
+    app.click("#approve").await.expect("approve");
+    app.text("#refill-done").await.expect("approved");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while practice.hub_actions(&thread, "refill_decision").unwrap().is_empty() {
+        changes.next(deadline).await.expect("the decision reaches the hub");
+    }
+    app.close().await.unwrap();
+
+    // The patient reads the reply in the browser, opened with their key.
+    phone.click("#show-replies").await.unwrap();
+    let reply = phone.text_within("#replies .reply-text", Duration::from_secs(30)).await.expect("the reply");
+    println!("e2e: the patient reads: {}", words(&reply));
+    assert!(words(&reply).contains("Amlodipine"), "{reply}");
+    assert!(words(&reply).ends_with(&format!("{GP_NAME}, GP ({GP_REGISTRATION})")), "signed off: {reply}");
+    phone.screenshot("patient-reply").await.unwrap();
+    flows::assert_contrast(&phone, "patient replies").await;
+    for marker in [MEDICINE, TEXT, NAME, "9434765919", "Amlodipine"] {
+        assert!(!practice.hub_files_hold(marker.as_bytes()).unwrap(), "the hub holds {marker:?}");
+    }
+
+    // Back later: the channel kept in this browser opens only with the
+    // passphrase, and the page signs itself out when left alone.
+    let base = practice.url.clone();
+    phone.client.goto(&format!("{base}/patient/?idle=3")).await.unwrap();
+    phone.type_into("#unlock-passphrase", "kettle orchard viola").await.unwrap();
+    phone.click("#unlock-button").await.unwrap();
+    let wrong = phone.text("#unlock-error").await.expect("a wrong passphrase");
+    assert!(wrong.contains("not right"), "{wrong}");
+    phone.type_into("#unlock-passphrase", PASSPHRASE).await.unwrap();
+    phone.click("#unlock-button").await.unwrap();
+    phone.text("#emergency").await.expect("opened");
+    let signed_out =
+        phone.text_within("#signed-out", Duration::from_secs(30)).await.expect("signed out when left alone");
+    assert!(signed_out.contains("signed out"), "{signed_out}");
+    let page = phone.source().await.unwrap();
+    assert!(
+        !page.contains("Amlodipine") && !page.contains("emergency"),
+        "nothing of the session is left in the page"
+    );
+    phone.close().await.unwrap();
+}
