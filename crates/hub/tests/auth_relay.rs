@@ -170,12 +170,32 @@ async fn a_reply_reaches_the_patient_and_only_that_patient_reads_it() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["results"][0]["outcome"]["status"], "applied", "{body}");
 
-    // `sealbox-sim read-replies`: patient 0 opens it with their own key;
-    // patient 1 has none.
-    let replies =
-        sealbox_sim::read_replies::read_replies(&hub.client, &hub.url, &hub.patients()).await.unwrap();
-    assert_eq!(replies.len(), 1);
-    assert_eq!(replies[0].patient_id, patient.patient_id.0);
-    assert_eq!((replies[0].thread_id, replies[0].message_id), (20, 201));
-    assert_eq!(replies[0].text, "Your inhaler is ready to collect from the pharmacy.");
+    // Patient 0 opens it with their own key, signed by the device's key;
+    // patient 1 has none. (This practice has no signed directory, so the
+    // simulator's `read-replies`, which shows only replies from devices
+    // the directory names, is tested in `reply` and `hostile_hub`.)
+    let replies_of = |token: String| {
+        let url = format!("{}/v1/patient/replies?cursor=0", hub.url);
+        let client = hub.client.clone();
+        async move { login::get(&client, url, &token).await }
+    };
+    let (status, page) = replies_of(patient.channel_token.0.clone()).await;
+    assert_eq!(status, 200, "{page}");
+    let records = page["replies"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "{page}");
+    assert_eq!((records[0]["thread_id"].as_u64(), records[0]["message_id"].as_u64()), (Some(20), Some(201)));
+    let bytes = Base64Bytes::decode(records[0]["envelope"].as_str().unwrap()).unwrap();
+    let opened = sealbox_crypto::envelope::open_envelope(
+        bytes.as_slice(),
+        RecipientId::Patient,
+        &StaticSecret::from(patient_key),
+        Some(&device_key.verifying_key()),
+    )
+    .unwrap();
+    let text = MessagePart::from_sealed_plaintext(&opened.parts[0].plaintext).unwrap();
+    assert!(
+        matches!(&text, MessagePart::FreeText(t) if t.reveal() == "Your inhaler is ready to collect from the pharmacy.")
+    );
+    let (status, page) = replies_of(hub.practice.patients[1].channel_token.0.clone()).await;
+    assert_eq!((status, page["replies"].as_array().map(Vec::len)), (200, Some(0)), "{page}");
 }

@@ -199,7 +199,6 @@ async fn the_patient_is_told_a_reply_is_waiting_and_the_email_says_nothing_else(
     {
         assert!(!mail.contains(marker), "the notice holds {marker:?}:\n{mail}");
     }
-    assert!(waiting(&hub).is_empty(), "sent, so nothing waits");
     relay.stop().await;
 }
 
