@@ -5,8 +5,8 @@
 use sealbox_core::lock::Signal;
 use sealbox_model::api::{
     ActivityView, AppStatus, AttachmentRequest, ChangeRequest, CoverReport, CoverRequest, EnrolRequest,
-    HandRequest, InboxRequest, InboxView, MyActivityView, NoteRequest, OpenThreadRequest, RefillHistoryView,
-    PatientInviteForm, PatientInviteView, RefillRequest, RemovalReport, RemoveClinicianRequest, ReplyRequest,
+    HandRequest, InboxRequest, InboxView, MyActivityView, NoteRequest, OpenThreadRequest, PatientInviteForm,
+    PatientInviteView, RefillHistoryView, RefillRequest, RemovalReport, RemoveClinicianRequest, ReplyRequest,
     Settings, SettingsView, ThreadView, UnlockRequest, WorkloadView,
 };
 use tauri::{AppHandle, State};

@@ -22,8 +22,9 @@ use sealbox_core::workstation::room::Room;
 use sealbox_core::workstation::{Desk, WorkstationError};
 use sealbox_model::api::{
     ActivityView, AppStatus, AttachmentRequest, ChangeRequest, CoverReport, CoverRequest, EnrolRequest,
-    HandRequest, InboxRequest, InboxView, MyActivityView, PatientInviteForm, PatientInviteView, RefillHistoryView,
-    RefillRequest, RemovalReport, RemoveClinicianRequest, Settings, SettingsView, ThreadView, WorkloadView,
+    HandRequest, InboxRequest, InboxView, MyActivityView, PatientInviteForm, PatientInviteView,
+    RefillHistoryView, RefillRequest, RemovalReport, RemoveClinicianRequest, Settings, SettingsView,
+    ThreadView, WorkloadView,
 };
 use sealbox_model::ids::{AttachmentId, StaffId, ThreadId};
 use sealbox_model::jiff::Timestamp;

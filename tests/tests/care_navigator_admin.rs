@@ -116,7 +116,10 @@ async fn a_care_navigator_answers_an_appointment_request_and_never_sees_a_clinic
     phone.type_into("#passphrase", "lantern meadow copper").await.unwrap();
     phone.type_into("#passphrase-again", "lantern meadow copper").await.unwrap();
     phone.click("#join-button").await.unwrap();
-    phone.text_within("#emergency", std::time::Duration::from_secs(30)).await.expect("joined with the desk's invite");
+    phone
+        .text_within("#emergency", std::time::Duration::from_secs(30))
+        .await
+        .expect("joined with the desk's invite");
     phone.close().await.unwrap();
     drop(practice);
 }

@@ -6,8 +6,8 @@
 use sealbox_model::api::{
     command, ActivityView, AppStatus, AttachmentRequest, ChangeRequest, CoverReport, CoverRequest,
     EnrolRequest, HandRequest, InboxRequest, InboxView, MyActivityView, NoteRequest, OpenThreadRequest,
-    PatientInviteForm, PatientInviteView, RefillHistoryView, RefillRequest, RemovalReport, RemoveClinicianRequest, ReplyRequest, Settings,
-    SettingsView, ThreadView, UnlockRequest, WorkloadView,
+    PatientInviteForm, PatientInviteView, RefillHistoryView, RefillRequest, RemovalReport,
+    RemoveClinicianRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest, WorkloadView,
 };
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;

@@ -187,7 +187,8 @@ async fn a_care_navigator_invites_from_the_desktop_and_only_the_roles_that_may_c
     let hub = start_hub(0, RatePolicy { burst: 1000, per_minute: 0 }).await;
     let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
     let dirs = tempfile::tempdir().unwrap();
-    let mut nav = support::desks::enrol_approved(&hub, &keyring, &dirs.path().join("nav"), Role::CareNavigator).await;
+    let mut nav =
+        support::desks::enrol_approved(&hub, &keyring, &dirs.path().join("nav"), Role::CareNavigator).await;
     let now = hub.state.now();
     let desk = nav.ws.unlock(&mut nav.key, now).await.unwrap();
 
@@ -214,7 +215,10 @@ async fn a_care_navigator_invites_from_the_desktop_and_only_the_roles_that_may_c
     gp.key.enter_pin("2468");
     let gp_desk = gp.ws.unlock(&mut gp.key, now).await.unwrap();
     let refused = gp_desk.invite_patient(NAME, BORN, "", now).await.unwrap_err();
-    assert!(matches!(refused, WorkstationError::PatientInvite(PatientInviteError::NotYourRole)), "{refused:?}");
+    assert!(
+        matches!(refused, WorkstationError::PatientInvite(PatientInviteError::NotYourRole)),
+        "{refused:?}"
+    );
     gp_desk.lock("done", now).await.unwrap();
     let request = serde_json::to_value(PatientInviteRequest {
         lookup: Base64Bytes(random_bytes::<32>().to_vec()),
@@ -242,7 +246,8 @@ fn hub_files(hub: &Hub) -> Vec<u8> {
     let mut all = Vec::new();
     for entry in std::fs::read_dir(hub.dir.path()).unwrap() {
         let path = entry.unwrap().path();
-        if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(sealbox_hub::db::DB_FILE)) {
+        if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(sealbox_hub::db::DB_FILE))
+        {
             all.extend(std::fs::read(&path).unwrap());
         }
     }

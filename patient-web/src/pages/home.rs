@@ -1,26 +1,13 @@
 //! An opened channel: writing, or reading the practice's replies.
 
-use std::rc::Rc;
-
 use yew::prelude::*;
 
 use super::replies::Replies;
 use super::write::Write;
-use crate::channel::Channel;
-
-#[derive(Properties, Clone)]
-pub struct Props {
-    pub channel: Rc<Channel>,
-}
-
-impl PartialEq for Props {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.channel, &other.channel)
-    }
-}
+use super::ChannelProps;
 
 #[function_component]
-pub fn Home(props: &Props) -> Html {
+pub fn Home(props: &ChannelProps) -> Html {
     let reading = use_state(|| false);
     let show = |to: bool| {
         let reading = reading.clone();

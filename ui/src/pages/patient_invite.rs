@@ -19,13 +19,18 @@ pub fn patient_invite_panel() -> Html {
     let outcome = use_state(|| None::<Result<PatientInviteView, String>>);
     let busy = use_state(|| false);
     let invite = {
-        let (name, born, nhs, outcome, busy) = (name.clone(), born.clone(), nhs.clone(), outcome.clone(), busy.clone());
+        let (name, born, nhs, outcome, busy) =
+            (name.clone(), born.clone(), nhs.clone(), outcome.clone(), busy.clone());
         Callback::from(move |_: MouseEvent| {
             if *busy {
                 return;
             }
             busy.set(true);
-            let form = PatientInviteForm { name: value(&name), date_of_birth: value(&born), nhs_number: value(&nhs) };
+            let form = PatientInviteForm {
+                name: value(&name),
+                date_of_birth: value(&born),
+                nhs_number: value(&nhs),
+            };
             let (outcome, busy) = (outcome.clone(), busy.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 outcome.set(Some(crate::ipc::invite_patient(form).await.map_err(|e| e.to_string())));

@@ -114,7 +114,10 @@ impl HubClient {
     }
 
     /// `POST /v1/patient/invites`: stores a patient's invite made here.
-    pub async fn invite_patient(&self, request: &PatientInviteRequest) -> Result<PatientInviteIssued, SyncError> {
+    pub async fn invite_patient(
+        &self,
+        request: &PatientInviteRequest,
+    ) -> Result<PatientInviteIssued, SyncError> {
         required(self.call(Method::POST, "/v1/patient/invites", Some(request)).await?)
     }
 

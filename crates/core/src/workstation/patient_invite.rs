@@ -60,8 +60,9 @@ impl Desk {
         if !profile.role.may_invite_patients() {
             return Err(PatientInviteError::NotYourRole.into());
         }
-        let identity = PatientIdentity::new(name, date_of_birth, Some(nhs_number).filter(|n| !n.trim().is_empty()))
-            .map_err(PatientInviteError::from)?;
+        let identity =
+            PatientIdentity::new(name, date_of_birth, Some(nhs_number).filter(|n| !n.trim().is_empty()))
+                .map_err(PatientInviteError::from)?;
         let practice_key = profile
             .practice_key
             .as_ref()

@@ -14,14 +14,15 @@ use base64::Engine;
 use rusqlite::{params, Connection, OptionalExtension};
 use sealbox_crypto::patient_invite::{InviteCode, InviteLink, PatientIdentity};
 use sealbox_model::hub_api::{
-    ChannelToken, PatientInviteIssued, PatientInviteRequest, PatientJoinRequest, PatientJoined, MAX_JOIN_ATTEMPTS,
+    ChannelToken, PatientInviteIssued, PatientInviteRequest, PatientJoinRequest, PatientJoined,
+    MAX_JOIN_ATTEMPTS,
 };
 use sealbox_model::ids::PatientId;
 use sealbox_model::jiff::{SignedDuration, Timestamp};
 
 use super::store::sha256;
-use crate::auth::principal::Principal;
 use crate::auth::secret;
+use crate::auth::Principal;
 use crate::db::time::{from_db, to_db};
 use crate::db::DbError;
 use crate::http::{ApiError, StrictJson};
@@ -123,7 +124,11 @@ pub async fn post_invite(
                 }
             }
             let taken = conn
-                .query_row("SELECT 1 FROM patient_invites WHERE lookup = ?1", params![lookup.as_slice()], |_| Ok(()))
+                .query_row(
+                    "SELECT 1 FROM patient_invites WHERE lookup = ?1",
+                    params![lookup.as_slice()],
+                    |_| Ok(()),
+                )
                 .optional()?
                 .is_some();
             if taken {
