@@ -2,11 +2,8 @@
 //! in this browser, or writing. An open channel is forgotten after
 //! inactivity (`idle`).
 
-use std::cell::Cell;
 use std::rc::Rc;
 
-use gloo_events::EventListener;
-use gloo_timers::callback::Interval;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
@@ -51,10 +48,6 @@ async fn kept(notice: Option<&'static str>) -> Screen {
     }
 }
 
-fn now_ms() -> f64 {
-    js_sys::Date::now()
-}
-
 #[function_component]
 pub fn App() -> Html {
     let screen = use_state(|| Screen::Loading);
@@ -68,44 +61,6 @@ pub fn App() -> Html {
             }
         });
     }
-    let open = matches!(*screen, Screen::Open(_));
-    {
-        let screen = screen.clone();
-        use_effect_with(open, move |open| {
-            let mut guards: Option<(Vec<EventListener>, Interval)> = None;
-            if *open {
-                let limit = idle::limit_ms(&location().1);
-                let last = Rc::new(Cell::new(now_ms()));
-                let listeners = web_sys::window()
-                    .map(|window| {
-                        ["keydown", "pointerdown", "input", "scroll"]
-                            .into_iter()
-                            .map(|kind| {
-                                let last = last.clone();
-                                EventListener::new(&window, kind, move |_| last.set(now_ms()))
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let tick = (limit / 4.0).clamp(250.0, 15_000.0) as u32;
-                let interval = Interval::new(tick, move || {
-                    if idle::expired(last.get(), now_ms(), limit) {
-                        last.set(f64::INFINITY);
-                        let screen = screen.clone();
-                        screen.set(Screen::Loading);
-                        spawn_local(async move {
-                            screen.set(
-                                kept(Some("You were signed out because the page was not used for a while."))
-                                    .await,
-                            )
-                        });
-                    }
-                });
-                guards = Some((listeners, interval));
-            }
-            move || drop(guards)
-        });
-    }
     let on_open = {
         let screen = screen.clone();
         Callback::from(move |channel: Rc<Channel>| {
@@ -113,6 +68,17 @@ pub fn App() -> Html {
             screen.set(Screen::Open(channel));
         })
     };
+    let on_idle = {
+        let screen = screen.clone();
+        Callback::from(move |()| {
+            let screen = screen.clone();
+            screen.set(Screen::Loading);
+            spawn_local(async move {
+                screen.set(kept(Some("You were signed out because the page was not used for a while.")).await)
+            });
+        })
+    };
+    let idle_ms = idle::limit_ms(&location().1);
     html! {
         <>
             <header class="banner">{ "Secure messages to your GP practice" }</header>
@@ -132,7 +98,9 @@ pub fn App() -> Html {
                     Screen::Unlock(stored, notice) => html! {
                         <Unlock stored={stored.clone()} on_open={on_open.clone()} notice={*notice} />
                     },
-                    Screen::Open(channel) => html! { <Home channel={channel.clone()} /> },
+                    Screen::Open(channel) => html! {
+                        <Home channel={channel.clone()} {on_idle} {idle_ms} />
+                    },
                 }
             }
         </>

@@ -5,9 +5,9 @@
 use sealbox_core::lock::Signal;
 use sealbox_model::api::{
     ActivityView, AppStatus, AttachmentRequest, ChangeRequest, CoverReport, CoverRequest, EnrolRequest,
-    HandRequest, InboxRequest, InboxView, MyActivityView, NoteRequest, OpenThreadRequest, RefillHistoryView,
-    RefillRequest, RemovalReport, RemoveClinicianRequest, ReplyRequest, Settings, SettingsView, ThreadView,
-    UnlockRequest, WorkloadView,
+    HandRequest, InboxRequest, InboxView, MyActivityView, NoteRequest, OpenThreadRequest, PatientInviteForm,
+    PatientInviteView, RefillHistoryView, RefillRequest, RemovalReport, RemoveClinicianRequest, ReplyRequest,
+    Settings, SettingsView, ThreadView, UnlockRequest, WorkloadView,
 };
 use tauri::{AppHandle, State};
 
@@ -221,6 +221,15 @@ pub async fn cover_absence(
     request: CoverRequest,
 ) -> Result<CoverReport, ShellError> {
     shell.cover_absence(&request).await
+}
+
+/// `invite_patient`: a patient's invite to write from their browser.
+#[tauri::command]
+pub async fn invite_patient(
+    shell: State<'_, Shell>,
+    request: PatientInviteForm,
+) -> Result<PatientInviteView, ShellError> {
+    shell.invite_patient(&request).await
 }
 
 /// `my_activity`: the clinician's sign-ins and own recent events.

@@ -22,8 +22,9 @@ use sealbox_core::workstation::room::Room;
 use sealbox_core::workstation::{Desk, WorkstationError};
 use sealbox_model::api::{
     ActivityView, AppStatus, AttachmentRequest, ChangeRequest, CoverReport, CoverRequest, EnrolRequest,
-    HandRequest, InboxRequest, InboxView, MyActivityView, RefillHistoryView, RefillRequest, RemovalReport,
-    RemoveClinicianRequest, Settings, SettingsView, ThreadView, WorkloadView,
+    HandRequest, InboxRequest, InboxView, MyActivityView, PatientInviteForm, PatientInviteView,
+    RefillHistoryView, RefillRequest, RemovalReport, RemoveClinicianRequest, Settings, SettingsView,
+    ThreadView, WorkloadView,
 };
 use sealbox_model::ids::{AttachmentId, StaffId, ThreadId};
 use sealbox_model::jiff::Timestamp;
@@ -556,6 +557,19 @@ impl Shell {
         let cover = o.desk.cover_absence(deputy.as_ref(), now())?;
         o.send_outbox()?;
         Ok(CoverReport { to_deputy: cover.to_deputy, to_queue: cover.to_queue })
+    }
+
+    /// A patient's invite, made here (the code and who it is for never
+    /// reach the hub).
+    pub async fn invite_patient(&self, form: &PatientInviteForm) -> Result<PatientInviteView, ShellError> {
+        let open = self.open.lock().await;
+        let o = open.as_ref().ok_or(ShellError::Locked)?;
+        let made = o.desk.invite_patient(&form.name, &form.date_of_birth, &form.nhs_number, now()).await?;
+        let expires = match sealbox_model::calendar::uk_time_zone() {
+            Ok(tz) => made.expires_at.to_zoned(tz).strftime("until %a %-d %b %Y").to_string(),
+            Err(_) => format!("until {}", made.expires_at),
+        };
+        Ok(PatientInviteView { link: made.link.to_string(), code: made.code.to_string(), expires })
     }
 
     /// The workload per queue and per colleague, and the clinician's day.

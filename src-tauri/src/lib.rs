@@ -47,6 +47,7 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::my_activity,
             commands::workload,
             commands::cover_absence,
+            commands::invite_patient,
             commands::cancel_key
         ])
         .run(tauri::generate_context!())

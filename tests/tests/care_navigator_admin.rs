@@ -5,7 +5,8 @@
 //! claims the request and answers with the practice's template, inserted into what she had typed;
 //! closes it; the patient reads the answer with their own key; her
 //! workload counts the thread closed today; going away for three days is
-//! recorded at the practice hub.
+//! recorded at the practice hub. Last, she invites a patient to write
+//! online from Settings, and the patient joins with that link in Chromium.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
 
@@ -18,6 +19,7 @@ use sealbox_model::role::Role;
 const PIN: &str = "9753";
 const MOVE: &str = "Please could my appointment on Tuesday be moved to the afternoon? I work mornings.";
 const RASH: &str = "I have had an itchy rash on my arm for a week";
+const PATIENT: &str = "Marcus Ferreira";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_care_navigator_answers_an_appointment_request_and_never_sees_a_clinical_question() {
@@ -94,6 +96,30 @@ async fn a_care_navigator_answers_an_appointment_request_and_never_sees_a_clinic
     assert!(said.starts_with("Your absence is recorded"), "{said}");
     let away = practice.staff_away_until("Jordan Lee").expect("hub staff");
     assert!(away.is_some(), "the absence is at the hub");
+
+    // Reception invites a patient to write online, from Settings: the
+    // link is made here, and the patient joins with it in a browser.
+    app.click("#settings-button").await.expect("settings");
+    app.type_into("#invite-name", PATIENT).await.expect("name");
+    app.type_into("#invite-born", "12/03/1975").await.expect("date of birth");
+    app.type_into("#invite-nhs", "943 476 5919").await.expect("NHS number");
+    app.click("#make-patient-invite").await.expect("make the invite");
+    let link = app.text("#patient-invite-link").await.expect("the invite's link");
+    assert!(link.starts_with(&format!("{}/patient/#join=", practice.url)), "{link}");
+    app.screenshot("patient-invite-made").await.expect("screenshot");
+    flows::assert_contrast(&app, "settings with a patient's invite").await;
     app.close().await.expect("close");
+    let phone = App::browser(&link).await.expect("Chromium on the invite");
+    phone.type_into("#name", PATIENT).await.unwrap();
+    phone.type_into("#born", "12/03/1975").await.unwrap();
+    phone.type_into("#nhs", "9434765919").await.unwrap();
+    phone.type_into("#passphrase", "lantern meadow copper").await.unwrap();
+    phone.type_into("#passphrase-again", "lantern meadow copper").await.unwrap();
+    phone.click("#join-button").await.unwrap();
+    phone
+        .text_within("#emergency", std::time::Duration::from_secs(30))
+        .await
+        .expect("joined with the desk's invite");
+    phone.close().await.unwrap();
     drop(practice);
 }

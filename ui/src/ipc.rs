@@ -6,8 +6,8 @@
 use sealbox_model::api::{
     command, ActivityView, AppStatus, AttachmentRequest, ChangeRequest, CoverReport, CoverRequest,
     EnrolRequest, HandRequest, InboxRequest, InboxView, MyActivityView, NoteRequest, OpenThreadRequest,
-    RefillHistoryView, RefillRequest, RemovalReport, RemoveClinicianRequest, ReplyRequest, Settings,
-    SettingsView, ThreadView, UnlockRequest, WorkloadView,
+    PatientInviteForm, PatientInviteView, RefillHistoryView, RefillRequest, RemovalReport,
+    RemoveClinicianRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest, WorkloadView,
 };
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
@@ -225,6 +225,11 @@ pub async fn workload() -> Result<WorkloadView, IpcError> {
 /// Hands what the clinician holds to a deputy, or back to its queues.
 pub async fn cover_absence(request: CoverRequest) -> Result<CoverReport, IpcError> {
     call_with(command::COVER_ABSENCE, request).await
+}
+
+/// A patient's invite to write from their browser.
+pub async fn invite_patient(request: PatientInviteForm) -> Result<PatientInviteView, IpcError> {
+    call_with(command::INVITE_PATIENT, request).await
 }
 
 /// The clinician's own recent events.

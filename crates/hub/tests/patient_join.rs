@@ -166,15 +166,7 @@ async fn a_patient_joins_once_with_their_invite_and_writes_on_the_channel_it_ope
     assert_eq!(sent.accepted, 1, "the same patient goes on in their thread");
 
     // Who the patient is, and the code, never reached the database.
-    let dir = hub.dir.path();
-    let mut stored = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(sealbox_hub::db::DB_FILE))
-        {
-            stored.extend(std::fs::read(&path).unwrap());
-        }
-    }
+    let stored = hub_files(&hub);
     let contains = |needle: &[u8]| stored.windows(needle.len()).any(|w| w == needle);
     for needle in ["O'Neil-Smith", "o neil smith", "harriet", "Harriet", BORN, "19/07/1984"] {
         assert!(!contains(needle.as_bytes()), "the hub stored {needle}");
@@ -182,4 +174,82 @@ async fn a_patient_joins_once_with_their_invite_and_writes_on_the_channel_it_ope
     for code in [&code, &again] {
         assert!(!contains(code.text().as_bytes()), "the hub stored an invite code");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_care_navigator_invites_from_the_desktop_and_only_the_roles_that_may_can() {
+    use sealbox_core::vault::Keyring;
+    use sealbox_core::workstation::patient_invite::PatientInviteError;
+    use sealbox_core::workstation::WorkstationError;
+    use sealbox_model::hub_api::PatientInviteRequest;
+    use sealbox_model::role::Role;
+
+    let hub = start_hub(0, RatePolicy { burst: 1000, per_minute: 0 }).await;
+    let keyring = Keyring::platform().expect("a Secret Service (run under `cargo xtask test`)");
+    let dirs = tempfile::tempdir().unwrap();
+    let mut nav =
+        support::desks::enrol_approved(&hub, &keyring, &dirs.path().join("nav"), Role::CareNavigator).await;
+    let now = hub.state.now();
+    let desk = nav.ws.unlock(&mut nav.key, now).await.unwrap();
+
+    // Made on the workstation: the link names the practice key it pinned.
+    let made = desk.invite_patient(NAME, "19/07/1984", "", now).await.unwrap();
+    assert!(made.link.starts_with(&format!("{}/patient/#join=", hub.url)), "{}", made.link.as_str());
+    let link = InviteLink::parse_fragment(made.link.split_once('#').unwrap().1).unwrap();
+    let key = hub.state.db.call_blocking(|c| sealbox_hub::auth::directory::signing_key(c)).unwrap().unwrap();
+    assert_eq!(link.practice_key, key);
+    assert_eq!(made.code.as_str(), link.code.text().as_str());
+    assert!(!format!("{made:?}").contains(made.code.as_str()), "Debug shows no code");
+    let (status, body) = join(&hub, &Browser::new().join_request(&link.code, NAME, BORN)).await;
+    assert_eq!(status, 201, "{body}");
+    let files = hub_files(&hub);
+    for needle in [NAME.as_bytes(), b"O'Neil-Smith", b"19/07/1984", made.code.as_bytes()] {
+        let held = files.windows(needle.len()).any(|w| w == needle);
+        assert!(!held, "the hub holds {:?}", String::from_utf8_lossy(needle));
+    }
+    desk.lock("done", now).await.unwrap();
+
+    // A GP's workstation does not make one, and the hub refuses a GP's
+    // session and one without any.
+    let mut gp = support::desks::enrol_approved(&hub, &keyring, &dirs.path().join("gp"), Role::Gp).await;
+    gp.key.enter_pin("2468");
+    let gp_desk = gp.ws.unlock(&mut gp.key, now).await.unwrap();
+    let refused = gp_desk.invite_patient(NAME, BORN, "", now).await.unwrap_err();
+    assert!(
+        matches!(refused, WorkstationError::PatientInvite(PatientInviteError::NotYourRole)),
+        "{refused:?}"
+    );
+    gp_desk.lock("done", now).await.unwrap();
+    let request = serde_json::to_value(PatientInviteRequest {
+        lookup: Base64Bytes(random_bytes::<32>().to_vec()),
+        identity_tag: Base64Bytes(random_bytes::<32>().to_vec()),
+        replaces: None,
+        valid_days: 14,
+    })
+    .unwrap();
+    let url = format!("{}/v1/patient/invites", hub.url);
+    assert_eq!(post(&hub.client, url.clone(), None, &request).await.0, 401);
+    let gp_session = support::login::enrol_and_login(&hub.url, &hub.state, Role::Gp).await;
+    let (status, body, _) = post(&hub.client, url.clone(), Some(&gp_session.token), &request).await;
+    assert_eq!(status, 403, "{body}");
+    let nav_session = support::login::enrol_and_login(&hub.url, &hub.state, Role::CareNavigator).await;
+    let (status, body, _) = post(&hub.client, url.clone(), Some(&nav_session.token), &request).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, _, _) = post(&hub.client, url, Some(&nav_session.token), &request).await;
+    assert_eq!(status, 409, "the same lookup twice");
+    nav.wipe(&keyring);
+    gp.wipe(&keyring);
+}
+
+/// Every byte of the hub's database files (with its write-ahead log).
+fn hub_files(hub: &Hub) -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(hub.dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(sealbox_hub::db::DB_FILE))
+        {
+            all.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    all
 }

@@ -122,6 +122,11 @@ pub mod command {
     /// [`super::CoverReport`].
     pub const COVER_ABSENCE: &str = "cover_absence";
 
+    /// Takes [`super::PatientInviteForm`] (as `request`); a care navigator
+    /// or practice manager makes a patient's invite to write from their
+    /// browser; returns [`super::PatientInviteView`].
+    pub const INVITE_PATIENT: &str = "invite_patient";
+
     /// Stops the security key's request in progress (the lock screen's and
     /// the enrolment's Cancel while the key flashes).
     pub const CANCEL_KEY: &str = "cancel_key";
@@ -156,6 +161,7 @@ pub mod command {
         MY_ACTIVITY,
         WORKLOAD,
         COVER_ABSENCE,
+        INVITE_PATIENT,
         CANCEL_KEY,
     ];
 }
@@ -656,6 +662,10 @@ pub struct SettingsView {
     /// one unlocked first. Filled by the shell, which holds the room.
     #[serde(default)]
     pub room: Vec<RoomMember>,
+    /// Whether the clinician unlocked may invite patients (care navigator,
+    /// practice manager).
+    #[serde(default)]
+    pub can_invite_patients: bool,
 }
 
 /// A clinician enrolled on this workstation, as Settings lists them.
@@ -947,6 +957,44 @@ pub struct Deputy {
     pub id: String,
     /// "Asha Rao · GP".
     pub label: String,
+}
+
+/// Arguments of [`command::INVITE_PATIENT`]: the patient as the practice's
+/// record names them. Patient data: `Debug` redacts it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatientInviteForm {
+    /// Their name.
+    pub name: String,
+    /// Their date of birth (19/07/1984 or 1984-07-19).
+    pub date_of_birth: String,
+    /// Their NHS number.
+    pub nhs_number: String,
+}
+
+impl std::fmt::Debug for PatientInviteForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PatientInviteForm(<redacted>)")
+    }
+}
+
+/// A patient's invite to hand over: the link and its code. `Debug` redacts
+/// both (whoever holds them may join as the patient, with their details).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatientInviteView {
+    /// The link to print or send.
+    pub link: String,
+    /// The code alone.
+    pub code: String,
+    /// Until when it stands, in words ("until Sat 19 Dec").
+    pub expires: String,
+}
+
+impl std::fmt::Debug for PatientInviteView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PatientInviteView").field("expires", &self.expires).finish_non_exhaustive()
+    }
 }
 
 /// Arguments of [`command::COVER_ABSENCE`].

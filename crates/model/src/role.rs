@@ -48,6 +48,12 @@ impl Role {
         }
     }
 
+    /// Whether this role gives patients invites to write from their
+    /// browser (reception's job; the practice manager's too).
+    pub fn may_invite_patients(self) -> bool {
+        matches!(self, Role::CareNavigator | Role::PracticeAdmin)
+    }
+
     /// The pool whose queue this role works from.
     pub fn pool(self) -> Pool {
         match self {

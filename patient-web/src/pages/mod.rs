@@ -6,8 +6,24 @@ pub mod replies;
 pub mod unlock;
 pub mod write;
 
+use std::rc::Rc;
+
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
-use yew::NodeRef;
+use yew::{NodeRef, Properties};
+
+use crate::channel::Channel;
+
+/// The properties of a page of an opened channel.
+#[derive(Properties, Clone)]
+pub struct ChannelProps {
+    pub channel: Rc<Channel>,
+}
+
+impl PartialEq for ChannelProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.channel, &other.channel)
+    }
+}
 
 /// The current value of an input, text area or select.
 pub fn value(node: &NodeRef) -> String {

@@ -2,25 +2,12 @@
 //! newest first, each signed off with the clinician's name and role. A
 //! reply that cannot be opened safely is shown as such, never hidden.
 
-use std::rc::Rc;
-
 use sealbox_crypto::patient_message::OpenedReply;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-use crate::channel::Channel;
+use super::ChannelProps;
 use crate::hub;
-
-#[derive(Properties, Clone)]
-pub struct Props {
-    pub channel: Rc<Channel>,
-}
-
-impl PartialEq for Props {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.channel, &other.channel)
-    }
-}
 
 enum Loaded {
     Loading,
@@ -48,7 +35,7 @@ fn reply(item: &Result<OpenedReply, String>) -> Html {
 }
 
 #[function_component]
-pub fn Replies(props: &Props) -> Html {
+pub fn Replies(props: &ChannelProps) -> Html {
     let loaded = use_state(|| Loaded::Loading);
     {
         let (loaded, channel) = (loaded.clone(), props.channel.clone());

@@ -3,14 +3,13 @@
 //! louder, when the patient's own words trip the red-flag detector, which
 //! runs here on their text: nothing is sent to decide it.
 
-use std::rc::Rc;
-
 use sealbox_model::category::Category;
 use sealbox_model::message::{FreeText, MedicationRequest, MedicationText, MessagePart};
 use sealbox_model::red_flags::RedFlagDetector;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
+use super::ChannelProps;
 use super::{value, EMERGENCY};
 use crate::channel::Channel;
 use crate::hub;
@@ -59,19 +58,8 @@ async fn send(channel: &Channel, category: Category, parts: &[MessagePart]) -> R
     Ok(())
 }
 
-#[derive(Properties, Clone)]
-pub struct Props {
-    pub channel: Rc<Channel>,
-}
-
-impl PartialEq for Props {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.channel, &other.channel)
-    }
-}
-
 #[function_component]
-pub fn Write(props: &Props) -> Html {
+pub fn Write(props: &ChannelProps) -> Html {
     let kind = use_node_ref();
     let text = use_node_ref();
     let medicines = use_node_ref();

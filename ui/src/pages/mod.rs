@@ -7,6 +7,7 @@ pub mod enrol;
 pub mod inbox;
 pub mod inbox_list;
 pub mod lock;
+pub mod patient_invite;
 pub mod photo;
 pub mod refill;
 pub mod room;

@@ -110,7 +110,9 @@ pub fn settings_panel(props: &SettingsProps) -> Html {
         });
     }
     let back = props.on_back.clone();
+    let can_invite = v.can_invite_patients;
     html! {
+        <>
         <form id="settings" class="settings composer" aria-labelledby="settings-title" onsubmit={save} onkeydown={on_key}>
             <h2 id="settings-title">{ "Settings" }</h2>
             <label for="idle">{ "Lock after this long without input" }</label>
@@ -149,5 +151,9 @@ pub fn settings_panel(props: &SettingsProps) -> Html {
                 </button>
             </div>
         </form>
+        if can_invite {
+            <crate::pages::patient_invite::PatientInvitePanel />
+        }
+        </>
     }
 }

@@ -7,7 +7,9 @@ use sealbox_model::hub_api::auth::{
     DeviceKeys, DeviceList, EnrolChallenge, EnrolFinish, EnrolStart, Enrolled, LoginChallenge, LoginFinish,
     LoginHistory, LoginStart, PublishPoolKey, SealedPoolKeys, Session,
 };
-use sealbox_model::hub_api::{AbsenceRequest, PracticeKeys, PracticePolicy, StaffDirectory};
+use sealbox_model::hub_api::{
+    AbsenceRequest, PatientInviteIssued, PatientInviteRequest, PracticeKeys, PracticePolicy, StaffDirectory,
+};
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::pool::Pool;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
@@ -109,6 +111,14 @@ impl HubClient {
     /// `PUT /v1/staff/me/absence`: away until `until` (none: back now).
     pub async fn set_absence(&self, until: Option<Timestamp>) -> Result<(), SyncError> {
         empty(self.call(Method::PUT, "/v1/staff/me/absence", Some(&AbsenceRequest { until })).await?)
+    }
+
+    /// `POST /v1/patient/invites`: stores a patient's invite made here.
+    pub async fn invite_patient(
+        &self,
+        request: &PatientInviteRequest,
+    ) -> Result<PatientInviteIssued, SyncError> {
+        required(self.call(Method::POST, "/v1/patient/invites", Some(request)).await?)
     }
 
     /// `GET /v1/me/logins`: this clinician's sign-in attempts, newest first.

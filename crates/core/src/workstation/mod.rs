@@ -28,6 +28,7 @@ mod admin;
 pub mod attachment;
 pub mod cover;
 pub mod note;
+pub mod patient_invite;
 mod profile;
 pub mod refill;
 pub mod refill_history;
@@ -172,6 +173,9 @@ pub enum WorkstationError {
     /// A note or a hand-over was refused before it was queued.
     #[error(transparent)]
     Note(#[from] note::NoteError),
+    /// A patient's invite was not made.
+    #[error(transparent)]
+    PatientInvite(#[from] patient_invite::PatientInviteError),
     /// A triage decision was refused before it was queued.
     #[error(transparent)]
     Triage(#[from] sealbox_model::triage::TriageError),

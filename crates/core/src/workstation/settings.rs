@@ -160,6 +160,7 @@ impl Desk {
             idle_max_seconds: secs(max),
             practice_key: self.practice_key_view(),
             room: Vec::new(),
+            can_invite_patients: self.profile().role.may_invite_patients(),
         };
         Ok((view, lock))
     }

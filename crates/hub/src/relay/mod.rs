@@ -25,6 +25,7 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/patient/join", post(patient_join::post_join))
+        .route("/v1/patient/invites", post(patient_join::post_invite))
         .route("/v1/patient/messages", post(patient::post_message))
         .route("/v1/patient/replies", get(patient::get_replies))
         .route(

@@ -13,12 +13,16 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rusqlite::{params, Connection, OptionalExtension};
 use sealbox_crypto::patient_invite::{InviteCode, InviteLink, PatientIdentity};
-use sealbox_model::hub_api::{ChannelToken, PatientJoinRequest, PatientJoined, MAX_JOIN_ATTEMPTS};
+use sealbox_model::hub_api::{
+    ChannelToken, PatientInviteIssued, PatientInviteRequest, PatientJoinRequest, PatientJoined,
+    MAX_JOIN_ATTEMPTS,
+};
 use sealbox_model::ids::PatientId;
 use sealbox_model::jiff::{SignedDuration, Timestamp};
 
 use super::store::sha256;
 use crate::auth::secret;
+use crate::auth::Principal;
 use crate::db::time::{from_db, to_db};
 use crate::db::DbError;
 use crate::http::{ApiError, StrictJson};
@@ -90,6 +94,50 @@ pub fn invite(
     let code = InviteCode::generate();
     let expires = issue(conn, &code.lookup(), &code.tag(identity), replaces, now, ttl)?;
     Ok((InviteLink { code, practice: practice.id, practice_key }, expires))
+}
+
+/// `POST /v1/patient/invites`: a care navigator's (or practice
+/// manager's) workstation stores an invite it made. The hub gets only the
+/// lookup and the identity tag; the code and who the patient is stay on
+/// the workstation.
+pub async fn post_invite(
+    State(state): State<AppState>,
+    who: Principal,
+    StrictJson(req): StrictJson<PatientInviteRequest>,
+) -> Result<Response, ApiError> {
+    if !who.staff.role.may_invite_patients() {
+        return Err(ApiError::forbidden("only care navigators and practice managers invite patients"));
+    }
+    let lookup = key32("lookup", req.lookup.as_slice())?;
+    let tag = key32("identity_tag", req.identity_tag.as_slice())?;
+    if !(1..=90).contains(&req.valid_days) {
+        return Err(ApiError::field("valid_days", "must be 1 to 90"));
+    }
+    let ttl = SignedDuration::from_hours(24 * i64::from(req.valid_days));
+    let now = state.now();
+    let expires_at = state
+        .db
+        .call(move |conn| {
+            if let Some(p) = &req.replaces {
+                if !has_channel(conn, p)? {
+                    return Err(ApiError::field("replaces", "names no patient with a channel here"));
+                }
+            }
+            let taken = conn
+                .query_row(
+                    "SELECT 1 FROM patient_invites WHERE lookup = ?1",
+                    params![lookup.as_slice()],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some();
+            if taken {
+                return Err(ApiError::conflict("invite_exists", "lookup", "an invite with this code exists"));
+            }
+            Ok(issue(conn, &lookup, &tag, req.replaces.as_ref(), now, ttl)?)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(PatientInviteIssued { expires_at })).into_response())
 }
 
 /// Whether a patient has a channel (for re-issuing one).

@@ -35,7 +35,9 @@ pub use events::{CategoryCount, PoolCounts, PushEvent};
 pub use history::{EarlierDecision, EarlierThread, ThreadHistory, MAX_HISTORY};
 pub use keys::{PoolPublicKey, PracticeKeys};
 pub use patient::{PatientMessageAccepted, PatientMessageRequest, PatientRepliesPage};
-pub use patient_join::{PatientJoinRequest, PatientJoined, MAX_JOIN_ATTEMPTS};
+pub use patient_join::{
+    PatientInviteIssued, PatientInviteRequest, PatientJoinRequest, PatientJoined, MAX_JOIN_ATTEMPTS,
+};
 pub use policy::{PolicyError, PracticePolicy, DEMO_KEY_AAGUID};
 pub use practice_file::{PracticeFile, SimPatient};
 pub use problem::{FieldError, Problem};

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Base64Bytes, ChannelToken};
 use crate::ids::PatientId;
+use crate::jiff::Timestamp;
 
 /// Wrong details this many times and the invite is used up (the practice
 /// issues another).
@@ -39,4 +40,29 @@ pub struct PatientJoined {
     pub patient_id: PatientId,
     /// Bearer token for the patient's messages and replies.
     pub channel_token: ChannelToken,
+}
+
+/// `POST /v1/patient/invites`: a care navigator's workstation stores an
+/// invite it made (the code, and who the patient is, stay on the
+/// workstation: the hub gets the lookup and the identity tag).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatientInviteRequest {
+    /// The invite's lookup (32 bytes).
+    pub lookup: Base64Bytes,
+    /// The tag of the patient's name, date of birth and NHS number (32 bytes).
+    pub identity_tag: Base64Bytes,
+    /// The patient whose lost device's channel it replaces, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<PatientId>,
+    /// Days it stands (1 to 90).
+    pub valid_days: u32,
+}
+
+/// The invite is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatientInviteIssued {
+    /// Until when the patient may join with it.
+    pub expires_at: Timestamp,
 }

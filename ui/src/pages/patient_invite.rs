@@ -1,0 +1,67 @@
+//! Settings' "Invite a patient" (care navigators and practice managers):
+//! the patient's name, date of birth and NHS number as the practice's
+//! record has them make the invite's identity tag here, on this
+//! workstation; the hub is sent the tag and a lookup, never the details or
+//! the code. The link and code are shown once, to print or send; they are
+//! not kept.
+
+use sealbox_model::api::{PatientInviteForm, PatientInviteView};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+fn value(node: &NodeRef) -> String {
+    node.cast::<HtmlInputElement>().map(|i| i.value()).unwrap_or_default()
+}
+
+#[function_component(PatientInvitePanel)]
+pub fn patient_invite_panel() -> Html {
+    let (name, born, nhs) = (use_node_ref(), use_node_ref(), use_node_ref());
+    let outcome = use_state(|| None::<Result<PatientInviteView, String>>);
+    let busy = use_state(|| false);
+    let invite = {
+        let (name, born, nhs, outcome, busy) =
+            (name.clone(), born.clone(), nhs.clone(), outcome.clone(), busy.clone());
+        Callback::from(move |_: MouseEvent| {
+            if *busy {
+                return;
+            }
+            busy.set(true);
+            let form = PatientInviteForm {
+                name: value(&name),
+                date_of_birth: value(&born),
+                nhs_number: value(&nhs),
+            };
+            let (outcome, busy) = (outcome.clone(), busy.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                outcome.set(Some(crate::ipc::invite_patient(form).await.map_err(|e| e.to_string())));
+                busy.set(false);
+            });
+        })
+    };
+    html! {
+        <section id="patient-invite" class="settings composer" aria-labelledby="patient-invite-title">
+            <h2 id="patient-invite-title">{ "Invite a patient to write online" }</h2>
+            <p class="meta">{ "As on the practice's record. The patient types the same details to join; the hub never sees them." }</p>
+            <label for="invite-name">{ "Name" }</label>
+            <input id="invite-name" ref={name} autocomplete="off" />
+            <label for="invite-born">{ "Date of birth (19/07/1984)" }</label>
+            <input id="invite-born" ref={born} autocomplete="off" />
+            <label for="invite-nhs">{ "NHS number" }</label>
+            <input id="invite-nhs" ref={nhs} autocomplete="off" />
+            <div class="actions">
+                <button id="make-patient-invite" type="button" onclick={invite} disabled={*busy}>{ "Make invite" }</button>
+            </div>
+            { match &*outcome {
+                Some(Ok(v)) => html! {
+                    <div id="patient-invite-made" role="status">
+                        <p>{ format!("Give the patient this link or code, {}. It works once.", v.expires) }</p>
+                        <p id="patient-invite-link" class="fingerprint">{ &v.link }</p>
+                        <p id="patient-invite-code" class="fingerprint">{ &v.code }</p>
+                    </div>
+                },
+                Some(Err(e)) => html! { <p id="patient-invite-error" class="status" data-state="error" role="alert">{ e }</p> },
+                None => html! {},
+            } }
+        </section>
+    }
+}
