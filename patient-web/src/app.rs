@@ -33,10 +33,12 @@ fn location() -> (String, String) {
     (hash.trim_start_matches('#').to_owned(), query)
 }
 
-/// Takes the invite out of the address bar once it is used.
+/// Takes the invite out of the address bar once it is used (the query,
+/// which holds no secret, stays).
 fn forget_invite() {
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/patient/"));
+        let kept = format!("/patient/{}", location().1);
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&kept));
     }
 }
 
@@ -78,7 +80,8 @@ pub fn App() -> Html {
             });
         })
     };
-    let idle_ms = idle::limit_ms(&location().1);
+    // Read once, as the page was opened.
+    let idle_ms = *use_memo((), |_| idle::limit_ms(&location().1));
     html! {
         <>
             <header class="banner">{ "Secure messages to your GP practice" }</header>

@@ -190,14 +190,14 @@ impl Channel {
         })
     }
 
-    /// Seals a new message (a new thread) to the practice's pools.
+    /// Seals a message on `thread_id` to the practice's pools.
     pub fn seal_message(
         &self,
         pools: &PoolKeys,
+        thread_id: ThreadId,
         category: Category,
         parts: &[MessagePart],
     ) -> Result<PatientMessageRequest, ChannelError> {
-        let thread_id = ThreadId(wire_id());
         let message_id = MessageId(wire_id());
         let message = PatientMessage {
             practice: &self.practice,
@@ -217,6 +217,11 @@ impl Channel {
     pub fn open_reply(&self, bytes: &[u8], dir: &Directory) -> Result<OpenedReply, ReplyOpenError> {
         open_reply(bytes, &self.practice, &self.reply, dir)
     }
+}
+
+/// A new thread's id.
+pub fn new_thread() -> ThreadId {
+    ThreadId(wire_id())
 }
 
 /// A random id between 1 and 2^63-1, as the hub's wire ids are.

@@ -118,6 +118,22 @@ pub async fn replies(channel: &Channel) -> Result<Vec<Result<OpenedReply, String
     }
 }
 
+/// `PUT /v1/patient/threads/{thread}/attachments/{id}`: a sealed photo.
+pub async fn put_attachment(channel: &Channel, thread: u64, id: &str, blob: &[u8]) -> Result<(), HubError> {
+    let response = Request::put(&format!("/v1/patient/threads/{thread}/attachments/{id}"))
+        .header("Authorization", &format!("Bearer {}", channel.token()))
+        .header("Content-Type", "application/octet-stream")
+        .body(js_sys::Uint8Array::from(blob))
+        .map_err(|_| HubError::BadReply)?
+        .send()
+        .await
+        .map_err(|_| HubError::Unreachable)?;
+    if response.ok() {
+        return Ok(());
+    }
+    read::<serde_json::Value>(response).await.map(drop)
+}
+
 /// `POST /v1/patient/messages`.
 pub async fn send(
     channel: &Channel,

@@ -9,6 +9,7 @@ mod channel;
 mod hub;
 mod idle;
 mod pages;
+mod photo;
 mod vault;
 
 fn main() {

@@ -569,7 +569,12 @@ impl Shell {
             Ok(tz) => made.expires_at.to_zoned(tz).strftime("until %a %-d %b %Y").to_string(),
             Err(_) => format!("until {}", made.expires_at),
         };
-        Ok(PatientInviteView { link: made.link.to_string(), code: made.code.to_string(), expires })
+        Ok(PatientInviteView {
+            link: made.link.to_string(),
+            code: made.code.to_string(),
+            qr_svg: made.qr_svg.to_string(),
+            expires,
+        })
     }
 
     /// The workload per queue and per colleague, and the clinician's day.

@@ -106,6 +106,12 @@ async fn a_care_navigator_answers_an_appointment_request_and_never_sees_a_clinic
     app.click("#make-patient-invite").await.expect("make the invite");
     let link = app.text("#patient-invite-link").await.expect("the invite's link");
     assert!(link.starts_with(&format!("{}/patient/#join=", practice.url)), "{link}");
+    // Its QR code for the letter is drawn (a blob: image the CSP allows).
+    let drawn = "const img = document.querySelector('#patient-invite-qr'); const done = arguments[arguments.length - 1]; \
+                 if (!img) { done(0); } else if (img.complete) { done(img.naturalWidth); } \
+                 else { img.onload = () => done(img.naturalWidth); img.onerror = () => done(0); }";
+    let width = app.run_async(drawn).await.expect("the QR image");
+    assert!(width.as_u64().unwrap_or(0) > 0, "the invite's QR code is drawn: {width}");
     app.screenshot("patient-invite-made").await.expect("screenshot");
     flows::assert_contrast(&app, "settings with a patient's invite").await;
     app.close().await.expect("close");

@@ -4,7 +4,8 @@
 //! are and chooses a passphrase; the browser makes the channel's keys.
 //! Writing, the emergency notice is always there, and louder when their
 //! own words trip the red-flag detector running in the page. The repeat
-//! request is sealed in the browser: the hub's files never hold its words,
+//! request, with a photo made smaller and stripped of its metadata in the
+//! page, is sealed in the browser: the hub's files never hold its words,
 //! and the GP's real app opens it with the patient's name. The GP approves
 //! it; the patient reads the signed-off reply in the browser. Back later,
 //! the channel kept in the browser opens only with the passphrase, and the
@@ -25,6 +26,25 @@ const PASSPHRASE: &str = "kettle orchard violin";
 const MEDICINE: &str = "Amlodipine 5mg tablets QZ-MARKER-7731";
 const TEXT: &str = "Running low, thank you. QZ-MARKER-PLEASE-4410";
 const URGENT: &str = "I have crushing chest pain going down my left arm and I feel sweaty";
+
+/// Makes a JPEG as a phone would (2400 × 1800, with a comment and an XMP
+/// block naming where it was taken) and picks it in the page's photo input.
+const PICK_PHOTO: &str = "const done = arguments[arguments.length - 1]; \
+    const c = document.createElement('canvas'); c.width = 2400; c.height = 1800; \
+    const g = c.getContext('2d'); g.fillStyle = '#b33'; g.fillRect(0, 0, 2400, 1800); \
+    g.fillStyle = '#fdd'; g.fillRect(700, 500, 900, 700); \
+    c.toBlob(async (b) => { \
+      const jpeg = new Uint8Array(await b.arrayBuffer()); \
+      const enc = (t) => Array.from(new TextEncoder().encode(t)); \
+      const seg = (code, body) => [0xFF, code, (body.length + 2) >> 8, (body.length + 2) & 255, ...body]; \
+      const where = 'GPS 51.5074N 0.1278W EXIF-MARKER-8812'; \
+      const xmp = enc('http://ns.adobe.com/xap/1.0/\\0<x:xmpmeta>' + where + '</x:xmpmeta>'); \
+      const out = new Uint8Array([0xFF, 0xD8, ...seg(0xE1, xmp), ...seg(0xFE, enc(where)), ...jpeg.slice(2)]); \
+      const dt = new DataTransfer(); dt.items.add(new File([out], 'IMG_2041.jpg', { type: 'image/jpeg' })); \
+      const input = document.querySelector('#photos'); input.files = dt.files; \
+      input.dispatchEvent(new Event('change', { bubbles: true })); \
+      done(out.length); \
+    }, 'image/jpeg', 0.9);";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_browser_reaches_the_gp() {
@@ -67,8 +87,14 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
     phone.type_into("#message", TEXT).await.unwrap();
     phone.wait_gone("#urgent-notice").await.expect("routine words: the loud notice goes");
 
-    // A repeat request (the first category), sealed here and sent.
+    // A repeat request (the first category) with a photo taken on a
+    // phone: 2400 × 1800, carrying metadata (a comment and XMP naming where
+    // it was taken). The page makes it smaller and drops the metadata.
     phone.type_into("#medicines", MEDICINE).await.unwrap();
+    let picked = phone.run_async(PICK_PHOTO).await.expect("a photo picked");
+    println!("e2e: picked a {picked}-byte JPEG with metadata");
+    let listed = phone.text("#photo-list li").await.expect("the photo is listed");
+    assert!(listed.starts_with("Photo 1: 1600 × 1200"), "{listed}");
     let mut changes = practice.hub_changes();
     phone.click("#send").await.unwrap();
     let sent = phone.text_within("#sent h1", Duration::from_secs(30)).await.expect("sent");
@@ -96,6 +122,23 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
     assert!(bodies.iter().any(|b| words(b).contains(TEXT)), "{bodies:?}");
     let title = app.text("#thread-title").await.expect("the patient");
     assert!(title.contains(NAME) && title.contains("943 476 5919"), "{title}");
+    // The photo opens at the GP's, as sent: smaller, and with none of the
+    // metadata it was taken with.
+    app.wait_attr("#thread figure.attachment img", "src", |s| s.starts_with("blob:"))
+        .await
+        .expect("the photo");
+    let photo = app
+        .run_async(
+            "const done = arguments[arguments.length - 1]; \
+             const img = document.querySelector('#thread figure.attachment img'); \
+             img.decode().then(() => fetch(img.src)).then(r => r.arrayBuffer()).then(b => { \
+               const text = new TextDecoder('latin1').decode(new Uint8Array(b)); \
+               done([img.naturalWidth, img.naturalHeight, text.includes('EXIF-MARKER-8812'), text.includes('51.5074')]); \
+             }, e => done(String(e)));",
+        )
+        .await
+        .unwrap();
+    assert_eq!(photo, serde_json::json!([1600, 1200, false, false]), "resized, metadata gone");
     app.screenshot("patient-web-request-in-inbox").await.unwrap();
 
     // The GP approves it; the patient is told, signed off.
@@ -116,7 +159,7 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
     assert!(words(&reply).ends_with(&format!("{GP_NAME}, GP ({GP_REGISTRATION})")), "signed off: {reply}");
     phone.screenshot("patient-reply").await.unwrap();
     flows::assert_contrast(&phone, "patient replies").await;
-    for marker in [MEDICINE, TEXT, NAME, "9434765919", "Amlodipine"] {
+    for marker in [MEDICINE, TEXT, NAME, "9434765919", "Amlodipine", "EXIF-MARKER-8812"] {
         assert!(!practice.hub_files_hold(marker.as_bytes()).unwrap(), "the hub holds {marker:?}");
     }
 

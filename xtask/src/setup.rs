@@ -21,6 +21,7 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("gnome-keyring", "a real Secret Service for keyring tests"),
     ("chromium", "a real browser for the patient web app's end-to-end test"),
     ("chromium-driver", "chromedriver, to drive it through WebDriver"),
+    ("zbar-tools", "an independent QR decoder for the patient invite's QR code test"),
     ("python3-aiosmtpd", "a real SMTP server (STARTTLS) for the patients' blind notices test"),
 ];
 

@@ -70,6 +70,28 @@ pub enum AttachmentError {
     Encrypt,
 }
 
+/// A patient's file sealed for a message on `thread` of `practice` (the
+/// browser app and the simulator): a fresh id, the blob to put at the hub
+/// (`PUT /v1/patient/threads/{thread}/attachments/{id}`), and the
+/// reference, key included, that the message's sealed part carries.
+pub fn seal_for_message(
+    bytes: &[u8],
+    media_type: &str,
+    practice: &str,
+    thread: u64,
+) -> Result<(sealbox_model::message::AttachmentRef, Vec<u8>), AttachmentError> {
+    let random: String = crate::secret::random_bytes::<12>().iter().map(|b| format!("{b:02x}")).collect();
+    let id = sealbox_model::ids::AttachmentId(format!("att-{random}"));
+    let (key, blob) = seal_attachment(bytes, &AttachmentPlace { practice, thread, id: &id.0 })?;
+    let reference = sealbox_model::message::AttachmentRef {
+        id,
+        media_type: media_type.to_owned(),
+        size_bytes: bytes.len() as u64,
+        key: sealbox_model::hub_api::Base64Bytes(key.expose().to_vec()),
+    };
+    Ok((reference, blob))
+}
+
 /// Encrypts `bytes` under a fresh key for `place`: (the key, the blob).
 pub fn seal_attachment(
     bytes: &[u8],

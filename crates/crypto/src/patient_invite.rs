@@ -161,6 +161,73 @@ impl InviteLink {
     }
 }
 
+/// A QR code's modules, dark or light, row by row, with its width.
+pub struct QrImage {
+    width: usize,
+    dark: Vec<bool>,
+}
+
+/// The link does not fit a QR code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the invite link is too long for a QR code")]
+pub struct QrError;
+
+/// Light modules around the code, as the standard asks.
+const QUIET: usize = 4;
+
+impl InviteLink {
+    /// The whole link (for the hub at `base`) as a QR code, to print on
+    /// the patient's letter: the code in it is the invite, so it is made
+    /// and shown on the practice's side only.
+    pub fn qr(&self, base: &str) -> Result<QrImage, QrError> {
+        let code = qrcode::QrCode::with_error_correction_level(self.url(base).as_bytes(), qrcode::EcLevel::M)
+            .map_err(|_| QrError)?;
+        let dark = code.to_colors().into_iter().map(|c| c == qrcode::Color::Dark).collect();
+        Ok(QrImage { width: code.width(), dark })
+    }
+}
+
+impl QrImage {
+    fn is_dark(&self, x: usize, y: usize) -> bool {
+        let (Some(x), Some(y)) = (x.checked_sub(QUIET), y.checked_sub(QUIET)) else { return false };
+        x < self.width && y < self.width && self.dark.get(y * self.width + x).copied().unwrap_or(false)
+    }
+
+    fn side(&self) -> usize {
+        self.width + 2 * QUIET
+    }
+
+    /// As SVG, one square per dark module.
+    pub fn to_svg(&self) -> String {
+        let side = self.side();
+        let mut path = String::new();
+        for y in 0..side {
+            for x in 0..side {
+                if self.is_dark(x, y) {
+                    path.push_str(&format!("M{x} {y}h1v1h-1z"));
+                }
+            }
+        }
+        format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {side}\" shape-rendering=\"crispEdges\">\
+             <rect width=\"{side}\" height=\"{side}\" fill=\"#fff\"/><path fill=\"#000\" d=\"{path}\"/></svg>"
+        )
+    }
+
+    /// As a plain PBM image, `scale` pixels a module (for a decoder).
+    pub fn to_pbm(&self, scale: usize) -> String {
+        let pixels = self.side() * scale;
+        let mut out = format!("P1\n{pixels} {pixels}\n");
+        for y in 0..pixels {
+            let row: Vec<&str> =
+                (0..pixels).map(|x| if self.is_dark(x / scale, y / scale) { "1" } else { "0" }).collect();
+            out.push_str(&row.join(" "));
+            out.push('\n');
+        }
+        out
+    }
+}
+
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {

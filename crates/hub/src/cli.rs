@@ -152,6 +152,10 @@ pub enum Command {
         /// The hub's public address, for the link.
         #[arg(long, default_value = "https://localhost:8443")]
         url: String,
+        /// Also write the link as a QR code for the patient's letter
+        /// (`.svg`, or `.pbm`), readable by the owner only.
+        #[arg(long)]
+        qr: Option<PathBuf>,
     },
     /// The audit trail.
     Audit {
@@ -415,11 +419,28 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 if policy.lock_on_key_removal { "locks the workstation" } else { "does not lock" },
             ))
         }
-        Command::PatientInvite { data_dir, name, date_of_birth, nhs_number, replaces, valid_days, url } => {
+        Command::PatientInvite {
+            data_dir,
+            name,
+            date_of_birth,
+            nhs_number,
+            replaces,
+            valid_days,
+            url,
+            qr,
+        } => {
             use sealbox_crypto::patient_invite::PatientIdentity;
             if !(1..=90).contains(&valid_days) {
                 return Err(CliError::PatientInvite("--valid-days must be 1 to 90".to_owned()));
             }
+            // Checked before anything is stored: (path, as SVG).
+            let qr = qr
+                .map(|path| match path.extension().and_then(|e| e.to_str()) {
+                    Some("svg") => Ok((path, true)),
+                    Some("pbm") => Ok((path, false)),
+                    _ => Err(CliError::PatientInvite("--qr must name a .svg or .pbm file".to_owned())),
+                })
+                .transpose()?;
             let identity = PatientIdentity::new(&name, &date_of_birth, nhs_number.as_deref())
                 .map_err(|e| CliError::PatientInvite(e.to_string()))?;
             let state = AppState::open_system(HubConfig::new(data_dir))?;
@@ -430,6 +451,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 crate::relay::patient_join::invite(conn, &identity, replaces.as_ref(), now, ttl)
                     .map_err(|e| CliError::PatientInvite(e.to_string()))
             })?;
+            if let Some((path, svg)) = &qr {
+                let image = link.qr(&url).map_err(|e| CliError::PatientInvite(e.to_string()))?;
+                let text = if *svg { image.to_svg() } else { image.to_pbm(4) };
+                write_secret_file(path, text.as_bytes())?;
+            }
             say(&format!(
                 "Give the patient this link (or its code), valid until {expires}:\n{}\ncode: {}",
                 link.url(&url).as_str(),

@@ -253,3 +253,65 @@ fn hub_files(hub: &Hub) -> Vec<u8> {
     }
     all
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_prints_the_invite_and_its_qr_code_reads_back_as_the_link() {
+    const BIN: &str = env!("CARGO_BIN_EXE_sealbox-hub");
+    let hub = start_hub(0, RatePolicy { burst: 1000, per_minute: 0 }).await;
+    support::pool_keys::publish(&hub.state);
+    let out = tempfile::tempdir().unwrap();
+    let cli = |qr: &std::path::Path| {
+        let run = std::process::Command::new(BIN)
+            .args([
+                "patient-invite",
+                "--name",
+                NAME,
+                "--date-of-birth",
+                BORN,
+                "--url",
+                &hub.url,
+                "--data-dir",
+            ])
+            .arg(hub.dir.path())
+            .arg("--qr")
+            .arg(qr)
+            .output()
+            .unwrap();
+        (
+            run.status.success(),
+            String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr),
+        )
+    };
+    let (ok, said) = cli(&out.path().join("letter.txt"));
+    assert!(!ok && said.contains("--qr must name a .svg or .pbm file"), "{said}");
+
+    // The PBM, read by an independent decoder (zbar), is the printed link.
+    let pbm = out.path().join("letter.pbm");
+    let (ok, said) = cli(&pbm);
+    assert!(ok, "{said}");
+    let link =
+        said.lines().find(|l| l.starts_with(&format!("{}/patient/#join=", hub.url))).unwrap().to_owned();
+    let read = std::process::Command::new("zbarimg")
+        .args(["--raw", "-q"])
+        .arg(&pbm)
+        .output()
+        .expect("zbarimg (zbar-tools)");
+    assert_eq!(String::from_utf8_lossy(&read.stdout).trim(), link, "the QR code decodes to the link");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&pbm).unwrap().permissions().mode() & 0o077, 0, "the owner's only");
+    }
+    // And it joins.
+    let invite = InviteLink::parse_fragment(link.split_once('#').unwrap().1).unwrap();
+    let (status, body) = join(&hub, &Browser::new().join_request(&invite.code, NAME, BORN)).await;
+    assert_eq!(status, 201, "{body}");
+
+    // The SVG for a letter.
+    let svg_path = out.path().join("letter.svg");
+    let (ok, said) = cli(&svg_path);
+    assert!(ok, "{said}");
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""), "{svg}");
+    assert!(svg.matches("h1v1h-1z").count() > 200, "a QR code's dark modules: {svg}");
+}

@@ -987,6 +987,8 @@ pub struct PatientInviteView {
     pub link: String,
     /// The code alone.
     pub code: String,
+    /// The link as a QR code (SVG), for the patient's letter.
+    pub qr_svg: String,
     /// Until when it stands, in words ("until Sat 19 Dec").
     pub expires: String,
 }

@@ -9,11 +9,9 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{self, StreamExt};
 use reqwest::{Client, StatusCode};
 
-use sealbox_crypto::attachment::{seal_attachment, AttachmentPlace};
-use sealbox_crypto::secret::random_bytes;
+use sealbox_crypto::attachment::seal_for_message;
 use sealbox_model::category::Category;
 use sealbox_model::hub_api::{Base64Bytes, PatientMessageRequest, PracticeFile};
-use sealbox_model::ids::AttachmentId;
 use sealbox_model::message::{AttachmentRef, MessagePart};
 
 use crate::client::url;
@@ -209,11 +207,11 @@ async fn put_attachment(
     planned: &PlannedMessage,
     file: &PlannedAttachment,
 ) -> Result<(Result<AttachmentRef, u16>, usize), SimError> {
-    let random: String = random_bytes::<12>().iter().map(|b| format!("{b:02x}")).collect();
-    let id = AttachmentId(format!("att-{random}"));
-    let place = AttachmentPlace { practice: &practice.practice_id, thread: planned.thread_id.0, id: &id.0 };
-    let (key, blob) = seal_attachment(file.bytes, &place).map_err(|e| SimError::Seal(e.to_string()))?;
-    let target = url(hub, &format!("/v1/patient/threads/{}/attachments/{}", planned.thread_id.0, id.0));
+    let (reference, blob) =
+        seal_for_message(file.bytes, file.media_type, &practice.practice_id, planned.thread_id.0)
+            .map_err(|e| SimError::Seal(e.to_string()))?;
+    let target =
+        url(hub, &format!("/v1/patient/threads/{}/attachments/{}", planned.thread_id.0, reference.id.0));
     let (resp, retries, _) = with_retries(&target, || {
         client
             .put(&target)
@@ -225,12 +223,6 @@ async fn put_attachment(
     if !resp.status().is_success() {
         return Ok((Err(resp.status().as_u16()), retries));
     }
-    let reference = AttachmentRef {
-        id,
-        media_type: file.media_type.to_owned(),
-        size_bytes: file.bytes.len() as u64,
-        key: Base64Bytes(key.expose().to_vec()),
-    };
     Ok((Ok(reference), retries))
 }
 

@@ -3,6 +3,9 @@
 //! louder, when the patient's own words trip the red-flag detector, which
 //! runs here on their text: nothing is sent to decide it.
 
+use std::rc::Rc;
+
+use sealbox_crypto::attachment::seal_for_message;
 use sealbox_model::category::Category;
 use sealbox_model::message::{FreeText, MedicationRequest, MedicationText, MessagePart};
 use sealbox_model::red_flags::RedFlagDetector;
@@ -11,8 +14,9 @@ use yew::prelude::*;
 
 use super::ChannelProps;
 use super::{value, EMERGENCY};
-use crate::channel::Channel;
+use crate::channel::{new_thread, Channel};
 use crate::hub;
+use crate::photo::{self, Photo, MAX_PHOTOS};
 
 /// The categories in the patient's words.
 fn label(category: Category) -> &'static str {
@@ -51,11 +55,30 @@ fn parts(category: Category, text: &str, medicines: &str) -> Result<Vec<MessageP
     Ok(parts)
 }
 
-async fn send(channel: &Channel, category: Category, parts: &[MessagePart]) -> Result<(), String> {
+async fn send(
+    channel: &Channel,
+    category: Category,
+    mut parts: Vec<MessagePart>,
+    photos: &[Rc<Photo>],
+) -> Result<(), String> {
     let pools = hub::pool_keys(channel).await.map_err(|e| e.to_string())?;
-    let message = channel.seal_message(&pools, category, parts).map_err(|e| e.to_string())?;
+    let thread = new_thread();
+    // Each photo sealed under a key of its own and put first; the message
+    // carries the keys.
+    for photo in photos {
+        let (reference, blob) = seal_for_message(&photo.bytes, "image/jpeg", &channel.practice, thread.0)
+            .map_err(|e| e.to_string())?;
+        hub::put_attachment(channel, thread.0, &reference.id.0, &blob).await.map_err(|e| e.to_string())?;
+        parts.push(MessagePart::Attachment(reference));
+    }
+    let message = channel.seal_message(&pools, thread, category, &parts).map_err(|e| e.to_string())?;
     hub::send(channel, &message).await.map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// "Photo 1: 1200 × 900, 240 KB".
+fn photo_line(n: usize, photo: &Photo) -> String {
+    format!("Photo {}: {} × {}, {} KB", n + 1, photo.width, photo.height, photo.bytes.len().div_ceil(1024))
 }
 
 #[function_component]
@@ -68,6 +91,8 @@ pub fn Write(props: &ChannelProps) -> Html {
     let error = use_state(|| None::<String>);
     let busy = use_state(|| false);
     let sent = use_state(|| false);
+    let photos = use_state(Vec::<Rc<Photo>>::new);
+    let picker = use_node_ref();
     let detector = use_memo((), |_| RedFlagDetector::new().ok());
 
     let onchange = {
@@ -82,9 +107,42 @@ pub fn Write(props: &ChannelProps) -> Html {
             urgent.set(flagged);
         })
     };
+    let on_pick = {
+        let (photos, error, picker) = (photos.clone(), error.clone(), picker.clone());
+        Callback::from(move |_: Event| {
+            let Some(input) = picker.cast::<web_sys::HtmlInputElement>() else { return };
+            let files: Vec<web_sys::File> = input
+                .files()
+                .map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect())
+                .unwrap_or_default();
+            input.set_value("");
+            let (photos, error) = (photos.clone(), error.clone());
+            spawn_local(async move {
+                let mut kept: Vec<Rc<Photo>> = (*photos).clone();
+                for file in files {
+                    if kept.len() >= MAX_PHOTOS {
+                        error.set(Some(format!("You can add up to {MAX_PHOTOS} photos.")));
+                        break;
+                    }
+                    match photo::prepare(&file).await {
+                        Ok(p) => kept.push(Rc::new(p)),
+                        Err(message) => error.set(Some(message)),
+                    }
+                }
+                photos.set(kept);
+            });
+        })
+    };
+    let remove = |n: usize| {
+        let photos = photos.clone();
+        Callback::from(move |_: MouseEvent| {
+            photos.set(photos.iter().enumerate().filter(|(i, _)| *i != n).map(|(_, p)| p.clone()).collect());
+        })
+    };
     let onsubmit = {
         let (text, medicines, chosen) = (text.clone(), medicines.clone(), chosen.clone());
         let (error, busy, sent, channel) = (error.clone(), busy.clone(), sent.clone(), props.channel.clone());
+        let photos = photos.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if *busy {
@@ -97,10 +155,12 @@ pub fn Write(props: &ChannelProps) -> Html {
             busy.set(true);
             let (error, busy, sent, channel, chosen) =
                 (error.clone(), busy.clone(), sent.clone(), channel.clone(), *chosen);
+            let (photos, attached) = (photos.clone(), (*photos).clone());
             spawn_local(async move {
-                match send(&channel, chosen, &parts).await {
+                match send(&channel, chosen, parts, &attached).await {
                     Ok(()) => {
                         error.set(None);
+                        photos.set(Vec::new());
                         sent.set(true);
                     }
                     Err(message) => error.set(Some(message)),
@@ -151,6 +211,18 @@ pub fn Write(props: &ChannelProps) -> Html {
                         <p>{ "Do not wait for a reply. Call 999 now if it is an emergency. Or call 111 for help now." }</p>
                     </div>
                 }
+                <label for="photos">{ "Photos (optional)" }</label>
+                <span class="hint" id="photos-hint">{ "Up to 3, for example of a rash. We make them smaller and remove hidden details, like where they were taken." }</span>
+                <input id="photos" ref={picker} type="file" accept="image/*" multiple=true aria-describedby="photos-hint" onchange={on_pick} />
+                <ul id="photo-list">
+                    { for photos.iter().enumerate().map(|(n, p)| html! {
+                        <li class="photo">
+                            { photo_line(n, p) }
+                            <button type="button" class="remove-photo" onclick={remove(n)}
+                                aria-label={format!("Remove photo {}", n + 1)}>{ "Remove" }</button>
+                        </li>
+                    }) }
+                </ul>
                 if let Some(message) = &*error {
                     <p id="send-error" class="error" role="alert">{ message }</p>
                 }

@@ -57,11 +57,43 @@ pub fn patient_invite_panel() -> Html {
                         <p>{ format!("Give the patient this link or code, {}. It works once.", v.expires) }</p>
                         <p id="patient-invite-link" class="fingerprint">{ &v.link }</p>
                         <p id="patient-invite-code" class="fingerprint">{ &v.code }</p>
+                        <QrCode svg={v.qr_svg.clone()} />
                     </div>
                 },
                 Some(Err(e)) => html! { <p id="patient-invite-error" class="status" data-state="error" role="alert">{ e }</p> },
                 None => html! {},
             } }
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct QrProps {
+    svg: String,
+}
+
+/// The link's QR code, shown from a blob URL (the webview's CSP allows
+/// images from `blob:` and the app only), released when it goes.
+#[function_component(QrCode)]
+fn qr_code(props: &QrProps) -> Html {
+    let url = use_memo(props.svg.clone(), |svg| {
+        crate::pages::photo::object_url(&js_sys::Uint8Array::from(svg.as_bytes()), "image/svg+xml").ok()
+    });
+    {
+        let url = url.clone();
+        use_effect_with(url, |url| {
+            let url = (**url).clone();
+            move || {
+                if let Some(u) = url {
+                    let _ = web_sys::Url::revoke_object_url(&u);
+                }
+            }
+        });
+    }
+    match &*url {
+        Some(src) => {
+            html! { <img id="patient-invite-qr" class="qr" src={src.clone()} alt="QR code of the invite link" width="180" height="180" /> }
+        }
+        None => html! {},
     }
 }

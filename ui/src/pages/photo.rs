@@ -20,8 +20,8 @@ pub struct AttachmentProps {
     pub attachment: AttachmentLine,
 }
 
-/// A `blob:` URL of `bytes` as `media_type`.
-fn object_url(bytes: &js_sys::Uint8Array, media_type: &str) -> Result<String, JsValue> {
+/// A `blob:` URL of `bytes` as `media_type` (revoke it when it leaves the page).
+pub fn object_url(bytes: &js_sys::Uint8Array, media_type: &str) -> Result<String, JsValue> {
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(media_type);
     let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&js_sys::Array::of1(bytes), &options)?;

@@ -37,6 +37,8 @@ pub struct PatientInvitation {
     pub link: Zeroizing<String>,
     /// The code alone, to type.
     pub code: Zeroizing<String>,
+    /// The link as a QR code (SVG), to print on the patient's letter.
+    pub qr_svg: Zeroizing<String>,
     /// Until when it stands.
     pub expires_at: Timestamp,
 }
@@ -84,6 +86,12 @@ impl Desk {
         store.write(|w| audit::append(w, now, &profile.user_id, "invite_patient", &reference))?;
         let text = code.text();
         let link = InviteLink { code, practice: profile.practice_id.clone(), practice_key };
-        Ok(PatientInvitation { link: link.url(&profile.hub), code: text, expires_at: issued.expires_at })
+        let qr_svg = Zeroizing::new(link.qr(&profile.hub).map(|q| q.to_svg()).unwrap_or_default());
+        Ok(PatientInvitation {
+            link: link.url(&profile.hub),
+            code: text,
+            qr_svg,
+            expires_at: issued.expires_at,
+        })
     }
 }
