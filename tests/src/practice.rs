@@ -274,6 +274,30 @@ impl Practice {
         Ok(false)
     }
 
+    /// The photos of `thread`, opened in memory by the GP's workstation
+    /// with the GP's key from the keyring: the bytes the patient's side
+    /// sealed, exactly. Call it with the app closed.
+    pub async fn gp_opens_photos(&self, thread: &str) -> Result<Vec<Vec<u8>>, Failure> {
+        let now = self.hub.now();
+        let id = ThreadId(thread.parse()?);
+        // Opened afresh: the app has used this data directory since.
+        let mut gp = Workstation::open(self.gp_dir.clone(), self.keyring.clone())?;
+        let user = gp.profile().ok_or("the GP is not enrolled")?.user_id.clone();
+        let mut key = SoftKey::load(&self.keyring, &user)?.ok_or("no GP key in the keyring")?;
+        key.enter_pin(GP_PIN);
+        let desk = gp.unlock(&mut key, now).await?;
+        desk.engine()?.pull(&desk.store(), now).await?;
+        let view = desk.open_thread(id, now)?.ok_or("the thread is not cached")?;
+        let reader = desk.attachment_reader();
+        let mut photos = Vec::new();
+        for line in view.messages.iter().flat_map(|m| &m.attachments) {
+            let opened = reader.open(id, &sealbox_model::ids::AttachmentId(line.id.clone())).await?;
+            photos.push(opened.bytes.to_vec());
+        }
+        desk.lock("done", now).await?;
+        Ok(photos)
+    }
+
     /// The thread the hub opened last.
     pub fn newest_thread(&self) -> Result<String, Failure> {
         let id: i64 = self.hub.db.call_blocking(|c| {

@@ -178,6 +178,7 @@ async fn a_patient_joins_once_with_their_invite_and_writes_on_the_channel_it_ope
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_care_navigator_invites_from_the_desktop_and_only_the_roles_that_may_can() {
+    use sealbox_core::key::soft::SoftKey;
     use sealbox_core::vault::Keyring;
     use sealbox_core::workstation::patient_invite::PatientInviteError;
     use sealbox_core::workstation::WorkstationError;
@@ -211,9 +212,10 @@ async fn a_care_navigator_invites_from_the_desktop_and_only_the_roles_that_may_c
 
     // A GP's workstation does not make one, and the hub refuses a GP's
     // session and one without any.
-    let mut gp = support::desks::enrol_approved(&hub, &keyring, &dirs.path().join("gp"), Role::Gp).await;
-    gp.key.enter_pin("2468");
-    let gp_desk = gp.ws.unlock(&mut gp.key, now).await.unwrap();
+    let (mut gp_ws, mut gp_key) =
+        nav.another(&hub, &keyring, &dirs.path().join("gp"), Role::Gp, SoftKey::new("2468")).await;
+    gp_key.enter_pin("2468");
+    let gp_desk = gp_ws.unlock(&mut gp_key, now).await.unwrap();
     let refused = gp_desk.invite_patient(NAME, BORN, "", now).await.unwrap_err();
     assert!(
         matches!(refused, WorkstationError::PatientInvite(PatientInviteError::NotYourRole)),
@@ -237,8 +239,8 @@ async fn a_care_navigator_invites_from_the_desktop_and_only_the_roles_that_may_c
     assert_eq!(status, 201, "{body}");
     let (status, _, _) = post(&hub.client, url, Some(&nav_session.token), &request).await;
     assert_eq!(status, 409, "the same lookup twice");
+    support::desks::wipe(&gp_ws, &keyring);
     nav.wipe(&keyring);
-    gp.wipe(&keyring);
 }
 
 /// Every byte of the hub's database files (with its write-ahead log).

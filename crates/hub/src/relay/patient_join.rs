@@ -1,9 +1,10 @@
 //! Patients joining with the practice's invite (issue 25): `sealbox-hub
-//! patient-invite` (or, later, a care navigator's button) stores the
-//! invite's lookup and the practice's identity tag; `POST
-//! /v1/patient/join` checks the patient's tag against it and opens the
-//! channel with the browser's public keys. Neither the code nor who the
-//! patient is reaches the hub (`sealbox_crypto::patient_invite`).
+//! patient-invite` ([`invite`]), or a care navigator's workstation
+//! (`POST /v1/patient/invites`, [`post_invite`]), stores the invite's
+//! lookup and the practice's identity tag; `POST /v1/patient/join` checks
+//! the patient's tag against it and opens the channel with the browser's
+//! public keys. The code never reaches the hub, nor who the patient is
+//! from a workstation (`sealbox_crypto::patient_invite`).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -60,7 +61,7 @@ fn issue(
 #[derive(Debug, thiserror::Error)]
 pub enum InviteRefused {
     /// No practice on this hub.
-    #[error("this hub has no practice yet (sealbox-hub init)")]
+    #[error("this hub has no practice yet (sealbox-hub init-practice)")]
     NoPractice,
     /// The link must carry the practice key.
     #[error("the practice has no practice key yet: a practice admin sets the practice up first")]
