@@ -288,11 +288,14 @@ impl Practice {
         let desk = gp.unlock(&mut key, now).await?;
         desk.engine()?.pull(&desk.store(), now).await?;
         let view = desk.open_thread(id, now)?.ok_or("the thread is not cached")?;
-        let reader = desk.attachment_reader();
         let mut photos = Vec::new();
-        for line in view.messages.iter().flat_map(|m| &m.attachments) {
-            let opened = reader.open(id, &sealbox_model::ids::AttachmentId(line.id.clone())).await?;
-            photos.push(opened.bytes.to_vec());
+        {
+            // The reader holds the cache: let it go before the lock.
+            let reader = desk.attachment_reader();
+            for line in view.messages.iter().flat_map(|m| &m.attachments) {
+                let opened = reader.open(id, &sealbox_model::ids::AttachmentId(line.id.clone())).await?;
+                photos.push(opened.bytes.to_vec());
+            }
         }
         desk.lock("done", now).await?;
         Ok(photos)
