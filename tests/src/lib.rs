@@ -27,7 +27,7 @@ pub mod practice;
 mod session;
 
 pub use driver::Driver;
-pub use session::App;
+pub use session::{App, Mark};
 
 /// `text` with every run of white space made one space (how text reads
 /// once the webview has laid it out).

@@ -10,6 +10,9 @@ use tokio::time::Instant;
 
 use crate::{env_path, Driver, E2eError, DEFAULT_TIMEOUT};
 
+/// Where the document stood at one moment ([`App::mark`]).
+pub struct Mark(Option<(String, u64)>);
+
 /// The Sealbox app under test, in its real window.
 pub struct App {
     pub client: Client,
@@ -125,6 +128,7 @@ impl App {
         timeout: Duration,
     ) -> Result<fantoccini::elements::Element, E2eError> {
         loop {
+            let mark = self.mark().await;
             match self.client.find(Locator::Css(css)).await {
                 Ok(el) => return Ok(el),
                 Err(e)
@@ -135,7 +139,7 @@ impl App {
                 self.keep_evidence(css).await;
                 return Err(E2eError::Timeout { what: css.to_owned(), timeout });
             }
-            self.next_change(deadline.into_std()).await?;
+            self.changed_since(&mark, deadline.into_std()).await?;
         }
     }
 
@@ -149,6 +153,7 @@ impl App {
         let deadline = Instant::now() + DEFAULT_TIMEOUT;
         let mut last = None;
         loop {
+            let mark = self.mark().await;
             match self.client.find(Locator::Css(css)).await {
                 Ok(el) => match el.attr(attr).await {
                     Ok(value) => {
@@ -179,7 +184,7 @@ impl App {
                     timeout: DEFAULT_TIMEOUT,
                 });
             }
-            self.next_change(deadline.into_std()).await?;
+            self.changed_since(&mark, deadline.into_std()).await?;
         }
     }
 
@@ -188,28 +193,65 @@ impl App {
     /// MutationObserver: no polling) or `deadline` passes; returns whether
     /// it held.
     pub async fn wait_for_js(&self, condition: &str, deadline: std::time::Instant) -> Result<bool, E2eError> {
-        self.observe(condition, false, deadline).await
+        self.observe(condition, deadline).await
     }
 
-    /// Waits until the document changes in any way, or `deadline` passes.
-    pub async fn next_change(&self, deadline: std::time::Instant) -> Result<(), E2eError> {
-        self.observe("false", true, deadline).await.map(drop)
+    /// Where the document stands now, to wait for a change after it with
+    /// [`App::changed_since`]. Take it *before* reading what you wait on: a
+    /// change between the reading and the wait is then still seen (a wait
+    /// that began watching only after the reading would miss it, and sleep
+    /// through an offer shown and withdrawn in the gap).
+    pub async fn mark(&self) -> Mark {
+        const SCRIPT: &str = "let c = window.__sealboxChanges;
+             if (!c) {
+               c = { page: String(Math.random()) + String(Date.now()), n: 0 };
+               window.__sealboxChanges = c;
+               new MutationObserver(() => { c.n += 1; }).observe(document.documentElement,
+                 { subtree: true, childList: true, attributes: true, characterData: true });
+             }
+             return [c.page, c.n];";
+        let read = self.client.execute(SCRIPT, vec![]).await.ok();
+        Mark(read.and_then(|v| serde_json::from_value::<(String, u64)>(v).ok()))
     }
 
-    async fn observe(
-        &self,
-        condition: &str,
-        any_change: bool,
-        deadline: std::time::Instant,
-    ) -> Result<bool, E2eError> {
+    /// Waits until the document has changed since `mark` (at once if it
+    /// already has, or the page was replaced), or `deadline` passes.
+    pub async fn changed_since(&self, mark: &Mark, deadline: std::time::Instant) -> Result<(), E2eError> {
+        const SCRIPT: &str = "const [page, n, ms, done] = arguments;
+             const c = window.__sealboxChanges;
+             if (!c || c.page !== page || c.n !== n) { done(true); return; }
+             let timer;
+             const obs = new MutationObserver(() => { obs.disconnect(); clearTimeout(timer); done(true); });
+             obs.observe(document.documentElement,
+               { subtree: true, childList: true, attributes: true, characterData: true });
+             timer = setTimeout(() => { obs.disconnect(); done(c.n !== n); }, ms);";
+        let Some((page, n)) = &mark.0 else { return Ok(()) };
         let deadline = Instant::from_std(deadline);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            // Within WebDriver's own 30 s script timeout; longer waits go round again.
+            let ms = left.min(Duration::from_secs(20)).as_millis() as u64;
+            match self.client.execute_async(SCRIPT, vec![page.as_str().into(), (*n).into(), ms.into()]).await {
+                Ok(v) if v.as_bool() == Some(true) => return Ok(()),
+                Ok(_) if Instant::now() >= deadline => return Ok(()),
+                Ok(_) => {}
+                // The script's page was replaced (a lock reloads it): a change.
+                Err(_) => return Ok(()),
+            }
+        }
+    }
+
+    async fn observe(&self, condition: &str, deadline: std::time::Instant) -> Result<bool, E2eError> {
+        let deadline = Instant::from_std(deadline);
+        // The condition is checked and the observer installed in one turn of
+        // the page's event loop: no change can fall between them.
         let script = format!(
-            "const [ms, anyChange, done] = arguments;
+            "const [ms, done] = arguments;
              const check = () => {{ try {{ return !!({condition}); }} catch (e) {{ return false; }} }};
              if (check()) {{ done(true); return; }}
              let timer;
              const obs = new MutationObserver(() => {{
-               if (anyChange || check()) {{ obs.disconnect(); clearTimeout(timer); done(check() || anyChange); }}
+               if (check()) {{ obs.disconnect(); clearTimeout(timer); done(true); }}
              }});
              obs.observe(document.documentElement, {{ subtree: true, childList: true, attributes: true, characterData: true }});
              timer = setTimeout(() => {{ obs.disconnect(); done(check()); }}, ms);"
@@ -219,13 +261,12 @@ impl App {
             let left = deadline.saturating_duration_since(Instant::now());
             // Within WebDriver's own 30 s script timeout; longer waits go round again.
             let ms = left.min(Duration::from_secs(20)).as_millis() as u64;
-            match self.client.execute_async(&script, vec![ms.into(), any_change.into()]).await {
+            match self.client.execute_async(&script, vec![ms.into()]).await {
                 Ok(v) if v.as_bool() == Some(true) => return Ok(true),
                 Ok(_) if Instant::now() >= deadline => return Ok(false),
                 Ok(_) => failed = 0,
-                // The script's page was replaced (a lock reloads it): a
-                // change, and the next round observes the new page.
-                Err(_) if any_change => return Ok(true),
+                // The page was replaced (a lock reloads it): the next round
+                // checks the new page.
                 Err(e) if Instant::now() >= deadline || failed >= 20 => return Err(e.into()),
                 Err(_) => failed += 1,
             }

@@ -99,13 +99,14 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
         .expect("the thread's activity");
     let deadline = Instant::now() + Duration::from_secs(20);
     let lines = loop {
+        let mark = app.mark().await;
         let lines = app.texts("#thread-activity li").await.expect("activity lines");
         let done = lines.iter().any(|l| l.contains("You viewed the message of "))
             && lines.iter().any(|l| l.contains("You claimed the thread"));
         if done || Instant::now() > deadline {
             break lines;
         }
-        app.next_change(deadline).await.expect("the page");
+        app.changed_since(&mark, deadline).await.expect("the page");
     };
     println!("e2e: thread activity: {lines:?}");
     assert!(lines.iter().any(|l| l.contains("You viewed the message of ")), "{lines:?}");

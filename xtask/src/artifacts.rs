@@ -26,28 +26,55 @@ pub fn build_web(ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
+/// Writes the bundle in a staging folder, then copies into `dist` only the
+/// files whose bytes changed (and removes those gone). The hub's and the
+/// shell's build scripts watch `dist` by modification time: a bundle
+/// written anew each run, though identical, rebuilt both on every warm run.
 fn bundle(ws: &Workspace, wasm: &Path, out_name: &str, dir: &str) -> Result<()> {
-    let dist = ws.path(format!("{dir}/dist"));
-    if dist.exists() {
-        std::fs::remove_dir_all(&dist)
-            .map_err(|e| Error::new(format!("clearing {}: {e}", dist.display())))?;
+    let stage = ws.target.join("web-stage").join(dir);
+    if stage.exists() {
+        std::fs::remove_dir_all(&stage).map_err(|e| io_error("clearing", &stage, &e))?;
     }
-    std::fs::create_dir_all(&dist).map_err(|e| Error::new(format!("creating {}: {e}", dist.display())))?;
+    std::fs::create_dir_all(&stage).map_err(|e| io_error("creating", &stage, &e))?;
     proc::run(
         Command::new("wasm-bindgen")
             .args(["--target", "web", "--no-typescript", "--out-name", out_name, "--out-dir"])
-            .arg(&dist)
+            .arg(&stage)
             .arg(wasm),
     )?;
     let statics = ws.path(format!("{dir}/static"));
-    let entries =
-        std::fs::read_dir(&statics).map_err(|e| Error::new(format!("reading {}: {e}", statics.display())))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::new(format!("reading {}: {e}", statics.display())))?;
-        std::fs::copy(entry.path(), dist.join(entry.file_name()))
-            .map_err(|e| Error::new(format!("copying {}: {e}", entry.path().display())))?;
+    for entry in std::fs::read_dir(&statics).map_err(|e| io_error("reading", &statics, &e))? {
+        let entry = entry.map_err(|e| io_error("reading", &statics, &e))?;
+        std::fs::copy(entry.path(), stage.join(entry.file_name()))
+            .map_err(|e| io_error("copying", &entry.path(), &e))?;
+    }
+    sync_dir(&stage, &ws.path(format!("{dir}/dist")))
+}
+
+/// Makes `to` hold exactly the files of `from`, touching only those that differ.
+fn sync_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).map_err(|e| io_error("creating", to, &e))?;
+    let mut names = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(from).map_err(|e| io_error("reading", from, &e))? {
+        let entry = entry.map_err(|e| io_error("reading", from, &e))?;
+        let bytes = std::fs::read(entry.path()).map_err(|e| io_error("reading", &entry.path(), &e))?;
+        let target = to.join(entry.file_name());
+        if std::fs::read(&target).ok().as_deref() != Some(bytes.as_slice()) {
+            std::fs::write(&target, &bytes).map_err(|e| io_error("writing", &target, &e))?;
+        }
+        names.insert(entry.file_name());
+    }
+    for entry in std::fs::read_dir(to).map_err(|e| io_error("reading", to, &e))? {
+        let entry = entry.map_err(|e| io_error("reading", to, &e))?;
+        if !names.contains(&entry.file_name()) {
+            std::fs::remove_file(entry.path()).map_err(|e| io_error("removing", &entry.path(), &e))?;
+        }
     }
     Ok(())
+}
+
+fn io_error(what: &str, path: &Path, e: &std::io::Error) -> Error {
+    Error::new(format!("{what} {}: {e}", path.display()))
 }
 
 /// What a native build is for.
