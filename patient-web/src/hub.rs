@@ -5,10 +5,12 @@
 use gloo_net::http::{Request, Response};
 use sealbox_crypto::directory::{verify_for_patient, Directory};
 use sealbox_crypto::patient_message::{OpenedReply, PoolKeys};
+use sealbox_crypto::renewal_questions;
 use sealbox_model::hub_api::{
     DirectoryPage, HeadsPage, PatientJoinRequest, PatientJoined, PatientMessageAccepted,
-    PatientMessageRequest, PatientRepliesPage, Problem,
+    PatientMessageRequest, PatientRepliesPage, Problem, SignedRenewalQuestions,
 };
+use sealbox_model::renewal::RenewalQuestions;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -96,6 +98,25 @@ async fn directory(channel: &Channel) -> Result<Directory, HubError> {
 /// The pool keys to seal to, from the verified directory.
 pub async fn pool_keys(channel: &Channel) -> Result<PoolKeys, HubError> {
     Ok(PoolKeys::from_directory(&directory(channel).await?))
+}
+
+/// The practice's renewal questions, only if its practice key (the one
+/// the invite pinned) signed them: a hub cannot ask patients anything of
+/// its own. None when the practice has published none; a set that does not
+/// verify is an error, and the request is not sent without it.
+pub async fn renewal_questions(channel: &Channel) -> Result<Option<RenewalQuestions>, HubError> {
+    let response = Request::get("/v1/patient/renewal-questions")
+        .header("Authorization", &format!("Bearer {}", channel.token()))
+        .send()
+        .await
+        .map_err(|_| HubError::Unreachable)?;
+    if response.status() == 404 {
+        return Ok(None);
+    }
+    let signed: SignedRenewalQuestions = read(response).await?;
+    renewal_questions::verify(&channel.practice_key, &channel.practice, &signed)
+        .map(Some)
+        .map_err(|e| HubError::Untrusted(e.to_string()))
 }
 
 /// Every reply the practice sent on this channel, oldest first: opened

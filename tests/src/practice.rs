@@ -418,6 +418,7 @@ impl Practice {
             parts.push(MessagePart::MedicationRequest(MedicationRequest {
                 items: items.iter().map(|i| MedicationText::new(*i)).collect(),
                 shared_notes: Vec::new(),
+                answers: Vec::new(),
             }));
         }
         let request = PlannedMessage {

@@ -5,7 +5,9 @@
 //! Writing, the emergency notice is always there, and louder when their
 //! own words trip the red-flag detector running in the page. The repeat
 //! request, with a photo made smaller and stripped of its metadata in the
-//! page, is sealed in the browser: the hub's files never hold its words,
+//! page and the answers to the practice's signed questions about the
+//! medicine (shown beside it on the GP's refill review), is sealed in the
+//! browser: the hub's files never hold its words,
 //! and the GP's real app opens it with the patient's name. The GP approves
 //! it; the patient reads the signed-off reply in the browser. Back later,
 //! the channel kept in the browser opens only with the passphrase, and the
@@ -25,6 +27,8 @@ const PASSPHRASE: &str = "kettle orchard violin";
 /// Planted markers (16 bytes or more): found nowhere at the hub.
 const MEDICINE: &str = "Amlodipine 5mg tablets QZ-MARKER-7731";
 const TEXT: &str = "Running low, thank you. QZ-MARKER-PLEASE-4410";
+/// The patient's answer to the practice's blood-pressure question.
+const READING: &str = "138/86 at the pharmacy QZ-ANSWER-MARKER-2291";
 const URGENT: &str = "I have crushing chest pain going down my left arm and I feel sweaty";
 
 /// Makes a JPEG as a phone would (2400 × 1800, with a comment and an XMP
@@ -91,6 +95,15 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
     // phone: 2400 × 1800, carrying metadata (a comment and XMP naming where
     // it was taken). The page makes it smaller and drops the metadata.
     phone.type_into("#medicines", MEDICINE).await.unwrap();
+    // The practice's questions (signed with its key, checked in the page
+    // under the key the invite pinned) appear under the medicine: for a
+    // blood-pressure medicine, the last reading too.
+    let legend = phone.text("#renewal-0 legend").await.expect("questions about the medicine");
+    assert!(legend.contains("Amlodipine"), "{legend}");
+    phone.click("#answer-0-taking_as_prescribed-yes").await.unwrap();
+    phone.type_into("#answer-0-blood_pressure", READING).await.unwrap();
+    phone.screenshot("patient-renewal-questions").await.unwrap();
+    flows::assert_contrast(&phone, "patient renewal questions").await;
     let picked = phone.run_async(PICK_PHOTO).await.expect("a photo picked");
     println!("e2e: picked a {picked}-byte JPEG with metadata");
     let listed = phone.text("#photo-list li").await.expect("the photo is listed");
@@ -102,7 +115,7 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
     phone.screenshot("patient-sent").await.unwrap();
     changes.next(Instant::now() + Duration::from_secs(20)).await.expect("the hub took it");
     let thread = practice.newest_thread().expect("a thread");
-    for marker in [MEDICINE, TEXT, NAME, "9434765919"] {
+    for marker in [MEDICINE, TEXT, NAME, "9434765919", READING] {
         assert!(!practice.hub_files_hold(marker.as_bytes()).unwrap(), "the hub holds {marker:?}");
     }
 
@@ -118,6 +131,13 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
     println!("e2e: refill items: {items:?}");
     assert_eq!(items.len(), 1, "{items:?}");
     assert!(words(&items[0]).contains("Amlodipine") && items[0].contains('5'), "{items:?}");
+    // Beside the medicine, what the patient answered; the question left
+    // blank is not shown.
+    let answers = words(&app.text("#answers-0").await.expect("the patient's answers"));
+    println!("e2e: answers beside the medicine: {answers}");
+    assert!(answers.contains("What was your last blood pressure reading") && answers.contains(READING), "{answers}");
+    assert!(answers.contains("the way your doctor said? Yes"), "{answers}");
+    assert!(!answers.contains("feel unwell"), "{answers}");
     let bodies = app.texts("#thread .message .body").await.expect("bodies");
     assert!(bodies.iter().any(|b| words(b).contains(TEXT)), "{bodies:?}");
     let title = app.text("#thread-title").await.expect("the patient");
@@ -168,7 +188,7 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
     assert!(words(&reply).ends_with(&format!("{GP_NAME}, GP ({GP_REGISTRATION})")), "signed off: {reply}");
     phone.screenshot("patient-reply").await.unwrap();
     flows::assert_contrast(&phone, "patient replies").await;
-    for marker in [MEDICINE, TEXT, NAME, "9434765919", "Amlodipine", "EXIF-MARKER-8812"] {
+    for marker in [MEDICINE, TEXT, NAME, "9434765919", "Amlodipine", "EXIF-MARKER-8812", READING] {
         assert!(!practice.hub_files_hold(marker.as_bytes()).unwrap(), "the hub holds {marker:?}");
     }
 

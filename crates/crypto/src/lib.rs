@@ -24,6 +24,7 @@ pub mod keywrap;
 pub mod patient_invite;
 pub mod patient_message;
 pub mod pin_seal;
+pub mod renewal_questions;
 pub mod seal;
 pub mod secret;
 

@@ -145,6 +145,7 @@ async fn patient_asks(hub: &Hub, email: Option<&str>, n: u64) -> (PracticeFile, 
         parts: vec![MessagePart::MedicationRequest(MedicationRequest {
             items: vec![MedicationText::new(MEDICINE)],
             shared_notes: Vec::new(),
+            answers: Vec::new(),
         })],
         red_flag: false,
         attachments: Vec::new(),

@@ -247,6 +247,7 @@ async fn a_request_listing_two_medicines_is_decided_one_by_one_and_the_patient_i
                     MedicationText::new("Folic acid 5mg tablets, 4"),
                 ],
                 shared_notes: Vec::new(),
+                answers: Vec::new(),
             }),
         ],
         red_flag: false,
@@ -353,6 +354,7 @@ async fn earlier_requests_come_from_the_practice_hub_after_this_workstation_purg
             MessagePart::MedicationRequest(MedicationRequest {
                 items: vec![MedicationText::new("Ramipril 5mg capsules, 28")],
                 shared_notes: Vec::new(),
+                answers: Vec::new(),
             }),
         ],
         red_flag: false,

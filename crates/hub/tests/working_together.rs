@@ -65,6 +65,7 @@ fn shared_note_envelope(key: &SigningKey, practice: &str, message: u64) -> Vec<u
             at: support::t0(),
             text: FreeText::new("On warfarin since May"),
         }],
+        answers: Vec::new(),
     });
     let text = shared.to_sealed_plaintext().unwrap();
     let public = x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from([9u8; 32]));
@@ -332,6 +333,7 @@ async fn a_gp_shares_a_note_into_the_medication_part_the_pharmacist_reads_withou
     question.parts.push(MessagePart::MedicationRequest(MedicationRequest {
         items: vec![sealbox_model::message::MedicationText::new("Warfarin 3mg tablets")],
         shared_notes: Vec::new(),
+        answers: Vec::new(),
     }));
     let plain = support::clinical_question(words_only.0, 8_302, "Can I have a call about my results?", false);
     send::send(&hub.client, &hub.url, &hub.patients(), &[question, plain], SendOptions::default())

@@ -616,6 +616,19 @@ pub struct RequestedItem {
     pub form: Option<String>,
     /// Quantity, if written.
     pub quantity: Option<String>,
+    /// The patient's answers to the practice's renewal questions about it.
+    #[serde(default)]
+    pub answers: Vec<AnswerLine>,
+}
+
+/// A renewal question as the patient read it, and their answer.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerLine {
+    /// The question.
+    pub question: String,
+    /// What the patient answered.
+    pub answer: String,
 }
 
 /// A coded rejection reason.

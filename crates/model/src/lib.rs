@@ -34,6 +34,7 @@ pub mod red_flags;
 pub mod redact;
 pub mod refill;
 pub mod registration;
+pub mod renewal;
 pub mod reply_templates;
 pub mod role;
 pub mod sharing;

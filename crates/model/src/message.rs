@@ -89,6 +89,10 @@ pub struct MedicationRequest {
     pub items: Vec<MedicationText>,
     /// Notes shared into this part by clinicians.
     pub shared_notes: Vec<SharedNote>,
+    /// The patient's answers to the practice's renewal questions
+    /// (`crate::renewal`), per medicine.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answers: Vec<crate::renewal::RenewalAnswer>,
 }
 
 /// A reference to a sealed attachment. The file name is not kept (it is
@@ -297,6 +301,7 @@ mod tests {
         let part = MessagePart::MedicationRequest(MedicationRequest {
             items: vec![MedicationText::new("Ramipril 5mg capsules")],
             shared_notes: Vec::new(),
+            answers: Vec::new(),
         });
         let bytes = part.to_sealed_plaintext().unwrap();
         assert_eq!(MessagePart::from_sealed_plaintext(&bytes).unwrap(), part);
@@ -336,6 +341,7 @@ mod tests {
         let meds = MessagePart::MedicationRequest(MedicationRequest {
             items: vec![MedicationText::new("Ramipril 5mg"), MedicationText::new("Amlodipine 10mg")],
             shared_notes: Vec::new(),
+            answers: Vec::new(),
         });
         assert_eq!(msg(vec![text("\n  My   chest\thurts \nsince Monday")]).preview(), "My chest hurts");
         assert_eq!(msg(vec![text("  "), meds.clone()]).preview(), "Ramipril 5mg; Amlodipine 10mg");
@@ -364,6 +370,7 @@ mod tests {
                         at,
                         text: FreeText::new("mood discussed"),
                     }],
+                    answers: Vec::new(),
                 }),
             ],
         };

@@ -254,6 +254,7 @@ mod tests {
                         at,
                         text: FreeText::new("BP fine at last check"),
                     }],
+                    answers: Vec::new(),
                 }),
             ],
         }

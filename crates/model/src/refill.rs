@@ -460,6 +460,7 @@ mod tests {
             parts: vec![MessagePart::MedicationRequest(MedicationRequest {
                 items: vec![MedicationText::new("Levothyroxine 50mcg")],
                 shared_notes: vec![],
+                answers: Vec::new(),
             })],
         }
     }

@@ -51,6 +51,7 @@ pub fn share_into_medication_part(
         None => message.parts.push(MessagePart::MedicationRequest(MedicationRequest {
             items: Vec::new(),
             shared_notes: vec![shared],
+            answers: Vec::new(),
         })),
     }
     Ok(AuditEvent {
@@ -88,6 +89,7 @@ mod tests {
             MessagePart::MedicationRequest(MedicationRequest {
                 items: vec![crate::message::MedicationText::new("Warfarin 3mg")],
                 shared_notes: Vec::new(),
+                answers: Vec::new(),
             })
         };
         assert!(reaches_pharmacy_only_shared(&thread(Category::ClinicalQuestion, vec![text(), meds()])));

@@ -2,6 +2,7 @@
 
 pub mod home;
 pub mod join;
+pub mod renewal;
 pub mod replies;
 pub mod unlock;
 pub mod write;

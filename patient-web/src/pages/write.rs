@@ -9,9 +9,11 @@ use sealbox_crypto::attachment::seal_for_message;
 use sealbox_model::category::Category;
 use sealbox_model::message::{FreeText, MedicationRequest, MedicationText, MessagePart};
 use sealbox_model::red_flags::RedFlagDetector;
+use sealbox_model::renewal::{RenewalAnswer, RenewalQuestions};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
+use super::renewal::{self, medicine_lines, RenewalForm};
 use super::ChannelProps;
 use super::{value, EMERGENCY};
 use crate::channel::{new_thread, Channel};
@@ -36,16 +38,21 @@ fn category(key: &str) -> Category {
     Category::ALL.into_iter().find(|c| c.key() == key).unwrap_or(Category::Other)
 }
 
-/// The parts of the message, or what is missing.
-fn parts(category: Category, text: &str, medicines: &str) -> Result<Vec<MessagePart>, &'static str> {
+/// The parts of the message, or what is missing. `answers`: to the
+/// practice's renewal questions, about `medicines` by their place.
+fn parts(
+    category: Category,
+    text: &str,
+    medicines: &[String],
+    answers: Vec<RenewalAnswer>,
+) -> Result<Vec<MessagePart>, &'static str> {
     let mut parts = Vec::new();
     if category == Category::RepeatPrescription {
-        let items: Vec<MedicationText> =
-            medicines.lines().map(str::trim).filter(|l| !l.is_empty()).map(MedicationText::new).collect();
+        let items: Vec<MedicationText> = medicines.iter().map(MedicationText::new).collect();
         if items.is_empty() {
             return Err("Please type the medicines you need, one on each line.");
         }
-        parts.push(MessagePart::MedicationRequest(MedicationRequest { items, shared_notes: Vec::new() }));
+        parts.push(MessagePart::MedicationRequest(MedicationRequest { items, shared_notes: Vec::new(), answers }));
     }
     if !text.trim().is_empty() {
         parts.push(MessagePart::FreeText(FreeText::new(text.trim())));
@@ -94,6 +101,33 @@ pub fn Write(props: &ChannelProps) -> Html {
     let photos = use_state(Vec::<Rc<Photo>>::new);
     let picker = use_node_ref();
     let detector = use_memo((), |_| RedFlagDetector::new().ok());
+    // The practice's questions about each medicine, once checked.
+    let questions = use_state(|| None::<Rc<RenewalQuestions>>);
+    let questions_error = use_state(|| None::<String>);
+    let typed = use_state(Vec::<String>::new);
+    {
+        let (questions, questions_error, channel) =
+            (questions.clone(), questions_error.clone(), props.channel.clone());
+        use_effect_with((), move |_| {
+            spawn_local(async move {
+                match hub::renewal_questions(&channel).await {
+                    Ok(set) => questions.set(set.map(Rc::new)),
+                    Err(hub::HubError::Untrusted(_)) => questions_error.set(Some(
+                        "Your practice's questions about medicines could not be checked, so they are not shown. You can still send your request."
+                            .to_owned(),
+                    )),
+                    Err(_) => questions_error.set(Some(
+                        "We could not get your practice's questions about medicines. You can still send your request."
+                            .to_owned(),
+                    )),
+                }
+            });
+        });
+    }
+    let on_medicines = {
+        let (medicines, typed) = (medicines.clone(), typed.clone());
+        Callback::from(move |_: InputEvent| typed.set(medicine_lines(&value(&medicines))))
+    };
 
     let onchange = {
         let (kind, chosen) = (kind.clone(), chosen.clone());
@@ -142,13 +176,18 @@ pub fn Write(props: &ChannelProps) -> Html {
     let onsubmit = {
         let (text, medicines, chosen) = (text.clone(), medicines.clone(), chosen.clone());
         let (error, busy, sent, channel) = (error.clone(), busy.clone(), sent.clone(), props.channel.clone());
-        let photos = photos.clone();
+        let (photos, questions) = (photos.clone(), questions.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if *busy {
                 return;
             }
-            let parts = match parts(*chosen, &value(&text), &value(&medicines)) {
+            let listed = medicine_lines(&value(&medicines));
+            let answers = match &*questions {
+                Some(set) if *chosen == Category::RepeatPrescription => renewal::answers(set, &listed),
+                _ => Vec::new(),
+            };
+            let parts = match parts(*chosen, &value(&text), &listed, answers) {
                 Ok(parts) => parts,
                 Err(message) => return error.set(Some(message.to_owned())),
             };
@@ -201,7 +240,13 @@ pub fn Write(props: &ChannelProps) -> Html {
                 if *chosen == Category::RepeatPrescription {
                     <label for="medicines">{ "Medicines you need" }</label>
                     <span class="hint" id="medicines-hint">{ "One on each line, as on the box. For example: Ramipril 5mg capsules" }</span>
-                    <textarea id="medicines" ref={medicines} rows="3" aria-describedby="medicines-hint" />
+                    <textarea id="medicines" ref={medicines} rows="3" aria-describedby="medicines-hint" oninput={on_medicines} />
+                    if let Some(set) = &*questions {
+                        <RenewalForm questions={set.clone()} medicines={(*typed).clone()} />
+                    }
+                    if let Some(e) = &*questions_error {
+                        <p id="questions-error" class="hint" role="status">{ e }</p>
+                    }
                 }
                 <label for="message">{ "Your message" }</label>
                 <textarea id="message" ref={text} rows="6" {oninput} />

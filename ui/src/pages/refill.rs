@@ -185,7 +185,8 @@ pub fn refill_review(props: &RefillProps) -> Html {
                             })
                         };
                         let current = chosen.get(n).cloned().unwrap_or_default();
-                        html! {
+                        let columns = if p.items.len() > 1 { "5" } else { "4" };
+                        html! { <>
                             <tr class="item" title={i.text.clone()}>
                                 <td>{ &i.name }</td><td>{ dash(&i.strength) }</td>
                                 <td>{ dash(&i.form) }</td><td>{ i.quantity.clone().unwrap_or_else(|| "as on repeat".to_owned()) }</td>
@@ -203,7 +204,21 @@ pub fn refill_review(props: &RefillProps) -> Html {
                                     </td>
                                 }
                             </tr>
-                        }
+                            // What the patient answered to the practice's
+                            // renewal questions, beside the medicine.
+                            if !i.answers.is_empty() {
+                                <tr class="answers">
+                                    <td colspan={columns}>
+                                        <dl id={format!("answers-{n}")} class="answers"
+                                            aria-label={format!("The patient's answers about {}", i.name)}>
+                                            { for i.answers.iter().map(|a| html! {
+                                                <><dt>{ &a.question }</dt><dd>{ &a.answer }</dd></>
+                                            }) }
+                                        </dl>
+                                    </td>
+                                </tr>
+                            }
+                        </> }
                     }) }
                 </tbody>
             </table>

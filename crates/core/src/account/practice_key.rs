@@ -41,6 +41,9 @@ pub enum TrustError {
     /// The cache could not keep the key.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Renewal questions the practice may not publish.
+    #[error(transparent)]
+    RenewalQuestions(#[from] sealbox_crypto::renewal_questions::RenewalQuestionsRefused),
     /// The invite named a practice key and the hub serves another.
     #[error(
         "the practice key this hub serves does not match the fingerprint in your invite; do not use this hub and tell your practice admin"
@@ -248,6 +251,19 @@ impl PracticeKey {
             return Err(TrustError::SharedKeyDiffers);
         }
         Ok(key)
+    }
+
+    /// Signs `questions` as `practice`'s renewal questions and publishes
+    /// them at the hub (which keeps only a higher version than it holds).
+    pub async fn publish_renewal_questions(
+        &self,
+        hub: &HubClient,
+        practice: &str,
+        questions: &sealbox_model::renewal::RenewalQuestions,
+    ) -> Result<(), TrustError> {
+        let signed = sealbox_crypto::renewal_questions::sign(&self.0, practice, questions)?;
+        hub.call::<_, serde_json::Value>(Method::PUT, "/v1/practice/renewal-questions", Some(&signed)).await?;
+        Ok(())
     }
 
     /// Sets the public half at the hub (once; the same key again is fine).

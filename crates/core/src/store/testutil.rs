@@ -75,6 +75,7 @@ pub fn message(id: u64, at: i64, text: &str, medication: Option<&str>) -> Messag
                 at: t(at),
                 text: FreeText::new("note"),
             }],
+            answers: Vec::new(),
         }));
     }
     Message { id: MessageId(id), author: Author::Patient, received_at: t(at), parts }

@@ -8,6 +8,7 @@ use sealbox_crypto::secret::random_bytes;
 use sealbox_crypto::x25519_dalek::{PublicKey, StaticSecret};
 use sealbox_model::hub_api::auth::{DeviceInfo, DeviceKeys, PublishPoolKey, SealedPoolKeys};
 use sealbox_model::hub_api::{Base64Bytes, SealedPracticeKey};
+use sealbox_model::renewal::RenewalQuestions;
 use sealbox_model::role::Role;
 
 use super::{Desk, WorkstationError};
@@ -42,7 +43,21 @@ impl Desk {
         key.append(&self.hub, &self.profile.practice_id, entries).await?;
         held.save(&mut crate::sync::lock(&self.store))?;
         self.pool_keys = held;
-        self.refresh_pool_keys().await
+        self.refresh_pool_keys().await?;
+        // Patients asking for a repeat are asked the standard questions
+        // until the practice publishes its own.
+        key.publish_renewal_questions(&self.hub, &self.profile.practice_id, &RenewalQuestions::standard())
+            .await?;
+        Ok(())
+    }
+
+    /// Publishes the practice's renewal questions, signed with the practice
+    /// key this workstation holds; `questions.version` must be above the
+    /// one the hub holds.
+    pub async fn publish_renewal_questions(&self, questions: &RenewalQuestions) -> Result<(), WorkstationError> {
+        let key = self.practice_signing_key()?;
+        key.publish_renewal_questions(&self.hub, &self.profile.practice_id, questions).await?;
+        Ok(())
     }
 
     /// Approves a device waiting at the hub: its keys, bound to its member of

@@ -8,7 +8,7 @@
 //! the decision; then the thread is closed.
 
 use sealbox_model::actor::Actor;
-use sealbox_model::api::{ReasonLine, RefillPanel, RequestedItem, ThreadChange};
+use sealbox_model::api::{AnswerLine, ReasonLine, RefillPanel, RequestedItem, ThreadChange};
 use sealbox_model::category::Category;
 use sealbox_model::error::RuleError;
 use sealbox_model::hub_api::{ActionOp, ItemDecision, ItemOutcome, RefillChoice, StateOp};
@@ -94,14 +94,24 @@ impl Desk {
             .map(|r| {
                 r.items
                     .iter()
-                    .map(|i| {
+                    .enumerate()
+                    .map(|(n, i)| {
                         let p = medicine::split(i.reveal());
+                        // The patient's answers to the practice's renewal
+                        // questions about this medicine, beside it.
+                        let answers = r
+                            .answers
+                            .iter()
+                            .filter(|a| usize::from(a.item) == n)
+                            .map(|a| AnswerLine { question: a.question.clone(), answer: a.answer.clone() })
+                            .collect();
                         RequestedItem {
                             text: i.reveal().to_owned(),
                             name: p.name,
                             strength: p.strength,
                             form: p.form,
                             quantity: p.quantity,
+                            answers,
                         }
                     })
                     .collect()

@@ -18,6 +18,7 @@ pub mod login;
 pub mod policy;
 pub mod pool_keys;
 pub mod practice_key_share;
+pub mod renewal_questions;
 mod principal;
 pub mod rp;
 pub mod secret;
@@ -55,6 +56,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/staff", get(staff_directory::list))
         .route("/v1/staff/me/absence", put(staff_directory::set_absence))
         .route("/v1/practice/signing-key", put(directory::put_signing_key))
+        .route("/v1/practice/renewal-questions", put(renewal_questions::put_questions))
+        .route("/v1/patient/renewal-questions", get(renewal_questions::get_questions))
         .route("/v1/directory", get(directory::get_statements).post(directory::post_statements))
         .route("/v1/directory/heads", get(directory_heads::get_heads).post(directory_heads::post_head))
 }

@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0018_lock_on_key_removal", include_str!("../../migrations/0018_lock_on_key_removal.sql")),
     ("0019_patient_invites", include_str!("../../migrations/0019_patient_invites.sql")),
     ("0020_patient_notices", include_str!("../../migrations/0020_patient_notices.sql")),
+    ("0021_renewal_questions", include_str!("../../migrations/0021_renewal_questions.sql")),
 ];
 
 /// Applies the migrations not yet recorded.

@@ -71,6 +71,7 @@ pub fn request(
         parts.push(MessagePart::MedicationRequest(sealbox_model::message::MedicationRequest {
             items: medicines.iter().map(|m| sealbox_model::message::MedicationText::new(*m)).collect(),
             shared_notes: Vec::new(),
+            answers: Vec::new(),
         }));
     }
     sealbox_sim::traffic::PlannedMessage {

@@ -119,3 +119,19 @@ pub struct SealedPracticeKey {
     /// `sealbox_crypto::seal` blob.
     pub sealed: Base64Bytes,
 }
+
+/// The practice's renewal questions (`crate::renewal::RenewalQuestions`)
+/// as JSON, signed with the practice key
+/// (`sealbox_crypto::renewal_questions`). `PUT
+/// /v1/practice/renewal-questions` (an admin) and `GET
+/// /v1/patient/renewal-questions` (a patient's channel) carry it; the hub
+/// checks the signature and keeps the highest version, and the patient's
+/// browser checks it again under the practice key its invite pinned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedRenewalQuestions {
+    /// The questions, as JSON bytes.
+    pub body: Base64Bytes,
+    /// Ed25519 signature of the practice key, 64 bytes.
+    pub signature: Base64Bytes,
+}
