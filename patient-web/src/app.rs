@@ -81,7 +81,7 @@ pub fn App() -> Html {
         })
     };
     // Read once, as the page was opened.
-    let idle_ms = *use_memo((), |_| idle::limit_ms(&location().1));
+    let asked_secs = *use_memo((), |_| idle::asked_secs(&location().1));
     html! {
         <>
             <header class="banner">{ "Secure messages to your GP practice" }</header>
@@ -102,7 +102,7 @@ pub fn App() -> Html {
                         <Unlock stored={stored.clone()} on_open={on_open.clone()} notice={*notice} />
                     },
                     Screen::Open(channel) => html! {
-                        <Home channel={channel.clone()} {on_idle} {idle_ms} />
+                        <Home channel={channel.clone()} {on_idle} {asked_secs} />
                     },
                 }
             }

@@ -65,15 +65,27 @@ pub struct Joining {
 
 /// Checks what the patient typed and makes the channel's keys.
 pub fn begin_join(link: &InviteLink, typed: &Typed<'_>) -> Result<Joining, ChannelError> {
-    let nhs = NhsNumber::parse(typed.nhs_number.trim()).map_err(|_| ChannelError::NhsNumber)?;
+    // The NHS number is the patient's to give or leave out.
+    let nhs = match typed.nhs_number.trim() {
+        "" => None,
+        text => Some(NhsNumber::parse(text).map_err(|_| ChannelError::NhsNumber)?),
+    };
     let born = parse_date_of_birth(typed.date_of_birth).ok_or(ChannelError::DateOfBirth)?;
-    let identity = PatientIdentity::new(typed.name, typed.date_of_birth, Some(nhs.reveal()))
+    let identity = PatientIdentity::new(typed.name, typed.date_of_birth, nhs.as_ref().map(NhsNumber::reveal))
         .map_err(|_| ChannelError::Name)?;
+    // Typed, it joins an invite made with it or without it.
+    let without_nhs = match nhs {
+        Some(_) => Some(
+            PatientIdentity::new(typed.name, typed.date_of_birth, None).map_err(|_| ChannelError::Name)?,
+        ),
+        None => None,
+    };
     let signing = SigningKey::generate(&mut OsRng);
     let reply = StaticSecret::random_from_rng(OsRng);
     let request = PatientJoinRequest {
         lookup: Base64Bytes(link.code.lookup().to_vec()),
         identity_tag: Base64Bytes(link.code.tag(&identity).to_vec()),
+        identity_tag_without_nhs: without_nhs.map(|i| Base64Bytes(link.code.tag(&i).to_vec())),
         ed25519_public: Base64Bytes(signing.verifying_key().to_bytes().to_vec()),
         x25519_public: Base64Bytes(PublicKey::from(&reply).to_bytes().to_vec()),
         notify_email: Some(typed.email.trim().to_owned()).filter(|e| !e.is_empty()),

@@ -8,7 +8,7 @@ use sealbox_crypto::patient_message::{OpenedReply, PoolKeys};
 use sealbox_crypto::renewal_questions;
 use sealbox_model::hub_api::{
     DirectoryPage, HeadsPage, PatientJoinRequest, PatientJoined, PatientMessageAccepted,
-    PatientMessageRequest, PatientRepliesPage, Problem, SignedRenewalQuestions,
+    PatientMessageRequest, PatientPolicy, PatientRepliesPage, Problem, SignedRenewalQuestions,
 };
 use sealbox_model::renewal::RenewalQuestions;
 use serde::de::DeserializeOwned;
@@ -98,6 +98,11 @@ async fn directory(channel: &Channel) -> Result<Directory, HubError> {
 /// The pool keys to seal to, from the verified directory.
 pub async fn pool_keys(channel: &Channel) -> Result<PoolKeys, HubError> {
     Ok(PoolKeys::from_directory(&directory(channel).await?))
+}
+
+/// What the practice's policy says of the patient's page.
+pub async fn patient_policy(channel: &Channel) -> Result<PatientPolicy, HubError> {
+    get("/v1/patient/policy", channel.token()).await
 }
 
 /// The practice's renewal questions, only if its practice key (the one

@@ -1,6 +1,8 @@
 //! Signing out after inactivity: the page forgets what it showed and the
-//! channel's keys after 15 minutes without a key press, tap or click (or
-//! sooner, when the link asks: `?idle=<seconds>` can only shorten it).
+//! channel's keys after 15 minutes without a key press, tap or click, or
+//! sooner when the practice's policy says (`GET /v1/patient/policy`) or the
+//! link asks (`?idle=<seconds>` can only shorten it:
+//! `PatientPolicy::sign_out_ms`).
 //! The opened channel's screen owns the watch ([`use_idle_sign_out`]): one
 //! timer, set again at every input, ends with the screen.
 
@@ -11,24 +13,20 @@ use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use yew::prelude::*;
 
-/// The longest a page stays open untouched.
-pub const LIMIT_MS: u32 = 15 * 60 * 1000;
-
-/// The limit for a page whose query string is `query` (with its `?`).
-pub fn limit_ms(query: &str) -> u32 {
+/// The sign-out the page's query string (with its `?`) asks for, in seconds.
+pub fn asked_secs(query: &str) -> Option<u32> {
     query
         .trim_start_matches('?')
         .split('&')
         .find_map(|p| p.strip_prefix("idle="))
         .and_then(|s| s.parse::<u32>().ok())
-        .filter(|s| *s > 0)
-        .map_or(LIMIT_MS, |s| s.saturating_mul(1000).min(LIMIT_MS))
 }
 
-/// Calls `on_idle` once the page has had no input for `limit_ms`.
+/// Calls `on_idle` once the page has had no input for `limit_ms` (set
+/// again, from then, when the limit changes).
 #[hook]
 pub fn use_idle_sign_out(limit_ms: u32, on_idle: Callback<()>) {
-    use_effect_with((), move |_| {
+    use_effect_with(limit_ms, move |&limit_ms| {
         let timer: Rc<RefCell<Option<Timeout>>> = Rc::new(RefCell::new(None));
         let arm = {
             let timer = timer.clone();

@@ -232,6 +232,12 @@ pub async fn invite_patient(
     shell.invite_patient(&request).await
 }
 
+/// `reinvite_patient`: a new invite for a thread's patient (a lost phone).
+#[tauri::command]
+pub async fn reinvite_patient(shell: State<'_, Shell>, thread: String) -> Result<PatientInviteView, ShellError> {
+    shell.reinvite_patient(&thread).await
+}
+
 /// `my_activity`: the clinician's sign-ins and own recent events.
 #[tauri::command]
 pub async fn my_activity(shell: State<'_, Shell>) -> Result<MyActivityView, ShellError> {

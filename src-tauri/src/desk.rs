@@ -565,16 +565,16 @@ impl Shell {
         let open = self.open.lock().await;
         let o = open.as_ref().ok_or(ShellError::Locked)?;
         let made = o.desk.invite_patient(&form.name, &form.date_of_birth, &form.nhs_number, now()).await?;
-        let expires = match sealbox_model::calendar::uk_time_zone() {
-            Ok(tz) => made.expires_at.to_zoned(tz).strftime("until %a %-d %b %Y").to_string(),
-            Err(_) => format!("until {}", made.expires_at),
-        };
-        Ok(PatientInviteView {
-            link: made.link.to_string(),
-            code: made.code.to_string(),
-            qr_svg: made.qr_svg.to_string(),
-            expires,
-        })
+        Ok(invite_view(&made))
+    }
+
+    /// A new invite for the patient of `thread` (a lost phone), with the
+    /// details they gave; joining with it closes their old channel.
+    pub async fn reinvite_patient(&self, thread: &str) -> Result<PatientInviteView, ShellError> {
+        let open = self.open.lock().await;
+        let o = open.as_ref().ok_or(ShellError::Locked)?;
+        let made = o.desk.reinvite_patient(ThreadId(thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?), now()).await?;
+        Ok(invite_view(&made))
     }
 
     /// The workload per queue and per colleague, and the clinician's day.
@@ -877,6 +877,20 @@ fn usb_key_holding(
     _: &[(String, Vec<Vec<u8>>)],
 ) -> Result<(sealbox_core::key::soft::SoftKey, Option<std::path::PathBuf>), ShellError> {
     Err(ShellError::NoKey)
+}
+
+/// An invite made on the desk, as the page shows it.
+fn invite_view(made: &sealbox_core::workstation::patient_invite::PatientInvitation) -> PatientInviteView {
+    let expires = match sealbox_model::calendar::uk_time_zone() {
+        Ok(tz) => made.expires_at.to_zoned(tz).strftime("until %a %-d %b %Y").to_string(),
+        Err(_) => format!("until {}", made.expires_at),
+    };
+    PatientInviteView {
+        link: made.link.to_string(),
+        code: made.code.to_string(),
+        qr_svg: made.qr_svg.to_string(),
+        expires,
+    }
 }
 
 #[cfg(test)]

@@ -48,6 +48,7 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::workload,
             commands::cover_absence,
             commands::invite_patient,
+            commands::reinvite_patient,
             commands::cancel_key
         ])
         .run(tauri::generate_context!())

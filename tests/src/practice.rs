@@ -301,6 +301,18 @@ impl Practice {
         Ok(photos)
     }
 
+    /// How many messages the patient sent on `thread` that the hub holds.
+    pub fn hub_patient_messages(&self, thread: &str) -> Result<i64, Failure> {
+        let id: i64 = thread.parse()?;
+        Ok(self.hub.db.call_blocking(move |c| {
+            c.query_row(
+                "SELECT count(*) FROM envelopes WHERE thread_id = ?1 AND sender_kind = 'patient'",
+                [id],
+                |r| r.get(0),
+            )
+        })?)
+    }
+
     /// The thread the hub opened last.
     pub fn newest_thread(&self) -> Result<String, Failure> {
         let id: i64 = self.hub.db.call_blocking(|c| {

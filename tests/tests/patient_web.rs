@@ -14,6 +14,8 @@
 //! page signs itself out when left alone.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use sealbox_e2e::flows;
@@ -50,6 +52,46 @@ const PICK_PHOTO: &str = "const done = arguments[arguments.length - 1]; \
       done(out.length); \
     }, 'image/jpeg', 0.9);";
 
+/// The page's next message post reaches the hub, but the page is told the
+/// connection failed (the answer is lost on the way back).
+const LOSE_THE_ANSWER: &str = "const done = arguments[arguments.length - 1]; \
+    const real = window.fetch.bind(window); let lost = false; \
+    window.fetch = async (request, init) => { \
+      const url = String(request && request.url ? request.url : request); \
+      const answer = await real(request, init); \
+      if (!lost && url.endsWith('/v1/patient/messages')) { lost = true; throw new TypeError('connection lost'); } \
+      return answer; \
+    }; done(true);";
+
+/// The reading age the app's words are written for (issue 25: "about 9").
+const MAX_READING_AGE: &str = "9.5";
+
+/// Keeps the screen's visible text (the page's `main`) for the reading-age
+/// measure: what the app says, never what the patient typed (a field's
+/// value is not in `innerText`).
+async fn keep_text(phone: &App, screen: &str, kept: &mut Vec<PathBuf>) {
+    let text = phone.run_async("arguments[0](document.querySelector('main')?.innerText ?? '')").await.unwrap();
+    let out = PathBuf::from(std::env::var("SEALBOX_E2E_OUT").expect("SEALBOX_E2E_OUT"));
+    let path = out.join(format!("patient-text-{screen}.txt"));
+    std::fs::write(&path, text.as_str().expect("text")).unwrap();
+    kept.push(path);
+}
+
+/// Measures the kept screens with textstat (an independent
+/// Flesch-Kincaid implementation; `tests/tools/reading_age.py`).
+fn assert_reading_age(screens: &[PathBuf]) {
+    let out = Command::new("/usr/bin/python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tools/reading_age.py"))
+        .args(["--max-age", MAX_READING_AGE])
+        .args(screens)
+        .env("PYTHONPATH", std::env::var("SEALBOX_PYTHONPATH").expect("SEALBOX_PYTHONPATH (cargo xtask test sets it)"))
+        .output()
+        .expect("python3 with textstat");
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    println!("e2e: reading age:\n{said}");
+    assert!(out.status.success(), "{said}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_browser_reaches_the_gp() {
     let practice = Practice::start(3, 6).await.expect("a practice");
@@ -58,6 +100,8 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
 
     // Joining: who they are, then a passphrase (a wrong one first).
     phone.text("#join h1").await.expect("the join page");
+    let mut screens = Vec::new();
+    keep_text(&phone, "join", &mut screens).await;
     // A phone's width, and nothing wider than it (no sideways scrolling).
     let widths = phone
         .run_async("arguments[0]([window.innerWidth, document.documentElement.scrollWidth])")
@@ -87,6 +131,7 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
     let urgent = phone.text("#urgent-notice").await.expect("the urgent notice");
     assert!(urgent.contains("999") && urgent.contains("Do not wait"), "{urgent}");
     phone.screenshot("patient-write-urgent").await.unwrap();
+    keep_text(&phone, "write-urgent", &mut screens).await;
     flows::assert_contrast(&phone, "patient write, urgent").await;
     phone.type_into("#message", TEXT).await.unwrap();
     phone.wait_gone("#urgent-notice").await.expect("routine words: the loud notice goes");
@@ -103,18 +148,28 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
     phone.click("#answer-0-taking_as_prescribed-yes").await.unwrap();
     phone.type_into("#answer-0-blood_pressure", READING).await.unwrap();
     phone.screenshot("patient-renewal-questions").await.unwrap();
+    keep_text(&phone, "renewal-questions", &mut screens).await;
     flows::assert_contrast(&phone, "patient renewal questions").await;
     let picked = phone.run_async(PICK_PHOTO).await.expect("a photo picked");
     println!("e2e: picked a {picked}-byte JPEG with metadata");
     let listed = phone.text("#photo-list li").await.expect("the photo is listed");
     assert!(listed.starts_with("Photo 1: 1600 × 1200"), "{listed}");
     let mut changes = practice.hub_changes();
+    // The connection drops as the message goes: the hub takes it, and the
+    // phone never hears so. The page keeps the message and says to try
+    // again; sent again, it is the same sealed message (the hub holds one).
+    phone.run_async(LOSE_THE_ANSWER).await.expect("the connection set to drop once");
+    phone.click("#send").await.unwrap();
+    let failed = phone.text_within("#send-error", Duration::from_secs(30)).await.expect("the send fails");
+    assert!(failed.contains("press Send to try again"), "{failed}");
+    changes.next(Instant::now() + Duration::from_secs(20)).await.expect("the hub took it");
     phone.click("#send").await.unwrap();
     let sent = phone.text_within("#sent h1", Duration::from_secs(30)).await.expect("sent");
     assert_eq!(sent, "Message sent");
     phone.screenshot("patient-sent").await.unwrap();
-    changes.next(Instant::now() + Duration::from_secs(20)).await.expect("the hub took it");
+    keep_text(&phone, "sent", &mut screens).await;
     let thread = practice.newest_thread().expect("a thread");
+    assert_eq!(practice.hub_patient_messages(&thread).unwrap(), 1, "sent twice, held once");
     for marker in [MEDICINE, TEXT, NAME, "9434765919", READING] {
         assert!(!practice.hub_files_hold(marker.as_bytes()).unwrap(), "the hub holds {marker:?}");
     }
@@ -206,10 +261,14 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
     let signed_out =
         phone.text_within("#signed-out", Duration::from_secs(30)).await.expect("signed out when left alone");
     assert!(signed_out.contains("signed out"), "{signed_out}");
+    keep_text(&phone, "signed-out", &mut screens).await;
     let page = phone.source().await.unwrap();
     assert!(
         !page.contains("Amlodipine") && !page.contains("emergency"),
         "nothing of the session is left in the page"
     );
     phone.close().await.unwrap();
+    // Plain English at a reading age of about 9, measured on every screen
+    // kept (the replies are the clinician's words, not the app's).
+    assert_reading_age(&screens);
 }

@@ -232,6 +232,11 @@ pub async fn invite_patient(request: PatientInviteForm) -> Result<PatientInviteV
     call_with(command::INVITE_PATIENT, request).await
 }
 
+/// A new invite for a thread's patient (a lost phone).
+pub async fn reinvite_patient(thread: String) -> Result<PatientInviteView, IpcError> {
+    call_with(command::REINVITE_PATIENT, OpenThreadRequest { thread }).await
+}
+
 /// The clinician's own recent events.
 pub async fn my_activity() -> Result<MyActivityView, IpcError> {
     call(command::MY_ACTIVITY, JsValue::UNDEFINED).await

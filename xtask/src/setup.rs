@@ -23,7 +23,13 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("chromium-driver", "chromedriver, to drive it through WebDriver"),
     ("zbar-tools", "an independent QR decoder for the patient invite's QR code test"),
     ("python3-aiosmtpd", "a real SMTP server (STARTTLS) for the patients' blind notices test"),
+    ("python3-pip", "installs the PyPI packages the tests measure with (PYTHON_PACKAGES)"),
 ];
+
+/// PyPI packages the tests use, pinned: textstat measures the patient web
+/// app's reading age (0.7.3: syllables from pyphen's dictionaries; later
+/// versions fetch NLTK's data at run time, which a closed network refuses).
+const PYTHON_PACKAGES: &[&str] = &["textstat==0.7.3", "pyphen==0.18.1"];
 
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
@@ -38,6 +44,25 @@ pub fn ensure(ws: &Workspace) -> Result<()> {
         ensure_tool("tauri-driver", &["tauri-driver", "--version", "^2", "--locked"])?;
     }
     Ok(())
+}
+
+/// [`PYTHON_PACKAGES`] installed under the target directory (not into the
+/// system's Python), once; returns the directory for `PYTHONPATH`.
+pub fn python_libs(ws: &Workspace) -> Result<std::path::PathBuf> {
+    let dir = ws.target.join("python-libs");
+    let marker = dir.join(format!(".installed-{}", PYTHON_PACKAGES.join("-")));
+    if marker.is_file() {
+        return Ok(dir);
+    }
+    // Debian's Python (python3-pip), which the tests run too.
+    proc::run(
+        Command::new("/usr/bin/python3")
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "--upgrade", "--target"])
+            .arg(&dir)
+            .args(PYTHON_PACKAGES),
+    )?;
+    std::fs::write(&marker, b"").map_err(|e| Error::new(format!("writing {}: {e}", marker.display())))?;
+    Ok(dir)
 }
 
 fn ensure_debian_packages() -> Result<()> {

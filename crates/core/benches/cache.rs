@@ -153,7 +153,7 @@ fn build(path: &Path, keying: Keying<'_>) -> Store {
                     id: PatientId(format!("p{p}")),
                     display_name: DisplayName::new(format!("Patient {p}")),
                     date_of_birth: DateOfBirth::new(Date::new(1950, 1, 1).unwrap()),
-                    nhs_number: NhsNumber::parse("9434765919").unwrap(),
+                    nhs_number: Some(NhsNumber::parse("9434765919").unwrap()),
                 })?;
             }
             Ok(())

@@ -111,6 +111,10 @@ pub enum Command {
         /// once: yes or no (no by default).
         #[arg(long, value_parser = parse_yes_no)]
         lock_on_key_removal: Option<bool>,
+        /// How long the patient web app stays open without input before it
+        /// signs itself out (60–900 seconds; 15 minutes by default).
+        #[arg(long)]
+        patient_sign_out_secs: Option<u32>,
     },
     /// Issue channels for simulated patients and write the simulator's
     /// practice file (it holds the patients' secrets: mode 0600).
@@ -388,6 +392,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             max_offline_secs,
             allow_demo_keys,
             lock_on_key_removal,
+            patient_sign_out_secs,
         } => {
             let state = AppState::open_system(HubConfig::new(data_dir))?;
             let now = state.now();
@@ -402,6 +407,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                     max_offline_secs: max_offline_secs.unwrap_or(current.max_offline_secs),
                     allow_demo_keys: allow_demo_keys.unwrap_or(current.allow_demo_keys),
                     lock_on_key_removal: lock_on_key_removal.unwrap_or(current.lock_on_key_removal),
+                    patient_sign_out_secs: patient_sign_out_secs.unwrap_or(current.patient_sign_out_secs),
                 }
                 .validate()?;
                 if wanted != current {
@@ -410,13 +416,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 Ok::<_, CliError>(wanted)
             })?;
             say(&format!(
-                "idle lock at most {} s; re-authentication every {} s; keys without hmac-secret {}; offline unlocks for {} s after the last online one; the demo's software key {}; a pulled USB key {}",
+                "idle lock at most {} s; re-authentication every {} s; keys without hmac-secret {}; offline unlocks for {} s after the last online one; the demo's software key {}; a pulled USB key {}; the patient web app signs out after {} s",
                 policy.max_idle_secs,
                 policy.reauth_secs,
                 if policy.allow_weaker_keys { "allowed (weaker keyring mode)" } else { "refused" },
                 policy.max_offline_secs,
                 if policy.allow_demo_keys { "allowed (demo practices only)" } else { "refused" },
                 if policy.lock_on_key_removal { "locks the workstation" } else { "does not lock" },
+                policy.patient_sign_out_secs,
             ))
         }
         Command::PatientInvite {

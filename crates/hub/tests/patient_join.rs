@@ -14,7 +14,9 @@ use sealbox_crypto::secret::random_bytes;
 use sealbox_hub::config::RatePolicy;
 use sealbox_hub::relay::patient_join::{invite as invite_patient, DEFAULT_TTL};
 use sealbox_model::category::Category;
-use sealbox_model::hub_api::{Base64Bytes, PatientJoined, PracticeFile, SimPatient, MAX_JOIN_ATTEMPTS};
+use sealbox_model::hub_api::{
+    Base64Bytes, PatientJoined, PracticeFile, PracticePolicy, SimPatient, MAX_JOIN_ATTEMPTS,
+};
 use sealbox_model::ids::PatientId;
 use sealbox_model::jiff::SignedDuration;
 use sealbox_sim::{send, SendOptions};
@@ -25,6 +27,7 @@ use support::{request, start_hub, Hub};
 
 const NAME: &str = "Harriet O'Neil-Smith";
 const BORN: &str = "1984-07-19";
+const NHS: &str = "943 476 5919";
 
 /// The browser's side: fresh channel keys, and the request for `code` with
 /// the details typed.
@@ -39,13 +42,21 @@ impl Browser {
     }
 
     fn join_request(&self, code: &InviteCode, name: &str, born: &str) -> Value {
-        let identity = PatientIdentity::new(name, born, None).unwrap();
+        self.join_request_nhs(code, name, born, None)
+    }
+
+    /// As the web app sends it: with an NHS number typed, also the tag of
+    /// the name and date of birth alone.
+    fn join_request_nhs(&self, code: &InviteCode, name: &str, born: &str, nhs: Option<&str>) -> Value {
+        let identity = PatientIdentity::new(name, born, nhs).unwrap();
+        let without_nhs = nhs.map(|_| PatientIdentity::new(name, born, None).unwrap());
         let ed = ed25519_dalek::SigningKey::from_bytes(&self.ed25519_secret).verifying_key().to_bytes();
         let x =
             x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(self.x25519_secret)).to_bytes();
         serde_json::to_value(sealbox_model::hub_api::PatientJoinRequest {
             lookup: Base64Bytes(code.lookup().to_vec()),
             identity_tag: Base64Bytes(code.tag(&identity).to_vec()),
+            identity_tag_without_nhs: without_nhs.map(|i| Base64Bytes(code.tag(&i).to_vec())),
             ed25519_public: Base64Bytes(ed.to_vec()),
             x25519_public: Base64Bytes(x.to_vec()),
             notify_email: None,
@@ -65,7 +76,12 @@ impl Browser {
 
 /// The practice invites the patient (as `sealbox-hub patient-invite` does).
 fn invite(hub: &Hub, replaces: Option<&PatientId>) -> InviteCode {
-    let record = PatientIdentity::new(NAME, BORN, None).unwrap();
+    invite_with(hub, replaces, None)
+}
+
+/// The same, with the NHS number on the practice's record when `nhs` is given.
+fn invite_with(hub: &Hub, replaces: Option<&PatientId>, nhs: Option<&str>) -> InviteCode {
+    let record = PatientIdentity::new(NAME, BORN, nhs).unwrap();
     let now = hub.state.now();
     let (link, _) =
         hub.state.db.call_blocking(|c| invite_patient(c, &record, replaces, now, DEFAULT_TTL)).unwrap();
@@ -157,6 +173,18 @@ async fn a_patient_joins_once_with_their_invite_and_writes_on_the_channel_it_ope
         "the lost phone's token"
     );
     assert_eq!(get(&hub.client, replies, &rejoined.channel_token.0).await.0, 200);
+
+    // The page signs itself out when the practice says (15 minutes unless
+    // it wants it sooner); only a channel asks.
+    let policy_url = format!("{}/v1/patient/policy", hub.url);
+    let (status, body) = get(&hub.client, policy_url.clone(), &rejoined.channel_token.0).await;
+    assert_eq!((status, body["sign_out_secs"].as_u64()), (200, Some(900)), "{body}");
+    let sooner = PracticePolicy { patient_sign_out_secs: 300, ..PracticePolicy::default() };
+    let now = hub.state.now();
+    hub.state.db.call_blocking(|c| sealbox_hub::auth::policy::set(c, sooner, "test", now)).unwrap();
+    let (_, body) = get(&hub.client, policy_url.clone(), &rejoined.channel_token.0).await;
+    assert_eq!(body["sign_out_secs"].as_u64(), Some(300), "{body}");
+    assert_eq!(get(&hub.client, policy_url, &joined.channel_token.0).await.0, 401, "the lost phone's token");
     let practice = PracticeFile { patients: vec![new_browser.patient(&rejoined)], ..hub.patients() };
     let follow_up = [request(0, 9_100, Category::ClinicalQuestion, "It is spreading now", &[])];
     let mut follow_up = follow_up;
@@ -164,6 +192,19 @@ async fn a_patient_joins_once_with_their_invite_and_writes_on_the_channel_it_ope
     let sent =
         send::send(&hub.client, &hub.url, &practice, &follow_up, SendOptions::default()).await.unwrap();
     assert_eq!(sent.accepted, 1, "the same patient goes on in their thread");
+
+    // The NHS number is the patient's to give: typed, it joins an invite
+    // made without it; an invite made with it needs it, and the right one.
+    let (status, body) =
+        join(&hub, &Browser::new().join_request_nhs(&invite(&hub, None), NAME, BORN, Some(NHS))).await;
+    assert_eq!(status, 201, "{body}");
+    let with = invite_with(&hub, None, Some(NHS));
+    let (status, body) = join(&hub, &Browser::new().join_request(&with, NAME, BORN)).await;
+    assert_eq!(status, 403, "left out where the practice's invite has it: {body}");
+    let (status, _) = join(&hub, &Browser::new().join_request_nhs(&with, NAME, BORN, Some("401 023 2137"))).await;
+    assert_eq!(status, 403, "another patient's number");
+    let (status, body) = join(&hub, &Browser::new().join_request_nhs(&with, NAME, BORN, Some(NHS))).await;
+    assert_eq!(status, 201, "{body}");
 
     // Who the patient is, and the code, never reached the database.
     let stored = hub_files(&hub);
@@ -201,8 +242,35 @@ async fn a_care_navigator_invites_from_the_desktop_and_only_the_roles_that_may_c
     assert_eq!(link.practice_key, key);
     assert_eq!(made.code.as_str(), link.code.text().as_str());
     assert!(!format!("{made:?}").contains(made.code.as_str()), "Debug shows no code");
-    let (status, body) = join(&hub, &Browser::new().join_request(&link.code, NAME, BORN)).await;
+    let browser = Browser::new();
+    let (status, body) = join(&hub, &browser.join_request(&link.code, NAME, BORN)).await;
     assert_eq!(status, 201, "{body}");
+    let joined: PatientJoined = serde_json::from_value(body).unwrap();
+
+    // The patient asks for an appointment, then loses their phone: the
+    // care navigator gives them a new invite from the thread, with the
+    // details they gave. Joining with it keeps the patient and closes the
+    // old channel.
+    let sim_patient = browser.patient(&joined);
+    let practice = PracticeFile { patients: vec![sim_patient.clone()], ..hub.patients() };
+    let asked = [request(0, 9_300, Category::AdminAppointment, "Can I see the nurse next week?", &[])];
+    send::send(&hub.client, &hub.url, &practice, &asked, SendOptions::default()).await.unwrap();
+    desk.engine().unwrap().pull(&desk.store(), now).await.unwrap();
+    let again = desk.reinvite_patient(sealbox_model::ids::ThreadId(9_300), now).await.unwrap();
+    let again = InviteLink::parse_fragment(again.link.split_once('#').unwrap().1).unwrap();
+    let gave = sealbox_sim::seal::patient_details(&sim_patient);
+    let born = gave.date_of_birth.reveal().to_string();
+    let new_phone = Browser::new();
+    let nhs = gave.nhs_number.as_ref().map(|n| n.reveal().to_owned());
+    let (status, body) =
+        join(&hub, &new_phone.join_request_nhs(&again.code, gave.display_name.reveal(), &born, nhs.as_deref()))
+            .await;
+    assert_eq!(status, 201, "{body}");
+    let rejoined: PatientJoined = serde_json::from_value(body).unwrap();
+    assert_eq!(rejoined.patient_id, joined.patient_id, "the same patient");
+    let replies = format!("{}/v1/patient/replies?cursor=0", hub.url);
+    assert_eq!(get(&hub.client, replies.clone(), &joined.channel_token.0).await.0, 401, "the lost phone");
+    assert_eq!(get(&hub.client, replies, &rejoined.channel_token.0).await.0, 200);
     let files = hub_files(&hub);
     for needle in [NAME.as_bytes(), b"O'Neil-Smith", b"19/07/1984", made.code.as_bytes()] {
         let held = files.windows(needle.len()).any(|w| w == needle);
@@ -217,6 +285,11 @@ async fn a_care_navigator_invites_from_the_desktop_and_only_the_roles_that_may_c
     gp_key.enter_pin("2468");
     let gp_desk = gp_ws.unlock(&mut gp_key, now).await.unwrap();
     let refused = gp_desk.invite_patient(NAME, BORN, "", now).await.unwrap_err();
+    assert!(
+        matches!(refused, WorkstationError::PatientInvite(PatientInviteError::NotYourRole)),
+        "{refused:?}"
+    );
+    let refused = gp_desk.reinvite_patient(sealbox_model::ids::ThreadId(9_300), now).await.unwrap_err();
     assert!(
         matches!(refused, WorkstationError::PatientInvite(PatientInviteError::NotYourRole)),
         "{refused:?}"

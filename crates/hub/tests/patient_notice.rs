@@ -115,6 +115,7 @@ async fn patient_asks(hub: &Hub, email: Option<&str>, n: u64) -> (PracticeFile, 
     let request = PatientJoinRequest {
         lookup: Base64Bytes(link.code.lookup().to_vec()),
         identity_tag: Base64Bytes(link.code.tag(&identity).to_vec()),
+        identity_tag_without_nhs: None,
         ed25519_public: Base64Bytes(
             ed25519_dalek::SigningKey::from_bytes(&ed).verifying_key().to_bytes().to_vec(),
         ),

@@ -29,7 +29,7 @@ async fn the_cli_sets_the_policy_within_bounds_and_the_hub_serves_it() {
     assert!(ok, "{said}");
     assert_eq!(
         said.trim(),
-        "idle lock at most 900 s; re-authentication every 43200 s; keys without hmac-secret refused; offline unlocks for 259200 s after the last online one; the demo's software key refused; a pulled USB key does not lock"
+        "idle lock at most 900 s; re-authentication every 43200 s; keys without hmac-secret refused; offline unlocks for 259200 s after the last online one; the demo's software key refused; a pulled USB key does not lock; the patient web app signs out after 900 s"
     );
     let (ok, said) = policy_cli(
         dir.path(),
@@ -52,7 +52,11 @@ async fn the_cli_sets_the_policy_within_bounds_and_the_hub_serves_it() {
     let (ok, said) = policy_cli(demo.path(), &["--allow-demo-keys", "yes"]);
     assert!(ok && said.contains("the demo's software key allowed (demo practices only)"), "{said}");
     let (ok, said) = policy_cli(demo.path(), &["--lock-on-key-removal", "yes"]);
-    assert!(ok && said.ends_with("a pulled USB key locks the workstation\n"), "{said}");
+    assert!(ok && said.contains("a pulled USB key locks the workstation;"), "{said}");
+    let (ok, said) = policy_cli(demo.path(), &["--patient-sign-out-secs", "300"]);
+    assert!(ok && said.ends_with("the patient web app signs out after 300 s\n"), "{said}");
+    let (ok, said) = policy_cli(demo.path(), &["--patient-sign-out-secs", "1800"]);
+    assert!(!ok && said.contains("1 to 15 minutes"), "{said}");
     let (ok, said) = policy_cli(dir.path(), &["--max-offline-secs", "60"]);
     assert!(!ok && said.contains("1 hour to 14 days"), "{said}");
     // Only the change counts as a change; who made it is kept.

@@ -454,7 +454,7 @@ async fn a_staff_reply_cannot_carry_a_patients_identity() {
     let someone_else = sealbox_model::patient::PatientDetails {
         display_name: sealbox_model::patient::DisplayName::new("Not The Patient".to_owned()),
         date_of_birth: sealbox_model::patient::DateOfBirth::new(sealbox_model::jiff::civil::date(1950, 1, 1)),
-        nhs_number: sealbox_model::nhs_number::NhsNumber::parse("9434765919").unwrap(),
+        nhs_number: Some(sealbox_model::nhs_number::NhsNumber::parse("9434765919").unwrap()),
         written_by: None,
     };
     let who = someone_else.to_sealed_plaintext().unwrap();

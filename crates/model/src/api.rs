@@ -127,6 +127,11 @@ pub mod command {
     /// browser; returns [`super::PatientInviteView`].
     pub const INVITE_PATIENT: &str = "invite_patient";
 
+    /// Takes `thread`; a care navigator or practice manager gives the
+    /// thread's patient a new invite (a lost phone: joining with it closes
+    /// the old channel); returns [`super::PatientInviteView`].
+    pub const REINVITE_PATIENT: &str = "reinvite_patient";
+
     /// Stops the security key's request in progress (the lock screen's and
     /// the enrolment's Cancel while the key flashes).
     pub const CANCEL_KEY: &str = "cancel_key";
@@ -162,6 +167,7 @@ pub mod command {
         WORKLOAD,
         COVER_ABSENCE,
         INVITE_PATIENT,
+        REINVITE_PATIENT,
         CANCEL_KEY,
     ];
 }
@@ -470,6 +476,10 @@ pub struct ThreadView {
     /// pharmacy on this thread (`sharing::reaches_pharmacy_only_shared`).
     #[serde(default)]
     pub can_share: bool,
+    /// Whether the clinician may give this patient a new invite to write
+    /// online (a lost phone: their old channel closes).
+    #[serde(default)]
+    pub can_reinvite: bool,
     /// The open request of the same patient this one repeats, linked at
     /// intake (merge with one key).
     #[serde(default)]

@@ -66,8 +66,9 @@ pub struct Patient {
     pub display_name: DisplayName,
     /// Date of birth.
     pub date_of_birth: DateOfBirth,
-    /// NHS number, validated.
-    pub nhs_number: NhsNumber,
+    /// NHS number, validated; none when the patient did not give one (a
+    /// patient joining from the web app may leave it out).
+    pub nhs_number: Option<NhsNumber>,
 }
 
 impl fmt::Debug for Patient {
@@ -90,8 +91,10 @@ pub struct PatientDetails {
     pub display_name: DisplayName,
     /// Date of birth.
     pub date_of_birth: DateOfBirth,
-    /// NHS number, validated when read.
-    pub nhs_number: NhsNumber,
+    /// NHS number, validated when read; none when the patient did not
+    /// give one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nhs_number: Option<NhsNumber>,
     /// Who wrote this message for the patient, when it was not the patient
     /// (a parent for a child, a carer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -242,7 +245,7 @@ mod tests {
             id: PatientId("p-7f3a".into()),
             display_name: DisplayName::new("Margaret Okonkwo-Smith"),
             date_of_birth: DateOfBirth::new(Date::new(1948, 3, 17).unwrap()),
-            nhs_number: NhsNumber::parse("9434765919").unwrap(),
+            nhs_number: Some(NhsNumber::parse("9434765919").unwrap()),
         }
     }
 

@@ -57,7 +57,7 @@ pub fn patient_details(patient: &SimPatient) -> PatientDetails {
     PatientDetails {
         display_name: sealbox_model::patient::DisplayName::new(name),
         date_of_birth: sealbox_model::patient::DateOfBirth::new(date),
-        nhs_number: nhs_number(h),
+        nhs_number: Some(nhs_number(h)),
         written_by,
     }
 }

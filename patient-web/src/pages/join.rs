@@ -87,9 +87,9 @@ pub fn Join(props: &Props) -> Html {
                 <label for="born">{ "Your date of birth" }</label>
                 <span class="hint" id="born-hint">{ "For example 19/07/1984" }</span>
                 <input id="born" ref={born} inputmode="numeric" autocomplete="bday" aria-describedby="born-hint" required=true />
-                <label for="nhs">{ "Your NHS number" }</label>
-                <span class="hint" id="nhs-hint">{ "10 digits. It is in the NHS App and on letters from us." }</span>
-                <input id="nhs" ref={nhs} inputmode="numeric" aria-describedby="nhs-hint" required=true />
+                <label for="nhs">{ "Your NHS number (if you know it)" }</label>
+                <span class="hint" id="nhs-hint">{ "10 digits. It is in the NHS App and on letters from us. You can leave it empty, unless our letter asks for it." }</span>
+                <input id="nhs" ref={nhs} inputmode="numeric" aria-describedby="nhs-hint" />
                 <label for="passphrase">{ "Choose a passphrase" }</label>
                 <span class="hint" id="pass-hint">{ "At least 10 characters. Three random words work well. You need it each time you open your messages." }</span>
                 <input id="passphrase" ref={pass} type="password" autocomplete="new-password" aria-describedby="pass-hint" required=true />

@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use sealbox_crypto::attachment::seal_for_message;
 use sealbox_model::category::Category;
+use sealbox_model::hub_api::PatientMessageRequest;
 use sealbox_model::message::{FreeText, MedicationRequest, MedicationText, MessagePart};
 use sealbox_model::red_flags::RedFlagDetector;
 use sealbox_model::renewal::{RenewalAnswer, RenewalQuestions};
@@ -62,25 +63,56 @@ fn parts(
     Ok(parts)
 }
 
-async fn send(
+/// A message sealed and not yet known to have reached the practice: its
+/// photos' sealed blobs and the sealed message, with what the form held
+/// when it was sealed. Sent again as it is (same ids: the hub takes a
+/// repeat as the same message, never a second one) while the form is
+/// unchanged.
+struct Sealed {
+    category: Category,
+    form: Vec<MessagePart>,
+    photos: Vec<Rc<Photo>>,
+    thread: u64,
+    blobs: Vec<(String, Vec<u8>)>,
+    message: PatientMessageRequest,
+}
+
+async fn seal(
     channel: &Channel,
     category: Category,
-    mut parts: Vec<MessagePart>,
+    parts: Vec<MessagePart>,
     photos: &[Rc<Photo>],
-) -> Result<(), String> {
+) -> Result<Sealed, String> {
     let pools = hub::pool_keys(channel).await.map_err(|e| e.to_string())?;
     let thread = new_thread();
+    let mut sealed_parts = parts.clone();
     // Each photo sealed under a key of its own and put first; the message
     // carries the keys.
+    let mut blobs = Vec::new();
     for photo in photos {
         let (reference, blob) = seal_for_message(&photo.bytes, "image/jpeg", &channel.practice, thread.0)
             .map_err(|e| e.to_string())?;
-        hub::put_attachment(channel, thread.0, &reference.id.0, &blob).await.map_err(|e| e.to_string())?;
-        parts.push(MessagePart::Attachment(reference));
+        blobs.push((reference.id.0.clone(), blob));
+        sealed_parts.push(MessagePart::Attachment(reference));
     }
-    let message = channel.seal_message(&pools, thread, category, &parts).map_err(|e| e.to_string())?;
-    hub::send(channel, &message).await.map_err(|e| e.to_string())?;
+    let message = channel.seal_message(&pools, thread, category, &sealed_parts).map_err(|e| e.to_string())?;
+    Ok(Sealed { category, form: parts, photos: photos.to_vec(), thread: thread.0, blobs, message })
+}
+
+async fn deliver(channel: &Channel, sealed: &Sealed) -> Result<(), String> {
+    for (id, blob) in &sealed.blobs {
+        hub::put_attachment(channel, sealed.thread, id, blob).await.map_err(|e| e.to_string())?;
+    }
+    hub::send(channel, &sealed.message).await.map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// What was sealed still says what the form says now (the same photos too).
+fn unchanged(sealed: &Sealed, category: Category, parts: &[MessagePart], photos: &[Rc<Photo>]) -> bool {
+    sealed.category == category
+        && sealed.form == parts
+        && sealed.photos.len() == photos.len()
+        && sealed.photos.iter().zip(photos).all(|(a, b)| Rc::ptr_eq(a, b))
 }
 
 /// "Photo 1: 1200 × 900, 240 KB".
@@ -100,6 +132,8 @@ pub fn Write(props: &ChannelProps) -> Html {
     let sent = use_state(|| false);
     let photos = use_state(Vec::<Rc<Photo>>::new);
     let picker = use_node_ref();
+    // The message sealed for the last Send that did not reach the practice.
+    let pending = use_mut_ref(|| None::<Rc<Sealed>>);
     let detector = use_memo((), |_| RedFlagDetector::new().ok());
     // The practice's questions about each medicine, once checked.
     let questions = use_state(|| None::<Rc<RenewalQuestions>>);
@@ -176,7 +210,7 @@ pub fn Write(props: &ChannelProps) -> Html {
     let onsubmit = {
         let (text, medicines, chosen) = (text.clone(), medicines.clone(), chosen.clone());
         let (error, busy, sent, channel) = (error.clone(), busy.clone(), sent.clone(), props.channel.clone());
-        let (photos, questions) = (photos.clone(), questions.clone());
+        let (photos, questions, pending) = (photos.clone(), questions.clone(), pending.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if *busy {
@@ -194,15 +228,32 @@ pub fn Write(props: &ChannelProps) -> Html {
             busy.set(true);
             let (error, busy, sent, channel, chosen) =
                 (error.clone(), busy.clone(), sent.clone(), channel.clone(), *chosen);
-            let (photos, attached) = (photos.clone(), (*photos).clone());
+            let (photos, attached, pending) = (photos.clone(), (*photos).clone(), pending.clone());
+            // Sent again after a failure: the message sealed then, if the
+            // form still says the same; else sealed anew.
+            let kept = pending.borrow().as_ref().filter(|p| unchanged(p, chosen, &parts, &attached)).cloned();
             spawn_local(async move {
-                match send(&channel, chosen, parts, &attached).await {
+                let sealed = match kept {
+                    Some(sealed) => Ok(sealed),
+                    None => seal(&channel, chosen, parts, &attached).await.map(Rc::new),
+                };
+                let outcome = match sealed {
+                    Ok(sealed) => {
+                        *pending.borrow_mut() = Some(sealed.clone());
+                        deliver(&channel, &sealed).await
+                    }
+                    Err(message) => Err(message),
+                };
+                match outcome {
                     Ok(()) => {
+                        pending.borrow_mut().take();
                         error.set(None);
                         photos.set(Vec::new());
                         sent.set(true);
                     }
-                    Err(message) => error.set(Some(message)),
+                    Err(message) => error.set(Some(format!(
+                        "{message} Your message is kept here: press Send to try again."
+                    ))),
                 }
                 busy.set(false);
             });

@@ -51,18 +51,70 @@ pub fn patient_invite_panel() -> Html {
             <div class="actions">
                 <button id="make-patient-invite" type="button" onclick={invite} disabled={*busy}>{ "Make invite" }</button>
             </div>
-            { match &*outcome {
-                Some(Ok(v)) => html! {
-                    <div id="patient-invite-made" role="status">
-                        <p>{ format!("Give the patient this link or code, {}. It works once.", v.expires) }</p>
-                        <p id="patient-invite-link" class="fingerprint">{ &v.link }</p>
-                        <p id="patient-invite-code" class="fingerprint">{ &v.code }</p>
-                        <QrCode svg={v.qr_svg.clone()} />
-                    </div>
-                },
-                Some(Err(e)) => html! { <p id="patient-invite-error" class="status" data-state="error" role="alert">{ e }</p> },
-                None => html! {},
-            } }
+            <Outcome outcome={(*outcome).clone()} />
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct OutcomeProps {
+    outcome: Option<Result<PatientInviteView, String>>,
+}
+
+/// The invite made (the link, the code and its QR code, shown once), or why not.
+#[function_component(Outcome)]
+fn outcome(props: &OutcomeProps) -> Html {
+    match &props.outcome {
+        Some(Ok(v)) => html! {
+            <div id="patient-invite-made" role="status">
+                <p>{ format!("Give the patient this link or code, {}. It works once.", v.expires) }</p>
+                <p id="patient-invite-link" class="fingerprint">{ &v.link }</p>
+                <p id="patient-invite-code" class="fingerprint">{ &v.code }</p>
+                <QrCode svg={v.qr_svg.clone()} />
+            </div>
+        },
+        Some(Err(e)) => html! { <p id="patient-invite-error" class="status" data-state="error" role="alert">{ e }</p> },
+        None => html! {},
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ReinviteProps {
+    pub thread: String,
+}
+
+/// On a thread, for care navigators and practice managers: a new invite
+/// for its patient when their phone is lost (joining with it closes the
+/// old channel, so whoever has the phone reads nothing more).
+#[function_component(Reinvite)]
+pub fn reinvite(props: &ReinviteProps) -> Html {
+    let outcome = use_state(|| None::<Result<PatientInviteView, String>>);
+    let busy = use_state(|| false);
+    {
+        let outcome = outcome.clone();
+        use_effect_with(props.thread.clone(), move |_| outcome.set(None));
+    }
+    let make = {
+        let (thread, outcome, busy) = (props.thread.clone(), outcome.clone(), busy.clone());
+        Callback::from(move |_: MouseEvent| {
+            if *busy {
+                return;
+            }
+            busy.set(true);
+            let (thread, outcome, busy) = (thread.clone(), outcome.clone(), busy.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                outcome.set(Some(crate::ipc::reinvite_patient(thread).await.map_err(|e| e.to_string())));
+                busy.set(false);
+            });
+        })
+    };
+    html! {
+        <section id="reinvite" class="composer" aria-label="The patient's online messages">
+            <button id="reinvite-patient" type="button" onclick={make} disabled={*busy}
+                title="For a lost or new phone: the old one stops working when the patient joins with the new invite">
+                { "New invite for this patient (lost phone)" }
+            </button>
+            <Outcome outcome={(*outcome).clone()} />
         </section>
     }
 }

@@ -26,6 +26,7 @@ use sealbox_model::hub_api::StateOp;
 
 use crate::pages::audit::AuditList;
 use crate::pages::colleagues::Colleagues;
+use crate::pages::patient_invite::Reinvite;
 use crate::pages::composer::Composer;
 use crate::pages::photo::Attachment;
 use crate::pages::refill::RefillReview;
@@ -336,6 +337,9 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
             <Composer view={v.clone()} on_sent={props.on_updated.clone()} on_leave={on_leave} input={reply_box} />
             <Colleagues view={v.clone()} on_updated={props.on_updated.clone()} note_box={note_box} hand_box={hand_box}
                 on_handed={props.on_done.reform(|v| (v, "Thread handed over."))} />
+            if v.can_reinvite {
+                <Reinvite thread={v.thread.clone()} />
+            }
             if let Some(a) = &*activity {
                 <AuditList id="thread-activity" title="Activity" view={a.clone()} />
             }

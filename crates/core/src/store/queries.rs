@@ -727,6 +727,10 @@ fn patient_from(id: &PatientId, (name, dob, nhs): (String, String, String)) -> R
         id: id.clone(),
         display_name: DisplayName::new(name),
         date_of_birth: DateOfBirth::new(dob),
-        nhs_number: NhsNumber::parse(&nhs).map_err(|_| StoreError::Decode("NHS number"))?,
+        // Empty: the patient gave none.
+        nhs_number: match nhs.as_str() {
+            "" => None,
+            text => Some(NhsNumber::parse(text).map_err(|_| StoreError::Decode("NHS number"))?),
+        },
     })
 }

@@ -641,7 +641,7 @@ fn patients_are_found_by_name_nhs_number_or_date_of_birth() {
     let dir = tempfile::tempdir().unwrap();
     let (mut store, _key, _path) = new_store(dir.path());
     let mut other = patient("p2", "Bea Jones");
-    other.nhs_number = NhsNumber::parse("4010232137").unwrap();
+    other.nhs_number = Some(NhsNumber::parse("4010232137").unwrap());
     other.date_of_birth = DateOfBirth::new(Date::new(1990, 12, 1).unwrap());
     store
         .write(|w| {
@@ -659,6 +659,33 @@ fn patients_are_found_by_name_nhs_number_or_date_of_birth() {
     assert_eq!(found("1/12/1990"), vec![ThreadId(2)]);
     assert_eq!(found("17 March 1948"), vec![ThreadId(1)]);
     assert!(found("2 Dec 1990").is_empty());
+}
+
+#[test]
+fn a_patient_who_gave_no_nhs_number_is_kept_without_one_and_gaining_one_is_a_change_to_confirm() {
+    use sealbox_model::nhs_number::NhsNumber;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _key, _path) = new_store(dir.path());
+    let mut none = patient("p3", "Cal Reid");
+    none.nhs_number = None;
+    store
+        .write(|w| {
+            w.pin_patient(&none)?;
+            w.upsert_thread(&thread(3, "p3", Pool::Gp, false, None, 0), t(0))?;
+            Ok(())
+        })
+        .unwrap();
+    let held = store.patient(&none.id).unwrap().unwrap();
+    assert_eq!(held.nhs_number, None);
+    // Nobody is found by an NHS number they never gave.
+    assert!(store.threads_of_patients_named("943 476 5919", 10).unwrap().is_empty());
+    // The same details again are no change; a number given later is one.
+    assert!(!store.write(|w| w.pin_patient(&none)).unwrap());
+    let mut given = none.clone();
+    given.nhs_number = Some(NhsNumber::parse("9434765919").unwrap());
+    assert!(store.write(|w| w.pin_patient(&given)).unwrap());
+    let (_, change) = store.pending_patient_change(&none.id).unwrap().unwrap();
+    assert_eq!(change.nhs_number, given.nhs_number);
 }
 
 #[test]

@@ -36,7 +36,7 @@ pub fn patient(id: &str, name: &str) -> Patient {
         id: PatientId(id.into()),
         display_name: DisplayName::new(name),
         date_of_birth: DateOfBirth::new(Date::new(1948, 3, 17).unwrap()),
-        nhs_number: NhsNumber::parse("9434765919").unwrap(),
+        nhs_number: Some(NhsNumber::parse("9434765919").unwrap()),
     }
 }
 

@@ -8,6 +8,7 @@ use sealbox_model::category::Category;
 use sealbox_model::ids::{MessageId, PatientId, StaffId, ThreadId};
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::message::{FreeText, Message, MessagePart};
+use sealbox_model::nhs_number::NhsNumber;
 use sealbox_model::patient::Patient;
 use sealbox_model::pool::Pool;
 use sealbox_model::priority::Priority;
@@ -176,7 +177,7 @@ impl Writer<'_> {
                 p.id.0,
                 p.display_name.reveal(),
                 p.date_of_birth.reveal().to_string(),
-                p.nhs_number.reveal()
+                nhs_text(p)
             ])?;
         Ok(())
     }
@@ -193,13 +194,13 @@ impl Writer<'_> {
                 "INSERT INTO patients(id, display_name, date_of_birth, nhs_number) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT(id) DO NOTHING",
             )?
-            .execute(params![p.id.0, p.display_name.reveal(), dob, p.nhs_number.reveal()])?;
+            .execute(params![p.id.0, p.display_name.reveal(), dob, nhs_text(p)])?;
         if inserted > 0 {
             return Ok(false);
         }
         let same: bool = self.tx.query_row(
             "SELECT display_name = ?2 AND date_of_birth = ?3 AND nhs_number = ?4 FROM patients WHERE id = ?1",
-            params![p.id.0, p.display_name.reveal(), dob, p.nhs_number.reveal()],
+            params![p.id.0, p.display_name.reveal(), dob, nhs_text(p)],
             |r| r.get(0),
         )?;
         if same {
@@ -211,7 +212,7 @@ impl Writer<'_> {
                 "INSERT OR IGNORE INTO patient_detail_changes (patient_id, display_name, date_of_birth, nhs_number)
                  VALUES (?1, ?2, ?3, ?4)",
             )?
-            .execute(params![p.id.0, p.display_name.reveal(), dob, p.nhs_number.reveal()])?;
+            .execute(params![p.id.0, p.display_name.reveal(), dob, nhs_text(p)])?;
         Ok(recorded > 0)
     }
 
@@ -518,6 +519,11 @@ impl Writer<'_> {
             .optional()?;
         Ok(key.map(|k| ThreadId(id_of(k))))
     }
+}
+
+/// The NHS number as the cache keeps it: empty when the patient gave none.
+fn nhs_text(p: &Patient) -> &str {
+    p.nhs_number.as_ref().map_or("", NhsNumber::reveal)
 }
 
 #[cfg(test)]

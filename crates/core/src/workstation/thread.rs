@@ -153,7 +153,7 @@ impl Desk {
             let change = store.pending_patient_change(&detail.patient.id)?.map(|(_, p)| IdentityChange {
                 patient: p.display_name.reveal().to_owned(),
                 date_of_birth: p.date_of_birth.reveal().strftime("%-d %b %Y").to_string(),
-                nhs_number: p.nhs_number.reveal_formatted(),
+                nhs_number: nhs_shown(p.nhs_number.as_ref()),
             });
             (draft, self.refill_panel(&store, &detail, now, &tz)?, change)
         };
@@ -167,7 +167,7 @@ impl Desk {
             state: t.state.kind().key().to_owned(),
             patient: detail.patient.display_name.reveal().to_owned(),
             age: detail.patient.date_of_birth.age_on(today),
-            nhs_number: detail.patient.nhs_number.reveal_formatted(),
+            nhs_number: nhs_shown(detail.patient.nhs_number.as_ref()),
             messages,
             latest_received: t
                 .messages
@@ -195,6 +195,7 @@ impl Desk {
             can_share: can(self.profile.role, Action::ShareIntoMedicationPart, t.category)
                 && can(self.profile.role, Action::ReadFreeText, t.category)
                 && reaches_pharmacy_only_shared(t),
+            can_reinvite: self.profile.role.may_invite_patients(),
             repeat_of: repeat.map(|(of, why)| RepeatLine {
                 thread: of.0.to_string(),
                 reason: why.words().to_owned(),
@@ -309,4 +310,9 @@ impl Desk {
         }
         Ok(())
     }
+}
+
+/// The NHS number as the clinician reads it, or that the patient gave none.
+fn nhs_shown(nhs: Option<&sealbox_model::nhs_number::NhsNumber>) -> String {
+    nhs.map_or_else(|| "not given".to_owned(), |n| n.reveal_formatted())
 }

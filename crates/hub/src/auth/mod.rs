@@ -53,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/devices/me/practice-key", get(practice_key_share::my_share))
         .route("/v1/practice/keys/{pool}", put(pool_keys::publish))
         .route("/v1/practice/policy", get(policy::get_policy))
+        .route("/v1/patient/policy", get(policy::get_patient_policy))
         .route("/v1/staff", get(staff_directory::list))
         .route("/v1/staff/me/absence", put(staff_directory::set_absence))
         .route("/v1/practice/signing-key", put(directory::put_signing_key))

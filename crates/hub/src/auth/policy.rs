@@ -3,9 +3,10 @@
 //! enrolment challenge; set by `sealbox-hub policy`.
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::Json;
 use rusqlite::{params, Connection, OptionalExtension};
-use sealbox_model::hub_api::PracticePolicy;
+use sealbox_model::hub_api::{PatientPolicy, PracticePolicy};
 use sealbox_model::jiff::Timestamp;
 
 use super::PendingPrincipal;
@@ -18,7 +19,7 @@ pub fn get(conn: &Connection) -> Result<PracticePolicy, DbError> {
     let row = conn
         .query_row(
             "SELECT max_idle_secs, reauth_secs, allow_weaker_keys, max_offline_secs, allow_demo_keys,
-                    lock_on_key_removal
+                    lock_on_key_removal, patient_sign_out_secs
              FROM practice_policy ORDER BY id DESC LIMIT 1",
             [],
             |r| {
@@ -29,6 +30,7 @@ pub fn get(conn: &Connection) -> Result<PracticePolicy, DbError> {
                     max_offline_secs: r.get(3)?,
                     allow_demo_keys: r.get(4)?,
                     lock_on_key_removal: r.get(5)?,
+                    patient_sign_out_secs: r.get(6)?,
                 })
             },
         )
@@ -41,8 +43,9 @@ pub fn get(conn: &Connection) -> Result<PracticePolicy, DbError> {
 pub fn set(conn: &Connection, policy: PracticePolicy, set_by: &str, now: Timestamp) -> Result<(), DbError> {
     conn.execute(
         "INSERT INTO practice_policy (max_idle_secs, reauth_secs, allow_weaker_keys, max_offline_secs,
-                                      allow_demo_keys, lock_on_key_removal, set_by, set_at_us)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                      allow_demo_keys, lock_on_key_removal, patient_sign_out_secs,
+                                      set_by, set_at_us)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             policy.max_idle_secs,
             policy.reauth_secs,
@@ -50,6 +53,7 @@ pub fn set(conn: &Connection, policy: PracticePolicy, set_by: &str, now: Timesta
             policy.max_offline_secs,
             policy.allow_demo_keys,
             policy.lock_on_key_removal,
+            policy.patient_sign_out_secs,
             set_by,
             time::to_db(now)
         ],
@@ -65,6 +69,17 @@ pub async fn get_policy(
     _who: PendingPrincipal,
 ) -> Result<Json<PracticePolicy>, ApiError> {
     Ok(Json(state.db.read(|conn| Ok::<_, ApiError>(get(conn)?)).await?))
+}
+
+/// `GET /v1/patient/policy`: what a patient's browser needs of the
+/// policy (when to sign itself out), for a patient's channel.
+pub async fn get_patient_policy(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<PatientPolicy>, ApiError> {
+    crate::relay::patient::channel(&state, &headers).await?;
+    let policy = state.db.read(|conn| Ok::<_, ApiError>(get(conn)?)).await?;
+    Ok(Json(PatientPolicy { sign_out_secs: policy.patient_sign_out_secs }))
 }
 
 #[cfg(test)]
@@ -84,8 +99,10 @@ mod tests {
             max_offline_secs: 7_200,
             allow_demo_keys: false,
             lock_on_key_removal: false,
+            patient_sign_out_secs: 300,
         };
         set(&conn, strict, "admin", now).unwrap();
+        assert_eq!(get(&conn).unwrap(), strict, "the patients' sign-out is kept and read back");
         let relaxed = PracticePolicy { allow_weaker_keys: true, ..strict };
         set(&conn, relaxed, "admin", now).unwrap();
         assert_eq!(get(&conn).unwrap(), relaxed);
@@ -100,6 +117,8 @@ mod tests {
         assert!(set(&conn, out_of_bounds, "admin", now).is_err(), "the table refuses what validate() would");
         let too_long_offline = PracticePolicy { max_offline_secs: 1_209_601, ..strict };
         assert!(set(&conn, too_long_offline, "admin", now).is_err());
+        let patients_too_long = PracticePolicy { patient_sign_out_secs: 901, ..strict };
+        assert!(set(&conn, patients_too_long, "admin", now).is_err());
         assert_eq!(get(&conn).unwrap(), relaxed);
     }
 }

@@ -28,6 +28,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0019_patient_invites", include_str!("../../migrations/0019_patient_invites.sql")),
     ("0020_patient_notices", include_str!("../../migrations/0020_patient_notices.sql")),
     ("0021_renewal_questions", include_str!("../../migrations/0021_renewal_questions.sql")),
+    ("0022_patient_sign_out", include_str!("../../migrations/0022_patient_sign_out.sql")),
 ];
 
 /// Applies the migrations not yet recorded.

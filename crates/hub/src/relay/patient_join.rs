@@ -202,6 +202,8 @@ pub async fn post_join(
 ) -> Result<Response, ApiError> {
     let lookup = key32("lookup", req.lookup.as_slice())?;
     let tag = key32("identity_tag", req.identity_tag.as_slice())?;
+    let alternative =
+        req.identity_tag_without_nhs.as_ref().map(|t| key32("identity_tag_without_nhs", t.as_slice())).transpose()?;
     let ed = key32("ed25519_public", req.ed25519_public.as_slice())?;
     if ed25519_dalek::VerifyingKey::from_bytes(&ed).is_err() {
         return Err(ApiError::field("ed25519_public", "is not an Ed25519 public key"));
@@ -213,8 +215,27 @@ pub async fn post_join(
         None => None,
     };
     let now = state.now();
-    let joined = state.db.call(move |conn| join(conn, &lookup, &tag, &ed, &x, email.as_deref(), now)).await?;
+    let tags = Tags { typed: tag, without_nhs: alternative };
+    let joined = state.db.call(move |conn| join(conn, &lookup, &tags, &ed, &x, email.as_deref(), now)).await?;
     Ok((StatusCode::CREATED, Json(joined)).into_response())
+}
+
+/// The tags a patient's join carries: of what they typed, and of their
+/// name and date of birth alone when they typed an NHS number too.
+struct Tags {
+    typed: [u8; 32],
+    without_nhs: Option<[u8; 32]>,
+}
+
+impl Tags {
+    /// Whether either matches the practice's tag (each compared in
+    /// constant time): the NHS number is the patient's to give, unless the
+    /// practice's invite included it.
+    fn matches(&self, stored: &[u8]) -> bool {
+        let typed = constant_time_eq(stored, &self.typed);
+        let without = self.without_nhs.is_some_and(|t| constant_time_eq(stored, &t));
+        typed | without
+    }
 }
 
 /// Checks the invite and opens (or re-opens) the patient's channel, in one
@@ -222,7 +243,7 @@ pub async fn post_join(
 fn join(
     conn: &mut Connection,
     lookup: &[u8; 32],
-    tag: &[u8; 32],
+    tags: &Tags,
     ed25519_public: &[u8; 32],
     x25519_public: &[u8; 32],
     notify_email: Option<&str>,
@@ -248,7 +269,7 @@ fn join(
     if now >= from_db(expires)? {
         return Err(Refused::Expired.into());
     }
-    if !constant_time_eq(&stored_tag, tag) {
+    if !tags.matches(&stored_tag) {
         tx.execute(
             "UPDATE patient_invites SET failed_attempts = failed_attempts + 1 WHERE lookup = ?1",
             params![lookup.as_slice()],

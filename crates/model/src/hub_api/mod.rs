@@ -39,7 +39,7 @@ pub use patient::{PatientMessageAccepted, PatientMessageRequest, PatientRepliesP
 pub use patient_join::{
     PatientInviteIssued, PatientInviteRequest, PatientJoinRequest, PatientJoined, MAX_JOIN_ATTEMPTS,
 };
-pub use policy::{PolicyError, PracticePolicy, DEMO_KEY_AAGUID};
+pub use policy::{PatientPolicy, PolicyError, PracticePolicy, DEMO_KEY_AAGUID};
 pub use practice_file::{PracticeFile, SimPatient};
 pub use problem::{FieldError, Problem};
 pub use staff::{AbsenceRequest, StaffDirectory, StaffEntry, MAX_ABSENCE_DAYS};

@@ -19,8 +19,14 @@ pub const MAX_JOIN_ATTEMPTS: u32 = 5;
 pub struct PatientJoinRequest {
     /// The invite's lookup (32 bytes).
     pub lookup: Base64Bytes,
-    /// The tag of the name and date of birth the patient typed (32 bytes).
+    /// The tag of the name, date of birth and (if typed) NHS number the
+    /// patient gave (32 bytes).
     pub identity_tag: Base64Bytes,
+    /// When the patient typed an NHS number: the tag of the name and date
+    /// of birth alone, which joins where the practice's invite did not
+    /// include the number. An invite that did include it still needs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_tag_without_nhs: Option<Base64Bytes>,
     /// The channel's Ed25519 public key: it must sign the patient's envelopes.
     pub ed25519_public: Base64Bytes,
     /// The channel's X25519 public key: replies are sealed to it.

@@ -36,6 +36,33 @@ pub struct PracticePolicy {
     /// otherwise lock every time a colleague borrows a port.
     #[serde(default)]
     pub lock_on_key_removal: bool,
+    /// The patient web app signs itself out after this long without input,
+    /// in seconds ([`PracticePolicy::PATIENT_SIGN_OUT_SECS`]; 15 minutes
+    /// unless the practice wants it sooner).
+    #[serde(default = "PracticePolicy::default_patient_sign_out_secs")]
+    pub patient_sign_out_secs: u32,
+}
+
+/// What a patient's browser is told of the practice's policy
+/// (`GET /v1/patient/policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatientPolicy {
+    /// Sign out after this long without input, in seconds.
+    pub sign_out_secs: u32,
+}
+
+impl PatientPolicy {
+    /// How long the page stays open untouched, in milliseconds: the
+    /// practice's limit, or sooner when the page's address asks
+    /// (`asked_secs`; never later). Bounded to 15 minutes whatever the
+    /// hub says.
+    pub fn sign_out_ms(policy: Option<PatientPolicy>, asked_secs: Option<u32>) -> u32 {
+        let most = *PracticePolicy::PATIENT_SIGN_OUT_SECS.end();
+        let practice = policy.map_or(most, |p| p.sign_out_secs.clamp(1, most));
+        let secs = asked_secs.filter(|s| *s > 0).map_or(practice, |s| s.min(practice));
+        secs.saturating_mul(1000)
+    }
 }
 
 /// The AAGUID Sealbox's demo software key puts in its authenticator data.
@@ -57,6 +84,9 @@ pub enum PolicyError {
     /// The offline allowance is outside 1 h ..= 14 days.
     #[error("offline unlocks may be allowed for 1 hour to 14 days (3600 to 1209600 seconds)")]
     Offline,
+    /// The patient web app's sign-out is outside 1 ..= 15 min.
+    #[error("the patient web app must sign out after 1 to 15 minutes (60 to 900 seconds)")]
+    PatientSignOut,
 }
 
 impl PracticePolicy {
@@ -66,6 +96,13 @@ impl PracticePolicy {
     pub const REAUTH_SECS: std::ops::RangeInclusive<u32> = 30..=43_200;
     /// The offline allowance's bounds, in seconds (1 hour to 14 days).
     pub const OFFLINE_SECS: std::ops::RangeInclusive<u32> = 3_600..=1_209_600;
+    /// The patient web app's sign-out bounds, in seconds (15 minutes at most).
+    pub const PATIENT_SIGN_OUT_SECS: std::ops::RangeInclusive<u32> = 60..=900;
+
+    /// 15 minutes.
+    pub const fn default_patient_sign_out_secs() -> u32 {
+        900
+    }
 
     /// 72 hours: a long weekend without the hub.
     pub const fn default_offline_secs() -> u32 {
@@ -83,6 +120,9 @@ impl PracticePolicy {
         if !Self::OFFLINE_SECS.contains(&self.max_offline_secs) {
             return Err(PolicyError::Offline);
         }
+        if !Self::PATIENT_SIGN_OUT_SECS.contains(&self.patient_sign_out_secs) {
+            return Err(PolicyError::PatientSignOut);
+        }
         Ok(self)
     }
 }
@@ -99,6 +139,7 @@ impl Default for PracticePolicy {
             max_offline_secs: Self::default_offline_secs(),
             allow_demo_keys: false,
             lock_on_key_removal: false,
+            patient_sign_out_secs: Self::default_patient_sign_out_secs(),
         }
     }
 }
@@ -124,7 +165,7 @@ mod tests {
         let json = serde_json::to_string(&p).unwrap();
         assert_eq!(
             json,
-            r#"{"max_idle_secs":900,"reauth_secs":43200,"allow_weaker_keys":false,"max_offline_secs":259200,"allow_demo_keys":false,"lock_on_key_removal":false}"#
+            r#"{"max_idle_secs":900,"reauth_secs":43200,"allow_weaker_keys":false,"max_offline_secs":259200,"allow_demo_keys":false,"lock_on_key_removal":false,"patient_sign_out_secs":900}"#
         );
         // A policy kept before the offline allowance existed reads with the default.
         let old: PracticePolicy =
@@ -135,5 +176,20 @@ mod tests {
         // practice says otherwise.
         assert!(!old.allow_demo_keys && !old.lock_on_key_removal);
         assert!(serde_json::from_str::<PracticePolicy>(r#"{"max_idle_secs":900}"#).is_err());
+        let patients = |secs| PracticePolicy { patient_sign_out_secs: secs, ..p }.validate();
+        assert!(patients(60).is_ok() && patients(900).is_ok());
+        assert_eq!(patients(59), Err(PolicyError::PatientSignOut));
+        assert_eq!(patients(901), Err(PolicyError::PatientSignOut));
+    }
+
+    #[test]
+    fn the_patient_page_signs_out_at_the_practice_limit_or_sooner_never_later() {
+        let policy = |secs| Some(PatientPolicy { sign_out_secs: secs });
+        assert_eq!(PatientPolicy::sign_out_ms(None, None), 900_000);
+        assert_eq!(PatientPolicy::sign_out_ms(policy(300), None), 300_000);
+        assert_eq!(PatientPolicy::sign_out_ms(policy(300), Some(3)), 3_000, "the address may shorten it");
+        assert_eq!(PatientPolicy::sign_out_ms(policy(300), Some(600)), 300_000, "never lengthen it");
+        assert_eq!(PatientPolicy::sign_out_ms(None, Some(0)), 900_000);
+        assert_eq!(PatientPolicy::sign_out_ms(policy(86_400), None), 900_000, "a hub cannot lengthen it either");
     }
 }

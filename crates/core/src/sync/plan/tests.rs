@@ -36,7 +36,7 @@ fn details() -> PatientDetails {
     PatientDetails {
         display_name: DisplayName::new("Amara Okafor"),
         date_of_birth: DateOfBirth::new(Date::new(1961, 4, 2).unwrap()),
-        nhs_number: NhsNumber::parse("9434765919").unwrap(),
+        nhs_number: Some(NhsNumber::parse("9434765919").unwrap()),
         written_by: None,
     }
 }
