@@ -234,7 +234,10 @@ pub async fn invite_patient(
 
 /// `reinvite_patient`: a new invite for a thread's patient (a lost phone).
 #[tauri::command]
-pub async fn reinvite_patient(shell: State<'_, Shell>, thread: String) -> Result<PatientInviteView, ShellError> {
+pub async fn reinvite_patient(
+    shell: State<'_, Shell>,
+    thread: String,
+) -> Result<PatientInviteView, ShellError> {
     shell.reinvite_patient(&thread).await
 }
 

@@ -573,7 +573,10 @@ impl Shell {
     pub async fn reinvite_patient(&self, thread: &str) -> Result<PatientInviteView, ShellError> {
         let open = self.open.lock().await;
         let o = open.as_ref().ok_or(ShellError::Locked)?;
-        let made = o.desk.reinvite_patient(ThreadId(thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?), now()).await?;
+        let made = o
+            .desk
+            .reinvite_patient(ThreadId(thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?), now())
+            .await?;
         Ok(invite_view(&made))
     }
 

@@ -231,7 +231,8 @@ impl App {
             let left = deadline.saturating_duration_since(Instant::now());
             // Within WebDriver's own 30 s script timeout; longer waits go round again.
             let ms = left.min(Duration::from_secs(20)).as_millis() as u64;
-            match self.client.execute_async(SCRIPT, vec![page.as_str().into(), (*n).into(), ms.into()]).await {
+            match self.client.execute_async(SCRIPT, vec![page.as_str().into(), (*n).into(), ms.into()]).await
+            {
                 Ok(v) if v.as_bool() == Some(true) => return Ok(()),
                 Ok(_) if Instant::now() >= deadline => return Ok(()),
                 Ok(_) => {}

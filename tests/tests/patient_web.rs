@@ -70,7 +70,8 @@ const MAX_READING_AGE: &str = "9.5";
 /// measure: what the app says, never what the patient typed (a field's
 /// value is not in `innerText`).
 async fn keep_text(phone: &App, screen: &str, kept: &mut Vec<PathBuf>) {
-    let text = phone.run_async("arguments[0](document.querySelector('main')?.innerText ?? '')").await.unwrap();
+    let text =
+        phone.run_async("arguments[0](document.querySelector('main')?.innerText ?? '')").await.unwrap();
     let out = PathBuf::from(std::env::var("SEALBOX_E2E_OUT").expect("SEALBOX_E2E_OUT"));
     let path = out.join(format!("patient-text-{screen}.txt"));
     std::fs::write(&path, text.as_str().expect("text")).unwrap();
@@ -84,7 +85,10 @@ fn assert_reading_age(screens: &[PathBuf]) {
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tools/reading_age.py"))
         .args(["--max-age", MAX_READING_AGE])
         .args(screens)
-        .env("PYTHONPATH", std::env::var("SEALBOX_PYTHONPATH").expect("SEALBOX_PYTHONPATH (cargo xtask test sets it)"))
+        .env(
+            "PYTHONPATH",
+            std::env::var("SEALBOX_PYTHONPATH").expect("SEALBOX_PYTHONPATH (cargo xtask test sets it)"),
+        )
         .output()
         .expect("python3 with textstat");
     let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -190,7 +194,10 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
     // blank is not shown.
     let answers = words(&app.text("#answers-0").await.expect("the patient's answers"));
     println!("e2e: answers beside the medicine: {answers}");
-    assert!(answers.contains("What was your last blood pressure reading") && answers.contains(READING), "{answers}");
+    assert!(
+        answers.contains("What was your last blood pressure reading") && answers.contains(READING),
+        "{answers}"
+    );
     assert!(answers.contains("the way your doctor said? Yes"), "{answers}");
     assert!(!answers.contains("feel unwell"), "{answers}");
     let bodies = app.texts("#thread .message .body").await.expect("bodies");

@@ -57,7 +57,16 @@ pub fn python_libs(ws: &Workspace) -> Result<std::path::PathBuf> {
     // Debian's Python (python3-pip), which the tests run too.
     proc::run(
         Command::new("/usr/bin/python3")
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "--upgrade", "--target"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-input",
+                "--upgrade",
+                "--target",
+            ])
             .arg(&dir)
             .args(PYTHON_PACKAGES),
     )?;

@@ -146,7 +146,12 @@ async fn markers_never_reach_the_hubs_files_or_logs() {
     let nhs_numbers: Vec<String> = practice_file
         .patients
         .iter()
-        .map(|p| sealbox_sim::seal::patient_details(p).nhs_number.map(|n| n.reveal().to_owned()).unwrap_or_default())
+        .map(|p| {
+            sealbox_sim::seal::patient_details(p)
+                .nhs_number
+                .map(|n| n.reveal().to_owned())
+                .unwrap_or_default()
+        })
         .collect();
     // Names, and each NHS number as people write it ("999 123 4567").
     let names: Vec<String> = practice_file

@@ -201,7 +201,8 @@ async fn a_patient_joins_once_with_their_invite_and_writes_on_the_channel_it_ope
     let with = invite_with(&hub, None, Some(NHS));
     let (status, body) = join(&hub, &Browser::new().join_request(&with, NAME, BORN)).await;
     assert_eq!(status, 403, "left out where the practice's invite has it: {body}");
-    let (status, _) = join(&hub, &Browser::new().join_request_nhs(&with, NAME, BORN, Some("401 023 2137"))).await;
+    let (status, _) =
+        join(&hub, &Browser::new().join_request_nhs(&with, NAME, BORN, Some("401 023 2137"))).await;
     assert_eq!(status, 403, "another patient's number");
     let (status, body) = join(&hub, &Browser::new().join_request_nhs(&with, NAME, BORN, Some(NHS))).await;
     assert_eq!(status, 201, "{body}");
@@ -262,9 +263,11 @@ async fn a_care_navigator_invites_from_the_desktop_and_only_the_roles_that_may_c
     let born = gave.date_of_birth.reveal().to_string();
     let new_phone = Browser::new();
     let nhs = gave.nhs_number.as_ref().map(|n| n.reveal().to_owned());
-    let (status, body) =
-        join(&hub, &new_phone.join_request_nhs(&again.code, gave.display_name.reveal(), &born, nhs.as_deref()))
-            .await;
+    let (status, body) = join(
+        &hub,
+        &new_phone.join_request_nhs(&again.code, gave.display_name.reveal(), &born, nhs.as_deref()),
+    )
+    .await;
     assert_eq!(status, 201, "{body}");
     let rejoined: PatientJoined = serde_json::from_value(body).unwrap();
     assert_eq!(rejoined.patient_id, joined.patient_id, "the same patient");

@@ -86,8 +86,16 @@ impl RenewalQuestions {
                     label: "Every medicine".to_owned(),
                     names: Vec::new(),
                     questions: vec![
-                        q("taking_as_prescribed", "Do you still take it the way your doctor said?", AnswerKind::YesNo),
-                        q("side_effects", "Has it made you feel unwell in any way? If yes, how?", AnswerKind::Text),
+                        q(
+                            "taking_as_prescribed",
+                            "Do you still take it the way your doctor said?",
+                            AnswerKind::YesNo,
+                        ),
+                        q(
+                            "side_effects",
+                            "Has it made you feel unwell in any way? If yes, how?",
+                            AnswerKind::Text,
+                        ),
                     ],
                 },
                 QuestionSet {
@@ -202,7 +210,10 @@ mod tests {
         set.check().unwrap();
         let ids = |written: &str| set.for_medicine(written).iter().map(|q| q.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids("Ramipril 5mg capsules"), ["taking_as_prescribed", "side_effects", "blood_pressure"]);
-        assert_eq!(ids("amlodipine 10 mg tablets x28"), ["taking_as_prescribed", "side_effects", "blood_pressure"]);
+        assert_eq!(
+            ids("amlodipine 10 mg tablets x28"),
+            ["taking_as_prescribed", "side_effects", "blood_pressure"]
+        );
         assert_eq!(ids("Salbutamol 100micrograms/dose inhaler"), ["taking_as_prescribed", "side_effects"]);
         // A word that only contains a class name is not of the class.
         assert_eq!(ids("Pramiprilex 5mg"), ["taking_as_prescribed", "side_effects"]);
@@ -216,7 +227,10 @@ mod tests {
         let mut set = RenewalQuestions::standard();
         let first = set.sets[0].questions[0].clone();
         set.sets[0].questions.push(first);
-        assert_eq!(set.check(), Err(RenewalQuestionsError::Malformed("a question id is used twice in a set")));
+        assert_eq!(
+            set.check(),
+            Err(RenewalQuestionsError::Malformed("a question id is used twice in a set"))
+        );
         let mut set = RenewalQuestions::standard();
         set.sets[1].questions.clear();
         assert!(set.check().is_err());

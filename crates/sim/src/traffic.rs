@@ -151,7 +151,11 @@ fn compose(rng: &mut ChaCha8Rng, category: Category) -> Vec<MessagePart> {
             let names: Vec<&str> = items.iter().map(MedicationText::reveal).collect();
             vec![
                 MessagePart::FreeText(FreeText::new(format!("{opener} {} {detail}", names.join(" and ")))),
-                MessagePart::MedicationRequest(MedicationRequest { items, shared_notes: Vec::new(), answers: Vec::new() }),
+                MessagePart::MedicationRequest(MedicationRequest {
+                    items,
+                    shared_notes: Vec::new(),
+                    answers: Vec::new(),
+                }),
             ]
         }
         _ => {

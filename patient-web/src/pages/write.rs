@@ -53,7 +53,11 @@ fn parts(
         if items.is_empty() {
             return Err("Please type the medicines you need, one on each line.");
         }
-        parts.push(MessagePart::MedicationRequest(MedicationRequest { items, shared_notes: Vec::new(), answers }));
+        parts.push(MessagePart::MedicationRequest(MedicationRequest {
+            items,
+            shared_notes: Vec::new(),
+            answers,
+        }));
     }
     if !text.trim().is_empty() {
         parts.push(MessagePart::FreeText(FreeText::new(text.trim())));
@@ -251,9 +255,8 @@ pub fn Write(props: &ChannelProps) -> Html {
                         photos.set(Vec::new());
                         sent.set(true);
                     }
-                    Err(message) => error.set(Some(format!(
-                        "{message} Your message is kept here: press Send to try again."
-                    ))),
+                    Err(message) => error
+                        .set(Some(format!("{message} Your message is kept here: press Send to try again."))),
                 }
                 busy.set(false);
             });

@@ -73,7 +73,9 @@ fn outcome(props: &OutcomeProps) -> Html {
                 <QrCode svg={v.qr_svg.clone()} />
             </div>
         },
-        Some(Err(e)) => html! { <p id="patient-invite-error" class="status" data-state="error" role="alert">{ e }</p> },
+        Some(Err(e)) => {
+            html! { <p id="patient-invite-error" class="status" data-state="error" role="alert">{ e }</p> }
+        }
         None => html! {},
     }
 }

@@ -26,8 +26,8 @@ use sealbox_model::hub_api::StateOp;
 
 use crate::pages::audit::AuditList;
 use crate::pages::colleagues::Colleagues;
-use crate::pages::patient_invite::Reinvite;
 use crate::pages::composer::Composer;
+use crate::pages::patient_invite::Reinvite;
 use crate::pages::photo::Attachment;
 use crate::pages::refill::RefillReview;
 use crate::pages::triage_panel::TriagePanel;

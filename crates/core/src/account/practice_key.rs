@@ -113,6 +113,7 @@ impl TrustError {
             TrustError::NoKeyHere => "no_key_here",
             TrustError::SharedKeyDiffers => "shared_key_differs",
             TrustError::NotAnAdminDevice => "not_an_admin_device",
+            TrustError::RenewalQuestions(_) => "renewal_questions",
         }
     }
 }
@@ -262,7 +263,8 @@ impl PracticeKey {
         questions: &sealbox_model::renewal::RenewalQuestions,
     ) -> Result<(), TrustError> {
         let signed = sealbox_crypto::renewal_questions::sign(&self.0, practice, questions)?;
-        hub.call::<_, serde_json::Value>(Method::PUT, "/v1/practice/renewal-questions", Some(&signed)).await?;
+        hub.call::<_, serde_json::Value>(Method::PUT, "/v1/practice/renewal-questions", Some(&signed))
+            .await?;
         Ok(())
     }
 

@@ -54,7 +54,10 @@ impl Desk {
     /// Publishes the practice's renewal questions, signed with the practice
     /// key this workstation holds; `questions.version` must be above the
     /// one the hub holds.
-    pub async fn publish_renewal_questions(&self, questions: &RenewalQuestions) -> Result<(), WorkstationError> {
+    pub async fn publish_renewal_questions(
+        &self,
+        questions: &RenewalQuestions,
+    ) -> Result<(), WorkstationError> {
         let key = self.practice_signing_key()?;
         key.publish_renewal_questions(&self.hub, &self.profile.practice_id, questions).await?;
         Ok(())

@@ -9,8 +9,8 @@
 use sealbox_crypto::patient_invite::{InviteCode, InviteError, InviteLink, PatientIdentity};
 use sealbox_model::hub_api::{Base64Bytes, PatientInviteRequest};
 use sealbox_model::ids::{PatientId, ThreadId};
-use sealbox_model::nhs_number::NhsNumber;
 use sealbox_model::jiff::Timestamp;
+use sealbox_model::nhs_number::NhsNumber;
 use zeroize::Zeroizing;
 
 use super::{Desk, WorkstationError};

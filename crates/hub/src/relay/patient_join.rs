@@ -202,8 +202,11 @@ pub async fn post_join(
 ) -> Result<Response, ApiError> {
     let lookup = key32("lookup", req.lookup.as_slice())?;
     let tag = key32("identity_tag", req.identity_tag.as_slice())?;
-    let alternative =
-        req.identity_tag_without_nhs.as_ref().map(|t| key32("identity_tag_without_nhs", t.as_slice())).transpose()?;
+    let alternative = req
+        .identity_tag_without_nhs
+        .as_ref()
+        .map(|t| key32("identity_tag_without_nhs", t.as_slice()))
+        .transpose()?;
     let ed = key32("ed25519_public", req.ed25519_public.as_slice())?;
     if ed25519_dalek::VerifyingKey::from_bytes(&ed).is_err() {
         return Err(ApiError::field("ed25519_public", "is not an Ed25519 public key"));
@@ -216,7 +219,8 @@ pub async fn post_join(
     };
     let now = state.now();
     let tags = Tags { typed: tag, without_nhs: alternative };
-    let joined = state.db.call(move |conn| join(conn, &lookup, &tags, &ed, &x, email.as_deref(), now)).await?;
+    let joined =
+        state.db.call(move |conn| join(conn, &lookup, &tags, &ed, &x, email.as_deref(), now)).await?;
     Ok((StatusCode::CREATED, Json(joined)).into_response())
 }
 

@@ -29,8 +29,7 @@ pub use audit::{ActivityEvent, AuditHead, AuditLinkRecord, AuditSegment, ThreadA
 pub use bytes::{Base64Bytes, Base64Error};
 pub use directory::{
     DirectoryPage, DirectoryPost, EntryRecord, HeadRecord, HeadsPage, PracticeSigningKey, SealedPracticeKey,
-    SignedRenewalQuestions,
-    StatementRecord, MAX_STATEMENTS_PER_POST,
+    SignedRenewalQuestions, StatementRecord, MAX_STATEMENTS_PER_POST,
 };
 pub use events::{CategoryCount, PoolCounts, PushEvent};
 pub use history::{EarlierDecision, EarlierThread, ThreadHistory, MAX_HISTORY};

@@ -190,6 +190,10 @@ mod tests {
         assert_eq!(PatientPolicy::sign_out_ms(policy(300), Some(3)), 3_000, "the address may shorten it");
         assert_eq!(PatientPolicy::sign_out_ms(policy(300), Some(600)), 300_000, "never lengthen it");
         assert_eq!(PatientPolicy::sign_out_ms(None, Some(0)), 900_000);
-        assert_eq!(PatientPolicy::sign_out_ms(policy(86_400), None), 900_000, "a hub cannot lengthen it either");
+        assert_eq!(
+            PatientPolicy::sign_out_ms(policy(86_400), None),
+            900_000,
+            "a hub cannot lengthen it either"
+        );
     }
 }
