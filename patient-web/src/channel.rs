@@ -11,6 +11,7 @@ use sealbox_crypto::patient_message::{
     open_reply, seal_patient_message, OpenedReply, PatientMessage, PoolKeys, ReplyOpenError,
 };
 use sealbox_crypto::pin_seal;
+use sealbox_crypto::seal::{open_sealed, seal_to};
 use sealbox_crypto::x25519_dalek::{PublicKey, StaticSecret};
 use sealbox_model::category::Category;
 use sealbox_model::hub_api::{Base64Bytes, PatientJoinRequest, PatientJoined, PatientMessageRequest};
@@ -126,6 +127,14 @@ struct Secrets {
     ed25519: Base64Bytes,
     x25519: Base64Bytes,
     details: PatientDetails,
+    /// The practice key, sealed too: the copy kept in the clear (to ask
+    /// for the passphrase) must be this one, or the record was changed.
+    #[serde(default)]
+    practice_key: Option<Base64Bytes>,
+}
+
+fn here_context(practice: &str) -> Vec<u8> {
+    [b"sealbox/patient-channel/kept-here/v1/".as_slice(), practice.as_bytes()].concat()
 }
 
 fn context(practice: &str) -> Vec<u8> {
@@ -172,6 +181,7 @@ impl Channel {
             ed25519: Base64Bytes(self.signing.to_bytes().to_vec()),
             x25519: Base64Bytes(self.reply.to_bytes().to_vec()),
             details: self.details.clone(),
+            practice_key: Some(Base64Bytes(self.practice_key.to_bytes().to_vec())),
         };
         let json = Zeroizing::new(serde_json::to_vec(&secrets).map_err(|_| ChannelError::Damaged)?);
         let sealed = pin_seal::seal(passphrase.as_bytes(), &json, &context(&self.practice))
@@ -189,6 +199,16 @@ impl Channel {
             pin_seal::open(passphrase.as_bytes(), stored.sealed.as_slice(), &context(&stored.practice))
                 .map_err(|_| ChannelError::WrongPassphrase)?;
         let secrets: Secrets = serde_json::from_slice(&json).map_err(|_| ChannelError::Damaged)?;
+        // A practice key swapped in the clear copy (anything that can
+        // write this site's storage) would have the browser seal to keys
+        // the practice never vouched for: refused.
+        if secrets
+            .practice_key
+            .as_ref()
+            .is_some_and(|sealed| sealed.as_slice() != stored.practice_key.as_slice())
+        {
+            return Err(ChannelError::Damaged);
+        }
         let key: [u8; 32] = stored.practice_key.as_slice().try_into().map_err(|_| ChannelError::Damaged)?;
         let ed: [u8; 32] = secrets.ed25519.as_slice().try_into().map_err(|_| ChannelError::Damaged)?;
         let x: [u8; 32] = secrets.x25519.as_slice().try_into().map_err(|_| ChannelError::Damaged)?;
@@ -200,6 +220,19 @@ impl Channel {
             reply: StaticSecret::from(x),
             details: secrets.details,
         })
+    }
+
+    /// Seals `bytes` to this channel's own key, to keep in this browser
+    /// (the medicines asked for before): opened only with the channel, so
+    /// only after the passphrase.
+    pub fn seal_for_here(&self, bytes: &[u8]) -> Result<Vec<u8>, ChannelError> {
+        seal_to(&mut OsRng, &PublicKey::from(&self.reply), bytes, &here_context(&self.practice))
+            .map_err(|e| ChannelError::Seal(e.to_string()))
+    }
+
+    /// Opens what [`Channel::seal_for_here`] sealed.
+    pub fn open_from_here(&self, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        open_sealed(&self.reply, sealed, &here_context(&self.practice)).ok()
     }
 
     /// Seals a message on `thread_id` to the practice's pools.

@@ -6,6 +6,7 @@
 
 mod app;
 mod channel;
+mod earlier;
 mod hub;
 mod idle;
 mod pages;

@@ -57,3 +57,28 @@ pub async fn save(channel: &StoredChannel) -> Result<(), VaultError> {
     db.close();
     Ok(())
 }
+
+/// Where the medicines the patient asked for before are kept (sealed to
+/// the channel's own key: `Channel::seal_for_here`).
+const MEDICINES: &str = "medicines";
+
+/// The sealed list of medicines asked for before, if any.
+pub async fn load_medicines() -> Result<Option<Vec<u8>>, VaultError> {
+    let db = open().await?;
+    let tx = db.transaction(&[STORE], TransactionMode::ReadOnly)?;
+    let value = tx.object_store(STORE)?.get(JsValue::from_str(MEDICINES))?.await?;
+    tx.await?;
+    db.close();
+    Ok(value.filter(|v| !v.is_undefined()).and_then(|v| serde_wasm_bindgen::from_value(v).ok()))
+}
+
+/// Keeps the sealed list of medicines asked for before.
+pub async fn save_medicines(sealed: &[u8]) -> Result<(), VaultError> {
+    let value = serde_wasm_bindgen::to_value(sealed).map_err(|e| VaultError(e.to_string()))?;
+    let db = open().await?;
+    let tx = db.transaction(&[STORE], TransactionMode::ReadWrite)?;
+    tx.object_store(STORE)?.put(&value, Some(&JsValue::from_str(MEDICINES)))?.await?;
+    tx.commit()?.await?;
+    db.close();
+    Ok(())
+}

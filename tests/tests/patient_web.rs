@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use sealbox_e2e::flows;
 use sealbox_e2e::practice::{Practice, GP_NAME, GP_PIN, GP_REGISTRATION};
 use sealbox_e2e::{words, App};
+use sealbox_model::hub_api::Base64Bytes;
 
 const NAME: &str = "Olive Brennan-Hart";
 const BORN: &str = "03/11/1958";
@@ -51,6 +52,25 @@ const PICK_PHOTO: &str = "const done = arguments[arguments.length - 1]; \
       input.dispatchEvent(new Event('change', { bubbles: true })); \
       done(out.length); \
     }, 'image/jpeg', 0.9);";
+
+/// A 31 MB file picked as a photo.
+const PICK_HUGE_FILE: &str = "const done = arguments[arguments.length - 1]; \
+    const dt = new DataTransfer(); \
+    dt.items.add(new File([new Uint8Array(31 * 1024 * 1024)], 'huge.jpg', { type: 'image/jpeg' })); \
+    const input = document.querySelector('#photos'); input.files = dt.files; \
+    input.dispatchEvent(new Event('change', { bubbles: true })); done(true);";
+
+/// Writes another practice key into the channel IndexedDB keeps (`KEY`:
+/// its base64, as JSON).
+const SWAP_PRACTICE_KEY: &str = "const done = arguments[arguments.length - 1]; \
+    const open = indexedDB.open('sealbox-patient', 1); \
+    open.onerror = () => done(false); \
+    open.onsuccess = () => { \
+      const tx = open.result.transaction('channel', 'readwrite'); const store = tx.objectStore('channel'); \
+      const read = store.get('current'); \
+      read.onsuccess = () => { const kept = read.result; kept.practice_key = KEY; store.put(kept, 'current'); }; \
+      tx.oncomplete = () => done(true); tx.onerror = () => done(false); \
+    };";
 
 /// The page's next message post reaches the hub, but the page is told the
 /// connection failed (the answer is lost on the way back).
@@ -154,6 +174,10 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
     phone.screenshot("patient-renewal-questions").await.unwrap();
     keep_text(&phone, "renewal-questions", &mut screens).await;
     flows::assert_contrast(&phone, "patient renewal questions").await;
+    // A file over 30 MB is refused before the page opens it, and said so.
+    phone.run_async(PICK_HUGE_FILE).await.expect("a huge file picked");
+    let refused = phone.text("#send-error").await.expect("too large");
+    assert!(refused.contains("too large (over 30 MB)"), "{refused}");
     let picked = phone.run_async(PICK_PHOTO).await.expect("a photo picked");
     println!("e2e: picked a {picked}-byte JPEG with metadata");
     let listed = phone.text("#photo-list li").await.expect("the photo is listed");
@@ -164,14 +188,28 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
     // again; sent again, it is the same sealed message (the hub holds one).
     phone.run_async(LOSE_THE_ANSWER).await.expect("the connection set to drop once");
     phone.click("#send").await.unwrap();
-    let failed = phone.text_within("#send-error", Duration::from_secs(30)).await.expect("the send fails");
-    assert!(failed.contains("press Send to try again"), "{failed}");
+    let failed = phone
+        .wait_for_js(
+            "document.querySelector('#send-error')?.textContent.includes('press Send to try again')",
+            std::time::Instant::now() + Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    assert!(failed, "the failed send says to try again");
     changes.next(Instant::now() + Duration::from_secs(20)).await.expect("the hub took it");
     phone.click("#send").await.unwrap();
     let sent = phone.text_within("#sent h1", Duration::from_secs(30)).await.expect("sent");
     assert_eq!(sent, "Message sent");
     phone.screenshot("patient-sent").await.unwrap();
     keep_text(&phone, "sent", &mut screens).await;
+    // Writing again, the medicine asked for is offered (kept in this
+    // browser, sealed to the channel's key): a tap adds it.
+    phone.click("#write-another").await.unwrap();
+    let offered = phone.text("#earlier .pick").await.expect("the medicine asked for before");
+    assert_eq!(words(&offered), words(&format!("Add {MEDICINE}")));
+    phone.click("#earlier .pick").await.unwrap();
+    let added = phone.run_async("arguments[0](document.querySelector('#medicines').value)").await.unwrap();
+    assert_eq!(added, serde_json::json!(MEDICINE));
     let thread = practice.newest_thread().expect("a thread");
     assert_eq!(practice.hub_patient_messages(&thread).unwrap(), 1, "sent twice, held once");
     for marker in [MEDICINE, TEXT, NAME, "9434765919", READING] {
@@ -269,6 +307,19 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
         phone.text_within("#signed-out", Duration::from_secs(30)).await.expect("signed out when left alone");
     assert!(signed_out.contains("signed out"), "{signed_out}");
     keep_text(&phone, "signed-out", &mut screens).await;
+
+    // The practice key kept in the clear in this browser is swapped (by
+    // anything that can write the site's storage): the channel does not
+    // open, rather than seal to keys the practice never vouched for.
+    let other = sealbox_crypto::ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
+    let other = serde_json::to_string(&Base64Bytes(other.to_bytes().to_vec())).unwrap();
+    let swapped = phone.run_async(&SWAP_PRACTICE_KEY.replace("KEY", &other)).await.unwrap();
+    assert_eq!(swapped, serde_json::json!(true), "the stored record changed");
+    phone.client.goto(&format!("{base}/patient/")).await.unwrap();
+    phone.type_into("#unlock-passphrase", PASSPHRASE).await.unwrap();
+    phone.click("#unlock-button").await.unwrap();
+    let damaged = phone.text("#unlock-error").await.expect("refused");
+    assert!(damaged.contains("could not be read on this device"), "{damaged}");
     let page = phone.source().await.unwrap();
     assert!(
         !page.contains("Amlodipine") && !page.contains("emergency"),

@@ -143,6 +143,26 @@ pub fn Write(props: &ChannelProps) -> Html {
     let questions = use_state(|| None::<Rc<RenewalQuestions>>);
     let questions_error = use_state(|| None::<String>);
     let typed = use_state(Vec::<String>::new);
+    // The medicines asked for before (kept in this browser), to pick from.
+    let earlier = use_state(Vec::<String>::new);
+    {
+        let (earlier, channel) = (earlier.clone(), props.channel.clone());
+        use_effect_with((), move |_| {
+            spawn_local(async move { earlier.set(crate::earlier::load(&channel).await) });
+        });
+    }
+    let pick = |medicine: String| {
+        let (medicines, typed) = (medicines.clone(), typed.clone());
+        Callback::from(move |_: MouseEvent| {
+            let Some(area) = medicines.cast::<web_sys::HtmlTextAreaElement>() else { return };
+            let mut lines = medicine_lines(&area.value());
+            if !lines.iter().any(|l| l.eq_ignore_ascii_case(&medicine)) {
+                lines.push(medicine.clone());
+            }
+            area.set_value(&lines.join("\n"));
+            typed.set(lines);
+        })
+    };
     {
         let (questions, questions_error, channel) =
             (questions.clone(), questions_error.clone(), props.channel.clone());
@@ -188,6 +208,7 @@ pub fn Write(props: &ChannelProps) -> Html {
                 .map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect())
                 .unwrap_or_default();
             input.set_value("");
+            error.set(None);
             let (photos, error) = (photos.clone(), error.clone());
             spawn_local(async move {
                 let mut kept: Vec<Rc<Photo>> = (*photos).clone();
@@ -215,6 +236,7 @@ pub fn Write(props: &ChannelProps) -> Html {
         let (text, medicines, chosen) = (text.clone(), medicines.clone(), chosen.clone());
         let (error, busy, sent, channel) = (error.clone(), busy.clone(), sent.clone(), props.channel.clone());
         let (photos, questions, pending) = (photos.clone(), questions.clone(), pending.clone());
+        let earlier = earlier.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if *busy {
@@ -236,6 +258,8 @@ pub fn Write(props: &ChannelProps) -> Html {
             // Sent again after a failure: the message sealed then, if the
             // form still says the same; else sealed anew.
             let kept = pending.borrow().as_ref().filter(|p| unchanged(p, chosen, &parts, &attached)).cloned();
+            let asked = if chosen == Category::RepeatPrescription { listed.clone() } else { Vec::new() };
+            let earlier = earlier.clone();
             spawn_local(async move {
                 let sealed = match kept {
                     Some(sealed) => Ok(sealed),
@@ -251,6 +275,11 @@ pub fn Write(props: &ChannelProps) -> Html {
                 match outcome {
                     Ok(()) => {
                         pending.borrow_mut().take();
+                        if !asked.is_empty() {
+                            let remembered = crate::earlier::merged(&earlier, &asked);
+                            crate::earlier::remember(&channel, &remembered).await;
+                            earlier.set(remembered);
+                        }
                         error.set(None);
                         photos.set(Vec::new());
                         sent.set(true);
@@ -294,6 +323,14 @@ pub fn Write(props: &ChannelProps) -> Html {
                 if *chosen == Category::RepeatPrescription {
                     <label for="medicines">{ "Medicines you need" }</label>
                     <span class="hint" id="medicines-hint">{ "One on each line, as on the box. For example: Ramipril 5mg capsules" }</span>
+                    if !earlier.is_empty() {
+                        <span class="hint" id="earlier-hint">{ "You asked for these before. Tap one to add it." }</span>
+                        <ul id="earlier" class="earlier" aria-describedby="earlier-hint">
+                            { for earlier.iter().map(|m| html! {
+                                <li><button type="button" class="pick" onclick={pick(m.clone())}>{ format!("Add {m}") }</button></li>
+                            }) }
+                        </ul>
+                    }
                     <textarea id="medicines" ref={medicines} rows="3" aria-describedby="medicines-hint" oninput={on_medicines} />
                     if let Some(set) = &*questions {
                         <RenewalForm questions={set.clone()} medicines={(*typed).clone()} />
