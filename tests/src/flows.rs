@@ -99,3 +99,40 @@ pub async fn assert_contrast(app: &App, screen: &str) {
     app.run_async(&restore).await.expect("restore the theme");
     assert!(failures.is_empty(), "text below WCAG contrast:\n{}", failures.join("\n"));
 }
+
+/// Runs axe-core (Deque's accessibility engine, installed by xtask:
+/// `SEALBOX_AXE`) on the current screen against WCAG 2.0, 2.1 and 2.2 A
+/// and AA, and fails naming each rule broken and where: names and labels
+/// for screen readers, ARIA use, landmarks, contrast (a second, independent
+/// measure beside [`assert_contrast`]).
+pub async fn assert_accessible(app: &App, screen: &str) {
+    let path = std::env::var("SEALBOX_AXE").expect("SEALBOX_AXE (cargo xtask test sets it)");
+    let axe = std::fs::read_to_string(&path).expect("axe-core's script");
+    let loaded = app
+        .run_async(&format!("{axe}\n;arguments[arguments.length - 1](typeof window.axe)"))
+        .await
+        .expect("load axe-core");
+    assert_eq!(loaded, serde_json::json!("object"), "axe-core did not load");
+    let report = app
+        .run_async(
+            "const done = arguments[arguments.length - 1]; \
+             window.axe.run(document, { runOnly: { type: 'tag', \
+               values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } }) \
+             .then(r => done({ passes: r.passes.length, violations: r.violations.map(v => \
+               v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).join(', ')) })) \
+             .catch(e => done({ error: String(e) }));",
+        )
+        .await
+        .expect("run axe-core");
+    assert!(report.get("error").is_none(), "axe-core failed on {screen}: {report}");
+    let passes = report["passes"].as_u64().expect("a count of rules passed");
+    let violations: Vec<String> = report["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    println!("e2e: axe-core on {screen}: {passes} rules passed, {} broken", violations.len());
+    assert!(passes > 0, "axe-core checked nothing on {screen}");
+    assert!(violations.is_empty(), "WCAG rules broken on {screen}:\n{}", violations.join("\n"));
+}

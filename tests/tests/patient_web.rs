@@ -139,6 +139,7 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
     phone.type_into("#passphrase-again", "kettle orchard viola").await.unwrap();
     phone.screenshot("patient-join").await.unwrap();
     flows::assert_contrast(&phone, "patient join").await;
+    flows::assert_accessible(&phone, "patient join").await;
     phone.click("#join-button").await.unwrap();
     let refused = phone.text("#join-error").await.expect("the passphrases differ");
     assert!(refused.contains("not the same"), "{refused}");
@@ -157,6 +158,7 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
     phone.screenshot("patient-write-urgent").await.unwrap();
     keep_text(&phone, "write-urgent", &mut screens).await;
     flows::assert_contrast(&phone, "patient write, urgent").await;
+    flows::assert_accessible(&phone, "patient write, urgent").await;
     phone.type_into("#message", TEXT).await.unwrap();
     phone.wait_gone("#urgent-notice").await.expect("routine words: the loud notice goes");
 
@@ -174,6 +176,7 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
     phone.screenshot("patient-renewal-questions").await.unwrap();
     keep_text(&phone, "renewal-questions", &mut screens).await;
     flows::assert_contrast(&phone, "patient renewal questions").await;
+    flows::assert_accessible(&phone, "patient renewal questions").await;
     // A file over 30 MB is refused before the page opens it, and said so.
     phone.run_async(PICK_HUGE_FILE).await.expect("a huge file picked");
     let refused = phone.text("#send-error").await.expect("too large");
@@ -288,6 +291,7 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
     assert!(words(&reply).ends_with(&format!("{GP_NAME}, GP ({GP_REGISTRATION})")), "signed off: {reply}");
     phone.screenshot("patient-reply").await.unwrap();
     flows::assert_contrast(&phone, "patient replies").await;
+    flows::assert_accessible(&phone, "patient replies").await;
     for marker in [MEDICINE, TEXT, NAME, "9434765919", "Amlodipine", "EXIF-MARKER-8812", READING] {
         assert!(!practice.hub_files_hold(marker.as_bytes()).unwrap(), "the hub holds {marker:?}");
     }

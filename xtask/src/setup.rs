@@ -24,7 +24,12 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("zbar-tools", "an independent QR decoder for the patient invite's QR code test"),
     ("python3-aiosmtpd", "a real SMTP server (STARTTLS) for the patients' blind notices test"),
     ("python3-pip", "installs the PyPI packages the tests measure with (PYTHON_PACKAGES)"),
+    ("npm", "installs axe-core, the accessibility checker the patient web app's test runs (NPM_PACKAGES)"),
 ];
+
+/// npm packages the tests use, pinned: axe-core checks the patient web
+/// app's screens against WCAG 2.2 A and AA in the real browser.
+const NPM_PACKAGES: &[&str] = &["axe-core@4.10.2"];
 
 /// PyPI packages the tests use, pinned: textstat measures the patient web
 /// app's reading age (0.7.3: syllables from pyphen's dictionaries; later
@@ -72,6 +77,26 @@ pub fn python_libs(ws: &Workspace) -> Result<std::path::PathBuf> {
     )?;
     std::fs::write(&marker, b"").map_err(|e| Error::new(format!("writing {}: {e}", marker.display())))?;
     Ok(dir)
+}
+
+/// [`NPM_PACKAGES`] installed under the target directory, once; returns
+/// axe-core's script.
+pub fn axe_core(ws: &Workspace) -> Result<std::path::PathBuf> {
+    let dir = ws.target.join("node-libs");
+    let script = dir.join("node_modules").join("axe-core").join("axe.min.js");
+    let marker = dir.join(format!(".installed-{}", NPM_PACKAGES.join("-")));
+    if marker.is_file() && script.is_file() {
+        return Ok(script);
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| Error::new(format!("creating {}: {e}", dir.display())))?;
+    proc::run(
+        Command::new("npm")
+            .args(["install", "--silent", "--no-audit", "--no-fund", "--no-save", "--prefix"])
+            .arg(&dir)
+            .args(NPM_PACKAGES),
+    )?;
+    std::fs::write(&marker, b"").map_err(|e| Error::new(format!("writing {}: {e}", marker.display())))?;
+    Ok(script)
 }
 
 fn ensure_debian_packages() -> Result<()> {

@@ -22,7 +22,11 @@ pub fn run(args: &[String]) -> Result<()> {
     setup::ensure(&ws)?;
     proc::run(ws.cargo().args(["fmt", "--all", "--check"]))?;
     let app = artifacts::build_app(&ws, artifacts::Build::Tests)?;
-    let mut inner_env = vec![("SEALBOX_APP", app), ("SEALBOX_PYTHONPATH", setup::python_libs(&ws)?)];
+    let mut inner_env = vec![
+        ("SEALBOX_APP", app),
+        ("SEALBOX_PYTHONPATH", setup::python_libs(&ws)?),
+        ("SEALBOX_AXE", setup::axe_core(&ws)?),
+    ];
     if cfg!(target_os = "linux") {
         inner_env.push(("SEALBOX_LISTEN_PROBE", artifacts::listen_probe(&ws)?));
     }
