@@ -113,17 +113,26 @@ pub async fn assert_accessible(app: &App, screen: &str) {
         .await
         .expect("load axe-core");
     assert_eq!(loaded, serde_json::json!("object"), "axe-core did not load");
-    let report = app
-        .run_async(
-            "const done = arguments[arguments.length - 1]; \
-             window.axe.run(document, { runOnly: { type: 'tag', \
-               values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } }) \
-             .then(r => done({ passes: r.passes.length, violations: r.violations.map(v => \
-               v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).join(', ')) })) \
-             .catch(e => done({ error: String(e) }));",
-        )
+    const RUN: &str = "const done = arguments[arguments.length - 1]; \
+         window.axe.run(document, { runOnly: { type: 'tag', \
+           values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } }) \
+         .then(r => { document.getElementById('axe-probe')?.remove(); \
+           done({ passes: r.passes.length, violations: r.violations.map(v => \
+           v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).join(', ')) }); }) \
+         .catch(e => done({ error: String(e) }));";
+    // The check can fail: a field nobody labelled must be caught.
+    let probe = app
+        .run_async(&format!(
+            "const p = document.createElement('input'); p.id = 'axe-probe'; \
+             (document.querySelector('main') ?? document.body).appendChild(p); {RUN}"
+        ))
         .await
-        .expect("run axe-core");
+        .expect("run axe-core on the probe");
+    let caught = probe["violations"].as_array().is_some_and(|v| {
+        v.iter().any(|v| v.as_str().is_some_and(|v| v.starts_with("label ") && v.contains("#axe-probe")))
+    });
+    assert!(caught, "axe-core missed an unlabelled field on {screen}: {probe}");
+    let report = app.run_async(RUN).await.expect("run axe-core");
     assert!(report.get("error").is_none(), "axe-core failed on {screen}: {report}");
     let passes = report["passes"].as_u64().expect("a count of rules passed");
     let violations: Vec<String> = report["violations"]
