@@ -70,7 +70,7 @@ pub fn RenewalForm(props: &RenewalProps) -> Html {
                     return html! {};
                 }
                 html! {
-                    <fieldset class="renewal" id={format!("renewal-{item}")} key={format!("{item}:{medicine}")}>
+                    <fieldset class="renewal" id={format!("renewal-{item}")}>
                         <legend>{ format!("About {medicine}") }</legend>
                         { for asked.into_iter().map(|q| {
                             let base = id(item, &q.id);
