@@ -53,6 +53,10 @@ const PICK_PHOTO: &str = "const done = arguments[arguments.length - 1]; \
       done(out.length); \
     }, 'image/jpeg', 0.9);";
 
+/// WebDriver's Tab and Enter keys.
+const TAB: &str = "\u{e004}";
+const ENTER: &str = "\u{e007}";
+
 /// A 31 MB file picked as a photo.
 const PICK_HUGE_FILE: &str = "const done = arguments[arguments.length - 1]; \
     const dt = new DataTransfer(); \
@@ -147,15 +151,26 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
         .await
         .unwrap();
     assert_eq!(widths, serde_json::json!([360, 360]), "viewport and page width");
-    phone.type_into("#name", NAME).await.unwrap();
-    phone.type_into("#born", BORN).await.unwrap();
-    phone.type_into("#nhs", NHS).await.unwrap();
-    phone.type_into("#passphrase", PASSPHRASE).await.unwrap();
-    phone.type_into("#passphrase-again", "kettle orchard viola").await.unwrap();
+    // By keyboard alone: Tab goes through the fields in the order they
+    // are read, and Enter sends the form.
+    phone.click("#name").await.unwrap();
+    for (n, typed) in [NAME, BORN, NHS, PASSPHRASE, "kettle orchard viola"].into_iter().enumerate() {
+        if n > 0 {
+            phone.type_into_focused(TAB).await.unwrap();
+        }
+        phone.type_into_focused(typed).await.unwrap();
+    }
+    let focused = phone.run_async("arguments[0](document.activeElement.id)").await.unwrap();
+    assert_eq!(focused, serde_json::json!("passphrase-again"), "the keyboard's order");
+    let filled = phone
+        .run_async("arguments[0](['name', 'born', 'nhs'].map(id => document.getElementById(id).value))")
+        .await
+        .unwrap();
+    assert_eq!(filled, serde_json::json!([NAME, BORN, NHS]));
     phone.screenshot("patient-join").await.unwrap();
     flows::assert_contrast(&phone, "patient join").await;
     flows::assert_accessible(&phone, "patient join").await;
-    phone.click("#join-button").await.unwrap();
+    phone.type_into_focused(ENTER).await.unwrap();
     let refused = phone.text("#join-error").await.expect("the passphrases differ");
     assert!(refused.contains("not the same"), "{refused}");
     phone.type_into("#passphrase-again", PASSPHRASE).await.unwrap();
