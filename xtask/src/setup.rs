@@ -24,7 +24,7 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("zbar-tools", "an independent QR decoder for the patient invite's QR code test"),
     ("python3-aiosmtpd", "a real SMTP server (STARTTLS) for the patients' blind notices test"),
     ("python3-pip", "installs the PyPI packages the tests measure with (PYTHON_PACKAGES)"),
-    ("npm", "installs axe-core, the accessibility checker the patient web app's test runs (NPM_PACKAGES)"),
+    ("nodejs", "Node.js with npm (the machine's), which installs axe-core (NPM_PACKAGES)"),
 ];
 
 /// npm packages the tests use, pinned: axe-core checks the patient web
