@@ -76,7 +76,7 @@ async fn the_practice_publishes_signed_questions_and_patients_read_only_what_its
     let held = renewal_questions::verify(&practice_key(&hub), &practice, &signed).unwrap();
     assert_eq!(held, statins(2));
     let stale = admin.publish_renewal_questions(&statins(2)).await.unwrap_err();
-    assert!(stale.to_string().contains("newer one"), "{stale}");
+    assert!(stale.to_string().contains("409 (version_not_newer)"), "{stale}");
     assert!(admin.publish_renewal_questions(&RenewalQuestions::standard()).await.is_err(), "version 1 again");
     admin.lock("done", now).await.unwrap();
 
