@@ -271,6 +271,7 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
     );
     assert!(answers.contains("the way your doctor said? Yes"), "{answers}");
     assert!(!answers.contains("feel unwell"), "{answers}");
+    app.screenshot("refill-answers").await.expect("screenshot");
     let bodies = app.texts("#thread .message .body").await.expect("bodies");
     assert!(bodies.iter().any(|b| words(b).contains(TEXT)), "{bodies:?}");
     let title = app.text("#thread-title").await.expect("the patient");
