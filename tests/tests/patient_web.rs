@@ -263,14 +263,23 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
     assert!(words(&items[0]).contains("Amlodipine") && items[0].contains('5'), "{items:?}");
     // Beside the medicine, what the patient answered; the question left
     // blank is not shown.
-    let answers = words(&app.text("#answers-0").await.expect("the patient's answers"));
-    println!("e2e: answers beside the medicine: {answers}");
-    assert!(
-        answers.contains("What was your last blood pressure reading") && answers.contains(READING),
-        "{answers}"
+    app.text("#answers-0").await.expect("the patient's answers");
+    let asked = app.texts("#answers-0 dt").await.expect("questions");
+    let said = app.texts("#answers-0 dd").await.expect("answers");
+    let answers: Vec<(String, String)> =
+        asked.iter().map(|q| words(q)).zip(said.iter().map(|a| words(a))).collect();
+    println!("e2e: answers beside the medicine: {answers:?}");
+    assert_eq!(
+        answers,
+        vec![
+            ("Do you still take it the way your doctor said?".to_owned(), "Yes".to_owned()),
+            (
+                "What was your last blood pressure reading, and when was it taken?".to_owned(),
+                READING.to_owned()
+            ),
+        ],
+        "the question left blank is not shown"
     );
-    assert!(answers.contains("the way your doctor said? Yes"), "{answers}");
-    assert!(!answers.contains("feel unwell"), "{answers}");
     app.screenshot("refill-answers").await.expect("screenshot");
     let bodies = app.texts("#thread .message .body").await.expect("bodies");
     assert!(bodies.iter().any(|b| words(b).contains(TEXT)), "{bodies:?}");
