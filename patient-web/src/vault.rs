@@ -32,11 +32,11 @@ async fn open() -> Result<idb::Database, VaultError> {
     Ok(request.await?)
 }
 
-/// The stored channel, if this browser has one.
-pub async fn load() -> Result<Option<StoredChannel>, VaultError> {
+/// The record under `key`, if this browser has one.
+async fn get<T: serde::de::DeserializeOwned>(key: &str) -> Result<Option<T>, VaultError> {
     let db = open().await?;
     let tx = db.transaction(&[STORE], TransactionMode::ReadOnly)?;
-    let value = tx.object_store(STORE)?.get(JsValue::from_str(KEY))?.await?;
+    let value = tx.object_store(STORE)?.get(JsValue::from_str(key))?.await?;
     tx.await?;
     db.close();
     match value {
@@ -47,15 +47,25 @@ pub async fn load() -> Result<Option<StoredChannel>, VaultError> {
     }
 }
 
-/// Keeps `channel`, replacing any earlier one.
-pub async fn save(channel: &StoredChannel) -> Result<(), VaultError> {
-    let value = serde_wasm_bindgen::to_value(channel).map_err(|e| VaultError(e.to_string()))?;
+/// Keeps `value` under `key`, replacing any earlier one.
+async fn put<T: serde::Serialize + ?Sized>(key: &str, value: &T) -> Result<(), VaultError> {
+    let value = serde_wasm_bindgen::to_value(value).map_err(|e| VaultError(e.to_string()))?;
     let db = open().await?;
     let tx = db.transaction(&[STORE], TransactionMode::ReadWrite)?;
-    tx.object_store(STORE)?.put(&value, Some(&JsValue::from_str(KEY)))?.await?;
+    tx.object_store(STORE)?.put(&value, Some(&JsValue::from_str(key)))?.await?;
     tx.commit()?.await?;
     db.close();
     Ok(())
+}
+
+/// The stored channel, if this browser has one.
+pub async fn load() -> Result<Option<StoredChannel>, VaultError> {
+    get(KEY).await
+}
+
+/// Keeps `channel`, replacing any earlier one.
+pub async fn save(channel: &StoredChannel) -> Result<(), VaultError> {
+    put(KEY, channel).await
 }
 
 /// Where the medicines the patient asked for before are kept (sealed to
@@ -64,21 +74,10 @@ const MEDICINES: &str = "medicines";
 
 /// The sealed list of medicines asked for before, if any.
 pub async fn load_medicines() -> Result<Option<Vec<u8>>, VaultError> {
-    let db = open().await?;
-    let tx = db.transaction(&[STORE], TransactionMode::ReadOnly)?;
-    let value = tx.object_store(STORE)?.get(JsValue::from_str(MEDICINES))?.await?;
-    tx.await?;
-    db.close();
-    Ok(value.filter(|v| !v.is_undefined()).and_then(|v| serde_wasm_bindgen::from_value(v).ok()))
+    get(MEDICINES).await
 }
 
 /// Keeps the sealed list of medicines asked for before.
 pub async fn save_medicines(sealed: &[u8]) -> Result<(), VaultError> {
-    let value = serde_wasm_bindgen::to_value(sealed).map_err(|e| VaultError(e.to_string()))?;
-    let db = open().await?;
-    let tx = db.transaction(&[STORE], TransactionMode::ReadWrite)?;
-    tx.object_store(STORE)?.put(&value, Some(&JsValue::from_str(MEDICINES)))?.await?;
-    tx.commit()?.await?;
-    db.close();
-    Ok(())
+    put(MEDICINES, sealed).await
 }
