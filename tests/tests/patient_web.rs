@@ -280,6 +280,9 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
         ],
         "the question left blank is not shown"
     );
+    app.run_async("document.querySelector('#refill').scrollIntoView({ block: 'start' }); arguments[0](true)")
+        .await
+        .expect("the review in view");
     app.screenshot("refill-answers").await.expect("screenshot");
     let bodies = app.texts("#thread .message .body").await.expect("bodies");
     assert!(bodies.iter().any(|b| words(b).contains(TEXT)), "{bodies:?}");
