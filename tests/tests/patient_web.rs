@@ -238,6 +238,7 @@ async fn a_patient_joins_from_an_invite_and_a_repeat_request_sealed_in_their_bro
     // Writing again, the medicine asked for is offered (kept in this
     // browser, sealed to the channel's key): a tap adds it.
     phone.click("#write-another").await.unwrap();
+    phone.wait_gone("#renewal-0").await.expect("a fresh form asks nothing yet");
     let offered = phone.text("#earlier .pick").await.expect("the medicine asked for before");
     assert_eq!(words(&offered), words(&format!("Add {MEDICINE}")));
     phone.click("#earlier .pick").await.unwrap();

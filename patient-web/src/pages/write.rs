@@ -292,8 +292,10 @@ pub fn Write(props: &ChannelProps) -> Html {
         })
     };
     let again = {
-        let (sent, urgent) = (sent.clone(), urgent.clone());
+        let (sent, urgent, typed) = (sent.clone(), urgent.clone(), typed.clone());
         Callback::from(move |_: MouseEvent| {
+            // A fresh form: no questions about the medicines just sent.
+            typed.set(Vec::new());
             urgent.set(false);
             sent.set(false);
         })
