@@ -116,6 +116,26 @@ pub enum Command {
         #[arg(long)]
         patient_sign_out_secs: Option<u32>,
     },
+    /// A consistent copy of the database, taken while the hub serves
+    /// (written for its owner only: it holds the hub's secrets).
+    Backup {
+        /// Directory holding the database.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The new file to write.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Puts a backup in place as the data directory's database (there must
+    /// be none: move a damaged one away first), checked before and after.
+    Restore {
+        /// Directory to hold the database.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The backup to restore.
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Issue channels for simulated patients and write the simulator's
     /// practice file (it holds the patients' secrets: mode 0600).
     PatientChannels {
@@ -294,6 +314,9 @@ pub enum CliError {
     /// Opening the database failed.
     #[error(transparent)]
     Db(#[from] crate::db::DbError),
+    /// A backup or restore did not happen.
+    #[error(transparent)]
+    Backup(#[from] crate::db::backup::BackupError),
     /// Serving failed.
     #[error(transparent)]
     Serve(#[from] ServeError),
@@ -467,6 +490,24 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 "Give the patient this link (or its code), valid until {expires}:\n{}\ncode: {}",
                 link.url(&url).as_str(),
                 link.code.text().as_str()
+            ))
+        }
+        Command::Backup { data_dir, to } => {
+            let copied = crate::db::backup::backup(&data_dir, &to)?;
+            say(&format!(
+                "backed up to {}: {} messages, {} migrations; checked",
+                to.display(),
+                copied.envelopes,
+                copied.migrations
+            ))
+        }
+        Command::Restore { data_dir, from } => {
+            let restored = crate::db::backup::restore(&from, &data_dir)?;
+            say(&format!(
+                "restored into {}: {} messages, {} migrations; checked",
+                data_dir.display(),
+                restored.envelopes,
+                restored.migrations
             ))
         }
         Command::PatientChannels { data_dir, count, out } => {

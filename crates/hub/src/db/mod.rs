@@ -4,6 +4,7 @@
 //! ciphertext and routing metadata. Blocking calls run on tokio's blocking
 //! pool through [`Db::call`].
 
+pub mod backup;
 mod migrations;
 pub mod practice;
 pub mod time;
