@@ -22,6 +22,18 @@ fn policy_cli(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
     (out.status.success(), text)
 }
 
+#[test]
+fn the_hub_says_the_workspace_version_the_app_shows_too() {
+    let out = Command::new(BIN).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    // The app's lock screen shows the same (e2e `lock_screen`): one
+    // version, the workspace's, for both.
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("sealbox-hub {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
 #[tokio::test]
 async fn the_cli_sets_the_policy_within_bounds_and_the_hub_serves_it() {
     let dir = tempfile::tempdir().unwrap();
