@@ -93,12 +93,24 @@ async fn a_backup_taken_while_patients_write_restores_into_a_hub_that_serves_the
     assert!(!elsewhere.join("hub.sqlite3").exists(), "nothing restored");
 
     // Restored into a new data directory, the hub serves the same messages.
+    // The database is its owner's only, even from a copy others could read.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
     let restored = out.path().join("restored");
     let (ok, said) =
         hub_cli(&["restore", "--data-dir", restored.to_str().unwrap(), "--from", copy.to_str().unwrap()]);
     assert!(ok, "{said}");
     assert!(said.contains(&format!("{} messages", held.len())), "{said}");
     assert_eq!(message_ids(&restored.join("hub.sqlite3")), held);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(restored.join("hub.sqlite3")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the restored database is its owner's only");
+    }
     let state = AppState::open_system(HubConfig::new(&restored)).unwrap();
     let running = server::start(state, "127.0.0.1:0".parse().unwrap(), None).await.unwrap();
     let health = support::client().get(format!("http://{}/v1/health", running.addr)).send().await.unwrap();

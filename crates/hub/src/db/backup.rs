@@ -9,7 +9,7 @@
 //! is reported done; a restore checks it again and never writes over a
 //! database that is there.
 
-use std::fs::OpenOptions;
+use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
@@ -72,7 +72,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BackupError + '_ {
 }
 
 /// A new empty file at `path`, for its owner only.
-fn create_private(path: &Path) -> Result<(), BackupError> {
+fn create_private(path: &Path) -> Result<File, BackupError> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -81,7 +81,7 @@ fn create_private(path: &Path) -> Result<(), BackupError> {
         options.mode(0o600);
     }
     match options.open(path) {
-        Ok(_) => Ok(()),
+        Ok(file) => Ok(file),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             Err(BackupError::Exists(path.to_path_buf()))
         }
@@ -97,7 +97,7 @@ pub fn backup(data_dir: &Path, to: &Path) -> Result<Checked, BackupError> {
         return Err(BackupError::NoDatabase(data_dir.to_path_buf()));
     }
     let target = to.to_str().ok_or_else(|| BackupError::Path(to.to_path_buf()))?;
-    create_private(to)?;
+    drop(create_private(to)?);
     let copied = (|| {
         let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
@@ -140,9 +140,11 @@ pub fn restore(from: &Path, data_dir: &Path) -> Result<Checked, BackupError> {
     std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
     let partial = data_dir.join(format!("{DB_FILE}.restoring"));
     let _ = std::fs::remove_file(&partial);
-    create_private(&partial)?;
-    std::fs::copy(from, &partial).map_err(io(&partial))?;
-    OpenOptions::new().write(true).open(&partial).and_then(|f| f.sync_all()).map_err(io(&partial))?;
+    // Copied into a file made owner-only here (`fs::copy` would give it
+    // the backup's permission bits, whatever they are by now).
+    let mut file = create_private(&partial)?;
+    let mut source = File::open(from).map_err(io(from))?;
+    std::io::copy(&mut source, &mut file).and_then(|_| file.sync_all()).map_err(io(&partial))?;
     std::fs::rename(&partial, &db).map_err(io(&db))?;
     drop(Db::open(data_dir)?);
     check(&db)
