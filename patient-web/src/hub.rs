@@ -71,12 +71,15 @@ async fn post<B: Serialize, R: DeserializeOwned>(
 }
 
 async fn get<R: DeserializeOwned>(path: &str, token: &str) -> Result<R, HubError> {
-    let response = Request::get(path)
+    read(get_response(path, token).await?).await
+}
+
+async fn get_response(path: &str, token: &str) -> Result<Response, HubError> {
+    Request::get(path)
         .header("Authorization", &format!("Bearer {token}"))
         .send()
         .await
-        .map_err(|_| HubError::Unreachable)?;
-    read(response).await
+        .map_err(|_| HubError::Unreachable)
 }
 
 /// `POST /v1/patient/join`.
@@ -110,11 +113,7 @@ pub async fn patient_policy(channel: &Channel) -> Result<PatientPolicy, HubError
 /// its own. None when the practice has published none; a set that does not
 /// verify is an error, and the request is not sent without it.
 pub async fn renewal_questions(channel: &Channel) -> Result<Option<RenewalQuestions>, HubError> {
-    let response = Request::get("/v1/patient/renewal-questions")
-        .header("Authorization", &format!("Bearer {}", channel.token()))
-        .send()
-        .await
-        .map_err(|_| HubError::Unreachable)?;
+    let response = get_response("/v1/patient/renewal-questions", channel.token()).await?;
     if response.status() == 404 {
         return Ok(None);
     }

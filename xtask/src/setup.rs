@@ -1,6 +1,7 @@
 //! Installs what a fresh machine is missing, saying what and why, and does
 //! nothing when everything is already there.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::proc::{self, Error, Result};
@@ -53,50 +54,40 @@ pub fn ensure(ws: &Workspace) -> Result<()> {
 
 /// [`PYTHON_PACKAGES`] installed under the target directory (not into the
 /// system's Python), once; returns the directory for `PYTHONPATH`.
-pub fn python_libs(ws: &Workspace) -> Result<std::path::PathBuf> {
+pub fn python_libs(ws: &Workspace) -> Result<PathBuf> {
     let dir = ws.target.join("python-libs");
-    let marker = dir.join(format!(".installed-{}", PYTHON_PACKAGES.join("-")));
-    if marker.is_file() {
-        return Ok(dir);
-    }
     // Debian's Python (python3-pip), which the tests run too.
-    proc::run(
-        Command::new("/usr/bin/python3")
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--no-input",
-                "--upgrade",
-                "--target",
-            ])
-            .arg(&dir)
-            .args(PYTHON_PACKAGES),
-    )?;
-    std::fs::write(&marker, b"").map_err(|e| Error::new(format!("writing {}: {e}", marker.display())))?;
+    let mut pip = Command::new("/usr/bin/python3");
+    pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "--upgrade"])
+        .arg("--target")
+        .arg(&dir)
+        .args(PYTHON_PACKAGES);
+    install_once(&dir, PYTHON_PACKAGES, &mut pip)?;
     Ok(dir)
 }
 
 /// [`NPM_PACKAGES`] installed under the target directory, once; returns
 /// axe-core's script.
-pub fn axe_core(ws: &Workspace) -> Result<std::path::PathBuf> {
+pub fn axe_core(ws: &Workspace) -> Result<PathBuf> {
     let dir = ws.target.join("node-libs");
-    let script = dir.join("node_modules").join("axe-core").join("axe.min.js");
-    let marker = dir.join(format!(".installed-{}", NPM_PACKAGES.join("-")));
-    if marker.is_file() && script.is_file() {
-        return Ok(script);
+    let mut npm = Command::new("npm");
+    npm.args(["install", "--silent", "--no-audit", "--no-fund", "--no-save", "--prefix"])
+        .arg(&dir)
+        .args(NPM_PACKAGES);
+    install_once(&dir, NPM_PACKAGES, &mut npm)?;
+    Ok(dir.join("node_modules").join("axe-core").join("axe.min.js"))
+}
+
+/// Runs `install` into `dir` unless a marker naming exactly `packages`
+/// says it was done.
+fn install_once(dir: &Path, packages: &[&str], install: &mut Command) -> Result<()> {
+    let marker = dir.join(format!(".installed-{}", packages.join("-")));
+    if marker.is_file() {
+        return Ok(());
     }
-    std::fs::create_dir_all(&dir).map_err(|e| Error::new(format!("creating {}: {e}", dir.display())))?;
-    proc::run(
-        Command::new("npm")
-            .args(["install", "--silent", "--no-audit", "--no-fund", "--no-save", "--prefix"])
-            .arg(&dir)
-            .args(NPM_PACKAGES),
-    )?;
-    std::fs::write(&marker, b"").map_err(|e| Error::new(format!("writing {}: {e}", marker.display())))?;
-    Ok(script)
+    std::fs::create_dir_all(dir).map_err(|e| Error::new(format!("creating {}: {e}", dir.display())))?;
+    proc::run(install)?;
+    std::fs::write(&marker, b"").map_err(|e| Error::new(format!("writing {}: {e}", marker.display())))
 }
 
 fn ensure_debian_packages() -> Result<()> {

@@ -1,6 +1,7 @@
 //! The `sealbox-hub` command line: `serve`, `patient-channels`, the
 //! identity commands `init-practice` and `invite` (implemented in
-//! `crate::auth::cli`), and `audit verify` / `audit export`.
+//! `crate::auth::cli`), `audit verify` / `audit export`, and `backup` /
+//! `restore` (`crate::db::backup`).
 
 use clap::{Parser, Subcommand};
 use sealbox_model::hub_api::PracticePolicy;

@@ -1,6 +1,7 @@
 //! The practice's security policy: the newest row of `practice_policy`, or
 //! the defaults. Served at `GET /v1/practice/policy` and with every
-//! enrolment challenge; set by `sealbox-hub policy`.
+//! enrolment challenge (what patients' pages need of it at `GET
+//! /v1/patient/policy`); set by `sealbox-hub policy`.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
