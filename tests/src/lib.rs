@@ -70,6 +70,6 @@ pub enum E2eError {
 }
 
 /// Reads a required environment variable.
-fn env_path(name: &'static str) -> Result<PathBuf, E2eError> {
+pub fn env_path(name: &'static str) -> Result<PathBuf, E2eError> {
     std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from).ok_or(E2eError::MissingEnv(name))
 }

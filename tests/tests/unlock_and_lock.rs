@@ -159,6 +159,9 @@ async fn unlock_shows_the_inbox_and_every_lock_leaves_no_patient_data_in_the_pag
     // people to compare by eye: the admin's.
     let fingerprint = app.text("#practice-fingerprint").await.expect("the practice key's fingerprint");
     assert_eq!(fingerprint, practice.practice_fingerprint, "the admin's practice key");
+    // About: the workspace's one version, the hub's `--version` too.
+    let about = app.text("#about-version").await.expect("About names the version");
+    assert_eq!(about, format!("Sealbox {}", env!("CARGO_PKG_VERSION")));
     app.screenshot("settings").await.expect("screenshot");
     flows::assert_contrast(&app, "settings").await;
     app.type_into_focused("\u{e00c}").await.expect("Esc");

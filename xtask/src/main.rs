@@ -4,6 +4,7 @@
 //!   the window (or, with no display, run it under Xvfb and save a screenshot).
 //! - `test`: the same set-up, then lints, every workspace test and the
 //!   end-to-end suite; ends with one summary line.
+//! - `bundle`: the same build, packaged for installing (see `bundle`).
 //! - `setup`: only the set-up.
 
 // A command-line tool: stdout (the summary line, bench tables) is its interface.
@@ -11,6 +12,7 @@
 
 mod artifacts;
 mod bench;
+mod bundle;
 mod demo;
 mod proc;
 mod setup;
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
         Some("demo") => demo::run(),
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("bundle") => bundle::run(),
         Some(test::IN_SESSION) => test::run_in_session(&args[1..]),
         Some(demo::IN_SESSION) => demo::run_in_session(&args[1..]),
         Some("setup") => workspace::Workspace::locate().and_then(|ws| setup::ensure(&ws)),
@@ -55,4 +58,6 @@ const USAGE: &str = "usage: cargo xtask <command>
   bench   `cargo xtask bench cache`: cache benchmarks, SQLCipher vs plain SQLite, one table
           `cargo xtask bench sync`: sync ingest of 10,000 envelopes vs storing the plaintexts
           `cargo xtask bench hub`: hub load (1,000 clients on the event stream; then 50 syncing)
+  bundle  build in release and package: the app as .deb and .rpm, the hub as a .deb with its
+          systemd unit (into target/release/bundle/)
   setup   install what this machine is missing (Debian/Ubuntu packages, wasm target, tools)";

@@ -24,6 +24,8 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("chromium-driver", "chromedriver, to drive it through WebDriver"),
     ("zbar-tools", "an independent QR decoder for the patient invite's QR code test"),
     ("python3-aiosmtpd", "a real SMTP server (STARTTLS) for the patients' blind notices test"),
+    ("gcc-mingw-w64-x86-64", "a C compiler for Windows: the shell and core are checked to compile there"),
+    ("rpm", "reads and installs the app's .rpm in the package test"),
     ("python3-pip", "installs the PyPI packages the tests measure with (PYTHON_PACKAGES)"),
     ("nodejs", "Node.js with npm (the machine's), which installs axe-core (NPM_PACKAGES)"),
 ];
@@ -39,12 +41,19 @@ const PYTHON_PACKAGES: &[&str] = &["textstat==0.7.3", "pyphen==0.18.1"];
 
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
+/// The Windows target the shell and core are compiled for on Linux
+/// (`cargo xtask test`), with MinGW's C compiler for SQLCipher and OpenSSL.
+pub const WINDOWS_TARGET: &str = "x86_64-pc-windows-gnu";
+
 /// Makes this machine able to build and test Sealbox.
 pub fn ensure(ws: &Workspace) -> Result<()> {
     if cfg!(target_os = "linux") {
         ensure_debian_packages()?;
     }
-    ensure_wasm_target()?;
+    ensure_target(WASM_TARGET)?;
+    if cfg!(target_os = "linux") {
+        ensure_target(WINDOWS_TARGET)?;
+    }
     ensure_wasm_bindgen(ws)?;
     if cfg!(target_os = "linux") {
         ensure_tool("tauri-driver", &["tauri-driver", "--version", "^2", "--locked"])?;
@@ -137,17 +146,17 @@ fn ensure_debian_packages() -> Result<()> {
     proc::run(&mut install)
 }
 
-fn ensure_wasm_target() -> Result<()> {
+fn ensure_target(target: &str) -> Result<()> {
     if !proc::on_path("rustup") {
-        eprintln!("xtask: no rustup; make sure the {WASM_TARGET} standard library is installed");
+        eprintln!("xtask: no rustup; make sure the {target} standard library is installed");
         return Ok(());
     }
     let installed =
         proc::output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if installed.lines().any(|l| l.trim() == WASM_TARGET) {
+    if installed.lines().any(|l| l.trim() == target) {
         return Ok(());
     }
-    proc::run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+    proc::run(Command::new("rustup").args(["target", "add", target]))
 }
 
 /// wasm-bindgen's CLI must match the library version in Cargo.lock exactly.

@@ -10,8 +10,8 @@ use crate::proc::{self, Error, Result};
 use crate::setup::WASM_TARGET;
 use crate::suite::Suite;
 use crate::summary::Counts;
-use crate::workspace::{Workspace, NATIVE, WASM_APPS};
-use crate::{artifacts, setup};
+use crate::workspace::{Workspace, NATIVE, WASM_APPS, XTASK};
+use crate::{artifacts, bundle, setup};
 
 /// The hidden subcommand that runs inside the private session.
 pub const IN_SESSION: &str = "__test-in-session";
@@ -29,8 +29,20 @@ pub fn run(args: &[String]) -> Result<()> {
     ];
     if cfg!(target_os = "linux") {
         inner_env.push(("SEALBOX_LISTEN_PROBE", artifacts::listen_probe(&ws)?));
+        // The packages the e2e suite installs (tests/tests/installed.rs).
+        let made = bundle::packages(&ws)?;
+        for (var, kind) in [("SEALBOX_APP_DEB", "deb"), ("SEALBOX_APP_RPM", "rpm")] {
+            let path = made.app(kind).ok_or_else(|| Error::new(format!("the bundler made no {kind}")))?;
+            inner_env.push((var, path.to_path_buf()));
+        }
+        if let Some(deb) = made.hub_deb {
+            inner_env.push(("SEALBOX_HUB_DEB", deb));
+        }
     }
     lint(&ws)?;
+    if cfg!(target_os = "linux") {
+        windows_check(&ws)?;
+    }
     fuzz_targets_build(&ws)?;
     let me = std::env::current_exe().map_err(|e| Error::new(format!("locating xtask: {e}")))?;
     let mut inner = if cfg!(target_os = "linux") {
@@ -71,20 +83,24 @@ impl Options {
     }
 }
 
-/// The suites, in order: every workspace test, then the end-to-end suite.
-/// Both select the same packages ([`NATIVE`]) so no dependency is compiled
-/// twice; the e2e scenarios are `test = false` targets (tests/Cargo.toml),
+/// The suites, in order: every workspace test, xtask's own (in its dev
+/// profile), then the end-to-end suite.
+/// The workspace and e2e suites select the same packages ([`NATIVE`]) so no
+/// dependency is compiled twice; the e2e scenarios are `test = false` targets (tests/Cargo.toml),
 /// so the workspace suite leaves them out and the e2e suite names each one.
 fn suites(ws: &Workspace, e2e: bool) -> Result<Vec<Suite>> {
     let own = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-    let mut out = vec![Suite {
-        name: "workspace",
-        cargo_args: own(&NATIVE),
-        // --show-output: what passing tests print (the red-flag corpus's recall
-        // and precision, the hub's plaintext scan) belongs in the log too.
-        harness_args: own(&["--show-output"]),
-        envs: Vec::new(),
-    }];
+    let mut out = vec![
+        Suite {
+            name: "workspace",
+            cargo_args: own(&NATIVE),
+            // --show-output: what passing tests print (the red-flag corpus's recall
+            // and precision, the hub's plaintext scan) belongs in the log too.
+            harness_args: own(&["--show-output"]),
+            envs: Vec::new(),
+        },
+        Suite { name: "xtask", cargo_args: own(&XTASK), harness_args: Vec::new(), envs: Vec::new() },
+    ];
     if e2e {
         undeclared_scenarios(ws)?;
         out.push(Suite {
@@ -291,9 +307,25 @@ fn fuzz_targets_build(ws: &Workspace) -> Result<()> {
     proc::run(ws.cargo().args(["build", "--release", "--locked", "--manifest-path"]).arg(manifest))
 }
 
+/// The shell and core compile for Windows (idle time, session lock, the
+/// WebAuthn API and the keyring there), with the workspace lints as errors.
+/// What macOS needs is in docs/ci.md.
+fn windows_check(ws: &Workspace) -> Result<()> {
+    proc::run(ws.cargo().args(["clippy", "--release", "--target", setup::WINDOWS_TARGET]).args([
+        "-p",
+        "sealbox",
+        "-p",
+        "sealbox-core",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
 /// Clippy with the workspace lints (no unwrap/expect/panic outside tests) as errors.
 fn lint(ws: &Workspace) -> Result<()> {
     proc::run(ws.cargo().arg("clippy").args(NATIVE).args(["--all-targets", "--", "-D", "warnings"]))?;
+    proc::run(ws.cargo().arg("clippy").args(XTASK).args(["--all-targets", "--", "-D", "warnings"]))?;
     let mut wasm = ws.cargo();
     wasm.args(["clippy", "--release", "--target", WASM_TARGET]);
     for (package, _, _) in WASM_APPS {

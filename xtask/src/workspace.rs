@@ -19,8 +19,24 @@ pub struct Workspace {
 /// `syn`, `tokio`, `serde_json`… each time; see docs/ci.md). With one
 /// selection they are compiled once; suites differ only in the targets they
 /// pick.
-pub const NATIVE: [&str; 6] =
-    ["--release", "--workspace", "--exclude", "sealbox-ui", "--exclude", "sealbox-patient-web"];
+///
+/// xtask itself is left out: its bundler (tauri-bundler, with `image` and
+/// `rpm`'s OpenPGP) would unify its features into the app's dependencies
+/// and be compiled a second time in release. Its own tests run in the
+/// profile `cargo xtask` is built in ([`XTASK`]).
+pub const NATIVE: [&str; 8] = [
+    "--release",
+    "--workspace",
+    "--exclude",
+    "sealbox-ui",
+    "--exclude",
+    "sealbox-patient-web",
+    "--exclude",
+    "xtask",
+];
+
+/// xtask's own selection: the dev profile `cargo xtask` runs in.
+pub const XTASK: [&str; 2] = ["--package", "xtask"];
 
 /// The wasm32 apps, built in one selection too: the desktop UI and the
 /// patient web app the hub embeds, each with the file name wasm-bindgen

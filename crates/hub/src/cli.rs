@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::audit::check::{check, Filter};
 use crate::audit::export::{self, Format};
 use crate::config::{HubConfig, RatePolicy};
+use crate::config_file::ServeSettings;
 use crate::notice::smtp::SmtpConfig;
 use crate::relay::channels::{self, ChannelError};
 use crate::server::{self, ServeError, TlsFiles};
@@ -36,14 +37,19 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the API (plain HTTP only on a loopback address).
+    /// Serve the API (plain HTTP only on a loopback address), with the
+    /// settings in flags or in a file (`--config`, see `config_file`).
     Serve {
+        /// The settings file (e.g. /etc/sealbox-hub/hub.toml), instead of
+        /// the flags below.
+        #[arg(long, conflicts_with_all = ["data_dir", "addr", "tls_cert", "patient_burst", "patient_per_minute", "smtp_relay"])]
+        config: Option<PathBuf>,
         /// Directory holding the database.
-        #[arg(long)]
-        data_dir: PathBuf,
+        #[arg(long, required_unless_present = "config")]
+        data_dir: Option<PathBuf>,
         /// Address to listen on, e.g. 127.0.0.1:8443 (port 0 picks one).
-        #[arg(long)]
-        addr: SocketAddr,
+        #[arg(long, required_unless_present = "config")]
+        addr: Option<SocketAddr>,
         /// PEM certificate chain (with --tls-key: serve HTTPS, TLS 1.2+).
         #[arg(long, requires = "tls_key")]
         tls_cert: Option<PathBuf>,
@@ -51,11 +57,11 @@ pub enum Command {
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
         /// Messages a patient channel may send at once.
-        #[arg(long, default_value_t = RatePolicy::default().burst)]
-        patient_burst: u32,
+        #[arg(long)]
+        patient_burst: Option<u32>,
         /// Messages per minute a patient channel regains.
-        #[arg(long, default_value_t = RatePolicy::default().per_minute)]
-        patient_per_minute: u32,
+        #[arg(long)]
+        patient_per_minute: Option<u32>,
         #[command(flatten)]
         smtp: SmtpArgs,
     },
@@ -255,7 +261,7 @@ fn parse_role(text: &str) -> Result<Role, String> {
 
 /// A command failed.
 /// The practice's SMTP relay for blind notices to patients (`serve`).
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Default, clap::Args)]
 pub struct SmtpArgs {
     /// The relay (host or host:port, 587 unless given); STARTTLS is required.
     #[arg(long, requires_all = ["smtp_from", "public_url"])]
@@ -350,6 +356,12 @@ pub enum CliError {
     /// The SMTP relay's settings are not usable.
     #[error("SMTP relay: {0}")]
     Smtp(String),
+    /// The settings file cannot be used.
+    #[error(transparent)]
+    ConfigFile(#[from] crate::config_file::ConfigFileError),
+    /// The command line does not say enough.
+    #[error("{0}")]
+    Usage(&'static str),
     /// The patient's details or the invite's terms are not usable.
     #[error("patient invite: {0}")]
     PatientInvite(String),
@@ -373,32 +385,75 @@ fn write_secret_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
         .map_err(|source| CliError::Write { path: path.to_path_buf(), source })
 }
 
-/// Runs a command to completion (`serve` until Ctrl-C).
+/// Serves until Ctrl-C or SIGTERM (systemd's stop), then lets requests in
+/// flight finish.
+async fn serve(settings: ServeSettings) -> Result<(), CliError> {
+    let mut config = HubConfig::new(settings.data_dir);
+    config.patient_rate = settings.patient_rate;
+    config.smtp = settings.smtp.config()?;
+    let state = AppState::open_system(config)?;
+    let scheme = if settings.tls.is_some() { "https" } else { "http" };
+    let running = server::start(state, settings.addr, settings.tls).await?;
+    say(&format!("sealbox-hub listening on {scheme}://{}", running.addr))?;
+    let handle = running.handle.clone();
+    let stop = stop_signal().map_err(CliError::Server)?;
+    tokio::spawn(async move {
+        stop.await;
+        handle.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+    });
+    running.task.await.map_err(|e| CliError::Server(std::io::Error::other(e)))?.map_err(CliError::Server)
+}
+
+/// Ends at Ctrl-C or, on Unix, SIGTERM.
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    })
+}
+
+/// Runs a command to completion (`serve` until Ctrl-C or SIGTERM).
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Serve { data_dir, addr, tls_cert, tls_key, patient_burst, patient_per_minute, smtp } => {
-            let mut config = HubConfig::new(data_dir);
-            config.patient_rate = RatePolicy { burst: patient_burst, per_minute: patient_per_minute };
-            config.smtp = smtp.config()?;
-            let state = AppState::open_system(config)?;
-            let tls = match (tls_cert, tls_key) {
-                (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
-                _ => None,
-            };
-            let scheme = if tls.is_some() { "https" } else { "http" };
-            let running = server::start(state, addr, tls).await?;
-            say(&format!("sealbox-hub listening on {scheme}://{}", running.addr))?;
-            let handle = running.handle.clone();
-            tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    handle.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+        Command::Serve {
+            config,
+            data_dir,
+            addr,
+            tls_cert,
+            tls_key,
+            patient_burst,
+            patient_per_minute,
+            smtp,
+        } => {
+            let settings = match (config, data_dir, addr) {
+                (Some(file), _, _) => {
+                    let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+                    ServeSettings::from_file(&file, credentials.as_deref())?
                 }
-            });
-            running
-                .task
-                .await
-                .map_err(|e| CliError::Server(std::io::Error::other(e)))?
-                .map_err(CliError::Server)
+                (None, Some(data_dir), Some(addr)) => {
+                    let defaults = RatePolicy::default();
+                    ServeSettings {
+                        data_dir,
+                        addr,
+                        tls: tls_cert.zip(tls_key).map(|(cert, key)| TlsFiles { cert, key }),
+                        patient_rate: RatePolicy {
+                            burst: patient_burst.unwrap_or(defaults.burst),
+                            per_minute: patient_per_minute.unwrap_or(defaults.per_minute),
+                        },
+                        smtp,
+                    }
+                }
+                // clap asks for both without --config.
+                _ => return Err(CliError::Usage("serve needs --config, or --data-dir and --addr")),
+            };
+            serve(settings).await
         }
         Command::InitPractice { data_dir, name } => {
             let state = AppState::open_system(HubConfig::new(data_dir))?;

@@ -689,6 +689,10 @@ pub struct SettingsView {
     /// practice manager).
     #[serde(default)]
     pub can_invite_patients: bool,
+    /// The app's version (the workspace's, as the hub's `--version`), for
+    /// Settings' About.
+    #[serde(default)]
+    pub version: String,
 }
 
 /// A clinician enrolled on this workstation, as Settings lists them.

@@ -161,6 +161,7 @@ impl Desk {
             practice_key: self.practice_key_view(),
             room: Vec::new(),
             can_invite_patients: self.profile().role.may_invite_patients(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
         };
         Ok((view, lock))
     }

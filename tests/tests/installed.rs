@@ -1,0 +1,188 @@
+//! Installed, it works (issue 26 point 4): the packages `cargo xtask
+//! bundle` made, installed by the platform's own tools into a clean root,
+//! hold what they should; the installed app opens on its lock screen and
+//! unlocks against a real hub; the installed hub's unit command line
+//! serves its health endpoint and stops cleanly on systemd's SIGTERM.
+//!
+//! `SEALBOX_APP_DEB`, `SEALBOX_APP_RPM` and `SEALBOX_HUB_DEB` name the
+//! packages (set by `cargo xtask test`).
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use sealbox_e2e::flows::unlock;
+use sealbox_e2e::practice::Practice;
+use sealbox_e2e::{env_path, App};
+
+const LOCK_HEADING: &str = "Sealbox is locked — insert and touch your security key";
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{cmd:?} failed ({}):\n{text}", out.status);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A clean root with an empty dpkg database, and `deb` installed in it by
+/// dpkg. Dependencies are the host's (the root has no libraries of its
+/// own), so they are not checked here; the control file's list is.
+fn dpkg_install(deb: &Path) -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    let admin = root.path().join("var/lib/dpkg");
+    for dir in ["info", "updates", "triggers"] {
+        std::fs::create_dir_all(admin.join(dir)).unwrap();
+    }
+    std::fs::write(admin.join("status"), "").unwrap();
+    std::fs::write(admin.join("available"), "").unwrap();
+    run(Command::new("dpkg")
+        .arg(format!("--root={}", root.path().display()))
+        .args(["--force-depends", "--force-not-root", "--log=/dev/null", "--install"])
+        .arg(deb));
+    let package = run(Command::new("dpkg-deb").args(["--field"]).arg(deb).arg("Package"));
+    let status = run(Command::new("dpkg")
+        .arg(format!("--root={}", root.path().display()))
+        .args(["-s", package.trim()]));
+    assert!(status.contains("Status: install ok installed"), "{status}");
+    root
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode()
+        & 0o7777
+}
+
+fn file(root: &Path, rel: &str) -> PathBuf {
+    let path = root.join(rel);
+    assert!(path.is_file(), "the package has no /{rel}");
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_installed_app_has_its_desktop_entry_key_rule_and_licence_and_unlocks() {
+    let deb = env_path("SEALBOX_APP_DEB").expect("the app's .deb");
+    let root = dpkg_install(&deb);
+    let r = root.path();
+    let status = run(Command::new("dpkg").arg(format!("--root={}", r.display())).args(["-s", "sealbox"]));
+    println!("e2e: installed:\n{status}");
+    assert!(status.contains(&format!("Version: {}", env!("CARGO_PKG_VERSION"))), "{status}");
+    assert!(status.contains("libwebkit2gtk-4.1-0"), "the webview is a dependency: {status}");
+
+    let app = file(r, "usr/bin/sealbox");
+    assert_eq!(mode(&app) & 0o111, 0o111, "the binary is executable");
+    let desktop = std::fs::read_to_string(file(r, "usr/share/applications/Sealbox.desktop")).unwrap();
+    assert!(desktop.contains("Exec=sealbox") && desktop.contains("Name=Sealbox"), "{desktop}");
+    assert!(desktop.contains("MedicalSoftware"), "{desktop}");
+    assert!(r.join("usr/share/icons/hicolor/128x128/apps/sealbox.png").is_file(), "the icon");
+    let rule = std::fs::read(file(r, "usr/lib/udev/rules.d/70-sealbox-security-keys.rules")).unwrap();
+    // Read at run time (docs/architecture.md, Builds: a reused target dir).
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let ours = std::fs::read(manifest.join("../packaging/70-sealbox-security-keys.rules")).unwrap();
+    assert_eq!(rule, ours, "the security keys' udev rule");
+    let copyright = std::fs::read_to_string(file(r, "usr/share/doc/sealbox/copyright")).unwrap();
+    assert!(copyright.contains("License: AGPL-3.0-only"), "{copyright}");
+    let changelog = std::fs::read_to_string(file(r, "usr/share/doc/sealbox/changelog.md")).unwrap();
+    assert!(changelog.contains(&format!("## {}", env!("CARGO_PKG_VERSION"))), "this version's changes");
+
+    // The installed binary, in its real webview: the lock screen, then one unlock.
+    let practice = Practice::start(4, 8).await.expect("a practice");
+    let out = env_path("SEALBOX_E2E_OUT").expect("out dir");
+    let app = App::launch_env_to(&app, out, &[("SEALBOX_DATA_DIR", practice.gp_dir.display().to_string())])
+        .await
+        .expect("launch the installed app");
+    assert_eq!(app.text("#lock-title").await.expect("lock screen"), LOCK_HEADING);
+    unlock(&app, practice.threads).await;
+    app.screenshot("installed-inbox").await.expect("screenshot");
+    app.close().await.expect("close");
+}
+
+#[test]
+fn the_rpm_read_and_installed_by_rpm_itself_holds_the_same_files() {
+    let rpm = env_path("SEALBOX_APP_RPM").expect("the app's .rpm");
+    let info =
+        run(Command::new("rpm").args(["-qp", "--queryformat", "%{NAME} %{VERSION} %{LICENSE}\\n"]).arg(&rpm));
+    assert_eq!(info.trim(), format!("sealbox {} AGPL-3.0-only", env!("CARGO_PKG_VERSION")));
+    let requires = run(Command::new("rpm").args(["-qp", "--requires"]).arg(&rpm));
+    assert!(requires.contains("webkit2gtk4.1"), "{requires}");
+
+    let root = tempfile::tempdir().unwrap();
+    run(Command::new("rpm").arg("--root").arg(root.path()).arg("--initdb"));
+    run(Command::new("rpm").arg("--root").arg(root.path()).args(["--nodeps", "--noscripts", "-i"]).arg(&rpm));
+    let r = root.path();
+    assert_eq!(mode(&file(r, "usr/bin/sealbox")) & 0o111, 0o111);
+    file(r, "usr/share/applications/Sealbox.desktop");
+    file(r, "usr/lib/udev/rules.d/70-sealbox-security-keys.rules");
+    file(r, "usr/share/doc/sealbox/copyright");
+    let verify = run(Command::new("rpm").arg("--root").arg(r).args(["-V", "--nodeps", "sealbox"]));
+    assert!(verify.trim().is_empty(), "rpm -V found changed files: {verify}");
+}
+
+#[test]
+fn the_hub_package_installs_a_hardened_unit_whose_command_line_serves_and_stops_on_sigterm() {
+    let deb = env_path("SEALBOX_HUB_DEB").expect("the hub's .deb");
+    let root = dpkg_install(&deb);
+    let r = root.path();
+    let conffiles = run(Command::new("dpkg-query")
+        .arg(format!("--admindir={}", r.join("var/lib/dpkg").display()))
+        .args(["-W", "-f", "${Conffiles}", "sealbox-hub"]));
+    assert!(conffiles.contains("/etc/sealbox-hub/hub.toml"), "an upgrade keeps the settings: {conffiles}");
+    assert_eq!(mode(&r.join("etc/sealbox-hub/tls")), 0o700, "TLS files: root only");
+    assert!(!r.join("var/lib/dpkg/info/sealbox-hub.postinst").exists(), "nothing runs as root at install");
+
+    let unit = std::fs::read_to_string(file(r, "usr/lib/systemd/system/sealbox-hub.service")).unwrap();
+    for line in [
+        "DynamicUser=yes",
+        "StateDirectory=sealbox-hub",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "ProtectHome=yes",
+        "CapabilityBoundingSet=",
+        "LoadCredential=tls:/etc/sealbox-hub/tls",
+    ] {
+        assert!(unit.lines().any(|l| l == line), "the unit has no `{line}`:\n{unit}");
+    }
+    let exec = unit.lines().find_map(|l| l.strip_prefix("ExecStart=")).expect("ExecStart");
+    let argv: Vec<&str> = exec.split_whitespace().collect();
+    assert_eq!(argv[..3], ["/usr/bin/sealbox-hub", "serve", "--config"], "{exec}");
+
+    // The packaged settings, as the practice would change them: a data
+    // folder of the test's and a free port.
+    let installed = std::fs::read_to_string(file(r, argv[3].trim_start_matches('/'))).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let settings = installed
+        .replace("\"/var/lib/sealbox-hub\"", &format!("{:?}", data.path().display().to_string()))
+        .replace("\"127.0.0.1:8443\"", "\"127.0.0.1:0\"");
+    assert_ne!(settings, installed, "the packaged settings name the state folder and port");
+    let conf = data.path().join("hub.toml");
+    std::fs::write(&conf, settings).unwrap();
+
+    // The unit's command line, from the installed root.
+    let mut hub = Command::new(r.join(argv[0].trim_start_matches('/')))
+        .args(&argv[1..3])
+        .arg(&conf)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(hub.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("sealbox-hub listening on ").unwrap_or_else(|| {
+        let _ = hub.kill();
+        let err = std::io::read_to_string(hub.stderr.take().unwrap()).unwrap_or_default();
+        panic!("the installed hub did not start: {line}{err}")
+    });
+    let health =
+        Command::new("curl").args(["-fsS", "--max-time", "10"]).arg(format!("{url}/v1/health")).output();
+    // systemd stops a unit with SIGTERM: the hub finishes and exits 0.
+    run(Command::new("kill").args(["-TERM", &hub.id().to_string()]));
+    let status = hub.wait().unwrap();
+    let health = health.unwrap();
+    let body = String::from_utf8_lossy(&health.stdout);
+    println!("e2e: installed hub at {url}: /v1/health -> {body}");
+    assert!(health.status.success(), "curl: {}", String::from_utf8_lossy(&health.stderr));
+    assert_eq!(body, "ok");
+    assert!(status.success(), "SIGTERM is a clean stop, not a failure: {status}");
+    assert!(data.path().join(sealbox_hub::db::DB_FILE).is_file(), "the database is in the configured folder");
+}

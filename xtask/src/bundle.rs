@@ -1,0 +1,285 @@
+//! `cargo xtask bundle`: installable packages of the release build.
+//!
+//! - The desktop app, with Tauri's own bundler used as a library: `.deb` and
+//!   `.rpm` on Linux (`.app` + `.dmg` on macOS, `.msi` + NSIS on Windows;
+//!   see docs/packaging.md for what those need). [`app_settings`] is the one
+//!   place `tauri.conf.json` is mapped into the bundler's settings.
+//! - The hub as a service: a `.deb` with its systemd unit and settings file
+//!   (packaging/hub/), laid out here and built by `dpkg-deb`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tauri_bundler::bundle::{
+    AppCategory, BundleBinary, BundleSettings, DebianSettings, PackageSettings, PackageType, RpmSettings,
+    SettingsBuilder,
+};
+
+use crate::proc::{self, Error, Result};
+use crate::workspace::{exe, Workspace};
+use crate::{artifacts, setup};
+
+/// The packages one run made.
+pub struct Packages {
+    /// Each package file, by the kind the bundler names (`deb`, `rpm`, …).
+    pub app: Vec<(String, PathBuf)>,
+    /// The hub's `.deb` (Linux only).
+    pub hub_deb: Option<PathBuf>,
+}
+
+impl Packages {
+    /// The desktop app's package of one kind.
+    pub fn app(&self, kind: &str) -> Option<&Path> {
+        self.app.iter().find(|(k, _)| k == kind).map(|(_, p)| p.as_path())
+    }
+}
+
+pub fn run() -> Result<()> {
+    let ws = Workspace::locate()?;
+    setup::ensure(&ws)?;
+    artifacts::build_app(&ws, artifacts::Build::Demo)?;
+    let made = packages(&ws)?;
+    for (kind, path) in &made.app {
+        println!("app {kind}: {}", path.display());
+    }
+    if let Some(deb) = &made.hub_deb {
+        println!("hub deb: {}", deb.display());
+    }
+    Ok(())
+}
+
+/// Packages the release binaries already built (`artifacts::build_app`).
+pub fn packages(ws: &Workspace) -> Result<Packages> {
+    let settings = app_settings(ws)?;
+    let bundles = tauri_bundler::bundle_project(&settings)
+        .map_err(|e| Error::new(format!("bundling the app: {e:#}")))?;
+    let app = bundles
+        .into_iter()
+        .flat_map(|b| {
+            let kind = b.package_type.short_name().to_owned();
+            b.bundle_paths.into_iter().map(move |p| (kind.clone(), p))
+        })
+        .collect();
+    let hub_deb = if cfg!(target_os = "linux") { Some(hub_deb(ws)?) } else { None };
+    Ok(Packages { app, hub_deb })
+}
+
+/// The workspace's one version (app, hub, About screen, packages).
+pub fn version(ws: &Workspace) -> Result<String> {
+    let manifest = read(&ws.path("Cargo.toml"))?;
+    let mut in_package = false;
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_package = line == "[workspace.package]";
+        } else if let Some(v) = line.strip_prefix("version = \"").filter(|_| in_package) {
+            return Ok(v.trim_end_matches('"').to_owned());
+        }
+    }
+    Err(Error::new("Cargo.toml has no [workspace.package] version"))
+}
+
+/// `tauri.conf.json` (product, identifier, description, icons, category)
+/// mapped into the bundler's settings, with what the file does not say:
+/// the package dependencies, the security keys' udev rule, the licence.
+fn app_settings(ws: &Workspace) -> Result<tauri_bundler::Settings> {
+    let conf_path = ws.path("tauri.conf.json");
+    let conf: serde_json::Value = serde_json::from_str(&read(&conf_path)?)
+        .map_err(|e| Error::new(format!("{}: {e}", conf_path.display())))?;
+    let text = |pointer: &str| {
+        conf.pointer(pointer)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| Error::new(format!("tauri.conf.json has no {pointer}")))
+    };
+    // The shell's tauri.conf.json paths are relative to src-tauri/.
+    let shell = ws.path("src-tauri");
+    let icons = conf
+        .pointer("/bundle/icon")
+        .and_then(|v| v.as_array())
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .map(|p| shell.join(p).display().to_string())
+        .collect();
+    let binary = text("/mainBinaryName")?;
+    let category = text("/bundle/category")?;
+    let udev_rule = ws.path("packaging/70-sealbox-security-keys.rules");
+    let copyright = ws.path("packaging/copyright");
+    let changelog = ws.path("CHANGELOG.md");
+    let files = |doc: &str| {
+        HashMap::from([
+            (PathBuf::from("/usr/lib/udev/rules.d/70-sealbox-security-keys.rules"), udev_rule.clone()),
+            (PathBuf::from(format!("/usr/share/doc/{doc}/copyright")), copyright.clone()),
+            (PathBuf::from(format!("/usr/share/doc/{doc}/changelog.md")), changelog.clone()),
+        ])
+    };
+    let product = text("/productName")?;
+    let deb_name = product.to_lowercase();
+    let bundle = BundleSettings {
+        identifier: Some(text("/identifier")?),
+        publisher: Some("Sealbox".to_owned()),
+        icon: Some(icons),
+        copyright: Some("Sealbox contributors".to_owned()),
+        license: Some("AGPL-3.0-only".to_owned()),
+        license_file: Some(copyright.clone()),
+        category: Some(category.parse::<AppCategory>().map_err(|hint| {
+            Error::new(format!("bundle.category {category}: unknown (closest: {})", hint.unwrap_or("none")))
+        })?),
+        short_description: Some(text("/bundle/shortDescription")?),
+        long_description: Some(text("/bundle/longDescription")?),
+        deb: DebianSettings {
+            depends: Some(
+                [
+                    "libwebkit2gtk-4.1-0",
+                    "libgtk-3-0 | libgtk-3-0t64",
+                    "libssl3 | libssl3t64",
+                    "libdbus-1-3",
+                    "libudev1",
+                    "libxss1",
+                ]
+                .map(str::to_owned)
+                .to_vec(),
+            ),
+            // The OS keyring (Secret Service) the app keeps its key in.
+            recommends: Some(vec!["gnome-keyring".to_owned()]),
+            section: Some("misc".to_owned()),
+            files: files(&deb_name),
+            ..DebianSettings::default()
+        },
+        rpm: RpmSettings {
+            depends: Some(
+                ["webkit2gtk4.1", "gtk3", "openssl-libs", "dbus-libs", "systemd-libs", "libXScrnSaver"]
+                    .map(str::to_owned)
+                    .to_vec(),
+            ),
+            recommends: Some(vec!["gnome-keyring".to_owned()]),
+            release: "1".to_owned(),
+            files: files(&deb_name),
+            ..RpmSettings::default()
+        },
+        ..BundleSettings::default()
+    };
+    SettingsBuilder::new()
+        .project_out_directory(ws.target.join("release"))
+        .package_settings(PackageSettings {
+            product_name: product,
+            version: version(ws)?,
+            description: text("/bundle/shortDescription")?,
+            homepage: None,
+            authors: Some(vec!["Sealbox contributors".to_owned()]),
+            default_run: Some(binary.clone()),
+        })
+        .bundle_settings(bundle)
+        .binaries(vec![BundleBinary::new(binary, true)])
+        .package_types(package_types())
+        .build()
+        .map_err(|e| Error::new(format!("bundler settings: {e:#}")))
+}
+
+/// What the same command makes on each desktop OS. AppImage is left out:
+/// its tools are downloaded on first use (see docs/packaging.md).
+fn package_types() -> Vec<PackageType> {
+    if cfg!(target_os = "macos") {
+        vec![PackageType::MacOsBundle, PackageType::Dmg]
+    } else if cfg!(windows) {
+        vec![PackageType::WindowsMsi, PackageType::Nsis]
+    } else {
+        vec![PackageType::Deb, PackageType::Rpm]
+    }
+}
+
+/// The hub's `.deb`: the binary, its systemd unit, its settings file (a
+/// conffile: an upgrade keeps the practice's changes), an empty root-only
+/// folder for TLS files, the licence and changelog. No maintainer scripts:
+/// the unit's `DynamicUser=` makes the hub's user, so installing runs
+/// nothing as root.
+fn hub_deb(ws: &Workspace) -> Result<PathBuf> {
+    let version = version(ws)?;
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => return Err(Error::new(format!("no Debian architecture name for {other}"))),
+    };
+    let out = ws.target.join("release").join("bundle").join("hub");
+    let stage = out.join(format!("sealbox-hub_{version}_{arch}"));
+    if stage.exists() {
+        std::fs::remove_dir_all(&stage).map_err(|e| io_error("clearing", &stage, &e))?;
+    }
+    let place = |rel: &str, from: &Path, mode: u32| -> Result<()> {
+        let to = stage.join(rel);
+        if let Some(dir) = to.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| io_error("creating", dir, &e))?;
+        }
+        std::fs::copy(from, &to).map_err(|e| io_error("copying", from, &e))?;
+        set_mode(&to, mode)
+    };
+    let bin = ws.target.join("release").join(exe("sealbox-hub"));
+    place("usr/bin/sealbox-hub", &bin, 0o755)?;
+    place(
+        "usr/lib/systemd/system/sealbox-hub.service",
+        &ws.path("packaging/hub/sealbox-hub.service"),
+        0o644,
+    )?;
+    place("etc/sealbox-hub/hub.toml", &ws.path("packaging/hub/hub.toml"), 0o644)?;
+    place("usr/share/doc/sealbox-hub/copyright", &ws.path("packaging/copyright"), 0o644)?;
+    place("usr/share/doc/sealbox-hub/changelog.md", &ws.path("CHANGELOG.md"), 0o644)?;
+    let tls = stage.join("etc/sealbox-hub/tls");
+    std::fs::create_dir_all(&tls).map_err(|e| io_error("creating", &tls, &e))?;
+    set_mode(&tls, 0o700)?;
+    let control = stage.join("DEBIAN");
+    std::fs::create_dir_all(&control).map_err(|e| io_error("creating", &control, &e))?;
+    let size_kib = dir_size(&stage)? / 1024;
+    write(
+        &control.join("control"),
+        &format!(
+            "Package: sealbox-hub\nVersion: {version}\nArchitecture: {arch}\nMaintainer: Sealbox contributors\n\
+             Installed-Size: {size_kib}\nDepends: libssl3 | libssl3t64, systemd\nSection: net\nPriority: optional\n\
+             Description: Sealbox practice hub\n \
+             The practice's relay for end-to-end encrypted patient messages, its\n \
+             clinicians' sign-in (WebAuthn) and audit trail, run as a systemd service.\n"
+        ),
+    )?;
+    write(&control.join("conffiles"), "/etc/sealbox-hub/hub.toml\n")?;
+    let deb = out.join(format!("sealbox-hub_{version}_{arch}.deb"));
+    proc::run(
+        Command::new("dpkg-deb").args(["--root-owner-group", "-Zxz", "--build"]).arg(&stage).arg(&deb),
+    )?;
+    Ok(deb)
+}
+
+fn dir_size(dir: &Path) -> Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).map_err(|e| io_error("reading", dir, &e))? {
+        let entry = entry.map_err(|e| io_error("reading", dir, &e))?;
+        let meta = entry.metadata().map_err(|e| io_error("reading", &entry.path(), &e))?;
+        total += if meta.is_dir() { dir_size(&entry.path())? } else { meta.len() };
+    }
+    Ok(total)
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| io_error("reading", path, &e))
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(|e| io_error("writing", path, &e))
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| io_error("chmod", path, &e))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &Path, _: u32) -> Result<()> {
+    Ok(())
+}
+
+fn io_error(what: &str, path: &Path, e: &std::io::Error) -> Error {
+    Error::new(format!("{what} {}: {e}", path.display()))
+}
