@@ -5,7 +5,9 @@
 //! serves its health endpoint and stops cleanly on systemd's SIGTERM.
 //!
 //! `SEALBOX_APP_DEB`, `SEALBOX_APP_RPM` and `SEALBOX_HUB_DEB` name the
-//! packages (set by `cargo xtask test`).
+//! packages, `SEALBOX_UPDATE_MANIFEST` and `SEALBOX_UPDATE_PUBKEY_FILE` the
+//! update manifest and the throwaway key that signed it (set by `cargo
+//! xtask test`).
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
 use std::io::BufRead;
@@ -175,6 +177,7 @@ fn the_hub_package_installs_a_hardened_unit_whose_command_line_serves_and_stops_
     });
     let health =
         Command::new("curl").args(["-fsS", "--max-time", "10"]).arg(format!("{url}/v1/health")).output();
+    let update = publish_and_fetch_update(r, &data.path().join("published"), url);
     // systemd stops a unit with SIGTERM: the hub finishes and exits 0.
     run(Command::new("kill").args(["-TERM", &hub.id().to_string()]));
     let status = hub.wait().unwrap();
@@ -185,4 +188,100 @@ fn the_hub_package_installs_a_hardened_unit_whose_command_line_serves_and_stops_
     assert_eq!(body, "ok");
     assert!(status.success(), "SIGTERM is a clean stop, not a failure: {status}");
     assert!(data.path().join(sealbox_hub::db::DB_FILE).is_file(), "the database is in the configured folder");
+    update.unwrap_or_else(|e| panic!("{e}"));
+}
+
+fn curl(url: &str, out: &Path) -> std::process::Output {
+    Command::new("curl")
+        .args(["-sS", "--max-time", "30", "-o"])
+        .arg(out)
+        .args(["-w", "%{http_code}", url])
+        .output()
+        .unwrap()
+}
+
+/// The signed update `cargo xtask test` made (a throwaway key), published
+/// through the installed hub's command and fetched back over HTTP: the
+/// package verifies under the public key with minisign-verify (what
+/// Tauri's updater checks with), a changed byte does not, and the hub
+/// serves nothing the manifest does not name. Errors are returned, so the
+/// hub is stopped before the test fails.
+fn publish_and_fetch_update(root: &Path, dir: &Path, url: &str) -> Result<(), String> {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    let text = |e: &dyn std::fmt::Display| e.to_string();
+    std::fs::create_dir_all(dir).map_err(|e| text(&e))?;
+    let manifest = env_path("SEALBOX_UPDATE_MANIFEST").map_err(|e| text(&e))?;
+    let deb = env_path("SEALBOX_APP_DEB").map_err(|e| text(&e))?;
+    let rpm = env_path("SEALBOX_APP_RPM").map_err(|e| text(&e))?;
+    let data = dir.parent().ok_or("no data folder")?;
+    let out = Command::new(root.join("usr/bin/sealbox-hub"))
+        .arg("publish-update")
+        .arg("--data-dir")
+        .arg(data)
+        .arg("--manifest")
+        .arg(&manifest)
+        .arg("--package")
+        .arg(&deb)
+        .arg("--package")
+        .arg(&rpm)
+        .args(["--url", url])
+        .output()
+        .map_err(|e| text(&e))?;
+    if !out.status.success() {
+        return Err(format!("publish-update: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let got = dir.join("latest.json");
+    let code = curl(&format!("{url}/v1/updates/latest.json"), &got);
+    if code.stdout != b"200" {
+        return Err(format!("latest.json: HTTP {}", String::from_utf8_lossy(&code.stdout)));
+    }
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&got).map_err(|e| text(&e))?).map_err(|e| text(&e))?;
+    println!("e2e: the hub serves the update manifest for {}", doc["version"]);
+    if doc["version"] != env!("CARGO_PKG_VERSION") {
+        return Err(format!("the manifest's version: {}", doc["version"]));
+    }
+    let entry = &doc["platforms"][format!("linux-{}-deb", std::env::consts::ARCH).as_str()];
+    let package_url = entry["url"].as_str().ok_or("no deb url")?;
+    let deb_name = deb.file_name().and_then(|n| n.to_str()).ok_or("deb name")?;
+    if package_url != format!("{url}/v1/updates/files/{deb_name}") {
+        return Err(format!("the package's URL is not under the hub: {package_url}"));
+    }
+    let fetched = dir.join(deb_name);
+    if curl(package_url, &fetched).stdout != b"200" {
+        return Err("the package was not served".to_owned());
+    }
+    let bytes = std::fs::read(&fetched).map_err(|e| text(&e))?;
+    if bytes != std::fs::read(&deb).map_err(|e| text(&e))? {
+        return Err("the package served is not the one published".to_owned());
+    }
+    let decode = |b64: &str| STANDARD.decode(b64.trim()).ok().and_then(|b| String::from_utf8(b).ok());
+    let public_file = env_path("SEALBOX_UPDATE_PUBKEY_FILE").map_err(|e| text(&e))?;
+    let public = std::fs::read_to_string(public_file).map_err(|e| text(&e))?;
+    let pk = minisign_verify::PublicKey::decode(&decode(&public).ok_or("the public key is not base64")?)
+        .map_err(|e| text(&e))?;
+    let signature =
+        decode(entry["signature"].as_str().unwrap_or_default()).ok_or("the signature is not base64")?;
+    let sig = minisign_verify::Signature::decode(&signature).map_err(|e| text(&e))?;
+    pk.verify(&bytes, &sig, false).map_err(|e| format!("the served package does not verify: {e}"))?;
+    // The signed comment binds the version the manifest announces.
+    let signed_version = format!("version:{}", env!("CARGO_PKG_VERSION"));
+    if !sig.trusted_comment().split('\t').any(|field| field == signed_version) {
+        return Err(format!("the signature does not bind the version: {}", sig.trusted_comment()));
+    }
+    let mut tampered = bytes;
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 0x01;
+    if pk.verify(&tampered, &sig, false).is_ok() {
+        return Err("a changed byte still verified".to_owned());
+    }
+    for unnamed in ["hub.sqlite3", "latest.json", "..%2Fhub.sqlite3"] {
+        let code = curl(&format!("{url}/v1/updates/files/{unnamed}"), &dir.join("unnamed"));
+        if code.stdout != b"404" {
+            let status = String::from_utf8_lossy(&code.stdout).into_owned();
+            return Err(format!("{unnamed}: HTTP {status} (only published packages are served)"));
+        }
+    }
+    Ok(())
 }

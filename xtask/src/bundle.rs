@@ -17,6 +17,7 @@ use tauri_bundler::bundle::{
 };
 
 use crate::proc::{self, Error, Result};
+use crate::update_sign::{self, Signer};
 use crate::workspace::{exe, Workspace};
 use crate::{artifacts, setup};
 
@@ -26,6 +27,8 @@ pub struct Packages {
     pub app: Vec<(String, PathBuf)>,
     /// The hub's `.deb` (Linux only).
     pub hub_deb: Option<PathBuf>,
+    /// The signed update manifest (`latest.json`), when a key signed them.
+    pub manifest: Option<PathBuf>,
 }
 
 impl Packages {
@@ -39,22 +42,31 @@ pub fn run() -> Result<()> {
     let ws = Workspace::locate()?;
     setup::ensure(&ws)?;
     artifacts::build_app(&ws, artifacts::Build::Demo)?;
-    let made = packages(&ws)?;
+    let signer = Signer::from_env()?;
+    if signer.is_none() {
+        eprintln!("xtask: SEALBOX_UPDATE_KEY is not set: the packages are not signed for updates");
+    }
+    let made = packages(&ws, signer.as_ref())?;
     for (kind, path) in &made.app {
         println!("app {kind}: {}", path.display());
     }
     if let Some(deb) = &made.hub_deb {
         println!("hub deb: {}", deb.display());
     }
+    if let Some(manifest) = &made.manifest {
+        println!("update manifest: {} (publish it with sealbox-hub publish-update)", manifest.display());
+    }
     Ok(())
 }
 
-/// Packages the release binaries already built (`artifacts::build_app`).
-pub fn packages(ws: &Workspace) -> Result<Packages> {
+/// Packages the release binaries already built (`artifacts::build_app`),
+/// and with a `signer`, signs the app's packages and writes the update
+/// manifest beside them.
+pub fn packages(ws: &Workspace, signer: Option<&Signer>) -> Result<Packages> {
     let settings = app_settings(ws)?;
     let bundles = tauri_bundler::bundle_project(&settings)
         .map_err(|e| Error::new(format!("bundling the app: {e:#}")))?;
-    let app = bundles
+    let app: Vec<(String, PathBuf)> = bundles
         .into_iter()
         .flat_map(|b| {
             let kind = b.package_type.short_name().to_owned();
@@ -62,7 +74,24 @@ pub fn packages(ws: &Workspace) -> Result<Packages> {
         })
         .collect();
     let hub_deb = if cfg!(target_os = "linux") { Some(hub_deb(ws)?) } else { None };
-    Ok(Packages { app, hub_deb })
+    let manifest = signer.map(|signer| sign_app(ws, signer, &app)).transpose()?;
+    Ok(Packages { app, hub_deb, manifest })
+}
+
+/// Signs each app package an update can ship and writes `latest.json`.
+fn sign_app(ws: &Workspace, signer: &Signer, app: &[(String, PathBuf)]) -> Result<PathBuf> {
+    let version = version(ws)?;
+    let mut entries = Vec::new();
+    for (kind, path) in app {
+        let Some(platform) = update_sign::platform_key(kind) else { continue };
+        let file = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        entries.push((platform, file, signer.sign(path, &version)?));
+    }
+    let manifest = ws.target.join("release").join("bundle").join("latest.json");
+    let doc = update_sign::manifest(&version, &entries);
+    let text = serde_json::to_string_pretty(&doc).map_err(|e| Error::new(format!("latest.json: {e}")))?;
+    write(&manifest, &text)?;
+    Ok(manifest)
 }
 
 /// The workspace's one version (app, hub, About screen, packages).

@@ -19,6 +19,7 @@ mod setup;
 mod suite;
 mod summary;
 mod test;
+mod update_sign;
 mod workspace;
 
 use std::process::ExitCode;

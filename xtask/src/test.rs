@@ -30,7 +30,16 @@ pub fn run(args: &[String]) -> Result<()> {
     if cfg!(target_os = "linux") {
         inner_env.push(("SEALBOX_LISTEN_PROBE", artifacts::listen_probe(&ws)?));
         // The packages the e2e suite installs (tests/tests/installed.rs).
-        let made = bundle::packages(&ws)?;
+        // Signed with a throwaway key: the release key never enters CI.
+        let signer = crate::update_sign::Signer::throwaway()?;
+        let made = bundle::packages(&ws, Some(&signer))?;
+        let public = ws.target.join("release").join("bundle").join("update-key.pub");
+        std::fs::write(&public, signer.public_key_base64()?)
+            .map_err(|e| Error::new(format!("writing {}: {e}", public.display())))?;
+        inner_env.push(("SEALBOX_UPDATE_PUBKEY_FILE", public));
+        if let Some(manifest) = made.manifest.clone() {
+            inner_env.push(("SEALBOX_UPDATE_MANIFEST", manifest));
+        }
         for (var, kind) in [("SEALBOX_APP_DEB", "deb"), ("SEALBOX_APP_RPM", "rpm")] {
             let path = made.app(kind).ok_or_else(|| Error::new(format!("the bundler made no {kind}")))?;
             inner_env.push((var, path.to_path_buf()));

@@ -1,7 +1,7 @@
 //! The `sealbox-hub` command line: `serve`, `patient-channels`, the
 //! identity commands `init-practice` and `invite` (implemented in
-//! `crate::auth::cli`), `audit verify` / `audit export`, and `backup` /
-//! `restore` (`crate::db::backup`).
+//! `crate::auth::cli`), `audit verify` / `audit export`, `backup` /
+//! `restore` (`crate::db::backup`) and `publish-update` (`crate::updates`).
 
 use clap::{Parser, Subcommand};
 use sealbox_model::hub_api::PracticePolicy;
@@ -142,6 +142,22 @@ pub enum Command {
         /// The backup to restore.
         #[arg(long)]
         from: PathBuf,
+    },
+    /// Publish a desktop update for the practice's workstations: the
+    /// manifest `cargo xtask bundle` signed, and the packages it names.
+    PublishUpdate {
+        /// Directory holding the database.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The update manifest (latest.json).
+        #[arg(long)]
+        manifest: PathBuf,
+        /// A package the manifest names (repeat for each).
+        #[arg(long = "package", required = true)]
+        packages: Vec<PathBuf>,
+        /// The hub's address as workstations reach it, e.g. https://hub.riverside.example:8443.
+        #[arg(long)]
+        url: String,
     },
     /// Issue channels for simulated patients and write the simulator's
     /// practice file (it holds the patients' secrets: mode 0600).
@@ -356,6 +372,9 @@ pub enum CliError {
     /// The SMTP relay's settings are not usable.
     #[error("SMTP relay: {0}")]
     Smtp(String),
+    /// The update could not be published.
+    #[error(transparent)]
+    Update(#[from] crate::updates::PublishError),
     /// The settings file cannot be used.
     #[error(transparent)]
     ConfigFile(#[from] crate::config_file::ConfigFileError),
@@ -454,6 +473,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 _ => return Err(CliError::Usage("serve needs --config, or --data-dir and --addr")),
             };
             serve(settings).await
+        }
+        Command::PublishUpdate { data_dir, manifest, packages, url } => {
+            let version = crate::updates::publish(&data_dir, &manifest, &packages, &url)?;
+            say(&format!("published Sealbox {version} for the practice's workstations"))
         }
         Command::InitPractice { data_dir, name } => {
             let state = AppState::open_system(HubConfig::new(data_dir))?;

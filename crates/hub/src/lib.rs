@@ -16,5 +16,6 @@ pub mod relay;
 pub mod server;
 pub mod state;
 pub mod tls;
+pub mod updates;
 
 pub use state::AppState;

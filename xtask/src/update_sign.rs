@@ -1,0 +1,174 @@
+//! Signing the packages for updates (issue 26 point 3): minisign, in the
+//! form Tauri's updater reads. The public key it checks with is the
+//! base64 of minisign's public key file; each package's signature is the
+//! base64 of its `.sig` file; the manifest (`latest.json`) names each
+//! platform's package (`linux-x86_64-deb`, …) and signature. The hub's
+//! `publish-update` makes each `url` absolute under its own address.
+//!
+//! The release key never enters the repository: `cargo xtask bundle` signs
+//! with the minisign secret key file named by `SEALBOX_UPDATE_KEY` (its
+//! password in `SEALBOX_UPDATE_KEY_PASSWORD`), and `cargo xtask test`
+//! makes a throwaway pair for each run.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use minisign::{KeyPair, PublicKey, SecretKey, SecretKeyBox};
+
+use crate::proc::{Error, Result};
+
+/// A key that signs updates.
+pub struct Signer {
+    pk: PublicKey,
+    sk: SecretKey,
+}
+
+impl Signer {
+    /// The release key named by `SEALBOX_UPDATE_KEY`, if set.
+    pub fn from_env() -> Result<Option<Signer>> {
+        let Some(path) = std::env::var_os("SEALBOX_UPDATE_KEY").map(PathBuf::from) else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Error::new(format!("SEALBOX_UPDATE_KEY {}: {e}", path.display())))?;
+        let sk_box = SecretKeyBox::from_string(&text)
+            .map_err(|e| Error::new(format!("SEALBOX_UPDATE_KEY is not a minisign secret key: {e}")))?;
+        let password = std::env::var("SEALBOX_UPDATE_KEY_PASSWORD").ok();
+        let sk = match password {
+            Some(p) => sk_box.into_secret_key(Some(p)),
+            None => sk_box.into_unencrypted_secret_key(),
+        }
+        .map_err(|e| Error::new(format!("opening the update key: {e}")))?;
+        let pk = PublicKey::from_secret_key(&sk)
+            .map_err(|e| Error::new(format!("the update key's public half: {e}")))?;
+        Ok(Some(Signer { pk, sk }))
+    }
+
+    /// A fresh pair for one test run, never written anywhere.
+    pub fn throwaway() -> Result<Signer> {
+        let KeyPair { pk, sk } = KeyPair::generate_unencrypted_keypair()
+            .map_err(|e| Error::new(format!("making a throwaway update key: {e}")))?;
+        Ok(Signer { pk, sk })
+    }
+
+    /// The public key as `tauri.conf.json`'s `plugins.updater.pubkey` holds it.
+    pub fn public_key_base64(&self) -> Result<String> {
+        let text =
+            self.pk.to_box().map_err(|e| Error::new(format!("the update public key: {e}")))?.to_string();
+        Ok(STANDARD.encode(text))
+    }
+
+    /// Signs `path` as `version`, writes `<path>.sig` beside it, and
+    /// returns the signature as the manifest holds it. The trusted comment
+    /// binds the version (`version:…`, as Tauri's CLI writes it), so a
+    /// manifest cannot pass an older signed package off as a newer one.
+    pub fn sign(&self, path: &Path, version: &str) -> Result<String> {
+        let bytes =
+            std::fs::read(path).map_err(|e| Error::new(format!("reading {}: {e}", path.display())))?;
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let trusted = format!("timestamp:{now}\tfile:{name}\tversion:{version}");
+        let sig = minisign::sign(Some(&self.pk), &self.sk, Cursor::new(bytes), Some(&trusted), None)
+            .map_err(|e| Error::new(format!("signing {}: {e}", path.display())))?;
+        let encoded = STANDARD.encode(sig.to_string());
+        let sig_path = PathBuf::from(format!("{}.sig", path.display()));
+        std::fs::write(&sig_path, &encoded)
+            .map_err(|e| Error::new(format!("writing {}: {e}", sig_path.display())))?;
+        Ok(encoded)
+    }
+}
+
+/// The updater's name for a package kind on this machine
+/// (`linux-x86_64-deb`), if updates ship that kind.
+pub fn platform_key(kind: &str) -> Option<String> {
+    let os = match std::env::consts::OS {
+        "macos" => "darwin",
+        other => other,
+    };
+    let installer = match kind {
+        "deb" | "rpm" | "msi" | "nsis" => kind,
+        _ => return None,
+    };
+    Some(format!("{os}-{}-{installer}", std::env::consts::ARCH))
+}
+
+/// The manifest: each entry is (platform key, package file name, signature).
+pub fn manifest(version: &str, entries: &[(String, String, String)]) -> serde_json::Value {
+    let platforms: serde_json::Map<String, serde_json::Value> = entries
+        .iter()
+        .map(|(platform, file, signature)| {
+            (platform.clone(), serde_json::json!({ "signature": signature, "url": file }))
+        })
+        .collect();
+    serde_json::json!({
+        "version": version,
+        "notes": "What changed: the changelog installed with the app.",
+        "platforms": platforms,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The form Tauri's updater checks: minisign-verify (the crate the
+    /// updater itself verifies with) over the base64 layers.
+    fn verifies(public_b64: &str, signature_b64: &str, bytes: &[u8]) -> bool {
+        let pk_text = String::from_utf8(STANDARD.decode(public_b64).unwrap()).unwrap();
+        let pk = minisign_verify::PublicKey::decode(&pk_text).unwrap();
+        pk.verify(bytes, &signature(signature_b64), false).is_ok()
+    }
+
+    fn signature(signature_b64: &str) -> minisign_verify::Signature {
+        let sig_text = String::from_utf8(STANDARD.decode(signature_b64).unwrap()).unwrap();
+        minisign_verify::Signature::decode(&sig_text).unwrap()
+    }
+
+    fn signature_of(signature_b64: &str) -> String {
+        signature(signature_b64).trusted_comment().to_owned()
+    }
+
+    #[test]
+    fn a_signed_package_verifies_as_the_updater_checks_and_a_changed_byte_or_another_key_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let package = dir.path().join("Sealbox_0.2.0_amd64.deb");
+        let bytes = b"!<arch>\ndebian-binary   a package's bytes".to_vec();
+        std::fs::write(&package, &bytes).unwrap();
+        let signer = Signer::throwaway().unwrap();
+        let signature = signer.sign(&package, "0.2.0").unwrap();
+        // The signed (trusted) comment names the version, as the updater reads it.
+        let trusted = signature_of(&signature);
+        assert!(trusted.split('\t').any(|f| f == "version:0.2.0"), "{trusted}");
+        assert!(trusted.split('\t').any(|f| f == "file:Sealbox_0.2.0_amd64.deb"), "{trusted}");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("Sealbox_0.2.0_amd64.deb.sig")).unwrap(),
+            signature
+        );
+        let public = signer.public_key_base64().unwrap();
+        assert!(verifies(&public, &signature, &bytes));
+
+        let mut tampered = bytes.clone();
+        tampered[10] ^= 1;
+        assert!(!verifies(&public, &signature, &tampered), "a changed byte");
+        let other = Signer::throwaway().unwrap().public_key_base64().unwrap();
+        assert!(!verifies(&other, &signature, &bytes), "another key");
+    }
+
+    #[test]
+    fn the_manifest_names_each_platforms_package_and_signature() {
+        let key = platform_key("deb").unwrap();
+        assert!(key.ends_with("-deb") && key.contains(std::env::consts::ARCH), "{key}");
+        assert_eq!(platform_key("appimage"), None);
+        let doc =
+            manifest("0.2.0", &[(key.clone(), "Sealbox_0.2.0_amd64.deb".to_owned(), "c2ln".to_owned())]);
+        assert_eq!(doc["version"], "0.2.0");
+        assert_eq!(doc["platforms"][key.as_str()]["url"], "Sealbox_0.2.0_amd64.deb");
+        assert_eq!(doc["platforms"][key.as_str()]["signature"], "c2ln");
+    }
+}
