@@ -94,6 +94,24 @@ fn sign_app(ws: &Workspace, signer: &Signer, app: &[(String, PathBuf)]) -> Resul
     Ok(manifest)
 }
 
+/// The packages for the e2e suite's `installed` scenario, signed with a
+/// throwaway key (the release key never enters CI), as the environment
+/// it reads them from.
+pub fn for_tests(ws: &Workspace) -> Result<Vec<(&'static str, PathBuf)>> {
+    let signer = Signer::throwaway()?;
+    let made = packages(ws, Some(&signer))?;
+    let public = ws.target.join("release").join("bundle").join("update-key.pub");
+    write(&public, &signer.public_key_base64()?)?;
+    let mut env = vec![("SEALBOX_UPDATE_PUBKEY_FILE", public)];
+    for (var, kind) in [("SEALBOX_APP_DEB", "deb"), ("SEALBOX_APP_RPM", "rpm")] {
+        let path = made.app(kind).ok_or_else(|| Error::new(format!("the bundler made no {kind}")))?;
+        env.push((var, path.to_path_buf()));
+    }
+    env.extend(made.manifest.map(|m| ("SEALBOX_UPDATE_MANIFEST", m)));
+    env.extend(made.hub_deb.map(|d| ("SEALBOX_HUB_DEB", d)));
+    Ok(env)
+}
+
 /// The workspace's one version (app, hub, About screen, packages).
 pub fn version(ws: &Workspace) -> Result<String> {
     let manifest = read(&ws.path("Cargo.toml"))?;

@@ -30,23 +30,7 @@ pub fn run(args: &[String]) -> Result<()> {
     if cfg!(target_os = "linux") {
         inner_env.push(("SEALBOX_LISTEN_PROBE", artifacts::listen_probe(&ws)?));
         // The packages the e2e suite installs (tests/tests/installed.rs).
-        // Signed with a throwaway key: the release key never enters CI.
-        let signer = crate::update_sign::Signer::throwaway()?;
-        let made = bundle::packages(&ws, Some(&signer))?;
-        let public = ws.target.join("release").join("bundle").join("update-key.pub");
-        std::fs::write(&public, signer.public_key_base64()?)
-            .map_err(|e| Error::new(format!("writing {}: {e}", public.display())))?;
-        inner_env.push(("SEALBOX_UPDATE_PUBKEY_FILE", public));
-        if let Some(manifest) = made.manifest.clone() {
-            inner_env.push(("SEALBOX_UPDATE_MANIFEST", manifest));
-        }
-        for (var, kind) in [("SEALBOX_APP_DEB", "deb"), ("SEALBOX_APP_RPM", "rpm")] {
-            let path = made.app(kind).ok_or_else(|| Error::new(format!("the bundler made no {kind}")))?;
-            inner_env.push((var, path.to_path_buf()));
-        }
-        if let Some(deb) = made.hub_deb {
-            inner_env.push(("SEALBOX_HUB_DEB", deb));
-        }
+        inner_env.extend(bundle::for_tests(&ws)?);
     }
     lint(&ws)?;
     if cfg!(target_os = "linux") {
@@ -94,9 +78,10 @@ impl Options {
 
 /// The suites, in order: every workspace test, xtask's own (in its dev
 /// profile), then the end-to-end suite.
-/// The workspace and e2e suites select the same packages ([`NATIVE`]) so no
-/// dependency is compiled twice; the e2e scenarios are `test = false` targets (tests/Cargo.toml),
-/// so the workspace suite leaves them out and the e2e suite names each one.
+/// The workspace and e2e suites select the same packages ([`NATIVE`]) so
+/// no dependency is compiled twice; the e2e scenarios are `test = false`
+/// targets (tests/Cargo.toml), so the workspace suite leaves them out and
+/// the e2e suite names each one.
 fn suites(ws: &Workspace, e2e: bool) -> Result<Vec<Suite>> {
     let own = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     let mut out = vec![
