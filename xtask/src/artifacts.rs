@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::proc::{self, Error, Result};
+use crate::proc::{self, io_error, Error, Result};
 use crate::setup::WASM_TARGET;
 use crate::workspace::{Workspace, NATIVE, WASM_APPS};
 
@@ -71,10 +71,6 @@ fn sync_dir(from: &Path, to: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn io_error(what: &str, path: &Path, e: &std::io::Error) -> Error {
-    Error::new(format!("{what} {}: {e}", path.display()))
 }
 
 /// What a native build is for.

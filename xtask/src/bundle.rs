@@ -16,7 +16,7 @@ use tauri_bundler::bundle::{
     SettingsBuilder,
 };
 
-use crate::proc::{self, Error, Result};
+use crate::proc::{self, io_error, Error, Result};
 use crate::update_sign::{self, Signer};
 use crate::workspace::{exe, Workspace};
 use crate::{artifacts, setup};
@@ -80,15 +80,15 @@ pub fn packages(ws: &Workspace, signer: Option<&Signer>) -> Result<Packages> {
 
 /// Signs each app package an update can ship and writes `latest.json`.
 fn sign_app(ws: &Workspace, signer: &Signer, app: &[(String, PathBuf)]) -> Result<PathBuf> {
-    let version = version(ws)?;
+    let version = &ws.version;
     let mut entries = Vec::new();
     for (kind, path) in app {
         let Some(platform) = update_sign::platform_key(kind) else { continue };
         let file = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-        entries.push((platform, file, signer.sign(path, &version)?));
+        entries.push((platform, file, signer.sign(path, version)?));
     }
     let manifest = ws.target.join("release").join("bundle").join("latest.json");
-    let doc = update_sign::manifest(&version, &entries);
+    let doc = update_sign::manifest(version, &entries);
     let text = serde_json::to_string_pretty(&doc).map_err(|e| Error::new(format!("latest.json: {e}")))?;
     write(&manifest, &text)?;
     Ok(manifest)
@@ -110,21 +110,6 @@ pub fn for_tests(ws: &Workspace) -> Result<Vec<(&'static str, PathBuf)>> {
     env.extend(made.manifest.map(|m| ("SEALBOX_UPDATE_MANIFEST", m)));
     env.extend(made.hub_deb.map(|d| ("SEALBOX_HUB_DEB", d)));
     Ok(env)
-}
-
-/// The workspace's one version (app, hub, About screen, packages).
-pub fn version(ws: &Workspace) -> Result<String> {
-    let manifest = read(&ws.path("Cargo.toml"))?;
-    let mut in_package = false;
-    for line in manifest.lines() {
-        let line = line.trim();
-        if line.starts_with('[') {
-            in_package = line == "[workspace.package]";
-        } else if let Some(v) = line.strip_prefix("version = \"").filter(|_| in_package) {
-            return Ok(v.trim_end_matches('"').to_owned());
-        }
-    }
-    Err(Error::new("Cargo.toml has no [workspace.package] version"))
 }
 
 /// `tauri.conf.json` (product, identifier, description, icons, category)
@@ -213,7 +198,7 @@ fn app_settings(ws: &Workspace) -> Result<tauri_bundler::Settings> {
         .project_out_directory(ws.target.join("release"))
         .package_settings(PackageSettings {
             product_name: product,
-            version: version(ws)?,
+            version: ws.version.clone(),
             description: text("/bundle/shortDescription")?,
             homepage: None,
             authors: Some(vec!["Sealbox contributors".to_owned()]),
@@ -244,7 +229,7 @@ fn package_types() -> Vec<PackageType> {
 /// the unit's `DynamicUser=` makes the hub's user, so installing runs
 /// nothing as root.
 fn hub_deb(ws: &Workspace) -> Result<PathBuf> {
-    let version = version(ws)?;
+    let version = &ws.version;
     let arch = match std::env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
@@ -325,8 +310,4 @@ fn set_mode(path: &Path, mode: u32) -> Result<()> {
 #[cfg(not(unix))]
 fn set_mode(_: &Path, _: u32) -> Result<()> {
     Ok(())
-}
-
-fn io_error(what: &str, path: &Path, e: &std::io::Error) -> Error {
-    Error::new(format!("{what} {}: {e}", path.display()))
 }

@@ -23,6 +23,11 @@ impl std::error::Error for Error {}
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// A failed file operation, as "reading /path: why".
+pub fn io_error(what: &str, path: &std::path::Path, e: &std::io::Error) -> Error {
+    Error::new(format!("{what} {}: {e}", path.display()))
+}
+
 /// Describes a command the way a person would type it.
 pub fn describe(cmd: &Command) -> String {
     let mut s = cmd.get_program().to_string_lossy().into_owned();

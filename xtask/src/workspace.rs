@@ -10,6 +10,9 @@ pub struct Workspace {
     pub target: PathBuf,
     /// The end-to-end scenarios: the test targets of `sealbox-e2e`.
     pub e2e_tests: Vec<String>,
+    /// The workspace's one version (app, hub, packages), as the app's
+    /// package has it.
+    pub version: String,
 }
 
 /// The one package selection of every native build and test run. Cargo
@@ -70,6 +73,8 @@ impl Workspace {
             root: field("workspace_root")?,
             target: field("target_directory")?,
             e2e_tests: e2e_tests_in(&meta).map_err(Error::new)?,
+            version: app_version_in(&meta)
+                .ok_or_else(|| Error::new("cargo metadata has no sealbox package"))?,
         })
     }
 
@@ -133,6 +138,17 @@ fn e2e_tests_in(meta: &serde_json::Value) -> std::result::Result<Vec<String>, St
     Ok(e2e)
 }
 
+/// The version of the app's package (`sealbox`) in `cargo metadata`'s answer.
+fn app_version_in(meta: &serde_json::Value) -> Option<String> {
+    meta.get("packages")?
+        .as_array()?
+        .iter()
+        .find(|p| p.get("name").and_then(|n| n.as_str()) == Some("sealbox"))?
+        .get("version")?
+        .as_str()
+        .map(str::to_owned)
+}
+
 pub fn exe(name: &str) -> String {
     format!("{name}{}", std::env::consts::EXE_SUFFIX)
 }
@@ -172,6 +188,16 @@ mod tests {
             {"name": "sealbox-e2e", "targets": [{"name": "shared_room", "kind": ["test"]}]}
         ]});
         assert!(e2e_tests_in(&clash).unwrap_err().contains("sealbox-hub"));
+    }
+
+    #[test]
+    fn the_workspace_version_is_the_apps_package_version() {
+        let meta = serde_json::json!({"packages": [
+            {"name": "sealbox-hub", "version": "9.9.9"},
+            {"name": "sealbox", "version": "0.1.0"}
+        ]});
+        assert_eq!(app_version_in(&meta).as_deref(), Some("0.1.0"));
+        assert_eq!(app_version_in(&serde_json::json!({"packages": []})), None);
     }
 
     #[test]
