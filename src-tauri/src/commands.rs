@@ -7,7 +7,7 @@ use sealbox_model::api::{
     ActivityView, AppStatus, AttachmentRequest, ChangeRequest, CoverReport, CoverRequest, EnrolRequest,
     HandRequest, InboxRequest, InboxView, MyActivityView, NoteRequest, OpenThreadRequest, PatientInviteForm,
     PatientInviteView, RefillHistoryView, RefillRequest, RemovalReport, RemoveClinicianRequest, ReplyRequest,
-    Settings, SettingsView, ThreadView, UnlockRequest, WorkloadView,
+    Settings, SettingsView, ThreadView, UnlockRequest, UpdateView, WorkloadView,
 };
 use tauri::{AppHandle, State};
 
@@ -251,4 +251,20 @@ pub async fn my_activity(shell: State<'_, Shell>) -> Result<MyActivityView, Shel
 #[tauri::command]
 pub fn cancel_key(shell: State<'_, Shell>) {
     shell.cancel_key();
+}
+
+/// `check_update`: what the practice hub offers (Settings' About).
+#[tauri::command]
+pub async fn check_update(app: AppHandle, shell: State<'_, Shell>) -> Result<UpdateView, ShellError> {
+    crate::updates::check(&app, &shell).await
+}
+
+/// `install_update`: the offered version, checked and installed.
+#[tauri::command]
+pub async fn install_update(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    request: String,
+) -> Result<UpdateView, ShellError> {
+    crate::updates::install(&app, &shell, &request).await
 }

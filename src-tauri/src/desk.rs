@@ -53,6 +53,8 @@ pub enum ShellError {
     NoKey,
     #[error("choose a PIN of 4 to 63 characters")]
     Pin,
+    #[error("{0}")]
+    Update(#[from] crate::updates::UpdateError),
 }
 
 impl serde::Serialize for ShellError {
@@ -434,6 +436,14 @@ impl Shell {
         let id = o.desk.undo(now())?;
         o.send_outbox()?;
         o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
+    }
+
+    /// The hub this desk syncs with, and how many outbox items it has not
+    /// yet acknowledged: where updates come from and what holds them.
+    pub async fn update_source(&self) -> Result<(String, usize), ShellError> {
+        let open = self.open.lock().await;
+        let desk = &open.as_ref().ok_or(ShellError::Locked)?.desk;
+        Ok((desk.hub().base().to_owned(), desk.unsent()?))
     }
 
     /// The clinician's settings and the practice's bounds, and the

@@ -7,12 +7,14 @@ mod commands;
 mod desk;
 mod os_idle;
 mod os_lock;
+mod updates;
 
 /// Builds and runs the app until its last window closes.
 pub use check_key::check_keys;
 
 pub fn run() -> Result<(), tauri::Error> {
     tauri::Builder::default()
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(desk::Shell::new())
         .setup(|app| {
             os_lock::start(app.handle());
@@ -49,7 +51,9 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::cover_absence,
             commands::invite_patient,
             commands::reinvite_patient,
-            commands::cancel_key
+            commands::cancel_key,
+            commands::check_update,
+            commands::install_update
         ])
         .run(tauri::generate_context!())
 }

@@ -4,10 +4,13 @@
 //! unlocks against a real hub; the installed hub's unit command line
 //! serves its health endpoint and stops cleanly on systemd's SIGTERM.
 //!
+//! The installed app also takes a signed update from the practice hub and
+//! refuses what it must (issue 26 point 3).
+//!
 //! `SEALBOX_APP_DEB`, `SEALBOX_APP_RPM` and `SEALBOX_HUB_DEB` name the
 //! packages, `SEALBOX_UPDATE_MANIFEST` and `SEALBOX_UPDATE_PUBKEY_FILE` the
-//! update manifest and the throwaway key that signed it (set by `cargo
-//! xtask test`).
+//! update manifest and the test key that signed it, `SEALBOX_UPDATE_NEXT`
+//! the folder of an update to install over them (set by `cargo xtask test`).
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
 use std::io::BufRead;
@@ -191,6 +194,188 @@ fn the_hub_package_installs_a_hardened_unit_whose_command_line_serves_and_stops_
     update.unwrap_or_else(|e| panic!("{e}"));
 }
 
+/// What the installed app's About says after `button` is clicked: waits
+/// for the answer after the one shown before the click.
+async fn about_says(app: &App, button: &str) -> String {
+    let before = app.attrs("#update-status", "data-answer").await.expect("answers so far");
+    let before: u32 = before.first().and_then(|n| n.parse().ok()).unwrap_or(0);
+    app.click(button).await.expect("click");
+    app.wait_attr("#update-status", "data-answer", |n| n.parse::<u32>().is_ok_and(|n| n > before))
+        .await
+        .expect("an answer");
+    app.text("#update-status").await.expect("the answer")
+}
+
+/// The installed app's package version in `root`'s dpkg database.
+fn installed_version(root: &Path) -> String {
+    let status = run(Command::new("dpkg").arg(format!("--root={}", root.display())).args(["-s", "sealbox"]));
+    status.lines().find_map(|l| l.strip_prefix("Version: ")).unwrap_or_default().to_owned()
+}
+
+/// Publishes `manifest` (a JSON document) and `packages` at the practice's hub.
+fn publish(practice: &Practice, dir: &Path, manifest: &serde_json::Value, packages: &[PathBuf]) {
+    let path = dir.join("manifest.json");
+    std::fs::write(&path, serde_json::to_vec(manifest).unwrap()).unwrap();
+    sealbox_hub::updates::publish(&practice.hub.config.data_dir, &path, packages, &practice.url)
+        .unwrap_or_else(|e| panic!("publish: {e}"));
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Signed updates in the installed app, from the practice hub's manifest,
+/// through Settings' About: nothing published; a manifest for another
+/// platform; a downgrade; an older package passed off as newer; a package
+/// signed by another key; a package changed at the hub after signing:
+/// each refused with its reason, and the system's installer never called.
+/// Then the signed update is offered and installed (dpkg records the new
+/// version). Last, with the hub gone and a reply waiting in the outbox,
+/// Install is refused until it has gone.
+///
+/// The system's installer is `pkexec dpkg -i` (the package kind the app
+/// was installed from is patched into its binary by the bundler). pkexec
+/// asks an administrator through polkit, which nothing here can answer: a
+/// `pkexec` on the app's PATH stands in for it, logs each call and runs
+/// the command given, unprivileged, into the test's root. dpkg is real.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_installed_app_installs_a_signed_update_from_its_hub_and_refuses_the_rest() {
+    let deb = env_path("SEALBOX_APP_DEB").expect("the app's .deb");
+    let next_dir = env_path("SEALBOX_UPDATE_NEXT").expect("the update to install");
+    let root = dpkg_install(&deb);
+    let r = root.path();
+    let running = env!("CARGO_PKG_VERSION");
+    assert_eq!(installed_version(r), running);
+
+    let shim = tempfile::tempdir().unwrap();
+    let calls = shim.path().join("calls.log");
+    let pkexec = shim.path().join("pkexec");
+    std::fs::write(
+        &pkexec,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\n[ \"$1\" = dpkg ] || exit 126\nshift\n\
+             exec dpkg --root='{}' --force-depends --force-not-root --log=/dev/null \"$@\"\n",
+            calls.display(),
+            r.display()
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&pkexec, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!("{}:{}", shim.path().display(), std::env::var("PATH").unwrap_or_default());
+    let installer_calls = || std::fs::read_to_string(&calls).unwrap_or_default().lines().count();
+
+    let practice = Practice::start(4, 8).await.expect("a practice");
+    let out = env_path("SEALBOX_E2E_OUT").expect("out dir");
+    let app = App::launch_env_to(
+        &r.join("usr/bin/sealbox"),
+        out,
+        &[("SEALBOX_DATA_DIR", practice.gp_dir.display().to_string()), ("PATH", path)],
+    )
+    .await
+    .expect("launch the installed app");
+    unlock(&app, practice.threads).await;
+    app.click("#settings-button").await.expect("settings");
+
+    let said = about_says(&app, "#update-check").await;
+    println!("e2e: update: nothing published -> {said}");
+    assert!(said.contains("no update"), "{said}");
+
+    // The next version as the release would be, and its pieces.
+    let good = read_json(&next_dir.join("latest.json"));
+    let next = good["version"].as_str().unwrap().to_owned();
+    let platform = format!("linux-{}-deb", std::env::consts::ARCH);
+    let next_file = good["platforms"][platform.as_str()]["url"].as_str().unwrap().to_owned();
+    let next_deb = next_dir.join(&next_file);
+    let current = read_json(&env_path("SEALBOX_UPDATE_MANIFEST").expect("the current manifest"));
+    let current_entry = current["platforms"][platform.as_str()].clone();
+    let scratch = tempfile::tempdir().unwrap();
+
+    let mut elsewhere = good.clone();
+    elsewhere["platforms"] =
+        serde_json::json!({ "windows-x86_64-msi": good["platforms"][platform.as_str()] });
+    publish(&practice, scratch.path(), &elsewhere, &[next_deb.clone()]);
+    let said = about_says(&app, "#update-check").await;
+    println!("e2e: update: a manifest for another platform -> {said}");
+    assert!(said.contains("no package for this computer") && said.contains(&platform), "{said}");
+
+    let mut older = current.clone();
+    older["version"] = serde_json::json!("0.0.1");
+    older["platforms"] = serde_json::json!({ platform.clone(): current_entry.clone() });
+    publish(&practice, scratch.path(), &older, &[deb.clone()]);
+    let said = about_says(&app, "#update-check").await;
+    println!("e2e: update: an older version -> {said}");
+    assert!(said.contains("downgrade is refused") && said.contains("0.0.1"), "{said}");
+
+    // This version's package (signed as this version), announced as the next.
+    let mut passed_off = current.clone();
+    passed_off["version"] = serde_json::json!(next);
+    passed_off["platforms"] = serde_json::json!({ platform.clone(): current_entry });
+    publish(&practice, scratch.path(), &passed_off, &[deb.clone()]);
+    let said = about_says(&app, "#update-check").await;
+    assert!(said.contains(&format!("Sealbox {next} is ready")), "offered as announced: {said}");
+    let said = about_says(&app, "#update-install").await;
+    println!("e2e: update: an older package announced as {next} -> {said}");
+    assert!(said.contains(&format!("signed as Sealbox {running} but offered as {next}")), "{said}");
+
+    publish(&practice, scratch.path(), &read_json(&next_dir.join("impostor.json")), &[next_deb.clone()]);
+    let said = about_says(&app, "#update-install").await;
+    println!("e2e: update: signed by another key -> {said}");
+    assert!(said.contains("a key this Sealbox does not trust"), "{said}");
+
+    // A compromised hub changes the package after signing.
+    publish(&practice, scratch.path(), &good, &[next_deb.clone()]);
+    let at_hub = practice.hub.config.data_dir.join(sealbox_hub::updates::DIR).join(&next_file);
+    let mut bytes = std::fs::read(&at_hub).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&at_hub, bytes).unwrap();
+    let said = about_says(&app, "#update-install").await;
+    println!("e2e: update: changed at the hub -> {said}");
+    assert!(said.contains("does not match its signature"), "{said}");
+    assert_eq!(installer_calls(), 0, "nothing refused reached the installer");
+    assert_eq!(installed_version(r), running);
+
+    // The signed update: offered, installed by dpkg.
+    publish(&practice, scratch.path(), &good, &[next_deb.clone()]);
+    let said = about_says(&app, "#update-check").await;
+    assert!(said.contains(&format!("Sealbox {next} is ready")), "{said}");
+    app.screenshot("update-offered").await.expect("screenshot");
+    let said = about_says(&app, "#update-install").await;
+    println!(
+        "e2e: update: signed {next} -> {said}; installer: {}",
+        std::fs::read_to_string(&calls).unwrap_or_default().trim()
+    );
+    assert!(said.contains(&format!("Sealbox {next} is installed")), "{said}");
+    assert_eq!(installer_calls(), 1);
+    assert_eq!(installed_version(r), next, "dpkg installed the update");
+    assert!(r.join("usr/bin/sealbox").is_file());
+
+    // Offered again (this process still runs the old version), then the
+    // hub goes and a reply waits in the outbox: Install is refused.
+    let said = about_says(&app, "#update-check").await;
+    assert!(said.contains("is ready"), "{said}");
+    practice.running.handle.shutdown();
+    app.click("#settings-back").await.expect("back to the inbox");
+    let thread = practice.hostile_thread.clone();
+    app.click(&format!("#inbox tr[data-thread='{thread}'] .patient")).await.expect("open a thread");
+    app.wait_attr("#thread", "data-thread", |s| s == thread).await.expect("the thread is open");
+    app.click("#claim").await.expect("claim");
+    app.wait_attr("#thread-state", "data-state", |s| s == "in_progress").await.expect("claimed");
+    app.type_into("#reply-text", "Thank you, we will call you today.").await.expect("type");
+    app.click("#send-reply").await.expect("send");
+    app.text("#thread .message.staff .body").await.expect("the reply, queued");
+    app.click("#settings-button").await.expect("settings");
+    let said = about_says(&app, "#update-install").await;
+    println!("e2e: update: with work in the outbox -> {said}");
+    assert!(said.contains("still waiting to reach the practice hub"), "{said}");
+    assert_eq!(installer_calls(), 1, "held: the installer was not called again");
+    app.screenshot("update-held").await.expect("screenshot");
+    app.close().await.expect("close");
+}
+
 fn curl(url: &str, out: &Path) -> std::process::Output {
     Command::new("curl")
         .args(["-sS", "--max-time", "30", "-o"])
@@ -200,7 +385,7 @@ fn curl(url: &str, out: &Path) -> std::process::Output {
         .unwrap()
 }
 
-/// The signed update `cargo xtask test` made (a throwaway key), published
+/// The signed update `cargo xtask test` made (the test key), published
 /// through the installed hub's command and fetched back over HTTP: the
 /// package verifies under the public key with minisign-verify (what
 /// Tauri's updater checks with), a changed byte does not, and the hub

@@ -7,7 +7,8 @@ use sealbox_model::api::{
     command, ActivityView, AppStatus, AttachmentRequest, ChangeRequest, CoverReport, CoverRequest,
     EnrolRequest, HandRequest, InboxRequest, InboxView, MyActivityView, NoteRequest, OpenThreadRequest,
     PatientInviteForm, PatientInviteView, RefillHistoryView, RefillRequest, RemovalReport,
-    RemoveClinicianRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest, WorkloadView,
+    RemoveClinicianRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest, UpdateView,
+    WorkloadView,
 };
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
@@ -235,6 +236,16 @@ pub async fn invite_patient(request: PatientInviteForm) -> Result<PatientInviteV
 /// A new invite for a thread's patient (a lost phone).
 pub async fn reinvite_patient(thread: String) -> Result<PatientInviteView, IpcError> {
     call_with(command::REINVITE_PATIENT, OpenThreadRequest { thread }).await
+}
+
+/// What the practice hub offers as a desktop update.
+pub async fn check_update() -> Result<UpdateView, IpcError> {
+    call(command::CHECK_UPDATE, JsValue::UNDEFINED).await
+}
+
+/// Installs the offered `version` (the shell checks its signature).
+pub async fn install_update(version: String) -> Result<UpdateView, IpcError> {
+    call_with(command::INSTALL_UPDATE, version).await
 }
 
 /// The clinician's own recent events.

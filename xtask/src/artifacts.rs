@@ -7,6 +7,7 @@ use std::process::Command;
 
 use crate::proc::{self, io_error, Error, Result};
 use crate::setup::WASM_TARGET;
+use crate::update_sign::Signer;
 use crate::workspace::{Workspace, NATIVE, WASM_APPS};
 
 /// Builds the wasm apps ([`WASM_APPS`]: the desktop UI, the patient web
@@ -84,16 +85,25 @@ pub enum Build {
     Tests,
 }
 
+/// The app binary a build made, and the key its updates are signed with.
+pub struct Built {
+    pub app: PathBuf,
+    pub signer: Signer,
+}
+
 /// Builds the wasm apps, then the release desktop app with the rest of the native
-/// workspace in one cargo invocation ([`NATIVE`]); returns the app binary.
-pub fn build_app(ws: &Workspace, build: Build) -> Result<PathBuf> {
+/// workspace in one cargo invocation ([`NATIVE`]). The update key comes
+/// first: it decides which key the app is built to trust
+/// ([`Signer::for_builds`]), for this build and every cargo run after it.
+pub fn build_app(ws: &Workspace, build: Build) -> Result<Built> {
+    let signer = Signer::for_builds(ws)?;
     build_web(ws)?;
     let targets: &[&str] = match build {
         Build::Demo => &["--bins"],
         Build::Tests => &["--lib", "--bins", "--tests"],
     };
     proc::run(ws.cargo().arg("build").args(NATIVE).args(targets))?;
-    built(ws.app_binary())
+    Ok(Built { app: built(ws.app_binary())?, signer })
 }
 
 /// The e2e harness's listen probe (`tests/listen-probe`, built by

@@ -27,8 +27,8 @@ pub struct Packages {
     pub app: Vec<(String, PathBuf)>,
     /// The hub's `.deb` (Linux only).
     pub hub_deb: Option<PathBuf>,
-    /// The signed update manifest (`latest.json`), when a key signed them.
-    pub manifest: Option<PathBuf>,
+    /// The signed update manifest (`latest.json`).
+    pub manifest: PathBuf,
 }
 
 impl Packages {
@@ -41,28 +41,29 @@ impl Packages {
 pub fn run() -> Result<()> {
     let ws = Workspace::locate()?;
     setup::ensure(&ws)?;
-    artifacts::build_app(&ws, artifacts::Build::Demo)?;
-    let signer = Signer::from_env()?;
-    if signer.is_none() {
-        eprintln!("xtask: SEALBOX_UPDATE_KEY is not set: the packages are not signed for updates");
+    let release = std::env::var_os("SEALBOX_UPDATE_KEY").is_some();
+    let signer = artifacts::build_app(&ws, artifacts::Build::Demo)?.signer;
+    if !release {
+        eprintln!(
+            "xtask: SEALBOX_UPDATE_KEY is not set: signed with the test key, which only the app \
+             built here trusts (not a release)"
+        );
     }
-    let made = packages(&ws, signer.as_ref())?;
+    let made = packages(&ws, &signer)?;
     for (kind, path) in &made.app {
         println!("app {kind}: {}", path.display());
     }
     if let Some(deb) = &made.hub_deb {
         println!("hub deb: {}", deb.display());
     }
-    if let Some(manifest) = &made.manifest {
-        println!("update manifest: {} (publish it with sealbox-hub publish-update)", manifest.display());
-    }
+    println!("update manifest: {} (publish it with sealbox-hub publish-update)", made.manifest.display());
     Ok(())
 }
 
 /// Packages the release binaries already built (`artifacts::build_app`),
-/// and with a `signer`, signs the app's packages and writes the update
-/// manifest beside them.
-pub fn packages(ws: &Workspace, signer: Option<&Signer>) -> Result<Packages> {
+/// signs the app's packages with `signer` and writes the update manifest
+/// beside them.
+pub fn packages(ws: &Workspace, signer: &Signer) -> Result<Packages> {
     let settings = app_settings(ws)?;
     let bundles = tauri_bundler::bundle_project(&settings)
         .map_err(|e| Error::new(format!("bundling the app: {e:#}")))?;
@@ -74,7 +75,7 @@ pub fn packages(ws: &Workspace, signer: Option<&Signer>) -> Result<Packages> {
         })
         .collect();
     let hub_deb = if cfg!(target_os = "linux") { Some(hub_deb(ws)?) } else { None };
-    let manifest = signer.map(|signer| sign_app(ws, signer, &app)).transpose()?;
+    let manifest = sign_app(ws, signer, &app)?;
     Ok(Packages { app, hub_deb, manifest })
 }
 
@@ -94,22 +95,69 @@ fn sign_app(ws: &Workspace, signer: &Signer, app: &[(String, PathBuf)]) -> Resul
     Ok(manifest)
 }
 
-/// The packages for the e2e suite's `installed` scenario, signed with a
-/// throwaway key (the release key never enters CI), as the environment
-/// it reads them from.
-pub fn for_tests(ws: &Workspace) -> Result<Vec<(&'static str, PathBuf)>> {
-    let signer = Signer::throwaway()?;
-    let made = packages(ws, Some(&signer))?;
+/// The packages for the e2e suite's `installed` scenario, signed with the
+/// test key (the release key never enters CI), and an update to install
+/// over them ([`next_update`]), as the environment it reads them from.
+pub fn for_tests(ws: &Workspace, signer: &Signer) -> Result<Vec<(&'static str, PathBuf)>> {
+    let made = packages(ws, signer)?;
     let public = ws.target.join("release").join("bundle").join("update-key.pub");
     write(&public, &signer.public_key_base64()?)?;
-    let mut env = vec![("SEALBOX_UPDATE_PUBKEY_FILE", public)];
+    let mut env =
+        vec![("SEALBOX_UPDATE_PUBKEY_FILE", public), ("SEALBOX_UPDATE_MANIFEST", made.manifest.clone())];
     for (var, kind) in [("SEALBOX_APP_DEB", "deb"), ("SEALBOX_APP_RPM", "rpm")] {
         let path = made.app(kind).ok_or_else(|| Error::new(format!("the bundler made no {kind}")))?;
         env.push((var, path.to_path_buf()));
     }
-    env.extend(made.manifest.map(|m| ("SEALBOX_UPDATE_MANIFEST", m)));
+    let deb = made.app("deb").ok_or_else(|| Error::new("the bundler made no deb"))?;
+    env.push(("SEALBOX_UPDATE_NEXT", next_update(ws, signer, deb)?));
     env.extend(made.hub_deb.map(|d| ("SEALBOX_HUB_DEB", d)));
     Ok(env)
+}
+
+/// An update for the installed app to find: its `.deb` repacked by
+/// `dpkg-deb` as the next patch version, in a folder of its own with two
+/// manifests: `latest.json` (signed by `signer`, as a release would be)
+/// and `impostor.json` (the same package signed by a key the app does not
+/// trust). Returns the folder.
+fn next_update(ws: &Workspace, signer: &Signer, deb: &Path) -> Result<PathBuf> {
+    let next = next_patch(&ws.version)?;
+    let dir = ws.target.join("release").join("bundle").join("update-next");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| io_error("clearing", &dir, &e))?;
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| io_error("creating", &dir, &e))?;
+    let unpacked = dir.join("unpacked");
+    proc::run(Command::new("dpkg-deb").arg("--raw-extract").arg(deb).arg(&unpacked))?;
+    let control = unpacked.join("DEBIAN").join("control");
+    let text = read(&control)?;
+    let old = format!("\nVersion: {}\n", ws.version);
+    if !text.contains(&old) {
+        return Err(Error::new(format!("{} has no `Version: {}`", control.display(), ws.version)));
+    }
+    write(&control, &text.replace(&old, &format!("\nVersion: {next}\n")))?;
+    let name = deb.file_name().and_then(|n| n.to_str()).unwrap_or_default().replace(&ws.version, &next);
+    let package = dir.join(&name);
+    proc::run(Command::new("dpkg-deb").args(["--root-owner-group", "--build"]).arg(&unpacked).arg(&package))?;
+    std::fs::remove_dir_all(&unpacked).map_err(|e| io_error("clearing", &unpacked, &e))?;
+    let platform =
+        update_sign::platform_key("deb").ok_or_else(|| Error::new("no update platform for deb"))?;
+    for (file, by) in [("latest.json", signer), ("impostor.json", &Signer::throwaway()?)] {
+        let entry = (platform.clone(), name.clone(), by.signature(&package, &next)?);
+        let doc = update_sign::manifest(&next, &[entry]);
+        let text = serde_json::to_string_pretty(&doc).map_err(|e| Error::new(format!("{file}: {e}")))?;
+        write(&dir.join(file), &text)?;
+    }
+    Ok(dir)
+}
+
+/// `1.2.3` → `1.2.4`.
+fn next_patch(version: &str) -> Result<String> {
+    let parts: Vec<u64> =
+        version.split('.').map(|p| p.parse().ok()).collect::<Option<_>>().unwrap_or_default();
+    match parts.as_slice() {
+        [major, minor, patch] => Ok(format!("{major}.{minor}.{}", patch + 1)),
+        _ => Err(Error::new(format!("the version {version} is not major.minor.patch"))),
+    }
 }
 
 /// `tauri.conf.json` (product, identifier, description, icons, category)
@@ -310,4 +358,17 @@ fn set_mode(path: &Path, mode: u32) -> Result<()> {
 #[cfg(not(unix))]
 fn set_mode(_: &Path, _: u32) -> Result<()> {
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_update_is_the_next_patch_version() {
+        assert_eq!(next_patch("0.1.0").unwrap(), "0.1.1");
+        assert_eq!(next_patch("1.9.9").unwrap(), "1.9.10");
+        assert!(next_patch("1.0.0-rc.1").is_err());
+        assert!(next_patch("1.0").is_err());
+    }
 }

@@ -14,7 +14,7 @@ use crate::{artifacts, setup};
 pub fn run() -> Result<()> {
     let ws = Workspace::locate()?;
     setup::ensure(&ws)?;
-    let app = artifacts::build_app(&ws, artifacts::Build::Demo)?;
+    let app = artifacts::build_app(&ws, artifacts::Build::Demo)?.app;
     let demo = ws.target.join("release").join(crate::workspace::exe("sealbox-demo"));
     if has_display() {
         eprintln!("xtask: opening {} on a demo practice", app.display());

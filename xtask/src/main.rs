@@ -5,6 +5,7 @@
 //! - `test`: the same set-up, then lints, every workspace test and the
 //!   end-to-end suite; ends with one summary line.
 //! - `bundle`: the same build, packaged for installing (see `bundle`).
+//! - `update-key`: a new release key for signed updates.
 //! - `setup`: only the set-up.
 
 // A command-line tool: stdout (the summary line, bench tables) is its interface.
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("bundle") => bundle::run(),
+        Some("update-key") => update_key(&args[1..]),
         Some(test::IN_SESSION) => test::run_in_session(&args[1..]),
         Some(demo::IN_SESSION) => demo::run_in_session(&args[1..]),
         Some("setup") => workspace::Workspace::locate().and_then(|ws| setup::ensure(&ws)),
@@ -49,6 +51,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// `cargo xtask update-key FILE`: a new release key for signed updates.
+fn update_key(args: &[String]) -> proc::Result<()> {
+    let [path] = args else {
+        return Err(proc::Error::new("usage: cargo xtask update-key FILE (the secret key file to create)"));
+    };
+    let public = update_sign::Signer::new_release_key(std::path::Path::new(path))?;
+    println!("secret key: {path} (keep it out of the repository; bundle reads it from SEALBOX_UPDATE_KEY)");
+    println!("public key, for tauri.conf.json's plugins.updater.pubkey:\n{public}");
+    Ok(())
+}
+
 const USAGE: &str = "usage: cargo xtask <command>
 
   demo    set up, build in release and open Sealbox (headless: Xvfb + target/demo/screenshot.png)
@@ -61,4 +74,7 @@ const USAGE: &str = "usage: cargo xtask <command>
           `cargo xtask bench hub`: hub load (1,000 clients on the event stream; then 50 syncing)
   bundle  build in release and package: the app as .deb and .rpm, the hub as a .deb with its
           systemd unit (into target/release/bundle/)
+  update-key FILE
+          make a release key for signed updates (encrypted with SEALBOX_UPDATE_KEY_PASSWORD);
+          prints the public key for tauri.conf.json
   setup   install what this machine is missing (Debian/Ubuntu packages, wasm target, tools)";

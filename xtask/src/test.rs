@@ -21,16 +21,16 @@ pub fn run(args: &[String]) -> Result<()> {
     let ws = Workspace::locate()?;
     setup::ensure(&ws)?;
     proc::run(ws.cargo().args(["fmt", "--all", "--check"]))?;
-    let app = artifacts::build_app(&ws, artifacts::Build::Tests)?;
+    let built = artifacts::build_app(&ws, artifacts::Build::Tests)?;
     let mut inner_env = vec![
-        ("SEALBOX_APP", app),
+        ("SEALBOX_APP", built.app),
         ("SEALBOX_PYTHONPATH", setup::python_libs(&ws)?),
         ("SEALBOX_AXE", setup::axe_core(&ws)?),
     ];
     if cfg!(target_os = "linux") {
         inner_env.push(("SEALBOX_LISTEN_PROBE", artifacts::listen_probe(&ws)?));
         // The packages the e2e suite installs (tests/tests/installed.rs).
-        inner_env.extend(bundle::for_tests(&ws)?);
+        inner_env.extend(bundle::for_tests(&ws, &built.signer)?);
     }
     lint(&ws)?;
     if cfg!(target_os = "linux") {

@@ -5,10 +5,14 @@
 //! platform's package (`linux-x86_64-deb`, …) and signature. The hub's
 //! `publish-update` makes each `url` absolute under its own address.
 //!
-//! The release key never enters the repository: `cargo xtask bundle` signs
-//! with the minisign secret key file named by `SEALBOX_UPDATE_KEY` (its
-//! password in `SEALBOX_UPDATE_KEY_PASSWORD`), and `cargo xtask test`
-//! makes a throwaway pair for each run.
+//! The release key never enters the repository: `tauri.conf.json` holds
+//! its public half, and `cargo xtask bundle` signs with the minisign
+//! secret key file named by `SEALBOX_UPDATE_KEY` (its password in
+//! `SEALBOX_UPDATE_KEY_PASSWORD`), after checking it is the key the app
+//! trusts. Without it (tests, demos, a developer's packages) builds sign
+//! with a throwaway test key kept in the target directory, and the app
+//! they build trusts that key instead (Tauri's `TAURI_CONFIG` override).
+//! `cargo xtask update-key FILE` makes a release key.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -17,7 +21,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use minisign::{KeyPair, PublicKey, SecretKey, SecretKeyBox};
 
-use crate::proc::{Error, Result};
+use crate::proc::{io_error, Error, Result};
+use crate::workspace::Workspace;
 
 /// A key that signs updates.
 pub struct Signer {
@@ -31,11 +36,13 @@ impl Signer {
         let Some(path) = std::env::var_os("SEALBOX_UPDATE_KEY").map(PathBuf::from) else {
             return Ok(None);
         };
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| Error::new(format!("SEALBOX_UPDATE_KEY {}: {e}", path.display())))?;
+        Signer::open(&path, std::env::var("SEALBOX_UPDATE_KEY_PASSWORD").ok()).map(Some)
+    }
+
+    fn open(path: &Path, password: Option<String>) -> Result<Signer> {
+        let text = std::fs::read_to_string(path).map_err(|e| io_error("reading the update key", path, &e))?;
         let sk_box = SecretKeyBox::from_string(&text)
-            .map_err(|e| Error::new(format!("SEALBOX_UPDATE_KEY is not a minisign secret key: {e}")))?;
-        let password = std::env::var("SEALBOX_UPDATE_KEY_PASSWORD").ok();
+            .map_err(|e| Error::new(format!("{} is not a minisign secret key: {e}", path.display())))?;
         let sk = match password {
             Some(p) => sk_box.into_secret_key(Some(p)),
             None => sk_box.into_unencrypted_secret_key(),
@@ -43,10 +50,59 @@ impl Signer {
         .map_err(|e| Error::new(format!("opening the update key: {e}")))?;
         let pk = PublicKey::from_secret_key(&sk)
             .map_err(|e| Error::new(format!("the update key's public half: {e}")))?;
-        Ok(Some(Signer { pk, sk }))
+        Ok(Signer { pk, sk })
     }
 
-    /// A fresh pair for one test run, never written anywhere.
+    /// The key this build signs with, set up before anything is compiled:
+    /// the release key when `SEALBOX_UPDATE_KEY` names one (it must be the
+    /// key `tauri.conf.json` trusts), else the workspace's test key, which
+    /// the app built from here on trusts instead (`TAURI_CONFIG`, read by
+    /// the shell's build script, inherited by every cargo xtask runs).
+    pub fn for_builds(ws: &Workspace) -> Result<Signer> {
+        if let Some(release) = Signer::from_env()? {
+            check_release_key(&release.public_key_base64()?, &trusted_key(ws)?)?;
+            return Ok(release);
+        }
+        let test = Signer::test_key(&ws.target.join("update-test-key").join("test.key"))?;
+        let conf = serde_json::json!({ "plugins": { "updater": { "pubkey": test.public_key_base64()? } } });
+        std::env::set_var("TAURI_CONFIG", conf.to_string());
+        Ok(test)
+    }
+
+    /// The test key at `path`, made there (unencrypted, owner-only) the
+    /// first time: kept, so a warm build does not rebuild the shell.
+    fn test_key(path: &Path) -> Result<Signer> {
+        if !path.exists() {
+            let KeyPair { sk, .. } = KeyPair::generate_unencrypted_keypair()
+                .map_err(|e| Error::new(format!("making the test update key: {e}")))?;
+            let text = sk
+                .to_box(Some("Sealbox test update key (not for releases)"))
+                .map_err(|e| Error::new(format!("the test update key: {e}")))?
+                .into_string();
+            write_new_secret(path, &text)?;
+        }
+        Signer::open(path, None)
+    }
+
+    /// Makes a release key at `path` (never overwritten), encrypted with
+    /// `SEALBOX_UPDATE_KEY_PASSWORD`; returns the public key for
+    /// `tauri.conf.json`'s `plugins.updater.pubkey`.
+    pub fn new_release_key(path: &Path) -> Result<String> {
+        let password = std::env::var("SEALBOX_UPDATE_KEY_PASSWORD")
+            .ok()
+            .filter(|p| p.len() >= 12)
+            .ok_or_else(|| Error::new("set SEALBOX_UPDATE_KEY_PASSWORD (12 characters or more) first"))?;
+        let KeyPair { pk, sk } = KeyPair::generate_encrypted_keypair(Some(password))
+            .map_err(|e| Error::new(format!("making the release key: {e}")))?;
+        let text = sk
+            .to_box(Some("Sealbox release update key"))
+            .map_err(|e| Error::new(format!("the release key: {e}")))?
+            .into_string();
+        write_new_secret(path, &text)?;
+        Signer { pk, sk }.public_key_base64()
+    }
+
+    /// A fresh pair, never written anywhere (a key the app does not trust).
     pub fn throwaway() -> Result<Signer> {
         let KeyPair { pk, sk } = KeyPair::generate_unencrypted_keypair()
             .map_err(|e| Error::new(format!("making a throwaway update key: {e}")))?;
@@ -65,6 +121,15 @@ impl Signer {
     /// binds the version (`version:…`, as Tauri's CLI writes it), so a
     /// manifest cannot pass an older signed package off as a newer one.
     pub fn sign(&self, path: &Path, version: &str) -> Result<String> {
+        let encoded = self.signature(path, version)?;
+        let sig_path = PathBuf::from(format!("{}.sig", path.display()));
+        std::fs::write(&sig_path, &encoded)
+            .map_err(|e| Error::new(format!("writing {}: {e}", sig_path.display())))?;
+        Ok(encoded)
+    }
+
+    /// The signature [`Signer::sign`] writes, without writing it.
+    pub fn signature(&self, path: &Path, version: &str) -> Result<String> {
         let bytes =
             std::fs::read(path).map_err(|e| Error::new(format!("reading {}: {e}", path.display())))?;
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
@@ -75,12 +140,47 @@ impl Signer {
         let trusted = format!("timestamp:{now}\tfile:{name}\tversion:{version}");
         let sig = minisign::sign(Some(&self.pk), &self.sk, Cursor::new(bytes), Some(&trusted), None)
             .map_err(|e| Error::new(format!("signing {}: {e}", path.display())))?;
-        let encoded = STANDARD.encode(sig.to_string());
-        let sig_path = PathBuf::from(format!("{}.sig", path.display()));
-        std::fs::write(&sig_path, &encoded)
-            .map_err(|e| Error::new(format!("writing {}: {e}", sig_path.display())))?;
-        Ok(encoded)
+        Ok(STANDARD.encode(sig.to_string()))
     }
+}
+
+/// The public key the app is built to trust (`tauri.conf.json`).
+fn trusted_key(ws: &Workspace) -> Result<String> {
+    let path = ws.path("tauri.conf.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| io_error("reading", &path, &e))?;
+    let conf: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+    conf.pointer("/plugins/updater/pubkey")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| Error::new("tauri.conf.json has no plugins.updater.pubkey"))
+}
+
+/// A release signed with a key the app does not trust would be refused
+/// by every workstation: stop before building it.
+fn check_release_key(release: &str, trusted: &str) -> Result<()> {
+    if release == trusted {
+        Ok(())
+    } else {
+        Err(Error::new(
+            "SEALBOX_UPDATE_KEY is not the key tauri.conf.json's plugins.updater.pubkey trusts: \
+             workstations would refuse its updates",
+        ))
+    }
+}
+
+/// Writes a secret key file that did not exist, readable by its owner only.
+fn write_new_secret(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| io_error("creating", dir, &e))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(|e| io_error("creating", path, &e))?;
+    file.write_all(text.as_bytes()).map_err(|e| io_error("writing", path, &e))
 }
 
 /// The updater's name for a package kind on this machine
@@ -158,6 +258,24 @@ mod tests {
         assert!(!verifies(&public, &signature, &tampered), "a changed byte");
         let other = Signer::throwaway().unwrap().public_key_base64().unwrap();
         assert!(!verifies(&other, &signature, &bytes), "another key");
+    }
+
+    #[test]
+    fn the_test_key_is_made_once_and_kept_and_a_release_key_must_be_the_trusted_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys").join("test.key");
+        let first = Signer::test_key(&path).unwrap().public_key_base64().unwrap();
+        let again = Signer::test_key(&path).unwrap().public_key_base64().unwrap();
+        assert_eq!(first, again, "a warm build keeps the key (and so the shell's build)");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        assert!(write_new_secret(&path, "x").is_err(), "a key file is never overwritten");
+        assert!(check_release_key(&first, &first).is_ok());
+        let other = Signer::throwaway().unwrap().public_key_base64().unwrap();
+        assert!(check_release_key(&other, &first).unwrap_err().to_string().contains("refuse"));
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! - [`lock`]: the lock state machine (idle, OS lock, suspend, lock now, re-authentication).
 //! - [`notify`]: blind notifications (counts and pool names only).
 //! - [`sync`]: pull from the practice hub, follow its events, send the outbox.
+//! - [`update`]: when a desktop update may be offered and installed.
 //! - [`workstation`]: enrol, unlock (online or offline) and lock: the desk.
 
 pub mod account;
@@ -27,5 +28,6 @@ pub mod status;
 pub mod store;
 pub mod sync;
 pub mod time;
+pub mod update;
 pub mod vault;
 pub mod workstation;

@@ -136,6 +136,14 @@ pub mod command {
     /// the enrolment's Cancel while the key flashes).
     pub const CANCEL_KEY: &str = "cancel_key";
 
+    /// Asks the practice hub for a desktop update (→ [`super::UpdateView`]).
+    pub const CHECK_UPDATE: &str = "check_update";
+    /// Takes the version the clinician was offered (as `request`); downloads it
+    /// from the hub, checks its signature and installs it with the
+    /// system's installer, unless work waits in the outbox
+    /// (→ [`super::UpdateView`]).
+    pub const INSTALL_UPDATE: &str = "install_update";
+
     /// Every command the shell registers; build.rs declares exactly these to
     /// Tauri's permission system.
     pub const ALL: &[&str] = &[
@@ -169,6 +177,8 @@ pub mod command {
         INVITE_PATIENT,
         REINVITE_PATIENT,
         CANCEL_KEY,
+        CHECK_UPDATE,
+        INSTALL_UPDATE,
     ];
 }
 
@@ -693,6 +703,21 @@ pub struct SettingsView {
     /// Settings' About.
     #[serde(default)]
     pub version: String,
+}
+
+/// A desktop update, as Settings' About shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateView {
+    /// The version running.
+    pub running: String,
+    /// A newer version the practice hub offers, ready to install.
+    pub offered: Option<String>,
+    /// Installed: the system's installer put this version in place; it
+    /// runs from the next start.
+    pub installed: Option<String>,
+    /// What happened, in words for the clinician.
+    pub message: String,
 }
 
 /// A clinician enrolled on this workstation, as Settings lists them.

@@ -14,4 +14,5 @@ pub mod room;
 pub mod settings;
 pub mod thread;
 pub mod triage_panel;
+pub mod updates;
 pub mod workload;

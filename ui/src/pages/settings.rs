@@ -138,9 +138,7 @@ pub fn settings_panel(props: &SettingsProps) -> Html {
                 <p class="meta">{ format!("{} Every key this workstation seals to is signed with it.", k.pinned_by) }</p>
             }
             <crate::pages::room::RoomList members={v.room.clone()} />
-            <h3>{ "About" }</h3>
-            <p id="about-version">{ format!("Sealbox {}", v.version) }</p>
-            <p class="meta">{ "Free software under the GNU Affero General Public License, version 3. What changed in each version: the changelog installed with it." }</p>
+            <crate::pages::updates::About version={v.version.clone()} />
             if let Some(s) = &*status {
                 { match s {
                     Ok(m) => html! { <p id="settings-status" class="status" role="status">{ m }</p> },

@@ -731,6 +731,12 @@ impl Desk {
         Ok(())
     }
 
+    /// Outbox items not yet acknowledged by the hub (replies, notes,
+    /// changes): what [`crate::update::may_install`] weighs.
+    pub fn unsent(&self) -> Result<usize, WorkstationError> {
+        Ok(crate::sync::lock(&self.store).outbox()?.len())
+    }
+
     /// A sync engine for this desk (hub session, the pool keys held, the UK
     /// triage rules). Offline, its calls fail as unreachable until a new
     /// unlock verified by the hub.
