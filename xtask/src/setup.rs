@@ -39,6 +39,14 @@ const NPM_PACKAGES: &[&str] = &["axe-core@4.10.2"];
 /// versions fetch NLTK's data at run time, which a closed network refuses).
 const PYTHON_PACKAGES: &[&str] = &["textstat==0.7.3", "pyphen==0.18.1"];
 
+/// The independent FHIR R4 validator: fhir.resources 6.4.0, the last
+/// release whose models are R4 (4.0.1), on the pydantic 1 it was written for.
+const FHIR_VALIDATOR_PACKAGES: &[&str] = &["fhir.resources==6.4.0", "pydantic[email]<2"];
+
+/// A real FHIR R4 server for the save-to-record tests: sekmet-fhir
+/// (FastAPI over SQLite; pydantic 2, so a folder of its own).
+const FHIR_SERVER_PACKAGES: &[&str] = &["sekmet-fhir==0.1.1"];
+
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// The Windows target the shell and core are compiled for on Linux
@@ -64,14 +72,28 @@ pub fn ensure(ws: &Workspace) -> Result<()> {
 /// [`PYTHON_PACKAGES`] installed under the target directory (not into the
 /// system's Python), once; returns the directory for `PYTHONPATH`.
 pub fn python_libs(ws: &Workspace) -> Result<PathBuf> {
-    let dir = ws.target.join("python-libs");
+    pip_into(ws, "python-libs", PYTHON_PACKAGES)
+}
+
+/// The FHIR R4 validator ([`FHIR_VALIDATOR_PACKAGES`]) for `PYTHONPATH`.
+pub fn fhir_validator(ws: &Workspace) -> Result<PathBuf> {
+    pip_into(ws, "python-fhir-r4", FHIR_VALIDATOR_PACKAGES)
+}
+
+/// The FHIR server ([`FHIR_SERVER_PACKAGES`]) for `PYTHONPATH`.
+pub fn fhir_server(ws: &Workspace) -> Result<PathBuf> {
+    pip_into(ws, "python-fhir-server", FHIR_SERVER_PACKAGES)
+}
+
+fn pip_into(ws: &Workspace, folder: &str, packages: &[&str]) -> Result<PathBuf> {
+    let dir = ws.target.join(folder);
     // Debian's Python (python3-pip), which the tests run too.
     let mut pip = Command::new("/usr/bin/python3");
     pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "--upgrade"])
         .arg("--target")
         .arg(&dir)
-        .args(PYTHON_PACKAGES);
-    install_once(&dir, PYTHON_PACKAGES, &mut pip)?;
+        .args(packages);
+    install_once(&dir, packages, &mut pip)?;
     Ok(dir)
 }
 

@@ -26,6 +26,9 @@ pub fn run(args: &[String]) -> Result<()> {
         ("SEALBOX_APP", built.app),
         ("SEALBOX_PYTHONPATH", setup::python_libs(&ws)?),
         ("SEALBOX_AXE", setup::axe_core(&ws)?),
+        // Save to record: an independent FHIR R4 validator and a real FHIR server.
+        ("SEALBOX_FHIR_R4_PYTHONPATH", setup::fhir_validator(&ws)?),
+        ("SEALBOX_FHIR_SERVER_PYTHONPATH", setup::fhir_server(&ws)?),
     ];
     if cfg!(target_os = "linux") {
         inner_env.push(("SEALBOX_LISTEN_PROBE", artifacts::listen_probe(&ws)?));

@@ -135,3 +135,27 @@ pub struct SignedRenewalQuestions {
     /// Ed25519 signature of the practice key, 64 bytes.
     pub signature: Base64Bytes,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one internally tagged type on the wire, with a number inside:
+    /// serde buffers its fields, which serde_json's `arbitrary_precision`
+    /// (on for every crate built with sealbox-record's FHIR models) once
+    /// broke for numbers. It must read back either way.
+    #[test]
+    fn a_pool_key_statement_reads_back_from_json_whatever_serde_jsons_number_features() {
+        let entry = EntryRecord::PoolKey { pool: Pool::Gp, version: 3, public: Base64Bytes(vec![7; 32]) };
+        let text = serde_json::to_string(&entry).unwrap();
+        assert!(text.contains(r#""version":3"#), "{text}");
+        let back: EntryRecord = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, entry);
+        let value: EntryRecord = serde_json::from_value(serde_json::to_value(&entry).unwrap()).unwrap();
+        assert_eq!(value, entry);
+        for bad in [r#"-1"#, r#"4294967296"#, r#"1.5"#, r#""3""#] {
+            let text = text.replace(r#""version":3"#, &format!(r#""version":{bad}"#));
+            assert!(serde_json::from_str::<EntryRecord>(&text).is_err(), "{text}");
+        }
+    }
+}
