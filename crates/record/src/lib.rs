@@ -8,6 +8,9 @@
 //!   decision (`MedicationRequest`s, or the `Task`'s coded rejection), and
 //!   a `Provenance` naming the clinician, the workstation and the audit
 //!   chain's link. The patient is referenced by NHS number, never created.
+//! - [`endpoint`]: the practice's FHIR endpoint: SMART Backend Services
+//!   sign-in, the Bundle posted, the patient looked up by NHS number.
+//! - [`matching`]: whether the record's patient is the one who wrote.
 //! - [`names`]: identifier systems, profiles and the entries' stable names,
 //!   which make a second save of the same thread change nothing
 //!   (`ifNoneExist` on our ids).
@@ -15,6 +18,8 @@
 //! docs/fhir.md lists every element written and where it comes from.
 
 pub mod bundle;
+pub mod endpoint;
+pub mod matching;
 pub mod names;
 pub mod thread;
 

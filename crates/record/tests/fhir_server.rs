@@ -7,56 +7,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
 
+mod sekmet;
 mod threads;
 
-use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
-
 use sealbox_record::{names, to_bundle, to_json};
+use sekmet::{start, Server};
 use serde_json::Value;
-
-/// A running server (killed when dropped).
-struct Server {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start() -> Server {
-    let libs = std::env::var("SEALBOX_FHIR_SERVER_PYTHONPATH").expect(
-        "SEALBOX_FHIR_SERVER_PYTHONPATH: run the tests with `cargo xtask test`, which installs the FHIR server",
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let settings = dir.path().join("settings.yaml");
-    // Its simulator would act on what we store (dispense our MedicationRequests).
-    std::fs::write(&settings, "simulator:\n  enabled: false\n").unwrap();
-    let script =
-        std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("tests/fhir_server.py");
-    let mut child = Command::new("/usr/bin/python3")
-        .arg(script)
-        .env("PYTHONPATH", libs)
-        .env("SEKMET_CONFIG", &settings)
-        .env("SEKMET_DB", dir.path().join("fhir.db"))
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port = line
-        .trim()
-        .strip_prefix("listening ")
-        .unwrap_or_else(|| panic!("the server did not start: {line:?}"));
-    Server { base: format!("http://127.0.0.1:{port}/fhir"), child, _dir: dir }
-}
 
 async fn post(http: &reqwest::Client, server: &Server, bundle: &Value) -> (u16, Value) {
     let resp = http
@@ -90,8 +46,8 @@ fn statuses(reply: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn each_thread_is_stored_once_and_reads_back_as_sent() {
-    let server = start();
-    let http = reqwest::Client::new();
+    let server = start("");
+    let http = sekmet::http();
     for (name, thread) in threads::all() {
         let bundle = to_json(to_bundle(&thread).unwrap()).unwrap();
         let (status, reply) = post(&http, &server, &bundle).await;
@@ -134,8 +90,8 @@ async fn each_thread_is_stored_once_and_reads_back_as_sent() {
 
 #[tokio::test]
 async fn a_bundle_the_server_refuses_stores_nothing() {
-    let server = start();
-    let http = reqwest::Client::new();
+    let server = start("");
+    let http = sekmet::http();
     let (_, thread) = threads::all().remove(1);
     let mut bundle = to_json(to_bundle(&thread).unwrap()).unwrap();
     // The last entry (the Provenance) loses its required `recorded`.

@@ -102,7 +102,8 @@ pub fn plan(seed: u64, patients: usize, messages: usize) -> Vec<PlannedMessage> 
         let message_id = MessageId(wire_id(&mut rng));
         // Chosen from the id, not a further draw, so the rest of a seed's
         // traffic is what it was before photos.
-        let photo = !red_flag && category == Category::ClinicalQuestion && message_id.0.is_multiple_of(PHOTO_EVERY);
+        let photo =
+            !red_flag && category == Category::ClinicalQuestion && message_id.0.is_multiple_of(PHOTO_EVERY);
         let mut attachments = Vec::new();
         if photo {
             let note =
