@@ -75,11 +75,7 @@ impl Signer {
         if !path.exists() {
             let KeyPair { sk, .. } = KeyPair::generate_unencrypted_keypair()
                 .map_err(|e| Error::new(format!("making the test update key: {e}")))?;
-            let text = sk
-                .to_box(Some("Sealbox test update key (not for releases)"))
-                .map_err(|e| Error::new(format!("the test update key: {e}")))?
-                .into_string();
-            write_new_secret(path, &text)?;
+            write_new_secret(path, &sk, "Sealbox test update key (not for releases)")?;
         }
         Signer::open(path, None)
     }
@@ -94,11 +90,7 @@ impl Signer {
             .ok_or_else(|| Error::new("set SEALBOX_UPDATE_KEY_PASSWORD (12 characters or more) first"))?;
         let KeyPair { pk, sk } = KeyPair::generate_encrypted_keypair(Some(password))
             .map_err(|e| Error::new(format!("making the release key: {e}")))?;
-        let text = sk
-            .to_box(Some("Sealbox release update key"))
-            .map_err(|e| Error::new(format!("the release key: {e}")))?
-            .into_string();
-        write_new_secret(path, &text)?;
+        write_new_secret(path, &sk, "Sealbox release update key")?;
         Signer { pk, sk }.public_key_base64()
     }
 
@@ -169,9 +161,11 @@ fn check_release_key(release: &str, trusted: &str) -> Result<()> {
     }
 }
 
-/// Writes a secret key file that did not exist, readable by its owner only.
-fn write_new_secret(path: &Path, text: &str) -> Result<()> {
+/// Writes `sk` (as minisign's secret key file, with `comment`) to a file
+/// that did not exist, readable by its owner only.
+fn write_new_secret(path: &Path, sk: &SecretKey, comment: &str) -> Result<()> {
     use std::io::Write;
+    let text = sk.to_box(Some(comment)).map_err(|e| Error::new(format!("{comment}: {e}")))?.into_string();
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| io_error("creating", dir, &e))?;
     }
@@ -272,7 +266,8 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
-        assert!(write_new_secret(&path, "x").is_err(), "a key file is never overwritten");
+        let other = KeyPair::generate_unencrypted_keypair().unwrap().sk;
+        assert!(write_new_secret(&path, &other, "x").is_err(), "a key file is never overwritten");
         assert!(check_release_key(&first, &first).is_ok());
         let other = Signer::throwaway().unwrap().public_key_base64().unwrap();
         assert!(check_release_key(&other, &first).unwrap_err().to_string().contains("refuse"));

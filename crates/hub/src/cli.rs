@@ -277,7 +277,7 @@ fn parse_role(text: &str) -> Result<Role, String> {
 
 /// A command failed.
 /// The practice's SMTP relay for blind notices to patients (`serve`).
-#[derive(Debug, Default, clap::Args)]
+#[derive(Debug, clap::Args)]
 pub struct SmtpArgs {
     /// The relay (host or host:port, 587 unless given); STARTTLS is required.
     #[arg(long, requires_all = ["smtp_from", "public_url"])]
@@ -456,19 +456,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                     let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
                     ServeSettings::from_file(&file, credentials.as_deref())?
                 }
-                (None, Some(data_dir), Some(addr)) => {
-                    let defaults = RatePolicy::default();
-                    ServeSettings {
-                        data_dir,
-                        addr,
-                        tls: tls_cert.zip(tls_key).map(|(cert, key)| TlsFiles { cert, key }),
-                        patient_rate: RatePolicy {
-                            burst: patient_burst.unwrap_or(defaults.burst),
-                            per_minute: patient_per_minute.unwrap_or(defaults.per_minute),
-                        },
-                        smtp,
-                    }
-                }
+                (None, Some(data_dir), Some(addr)) => ServeSettings {
+                    data_dir,
+                    addr,
+                    tls: tls_cert.zip(tls_key).map(|(cert, key)| TlsFiles { cert, key }),
+                    patient_rate: RatePolicy::with(patient_burst, patient_per_minute),
+                    smtp,
+                },
                 // clap asks for both without --config.
                 _ => return Err(CliError::Usage("serve needs --config, or --data-dir and --addr")),
             };
@@ -573,21 +567,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Backup { data_dir, to } => {
             let copied = crate::db::backup::backup(&data_dir, &to)?;
-            say(&format!(
-                "backed up to {}: {} messages, {} migrations; checked",
-                to.display(),
-                copied.envelopes,
-                copied.migrations
-            ))
+            say(&format!("backed up to {}: {copied}", to.display()))
         }
         Command::Restore { data_dir, from } => {
             let restored = crate::db::backup::restore(&from, &data_dir)?;
-            say(&format!(
-                "restored into {}: {} messages, {} migrations; checked",
-                data_dir.display(),
-                restored.envelopes,
-                restored.migrations
-            ))
+            say(&format!("restored into {}: {restored}", data_dir.display()))
         }
         Command::PatientChannels { data_dir, count, out } => {
             let state = AppState::open_system(HubConfig::new(data_dir))?;

@@ -18,6 +18,18 @@ impl Default for RatePolicy {
     }
 }
 
+impl RatePolicy {
+    /// The defaults, with what the practice set (`serve`'s flags or its
+    /// settings file) in their place.
+    pub fn with(burst: Option<u32>, per_minute: Option<u32>) -> Self {
+        let defaults = RatePolicy::default();
+        RatePolicy {
+            burst: burst.unwrap_or(defaults.burst),
+            per_minute: per_minute.unwrap_or(defaults.per_minute),
+        }
+    }
+}
+
 /// Settings fixed at start-up.
 #[derive(Debug, Clone)]
 pub struct HubConfig {

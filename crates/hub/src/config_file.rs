@@ -116,15 +116,11 @@ impl ServeSettings {
         if smtp.user.is_some() != smtp.password_file.is_some() {
             return Err(Problem::Settings("[smtp] user and password_file go together"));
         }
-        let defaults = RatePolicy::default();
         Ok(ServeSettings {
             data_dir: if file.data_dir.is_absolute() { file.data_dir } else { here.join(file.data_dir) },
             addr: file.addr,
             tls,
-            patient_rate: RatePolicy {
-                burst: file.patient_burst.unwrap_or(defaults.burst),
-                per_minute: file.patient_per_minute.unwrap_or(defaults.per_minute),
-            },
+            patient_rate: RatePolicy::with(file.patient_burst, file.patient_per_minute),
             smtp: SmtpArgs {
                 smtp_relay: smtp.relay,
                 smtp_from: smtp.from,

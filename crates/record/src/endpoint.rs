@@ -178,6 +178,24 @@ impl Endpoint {
         }
     }
 
+    /// Sends `request` signed in with `token`; the FHIR reply of a 200,
+    /// else the refusal.
+    async fn ask(request: reqwest::RequestBuilder, token: &str) -> Result<Value, SaveError> {
+        let resp = request
+            .bearer_auth(token)
+            .header("Accept", "application/fhir+json")
+            .send()
+            .await
+            .map_err(|e| Self::sent(&e))?;
+        let status = resp.status().as_u16();
+        let reply: Value = resp.json().await.unwrap_or(Value::Null);
+        if status == 200 {
+            Ok(reply)
+        } else {
+            Err(SaveError::Refused { status, issues: issues(&reply) })
+        }
+    }
+
     /// A token, fetched again a minute before it expires.
     async fn token(&mut self, now: Timestamp) -> Result<String, SaveError> {
         if let Some((token, until)) = &self.token {
@@ -224,21 +242,8 @@ impl Endpoint {
         let token = self.token(now).await?;
         let body =
             serde_json::to_vec(bundle).map_err(|_| SaveError::Protocol("the Bundle would not encode"))?;
-        let resp = self
-            .http
-            .post(&self.base)
-            .bearer_auth(token)
-            .header("Content-Type", "application/fhir+json")
-            .header("Accept", "application/fhir+json")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| Self::sent(&e))?;
-        let status = resp.status().as_u16();
-        let reply: Value = resp.json().await.unwrap_or(Value::Null);
-        if status != 200 {
-            return Err(SaveError::Refused { status, issues: issues(&reply) });
-        }
+        let request = self.http.post(&self.base).header("Content-Type", "application/fhir+json").body(body);
+        let reply = Self::ask(request, &token).await?;
         if reply["type"] != "transaction-response" {
             return Err(SaveError::Protocol("not a transaction response"));
         }
@@ -263,20 +268,11 @@ impl Endpoint {
         now: Timestamp,
     ) -> Result<Lookup, SaveError> {
         let token = self.token(now).await?;
-        let resp = self
+        let request = self
             .http
             .get(format!("{}/Patient", self.base))
-            .query(&[("identifier", format!("{}|{}", names::NHS_NUMBER, nhs_number.reveal()))])
-            .bearer_auth(token)
-            .header("Accept", "application/fhir+json")
-            .send()
-            .await
-            .map_err(|e| Self::sent(&e))?;
-        let status = resp.status().as_u16();
-        let reply: Value = resp.json().await.unwrap_or(Value::Null);
-        if status != 200 {
-            return Err(SaveError::Refused { status, issues: issues(&reply) });
-        }
+            .query(&[("identifier", format!("{}|{}", names::NHS_NUMBER, nhs_number.reveal()))]);
+        let reply = Self::ask(request, &token).await?;
         let found: Vec<&Value> = reply["entry"]
             .as_array()
             .map(Vec::as_slice)

@@ -67,6 +67,13 @@ pub struct Checked {
     pub migrations: i64,
 }
 
+impl std::fmt::Display for Checked {
+    /// "12 messages, 9 migrations; checked".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} messages, {} migrations; checked", self.envelopes, self.migrations)
+    }
+}
+
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BackupError + '_ {
     move |source| BackupError::Io { path: path.to_path_buf(), source }
 }
