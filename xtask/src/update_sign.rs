@@ -115,15 +115,13 @@ impl Signer {
     pub fn sign(&self, path: &Path, version: &str) -> Result<String> {
         let encoded = self.signature(path, version)?;
         let sig_path = PathBuf::from(format!("{}.sig", path.display()));
-        std::fs::write(&sig_path, &encoded)
-            .map_err(|e| Error::new(format!("writing {}: {e}", sig_path.display())))?;
+        std::fs::write(&sig_path, &encoded).map_err(|e| io_error("writing", &sig_path, &e))?;
         Ok(encoded)
     }
 
     /// The signature [`Signer::sign`] writes, without writing it.
     pub fn signature(&self, path: &Path, version: &str) -> Result<String> {
-        let bytes =
-            std::fs::read(path).map_err(|e| Error::new(format!("reading {}: {e}", path.display())))?;
+        let bytes = std::fs::read(path).map_err(|e| io_error("reading", path, &e))?;
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
