@@ -6,8 +6,9 @@ use sealbox_core::lock::Signal;
 use sealbox_model::api::{
     ActivityView, AppStatus, AttachmentRequest, ChangeRequest, CoverReport, CoverRequest, EnrolRequest,
     HandRequest, InboxRequest, InboxView, MyActivityView, NoteRequest, OpenThreadRequest, PatientInviteForm,
-    PatientInviteView, RefillHistoryView, RefillRequest, RemovalReport, RemoveClinicianRequest, ReplyRequest,
-    Settings, SettingsView, ThreadView, UnlockRequest, UpdateView, WorkloadView,
+    PatientInviteView, RecordPanel, RecordSetup, RefillHistoryView, RefillRequest, RemovalReport,
+    RemoveClinicianRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest, UpdateView,
+    WorkloadView,
 };
 use tauri::{AppHandle, State};
 
@@ -267,4 +268,47 @@ pub async fn install_update(
     request: String,
 ) -> Result<UpdateView, ShellError> {
     crate::updates::install(&app, &shell, &request).await
+}
+
+/// `record_panel`: the thread and the patient's record (the patient looked
+/// up, waiting saves sent).
+#[tauri::command]
+pub async fn record_panel(
+    shell: State<'_, Shell>,
+    request: OpenThreadRequest,
+) -> Result<RecordPanel, ShellError> {
+    crate::record::panel(&shell, &request.thread).await
+}
+
+/// `save_to_record`: "Save to record" (key S).
+#[tauri::command]
+pub async fn save_to_record(
+    shell: State<'_, Shell>,
+    request: OpenThreadRequest,
+) -> Result<RecordPanel, ShellError> {
+    crate::record::save(&shell, &request.thread).await
+}
+
+/// `confirm_record_match`: a clinician confirms the record's patient.
+#[tauri::command]
+pub async fn confirm_record_match(
+    shell: State<'_, Shell>,
+    request: OpenThreadRequest,
+) -> Result<RecordPanel, ShellError> {
+    crate::record::confirm(&shell, &request.thread).await
+}
+
+/// `export_record`: the thread's Bundle as a file.
+#[tauri::command]
+pub async fn export_record(
+    shell: State<'_, Shell>,
+    request: OpenThreadRequest,
+) -> Result<RecordPanel, ShellError> {
+    crate::record::export(&shell, &request.thread).await
+}
+
+/// `record_setup`: the record system set-up, for practice IT.
+#[tauri::command]
+pub async fn record_setup(shell: State<'_, Shell>) -> Result<RecordSetup, ShellError> {
+    crate::record::setup(&shell).await
 }

@@ -103,6 +103,17 @@ impl Open {
         rx
     }
 
+    /// Where the practice saves threads to the record on close: queues
+    /// `thread` if it closed (and its match allows) and sends in the
+    /// background, after the outbox (a save waits for the hub to take the
+    /// thread's changes). Never fails the close: the thread's record panel
+    /// tells what stands.
+    fn save_on_close(&mut self, thread: ThreadId) {
+        if let Some(send) = crate::record::save_on_close(&self.desk, thread) {
+            drop(self.ask_hub(send));
+        }
+    }
+
     fn send_outbox(&mut self) -> Result<(), ShellError> {
         let (store, engine) = (self.desk.store(), self.desk.engine()?);
         self.sends.retain(|h| !h.inner().is_finished());
@@ -325,6 +336,34 @@ impl Shell {
         Ok(view)
     }
 
+    /// Runs `f` on the open desk (locked: an error).
+    pub(crate) async fn with_desk<T>(
+        &self,
+        f: impl FnOnce(&Desk) -> Result<T, ShellError>,
+    ) -> Result<T, ShellError> {
+        let open = self.open.lock().await;
+        f(&open.as_ref().ok_or(ShellError::Locked)?.desk)
+    }
+
+    /// Makes a question with the open desk and asks it in a task kept with
+    /// the outbox sends (the desk is not held while it runs; a lock stops
+    /// it and the answer never comes: [`ShellError::Locked`]).
+    pub(crate) async fn ask_with_desk<T: Send + 'static, F>(
+        &self,
+        make: impl FnOnce(&Desk) -> Result<F, ShellError>,
+    ) -> Result<T, ShellError>
+    where
+        F: std::future::Future<Output = T> + Send + 'static,
+    {
+        let answer = {
+            let mut open = self.open.lock().await;
+            let o = open.as_mut().ok_or(ShellError::Locked)?;
+            let ask = make(&o.desk)?;
+            o.ask_hub(ask)
+        };
+        answer.await.map_err(|_| ShellError::Locked)
+    }
+
     /// The inbox (locked: an error).
     pub async fn inbox(&self, request: &InboxRequest) -> Result<InboxView, ShellError> {
         let open = self.open.lock().await;
@@ -425,6 +464,7 @@ impl Shell {
         let o = open.as_mut().ok_or(ShellError::Locked)?;
         o.desk.change(id, request.change, now())?;
         o.send_outbox()?;
+        o.save_on_close(id);
         o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
     }
 
@@ -510,6 +550,7 @@ impl Shell {
             o.desk.decide_refill_items(id, request.choice, &request.items, &request.note, now())?;
         }
         o.send_outbox()?;
+        o.save_on_close(id);
         o.desk.open_thread(id, now())?.ok_or(ShellError::NoSuchThread)
     }
 

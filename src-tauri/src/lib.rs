@@ -7,6 +7,7 @@ mod commands;
 mod desk;
 mod os_idle;
 mod os_lock;
+mod record;
 mod updates;
 
 /// Builds and runs the app until its last window closes.
@@ -53,7 +54,12 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::reinvite_patient,
             commands::cancel_key,
             commands::check_update,
-            commands::install_update
+            commands::install_update,
+            commands::record_panel,
+            commands::save_to_record,
+            commands::confirm_record_match,
+            commands::export_record,
+            commands::record_setup
         ])
         .run(tauri::generate_context!())
 }

@@ -6,9 +6,9 @@
 use sealbox_model::api::{
     command, ActivityView, AppStatus, AttachmentRequest, ChangeRequest, CoverReport, CoverRequest,
     EnrolRequest, HandRequest, InboxRequest, InboxView, MyActivityView, NoteRequest, OpenThreadRequest,
-    PatientInviteForm, PatientInviteView, RefillHistoryView, RefillRequest, RemovalReport,
-    RemoveClinicianRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest, UpdateView,
-    WorkloadView,
+    PatientInviteForm, PatientInviteView, RecordPanel, RecordSetup, RefillHistoryView, RefillRequest,
+    RemovalReport, RemoveClinicianRequest, ReplyRequest, Settings, SettingsView, ThreadView, UnlockRequest,
+    UpdateView, WorkloadView,
 };
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
@@ -246,6 +246,31 @@ pub async fn check_update() -> Result<UpdateView, IpcError> {
 /// Installs the offered `version` (the shell checks its signature).
 pub async fn install_update(version: String) -> Result<UpdateView, IpcError> {
     call_with(command::INSTALL_UPDATE, version).await
+}
+
+/// The thread and the patient's record (the patient looked up).
+pub async fn record_panel(thread: String) -> Result<RecordPanel, IpcError> {
+    call_with(command::RECORD_PANEL, OpenThreadRequest { thread }).await
+}
+
+/// Saves the thread to the patient's record.
+pub async fn save_to_record(thread: String) -> Result<RecordPanel, IpcError> {
+    call_with(command::SAVE_TO_RECORD, OpenThreadRequest { thread }).await
+}
+
+/// Confirms the record's patient despite a differing name or birth date.
+pub async fn confirm_record_match(thread: String) -> Result<RecordPanel, IpcError> {
+    call_with(command::CONFIRM_RECORD_MATCH, OpenThreadRequest { thread }).await
+}
+
+/// Exports the thread's record Bundle as a file.
+pub async fn export_record(thread: String) -> Result<RecordPanel, IpcError> {
+    call_with(command::EXPORT_RECORD, OpenThreadRequest { thread }).await
+}
+
+/// This workstation's record system set-up.
+pub async fn record_setup() -> Result<RecordSetup, IpcError> {
+    call(command::RECORD_SETUP, JsValue::UNDEFINED).await
 }
 
 /// The clinician's own recent events.

@@ -36,6 +36,17 @@ pub fn append(
     action: &str,
     object: &str,
 ) -> Result<(), StoreError> {
+    append_hashed(w, at, actor, action, object).map(|_| ())
+}
+
+/// [`append`], returning the new link's hash (what a record names).
+pub fn append_hashed(
+    w: &mut Writer<'_>,
+    at: Timestamp,
+    actor: &str,
+    action: &str,
+    object: &str,
+) -> Result<[u8; 32], StoreError> {
     let last: Option<(i64, Vec<u8>)> = w
         .tx()
         .query_row("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", [], |r| {
@@ -55,7 +66,9 @@ pub fn append(
         .optional()?
         .unwrap_or_default();
     let event = Event { at_ms: at.as_millisecond(), actor, device: &device, action, object };
-    w.append_audit(&Link::after(seq, prev, event))
+    let link = Link::after(seq, prev, event);
+    w.append_audit(&link)?;
+    Ok(link.hash)
 }
 
 /// Why the device's chain does not verify.

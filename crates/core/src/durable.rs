@@ -7,10 +7,17 @@
 use std::io::Write;
 use std::path::Path;
 
-/// Replaces `dir/name` with `bytes`, atomically and durably.
+/// Replaces `dir/name` with `bytes`, atomically and durably; on Unix
+/// the file is this user's alone (0600) from its first byte.
 pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = dir.join(format!("{name}.new"));
-    let mut file = std::fs::File::create(&tmp)?;
+    // A temporary a crash left keeps its own mode: it goes first.
+    let _ = std::fs::remove_file(&tmp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&tmp)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     drop(file);
@@ -46,6 +53,12 @@ mod tests {
         write(dir.path(), "a.json", b"second").unwrap();
         assert_eq!(std::fs::read(dir.path().join("a.json")).unwrap(), b"second");
         assert!(!dir.path().join("a.json.new").exists());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("a.json")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "this user's alone");
+        }
     }
 
     #[test]

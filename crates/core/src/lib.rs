@@ -12,6 +12,7 @@
 //! - [`key`]: the security key (FIDO2, hmac-secret) and the KEK it yields.
 //! - [`lock`]: the lock state machine (idle, OS lock, suspend, lock now, re-authentication).
 //! - [`notify`]: blind notifications (counts and pool names only).
+//! - [`record`]: save to record: a handled thread to the practice's FHIR endpoint.
 //! - [`sync`]: pull from the practice hub, follow its events, send the outbox.
 //! - [`update`]: when a desktop update may be offered and installed.
 //! - [`workstation`]: enrol, unlock (online or offline) and lock: the desk.
@@ -24,6 +25,7 @@ pub mod durable;
 pub mod key;
 pub mod lock;
 pub mod notify;
+pub mod record;
 pub mod status;
 pub mod store;
 pub mod sync;

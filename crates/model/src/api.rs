@@ -144,6 +144,28 @@ pub mod command {
     /// (→ [`super::UpdateView`]).
     pub const INSTALL_UPDATE: &str = "install_update";
 
+    /// Takes [`super::OpenThreadRequest`] (as `request`); where the thread
+    /// stands with the patient's record: the patient looked up by NHS
+    /// number on the practice's FHIR endpoint (once, then kept), the save
+    /// waiting or done (→ [`super::RecordPanel`]).
+    pub const RECORD_PANEL: &str = "record_panel";
+    /// Takes [`super::OpenThreadRequest`] (as `request`); queues the thread
+    /// to be saved to the patient's record (audited), unless the patient
+    /// match waits for a clinician's confirmation, and sends what waits
+    /// (→ [`super::RecordPanel`]).
+    pub const SAVE_TO_RECORD: &str = "save_to_record";
+    /// Takes [`super::OpenThreadRequest`] (as `request`); the clinician
+    /// confirms that the record's patient is the one who wrote, though
+    /// their name or date of birth differ (audited) (→ [`super::RecordPanel`]).
+    pub const CONFIRM_RECORD_MATCH: &str = "confirm_record_match";
+    /// Takes [`super::OpenThreadRequest`] (as `request`); writes the
+    /// thread's FHIR Bundle as a `.json` file to the clinician's downloads
+    /// (audited), for a practice without an endpoint (→ [`super::RecordPanel`]).
+    pub const EXPORT_RECORD: &str = "export_record";
+    /// This workstation's record system set-up, for practice IT
+    /// (→ [`super::RecordSetup`]).
+    pub const RECORD_SETUP: &str = "record_setup";
+
     /// Every command the shell registers; build.rs declares exactly these to
     /// Tauri's permission system.
     pub const ALL: &[&str] = &[
@@ -179,6 +201,11 @@ pub mod command {
         CANCEL_KEY,
         CHECK_UPDATE,
         INSTALL_UPDATE,
+        RECORD_PANEL,
+        SAVE_TO_RECORD,
+        CONFIRM_RECORD_MATCH,
+        EXPORT_RECORD,
+        RECORD_SETUP,
     ];
 }
 
@@ -718,6 +745,48 @@ pub struct UpdateView {
     pub installed: Option<String>,
     /// What happened, in words for the clinician.
     pub message: String,
+}
+
+/// A thread and the patient's record, as the thread shows it. No patient
+/// data: warnings and states in words.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordPanel {
+    /// The practice has set up a record system on this workstation.
+    pub endpoint: bool,
+    /// Why the patient's record is in doubt, if it is.
+    pub warning: Option<String>,
+    /// The warning can be confirmed by a clinician (a name or date of
+    /// birth that differs; an unknown patient or two patients with one
+    /// number need the record fixed first).
+    pub confirmable: bool,
+    /// Who confirmed the match, and when ("Asha Rao · GP at 10:32").
+    pub confirmed: Option<String>,
+    /// "Save to record" may be pressed now.
+    pub can_save: bool,
+    /// Where the save stands: saved, waiting (and why), or nothing yet.
+    pub status: String,
+    /// The last thing done here, in words (an export's file, a refusal).
+    pub message: String,
+}
+
+/// This workstation's record system set-up, as Settings shows it to
+/// practice IT (who register the key with the record system).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordSetup {
+    /// Where the set-up file is read from.
+    pub file: String,
+    /// The FHIR base URL (empty: none set up).
+    pub endpoint: String,
+    /// The client id this workstation signs in with.
+    pub client_id: String,
+    /// The workstation's public key as a JWK, to register.
+    pub jwk: String,
+    /// Threads are saved when closed.
+    pub save_on_close: bool,
+    /// What is wrong with the set-up file, if anything.
+    pub problem: Option<String>,
 }
 
 /// A clinician enrolled on this workstation, as Settings lists them.

@@ -95,7 +95,10 @@ fn staff(who: &Clinician) -> Reference {
     Reference {
         r#type: Some(uri("Practitioner")),
         identifier: Some(registered.unwrap_or_else(|| identifier(names::STAFF_ID, &who.staff_id))),
-        display: Some(s(format!("{}, {}", who.name, who.role.title()))),
+        display: Some(s(match who.role {
+            Some(role) => format!("{}, {}", who.name, role.title()),
+            None => who.name.clone(),
+        })),
         ..Default::default()
     }
 }
@@ -207,24 +210,34 @@ pub fn to_bundle(thread: &HandledThread) -> Result<Bundle, RecordError> {
                     intent: Coded::Known(MedicationrequestIntent::Order),
                     medication: Some(MedicationRequestMedication::CodeableConcept(Box::new(
                         CodeableConcept {
-                            text: Some(s(format!("{} {} {}", med.name, med.strength, med.form))),
+                            text: Some(s([&med.name, &med.strength, &med.form]
+                                .into_iter()
+                                .filter(|w| !w.is_empty())
+                                .map(String::as_str)
+                                .collect::<Vec<_>>()
+                                .join(" "))),
                             ..Default::default()
                         },
                     ))),
                     subject: patient(thread),
                     authored_on: Some(types::DateTime(time(thread.saved.at))),
                     requester: Some(staff(&thread.saved.by)),
-                    dispense_request: Some(MedicationRequestDispenseRequest {
-                        quantity: Some(Quantity {
-                            value: Some(
-                                types::Decimal::new(med.quantity.to_string())
-                                    .map_err(|e| RecordError::Encode(e.to_string()))?,
-                            ),
-                            unit: Some(s(&med.form)),
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    }),
+                    dispense_request: med
+                        .quantity
+                        .map(|quantity| {
+                            Ok::<_, RecordError>(MedicationRequestDispenseRequest {
+                                quantity: Some(Quantity {
+                                    value: Some(
+                                        types::Decimal::new(quantity.to_string())
+                                            .map_err(|e| RecordError::Encode(e.to_string()))?,
+                                    ),
+                                    unit: (!med.form.is_empty()).then(|| s(&med.form)),
+                                    ..Default::default()
+                                }),
+                                ..Default::default()
+                            })
+                        })
+                        .transpose()?,
                     ..Default::default()
                 };
                 entries.push(entry(

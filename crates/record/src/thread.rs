@@ -44,8 +44,8 @@ pub struct Clinician {
     pub staff_id: String,
     /// Their name as the practice knows it.
     pub name: String,
-    /// Their role.
-    pub role: Role,
+    /// Their role (none: not in the staff directory this workstation holds).
+    pub role: Option<Role>,
     /// Their professional registration (GMC, NMC, GPhC, HCPC), if any.
     pub registration: Option<Registration>,
 }
@@ -111,7 +111,8 @@ pub enum Refill {
     Undecided,
 }
 
-/// A medicine as the refill review shows it.
+/// A medicine as the refill review shows it (the patient's words split
+/// into name, strength, form and quantity; what was not given is empty).
 pub struct Medicine {
     /// "Amlodipine".
     pub name: String,
@@ -119,8 +120,8 @@ pub struct Medicine {
     pub strength: String,
     /// "tablets".
     pub form: String,
-    /// How many, in the form's units (56).
-    pub quantity: u32,
+    /// How many, in the form's units (56), when the patient said.
+    pub quantity: Option<u32>,
 }
 
 /// The save itself.

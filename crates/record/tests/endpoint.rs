@@ -77,9 +77,9 @@ async fn a_registered_workstation_saves_each_thread_once_and_finds_its_patient()
     assert!(matches!(ehr.find_patient(&asha, now()).await.unwrap(), Lookup::Unknown));
     add_patient(&server.base, "9434765919", "Okonkwo", "Grace", "1961-07-02").await;
     let found = ehr.find_patient(&asha, now()).await.unwrap();
-    let wrote = Wrote { family: "okonkwo", given: "Grace", birth_date: "1961-07-02" };
+    let wrote = Wrote { name: "grace okonkwo", birth_date: "1961-07-02" };
     assert_eq!(check(&found, &wrote), Match::Agrees);
-    let other = Wrote { family: "Okonkwo", given: "Grace", birth_date: "1961-02-07" };
+    let other = Wrote { name: "Grace Okonkwo", birth_date: "1961-02-07" };
     assert_eq!(check(&found, &other), Match::Differs { name: false, birth_date: true });
 
     // Two patients with one number: the record needs fixing, nothing is matched.

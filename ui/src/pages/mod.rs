@@ -9,6 +9,7 @@ pub mod inbox_list;
 pub mod lock;
 pub mod patient_invite;
 pub mod photo;
+pub mod record;
 pub mod refill;
 pub mod room;
 pub mod settings;

@@ -138,6 +138,7 @@ pub fn settings_panel(props: &SettingsProps) -> Html {
                 <p class="meta">{ format!("{} Every key this workstation seals to is signed with it.", k.pinned_by) }</p>
             }
             <crate::pages::room::RoomList members={v.room.clone()} />
+            <crate::pages::record::RecordSystem />
             <crate::pages::updates::About version={v.version.clone()} />
             if let Some(s) = &*status {
                 { match s {

@@ -11,8 +11,9 @@
 //! request into it (the pane moves to that request, where the repeat's
 //! messages are read); the patient's other open threads are listed to
 //! open; a message someone wrote for the patient says who; a photo the
-//! patient sent is shown in its message (`photo`); Esc or "Back"
-//! returns.
+//! patient sent is shown in its message (`photo`); s saves the thread to
+//! the patient's record (`record`: the patient is looked up and matched
+//! first); Esc or "Back" returns.
 //! The actions (claim, close, back) sit above the reply box. Closing or
 //! handing over moves on to the next thread (the inbox offers an undo).
 //! Below: who viewed, claimed, replied and decided what, and
@@ -29,6 +30,7 @@ use crate::pages::colleagues::Colleagues;
 use crate::pages::composer::Composer;
 use crate::pages::patient_invite::Reinvite;
 use crate::pages::photo::Attachment;
+use crate::pages::record::RecordPane;
 use crate::pages::refill::RefillReview;
 use crate::pages::triage_panel::TriagePanel;
 
@@ -150,12 +152,13 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
     let note_box = use_node_ref();
     let reply_box = use_node_ref();
     let priority_box = use_node_ref();
+    let record_save = use_node_ref();
     let on_key = {
         let (close, claim, reply_box, reload) =
             (props.on_close.clone(), claim.clone(), reply_box.clone(), reload.clone());
         let (close_or_reopen, hand_box, note_box) =
             (close_or_reopen.clone(), hand_box.clone(), note_box.clone());
-        let (priority_box, merge) = (priority_box.clone(), merge.clone());
+        let (priority_box, merge, record_save) = (priority_box.clone(), merge.clone(), record_save.clone());
         Callback::from(move |e: KeyboardEvent| match e.key().as_str() {
             "Escape" => {
                 e.prevent_default();
@@ -181,6 +184,12 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
                 if let Some(select) = priority_box.cast::<web_sys::HtmlElement>() {
                     e.prevent_default();
                     let _ = select.focus();
+                }
+            }
+            "s" | "S" => {
+                if let Some(button) = record_save.cast::<web_sys::HtmlElement>() {
+                    e.prevent_default();
+                    button.click();
                 }
             }
             "h" => {
@@ -334,6 +343,7 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
             if let Some(panel) = &v.refill {
                 <RefillReview thread={v.thread.clone()} panel={panel.clone()} on_updated={props.on_updated.clone()} />
             }
+            <RecordPane thread={v.thread.clone()} state={v.state.clone()} save_button={record_save} />
             <Composer view={v.clone()} on_sent={props.on_updated.clone()} on_leave={on_leave} input={reply_box} />
             <Colleagues view={v.clone()} on_updated={props.on_updated.clone()} note_box={note_box} hand_box={hand_box}
                 on_handed={props.on_done.reform(|v| (v, "Thread handed over."))} />

@@ -25,10 +25,11 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../../migrations/0007_patient_key_pinning.sql")),
     (8, include_str!("../../migrations/0008_triage_decision.sql")),
     (9, include_str!("../../migrations/0009_duplicates_on_behalf.sql")),
+    (10, include_str!("../../migrations/0010_save_to_record.sql")),
 ];
 
 /// The newest schema version this build knows.
-pub const LATEST: i64 = 9;
+pub const LATEST: i64 = 10;
 
 /// Migrates `conn` up to `target` (≤ [`LATEST`]). Returns the versions applied.
 pub fn migrate(conn: &mut Connection, target: i64) -> Result<Vec<i64>, StoreError> {
@@ -81,6 +82,7 @@ mod tests {
             (7, PIN_7),
             (8, PIN_8),
             (9, PIN_9),
+            (10, PIN_10),
         ];
         for ((v, sql), (pv, pin)) in MIGRATIONS.iter().zip(pinned) {
             assert_eq!(v, pv);
@@ -98,4 +100,5 @@ mod tests {
     const PIN_7: u64 = 5983217873367395980;
     const PIN_8: u64 = 16788623698864400103;
     const PIN_9: u64 = 13645801517652590776;
+    const PIN_10: u64 = 12525793018981217374;
 }

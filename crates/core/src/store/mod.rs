@@ -5,6 +5,7 @@
 //! - [`migrations`]: the numbered schema migrations under `core/migrations/`.
 //! - [`write`]: writes, always inside one transaction ([`Store::write`]).
 //! - [`queries`]: the inbox page, a thread, search, counts.
+//! - [`record`]: saves to the patient's record waiting, matches, decisions.
 //! - [`retention`]: purging closed threads and reclaiming the space.
 //! - [`quarantine`]: moving an unusable file aside.
 
@@ -12,6 +13,7 @@ pub mod migrations;
 pub mod open;
 pub mod quarantine;
 pub mod queries;
+pub mod record;
 pub mod repeats;
 pub mod retention;
 pub mod triage;

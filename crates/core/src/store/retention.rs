@@ -36,8 +36,9 @@ pub struct PurgeReport {
 
 impl Store {
     /// Purges threads closed at or before `now - policy` with everything that
-    /// hangs off them (messages, parts, views, search entries, drafts), then
-    /// patients without threads; then reclaims the space.
+    /// hangs off them (messages, parts, views, search entries, drafts, save
+    /// to record's rows), then patients without threads; then reclaims the
+    /// space. A thread whose save to record is still waiting is kept.
     pub fn purge_closed(
         &mut self,
         policy: RetentionPolicy,
@@ -48,15 +49,26 @@ impl Store {
         let pages_before: i64 = self.conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
         let report = self.write(|w| {
             let tx = w.tx();
+            // A thread whose save to record still waits stays until saved.
             let messages = tx.execute(
                 "DELETE FROM messages WHERE thread_key IN
-                     (SELECT thread_key FROM threads WHERE closed_ms IS NOT NULL AND closed_ms <= ?1)",
+                     (SELECT thread_key FROM threads WHERE closed_ms IS NOT NULL AND closed_ms <= ?1
+                      AND thread_key NOT IN (SELECT thread_key FROM record_saves WHERE saved_at IS NULL))",
                 [cutoff],
             )?;
-            let threads =
-                tx.execute("DELETE FROM threads WHERE closed_ms IS NOT NULL AND closed_ms <= ?1", [cutoff])?;
+            let threads = tx.execute(
+                "DELETE FROM threads WHERE closed_ms IS NOT NULL AND closed_ms <= ?1
+                 AND thread_key NOT IN (SELECT thread_key FROM record_saves WHERE saved_at IS NULL)",
+                [cutoff],
+            )?;
             let patients =
                 tx.execute("DELETE FROM patients WHERE id NOT IN (SELECT patient_id FROM threads)", [])?;
+            for table in ["record_saves", "record_matches", "refill_decisions"] {
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE thread_key NOT IN (SELECT thread_key FROM threads)"),
+                    [],
+                )?;
+            }
             if messages > 0 {
                 // Rewrite the index so no segment still holds purged terms.
                 tx.execute("INSERT INTO message_fts(message_fts) VALUES ('optimize')", [])?;

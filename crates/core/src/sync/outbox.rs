@@ -17,6 +17,7 @@ use super::apply::restore_hub_state;
 use super::client::HubClient;
 use super::{lock, SharedStore, SyncError};
 use crate::audit::append as audit;
+use crate::store::record::RefillDecided;
 use crate::store::write::{key_of, OutboxItem, Writer};
 use crate::store::{Store, StoreError};
 use sealbox_model::actor::SYSTEM_ACTOR;
@@ -170,6 +171,11 @@ pub async fn send(store: &SharedStore, hub: &HubClient, now: Timestamp) -> Resul
                 let refused = match &result.outcome {
                     ActionOutcome::Applied { version, .. } => {
                         set_hub_version(w, thread, *version)?;
+                        if let ActionOp::RefillDecision { decision, items } = &action.op {
+                            // Kept for save to record: the decision as applied.
+                            let decided = RefillDecided { decision: *decision, items: items.clone() };
+                            w.keep_refill_decision(thread, &decided, now)?;
+                        }
                         sent.applied += 1;
                         false
                     }

@@ -161,6 +161,9 @@ pub enum WorkstationError {
     /// Settings outside what the practice allows.
     #[error(transparent)]
     Settings(#[from] settings::SettingsError),
+    /// Save to record refused or failed.
+    #[error(transparent)]
+    Record(#[from] crate::record::SaveToRecordError),
     /// A refill decision was refused before it was queued.
     #[error(transparent)]
     Refill(#[from] refill::RefillError),

@@ -2,7 +2,8 @@
 //! SQLite, validating what it stores, with SMART Backend Services), as the
 //! record tests start it: installed by `cargo xtask test`
 //! (`SEALBOX_FHIR_SERVER_PYTHONPATH`), on a port of its own, a fresh
-//! database each time.
+//! database each time. Shared with the hub crate's workstation tests
+//! (`#[path]`), so nothing here depends on which crate runs it.
 
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
@@ -32,8 +33,10 @@ pub fn start(settings: &str) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let settings_file = dir.path().join("settings.yaml");
     std::fs::write(&settings_file, format!("simulator:\n  enabled: false\n{settings}")).unwrap();
-    let script =
-        std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("tests/fhir_server.py");
+    // The launcher travels with this module (the workstation's tests in
+    // the hub crate start the same server).
+    let script = dir.path().join("fhir_server.py");
+    std::fs::write(&script, include_str!("../fhir_server.py")).unwrap();
     let mut child = Command::new("/usr/bin/python3")
         .arg(script)
         .env("PYTHONPATH", libs)

@@ -21,7 +21,7 @@ fn gp() -> Clinician {
     Clinician {
         staff_id: "staff-gp-1".to_owned(),
         name: "Dr Asha Rao".to_owned(),
-        role: Role::Gp,
+        role: Some(Role::Gp),
         registration: Some(Registration::parse("GMC 7012345").unwrap()),
     }
 }
@@ -30,7 +30,7 @@ fn nurse() -> Clinician {
     Clinician {
         staff_id: "staff-nurse-1".to_owned(),
         name: "Sam Okafor".to_owned(),
-        role: Role::Nurse,
+        role: Some(Role::Nurse),
         registration: Some(Registration::parse("NMC 12A3456B").unwrap()),
     }
 }
@@ -68,8 +68,8 @@ fn repeat_approved() -> HandledThread {
         ],
         red_flags: Vec::new(),
         refill: Some(Refill::Approved(vec![
-            Medicine { name: "Amlodipine".to_owned(), strength: "5 mg".to_owned(), form: "tablets".to_owned(), quantity: 28 },
-            Medicine { name: "Atorvastatin".to_owned(), strength: "20 mg".to_owned(), form: "tablets".to_owned(), quantity: 28 },
+            Medicine { name: "Amlodipine".to_owned(), strength: "5 mg".to_owned(), form: "tablets".to_owned(), quantity: Some(28) },
+            Medicine { name: "Atorvastatin".to_owned(), strength: "20 mg".to_owned(), form: "tablets".to_owned(), quantity: Some(28) },
         ])),
         saved: saved(nurse(), "2026-12-01T10:02:05Z", "9f2c4e1a7b3d5f60812a4c6e8b0d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0c2e4b6d"),
     }
