@@ -326,6 +326,7 @@ impl Shell {
             Some(node) if desk.practice_policy()?.lock_on_key_removal => Some(lock_when_pulled(app, node)),
             _ => None,
         };
+        let record_stop = stop.subscribe();
         let o = Open { desk, stop, notify, sync, status, sends: Vec::new(), key_watch };
         let view = o.view(&InboxRequest::default())?;
         *open = Some(o);
@@ -333,6 +334,7 @@ impl Shell {
         self.machine().unlocked(now());
         drop(open);
         arm_idle_timer(app.clone());
+        crate::record::retry_while_unlocked(app.clone(), record_stop);
         Ok(view)
     }
 

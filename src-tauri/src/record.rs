@@ -4,12 +4,17 @@
 //! with the outbox sends (a lock stops it), and what happened comes back
 //! in the thread's record panel. Nothing here decides: core does.
 
+use std::time::Duration;
+
 use sealbox_core::record::config::export_dir;
+use sealbox_core::record::sender::Sent;
 use sealbox_core::record::RecordConfig;
 use sealbox_core::workstation::{Desk, WorkstationError};
 use sealbox_model::api::{RecordPanel, RecordSetup};
 use sealbox_model::ids::ThreadId;
 use sealbox_model::jiff::Timestamp;
+use tauri::{AppHandle, Manager};
+use tokio::sync::watch;
 
 use crate::desk::{Shell, ShellError};
 
@@ -25,21 +30,32 @@ fn config() -> (Option<RecordConfig>, String) {
     }
 }
 
-/// The patient looked up (once a thread is opened) and the saves that
-/// wait sent, away from the desk; what went wrong, in words.
+/// How often saves that wait are tried again while unlocked.
+const RETRY_EVERY: Duration = Duration::from_secs(120);
+
+/// The sends, made with the desk and run away from it: the outbox first
+/// (a save waits for the hub to take the thread's changes; offline they
+/// stay queued, and so does the save), then the patient looked up (when a
+/// thread is opened), then the saves that wait.
+fn sending(
+    desk: &Desk,
+    config: &RecordConfig,
+    thread: Option<ThreadId>,
+) -> Result<impl std::future::Future<Output = Result<Sent, WorkstationError>> + Send + 'static, ShellError> {
+    let mut sender = desk.record_sender(config)?;
+    let (store, engine) = (desk.store(), desk.engine()?);
+    Ok(async move {
+        let _ = engine.send(&store, Timestamp::now()).await;
+        if let Some(thread) = thread {
+            sender.check_match(thread, Timestamp::now()).await?;
+        }
+        sender.send_waiting(Timestamp::now()).await
+    })
+}
+
+/// [`sending`] in a task kept with the outbox sends; what went wrong, in words.
 async fn look_up_and_send(shell: &Shell, config: &RecordConfig, thread: Option<ThreadId>) -> String {
-    let asked = shell
-        .ask_with_desk(|desk| {
-            let mut sender = desk.record_sender(config)?;
-            Ok(async move {
-                if let Some(thread) = thread {
-                    sender.check_match(thread, Timestamp::now()).await?;
-                }
-                sender.send_waiting(Timestamp::now()).await
-            })
-        })
-        .await;
-    match asked {
+    match shell.ask_with_desk(|desk| sending(desk, config, thread)).await {
         Ok(Ok(_)) => String::new(),
         Ok(Err(e)) => e.to_string(),
         Err(e) => e.to_string(),
@@ -122,6 +138,28 @@ pub async fn setup(shell: &Shell) -> Result<RecordSetup, ShellError> {
     shell.with_desk(|desk| Ok(desk.record_setup(&RecordConfig::path())?)).await
 }
 
+/// Tries the saves that wait every [`RETRY_EVERY`] until the desk locks
+/// (`stop`): a record system that was down gets them without anyone
+/// opening the thread again.
+pub fn retry_while_unlocked(app: AppHandle, mut stop: watch::Receiver<bool>) {
+    tauri::async_runtime::spawn(async move {
+        let mut tick = tokio::time::interval(RETRY_EVERY);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                changed = stop.changed() => if changed.is_err() || *stop.borrow() { break },
+                _ = tick.tick() => {}
+            }
+            let (Some(config), _) = config() else { continue };
+            let shell = app.state::<Shell>();
+            let problem = look_up_and_send(&shell, &config, None).await;
+            if !problem.is_empty() {
+                eprintln!("sealbox: save to record: {problem}");
+            }
+        }
+    });
+}
+
 /// After a close: queued where the practice saves on close (and the match
 /// allows), with the sends to run; none otherwise. Failures are the
 /// panel's to tell, never the close's.
@@ -139,14 +177,9 @@ pub fn save_on_close(
             return None;
         }
     }
-    let mut sender = desk.record_sender(&config).ok()?;
-    let (store, engine) = (desk.store(), desk.engine().ok()?);
+    let send = sending(desk, &config, None).ok()?;
     Some(async move {
-        // The thread's own changes first: a save waits for the hub to take them.
-        if let Err(e) = engine.send(&store, Timestamp::now()).await {
-            eprintln!("sealbox: outbox: {e}");
-        }
-        if let Err(e) = sender.send_waiting(Timestamp::now()).await {
+        if let Err(e) = send.await {
             eprintln!("sealbox: save to record: {e}");
         }
     })

@@ -391,6 +391,13 @@ impl Practice {
         Ok(user)
     }
 
+    /// The first patient's name, date of birth and NHS number, as their
+    /// messages give them (the one [`Self::patient_asks`] writes as).
+    pub fn first_patient(&self) -> Result<sealbox_model::patient::PatientDetails, Failure> {
+        let patient = self.patients.patients.first().ok_or("the practice has no patients")?;
+        Ok(sealbox_sim::seal::patient_details(patient))
+    }
+
     /// The first patient of the practice file asks, on a new thread
     /// (7_000_000_000 + `n`), for `items` on repeat; returns the thread.
     pub async fn request_repeat(&self, n: u64, items: &[&str]) -> Result<String, Failure> {
