@@ -187,6 +187,8 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
                 }
             }
             "s" | "S" => {
+                // The thread's S, not the inbox's s (Settings) around it.
+                e.stop_propagation();
                 if let Some(button) = record_save.cast::<web_sys::HtmlElement>() {
                     e.prevent_default();
                     button.click();
