@@ -39,7 +39,7 @@ const KEYS: &[(&str, &str)] = &[
     ("i", "write an internal note for colleagues (never sent to the patient)"),
     ("p", "set the thread's priority and category"),
     ("n", "show what the patient wrote since the thread was opened"),
-    ("s", "in a thread: save it to the patient's record; in the list: settings"),
+    ("s", "settings (in a thread, where a record system is set up: save it to the patient's record)"),
     ("?", "this list"),
     ("Esc", "back"),
     ("Ctrl+L", "lock now"),

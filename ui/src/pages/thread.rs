@@ -186,10 +186,11 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
                     let _ = select.focus();
                 }
             }
+            // Where a record system is set up, the thread's S saves (and the
+            // inbox's s around it, Settings, does not also run).
             "s" | "S" => {
-                // The thread's S, not the inbox's s (Settings) around it.
-                e.stop_propagation();
                 if let Some(button) = record_save.cast::<web_sys::HtmlElement>() {
+                    e.stop_propagation();
                     e.prevent_default();
                     button.click();
                 }
