@@ -137,6 +137,7 @@ async fn a_gp_saves_a_handled_request_to_the_record_only_once_the_record_knows_t
         assert!(Instant::now() < deadline, "the panel never looked again");
         seen = next_answer(&app, seen).await;
     }
+    app.text("#record-save").await.expect("Save to record is offered");
     assert!(!disabled(&app, "#record-save").await, "one patient, name and date of birth agree");
 
     // S saves (the pane's key), once.
