@@ -22,7 +22,6 @@ use sealbox_e2e::App;
 use serde_json::Value;
 
 const AMLODIPINE: &str = "Amlodipine 5mg tablets x28";
-const SETUP_TOKEN: &str = "e2e-setup-token";
 
 /// The panel's next answer after `seen`.
 async fn next_answer(app: &App, seen: u32) -> u32 {
@@ -38,27 +37,6 @@ async fn disabled(app: &App, css: &str) -> bool {
         "const done = arguments[arguments.length - 1]; done(document.querySelector({css:?})?.disabled ?? null);"
     );
     app.run_async(&script).await.expect("probe") == Value::Bool(true)
-}
-
-/// What the record holds under one of Sealbox's identifiers.
-async fn held(base: &str, resource: &str, system: &str, value: &str) -> Vec<Value> {
-    let reply: Value = sekmet::http()
-        .get(format!("{base}/{resource}"))
-        .query(&[("identifier", format!("{system}|{value}"))])
-        .bearer_auth(SETUP_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    reply["entry"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|e| e["resource"].clone())
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -88,11 +66,7 @@ async fn a_gp_saves_a_handled_request_to_the_record_only_once_the_record_knows_t
     app.click("#settings-back").await.expect("back to the inbox");
 
     // ... registers them with the record system and sets the workstation up.
-    let jwks = serde_json::json!({ "keys": [jwk] });
-    let server = sekmet::start(&format!(
-        "server_auth:\n  types: [smart, bearer]\n  tokens: [{SETUP_TOKEN}]\n  enforce_scopes: true\n  \
-         smart_clients:\n    - client_id: \"{client_id}\"\n      scopes: \"system/*.*\"\n      jwks: {jwks}\n"
-    ));
+    let server = sekmet::start_smart(&client_id, &jwk);
     let setup = serde_json::json!({ "endpoint": server.base, "save_on_close": false });
     std::fs::write(&setup_file, setup.to_string()).unwrap();
 
@@ -110,22 +84,9 @@ async fn a_gp_saves_a_handled_request_to_the_record_only_once_the_record_knows_t
     let patient = practice.first_patient().unwrap();
     let name = patient.display_name.reveal().to_owned();
     let (given, family) = name.split_once(' ').unwrap();
-    let body = serde_json::json!({
-        "resourceType": "Patient",
-        "identifier": [{ "system": "https://fhir.nhs.uk/Id/nhs-number",
-                         "value": patient.nhs_number.as_ref().unwrap().reveal() }],
-        "name": [{ "family": family, "given": [given] }],
-        "birthDate": patient.date_of_birth.reveal().to_string(),
-    });
-    let created = sekmet::http()
-        .post(format!("{}/Patient", server.base))
-        .bearer_auth(SETUP_TOKEN)
-        .header("Content-Type", "application/fhir+json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status().as_u16(), 201);
+    let nhs = patient.nhs_number.as_ref().unwrap().reveal().to_owned();
+    let born = patient.date_of_birth.reveal().to_string();
+    sekmet::add_patient(&server.base, &nhs, family, given, &born).await;
 
     // The GP approves; the thread closes and the panel looks again: it agrees.
     app.click("#approve").await.expect("approve");
@@ -148,10 +109,10 @@ async fn a_gp_saves_a_handled_request_to_the_record_only_once_the_record_knows_t
     assert!(status.starts_with("Saved to the record at"), "{status}");
     let practice_id = &practice.patients.practice_id;
     let task_id = format!("{practice_id}/{thread}");
-    let tasks = held(&server.base, "Task", "https://sealbox.example/fhir/Id/thread", &task_id).await;
+    let tasks = sekmet::held(&server.base, "Task", "https://sealbox.example/fhir/Id/thread", &task_id).await;
     assert_eq!(tasks.len(), 1, "{tasks:?}");
     assert_eq!(tasks[0]["status"], "completed");
-    let issued = held(
+    let issued = sekmet::held(
         &server.base,
         "MedicationRequest",
         "https://sealbox.example/fhir/Id/issue",

@@ -36,19 +36,11 @@ use serde_json::Value;
 use support::desks::enrol_approved;
 use support::start_hub;
 
-const SETUP_TOKEN: &str = "test-setup-token";
-
 /// The record system, with this workstation's key registered under its
 /// device id (what Settings shows practice IT).
 fn record_system(desk: &Desk) -> sekmet::Server {
     let setup = desk.record_setup(std::path::Path::new("/nonexistent/record.json")).unwrap();
-    let jwk: Value = serde_json::from_str(&setup.jwk).unwrap();
-    let jwks = serde_json::json!({ "keys": [jwk] });
-    sekmet::start(&format!(
-        "server_auth:\n  types: [smart, bearer]\n  tokens: [{SETUP_TOKEN}]\n  enforce_scopes: true\n  \
-         smart_clients:\n    - client_id: \"{}\"\n      scopes: \"system/*.*\"\n      jwks: {jwks}\n",
-        setup.client_id
-    ))
+    sekmet::start_smart(&setup.client_id, &serde_json::from_str(&setup.jwk).unwrap())
 }
 
 fn config_of(server: &sekmet::Server) -> RecordConfig {
@@ -56,49 +48,14 @@ fn config_of(server: &sekmet::Server) -> RecordConfig {
 }
 
 /// The patient of `thread` as the record has them: their name split as
-/// a clinical system keeps it, their date of birth `born` (the test's own
-/// setup, with a static token).
+/// a clinical system keeps it, their date of birth `born` (else theirs).
 async fn register(server: &sekmet::Server, desk: &Desk, thread: ThreadId, born: Option<&str>) {
     let patient = lock(&desk.store()).thread(thread).unwrap().unwrap().patient;
     let name = patient.display_name.reveal().to_owned();
     let (given, family) = name.split_once(' ').unwrap();
     let birth = patient.date_of_birth.reveal().to_string();
-    let body = serde_json::json!({
-        "resourceType": "Patient",
-        "identifier": [{ "system": names::NHS_NUMBER, "value": patient.nhs_number.unwrap().reveal() }],
-        "name": [{ "family": family, "given": [given] }],
-        "birthDate": born.unwrap_or(&birth),
-    });
-    let resp = sekmet::http()
-        .post(format!("{}/Patient", server.base))
-        .bearer_auth(SETUP_TOKEN)
-        .header("Content-Type", "application/fhir+json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 201);
-}
-
-/// What the record holds under one of our identifiers.
-async fn held(server: &sekmet::Server, resource: &str, system: &str, value: &str) -> Vec<Value> {
-    let reply: Value = sekmet::http()
-        .get(format!("{}/{resource}", server.base))
-        .query(&[("identifier", format!("{system}|{value}"))])
-        .bearer_auth(SETUP_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    reply["entry"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|e| e["resource"].clone())
-        .collect()
+    let nhs = patient.nhs_number.unwrap();
+    sekmet::add_patient(&server.base, nhs.reveal(), family, given, born.unwrap_or(&birth)).await;
 }
 
 /// The record system's clock is its own: its sign-in checks the
@@ -184,10 +141,10 @@ async fn a_workstation_saves_handled_threads_to_a_real_record_only_for_the_right
     // messages, and a Provenance naming the save's own audit event.
     let practice = &desk.profile().practice_id;
     let task_id = format!("{practice}/{}", request.0);
-    let tasks = held(&server, "Task", names::THREAD_ID, &task_id).await;
+    let tasks = sekmet::held(&server.base, "Task", names::THREAD_ID, &task_id).await;
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0]["status"], "completed", "{}", tasks[0]);
-    let issued = held(&server, "MedicationRequest", names::ISSUE_ID, &format!("{task_id}/1")).await;
+    let issued = sekmet::held(&server.base, "MedicationRequest", names::ISSUE_ID, &format!("{task_id}/1")).await;
     assert_eq!(issued.len(), 1, "the approved medicine");
     let detail = lock(&desk.store()).thread(request).unwrap().unwrap();
     let said: Vec<_> = detail
@@ -199,7 +156,7 @@ async fn a_workstation_saves_handled_threads_to_a_real_record_only_for_the_right
     assert!(said.len() >= 2, "the request and the practice's reply");
     for m in said {
         let found =
-            held(&server, "Communication", names::MESSAGE_ID, &format!("{practice}/{}", m.id.0)).await;
+            sekmet::held(&server.base, "Communication", names::MESSAGE_ID, &format!("{practice}/{}", m.id.0)).await;
         assert_eq!(found.len(), 1, "message {}", m.id.0);
     }
     let save = lock(&desk.store()).record_save(request).unwrap().unwrap();
@@ -211,8 +168,8 @@ async fn a_workstation_saves_handled_threads_to_a_real_record_only_for_the_right
     // Saved again (the clinician presses Save once more): nothing is written twice.
     desk.save_to_record(request, Some(&config), now).unwrap();
     assert_eq!(sender.send_waiting(wall()).await.unwrap().saved, 1);
-    assert_eq!(held(&server, "Task", names::THREAD_ID, &task_id).await.len(), 1, "one Task");
-    assert_eq!(held(&server, "MedicationRequest", names::ISSUE_ID, &format!("{task_id}/1")).await.len(), 1);
+    assert_eq!(sekmet::held(&server.base, "Task", names::THREAD_ID, &task_id).await.len(), 1, "one Task");
+    assert_eq!(sekmet::held(&server.base, "MedicationRequest", names::ISSUE_ID, &format!("{task_id}/1")).await.len(), 1);
 
     // Another patient whose record has another date of birth: held until
     // a clinician confirms, then saved.
@@ -266,7 +223,7 @@ async fn a_workstation_saves_handled_threads_to_a_real_record_only_for_the_right
         sealbox_core::record::sender::Sent { saved: 1, waiting: 0 }
     );
     let second_task = format!("{practice}/{}", second.0);
-    assert_eq!(held(&back, "Task", names::THREAD_ID, &second_task).await.len(), 1);
+    assert_eq!(sekmet::held(&back.base, "Task", names::THREAD_ID, &second_task).await.len(), 1);
 
     // The file export: the same Bundle, this user's alone, audited.
     let out = tempfile::tempdir().unwrap();

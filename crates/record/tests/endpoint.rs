@@ -19,16 +19,9 @@ use sealbox_record::matching::{check, Match, Wrote};
 use sealbox_record::{to_bundle, to_json};
 
 const CLIENT: &str = "sealbox-workstation-7f3a";
-const SETUP_TOKEN: &str = "test-setup-token";
-
-/// A server that signs in `key` as [`CLIENT`] (and takes the test's own
-/// setup writes with a static token).
+/// A server that signs in `key` as [`CLIENT`].
 fn server_for(key: &ClientKey) -> sekmet::Server {
-    let jwks = serde_json::json!({ "keys": [key.public_jwk()] });
-    sekmet::start(&format!(
-        "server_auth:\n  types: [smart, bearer]\n  tokens: [{SETUP_TOKEN}]\n  enforce_scopes: true\n  \
-         smart_clients:\n    - client_id: {CLIENT}\n      scopes: \"system/*.*\"\n      jwks: {jwks}\n"
-    ))
+    sekmet::start_smart(CLIENT, &key.public_jwk())
 }
 
 fn now() -> Timestamp {
@@ -37,25 +30,6 @@ fn now() -> Timestamp {
 
 fn endpoint(base: &str, key: ClientKey) -> Endpoint {
     Endpoint::new(base, CLIENT, key, Duration::from_secs(20)).unwrap()
-}
-
-/// The test's own setup: a Patient in the record.
-async fn add_patient(base: &str, nhs: &str, family: &str, given: &str, birth: &str) {
-    let patient = serde_json::json!({
-        "resourceType": "Patient",
-        "identifier": [{ "system": "https://fhir.nhs.uk/Id/nhs-number", "value": nhs }],
-        "name": [{ "family": family, "given": [given] }],
-        "birthDate": birth,
-    });
-    let resp = sekmet::http()
-        .post(format!("{base}/Patient"))
-        .bearer_auth(SETUP_TOKEN)
-        .header("Content-Type", "application/fhir+json")
-        .body(patient.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 201, "{}", resp.text().await.unwrap_or_default());
 }
 
 #[tokio::test]
@@ -75,7 +49,7 @@ async fn a_registered_workstation_saves_each_thread_once_and_finds_its_patient()
 
     let asha = NhsNumber::parse("9434765919").unwrap();
     assert!(matches!(ehr.find_patient(&asha, now()).await.unwrap(), Lookup::Unknown));
-    add_patient(&server.base, "9434765919", "Okonkwo", "Grace", "1961-07-02").await;
+    sekmet::add_patient(&server.base, "9434765919", "Okonkwo", "Grace", "1961-07-02").await;
     let found = ehr.find_patient(&asha, now()).await.unwrap();
     let wrote = Wrote { name: "grace okonkwo", birth_date: "1961-07-02" };
     assert_eq!(check(&found, &wrote), Match::Agrees);
@@ -83,8 +57,8 @@ async fn a_registered_workstation_saves_each_thread_once_and_finds_its_patient()
     assert_eq!(check(&found, &other), Match::Differs { name: false, birth_date: true });
 
     // Two patients with one number: the record needs fixing, nothing is matched.
-    add_patient(&server.base, "9876543210", "Smith", "Ann", "1970-01-01").await;
-    add_patient(&server.base, "9876543210", "Smyth", "Anne", "1971-01-01").await;
+    sekmet::add_patient(&server.base, "9876543210", "Smith", "Ann", "1970-01-01").await;
+    sekmet::add_patient(&server.base, "9876543210", "Smyth", "Anne", "1971-01-01").await;
     let twice = ehr.find_patient(&NhsNumber::parse("9876543210").unwrap(), now()).await.unwrap();
     assert!(matches!(twice, Lookup::Several(2)));
     assert_eq!(check(&twice, &wrote), Match::Several);
