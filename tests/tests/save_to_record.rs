@@ -101,7 +101,10 @@ async fn a_gp_saves_a_handled_request_to_the_record_only_once_the_record_knows_t
     app.text("#record-save").await.expect("Save to record is offered");
     assert!(!disabled(&app, "#record-save").await, "one patient, name and date of birth agree");
 
-    // S saves (the pane's key), once.
+    // S saves (the pane's key), once: the decided request's buttons are
+    // disabled, so the keyboard is with the thread again first.
+    let focus = "document.querySelector('#thread').focus(); arguments[arguments.length - 1](true);";
+    app.run_async(focus).await.expect("focus the thread");
     app.type_into_focused("s").await.expect("press S");
     let seen = next_answer(&app, seen).await;
     let status = app.text("#record-status").await.expect("where the save stands");

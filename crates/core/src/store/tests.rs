@@ -176,7 +176,13 @@ fn migrates_a_fixture_database_of_every_earlier_version() {
                 [tk],
             )
             .unwrap();
-            c.execute("INSERT INTO messages VALUES (?1, ?2, '\"patient\"', 5000)", [mk, tk]).unwrap();
+            // Columns named: version 9 added one to messages.
+            c.execute(
+                "INSERT INTO messages(message_key, thread_key, author_json, received_ms)
+                 VALUES (?1, ?2, '\"patient\"', 5000)",
+                [mk, tk],
+            )
+            .unwrap();
             c.execute("INSERT INTO parts VALUES (?1, 0, 'free_text', ?2)", rusqlite::params![mk, parts[0]])
                 .unwrap();
             c.execute(
