@@ -28,6 +28,7 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("rpm", "reads and installs the app's .rpm in the package test"),
     ("python3-pip", "installs the PyPI packages the tests measure with (PYTHON_PACKAGES)"),
     ("nodejs", "Node.js with npm (the machine's), which installs axe-core (NPM_PACKAGES)"),
+    ("prometheus", "promtool, Prometheus' own checker of the hub's /metrics text"),
 ];
 
 /// npm packages the tests use, pinned: axe-core checks the patient web

@@ -12,6 +12,7 @@ pub mod config_file;
 pub mod db;
 pub mod http;
 pub mod notice;
+pub mod ops;
 pub mod relay;
 pub mod server;
 pub mod state;

@@ -1,11 +1,12 @@
 //! What every handler gets: the database, the clock, the settings, the push
-//! bus and the patient-channel rate limiter.
+//! bus, the patient-channel rate limiter and the metrics.
 
 use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::HubConfig;
 use crate::db::{Db, DbError};
+use crate::ops::Metrics;
 use crate::relay::envelope_json::EnvelopeJsonCache;
 use crate::relay::events::EventBus;
 use crate::relay::group_commit::GroupCommit;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub ingest: GroupCommit,
     /// Envelopes' sync-page JSON, serialised once.
     pub envelope_json: Arc<EnvelopeJsonCache>,
+    /// Counts and timings for `/metrics`.
+    pub metrics: Metrics,
 }
 
 impl std::fmt::Debug for AppState {
@@ -48,6 +51,7 @@ impl AppState {
             patient_rate,
             ingest: GroupCommit::default(),
             envelope_json: Arc::new(EnvelopeJsonCache::default()),
+            metrics: Metrics::default(),
             config: Arc::new(config),
         })
     }

@@ -25,6 +25,9 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::audit::router())
         .merge(patient_app::routes())
         .merge(crate::updates::routes())
+        .merge(crate::ops::routes())
+        // After routing, so each request is counted by its route's template.
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::ops::count_requests))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

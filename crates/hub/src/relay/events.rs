@@ -20,6 +20,7 @@ use sealbox_model::role::Role;
 use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use tokio::sync::{broadcast, Notify};
 use tokio_stream::wrappers::BroadcastStream;
 
@@ -36,6 +37,8 @@ use crate::state::AppState;
 pub struct Rendered {
     seq: u64,
     json: Vec<(Role, String)>,
+    /// When the first change it tells of was committed (push latency).
+    since: Instant,
 }
 
 /// `event` as `role` may see it: the threads of categories it may read,
@@ -60,14 +63,14 @@ pub fn for_role(event: &PushEvent, categories: &[(ThreadId, Category)], role: Ro
 }
 
 impl Rendered {
-    fn new(e: &PushEvent, categories: &[(ThreadId, Category)]) -> Self {
+    fn new(e: &PushEvent, categories: &[(ThreadId, Category)], since: Instant) -> Self {
         let json = Role::ALL
             .iter()
             .map(|r| {
                 (*r, serde_json::to_string(&for_role(e, categories, *r)).unwrap_or_else(|_| "{}".to_owned()))
             })
             .collect();
-        Rendered { seq: e.seq, json }
+        Rendered { seq: e.seq, json, since }
     }
 
     fn sse(&self, role: Role) -> Event {
@@ -80,6 +83,8 @@ impl Rendered {
 struct Pending {
     seq: u64,
     threads: BTreeSet<ThreadId>,
+    /// When the first of them was committed.
+    since: Option<Instant>,
 }
 
 /// The fan-out of push events.
@@ -108,6 +113,7 @@ impl EventBus {
         let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         p.seq = p.seq.max(seq);
         p.threads.insert(thread);
+        p.since.get_or_insert_with(Instant::now);
         drop(p);
         self.wake.notify_one();
     }
@@ -132,6 +138,7 @@ pub async fn run_publisher(state: AppState) {
         if pending.threads.is_empty() {
             continue;
         }
+        let since = pending.since.unwrap_or_else(Instant::now);
         let threads: Vec<ThreadId> = pending.threads.into_iter().collect();
         let ids = threads.clone();
         let read = state
@@ -144,7 +151,7 @@ pub async fn run_publisher(state: AppState) {
             Ok((pools, waiting, categories)) => {
                 let event = PushEvent { seq: pending.seq, thread_ids: threads, pools, waiting };
                 // No subscribers is fine.
-                let _ = bus.tx.send(Arc::new(Rendered::new(&event, &categories)));
+                let _ = bus.tx.send(Arc::new(Rendered::new(&event, &categories, since)));
             }
             Err(e) => eprintln!("sealbox-hub: push: {e}"),
         }
@@ -247,10 +254,20 @@ pub async fn get_events(
             })
         })
         .await?;
-    let head = stream::once(async move { Ok(Rendered::new(&first, &[]).sse(role)) });
+    let head = stream::once(async move { Ok(Rendered::new(&first, &[], Instant::now()).sse(role)) });
+    // Counted while the stream is open; each event's latency observed as
+    // it is handed to the stream.
+    let open = state.metrics.stream_opened();
+    let metrics = state.metrics.clone();
     // A lagging subscriber skips to the next event; it syncs by cursor anyway.
-    let tail =
-        BroadcastStream::new(rx).filter_map(move |item| async move { item.ok().map(|e| Ok(e.sse(role))) });
+    let tail = BroadcastStream::new(rx).filter_map(move |item| {
+        let _open = &open;
+        let event = item.ok().map(|e| {
+            metrics.pushed(e.since);
+            Ok(e.sse(role))
+        });
+        async move { event }
+    });
     let ended = token_ended(state.clone(), who);
     Ok(Sse::new(head.chain(tail).take_until(ended))
         .keep_alive(KeepAlive::new().interval(state.config.keep_alive)))

@@ -145,6 +145,7 @@ pub async fn post_message(
     let (status, duplicate) = match outcome {
         Ingested::Stored(seq) => {
             state.events.changed(seq, thread_id);
+            state.metrics.ingested.inc();
             (StatusCode::CREATED, false)
         }
         Ingested::Duplicate => (StatusCode::OK, true),

@@ -124,11 +124,15 @@ pub async fn get_sync(State(state): State<AppState>, who: Principal, uri: Uri) -
     let after = cursor.unwrap_or(0);
     let cache = state.envelope_json.clone();
     let role = who.staff.role;
-    let body = state
+    let (body, behind) = state
         .db
         .read(move |conn| {
-            read_page(conn, &cache, role, after, limit)?.to_json().map_err(|e| ApiError::internal(&e))
+            let behind = store::latest_seq(conn)?.saturating_sub(after);
+            let page = read_page(conn, &cache, role, after, limit)?;
+            Ok::<_, ApiError>((page.to_json().map_err(|e| ApiError::internal(&e))?, behind))
         })
         .await?;
+    // Counted as a number only: how far behind this reader was.
+    state.metrics.sync_lag.observe(behind as f64);
     Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
 }
