@@ -62,7 +62,11 @@ impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("sealbox_hub");
         let requests = Family::<RequestLabels, Counter>::default();
-        registry.register("http_requests", "HTTP requests answered, by route template and status", requests.clone());
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route template and status",
+            requests.clone(),
+        );
         let ingested = Counter::default();
         registry.register("patient_messages_ingested", "Patient messages taken", ingested.clone());
         // 1 ms to ~16 s.
@@ -76,18 +80,21 @@ impl Default for Metrics {
         registry.register("sse_clients", "Event streams open now", sse_clients.clone());
         // 0 to ~65,000 changes.
         let sync_lag = Histogram::new(std::iter::once(0.0).chain(exponential_buckets(1.0, 4.0, 9)));
-        registry.register("sync_lag_changes", "How many changes behind the hub a sync started", sync_lag.clone());
+        registry.register(
+            "sync_lag_changes",
+            "How many changes behind the hub a sync started",
+            sync_lag.clone(),
+        );
         Metrics { registry: Arc::new(registry), requests, ingested, push_latency, sse_clients, sync_lag }
     }
 }
 
 impl Metrics {
-    /// The metrics in Prometheus' text format.
+    /// The metrics in Prometheus' text format (version 0.0.4).
     pub fn render(&self) -> Result<String, std::fmt::Error> {
         let mut out = String::new();
         prometheus_client::encoding::text::encode_registry(&mut out, &self.registry)?;
-        // OpenMetrics ends with `# EOF`; Prometheus' own format does not.
-        Ok(out.trim_end_matches("# EOF\n").to_owned())
+        Ok(prometheus_text(&out))
     }
 
     /// Counts an open event stream until the returned guard drops.
@@ -100,6 +107,24 @@ impl Metrics {
     pub fn pushed(&self, since: Instant) {
         self.push_latency.observe(since.elapsed().as_secs_f64());
     }
+}
+
+/// OpenMetrics text (what the client library writes) as Prometheus' own
+/// format: a counter's HELP and TYPE name its samples (`…_total`), and no
+/// `# EOF`.
+fn prometheus_text(open_metrics: &str) -> String {
+    let counters: Vec<&str> =
+        open_metrics.lines().filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter")).collect();
+    let mut out = String::with_capacity(open_metrics.len());
+    for line in open_metrics.lines().filter(|l| *l != "# EOF") {
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
+            let (name, rest) = line.strip_prefix(prefix)?.split_once(' ')?;
+            counters.contains(&name).then(|| format!("{prefix}{name}_total {rest}"))
+        });
+        out.push_str(renamed.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
 }
 
 /// An open event stream, counted in [`Metrics::sse_clients`] while it lives.
@@ -124,7 +149,10 @@ pub async fn count_requests(State(state): State<AppState>, request: Request, nex
 
 /// The operations routes.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/metrics", get(metrics)).route("/healthz", get(healthz)).route("/readyz", get(readyz))
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
 }
 
 async fn metrics(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>) -> Response {
@@ -148,10 +176,47 @@ async fn healthz() -> &'static str {
 /// The database answers (a read on the writer's connection): ready for
 /// traffic; else 503, and a load balancer sends it elsewhere.
 async fn readyz(State(state): State<AppState>) -> Response {
-    let answered =
-        state.db.call(|conn| conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map_err(crate::db::DbError::from)).await;
+    let answered = state
+        .db
+        .call(|conn| conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map_err(crate::db::DbError::from))
+        .await;
     match answered {
         Ok(1) => "ready".into_response(),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "not ready: the database does not answer").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn metrics_answer_this_machine_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::open_system(crate::config::HubConfig::new(dir.path())).unwrap();
+        let app = crate::http::router(state);
+        let ask = |peer: &str| {
+            let peer: SocketAddr = peer.parse().unwrap();
+            Request::builder().uri("/metrics").extension(ConnectInfo(peer)).body(Body::empty()).unwrap()
+        };
+        let here = app.clone().oneshot(ask("127.0.0.1:50000")).await.unwrap();
+        assert_eq!(here.status(), StatusCode::OK);
+        let v6 = app.clone().oneshot(ask("[::1]:50000")).await.unwrap();
+        assert_eq!(v6.status(), StatusCode::OK);
+        let away = app.oneshot(ask("192.0.2.7:50000")).await.unwrap();
+        assert_eq!(away.status(), StatusCode::NOT_FOUND, "another machine is not told");
+    }
+
+    #[test]
+    fn counters_are_named_as_prometheus_reads_them_and_the_end_marker_goes() {
+        let open = "# HELP a_requests Requests.\n# TYPE a_requests counter\na_requests_total 3\n\
+                    # HELP b_open Open.\n# TYPE b_open gauge\nb_open 1\n# EOF\n";
+        assert_eq!(
+            prometheus_text(open),
+            "# HELP a_requests_total Requests.\n# TYPE a_requests_total counter\na_requests_total 3\n\
+             # HELP b_open Open.\n# TYPE b_open gauge\nb_open 1\n"
+        );
     }
 }

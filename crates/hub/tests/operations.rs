@@ -52,7 +52,8 @@ async fn the_hub_reports_health_readiness_and_counts_that_name_no_one() {
 
     // A clinician's event stream is open while patients write.
     let nurse = enrol_and_login(&hub.url, &hub.state, Role::Nurse).await;
-    let res = hub.client.get(format!("{}/v1/events", hub.url)).bearer_auth(&nurse.token).send().await.unwrap();
+    let res =
+        hub.client.get(format!("{}/v1/events", hub.url)).bearer_auth(&nurse.token).send().await.unwrap();
     let mut stream = res.bytes_stream();
     let _first = stream.next().await.unwrap().unwrap();
     assert_eq!(sample(&metrics(&hub).await, "sealbox_hub_sse_clients"), 1.0);
@@ -62,12 +63,14 @@ async fn the_hub_reports_health_readiness_and_counts_that_name_no_one() {
         // The push for it reaches the stream (its latency is observed then).
         let mut seen = String::new();
         while !seen.contains(&(THREAD + n).to_string()) {
-            let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.next()).await.unwrap();
+            let chunk =
+                tokio::time::timeout(std::time::Duration::from_secs(10), stream.next()).await.unwrap();
             seen.push_str(&String::from_utf8_lossy(&chunk.unwrap().unwrap()));
         }
     }
     // The same message again is a duplicate: not taken twice.
-    let (status, _) = post_patient(&hub, 0, &message(THREAD + 1, MESSAGE + 1, b"QZX-OPS-ONE my usual please")).await;
+    let (status, _) =
+        post_patient(&hub, 0, &message(THREAD + 1, MESSAGE + 1, b"QZX-OPS-ONE my usual please")).await;
     assert_eq!(status, 200);
     let sync = hub.client.get(format!("{}/v1/sync", hub.url)).bearer_auth(&nurse.token).send().await.unwrap();
     assert_eq!(sync.status().as_u16(), 200);
@@ -86,7 +89,9 @@ async fn the_hub_reports_health_readiness_and_counts_that_name_no_one() {
     assert!(sample(&text, "sealbox_hub_sync_lag_changes_sum") >= 2.0, "the sync started behind both");
     // Names no one: no thread, message, staff or device id, no words.
     let ids = [THREAD + 1, THREAD + 2, MESSAGE + 1, MESSAGE + 2].map(|id| id.to_string());
-    for needle in ids.iter().map(String::as_str).chain(["QZX", nurse.user_id.as_str(), nurse.device_id.as_str()]) {
+    for needle in
+        ids.iter().map(String::as_str).chain(["QZX", nurse.user_id.as_str(), nurse.device_id.as_str()])
+    {
         assert!(!text.contains(needle), "{needle} in /metrics:\n{text}");
     }
     // Closed: the next push finds it gone.

@@ -144,7 +144,8 @@ async fn a_workstation_saves_handled_threads_to_a_real_record_only_for_the_right
     let tasks = sekmet::held(&server.base, "Task", names::THREAD_ID, &task_id).await;
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0]["status"], "completed", "{}", tasks[0]);
-    let issued = sekmet::held(&server.base, "MedicationRequest", names::ISSUE_ID, &format!("{task_id}/1")).await;
+    let issued =
+        sekmet::held(&server.base, "MedicationRequest", names::ISSUE_ID, &format!("{task_id}/1")).await;
     assert_eq!(issued.len(), 1, "the approved medicine");
     let detail = lock(&desk.store()).thread(request).unwrap().unwrap();
     let said: Vec<_> = detail
@@ -156,7 +157,8 @@ async fn a_workstation_saves_handled_threads_to_a_real_record_only_for_the_right
     assert!(said.len() >= 2, "the request and the practice's reply");
     for m in said {
         let found =
-            sekmet::held(&server.base, "Communication", names::MESSAGE_ID, &format!("{practice}/{}", m.id.0)).await;
+            sekmet::held(&server.base, "Communication", names::MESSAGE_ID, &format!("{practice}/{}", m.id.0))
+                .await;
         assert_eq!(found.len(), 1, "message {}", m.id.0);
     }
     let save = lock(&desk.store()).record_save(request).unwrap().unwrap();
@@ -169,7 +171,10 @@ async fn a_workstation_saves_handled_threads_to_a_real_record_only_for_the_right
     desk.save_to_record(request, Some(&config), now).unwrap();
     assert_eq!(sender.send_waiting(wall()).await.unwrap().saved, 1);
     assert_eq!(sekmet::held(&server.base, "Task", names::THREAD_ID, &task_id).await.len(), 1, "one Task");
-    assert_eq!(sekmet::held(&server.base, "MedicationRequest", names::ISSUE_ID, &format!("{task_id}/1")).await.len(), 1);
+    assert_eq!(
+        sekmet::held(&server.base, "MedicationRequest", names::ISSUE_ID, &format!("{task_id}/1")).await.len(),
+        1
+    );
 
     // Another patient whose record has another date of birth: held until
     // a clinician confirms, then saved.

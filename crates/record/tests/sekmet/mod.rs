@@ -110,5 +110,11 @@ pub async fn held(base: &str, resource: &str, system: &str, value: &str) -> Vec<
         .json()
         .await
         .unwrap();
-    reply["entry"].as_array().cloned().unwrap_or_default().into_iter().map(|e| e["resource"].clone()).collect()
+    reply["entry"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| e["resource"].clone())
+        .collect()
 }
