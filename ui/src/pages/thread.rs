@@ -78,6 +78,24 @@ pub fn thread_pane(props: &ThreadProps) -> Html {
             }
         });
     }
+    {
+        // A decision or a close disables the button that had the keyboard:
+        // the keyboard comes back to the thread (never taken from a box
+        // someone is typing in).
+        let pane = pane.clone();
+        use_effect_with(v.state.clone(), move |_| {
+            let document = web_sys::window().and_then(|w| w.document());
+            let lost = document.as_ref().is_none_or(|d| {
+                d.active_element()
+                    .is_none_or(|e| e.tag_name().eq_ignore_ascii_case("body") || e.has_attribute("disabled"))
+            });
+            if lost {
+                if let Some(el) = pane.cast::<web_sys::HtmlElement>() {
+                    let _ = el.focus();
+                }
+            }
+        });
+    }
     let error = use_state(|| None::<String>);
     let activity = use_state(|| None::<ActivityView>);
     {
