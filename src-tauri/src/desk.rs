@@ -560,27 +560,23 @@ impl Shell {
     /// outbox sends, so the desk is not held meanwhile and locking stops it.
     pub async fn thread_activity(&self, thread: &str) -> Result<ActivityView, ShellError> {
         let id = ThreadId(thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);
-        let answer = {
-            let mut open = self.open.lock().await;
-            let o = open.as_mut().ok_or(ShellError::Locked)?;
-            let reader = o.desk.activity_reader();
-            o.ask_hub(async move { reader.thread(id).await })
+        let ask = |desk: &Desk| {
+            let reader = desk.activity_reader();
+            Ok(async move { reader.thread(id).await })
         };
         // Cut short by a lock: the answer never comes.
-        Ok(answer.await.map_err(|_| ShellError::Locked)??)
+        Ok(self.ask_with_desk(ask).await??)
     }
 
     /// The patient's earlier requests as the practice hub holds them, asked
     /// in a task kept with the outbox sends (like thread activity).
     pub async fn refill_history(&self, thread: &str) -> Result<RefillHistoryView, ShellError> {
         let id = ThreadId(thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);
-        let answer = {
-            let mut open = self.open.lock().await;
-            let o = open.as_mut().ok_or(ShellError::Locked)?;
-            let reader = o.desk.refill_history_reader();
-            o.ask_hub(async move { reader.lines(id).await })
+        let ask = |desk: &Desk| {
+            let reader = desk.refill_history_reader();
+            Ok(async move { reader.lines(id).await })
         };
-        Ok(answer.await.map_err(|_| ShellError::Locked)??)
+        Ok(self.ask_with_desk(ask).await??)
     }
 
     /// A photo of the thread (or of a repeat merged into it), fetched from
@@ -588,13 +584,11 @@ impl Shell {
     pub async fn open_attachment(&self, request: &AttachmentRequest) -> Result<OpenedAttachment, ShellError> {
         let id = ThreadId(request.thread.parse::<u64>().map_err(|_| ShellError::NoSuchThread)?);
         let attachment = AttachmentId(request.attachment.clone());
-        let answer = {
-            let mut open = self.open.lock().await;
-            let o = open.as_mut().ok_or(ShellError::Locked)?;
-            let reader = o.desk.attachment_reader();
-            o.ask_hub(async move { reader.open(id, &attachment).await })
+        let ask = |desk: &Desk| {
+            let reader = desk.attachment_reader();
+            Ok(async move { reader.open(id, &attachment).await })
         };
-        Ok(answer.await.map_err(|_| ShellError::Locked)??)
+        Ok(self.ask_with_desk(ask).await??)
     }
 
     /// Hands what the clinician holds to a deputy or back to its queues
