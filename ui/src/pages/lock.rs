@@ -72,8 +72,11 @@ pub fn lock_page(props: &LockProps) -> Html {
         let now_ms = now_ms.clone();
         use_effect_with(secs, move |secs| {
             if *secs > 0 {
-                now_ms.set(js_sys::Date::now());
-                wait_until.set(Some(js_sys::Date::now() + f64::from(*secs) * 1000.0));
+                // One reading of the clock for both: two could straddle a
+                // millisecond and show one second more than the shell said.
+                let now = js_sys::Date::now();
+                now_ms.set(now);
+                wait_until.set(Some(now + f64::from(*secs) * 1000.0));
             }
         });
     }
