@@ -15,6 +15,7 @@ mod artifacts;
 mod bench;
 mod bundle;
 mod demo;
+mod postgres;
 mod proc;
 mod setup;
 mod suite;

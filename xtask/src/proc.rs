@@ -49,6 +49,23 @@ pub fn run(cmd: &mut Command) -> Result<()> {
     }
 }
 
+/// Runs `cmd` to completion with its output captured; fails unless it
+/// exits 0, and then the error shows what it printed.
+pub fn run_quiet(cmd: &mut Command) -> Result<()> {
+    let out = cmd.output().map_err(|e| Error::new(format!("could not start `{}`: {e}", describe(cmd))))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let printed =
+        [out.stdout, out.stderr].map(|b| String::from_utf8_lossy(&b).trim_end().to_owned()).join("\n");
+    Err(Error::new(format!("`{}` failed ({}):\n{}", describe(cmd), out.status, printed.trim())))
+}
+
+/// Whether xtask runs as root (effective user id 0).
+pub fn is_root() -> bool {
+    output(Command::new("id").arg("-u")).is_some_and(|s| s.trim() == "0")
+}
+
 /// Runs `cmd` and returns its stdout, or None when it cannot start or fails.
 pub fn output(cmd: &mut Command) -> Option<String> {
     let out = cmd.output().ok()?;

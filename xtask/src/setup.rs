@@ -29,6 +29,7 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("python3-pip", "installs the PyPI packages the tests measure with (PYTHON_PACKAGES)"),
     ("nodejs", "Node.js with npm (the machine's), which installs axe-core (NPM_PACKAGES)"),
     ("prometheus", "promtool, Prometheus' own checker of the hub's /metrics text"),
+    ("postgresql", "Debian's PostgreSQL server, which `cargo xtask test` starts for the tests"),
 ];
 
 /// npm packages the tests use, pinned: axe-core checks the patient web
@@ -145,7 +146,7 @@ fn ensure_debian_packages() -> Result<()> {
         eprintln!("  {pkg:<24} {why}");
     }
     let names: Vec<&str> = missing.iter().map(|(p, _)| *p).collect();
-    let root = proc::output(Command::new("id").arg("-u")).is_some_and(|s| s.trim() == "0");
+    let root = proc::is_root();
     let apt = |args: &[&str]| -> Command {
         let mut cmd = if root {
             Command::new("apt-get")

@@ -1,7 +1,8 @@
 //! `cargo xtask test`: set up, lint, build the release app, then — inside one
 //! private test session (Xvfb display, private D-Bus session bus, unlocked
-//! gnome-keyring Secret Service, throwaway XDG dirs) — every workspace test
-//! and the end-to-end suite (the release app in its real webview).
+//! gnome-keyring Secret Service, throwaway XDG dirs, a throwaway PostgreSQL
+//! cluster) — every workspace test and the end-to-end suite (the release
+//! app in its real webview).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -11,10 +12,14 @@ use crate::setup::WASM_TARGET;
 use crate::suite::Suite;
 use crate::summary::Counts;
 use crate::workspace::{Workspace, NATIVE, WASM_APPS, XTASK};
-use crate::{artifacts, bundle, setup};
+use crate::{artifacts, bundle, postgres, setup};
 
 /// The hidden subcommand that runs inside the private session.
 pub const IN_SESSION: &str = "__test-in-session";
+
+/// The variable that hands the tests the session's PostgreSQL cluster, as
+/// a libpq connection string (each test makes a database of its own in it).
+const POSTGRES_ENV: &str = "SEALBOX_TEST_POSTGRES";
 
 pub fn run(args: &[String]) -> Result<()> {
     Options::parse(args)?;
@@ -183,8 +188,11 @@ pub fn run_in_session(args: &[String]) -> Result<()> {
     let opts = Options::parse(args)?;
     let ws = Workspace::locate()?;
     let session = ws.target.join("test-session");
+    // Stopped after the last suite, or on the way out of a failure.
+    let mut cluster = None;
     if cfg!(target_os = "linux") {
         private_session(&session)?;
+        cluster = Some(test_postgres()?);
     }
 
     let suites = suites(&ws, opts.e2e)?;
@@ -207,6 +215,10 @@ pub fn run_in_session(args: &[String]) -> Result<()> {
     let mut failures: Vec<String> = runs.iter().flat_map(|r| r.problems.clone()).collect();
     if opts.repeat > 1 {
         report_repeats(&runs, &mut failures);
+    }
+    if let Some(Err(e)) = cluster.map(postgres::Cluster::stop) {
+        println!("failed: stopping the test PostgreSQL: {e}");
+        failures.push(format!("stopping the test PostgreSQL: {e}"));
     }
     println!("summary: {total}");
     if failures.is_empty() {
@@ -283,6 +295,19 @@ pub fn private_session(dir: &Path) -> Result<()> {
         dir.display()
     );
     Ok(())
+}
+
+/// Starts the session's PostgreSQL cluster and names it to the tests in
+/// [`POSTGRES_ENV`]. It lives under the system's temp directory, not the
+/// target dir: as root the server runs as `postgres`, which cannot enter a
+/// target dir under /root, and a socket's path must stay short.
+fn test_postgres() -> Result<postgres::Cluster> {
+    let cluster =
+        postgres::Cluster::start(&postgres::scratch_dir("test-postgres"), postgres::Options::default())?;
+    // Safe: xtask is single-threaded here, before any child starts.
+    std::env::set_var(POSTGRES_ENV, cluster.conninfo());
+    eprintln!("xtask: test session: {} on {}", cluster.version(), cluster.socket_dir().display());
+    Ok(cluster)
 }
 
 #[cfg(unix)]

@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::Json;
 use ed25519_dalek::VerifyingKey;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 use sealbox_crypto::directory::{Directory, Statement};
 use sealbox_model::hub_api::{
     Base64Bytes, DirectoryPage, DirectoryPost, PracticeSigningKey, StatementRecord, MAX_STATEMENTS_PER_POST,
@@ -25,10 +25,11 @@ use crate::http::{ApiError, StrictJson};
 use crate::state::AppState;
 
 /// The practice key's public half, once set.
-pub fn signing_key(conn: &Connection) -> Result<Option<VerifyingKey>, DbError> {
+pub fn signing_key(conn: &dyn crate::db::sql::Sql) -> Result<Option<VerifyingKey>, DbError> {
     let bytes: Option<Vec<u8>> = conn
-        .query_row("SELECT ed25519_public FROM practice_signing_key WHERE id = 1", [], |r| r.get(0))
-        .optional()?;
+        .query_opt("SELECT ed25519_public FROM practice_signing_key WHERE id = 1", crate::args![])?
+        .map(|r| r.get(0))
+        .transpose()?;
     bytes
         .map(|b| {
             <[u8; 32]>::try_from(b.as_slice())

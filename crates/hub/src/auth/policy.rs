@@ -89,8 +89,8 @@ mod tests {
 
     #[test]
     fn the_newest_policy_is_in_force_and_the_table_keeps_the_bounds() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::db::migrate(&mut conn).unwrap();
+        let conn = Connection::open_in_memory().unwrap();
+        crate::db::migrate(&conn).unwrap();
         assert_eq!(get(&conn).unwrap(), PracticePolicy::default());
         let now = Timestamp::from_second(1_750_000_000).unwrap();
         let strict = PracticePolicy {

@@ -6,10 +6,13 @@
 
 pub mod backup;
 mod migrations;
+pub mod postgres;
 pub mod practice;
+pub mod sql;
+mod sqlite;
 pub mod time;
 
-pub use migrations::{migrate, MIGRATIONS};
+pub use migrations::{migrate, MIGRATIONS, PG_MIGRATIONS};
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -39,9 +42,31 @@ pub enum DbError {
         /// Which column.
         what: &'static str,
     },
-    /// A blocking task died.
+    /// A blocking task died (or a PostgreSQL connection was asked for
+    /// outside the runtime).
     #[error("database task failed")]
     Task,
+    /// PostgreSQL said no: its SQLSTATE and primary message (never its
+    /// DETAIL, which may quote values).
+    #[error("database: {message} ({code})")]
+    Postgres {
+        /// SQLSTATE.
+        code: String,
+        /// The primary message.
+        message: String,
+    },
+    /// No connection could be had from the PostgreSQL pool.
+    #[error("database pool: {0}")]
+    Pool(String),
+    /// A column's value is not of the type asked for.
+    #[error("column {index} has an unexpected type")]
+    Column {
+        /// Which column.
+        index: usize,
+    },
+    /// A query that must return a row returned none.
+    #[error("query returned no row")]
+    NoRow,
 }
 
 /// A clone-able handle on the database connection.
@@ -68,14 +93,14 @@ impl Db {
     pub fn open(data_dir: &Path) -> Result<Db, DbError> {
         std::fs::create_dir_all(data_dir)
             .map_err(|source| DbError::DataDir { path: data_dir.to_path_buf(), source })?;
-        let mut conn = Connection::open(data_dir.join(DB_FILE))?;
+        let conn = Connection::open(data_dir.join(DB_FILE))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // FULL: a message the hub has answered 201 for survives a power cut,
         // not only a crash (NORMAL in WAL mode may lose the last commits).
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        migrate(&mut conn)?;
+        migrate(&conn)?;
         Ok(Db {
             conn: Arc::new(Mutex::new(conn)),
             reader: Arc::new(Mutex::new(open_reader(data_dir)?)),

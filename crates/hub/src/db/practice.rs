@@ -1,7 +1,8 @@
 //! The one practice this hub serves.
 
+use super::sql::Sql;
+use crate::args;
 use rand::RngCore;
-use rusqlite::{params, Connection, OptionalExtension};
 use sealbox_model::jiff::Timestamp;
 
 use super::{time, DbError};
@@ -34,7 +35,7 @@ impl From<rusqlite::Error> for PracticeError {
 
 /// Creates the practice with a fresh random id (inside the caller's
 /// transaction if they hold one).
-pub fn create(conn: &Connection, name: &str, now: Timestamp) -> Result<Practice, PracticeError> {
+pub fn create(conn: &dyn Sql, name: &str, now: Timestamp) -> Result<Practice, PracticeError> {
     if get(conn)?.is_some() {
         return Err(PracticeError::Exists);
     }
@@ -43,16 +44,15 @@ pub fn create(conn: &Connection, name: &str, now: Timestamp) -> Result<Practice,
     let id = format!("prac-{}", hex(&raw));
     conn.execute(
         "INSERT INTO practice (id, name, created_at_us) VALUES (?1, ?2, ?3)",
-        params![id, name, time::to_db(now)],
+        args![id, name, time::to_db(now)],
     )?;
     Ok(Practice { id, name: name.to_owned() })
 }
 
 /// The practice, if created.
-pub fn get(conn: &Connection) -> Result<Option<Practice>, DbError> {
-    Ok(conn
-        .query_row("SELECT id, name FROM practice", [], |r| Ok(Practice { id: r.get(0)?, name: r.get(1)? }))
-        .optional()?)
+pub fn get(conn: &dyn Sql) -> Result<Option<Practice>, DbError> {
+    let row = conn.query_opt("SELECT id, name FROM practice", args![])?;
+    row.map(|r| Ok(Practice { id: r.get(0)?, name: r.get(1)? })).transpose()
 }
 
 /// Lower-case hex.

@@ -13,7 +13,7 @@
 pub mod deliver;
 pub mod smtp;
 
-use rusqlite::{params, Connection};
+use crate::db::sql::Sql;
 use sealbox_model::ids::PatientId;
 use sealbox_model::jiff::Timestamp;
 
@@ -55,28 +55,23 @@ impl BlindNotice {
 }
 
 /// Keeps the address `patient` gave to be told of replies.
-pub fn set_contact(
-    conn: &Connection,
-    patient: &PatientId,
-    email: &str,
-    now: Timestamp,
-) -> Result<(), DbError> {
+pub fn set_contact(conn: &dyn Sql, patient: &PatientId, email: &str, now: Timestamp) -> Result<(), DbError> {
     conn.execute(
         "INSERT INTO patient_contacts (patient_id, email, created_at_us) VALUES (?1, ?2, ?3)
          ON CONFLICT (patient_id) DO UPDATE SET email = excluded.email, created_at_us = excluded.created_at_us",
-        params![patient.0, email, to_db(now)],
+        crate::args![patient.0, email, to_db(now)],
     )?;
     Ok(())
 }
 
 /// Queues a notice for `patient` if they gave an address (one waiting
 /// notice per patient: more replies before it goes change nothing).
-pub fn queue(conn: &Connection, patient: &PatientId, now: Timestamp) -> Result<(), DbError> {
+pub fn queue(conn: &dyn Sql, patient: &PatientId, now: Timestamp) -> Result<(), DbError> {
     conn.execute(
         "INSERT INTO patient_notices (patient_id, queued_at_us, due_at_us)
          SELECT patient_id, ?2, ?2 FROM patient_contacts WHERE patient_id = ?1
          ON CONFLICT (patient_id) DO NOTHING",
-        params![patient.0, to_db(now)],
+        crate::args![patient.0, to_db(now)],
     )?;
     Ok(())
 }

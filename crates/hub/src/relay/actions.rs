@@ -6,7 +6,6 @@
 
 use axum::extract::State;
 use axum::Json;
-use rusqlite::{params, Connection, OptionalExtension};
 use sealbox_crypto::envelope::{EnvelopeHeader, PartKind};
 use sealbox_model::actor::{Actor, StaffRef};
 use sealbox_model::category::Category;
@@ -24,7 +23,9 @@ use sealbox_model::triage::{self, TriageDecision, TriageSet};
 
 use super::envelope_check;
 use super::store::{self, sha256, ThreadRow};
+use crate::args;
 use crate::auth::Principal;
+use crate::db::sql::{begin, Sql};
 use crate::db::time::{from_db, to_db};
 use crate::db::DbError;
 use crate::http::{ApiError, StrictJson};
@@ -136,21 +137,20 @@ fn refill(
 /// last wrote (a second one would issue, or refuse, the same request
 /// twice): who, when and which.
 fn earlier_decision(
-    conn: &Connection,
+    conn: &dyn Sql,
     thread: ThreadId,
 ) -> Result<Option<(StaffRef, Timestamp, &'static str)>, DbError> {
-    let mut stmt = conn.prepare_cached(
+    let rows = conn.query(
         "SELECT a.op, a.by_id, a.by_role, a.at_us FROM actions a
          WHERE a.thread_id = ?1 AND a.op LIKE '%\"kind\":\"refill_decision\"%'
            AND a.seq > coalesce((SELECT max(e.seq) FROM envelopes e
                                  WHERE e.thread_id = ?1 AND e.sender_kind = 'patient'), 0)
          ORDER BY a.seq DESC",
+        args![thread.0],
     )?;
-    let rows = stmt.query_map(params![i64::try_from(thread.0).unwrap_or(i64::MAX)], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
-    })?;
     for row in rows {
-        let (op, id, role, at) = row?;
+        let (op, id, role, at): (String, String, String, i64) =
+            (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
         let op: LoggedOp =
             serde_json::from_str(&op).map_err(|_| DbError::Corrupt { what: "logged action" })?;
         let which = match op {
@@ -197,7 +197,7 @@ fn permitted(me: &StaffRef, action: Action, category: Category) -> Result<(), Re
 }
 
 /// A sealed message's id must not be taken.
-fn message_id_free(conn: &Connection, id: sealbox_model::ids::MessageId) -> Result<(), Refusal> {
+fn message_id_free(conn: &dyn Sql, id: sealbox_model::ids::MessageId) -> Result<(), Refusal> {
     match store::find_envelope(conn, id).map_err(|e| Refusal::Other("storage", e.to_string()))? {
         Some(_) => Err(Refusal::Other("message_id_taken", "message_id is already used".into())),
         None => Ok(()),
@@ -207,17 +207,18 @@ fn message_id_free(conn: &Connection, id: sealbox_model::ids::MessageId) -> Resu
 /// A thread is handed only to someone working here now (not disabled, with
 /// an approved device not revoked, not away) under the role the practice
 /// gave them: the role in the request is what the permission rule checks.
-fn working_here_as(conn: &Connection, person: &StaffRef, now: Timestamp) -> Result<(), Refusal> {
-    let row: Option<(String, Option<i64>)> = conn
-        .query_row(
+fn working_here_as(conn: &dyn Sql, person: &StaffRef, now: Timestamp) -> Result<(), Refusal> {
+    let storage = |e: DbError| Refusal::Other("storage", e.to_string());
+    let row = conn
+        .query_opt(
             "SELECT s.role, s.away_until_us FROM staff s WHERE s.id = ?1 AND s.disabled_at_us IS NULL AND EXISTS (
                  SELECT 1 FROM devices d WHERE d.staff_id = s.id
                     AND d.approved_at_us IS NOT NULL AND d.revoked_at_us IS NULL)",
-            params![person.id.0],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            args![person.id.0],
         )
-        .optional()
-        .map_err(|e| Refusal::Other("storage", e.to_string()))?;
+        .map_err(storage)?;
+    let row: Option<(String, Option<i64>)> =
+        row.map(|r| Ok::<_, DbError>((r.get(0)?, r.get(1)?))).transpose().map_err(storage)?;
     let away = row.as_ref().and_then(|(_, until)| *until).filter(|until| *until > to_db(now));
     if let Some(until) = away {
         let until = from_db(until).map_err(|e| Refusal::Other("storage", e.to_string()))?;
@@ -232,7 +233,7 @@ fn working_here_as(conn: &Connection, person: &StaffRef, now: Timestamp) -> Resu
 
 /// Applies one action whose version matched; returns the new state.
 fn decide(
-    conn: &Connection,
+    conn: &dyn Sql,
     thread: &ThreadRow,
     me: &StaffRef,
     op: &ActionOp,
@@ -322,7 +323,7 @@ fn decide(
 /// Closes `thread` as a repeat of `into`: the same patient and category,
 /// `into` open, and the grant to close (a new thread is triaged first).
 fn merge(
-    conn: &Connection,
+    conn: &dyn Sql,
     thread: &ThreadRow,
     me: &StaffRef,
     into: ThreadId,
@@ -362,16 +363,15 @@ fn merge(
 /// the audit trail the hub holds — recorded by one of `me`'s own devices
 /// and naming `me` (pushed signed, verified at ingest). An approval needs none: the rule is enforced here, not only on
 /// the desktop, so no API path records an approval without the views.
-fn unviewed_by(conn: &Connection, thread: ThreadId, me: &StaffRef) -> Result<usize, DbError> {
-    let n: i64 = conn
-        .prepare_cached(
-            "SELECT count(*) FROM envelopes e
+fn unviewed_by(conn: &dyn Sql, thread: ThreadId, me: &StaffRef) -> Result<usize, DbError> {
+    let n: i64 = conn.query_value(
+        "SELECT count(*) FROM envelopes e
              WHERE e.thread_id = ?1 AND e.sender_kind = 'patient'
                AND NOT EXISTS (SELECT 1 FROM audit_links a JOIN devices d ON d.id = a.device_id
                                WHERE d.staff_id = ?2 AND a.actor = ?2 AND a.action = 'view'
                                  AND a.object = CAST(e.message_id AS TEXT))",
-        )?
-        .query_row(params![i64::try_from(thread.0).unwrap_or(i64::MAX), me.id.0], |r| r.get(0))?;
+        args![thread.0, me.id.0],
+    )?;
     Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
@@ -385,7 +385,7 @@ pub struct Applied {
 }
 
 fn apply_one(
-    conn: &Connection,
+    conn: &dyn Sql,
     me: &StaffRef,
     req: &ActionRequest,
     now: Timestamp,
@@ -393,10 +393,12 @@ fn apply_one(
 ) -> Result<ActionOutcome, DbError> {
     let request_hash =
         sha256(&serde_json::to_vec(req).map_err(|_| DbError::Corrupt { what: "action request" })?);
-    let earlier: Option<(Vec<u8>, String)> = conn
-        .prepare_cached("SELECT request_sha256, result FROM idempotency WHERE user_id = ?1 AND key = ?2")?
-        .query_row(params![me.id.0, req.idempotency_key.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+    let earlier = conn.query_opt(
+        "SELECT request_sha256, result FROM idempotency WHERE user_id = ?1 AND key = ?2",
+        args![me.id.0, req.idempotency_key.as_str()],
+    )?;
+    let earlier: Option<(Vec<u8>, String)> =
+        earlier.map(|r| Ok::<_, DbError>((r.get(0)?, r.get(1)?))).transpose()?;
     if let Some((hash, result)) = earlier {
         if hash == request_hash {
             return serde_json::from_str(&result).map_err(|_| DbError::Corrupt { what: "idempotent result" });
@@ -454,19 +456,20 @@ fn apply_one(
     let stored = serde_json::to_string(&outcome).map_err(|_| DbError::Corrupt { what: "action outcome" })?;
     conn.execute(
         "INSERT INTO idempotency (user_id, key, request_sha256, result, at_us) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![me.id.0, req.idempotency_key.as_str(), request_hash.as_slice(), stored, to_db(now)],
+        args![me.id.0, req.idempotency_key.as_str(), request_hash, stored, to_db(now)],
     )?;
     Ok(outcome)
 }
 
 /// Applies a batch in one transaction.
 pub fn apply_batch(
-    conn: &mut Connection,
+    conn: &dyn Sql,
     me: &StaffRef,
     batch: &ActionsRequest,
     now: Timestamp,
 ) -> Result<Applied, DbError> {
-    let tx = conn.transaction()?;
+    let tx = begin(conn)?;
+    store::lock_writes(&tx)?;
     let mut applied = Applied::default();
     for req in &batch.actions {
         let outcome = apply_one(&tx, me, req, now, &mut applied.changed)?;
@@ -528,14 +531,15 @@ fn validate(batch: &ActionsRequest) -> Result<Vec<ReplySeal>, ApiError> {
 
 /// Replies must be signed by the key the caller's device registered, for
 /// this practice: a reply the patient could not trust is refused whole.
-fn check_reply_signers(conn: &Connection, device_id: &str, seals: &[ReplySeal]) -> Result<(), ApiError> {
+fn check_reply_signers(conn: &dyn Sql, device_id: &str, seals: &[ReplySeal]) -> Result<(), ApiError> {
     if seals.is_empty() {
         return Ok(());
     }
-    let key: Option<Vec<u8>> = conn
-        .query_row("SELECT ed25519_public FROM devices WHERE id = ?1", params![device_id], |r| r.get(0))
-        .optional()?
-        .flatten();
+    let key: Option<Vec<u8>> =
+        match conn.query_opt("SELECT ed25519_public FROM devices WHERE id = ?1", args![device_id])? {
+            Some(row) => row.get(0)?,
+            None => None,
+        };
     for seal in seals {
         let field = format!("actions[{}].op.envelope", seal.index);
         envelope_check::check_practice(conn, &seal.practice, &field)?;

@@ -5,13 +5,14 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
-use rusqlite::{params, Connection, OptionalExtension};
 use sealbox_model::hub_api::{Base64Bytes, ChannelToken, PracticeFile, SimPatient};
 use sealbox_model::ids::PatientId;
 use sealbox_model::jiff::Timestamp;
 
 use super::store::sha256;
+use crate::args;
 use crate::db::practice::{self, hex};
+use crate::db::sql::{begin, Sql};
 use crate::db::time::to_db;
 use crate::db::DbError;
 
@@ -35,22 +36,15 @@ pub enum ChannelError {
     Db(#[from] DbError),
 }
 
-impl From<rusqlite::Error> for ChannelError {
-    fn from(e: rusqlite::Error) -> Self {
-        ChannelError::Db(DbError::Sqlite(e))
-    }
-}
-
 /// Finds the live channel whose token is `token`.
-pub fn by_token(conn: &Connection, token: &str) -> Result<Option<Channel>, DbError> {
+pub fn by_token(conn: &dyn Sql, token: &str) -> Result<Option<Channel>, DbError> {
     let hash = sha256(token.as_bytes());
-    let row: Option<(String, Vec<u8>)> = conn
-        .prepare_cached(
-            "SELECT patient_id, ed25519_public FROM patient_channels
-             WHERE token_sha256 = ?1 AND revoked_at_us IS NULL",
-        )?
-        .query_row(params![hash.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+    let row = conn.query_opt(
+        "SELECT patient_id, ed25519_public FROM patient_channels
+         WHERE token_sha256 = ?1 AND revoked_at_us IS NULL",
+        args![hash],
+    )?;
+    let row: Option<(String, Vec<u8>)> = row.map(|r| Ok::<_, DbError>((r.get(0)?, r.get(1)?))).transpose()?;
     match row {
         None => Ok(None),
         Some((id, key)) => {
@@ -69,8 +63,8 @@ fn random32() -> [u8; 32] {
 
 /// Issues `count` channels for simulated patients in one transaction and
 /// returns the practice file (secrets included: it is the patients' side).
-pub fn issue(conn: &mut Connection, count: u32, now: Timestamp) -> Result<PracticeFile, ChannelError> {
-    let tx = conn.transaction()?;
+pub fn issue(conn: &dyn Sql, count: u32, now: Timestamp) -> Result<PracticeFile, ChannelError> {
+    let tx = begin(conn)?;
     let practice = practice::get(&tx)?.ok_or(ChannelError::NoPractice)?;
     let mut patients = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
     for _ in 0..count {
@@ -85,13 +79,7 @@ pub fn issue(conn: &mut Connection, count: u32, now: Timestamp) -> Result<Practi
         tx.execute(
             "INSERT INTO patient_channels (patient_id, token_sha256, ed25519_public, x25519_public, created_at_us)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                patient_id.0,
-                sha256(token.as_bytes()).as_slice(),
-                ed_public.as_slice(),
-                x_public.as_slice(),
-                to_db(now)
-            ],
+            args![patient_id.0, sha256(token.as_bytes()), ed_public, x_public, to_db(now)],
         )?;
         patients.push(SimPatient {
             patient_id,

@@ -57,7 +57,7 @@ pub fn not_to_the_patient(header: &EnvelopeHeader, field: &str) -> Result<(), Ap
 }
 
 /// The envelope's practice must be this hub's.
-pub fn check_practice(conn: &rusqlite::Connection, sealed_for: &str, field: &str) -> Result<(), ApiError> {
+pub fn check_practice(conn: &dyn crate::db::sql::Sql, sealed_for: &str, field: &str) -> Result<(), ApiError> {
     match crate::db::practice::get(conn)? {
         Some(practice) if practice.id == sealed_for => Ok(()),
         _ => Err(ApiError::field(field, "sealed for another practice")),

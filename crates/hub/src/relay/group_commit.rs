@@ -5,13 +5,13 @@
 
 use std::sync::{Arc, OnceLock};
 
-use rusqlite::Connection;
 use sealbox_model::hub_api::PatientMessageRequest;
 use sealbox_model::jiff::Timestamp;
 use tokio::sync::{mpsc, oneshot};
 
 use super::channels::Channel;
 use super::patient::{ingest_into, Ingested};
+use crate::db::sql::{begin, Sql};
 use crate::db::{Db, DbError};
 use crate::http::ApiError;
 
@@ -22,11 +22,20 @@ const QUEUE: usize = 4096;
 
 type Reply = oneshot::Sender<Result<Ingested, ApiError>>;
 
+/// One patient post waiting for its batch.
+pub struct Post {
+    /// The patient's channel.
+    pub channel: Channel,
+    /// What they sent.
+    pub req: PatientMessageRequest,
+    /// The practice the envelope was sealed for.
+    pub sealed_for: String,
+    /// When it arrived.
+    pub now: Timestamp,
+}
+
 struct Job {
-    channel: Channel,
-    req: PatientMessageRequest,
-    sealed_for: String,
-    now: Timestamp,
+    post: Post,
     reply: Reply,
 }
 
@@ -59,7 +68,7 @@ impl GroupCommit {
             tx
         });
         let (reply, answer) = oneshot::channel();
-        tx.send(Job { channel, req, sealed_for, now, reply })
+        tx.send(Job { post: Post { channel, req, sealed_for, now }, reply })
             .await
             .map_err(|_| ApiError::from(DbError::Task))?;
         answer.await.map_err(|_| ApiError::from(DbError::Task))?
@@ -75,49 +84,51 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let answered = db.call(move |conn| Ok::<_, DbError>(write_batch(conn, jobs))).await;
-        match answered {
-            Ok(replies) => {
-                for (reply, outcome) in replies {
-                    // The client may have gone; its message is stored anyway.
-                    let _ = reply.send(outcome);
-                }
+        let (posts, replies): (Vec<Post>, Vec<Reply>) = jobs.into_iter().map(|j| (j.post, j.reply)).unzip();
+        let written = db.call(move |conn| Ok::<_, DbError>(write_batch(conn, &posts))).await;
+        let outcomes = match written {
+            Ok(Ok(outcomes)) => outcomes,
+            Ok(Err(e)) => {
+                log_failed_batch(&e);
+                replies.iter().map(|_| Err(not_stored())).collect()
             }
-            // The blocking task died: its replies were dropped, so every
-            // waiting post gets an error (500) and may be retried safely.
-            Err(e) => eprintln!("sealbox-hub: group commit: {e}"),
+            // The blocking task died: nothing is known of the batch, so
+            // every waiting post gets an error and may be retried safely.
+            Err(e) => {
+                eprintln!("sealbox-hub: group commit: {e}");
+                replies.iter().map(|_| Err(ApiError::from(DbError::Task))).collect()
+            }
+        };
+        for (reply, outcome) in replies.into_iter().zip(outcomes) {
+            // The client may have gone; its message is stored anyway.
+            let _ = reply.send(outcome);
         }
     }
 }
 
-fn write_batch(conn: &mut Connection, jobs: Vec<Job>) -> Vec<(Reply, Result<Ingested, ApiError>)> {
-    let mut out = Vec::with_capacity(jobs.len());
-    let mut tx = match conn.transaction() {
-        Ok(tx) => tx,
-        Err(e) => {
-            log_failed_batch(&e);
-            return jobs.into_iter().map(|j| (j.reply, Err(not_stored()))).collect();
-        }
-    };
-    for job in jobs {
-        let outcome = (|| {
+/// Writes `posts` in one transaction, each in its own savepoint (a refused
+/// post leaves the others as they were): each post's outcome, in order.
+/// An error means the transaction did not commit and nothing is stored.
+pub fn write_batch(conn: &dyn Sql, posts: &[Post]) -> Result<Vec<Result<Ingested, ApiError>>, DbError> {
+    let tx = begin(conn)?;
+    super::store::lock_writes(&tx)?;
+    let outcomes = posts
+        .iter()
+        .map(|post| {
             let sp = tx.savepoint()?;
-            let outcome = ingest_into(&sp, &job.channel, &job.req, &job.sealed_for, job.now)?;
+            let outcome = ingest_into(&sp, &post.channel, &post.req, &post.sealed_for, post.now)?;
             sp.commit()?;
-            Ok::<_, ApiError>(outcome)
-        })();
-        out.push((job.reply, outcome));
-    }
-    if let Err(e) = tx.commit() {
-        log_failed_batch(&e);
-        return out.into_iter().map(|(reply, _)| (reply, Err(not_stored()))).collect();
-    }
-    out
+            Ok(outcome)
+        })
+        .collect();
+    tx.commit()?;
+    Ok(outcomes)
 }
 
 /// A batch that could not be committed (disk full, I/O error): nothing of it
-/// is stored. The cause (SQLite's message, never content) is logged once.
-fn log_failed_batch(cause: &rusqlite::Error) {
+/// is stored. The cause (the database's message, never content) is logged
+/// once.
+fn log_failed_batch(cause: &DbError) {
     eprintln!("sealbox-hub: group commit failed, batch not stored: {cause}");
 }
 

@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use rusqlite::Connection;
 use sealbox_model::actor::Actor;
 use sealbox_model::hub_api::{
     is_valid_wire_id, Cursor, PatientMessageAccepted, PatientMessageRequest, PatientRepliesPage,
@@ -18,6 +17,7 @@ use sealbox_model::thread_state::{transition, ThreadAction, ThreadRef};
 
 use super::channels::{self, Channel};
 use super::store;
+use crate::db::sql::{begin, Sql};
 use crate::http::query::parse_u64_params;
 use crate::http::{ApiError, StrictJson};
 use crate::state::AppState;
@@ -70,13 +70,14 @@ pub enum Ingested {
 /// Stores a patient's message in one transaction: opens the thread or moves
 /// it on with the model's `patient_replied` transition.
 pub fn ingest(
-    conn: &mut Connection,
+    conn: &dyn Sql,
     channel: &Channel,
     req: &PatientMessageRequest,
     sealed_for: &str,
     now: Timestamp,
 ) -> Result<Ingested, ApiError> {
-    let tx = conn.transaction()?;
+    let tx = begin(conn)?;
+    store::lock_writes(&tx)?;
     let outcome = ingest_into(&tx, channel, req, sealed_for, now)?;
     tx.commit()?;
     Ok(outcome)
@@ -85,7 +86,7 @@ pub fn ingest(
 /// [`ingest`]'s writes inside a transaction (or savepoint) the caller owns
 /// and commits: the group commit puts many of them under one commit.
 pub fn ingest_into(
-    tx: &Connection,
+    tx: &dyn Sql,
     channel: &Channel,
     req: &PatientMessageRequest,
     sealed_for: &str,

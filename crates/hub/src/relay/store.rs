@@ -1,7 +1,7 @@
 //! Rows of the relay's tables and the queries on them. Functions take a
-//! `&Connection` (or a transaction) and return typed rows.
+//! connection or a transaction on either backend (`&dyn Sql`) and return
+//! typed rows.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use sealbox_model::actor::StaffRef;
 use sealbox_model::category::Category;
 use sealbox_model::hub_api::{ActionLogEntry, Base64Bytes, EnvelopeRecord, LoggedOp, Sender, ThreadMeta};
@@ -14,6 +14,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::args;
+use crate::db::sql::{Backend, Sql, SqlRow};
 use crate::db::time::{from_db, to_db};
 use crate::db::DbError;
 
@@ -33,10 +35,6 @@ pub fn key_of<T: Serialize>(value: &T) -> Result<String, DbError> {
 /// The value of a snake_case key.
 pub fn from_key<T: DeserializeOwned>(key: &str, what: &'static str) -> Result<T, DbError> {
     serde_json::from_value(serde_json::Value::String(key.to_owned())).map_err(|_| DbError::Corrupt { what })
-}
-
-fn to_i64(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 fn to_u64(v: i64) -> u64 {
@@ -84,7 +82,7 @@ const THREAD_COLUMNS: &str =
 type RawThread =
     (i64, String, String, String, i64, i64, i64, Option<String>, Option<String>, Option<String>, Option<i64>);
 
-fn raw_thread(r: &Row<'_>) -> rusqlite::Result<RawThread> {
+fn raw_thread(r: &SqlRow) -> Result<RawThread, DbError> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -119,43 +117,44 @@ fn thread_row(raw: RawThread) -> Result<ThreadRow, DbError> {
 }
 
 /// Loads a thread.
-pub fn load_thread(conn: &Connection, id: ThreadId) -> Result<Option<ThreadRow>, DbError> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT {THREAD_COLUMNS} FROM threads t WHERE t.id = ?1"))?;
-    let raw = stmt.query_row(params![to_i64(id.0)], raw_thread).optional()?;
-    raw.map(thread_row).transpose()
+pub fn load_thread(conn: &dyn Sql, id: ThreadId) -> Result<Option<ThreadRow>, DbError> {
+    let row =
+        conn.query_opt(&format!("SELECT {THREAD_COLUMNS} FROM threads t WHERE t.id = ?1"), args![id.0])?;
+    row.map(|r| thread_row(raw_thread(&r)?)).transpose()
 }
 
 /// The wire metadata of every thread changed with `after < seq <= upto`,
 /// in thread order: one query, whatever the page size.
-pub fn thread_metas_between(conn: &Connection, after: u64, upto: u64) -> Result<Vec<ThreadMeta>, DbError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {THREAD_COLUMNS}, pc.x25519_public FROM threads t
+pub fn thread_metas_between(conn: &dyn Sql, after: u64, upto: u64) -> Result<Vec<ThreadMeta>, DbError> {
+    let rows = conn.query(
+        &format!(
+            "SELECT {THREAD_COLUMNS}, pc.x25519_public FROM threads t
          LEFT JOIN patient_channels pc ON pc.patient_id = t.patient_id
          WHERE t.id IN (SELECT thread_id FROM changes WHERE seq > ?1 AND seq <= ?2)
          ORDER BY t.id"
-    ))?;
-    let rows = stmt.query_map(params![to_i64(after), to_i64(upto)], |r| {
-        Ok((raw_thread(r)?, r.get::<_, Option<Vec<u8>>>(11)?))
-    })?;
-    rows.map(|r| {
-        let (raw, key) = r?;
-        let row = thread_row(raw)?;
-        let key = key.ok_or(DbError::Corrupt { what: "thread without a patient channel" })?;
-        Ok(ThreadMeta {
-            thread_id: row.id,
-            patient_id: row.patient_id,
-            patient_x25519_public: Base64Bytes(key),
-            category: row.category,
-            state: row.state,
-            version: row.version,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            updated_by: row.updated_by,
-            triage: row.triage,
-            merged_into: row.merged_into,
+        ),
+        args![after, upto],
+    )?;
+    rows.iter()
+        .map(|r| {
+            let key: Option<Vec<u8>> = r.get(11)?;
+            let row = thread_row(raw_thread(r)?)?;
+            let key = key.ok_or(DbError::Corrupt { what: "thread without a patient channel" })?;
+            Ok(ThreadMeta {
+                thread_id: row.id,
+                patient_id: row.patient_id,
+                patient_x25519_public: Base64Bytes(key),
+                category: row.category,
+                state: row.state,
+                version: row.version,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+                updated_by: row.updated_by,
+                triage: row.triage,
+                merged_into: row.merged_into,
+            })
         })
-    })
-    .collect()
+        .collect()
 }
 
 fn queue_pool(state: &ThreadState) -> Option<&'static str> {
@@ -167,7 +166,7 @@ fn queue_pool(state: &ThreadState) -> Option<&'static str> {
 
 /// Inserts a new thread (state New, version 1).
 pub fn insert_thread(
-    conn: &Connection,
+    conn: &dyn Sql,
     id: ThreadId,
     patient: &PatientId,
     category: Category,
@@ -179,21 +178,20 @@ pub fn insert_thread(
         "INSERT INTO threads (id, patient_id, category, state, state_kind, queue_pool, version,
                               created_at_us, updated_at_us)
          VALUES (?1, ?2, ?3, ?4, ?5, NULL, 1, ?6, ?6)",
-        params![to_i64(id.0), patient.0, key_of(&category)?, state_json, state.kind().key(), to_db(now)],
+        args![id.0, patient.0, key_of(&category)?, state_json, state.kind().key(), to_db(now)],
     )?;
     Ok(())
 }
 
 /// Records (or, with `None`, clears) the thread `id` was merged into.
-pub fn set_merged_into(conn: &Connection, id: ThreadId, into: Option<ThreadId>) -> Result<(), DbError> {
-    conn.prepare_cached("UPDATE threads SET merged_into = ?2 WHERE id = ?1")?
-        .execute(params![to_i64(id.0), into.map(|t| to_i64(t.0))])?;
+pub fn set_merged_into(conn: &dyn Sql, id: ThreadId, into: Option<ThreadId>) -> Result<(), DbError> {
+    conn.execute("UPDATE threads SET merged_into = ?2 WHERE id = ?1", args![id.0, into.map(|t| t.0)])?;
     Ok(())
 }
 
 /// Stores a thread's new state and version.
 pub fn update_thread(
-    conn: &Connection,
+    conn: &dyn Sql,
     id: ThreadId,
     state: &ThreadState,
     version: u64,
@@ -206,12 +204,12 @@ pub fn update_thread(
         "UPDATE threads SET state = ?2, state_kind = ?3, queue_pool = ?4, version = ?5, updated_at_us = ?6,
                 updated_by_id = ?7, updated_by_role = ?8
          WHERE id = ?1",
-        params![
-            to_i64(id.0),
+        args![
+            id.0,
             state_json,
             state.kind().key(),
             queue_pool(state),
-            to_i64(version),
+            version,
             to_db(now),
             by.map(|s| s.id.0.as_str()),
             role
@@ -223,24 +221,44 @@ pub fn update_thread(
 /// Stores a person's triage decision: the category it gives and the
 /// decision with who and when (the state and version move with
 /// [`update_thread`]).
-pub fn set_triage(conn: &Connection, id: ThreadId, set: &TriageSet) -> Result<(), DbError> {
+pub fn set_triage(conn: &dyn Sql, id: ThreadId, set: &TriageSet) -> Result<(), DbError> {
     let json = serde_json::to_string(set).map_err(|_| DbError::Corrupt { what: "thread triage" })?;
     conn.execute(
         "UPDATE threads SET category = ?2, triage = ?3 WHERE id = ?1",
-        params![to_i64(id.0), key_of(&set.decision.category)?, json],
+        args![id.0, key_of(&set.decision.category)?, json],
     )?;
     Ok(())
 }
 
-/// Takes the next change-log sequence number for `thread`.
-pub fn next_seq(conn: &Connection, thread: ThreadId, kind: &str) -> Result<u64, DbError> {
-    conn.execute("INSERT INTO changes (thread_id, kind) VALUES (?1, ?2)", params![to_i64(thread.0), kind])?;
-    Ok(to_u64(conn.last_insert_rowid()))
+/// A key for PostgreSQL's advisory lock on the relay's writes.
+const RELAY_WRITE_LOCK: i64 = 0x5EA1_C4A6;
+
+/// Makes the caller's transaction the relay's only writer until it ends,
+/// as SQLite's single writer is: on PostgreSQL, with hub nodes writing at
+/// once, a thread's version is read and moved on by one of them at a time,
+/// and seqs become visible in their order (no reader sees seq 6 before seq
+/// 5 commits: a sync cursor past a gap would skip it for good). A no-op
+/// on SQLite. Taking it again in the same transaction is free.
+pub fn lock_writes(conn: &dyn Sql) -> Result<(), DbError> {
+    if conn.backend() == Backend::Postgres {
+        conn.query("SELECT pg_advisory_xact_lock(?1)", args![RELAY_WRITE_LOCK])?;
+    }
+    Ok(())
+}
+
+/// Takes the next change-log sequence number for `thread` (under
+/// [`lock_writes`]).
+pub fn next_seq(conn: &dyn Sql, thread: ThreadId, kind: &str) -> Result<u64, DbError> {
+    lock_writes(conn)?;
+    conn.query_value(
+        "INSERT INTO changes (thread_id, kind) VALUES (?1, ?2) RETURNING seq",
+        args![thread.0, kind],
+    )
 }
 
 /// The latest sequence number (0 when empty).
-pub fn latest_seq(conn: &Connection) -> Result<u64, DbError> {
-    let seq: Option<i64> = conn.query_row("SELECT MAX(seq) FROM changes", [], |r| r.get(0))?;
+pub fn latest_seq(conn: &dyn Sql) -> Result<u64, DbError> {
+    let seq: Option<i64> = conn.query_value("SELECT MAX(seq) FROM changes", args![])?;
     Ok(seq.map(to_u64).unwrap_or(0))
 }
 
@@ -256,26 +274,25 @@ pub struct ExistingEnvelope {
 }
 
 /// The envelope stored under `message`, if any.
-pub fn find_envelope(conn: &Connection, message: MessageId) -> Result<Option<ExistingEnvelope>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT thread_id, body_sha256, sender_kind FROM envelopes WHERE message_id = ?1",
-            params![to_i64(message.0)],
-            |r| {
-                Ok(ExistingEnvelope {
-                    thread_id: ThreadId(to_u64(r.get(0)?)),
-                    body_sha256: r.get(1)?,
-                    sender_kind: r.get(2)?,
-                })
-            },
-        )
-        .optional()?)
+pub fn find_envelope(conn: &dyn Sql, message: MessageId) -> Result<Option<ExistingEnvelope>, DbError> {
+    let row = conn.query_opt(
+        "SELECT thread_id, body_sha256, sender_kind FROM envelopes WHERE message_id = ?1",
+        args![message.0],
+    )?;
+    row.map(|r| {
+        Ok(ExistingEnvelope {
+            thread_id: ThreadId(r.get(0)?),
+            body_sha256: r.get(1)?,
+            sender_kind: r.get(2)?,
+        })
+    })
+    .transpose()
 }
 
 /// Stores an envelope with the next seq; returns the seq. A staff envelope
 /// is an internal note when `internal` (never among the patient's replies).
 pub fn insert_envelope(
-    conn: &Connection,
+    conn: &dyn Sql,
     thread: ThreadId,
     message: MessageId,
     sender: Option<&StaffRef>,
@@ -288,16 +305,16 @@ pub fn insert_envelope(
         "INSERT INTO envelopes (seq, message_id, thread_id, sender_kind, sender_id, sender_role,
                                 received_at_us, body, body_sha256, internal)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
-            to_i64(seq),
-            to_i64(message.0),
-            to_i64(thread.0),
+        args![
+            seq,
+            message.0,
+            thread.0,
             if sender.is_some() { "staff" } else { "patient" },
             sender.map(|s| s.id.0.as_str()),
             sender.map(|s| s.role.key()),
             to_db(now),
             body,
-            sha256(body).as_slice(),
+            sha256(body),
             internal,
         ],
     )?;
@@ -306,7 +323,7 @@ pub fn insert_envelope(
 
 /// Records an applied action with the next seq; returns the seq.
 pub fn insert_action(
-    conn: &Connection,
+    conn: &dyn Sql,
     thread: ThreadId,
     op: &LoggedOp,
     by: &StaffRef,
@@ -318,7 +335,7 @@ pub fn insert_action(
     conn.execute(
         "INSERT INTO actions (seq, thread_id, op, by_id, by_role, at_us, version)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![to_i64(seq), to_i64(thread.0), op_json, by.id.0, by.role.key(), to_db(now), to_i64(version)],
+        args![seq, thread.0, op_json, by.id.0, by.role.key(), to_db(now), version],
     )?;
     Ok(seq)
 }
@@ -326,7 +343,7 @@ pub fn insert_action(
 const ENVELOPE_COLUMNS: &str =
     "e.seq, e.thread_id, e.message_id, e.sender_kind, e.sender_id, e.sender_role, e.received_at_us, e.body";
 
-fn envelope_from_row(r: &Row<'_>) -> rusqlite::Result<RawEnvelope> {
+fn envelope_from_row(r: &SqlRow) -> Result<RawEnvelope, DbError> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
 }
 
@@ -350,58 +367,53 @@ fn envelope_record(raw: RawEnvelope) -> Result<EnvelopeRecord, DbError> {
 }
 
 /// Envelopes with `after < seq <= upto`, in order.
-pub fn envelopes_between(conn: &Connection, after: u64, upto: u64) -> Result<Vec<EnvelopeRecord>, DbError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ENVELOPE_COLUMNS} FROM envelopes e WHERE e.seq > ?1 AND e.seq <= ?2 ORDER BY e.seq"
-    ))?;
-    let rows = stmt.query_map(params![to_i64(after), to_i64(upto)], envelope_from_row)?;
-    rows.map(|r| envelope_record(r?)).collect()
+pub fn envelopes_between(conn: &dyn Sql, after: u64, upto: u64) -> Result<Vec<EnvelopeRecord>, DbError> {
+    conn.query_map(
+        &format!(
+            "SELECT {ENVELOPE_COLUMNS} FROM envelopes e WHERE e.seq > ?1 AND e.seq <= ?2 ORDER BY e.seq"
+        ),
+        args![after, upto],
+        |r| envelope_record(envelope_from_row(&r)?),
+    )
 }
 
 /// Staff replies to `patient` after `after`, at most `limit`.
 pub fn replies_for_patient(
-    conn: &Connection,
+    conn: &dyn Sql,
     patient: &PatientId,
     after: u64,
     limit: u32,
 ) -> Result<Vec<EnvelopeRecord>, DbError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ENVELOPE_COLUMNS} FROM envelopes e JOIN threads t ON t.id = e.thread_id
-         WHERE t.patient_id = ?1 AND e.sender_kind = 'staff' AND e.internal = 0 AND e.seq > ?2 ORDER BY e.seq LIMIT ?3"
-    ))?;
-    let rows = stmt.query_map(params![patient.0, to_i64(after), i64::from(limit)], envelope_from_row)?;
-    rows.map(|r| envelope_record(r?)).collect()
+    conn.query_map(
+        &format!(
+            "SELECT {ENVELOPE_COLUMNS} FROM envelopes e JOIN threads t ON t.id = e.thread_id
+             WHERE t.patient_id = ?1 AND e.sender_kind = 'staff' AND e.internal = 0 AND e.seq > ?2
+             ORDER BY e.seq LIMIT ?3"
+        ),
+        args![patient.0, after, limit],
+        |r| envelope_record(envelope_from_row(&r)?),
+    )
 }
 
 /// Actions with `after < seq <= upto`, in order.
-pub fn actions_between(conn: &Connection, after: u64, upto: u64) -> Result<Vec<ActionLogEntry>, DbError> {
-    let mut stmt = conn.prepare_cached(
+pub fn actions_between(conn: &dyn Sql, after: u64, upto: u64) -> Result<Vec<ActionLogEntry>, DbError> {
+    conn.query_map(
         "SELECT seq, thread_id, op, by_id, by_role, at_us, version FROM actions
          WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
-    )?;
-    let rows = stmt.query_map(params![to_i64(after), to_i64(upto)], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, i64>(5)?,
-            r.get::<_, i64>(6)?,
-        ))
-    })?;
-    rows.map(|r| {
-        let (seq, thread, op, by_id, by_role, at, version) = r?;
-        Ok(ActionLogEntry {
-            seq: to_u64(seq),
-            thread_id: ThreadId(to_u64(thread)),
-            op: serde_json::from_str(&op).map_err(|_| DbError::Corrupt { what: "action op" })?,
-            by: StaffRef { id: StaffId(by_id), role: from_key(&by_role, "role")? },
-            at: from_db(at)?,
-            version: to_u64(version),
-        })
-    })
-    .collect()
+        args![after, upto],
+        |r| {
+            let op: String = r.get(2)?;
+            let by_role: String = r.get(4)?;
+            Ok(ActionLogEntry {
+                seq: r.get(0)?,
+                thread_id: ThreadId(r.get(1)?),
+                op: serde_json::from_str(&op).map_err(|_| DbError::Corrupt { what: "action op" })?,
+                by: StaffRef { id: StaffId(r.get(3)?), role: from_key(&by_role, "role")? },
+                at: from_db(r.get(5)?)?,
+                version: r.get(6)?,
+            })
+        },
+    )
 }
 
 /// What a change-log entry is.
@@ -425,20 +437,17 @@ pub struct Change {
 }
 
 /// The first `limit` change-log entries after `after`.
-pub fn changes_after(conn: &Connection, after: u64, limit: u32) -> Result<Vec<Change>, DbError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT seq, kind, thread_id FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
-    let rows = stmt.query_map(params![to_i64(after), i64::from(limit)], |r| {
-        Ok((to_u64(r.get(0)?), r.get::<_, String>(1)?, to_u64(r.get(2)?)))
-    })?;
-    rows.map(|r| {
-        let (seq, kind, thread) = r?;
-        let kind = match kind.as_str() {
-            "envelope" => ChangeKind::Envelope,
-            "action" => ChangeKind::Action,
-            _ => return Err(DbError::Corrupt { what: "change kind" }),
-        };
-        Ok(Change { seq, kind, thread: ThreadId(thread) })
-    })
-    .collect()
+pub fn changes_after(conn: &dyn Sql, after: u64, limit: u32) -> Result<Vec<Change>, DbError> {
+    conn.query_map(
+        "SELECT seq, kind, thread_id FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        args![after, limit],
+        |r| {
+            let kind = match r.get::<String>(1)?.as_str() {
+                "envelope" => ChangeKind::Envelope,
+                "action" => ChangeKind::Action,
+                _ => return Err(DbError::Corrupt { what: "change kind" }),
+            };
+            Ok(Change { seq: r.get(0)?, kind, thread: ThreadId(r.get(2)?) })
+        },
+    )
 }

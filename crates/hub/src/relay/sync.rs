@@ -6,10 +6,10 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use crate::db::sql::{begin_read, Sql};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
-use rusqlite::Connection;
 use sealbox_model::hub_api::{ActionLogEntry, Cursor, SyncPage, ThreadMeta};
 use sealbox_model::ids::ThreadId;
 use sealbox_model::permissions::can_read_thread;
@@ -67,13 +67,13 @@ impl PageJson {
 /// envelopes' JSON from `cache` and filling it with what it lacks. Only
 /// threads `role` may read are in it.
 pub fn read_page(
-    conn: &Connection,
+    conn: &dyn Sql,
     cache: &EnvelopeJsonCache,
     role: Role,
     after: u64,
     limit: u32,
 ) -> Result<PageJson, ApiError> {
-    let tx = conn.unchecked_transaction()?;
+    let tx = begin_read(conn)?;
     if after > store::latest_seq(&tx)? {
         return Err(ApiError::field("cursor", "is ahead of the hub's change log"));
     }

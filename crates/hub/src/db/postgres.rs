@@ -1,0 +1,154 @@
+//! [`Sql`] on PostgreSQL: tokio-postgres connections from a deadpool pool.
+//! The hub's store code is synchronous (it runs on tokio's blocking pool,
+//! as with SQLite), so each statement is driven to completion with the
+//! runtime's `block_on` from that blocking thread. Every integer column is
+//! BIGINT (migrations/postgres), so a bound integer is always INT8.
+
+use bytes::BytesMut;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+use tokio_postgres::NoTls;
+
+use super::sql::{numbered, Backend, Param, Sql, SqlRow, Value};
+use super::DbError;
+
+type BoxError = Box<dyn std::error::Error + Sync + Send>;
+
+impl ToSql for Param<'_> {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+        match *self {
+            Param::Null => Ok(IsNull::Yes),
+            Param::Int(v) => match *ty {
+                Type::INT8 => v.to_sql(ty, out),
+                Type::INT4 => i32::try_from(v)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(v)?.to_sql(ty, out),
+                Type::BOOL => (v != 0).to_sql(ty, out),
+                _ => Err(format!("an integer bound where the statement wants {ty}").into()),
+            },
+            Param::Text(v) => match *ty {
+                Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => v.to_sql(ty, out),
+                _ => Err(format!("text bound where the statement wants {ty}").into()),
+            },
+            Param::Blob(v) => match *ty {
+                Type::BYTEA => v.to_sql(ty, out),
+                _ => Err(format!("bytes bound where the statement wants {ty}").into()),
+            },
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        // Checked per value in `to_sql`, which knows the value's kind.
+        true
+    }
+
+    to_sql_checked!();
+}
+
+fn value(row: &tokio_postgres::Row, index: usize) -> Result<Value, DbError> {
+    let bad = |_| DbError::Column { index };
+    let ty = row.columns().get(index).map(|c| c.type_().clone()).ok_or(DbError::Column { index })?;
+    let v = match ty {
+        Type::INT8 => row.try_get::<_, Option<i64>>(index).map_err(bad)?.map(Value::Int),
+        Type::INT4 => row.try_get::<_, Option<i32>>(index).map_err(bad)?.map(|v| Value::Int(v.into())),
+        Type::INT2 => row.try_get::<_, Option<i16>>(index).map_err(bad)?.map(|v| Value::Int(v.into())),
+        Type::BOOL => row.try_get::<_, Option<bool>>(index).map_err(bad)?.map(|v| Value::Int(v.into())),
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
+            row.try_get::<_, Option<String>>(index).map_err(bad)?.map(Value::Text)
+        }
+        Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(index).map_err(bad)?.map(Value::Blob),
+        Type::VOID => None,
+        _ => return Err(DbError::Column { index }),
+    };
+    Ok(v.unwrap_or(Value::Null))
+}
+
+impl From<tokio_postgres::Error> for DbError {
+    fn from(e: tokio_postgres::Error) -> DbError {
+        // The server's primary message and SQLSTATE only: its DETAIL may
+        // quote a row's values.
+        match e.as_db_error() {
+            Some(db) => {
+                DbError::Postgres { code: db.code().code().to_owned(), message: db.message().to_owned() }
+            }
+            None => DbError::Postgres { code: String::new(), message: e.to_string() },
+        }
+    }
+}
+
+/// A pool of connections to one PostgreSQL database.
+#[derive(Clone)]
+pub struct Postgres {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for Postgres {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Postgres")
+    }
+}
+
+impl Postgres {
+    /// A pool of at most `size` connections to `conninfo` (libpq's
+    /// `host=... port=... user=... dbname=...` or a `postgresql://` URL).
+    pub fn connect(conninfo: &str, size: usize) -> Result<Postgres, DbError> {
+        let config: tokio_postgres::Config = conninfo.parse()?;
+        let manager =
+            Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(size)
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| DbError::Pool(e.to_string()))?;
+        Ok(Postgres { pool })
+    }
+
+    /// One connection from the pool, for a blocking thread. Must be called
+    /// inside the runtime (it keeps the runtime's handle) but not on an
+    /// async worker: [`PgConn`]'s calls block.
+    pub fn conn(&self) -> Result<PgConn, DbError> {
+        let rt = tokio::runtime::Handle::try_current().map_err(|_| DbError::Task)?;
+        let client = rt.block_on(self.pool.get()).map_err(|e| DbError::Pool(e.to_string()))?;
+        Ok(PgConn { client, rt })
+    }
+}
+
+/// One pooled PostgreSQL connection, back in the pool when dropped.
+pub struct PgConn {
+    client: deadpool_postgres::Object,
+    rt: tokio::runtime::Handle,
+}
+
+impl PgConn {
+    fn bind<'p>(params: &'p [Param<'_>]) -> Vec<&'p (dyn ToSql + Sync)> {
+        params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+    }
+}
+
+impl Sql for PgConn {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64, DbError> {
+        let sql = numbered(sql);
+        self.rt.block_on(async {
+            let stmt = self.client.prepare_cached(&sql).await?;
+            Ok(self.client.execute(&stmt, &Self::bind(params)).await?)
+        })
+    }
+
+    fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<SqlRow>, DbError> {
+        let sql = numbered(sql);
+        let rows = self.rt.block_on(async {
+            let stmt = self.client.prepare_cached(&sql).await?;
+            self.client.query(&stmt, &Self::bind(params)).await
+        })?;
+        rows.iter()
+            .map(|row| (0..row.len()).map(|i| value(row, i)).collect::<Result<Vec<_>, _>>().map(SqlRow))
+            .collect()
+    }
+
+    fn batch(&self, sql: &str) -> Result<(), DbError> {
+        Ok(self.rt.block_on(self.client.batch_execute(sql))?)
+    }
+}

@@ -1,0 +1,400 @@
+//! The hub's storage interface: one SQL text, two engines. Store code is
+//! written once against [`Sql`] (statements with `?1`-style placeholders in
+//! the subset SQLite and PostgreSQL share) and runs on either backend:
+//! SQLite (`sqlite.rs`, the embedded default) or PostgreSQL (`postgres.rs`).
+//! Values cross the interface as the four kinds the hub stores: NULL, a
+//! 64-bit integer, text and bytes.
+
+use super::DbError;
+
+/// Which engine a connection talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded file (`hub.sqlite3`).
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// A value bound to a statement, borrowed from the caller. Its `Debug`
+/// (which tokio-postgres asks for) names no value.
+#[derive(Clone, Copy)]
+pub enum Param<'a> {
+    /// NULL.
+    Null,
+    /// A 64-bit integer (every integer column is 64-bit on both engines).
+    Int(i64),
+    /// Text.
+    Text(&'a str),
+    /// Bytes.
+    Blob(&'a [u8]),
+}
+
+impl std::fmt::Debug for Param<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Param")
+    }
+}
+
+/// A value read from a row.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Value {
+    /// NULL.
+    Null,
+    /// An integer (PostgreSQL's smaller integers and booleans widen to it).
+    Int(i64),
+    /// Text.
+    Text(String),
+    /// Bytes.
+    Blob(Vec<u8>),
+}
+
+/// One row of a result, its values in column order.
+pub struct SqlRow(pub(crate) Vec<Value>);
+
+impl SqlRow {
+    /// The value of column `index` as `T`.
+    pub fn get<T: FromValue>(&self, index: usize) -> Result<T, DbError> {
+        let value = self.0.get(index).ok_or(DbError::Column { index })?;
+        T::from_value(value).ok_or(DbError::Column { index })
+    }
+}
+
+/// A type a column's value reads as.
+pub trait FromValue: Sized {
+    /// `None` when the value is not of this type.
+    fn from_value(value: &Value) -> Option<Self>;
+}
+
+impl FromValue for i64 {
+    fn from_value(value: &Value) -> Option<Self> {
+        match value {
+            Value::Int(v) => Some(*v),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for u64 {
+    fn from_value(value: &Value) -> Option<Self> {
+        match value {
+            Value::Int(v) => u64::try_from(*v).ok(),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for bool {
+    fn from_value(value: &Value) -> Option<Self> {
+        match value {
+            Value::Int(v) => Some(*v != 0),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for String {
+    fn from_value(value: &Value) -> Option<Self> {
+        match value {
+            Value::Text(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for Vec<u8> {
+    fn from_value(value: &Value) -> Option<Self> {
+        match value {
+            Value::Blob(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(value: &Value) -> Option<Self> {
+        match value {
+            Value::Null => Some(None),
+            other => T::from_value(other).map(Some),
+        }
+    }
+}
+
+/// A Rust value that binds as a [`Param`].
+pub trait ToParam {
+    /// The value to bind.
+    fn param(&self) -> Param<'_>;
+}
+
+impl ToParam for i64 {
+    fn param(&self) -> Param<'_> {
+        Param::Int(*self)
+    }
+}
+
+impl ToParam for u64 {
+    fn param(&self) -> Param<'_> {
+        Param::Int(i64::try_from(*self).unwrap_or(i64::MAX))
+    }
+}
+
+impl ToParam for u32 {
+    fn param(&self) -> Param<'_> {
+        Param::Int(i64::from(*self))
+    }
+}
+
+impl ToParam for bool {
+    fn param(&self) -> Param<'_> {
+        Param::Int(i64::from(*self))
+    }
+}
+
+impl ToParam for str {
+    fn param(&self) -> Param<'_> {
+        Param::Text(self)
+    }
+}
+
+impl ToParam for String {
+    fn param(&self) -> Param<'_> {
+        Param::Text(self)
+    }
+}
+
+impl ToParam for [u8] {
+    fn param(&self) -> Param<'_> {
+        Param::Blob(self)
+    }
+}
+
+impl ToParam for Vec<u8> {
+    fn param(&self) -> Param<'_> {
+        Param::Blob(self)
+    }
+}
+
+impl<const N: usize> ToParam for [u8; N] {
+    fn param(&self) -> Param<'_> {
+        Param::Blob(self)
+    }
+}
+
+impl<T: ToParam + ?Sized> ToParam for &T {
+    fn param(&self) -> Param<'_> {
+        (**self).param()
+    }
+}
+
+impl<T: ToParam> ToParam for Option<T> {
+    fn param(&self) -> Param<'_> {
+        match self {
+            Some(v) => v.param(),
+            None => Param::Null,
+        }
+    }
+}
+
+/// `args![a, b]`: the statement's parameters, `?1` first.
+#[macro_export]
+macro_rules! args {
+    ($($value:expr),* $(,)?) => {
+        &[$($crate::db::sql::ToParam::param(&$value)),*]
+    };
+}
+
+/// A connection (or a transaction on one) that runs the hub's SQL.
+pub trait Sql {
+    /// The engine behind it.
+    fn backend(&self) -> Backend;
+    /// Runs one statement; the number of rows it changed.
+    fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64, DbError>;
+    /// Runs one query; every row.
+    fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<SqlRow>, DbError>;
+    /// Runs statements without parameters (schema, BEGIN/COMMIT).
+    fn batch(&self, sql: &str) -> Result<(), DbError>;
+}
+
+impl dyn Sql + '_ {
+    /// The first row, if any.
+    pub fn query_opt(&self, sql: &str, params: &[Param<'_>]) -> Result<Option<SqlRow>, DbError> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    /// The first column of the one row the query must return.
+    pub fn query_value<T: FromValue>(&self, sql: &str, params: &[Param<'_>]) -> Result<T, DbError> {
+        match self.query_opt(sql, params)? {
+            Some(row) => row.get(0),
+            None => Err(DbError::NoRow),
+        }
+    }
+
+    /// Every row mapped by `f`.
+    pub fn query_map<T>(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+        f: impl FnMut(SqlRow) -> Result<T, DbError>,
+    ) -> Result<Vec<T>, DbError> {
+        self.query(sql, params)?.into_iter().map(f).collect()
+    }
+}
+
+/// A transaction: rolled back when dropped without [`Tx::commit`]. The
+/// statements are the ones both engines share (`BEGIN`, `SAVEPOINT`, ...).
+pub struct Tx<'c> {
+    conn: &'c dyn Sql,
+    open: bool,
+}
+
+/// Begins a transaction on `conn`.
+pub fn begin(conn: &dyn Sql) -> Result<Tx<'_>, DbError> {
+    conn.batch("BEGIN")?;
+    Ok(Tx { conn, open: true })
+}
+
+/// Begins a read-only transaction that sees one snapshot throughout
+/// (SQLite's read transaction; PostgreSQL's REPEATABLE READ, where its
+/// default would let each statement see newer commits).
+pub fn begin_read(conn: &dyn Sql) -> Result<Tx<'_>, DbError> {
+    conn.batch(match conn.backend() {
+        Backend::Sqlite => "BEGIN",
+        Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    })?;
+    Ok(Tx { conn, open: true })
+}
+
+impl<'c> Tx<'c> {
+    /// Commits. On failure the transaction is rolled back when dropped.
+    pub fn commit(mut self) -> Result<(), DbError> {
+        self.conn.batch("COMMIT")?;
+        self.open = false;
+        Ok(())
+    }
+
+    /// Opens a savepoint inside the transaction.
+    pub fn savepoint(&self) -> Result<Savepoint<'_>, DbError> {
+        self.conn.batch("SAVEPOINT sp")?;
+        Ok(Savepoint { conn: self.conn, open: true })
+    }
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            // Nothing to do about a failed rollback: the connection's next
+            // BEGIN reports it.
+            let _ = self.conn.batch("ROLLBACK");
+        }
+    }
+}
+
+/// A savepoint: undone when dropped without [`Savepoint::commit`], leaving
+/// the rest of the transaction as it was.
+pub struct Savepoint<'c> {
+    conn: &'c dyn Sql,
+    open: bool,
+}
+
+impl Savepoint<'_> {
+    /// Keeps the savepoint's writes in the transaction.
+    pub fn commit(mut self) -> Result<(), DbError> {
+        self.conn.batch("RELEASE sp")?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for Savepoint<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.conn.batch("ROLLBACK TO sp; RELEASE sp");
+        }
+    }
+}
+
+macro_rules! delegate_sql {
+    ($ty:ty) => {
+        impl Sql for $ty {
+            fn backend(&self) -> Backend {
+                self.conn.backend()
+            }
+            fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64, DbError> {
+                self.conn.execute(sql, params)
+            }
+            fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<SqlRow>, DbError> {
+                self.conn.query(sql, params)
+            }
+            fn batch(&self, sql: &str) -> Result<(), DbError> {
+                self.conn.batch(sql)
+            }
+        }
+    };
+}
+
+delegate_sql!(Tx<'_>);
+delegate_sql!(Savepoint<'_>);
+
+/// `sql` with SQLite's `?N` (and bare `?`) placeholders written as
+/// PostgreSQL's `$N`; quoted text and identifiers are left alone.
+pub fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut quote: Option<char> = None;
+    let mut next = 1u32;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                if c == q {
+                    quote = None;
+                }
+                out.push(c);
+            }
+            None if c == '\'' || c == '"' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            None if c == '?' => {
+                let mut digits = String::new();
+                while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                    digits.push(*d);
+                    chars.next();
+                }
+                if digits.is_empty() {
+                    digits = next.to_string();
+                }
+                next = digits.parse::<u32>().map_or(next, |n| n.saturating_add(1));
+                out.push('$');
+                out.push_str(&digits);
+            }
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_outside_quotes_only() {
+        assert_eq!(
+            numbered("SELECT a FROM t WHERE b = ?1 AND c = ?12 AND d LIKE '%?3%' AND \"e?\" = ?"),
+            "SELECT a FROM t WHERE b = $1 AND c = $12 AND d LIKE '%?3%' AND \"e?\" = $13"
+        );
+        assert_eq!(numbered("VALUES (?, ?)"), "VALUES ($1, $2)");
+        assert_eq!(numbered("'it''s ?1'"), "'it''s ?1'");
+    }
+
+    #[test]
+    fn values_read_only_as_their_own_type() {
+        let row = SqlRow(vec![Value::Int(7), Value::Null, Value::Text("a".into()), Value::Blob(vec![1])]);
+        assert_eq!(row.get::<i64>(0).ok(), Some(7));
+        assert_eq!(row.get::<Option<i64>>(1).ok(), Some(None));
+        assert!(row.get::<i64>(1).is_err());
+        assert!(row.get::<Vec<u8>>(2).is_err());
+        assert_eq!(row.get::<Vec<u8>>(3).ok(), Some(vec![1]));
+        assert!(row.get::<i64>(4).is_err());
+    }
+}
