@@ -97,11 +97,11 @@ impl Practice {
         std::fs::create_dir_all(dir.path().join("hub"))?;
         let state = AppState::open(config, Arc::new(SystemClock))?;
         let now = state.now();
-        state.db.call_blocking(move |c| {
-            practice::create(c, "E2E Surgery", now).map_err(|e| e.to_string())?;
+        state.db.call_blocking(move |c| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+            practice::create(c, "E2E Surgery", now)?;
             // The app is driven with the demo's software key.
             let demo = PracticePolicy { allow_demo_keys: true, ..PracticePolicy::default() };
-            sealbox_hub::auth::policy::set(c, demo, "e2e", now).map_err(|e| e.to_string())
+            Ok(sealbox_hub::auth::policy::set(c, demo, "e2e", now)?)
         })?;
         // The first admin's invite comes from the hub's console before the
         // practice has a key (the admin's workstation makes it).
@@ -121,8 +121,7 @@ impl Practice {
         admin.set_up_pools().await?;
         // Issued once the practice has its key: the patients' file carries
         // it, so they seal only to pool keys it signed.
-        let practice_file =
-            state.db.call_blocking(move |c| channels::issue(c, patients, now).map_err(|e| e.to_string()))?;
+        let practice_file = state.db.call_blocking(move |c| channels::issue(c, patients, now))?;
 
         // The GP's carries the practice key's fingerprint: pinned only if
         // the hub serves that key.
@@ -229,7 +228,7 @@ impl Practice {
     /// Until when the hub has the colleague named `name` away (µs), if at all.
     pub fn staff_away_until(&self, name: &str) -> Result<Option<i64>, Failure> {
         let name = name.to_owned();
-        Ok(self.hub.db.call_blocking(move |c| {
+        Ok(self.hub.db.sqlite_blocking(move |c| {
             c.query_row("SELECT away_until_us FROM staff WHERE name = ?1", [name], |r| r.get(0))
         })?)
     }
@@ -237,7 +236,7 @@ impl Practice {
     /// The hub's state kind of `thread` and who last changed it.
     pub fn hub_thread_state(&self, thread: &str) -> Result<(String, Option<String>), Failure> {
         let id: i64 = thread.parse()?;
-        Ok(self.hub.db.call_blocking(move |c| {
+        Ok(self.hub.db.sqlite_blocking(move |c| {
             c.query_row("SELECT state_kind, updated_by_id FROM threads WHERE id = ?1", [id], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })
@@ -304,7 +303,7 @@ impl Practice {
     /// How many messages the patient sent on `thread` that the hub holds.
     pub fn hub_patient_messages(&self, thread: &str) -> Result<i64, Failure> {
         let id: i64 = thread.parse()?;
-        Ok(self.hub.db.call_blocking(move |c| {
+        Ok(self.hub.db.sqlite_blocking(move |c| {
             c.query_row(
                 "SELECT count(*) FROM envelopes WHERE thread_id = ?1 AND sender_kind = 'patient'",
                 [id],
@@ -315,7 +314,7 @@ impl Practice {
 
     /// The thread the hub opened last.
     pub fn newest_thread(&self) -> Result<String, Failure> {
-        let id: i64 = self.hub.db.call_blocking(|c| {
+        let id: i64 = self.hub.db.sqlite_blocking(|c| {
             c.query_row("SELECT id FROM threads ORDER BY created_at_us DESC, rowid DESC LIMIT 1", [], |r| {
                 r.get(0)
             })
@@ -513,7 +512,7 @@ impl Practice {
     pub fn hub_actions(&self, thread: &str, kind: &str) -> Result<Vec<String>, Failure> {
         let id: i64 = thread.parse()?;
         let pattern = format!("%\"kind\":\"{kind}\"%");
-        let ops: Option<String> = self.hub.db.call_blocking(move |c| {
+        let ops: Option<String> = self.hub.db.sqlite_blocking(move |c| {
             c.query_row(
                 "SELECT group_concat(op, char(10)) FROM actions WHERE thread_id = ?1 AND op LIKE ?2",
                 (id, &pattern),

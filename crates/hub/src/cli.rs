@@ -42,7 +42,7 @@ pub enum Command {
     Serve {
         /// The settings file (e.g. /etc/sealbox-hub/hub.toml), instead of
         /// the flags below.
-        #[arg(long, conflicts_with_all = ["data_dir", "addr", "tls_cert", "patient_burst", "patient_per_minute", "smtp_relay"])]
+        #[arg(long, conflicts_with_all = ["data_dir", "addr", "tls_cert", "patient_burst", "patient_per_minute", "smtp_relay", "postgres_file"])]
         config: Option<PathBuf>,
         /// Directory holding the database.
         #[arg(long, required_unless_present = "config")]
@@ -56,6 +56,11 @@ pub enum Command {
         /// PEM private key.
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// A file holding the PostgreSQL connection string of the database
+        /// this node shares with others (instead of the data dir's SQLite
+        /// file); a file, so no password is on the command line.
+        #[arg(long)]
+        postgres_file: Option<PathBuf>,
         /// Messages a patient channel may send at once.
         #[arg(long)]
         patient_burst: Option<u32>,
@@ -408,6 +413,11 @@ fn write_secret_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 /// flight finish.
 async fn serve(settings: ServeSettings) -> Result<(), CliError> {
     let mut config = HubConfig::new(settings.data_dir);
+    if let Some(path) = &settings.postgres_file {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| CliError::Write { path: path.clone(), source })?;
+        config.postgres = Some(crate::db::postgres::Conninfo(text.trim().to_owned()));
+    }
     config.patient_rate = settings.patient_rate;
     config.smtp = settings.smtp.config()?;
     let state = AppState::open_system(config)?;
@@ -447,6 +457,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             addr,
             tls_cert,
             tls_key,
+            postgres_file,
             patient_burst,
             patient_per_minute,
             smtp,
@@ -460,6 +471,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                     data_dir,
                     addr,
                     tls: tls_cert.zip(tls_key).map(|(cert, key)| TlsFiles { cert, key }),
+                    postgres_file,
                     patient_rate: RatePolicy::with(patient_burst, patient_per_minute),
                     smtp,
                 },

@@ -33,8 +33,11 @@ impl RatePolicy {
 /// Settings fixed at start-up.
 #[derive(Debug, Clone)]
 pub struct HubConfig {
-    /// Where the database lives.
+    /// Where the database lives (the SQLite file) unless `postgres` is set.
     pub data_dir: PathBuf,
+    /// The PostgreSQL database several hub nodes share, instead of the
+    /// SQLite file.
+    pub postgres: Option<crate::db::postgres::Conninfo>,
     /// Patient channel rate limit.
     pub patient_rate: RatePolicy,
     /// Push events are coalesced over at most this long.
@@ -56,6 +59,7 @@ impl HubConfig {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         HubConfig {
             data_dir: data_dir.into(),
+            postgres: None,
             patient_rate: RatePolicy::default(),
             push_coalesce: Duration::from_millis(50),
             keep_alive: Duration::from_secs(15),

@@ -28,6 +28,9 @@ pub struct ServeSettings {
     pub addr: SocketAddr,
     /// Certificate chain and key, for HTTPS.
     pub tls: Option<TlsFiles>,
+    /// The file holding the PostgreSQL connection string, when the hub
+    /// runs on PostgreSQL.
+    pub postgres_file: Option<PathBuf>,
     /// Patient channel rate limit.
     pub patient_rate: RatePolicy,
     /// The SMTP relay for blind notices.
@@ -42,6 +45,7 @@ struct ServeFile {
     addr: SocketAddr,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    postgres_file: Option<PathBuf>,
     patient_burst: Option<u32>,
     patient_per_minute: Option<u32>,
     #[serde(default)]
@@ -120,6 +124,7 @@ impl ServeSettings {
             data_dir: if file.data_dir.is_absolute() { file.data_dir } else { here.join(file.data_dir) },
             addr: file.addr,
             tls,
+            postgres_file: file.postgres_file.map(secret),
             patient_rate: RatePolicy::with(file.patient_burst, file.patient_per_minute),
             smtp: SmtpArgs {
                 smtp_relay: smtp.relay,

@@ -26,6 +26,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+use crate::args;
 use crate::http::ApiError;
 use crate::state::AppState;
 
@@ -176,10 +177,7 @@ async fn healthz() -> &'static str {
 /// The database answers (a read on the writer's connection): ready for
 /// traffic; else 503, and a load balancer sends it elsewhere.
 async fn readyz(State(state): State<AppState>) -> Response {
-    let answered = state
-        .db
-        .call(|conn| conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map_err(crate::db::DbError::from))
-        .await;
+    let answered = state.db.call(|conn| conn.query_value::<i64>("SELECT 1", args![])).await;
     match answered {
         Ok(1) => "ready".into_response(),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "not ready: the database does not answer").into_response(),

@@ -1,6 +1,7 @@
 //! Serving the API on a socket: plain HTTP only on a loopback address,
-//! otherwise TLS (see [`crate::tls`]). Also starts the push publisher and,
-//! with an SMTP relay set, the patients' blind notices.
+//! otherwise TLS (see [`crate::tls`]). Also starts the push publisher, on
+//! PostgreSQL the fan-out listener, and, with an SMTP relay set, the
+//! patients' blind notices.
 
 use axum_server::tls_rustls::RustlsConfig;
 use axum_server::Handle;
@@ -53,6 +54,7 @@ pub struct Running {
     /// Ends when the server stops.
     pub task: JoinHandle<std::io::Result<()>>,
     publisher: JoinHandle<()>,
+    fanout: JoinHandle<()>,
     notices: Option<JoinHandle<()>>,
 }
 
@@ -61,6 +63,7 @@ impl Running {
     pub async fn stop(self) -> std::io::Result<()> {
         self.handle.shutdown();
         self.publisher.abort();
+        self.fanout.abort();
         if let Some(notices) = &self.notices {
             notices.abort();
         }
@@ -99,6 +102,8 @@ pub async fn start(state: AppState, addr: SocketAddr, tls: Option<TlsFiles>) -> 
         Some(smtp) => Some(tokio::spawn(crate::notice::deliver::run(state.clone(), Mailer::new(smtp)?))),
         None => None,
     };
+    // On PostgreSQL, the changes other hub nodes commit reach this node's bus.
+    let fanout = tokio::spawn(crate::relay::fanout::run_listener(state.clone()));
     let publisher = tokio::spawn(crate::relay::events::run_publisher(state));
-    Ok(Running { addr: bound, handle, task, publisher, notices })
+    Ok(Running { addr: bound, handle, task, publisher, fanout, notices })
 }

@@ -40,9 +40,13 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// Opens the data directory's database (migrating it) with `clock`.
+    /// Opens the database (migrating it) with `clock`: PostgreSQL when the
+    /// configuration names one, else the data directory's SQLite file.
     pub fn open(config: HubConfig, clock: Arc<dyn Clock>) -> Result<AppState, DbError> {
-        let db = Db::open(&config.data_dir)?;
+        let db = match &config.postgres {
+            Some(conninfo) => Db::open_postgres(&conninfo.0)?,
+            None => Db::open(&config.data_dir)?,
+        };
         let patient_rate = Arc::new(RateLimiter::new(config.patient_rate));
         Ok(AppState {
             db,

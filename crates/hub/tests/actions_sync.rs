@@ -99,7 +99,7 @@ impl Fixture {
 
     fn count(&self, table: &str) -> i64 {
         let sql = format!("SELECT COUNT(*) FROM {table}");
-        self.state.db.call_blocking(|c| c.query_row(&sql, [], |r| r.get(0))).unwrap()
+        self.state.db.sqlite_blocking(|c| c.query_row(&sql, [], |r| r.get(0))).unwrap()
     }
 }
 

@@ -46,7 +46,7 @@ fn with_files(
 fn held(hub: &Hub) -> Vec<(String, i64, Vec<u8>)> {
     hub.state
         .db
-        .call_blocking(|c| {
+        .sqlite_blocking(|c| {
             let mut stmt = c.prepare("SELECT id, thread_id, blob FROM attachments ORDER BY thread_id, id")?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             rows.collect::<Result<Vec<_>, _>>()
@@ -156,7 +156,7 @@ async fn a_photo_is_kept_blind_at_the_hub_and_opened_in_memory_only_for_its_own_
     let (mine, theirs) = (line.id.clone(), elsewhere.0.clone());
     hub.state
         .db
-        .call_blocking(move |c| {
+        .sqlite_blocking(move |c| {
             c.execute(
                 "UPDATE attachments SET blob = (SELECT blob FROM attachments WHERE id = ?2) WHERE id = ?1",
                 [&mine, &theirs],

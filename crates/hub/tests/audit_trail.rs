@@ -406,7 +406,7 @@ async fn a_device_pushes_its_chain_and_every_tampering_at_the_hub_is_found() {
         "UPDATE audit_segments SET last_seq = 1",
         "DELETE FROM audit_segments",
     ] {
-        let err = hub.state.db.call_blocking(move |c| c.execute(sql, [])).unwrap_err();
+        let err = hub.state.db.sqlite_blocking(move |c| c.execute(sql, [])).unwrap_err();
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
 
@@ -414,7 +414,7 @@ async fn a_device_pushes_its_chain_and_every_tampering_at_the_hub_is_found() {
     let dev = device.clone();
     hub.state
         .db
-        .call_blocking(move |c| -> rusqlite::Result<()> {
+        .sqlite_blocking(move |c| -> rusqlite::Result<()> {
             c.execute_batch(
                 "DROP TRIGGER audit_links_no_update; DROP TRIGGER audit_links_no_delete;
                  DROP TRIGGER audit_segments_no_update; DROP TRIGGER audit_segments_no_delete;",
@@ -466,7 +466,7 @@ async fn a_device_pushes_its_chain_and_every_tampering_at_the_hub_is_found() {
 
     hub.state
         .db
-        .call_blocking(|c| c.execute("UPDATE audit_links SET object = '999' WHERE seq = 17", []))
+        .sqlite_blocking(|c| c.execute("UPDATE audit_links SET object = '999' WHERE seq = 17", []))
         .unwrap();
     let (ok, out) = cli(&["audit", "verify", "--user", &gp.user_id]);
     assert!(!ok, "a changed link must fail verify: {out}");
@@ -484,11 +484,11 @@ async fn a_device_pushes_its_chain_and_every_tampering_at_the_hub_is_found() {
     let (exports, rows): (i64, i64) = hub
         .state
         .db
-        .call_blocking(|c| {
+        .sqlite_blocking(|c| {
             c.query_row("SELECT count(*), sum(rows) FROM audit_exports", [], |r| Ok((r.get(0)?, r.get(1)?)))
         })
         .unwrap();
     assert_eq!((exports, rows), (3, 2 * (total as i64 + 1) + 26));
-    let err = hub.state.db.call_blocking(|c| c.execute("DELETE FROM audit_exports", [])).unwrap_err();
+    let err = hub.state.db.sqlite_blocking(|c| c.execute("DELETE FROM audit_exports", [])).unwrap_err();
     assert!(err.to_string().contains("append-only"), "{err}");
 }

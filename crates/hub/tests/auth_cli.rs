@@ -48,7 +48,7 @@ async fn init_practice_prints_an_admin_invite_that_enrols_once() {
     // Only hashes are stored.
     let plain: i64 = state
         .db
-        .call_blocking(|c| {
+        .sqlite_blocking(|c| {
             c.query_row(
                 "SELECT COUNT(*) FROM invites WHERE hex(code_sha256) LIKE '%' || ?1 || '%'",
                 [nurse_code.replace('-', "")],

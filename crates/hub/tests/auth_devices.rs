@@ -84,7 +84,7 @@ async fn admin_approves_a_device_seals_pool_keys_to_it_and_revokes_it() {
     let blobs: i64 = hub
         .state
         .db
-        .call_blocking(|conn| conn.query_row("SELECT COUNT(*) FROM device_pool_keys", [], |r| r.get(0)))
+        .sqlite_blocking(|conn| conn.query_row("SELECT COUNT(*) FROM device_pool_keys", [], |r| r.get(0)))
         .unwrap();
     assert_eq!(blobs, 0);
     // The revoked key is still challenged (so its holder, and only they,

@@ -27,7 +27,7 @@ async fn enrol_then_login_gives_a_session_that_works() {
     let stored: i64 = hub
         .state
         .db
-        .call_blocking(|c| {
+        .sqlite_blocking(|c| {
             c.query_row(
                 "SELECT COUNT(*) FROM sessions WHERE token_sha256 = ?1",
                 [sealbox_hub::auth::secret::sha256(&me.token).to_vec()],

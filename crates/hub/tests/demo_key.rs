@@ -27,7 +27,7 @@ fn set_policy(hub: &support::Hub, policy: PracticePolicy) {
 }
 
 fn count(hub: &support::Hub, sql: &'static str) -> i64 {
-    hub.state.db.call_blocking(move |c| c.query_row(sql, [], |r| r.get(0))).unwrap()
+    hub.state.db.sqlite_blocking(move |c| c.query_row(sql, [], |r| r.get(0))).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -114,7 +114,7 @@ async fn a_demo_key_is_named_everywhere_and_stops_when_the_practice_withdraws_it
     let outcomes: Vec<String> = hub
         .state
         .db
-        .call_blocking(|c| {
+        .sqlite_blocking(|c| {
             let mut st = c.prepare("SELECT outcome FROM login_attempts ORDER BY id")?;
             let rows = st.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>();
             rows

@@ -143,7 +143,7 @@ async fn a_pool_key_swapped_in_the_hubs_database_is_caught_by_the_device() {
     let evil_public = evil.verifying_key().as_bytes().to_vec();
     hub.state
         .db
-        .call_blocking(move |c| {
+        .sqlite_blocking(move |c| {
             c.execute("UPDATE directory SET statement = ?1 WHERE seq = 1", [json])?;
             c.execute("UPDATE practice_signing_key SET ed25519_public = ?1", [evil_public])
         })

@@ -54,7 +54,7 @@ async fn practice(dir: &std::path::Path) -> (Hub, Enrolled, PracticeFile) {
 fn envelopes(hub: &Hub) -> Vec<Vec<u8>> {
     hub.state
         .db
-        .call_blocking(|c| {
+        .sqlite_blocking(|c| {
             let mut stmt = c.prepare("SELECT body FROM envelopes ORDER BY seq")?;
             let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
             rows.collect::<Result<Vec<_>, _>>()
@@ -73,7 +73,7 @@ async fn a_pool_key_swapped_at_the_hub_is_never_sealed_to() {
     let attacker_public = PublicKey::from(&attacker).as_bytes().to_vec();
     hub.state
         .db
-        .call_blocking(move |c| c.execute("UPDATE pool_keys SET x25519_public = ?1", [attacker_public]))
+        .sqlite_blocking(move |c| c.execute("UPDATE pool_keys SET x25519_public = ?1", [attacker_public]))
         .unwrap();
     let admin = e.admin.profile().unwrap().clone();
     assert_eq!(admin.practice_key.as_ref().unwrap().pinned_by, PinnedBy::OwnKey);
@@ -123,7 +123,7 @@ async fn a_pool_key_the_hub_seals_to_a_device_itself_is_refused_at_unlock() {
         let id = device.clone();
         hub.state
             .db
-            .call_blocking(move |c| {
+            .sqlite_blocking(move |c| {
                 c.query_row("SELECT x25519_public FROM devices WHERE id = ?1", [id], |r| r.get(0))
             })
             .unwrap()
@@ -135,7 +135,7 @@ async fn a_pool_key_the_hub_seals_to_a_device_itself_is_refused_at_unlock() {
         let device = device.clone();
         hub.state
             .db
-            .call_blocking(move |c| {
+            .sqlite_blocking(move |c| {
                 c.execute(
                     "UPDATE device_pool_keys SET sealed = ?1 WHERE device_id = ?2 AND pool = 'gp'",
                     (sealed, device),
@@ -147,7 +147,7 @@ async fn a_pool_key_the_hub_seals_to_a_device_itself_is_refused_at_unlock() {
         let id = device.clone();
         hub.state
             .db
-            .call_blocking(move |c| {
+            .sqlite_blocking(move |c| {
                 c.query_row(
                     "SELECT sealed FROM device_pool_keys WHERE device_id = ?1 AND pool = 'gp'",
                     [id],
@@ -190,7 +190,7 @@ async fn a_forged_statement_or_another_practice_key_is_refused_by_workstation_an
     let (head_seq, head_json): (i64, String) = hub
         .state
         .db
-        .call_blocking(|c| {
+        .sqlite_blocking(|c| {
             c.query_row("SELECT seq, statement FROM directory ORDER BY seq DESC LIMIT 1", [], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })
@@ -214,7 +214,7 @@ async fn a_forged_statement_or_another_practice_key_is_refused_by_workstation_an
     let rogue_json = serde_json::to_string(&StatementRecord::from(&rogue)).unwrap();
     hub.state
         .db
-        .call_blocking(move |c| {
+        .sqlite_blocking(move |c| {
             c.execute(
                 "INSERT INTO directory (seq, statement, added_by_device, added_at_us) VALUES (?1, ?2, 'hub', 0)",
                 (head_seq + 1, rogue_json),
@@ -239,7 +239,7 @@ async fn a_forged_statement_or_another_practice_key_is_refused_by_workstation_an
     let evil_public = evil.verifying_key().as_bytes().to_vec();
     hub.state
         .db
-        .call_blocking(move |c| {
+        .sqlite_blocking(move |c| {
             c.execute("DELETE FROM directory WHERE added_by_device = 'hub'", [])?;
             c.execute("UPDATE practice_signing_key SET ed25519_public = ?1", [evil_public])
         })
@@ -306,7 +306,7 @@ async fn a_patients_key_swapped_at_the_hub_gets_no_reply_sealed_to_it() {
     let attacker_public = PublicKey::from(&attacker).as_bytes().to_vec();
     hub.state
         .db
-        .call_blocking(move |c| {
+        .sqlite_blocking(move |c| {
             c.execute(
                 "UPDATE patient_channels SET x25519_public = ?1 WHERE patient_id = ?2",
                 (attacker_public, patient),
@@ -427,7 +427,7 @@ async fn a_hub_showing_devices_two_histories_is_caught_by_both() {
     let heads: Vec<i64> = hub
         .state
         .db
-        .call_blocking(|c| {
+        .sqlite_blocking(|c| {
             c.prepare("SELECT seq FROM directory_heads")?.query_map([], |r| r.get(0))?.collect()
         })
         .unwrap();
@@ -438,7 +438,7 @@ async fn a_hub_showing_devices_two_histories_is_caught_by_both() {
     let stored: String = hub
         .state
         .db
-        .call_blocking(move |c| {
+        .sqlite_blocking(move |c| {
             c.query_row("SELECT statement FROM directory WHERE seq = ?1", [seq as i64], |r| r.get(0))
         })
         .unwrap();
@@ -447,7 +447,7 @@ async fn a_hub_showing_devices_two_histories_is_caught_by_both() {
     let forked = serde_json::to_string(&StatementRecord::from(&forked)).unwrap();
     hub.state
         .db
-        .call_blocking(move |c| {
+        .sqlite_blocking(move |c| {
             c.execute("UPDATE directory SET statement = ?1 WHERE seq = ?2", (forked, seq as i64))
         })
         .unwrap();
@@ -549,7 +549,7 @@ async fn a_second_admin_holds_the_practice_key_only_as_pinned_and_carries_on_app
         let id = third_id.clone();
         hub.state
             .db
-            .call_blocking(move |c| {
+            .sqlite_blocking(move |c| {
                 c.query_row("SELECT x25519_public FROM devices WHERE id = ?1", [id], |r| r.get(0))
             })
             .unwrap()
@@ -558,7 +558,7 @@ async fn a_second_admin_holds_the_practice_key_only_as_pinned_and_carries_on_app
         PracticeKey::generate().seal_for(&practice_id, &third_id, &third_x25519.try_into().unwrap()).unwrap();
     hub.state
         .db
-        .call_blocking(move |c| {
+        .sqlite_blocking(move |c| {
             c.execute("UPDATE practice_key_shares SET sealed = ?1 WHERE device_id = ?2", (forged, third_id))
         })
         .unwrap();
@@ -640,7 +640,7 @@ async fn revoking_a_device_rotates_its_pools_keys_so_it_cannot_open_what_comes_a
     // other GP both refuse, seeing devices' signed heads beyond it.
     hub.state
         .db
-        .call_blocking(move |c| {
+        .sqlite_blocking(move |c| {
             c.execute("DELETE FROM directory WHERE seq > ?1", [cut as i64])?;
             c.execute("DELETE FROM pool_keys WHERE key_version > 1", [])
         })

@@ -27,7 +27,7 @@ async fn stores_a_message_and_a_retry_is_a_duplicate() {
     let version: i64 = hub
         .state
         .db
-        .call_blocking(|c| c.query_row("SELECT version FROM threads WHERE id = 11", [], |r| r.get(0)))
+        .sqlite_blocking(|c| c.query_row("SELECT version FROM threads WHERE id = 11", [], |r| r.get(0)))
         .unwrap();
     assert_eq!(version, 2);
 }

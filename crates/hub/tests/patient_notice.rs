@@ -159,7 +159,7 @@ async fn patient_asks(hub: &Hub, email: Option<&str>, n: u64) -> (PracticeFile, 
 fn waiting(hub: &Hub) -> Vec<(u32, Option<String>)> {
     hub.state
         .db
-        .call_blocking(|c| {
+        .sqlite_blocking(|c| {
             let mut q = c.prepare("SELECT attempts, last_error FROM patient_notices")?;
             let rows = q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>();
             rows

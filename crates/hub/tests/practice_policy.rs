@@ -78,7 +78,7 @@ async fn the_cli_sets_the_policy_within_bounds_and_the_hub_serves_it() {
     let state = AppState::open_system(HubConfig::new(dir.path())).unwrap();
     let rows: Vec<String> = state
         .db
-        .call_blocking(|c| {
+        .sqlite_blocking(|c| {
             let mut stmt = c.prepare("SELECT set_by FROM practice_policy ORDER BY id")?;
             let rows = stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>();
             rows

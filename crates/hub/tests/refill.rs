@@ -162,7 +162,7 @@ async fn approval_waits_for_every_patient_message_to_be_viewed_and_other_decisio
     let state: String = hub
         .state
         .db
-        .call_blocking(move |c| {
+        .sqlite_blocking(move |c| {
             c.query_row("SELECT state_kind FROM threads WHERE id = ?1", [sid], |r| r.get(0))
         })
         .unwrap();
@@ -322,7 +322,7 @@ async fn a_request_listing_two_medicines_is_decided_one_by_one_and_the_patient_i
     let logged: String = hub
         .state
         .db
-        .call_blocking(move |c| {
+        .sqlite_blocking(move |c| {
             c.query_row(
                 "SELECT op FROM actions WHERE thread_id = ?1 AND op LIKE '%refill_decision%'",
                 [id],

@@ -99,7 +99,7 @@ async fn the_practice_publishes_signed_questions_and_patients_read_only_what_its
     // served as it likes, and the browser's check refuses it.
     hub.state
         .db
-        .call_blocking(|c| {
+        .sqlite_blocking(|c| {
             c.execute(
                 "UPDATE renewal_questions SET body = CAST(replace(CAST(body AS TEXT), 'muscle pain', 'bank card') AS BLOB)",
                 [],

@@ -101,7 +101,7 @@ async fn a_repeat_request_is_linked_at_intake_and_merged_with_one_action() {
         let id = i64::try_from(id.0).unwrap();
         hub.state
             .db
-            .call_blocking(move |c| {
+            .sqlite_blocking(move |c| {
                 c.query_row("SELECT state_kind, merged_into FROM threads WHERE id = ?1", [id], |r| {
                     Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?))
                 })

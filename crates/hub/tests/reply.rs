@@ -115,7 +115,7 @@ async fn a_templated_reply_reaches_the_patient_sealed_and_a_refused_one_returns_
     let tid = request.thread_id.0 as i64;
     hub.state
         .db
-        .call_blocking(move |c| c.execute("UPDATE threads SET version = version + 1 WHERE id = ?1", [tid]))
+        .sqlite_blocking(move |c| c.execute("UPDATE threads SET version = version + 1 WHERE id = ?1", [tid]))
         .unwrap();
     let draft = |text: &str| desk.save_draft(request.thread_id, text, now).unwrap();
     draft("Second reply, raced.");
@@ -165,7 +165,7 @@ async fn a_templated_reply_reaches_the_patient_sealed_and_a_refused_one_returns_
     let at_hub: (String, Option<String>) = hub
         .state
         .db
-        .call_blocking(move |c| {
+        .sqlite_blocking(move |c| {
             c.query_row("SELECT state_kind, queue_pool FROM threads WHERE id = ?1", [tid.0 as i64], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })
@@ -184,7 +184,7 @@ async fn a_templated_reply_reaches_the_patient_sealed_and_a_refused_one_returns_
     assert_eq!(pool_here(&desk).as_deref(), Some("gp"), "shown at once");
     hub.state
         .db
-        .call_blocking(move |c| {
+        .sqlite_blocking(move |c| {
             c.execute("UPDATE threads SET version = version + 1 WHERE id = ?1", [tid.0 as i64])
         })
         .unwrap();

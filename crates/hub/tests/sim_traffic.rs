@@ -21,7 +21,7 @@ use sealbox_sim::{send, traffic, SendOptions};
 fn stored_envelopes(hub: &support::Hub) -> HashMap<u64, Vec<u8>> {
     hub.state
         .db
-        .call_blocking(|conn| {
+        .sqlite_blocking(|conn| {
             let mut stmt = conn.prepare("SELECT message_id, body FROM envelopes")?;
             let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Vec<u8>>(1)?)))?;
             Ok::<_, sealbox_hub::db::DbError>(rows.collect::<Result<HashMap<_, _>, _>>()?)

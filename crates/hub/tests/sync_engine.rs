@@ -216,7 +216,7 @@ async fn following_the_hub_through_an_outage_the_clinician_keeps_working_and_not
     let claims: i64 = site
         .state
         .db
-        .call_blocking(move |c| {
+        .sqlite_blocking(move |c| {
             Ok::<_, DbError>(
                 c.query_row("SELECT count(*) FROM actions WHERE by_id = ?1", [&user], |r| r.get(0))?,
             )

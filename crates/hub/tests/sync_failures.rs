@@ -261,7 +261,7 @@ async fn the_app_killed_mid_apply_50_times_every_acknowledged_action_is_at_the_h
     let per_thread: BTreeMap<u64, i64> = site
         .state
         .db
-        .call_blocking(move |c| {
+        .sqlite_blocking(move |c| {
             let mut stmt =
                 c.prepare("SELECT thread_id, count(*) FROM actions WHERE by_id = ?1 GROUP BY thread_id")?;
             let rows = stmt.query_map([&user], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)?)))?;

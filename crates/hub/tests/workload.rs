@@ -179,7 +179,7 @@ async fn going_away_hands_what_a_gp_holds_to_a_deputy_where_allowed_else_to_its_
         let id = i64::try_from(t.0).unwrap();
         hub.state
             .db
-            .call_blocking(move |c| {
+            .sqlite_blocking(move |c| {
                 c.query_row("SELECT state_kind, queue_pool, state FROM threads WHERE id = ?1", [id], |r| {
                     Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?))
                 })
@@ -209,7 +209,7 @@ fn hub_state(hub: &support::Hub, thread: ThreadId) -> (String, String) {
     let id = i64::try_from(thread.0).unwrap();
     hub.state
         .db
-        .call_blocking(move |c| {
+        .sqlite_blocking(move |c| {
             c.query_row("SELECT state_kind, state FROM threads WHERE id = ?1", [id], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
             })
@@ -279,7 +279,7 @@ async fn a_close_or_a_hand_over_is_undone_within_ten_seconds_by_ordinary_actions
     let ops = hub
         .state
         .db
-        .call_blocking(move |c| {
+        .sqlite_blocking(move |c| {
             let mut s = c.prepare("SELECT op FROM actions WHERE thread_id = ?1 ORDER BY seq")?;
             let rows = s.query_map([i64::try_from(held.0).unwrap()], |r| r.get::<_, String>(0))?;
             rows.collect::<Result<Vec<_>, _>>()

@@ -149,7 +149,7 @@ async fn a_gp_enrols_is_approved_unlocks_syncs_locks_and_unlocks_offline_with_th
     let (kind, by): (String, String) = hub
         .state
         .db
-        .call_blocking(|c| {
+        .sqlite_blocking(|c| {
             c.query_row("SELECT state_kind, updated_by_id FROM threads WHERE id = ?1", [tid], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })
@@ -363,7 +363,7 @@ async fn a_key_without_hmac_secret_is_used_only_while_the_practice_allows_the_we
     let mut weak = SoftKey::new("1357").without_hmac_secret();
     let state = hub.state.clone();
     let count = |sql: &'static str| -> i64 {
-        state.db.call_blocking(|c| c.query_row(sql, [], |r| r.get(0))).unwrap()
+        state.db.sqlite_blocking(|c| c.query_row(sql, [], |r| r.get(0))).unwrap()
     };
     let set_policy = |allow_weaker_keys: bool| {
         let policy = PracticePolicy { allow_weaker_keys, ..support::demo_practice() };

@@ -4,14 +4,14 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use rusqlite::{params, Connection};
 use sealbox_model::hub_api::{ActivityEvent, ThreadActivity};
 use sealbox_model::ids::ThreadId;
 use sealbox_model::permissions::can_read_thread;
 use sealbox_model::role::Role;
 
+use crate::args;
 use crate::auth::Principal;
-use crate::db::DbError;
+use crate::db::sql::Sql;
 use crate::http::problem::ApiError;
 use crate::relay::store::{self, ThreadRow};
 use crate::state::AppState;
@@ -30,7 +30,7 @@ pub fn path_thread_id(id: &str) -> Result<u64, ApiError> {
 /// Thread `id`, if it exists and `role` may read its category: what a
 /// question about a thread (its activity, its patient's earlier threads)
 /// needs first.
-pub fn readable_thread(conn: &Connection, role: Role, id: u64) -> Result<ThreadRow, ApiError> {
+pub fn readable_thread(conn: &dyn Sql, role: Role, id: u64) -> Result<ThreadRow, ApiError> {
     let thread =
         store::load_thread(conn, ThreadId(id))?.ok_or_else(|| ApiError::not_found("no such thread"))?;
     if !can_read_thread(role, thread.category) {
@@ -50,23 +50,24 @@ pub async fn thread_activity(
         .db
         .read(move |conn| {
             readable_thread(conn, who.staff.role, id)?;
-            let mut stmt = conn.prepare_cached(
+            let rows = conn.query_map(
                 "SELECT a.at_ms, a.actor, COALESCE(s.name, a.actor), a.action, a.object
                  FROM audit_links a LEFT JOIN staff s ON s.id = a.actor
                  WHERE a.object = ?1
                     OR a.object IN (SELECT CAST(message_id AS TEXT) FROM envelopes WHERE thread_id = ?2)
                  ORDER BY a.at_ms, a.device_id, a.seq LIMIT ?3",
+                args![format!("thread {id}"), id, MAX_EVENTS],
+                |r| {
+                    Ok(ActivityEvent {
+                        at_ms: r.get(0)?,
+                        actor: r.get(1)?,
+                        actor_name: r.get(2)?,
+                        action: r.get(3)?,
+                        object: r.get(4)?,
+                    })
+                },
             )?;
-            let rows = stmt.query_map(params![format!("thread {id}"), id as i64, MAX_EVENTS], |r| {
-                Ok(ActivityEvent {
-                    at_ms: r.get(0)?,
-                    actor: r.get(1)?,
-                    actor_name: r.get(2)?,
-                    action: r.get(3)?,
-                    object: r.get(4)?,
-                })
-            })?;
-            Ok::<_, ApiError>(rows.collect::<Result<Vec<_>, _>>().map_err(DbError::from)?)
+            Ok::<_, ApiError>(rows)
         })
         .await?;
     Ok(Json(ThreadActivity { events }))

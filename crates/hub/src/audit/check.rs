@@ -5,10 +5,11 @@
 //! are the ones the device signed, each signature is the device's). The
 //! first broken link of each device is reported.
 
-use rusqlite::{params, Connection};
 use sealbox_crypto::audit_chain::{verify_links, ChainBreak, Link, SegmentHead, GENESIS};
 use sealbox_crypto::ed25519_dalek::VerifyingKey;
 
+use crate::args;
+use crate::db::sql::Sql;
 use crate::db::DbError;
 
 /// Which chains to check: all, a user's devices, or the devices with an
@@ -32,52 +33,39 @@ pub struct DeviceCheck {
     pub broken: Option<ChainBreak>,
 }
 
-fn devices(conn: &Connection, filter: &Filter) -> Result<Vec<String>, DbError> {
-    let mut stmt = conn.prepare(
+fn devices(conn: &dyn Sql, filter: &Filter) -> Result<Vec<String>, DbError> {
+    conn.query_map(
         "SELECT DISTINCT d.id FROM devices d
          WHERE (EXISTS (SELECT 1 FROM audit_links l WHERE l.device_id = d.id)
                 OR EXISTS (SELECT 1 FROM audit_segments s WHERE s.device_id = d.id))
            AND (?1 IS NULL OR d.staff_id = ?1)
            AND (?2 IS NULL OR EXISTS (SELECT 1 FROM audit_links l WHERE l.device_id = d.id AND l.object = ?2))
          ORDER BY d.id",
-    )?;
-    let rows = stmt.query_map(params![filter.user, filter.thread], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        args![filter.user, filter.thread],
+        |r| r.get(0),
+    )
 }
 
 /// A device's links in seq order.
-pub fn links(conn: &Connection, device: &str) -> Result<Vec<Link>, DbError> {
-    let mut stmt = conn.prepare_cached(
+pub fn links(conn: &dyn Sql, device: &str) -> Result<Vec<Link>, DbError> {
+    let hash = |b: Vec<u8>| b.try_into().map_err(|_| DbError::Corrupt { what: "audit hash" });
+    conn.query_map(
         "SELECT seq, at_ms, actor, device, action, object, prev_hash, hash FROM audit_links
          WHERE device_id = ?1 ORDER BY seq",
-    )?;
-    let rows = stmt.query_map(params![device], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, String>(5)?,
-            r.get::<_, Vec<u8>>(6)?,
-            r.get::<_, Vec<u8>>(7)?,
-        ))
-    })?;
-    let hash = |b: Vec<u8>| b.try_into().map_err(|_| DbError::Corrupt { what: "audit hash" });
-    rows.map(|row| {
-        let (seq, at_ms, actor, device, action, object, prev, h) = row?;
-        Ok(Link {
-            seq: u64::try_from(seq).map_err(|_| DbError::Corrupt { what: "audit seq" })?,
-            at_ms,
-            actor,
-            device,
-            action,
-            object,
-            prev_hash: hash(prev)?,
-            hash: hash(h)?,
-        })
-    })
-    .collect()
+        args![device],
+        |r| {
+            Ok(Link {
+                seq: u64::try_from(r.get::<i64>(0)?).map_err(|_| DbError::Corrupt { what: "audit seq" })?,
+                at_ms: r.get(1)?,
+                actor: r.get(2)?,
+                device: r.get(3)?,
+                action: r.get(4)?,
+                object: r.get(5)?,
+                prev_hash: hash(r.get(6)?)?,
+                hash: hash(r.get(7)?)?,
+            })
+        },
+    )
 }
 
 struct Segment {
@@ -88,33 +76,35 @@ struct Segment {
     signature: Vec<u8>,
 }
 
-fn segments(conn: &Connection, device: &str) -> Result<Vec<Segment>, DbError> {
-    let mut stmt = conn.prepare_cached(
+fn segments(conn: &dyn Sql, device: &str) -> Result<Vec<Segment>, DbError> {
+    conn.query_map(
         "SELECT first_seq, last_seq, prev_hash, last_hash, signature FROM audit_segments
          WHERE device_id = ?1 ORDER BY first_seq",
-    )?;
-    let rows = stmt.query_map(params![device], |r| {
-        Ok(Segment {
-            first: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
-            last: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
-            prev_hash: r.get(2)?,
-            last_hash: r.get(3)?,
-            signature: r.get(4)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        args![device],
+        |r| {
+            Ok(Segment {
+                first: u64::try_from(r.get::<i64>(0)?).unwrap_or(0),
+                last: u64::try_from(r.get::<i64>(1)?).unwrap_or(0),
+                prev_hash: r.get(2)?,
+                last_hash: r.get(3)?,
+                signature: r.get(4)?,
+            })
+        },
+    )
 }
 
-fn device_key(conn: &Connection, device: &str) -> Result<Option<VerifyingKey>, DbError> {
-    let key: Option<Vec<u8>> =
-        conn.query_row("SELECT ed25519_public FROM devices WHERE id = ?1", params![device], |r| r.get(0))?;
+fn device_key(conn: &dyn Sql, device: &str) -> Result<Option<VerifyingKey>, DbError> {
+    let key: Option<Vec<u8>> = conn
+        .query_opt("SELECT ed25519_public FROM devices WHERE id = ?1", args![device])?
+        .ok_or(DbError::NoRow)?
+        .get(0)?;
     Ok(key
         .and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok())
         .and_then(|k| VerifyingKey::from_bytes(&k).ok()))
 }
 
 /// Checks one device's chain against its signed segments.
-pub fn check_device(conn: &Connection, device: &str) -> Result<DeviceCheck, DbError> {
+pub fn check_device(conn: &dyn Sql, device: &str) -> Result<DeviceCheck, DbError> {
     let links = links(conn, device)?;
     let count = links.len() as u64;
     let broken = verify_links(device, (0, GENESIS), &links)
@@ -125,7 +115,7 @@ pub fn check_device(conn: &Connection, device: &str) -> Result<DeviceCheck, DbEr
     Ok(DeviceCheck { device: device.to_owned(), links: count, broken })
 }
 
-fn check_segments(conn: &Connection, device: &str, links: &[Link]) -> Result<(), ChainBreak> {
+fn check_segments(conn: &dyn Sql, device: &str, links: &[Link]) -> Result<(), ChainBreak> {
     let uncovered = |seq| ChainBreak { seq, reason: "not covered by a signed segment" };
     let (Ok(segments), Ok(Some(key))) = (segments(conn, device), device_key(conn, device)) else {
         return Err(ChainBreak { seq: 1, reason: "the device's segments or key cannot be read" });
@@ -160,6 +150,6 @@ fn check_segments(conn: &Connection, device: &str, links: &[Link]) -> Result<(),
 }
 
 /// Checks every chain `filter` selects.
-pub fn check(conn: &Connection, filter: &Filter) -> Result<Vec<DeviceCheck>, DbError> {
+pub fn check(conn: &dyn Sql, filter: &Filter) -> Result<Vec<DeviceCheck>, DbError> {
     devices(conn, filter)?.iter().map(|d| check_device(conn, d)).collect()
 }

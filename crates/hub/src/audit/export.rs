@@ -3,11 +3,12 @@
 //! its device's chain verifies up to and including it. Every export is
 //! itself recorded (`audit_exports`, append-only).
 
-use rusqlite::{params, Connection};
 use sealbox_model::jiff::Timestamp;
 use serde::Serialize;
 
 use super::check::check_device;
+use crate::args;
+use crate::db::sql::Sql;
 use crate::db::DbError;
 
 /// The output format.
@@ -41,24 +42,23 @@ pub struct Row {
 }
 
 /// The events with `from <= at < to`, oldest first.
-pub fn rows(conn: &Connection, from: Timestamp, to: Timestamp) -> Result<Vec<Row>, DbError> {
-    let mut stmt = conn.prepare(
+pub fn rows(conn: &dyn Sql, from: Timestamp, to: Timestamp) -> Result<Vec<Row>, DbError> {
+    let raw = conn.query_map(
         "SELECT device_id, seq, at_ms, actor, action, object, hash FROM audit_links
          WHERE at_ms >= ?1 AND at_ms < ?2 ORDER BY at_ms, device_id, seq",
-    )?;
-    let raw = stmt
-        .query_map(params![from.as_millisecond(), to.as_millisecond()], |r| {
+        args![from.as_millisecond(), to.as_millisecond()],
+        |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, Vec<u8>>(6)?,
+                r.get::<String>(0)?,
+                r.get::<i64>(1)?,
+                r.get::<i64>(2)?,
+                r.get::<String>(3)?,
+                r.get::<String>(4)?,
+                r.get::<String>(5)?,
+                r.get::<Vec<u8>>(6)?,
             ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+        },
+    )?;
     let mut first_break: std::collections::BTreeMap<String, Option<u64>> = Default::default();
     let mut out = Vec::with_capacity(raw.len());
     for (device, seq, at_ms, actor, action, object, hash) in raw {
@@ -86,7 +86,7 @@ pub fn rows(conn: &Connection, from: Timestamp, to: Timestamp) -> Result<Vec<Row
 /// Records an export (who ran it, the window, how many events) in the
 /// append-only `audit_exports` table, before the events are printed.
 pub fn record(
-    conn: &Connection,
+    conn: &dyn Sql,
     at: Timestamp,
     run_by: &str,
     window: (Timestamp, Timestamp),
@@ -99,7 +99,7 @@ pub fn record(
     };
     conn.execute(
         "INSERT INTO audit_exports (at_us, run_by, from_ms, to_ms, format, rows) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
+        args![
             crate::db::time::to_db(at),
             run_by,
             window.0.as_millisecond(),

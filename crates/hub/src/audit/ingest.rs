@@ -11,13 +11,14 @@
 
 use axum::extract::State;
 use axum::Json;
-use rusqlite::{params, Connection, OptionalExtension};
 use sealbox_crypto::audit_chain::{verify_links, Link, SegmentHead, GENESIS};
 use sealbox_crypto::ed25519_dalek::VerifyingKey;
 use sealbox_model::actor::SYSTEM_ACTOR;
 use sealbox_model::hub_api::{AuditHead, AuditLinkRecord, AuditSegment, Base64Bytes, MAX_AUDIT_LINKS};
 
+use crate::args;
 use crate::auth::Principal;
+use crate::db::sql::{begin, Sql};
 use crate::db::{time, DbError};
 use crate::http::json::StrictJson;
 use crate::http::problem::ApiError;
@@ -65,14 +66,14 @@ fn link(i: usize, r: &AuditLinkRecord) -> Result<Link, ApiError> {
 }
 
 /// The last link the hub holds of `device` (`(0, GENESIS)` before any).
-pub fn head(conn: &Connection, device: &str) -> Result<(u64, [u8; 32]), DbError> {
+pub fn head(conn: &dyn Sql, device: &str) -> Result<(u64, [u8; 32]), DbError> {
     let row: Option<(i64, Vec<u8>)> = conn
-        .query_row(
+        .query_opt(
             "SELECT seq, hash FROM audit_links WHERE device_id = ?1 ORDER BY seq DESC LIMIT 1",
-            params![device],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+            args![device],
+        )?
+        .map(|r| Ok::<_, DbError>((r.get(0)?, r.get(1)?)))
+        .transpose()?;
     match row {
         None => Ok((0, GENESIS)),
         Some((seq, hash)) => Ok((
@@ -82,14 +83,10 @@ pub fn head(conn: &Connection, device: &str) -> Result<(u64, [u8; 32]), DbError>
     }
 }
 
-fn stored_hash(conn: &Connection, device: &str, seq: u64) -> Result<Option<Vec<u8>>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT hash FROM audit_links WHERE device_id = ?1 AND seq = ?2",
-            params![device, i64::try_from(seq).unwrap_or(i64::MAX)],
-            |r| r.get(0),
-        )
-        .optional()?)
+fn stored_hash(conn: &dyn Sql, device: &str, seq: u64) -> Result<Option<Vec<u8>>, DbError> {
+    conn.query_opt("SELECT hash FROM audit_links WHERE device_id = ?1 AND seq = ?2", args![device, seq])?
+        .map(|r| r.get(0))
+        .transpose()
 }
 
 /// `GET /v1/audit/head`: the last link the hub holds of the caller's
@@ -121,12 +118,12 @@ pub async fn push_segment(
         .db
         .call(move |conn| {
             let row: Option<(Option<Vec<u8>>, i64)> = conn
-                .query_row(
+                .query_opt(
                     "SELECT ed25519_public, created_at_us FROM devices WHERE id = ?1 AND revoked_at_us IS NULL",
-                    params![device],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
+                    args![device],
+                )?
+                .map(|r| Ok::<_, DbError>((r.get(0)?, r.get(1)?)))
+                .transpose()?;
             let (key, enrolled_us) = row.ok_or_else(|| ApiError::forbidden("this device has no signing key here"))?;
             let key = key.ok_or_else(|| ApiError::forbidden("this device has no signing key here"))?;
             for (i, l) in links.iter().enumerate() {
@@ -168,48 +165,33 @@ pub async fn push_segment(
                 last_hash: last.hash,
             };
             segment.verify(&key, &signature).map_err(|_| ApiError::field("signature", "does not verify"))?;
-            let tx = conn.transaction().map_err(DbError::from)?;
-            {
-                let mut insert = tx
-                    .prepare_cached(
-                        "INSERT INTO audit_links (device_id, seq, at_ms, actor, device, action, object,
-                                                  prev_hash, hash, received_at_us)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                    )
-                    .map_err(DbError::from)?;
-                for l in &links {
-                    insert
-                        .execute(params![
-                            device,
-                            i64::try_from(l.seq).map_err(|_| ApiError::field("links.seq", "too large"))?,
-                            l.at_ms,
-                            l.actor,
-                            l.device,
-                            l.action,
-                            l.object,
-                            l.prev_hash.as_slice(),
-                            l.hash.as_slice(),
-                            now
-                        ])
-                        .map_err(DbError::from)?;
-                }
+            let tx = begin(conn)?;
+            for l in &links {
                 tx.execute(
-                    "INSERT INTO audit_segments (device_id, first_seq, last_seq, prev_hash, last_hash, signature,
-                                                 received_at_us)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![
+                    "INSERT INTO audit_links (device_id, seq, at_ms, actor, device, action, object,
+                                              prev_hash, hash, received_at_us)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    args![
                         device,
-                        i64::try_from(first.seq).unwrap_or(i64::MAX),
-                        i64::try_from(last.seq).unwrap_or(i64::MAX),
-                        first.prev_hash.as_slice(),
-                        last.hash.as_slice(),
-                        signature.as_slice(),
+                        i64::try_from(l.seq).map_err(|_| ApiError::field("links.seq", "too large"))?,
+                        l.at_ms,
+                        l.actor,
+                        l.device,
+                        l.action,
+                        l.object,
+                        l.prev_hash,
+                        l.hash,
                         now
                     ],
-                )
-                .map_err(DbError::from)?;
+                )?;
             }
-            tx.commit().map_err(DbError::from)?;
+            tx.execute(
+                "INSERT INTO audit_segments (device_id, first_seq, last_seq, prev_hash, last_hash, signature,
+                                             received_at_us)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                args![device, first.seq, last.seq, first.prev_hash, last.hash, signature, now],
+            )?;
+            tx.commit()?;
             Ok::<_, ApiError>(new_head)
         })
         .await?;

@@ -3,11 +3,12 @@
 
 use axum::extract::State;
 use axum::Json;
-use rusqlite::{params, Connection};
 use sealbox_model::jiff::Timestamp;
 
 use super::api::{LoginHistory, LoginRecord};
 use super::Principal;
+use crate::args;
+use crate::db::sql::Sql;
 use crate::db::{time, DbError};
 use crate::http::ApiError;
 use crate::state::AppState;
@@ -62,11 +63,11 @@ pub struct Attempt<'a> {
 }
 
 /// Records an attempt.
-pub fn record(conn: &Connection, a: Attempt<'_>, now: Timestamp) -> Result<(), DbError> {
+pub fn record(conn: &dyn Sql, a: Attempt<'_>, now: Timestamp) -> Result<(), DbError> {
     conn.execute(
         "INSERT INTO login_attempts (at_us, kind, staff_id, device_id, address, outcome)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![time::to_db(now), a.kind, a.staff_id, a.device_id, a.address, a.outcome.key()],
+        args![time::to_db(now), a.kind, a.staff_id, a.device_id, a.address, a.outcome.key()],
     )?;
     Ok(())
 }
@@ -75,19 +76,21 @@ pub fn record(conn: &Connection, a: Attempt<'_>, now: Timestamp) -> Result<(), D
 pub const HISTORY_LIMIT: i64 = 200;
 
 /// A user's attempts, newest first.
-pub fn history(conn: &Connection, staff_id: &str) -> Result<Vec<LoginRecord>, DbError> {
-    let mut stmt = conn.prepare_cached(
+pub fn history(conn: &dyn Sql, staff_id: &str) -> Result<Vec<LoginRecord>, DbError> {
+    conn.query_map(
         "SELECT at_us, kind, device_id, address, outcome FROM login_attempts
          WHERE staff_id = ?1 ORDER BY id DESC LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![staff_id, HISTORY_LIMIT], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-    })?;
-    rows.map(|row| {
-        let (at, kind, device_id, address, outcome) = row?;
-        Ok(LoginRecord { at: time::from_db(at)?.to_string(), kind, device_id, address, outcome })
-    })
-    .collect()
+        args![staff_id, HISTORY_LIMIT],
+        |r| {
+            Ok(LoginRecord {
+                at: time::from_db(r.get(0)?)?.to_string(),
+                kind: r.get(1)?,
+                device_id: r.get(2)?,
+                address: r.get(3)?,
+                outcome: r.get(4)?,
+            })
+        },
+    )
 }
 
 /// `GET /v1/me/logins`.

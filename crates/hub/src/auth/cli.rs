@@ -8,6 +8,7 @@ use sealbox_model::role::Role;
 
 use super::invites;
 use crate::db::practice::{self, PracticeError};
+use crate::db::sql::begin;
 use crate::db::DbError;
 use crate::state::AppState;
 
@@ -26,12 +27,6 @@ pub enum CliError {
     /// Storage failed.
     #[error(transparent)]
     Db(#[from] DbError),
-}
-
-impl From<rusqlite::Error> for CliError {
-    fn from(e: rusqlite::Error) -> Self {
-        CliError::Db(DbError::Sqlite(e))
-    }
 }
 
 impl From<PracticeError> for CliError {
@@ -56,7 +51,7 @@ pub fn init_practice(state: &AppState, name: &str) -> Result<String, CliError> {
     let name = check_name(name)?.to_owned();
     let now = state.now();
     state.db.call_blocking(move |conn| {
-        let tx = conn.transaction()?;
+        let tx = begin(conn)?;
         let practice = practice::create(&tx, &name, now)?;
         let code = invites::issue(
             &tx,

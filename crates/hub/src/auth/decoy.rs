@@ -5,13 +5,14 @@
 //! attempt and as long as a real one. Finishing it fails as a wrong
 //! signature does. Nobody can learn from the answer who works here.
 
-use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use webauthn_rs::prelude::{Passkey, RequestChallengeResponse};
 use webauthn_rs::Webauthn;
 
 use super::ceremony_errors as err;
 use super::secret;
+use crate::args;
+use crate::db::sql::Sql;
 use crate::db::DbError;
 use crate::http::ApiError;
 
@@ -19,13 +20,13 @@ use crate::http::ApiError;
 const SECRET: &str = "login_decoy";
 
 /// The hub's decoy secret, made on first use.
-fn decoy_secret(conn: &Connection) -> Result<[u8; 32], DbError> {
+fn decoy_secret(conn: &dyn Sql) -> Result<[u8; 32], DbError> {
     conn.execute(
-        "INSERT OR IGNORE INTO hub_secrets (name, secret) VALUES (?1, ?2)",
-        params![SECRET, secret::random::<32>().as_slice()],
+        "INSERT INTO hub_secrets (name, secret) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        args![SECRET, secret::random::<32>()],
     )?;
     let stored: Vec<u8> =
-        conn.query_row("SELECT secret FROM hub_secrets WHERE name = ?1", params![SECRET], |r| r.get(0))?;
+        conn.query_value("SELECT secret FROM hub_secrets WHERE name = ?1", args![SECRET])?;
     stored.try_into().map_err(|_| DbError::Corrupt { what: "hub secret" })
 }
 
@@ -50,13 +51,15 @@ pub fn credential_id(key: &[u8; 32], who: &str, len: usize) -> Vec<u8> {
 /// real one: webauthn-rs makes it from a stored passkey, whose credential
 /// id is then replaced by the decoy.
 pub fn challenge(
-    conn: &Connection,
+    conn: &dyn Sql,
     webauthn: &Webauthn,
     who: &str,
 ) -> Result<RequestChallengeResponse, ApiError> {
     let key = decoy_secret(conn)?;
-    let sample: Option<String> =
-        conn.query_row("SELECT passkey FROM devices ORDER BY id LIMIT 1", [], |r| r.get(0)).optional()?;
+    let sample: Option<String> = conn
+        .query_opt("SELECT passkey FROM devices ORDER BY id LIMIT 1", args![])?
+        .map(|r| r.get(0))
+        .transpose()?;
     // No passkey anywhere: nobody can sign in, known or not, and every
     // name gets this same answer.
     let json = sample.ok_or_else(|| ApiError::unauthorized("unknown user or no active security key"))?;

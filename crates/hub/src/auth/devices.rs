@@ -6,7 +6,6 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use rusqlite::{params, Connection, OptionalExtension};
 use sealbox_model::hub_api::Base64Bytes;
 use sealbox_model::pool::Pool;
 use sealbox_model::role::Role;
@@ -14,6 +13,8 @@ use sealbox_model::role::Role;
 use super::api::{DeviceInfo, DeviceKeys, DeviceList, SealedPoolKey, SealedPoolKeys};
 use super::invites::role_from_key;
 use super::{session, PendingPrincipal, Principal};
+use crate::args;
+use crate::db::sql::{begin, Sql};
 use crate::db::{time, DbError};
 use crate::http::{ApiError, StrictJson};
 use crate::relay::store::from_key;
@@ -39,19 +40,18 @@ struct Row {
     revoked: bool,
 }
 
-fn load(conn: &Connection, id: &str) -> Result<Option<Row>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT x25519_public, ed25519_public, approved_at_us IS NOT NULL, revoked_at_us IS NOT NULL
-             FROM devices WHERE id = ?1",
-            params![id],
-            |r| {
-                let x: Option<Vec<u8>> = r.get(0)?;
-                let e: Option<Vec<u8>> = r.get(1)?;
-                Ok(Row { keys: x.zip(e), approved: r.get(2)?, revoked: r.get(3)? })
-            },
-        )
-        .optional()?)
+fn load(conn: &dyn Sql, id: &str) -> Result<Option<Row>, DbError> {
+    conn.query_opt(
+        "SELECT x25519_public, ed25519_public, approved_at_us IS NOT NULL, revoked_at_us IS NOT NULL
+         FROM devices WHERE id = ?1",
+        args![id],
+    )?
+    .map(|r| {
+        let x: Option<Vec<u8>> = r.get(0)?;
+        let e: Option<Vec<u8>> = r.get(1)?;
+        Ok(Row { keys: x.zip(e), approved: r.get(2)?, revoked: r.get(3)? })
+    })
+    .transpose()
 }
 
 /// `POST /v1/devices/keys`: the caller's device registers its public keys.
@@ -81,12 +81,12 @@ pub async fn upload_keys(
             }
             conn.execute(
                 "UPDATE devices SET x25519_public = ?2, ed25519_public = ?3 WHERE id = ?1",
-                params![who.device_id, new.0, new.1],
+                args![who.device_id, new.0, new.1],
             )?;
             if !row.approved && who.require_admin().is_ok() && !approved_admin_exists(conn)? {
                 conn.execute(
                     "UPDATE devices SET approved_at_us = ?2, approved_by = 'first-admin' WHERE id = ?1",
-                    params![who.device_id, time::to_db(now)],
+                    args![who.device_id, time::to_db(now)],
                 )?;
             }
             Ok(StatusCode::NO_CONTENT)
@@ -95,12 +95,11 @@ pub async fn upload_keys(
 }
 
 /// Whether the practice has an approved, unrevoked practice-admin device.
-fn approved_admin_exists(conn: &rusqlite::Connection) -> Result<bool, rusqlite::Error> {
-    conn.query_row(
+fn approved_admin_exists(conn: &dyn Sql) -> Result<bool, DbError> {
+    conn.query_value(
         "SELECT EXISTS (SELECT 1 FROM devices d JOIN staff st ON st.id = d.staff_id
          WHERE st.role = ?1 AND d.approved_at_us IS NOT NULL AND d.revoked_at_us IS NULL)",
-        params![Role::PracticeAdmin.key()],
-        |r| r.get(0),
+        args![Role::PracticeAdmin.key()],
     )
 }
 
@@ -110,39 +109,40 @@ pub async fn list(State(state): State<AppState>, who: Principal) -> Result<Json<
     let devices = state
         .db
         .call(|conn| {
-            let mut stmt = conn.prepare_cached(
+            let rows = conn.query_map(
                 "SELECT d.id, d.staff_id, s.role, d.name, d.x25519_public, d.ed25519_public,
                         d.approved_at_us IS NOT NULL, d.revoked_at_us IS NOT NULL
                  FROM devices d JOIN staff s ON s.id = d.staff_id ORDER BY d.created_at_us, d.id",
+                args![],
+                |r| {
+                    Ok((
+                        r.get::<String>(0)?,
+                        r.get::<String>(1)?,
+                        r.get::<String>(2)?,
+                        r.get::<String>(3)?,
+                        r.get::<Option<Vec<u8>>>(4)?,
+                        r.get::<Option<Vec<u8>>>(5)?,
+                        r.get::<bool>(6)?,
+                        r.get::<bool>(7)?,
+                    ))
+                },
             )?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, Option<Vec<u8>>>(4)?,
-                    r.get::<_, Option<Vec<u8>>>(5)?,
-                    r.get::<_, bool>(6)?,
-                    r.get::<_, bool>(7)?,
-                ))
-            })?;
-            rows.map(|row| {
-                let (id, user_id, role, name, x, e, approved, revoked) = row?;
-                Ok(DeviceInfo {
-                    id,
-                    user_id,
-                    role: role_from_key(&role)?,
-                    name,
-                    keys: x.zip(e).map(|(x, e)| DeviceKeys {
-                        x25519_public: Base64Bytes(x),
-                        ed25519_public: Base64Bytes(e),
-                    }),
-                    approved,
-                    revoked,
+            rows.into_iter()
+                .map(|(id, user_id, role, name, x, e, approved, revoked)| {
+                    Ok(DeviceInfo {
+                        id,
+                        user_id,
+                        role: role_from_key(&role)?,
+                        name,
+                        keys: x.zip(e).map(|(x, e)| DeviceKeys {
+                            x25519_public: Base64Bytes(x),
+                            ed25519_public: Base64Bytes(e),
+                        }),
+                        approved,
+                        revoked,
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>, ApiError>>()
+                .collect::<Result<Vec<_>, ApiError>>()
         })
         .await?;
     Ok(Json(DeviceList { devices }))
@@ -169,7 +169,7 @@ pub async fn approve(
             conn.execute(
                 "UPDATE devices SET approved_at_us = COALESCE(approved_at_us, ?2), approved_by = COALESCE(approved_by, ?3)
                  WHERE id = ?1",
-                params![id, time::to_db(now), who.device_id],
+                args![id, time::to_db(now), who.device_id],
             )?;
             Ok(StatusCode::NO_CONTENT)
         })
@@ -204,15 +204,13 @@ pub async fn put_pool_keys(
             if row.revoked || !row.approved {
                 return Err(ApiError::conflict("device_not_approved", "id", "device is not approved (or revoked)"));
             }
-            let tx = conn.transaction()?;
+            let tx = begin(conn)?;
+            let t: &dyn Sql = &tx;
             for (i, k) in req.keys.iter().enumerate() {
-                let published = tx
-                    .query_row(
-                        "SELECT 1 FROM pool_keys WHERE pool = ?1 AND key_version = ?2",
-                        params![k.pool.key(), k.key_version],
-                        |_| Ok(()),
-                    )
-                    .optional()?;
+                let published = t.query_opt(
+                    "SELECT 1 FROM pool_keys WHERE pool = ?1 AND key_version = ?2",
+                    args![k.pool.key(), k.key_version],
+                )?;
                 if published.is_none() {
                     return Err(ApiError::conflict(
                         "pool_key_unpublished",
@@ -226,7 +224,7 @@ pub async fn put_pool_keys(
                      ON CONFLICT (device_id, pool, key_version)
                      DO UPDATE SET sealed = excluded.sealed, sealed_by_device = excluded.sealed_by_device,
                                    at_us = excluded.at_us",
-                    params![id, k.pool.key(), k.key_version, k.sealed.0, who.device_id, time::to_db(now)],
+                    args![id, k.pool.key(), k.key_version, k.sealed.0, who.device_id, time::to_db(now)],
                 )?;
             }
             tx.commit()?;
@@ -247,23 +245,22 @@ pub async fn my_pool_keys(
             if !row.approved {
                 return Err(ApiError::forbidden("this device is not approved yet"));
             }
-            let mut stmt = conn.prepare_cached(
+            let rows = conn.query_map(
                 "SELECT pool, key_version, sealed FROM device_pool_keys WHERE device_id = ?1
                  ORDER BY pool, key_version",
+                args![who.device_id],
+                |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?, r.get::<Vec<u8>>(2)?)),
             )?;
-            let rows = stmt.query_map(params![who.device_id], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?))
-            })?;
-            rows.map(|row| {
-                let (pool, version, sealed) = row?;
-                Ok(SealedPoolKey {
-                    pool: from_key::<Pool>(&pool, "pool")?,
-                    key_version: u32::try_from(version)
-                        .map_err(|_| DbError::Corrupt { what: "key version" })?,
-                    sealed: Base64Bytes(sealed),
+            rows.into_iter()
+                .map(|(pool, version, sealed)| {
+                    Ok(SealedPoolKey {
+                        pool: from_key::<Pool>(&pool, "pool")?,
+                        key_version: u32::try_from(version)
+                            .map_err(|_| DbError::Corrupt { what: "key version" })?,
+                        sealed: Base64Bytes(sealed),
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>, ApiError>>()
+                .collect::<Result<Vec<_>, ApiError>>()
         })
         .await?;
     Ok(Json(SealedPoolKeys { keys }))
@@ -282,15 +279,15 @@ pub async fn revoke(
         .db
         .call(move |conn| {
             load(conn, &id)?.ok_or_else(|| ApiError::not_found("no such device"))?;
-            let tx = conn.transaction()?;
+            let tx = begin(conn)?;
             tx.execute(
                 "UPDATE devices SET revoked_at_us = COALESCE(revoked_at_us, ?2) WHERE id = ?1",
-                params![id, time::to_db(now)],
+                args![id, time::to_db(now)],
             )?;
             session::end_for_device(&tx, &id, now)?;
             super::counts_token::revoke_for_device(&tx, &id, now)?;
-            tx.execute("DELETE FROM device_pool_keys WHERE device_id = ?1", params![id])?;
-            tx.execute("DELETE FROM practice_key_shares WHERE device_id = ?1", params![id])?;
+            tx.execute("DELETE FROM device_pool_keys WHERE device_id = ?1", args![id])?;
+            tx.execute("DELETE FROM practice_key_shares WHERE device_id = ?1", args![id])?;
             tx.commit()?;
             Ok(StatusCode::NO_CONTENT)
         })

@@ -12,22 +12,23 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::Json;
 use ed25519_dalek::VerifyingKey;
-use rusqlite::{params, Connection};
 use sealbox_crypto::directory::{Directory, Statement};
 use sealbox_model::hub_api::{
     Base64Bytes, DirectoryPage, DirectoryPost, PracticeSigningKey, StatementRecord, MAX_STATEMENTS_PER_POST,
 };
 
 use super::{PendingPrincipal, Principal};
+use crate::args;
+use crate::db::sql::{begin, Sql};
 use crate::db::{practice, time, DbError};
 use crate::http::query::parse_u64_params;
 use crate::http::{ApiError, StrictJson};
 use crate::state::AppState;
 
 /// The practice key's public half, once set.
-pub fn signing_key(conn: &dyn crate::db::sql::Sql) -> Result<Option<VerifyingKey>, DbError> {
+pub fn signing_key(conn: &dyn Sql) -> Result<Option<VerifyingKey>, DbError> {
     let bytes: Option<Vec<u8>> = conn
-        .query_opt("SELECT ed25519_public FROM practice_signing_key WHERE id = 1", crate::args![])?
+        .query_opt("SELECT ed25519_public FROM practice_signing_key WHERE id = 1", args![])?
         .map(|r| r.get(0))
         .transpose()?;
     bytes
@@ -41,14 +42,11 @@ pub fn signing_key(conn: &dyn crate::db::sql::Sql) -> Result<Option<VerifyingKey
 }
 
 /// The statements after `after`, as stored.
-pub fn statements_after(conn: &Connection, after: u64) -> Result<Vec<StatementRecord>, DbError> {
-    let mut stmt = conn.prepare("SELECT statement FROM directory WHERE seq > ?1 ORDER BY seq")?;
-    let rows =
-        stmt.query_map(params![i64::try_from(after).unwrap_or(i64::MAX)], |r| r.get::<_, String>(0))?;
-    rows.map(|json| {
-        serde_json::from_str(&json?).map_err(|_| DbError::Corrupt { what: "directory statement" })
+pub fn statements_after(conn: &dyn Sql, after: u64) -> Result<Vec<StatementRecord>, DbError> {
+    conn.query_map("SELECT statement FROM directory WHERE seq > ?1 ORDER BY seq", args![after], |r| {
+        serde_json::from_str(&r.get::<String>(0)?)
+            .map_err(|_| DbError::Corrupt { what: "directory statement" })
     })
-    .collect()
 }
 
 /// `PUT /v1/practice/signing-key`: an admin sets the practice key's public
@@ -79,8 +77,8 @@ pub async fn put_signing_key(
             None => {
                 conn.execute(
                     "INSERT INTO practice_signing_key (id, ed25519_public, set_by_device, set_at_us)
-                     VALUES (1, ?1, ?2, ?3)",
-                    params![key.as_slice(), who.device_id, time::to_db(now)],
+                         VALUES (1, ?1, ?2, ?3)",
+                    args![key, who.device_id, time::to_db(now)],
                 )?;
                 Ok(StatusCode::CREATED)
             }
@@ -122,13 +120,13 @@ pub async fn post_statements(
                 .map_err(|_| DbError::Corrupt { what: "directory statement" })?;
             let mut dir = Directory::replay(&practice.id, key, &held)
                 .map_err(|_| DbError::Corrupt { what: "directory chain" })?;
-            let tx = conn.transaction()?;
+            let tx = begin(conn)?;
             for (s, record) in incoming.iter().zip(&req.statements) {
                 dir.apply(s).map_err(|e| ApiError::conflict("statement_refused", "statements", e.to_string()))?;
                 let json = serde_json::to_string(record).map_err(|e| ApiError::internal(&e))?;
                 tx.execute(
                     "INSERT INTO directory (seq, statement, added_by_device, added_at_us) VALUES (?1, ?2, ?3, ?4)",
-                    params![i64::try_from(s.seq).unwrap_or(i64::MAX), json, who.device_id, time::to_db(now)],
+                    args![s.seq, json, who.device_id, time::to_db(now)],
                 )?;
             }
             tx.commit()?;

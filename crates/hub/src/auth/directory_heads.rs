@@ -8,11 +8,11 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use rusqlite::{params, OptionalExtension};
 use sealbox_crypto::directory::HeadClaim;
 use sealbox_model::hub_api::{Base64Bytes, HeadRecord, HeadsPage};
 
 use super::Principal;
+use crate::args;
 use crate::db::{practice, time};
 use crate::http::{ApiError, StrictJson};
 use crate::state::AppState;
@@ -33,10 +33,12 @@ pub async fn post_head(
         .db
         .call(move |conn| {
             let practice = practice::get(conn)?.ok_or_else(|| ApiError::forbidden("no practice"))?;
-            let key: Option<Vec<u8>> = conn
-                .query_row("SELECT ed25519_public FROM devices WHERE id = ?1", [&claim.device], |r| r.get(0))
-                .optional()?
-                .flatten();
+            let key: Option<Vec<u8>> = match conn
+                .query_opt("SELECT ed25519_public FROM devices WHERE id = ?1", args![claim.device])?
+            {
+                Some(row) => row.get(0)?,
+                None => None,
+            };
             let key: [u8; 32] = key
                 .and_then(|k| k.as_slice().try_into().ok())
                 .ok_or_else(|| ApiError::conflict("no_device_keys", "device", "upload the device's keys first"))?;
@@ -49,7 +51,7 @@ pub async fn post_head(
                  ON CONFLICT (device_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
                      signature = excluded.signature, at_us = excluded.at_us
                  WHERE excluded.seq >= directory_heads.seq",
-                params![claim.device, seq, claim.hash.as_slice(), claim.signature.as_slice(), time::to_db(now)],
+                args![claim.device, seq, claim.hash, claim.signature, time::to_db(now)],
             )?;
             Ok(StatusCode::NO_CONTENT)
         })
@@ -72,18 +74,19 @@ pub async fn get_heads(
     let heads = state
         .db
         .read(|conn| {
-            let mut stmt = conn.prepare_cached(
+            conn.query_map(
                 "SELECT device_id, seq, hash, signature FROM directory_heads ORDER BY device_id",
-            )?;
-            let rows = stmt.query_map([], |r| {
-                Ok(HeadRecord {
-                    device: r.get(0)?,
-                    seq: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
-                    hash: Base64Bytes(r.get(2)?),
-                    signature: Base64Bytes(r.get(3)?),
-                })
-            })?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(ApiError::from)
+                args![],
+                |r| {
+                    Ok(HeadRecord {
+                        device: r.get(0)?,
+                        seq: u64::try_from(r.get::<i64>(1)?).unwrap_or(0),
+                        hash: Base64Bytes(r.get(2)?),
+                        signature: Base64Bytes(r.get(3)?),
+                    })
+                },
+            )
+            .map_err(ApiError::from)
         })
         .await?;
     Ok(Json(HeadsPage { heads }))

@@ -5,7 +5,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use rusqlite::{params, Connection, OptionalExtension};
 use sealbox_model::registration::Registration;
 use sealbox_model::role::Role;
 use serde::{Deserialize, Serialize};
@@ -19,6 +18,8 @@ use super::principal::ClientAddr;
 use super::rp::AttestationPolicy;
 use super::throttle::{self, Subject};
 use super::{invites, secret};
+use crate::args;
+use crate::db::sql::{begin, Sql};
 use crate::db::{time, DbError};
 use crate::http::{ApiError, StrictJson};
 use crate::state::AppState;
@@ -62,15 +63,12 @@ fn check_username(name: &str) -> Result<(), ApiError> {
     }
 }
 
-fn username_taken(conn: &Connection, username: &str) -> Result<bool, DbError> {
-    Ok(conn
-        .query_row("SELECT 1 FROM staff WHERE username = ?1", params![username], |_| Ok(()))
-        .optional()?
-        .is_some())
+fn username_taken(conn: &dyn Sql, username: &str) -> Result<bool, DbError> {
+    Ok(conn.query_opt("SELECT 1 FROM staff WHERE username = ?1", args![username])?.is_some())
 }
 
 fn record(
-    conn: &Connection,
+    conn: &dyn Sql,
     address: &str,
     staff_id: Option<&str>,
     device_id: Option<&str>,
@@ -199,7 +197,7 @@ pub async fn finish(
             }
             let device_id = secret::prefixed_id("dev");
             let passkey_json = serde_json::to_string(&passkey).map_err(|e| err::internal(&e))?;
-            let tx = conn.transaction()?;
+            let tx = begin(conn)?;
             invites::mark_used(&tx, &invite_hash, &staff_id, now).map_err(err::invite)?;
             if username_taken(&tx, &username)? {
                 return Err(ApiError::conflict("username_taken", "username", "already in use"));
@@ -207,7 +205,7 @@ pub async fn finish(
             tx.execute(
                 "INSERT INTO staff (id, webauthn_uuid, username, name, role, registration, created_at_us)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
+                args![
                     staff_id,
                     held.user_uuid.to_string(),
                     username,
@@ -219,10 +217,10 @@ pub async fn finish(
             )?;
             let cred_id: &[u8] = passkey.cred_id().as_ref();
             let inserted = tx.execute(
-                "INSERT OR IGNORE INTO devices (id, staff_id, name, credential_id, passkey, demo_key,
-                                               created_at_us)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![device_id, staff_id, device_name, cred_id, passkey_json, demo_key, time::to_db(now)],
+                "INSERT INTO devices (id, staff_id, name, credential_id, passkey, demo_key, created_at_us)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT DO NOTHING",
+                args![device_id, staff_id, device_name, cred_id, passkey_json, demo_key, time::to_db(now)],
             )?;
             if inserted == 0 {
                 return Err(ApiError::conflict(

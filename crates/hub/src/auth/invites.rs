@@ -1,11 +1,12 @@
 //! Enrolment invites: one-time, expiring, stored as SHA-256 of the code.
 
-use rusqlite::{params, Connection, OptionalExtension};
 use sealbox_model::jiff::{SignedDuration, Timestamp};
 use sealbox_model::registration::Registration;
 use sealbox_model::role::Role;
 
 use super::secret;
+use crate::args;
+use crate::db::sql::Sql;
 use crate::db::{time, DbError};
 
 /// How long an invite stays valid by default.
@@ -41,15 +42,9 @@ pub enum InviteError {
     Db(#[from] DbError),
 }
 
-impl From<rusqlite::Error> for InviteError {
-    fn from(e: rusqlite::Error) -> Self {
-        InviteError::Db(DbError::Sqlite(e))
-    }
-}
-
 /// Issues an invite; returns the code (shown once, stored hashed).
 pub fn issue(
-    conn: &Connection,
+    conn: &dyn Sql,
     role: Role,
     name: &str,
     registration: Option<&Registration>,
@@ -61,8 +56,8 @@ pub fn issue(
     conn.execute(
         "INSERT INTO invites (code_sha256, role, name, registration, created_at_us, expires_at_us)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            secret::sha256(&code).as_slice(),
+        args![
+            secret::sha256(&code),
             role.key(),
             name,
             registration.map(Registration::as_str),
@@ -74,17 +69,17 @@ pub fn issue(
 }
 
 /// Looks up a typed code that is still usable at `now`.
-pub fn find_usable(conn: &Connection, typed: &str, now: Timestamp) -> Result<Invite, InviteError> {
+pub fn find_usable(conn: &dyn Sql, typed: &str, now: Timestamp) -> Result<Invite, InviteError> {
     let code = secret::normalise_invite(typed).ok_or(InviteError::Unknown)?;
     let hash = secret::sha256(&code);
     type Row = (String, String, i64, Option<i64>, Option<String>);
     let row: Option<Row> = conn
-        .query_row(
+        .query_opt(
             "SELECT role, name, expires_at_us, used_at_us, registration FROM invites WHERE code_sha256 = ?1",
-            params![hash.as_slice()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )
-        .optional()?;
+            args![hash],
+        )?
+        .map(|r| Ok::<_, DbError>((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .transpose()?;
     let (role, name, expires, used, registration) = row.ok_or(InviteError::Unknown)?;
     if used.is_some() {
         return Err(InviteError::Used);
@@ -100,7 +95,7 @@ pub fn find_usable(conn: &Connection, typed: &str, now: Timestamp) -> Result<Inv
 
 /// Marks an invite used by `staff_id`; fails if it was used meanwhile.
 pub fn mark_used(
-    conn: &Connection,
+    conn: &dyn Sql,
     code_sha256: &[u8; 32],
     staff_id: &str,
     now: Timestamp,
@@ -108,7 +103,7 @@ pub fn mark_used(
     let n = conn.execute(
         "UPDATE invites SET used_at_us = ?2, used_by = ?3 WHERE code_sha256 = ?1 AND used_at_us IS NULL
              AND expires_at_us > ?2",
-        params![code_sha256.as_slice(), time::to_db(now), staff_id],
+        args![code_sha256, time::to_db(now), staff_id],
     )?;
     if n == 1 {
         Ok(())

@@ -4,7 +4,6 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use rusqlite::{params, Connection, OptionalExtension};
 use sealbox_model::jiff::Timestamp;
 use webauthn_rs::prelude::{Passkey, PasskeyAuthentication};
 
@@ -18,12 +17,14 @@ use super::principal::{bearer, ClientAddr};
 use super::session;
 use super::throttle::{self, Subject};
 use super::PendingPrincipal;
+use crate::args;
+use crate::db::sql::{begin, Sql};
 use crate::db::{practice, time, DbError};
 use crate::http::{ApiError, StrictJson};
 use crate::state::AppState;
 
 fn record(
-    conn: &Connection,
+    conn: &dyn Sql,
     address: &str,
     staff_id: Option<&str>,
     device_id: Option<&str>,
@@ -36,7 +37,7 @@ fn record(
 /// 429 if the address, or (when known) the user from this address, is
 /// throttled; records it.
 fn check_throttle(
-    conn: &Connection,
+    conn: &dyn Sql,
     address: &str,
     staff_id: Option<&str>,
     now: Timestamp,
@@ -66,19 +67,16 @@ pub async fn start(
             check_throttle(conn, &address, None, now)?;
             let staff_id: Option<String> = match (&req.user_id, &req.username) {
                 (Some(id), None) => conn
-                    .query_row(
-                        "SELECT id FROM staff WHERE id = ?1 AND disabled_at_us IS NULL",
-                        params![id],
-                        |r| r.get(0),
-                    )
-                    .optional()?,
+                    .query_opt("SELECT id FROM staff WHERE id = ?1 AND disabled_at_us IS NULL", args![id])?
+                    .map(|r| r.get(0))
+                    .transpose()?,
                 (None, Some(name)) => conn
-                    .query_row(
+                    .query_opt(
                         "SELECT id FROM staff WHERE username = ?1 AND disabled_at_us IS NULL",
-                        params![name],
-                        |r| r.get(0),
-                    )
-                    .optional()?,
+                        args![name],
+                    )?
+                    .map(|r| r.get(0))
+                    .transpose()?,
                 _ => return Err(ApiError::field("user_id", "give exactly one of user_id or username")),
             };
             // An unknown name, or one with no key at all, gets a decoy
@@ -114,19 +112,18 @@ pub async fn start(
 /// The passkeys a login challenges for `staff_id`: its active ones, or,
 /// when every one is revoked, the revoked ones, so the holder of one (and
 /// only they) learns at finish that it was revoked.
-fn login_passkeys(conn: &Connection, staff_id: &str) -> Result<Vec<Passkey>, ApiError> {
-    let mut stmt = conn.prepare_cached(
+fn login_passkeys(conn: &dyn Sql, staff_id: &str) -> Result<Vec<Passkey>, ApiError> {
+    Ok(conn.query_map(
         "SELECT passkey FROM devices WHERE staff_id = ?1
            AND (revoked_at_us IS NULL OR NOT EXISTS (
                 SELECT 1 FROM devices a WHERE a.staff_id = ?1 AND a.revoked_at_us IS NULL))
          ORDER BY id",
-    )?;
-    let rows = stmt.query_map(params![staff_id], |r| r.get::<_, String>(0))?;
-    rows.map(|row| {
-        serde_json::from_str::<Passkey>(&row?)
-            .map_err(|_| ApiError::from(DbError::Corrupt { what: "passkey" }))
-    })
-    .collect()
+        args![staff_id],
+        |r| {
+            serde_json::from_str::<Passkey>(&r.get::<String>(0)?)
+                .map_err(|_| DbError::Corrupt { what: "passkey" })
+        },
+    )?)
 }
 
 /// `POST /v1/login/finish`.
@@ -160,13 +157,13 @@ pub async fn finish(
             };
             let cred_id: &[u8] = result.cred_id().as_ref();
             let device: Option<(String, String, i64, Option<i64>, bool)> = conn
-                .query_row(
+                .query_opt(
                     "SELECT id, passkey, sign_count, revoked_at_us, demo_key FROM devices
                      WHERE credential_id = ?1 AND staff_id = ?2",
-                    params![cred_id, staff_id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-                )
-                .optional()?;
+                    args![cred_id, staff_id],
+                )?
+                .map(|r| Ok::<_, DbError>((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+                .transpose()?;
             let Some((device_id, passkey_json, stored_count, revoked, demo_key)) = device else {
                 record(conn, &address, Some(&staff_id), None, Outcome::Failed, now)?;
                 return Err(err::not_verified());
@@ -201,13 +198,12 @@ pub async fn finish(
                 serde_json::from_str(&passkey_json).map_err(|_| DbError::Corrupt { what: "passkey" })?;
             passkey.update_credential(&result);
             let passkey_json = serde_json::to_string(&passkey).map_err(|e| err::internal(&e))?;
-            let role: String =
-                conn.query_row("SELECT role FROM staff WHERE id = ?1", params![staff_id], |r| r.get(0))?;
+            let role: String = conn.query_value("SELECT role FROM staff WHERE id = ?1", args![staff_id])?;
             let practice = practice::get(conn)?.ok_or_else(|| ApiError::unauthorized("no practice"))?;
-            let tx = conn.transaction()?;
+            let tx = begin(conn)?;
             tx.execute(
                 "UPDATE devices SET passkey = ?2, sign_count = ?3 WHERE id = ?1",
-                params![device_id, passkey_json, counter],
+                args![device_id, passkey_json, counter],
             )?;
             let token = session::create(&tx, &staff_id, &device_id, now)?;
             let counts_token = counts_token::create(&tx, &staff_id, &device_id, now)?;

@@ -6,48 +6,54 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
-use rusqlite::{params, Connection, OptionalExtension};
 use sealbox_model::hub_api::{PatientPolicy, PracticePolicy};
 use sealbox_model::jiff::Timestamp;
 
 use super::PendingPrincipal;
+use crate::args;
+use crate::db::sql::{Sql, SqlRow};
 use crate::db::{time, DbError};
 use crate::http::ApiError;
 use crate::state::AppState;
 
 /// The policy in force.
-pub fn get(conn: &Connection) -> Result<PracticePolicy, DbError> {
+pub fn get(conn: &dyn Sql) -> Result<PracticePolicy, DbError> {
     let row = conn
-        .query_row(
+        .query_opt(
             "SELECT max_idle_secs, reauth_secs, allow_weaker_keys, max_offline_secs, allow_demo_keys,
                     lock_on_key_removal, patient_sign_out_secs
              FROM practice_policy ORDER BY id DESC LIMIT 1",
-            [],
-            |r| {
-                Ok(PracticePolicy {
-                    max_idle_secs: r.get(0)?,
-                    reauth_secs: r.get(1)?,
-                    allow_weaker_keys: r.get(2)?,
-                    max_offline_secs: r.get(3)?,
-                    allow_demo_keys: r.get(4)?,
-                    lock_on_key_removal: r.get(5)?,
-                    patient_sign_out_secs: r.get(6)?,
-                })
-            },
-        )
-        .optional()?;
+            args![],
+        )?
+        .map(|r| {
+            Ok::<_, DbError>(PracticePolicy {
+                max_idle_secs: secs(&r, 0)?,
+                reauth_secs: secs(&r, 1)?,
+                allow_weaker_keys: r.get(2)?,
+                max_offline_secs: secs(&r, 3)?,
+                allow_demo_keys: r.get(4)?,
+                lock_on_key_removal: r.get(5)?,
+                patient_sign_out_secs: secs(&r, 6)?,
+            })
+        })
+        .transpose()?;
     Ok(row.unwrap_or_default())
+}
+
+/// Column `index` of `row` as a count of seconds (a `u32`).
+fn secs(row: &SqlRow, index: usize) -> Result<u32, DbError> {
+    u32::try_from(row.get::<i64>(index)?).map_err(|_| DbError::Column { index })
 }
 
 /// Puts `policy` in force (its bounds checked by the caller and again by
 /// the table), recording who set it.
-pub fn set(conn: &Connection, policy: PracticePolicy, set_by: &str, now: Timestamp) -> Result<(), DbError> {
+pub fn set(conn: &dyn Sql, policy: PracticePolicy, set_by: &str, now: Timestamp) -> Result<(), DbError> {
     conn.execute(
         "INSERT INTO practice_policy (max_idle_secs, reauth_secs, allow_weaker_keys, max_offline_secs,
                                       allow_demo_keys, lock_on_key_removal, patient_sign_out_secs,
                                       set_by, set_at_us)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
+        args![
             policy.max_idle_secs,
             policy.reauth_secs,
             policy.allow_weaker_keys,
@@ -89,7 +95,7 @@ mod tests {
 
     #[test]
     fn the_newest_policy_is_in_force_and_the_table_keeps_the_bounds() {
-        let conn = Connection::open_in_memory().unwrap();
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
         crate::db::migrate(&conn).unwrap();
         assert_eq!(get(&conn).unwrap(), PracticePolicy::default());
         let now = Timestamp::from_second(1_750_000_000).unwrap();

@@ -4,11 +4,11 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use rusqlite::params;
 use sealbox_model::pool::Pool;
 
 use super::api::PublishPoolKey;
 use super::Principal;
+use crate::args;
 use crate::db::time;
 use crate::http::{ApiError, StrictJson};
 use crate::state::AppState;
@@ -38,13 +38,14 @@ pub async fn publish(
         .db
         .call(move |conn| {
             let current: Option<(i64, Vec<u8>)> = conn
-                .query_row(
+                .query_opt(
                     "SELECT key_version, x25519_public FROM pool_keys WHERE pool = ?1
                      ORDER BY key_version DESC LIMIT 1",
-                    params![pool.key()],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+                    args![pool.key()],
                 )
-                .ok();
+                .ok()
+                .flatten()
+                .and_then(|r| Some((r.get(0).ok()?, r.get(1).ok()?)));
             match current {
                 Some((v, key)) if v == i64::from(req.key_version) && key == req.x25519_public.0 => {
                     return Ok(StatusCode::NO_CONTENT)
@@ -57,7 +58,7 @@ pub async fn publish(
             conn.execute(
                 "INSERT INTO pool_keys (pool, key_version, x25519_public, published_by_device, published_at_us)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![pool.key(), req.key_version, req.x25519_public.0, who.device_id, time::to_db(now)],
+                args![pool.key(), req.key_version, req.x25519_public.0, who.device_id, time::to_db(now)],
             )?;
             Ok(StatusCode::CREATED)
         })

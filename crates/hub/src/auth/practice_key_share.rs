@@ -7,12 +7,12 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use rusqlite::{params, OptionalExtension};
 use sealbox_model::hub_api::{Base64Bytes, SealedPracticeKey};
 use sealbox_model::role::Role;
 
 use super::Principal;
-use crate::db::time;
+use crate::args;
+use crate::db::{time, DbError};
 use crate::http::{ApiError, StrictJson};
 use crate::state::AppState;
 
@@ -37,13 +37,13 @@ pub async fn put_share(
         .call(move |conn| {
             type Target = (String, bool, bool);
             let target: Option<Target> = conn
-                .query_row(
+                .query_opt(
                     "SELECT s.role, d.approved_at_us IS NOT NULL, d.revoked_at_us IS NOT NULL
                      FROM devices d JOIN staff s ON s.id = d.staff_id WHERE d.id = ?1",
-                    params![id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
+                    args![id],
+                )?
+                .map(|r| Ok::<_, DbError>((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .transpose()?;
             let (role, approved, revoked) = target.ok_or_else(|| ApiError::not_found("no such device"))?;
             if role != Role::PracticeAdmin.key() {
                 return Err(ApiError::conflict("not_an_admin_device", "id", "only an admin's device holds the practice key"));
@@ -55,7 +55,7 @@ pub async fn put_share(
                 "INSERT INTO practice_key_shares (device_id, sealed, shared_by_device, at_us) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (device_id) DO UPDATE SET sealed = excluded.sealed,
                      shared_by_device = excluded.shared_by_device, at_us = excluded.at_us",
-                params![id, req.sealed.0, who.device_id, time::to_db(now)],
+                args![id, req.sealed.0, who.device_id, time::to_db(now)],
             )?;
             Ok(StatusCode::NO_CONTENT)
         })
@@ -70,12 +70,12 @@ pub async fn my_share(
     let sealed: Option<Vec<u8>> = state
         .db
         .read(move |conn| {
-            conn.query_row(
+            conn.query_opt(
                 "SELECT sealed FROM practice_key_shares WHERE device_id = ?1",
-                [who.device_id],
-                |r| r.get(0),
-            )
-            .optional()
+                args![who.device_id],
+            )?
+            .map(|r| r.get(0))
+            .transpose()
             .map_err(ApiError::from)
         })
         .await?;

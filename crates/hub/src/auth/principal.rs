@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 
 use super::session::{self, Ended, SessionError};
 use crate::db::practice;
+use crate::db::sql::Sql;
 use crate::http::ApiError;
 use crate::state::AppState;
 
@@ -140,11 +141,7 @@ impl std::fmt::Debug for EventsReader {
 
 impl EventsReader {
     /// Whether the token is still live at `now` (without counting as use).
-    pub fn still_stands(
-        &self,
-        conn: &rusqlite::Connection,
-        now: Timestamp,
-    ) -> Result<bool, crate::db::DbError> {
+    pub fn still_stands(&self, conn: &dyn Sql, now: Timestamp) -> Result<bool, crate::db::DbError> {
         if self.counts_only {
             Ok(super::counts_token::valid(conn, &self.token, now)?.is_some())
         } else {

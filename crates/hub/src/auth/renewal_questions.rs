@@ -8,13 +8,13 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use rusqlite::{params, OptionalExtension};
 use sealbox_crypto::renewal_questions;
 use sealbox_model::hub_api::{Base64Bytes, SignedRenewalQuestions};
 
 use super::directory::signing_key;
 use super::Principal;
-use crate::db::{practice, time};
+use crate::args;
+use crate::db::{practice, time, DbError};
 use crate::http::{ApiError, StrictJson};
 use crate::state::AppState;
 
@@ -44,8 +44,9 @@ pub async fn put_questions(
             let questions = renewal_questions::verify(&key, &practice.id, &signed)
                 .map_err(|e| ApiError::field("signature", e.to_string()))?;
             let held: Option<i64> = conn
-                .query_row("SELECT version FROM renewal_questions WHERE id = 1", [], |r| r.get(0))
-                .optional()?;
+                .query_opt("SELECT version FROM renewal_questions WHERE id = 1", args![])?
+                .map(|r| r.get(0))
+                .transpose()?;
             let version = i64::try_from(questions.version).unwrap_or(i64::MAX);
             if held.is_some_and(|h| h >= version) {
                 return Err(ApiError::conflict(
@@ -60,7 +61,13 @@ pub async fn put_questions(
                  ON CONFLICT (id) DO UPDATE SET version = excluded.version, body = excluded.body,
                    signature = excluded.signature, published_by_device = excluded.published_by_device,
                    published_at_us = excluded.published_at_us",
-                params![version, signed.body.as_slice(), signed.signature.as_slice(), who.device_id, time::to_db(now)],
+                args![
+                    version,
+                    signed.body.as_slice(),
+                    signed.signature.as_slice(),
+                    who.device_id,
+                    time::to_db(now)
+                ],
             )?;
             Ok(StatusCode::CREATED)
         })
@@ -77,11 +84,15 @@ pub async fn get_questions(
     let held = state
         .db
         .read(|conn| {
-            conn.query_row("SELECT body, signature FROM renewal_questions WHERE id = 1", [], |r| {
-                Ok(SignedRenewalQuestions { body: Base64Bytes(r.get(0)?), signature: Base64Bytes(r.get(1)?) })
-            })
-            .optional()
-            .map_err(ApiError::from)
+            conn.query_opt("SELECT body, signature FROM renewal_questions WHERE id = 1", args![])?
+                .map(|r| {
+                    Ok::<_, DbError>(SignedRenewalQuestions {
+                        body: Base64Bytes(r.get(0)?),
+                        signature: Base64Bytes(r.get(1)?),
+                    })
+                })
+                .transpose()
+                .map_err(ApiError::from)
         })
         .await?;
     held.map(Json).ok_or_else(|| ApiError::not_found("the practice has published no renewal questions"))

@@ -2,12 +2,13 @@
 //! after 15 minutes without a request or 12 hours after login, whichever
 //! comes first (NIST SP 800-63B AAL3 reauthentication limits).
 
-use rusqlite::{params, Connection, OptionalExtension};
 use sealbox_model::actor::StaffRef;
 use sealbox_model::jiff::{SignedDuration, Timestamp};
 
 use super::invites::role_from_key;
 use super::secret;
+use crate::args;
+use crate::db::sql::Sql;
 use crate::db::{time, DbError};
 
 /// Idle limit.
@@ -61,19 +62,13 @@ pub enum SessionError {
     Db(#[from] DbError),
 }
 
-impl From<rusqlite::Error> for SessionError {
-    fn from(e: rusqlite::Error) -> Self {
-        SessionError::Db(DbError::Sqlite(e))
-    }
-}
-
 /// Opens a session; returns the token (shown once).
-pub fn create(conn: &Connection, staff_id: &str, device_id: &str, now: Timestamp) -> Result<String, DbError> {
+pub fn create(conn: &dyn Sql, staff_id: &str, device_id: &str, now: Timestamp) -> Result<String, DbError> {
     let token = secret::session_token();
     conn.execute(
         "INSERT INTO sessions (token_sha256, staff_id, device_id, created_at_us, last_seen_us)
          VALUES (?1, ?2, ?3, ?4, ?4)",
-        params![secret::sha256(&token).as_slice(), staff_id, device_id, time::to_db(now)],
+        args![secret::sha256(&token), staff_id, device_id, time::to_db(now)],
     )?;
     Ok(token)
 }
@@ -88,44 +83,42 @@ struct Row {
     approved: bool,
 }
 
-fn open_session(conn: &Connection, hash: &[u8; 32]) -> Result<Option<Row>, DbError> {
-    let row: Option<(String, String, String, i64, i64, bool)> = conn
-        .query_row(
-            "SELECT s.staff_id, st.role, s.device_id, s.created_at_us, s.last_seen_us, d.approved_at_us IS NOT NULL
-             FROM sessions s JOIN staff st ON st.id = s.staff_id JOIN devices d ON d.id = s.device_id
-             WHERE s.token_sha256 = ?1 AND s.ended_at_us IS NULL
-               AND d.revoked_at_us IS NULL AND st.disabled_at_us IS NULL",
-            params![hash.as_slice()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
-        )
-        .optional()?;
-    row.map(|(staff_id, role, device_id, created, last_seen, approved)| {
+fn open_session(conn: &dyn Sql, hash: &[u8; 32]) -> Result<Option<Row>, DbError> {
+    conn.query_opt(
+        "SELECT s.staff_id, st.role, s.device_id, s.created_at_us, s.last_seen_us, d.approved_at_us IS NOT NULL
+         FROM sessions s JOIN staff st ON st.id = s.staff_id JOIN devices d ON d.id = s.device_id
+         WHERE s.token_sha256 = ?1 AND s.ended_at_us IS NULL
+           AND d.revoked_at_us IS NULL AND st.disabled_at_us IS NULL",
+        args![hash],
+    )?
+    .map(|r| {
         Ok(Row {
-            staff_id,
-            role,
-            device_id,
-            created: time::from_db(created)?,
-            last_seen: time::from_db(last_seen)?,
-            approved,
+            staff_id: r.get(0)?,
+            role: r.get(1)?,
+            device_id: r.get(2)?,
+            created: time::from_db(r.get(3)?)?,
+            last_seen: time::from_db(r.get(4)?)?,
+            approved: r.get(5)?,
         })
     })
     .transpose()
 }
 
 /// Checks a token and, if live, records `now` as its last use.
-pub fn touch(conn: &Connection, token: &str, now: Timestamp) -> Result<Owner, SessionError> {
+pub fn touch(conn: &dyn Sql, token: &str, now: Timestamp) -> Result<Owner, SessionError> {
     let hash = secret::sha256(token);
     let row = open_session(conn, &hash)?.ok_or(SessionError::Invalid)?;
     if let Err(why) = check(row.created, row.last_seen, now) {
         conn.execute(
             "UPDATE sessions SET ended_at_us = ?2 WHERE token_sha256 = ?1",
-            params![hash.as_slice(), time::to_db(now)],
+            args![hash, time::to_db(now)],
         )?;
         return Err(SessionError::Expired(why));
     }
     conn.execute(
-        "UPDATE sessions SET last_seen_us = MAX(last_seen_us, ?2) WHERE token_sha256 = ?1",
-        params![hash.as_slice(), time::to_db(now)],
+        "UPDATE sessions SET last_seen_us = CASE WHEN last_seen_us > ?2 THEN last_seen_us ELSE ?2 END
+         WHERE token_sha256 = ?1",
+        args![hash, time::to_db(now)],
     )?;
     Ok(Owner {
         staff: StaffRef::new(row.staff_id, role_from_key(&row.role)?),
@@ -137,26 +130,26 @@ pub fn touch(conn: &Connection, token: &str, now: Timestamp) -> Result<Owner, Se
 /// Whether `token` is a live session at `now` of an approved device,
 /// without counting as a use: how an open event stream learns that its
 /// session has ended.
-pub fn stands(conn: &Connection, token: &str, now: Timestamp) -> Result<bool, DbError> {
+pub fn stands(conn: &dyn Sql, token: &str, now: Timestamp) -> Result<bool, DbError> {
     Ok(open_session(conn, &secret::sha256(token))?
         .is_some_and(|row| row.approved && check(row.created, row.last_seen, now).is_ok()))
 }
 
 /// Ends the session of `token` (logout). Returns whether one was live.
-pub fn end(conn: &Connection, token: &str, now: Timestamp) -> Result<bool, DbError> {
+pub fn end(conn: &dyn Sql, token: &str, now: Timestamp) -> Result<bool, DbError> {
     let n = conn.execute(
         "UPDATE sessions SET ended_at_us = ?2 WHERE token_sha256 = ?1 AND ended_at_us IS NULL",
-        params![secret::sha256(token).as_slice(), time::to_db(now)],
+        args![secret::sha256(token), time::to_db(now)],
     )?;
     Ok(n > 0)
 }
 
 /// Ends every session of a device (revocation).
-pub fn end_for_device(conn: &Connection, device_id: &str, now: Timestamp) -> Result<usize, DbError> {
-    Ok(conn.execute(
+pub fn end_for_device(conn: &dyn Sql, device_id: &str, now: Timestamp) -> Result<u64, DbError> {
+    conn.execute(
         "UPDATE sessions SET ended_at_us = ?2 WHERE device_id = ?1 AND ended_at_us IS NULL",
-        params![device_id, time::to_db(now)],
-    )?)
+        args![device_id, time::to_db(now)],
+    )
 }
 
 #[cfg(test)]

@@ -11,11 +11,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use rusqlite::params;
 use sealbox_model::hub_api::{AbsenceRequest, StaffDirectory, StaffEntry, MAX_ABSENCE_DAYS};
 use sealbox_model::ids::StaffId;
 
 use super::invites::role_from_key;
+use crate::args;
 use crate::auth::Principal;
 use crate::db::time;
 use crate::http::{ApiError, StrictJson};
@@ -27,34 +27,35 @@ pub async fn list(State(state): State<AppState>, _who: Principal) -> Result<Json
     let staff = state
         .db
         .call(move |conn| {
-            let mut stmt = conn.prepare_cached(
+            let rows = conn.query_map(
                 "SELECT s.id, s.name, s.role, s.disabled_at_us IS NULL AND EXISTS (
                      SELECT 1 FROM devices d WHERE d.staff_id = s.id
                         AND d.approved_at_us IS NOT NULL AND d.revoked_at_us IS NULL),
                      CASE WHEN s.away_until_us > ?1 THEN s.away_until_us END
                  FROM staff s ORDER BY s.name, s.id",
+                args![now],
+                |r| {
+                    Ok((
+                        r.get::<String>(0)?,
+                        r.get::<String>(1)?,
+                        r.get::<String>(2)?,
+                        r.get::<bool>(3)?,
+                        r.get::<Option<i64>>(4)?,
+                    ))
+                },
             )?;
-            let rows = stmt.query_map([now], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, bool>(3)?,
-                    r.get::<_, Option<i64>>(4)?,
-                ))
-            })?;
-            rows.map(|row| {
-                let (id, name, role, works_here, away) = row?;
-                let away_until = away.map(time::from_db).transpose()?;
-                Ok(StaffEntry {
-                    id: StaffId(id),
-                    name,
-                    role: role_from_key(&role)?,
-                    active: works_here && away_until.is_none(),
-                    away_until,
+            rows.into_iter()
+                .map(|(id, name, role, works_here, away)| {
+                    let away_until = away.map(time::from_db).transpose()?;
+                    Ok(StaffEntry {
+                        id: StaffId(id),
+                        name,
+                        role: role_from_key(&role)?,
+                        active: works_here && away_until.is_none(),
+                        away_until,
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>, ApiError>>()
+                .collect::<Result<Vec<_>, ApiError>>()
         })
         .await?;
     Ok(Json(StaffDirectory { staff }))
@@ -80,10 +81,7 @@ pub async fn set_absence(
     state
         .db
         .call(move |conn| {
-            conn.execute(
-                "UPDATE staff SET away_until_us = ?2 WHERE id = ?1",
-                params![who.staff.id.0, until],
-            )?;
+            conn.execute("UPDATE staff SET away_until_us = ?2 WHERE id = ?1", args![who.staff.id.0, until])?;
             Ok::<_, ApiError>(())
         })
         .await?;

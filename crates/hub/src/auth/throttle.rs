@@ -3,9 +3,10 @@
 //! doubles the wait (from [`BASE_DELAY`], capped at [`MAX_DELAY`]). A
 //! success resets the count. Failures older than [`WINDOW`] are forgotten.
 
-use rusqlite::{params, Connection};
 use sealbox_model::jiff::{SignedDuration, Timestamp};
 
+use crate::args;
+use crate::db::sql::Sql;
 use crate::db::{time, DbError};
 
 /// Failures allowed before any delay.
@@ -47,19 +48,26 @@ pub enum Subject<'a> {
 }
 
 /// Seconds `subject` must still wait, if throttled.
-pub fn check(conn: &Connection, subject: Subject<'_>, now: Timestamp) -> Result<Option<u64>, DbError> {
-    let (filter, user, address) = match subject {
-        Subject::UserAt(id, addr) => ("staff_id = ?1 AND address = ?2", id, addr),
-        Subject::Address(addr) => ("?1 = ?1 AND address = ?2", "", addr),
+pub fn check(conn: &dyn Sql, subject: Subject<'_>, now: Timestamp) -> Result<Option<u64>, DbError> {
+    // The window's start is ?1; the subject's filter binds from ?2 on (a
+    // statement binds only the parameters it names: PostgreSQL cannot type
+    // one it does not use).
+    let filter = match subject {
+        Subject::UserAt(..) => "staff_id = ?2 AND address = ?3",
+        Subject::Address(..) => "address = ?2",
     };
-    let since = now.checked_sub(WINDOW).unwrap_or(now);
+    let since = time::to_db(now.checked_sub(WINDOW).unwrap_or(now));
     let sql = format!(
         "SELECT COUNT(*), MAX(at_us) FROM login_attempts
-         WHERE {filter} AND at_us > ?3 AND outcome NOT IN ('ok', 'throttled')
+         WHERE {filter} AND at_us > ?1 AND outcome NOT IN ('ok', 'throttled')
            AND id > COALESCE((SELECT MAX(id) FROM login_attempts WHERE {filter} AND outcome = 'ok'), 0)"
     );
-    let (count, last): (i64, Option<i64>) =
-        conn.query_row(&sql, params![user, address, time::to_db(since)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let row = match subject {
+        Subject::UserAt(id, addr) => conn.query_opt(&sql, args![since, id, addr])?,
+        Subject::Address(addr) => conn.query_opt(&sql, args![since, addr])?,
+    }
+    .ok_or(DbError::NoRow)?;
+    let (count, last): (i64, Option<i64>) = (row.get(0)?, row.get(1)?);
     let Some(last) = last else { return Ok(None) };
     Ok(wait_secs(u32::try_from(count).unwrap_or(u32::MAX), time::from_db(last)?, now))
 }

@@ -1,8 +1,10 @@
-//! The hub's SQLite database: one file in the data directory, opened
-//! WITHOUT a key (the library is SQLCipher because crates/core needs it and
-//! cargo unifies features; unkeyed it is plain SQLite). It holds only
-//! ciphertext and routing metadata. Blocking calls run on tokio's blocking
-//! pool through [`Db::call`].
+//! The hub's database: by default one SQLite file in the data directory,
+//! opened WITHOUT a key (the library is SQLCipher because crates/core needs
+//! it and cargo unifies features; unkeyed it is plain SQLite); or, for a
+//! deployment of several hub nodes, one PostgreSQL database they share.
+//! Either holds only ciphertext and routing metadata. Store code is
+//! written once against [`sql::Sql`]; blocking calls run on tokio's
+//! blocking pool through [`Db::call`].
 
 pub mod backup;
 mod migrations;
@@ -14,7 +16,9 @@ pub mod time;
 
 pub use migrations::{migrate, MIGRATIONS, PG_MIGRATIONS};
 
+use postgres::Postgres;
 use rusqlite::Connection;
+use sql::{Backend, Sql};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -67,19 +71,42 @@ pub enum DbError {
     /// A query that must return a row returned none.
     #[error("query returned no row")]
     NoRow,
+    /// Something only the SQLite backend has was asked of PostgreSQL.
+    #[error("this needs the SQLite backend")]
+    NotSqlite,
 }
 
-/// A clone-able handle on the database connection.
+/// So a closure written against rusqlite (a test arranging rows) can be
+/// handed to [`Db::sqlite_blocking`], whose refusal on PostgreSQL must be
+/// an error of the closure's own type.
+impl From<DbError> for rusqlite::Error {
+    fn from(e: DbError) -> rusqlite::Error {
+        rusqlite::Error::ToSqlConversionFailure(Box::new(e))
+    }
+}
+
+/// A clone-able handle on the hub's database: the SQLite file in the data
+/// directory (the default) or a PostgreSQL database that several hub nodes
+/// share. Store code runs on tokio's blocking pool with a [`Sql`]
+/// connection either way.
 #[derive(Clone)]
 pub struct Db {
-    conn: Arc<Mutex<Connection>>,
-    /// A second, read-only connection: WAL lets sync pages and channel
-    /// look-ups be read while the writer commits, so readers never hold up
-    /// ingest.
-    reader: Arc<Mutex<Connection>>,
-    /// A third, read-only connection for the event publisher alone, so the
-    /// pool counts of a push never queue behind sync pages.
-    push_reader: Arc<Mutex<Connection>>,
+    store: Store,
+}
+
+#[derive(Clone)]
+enum Store {
+    Sqlite {
+        conn: Arc<Mutex<Connection>>,
+        /// A second, read-only connection: WAL lets sync pages and channel
+        /// look-ups be read while the writer commits, so readers never hold
+        /// up ingest.
+        reader: Arc<Mutex<Connection>>,
+        /// A third, read-only connection for the event publisher alone, so
+        /// the pool counts of a push never queue behind sync pages.
+        push_reader: Arc<Mutex<Connection>>,
+    },
+    Postgres(Postgres),
 }
 
 impl std::fmt::Debug for Db {
@@ -87,6 +114,9 @@ impl std::fmt::Debug for Db {
         f.write_str("Db")
     }
 }
+
+/// Connections a hub node keeps to PostgreSQL.
+const PG_POOL: usize = 16;
 
 impl Db {
     /// Opens (creating) `DATA_DIR/hub.sqlite3` and applies pending migrations.
@@ -102,49 +132,110 @@ impl Db {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&conn)?;
         Ok(Db {
-            conn: Arc::new(Mutex::new(conn)),
-            reader: Arc::new(Mutex::new(open_reader(data_dir)?)),
-            push_reader: Arc::new(Mutex::new(open_reader(data_dir)?)),
+            store: Store::Sqlite {
+                conn: Arc::new(Mutex::new(conn)),
+                reader: Arc::new(Mutex::new(open_reader(data_dir)?)),
+                push_reader: Arc::new(Mutex::new(open_reader(data_dir)?)),
+            },
         })
     }
 
-    /// Runs a read-only `f` on the reader connection, on the blocking pool.
+    /// Connects to the PostgreSQL database `conninfo` names and applies
+    /// pending migrations (nodes starting together take turns).
+    pub fn open_postgres(conninfo: &str) -> Result<Db, DbError> {
+        let pg = Postgres::connect(conninfo, PG_POOL)?;
+        postgres::off_runtime(|| migrate(&pg.conn()?))??;
+        Ok(Db { store: Store::Postgres(pg) })
+    }
+
+    /// Which engine holds the data.
+    pub fn backend(&self) -> Backend {
+        match self.store {
+            Store::Sqlite { .. } => Backend::Sqlite,
+            Store::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The PostgreSQL pool, when the hub runs on one.
+    pub fn postgres(&self) -> Option<&Postgres> {
+        match &self.store {
+            Store::Postgres(pg) => Some(pg),
+            Store::Sqlite { .. } => None,
+        }
+    }
+
+    /// Runs a read-only `f` on the blocking pool (SQLite: the reader
+    /// connection, beside the writer).
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&dyn Sql) -> Result<T, E> + Send + 'static,
     {
-        on_blocking_pool(self.reader.clone(), f).await
+        match &self.store {
+            Store::Sqlite { reader, .. } => on_blocking_pool(reader.clone(), f).await,
+            Store::Postgres(pg) => on_pooled(pg.clone(), f).await,
+        }
     }
 
-    /// Runs a read-only `f` on the event publisher's own connection.
+    /// Runs a read-only `f` for the event publisher (SQLite: its own
+    /// connection).
     pub async fn read_for_push<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&dyn Sql) -> Result<T, E> + Send + 'static,
     {
-        on_blocking_pool(self.push_reader.clone(), f).await
+        match &self.store {
+            Store::Sqlite { push_reader, .. } => on_blocking_pool(push_reader.clone(), f).await,
+            Store::Postgres(pg) => on_pooled(pg.clone(), f).await,
+        }
     }
 
-    /// Runs `f` with the connection on the blocking pool.
+    /// Runs `f` (which may write) on the blocking pool.
     pub async fn call<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&dyn Sql) -> Result<T, E> + Send + 'static,
     {
-        on_blocking_pool(self.conn.clone(), f).await
+        match &self.store {
+            Store::Sqlite { conn, .. } => on_blocking_pool(conn.clone(), f).await,
+            Store::Postgres(pg) => on_pooled(pg.clone(), f).await,
+        }
     }
 
-    /// Runs `f` with the connection on the current thread (CLI, start-up).
+    /// Runs `f` now, blocking the caller (CLI, start-up, tests); on
+    /// PostgreSQL from inside a runtime, on a thread of its own.
     pub fn call_blocking<T, E, F>(&self, f: F) -> Result<T, E>
     where
+        T: Send,
+        E: From<DbError> + Send,
+        F: FnOnce(&dyn Sql) -> Result<T, E> + Send,
+    {
+        match &self.store {
+            Store::Sqlite { conn, .. } => {
+                let guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+                f(&*guard)
+            }
+            Store::Postgres(pg) => postgres::off_runtime(|| f(&pg.conn()?))?,
+        }
+    }
+
+    /// Runs `f` with the SQLite connection itself, for what only SQLite
+    /// has (tests arranging rows with rusqlite); refused on PostgreSQL.
+    pub fn sqlite_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        E: From<DbError>,
         F: FnOnce(&mut Connection) -> Result<T, E>,
     {
-        let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut guard)
+        match &self.store {
+            Store::Sqlite { conn, .. } => {
+                let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+                f(&mut guard)
+            }
+            Store::Postgres(_) => Err(E::from(DbError::NotSqlite)),
+        }
     }
 }
 
@@ -163,12 +254,23 @@ async fn on_blocking_pool<T, E, F>(conn: Arc<Mutex<Connection>>, f: F) -> Result
 where
     T: Send + 'static,
     E: From<DbError> + Send + 'static,
-    F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+    F: FnOnce(&dyn Sql) -> Result<T, E> + Send + 'static,
 {
     tokio::task::spawn_blocking(move || {
-        let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut guard)
+        let guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&*guard)
     })
     .await
     .map_err(|_| E::from(DbError::Task))?
+}
+
+/// Takes a pooled PostgreSQL connection on tokio's blocking pool and runs
+/// `f` with it.
+async fn on_pooled<T, E, F>(pg: Postgres, f: F) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+    F: FnOnce(&dyn Sql) -> Result<T, E> + Send + 'static,
+{
+    tokio::task::spawn_blocking(move || f(&pg.conn()?)).await.map_err(|_| E::from(DbError::Task))?
 }

@@ -1,8 +1,11 @@
 //! [`Sql`] on PostgreSQL: tokio-postgres connections from a deadpool pool.
 //! The hub's store code is synchronous (it runs on tokio's blocking pool,
-//! as with SQLite), so each statement is driven to completion with the
-//! runtime's `block_on` from that blocking thread. Every integer column is
-//! BIGINT (migrations/postgres), so a bound integer is always INT8.
+//! as with SQLite), so each statement is driven to completion with
+//! `block_on` on the pool's own runtime from that blocking thread. Every
+//! integer column is BIGINT (migrations/postgres), so a bound integer is
+//! always INT8.
+
+use std::sync::Arc;
 
 use bytes::BytesMut;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -75,10 +78,38 @@ impl From<tokio_postgres::Error> for DbError {
     }
 }
 
-/// A pool of connections to one PostgreSQL database.
+/// A PostgreSQL connection string (libpq's key=value form or a
+/// `postgresql://` URL). It may hold a password, so its `Debug` shows none
+/// of it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Conninfo(pub String);
+
+impl std::fmt::Debug for Conninfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Conninfo(..)")
+    }
+}
+
+/// A pool of connections to one PostgreSQL database, driven by a small
+/// runtime of its own: the pool works the same from the server's blocking
+/// pool, from the CLI and from tests, and never from an async worker.
 #[derive(Clone)]
 pub struct Postgres {
     pool: Pool,
+    config: Arc<tokio_postgres::Config>,
+    rt: Arc<OwnRuntime>,
+}
+
+/// The pool's runtime, shut down without blocking when the last handle
+/// goes (which may be on an async worker).
+struct OwnRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for OwnRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 impl std::fmt::Debug for Postgres {
@@ -92,30 +123,63 @@ impl Postgres {
     /// `host=... port=... user=... dbname=...` or a `postgresql://` URL).
     pub fn connect(conninfo: &str, size: usize) -> Result<Postgres, DbError> {
         let config: tokio_postgres::Config = conninfo.parse()?;
-        let manager =
-            Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("sealbox-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| DbError::Pool(e.to_string()))?;
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig { recycling_method: RecyclingMethod::Fast },
+        );
         let pool = Pool::builder(manager)
             .max_size(size)
             .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(std::time::Duration::from_secs(30)))
+            .create_timeout(Some(std::time::Duration::from_secs(10)))
             .build()
             .map_err(|e| DbError::Pool(e.to_string()))?;
-        Ok(Postgres { pool })
+        Ok(Postgres { pool, config: Arc::new(config), rt: Arc::new(OwnRuntime(Some(rt))) })
     }
 
-    /// One connection from the pool, for a blocking thread. Must be called
-    /// inside the runtime (it keeps the runtime's handle) but not on an
-    /// async worker: [`PgConn`]'s calls block.
-    pub fn conn(&self) -> Result<PgConn, DbError> {
-        let rt = tokio::runtime::Handle::try_current().map_err(|_| DbError::Task)?;
-        let client = rt.block_on(self.pool.get()).map_err(|e| DbError::Pool(e.to_string()))?;
-        Ok(PgConn { client, rt })
+    /// The connection settings (for a connection of its own, as the
+    /// fan-out's LISTEN needs).
+    pub fn config(&self) -> &tokio_postgres::Config {
+        &self.config
     }
+
+    /// Runs `f` to completion on the pool's runtime (blocking the caller,
+    /// which must not be an async worker).
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> Result<F::Output, DbError> {
+        match &self.rt.0 {
+            Some(rt) => Ok(rt.block_on(f)),
+            None => Err(DbError::Task),
+        }
+    }
+
+    /// One connection from the pool; back in the pool when dropped.
+    pub fn conn(&self) -> Result<PgConn, DbError> {
+        let client = self.block_on(self.pool.get())?.map_err(|e| DbError::Pool(e.to_string()))?;
+        Ok(PgConn { client, pg: self.clone() })
+    }
+}
+
+/// Runs `f` where it may block on the pool's runtime: here, or — when this
+/// thread is in a runtime already (an async task, a test, `serve`'s
+/// start-up) — on a scoped thread of its own, which blocking cannot upset.
+pub fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, DbError> {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Ok(f());
+    }
+    std::thread::scope(|s| s.spawn(f).join()).map_err(|_| DbError::Task)
 }
 
 /// One pooled PostgreSQL connection, back in the pool when dropped.
 pub struct PgConn {
     client: deadpool_postgres::Object,
-    rt: tokio::runtime::Handle,
+    pg: Postgres,
 }
 
 impl PgConn {
@@ -131,24 +195,24 @@ impl Sql for PgConn {
 
     fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64, DbError> {
         let sql = numbered(sql);
-        self.rt.block_on(async {
+        self.pg.block_on(async {
             let stmt = self.client.prepare_cached(&sql).await?;
             Ok(self.client.execute(&stmt, &Self::bind(params)).await?)
-        })
+        })?
     }
 
     fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<SqlRow>, DbError> {
         let sql = numbered(sql);
-        let rows = self.rt.block_on(async {
+        let rows = self.pg.block_on(async {
             let stmt = self.client.prepare_cached(&sql).await?;
             self.client.query(&stmt, &Self::bind(params)).await
-        })?;
+        })??;
         rows.iter()
             .map(|row| (0..row.len()).map(|i| value(row, i)).collect::<Result<Vec<_>, _>>().map(SqlRow))
             .collect()
     }
 
     fn batch(&self, sql: &str) -> Result<(), DbError> {
-        Ok(self.rt.block_on(self.client.batch_execute(sql))?)
+        Ok(self.pg.block_on(self.client.batch_execute(sql))??)
     }
 }

@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
-use rusqlite::params;
 use sealbox_model::jiff::SignedDuration;
 
 use super::smtp::{parse_address, Mailer};
 use super::BlindNotice;
+use crate::args;
 use crate::db::time::to_db;
 use crate::db::DbError;
 use crate::state::AppState;
@@ -42,14 +42,15 @@ pub async fn send_due(state: &AppState, mailer: &Mailer) -> Result<Delivered, Db
         .db
         .read(move |c| {
             let practice = crate::db::practice::get(c)?.map(|p| p.name).unwrap_or_default();
-            let mut q = c.prepare(
+            let due: Vec<Due> = c.query_map(
                 "SELECT n.patient_id, c.email, n.queued_at_us, n.attempts
                  FROM patient_notices n JOIN patient_contacts c USING (patient_id)
                  WHERE n.due_at_us <= ?1 ORDER BY n.due_at_us LIMIT 200",
+                args![to_db(now)],
+                |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, u32::try_from(r.get::<i64>(3)?).unwrap_or(u32::MAX)))
+                },
             )?;
-            let due = q
-                .query_map(params![to_db(now)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-                .collect::<Result<Vec<Due>, _>>()?;
             Ok::<_, DbError>((practice, due))
         })
         .await?;
@@ -72,7 +73,7 @@ pub async fn send_due(state: &AppState, mailer: &Mailer) -> Result<Delivered, Db
                     // Only the notice that went: one queued since is kept.
                     Ok(()) => c.execute(
                         "DELETE FROM patient_notices WHERE patient_id = ?1 AND queued_at_us = ?2",
-                        params![patient, queued],
+                        args![patient, queued],
                     )?,
                     Err(why) => {
                         let tries = attempts.saturating_add(1);
@@ -80,7 +81,7 @@ pub async fn send_due(state: &AppState, mailer: &Mailer) -> Result<Delivered, Db
                         c.execute(
                             "UPDATE patient_notices SET attempts = ?2, due_at_us = ?3, last_error = ?4
                              WHERE patient_id = ?1",
-                            params![patient, tries, to_db(due), why],
+                            args![patient, tries, to_db(due), why],
                         )?
                     }
                 };

@@ -11,16 +11,18 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use rusqlite::{params, OptionalExtension};
 use sealbox_crypto::attachment::{FORMAT_VERSION, MAX_BLOB_BYTES, MIN_BLOB_BYTES};
 use sealbox_model::ids::AttachmentId;
 use sealbox_model::permissions::{can, Action};
 
 use super::patient::channel;
 use super::store;
+use crate::args;
 use crate::audit::activity::{path_thread_id, readable_thread};
 use crate::auth::Principal;
+use crate::db::sql::{begin, Sql};
 use crate::db::time::to_db;
+use crate::db::DbError;
 use crate::http::ApiError;
 use crate::state::AppState;
 
@@ -83,11 +85,13 @@ pub async fn put_attachment(
     let created = state
         .db
         .call(move |conn| {
-            let tx = conn.transaction()?;
+            let tx = begin(conn)?;
+            let t: &dyn Sql = &tx;
             let key = i64::try_from(thread).unwrap_or(i64::MAX);
-            let owner: Option<String> = tx
-                .query_row("SELECT patient_id FROM threads WHERE id = ?1", [key], |r| r.get(0))
-                .optional()?;
+            let owner: Option<String> = t
+                .query_opt("SELECT patient_id FROM threads WHERE id = ?1", args![key])?
+                .map(|r| r.get(0))
+                .transpose()?;
             if owner.is_some_and(|o| o != channel.patient_id.0) {
                 return Err(ApiError::conflict(
                     "thread_id_taken",
@@ -96,13 +100,13 @@ pub async fn put_attachment(
                 ));
             }
             let digest = store::sha256(&body);
-            let existing: Option<(String, i64, Vec<u8>)> = tx
-                .query_row(
+            let existing: Option<(String, i64, Vec<u8>)> = t
+                .query_opt(
                     "SELECT patient_id, thread_id, sha256 FROM attachments WHERE id = ?1",
-                    [&id.0],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
+                    args![id.0],
+                )?
+                .map(|r| Ok::<_, DbError>((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .transpose()?;
             if let Some((patient, at, sha)) = existing {
                 if patient == channel.patient_id.0 && at == key && sha == digest {
                     return Ok(false);
@@ -114,7 +118,7 @@ pub async fn put_attachment(
                 ));
             }
             let held: i64 =
-                tx.query_row("SELECT COUNT(*) FROM attachments WHERE thread_id = ?1", [key], |r| r.get(0))?;
+                t.query_value("SELECT COUNT(*) FROM attachments WHERE thread_id = ?1", args![key])?;
             if held >= MAX_PER_THREAD {
                 return Err(ApiError::conflict(
                     "too_many_attachments",
@@ -125,7 +129,7 @@ pub async fn put_attachment(
             tx.execute(
                 "INSERT INTO attachments (id, patient_id, thread_id, blob, sha256, at_us)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![id.0, channel.patient_id.0, key, body.as_ref(), digest.as_slice(), to_db(now)],
+                args![id.0, channel.patient_id.0, key, body.as_ref(), digest, to_db(now)],
             )?;
             tx.commit()?;
             Ok(true)
@@ -148,12 +152,9 @@ pub async fn get_attachment(
         .db
         .read(move |conn| {
             let row: Option<(String, i64, Vec<u8>)> = conn
-                .query_row(
-                    "SELECT patient_id, thread_id, blob FROM attachments WHERE id = ?1",
-                    [&id.0],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
+                .query_opt("SELECT patient_id, thread_id, blob FROM attachments WHERE id = ?1", args![id.0])?
+                .map(|r| Ok::<_, DbError>((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .transpose()?;
             let (patient, thread, blob) = row.ok_or_else(|| ApiError::not_found("no such attachment"))?;
             let thread = readable_thread(conn, who.staff.role, u64::try_from(thread).unwrap_or(0)).map_err(
                 |e| match e.status {

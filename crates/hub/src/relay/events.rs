@@ -10,7 +10,6 @@
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream, StreamExt};
-use rusqlite::{Connection, OptionalExtension};
 use sealbox_model::category::Category;
 use sealbox_model::hub_api::{CategoryCount, PoolCounts, PushEvent};
 use sealbox_model::ids::ThreadId;
@@ -25,7 +24,9 @@ use tokio::sync::{broadcast, Notify};
 use tokio_stream::wrappers::BroadcastStream;
 
 use super::store::{self, from_key};
+use crate::args;
 use crate::auth::EventsReader;
+use crate::db::sql::Sql;
 use crate::db::DbError;
 use crate::http::ApiError;
 use crate::state::AppState;
@@ -171,23 +172,15 @@ fn bump(counts: &mut PoolCounts, pool: Pool, by: u64) {
 
 /// Open threads waiting per pool: new or triaged threads each pool may read,
 /// plus threads assigned to the pool.
-pub fn pool_counts(conn: &Connection) -> Result<PoolCounts, DbError> {
-    let mut stmt = conn.prepare_cached(
+pub fn pool_counts(conn: &dyn Sql) -> Result<PoolCounts, DbError> {
+    let rows = conn.query_map(
         "SELECT state_kind, category, queue_pool, COUNT(*) FROM threads
          WHERE state_kind IN ('new', 'triaged', 'assigned') GROUP BY state_kind, category, queue_pool",
+        args![],
+        |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<Option<String>>(2)?, r.get::<u64>(3)?)),
     )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, Option<String>>(2)?,
-            r.get::<_, i64>(3)?,
-        ))
-    })?;
     let mut counts = PoolCounts::default();
-    for row in rows {
-        let (kind, category, queue, n) = row?;
-        let n = u64::try_from(n).unwrap_or(0);
+    for (kind, category, queue, n) in rows {
         if kind == "assigned" {
             if let Some(q) = queue {
                 bump(&mut counts, from_key::<Pool>(&q, "queue pool")?, n);
@@ -204,32 +197,22 @@ pub fn pool_counts(conn: &Connection) -> Result<PoolCounts, DbError> {
 
 /// Open threads new or triaged (not assigned), per category, in
 /// [`Category::ALL`] order; categories with none are left out.
-pub fn category_counts(conn: &Connection) -> Result<Vec<CategoryCount>, DbError> {
-    let mut stmt = conn.prepare_cached(
+pub fn category_counts(conn: &dyn Sql) -> Result<Vec<CategoryCount>, DbError> {
+    let mut out = conn.query_map(
         "SELECT category, COUNT(*) FROM threads WHERE state_kind IN ('new', 'triaged') GROUP BY category",
+        args![],
+        |r| Ok(CategoryCount { category: from_key(&r.get::<String>(0)?, "category")?, count: r.get(1)? }),
     )?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (category, n) = row?;
-        out.push(CategoryCount {
-            category: from_key(&category, "category")?,
-            count: u64::try_from(n).unwrap_or(0),
-        });
-    }
     out.sort_by_key(|c| Category::ALL.iter().position(|k| *k == c.category));
     Ok(out)
 }
 
 /// The categories of `threads` (those the hub knows).
-fn categories(conn: &Connection, threads: &[ThreadId]) -> Result<Vec<(ThreadId, Category)>, DbError> {
-    let mut stmt = conn.prepare_cached("SELECT category FROM threads WHERE id = ?1")?;
+fn categories(conn: &dyn Sql, threads: &[ThreadId]) -> Result<Vec<(ThreadId, Category)>, DbError> {
     let mut out = Vec::with_capacity(threads.len());
     for t in threads {
-        let id = i64::try_from(t.0).unwrap_or(i64::MAX);
-        let category: Option<String> = stmt.query_row([id], |r| r.get(0)).optional()?;
-        if let Some(c) = category {
-            out.push((*t, from_key(&c, "category")?));
+        if let Some(row) = conn.query_opt("SELECT category FROM threads WHERE id = ?1", args![t.0])? {
+            out.push((*t, from_key(&row.get::<String>(0)?, "category")?));
         }
     }
     Ok(out)

@@ -5,11 +5,11 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use rusqlite::{params, OptionalExtension};
 use sealbox_model::hub_api::{EarlierDecision, EarlierThread, LoggedOp, ThreadHistory, MAX_HISTORY};
 use sealbox_model::ids::ThreadId;
 
 use super::store;
+use crate::args;
 use crate::audit::activity::{path_thread_id, readable_thread};
 use crate::auth::Principal;
 use crate::db::time::from_db;
@@ -28,33 +28,26 @@ pub async fn thread_history(
         .db
         .read(move |conn| {
             readable_thread(conn, who.staff.role, id)?;
-            let key = i64::try_from(id).unwrap_or(i64::MAX);
-            let mut stmt = conn.prepare_cached(
+            let rows = conn.query_map(
                 "SELECT t.id, t.created_at_us, t.state_kind FROM threads t
                  WHERE t.patient_id = (SELECT patient_id FROM threads WHERE id = ?1)
                    AND t.category = (SELECT category FROM threads WHERE id = ?1) AND t.id <> ?1
                  ORDER BY t.created_at_us DESC, t.id DESC LIMIT ?2",
-            )?;
-            let rows = stmt
-                .query_map(params![key, MAX_HISTORY], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
-                })?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(DbError::from)?;
-            let mut decided = conn.prepare_cached(
-                "SELECT a.op, COALESCE(s.name, a.by_id), a.at_us FROM actions a
-                 LEFT JOIN staff s ON s.id = a.by_id
-                 WHERE a.thread_id = ?1 AND a.op LIKE '%\"kind\":\"refill_decision\"%'
-                 ORDER BY a.seq DESC LIMIT 1",
+                args![id, MAX_HISTORY],
+                |r| Ok((r.get::<i64>(0)?, r.get::<i64>(1)?, r.get::<String>(2)?)),
             )?;
             let mut threads = Vec::with_capacity(rows.len());
             for (thread, created, state) in rows {
-                let last = decided
-                    .query_row([thread], |r| {
-                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
-                    })
-                    .optional()
-                    .map_err(DbError::from)?;
+                let last = conn
+                    .query_opt(
+                        "SELECT a.op, COALESCE(s.name, a.by_id), a.at_us FROM actions a
+                         LEFT JOIN staff s ON s.id = a.by_id
+                         WHERE a.thread_id = ?1 AND a.op LIKE '%\"kind\":\"refill_decision\"%'
+                         ORDER BY a.seq DESC LIMIT 1",
+                        args![thread],
+                    )?
+                    .map(|r| Ok::<_, DbError>((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<i64>(2)?)))
+                    .transpose()?;
                 let decision = match last {
                     Some((op, by_name, at)) => match serde_json::from_str::<LoggedOp>(&op)
                         .map_err(|_| DbError::Corrupt { what: "logged action" })?

@@ -4,39 +4,32 @@
 
 use axum::extract::State;
 use axum::Json;
-use rusqlite::{Connection, OptionalExtension};
 use sealbox_model::hub_api::{Base64Bytes, PoolPublicKey, PracticeKeys};
 use sealbox_model::pool::Pool;
 
 use super::store::from_key;
+use crate::args;
+use crate::db::sql::Sql;
 use crate::db::{practice, DbError};
 use crate::http::ApiError;
 use crate::state::AppState;
 
-/// The current public key of each pool (none before auth's table exists).
-pub fn published_pool_keys(conn: &Connection) -> Result<Vec<PoolPublicKey>, DbError> {
-    let exists: Option<i64> = conn
-        .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pool_keys'", [], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    if exists.is_none() {
-        return Ok(Vec::new());
-    }
-    let mut stmt = conn.prepare_cached(
-        "SELECT pool, x25519_public, MAX(key_version) FROM pool_keys GROUP BY pool ORDER BY pool",
-    )?;
-    let rows =
-        stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, i64>(2)?)))?;
-    rows.map(|row| {
-        let (pool, key, version) = row?;
-        Ok(PoolPublicKey {
-            pool: from_key::<Pool>(&pool, "pool")?,
-            x25519_public: Base64Bytes(key),
-            key_version: u32::try_from(version).map_err(|_| DbError::Corrupt { what: "key version" })?,
-        })
-    })
-    .collect()
+/// The current public key of each pool (its highest version).
+pub fn published_pool_keys(conn: &dyn Sql) -> Result<Vec<PoolPublicKey>, DbError> {
+    conn.query_map(
+        "SELECT k.pool, k.x25519_public, k.key_version FROM pool_keys k
+         WHERE k.key_version = (SELECT MAX(m.key_version) FROM pool_keys m WHERE m.pool = k.pool)
+         ORDER BY k.pool",
+        args![],
+        |r| {
+            Ok(PoolPublicKey {
+                pool: from_key::<Pool>(&r.get::<String>(0)?, "pool")?,
+                x25519_public: Base64Bytes(r.get(1)?),
+                key_version: u32::try_from(r.get::<i64>(2)?)
+                    .map_err(|_| DbError::Corrupt { what: "key version" })?,
+            })
+        },
+    )
 }
 
 /// `GET /v1/practice/keys`.

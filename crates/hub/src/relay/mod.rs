@@ -6,6 +6,7 @@ pub mod channels;
 pub mod envelope_check;
 pub mod envelope_json;
 pub mod events;
+pub mod fanout;
 pub mod group_commit;
 pub mod history;
 pub mod keys;

@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use rusqlite::{params, Connection, OptionalExtension};
 use sealbox_crypto::patient_invite::{InviteCode, InviteLink, PatientIdentity};
 use sealbox_model::hub_api::{
     ChannelToken, PatientInviteIssued, PatientInviteRequest, PatientJoinRequest, PatientJoined,
@@ -22,8 +21,10 @@ use sealbox_model::ids::PatientId;
 use sealbox_model::jiff::{SignedDuration, Timestamp};
 
 use super::store::sha256;
+use crate::args;
 use crate::auth::secret;
 use crate::auth::Principal;
+use crate::db::sql::{begin, Backend, Sql};
 use crate::db::time::{from_db, to_db};
 use crate::db::DbError;
 use crate::http::{ApiError, StrictJson};
@@ -35,7 +36,7 @@ pub const DEFAULT_TTL: SignedDuration = SignedDuration::from_hours(14 * 24);
 /// Stores an invite: its `lookup`, the practice's `identity_tag`, and the
 /// patient it re-issues a channel for (a lost device), if any.
 fn issue(
-    conn: &Connection,
+    conn: &dyn Sql,
     lookup: &[u8; 32],
     identity_tag: &[u8; 32],
     replaces: Option<&PatientId>,
@@ -46,13 +47,7 @@ fn issue(
     conn.execute(
         "INSERT INTO patient_invites (lookup, identity_tag, patient_id, created_at_us, expires_at_us)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            lookup.as_slice(),
-            identity_tag.as_slice(),
-            replaces.map(|p| p.0.as_str()),
-            to_db(now),
-            to_db(expires)
-        ],
+        args![lookup, identity_tag, replaces.map(|p| p.0.as_str()), to_db(now), to_db(expires)],
     )?;
     Ok(expires)
 }
@@ -79,7 +74,7 @@ pub enum InviteRefused {
 /// tag, and returns the link for the patient (with the practice id and
 /// key) and when it expires.
 pub fn invite(
-    conn: &Connection,
+    conn: &dyn Sql,
     identity: &PatientIdentity,
     replaces: Option<&PatientId>,
     now: Timestamp,
@@ -124,14 +119,8 @@ pub async fn post_invite(
                     return Err(ApiError::field("replaces", "names no patient with a channel here"));
                 }
             }
-            let taken = conn
-                .query_row(
-                    "SELECT 1 FROM patient_invites WHERE lookup = ?1",
-                    params![lookup.as_slice()],
-                    |_| Ok(()),
-                )
-                .optional()?
-                .is_some();
+            let taken =
+                conn.query_opt("SELECT 1 FROM patient_invites WHERE lookup = ?1", args![lookup])?.is_some();
             if taken {
                 return Err(ApiError::conflict("invite_exists", "lookup", "an invite with this code exists"));
             }
@@ -142,11 +131,8 @@ pub async fn post_invite(
 }
 
 /// Whether a patient has a channel (for re-issuing one).
-pub fn has_channel(conn: &Connection, patient: &PatientId) -> Result<bool, DbError> {
-    Ok(conn
-        .query_row("SELECT 1 FROM patient_channels WHERE patient_id = ?1", params![patient.0], |_| Ok(()))
-        .optional()?
-        .is_some())
+pub fn has_channel(conn: &dyn Sql, patient: &PatientId) -> Result<bool, DbError> {
+    Ok(conn.query_opt("SELECT 1 FROM patient_channels WHERE patient_id = ?1", args![patient.0])?.is_some())
 }
 
 /// Why joining was refused. None says which details were wrong.
@@ -245,7 +231,7 @@ impl Tags {
 /// Checks the invite and opens (or re-opens) the patient's channel, in one
 /// transaction: a wrong tag counts against the invite, a right one uses it.
 fn join(
-    conn: &mut Connection,
+    conn: &dyn Sql,
     lookup: &[u8; 32],
     tags: &Tags,
     ed25519_public: &[u8; 32],
@@ -253,16 +239,26 @@ fn join(
     notify_email: Option<&str>,
     now: Timestamp,
 ) -> Result<PatientJoined, ApiError> {
-    let tx = conn.transaction()?;
+    let tx = begin(conn)?;
+    let t: &dyn Sql = &tx;
+    // On PostgreSQL the invite's row is locked until the commit, so two
+    // guesses at once (on two hub nodes) count as two, as SQLite's single
+    // writer makes them.
+    let lock = if t.backend() == Backend::Postgres { " FOR UPDATE" } else { "" };
     type Row = (Vec<u8>, Option<String>, i64, Option<i64>, u32);
-    let row: Option<Row> = tx
-        .query_row(
-            "SELECT identity_tag, patient_id, expires_at_us, used_at_us, failed_attempts
-             FROM patient_invites WHERE lookup = ?1",
-            params![lookup.as_slice()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )
-        .optional()?;
+    let row: Option<Row> = t
+        .query_opt(
+            &format!(
+                "SELECT identity_tag, patient_id, expires_at_us, used_at_us, failed_attempts
+                 FROM patient_invites WHERE lookup = ?1{lock}"
+            ),
+            args![lookup],
+        )?
+        .map(|r| {
+            let failed = u32::try_from(r.get::<i64>(4)?).unwrap_or(u32::MAX);
+            Ok::<_, DbError>((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, failed))
+        })
+        .transpose()?;
     let (stored_tag, replaces, expires, used, failed) = row.ok_or(Refused::Unknown)?;
     if used.is_some() {
         return Err(Refused::Used.into());
@@ -276,7 +272,7 @@ fn join(
     if !tags.matches(&stored_tag) {
         tx.execute(
             "UPDATE patient_invites SET failed_attempts = failed_attempts + 1 WHERE lookup = ?1",
-            params![lookup.as_slice()],
+            args![lookup],
         )?;
         tx.commit()?;
         return Err(Refused::Mismatch { tries_left: MAX_JOIN_ATTEMPTS.saturating_sub(failed + 1) }.into());
@@ -291,13 +287,7 @@ fn join(
                 "UPDATE patient_channels SET token_sha256 = ?2, ed25519_public = ?3, x25519_public = ?4,
                         created_at_us = ?5, revoked_at_us = NULL
                  WHERE patient_id = ?1",
-                params![
-                    id,
-                    token_hash.as_slice(),
-                    ed25519_public.as_slice(),
-                    x25519_public.as_slice(),
-                    to_db(now)
-                ],
+                args![id, token_hash, ed25519_public, x25519_public, to_db(now)],
             )?;
             PatientId(id)
         }
@@ -306,22 +296,19 @@ fn join(
             tx.execute(
                 "INSERT INTO patient_channels (patient_id, token_sha256, ed25519_public, x25519_public, created_at_us)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id.0, token_hash.as_slice(), ed25519_public.as_slice(), x25519_public.as_slice(), to_db(now)],
+                args![id.0, token_hash, ed25519_public, x25519_public, to_db(now)],
             )
             ?;
             id
         }
     };
-    tx.execute(
-        "UPDATE patient_invites SET used_at_us = ?2 WHERE lookup = ?1",
-        params![lookup.as_slice(), to_db(now)],
-    )?;
+    tx.execute("UPDATE patient_invites SET used_at_us = ?2 WHERE lookup = ?1", args![lookup, to_db(now)])?;
     match notify_email {
         Some(email) => crate::notice::set_contact(&tx, &patient_id, email, now)?,
         // Joining again without one: no notices to the old address.
         None => {
-            tx.execute("DELETE FROM patient_notices WHERE patient_id = ?1", params![patient_id.0])?;
-            tx.execute("DELETE FROM patient_contacts WHERE patient_id = ?1", params![patient_id.0])?;
+            tx.execute("DELETE FROM patient_notices WHERE patient_id = ?1", args![patient_id.0])?;
+            tx.execute("DELETE FROM patient_contacts WHERE patient_id = ?1", args![patient_id.0])?;
         }
     }
     tx.commit()?;

@@ -246,14 +246,22 @@ pub fn lock_writes(conn: &dyn Sql) -> Result<(), DbError> {
     Ok(())
 }
 
+/// The PostgreSQL channel every hub node listens on for new changes.
+pub const CHANGES_CHANNEL: &str = "sealbox_changes";
+
 /// Takes the next change-log sequence number for `thread` (under
-/// [`lock_writes`]).
+/// [`lock_writes`]). On PostgreSQL the other hub nodes are told at commit
+/// (NOTIFY is transactional): the seq and the thread id, nothing else.
 pub fn next_seq(conn: &dyn Sql, thread: ThreadId, kind: &str) -> Result<u64, DbError> {
     lock_writes(conn)?;
-    conn.query_value(
+    let seq: u64 = conn.query_value(
         "INSERT INTO changes (thread_id, kind) VALUES (?1, ?2) RETURNING seq",
         args![thread.0, kind],
-    )
+    )?;
+    if conn.backend() == Backend::Postgres {
+        conn.query("SELECT pg_notify(?1, ?2)", args![CHANGES_CHANNEL, format!("{seq} {}", thread.0)])?;
+    }
+    Ok(seq)
 }
 
 /// The latest sequence number (0 when empty).

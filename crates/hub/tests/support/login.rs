@@ -196,7 +196,7 @@ pub fn approve(state: &AppState, device: &str) {
         .call_blocking(move |conn| {
             conn.execute(
                 "UPDATE devices SET approved_at_us = ?2, approved_by = 'test' WHERE id = ?1",
-                rusqlite::params![device, now],
+                sealbox_hub::args![device, now],
             )
         })
         .unwrap();

@@ -146,7 +146,7 @@ impl Hub {
         let v: i64 = self
             .state
             .db
-            .call_blocking(move |c| {
+            .sqlite_blocking(move |c| {
                 c.query_row("SELECT version FROM threads WHERE id = ?1", [id], |r| r.get(0))
             })
             .unwrap();
@@ -254,7 +254,7 @@ pub async fn post_raw(
 
 /// How many envelopes the hub has stored.
 pub fn envelope_count(hub: &Hub) -> i64 {
-    hub.state.db.call_blocking(|c| c.query_row("SELECT COUNT(*) FROM envelopes", [], |r| r.get(0))).unwrap()
+    hub.state.db.sqlite_blocking(|c| c.query_row("SELECT COUNT(*) FROM envelopes", [], |r| r.get(0))).unwrap()
 }
 
 /// Parses a problem body and checks its content type.

@@ -24,7 +24,7 @@ pub fn publish(state: &AppState) -> HashMap<Pool, StaticSecret> {
     let practice_key = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
     state
         .db
-        .call_blocking(move |conn| {
+        .sqlite_blocking(move |conn| {
             let practice: String = conn.query_row("SELECT id FROM practice", [], |r| r.get(0))?;
             conn.execute(
                 "INSERT INTO practice_signing_key (id, ed25519_public, set_by_device, set_at_us) VALUES (1, ?1, 'admin-device', 0)",

@@ -66,7 +66,7 @@ impl Site {
     pub fn hub_messages(&self) -> BTreeSet<(u64, u64)> {
         self.state
             .db
-            .call_blocking(|c| {
+            .sqlite_blocking(|c| {
                 let mut stmt =
                     c.prepare("SELECT thread_id, message_id FROM envelopes WHERE sender_kind = 'patient'")?;
                 let rows =
