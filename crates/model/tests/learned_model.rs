@@ -10,7 +10,11 @@ use sealbox_model::red_flags::learned::{
 use sealbox_model::red_flags::RedFlagDetector;
 
 fn batch(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    // Where cargo runs the test from, not where the binary was built: a
+    // target dir shared by two clones may reuse a binary built in the other
+    // (whose compile-time path may be gone).
+    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test");
+    let path = std::path::Path::new(&dir).join("tests/fixtures").join(name);
     std::fs::read_to_string(&path).unwrap()
 }
 
