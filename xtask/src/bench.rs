@@ -9,15 +9,19 @@
 //! triage + store) beside storing the same plaintexts; prints messages/s
 //! and the ratio.
 //!
-//! `cargo xtask bench hub [-- options]`: the hub load bench
-//! (`crates/hub/benches/load.rs`), twice: clients holding the event stream
-//! only, then with 50 of them also syncing. Each run prints its table.
+//! `cargo xtask bench hub [--backend sqlite|postgres] [--nodes N] [-- options]`:
+//! the hub load bench (`crates/hub/benches/load.rs`), twice: clients
+//! holding the event stream only, then with 50 of them also syncing. Each
+//! run prints its table. With `--backend postgres` a throwaway cluster of
+//! Debian's PostgreSQL is started for it (fsync on: the real cost of a
+//! commit) and N hub nodes share one database in it.
 
 // The table on stdout is this command's output.
 #![allow(clippy::print_stdout)]
 
 use std::path::Path;
 
+use crate::postgres;
 use crate::proc::{self, Error, Result};
 use crate::workspace::Workspace;
 
@@ -60,7 +64,7 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("cache") => cache(args.get(1).map(String::as_str) == Some("--without-memory-security")),
         Some("sync") => sync(),
         Some("hub") => hub(&args[1..]),
-        _ => Err(Error::new("usage: cargo xtask bench cache [--without-memory-security] | sync | hub [--clients N --messages N ...]")),
+        _ => Err(Error::new("usage: cargo xtask bench cache [--without-memory-security] | sync | hub [--backend sqlite|postgres] [--nodes N] [-- --clients N --messages N ...]")),
     }
 }
 
@@ -94,14 +98,43 @@ fn sync() -> Result<()> {
     Ok(())
 }
 
-fn hub(extra: &[String]) -> Result<()> {
+fn hub(args: &[String]) -> Result<()> {
     let ws = Workspace::locate()?;
-    for syncers in ["0", "50"] {
-        proc::run(
-            ws.cargo()
-                .args(["bench", "-p", "sealbox-hub", "--bench", "load", "--", "--syncers", syncers])
-                .args(extra.iter().filter(|a| a.as_str() != "--")),
+    let (mut postgres, mut nodes, mut extra) = (false, "1".to_owned(), Vec::new());
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--backend" => match it.next().map(String::as_str) {
+                Some("postgres") => postgres = true,
+                Some("sqlite") => postgres = false,
+                _ => return Err(Error::new("--backend is sqlite or postgres")),
+            },
+            "--nodes" => nodes = it.next().cloned().ok_or_else(|| Error::new("--nodes needs a number"))?,
+            "--" => {}
+            other => extra.push(other.to_owned()),
+        }
+    }
+    // Stopped when this returns (or fails).
+    let cluster = if postgres {
+        let cluster = postgres::Cluster::start(
+            &postgres::scratch_dir("bench-postgres"),
+            postgres::Options { fsync: true },
         )?;
+        eprintln!("xtask: bench: {} on {} (fsync on)", cluster.version(), cluster.socket_dir().display());
+        Some(cluster)
+    } else {
+        None
+    };
+    for syncers in ["0", "50"] {
+        let mut cmd = ws.cargo();
+        cmd.args(["bench", "-p", "sealbox-hub", "--bench", "load", "--", "--syncers", syncers, "--nodes", &nodes]);
+        if let Some(cluster) = &cluster {
+            cmd.arg("--postgres").env("SEALBOX_TEST_POSTGRES", cluster.conninfo());
+        }
+        proc::run(cmd.args(&extra))?;
+    }
+    if let Some(cluster) = cluster {
+        cluster.stop()?;
     }
     Ok(())
 }

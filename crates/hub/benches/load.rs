@@ -6,12 +6,19 @@
 //! a syncing client pulls on an event, at most once a second).
 //!
 //! Options (after `--`): --clients N (1000) --messages N (20000)
-//! --syncers N (50) --concurrency N (64) --sessions N (20)
+//! --syncers N (50) --concurrency N (64) --sessions N (20) --nodes N (1)
+//! --postgres (the hub on a fresh database in the PostgreSQL cluster named
+//! by `SEALBOX_TEST_POSTGRES`, which `cargo xtask bench hub --backend
+//! postgres` starts). With N nodes, N hubs share that database, each with
+//! its own pool, listener and port; clients and patients are spread over
+//! them in turn.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
 
 #[path = "../tests/support/mod.rs"]
 mod support;
+#[path = "../tests/support/backends.rs"]
+mod backends;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,6 +31,7 @@ use tokio::sync::{watch, Notify};
 
 use sealbox_hub::clock::SystemClock;
 use sealbox_hub::config::{HubConfig, RatePolicy};
+use sealbox_hub::db::postgres::Conninfo;
 use sealbox_hub::db::practice;
 use sealbox_hub::relay::channels;
 use sealbox_hub::{server, AppState};
@@ -43,14 +51,29 @@ struct Args {
     syncers: usize,
     concurrency: usize,
     sessions: usize,
+    nodes: usize,
+    postgres: bool,
 }
 
 impl Args {
     fn parse() -> Args {
-        let mut a = Args { clients: 1000, messages: 20_000, syncers: 50, concurrency: 64, sessions: 20 };
+        let mut a = Args {
+            clients: 1000,
+            messages: 20_000,
+            syncers: 50,
+            concurrency: 64,
+            sessions: 20,
+            nodes: 1,
+            postgres: false,
+        };
         let argv: Vec<String> = std::env::args().collect();
         let mut i = 1;
         while i < argv.len() {
+            if argv[i] == "--postgres" {
+                a.postgres = true;
+                i += 1;
+                continue;
+            }
             let value = argv.get(i + 1).and_then(|v| v.parse::<usize>().ok());
             match (argv[i].as_str(), value) {
                 ("--clients", Some(v)) => a.clients = v,
@@ -58,6 +81,7 @@ impl Args {
                 ("--syncers", Some(v)) => a.syncers = v,
                 ("--concurrency", Some(v)) => a.concurrency = v,
                 ("--sessions", Some(v)) => a.sessions = v.max(1),
+                ("--nodes", Some(v)) => a.nodes = v.max(1),
                 _ => {
                     i += 1;
                     continue;
@@ -195,22 +219,37 @@ fn ms(d: Duration) -> String {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args = Args::parse();
+    assert!(args.postgres || args.nodes == 1, "several nodes share a PostgreSQL database: add --postgres");
     let dir = tempfile::tempdir().unwrap();
-    let mut config = HubConfig::new(dir.path());
-    config.patient_rate = RatePolicy { burst: 1_000_000, per_minute: 60_000_000 };
-    let state = AppState::open(config, Arc::new(SystemClock)).unwrap();
+    let conninfo = args.postgres.then(backends::fresh_postgres_database);
+    let open = |n: usize| {
+        let mut config = HubConfig::new(dir.path().join(format!("node-{n}")));
+        config.patient_rate = RatePolicy { burst: 1_000_000, per_minute: 60_000_000 };
+        config.postgres = conninfo.clone().map(Conninfo);
+        AppState::open(config, Arc::new(SystemClock)).unwrap()
+    };
+    let state = open(0);
     let now = state.now();
     state.db.call_blocking(move |c| practice::create(c, "Load Surgery", now)).unwrap();
     support::pool_keys::publish(&state);
     let practice_file = state.db.call_blocking(move |c| channels::issue(c, 200, now)).unwrap();
-    let running = server::start(state.clone(), "127.0.0.1:0".parse().unwrap(), None).await.unwrap();
-    let base = format!("http://{}", running.addr);
+    let mut nodes = vec![state.clone()];
+    nodes.extend((1..args.nodes).map(open));
+    let mut running = Vec::new();
+    let mut bases = Vec::new();
+    for node in &nodes {
+        let r = server::start(node.clone(), "127.0.0.1:0".parse().unwrap(), None).await.unwrap();
+        bases.push(format!("http://{}", r.addr));
+        running.push(r);
+    }
+    let base = bases[0].clone();
     let http = support::client();
 
-    // Clinicians: real WebAuthn enrolment and login (software authenticator).
+    // Clinicians: real WebAuthn enrolment and login (software authenticator),
+    // each on a node in turn (a session is good on every node).
     let mut tokens = Vec::new();
-    for _ in 0..args.sessions {
-        tokens.push(support::login::enrol_and_login(&base, &state, Role::Gp).await.token);
+    for i in 0..args.sessions {
+        tokens.push(support::login::enrol_and_login(&bases[i % bases.len()], &state, Role::Gp).await.token);
     }
 
     // Patients' envelopes are sealed on their devices: seal before timing.
@@ -238,7 +277,7 @@ async fn main() {
     for i in 0..args.clients {
         handles.push(tokio::spawn(client_task(
             http.clone(),
-            base.clone(),
+            bases[i % bases.len()].clone(),
             tokens[i % tokens.len()].clone(),
             i % 10 == 0,
             i < args.syncers,
@@ -254,10 +293,10 @@ async fn main() {
 
     // Patients post as fast as the hub takes them.
     let started = Instant::now();
-    let target = format!("{base}/v1/patient/messages");
-    let results: Vec<(u64, Instant, u16)> = stream::iter(bodies)
-        .map(|(thread, token, body)| {
-            let (http, target) = (http.clone(), target.clone());
+    let targets: Vec<String> = bases.iter().map(|b| format!("{b}/v1/patient/messages")).collect();
+    let results: Vec<(u64, Instant, u16)> = stream::iter(bodies.into_iter().enumerate())
+        .map(|(i, (thread, token, body))| {
+            let (http, target) = (http.clone(), targets[i % targets.len()].clone());
             async move {
                 let sent = Instant::now();
                 let resp = http
@@ -285,7 +324,9 @@ async fn main() {
     for h in handles {
         seen.push(h.await.unwrap());
     }
-    running.stop().await.ok();
+    for r in running {
+        r.stop().await.ok();
+    }
 
     // Push latency: each (event, thread) pair against the latest post of
     // that thread sent before the event arrived.
@@ -313,7 +354,8 @@ async fn main() {
     let rate = accepted as f64 / ingest_time.as_secs_f64();
     let (p50, p99) = (percentile(&push, 0.50), percentile(&push, 0.99));
     println!();
-    println!("| hub under load (loopback, 2 cores) | value | target |");
+    let backend = if args.postgres { "PostgreSQL" } else { "SQLite" };
+    println!("| hub under load (loopback, 2 cores): {backend}, {} node(s) | value | target |", args.nodes);
     println!("|---|---:|---|");
     println!(
         "| clinician clients holding the event stream | {} ({} syncing) | 1,000 |",

@@ -3,7 +3,8 @@
 //! test` starts. A message posted to node A reaches an event stream open
 //! on node B (NOTIFY, then a read), also when B's listening connection was
 //! cut (B catches up from the change log); a session made on B is good on
-//! A; a node killed mid-request loses nothing it accepted.
+//! A, and a patient's rate limit is one bucket across the nodes; a node
+//! killed mid-request loses nothing it accepted.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
 
 #[path = "support/backends.rs"]
@@ -56,12 +57,15 @@ fn shared(patients: u32) -> Shared {
     Shared { console, practice, conninfo_file, dir }
 }
 
-fn node(shared: &Shared, name: &str) -> HubProcess {
+/// A `serve` process on the shared database, allowing each patient
+/// channel `burst` messages and no refill during the test.
+fn node(shared: &Shared, name: &str, burst: u32) -> HubProcess {
     let data = shared.dir.path().join(name);
     std::fs::create_dir_all(&data).unwrap();
-    // Fifty messages a patient in the kill test: no rate limit in the way.
     let postgres = shared.conninfo_file.to_str().unwrap();
-    HubProcess::start(&data, &data, &["--postgres-file", postgres, "--patient-burst", "1000"])
+    let burst = burst.to_string();
+    let args = ["--postgres-file", postgres, "--patient-burst", &burst, "--patient-per-minute", "0"];
+    HubProcess::start(&data, &data, &args)
 }
 
 async fn post(url: &str, practice: &PracticeFile, patient: usize, req: &PatientMessageRequest) -> u16 {
@@ -101,7 +105,7 @@ async fn next_event<B: AsRef<[u8]>>(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_posted_to_one_node_reaches_the_streams_on_another() {
     let shared = shared(1);
-    let (a, b) = (node(&shared, "a"), node(&shared, "b"));
+    let (a, b) = (node(&shared, "a", 3), node(&shared, "b", 3));
     let gp = enrol_and_login(&b.url, &shared.console, Role::Gp).await;
 
     // The session made on B is good on A: sessions live in the database.
@@ -138,12 +142,21 @@ async fn a_message_posted_to_one_node_reaches_the_streams_on_another() {
     assert_eq!(post(&a.url, &shared.practice, 0, &second).await, 201);
     let event = next_event(&mut stream, &mut buf, |e| e["thread_ids"] == json!([42])).await;
     assert!(event["seq"].as_u64().unwrap() >= 2, "{event}");
+
+    // The patient's third message (burst 3) is taken by B; a fourth is
+    // refused by A: one bucket in the database, not one per node.
+    let third = sealed_message(&shared.practice, 0, 43, 430, b"third");
+    assert_eq!(post(&b.url, &shared.practice, 0, &third).await, 201);
+    let fourth = sealed_message(&shared.practice, 0, 44, 440, b"fourth");
+    assert_eq!(post(&a.url, &shared.practice, 0, &fourth).await, 429);
+    assert_eq!(post(&b.url, &shared.practice, 0, &fourth).await, 429);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_killed_mid_request_loses_nothing_it_accepted() {
     let shared = shared(4);
-    let (mut a, b) = (node(&shared, "a"), node(&shared, "b"));
+    // Fifty messages a patient, each perhaps twice: no rate limit in the way.
+    let (mut a, b) = (node(&shared, "a", 1000), node(&shared, "b", 1000));
     let messages: Vec<(usize, PatientMessageRequest)> = (0..200u64)
         .map(|i| {
             let patient = (i % 4) as usize;

@@ -16,7 +16,9 @@ use sealbox_hub::relay::actions::apply_batch;
 use sealbox_hub::relay::channels::{self, Channel};
 use sealbox_hub::relay::envelope_json::EnvelopeJsonCache;
 use sealbox_hub::relay::group_commit::{write_batch, Post};
+use sealbox_hub::config::RatePolicy;
 use sealbox_hub::relay::patient::Ingested;
+use sealbox_hub::relay::rate_limit::take_shared;
 use sealbox_hub::relay::sync::read_page;
 use sealbox_model::actor::StaffRef;
 use sealbox_model::category::Category;
@@ -244,5 +246,36 @@ fn sync_pages_walk_the_change_log_once_in_order() {
         assert_eq!(cursor, 8);
         // A cursor ahead of the log is refused, not answered empty.
         assert!(read_page(conn, &cache, Role::Gp, 9, 3).is_err());
+    });
+}
+
+#[test]
+fn a_refused_write_names_no_stored_value() {
+    each_backend(|conn| {
+        let insert = "INSERT INTO patient_channels (patient_id, token_sha256, ed25519_public, x25519_public,
+                                                    created_at_us)
+                      VALUES (?1, ?2, ?3, ?4, 0)";
+        conn.execute(insert, args!["pt-QZXSECRET", [1u8; 32], [2u8; 32], [3u8; 32]]).unwrap();
+        let refused = conn.execute(insert, args!["pt-QZXSECRET", [4u8; 32], [2u8; 32], [3u8; 32]]).unwrap_err();
+        // PostgreSQL's DETAIL would say `Key (patient_id)=(pt-QZXSECRET)`.
+        let shown = format!("{refused} {refused:?}");
+        assert!(!shown.contains("QZXSECRET"), "{:?}: {shown}", conn.backend());
+        assert!(shown.contains("patient_channels") || shown.contains("unique"), "{shown}");
+    });
+}
+
+#[test]
+fn a_patients_rate_limit_is_one_bucket_in_the_database() {
+    each_backend(|conn| {
+        let (_, channel) = practice_and_patient(conn);
+        let patient = channel.patient_id.0.as_str();
+        let policy = RatePolicy { burst: 2, per_minute: 6 };
+        assert_eq!(take_shared(conn, policy, patient, at(0)).unwrap(), Ok(()));
+        assert_eq!(take_shared(conn, policy, patient, at(0)).unwrap(), Ok(()));
+        assert_eq!(take_shared(conn, policy, patient, at(0)).unwrap(), Err(10), "{:?}", conn.backend());
+        // A clock gone back mints nothing; ten seconds on, one token.
+        assert!(take_shared(conn, policy, patient, at(-100)).unwrap().is_err());
+        assert_eq!(take_shared(conn, policy, patient, at(10)).unwrap(), Ok(()));
+        assert!(take_shared(conn, policy, patient, at(10)).unwrap().is_err());
     });
 }

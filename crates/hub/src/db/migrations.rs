@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0020_patient_notices", include_str!("../../migrations/0020_patient_notices.sql")),
     ("0021_renewal_questions", include_str!("../../migrations/0021_renewal_questions.sql")),
     ("0022_patient_sign_out", include_str!("../../migrations/0022_patient_sign_out.sql")),
+    ("0023_patient_rate", include_str!("../../migrations/0023_patient_rate.sql")),
 ];
 
 /// Every PostgreSQL migration, in the same order under the same names.
@@ -58,6 +59,7 @@ pub const PG_MIGRATIONS: &[(&str, &str)] = &[
     ("0020_patient_notices", include_str!("../../migrations/postgres/0020_patient_notices.sql")),
     ("0021_renewal_questions", include_str!("../../migrations/postgres/0021_renewal_questions.sql")),
     ("0022_patient_sign_out", include_str!("../../migrations/postgres/0022_patient_sign_out.sql")),
+    ("0023_patient_rate", include_str!("../../migrations/postgres/0023_patient_rate.sql")),
 ];
 
 /// A key for PostgreSQL's advisory lock: nodes starting together migrate

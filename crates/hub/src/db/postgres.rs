@@ -216,3 +216,16 @@ impl Sql for PgConn {
         Ok(self.pg.block_on(self.client.batch_execute(sql))??)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_string_is_never_shown() {
+        let c = Conninfo("host=db user=hub password=QZXSECRET dbname=sealbox".into());
+        assert_eq!(format!("{c:?}"), "Conninfo(..)");
+        let config = crate::config::HubConfig { postgres: Some(c), ..crate::config::HubConfig::new("/x") };
+        assert!(!format!("{config:?}").contains("QZXSECRET"));
+    }
+}

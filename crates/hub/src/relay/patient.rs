@@ -138,7 +138,7 @@ pub async fn post_message(
 ) -> Result<Response, ApiError> {
     let channel = channel(&state, &headers).await?;
     let now = state.now();
-    state.patient_rate.take(&channel.patient_id.0, now).map_err(ApiError::too_many)?;
+    super::rate_limit::take_patient(&state, &channel.patient_id.0, now).await?;
     validate(&req)?;
     let (thread_id, message_id) = (req.thread_id, req.message_id);
     let sealed_for = super::envelope_check::check_patient_envelope(&channel, &req)?;

@@ -1,18 +1,61 @@
-//! A token bucket per patient channel. Time is a parameter.
+//! A token bucket per patient channel. Time is a parameter. One rule
+//! ([`Bucket::take`]), kept in two places: in this process when it is the
+//! only one serving (SQLite), in the database when hub nodes share it
+//! (PostgreSQL: `patient_rate`, so behind N nodes a patient still has one
+//! bucket).
 
 use sealbox_model::jiff::Timestamp;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use crate::args;
 use crate::config::RatePolicy;
+use crate::db::sql::{begin, Backend, Sql};
+use crate::db::time::{from_db, to_db};
+use crate::db::DbError;
+use crate::http::ApiError;
+use crate::state::AppState;
 
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
+/// One channel's bucket: tokens left (in millionths) as of `at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bucket {
+    tokens_micro: i64,
     at: Timestamp,
 }
 
-/// Per-key token buckets.
+const MICRO: i64 = 1_000_000;
+
+impl Bucket {
+    /// A full bucket at `now`.
+    pub fn full(policy: RatePolicy, now: Timestamp) -> Self {
+        Bucket { tokens_micro: i64::from(policy.burst.max(1)) * MICRO, at: now }
+    }
+
+    /// Refills for the time since `at` (never for a clock gone back), then
+    /// takes one token: `Ok(())`, or `Err(seconds to wait)`.
+    pub fn take(&mut self, policy: RatePolicy, now: Timestamp) -> Result<(), u64> {
+        let burst = i64::from(policy.burst.max(1)) * MICRO;
+        let elapsed_us = now.duration_since(self.at).as_micros().max(0);
+        let refill = elapsed_us.saturating_mul(i128::from(policy.per_minute)) / 60;
+        let refill = i64::try_from(refill).unwrap_or(i64::MAX);
+        self.tokens_micro = self.tokens_micro.saturating_add(refill).min(burst);
+        if now > self.at {
+            self.at = now;
+        }
+        if self.tokens_micro >= MICRO {
+            self.tokens_micro -= MICRO;
+            Ok(())
+        } else if policy.per_minute > 0 {
+            let short = MICRO - self.tokens_micro;
+            let per_minute = i64::from(policy.per_minute);
+            Err(u64::try_from((short * 60).div_ceil(per_minute * MICRO)).unwrap_or(u64::MAX))
+        } else {
+            Err(3600)
+        }
+    }
+}
+
+/// Per-key token buckets in this process.
 #[derive(Debug)]
 pub struct RateLimiter {
     policy: RatePolicy,
@@ -27,22 +70,54 @@ impl RateLimiter {
 
     /// Takes one token for `key` at `now`: `Ok(())`, or `Err(seconds to wait)`.
     pub fn take(&self, key: &str, now: Timestamp) -> Result<(), u64> {
-        let burst = f64::from(self.policy.burst.max(1));
-        let per_sec = f64::from(self.policy.per_minute) / 60.0;
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let bucket = buckets.entry(key.to_owned()).or_insert(Bucket { tokens: burst, at: now });
-        let elapsed = now.duration_since(bucket.at).as_secs_f64().max(0.0);
-        bucket.tokens = (bucket.tokens + elapsed * per_sec).min(burst);
-        bucket.at = bucket.at.max(now);
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else if per_sec > 0.0 {
-            Err(((1.0 - bucket.tokens) / per_sec).ceil() as u64)
-        } else {
-            Err(3600)
-        }
+        buckets.entry(key.to_owned()).or_insert_with(|| Bucket::full(self.policy, now)).take(self.policy, now)
     }
+}
+
+/// Takes one token for `patient`'s channel: in this process on SQLite, in
+/// the shared `patient_rate` row on PostgreSQL (locked until the commit,
+/// so two nodes taking at once take two tokens). 429 with the wait when
+/// there is none.
+pub async fn take_patient(state: &AppState, patient: &str, now: Timestamp) -> Result<(), ApiError> {
+    if state.db.backend() == Backend::Sqlite {
+        return state.patient_rate.take(patient, now).map_err(ApiError::too_many);
+    }
+    let (policy, patient) = (state.config.patient_rate, patient.to_owned());
+    let taken = state.db.call(move |conn| Ok::<_, DbError>(take_shared(conn, policy, &patient, now)?)).await?;
+    taken.map_err(ApiError::too_many)
+}
+
+/// [`Bucket::take`] on the channel's row, in one transaction.
+pub fn take_shared(
+    conn: &dyn Sql,
+    policy: RatePolicy,
+    patient: &str,
+    now: Timestamp,
+) -> Result<Result<(), u64>, DbError> {
+    let tx = begin(conn)?;
+    let t: &dyn Sql = &tx;
+    let full = Bucket::full(policy, now);
+    t.execute(
+        "INSERT INTO patient_rate (patient_id, tokens_micro, at_us) VALUES (?1, ?2, ?3)
+         ON CONFLICT (patient_id) DO NOTHING",
+        args![patient, full.tokens_micro, to_db(now)],
+    )?;
+    let lock = if t.backend() == Backend::Postgres { " FOR UPDATE" } else { "" };
+    let row = t
+        .query_opt(
+            &format!("SELECT tokens_micro, at_us FROM patient_rate WHERE patient_id = ?1{lock}"),
+            args![patient],
+        )?
+        .ok_or(DbError::NoRow)?;
+    let mut bucket = Bucket { tokens_micro: row.get(0)?, at: from_db(row.get(1)?)? };
+    let taken = bucket.take(policy, now);
+    t.execute(
+        "UPDATE patient_rate SET tokens_micro = ?2, at_us = ?3 WHERE patient_id = ?1",
+        args![patient, bucket.tokens_micro, to_db(bucket.at)],
+    )?;
+    tx.commit()?;
+    Ok(taken)
 }
 
 #[cfg(test)]

@@ -24,24 +24,24 @@ pub fn publish(state: &AppState) -> HashMap<Pool, StaticSecret> {
     let practice_key = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
     state
         .db
-        .sqlite_blocking(move |conn| {
-            let practice: String = conn.query_row("SELECT id FROM practice", [], |r| r.get(0))?;
+        .call_blocking(move |conn| {
+            let practice: String = conn.query_value("SELECT id FROM practice", sealbox_hub::args![])?;
             conn.execute(
                 "INSERT INTO practice_signing_key (id, ed25519_public, set_by_device, set_at_us) VALUES (1, ?1, 'admin-device', 0)",
-                [practice_key.verifying_key().as_bytes().to_vec()],
+                sealbox_hub::args![practice_key.verifying_key().as_bytes()],
             )?;
             let mut head = (0, GENESIS);
             for (pool, key) in &keys {
                 conn.execute(
                     "INSERT INTO pool_keys (pool, key_version, x25519_public, published_by_device, published_at_us)
                      VALUES (?1, 1, ?2, 'admin-device', 0)",
-                    rusqlite::params![pool.key(), key.to_vec()],
+                    sealbox_hub::args![pool.key(), key],
                 )?;
                 let s = Statement::sign(&practice_key, &practice, head, Entry::PoolKey { pool: *pool, version: 1, public: *key });
                 head = (s.seq, s.hash(&practice));
                 conn.execute(
                     "INSERT INTO directory (seq, statement, added_by_device, added_at_us) VALUES (?1, ?2, 'admin-device', 0)",
-                    rusqlite::params![s.seq as i64, serde_json::to_string(&StatementRecord::from(&s)).unwrap()],
+                    sealbox_hub::args![s.seq, serde_json::to_string(&StatementRecord::from(&s)).unwrap()],
                 )?;
             }
             Ok::<_, sealbox_hub::db::DbError>(())
