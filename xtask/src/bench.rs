@@ -127,7 +127,18 @@ fn hub(args: &[String]) -> Result<()> {
     };
     for syncers in ["0", "50"] {
         let mut cmd = ws.cargo();
-        cmd.args(["bench", "-p", "sealbox-hub", "--bench", "load", "--", "--syncers", syncers, "--nodes", &nodes]);
+        cmd.args([
+            "bench",
+            "-p",
+            "sealbox-hub",
+            "--bench",
+            "load",
+            "--",
+            "--syncers",
+            syncers,
+            "--nodes",
+            &nodes,
+        ]);
         if let Some(cluster) = &cluster {
             cmd.arg("--postgres").env("SEALBOX_TEST_POSTGRES", cluster.conninfo());
         }

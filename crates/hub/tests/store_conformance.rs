@@ -10,13 +10,13 @@ mod backends;
 
 use backends::each_backend;
 use sealbox_hub::args;
+use sealbox_hub::config::RatePolicy;
 use sealbox_hub::db::sql::Sql;
 use sealbox_hub::db::{migrate, practice, MIGRATIONS};
 use sealbox_hub::relay::actions::apply_batch;
 use sealbox_hub::relay::channels::{self, Channel};
 use sealbox_hub::relay::envelope_json::EnvelopeJsonCache;
 use sealbox_hub::relay::group_commit::{write_batch, Post};
-use sealbox_hub::config::RatePolicy;
 use sealbox_hub::relay::patient::Ingested;
 use sealbox_hub::relay::rate_limit::take_shared;
 use sealbox_hub::relay::sync::read_page;
@@ -256,7 +256,8 @@ fn a_refused_write_names_no_stored_value() {
                                                     created_at_us)
                       VALUES (?1, ?2, ?3, ?4, 0)";
         conn.execute(insert, args!["pt-QZXSECRET", [1u8; 32], [2u8; 32], [3u8; 32]]).unwrap();
-        let refused = conn.execute(insert, args!["pt-QZXSECRET", [4u8; 32], [2u8; 32], [3u8; 32]]).unwrap_err();
+        let refused =
+            conn.execute(insert, args!["pt-QZXSECRET", [4u8; 32], [2u8; 32], [3u8; 32]]).unwrap_err();
         // PostgreSQL's DETAIL would say `Key (patient_id)=(pt-QZXSECRET)`.
         let shown = format!("{refused} {refused:?}");
         assert!(!shown.contains("QZXSECRET"), "{:?}: {shown}", conn.backend());

@@ -46,9 +46,9 @@ impl Bucket {
             self.tokens_micro -= MICRO;
             Ok(())
         } else if policy.per_minute > 0 {
-            let short = MICRO - self.tokens_micro;
-            let per_minute = i64::from(policy.per_minute);
-            Err(u64::try_from((short * 60).div_ceil(per_minute * MICRO)).unwrap_or(u64::MAX))
+            // Whole seconds until one token is back, rounded up.
+            let short = u64::try_from(MICRO - self.tokens_micro).unwrap_or(0);
+            Err((short * 60).div_ceil(u64::from(policy.per_minute) * MICRO as u64))
         } else {
             Err(3600)
         }
@@ -84,7 +84,8 @@ pub async fn take_patient(state: &AppState, patient: &str, now: Timestamp) -> Re
         return state.patient_rate.take(patient, now).map_err(ApiError::too_many);
     }
     let (policy, patient) = (state.config.patient_rate, patient.to_owned());
-    let taken = state.db.call(move |conn| Ok::<_, DbError>(take_shared(conn, policy, &patient, now)?)).await?;
+    let taken =
+        state.db.call(move |conn| take_shared(conn, policy, &patient, now)).await.map_err(ApiError::from)?;
     taken.map_err(ApiError::too_many)
 }
 
