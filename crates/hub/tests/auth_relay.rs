@@ -9,6 +9,7 @@ use sealbox_model::role::Role;
 use serde_json::json;
 use support::login::{self, enrol_and_login};
 use support::{message, post_patient, start_hub};
+use support::sse::next_event;
 
 #[tokio::test]
 async fn a_signed_in_gp_syncs_and_claims_a_thread() {
@@ -41,29 +42,6 @@ async fn a_signed_in_gp_syncs_and_claims_a_thread() {
     let (_, page) = login::get(&hub.client, format!("{}/v1/sync?cursor={cursor}", hub.url), &gp.token).await;
     let logged = page["actions"][0].to_string();
     assert!(logged.contains(&gp.user_id), "{page}");
-}
-
-/// Reads server-sent events until one satisfies `want`; returns its data.
-async fn next_event<B: AsRef<[u8]>>(
-    stream: &mut (impl futures_util::Stream<Item = reqwest::Result<B>> + Unpin),
-    buf: &mut String,
-    want: impl Fn(&serde_json::Value) -> bool,
-) -> serde_json::Value {
-    use futures_util::StreamExt;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        while let Some(end) = buf.find("\n\n") {
-            let block: String = buf.drain(..end + 2).collect();
-            if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data:")) {
-                let value: serde_json::Value = serde_json::from_str(data.trim()).unwrap();
-                if want(&value) {
-                    return value;
-                }
-            }
-        }
-        let chunk = tokio::time::timeout_at(deadline, stream.next()).await.expect("no event in time");
-        buf.push_str(&String::from_utf8_lossy(chunk.unwrap().unwrap().as_ref()));
-    }
 }
 
 #[tokio::test]

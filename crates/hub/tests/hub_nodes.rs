@@ -26,6 +26,7 @@ use serde_json::json;
 use support::login::{self, enrol_and_login};
 use support::process::HubProcess;
 use support::{client, demo_practice, sealed_message};
+use support::sse::next_event;
 
 /// A PostgreSQL database set up as `sealbox-hub init-practice` and
 /// `patient-channels` would, and a console (an AppState on it, serving
@@ -77,29 +78,6 @@ async fn post(url: &str, practice: &PracticeFile, patient: usize, req: &PatientM
         .await
         .map(|r| r.status().as_u16())
         .unwrap_or(0)
-}
-
-/// Reads server-sent events until one satisfies `want`; returns its data.
-async fn next_event<B: AsRef<[u8]>>(
-    stream: &mut (impl futures_util::Stream<Item = reqwest::Result<B>> + Unpin),
-    buf: &mut String,
-    want: impl Fn(&serde_json::Value) -> bool,
-) -> serde_json::Value {
-    use futures_util::StreamExt;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        while let Some(end) = buf.find("\n\n") {
-            let block: String = buf.drain(..end + 2).collect();
-            if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data:")) {
-                let value: serde_json::Value = serde_json::from_str(data.trim()).unwrap();
-                if want(&value) {
-                    return value;
-                }
-            }
-        }
-        let chunk = tokio::time::timeout_at(deadline, stream.next()).await.expect("no event in time");
-        buf.push_str(&String::from_utf8_lossy(chunk.unwrap().unwrap().as_ref()));
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 
 use support::login::{self, approve, enrol_and_login, enrol_and_login_unapproved, get, post};
 use support::start_hub;
+use support::sse::next_event;
 
 fn b64(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
@@ -284,7 +285,7 @@ async fn sync_and_events_show_a_role_only_the_threads_it_may_read() {
     assert_eq!(res.status().as_u16(), 200);
     let mut stream = res.bytes_stream();
     let mut buf = String::new();
-    let first = next_event(&mut stream, &mut buf).await;
+    let first = next_event(&mut stream, &mut buf, |_| true).await;
 
     let plan = sealbox_sim::traffic::plan(3, 10, 80);
     let sent = sealbox_sim::send::send(&hub.client, &hub.url, &hub.patients(), &plan, Default::default())
@@ -308,7 +309,7 @@ async fn sync_and_events_show_a_role_only_the_threads_it_may_read() {
     // Events: only readable thread ids, only the navigator's own pool count.
     let mut told = Vec::new();
     loop {
-        let event = next_event(&mut stream, &mut buf).await;
+        let event = next_event(&mut stream, &mut buf, |_| true).await;
         for key in ["gp", "nurse", "pharmacy"] {
             assert_eq!(event["pools"][key], 0, "another pool's count: {event}");
         }
@@ -319,26 +320,6 @@ async fn sync_and_events_show_a_role_only_the_threads_it_may_read() {
     }
     assert!(told.iter().all(|t| mine.contains(t)), "an unreadable thread id in an event: {told:?}");
     assert!(first["seq"].as_u64().is_some());
-}
-
-/// Reads the next server-sent event's data (10 s at most: a safety net,
-/// not a wait).
-async fn next_event<B: AsRef<[u8]>>(
-    stream: &mut (impl futures_util::Stream<Item = reqwest::Result<B>> + Unpin),
-    buf: &mut String,
-) -> Value {
-    use futures_util::StreamExt;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        while let Some(end) = buf.find("\n\n") {
-            let block: String = buf.drain(..end + 2).collect();
-            if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data:")) {
-                return serde_json::from_str(data.trim()).unwrap();
-            }
-        }
-        let chunk = tokio::time::timeout_at(deadline, stream.next()).await.expect("no event in time");
-        buf.push_str(&String::from_utf8_lossy(chunk.unwrap().unwrap().as_ref()));
-    }
 }
 
 /// Whether the stream ends (rather than staying open) within 10 s.
@@ -380,7 +361,7 @@ async fn an_event_stream_ends_with_its_session() {
     let mut by_session = open(nurse.token.clone()).await;
     let mut by_counts = open(nurse.counts_token.clone()).await;
     let mut buf = String::new();
-    next_event(&mut by_session, &mut buf).await;
+    next_event(&mut by_session, &mut buf, |_| true).await;
     let revoke = format!("{url}/v1/devices/{}/revoke", nurse.device_id);
     assert_eq!(post(&hub.client, revoke, Some(&admin.token), &json!({})).await.0, 204);
     assert!(stream_ends(&mut by_session).await, "the session's stream outlived the revocation");
@@ -390,7 +371,7 @@ async fn an_event_stream_ends_with_its_session() {
     let gp = enrol_and_login(&url, &hub.state, Role::Gp).await;
     let mut stream = open(gp.token.clone()).await;
     let mut buf = String::new();
-    next_event(&mut stream, &mut buf).await;
+    next_event(&mut stream, &mut buf, |_| true).await;
     hub.clock.advance(sealbox_model::jiff::SignedDuration::from_mins(16));
     assert!(stream_ends(&mut stream).await, "the stream outlived the session");
 }

@@ -8,6 +8,7 @@ pub mod notifications;
 pub mod pool_keys;
 pub mod process;
 pub mod site;
+pub mod sse;
 pub mod tripwire;
 
 use reqwest::Client;
