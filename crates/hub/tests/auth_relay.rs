@@ -8,8 +8,8 @@ use sealbox_hub::config::RatePolicy;
 use sealbox_model::role::Role;
 use serde_json::json;
 use support::login::{self, enrol_and_login};
-use support::{message, post_patient, start_hub};
 use support::sse::next_event;
+use support::{message, post_patient, start_hub};
 
 #[tokio::test]
 async fn a_signed_in_gp_syncs_and_claims_a_thread() {

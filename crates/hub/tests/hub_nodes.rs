@@ -25,8 +25,8 @@ use sealbox_model::role::Role;
 use serde_json::json;
 use support::login::{self, enrol_and_login};
 use support::process::HubProcess;
-use support::{client, demo_practice, sealed_message};
 use support::sse::next_event;
+use support::{client, demo_practice, sealed_message};
 
 /// A PostgreSQL database set up as `sealbox-hub init-practice` and
 /// `patient-channels` would, and a console (an AppState on it, serving

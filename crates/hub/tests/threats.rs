@@ -19,8 +19,8 @@ use sealbox_model::role::Role;
 use serde_json::{json, Value};
 
 use support::login::{self, approve, enrol_and_login, enrol_and_login_unapproved, get, post};
-use support::start_hub;
 use support::sse::next_event;
+use support::start_hub;
 
 fn b64(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
