@@ -27,12 +27,6 @@ pub enum PracticeError {
     Db(#[from] DbError),
 }
 
-impl From<rusqlite::Error> for PracticeError {
-    fn from(e: rusqlite::Error) -> Self {
-        PracticeError::Db(DbError::Sqlite(e))
-    }
-}
-
 /// Creates the practice with a fresh random id (inside the caller's
 /// transaction if they hold one).
 pub fn create(conn: &dyn Sql, name: &str, now: Timestamp) -> Result<Practice, PracticeError> {
