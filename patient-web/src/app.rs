@@ -37,7 +37,7 @@ fn location() -> (String, String) {
 /// which holds no secret, stays).
 fn forget_invite() {
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let kept = format!("/patient/{}", location().1);
+        let kept = format!("{}/patient/{}", crate::hub::base(), location().1);
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&kept));
     }
 }

@@ -52,12 +52,24 @@ fn capitalised(text: &str) -> String {
     }
 }
 
+/// The practice's address on its hub, before `/patient/`: empty on a hub
+/// of one practice, `/p/prac-…` on a deployment serving several.
+pub fn base() -> String {
+    let path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default();
+    path.split_once("/patient/").map(|(base, _)| base.to_owned()).unwrap_or_default()
+}
+
+/// `path` on this practice's hub.
+fn at(path: &str) -> String {
+    format!("{}{path}", base())
+}
+
 async fn post<B: Serialize, R: DeserializeOwned>(
     path: &str,
     token: Option<&str>,
     body: &B,
 ) -> Result<R, HubError> {
-    let mut request = Request::post(path);
+    let mut request = Request::post(&at(path));
     if let Some(token) = token {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }
@@ -75,7 +87,7 @@ async fn get<R: DeserializeOwned>(path: &str, token: &str) -> Result<R, HubError
 }
 
 async fn get_response(path: &str, token: &str) -> Result<Response, HubError> {
-    Request::get(path)
+    Request::get(&at(path))
         .header("Authorization", &format!("Bearer {token}"))
         .send()
         .await
@@ -145,7 +157,7 @@ pub async fn replies(channel: &Channel) -> Result<Vec<Result<OpenedReply, String
 
 /// `PUT /v1/patient/threads/{thread}/attachments/{id}`: a sealed photo.
 pub async fn put_attachment(channel: &Channel, thread: u64, id: &str, blob: &[u8]) -> Result<(), HubError> {
-    let response = Request::put(&format!("/v1/patient/threads/{thread}/attachments/{id}"))
+    let response = Request::put(&at(&format!("/v1/patient/threads/{thread}/attachments/{id}")))
         .header("Authorization", &format!("Bearer {}", channel.token()))
         .header("Content-Type", "application/octet-stream")
         .body(js_sys::Uint8Array::from(blob))

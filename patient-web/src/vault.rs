@@ -58,14 +58,21 @@ async fn put<T: serde::Serialize + ?Sized>(key: &str, value: &T) -> Result<(), V
     Ok(())
 }
 
+/// `key` for the practice this page belongs to: as it is on a hub of one
+/// practice; followed by the practice's path on a deployment serving
+/// several at one address, whose pages share this browser storage.
+fn keyed(key: &str) -> String {
+    format!("{key}{}", crate::hub::base())
+}
+
 /// The stored channel, if this browser has one.
 pub async fn load() -> Result<Option<StoredChannel>, VaultError> {
-    get(KEY).await
+    get(&keyed(KEY)).await
 }
 
 /// Keeps `channel`, replacing any earlier one.
 pub async fn save(channel: &StoredChannel) -> Result<(), VaultError> {
-    put(KEY, channel).await
+    put(&keyed(KEY), channel).await
 }
 
 /// Where the medicines the patient asked for before are kept (sealed to
@@ -74,10 +81,10 @@ const MEDICINES: &str = "medicines";
 
 /// The sealed list of medicines asked for before, if any.
 pub async fn load_medicines() -> Result<Option<Vec<u8>>, VaultError> {
-    get(MEDICINES).await
+    get(&keyed(MEDICINES)).await
 }
 
 /// Keeps the sealed list of medicines asked for before.
 pub async fn save_medicines(sealed: &[u8]) -> Result<(), VaultError> {
-    put(MEDICINES, sealed).await
+    put(&keyed(MEDICINES), sealed).await
 }

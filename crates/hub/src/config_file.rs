@@ -31,6 +31,8 @@ pub struct ServeSettings {
     /// The file holding the PostgreSQL connection string, when the hub
     /// runs on PostgreSQL.
     pub postgres_file: Option<PathBuf>,
+    /// Serve every practice of a deployment, each under `/p/<id>/`.
+    pub multi_practice: bool,
     /// Patient channel rate limit.
     pub patient_rate: RatePolicy,
     /// The SMTP relay for blind notices.
@@ -46,6 +48,8 @@ struct ServeFile {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     postgres_file: Option<PathBuf>,
+    #[serde(default)]
+    multi_practice: bool,
     patient_burst: Option<u32>,
     patient_per_minute: Option<u32>,
     #[serde(default)]
@@ -125,6 +129,7 @@ impl ServeSettings {
             addr: file.addr,
             tls,
             postgres_file: file.postgres_file.map(secret),
+            multi_practice: file.multi_practice,
             patient_rate: RatePolicy::with(file.patient_burst, file.patient_per_minute),
             smtp: SmtpArgs {
                 smtp_relay: smtp.relay,

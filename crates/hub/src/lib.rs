@@ -13,6 +13,7 @@ pub mod db;
 pub mod http;
 pub mod notice;
 pub mod ops;
+pub mod practices;
 pub mod relay;
 pub mod server;
 pub mod state;

@@ -157,10 +157,16 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn metrics(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>) -> Response {
+    metrics_text(&state.metrics, peer)
+}
+
+/// `metrics` in Prometheus' text format for a scraper on this machine;
+/// from anywhere else the same 404 as an unknown endpoint.
+pub fn metrics_text(metrics: &Metrics, peer: SocketAddr) -> Response {
     if !peer.ip().is_loopback() {
         return ApiError::not_found("no such endpoint").into_response();
     }
-    match state.metrics.render() {
+    match metrics.render() {
         Ok(text) => {
             let kind = HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
             ([(header::CONTENT_TYPE, kind)], Body::from(text)).into_response()
@@ -170,7 +176,7 @@ async fn metrics(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<S
 }
 
 /// The process answers.
-async fn healthz() -> &'static str {
+pub async fn healthz() -> &'static str {
     "ok"
 }
 
@@ -178,9 +184,15 @@ async fn healthz() -> &'static str {
 /// traffic; else 503, and a load balancer sends it elsewhere.
 async fn readyz(State(state): State<AppState>) -> Response {
     let answered = state.db.call(|conn| conn.query_value::<i64>("SELECT 1", args![])).await;
-    match answered {
-        Ok(1) => "ready".into_response(),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, "not ready: the database does not answer").into_response(),
+    readiness(matches!(answered, Ok(1)))
+}
+
+/// `/readyz`'s answer: whether the database answered.
+pub fn readiness(answered: bool) -> Response {
+    if answered {
+        "ready".into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready: the database does not answer").into_response()
     }
 }
 

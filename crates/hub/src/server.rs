@@ -1,15 +1,19 @@
 //! Serving the API on a socket: plain HTTP only on a loopback address,
-//! otherwise TLS (see [`crate::tls`]). Also starts the push publisher, on
-//! PostgreSQL the fan-out listener, and, with an SMTP relay set, the
-//! patients' blind notices.
+//! otherwise TLS (see [`crate::tls`]), for one practice or for each of a
+//! deployment's. Also starts the push publisher, on PostgreSQL the fan-out
+//! listener, and, with an SMTP relay set, the patients' blind notices.
 
 use axum_server::tls_rustls::RustlsConfig;
 use axum_server::Handle;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
 use tokio::task::JoinHandle;
 
 use crate::notice::smtp::Mailer;
+use crate::practices::Deployment;
 use crate::state::AppState;
 use crate::tls::{self, TlsError};
 
@@ -53,26 +57,62 @@ pub struct Running {
     pub handle: Handle<SocketAddr>,
     /// Ends when the server stops.
     pub task: JoinHandle<std::io::Result<()>>,
-    publisher: JoinHandle<()>,
-    fanout: JoinHandle<()>,
-    notices: Option<JoinHandle<()>>,
+    tasks: Vec<JoinHandle<()>>,
+    deployment: Option<Arc<Deployment>>,
 }
 
 impl Running {
     /// Stops accepting, lets in-flight requests finish (SSE streams are cut).
     pub async fn stop(self) -> std::io::Result<()> {
         self.handle.shutdown();
-        self.publisher.abort();
-        self.fanout.abort();
-        if let Some(notices) = &self.notices {
-            notices.abort();
+        for task in &self.tasks {
+            task.abort();
+        }
+        if let Some(deployment) = &self.deployment {
+            deployment.stop();
         }
         self.task.await.unwrap_or(Ok(()))
     }
 }
 
-/// Binds `addr` and serves the API in the background.
+/// Starts what a hub does beside answering requests: the push publisher,
+/// on PostgreSQL the fan-out listener, and with an SMTP relay set the
+/// patients' blind notices.
+pub fn background(state: &AppState) -> Result<Vec<JoinHandle<()>>, ServeError> {
+    let mut tasks = Vec::new();
+    if let Some(smtp) = &state.config.smtp {
+        tasks.push(tokio::spawn(crate::notice::deliver::run(state.clone(), Mailer::new(smtp)?)));
+    }
+    // On PostgreSQL, the changes other hub nodes commit reach this node's bus.
+    tasks.push(tokio::spawn(crate::relay::fanout::run_listener(state.clone())));
+    tasks.push(tokio::spawn(crate::relay::events::run_publisher(state.clone())));
+    Ok(tasks)
+}
+
+/// Binds `addr` and serves the API of the hub's one practice in the
+/// background.
 pub async fn start(state: AppState, addr: SocketAddr, tls: Option<TlsFiles>) -> Result<Running, ServeError> {
+    let tasks = background(&state)?;
+    let app = crate::http::router(state);
+    let mut running = listen(app, addr, tls)?;
+    running.tasks = tasks;
+    Ok(running)
+}
+
+/// Binds `addr` and serves every practice of `deployment`, each under
+/// `/p/<id>/`, in the background.
+pub async fn start_deployment(
+    deployment: Arc<Deployment>,
+    addr: SocketAddr,
+    tls: Option<TlsFiles>,
+) -> Result<Running, ServeError> {
+    let app = crate::practices::route::router(deployment.clone());
+    let mut running = listen(app, addr, tls)?;
+    running.deployment = Some(deployment);
+    Ok(running)
+}
+
+fn listen(app: Router, addr: SocketAddr, tls: Option<TlsFiles>) -> Result<Running, ServeError> {
     let tls_config = match &tls {
         Some(files) => Some(RustlsConfig::from_config(tls::server_config(&files.cert, &files.key)?)),
         None if addr.ip().is_loopback() => None,
@@ -82,7 +122,7 @@ pub async fn start(state: AppState, addr: SocketAddr, tls: Option<TlsFiles>) -> 
     let bound = listener.local_addr().map_err(|source| ServeError::Bind { addr, source })?;
     let handle: Handle<SocketAddr> = Handle::new();
     // Connect info: auth throttles and records logins per client address.
-    let app = crate::http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let server_handle = handle.clone();
     let task = match tls_config {
         Some(cfg) => {
@@ -98,12 +138,5 @@ pub async fn start(state: AppState, addr: SocketAddr, tls: Option<TlsFiles>) -> 
             tokio::spawn(async move { server.serve(app).await })
         }
     };
-    let notices = match &state.config.smtp {
-        Some(smtp) => Some(tokio::spawn(crate::notice::deliver::run(state.clone(), Mailer::new(smtp)?))),
-        None => None,
-    };
-    // On PostgreSQL, the changes other hub nodes commit reach this node's bus.
-    let fanout = tokio::spawn(crate::relay::fanout::run_listener(state.clone()));
-    let publisher = tokio::spawn(crate::relay::events::run_publisher(state));
-    Ok(Running { addr: bound, handle, task, publisher, fanout, notices })
+    Ok(Running { addr: bound, handle, task, tasks: Vec::new(), deployment: None })
 }

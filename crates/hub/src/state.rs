@@ -47,17 +47,23 @@ impl AppState {
             Some(conninfo) => Db::open_postgres(&conninfo.0)?,
             None => Db::open(&config.data_dir)?,
         };
+        Ok(Self::on(db, config, clock, Metrics::default()))
+    }
+
+    /// The state of a hub on `db` (opened and migrated), counting into
+    /// `metrics` (one practice of several shares its deployment's).
+    pub fn on(db: Db, config: HubConfig, clock: Arc<dyn Clock>, metrics: Metrics) -> AppState {
         let patient_rate = Arc::new(RateLimiter::new(config.patient_rate));
-        Ok(AppState {
+        AppState {
             db,
             clock,
             events: EventBus::new(),
             patient_rate,
             ingest: GroupCommit::default(),
             envelope_json: Arc::new(EnvelopeJsonCache::default()),
-            metrics: Metrics::default(),
+            metrics,
             config: Arc::new(config),
-        })
+        }
     }
 
     /// [`AppState::open`] with the system clock.

@@ -280,3 +280,23 @@ fn a_patients_rate_limit_is_one_bucket_in_the_database() {
         assert!(take_shared(conn, policy, patient, at(10)).unwrap().is_err());
     });
 }
+
+#[test]
+fn a_due_notice_is_claimed_by_one_sender() {
+    each_backend(|conn| {
+        let (_, channel) = practice_and_patient(conn);
+        let patient = &channel.patient_id;
+        sealbox_hub::notice::set_contact(conn, patient, "pat@example.org", at(0)).unwrap();
+        sealbox_hub::notice::queue(conn, patient, at(0)).unwrap();
+        let queued = sealbox_hub::db::time::to_db(at(0));
+        let claim = |second| sealbox_hub::notice::claim(conn, &patient.0, queued, at(second)).unwrap();
+        assert!(claim(1), "{:?}", conn.backend());
+        // A second node, at once and within the claim: not its to send.
+        assert!(!claim(1));
+        assert!(!claim(200));
+        // The first died mid-send: once the claim runs out, another may.
+        let after = sealbox_hub::notice::CLAIM.as_secs() + 2;
+        assert!(claim(after));
+        assert!(!claim(after));
+    });
+}

@@ -48,11 +48,17 @@ fn check_name(name: &str) -> Result<&str, CliError> {
 
 /// Creates the practice and a first practice-admin invite (one transaction).
 pub fn init_practice(state: &AppState, name: &str) -> Result<String, CliError> {
+    init_practice_as(state, &practice::new_id(), name)
+}
+
+/// [`init_practice`] with the practice id `id` (one of a deployment's,
+/// whose schema or folder is named after it).
+pub fn init_practice_as(state: &AppState, id: &str, name: &str) -> Result<String, CliError> {
     let name = check_name(name)?.to_owned();
     let now = state.now();
     state.db.call_blocking(move |conn| {
         let tx = begin(conn)?;
-        let practice = practice::create(&tx, &name, now)?;
+        let practice = practice::create_as(&tx, id, &name, now)?;
         let code = invites::issue(
             &tx,
             Role::PracticeAdmin,

@@ -118,6 +118,10 @@ impl std::fmt::Debug for Db {
 /// Connections a hub node keeps to PostgreSQL.
 const PG_POOL: usize = 16;
 
+/// Connections a hub node keeps to PostgreSQL for each practice of a
+/// deployment serving several.
+const PG_PRACTICE_POOL: usize = 6;
+
 impl Db {
     /// Opens (creating) `DATA_DIR/hub.sqlite3` and applies pending migrations.
     pub fn open(data_dir: &Path) -> Result<Db, DbError> {
@@ -144,6 +148,21 @@ impl Db {
     /// pending migrations (nodes starting together take turns).
     pub fn open_postgres(conninfo: &str) -> Result<Db, DbError> {
         let pg = Postgres::connect(conninfo, PG_POOL)?;
+        postgres::off_runtime(|| migrate(&pg.conn()?))??;
+        Ok(Db { store: Store::Postgres(pg) })
+    }
+
+    /// A handle on `pg` as it is (no migrations: a deployment's own
+    /// database, where its practices' schemas are found).
+    pub fn on_postgres(pg: Postgres) -> Db {
+        Db { store: Store::Postgres(pg) }
+    }
+
+    /// One practice of a deployment serving several: its own pool, on the
+    /// deployment's database, working in `schema` alone (which must exist);
+    /// applies pending migrations there.
+    pub fn open_postgres_schema(deployment: &Postgres, schema: &postgres::Schema) -> Result<Db, DbError> {
+        let pg = deployment.in_schema(schema, PG_PRACTICE_POOL)?;
         postgres::off_runtime(|| migrate(&pg.conn()?))??;
         Ok(Db { store: Store::Postgres(pg) })
     }

@@ -90,6 +90,27 @@ impl std::fmt::Debug for Conninfo {
     }
 }
 
+/// A PostgreSQL schema's name: lower-case ASCII letters, digits and `_`,
+/// starting with a letter, at most 40 long (so it needs no quoting and
+/// the change channel named after it stays within PostgreSQL's 63).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schema(String);
+
+impl Schema {
+    /// `name` if it is a plain schema name.
+    pub fn new(name: &str) -> Option<Schema> {
+        let mut chars = name.chars();
+        let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase());
+        let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        (first_ok && rest_ok && name.len() <= 40).then(|| Schema(name.to_owned()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A pool of connections to one PostgreSQL database, driven by a small
 /// runtime of its own: the pool works the same from the server's blocking
 /// pool, from the CLI and from tests, and never from an async worker.
@@ -129,6 +150,25 @@ impl Postgres {
             .enable_all()
             .build()
             .map_err(|e| DbError::Pool(e.to_string()))?;
+        Self::pool(config, Arc::new(OwnRuntime(Some(rt))), size)
+    }
+
+    /// A pool of at most `size` connections to the same database whose
+    /// every statement runs in `schema` alone (one practice of several:
+    /// the server sets `search_path` as each connection starts, so a query
+    /// cannot name another practice's tables by accident). Shares this
+    /// pool's runtime.
+    pub fn in_schema(&self, schema: &Schema, size: usize) -> Result<Postgres, DbError> {
+        let mut config = (*self.config).clone();
+        let options = match config.get_options() {
+            Some(given) => format!("{given} -c search_path={}", schema.0),
+            None => format!("-c search_path={}", schema.0),
+        };
+        config.options(&options);
+        Self::pool(config, self.rt.clone(), size)
+    }
+
+    fn pool(config: tokio_postgres::Config, rt: Arc<OwnRuntime>, size: usize) -> Result<Postgres, DbError> {
         let manager = Manager::from_config(
             config.clone(),
             NoTls,
@@ -141,7 +181,7 @@ impl Postgres {
             .create_timeout(Some(std::time::Duration::from_secs(10)))
             .build()
             .map_err(|e| DbError::Pool(e.to_string()))?;
-        Ok(Postgres { pool, config: Arc::new(config), rt: Arc::new(OwnRuntime(Some(rt))) })
+        Ok(Postgres { pool, config: Arc::new(config), rt })
     }
 
     /// The connection settings (for a connection of its own, as the
@@ -220,6 +260,14 @@ impl Sql for PgConn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_schema_name_is_plain_or_refused() {
+        assert_eq!(Schema::new("practice_0a1b").map(|s| s.as_str().to_owned()), Some("practice_0a1b".into()));
+        for bad in ["", "Practice", "1abc", "a-b", "a;drop", "a b", "a\"b", &"a".repeat(41)] {
+            assert_eq!(Schema::new(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn a_connection_string_is_never_shown() {

@@ -1,4 +1,6 @@
-//! The one practice this hub serves.
+//! The practice a database (SQLite file or PostgreSQL schema) holds: one
+//! each (a deployment serving several has a database per practice, see
+//! `crate::practices`).
 
 use super::sql::Sql;
 use crate::args;
@@ -30,12 +32,28 @@ pub enum PracticeError {
 /// Creates the practice with a fresh random id (inside the caller's
 /// transaction if they hold one).
 pub fn create(conn: &dyn Sql, name: &str, now: Timestamp) -> Result<Practice, PracticeError> {
+    create_as(conn, &new_id(), name, now)
+}
+
+/// A fresh random practice id: `prac-` and 16 hex digits.
+pub fn new_id() -> String {
+    let mut raw = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    format!("prac-{}", hex(&raw))
+}
+
+/// Whether `id` is of [`new_id`]'s form.
+pub fn is_id(id: &str) -> bool {
+    id.strip_prefix("prac-")
+        .is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+}
+
+/// Creates the practice with the id `id` (see [`new_id`]).
+pub fn create_as(conn: &dyn Sql, id: &str, name: &str, now: Timestamp) -> Result<Practice, PracticeError> {
     if get(conn)?.is_some() {
         return Err(PracticeError::Exists);
     }
-    let mut raw = [0u8; 8];
-    rand::rngs::OsRng.fill_bytes(&mut raw);
-    let id = format!("prac-{}", hex(&raw));
+    let id = id.to_owned();
     conn.execute(
         "INSERT INTO practice (id, name, created_at_us) VALUES (?1, ?2, ?3)",
         args![id, name, time::to_db(now)],

@@ -19,10 +19,12 @@ const FILES: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/patient_app.
 pub const CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
 img-src 'self' blob: data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// `/patient` → `/patient/`, and the app's files under it.
+/// `/patient` → `/patient/`, and the app's files under it. The redirect
+/// is relative, so a practice of a deployment (`/p/<id>/patient`) stays
+/// under its own path.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/patient", get(|| async { Redirect::permanent("/patient/") }))
+        .route("/patient", get(|| async { Redirect::permanent("patient/") }))
         .route("/patient/", get(|| async { file("index.html") }))
         .route("/patient/{name}", get(|Path(name): Path<String>| async move { file(&name) }))
 }

@@ -57,6 +57,12 @@ pub async fn send_due(state: &AppState, mailer: &Mailer) -> Result<Delivered, Db
     let notice = BlindNotice::new(&practice, &mailer.public_url);
     let mut done = Delivered::default();
     for (patient, email, queued, attempts) in due {
+        let who = patient.clone();
+        let claimed = state.db.call(move |c| super::claim(c, &who, queued, now)).await?;
+        if !claimed {
+            // Another hub node is sending it.
+            continue;
+        }
         let outcome = match parse_address(&email) {
             Some(to) => mailer.send(&to, &notice).await.map_err(|e| e.to_string()),
             None => Err("the address is not an e-mail address".to_owned()),

@@ -15,7 +15,7 @@ pub mod smtp;
 
 use crate::db::sql::Sql;
 use sealbox_model::ids::PatientId;
-use sealbox_model::jiff::Timestamp;
+use sealbox_model::jiff::{SignedDuration, Timestamp};
 
 use crate::db::time::to_db;
 use crate::db::DbError;
@@ -74,6 +74,24 @@ pub fn queue(conn: &dyn Sql, patient: &PatientId, now: Timestamp) -> Result<(), 
         crate::args![patient.0, to_db(now)],
     )?;
     Ok(())
+}
+
+/// How long a node that claimed a notice has to send it before another
+/// may (it died mid-send: the patient may be told twice, never not at all).
+pub const CLAIM: SignedDuration = SignedDuration::from_mins(5);
+
+/// Claims the notice queued for `patient` at `queued` for sending now:
+/// true for the one caller that moved it from due to claimed (until
+/// `now + CLAIM`), false for any other — on several hub nodes, each
+/// notice is sent by one of them.
+pub fn claim(conn: &dyn Sql, patient: &str, queued: i64, now: Timestamp) -> Result<bool, DbError> {
+    let until = now.checked_add(CLAIM).unwrap_or(now);
+    let claimed = conn.execute(
+        "UPDATE patient_notices SET due_at_us = ?3
+         WHERE patient_id = ?1 AND queued_at_us = ?2 AND due_at_us <= ?4",
+        crate::args![patient, queued, to_db(until), to_db(now)],
+    )?;
+    Ok(claimed == 1)
 }
 
 #[cfg(test)]

@@ -88,11 +88,23 @@ struct Pending {
     since: Option<Instant>,
 }
 
+/// What the bus holds between publications.
+#[derive(Debug, Default)]
+struct Collected {
+    pending: Pending,
+    /// The seqs passed on lately: a change told twice (by the node that
+    /// wrote it, then by the fan-out that heard it) is passed on once.
+    told: BTreeSet<u64>,
+}
+
+/// How many recent seqs the bus remembers.
+const TOLD: usize = 4096;
+
 /// The fan-out of push events.
 #[derive(Clone, Debug)]
 pub struct EventBus {
     tx: broadcast::Sender<Arc<Rendered>>,
-    pending: Arc<Mutex<Pending>>,
+    collected: Arc<Mutex<Collected>>,
     wake: Arc<Notify>,
 }
 
@@ -106,16 +118,24 @@ impl EventBus {
     /// A bus with no subscribers.
     pub fn new() -> Self {
         let (tx, _) = broadcast::channel(256);
-        EventBus { tx, pending: Arc::new(Mutex::new(Pending::default())), wake: Arc::new(Notify::new()) }
+        EventBus { tx, collected: Arc::new(Mutex::new(Collected::default())), wake: Arc::new(Notify::new()) }
     }
 
-    /// Records that `thread` changed at `seq` (call after commit).
+    /// Records that `thread` changed at `seq` (call after commit); a seq
+    /// told already is ignored.
     pub fn changed(&self, seq: u64, thread: ThreadId) {
-        let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let mut c = self.collected.lock().unwrap_or_else(|e| e.into_inner());
+        if !c.told.insert(seq) {
+            return;
+        }
+        if c.told.len() > TOLD {
+            c.told.pop_first();
+        }
+        let p = &mut c.pending;
         p.seq = p.seq.max(seq);
         p.threads.insert(thread);
         p.since.get_or_insert_with(Instant::now);
-        drop(p);
+        drop(c);
         self.wake.notify_one();
     }
 
@@ -125,7 +145,7 @@ impl EventBus {
     }
 
     fn take(&self) -> Pending {
-        std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()))
+        std::mem::take(&mut self.collected.lock().unwrap_or_else(|e| e.into_inner()).pending)
     }
 }
 
@@ -269,5 +289,27 @@ async fn token_ended(state: AppState, who: EventsReader) {
             Ok(true) => {}
             Ok(false) | Err(_) => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_told_twice_is_passed_on_once() {
+        let bus = EventBus::new();
+        bus.changed(1, ThreadId(7));
+        bus.changed(2, ThreadId(10));
+        let first = bus.take();
+        assert_eq!(
+            (first.seq, first.threads.into_iter().collect::<Vec<_>>()),
+            (2, vec![ThreadId(7), ThreadId(10)])
+        );
+        // The fan-out hearing the node's own change, after it was passed on.
+        bus.changed(1, ThreadId(7));
+        assert!(bus.take().threads.is_empty());
+        bus.changed(3, ThreadId(7));
+        assert_eq!(bus.take().threads.into_iter().collect::<Vec<_>>(), vec![ThreadId(7)]);
     }
 }

@@ -1,8 +1,9 @@
 //! Fan-out across hub nodes on one PostgreSQL database. Every change a
 //! node commits is announced with NOTIFY (`store::next_seq`: its seq and
-//! thread id only); each node LISTENs and hands what it hears to its own
-//! [`EventBus`](super::events::EventBus), so a message posted to node A
-//! reaches the event streams open on node B. A notification is lost only
+//! thread id only, on its practice's channel); each node LISTENs and hands
+//! what it hears to its own [`EventBus`](super::events::EventBus), so a
+//! message posted to node A reaches the event streams open on node B (a
+//! node hears its own changes too: the bus passes each seq on once). A notification is lost only
 //! while the listening connection is down, so after every (re)connect the
 //! node first reads the change log past the last seq it passed on: a lost
 //! notification delays an event, never drops it.
@@ -68,7 +69,11 @@ async fn listen(
             }
         }
     });
-    client.batch_execute(&format!("LISTEN {CHANGES_CHANNEL}")).await?;
+    // This practice's channel: the connection works in its schema, as the
+    // writers' do. Quoted, as pg_notify takes the name as it is.
+    let schema: String = client.query_one("SELECT current_schema()", &[]).await?.try_get(0)?;
+    let channel = format!("{CHANGES_CHANNEL}{schema}").replace('"', "\"\"");
+    client.batch_execute(&format!("LISTEN \"{channel}\"")).await?;
     // Listening: whatever committed before now is in the log.
     catch_up(state, passed_on).await?;
     while let Some(payload) = rx.recv().await {

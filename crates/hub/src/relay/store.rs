@@ -230,7 +230,8 @@ pub fn set_triage(conn: &dyn Sql, id: ThreadId, set: &TriageSet) -> Result<(), D
     Ok(())
 }
 
-/// A key for PostgreSQL's advisory lock on the relay's writes.
+/// The seed of PostgreSQL's advisory lock on the relay's writes (hashed
+/// with the schema's name: each practice of a deployment has its own).
 const RELAY_WRITE_LOCK: i64 = 0x5EA1_C4A6;
 
 /// Makes the caller's transaction the relay's only writer until it ends,
@@ -238,16 +239,22 @@ const RELAY_WRITE_LOCK: i64 = 0x5EA1_C4A6;
 /// once, a thread's version is read and moved on by one of them at a time,
 /// and seqs become visible in their order (no reader sees seq 6 before seq
 /// 5 commits: a sync cursor past a gap would skip it for good). A no-op
-/// on SQLite. Taking it again in the same transaction is free.
+/// on SQLite. Taking it again in the same transaction is free. Practices
+/// sharing a database (each in its schema) do not wait for each other.
 pub fn lock_writes(conn: &dyn Sql) -> Result<(), DbError> {
     if conn.backend() == Backend::Postgres {
-        conn.query("SELECT pg_advisory_xact_lock(?1)", args![RELAY_WRITE_LOCK])?;
+        conn.query(
+            "SELECT pg_advisory_xact_lock(hashtextextended(current_schema(), ?1))",
+            args![RELAY_WRITE_LOCK],
+        )?;
     }
     Ok(())
 }
 
-/// The PostgreSQL channel every hub node listens on for new changes.
-pub const CHANGES_CHANNEL: &str = "sealbox_changes";
+/// The start of the PostgreSQL channel every hub node listens on for new
+/// changes; the schema's name completes it (`sealbox_changes_public`), so
+/// practices sharing a database each hear only their own.
+pub const CHANGES_CHANNEL: &str = "sealbox_changes_";
 
 /// Takes the next change-log sequence number for `thread` (under
 /// [`lock_writes`]). On PostgreSQL the other hub nodes are told at commit
@@ -259,7 +266,10 @@ pub fn next_seq(conn: &dyn Sql, thread: ThreadId, kind: &str) -> Result<u64, DbE
         args![thread.0, kind],
     )?;
     if conn.backend() == Backend::Postgres {
-        conn.query("SELECT pg_notify(?1, ?2)", args![CHANGES_CHANNEL, format!("{seq} {}", thread.0)])?;
+        conn.query(
+            "SELECT pg_notify(?1 || current_schema(), ?2)",
+            args![CHANGES_CHANNEL, format!("{seq} {}", thread.0)],
+        )?;
     }
     Ok(seq)
 }

@@ -13,13 +13,19 @@ use std::path::{Path, PathBuf};
 
 use crate::audit::check::{check, Filter};
 use crate::audit::export::{self, Format};
-use crate::config::{HubConfig, RatePolicy};
+use crate::clock::SystemClock;
+use crate::config::RatePolicy;
 use crate::config_file::ServeSettings;
 use crate::notice::smtp::SmtpConfig;
+use crate::practices::Deployment;
 use crate::relay::channels::{self, ChannelError};
 use crate::server::{self, ServeError, TlsFiles};
 use crate::state::AppState;
 use sealbox_model::jiff::Timestamp;
+use std::sync::Arc;
+
+mod store;
+pub use store::StoreArgs;
 
 /// The practice hub.
 #[derive(Debug, Parser)]
@@ -42,7 +48,7 @@ pub enum Command {
     Serve {
         /// The settings file (e.g. /etc/sealbox-hub/hub.toml), instead of
         /// the flags below.
-        #[arg(long, conflicts_with_all = ["data_dir", "addr", "tls_cert", "patient_burst", "patient_per_minute", "smtp_relay", "postgres_file"])]
+        #[arg(long, conflicts_with_all = ["data_dir", "addr", "tls_cert", "patient_burst", "patient_per_minute", "smtp_relay", "postgres_file", "multi_practice"])]
         config: Option<PathBuf>,
         /// Directory holding the database.
         #[arg(long, required_unless_present = "config")]
@@ -61,6 +67,10 @@ pub enum Command {
         /// file); a file, so no password is on the command line.
         #[arg(long)]
         postgres_file: Option<PathBuf>,
+        /// Serve every practice of a deployment (`add-practice`), each
+        /// under /p/<id>/, instead of the database's one practice.
+        #[arg(long)]
+        multi_practice: bool,
         /// Messages a patient channel may send at once.
         #[arg(long)]
         patient_burst: Option<u32>,
@@ -72,18 +82,42 @@ pub enum Command {
     },
     /// Create the practice and print the first admin's invite.
     InitPractice {
-        /// Directory holding the database.
-        #[arg(long)]
-        data_dir: PathBuf,
+        /// Where the database is.
+        #[command(flatten)]
+        store: StoreArgs,
         /// The practice's name.
         #[arg(long)]
         name: String,
     },
+    /// Add a practice to a deployment serving several (`serve
+    /// --multi-practice`), and print its id and first admin's invite.
+    AddPractice {
+        /// Directory of the deployment (its practices' SQLite files).
+        #[arg(long, required_unless_present = "postgres_file")]
+        data_dir: Option<PathBuf>,
+        /// A file holding the PostgreSQL connection string of the
+        /// deployment's database (instead of SQLite files).
+        #[arg(long)]
+        postgres_file: Option<PathBuf>,
+        /// The practice's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the practices a deployment serves.
+    Practices {
+        /// Directory of the deployment (its practices' SQLite files).
+        #[arg(long, required_unless_present = "postgres_file")]
+        data_dir: Option<PathBuf>,
+        /// A file holding the PostgreSQL connection string of the
+        /// deployment's database.
+        #[arg(long)]
+        postgres_file: Option<PathBuf>,
+    },
     /// Print a one-time, expiring enrolment code for a member of staff.
     Invite {
-        /// Directory holding the database.
-        #[arg(long)]
-        data_dir: PathBuf,
+        /// Where the database is.
+        #[command(flatten)]
+        store: StoreArgs,
         /// gp, nurse, pharmacist, care_navigator or practice_admin.
         #[arg(long, value_parser = parse_role)]
         role: Role,
@@ -98,9 +132,9 @@ pub enum Command {
     /// Show the practice's security policy, or change it (each change is
     /// kept with who made it) and show the result.
     Policy {
-        /// Directory holding the database.
-        #[arg(long)]
-        data_dir: PathBuf,
+        /// Where the database is.
+        #[command(flatten)]
+        store: StoreArgs,
         /// The longest idle lock a clinician may choose (30–900 seconds).
         #[arg(long)]
         max_idle_secs: Option<u32>,
@@ -167,9 +201,9 @@ pub enum Command {
     /// Issue channels for simulated patients and write the simulator's
     /// practice file (it holds the patients' secrets: mode 0600).
     PatientChannels {
-        /// Directory holding the database.
-        #[arg(long)]
-        data_dir: PathBuf,
+        /// Where the database is.
+        #[command(flatten)]
+        store: StoreArgs,
         /// How many patients.
         #[arg(long)]
         count: u32,
@@ -182,9 +216,9 @@ pub enum Command {
     /// are only used to make the invite's identity tag: the hub keeps the
     /// tag, never the details or the code.
     PatientInvite {
-        /// Directory holding the database.
-        #[arg(long)]
-        data_dir: PathBuf,
+        /// Where the database is.
+        #[command(flatten)]
+        store: StoreArgs,
         /// The patient's name, as on the practice's record.
         #[arg(long)]
         name: String,
@@ -223,9 +257,9 @@ pub enum AuditCommand {
     /// Check every device's chain and signed segments; print each device's
     /// first broken link and exit non-zero if there is one.
     Verify {
-        /// Directory holding the database.
-        #[arg(long)]
-        data_dir: PathBuf,
+        /// Where the database is.
+        #[command(flatten)]
+        store: StoreArgs,
         /// Only the devices of this staff id.
         #[arg(long)]
         user: Option<String>,
@@ -235,9 +269,9 @@ pub enum AuditCommand {
     },
     /// Print the events in [from, to) for a compliance officer.
     Export {
-        /// Directory holding the database.
-        #[arg(long)]
-        data_dir: PathBuf,
+        /// Where the database is.
+        #[command(flatten)]
+        store: StoreArgs,
         /// Start (RFC 3339, or a date: midnight UTC).
         #[arg(long, value_parser = parse_time)]
         from: Timestamp,
@@ -348,6 +382,9 @@ pub enum CliError {
     /// Serving failed.
     #[error(transparent)]
     Serve(#[from] ServeError),
+    /// A deployment's practice could not be made or found.
+    #[error(transparent)]
+    Practices(#[from] crate::practices::PracticesError),
     /// Issuing channels failed.
     #[error(transparent)]
     Channels(#[from] ChannelError),
@@ -412,18 +449,22 @@ fn write_secret_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 /// Serves until Ctrl-C or SIGTERM (systemd's stop), then lets requests in
 /// flight finish.
 async fn serve(settings: ServeSettings) -> Result<(), CliError> {
-    let mut config = HubConfig::new(settings.data_dir);
-    if let Some(path) = &settings.postgres_file {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| CliError::Write { path: path.clone(), source })?;
-        config.postgres = Some(crate::db::postgres::Conninfo(text.trim().to_owned()));
-    }
+    let mut config = store::config(Some(settings.data_dir), settings.postgres_file.as_deref())?;
     config.patient_rate = settings.patient_rate;
     config.smtp = settings.smtp.config()?;
-    let state = AppState::open_system(config)?;
     let scheme = if settings.tls.is_some() { "https" } else { "http" };
-    let running = server::start(state, settings.addr, settings.tls).await?;
-    say(&format!("sealbox-hub listening on {scheme}://{}", running.addr))?;
+    let running = if settings.multi_practice {
+        let deployment = Deployment::open(config, Arc::new(SystemClock))?;
+        let count = deployment.list()?.len();
+        let running = server::start_deployment(Arc::new(deployment), settings.addr, settings.tls).await?;
+        say(&format!("sealbox-hub listening on {scheme}://{}", running.addr))?;
+        say(&format!("serving {count} practice(s), each under {}<id>/", crate::practices::route::PREFIX))?;
+        running
+    } else {
+        let running = server::start(AppState::open_system(config)?, settings.addr, settings.tls).await?;
+        say(&format!("sealbox-hub listening on {scheme}://{}", running.addr))?;
+        running
+    };
     let handle = running.handle.clone();
     let stop = stop_signal().map_err(CliError::Server)?;
     tokio::spawn(async move {
@@ -458,6 +499,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             tls_cert,
             tls_key,
             postgres_file,
+            multi_practice,
             patient_burst,
             patient_per_minute,
             smtp,
@@ -472,6 +514,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                     addr,
                     tls: tls_cert.zip(tls_key).map(|(cert, key)| TlsFiles { cert, key }),
                     postgres_file,
+                    multi_practice,
                     patient_rate: RatePolicy::with(patient_burst, patient_per_minute),
                     smtp,
                 },
@@ -484,16 +527,36 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let version = crate::updates::publish(&data_dir, &manifest, &packages, &url)?;
             say(&format!("published Sealbox {version} for the practice's workstations"))
         }
-        Command::InitPractice { data_dir, name } => {
-            let state = AppState::open_system(HubConfig::new(data_dir))?;
+        Command::InitPractice { store, name } => {
+            if store.practice.is_some() {
+                return Err(CliError::Usage("a deployment's practices are made with add-practice"));
+            }
+            let state = store.open()?;
             say(&crate::auth::cli::init_practice(&state, &name)?)
         }
-        Command::Invite { data_dir, role, name, registration } => {
-            let state = AppState::open_system(HubConfig::new(data_dir))?;
+        Command::AddPractice { data_dir, postgres_file, name } => {
+            let deployment = store::deployment(data_dir, postgres_file.as_deref())?;
+            let (id, said) = deployment.create(&name)?;
+            say(&format!(
+                "{said}
+its address: the deployment's, then {}{id}/",
+                crate::practices::route::PREFIX
+            ))
+        }
+        Command::Practices { data_dir, postgres_file } => {
+            let deployment = store::deployment(data_dir, postgres_file.as_deref())?;
+            let ids = deployment.list()?;
+            for id in &ids {
+                say(id)?;
+            }
+            say(&format!("{} practice(s)", ids.len()))
+        }
+        Command::Invite { store, role, name, registration } => {
+            let state = store.open()?;
             say(&crate::auth::cli::invite(&state, role, &name, registration.as_ref())?)
         }
         Command::Policy {
-            data_dir,
+            store,
             max_idle_secs,
             reauth_secs,
             allow_weaker_keys,
@@ -502,7 +565,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             lock_on_key_removal,
             patient_sign_out_secs,
         } => {
-            let state = AppState::open_system(HubConfig::new(data_dir))?;
+            let state = store.open()?;
             let now = state.now();
             let run_by = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_default();
             let run_by = if run_by.is_empty() { "unknown".to_owned() } else { run_by };
@@ -534,16 +597,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 policy.patient_sign_out_secs,
             ))
         }
-        Command::PatientInvite {
-            data_dir,
-            name,
-            date_of_birth,
-            nhs_number,
-            replaces,
-            valid_days,
-            url,
-            qr,
-        } => {
+        Command::PatientInvite { store, name, date_of_birth, nhs_number, replaces, valid_days, url, qr } => {
             use sealbox_crypto::patient_invite::PatientIdentity;
             if !(1..=90).contains(&valid_days) {
                 return Err(CliError::PatientInvite("--valid-days must be 1 to 90".to_owned()));
@@ -558,7 +612,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 .transpose()?;
             let identity = PatientIdentity::new(&name, &date_of_birth, nhs_number.as_deref())
                 .map_err(|e| CliError::PatientInvite(e.to_string()))?;
-            let state = AppState::open_system(HubConfig::new(data_dir))?;
+            let state = store.open()?;
             let now = state.now();
             let replaces = replaces.map(sealbox_model::ids::PatientId);
             let ttl = sealbox_model::jiff::SignedDuration::from_hours(24 * i64::from(valid_days));
@@ -585,8 +639,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let restored = crate::db::backup::restore(&from, &data_dir)?;
             say(&format!("restored into {}: {restored}", data_dir.display()))
         }
-        Command::PatientChannels { data_dir, count, out } => {
-            let state = AppState::open_system(HubConfig::new(data_dir))?;
+        Command::PatientChannels { store, count, out } => {
+            let state = store.open()?;
             let now = state.now();
             let file = state.db.call_blocking(|conn| channels::issue(conn, count, now))?;
             let json = serde_json::to_vec_pretty(&file)
@@ -594,8 +648,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             write_secret_file(&out, &json)?;
             say(&format!("wrote {count} patient channels for {} to {}", file.practice_id, out.display()))
         }
-        Command::Audit { command: AuditCommand::Verify { data_dir, user, thread } } => {
-            let state = AppState::open_system(HubConfig::new(data_dir))?;
+        Command::Audit { command: AuditCommand::Verify { store, user, thread } } => {
+            let state = store.open()?;
             let filter = Filter { user, thread };
             let checks = state.db.call_blocking(move |conn| check(conn, &filter))?;
             let mut broken = 0;
@@ -614,8 +668,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             }
             Ok(())
         }
-        Command::Audit { command: AuditCommand::Export { data_dir, from, to, format } } => {
-            let state = AppState::open_system(HubConfig::new(data_dir))?;
+        Command::Audit { command: AuditCommand::Export { store, from, to, format } } => {
+            let state = store.open()?;
             let now = state.now();
             // Who ran it, as the operating system knows them.
             let run_by = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_default();
