@@ -25,7 +25,7 @@ use sealbox_model::jiff::Timestamp;
 use std::sync::Arc;
 
 mod store;
-pub use store::StoreArgs;
+pub use store::{DatabaseArgs, StoreArgs};
 
 /// The practice hub.
 #[derive(Debug, Parser)]
@@ -92,26 +92,18 @@ pub enum Command {
     /// Add a practice to a deployment serving several (`serve
     /// --multi-practice`), and print its id and first admin's invite.
     AddPractice {
-        /// Directory of the deployment (its practices' SQLite files).
-        #[arg(long, required_unless_present = "postgres_file")]
-        data_dir: Option<PathBuf>,
-        /// A file holding the PostgreSQL connection string of the
-        /// deployment's database (instead of SQLite files).
-        #[arg(long)]
-        postgres_file: Option<PathBuf>,
+        /// The deployment's database.
+        #[command(flatten)]
+        database: DatabaseArgs,
         /// The practice's name.
         #[arg(long)]
         name: String,
     },
     /// List the practices a deployment serves.
     Practices {
-        /// Directory of the deployment (its practices' SQLite files).
-        #[arg(long, required_unless_present = "postgres_file")]
-        data_dir: Option<PathBuf>,
-        /// A file holding the PostgreSQL connection string of the
-        /// deployment's database.
-        #[arg(long)]
-        postgres_file: Option<PathBuf>,
+        /// The deployment's database.
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
     /// Print a one-time, expiring enrolment code for a member of staff.
     Invite {
@@ -534,8 +526,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let state = store.open()?;
             say(&crate::auth::cli::init_practice(&state, &name)?)
         }
-        Command::AddPractice { data_dir, postgres_file, name } => {
-            let deployment = store::deployment(data_dir, postgres_file.as_deref())?;
+        Command::AddPractice { database, name } => {
+            let deployment = database.deployment()?;
             let (id, said) = deployment.create(&name)?;
             say(&format!(
                 "{said}
@@ -543,8 +535,8 @@ its address: the deployment's, then {}{id}/",
                 crate::practices::route::PREFIX
             ))
         }
-        Command::Practices { data_dir, postgres_file } => {
-            let deployment = store::deployment(data_dir, postgres_file.as_deref())?;
+        Command::Practices { database } => {
+            let deployment = database.deployment()?;
             let ids = deployment.list()?;
             for id in &ids {
                 say(id)?;

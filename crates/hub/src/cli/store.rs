@@ -12,16 +12,33 @@ use crate::db::postgres::Conninfo;
 use crate::practices::Deployment;
 use crate::state::AppState;
 
-/// `--data-dir`, `--postgres-file` and `--practice`.
+/// `--data-dir` or `--postgres-file`: a hub's database, or a deployment's.
 #[derive(Debug, clap::Args)]
-pub struct StoreArgs {
-    /// Directory holding the database (SQLite).
+pub struct DatabaseArgs {
+    /// Directory holding the database (SQLite; for a deployment serving
+    /// several practices, their files).
     #[arg(long, required_unless_present = "postgres_file")]
     pub data_dir: Option<PathBuf>,
-    /// A file holding the PostgreSQL connection string of the hub's
-    /// database (instead of the data directory's SQLite file).
+    /// A file holding the PostgreSQL connection string of the database
+    /// (instead of the data directory's SQLite files).
     #[arg(long)]
     pub postgres_file: Option<PathBuf>,
+}
+
+impl DatabaseArgs {
+    /// The deployment serving several practices these name.
+    pub fn deployment(&self) -> Result<Deployment, CliError> {
+        let config = config(self.data_dir.clone(), self.postgres_file.as_deref())?;
+        Ok(Deployment::open(config, Arc::new(SystemClock))?)
+    }
+}
+
+/// [`DatabaseArgs`] and `--practice`.
+#[derive(Debug, clap::Args)]
+pub struct StoreArgs {
+    /// Where.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     /// In a deployment serving several practices, which one (`prac-…`).
     #[arg(long)]
     pub practice: Option<String>,
@@ -31,17 +48,14 @@ impl StoreArgs {
     /// The hub (or the deployment's practice) these name, opened and
     /// migrated, with the system clock.
     pub fn open(&self) -> Result<AppState, CliError> {
-        let config = config(self.data_dir.clone(), self.postgres_file.as_deref())?;
         match &self.practice {
-            Some(id) => Ok(Deployment::open(config, Arc::new(SystemClock))?.console(id)?),
-            None => Ok(AppState::open_system(config)?),
+            Some(id) => Ok(self.database.deployment()?.console(id)?),
+            None => {
+                let db = &self.database;
+                Ok(AppState::open_system(config(db.data_dir.clone(), db.postgres_file.as_deref())?)?)
+            }
         }
     }
-}
-
-/// The deployment `data_dir` or `postgres_file` names.
-pub fn deployment(data_dir: Option<PathBuf>, postgres_file: Option<&Path>) -> Result<Deployment, CliError> {
-    Ok(Deployment::open(config(data_dir, postgres_file)?, Arc::new(SystemClock))?)
 }
 
 /// Settings for a hub on `data_dir`, or on the database `postgres_file`'s
