@@ -92,10 +92,8 @@ pub fn background(state: &AppState) -> Result<Vec<JoinHandle<()>>, ServeError> {
 /// Binds `addr` and serves the API of the hub's one practice in the
 /// background.
 pub async fn start(state: AppState, addr: SocketAddr, tls: Option<TlsFiles>) -> Result<Running, ServeError> {
-    let tasks = background(&state)?;
-    let app = crate::http::router(state);
-    let mut running = listen(app, addr, tls)?;
-    running.tasks = tasks;
+    let mut running = listen(crate::http::router(state.clone()), addr, tls)?;
+    running.tasks = background(&state)?;
     Ok(running)
 }
 

@@ -1,7 +1,9 @@
 //! The `sealbox-hub` command line: `serve`, `patient-channels`, the
 //! identity commands `init-practice` and `invite` (implemented in
 //! `crate::auth::cli`), `audit verify` / `audit export`, `backup` /
-//! `restore` (`crate::db::backup`) and `publish-update` (`crate::updates`).
+//! `restore` (`crate::db::backup`), `publish-update` (`crate::updates`),
+//! and a deployment's `add-practice` / `practices` (`crate::practices`).
+//! Which database a command works on: `store.rs`.
 
 use clap::{Parser, Subcommand};
 use sealbox_model::hub_api::PracticePolicy;
