@@ -161,20 +161,21 @@ impl Deployment {
                 Ok((id, made?))
             }
             Home::Postgres { db, pg } => {
-                let schema = schema_of(&id)?.as_str().to_owned();
-                db.call_blocking(|c| c.batch(&format!("CREATE SCHEMA {schema}")))?;
-                let made = Db::open_postgres_schema(pg, &schema_of(&id)?)
-                    .map_err(PracticesError::from)
-                    .and_then(|practice_db| {
+                let schema = schema_of(&id)?;
+                db.call_blocking(|c| c.batch(&format!("CREATE SCHEMA {}", schema.as_str())))?;
+                let made = Db::open_postgres_schema(pg, &schema).map_err(PracticesError::from).and_then(
+                    |practice_db| {
                         Ok(crate::auth::cli::init_practice_as(
                             &self.console_state(practice_db, &id),
                             &id,
                             name,
                         )?)
-                    });
+                    },
+                );
                 if made.is_err() {
                     // Never served (it has no practice row); not left behind either.
-                    let _ = db.call_blocking(|c| c.batch(&format!("DROP SCHEMA {schema} CASCADE")));
+                    let _ =
+                        db.call_blocking(|c| c.batch(&format!("DROP SCHEMA {} CASCADE", schema.as_str())));
                 }
                 Ok((id, made?))
             }
