@@ -12,13 +12,16 @@ use backends::each_backend;
 use sealbox_hub::args;
 use sealbox_hub::config::RatePolicy;
 use sealbox_hub::db::sql::Sql;
-use sealbox_hub::db::{migrate, practice, MIGRATIONS};
+use sealbox_hub::db::{migrate, practice, DbError, MIGRATIONS};
+use sealbox_hub::http::ApiError;
 use sealbox_hub::relay::actions::apply_batch;
 use sealbox_hub::relay::channels::{self, Channel};
+use sealbox_hub::relay::envelope_check::PatientSeal;
 use sealbox_hub::relay::envelope_json::EnvelopeJsonCache;
-use sealbox_hub::relay::group_commit::{write_batch, Post};
+use sealbox_hub::relay::group_commit::{write_batch, write_one_by_one, Outcome, Post};
 use sealbox_hub::relay::patient::Ingested;
-use sealbox_hub::relay::rate_limit::take_shared;
+use sealbox_hub::relay::patient_batch::{admit, write_together};
+use sealbox_hub::relay::rate_limit::{take_shared, Buckets};
 use sealbox_hub::relay::sync::read_page;
 use sealbox_model::actor::StaffRef;
 use sealbox_model::category::Category;
@@ -34,27 +37,49 @@ fn at(second: i64) -> Timestamp {
     Timestamp::from_second(1_780_000_000 + second).unwrap()
 }
 
-/// A practice and one patient channel; the practice id and the channel.
-fn practice_and_patient(conn: &dyn Sql) -> (String, Channel) {
-    let practice = practice::create(conn, "Riverside Surgery", at(0)).unwrap();
-    let file = channels::issue(conn, 1, at(0)).unwrap();
-    let token = file.patients[0].channel_token.0.clone();
-    let channel = channels::by_token(conn, &token).unwrap().unwrap();
-    (practice.id, channel)
+/// A patient's channel and its token.
+#[derive(Clone)]
+struct Patient {
+    token: String,
+    channel: Channel,
 }
 
-fn post(channel: &Channel, practice: &str, thread: u64, message: u64, body: &[u8], second: i64) -> Post {
+/// `count` new patients.
+fn patients(conn: &dyn Sql, count: u32) -> Vec<Patient> {
+    let file = channels::issue(conn, count, at(0)).unwrap();
+    file.patients
+        .iter()
+        .map(|p| {
+            let token = p.channel_token.0.clone();
+            Patient { channel: channels::by_token(conn, &token).unwrap().unwrap(), token }
+        })
+        .collect()
+}
+
+/// A practice and one patient; the practice id and the patient.
+fn practice_and_patient(conn: &dyn Sql) -> (String, Patient) {
+    let practice = practice::create(conn, "Riverside Surgery", at(0)).unwrap();
+    (practice.id, patients(conn, 1).remove(0))
+}
+
+/// A post signed by `patient`'s key, sealed for `practice`.
+fn post(patient: &Patient, practice: &str, thread: u64, message: u64, body: &[u8], second: i64) -> Post {
     Post {
-        channel: channel.clone(),
+        token: patient.token.clone(),
         req: PatientMessageRequest {
             thread_id: ThreadId(thread),
             message_id: MessageId(message),
             category: Category::RepeatPrescription,
             envelope: Base64Bytes(body.to_vec()),
         },
-        sealed_for: practice.to_owned(),
+        seal: PatientSeal { sender: patient.channel.ed25519_public, practice: practice.to_owned() },
         now: at(second),
     }
+}
+
+/// Buckets no test here runs dry.
+fn roomy() -> Buckets {
+    Buckets::Shared(RatePolicy { burst: 1000, per_minute: 1000 })
 }
 
 fn gp() -> StaffRef {
@@ -149,16 +174,17 @@ fn the_audit_tables_refuse_every_update_and_delete() {
 #[test]
 fn group_commit_refuses_one_post_without_undoing_the_others() {
     each_backend(|conn| {
-        let (practice, channel) = practice_and_patient(conn);
+        let (practice, patient) = practice_and_patient(conn);
         let outcomes = write_batch(
             conn,
+            &roomy(),
             &[
-                post(&channel, &practice, 10, 100, b"first", 1),
+                post(&patient, &practice, 10, 100, b"first", 1),
                 // The same message id with other bytes: refused.
-                post(&channel, &practice, 10, 100, b"other", 2),
-                post(&channel, &practice, 11, 101, b"second", 3),
+                post(&patient, &practice, 10, 100, b"other", 2),
+                post(&patient, &practice, 11, 101, b"second", 3),
                 // Sealed for another practice: refused.
-                post(&channel, "prac-elsewhere", 12, 102, b"third", 4),
+                post(&patient, "prac-elsewhere", 12, 102, b"third", 4),
             ],
         )
         .unwrap();
@@ -177,18 +203,140 @@ fn group_commit_refuses_one_post_without_undoing_the_others() {
             .unwrap();
         assert_eq!(stored, vec![(100, b"first".to_vec()), (101, b"second".to_vec())]);
         // The same post again is a duplicate, not a second copy.
-        let again = write_batch(conn, &[post(&channel, &practice, 10, 100, b"first", 5)]).unwrap();
+        let again = write_batch(conn, &roomy(), &[post(&patient, &practice, 10, 100, b"first", 5)]).unwrap();
         assert_eq!(again[0].as_ref().ok(), Some(&Ingested::Duplicate));
         let n: i64 = conn.query_value("SELECT count(*) FROM envelopes", args![]).unwrap();
         assert_eq!(n, 2);
     });
 }
 
+/// What a batch did, with ids and seqs counted from where its run began,
+/// so two runs on one database compare.
+#[derive(Debug, PartialEq)]
+struct Written {
+    outcomes: Vec<Result<Option<u64>, &'static str>>,
+    threads: Vec<(i64, i64, String, i64, i64)>,
+    envelopes: Vec<(i64, i64, i64, Vec<u8>)>,
+    changes: Vec<(i64, i64, String)>,
+}
+
+/// A way to write posts let in.
+type Write = fn(&dyn Sql, &[Post], &[Result<Channel, ApiError>]) -> Result<Vec<Outcome>, DbError>;
+
+/// A batch with every case a post meets — a token no channel has, an
+/// envelope signed by another patient, a patient out of tokens, a thread
+/// opened and answered in the batch, a duplicate of a post of the batch
+/// and of one stored before, message and thread ids taken (in the batch
+/// and before), a practice not this one — let in and written by `write`
+/// with ids from `base` on, for two new patients.
+fn mixed_batch(conn: &dyn Sql, practice: &str, base: u64, write: Write) -> Written {
+    let [a, b]: [Patient; 2] = patients(conn, 2).try_into().ok().unwrap();
+    let p = |who: &Patient, thread: u64, message: u64, body: &[u8], second: i64| {
+        post(who, practice, base + thread, base + message, body, second)
+    };
+    // A token back every second, two at most.
+    let buckets = Buckets::Shared(RatePolicy { burst: 2, per_minute: 60 });
+    // Stored before: A's thread 20 with message 200.
+    write_batch(conn, &buckets, &[p(&a, 20, 200, b"before", 1)]).unwrap();
+    let seq0: i64 = conn.query_value("SELECT MAX(seq) FROM changes", args![]).unwrap();
+    let stranger = Patient { token: "no-such-token".into(), ..a.clone() };
+    let mut forged = p(&a, 13, 109, b"signed by b", 2);
+    forged.seal.sender = b.channel.ed25519_public;
+    let batch = vec![
+        p(&stranger, 13, 110, b"who?", 2),
+        forged,
+        p(&a, 10, 100, b"open", 3),
+        p(&a, 10, 101, b"again", 4),
+        p(&a, 10, 100, b"open", 5),
+        p(&a, 10, 100, b"other bytes", 6),
+        p(&b, 10, 102, b"not b's thread", 6),
+        p(&b, 11, 103, b"b opens", 7),
+        p(&b, 11, 104, b"b again", 7),
+        p(&b, 11, 105, b"b once too often", 7),
+        post(&a, "prac-elsewhere", base + 12, base + 106, b"elsewhere", 10),
+        p(&a, 20, 107, b"answers the stored thread", 11),
+        p(&b, 20, 108, b"not b's either", 12),
+        p(&a, 20, 200, b"before", 13),
+        p(&a, 21, 200, b"before", 14),
+    ];
+    let admitted = admit(conn, &buckets, &batch).unwrap();
+    let outcomes = write(conn, &batch, &admitted)
+        .unwrap()
+        .into_iter()
+        .map(|o| match o {
+            Ok(Ingested::Stored(seq)) => Ok(Some(seq - seq0 as u64)),
+            Ok(Ingested::Duplicate) => Ok(None),
+            Err(e) => Err(e.code),
+        })
+        .collect();
+    let (lo, hi) = (base as i64, base as i64 + 1000);
+    let threads = conn
+        .query_map(
+            "SELECT id, version, state, created_at_us, updated_at_us FROM threads WHERE id >= ?1 AND id < ?2 ORDER BY id",
+            args![lo, hi],
+            |r| Ok((r.get::<i64>(0)? - lo, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .unwrap();
+    let envelopes = conn
+        .query_map(
+            "SELECT seq, message_id, thread_id, body FROM envelopes WHERE seq > ?1 ORDER BY seq",
+            args![seq0],
+            |r| Ok((r.get::<i64>(0)? - seq0, r.get::<i64>(1)? - lo, r.get::<i64>(2)? - lo, r.get(3)?)),
+        )
+        .unwrap();
+    let changes = conn
+        .query_map("SELECT seq, thread_id, kind FROM changes WHERE seq > ?1 ORDER BY seq", args![seq0], |r| {
+            Ok((r.get::<i64>(0)? - seq0, r.get::<i64>(1)? - lo, r.get(2)?))
+        })
+        .unwrap();
+    Written { outcomes, threads, envelopes, changes }
+}
+
+#[test]
+fn a_batch_written_together_stores_what_one_post_at_a_time_would() {
+    each_backend(|conn| {
+        let (practice, _) = practice_and_patient(conn);
+        let together = mixed_batch(conn, &practice, 1000, write_together);
+        let one_by_one = mixed_batch(conn, &practice, 2000, write_one_by_one);
+        assert_eq!(together, one_by_one, "{:?}", conn.backend());
+        // And what that is, spelled out.
+        let taken = Err("message_id_taken");
+        let thread_taken = Err("thread_id_taken");
+        assert_eq!(
+            together.outcomes,
+            vec![
+                Err("unauthorized"),
+                Err("invalid_field"),
+                Ok(Some(1)),
+                Ok(Some(2)),
+                Ok(None),
+                taken,
+                thread_taken,
+                Ok(Some(3)),
+                Ok(Some(4)),
+                Err("rate_limited"),
+                Err("invalid_field"),
+                Ok(Some(5)),
+                thread_taken,
+                Ok(None),
+                taken,
+            ],
+            "{:?}",
+            conn.backend()
+        );
+        let versions: Vec<(i64, i64)> = together.threads.iter().map(|t| (t.0, t.1)).collect();
+        assert_eq!(versions, vec![(10, 2), (11, 2), (20, 2)]);
+        let kinds: Vec<(i64, i64)> = together.changes.iter().map(|c| (c.0, c.1)).collect();
+        assert_eq!(kinds, vec![(1, 10), (2, 10), (3, 11), (4, 11), (5, 20)]);
+        assert_eq!(together.envelopes[4], (5, 107, 20, b"answers the stored thread".to_vec()));
+    });
+}
+
 #[test]
 fn an_action_retried_with_its_key_gets_its_first_outcome_and_acts_once() {
     each_backend(|conn| {
-        let (practice, channel) = practice_and_patient(conn);
-        write_batch(conn, &[post(&channel, &practice, 20, 200, b"hello", 1)]).unwrap();
+        let (practice, patient) = practice_and_patient(conn);
+        write_batch(conn, &roomy(), &[post(&patient, &practice, 20, 200, b"hello", 1)]).unwrap();
         let first = apply_batch(conn, &gp(), &claim("key-1", 20, 1), at(2)).unwrap();
         let ActionOutcome::Applied { version, seq } = first.results[0].outcome.clone() else {
             panic!("{:?}: not applied: {:?}", conn.backend(), first.results[0].outcome);
@@ -220,11 +368,11 @@ fn an_action_retried_with_its_key_gets_its_first_outcome_and_acts_once() {
 #[test]
 fn sync_pages_walk_the_change_log_once_in_order() {
     each_backend(|conn| {
-        let (practice, channel) = practice_and_patient(conn);
+        let (practice, patient) = practice_and_patient(conn);
         let posts: Vec<Post> = (0..7)
-            .map(|i| post(&channel, &practice, 30 + i % 3, 300 + i, format!("m{i}").as_bytes(), 1))
+            .map(|i| post(&patient, &practice, 30 + i % 3, 300 + i, format!("m{i}").as_bytes(), 1))
             .collect();
-        write_batch(conn, &posts).unwrap();
+        write_batch(conn, &roomy(), &posts).unwrap();
         apply_batch(conn, &gp(), &claim("k", 30, 3), at(2)).unwrap();
         let cache = EnvelopeJsonCache::new(1 << 20);
         let (mut cursor, mut seen, mut actions) = (0u64, Vec::new(), 0usize);
@@ -268,8 +416,8 @@ fn a_refused_write_names_no_stored_value() {
 #[test]
 fn a_patients_rate_limit_is_one_bucket_in_the_database() {
     each_backend(|conn| {
-        let (_, channel) = practice_and_patient(conn);
-        let patient = channel.patient_id.0.as_str();
+        let (_, patient) = practice_and_patient(conn);
+        let patient = patient.channel.patient_id.0.as_str();
         let policy = RatePolicy { burst: 2, per_minute: 6 };
         assert_eq!(take_shared(conn, policy, patient, at(0)).unwrap(), Ok(()));
         assert_eq!(take_shared(conn, policy, patient, at(0)).unwrap(), Ok(()));
@@ -284,8 +432,8 @@ fn a_patients_rate_limit_is_one_bucket_in_the_database() {
 #[test]
 fn a_due_notice_is_claimed_by_one_sender() {
     each_backend(|conn| {
-        let (_, channel) = practice_and_patient(conn);
-        let patient = &channel.patient_id;
+        let (_, patient) = practice_and_patient(conn);
+        let patient = &patient.channel.patient_id;
         sealbox_hub::notice::set_contact(conn, patient, "pat@example.org", at(0)).unwrap();
         sealbox_hub::notice::queue(conn, patient, at(0)).unwrap();
         let queued = sealbox_hub::db::time::to_db(at(0));

@@ -226,6 +226,12 @@ impl PgConn {
     fn bind<'p>(params: &'p [Param<'_>]) -> Vec<&'p (dyn ToSql + Sync)> {
         params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
     }
+
+    fn rows(rows: &[tokio_postgres::Row]) -> Result<Vec<SqlRow>, DbError> {
+        rows.iter()
+            .map(|row| (0..row.len()).map(|i| value(row, i)).collect::<Result<Vec<_>, _>>().map(SqlRow))
+            .collect()
+    }
 }
 
 impl Sql for PgConn {
@@ -247,9 +253,13 @@ impl Sql for PgConn {
             let stmt = self.client.prepare_cached(&sql).await?;
             self.client.query(&stmt, &Self::bind(params)).await
         })??;
-        rows.iter()
-            .map(|row| (0..row.len()).map(|i| value(row, i)).collect::<Result<Vec<_>, _>>().map(SqlRow))
-            .collect()
+        Self::rows(&rows)
+    }
+
+    fn query_once(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<SqlRow>, DbError> {
+        let sql = numbered(sql);
+        let rows = self.pg.block_on(self.client.query(sql.as_str(), &Self::bind(params)))??;
+        Self::rows(&rows)
     }
 
     fn batch(&self, sql: &str) -> Result<(), DbError> {

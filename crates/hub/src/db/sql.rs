@@ -30,6 +30,13 @@ pub enum Param<'a> {
     Blob(&'a [u8]),
 }
 
+impl<'a> Param<'a> {
+    /// Text, or NULL for `None`.
+    pub fn text_or_null(v: Option<&'a str>) -> Self {
+        v.map_or(Param::Null, Param::Text)
+    }
+}
+
 impl std::fmt::Debug for Param<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Param")
@@ -213,6 +220,11 @@ pub trait Sql {
     fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<SqlRow>, DbError>;
     /// Runs statements without parameters (schema, BEGIN/COMMIT).
     fn batch(&self, sql: &str) -> Result<(), DbError>;
+    /// Runs one query whose text was made for this call (a statement of
+    /// many rows): unlike [`Sql::query`] it is not kept among the
+    /// connection's prepared statements, which one text per batch size
+    /// would fill.
+    fn query_once(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<SqlRow>, DbError>;
 }
 
 impl dyn Sql + '_ {
@@ -226,6 +238,17 @@ impl dyn Sql + '_ {
         match self.query_opt(sql, params)? {
             Some(row) => row.get(0),
             None => Err(DbError::NoRow),
+        }
+    }
+
+    /// Runs a statement written for `rows` rows ([`tuples`], [`list`]):
+    /// prepared once and kept for one row, the common shape; made for this
+    /// call for more.
+    pub fn query_rows(&self, sql: &str, params: &[Param<'_>], rows: usize) -> Result<Vec<SqlRow>, DbError> {
+        if rows == 1 {
+            self.query(sql, params)
+        } else {
+            self.query_once(sql, params)
         }
     }
 
@@ -328,12 +351,31 @@ macro_rules! delegate_sql {
             fn batch(&self, sql: &str) -> Result<(), DbError> {
                 self.conn.batch(sql)
             }
+            fn query_once(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<SqlRow>, DbError> {
+                self.conn.query_once(sql, params)
+            }
         }
     };
 }
 
 delegate_sql!(Tx<'_>);
 delegate_sql!(Savepoint<'_>);
+
+/// `rows` tuples of `width` placeholders numbered on from `?first`, for a
+/// statement of many rows: `tuples(2, 3, 1)` is `(?1, ?2, ?3), (?4, ?5, ?6)`.
+pub fn tuples(rows: usize, width: usize, first: usize) -> String {
+    let tuple = |row: usize| {
+        let start = first + row * width;
+        format!("({})", list(width, start))
+    };
+    (0..rows).map(tuple).collect::<Vec<_>>().join(", ")
+}
+
+/// `n` placeholders numbered on from `?first`, for `IN (...)`: `list(3, 2)`
+/// is `?2, ?3, ?4`.
+pub fn list(n: usize, first: usize) -> String {
+    (first..first + n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+}
 
 /// `sql` with SQLite's `?N` (and bare `?`) placeholders written as
 /// PostgreSQL's `$N`; quoted text and identifiers are left alone.
@@ -385,6 +427,14 @@ mod tests {
         );
         assert_eq!(numbered("VALUES (?, ?)"), "VALUES ($1, $2)");
         assert_eq!(numbered("'it''s ?1'"), "'it''s ?1'");
+    }
+
+    #[test]
+    fn tuples_and_lists_number_their_placeholders_in_order() {
+        assert_eq!(tuples(2, 3, 1), "(?1, ?2, ?3), (?4, ?5, ?6)");
+        assert_eq!(tuples(1, 2, 5), "(?5, ?6)");
+        assert_eq!(list(3, 2), "?2, ?3, ?4");
+        assert_eq!(numbered(&tuples(2, 1, 9)), "($9), ($10)");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! [`Sql`] on SQLite: rusqlite's connection, transaction and savepoint,
-//! with cached prepared statements.
+//! with cached prepared statements (but for statements made for one call).
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
 
@@ -37,6 +37,10 @@ fn execute(conn: &rusqlite::Connection, sql: &str, params: &[Param<'_>]) -> Resu
 
 fn query(conn: &rusqlite::Connection, sql: &str, params: &[Param<'_>]) -> Result<Vec<SqlRow>, DbError> {
     let mut stmt = conn.prepare_cached(sql)?;
+    rows(&mut stmt, params)
+}
+
+fn rows(stmt: &mut rusqlite::Statement<'_>, params: &[Param<'_>]) -> Result<Vec<SqlRow>, DbError> {
     let width = stmt.column_count();
     let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
     let mut out = Vec::new();
@@ -64,6 +68,9 @@ macro_rules! sqlite_sql {
             }
             fn batch(&self, sql: &str) -> Result<(), DbError> {
                 Ok(self.execute_batch(sql)?)
+            }
+            fn query_once(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<SqlRow>, DbError> {
+                rows(&mut self.prepare(sql)?, params)
             }
         }
     };

@@ -2,6 +2,8 @@
 //! each a pseudonymous patient id, a bearer token (stored as its SHA-256) and
 //! the patient's public keys.
 
+use std::collections::HashMap;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
@@ -12,7 +14,7 @@ use sealbox_model::jiff::Timestamp;
 use super::store::sha256;
 use crate::args;
 use crate::db::practice::{self, hex};
-use crate::db::sql::{begin, Sql};
+use crate::db::sql::{begin, list, Param, Sql, ToParam};
 use crate::db::time::to_db;
 use crate::db::DbError;
 
@@ -38,21 +40,35 @@ pub enum ChannelError {
 
 /// Finds the live channel whose token is `token`.
 pub fn by_token(conn: &dyn Sql, token: &str) -> Result<Option<Channel>, DbError> {
-    let hash = sha256(token.as_bytes());
-    let row = conn.query_opt(
-        "SELECT patient_id, ed25519_public FROM patient_channels
-         WHERE token_sha256 = ?1 AND revoked_at_us IS NULL",
-        args![hash],
-    )?;
-    let row: Option<(String, Vec<u8>)> = row.map(|r| Ok::<_, DbError>((r.get(0)?, r.get(1)?))).transpose()?;
-    match row {
-        None => Ok(None),
-        Some((id, key)) => {
-            let ed25519_public: [u8; 32] =
-                key.try_into().map_err(|_| DbError::Corrupt { what: "patient ed25519 key" })?;
-            Ok(Some(Channel { patient_id: PatientId(id), ed25519_public }))
+    Ok(by_tokens(conn, &[token])?.remove(token))
+}
+
+/// The live channels whose tokens are among `tokens`, by token: one query.
+pub fn by_tokens(conn: &dyn Sql, tokens: &[&str]) -> Result<HashMap<String, Channel>, DbError> {
+    let mut found = HashMap::new();
+    if tokens.is_empty() {
+        return Ok(found);
+    }
+    let hashes: Vec<[u8; 32]> = tokens.iter().map(|t| sha256(t.as_bytes())).collect();
+    let token_of: HashMap<[u8; 32], &str> = hashes.iter().copied().zip(tokens.iter().copied()).collect();
+    let params: Vec<Param<'_>> = hashes.iter().map(|h| h.param()).collect();
+    let sql = format!(
+        "SELECT token_sha256, patient_id, ed25519_public FROM patient_channels
+         WHERE token_sha256 IN ({}) AND revoked_at_us IS NULL",
+        list(hashes.len(), 1)
+    );
+    for row in conn.query_rows(&sql, &params, hashes.len())? {
+        let hash: [u8; 32] =
+            row.get::<Vec<u8>>(0)?.try_into().map_err(|_| DbError::Corrupt { what: "channel token hash" })?;
+        let ed25519_public: [u8; 32] = row
+            .get::<Vec<u8>>(2)?
+            .try_into()
+            .map_err(|_| DbError::Corrupt { what: "patient ed25519 key" })?;
+        if let Some(token) = token_of.get(&hash) {
+            found.insert((*token).to_owned(), Channel { patient_id: PatientId(row.get(1)?), ed25519_public });
         }
     }
+    Ok(found)
 }
 
 fn random32() -> [u8; 32] {

@@ -27,14 +27,29 @@ pub fn parse_for(
     Ok(header)
 }
 
-/// Checks a patient's envelope against the request and the channel;
-/// returns the practice it names, for [`check_practice`] inside the write.
-pub fn check_patient_envelope(channel: &Channel, req: &PatientMessageRequest) -> Result<String, ApiError> {
+/// What a patient's envelope says of itself, once checked against the
+/// request: who signed it and for which practice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientSeal {
+    /// The key that signed it, which must be its channel's.
+    pub sender: [u8; 32],
+    /// The practice it was sealed for, which must be this hub's.
+    pub practice: String,
+}
+
+/// Checks a patient's envelope against the request (CPU work, no
+/// storage); what it says, for [`signed_by`] and [`check_practice`].
+pub fn patient_seal(req: &PatientMessageRequest) -> Result<PatientSeal, ApiError> {
     let header = parse_for(req.envelope.as_slice(), req.thread_id.0, req.message_id.0, "envelope")?;
-    if header.sender.to_bytes() != channel.ed25519_public {
+    Ok(PatientSeal { sender: header.sender.to_bytes(), practice: header.practice })
+}
+
+/// The envelope must be signed by the channel's patient key.
+pub fn signed_by(channel: &Channel, seal: &PatientSeal) -> Result<(), ApiError> {
+    if seal.sender != channel.ed25519_public {
         return Err(ApiError::field("envelope", "not signed by this channel's patient key"));
     }
-    Ok(header.practice)
+    Ok(())
 }
 
 /// A staff envelope may not carry a patient's identity: only the patient's
@@ -58,7 +73,16 @@ pub fn not_to_the_patient(header: &EnvelopeHeader, field: &str) -> Result<(), Ap
 
 /// The envelope's practice must be this hub's.
 pub fn check_practice(conn: &dyn crate::db::sql::Sql, sealed_for: &str, field: &str) -> Result<(), ApiError> {
-    match crate::db::practice::get(conn)? {
+    sealed_here(crate::db::practice::get(conn)?.as_ref(), sealed_for, field)
+}
+
+/// The envelope's practice must be `here`, this hub's as read.
+pub fn sealed_here(
+    here: Option<&crate::db::practice::Practice>,
+    sealed_for: &str,
+    field: &str,
+) -> Result<(), ApiError> {
+    match here {
         Some(practice) if practice.id == sealed_for => Ok(()),
         _ => Err(ApiError::field(field, "sealed for another practice")),
     }

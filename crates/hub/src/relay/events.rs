@@ -26,7 +26,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use super::store::{self, from_key};
 use crate::args;
 use crate::auth::EventsReader;
-use crate::db::sql::Sql;
+use crate::db::sql::{list, Param, Sql, ToParam};
 use crate::db::DbError;
 use crate::http::ApiError;
 use crate::state::AppState;
@@ -164,12 +164,10 @@ pub async fn run_publisher(state: AppState) {
         let ids = threads.clone();
         let read = state
             .db
-            .read_for_push(move |conn| {
-                Ok::<_, ApiError>((pool_counts(conn)?, category_counts(conn)?, categories(conn, &ids)?))
-            })
+            .read_for_push(move |conn| Ok::<_, ApiError>((waiting_counts(conn)?, categories(conn, &ids)?)))
             .await;
         match read {
-            Ok((pools, waiting, categories)) => {
+            Ok(((pools, waiting), categories)) => {
                 let event = PushEvent { seq: pending.seq, thread_ids: threads, pools, waiting };
                 // No subscribers is fine.
                 let _ = bus.tx.send(Arc::new(Rendered::new(&event, &categories, since)));
@@ -193,46 +191,52 @@ fn bump(counts: &mut PoolCounts, pool: Pool, by: u64) {
 /// Open threads waiting per pool: new or triaged threads each pool may read,
 /// plus threads assigned to the pool.
 pub fn pool_counts(conn: &dyn Sql) -> Result<PoolCounts, DbError> {
+    Ok(waiting_counts(conn)?.0)
+}
+
+/// What a push counts, from one query: open threads waiting per pool (new
+/// or triaged threads each pool may read, plus threads assigned to the
+/// pool), and threads new or triaged (not assigned) per category, in
+/// [`Category::ALL`] order, categories with none left out.
+pub fn waiting_counts(conn: &dyn Sql) -> Result<(PoolCounts, Vec<CategoryCount>), DbError> {
     let rows = conn.query_map(
         "SELECT state_kind, category, queue_pool, COUNT(*) FROM threads
          WHERE state_kind IN ('new', 'triaged', 'assigned') GROUP BY state_kind, category, queue_pool",
         args![],
         |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<Option<String>>(2)?, r.get::<u64>(3)?)),
     )?;
-    let mut counts = PoolCounts::default();
+    let mut pools = PoolCounts::default();
+    let mut categories: Vec<CategoryCount> = Vec::new();
     for (kind, category, queue, n) in rows {
         if kind == "assigned" {
             if let Some(q) = queue {
-                bump(&mut counts, from_key::<Pool>(&q, "queue pool")?, n);
+                bump(&mut pools, from_key::<Pool>(&q, "queue pool")?, n);
             }
-        } else {
-            let category: Category = from_key(&category, "category")?;
-            for pool in pools_that_can_read(category) {
-                bump(&mut counts, pool, n);
-            }
+            continue;
+        }
+        let category: Category = from_key(&category, "category")?;
+        for pool in pools_that_can_read(category) {
+            bump(&mut pools, pool, n);
+        }
+        match categories.iter_mut().find(|c| c.category == category) {
+            Some(c) => c.count = c.count.saturating_add(n),
+            None => categories.push(CategoryCount { category, count: n }),
         }
     }
-    Ok(counts)
+    categories.sort_by_key(|c| Category::ALL.iter().position(|k| *k == c.category));
+    Ok((pools, categories))
 }
 
-/// Open threads new or triaged (not assigned), per category, in
-/// [`Category::ALL`] order; categories with none are left out.
-pub fn category_counts(conn: &dyn Sql) -> Result<Vec<CategoryCount>, DbError> {
-    let mut out = conn.query_map(
-        "SELECT category, COUNT(*) FROM threads WHERE state_kind IN ('new', 'triaged') GROUP BY category",
-        args![],
-        |r| Ok(CategoryCount { category: from_key(&r.get::<String>(0)?, "category")?, count: r.get(1)? }),
-    )?;
-    out.sort_by_key(|c| Category::ALL.iter().position(|k| *k == c.category));
-    Ok(out)
-}
-
-/// The categories of `threads` (those the hub knows).
+/// The categories of `threads` (those the hub knows): a query per
+/// thousand threads, not one each (a busy second's publication names
+/// hundreds).
 fn categories(conn: &dyn Sql, threads: &[ThreadId]) -> Result<Vec<(ThreadId, Category)>, DbError> {
     let mut out = Vec::with_capacity(threads.len());
-    for t in threads {
-        if let Some(row) = conn.query_opt("SELECT category FROM threads WHERE id = ?1", args![t.0])? {
-            out.push((*t, from_key(&row.get::<String>(0)?, "category")?));
+    for chunk in threads.chunks(1000) {
+        let params: Vec<Param<'_>> = chunk.iter().map(|t| t.0.param()).collect();
+        let sql = format!("SELECT id, category FROM threads WHERE id IN ({})", list(chunk.len(), 1));
+        for row in conn.query_rows(&sql, &params, chunk.len())? {
+            out.push((ThreadId(row.get(0)?), from_key(&row.get::<String>(1)?, "category")?));
         }
     }
     Ok(out)
@@ -249,11 +253,12 @@ pub async fn get_events(
     let first = state
         .db
         .call(|conn| {
+            let (pools, waiting) = waiting_counts(conn)?;
             Ok::<_, ApiError>(PushEvent {
                 seq: store::latest_seq(conn)?,
                 thread_ids: Vec::new(),
-                pools: pool_counts(conn)?,
-                waiting: category_counts(conn)?,
+                pools,
+                waiting,
             })
         })
         .await?;

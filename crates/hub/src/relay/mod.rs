@@ -11,6 +11,7 @@ pub mod group_commit;
 pub mod history;
 pub mod keys;
 pub mod patient;
+pub mod patient_batch;
 pub mod patient_join;
 pub mod rate_limit;
 pub mod store;

@@ -12,11 +12,14 @@ use sealbox_model::hub_api::{
     is_valid_wire_id, Cursor, PatientMessageAccepted, PatientMessageRequest, PatientRepliesPage,
     MAX_ENVELOPE_BYTES, MAX_SYNC_PAGE,
 };
+use sealbox_model::ids::PatientId;
 use sealbox_model::jiff::Timestamp;
-use sealbox_model::thread_state::{transition, ThreadAction, ThreadRef};
+use sealbox_model::thread_state::{transition, ThreadAction, ThreadRef, ThreadState};
 
 use super::channels::{self, Channel};
-use super::store;
+use super::group_commit::Post;
+use super::rate_limit::Buckets;
+use super::store::{self, ExistingEnvelope, ThreadRow};
 use crate::db::sql::{begin, Sql};
 use crate::http::query::parse_u64_params;
 use crate::http::{ApiError, StrictJson};
@@ -84,7 +87,8 @@ pub fn ingest(
 }
 
 /// [`ingest`]'s writes inside a transaction (or savepoint) the caller owns
-/// and commits: the group commit puts many of them under one commit.
+/// and commits: one post at a time (the group commit stores many at once
+/// with [`super::patient_batch`], and comes here if that fails).
 pub fn ingest_into(
     tx: &dyn Sql,
     channel: &Channel,
@@ -93,15 +97,56 @@ pub fn ingest_into(
     now: Timestamp,
 ) -> Result<Ingested, ApiError> {
     super::envelope_check::check_practice(tx, sealed_for, "envelope")?;
-    let body = req.envelope.as_slice();
-    if let Some(existing) = store::find_envelope(tx, req.message_id)? {
-        let same_thread = existing.thread_id == req.thread_id && existing.sender_kind == "patient";
-        let owner = store::load_thread(tx, existing.thread_id)?.map(|t| t.patient_id);
-        if same_thread
-            && owner.as_ref() == Some(&channel.patient_id)
-            && existing.body_sha256 == store::sha256(body)
-        {
-            return Ok(Ingested::Duplicate);
+    let existing = store::find_envelope(tx, req.message_id)?;
+    let owner = match &existing {
+        Some(e) => store::load_thread(tx, e.thread_id)?.map(|t| t.patient_id),
+        None => None,
+    };
+    let thread = store::load_thread(tx, req.thread_id)?;
+    let seen = existing.as_ref().map(|e| (e, owner.as_ref()));
+    match step(channel, req, seen, thread.as_ref(), now)? {
+        Step::Duplicate => return Ok(Ingested::Duplicate),
+        Step::Open => store::insert_thread(tx, req.thread_id, &channel.patient_id, req.category, now)?,
+        Step::Reply(next) => {
+            let version = thread.map_or(1, |t| t.version).saturating_add(1);
+            store::update_thread(tx, req.thread_id, &next, version, now, None)?;
+        }
+    }
+    let seq =
+        store::insert_envelope(tx, req.thread_id, req.message_id, None, req.envelope.as_slice(), now, false)?;
+    Ok(Ingested::Stored(seq))
+}
+
+/// What a patient's post does to what is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// This exact message is stored already: nothing.
+    Duplicate,
+    /// Opens its thread (state New, version 1) with the message.
+    Open,
+    /// Adds the message to the patient's thread, which moves to this state
+    /// (the model's `patient_replied` transition).
+    Reply(ThreadState),
+}
+
+/// Decides what `req` does, given the envelope stored under its message id
+/// (with the patient whose thread holds it) and its thread as stored; or
+/// why it is refused. No storage: the one rule for a post alone and for a
+/// batch of them.
+pub fn step(
+    channel: &Channel,
+    req: &PatientMessageRequest,
+    existing: Option<(&ExistingEnvelope, Option<&PatientId>)>,
+    thread: Option<&ThreadRow>,
+    now: Timestamp,
+) -> Result<Step, ApiError> {
+    if let Some((existing, owner)) = existing {
+        let same = existing.thread_id == req.thread_id
+            && existing.sender_kind == "patient"
+            && owner == Some(&channel.patient_id)
+            && existing.body_sha256 == store::sha256(req.envelope.as_slice());
+        if same {
+            return Ok(Step::Duplicate);
         }
         return Err(ApiError::conflict(
             "message_id_taken",
@@ -109,25 +154,19 @@ pub fn ingest_into(
             "already used for a different message",
         ));
     }
-    match store::load_thread(tx, req.thread_id)? {
-        None => store::insert_thread(tx, req.thread_id, &channel.patient_id, req.category, now)?,
+    match thread {
+        None => Ok(Step::Open),
         Some(thread) if thread.patient_id != channel.patient_id => {
-            return Err(ApiError::conflict(
-                "thread_id_taken",
-                "thread_id",
-                "belongs to another conversation",
-            ));
+            Err(ApiError::conflict("thread_id_taken", "thread_id", "belongs to another conversation"))
         }
         Some(thread) => {
             let tref = ThreadRef { id: thread.id, category: thread.category };
             let (next, _audit) =
                 transition(tref, &thread.state, &ThreadAction::PatientReplied, &Actor::Patient, now)
                     .map_err(|e| ApiError::conflict("thread_rule", "thread_id", e.to_string()))?;
-            store::update_thread(tx, thread.id, &next, thread.version.saturating_add(1), now, None)?;
+            Ok(Step::Reply(next))
         }
     }
-    let seq = store::insert_envelope(tx, req.thread_id, req.message_id, None, body, now, false)?;
-    Ok(Ingested::Stored(seq))
 }
 
 /// `POST /v1/patient/messages`.
@@ -136,13 +175,22 @@ pub async fn post_message(
     headers: HeaderMap,
     StrictJson(req): StrictJson<PatientMessageRequest>,
 ) -> Result<Response, ApiError> {
-    let channel = channel(&state, &headers).await?;
+    let token = bearer(&headers)
+        .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <channel token>"))?;
     let now = state.now();
-    super::rate_limit::take_patient(&state, &channel.patient_id.0, now).await?;
-    validate(&req)?;
+    let seal = match validate(&req).and_then(|()| super::envelope_check::patient_seal(&req)) {
+        Ok(seal) => seal,
+        // Refused before it reaches a batch, and answered as there: its
+        // channel first (401), then a token of its bucket (429).
+        Err(refused) => {
+            let channel = channel(&state, &headers).await?;
+            super::rate_limit::take_patient(&state, &channel.patient_id.0, now).await?;
+            return Err(refused);
+        }
+    };
     let (thread_id, message_id) = (req.thread_id, req.message_id);
-    let sealed_for = super::envelope_check::check_patient_envelope(&channel, &req)?;
-    let outcome = state.ingest.submit(&state.db, channel, req, sealed_for, now).await?;
+    let post = Post { token, req, seal, now };
+    let outcome = state.ingest.submit(&state.db, Buckets::of(&state), post).await?;
     let (status, duplicate) = match outcome {
         Ingested::Stored(seq) => {
             state.events.changed(seq, thread_id);

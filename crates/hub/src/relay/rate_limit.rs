@@ -6,11 +6,10 @@
 
 use sealbox_model::jiff::Timestamp;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use crate::args;
 use crate::config::RatePolicy;
-use crate::db::sql::{begin, Backend, Sql};
+use crate::db::sql::{begin, list, tuples, Backend, Param, Sql, ToParam};
 use crate::db::time::{from_db, to_db};
 use crate::db::DbError;
 use crate::http::ApiError;
@@ -75,17 +74,58 @@ impl RateLimiter {
     }
 }
 
+/// Where patients' buckets are kept.
+#[derive(Debug, Clone)]
+pub enum Buckets {
+    /// In this process, the only one serving (SQLite).
+    Here(Arc<RateLimiter>),
+    /// In the database (`patient_rate`), shared by hub nodes (PostgreSQL).
+    Shared(RatePolicy),
+}
+
+impl Buckets {
+    /// The hub's buckets: in the database on PostgreSQL, else here.
+    pub fn of(state: &AppState) -> Buckets {
+        match state.db.backend() {
+            Backend::Postgres => Buckets::Shared(state.config.patient_rate),
+            Backend::Sqlite => Buckets::Here(state.patient_rate.clone()),
+        }
+    }
+
+    /// Takes one token for each `(patient, now)` in turn (shared buckets
+    /// in one transaction of their own on `conn`): each take's result, in
+    /// order.
+    pub fn take(&self, conn: &dyn Sql, takes: &[(&str, Timestamp)]) -> Result<Vec<Result<(), u64>>, DbError> {
+        match self {
+            Buckets::Here(limiter) => {
+                Ok(takes.iter().map(|(patient, now)| limiter.take(patient, *now)).collect())
+            }
+            Buckets::Shared(policy) => {
+                let tx = begin(conn)?;
+                let taken = take_shared_in(&tx, *policy, takes)?;
+                tx.commit()?;
+                Ok(taken)
+            }
+        }
+    }
+}
+
 /// Takes one token for `patient`'s channel: in this process on SQLite, in
 /// the shared `patient_rate` row on PostgreSQL (locked until the commit,
 /// so two nodes taking at once take two tokens). 429 with the wait when
 /// there is none.
 pub async fn take_patient(state: &AppState, patient: &str, now: Timestamp) -> Result<(), ApiError> {
-    if state.db.backend() == Backend::Sqlite {
-        return state.patient_rate.take(patient, now).map_err(ApiError::too_many);
-    }
-    let (policy, patient) = (state.config.patient_rate, patient.to_owned());
-    let taken =
-        state.db.call(move |conn| take_shared(conn, policy, &patient, now)).await.map_err(ApiError::from)?;
+    let taken = match Buckets::of(state) {
+        Buckets::Here(limiter) => limiter.take(patient, now),
+        Buckets::Shared(policy) => {
+            let patient = patient.to_owned();
+            state
+                .db
+                .call(move |conn| take_shared(conn, policy, &patient, now))
+                .await
+                .map_err(ApiError::from)?
+        }
+    };
     taken.map_err(ApiError::too_many)
 }
 
@@ -97,27 +137,78 @@ pub fn take_shared(
     now: Timestamp,
 ) -> Result<Result<(), u64>, DbError> {
     let tx = begin(conn)?;
-    let t: &dyn Sql = &tx;
-    let full = Bucket::full(policy, now);
-    t.execute(
-        "INSERT INTO patient_rate (patient_id, tokens_micro, at_us) VALUES (?1, ?2, ?3)
-         ON CONFLICT (patient_id) DO NOTHING",
-        args![patient, full.tokens_micro, to_db(now)],
-    )?;
-    let lock = if t.backend() == Backend::Postgres { " FOR UPDATE" } else { "" };
-    let row = t
-        .query_opt(
-            &format!("SELECT tokens_micro, at_us FROM patient_rate WHERE patient_id = ?1{lock}"),
-            args![patient],
-        )?
-        .ok_or(DbError::NoRow)?;
-    let mut bucket = Bucket { tokens_micro: row.get(0)?, at: from_db(row.get(1)?)? };
-    let taken = bucket.take(policy, now);
-    t.execute(
-        "UPDATE patient_rate SET tokens_micro = ?2, at_us = ?3 WHERE patient_id = ?1",
-        args![patient, bucket.tokens_micro, to_db(bucket.at)],
-    )?;
+    let taken = take_shared_in(&tx, policy, &[(patient, now)])?;
     tx.commit()?;
+    taken.into_iter().next().ok_or(DbError::NoRow)
+}
+
+/// [`Bucket::take`] for each `(patient, now)` in turn, on the patients'
+/// rows, inside the caller's transaction (the rows stay locked until it
+/// ends, so two nodes taking at once take two tokens): each take's result,
+/// in order. Three statements however many takes.
+pub fn take_shared_in(
+    conn: &dyn Sql,
+    policy: RatePolicy,
+    takes: &[(&str, Timestamp)],
+) -> Result<Vec<Result<(), u64>>, DbError> {
+    let mut patients: Vec<&str> = takes.iter().map(|(p, _)| *p).collect();
+    patients.sort_unstable();
+    patients.dedup();
+    let Some(&(_, first_now)) = takes.first() else {
+        return Ok(Vec::new());
+    };
+    let full = Bucket::full(policy, first_now);
+    let (full_tokens, full_at) = (full.tokens_micro, to_db(full.at));
+    // Every row exists before it is locked: a first take races no other.
+    let mut params: Vec<Param<'_>> = vec![full_tokens.param(), full_at.param()];
+    params.extend(patients.iter().map(|p| p.param()));
+    let rows: Vec<String> = (0..patients.len()).map(|i| format!("(?{}, ?1, ?2)", i + 3)).collect();
+    conn.query_rows(
+        &format!(
+            "INSERT INTO patient_rate (patient_id, tokens_micro, at_us) VALUES {}
+             ON CONFLICT (patient_id) DO NOTHING",
+            rows.join(", ")
+        ),
+        &params,
+        patients.len(),
+    )?;
+    let lock = if conn.backend() == Backend::Postgres { " FOR UPDATE" } else { "" };
+    let params: Vec<Param<'_>> = patients.iter().map(|p| p.param()).collect();
+    let mut buckets = HashMap::new();
+    for row in conn.query_rows(
+        &format!(
+            "SELECT patient_id, tokens_micro, at_us FROM patient_rate WHERE patient_id IN ({})
+             ORDER BY patient_id{lock}",
+            list(patients.len(), 1)
+        ),
+        &params,
+        patients.len(),
+    )? {
+        let bucket = Bucket { tokens_micro: row.get(1)?, at: from_db(row.get(2)?)? };
+        buckets.insert(row.get::<String>(0)?, bucket);
+    }
+    let taken = takes
+        .iter()
+        .map(|(patient, now)| {
+            let bucket = buckets.get_mut(*patient).ok_or(DbError::NoRow)?;
+            Ok(bucket.take(policy, *now))
+        })
+        .collect::<Result<Vec<_>, DbError>>()?;
+    let kept: Vec<(&String, i64, i64)> =
+        buckets.iter().map(|(patient, b)| (patient, b.tokens_micro, to_db(b.at))).collect();
+    let mut params: Vec<Param<'_>> = Vec::with_capacity(kept.len() * 3);
+    for (patient, tokens, at) in &kept {
+        params.extend([patient.param(), tokens.param(), at.param()]);
+    }
+    conn.query_rows(
+        &format!(
+            "INSERT INTO patient_rate (patient_id, tokens_micro, at_us) VALUES {}
+             ON CONFLICT (patient_id) DO UPDATE SET tokens_micro = excluded.tokens_micro, at_us = excluded.at_us",
+            tuples(kept.len(), 3, 1)
+        ),
+        &params,
+        kept.len(),
+    )?;
     Ok(taken)
 }
 

@@ -14,8 +14,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use std::collections::HashMap;
+
 use crate::args;
-use crate::db::sql::{Backend, Sql, SqlRow};
+use crate::db::sql::{list, tuples, Backend, Param, Sql, SqlRow, ToParam};
 use crate::db::time::{from_db, to_db};
 use crate::db::DbError;
 
@@ -118,9 +120,71 @@ fn thread_row(raw: RawThread) -> Result<ThreadRow, DbError> {
 
 /// Loads a thread.
 pub fn load_thread(conn: &dyn Sql, id: ThreadId) -> Result<Option<ThreadRow>, DbError> {
-    let row =
-        conn.query_opt(&format!("SELECT {THREAD_COLUMNS} FROM threads t WHERE t.id = ?1"), args![id.0])?;
-    row.map(|r| thread_row(raw_thread(&r)?)).transpose()
+    Ok(load_threads(conn, &[id])?.remove(&id))
+}
+
+/// Loads the threads among `ids` that exist, by id: one query.
+pub fn load_threads(conn: &dyn Sql, ids: &[ThreadId]) -> Result<HashMap<ThreadId, ThreadRow>, DbError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let params: Vec<Param<'_>> = ids.iter().map(|id| id.0.param()).collect();
+    let sql = format!("SELECT {THREAD_COLUMNS} FROM threads t WHERE t.id IN ({})", list(ids.len(), 1));
+    let rows = conn.query_rows(&sql, &params, ids.len())?;
+    rows.iter().map(|r| thread_row(raw_thread(r)?).map(|t| (t.id, t))).collect()
+}
+
+/// Writes each of `threads` as it is now: a new one is inserted, a stored
+/// one takes its state, version and last change (what [`insert_thread`]
+/// and [`update_thread`] write, in one statement for many threads).
+pub fn save_threads(conn: &dyn Sql, threads: &[&ThreadRow]) -> Result<(), DbError> {
+    if threads.is_empty() {
+        return Ok(());
+    }
+    struct Owned {
+        category: String,
+        state: String,
+        role: Option<&'static str>,
+    }
+    let owned = threads
+        .iter()
+        .map(|t| {
+            Ok(Owned {
+                category: key_of(&t.category)?,
+                state: serde_json::to_string(&t.state)
+                    .map_err(|_| DbError::Corrupt { what: "thread state" })?,
+                role: t.updated_by.as_ref().map(|s| s.role.key()),
+            })
+        })
+        .collect::<Result<Vec<_>, DbError>>()?;
+    let mut params: Vec<Param<'_>> = Vec::with_capacity(threads.len() * 11);
+    for (t, o) in threads.iter().zip(&owned) {
+        params.extend([
+            t.id.0.param(),
+            t.patient_id.0.param(),
+            o.category.param(),
+            o.state.param(),
+            t.state.kind().key().param(),
+            Param::text_or_null(queue_pool(&t.state)),
+            t.version.param(),
+            Param::Int(to_db(t.created_at)),
+            Param::Int(to_db(t.updated_at)),
+            Param::text_or_null(t.updated_by.as_ref().map(|s| s.id.0.as_str())),
+            Param::text_or_null(o.role),
+        ]);
+    }
+    let sql = format!(
+        "INSERT INTO threads (id, patient_id, category, state, state_kind, queue_pool, version,
+                              created_at_us, updated_at_us, updated_by_id, updated_by_role)
+         VALUES {}
+         ON CONFLICT (id) DO UPDATE SET state = excluded.state, state_kind = excluded.state_kind,
+             queue_pool = excluded.queue_pool, version = excluded.version,
+             updated_at_us = excluded.updated_at_us, updated_by_id = excluded.updated_by_id,
+             updated_by_role = excluded.updated_by_role",
+        tuples(threads.len(), 11, 1)
+    );
+    conn.query_rows(&sql, &params, threads.len())?;
+    Ok(())
 }
 
 /// The wire metadata of every thread changed with `after < seq <= upto`,
@@ -260,18 +324,45 @@ pub const CHANGES_CHANNEL: &str = "sealbox_changes_";
 /// [`lock_writes`]). On PostgreSQL the other hub nodes are told at commit
 /// (NOTIFY is transactional): the seq and the thread id, nothing else.
 pub fn next_seq(conn: &dyn Sql, thread: ThreadId, kind: &str) -> Result<u64, DbError> {
-    lock_writes(conn)?;
-    let seq: u64 = conn.query_value(
-        "INSERT INTO changes (thread_id, kind) VALUES (?1, ?2) RETURNING seq",
-        args![thread.0, kind],
-    )?;
-    if conn.backend() == Backend::Postgres {
-        conn.query(
-            "SELECT pg_notify(?1 || current_schema(), ?2)",
-            args![CHANGES_CHANNEL, format!("{seq} {}", thread.0)],
-        )?;
+    next_seqs(conn, &[thread], kind)?.first().copied().ok_or(DbError::NoRow)
+}
+
+/// [`next_seq`] for each of `threads` in order, in one statement (and one
+/// more for the NOTIFYs): consecutive seqs, the first for `threads[0]`.
+pub fn next_seqs(conn: &dyn Sql, threads: &[ThreadId], kind: &str) -> Result<Vec<u64>, DbError> {
+    if threads.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(seq)
+    lock_writes(conn)?;
+    let n = threads.len();
+    let mut params: Vec<Param<'_>> = vec![kind.param()];
+    params.extend(threads.iter().map(|t| t.0.param()));
+    let rows: Vec<String> = (0..n).map(|i| format!("(?{}, ?1)", i + 2)).collect();
+    let sql =
+        format!("INSERT INTO changes (thread_id, kind) VALUES {} RETURNING seq, thread_id", rows.join(", "));
+    let mut taken = conn
+        .query_rows(&sql, &params, n)?
+        .iter()
+        .map(|r| Ok((r.get::<u64>(0)?, ThreadId(r.get(1)?))))
+        .collect::<Result<Vec<_>, DbError>>()?;
+    // Both engines number the rows in the order they are listed; RETURNING
+    // need not list them so, hence the sort, and the check that each seq
+    // went to its own row.
+    taken.sort_unstable_by_key(|(seq, _)| *seq);
+    if taken.iter().map(|(_, t)| t).ne(threads.iter()) {
+        return Err(DbError::Corrupt { what: "change log order" });
+    }
+    let seqs: Vec<u64> = taken.iter().map(|(seq, _)| *seq).collect();
+    if conn.backend() == Backend::Postgres {
+        let payloads: Vec<String> =
+            seqs.iter().zip(threads).map(|(seq, t)| format!("{seq} {}", t.0)).collect();
+        let mut params: Vec<Param<'_>> = vec![CHANGES_CHANNEL.param()];
+        params.extend(payloads.iter().map(|p| p.param()));
+        let sql =
+            format!("SELECT pg_notify(?1 || current_schema(), v) FROM (VALUES {}) AS n(v)", tuples(n, 1, 2));
+        conn.query_rows(&sql, &params, n)?;
+    }
+    Ok(seqs)
 }
 
 /// The latest sequence number (0 when empty).
@@ -293,18 +384,50 @@ pub struct ExistingEnvelope {
 
 /// The envelope stored under `message`, if any.
 pub fn find_envelope(conn: &dyn Sql, message: MessageId) -> Result<Option<ExistingEnvelope>, DbError> {
-    let row = conn.query_opt(
-        "SELECT thread_id, body_sha256, sender_kind FROM envelopes WHERE message_id = ?1",
-        args![message.0],
-    )?;
-    row.map(|r| {
-        Ok(ExistingEnvelope {
-            thread_id: ThreadId(r.get(0)?),
-            body_sha256: r.get(1)?,
-            sender_kind: r.get(2)?,
+    Ok(find_envelopes(conn, &[message])?.remove(&message))
+}
+
+/// The envelopes stored under any of `messages`, by message id: one query.
+pub fn find_envelopes(
+    conn: &dyn Sql,
+    messages: &[MessageId],
+) -> Result<HashMap<MessageId, ExistingEnvelope>, DbError> {
+    if messages.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let params: Vec<Param<'_>> = messages.iter().map(|m| m.0.param()).collect();
+    let sql = format!(
+        "SELECT message_id, thread_id, body_sha256, sender_kind FROM envelopes WHERE message_id IN ({})",
+        list(messages.len(), 1)
+    );
+    conn.query_rows(&sql, &params, messages.len())?
+        .iter()
+        .map(|r| {
+            let found = ExistingEnvelope {
+                thread_id: ThreadId(r.get(1)?),
+                body_sha256: r.get(2)?,
+                sender_kind: r.get(3)?,
+            };
+            Ok((MessageId(r.get(0)?), found))
         })
-    })
-    .transpose()
+        .collect()
+}
+
+/// An envelope to store.
+pub struct NewEnvelope<'a> {
+    /// Its thread.
+    pub thread: ThreadId,
+    /// Its id.
+    pub message: MessageId,
+    /// The staff member who sent it; `None`: the patient.
+    pub sender: Option<&'a StaffRef>,
+    /// The sealed bytes.
+    pub body: &'a [u8],
+    /// When it arrived.
+    pub at: Timestamp,
+    /// A staff envelope that is an internal note (never among the
+    /// patient's replies).
+    pub internal: bool,
 }
 
 /// Stores an envelope with the next seq; returns the seq. A staff envelope
@@ -318,25 +441,43 @@ pub fn insert_envelope(
     now: Timestamp,
     internal: bool,
 ) -> Result<u64, DbError> {
-    let seq = next_seq(conn, thread, "envelope")?;
-    conn.execute(
+    let one = NewEnvelope { thread, message, sender, body, at: now, internal };
+    insert_envelopes(conn, &[one])?.first().copied().ok_or(DbError::NoRow)
+}
+
+/// Stores `envelopes`, each with the next seq, in two statements (three on
+/// PostgreSQL, which tells the other nodes); their seqs, in order.
+pub fn insert_envelopes(conn: &dyn Sql, envelopes: &[NewEnvelope<'_>]) -> Result<Vec<u64>, DbError> {
+    const WIDTH: usize = 10;
+    let threads: Vec<ThreadId> = envelopes.iter().map(|e| e.thread).collect();
+    let seqs = next_seqs(conn, &threads, "envelope")?;
+    if envelopes.is_empty() {
+        return Ok(seqs);
+    }
+    let hashes: Vec<[u8; 32]> = envelopes.iter().map(|e| sha256(e.body)).collect();
+    let mut params: Vec<Param<'_>> = Vec::with_capacity(envelopes.len() * WIDTH);
+    for ((e, seq), hash) in envelopes.iter().zip(&seqs).zip(&hashes) {
+        params.extend([
+            seq.param(),
+            e.message.0.param(),
+            e.thread.0.param(),
+            if e.sender.is_some() { "staff" } else { "patient" }.param(),
+            Param::text_or_null(e.sender.map(|s| s.id.0.as_str())),
+            Param::text_or_null(e.sender.map(|s| s.role.key())),
+            Param::Int(to_db(e.at)),
+            e.body.param(),
+            hash.param(),
+            e.internal.param(),
+        ]);
+    }
+    let sql = format!(
         "INSERT INTO envelopes (seq, message_id, thread_id, sender_kind, sender_id, sender_role,
                                 received_at_us, body, body_sha256, internal)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        args![
-            seq,
-            message.0,
-            thread.0,
-            if sender.is_some() { "staff" } else { "patient" },
-            sender.map(|s| s.id.0.as_str()),
-            sender.map(|s| s.role.key()),
-            to_db(now),
-            body,
-            sha256(body),
-            internal,
-        ],
-    )?;
-    Ok(seq)
+         VALUES {}",
+        tuples(envelopes.len(), WIDTH, 1)
+    );
+    conn.query_rows(&sql, &params, envelopes.len())?;
+    Ok(seqs)
 }
 
 /// Records an applied action with the next seq; returns the seq.

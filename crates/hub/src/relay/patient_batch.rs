@@ -1,0 +1,163 @@
+//! A batch of patient posts let in and stored together: their channels are
+//! found in one query and their tokens taken in one transaction
+//! ([`admit`]); what is stored under their message ids and threads is read
+//! in one query each, each post is decided in turn in memory by the rule a
+//! post alone follows ([`super::patient::step`]), and what they write goes
+//! in one statement per table ([`write_together`]). So a batch costs about
+//! fifteen statements however many posts it holds, where one post at a
+//! time costs about fifteen each: on PostgreSQL, where every statement is a
+//! round trip to another process, that is what bounds ingest
+//! (docs/benchmarks.md).
+
+use sealbox_model::ids::{MessageId, ThreadId};
+use sealbox_model::jiff::Timestamp;
+use sealbox_model::thread_state::ThreadState;
+
+use super::channels::{self, Channel};
+use super::envelope_check::{sealed_here, signed_by};
+use super::group_commit::{Outcome, Post};
+use super::patient::{step, Ingested, Step};
+use super::rate_limit::Buckets;
+use super::store::{self, ExistingEnvelope, NewEnvelope, ThreadRow};
+use crate::db::sql::{begin, Sql};
+use crate::db::{practice, DbError};
+use crate::http::ApiError;
+
+/// Lets each post in, in order as one at a time would be: its token must
+/// name a live channel (401), a token of that patient's bucket is taken
+/// (429 when none is left), its envelope must be signed by the channel's
+/// key (400). Each post's channel, or why it is refused.
+pub fn admit(
+    conn: &dyn Sql,
+    buckets: &Buckets,
+    posts: &[Post],
+) -> Result<Vec<Result<Channel, ApiError>>, DbError> {
+    let tokens: Vec<&str> = posts.iter().map(|p| p.token.as_str()).collect();
+    let channels = channels::by_tokens(conn, &tokens)?;
+    let found: Vec<Option<&Channel>> = posts.iter().map(|p| channels.get(&p.token)).collect();
+    let takes: Vec<(&str, Timestamp)> = posts
+        .iter()
+        .zip(&found)
+        .filter_map(|(post, channel)| channel.map(|c| (c.patient_id.0.as_str(), post.now)))
+        .collect();
+    let mut taken = buckets.take(conn, &takes)?.into_iter();
+    posts
+        .iter()
+        .zip(found)
+        .map(|(post, channel)| {
+            let Some(channel) = channel else {
+                return Ok(Err(ApiError::unauthorized("unknown or revoked channel token")));
+            };
+            let admitted = match taken.next().ok_or(DbError::NoRow)? {
+                Err(wait) => Err(ApiError::too_many(wait)),
+                Ok(()) => signed_by(channel, &post.seal).map(|()| channel.clone()),
+            };
+            Ok(admitted)
+        })
+        .collect()
+}
+
+/// Writes the posts let in in one transaction with a few statements for
+/// all of them: each post's outcome, in order, as storing them one by one
+/// in that order would give. An error means nothing is stored (the caller
+/// may then store them one by one, each in its own savepoint).
+pub fn write_together(
+    conn: &dyn Sql,
+    posts: &[Post],
+    admitted: &[Result<Channel, ApiError>],
+) -> Result<Vec<Outcome>, DbError> {
+    let tx = begin(conn)?;
+    store::lock_writes(&tx)?;
+    let mut outcomes: Vec<Option<Outcome>> =
+        admitted.iter().map(|a| a.as_ref().err().map(|refused| Err(refused.clone()))).collect();
+    let here = practice::get(&tx)?;
+    let messages: Vec<MessageId> = posts.iter().map(|p| p.req.message_id).collect();
+    let mut stored = store::find_envelopes(&tx, &messages)?;
+    let mut thread_ids: Vec<ThreadId> = posts.iter().map(|p| p.req.thread_id).collect();
+    thread_ids.extend(stored.values().map(|e| e.thread_id));
+    thread_ids.sort_unstable();
+    thread_ids.dedup();
+    let mut threads = store::load_threads(&tx, &thread_ids)?;
+
+    let mut changed: Vec<ThreadId> = Vec::new();
+    let mut envelopes: Vec<(usize, NewEnvelope<'_>)> = Vec::new();
+    for (i, (post, admitted)) in posts.iter().zip(admitted).enumerate() {
+        let Ok(channel) = admitted else {
+            continue;
+        };
+        let decided = sealed_here(here.as_ref(), &post.seal.practice, "envelope").and_then(|()| {
+            let req = &post.req;
+            let existing = stored.get(&req.message_id);
+            let seen = existing.map(|e| (e, threads.get(&e.thread_id).map(|t| &t.patient_id)));
+            step(channel, req, seen, threads.get(&req.thread_id), post.now)
+        });
+        let req = &post.req;
+        let thread = match decided {
+            Err(refused) => {
+                outcomes[i] = Some(Err(refused));
+                continue;
+            }
+            Ok(Step::Duplicate) => {
+                outcomes[i] = Some(Ok(Ingested::Duplicate));
+                continue;
+            }
+            Ok(Step::Open) => opened(post, channel),
+            Ok(Step::Reply(state)) => {
+                let thread = threads.remove(&req.thread_id).ok_or(DbError::NoRow)?;
+                ThreadRow {
+                    state,
+                    version: thread.version.saturating_add(1),
+                    updated_at: post.now,
+                    updated_by: None,
+                    ..thread
+                }
+            }
+        };
+        threads.insert(req.thread_id, thread);
+        if !changed.contains(&req.thread_id) {
+            changed.push(req.thread_id);
+        }
+        let body = req.envelope.as_slice();
+        let kept = ExistingEnvelope {
+            thread_id: req.thread_id,
+            body_sha256: store::sha256(body).to_vec(),
+            sender_kind: "patient".into(),
+        };
+        stored.insert(req.message_id, kept);
+        let new = NewEnvelope {
+            thread: req.thread_id,
+            message: req.message_id,
+            sender: None,
+            body,
+            at: post.now,
+            internal: false,
+        };
+        envelopes.push((i, new));
+    }
+
+    let rows: Vec<&ThreadRow> = changed.iter().filter_map(|id| threads.get(id)).collect();
+    store::save_threads(&tx, &rows)?;
+    let (indexes, new): (Vec<usize>, Vec<NewEnvelope<'_>>) = envelopes.into_iter().unzip();
+    let seqs = store::insert_envelopes(&tx, &new)?;
+    tx.commit()?;
+    for (i, seq) in indexes.into_iter().zip(seqs) {
+        outcomes[i] = Some(Ok(Ingested::Stored(seq)));
+    }
+    outcomes.into_iter().map(|o| o.ok_or(DbError::NoRow)).collect()
+}
+
+/// The thread a post opens: state New, version 1.
+fn opened(post: &Post, channel: &Channel) -> ThreadRow {
+    ThreadRow {
+        id: post.req.thread_id,
+        patient_id: channel.patient_id.clone(),
+        category: post.req.category,
+        state: ThreadState::New,
+        version: 1,
+        created_at: post.now,
+        updated_at: post.now,
+        updated_by: None,
+        triage: None,
+        merged_into: None,
+    }
+}
