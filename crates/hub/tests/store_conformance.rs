@@ -13,14 +13,13 @@ use sealbox_hub::args;
 use sealbox_hub::config::RatePolicy;
 use sealbox_hub::db::sql::Sql;
 use sealbox_hub::db::{migrate, practice, DbError, MIGRATIONS};
-use sealbox_hub::http::ApiError;
 use sealbox_hub::relay::actions::apply_batch;
 use sealbox_hub::relay::channels::{self, Channel};
 use sealbox_hub::relay::envelope_check::PatientSeal;
 use sealbox_hub::relay::envelope_json::EnvelopeJsonCache;
 use sealbox_hub::relay::group_commit::{write_batch, write_one_by_one, Outcome, Post};
 use sealbox_hub::relay::patient::Ingested;
-use sealbox_hub::relay::patient_batch::{admit, write_together};
+use sealbox_hub::relay::patient_batch::write_together;
 use sealbox_hub::relay::rate_limit::{take_shared, Buckets};
 use sealbox_hub::relay::sync::read_page;
 use sealbox_model::actor::StaffRef;
@@ -221,7 +220,7 @@ struct Written {
 }
 
 /// A way to write posts let in.
-type Write = fn(&dyn Sql, &[Post], &[Result<Channel, ApiError>]) -> Result<Vec<Outcome>, DbError>;
+type Write = fn(&dyn Sql, &Buckets, &[Post]) -> Result<Vec<Outcome>, DbError>;
 
 /// A batch with every case a post meets — a token no channel has, an
 /// envelope signed by another patient, a patient out of tokens, a thread
@@ -259,8 +258,7 @@ fn mixed_batch(conn: &dyn Sql, practice: &str, base: u64, write: Write) -> Writt
         p(&a, 20, 200, b"before", 13),
         p(&a, 21, 200, b"before", 14),
     ];
-    let admitted = admit(conn, &buckets, &batch).unwrap();
-    let outcomes = write(conn, &batch, &admitted)
+    let outcomes = write(conn, &buckets, &batch)
         .unwrap()
         .into_iter()
         .map(|o| match o {

@@ -5,6 +5,8 @@
 //! Values cross the interface as the four kinds the hub stores: NULL, a
 //! 64-bit integer, text and bytes.
 
+use std::cell::Cell;
+
 use super::DbError;
 
 /// Which engine a connection talks to.
@@ -225,6 +227,14 @@ pub trait Sql {
     /// connection's prepared statements, which one text per batch size
     /// would fill.
     fn query_once(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<SqlRow>, DbError>;
+    /// Whether this is a transaction (or inside one) that holds the
+    /// relay's write lock already (`relay::store::lock_writes`).
+    fn write_locked(&self) -> bool {
+        false
+    }
+    /// Records that this transaction took the relay's write lock; nothing
+    /// outside a transaction.
+    fn note_write_locked(&self) {}
 }
 
 impl dyn Sql + '_ {
@@ -268,12 +278,23 @@ impl dyn Sql + '_ {
 pub struct Tx<'c> {
     conn: &'c dyn Sql,
     open: bool,
+    write_locked: Cell<bool>,
 }
 
 /// Begins a transaction on `conn`.
 pub fn begin(conn: &dyn Sql) -> Result<Tx<'_>, DbError> {
-    conn.batch("BEGIN")?;
-    Ok(Tx { conn, open: true })
+    begin_then(conn, "")
+}
+
+/// Begins a transaction on `conn` and runs `then` (statements without
+/// parameters) in it, in one round trip.
+pub fn begin_then<'c>(conn: &'c dyn Sql, then: &str) -> Result<Tx<'c>, DbError> {
+    if then.is_empty() {
+        conn.batch("BEGIN")?;
+    } else {
+        conn.batch(&format!("BEGIN; {then}"))?;
+    }
+    Ok(Tx { conn, open: true, write_locked: Cell::new(false) })
 }
 
 /// Begins a read-only transaction that sees one snapshot throughout
@@ -284,7 +305,7 @@ pub fn begin_read(conn: &dyn Sql) -> Result<Tx<'_>, DbError> {
         Backend::Sqlite => "BEGIN",
         Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
     })?;
-    Ok(Tx { conn, open: true })
+    Ok(Tx { conn, open: true, write_locked: Cell::new(false) })
 }
 
 impl<'c> Tx<'c> {
@@ -298,7 +319,7 @@ impl<'c> Tx<'c> {
     /// Opens a savepoint inside the transaction.
     pub fn savepoint(&self) -> Result<Savepoint<'_>, DbError> {
         self.conn.batch("SAVEPOINT sp")?;
-        Ok(Savepoint { conn: self.conn, open: true })
+        Ok(Savepoint { conn: self, open: true })
     }
 }
 
@@ -337,7 +358,7 @@ impl Drop for Savepoint<'_> {
 }
 
 macro_rules! delegate_sql {
-    ($ty:ty) => {
+    ($ty:ty, $locked:expr, $note:expr) => {
         impl Sql for $ty {
             fn backend(&self) -> Backend {
                 self.conn.backend()
@@ -354,12 +375,21 @@ macro_rules! delegate_sql {
             fn query_once(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<SqlRow>, DbError> {
                 self.conn.query_once(sql, params)
             }
+            fn write_locked(&self) -> bool {
+                $locked(self)
+            }
+            fn note_write_locked(&self) {
+                $note(self)
+            }
         }
     };
 }
 
-delegate_sql!(Tx<'_>);
-delegate_sql!(Savepoint<'_>);
+// A transaction remembers the lock. A savepoint asks its transaction, but
+// does not tell it: a lock first taken inside a savepoint is released if
+// the savepoint is rolled back.
+delegate_sql!(Tx<'_>, |t: &Tx<'_>| t.write_locked.get(), |t: &Tx<'_>| t.write_locked.set(true));
+delegate_sql!(Savepoint<'_>, |s: &Savepoint<'_>| s.conn.write_locked(), |_: &Savepoint<'_>| ());
 
 /// `rows` tuples of `width` placeholders numbered on from `?first`, for a
 /// statement of many rows: `tuples(2, 3, 1)` is `(?1, ?2, ?3), (?4, ?5, ?6)`.

@@ -25,7 +25,7 @@ use super::envelope_check;
 use super::store::{self, sha256, ThreadRow};
 use crate::args;
 use crate::auth::Principal;
-use crate::db::sql::{begin, Sql};
+use crate::db::sql::Sql;
 use crate::db::time::{from_db, to_db};
 use crate::db::DbError;
 use crate::http::{ApiError, StrictJson};
@@ -468,8 +468,7 @@ pub fn apply_batch(
     batch: &ActionsRequest,
     now: Timestamp,
 ) -> Result<Applied, DbError> {
-    let tx = begin(conn)?;
-    store::lock_writes(&tx)?;
+    let tx = store::begin_writes(conn)?;
     let mut applied = Applied::default();
     for req in &batch.actions {
         let outcome = apply_one(&tx, me, req, now, &mut applied.changed)?;

@@ -1,10 +1,10 @@
 //! Group commit for the patient channel. Posts that arrive together are
 //! let in together — their channels found in one query, their tokens
 //! taken, their signers checked ([`super::patient_batch::admit`]) — and
-//! written in one transaction with a few statements for all of them
-//! ([`super::patient_batch::write_together`]), so one `synchronous=FULL`
-//! commit — one fsync — and on PostgreSQL about fifteen round trips serve
-//! a whole batch; one refused post never undoes another. Should that write
+//! written with a few statements for all of them
+//! ([`super::patient_batch::write_together`]), in one transaction, so one
+//! `synchronous=FULL` commit — one fsync — and on PostgreSQL about a dozen
+//! round trips serve a whole batch; one refused post never undoes another. Should that write
 //! fail, the batch is written again one post at a time, each in its own
 //! savepoint, so a post the database refuses costs no other its place. A
 //! post is answered only after its batch committed.
@@ -15,12 +15,11 @@ use sealbox_model::hub_api::PatientMessageRequest;
 use sealbox_model::jiff::Timestamp;
 use tokio::sync::{mpsc, oneshot};
 
-use super::channels::Channel;
 use super::envelope_check::PatientSeal;
 use super::patient::{ingest_into, Ingested};
 use super::patient_batch::{admit, write_together};
 use super::rate_limit::Buckets;
-use crate::db::sql::{begin, Sql};
+use crate::db::sql::Sql;
 use crate::db::{Db, DbError};
 use crate::http::ApiError;
 
@@ -111,37 +110,35 @@ async fn run(db: Db, buckets: Buckets, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-/// Lets `posts` in, then writes those let in in one transaction:
-/// together, or should that fail, one by one, each in its own savepoint (a
-/// post refused even by the database leaves the others as they were):
-/// each post's outcome, in order. An error means the transaction did not
-/// commit and nothing is stored.
+/// Lets `posts` in and writes those let in, in one transaction: together,
+/// or should that fail, one by one, each in its own savepoint (a post
+/// refused even by the database leaves the others as they were): each
+/// post's outcome, in order. An error means the transaction did not commit
+/// and nothing is stored. (A post of a batch written again one by one has
+/// taken two tokens of a bucket kept in memory: the first transaction's
+/// shared buckets rolled back with it, memory did not.)
 pub fn write_batch(conn: &dyn Sql, buckets: &Buckets, posts: &[Post]) -> Result<Vec<Outcome>, DbError> {
-    let admitted = admit(conn, buckets, posts)?;
-    match write_together(conn, posts, &admitted) {
+    match write_together(conn, buckets, posts) {
         Ok(outcomes) => Ok(outcomes),
         Err(cause) => {
             eprintln!("sealbox-hub: group commit: the batch written together failed ({cause}); writing it post by post");
-            write_one_by_one(conn, posts, &admitted)
+            write_one_by_one(conn, buckets, posts)
         }
     }
 }
 
-/// [`write_batch`]'s second way: each post let in, in its own savepoint.
-pub fn write_one_by_one(
-    conn: &dyn Sql,
-    posts: &[Post],
-    admitted: &[Result<Channel, ApiError>],
-) -> Result<Vec<Outcome>, DbError> {
-    let tx = begin(conn)?;
-    super::store::lock_writes(&tx)?;
+/// [`write_batch`]'s second way: each post let in, then written in its own
+/// savepoint.
+pub fn write_one_by_one(conn: &dyn Sql, buckets: &Buckets, posts: &[Post]) -> Result<Vec<Outcome>, DbError> {
+    let tx = super::store::begin_writes(conn)?;
+    let admitted = admit(&tx, buckets, posts)?;
     let outcomes = posts
         .iter()
         .zip(admitted)
         .map(|(post, admitted)| {
-            let channel = admitted.as_ref().map_err(Clone::clone)?;
+            let channel = admitted?;
             let sp = tx.savepoint()?;
-            let outcome = ingest_into(&sp, channel, &post.req, &post.seal.practice, post.now)?;
+            let outcome = ingest_into(&sp, &channel, &post.req, &post.seal.practice, post.now)?;
             sp.commit()?;
             Ok(outcome)
         })

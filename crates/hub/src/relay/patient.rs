@@ -20,7 +20,7 @@ use super::channels::{self, Channel};
 use super::group_commit::Post;
 use super::rate_limit::Buckets;
 use super::store::{self, ExistingEnvelope, ThreadRow};
-use crate::db::sql::{begin, Sql};
+use crate::db::sql::Sql;
 use crate::http::query::parse_u64_params;
 use crate::http::{ApiError, StrictJson};
 use crate::state::AppState;
@@ -79,8 +79,7 @@ pub fn ingest(
     sealed_for: &str,
     now: Timestamp,
 ) -> Result<Ingested, ApiError> {
-    let tx = begin(conn)?;
-    store::lock_writes(&tx)?;
+    let tx = store::begin_writes(conn)?;
     let outcome = ingest_into(&tx, channel, req, sealed_for, now)?;
     tx.commit()?;
     Ok(outcome)

@@ -1,6 +1,6 @@
-//! A batch of patient posts let in and stored together: their channels are
-//! found in one query and their tokens taken in one transaction
-//! ([`admit`]); what is stored under their message ids and threads is read
+//! A batch of patient posts let in and stored together, in one
+//! transaction: their channels are found in one query and their tokens
+//! taken in three ([`admit`]); what is stored under their message ids and threads is read
 //! in one query each, each post is decided in turn in memory by the rule a
 //! post alone follows ([`super::patient::step`]), and what they write goes
 //! in one statement per table ([`write_together`]). So a batch costs about
@@ -19,14 +19,15 @@ use super::group_commit::{Outcome, Post};
 use super::patient::{step, Ingested, Step};
 use super::rate_limit::Buckets;
 use super::store::{self, ExistingEnvelope, NewEnvelope, ThreadRow};
-use crate::db::sql::{begin, Sql};
+use crate::db::sql::Sql;
 use crate::db::{practice, DbError};
 use crate::http::ApiError;
 
 /// Lets each post in, in order as one at a time would be: its token must
 /// name a live channel (401), a token of that patient's bucket is taken
-/// (429 when none is left), its envelope must be signed by the channel's
-/// key (400). Each post's channel, or why it is refused.
+/// (429 when none is left; shared buckets in the caller's transaction),
+/// its envelope must be signed by the channel's key (400). Each post's
+/// channel, or why it is refused.
 pub fn admit(
     conn: &dyn Sql,
     buckets: &Buckets,
@@ -57,17 +58,14 @@ pub fn admit(
         .collect()
 }
 
-/// Writes the posts let in in one transaction with a few statements for
-/// all of them: each post's outcome, in order, as storing them one by one
-/// in that order would give. An error means nothing is stored (the caller
-/// may then store them one by one, each in its own savepoint).
-pub fn write_together(
-    conn: &dyn Sql,
-    posts: &[Post],
-    admitted: &[Result<Channel, ApiError>],
-) -> Result<Vec<Outcome>, DbError> {
-    let tx = begin(conn)?;
-    store::lock_writes(&tx)?;
+/// Lets `posts` in and writes those let in, in one transaction with a few
+/// statements for all of them: each post's outcome, in order, as letting
+/// them in and storing them one by one in that order would give. An error
+/// means nothing is stored (the caller may then store them one by one,
+/// each in its own savepoint).
+pub fn write_together(conn: &dyn Sql, buckets: &Buckets, posts: &[Post]) -> Result<Vec<Outcome>, DbError> {
+    let tx = store::begin_writes(conn)?;
+    let admitted = admit(&tx, buckets, posts)?;
     let mut outcomes: Vec<Option<Outcome>> =
         admitted.iter().map(|a| a.as_ref().err().map(|refused| Err(refused.clone()))).collect();
     let here = practice::get(&tx)?;
@@ -81,7 +79,7 @@ pub fn write_together(
 
     let mut changed: Vec<ThreadId> = Vec::new();
     let mut envelopes: Vec<(usize, NewEnvelope<'_>)> = Vec::new();
-    for (i, (post, admitted)) in posts.iter().zip(admitted).enumerate() {
+    for (i, (post, admitted)) in posts.iter().zip(&admitted).enumerate() {
         let Ok(channel) = admitted else {
             continue;
         };

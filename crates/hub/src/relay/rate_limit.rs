@@ -93,19 +93,14 @@ impl Buckets {
     }
 
     /// Takes one token for each `(patient, now)` in turn (shared buckets
-    /// in one transaction of their own on `conn`): each take's result, in
+    /// inside the caller's transaction on `conn`): each take's result, in
     /// order.
     pub fn take(&self, conn: &dyn Sql, takes: &[(&str, Timestamp)]) -> Result<Vec<Result<(), u64>>, DbError> {
         match self {
             Buckets::Here(limiter) => {
                 Ok(takes.iter().map(|(patient, now)| limiter.take(patient, *now)).collect())
             }
-            Buckets::Shared(policy) => {
-                let tx = begin(conn)?;
-                let taken = take_shared_in(&tx, *policy, takes)?;
-                tx.commit()?;
-                Ok(taken)
-            }
+            Buckets::Shared(policy) => take_shared_in(conn, *policy, takes),
         }
     }
 }
@@ -142,10 +137,29 @@ pub fn take_shared(
     taken.into_iter().next().ok_or(DbError::NoRow)
 }
 
+/// The buckets of those of `patients` that have a row, locked until the
+/// caller's transaction ends (PostgreSQL), by patient.
+fn locked_buckets(conn: &dyn Sql, patients: &[&str]) -> Result<HashMap<String, Bucket>, DbError> {
+    let lock = if conn.backend() == Backend::Postgres { " FOR UPDATE" } else { "" };
+    let params: Vec<Param<'_>> = patients.iter().map(|p| p.param()).collect();
+    let sql = format!(
+        "SELECT patient_id, tokens_micro, at_us FROM patient_rate WHERE patient_id IN ({})
+         ORDER BY patient_id{lock}",
+        list(patients.len(), 1)
+    );
+    conn.query_rows(&sql, &params, patients.len())?
+        .iter()
+        .map(|row| {
+            Ok((row.get::<String>(0)?, Bucket { tokens_micro: row.get(1)?, at: from_db(row.get(2)?)? }))
+        })
+        .collect()
+}
+
 /// [`Bucket::take`] for each `(patient, now)` in turn, on the patients'
 /// rows, inside the caller's transaction (the rows stay locked until it
 /// ends, so two nodes taking at once take two tokens): each take's result,
-/// in order. Three statements however many takes.
+/// in order. Two statements however many takes (four when some patient
+/// has no row yet).
 pub fn take_shared_in(
     conn: &dyn Sql,
     policy: RatePolicy,
@@ -157,35 +171,25 @@ pub fn take_shared_in(
     let Some(&(_, first_now)) = takes.first() else {
         return Ok(Vec::new());
     };
-    let full = Bucket::full(policy, first_now);
-    let (full_tokens, full_at) = (full.tokens_micro, to_db(full.at));
-    // Every row exists before it is locked: a first take races no other.
-    let mut params: Vec<Param<'_>> = vec![full_tokens.param(), full_at.param()];
-    params.extend(patients.iter().map(|p| p.param()));
-    let rows: Vec<String> = (0..patients.len()).map(|i| format!("(?{}, ?1, ?2)", i + 3)).collect();
-    conn.query_rows(
-        &format!(
-            "INSERT INTO patient_rate (patient_id, tokens_micro, at_us) VALUES {}
-             ON CONFLICT (patient_id) DO NOTHING",
-            rows.join(", ")
-        ),
-        &params,
-        patients.len(),
-    )?;
-    let lock = if conn.backend() == Backend::Postgres { " FOR UPDATE" } else { "" };
-    let params: Vec<Param<'_>> = patients.iter().map(|p| p.param()).collect();
-    let mut buckets = HashMap::new();
-    for row in conn.query_rows(
-        &format!(
-            "SELECT patient_id, tokens_micro, at_us FROM patient_rate WHERE patient_id IN ({})
-             ORDER BY patient_id{lock}",
-            list(patients.len(), 1)
-        ),
-        &params,
-        patients.len(),
-    )? {
-        let bucket = Bucket { tokens_micro: row.get(1)?, at: from_db(row.get(2)?)? };
-        buckets.insert(row.get::<String>(0)?, bucket);
+    let mut buckets = locked_buckets(conn, &patients)?;
+    let missing: Vec<&str> = patients.iter().copied().filter(|p| !buckets.contains_key(*p)).collect();
+    if !missing.is_empty() {
+        // A row is made before it is locked: a first take races no other.
+        let full = Bucket::full(policy, first_now);
+        let (full_tokens, full_at) = (full.tokens_micro, to_db(full.at));
+        let mut params: Vec<Param<'_>> = vec![full_tokens.param(), full_at.param()];
+        params.extend(missing.iter().map(|p| p.param()));
+        let rows: Vec<String> = (0..missing.len()).map(|i| format!("(?{}, ?1, ?2)", i + 3)).collect();
+        conn.query_rows(
+            &format!(
+                "INSERT INTO patient_rate (patient_id, tokens_micro, at_us) VALUES {}
+                 ON CONFLICT (patient_id) DO NOTHING",
+                rows.join(", ")
+            ),
+            &params,
+            missing.len(),
+        )?;
+        buckets.extend(locked_buckets(conn, &missing)?);
     }
     let taken = takes
         .iter()

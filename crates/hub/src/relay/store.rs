@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 use crate::args;
-use crate::db::sql::{list, tuples, Backend, Param, Sql, SqlRow, ToParam};
+use crate::db::sql::{begin, begin_then, list, tuples, Backend, Param, Sql, SqlRow, ToParam, Tx};
 use crate::db::time::{from_db, to_db};
 use crate::db::DbError;
 
@@ -303,16 +303,34 @@ const RELAY_WRITE_LOCK: i64 = 0x5EA1_C4A6;
 /// once, a thread's version is read and moved on by one of them at a time,
 /// and seqs become visible in their order (no reader sees seq 6 before seq
 /// 5 commits: a sync cursor past a gap would skip it for good). A no-op
-/// on SQLite. Taking it again in the same transaction is free. Practices
-/// sharing a database (each in its schema) do not wait for each other.
+/// on SQLite. The transaction remembers it: taking it again costs nothing.
+/// Practices sharing a database (each in its schema) do not wait for each
+/// other.
 pub fn lock_writes(conn: &dyn Sql) -> Result<(), DbError> {
-    if conn.backend() == Backend::Postgres {
+    if conn.backend() == Backend::Postgres && !conn.write_locked() {
         conn.query(
             "SELECT pg_advisory_xact_lock(hashtextextended(current_schema(), ?1))",
             args![RELAY_WRITE_LOCK],
         )?;
+        conn.note_write_locked();
     }
     Ok(())
+}
+
+/// Begins a transaction holding the relay's write lock ([`lock_writes`]),
+/// in one round trip.
+pub fn begin_writes(conn: &dyn Sql) -> Result<Tx<'_>, DbError> {
+    match conn.backend() {
+        Backend::Sqlite => begin(conn),
+        Backend::Postgres => {
+            let lock = format!(
+                "SELECT pg_advisory_xact_lock(hashtextextended(current_schema(), {RELAY_WRITE_LOCK}))"
+            );
+            let tx = begin_then(conn, &lock)?;
+            tx.note_write_locked();
+            Ok(tx)
+        }
+    }
 }
 
 /// The start of the PostgreSQL channel every hub node listens on for new
@@ -327,8 +345,9 @@ pub fn next_seq(conn: &dyn Sql, thread: ThreadId, kind: &str) -> Result<u64, DbE
     next_seqs(conn, &[thread], kind)?.first().copied().ok_or(DbError::NoRow)
 }
 
-/// [`next_seq`] for each of `threads` in order, in one statement (and one
-/// more for the NOTIFYs): consecutive seqs, the first for `threads[0]`.
+/// [`next_seq`] for each of `threads` in order, in one statement:
+/// consecutive seqs, the first for `threads[0]`. On PostgreSQL the same
+/// statement tells the other nodes (a NOTIFY per change, sent at commit).
 pub fn next_seqs(conn: &dyn Sql, threads: &[ThreadId], kind: &str) -> Result<Vec<u64>, DbError> {
     if threads.is_empty() {
         return Ok(Vec::new());
@@ -338,8 +357,19 @@ pub fn next_seqs(conn: &dyn Sql, threads: &[ThreadId], kind: &str) -> Result<Vec
     let mut params: Vec<Param<'_>> = vec![kind.param()];
     params.extend(threads.iter().map(|t| t.0.param()));
     let rows: Vec<String> = (0..n).map(|i| format!("(?{}, ?1)", i + 2)).collect();
-    let sql =
+    let insert =
         format!("INSERT INTO changes (thread_id, kind) VALUES {} RETURNING seq, thread_id", rows.join(", "));
+    let sql = match conn.backend() {
+        Backend::Sqlite => insert,
+        Backend::Postgres => {
+            params.push(CHANGES_CHANNEL.param());
+            format!(
+                "WITH c AS ({insert})
+                 SELECT seq, thread_id, pg_notify(?{} || current_schema(), seq || ' ' || thread_id) FROM c",
+                n + 2
+            )
+        }
+    };
     let mut taken = conn
         .query_rows(&sql, &params, n)?
         .iter()
@@ -352,17 +382,7 @@ pub fn next_seqs(conn: &dyn Sql, threads: &[ThreadId], kind: &str) -> Result<Vec
     if taken.iter().map(|(_, t)| t).ne(threads.iter()) {
         return Err(DbError::Corrupt { what: "change log order" });
     }
-    let seqs: Vec<u64> = taken.iter().map(|(seq, _)| *seq).collect();
-    if conn.backend() == Backend::Postgres {
-        let payloads: Vec<String> =
-            seqs.iter().zip(threads).map(|(seq, t)| format!("{seq} {}", t.0)).collect();
-        let mut params: Vec<Param<'_>> = vec![CHANGES_CHANNEL.param()];
-        params.extend(payloads.iter().map(|p| p.param()));
-        let sql =
-            format!("SELECT pg_notify(?1 || current_schema(), v) FROM (VALUES {}) AS n(v)", tuples(n, 1, 2));
-        conn.query_rows(&sql, &params, n)?;
-    }
-    Ok(seqs)
+    Ok(taken.into_iter().map(|(seq, _)| seq).collect())
 }
 
 /// The latest sequence number (0 when empty).
