@@ -17,6 +17,17 @@ use super::DbError;
 
 type BoxError = Box<dyn std::error::Error + Sync + Send>;
 
+impl Param<'_> {
+    /// The type it is sent as when a statement's types go with it.
+    fn sent_as(&self) -> Type {
+        match self {
+            Param::Int(_) => Type::INT8,
+            Param::Text(_) | Param::Null => Type::TEXT,
+            Param::Blob(_) => Type::BYTEA,
+        }
+    }
+}
+
 impl ToSql for Param<'_> {
     fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
         match *self {
@@ -256,9 +267,15 @@ impl Sql for PgConn {
         Self::rows(&rows)
     }
 
+    /// One round trip where a prepared statement costs two: the statement
+    /// is sent unnamed with its parameters' types (INT8, TEXT, BYTEA; a NULL
+    /// travels as TEXT, so such a statement binds NULL only where text is
+    /// stored).
     fn query_once(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<SqlRow>, DbError> {
         let sql = numbered(sql);
-        let rows = self.pg.block_on(self.client.query(sql.as_str(), &Self::bind(params)))??;
+        let typed: Vec<(&(dyn ToSql + Sync), Type)> =
+            params.iter().map(|p| (p as &(dyn ToSql + Sync), p.sent_as())).collect();
+        let rows = self.pg.block_on(self.client.query_typed(&sql, &typed))??;
         Self::rows(&rows)
     }
 
