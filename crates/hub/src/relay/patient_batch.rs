@@ -1,13 +1,13 @@
 //! A batch of patient posts let in and stored together, in one
 //! transaction: their channels are found in one query and their tokens
-//! taken in three ([`admit`]); what is stored under their message ids and threads is read
-//! in one query each, each post is decided in turn in memory by the rule a
-//! post alone follows ([`super::patient::step`]), and what they write goes
-//! in one statement per table ([`write_together`]). So a batch costs about
-//! fifteen statements however many posts it holds, where one post at a
-//! time costs about fifteen each: on PostgreSQL, where every statement is a
-//! round trip to another process, that is what bounds ingest
-//! (docs/benchmarks.md).
+//! taken in two ([`admit`]); what is stored under their message ids and
+//! threads is read in one query each, each post is decided in turn in
+//! memory by the rule a post alone follows ([`super::patient::step`]), and
+//! what they write goes in one statement per table ([`write_together`]).
+//! So a batch costs about ten statements however many posts it holds,
+//! where one post at a time costs about ten each: on PostgreSQL, where
+//! every statement is a round trip to another process, that is what bounds
+//! ingest (docs/benchmarks.md).
 
 use sealbox_model::ids::{MessageId, ThreadId};
 use sealbox_model::jiff::Timestamp;
