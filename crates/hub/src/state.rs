@@ -10,7 +10,7 @@ use crate::ops::Metrics;
 use crate::relay::envelope_json::EnvelopeJsonCache;
 use crate::relay::events::EventBus;
 use crate::relay::group_commit::GroupCommit;
-use crate::relay::rate_limit::RateLimiter;
+use crate::relay::rate_limit::Buckets;
 
 /// Shared, clone-able state (all fields are cheap handles).
 #[derive(Clone)]
@@ -23,8 +23,8 @@ pub struct AppState {
     pub config: Arc<HubConfig>,
     /// Push events to `GET /v1/events` subscribers.
     pub events: EventBus,
-    /// Patient channel rate limits.
-    pub patient_rate: Arc<RateLimiter>,
+    /// Patient channels' rate limits (shared with the writer).
+    pub patient_rate: Buckets,
     /// The patient channel's writer: concurrent posts share one commit.
     pub ingest: GroupCommit,
     /// Envelopes' sync-page JSON, serialised once.
@@ -53,13 +53,13 @@ impl AppState {
     /// The state of a hub on `db` (opened and migrated), counting into
     /// `metrics` (one practice of several shares its deployment's).
     pub fn on(db: Db, config: HubConfig, clock: Arc<dyn Clock>, metrics: Metrics) -> AppState {
-        let patient_rate = Arc::new(RateLimiter::new(config.patient_rate));
+        let patient_rate = Buckets::new(db.backend(), config.patient_rate);
         AppState {
             db,
             clock,
             events: EventBus::new(),
+            ingest: GroupCommit::new(patient_rate.clone()),
             patient_rate,
-            ingest: GroupCommit::default(),
             envelope_json: Arc::new(EnvelopeJsonCache::default()),
             metrics,
             config: Arc::new(config),

@@ -446,7 +446,7 @@ fn apply_one(
                     }
                     _ => {}
                 }
-                store::update_thread(conn, thread.id, &next, version, now, Some(me))?;
+                store::save_threads(conn, &[&thread.clone().moved(next, now, Some(me.clone()))])?;
                 let seq = store::insert_action(conn, thread.id, &LoggedOp::from(&req.op), me, version, now)?;
                 changed.push((seq, thread.id));
                 ActionOutcome::Applied { version, seq }

@@ -58,7 +58,7 @@ pub async fn put_attachment(
 ) -> Result<Response, ApiError> {
     let channel = channel(&state, &headers).await?;
     let now = state.now();
-    super::rate_limit::take_patient(&state, &channel.patient_id.0, now).await?;
+    state.patient_rate.take_one(&state.db, &channel.patient_id.0, now).await?;
     let thread = path_thread_id(&thread)?;
     let id = attachment_id(&id)?;
     let body = body.map_err(|e| match e.status() {

@@ -53,8 +53,9 @@ struct Job {
 
 /// The queue in front of the writer; started on first use (inside the
 /// server's runtime), shared by every clone of the state.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct GroupCommit {
+    buckets: Buckets,
     tx: Arc<OnceLock<mpsc::Sender<Job>>>,
 }
 
@@ -65,11 +66,16 @@ impl std::fmt::Debug for GroupCommit {
 }
 
 impl GroupCommit {
+    /// A writer taking patients' tokens from `buckets`.
+    pub fn new(buckets: Buckets) -> GroupCommit {
+        GroupCommit { buckets, tx: Arc::default() }
+    }
+
     /// Stores one patient message; resolves once it is committed (or refused).
-    pub async fn submit(&self, db: &Db, buckets: Buckets, post: Post) -> Result<Ingested, ApiError> {
+    pub async fn submit(&self, db: &Db, post: Post) -> Result<Ingested, ApiError> {
         let tx = self.tx.get_or_init(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
-            tokio::spawn(run(db.clone(), buckets, rx));
+            tokio::spawn(run(db.clone(), self.buckets.clone(), rx));
             tx
         });
         let (reply, answer) = oneshot::channel();

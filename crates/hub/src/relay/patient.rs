@@ -18,9 +18,9 @@ use sealbox_model::thread_state::{transition, ThreadAction, ThreadRef, ThreadSta
 
 use super::channels::{self, Channel};
 use super::group_commit::Post;
-use super::rate_limit::Buckets;
 use super::store::{self, ExistingEnvelope, ThreadRow};
 use crate::db::sql::Sql;
+use crate::db::DbError;
 use crate::http::query::parse_u64_params;
 use crate::http::{ApiError, StrictJson};
 use crate::state::AppState;
@@ -103,14 +103,12 @@ pub fn ingest_into(
     };
     let thread = store::load_thread(tx, req.thread_id)?;
     let seen = existing.as_ref().map(|e| (e, owner.as_ref()));
-    match step(channel, req, seen, thread.as_ref(), now)? {
+    let row = match step(channel, req, seen, thread.as_ref(), now)? {
         Step::Duplicate => return Ok(Ingested::Duplicate),
-        Step::Open => store::insert_thread(tx, req.thread_id, &channel.patient_id, req.category, now)?,
-        Step::Reply(next) => {
-            let version = thread.map_or(1, |t| t.version).saturating_add(1);
-            store::update_thread(tx, req.thread_id, &next, version, now, None)?;
-        }
-    }
+        Step::Open => ThreadRow::opened(req.thread_id, &channel.patient_id, req.category, now),
+        Step::Reply(next) => thread.ok_or(DbError::NoRow)?.moved(next, now, None),
+    };
+    store::save_threads(tx, &[&row])?;
     let seq =
         store::insert_envelope(tx, req.thread_id, req.message_id, None, req.envelope.as_slice(), now, false)?;
     Ok(Ingested::Stored(seq))
@@ -183,13 +181,13 @@ pub async fn post_message(
         // channel first (401), then a token of its bucket (429).
         Err(refused) => {
             let channel = channel(&state, &headers).await?;
-            super::rate_limit::take_patient(&state, &channel.patient_id.0, now).await?;
+            state.patient_rate.take_one(&state.db, &channel.patient_id.0, now).await?;
             return Err(refused);
         }
     };
     let (thread_id, message_id) = (req.thread_id, req.message_id);
     let post = Post { token, req, seal, now };
-    let outcome = state.ingest.submit(&state.db, Buckets::of(&state), post).await?;
+    let outcome = state.ingest.submit(&state.db, post).await?;
     let (status, duplicate) = match outcome {
         Ingested::Stored(seq) => {
             state.events.changed(seq, thread_id);

@@ -11,7 +11,6 @@
 
 use sealbox_model::ids::{MessageId, ThreadId};
 use sealbox_model::jiff::Timestamp;
-use sealbox_model::thread_state::ThreadState;
 
 use super::channels::{self, Channel};
 use super::envelope_check::{sealed_here, signed_by};
@@ -99,16 +98,9 @@ pub fn write_together(conn: &dyn Sql, buckets: &Buckets, posts: &[Post]) -> Resu
                 outcomes[i] = Some(Ok(Ingested::Duplicate));
                 continue;
             }
-            Ok(Step::Open) => opened(post, channel),
+            Ok(Step::Open) => ThreadRow::opened(req.thread_id, &channel.patient_id, req.category, post.now),
             Ok(Step::Reply(state)) => {
-                let thread = threads.remove(&req.thread_id).ok_or(DbError::NoRow)?;
-                ThreadRow {
-                    state,
-                    version: thread.version.saturating_add(1),
-                    updated_at: post.now,
-                    updated_by: None,
-                    ..thread
-                }
+                threads.remove(&req.thread_id).ok_or(DbError::NoRow)?.moved(state, post.now, None)
             }
         };
         threads.insert(req.thread_id, thread);
@@ -142,20 +134,4 @@ pub fn write_together(conn: &dyn Sql, buckets: &Buckets, posts: &[Post]) -> Resu
         outcomes[i] = Some(Ok(Ingested::Stored(seq)));
     }
     outcomes.into_iter().map(|o| o.ok_or(DbError::NoRow)).collect()
-}
-
-/// The thread a post opens: state New, version 1.
-fn opened(post: &Post, channel: &Channel) -> ThreadRow {
-    ThreadRow {
-        id: post.req.thread_id,
-        patient_id: channel.patient_id.clone(),
-        category: post.req.category,
-        state: ThreadState::New,
-        version: 1,
-        created_at: post.now,
-        updated_at: post.now,
-        updated_by: None,
-        triage: None,
-        merged_into: None,
-    }
 }

@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex};
 use crate::config::RatePolicy;
 use crate::db::sql::{begin, list, tuples, Backend, Param, Sql, ToParam};
 use crate::db::time::{from_db, to_db};
+use crate::db::Db;
 use crate::db::DbError;
 use crate::http::ApiError;
-use crate::state::AppState;
 
 /// One channel's bucket: tokens left (in millionths) as of `at`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,11 +84,12 @@ pub enum Buckets {
 }
 
 impl Buckets {
-    /// The hub's buckets: in the database on PostgreSQL, else here.
-    pub fn of(state: &AppState) -> Buckets {
-        match state.db.backend() {
-            Backend::Postgres => Buckets::Shared(state.config.patient_rate),
-            Backend::Sqlite => Buckets::Here(state.patient_rate.clone()),
+    /// The buckets of a hub on `backend` following `policy`: in the
+    /// database on PostgreSQL, else here.
+    pub fn new(backend: Backend, policy: RatePolicy) -> Buckets {
+        match backend {
+            Backend::Postgres => Buckets::Shared(policy),
+            Backend::Sqlite => Buckets::Here(Arc::new(RateLimiter::new(policy))),
         }
     }
 
@@ -103,25 +104,21 @@ impl Buckets {
             Buckets::Shared(policy) => take_shared_in(conn, *policy, takes),
         }
     }
-}
 
-/// Takes one token for `patient`'s channel: in this process on SQLite, in
-/// the shared `patient_rate` row on PostgreSQL (locked until the commit,
-/// so two nodes taking at once take two tokens). 429 with the wait when
-/// there is none.
-pub async fn take_patient(state: &AppState, patient: &str, now: Timestamp) -> Result<(), ApiError> {
-    let taken = match Buckets::of(state) {
-        Buckets::Here(limiter) => limiter.take(patient, now),
-        Buckets::Shared(policy) => {
-            let patient = patient.to_owned();
-            state
-                .db
-                .call(move |conn| take_shared(conn, policy, &patient, now))
-                .await
-                .map_err(ApiError::from)?
-        }
-    };
-    taken.map_err(ApiError::too_many)
+    /// Takes one token for `patient`'s channel: in this process, or in
+    /// the shared `patient_rate` row in a transaction of its own (locked
+    /// until it commits, so two nodes taking at once take two tokens). 429
+    /// with the wait when there is none.
+    pub async fn take_one(&self, db: &Db, patient: &str, now: Timestamp) -> Result<(), ApiError> {
+        let taken = match self {
+            Buckets::Here(limiter) => limiter.take(patient, now),
+            Buckets::Shared(policy) => {
+                let (policy, patient) = (*policy, patient.to_owned());
+                db.call(move |conn| take_shared(conn, policy, &patient, now)).await.map_err(ApiError::from)?
+            }
+        };
+        taken.map_err(ApiError::too_many)
+    }
 }
 
 /// [`Bucket::take`] on the channel's row, in one transaction.

@@ -68,6 +68,30 @@ pub struct ThreadRow {
     pub merged_into: Option<ThreadId>,
 }
 
+impl ThreadRow {
+    /// The thread a patient's first message opens: state New, version 1.
+    pub fn opened(id: ThreadId, patient: &PatientId, category: Category, now: Timestamp) -> ThreadRow {
+        ThreadRow {
+            id,
+            patient_id: patient.clone(),
+            category,
+            state: ThreadState::New,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            updated_by: None,
+            triage: None,
+            merged_into: None,
+        }
+    }
+
+    /// The thread moved on to `state` at `now` (by a staff member, or by
+    /// the patient with `None`): the next version.
+    pub fn moved(self, state: ThreadState, now: Timestamp, by: Option<StaffRef>) -> ThreadRow {
+        ThreadRow { state, version: self.version.saturating_add(1), updated_at: now, updated_by: by, ..self }
+    }
+}
+
 fn staff_from(id: Option<String>, role: Option<String>) -> Result<Option<StaffRef>, DbError> {
     match (id, role) {
         (Some(id), Some(role)) => {
@@ -134,9 +158,10 @@ pub fn load_threads(conn: &dyn Sql, ids: &[ThreadId]) -> Result<HashMap<ThreadId
     rows.iter().map(|r| thread_row(raw_thread(r)?).map(|t| (t.id, t))).collect()
 }
 
-/// Writes each of `threads` as it is now: a new one is inserted, a stored
-/// one takes its state, version and last change (what [`insert_thread`]
-/// and [`update_thread`] write, in one statement for many threads).
+/// Writes each of `threads` as it is now, in one statement: a new one is
+/// inserted, a stored one takes its state, version and last change (its
+/// category, priority and merge are set apart: [`set_triage`],
+/// [`set_merged_into`]).
 pub fn save_threads(conn: &dyn Sql, threads: &[&ThreadRow]) -> Result<(), DbError> {
     if threads.is_empty() {
         return Ok(());
@@ -228,63 +253,15 @@ fn queue_pool(state: &ThreadState) -> Option<&'static str> {
     }
 }
 
-/// Inserts a new thread (state New, version 1).
-pub fn insert_thread(
-    conn: &dyn Sql,
-    id: ThreadId,
-    patient: &PatientId,
-    category: Category,
-    now: Timestamp,
-) -> Result<(), DbError> {
-    let state = ThreadState::New;
-    let state_json = serde_json::to_string(&state).map_err(|_| DbError::Corrupt { what: "thread state" })?;
-    conn.execute(
-        "INSERT INTO threads (id, patient_id, category, state, state_kind, queue_pool, version,
-                              created_at_us, updated_at_us)
-         VALUES (?1, ?2, ?3, ?4, ?5, NULL, 1, ?6, ?6)",
-        args![id.0, patient.0, key_of(&category)?, state_json, state.kind().key(), to_db(now)],
-    )?;
-    Ok(())
-}
-
 /// Records (or, with `None`, clears) the thread `id` was merged into.
 pub fn set_merged_into(conn: &dyn Sql, id: ThreadId, into: Option<ThreadId>) -> Result<(), DbError> {
     conn.execute("UPDATE threads SET merged_into = ?2 WHERE id = ?1", args![id.0, into.map(|t| t.0)])?;
     Ok(())
 }
 
-/// Stores a thread's new state and version.
-pub fn update_thread(
-    conn: &dyn Sql,
-    id: ThreadId,
-    state: &ThreadState,
-    version: u64,
-    now: Timestamp,
-    by: Option<&StaffRef>,
-) -> Result<(), DbError> {
-    let state_json = serde_json::to_string(state).map_err(|_| DbError::Corrupt { what: "thread state" })?;
-    let role = by.map(|s| s.role.key());
-    conn.execute(
-        "UPDATE threads SET state = ?2, state_kind = ?3, queue_pool = ?4, version = ?5, updated_at_us = ?6,
-                updated_by_id = ?7, updated_by_role = ?8
-         WHERE id = ?1",
-        args![
-            id.0,
-            state_json,
-            state.kind().key(),
-            queue_pool(state),
-            version,
-            to_db(now),
-            by.map(|s| s.id.0.as_str()),
-            role
-        ],
-    )?;
-    Ok(())
-}
-
 /// Stores a person's triage decision: the category it gives and the
 /// decision with who and when (the state and version move with
-/// [`update_thread`]).
+/// [`save_threads`]).
 pub fn set_triage(conn: &dyn Sql, id: ThreadId, set: &TriageSet) -> Result<(), DbError> {
     let json = serde_json::to_string(set).map_err(|_| DbError::Corrupt { what: "thread triage" })?;
     conn.execute(
