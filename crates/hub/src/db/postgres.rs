@@ -12,7 +12,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::NoTls;
 
-use super::sql::{numbered, Backend, Param, Sql, SqlRow, Value};
+use super::sql::{numbered, Backend, Param, Sql, SqlRow, Statement, Value};
 use super::DbError;
 
 type BoxError = Box<dyn std::error::Error + Sync + Send>;
@@ -238,6 +238,11 @@ impl PgConn {
         params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
     }
 
+    /// `params` with the types they are sent as ([`Param::sent_as`]).
+    fn typed<'p>(params: &'p [Param<'_>]) -> Vec<(&'p (dyn ToSql + Sync), Type)> {
+        params.iter().map(|p| (p as &(dyn ToSql + Sync), p.sent_as())).collect()
+    }
+
     fn rows(rows: &[tokio_postgres::Row]) -> Result<Vec<SqlRow>, DbError> {
         rows.iter()
             .map(|row| (0..row.len()).map(|i| value(row, i)).collect::<Result<Vec<_>, _>>().map(SqlRow))
@@ -273,10 +278,20 @@ impl Sql for PgConn {
     /// stored).
     fn query_once(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<SqlRow>, DbError> {
         let sql = numbered(sql);
-        let typed: Vec<(&(dyn ToSql + Sync), Type)> =
-            params.iter().map(|p| (p as &(dyn ToSql + Sync), p.sent_as())).collect();
-        let rows = self.pg.block_on(self.client.query_typed(&sql, &typed))??;
+        let rows = self.pg.block_on(self.client.query_typed(&sql, &Self::typed(params)))??;
         Self::rows(&rows)
+    }
+
+    /// Each statement is sent when its query is first polled, and
+    /// tokio-postgres writes what is queued before it reads: joined, they
+    /// go out together and their answers come back together.
+    fn together(&self, statements: &[Statement]) -> Result<Vec<Vec<SqlRow>>, DbError> {
+        let texts: Vec<String> = statements.iter().map(|s| numbered(&s.sql)).collect();
+        let params: Vec<Vec<Param<'_>>> = statements.iter().map(Statement::params).collect();
+        let typed: Vec<_> = params.iter().map(|p| Self::typed(p)).collect();
+        let queries = texts.iter().zip(&typed).map(|(sql, typed)| self.client.query_typed(sql, typed));
+        let answers = self.pg.block_on(futures_util::future::try_join_all(queries))??;
+        answers.iter().map(|rows| Self::rows(rows)).collect()
     }
 
     fn batch(&self, sql: &str) -> Result<(), DbError> {

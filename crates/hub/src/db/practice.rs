@@ -2,7 +2,7 @@
 //! each (a deployment serving several has a database per practice, see
 //! `crate::practices`).
 
-use super::sql::Sql;
+use super::sql::{Sql, SqlRow, Statement};
 use crate::args;
 use rand::RngCore;
 use sealbox_model::jiff::Timestamp;
@@ -63,8 +63,20 @@ pub fn create_as(conn: &dyn Sql, id: &str, name: &str, now: Timestamp) -> Result
 
 /// The practice, if created.
 pub fn get(conn: &dyn Sql) -> Result<Option<Practice>, DbError> {
-    let row = conn.query_opt("SELECT id, name FROM practice", args![])?;
-    row.map(|r| Ok(Practice { id: r.get(0)?, name: r.get(1)? })).transpose()
+    from_rows(conn.query(GET, args![])?)
+}
+
+/// What [`get`] runs.
+const GET: &str = "SELECT id, name FROM practice";
+
+/// [`get`]'s statement, to run with others.
+pub fn get_query() -> Statement {
+    Statement::new(GET.into(), &[])
+}
+
+/// The practice [`get_query`]'s `rows` hold, if any.
+pub fn from_rows(rows: Vec<SqlRow>) -> Result<Option<Practice>, DbError> {
+    rows.into_iter().next().map(|r| Ok(Practice { id: r.get(0)?, name: r.get(1)? })).transpose()
 }
 
 /// Lower-case hex.

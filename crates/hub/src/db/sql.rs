@@ -58,6 +58,29 @@ pub enum Value {
     Blob(Vec<u8>),
 }
 
+impl Value {
+    /// The value, to bind.
+    pub fn param(&self) -> Param<'_> {
+        match self {
+            Value::Null => Param::Null,
+            Value::Int(v) => Param::Int(*v),
+            Value::Text(v) => Param::Text(v),
+            Value::Blob(v) => Param::Blob(v),
+        }
+    }
+}
+
+impl From<Param<'_>> for Value {
+    fn from(p: Param<'_>) -> Value {
+        match p {
+            Param::Null => Value::Null,
+            Param::Int(v) => Value::Int(v),
+            Param::Text(v) => Value::Text(v.to_owned()),
+            Param::Blob(v) => Value::Blob(v.to_vec()),
+        }
+    }
+}
+
 /// One row of a result, its values in column order.
 pub struct SqlRow(pub(crate) Vec<Value>);
 
@@ -212,6 +235,27 @@ macro_rules! args {
     };
 }
 
+/// A statement written for one call, with its parameters (its own
+/// copies): one of several sent together ([`Sql::together`]).
+#[must_use = "a statement does nothing until it is run"]
+pub struct Statement {
+    /// Its text (`?N` placeholders).
+    pub sql: String,
+    params: Vec<Value>,
+}
+
+impl Statement {
+    /// `sql` with a copy of `params`.
+    pub fn new(sql: String, params: &[Param<'_>]) -> Statement {
+        Statement { sql, params: params.iter().map(|p| Value::from(*p)).collect() }
+    }
+
+    /// Its parameters, `?1` first.
+    pub fn params(&self) -> Vec<Param<'_>> {
+        self.params.iter().map(Value::param).collect()
+    }
+}
+
 /// A connection (or a transaction on one) that runs the hub's SQL.
 pub trait Sql {
     /// The engine behind it.
@@ -227,6 +271,15 @@ pub trait Sql {
     /// connection's prepared statements, which one text per batch size
     /// would fill.
     fn query_once(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<SqlRow>, DbError>;
+    /// Runs `statements`, none of which needs another's result, in order,
+    /// each as [`Sql::query_once`]: every statement's rows, in order. On
+    /// PostgreSQL they are sent at once and answered in one round trip
+    /// (pipelined) where one at a time costs one each; should one fail,
+    /// the error is the first failure's (in a transaction, those after it
+    /// fail too, and the transaction is rolled back).
+    fn together(&self, statements: &[Statement]) -> Result<Vec<Vec<SqlRow>>, DbError> {
+        statements.iter().map(|s| self.query_once(&s.sql, &s.params())).collect()
+    }
     /// Whether this is a transaction (or inside one) that holds the
     /// relay's write lock already (`relay::store::lock_writes`).
     fn write_locked(&self) -> bool {
@@ -316,6 +369,19 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
+    /// Runs `statements` and commits, all sent together
+    /// ([`Sql::together`]): their rows. On failure nothing is committed:
+    /// the transaction is rolled back (by the server, should an earlier
+    /// statement have failed, else when dropped).
+    pub fn commit_with(mut self, statements: Vec<Statement>) -> Result<Vec<Vec<SqlRow>>, DbError> {
+        let mut statements = statements;
+        statements.push(Statement::new("COMMIT".into(), &[]));
+        let mut rows = self.conn.together(&statements)?;
+        self.open = false;
+        rows.pop();
+        Ok(rows)
+    }
+
     /// Opens a savepoint inside the transaction.
     pub fn savepoint(&self) -> Result<Savepoint<'_>, DbError> {
         self.conn.batch("SAVEPOINT sp")?;
@@ -375,6 +441,9 @@ macro_rules! delegate_sql {
             fn query_once(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<SqlRow>, DbError> {
                 self.conn.query_once(sql, params)
             }
+            fn together(&self, statements: &[Statement]) -> Result<Vec<Vec<SqlRow>>, DbError> {
+                self.conn.together(statements)
+            }
             fn write_locked(&self) -> bool {
                 $locked(self)
             }
@@ -402,8 +471,12 @@ pub fn tuples(rows: usize, width: usize, first: usize) -> String {
 }
 
 /// `n` placeholders numbered on from `?first`, for `IN (...)`: `list(3, 2)`
-/// is `?2, ?3, ?4`.
+/// is `?2, ?3, ?4`; none is `NULL` (`IN (NULL)` matches nothing, and
+/// PostgreSQL refuses `IN ()`).
 pub fn list(n: usize, first: usize) -> String {
+    if n == 0 {
+        return "NULL".into();
+    }
     (first..first + n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
 }
 
@@ -464,6 +537,7 @@ mod tests {
         assert_eq!(tuples(2, 3, 1), "(?1, ?2, ?3), (?4, ?5, ?6)");
         assert_eq!(tuples(1, 2, 5), "(?5, ?6)");
         assert_eq!(list(3, 2), "?2, ?3, ?4");
+        assert_eq!(list(0, 1), "NULL");
         assert_eq!(numbered(&tuples(2, 1, 9)), "($9), ($10)");
     }
 

@@ -14,7 +14,7 @@ use sealbox_model::jiff::Timestamp;
 use super::store::sha256;
 use crate::args;
 use crate::db::practice::{self, hex};
-use crate::db::sql::{begin, list, Param, Sql, ToParam};
+use crate::db::sql::{begin, list, Sql, SqlRow, Statement, ToParam};
 use crate::db::time::to_db;
 use crate::db::DbError;
 
@@ -45,19 +45,40 @@ pub fn by_token(conn: &dyn Sql, token: &str) -> Result<Option<Channel>, DbError>
 
 /// The live channels whose tokens are among `tokens`, by token: one query.
 pub fn by_tokens(conn: &dyn Sql, tokens: &[&str]) -> Result<HashMap<String, Channel>, DbError> {
-    let mut found = HashMap::new();
     if tokens.is_empty() {
-        return Ok(found);
+        return Ok(HashMap::new());
     }
-    let hashes: Vec<[u8; 32]> = tokens.iter().map(|t| sha256(t.as_bytes())).collect();
-    let token_of: HashMap<[u8; 32], &str> = hashes.iter().copied().zip(tokens.iter().copied()).collect();
-    let params: Vec<Param<'_>> = hashes.iter().map(|h| h.param()).collect();
+    let hashes = token_hashes(tokens);
+    let query = by_hashes_query(&hashes);
+    by_hashes_from(tokens, &hashes, conn.query_rows(&query.sql, &query.params(), hashes.len())?)
+}
+
+/// Each token's SHA-256, as channels are stored under.
+pub fn token_hashes(tokens: &[&str]) -> Vec<[u8; 32]> {
+    tokens.iter().map(|t| sha256(t.as_bytes())).collect()
+}
+
+/// The statement [`by_tokens`] runs to find the live channels with these
+/// token hashes.
+pub fn by_hashes_query(hashes: &[[u8; 32]]) -> Statement {
     let sql = format!(
         "SELECT token_sha256, patient_id, ed25519_public FROM patient_channels
          WHERE token_sha256 IN ({}) AND revoked_at_us IS NULL",
         list(hashes.len(), 1)
     );
-    for row in conn.query_rows(&sql, &params, hashes.len())? {
+    Statement::new(sql, &hashes.iter().map(|h| h.param()).collect::<Vec<_>>())
+}
+
+/// The channels [`by_hashes_query`]'s `rows` name, by token (`hashes` are
+/// `tokens`' own, in order).
+pub fn by_hashes_from(
+    tokens: &[&str],
+    hashes: &[[u8; 32]],
+    rows: Vec<SqlRow>,
+) -> Result<HashMap<String, Channel>, DbError> {
+    let token_of: HashMap<[u8; 32], &str> = hashes.iter().copied().zip(tokens.iter().copied()).collect();
+    let mut found = HashMap::new();
+    for row in rows {
         let hash: [u8; 32] =
             row.get::<Vec<u8>>(0)?.try_into().map_err(|_| DbError::Corrupt { what: "channel token hash" })?;
         let ed25519_public: [u8; 32] = row

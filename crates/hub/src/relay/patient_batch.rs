@@ -9,6 +9,8 @@
 //! every statement is a round trip to another process, that is what bounds
 //! ingest (docs/benchmarks.md).
 
+use std::collections::HashMap;
+
 use sealbox_model::ids::{MessageId, ThreadId};
 use sealbox_model::jiff::Timestamp;
 
@@ -18,7 +20,7 @@ use super::group_commit::{Outcome, Post};
 use super::patient::{step, Ingested, Step};
 use super::rate_limit::Buckets;
 use super::store::{self, ExistingEnvelope, NewEnvelope, ThreadRow};
-use crate::db::sql::Sql;
+use crate::db::sql::{Sql, SqlRow, Statement};
 use crate::db::{practice, DbError};
 use crate::http::ApiError;
 
@@ -34,27 +36,46 @@ pub fn admit(
 ) -> Result<Vec<Result<Channel, ApiError>>, DbError> {
     let tokens: Vec<&str> = posts.iter().map(|p| p.token.as_str()).collect();
     let channels = channels::by_tokens(conn, &tokens)?;
+    let (admitted, store) = let_in(conn, buckets, posts, &channels)?;
+    conn.together(&Vec::from_iter(store))?;
+    Ok(admitted)
+}
+
+/// Posts let in, and the statement that stores their shared buckets.
+type LetIn = (Vec<Result<Channel, ApiError>>, Option<Statement>);
+
+/// [`admit`] once the posts' live `channels` (by token) are found, but for
+/// storing the shared buckets: the statement that does, for the caller to
+/// run in its transaction.
+fn let_in(
+    conn: &dyn Sql,
+    buckets: &Buckets,
+    posts: &[Post],
+    channels: &HashMap<String, Channel>,
+) -> Result<LetIn, DbError> {
     let found: Vec<Option<&Channel>> = posts.iter().map(|p| channels.get(&p.token)).collect();
     let takes: Vec<(&str, Timestamp)> = posts
         .iter()
         .zip(&found)
         .filter_map(|(post, channel)| channel.map(|c| (c.patient_id.0.as_str(), post.now)))
         .collect();
-    let mut taken = buckets.take(conn, &takes)?.into_iter();
-    posts
+    let taken = buckets.take(conn, &takes)?;
+    let mut results = taken.results.into_iter();
+    let admitted = posts
         .iter()
         .zip(found)
         .map(|(post, channel)| {
             let Some(channel) = channel else {
                 return Ok(Err(ApiError::unauthorized("unknown or revoked channel token")));
             };
-            let admitted = match taken.next().ok_or(DbError::NoRow)? {
+            let admitted = match results.next().ok_or(DbError::NoRow)? {
                 Err(wait) => Err(ApiError::too_many(wait)),
                 Ok(()) => signed_by(channel, &post.seal).map(|()| channel.clone()),
             };
             Ok(admitted)
         })
-        .collect()
+        .collect::<Result<_, DbError>>()?;
+    Ok((admitted, taken.store))
 }
 
 /// Lets `posts` in and writes those let in, in one transaction with a few
@@ -64,17 +85,38 @@ pub fn admit(
 /// each in its own savepoint).
 pub fn write_together(conn: &dyn Sql, buckets: &Buckets, posts: &[Post]) -> Result<Vec<Outcome>, DbError> {
     let tx = store::begin_writes(conn)?;
-    let admitted = admit(&tx, buckets, posts)?;
-    let mut outcomes: Vec<Option<Outcome>> =
-        admitted.iter().map(|a| a.as_ref().err().map(|refused| Err(refused.clone()))).collect();
-    let here = practice::get(&tx)?;
+    // What the batch reads first, sent together (one round trip on
+    // PostgreSQL): its channels, the practice, the envelopes stored under
+    // its message ids and its threads.
+    let tokens: Vec<&str> = posts.iter().map(|p| p.token.as_str()).collect();
+    let hashes = channels::token_hashes(&tokens);
     let messages: Vec<MessageId> = posts.iter().map(|p| p.req.message_id).collect();
-    let mut stored = store::find_envelopes(&tx, &messages)?;
     let mut thread_ids: Vec<ThreadId> = posts.iter().map(|p| p.req.thread_id).collect();
-    thread_ids.extend(stored.values().map(|e| e.thread_id));
     thread_ids.sort_unstable();
     thread_ids.dedup();
-    let mut threads = store::load_threads(&tx, &thread_ids)?;
+    let reads = [
+        channels::by_hashes_query(&hashes),
+        practice::get_query(),
+        store::envelopes_query(&messages),
+        store::threads_query(&thread_ids),
+    ];
+    let [channel_rows, practice_rows, envelope_rows, thread_rows] =
+        <[Vec<SqlRow>; 4]>::try_from(tx.together(&reads)?).map_err(|_| DbError::NoRow)?;
+    let channels = channels::by_hashes_from(&tokens, &hashes, channel_rows)?;
+    let here = practice::from_rows(practice_rows)?;
+    let mut stored = store::envelopes_from(envelope_rows)?;
+    let mut threads = store::threads_from(thread_rows)?;
+    // A message stored before in a thread the batch does not name: its
+    // thread too (to tell the patient's own duplicate from another's).
+    let mut elsewhere: Vec<ThreadId> =
+        stored.values().map(|e| e.thread_id).filter(|t| thread_ids.binary_search(t).is_err()).collect();
+    elsewhere.sort_unstable();
+    elsewhere.dedup();
+    threads.extend(store::load_threads(&tx, &elsewhere)?);
+
+    let (admitted, buckets_left) = let_in(&tx, buckets, posts, &channels)?;
+    let mut outcomes: Vec<Option<Outcome>> =
+        admitted.iter().map(|a| a.as_ref().err().map(|refused| Err(refused.clone()))).collect();
 
     let mut changed: Vec<ThreadId> = Vec::new();
     let mut envelopes: Vec<(usize, NewEnvelope<'_>)> = Vec::new();
@@ -125,11 +167,24 @@ pub fn write_together(conn: &dyn Sql, buckets: &Buckets, posts: &[Post]) -> Resu
         envelopes.push((i, new));
     }
 
+    // What the batch writes, in two round trips on PostgreSQL: its
+    // buckets, threads and change-log rows (whose seqs the envelopes
+    // take), then its envelopes with the commit.
     let rows: Vec<&ThreadRow> = changed.iter().filter_map(|id| threads.get(id)).collect();
-    store::save_threads(&tx, &rows)?;
     let (indexes, new): (Vec<usize>, Vec<NewEnvelope<'_>>) = envelopes.into_iter().unzip();
-    let seqs = store::insert_envelopes(&tx, &new)?;
-    tx.commit()?;
+    let new_threads: Vec<ThreadId> = new.iter().map(|e| e.thread).collect();
+    let mut writes = Vec::from_iter(buckets_left);
+    if !rows.is_empty() {
+        writes.push(store::save_threads_query(&rows)?);
+    }
+    let mut seqs = Vec::new();
+    if !new.is_empty() {
+        writes.push(store::next_seqs_query(&tx, &new_threads, "envelope")?);
+        let change_rows = tx.together(&writes)?.pop().ok_or(DbError::NoRow)?;
+        seqs = store::seqs_from(change_rows, &new_threads)?;
+        writes = vec![store::insert_envelopes_query(&new, &seqs)];
+    }
+    tx.commit_with(writes)?;
     for (i, seq) in indexes.into_iter().zip(seqs) {
         outcomes[i] = Some(Ok(Ingested::Stored(seq)));
     }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::config::RatePolicy;
-use crate::db::sql::{begin, list, tuples, Backend, Param, Sql, ToParam};
+use crate::db::sql::{begin, list, tuples, Backend, Param, Sql, Statement, ToParam};
 use crate::db::time::{from_db, to_db};
 use crate::db::Db;
 use crate::db::DbError;
@@ -74,6 +74,17 @@ impl RateLimiter {
     }
 }
 
+/// Tokens taken: each take's result (`Err(seconds to wait)` when none was
+/// left), and for shared buckets the statement that stores what is left.
+#[must_use = "shared buckets keep what was taken only once `store` runs"]
+pub struct Taken {
+    /// Each take's result, in order.
+    pub results: Vec<Result<(), u64>>,
+    /// What is left of shared buckets, to store in the transaction that
+    /// took them.
+    pub store: Option<Statement>,
+}
+
 /// Where patients' buckets are kept.
 #[derive(Debug, Clone)]
 pub enum Buckets {
@@ -95,11 +106,14 @@ impl Buckets {
 
     /// Takes one token for each `(patient, now)` in turn (shared buckets
     /// inside the caller's transaction on `conn`): each take's result, in
-    /// order.
-    pub fn take(&self, conn: &dyn Sql, takes: &[(&str, Timestamp)]) -> Result<Vec<Result<(), u64>>, DbError> {
+    /// order, and for shared buckets the statement that stores what is
+    /// left, which the caller runs in the same transaction
+    /// ([`take_shared_in`]).
+    pub fn take(&self, conn: &dyn Sql, takes: &[(&str, Timestamp)]) -> Result<Taken, DbError> {
         match self {
             Buckets::Here(limiter) => {
-                Ok(takes.iter().map(|(patient, now)| limiter.take(patient, *now)).collect())
+                let results = takes.iter().map(|(patient, now)| limiter.take(patient, *now)).collect();
+                Ok(Taken { results, store: None })
             }
             Buckets::Shared(policy) => take_shared_in(conn, *policy, takes),
         }
@@ -130,8 +144,8 @@ pub fn take_shared(
 ) -> Result<Result<(), u64>, DbError> {
     let tx = begin(conn)?;
     let taken = take_shared_in(&tx, policy, &[(patient, now)])?;
-    tx.commit()?;
-    taken.into_iter().next().ok_or(DbError::NoRow)
+    tx.commit_with(taken.store.into_iter().collect())?;
+    taken.results.into_iter().next().ok_or(DbError::NoRow)
 }
 
 /// The buckets of those of `patients` that have a row, locked until the
@@ -155,18 +169,20 @@ fn locked_buckets(conn: &dyn Sql, patients: &[&str]) -> Result<HashMap<String, B
 /// [`Bucket::take`] for each `(patient, now)` in turn, on the patients'
 /// rows, inside the caller's transaction (the rows stay locked until it
 /// ends, so two nodes taking at once take two tokens): each take's result,
-/// in order. Two statements however many takes (four when some patient
+/// in order, and the statement that stores the rows as they are left,
+/// which the caller runs in that transaction (with others, or its commit).
+/// One statement and that one however many takes (three when some patient
 /// has no row yet).
 pub fn take_shared_in(
     conn: &dyn Sql,
     policy: RatePolicy,
     takes: &[(&str, Timestamp)],
-) -> Result<Vec<Result<(), u64>>, DbError> {
+) -> Result<Taken, DbError> {
     let mut patients: Vec<&str> = takes.iter().map(|(p, _)| *p).collect();
     patients.sort_unstable();
     patients.dedup();
     let Some(&(_, first_now)) = takes.first() else {
-        return Ok(Vec::new());
+        return Ok(Taken { results: Vec::new(), store: None });
     };
     let mut buckets = locked_buckets(conn, &patients)?;
     let missing: Vec<&str> = patients.iter().copied().filter(|p| !buckets.contains_key(*p)).collect();
@@ -188,7 +204,7 @@ pub fn take_shared_in(
         )?;
         buckets.extend(locked_buckets(conn, &missing)?);
     }
-    let taken = takes
+    let results = takes
         .iter()
         .map(|(patient, now)| {
             let bucket = buckets.get_mut(*patient).ok_or(DbError::NoRow)?;
@@ -201,16 +217,15 @@ pub fn take_shared_in(
     for (patient, tokens, at) in &kept {
         params.extend([patient.param(), tokens.param(), at.param()]);
     }
-    conn.query_rows(
-        &format!(
+    let store = Statement::new(
+        format!(
             "INSERT INTO patient_rate (patient_id, tokens_micro, at_us) VALUES {}
              ON CONFLICT (patient_id) DO UPDATE SET tokens_micro = excluded.tokens_micro, at_us = excluded.at_us",
             tuples(kept.len(), 3, 1)
         ),
         &params,
-        kept.len(),
-    )?;
-    Ok(taken)
+    );
+    Ok(Taken { results, store: Some(store) })
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 use crate::args;
-use crate::db::sql::{begin, begin_then, list, tuples, Backend, Param, Sql, SqlRow, ToParam, Tx};
+use crate::db::sql::{begin, begin_then, list, tuples, Backend, Param, Sql, SqlRow, Statement, ToParam, Tx};
 use crate::db::time::{from_db, to_db};
 use crate::db::DbError;
 
@@ -152,9 +152,18 @@ pub fn load_threads(conn: &dyn Sql, ids: &[ThreadId]) -> Result<HashMap<ThreadId
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let params: Vec<Param<'_>> = ids.iter().map(|id| id.0.param()).collect();
+    let query = threads_query(ids);
+    threads_from(conn.query_rows(&query.sql, &query.params(), ids.len())?)
+}
+
+/// [`load_threads`]'s statement, to run with others.
+pub fn threads_query(ids: &[ThreadId]) -> Statement {
     let sql = format!("SELECT {THREAD_COLUMNS} FROM threads t WHERE t.id IN ({})", list(ids.len(), 1));
-    let rows = conn.query_rows(&sql, &params, ids.len())?;
+    Statement::new(sql, &ids.iter().map(|id| id.0.param()).collect::<Vec<_>>())
+}
+
+/// The threads [`threads_query`]'s `rows` hold, by id.
+pub fn threads_from(rows: Vec<SqlRow>) -> Result<HashMap<ThreadId, ThreadRow>, DbError> {
     rows.iter().map(|r| thread_row(raw_thread(r)?).map(|t| (t.id, t))).collect()
 }
 
@@ -166,6 +175,13 @@ pub fn save_threads(conn: &dyn Sql, threads: &[&ThreadRow]) -> Result<(), DbErro
     if threads.is_empty() {
         return Ok(());
     }
+    let query = save_threads_query(threads)?;
+    conn.query_rows(&query.sql, &query.params(), threads.len())?;
+    Ok(())
+}
+
+/// [`save_threads`]' statement (for one thread or more), to run with others.
+pub fn save_threads_query(threads: &[&ThreadRow]) -> Result<Statement, DbError> {
     struct Owned {
         category: String,
         state: String,
@@ -208,8 +224,7 @@ pub fn save_threads(conn: &dyn Sql, threads: &[&ThreadRow]) -> Result<(), DbErro
              updated_by_role = excluded.updated_by_role",
         tuples(threads.len(), 11, 1)
     );
-    conn.query_rows(&sql, &params, threads.len())?;
-    Ok(())
+    Ok(Statement::new(sql, &params))
 }
 
 /// The wire metadata of every thread changed with `after < seq <= upto`,
@@ -329,6 +344,13 @@ pub fn next_seqs(conn: &dyn Sql, threads: &[ThreadId], kind: &str) -> Result<Vec
     if threads.is_empty() {
         return Ok(Vec::new());
     }
+    let query = next_seqs_query(conn, threads, kind)?;
+    seqs_from(conn.query_rows(&query.sql, &query.params(), threads.len())?, threads)
+}
+
+/// [`next_seqs`]' statement, to run with others in the transaction on
+/// `conn`, which it makes hold the write lock first ([`lock_writes`]).
+pub fn next_seqs_query(conn: &dyn Sql, threads: &[ThreadId], kind: &str) -> Result<Statement, DbError> {
     lock_writes(conn)?;
     let n = threads.len();
     let mut params: Vec<Param<'_>> = vec![kind.param()];
@@ -347,8 +369,12 @@ pub fn next_seqs(conn: &dyn Sql, threads: &[ThreadId], kind: &str) -> Result<Vec
             )
         }
     };
-    let mut taken = conn
-        .query_rows(&sql, &params, n)?
+    Ok(Statement::new(sql, &params))
+}
+
+/// The seqs [`next_seqs_query`]'s `rows` took for `threads`, in order.
+pub fn seqs_from(rows: Vec<SqlRow>, threads: &[ThreadId]) -> Result<Vec<u64>, DbError> {
+    let mut taken = rows
         .iter()
         .map(|r| Ok((r.get::<u64>(0)?, ThreadId(r.get(1)?))))
         .collect::<Result<Vec<_>, DbError>>()?;
@@ -392,13 +418,22 @@ pub fn find_envelopes(
     if messages.is_empty() {
         return Ok(HashMap::new());
     }
-    let params: Vec<Param<'_>> = messages.iter().map(|m| m.0.param()).collect();
+    let query = envelopes_query(messages);
+    envelopes_from(conn.query_rows(&query.sql, &query.params(), messages.len())?)
+}
+
+/// [`find_envelopes`]' statement, to run with others.
+pub fn envelopes_query(messages: &[MessageId]) -> Statement {
     let sql = format!(
         "SELECT message_id, thread_id, body_sha256, sender_kind FROM envelopes WHERE message_id IN ({})",
         list(messages.len(), 1)
     );
-    conn.query_rows(&sql, &params, messages.len())?
-        .iter()
+    Statement::new(sql, &messages.iter().map(|m| m.0.param()).collect::<Vec<_>>())
+}
+
+/// The envelopes [`envelopes_query`]'s `rows` hold, by message id.
+pub fn envelopes_from(rows: Vec<SqlRow>) -> Result<HashMap<MessageId, ExistingEnvelope>, DbError> {
+    rows.iter()
         .map(|r| {
             let found = ExistingEnvelope {
                 thread_id: ThreadId(r.get(1)?),
@@ -442,18 +477,26 @@ pub fn insert_envelope(
     insert_envelopes(conn, &[one])?.first().copied().ok_or(DbError::NoRow)
 }
 
-/// Stores `envelopes`, each with the next seq, in two statements (three on
-/// PostgreSQL, which tells the other nodes); their seqs, in order.
+/// Stores `envelopes`, each with the next seq, in two statements (the
+/// change log's, then theirs); their seqs, in order.
 pub fn insert_envelopes(conn: &dyn Sql, envelopes: &[NewEnvelope<'_>]) -> Result<Vec<u64>, DbError> {
-    const WIDTH: usize = 10;
     let threads: Vec<ThreadId> = envelopes.iter().map(|e| e.thread).collect();
     let seqs = next_seqs(conn, &threads, "envelope")?;
     if envelopes.is_empty() {
         return Ok(seqs);
     }
+    let query = insert_envelopes_query(envelopes, &seqs);
+    conn.query_rows(&query.sql, &query.params(), envelopes.len())?;
+    Ok(seqs)
+}
+
+/// The statement that stores `envelopes` under `seqs` (one each, taken by
+/// [`next_seqs`] for their threads, in order), to run with others.
+pub fn insert_envelopes_query(envelopes: &[NewEnvelope<'_>], seqs: &[u64]) -> Statement {
+    const WIDTH: usize = 10;
     let hashes: Vec<[u8; 32]> = envelopes.iter().map(|e| sha256(e.body)).collect();
     let mut params: Vec<Param<'_>> = Vec::with_capacity(envelopes.len() * WIDTH);
-    for ((e, seq), hash) in envelopes.iter().zip(&seqs).zip(&hashes) {
+    for ((e, seq), hash) in envelopes.iter().zip(seqs).zip(&hashes) {
         params.extend([
             seq.param(),
             e.message.0.param(),
@@ -471,10 +514,9 @@ pub fn insert_envelopes(conn: &dyn Sql, envelopes: &[NewEnvelope<'_>]) -> Result
         "INSERT INTO envelopes (seq, message_id, thread_id, sender_kind, sender_id, sender_role,
                                 received_at_us, body, body_sha256, internal)
          VALUES {}",
-        tuples(envelopes.len(), WIDTH, 1)
+        tuples(envelopes.len().min(seqs.len()), WIDTH, 1)
     );
-    conn.query_rows(&sql, &params, envelopes.len())?;
-    Ok(seqs)
+    Statement::new(sql, &params)
 }
 
 /// Records an applied action with the next seq; returns the seq.
