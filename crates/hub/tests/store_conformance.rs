@@ -14,6 +14,7 @@ use sealbox_hub::config::RatePolicy;
 use sealbox_hub::db::sql::Sql;
 use sealbox_hub::db::{migrate, practice, DbError, MIGRATIONS};
 use sealbox_hub::relay::actions::apply_batch;
+use sealbox_hub::relay::backlog::{waiting_counts, Backlog};
 use sealbox_hub::relay::channels::{self, Channel};
 use sealbox_hub::relay::envelope_check::PatientSeal;
 use sealbox_hub::relay::envelope_json::EnvelopeJsonCache;
@@ -21,6 +22,7 @@ use sealbox_hub::relay::group_commit::{write_batch, write_one_by_one, Outcome, P
 use sealbox_hub::relay::patient::Ingested;
 use sealbox_hub::relay::patient_batch::write_together;
 use sealbox_hub::relay::rate_limit::{take_shared, Buckets};
+use sealbox_hub::relay::store::{self, ThreadRow};
 use sealbox_hub::relay::sync::read_page;
 use sealbox_model::actor::StaffRef;
 use sealbox_model::category::Category;
@@ -30,7 +32,9 @@ use sealbox_model::hub_api::{
 };
 use sealbox_model::ids::{MessageId, StaffId, ThreadId};
 use sealbox_model::jiff::Timestamp;
+use sealbox_model::pool::Pool;
 use sealbox_model::role::Role;
+use sealbox_model::thread_state::{Assignee, ThreadState};
 
 fn at(second: i64) -> Timestamp {
     Timestamp::from_second(1_780_000_000 + second).unwrap()
@@ -444,5 +448,69 @@ fn a_due_notice_is_claimed_by_one_sender() {
         let after = sealbox_hub::notice::CLAIM.as_secs() + 2;
         assert!(claim(after));
         assert!(!claim(after));
+    });
+}
+
+#[test]
+fn the_backlog_kept_in_memory_counts_what_a_full_count_does() {
+    each_backend(|conn| {
+        practice::create(conn, "Riverside Surgery", at(0)).unwrap();
+        let people = patients(conn, 2);
+        let nurse = ThreadState::Assigned { to: Assignee::Pool(Pool::Nurse) };
+        let mut threads: Vec<ThreadRow> = [
+            (1, Category::RepeatPrescription, ThreadState::New),
+            (2, Category::TestResults, ThreadState::Triaged),
+            (3, Category::ClinicalQuestion, nurse.clone()),
+            (4, Category::AdminFitNote, ThreadState::InProgress { by: gp() }),
+            (5, Category::AdminAppointment, ThreadState::Closed),
+        ]
+        .into_iter()
+        .map(|(id, category, state)| {
+            let opened =
+                ThreadRow::opened(ThreadId(id), &people[id as usize % 2].channel.patient_id, category, at(0));
+            if state == ThreadState::New {
+                opened
+            } else {
+                opened.moved(state, at(1), Some(gp()))
+            }
+        })
+        .collect();
+        let save = |rows: &[ThreadRow]| store::save_threads(conn, &rows.iter().collect::<Vec<_>>()).unwrap();
+        save(&threads);
+        let mut backlog = Backlog::default();
+        let (counts, _) = backlog.update(conn, &[]).unwrap();
+        assert_eq!(counts, waiting_counts(conn).unwrap(), "first, in full: {:?}", conn.backend());
+        assert_eq!(counts.0.nurse, 3, "repeat prescription, test results, and one assigned to nurses");
+
+        // Threads move on, one is opened: told, the backlog follows them.
+        threads[0] = threads[0].clone().moved(nurse.clone(), at(2), Some(gp()));
+        threads[1] = threads[1].clone().moved(ThreadState::Closed, at(2), Some(gp()));
+        threads[2] = threads[2].clone().moved(ThreadState::InProgress { by: gp() }, at(2), Some(gp()));
+        threads.push(ThreadRow::opened(
+            ThreadId(6),
+            &people[0].channel.patient_id,
+            Category::MedicationQuestion,
+            at(2),
+        ));
+        save(&threads);
+        let told = [ThreadId(1), ThreadId(2), ThreadId(3), ThreadId(6), ThreadId(99)];
+        let (counts, categories) = backlog.update(conn, &told).unwrap();
+        assert_eq!(counts, waiting_counts(conn).unwrap(), "after the changes told: {:?}", conn.backend());
+        let mut categories: Vec<u64> = categories.iter().map(|(id, _)| id.0).collect();
+        categories.sort_unstable();
+        assert_eq!(categories, [1, 2, 3, 6], "the threads the hub knows, of those told");
+
+        // A change nobody told is not counted from memory, until the next
+        // full load.
+        threads[3] = threads[3].clone().moved(nurse.clone(), at(3), Some(gp()));
+        save(&threads);
+        let full = waiting_counts(conn).unwrap();
+        let (counts, _) = backlog.update(conn, &[]).unwrap();
+        assert_ne!(counts, full, "counted from memory, not in full: {:?}", conn.backend());
+        for _ in 1..Backlog::RELOAD_EVERY {
+            backlog.update(conn, &[]).unwrap();
+        }
+        let (counts, _) = backlog.update(conn, &[]).unwrap();
+        assert_eq!(counts, full, "after a full load: {:?}", conn.backend());
     });
 }

@@ -1,6 +1,7 @@
 //! Push: `GET /v1/events` streams server-sent events. Writers call
 //! [`EventBus::changed`]; a publisher task coalesces what changed, counts the
-//! waiting threads per pool and broadcasts one [`PushEvent`] (ids and counts
+//! waiting threads per pool (keeping them in memory: [`Backlog`]) and
+//! broadcasts one [`PushEvent`] (ids and counts
 //! only, never content), rendered once per role: each reader gets only the
 //! threads its role may read and only its own pool's count. Each SSE
 //! event's `id` is the change-log seq. A stream ends soon after its token
@@ -11,9 +12,9 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream, StreamExt};
 use sealbox_model::category::Category;
-use sealbox_model::hub_api::{CategoryCount, PoolCounts, PushEvent};
+use sealbox_model::hub_api::{PoolCounts, PushEvent};
 use sealbox_model::ids::ThreadId;
-use sealbox_model::permissions::{can_read_thread, pools_that_can_read};
+use sealbox_model::permissions::can_read_thread;
 use sealbox_model::pool::Pool;
 use sealbox_model::role::Role;
 use std::collections::BTreeSet;
@@ -23,10 +24,9 @@ use std::time::Instant;
 use tokio::sync::{broadcast, Notify};
 use tokio_stream::wrappers::BroadcastStream;
 
-use super::store::{self, from_key};
-use crate::args;
+use super::backlog::{bump, waiting_counts, Backlog};
+use super::store;
 use crate::auth::EventsReader;
-use crate::db::sql::{list, Param, Sql, ToParam};
 use crate::db::DbError;
 use crate::http::ApiError;
 use crate::state::AppState;
@@ -153,6 +153,7 @@ impl EventBus {
 /// one event for all of them, then waits `push_coalesce` before the next.
 pub async fn run_publisher(state: AppState) {
     let bus = state.events.clone();
+    let mut backlog = Backlog::default();
     loop {
         bus.wake.notified().await;
         let pending = bus.take();
@@ -164,9 +165,23 @@ pub async fn run_publisher(state: AppState) {
         let ids = threads.clone();
         let read = state
             .db
-            .read_for_push(move |conn| Ok::<_, ApiError>((waiting_counts(conn)?, categories(conn, &ids)?)))
+            .read_for_push(move |conn| {
+                let counted = backlog.update(conn, &ids);
+                Ok::<_, DbError>((backlog, counted))
+            })
             .await;
-        match read {
+        let counted = match read {
+            Ok((kept, counted)) => {
+                backlog = kept;
+                counted
+            }
+            // The task died with the backlog: start again from a full load.
+            Err(e) => {
+                backlog = Backlog::default();
+                Err(e)
+            }
+        };
+        match counted {
             Ok(((pools, waiting), categories)) => {
                 let event = PushEvent { seq: pending.seq, thread_ids: threads, pools, waiting };
                 // No subscribers is fine.
@@ -176,70 +191,6 @@ pub async fn run_publisher(state: AppState) {
         }
         tokio::time::sleep(state.config.push_coalesce).await;
     }
-}
-
-fn bump(counts: &mut PoolCounts, pool: Pool, by: u64) {
-    let slot = match pool {
-        Pool::Gp => &mut counts.gp,
-        Pool::Nurse => &mut counts.nurse,
-        Pool::Pharmacy => &mut counts.pharmacy,
-        Pool::Admin => &mut counts.admin,
-    };
-    *slot = slot.saturating_add(by);
-}
-
-/// Open threads waiting per pool: new or triaged threads each pool may read,
-/// plus threads assigned to the pool.
-pub fn pool_counts(conn: &dyn Sql) -> Result<PoolCounts, DbError> {
-    Ok(waiting_counts(conn)?.0)
-}
-
-/// What a push counts, from one query: open threads waiting per pool (new
-/// or triaged threads each pool may read, plus threads assigned to the
-/// pool), and threads new or triaged (not assigned) per category, in
-/// [`Category::ALL`] order, categories with none left out.
-pub fn waiting_counts(conn: &dyn Sql) -> Result<(PoolCounts, Vec<CategoryCount>), DbError> {
-    let rows = conn.query_map(
-        "SELECT state_kind, category, queue_pool, COUNT(*) FROM threads
-         WHERE state_kind IN ('new', 'triaged', 'assigned') GROUP BY state_kind, category, queue_pool",
-        args![],
-        |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<Option<String>>(2)?, r.get::<u64>(3)?)),
-    )?;
-    let mut pools = PoolCounts::default();
-    let mut categories: Vec<CategoryCount> = Vec::new();
-    for (kind, category, queue, n) in rows {
-        if kind == "assigned" {
-            if let Some(q) = queue {
-                bump(&mut pools, from_key::<Pool>(&q, "queue pool")?, n);
-            }
-            continue;
-        }
-        let category: Category = from_key(&category, "category")?;
-        for pool in pools_that_can_read(category) {
-            bump(&mut pools, pool, n);
-        }
-        match categories.iter_mut().find(|c| c.category == category) {
-            Some(c) => c.count = c.count.saturating_add(n),
-            None => categories.push(CategoryCount { category, count: n }),
-        }
-    }
-    categories.sort_by_key(|c| Category::ALL.iter().position(|k| *k == c.category));
-    Ok((pools, categories))
-}
-
-/// The categories of `threads` (those the hub knows): a query per
-/// thousand threads, not one each (a busy second's publication names
-/// hundreds).
-fn categories(conn: &dyn Sql, threads: &[ThreadId]) -> Result<Vec<(ThreadId, Category)>, DbError> {
-    let mut out = Vec::with_capacity(threads.len());
-    for chunk in threads.chunks(1000) {
-        let params: Vec<Param<'_>> = chunk.iter().map(|t| t.0.param()).collect();
-        let sql = format!("SELECT id, category FROM threads WHERE id IN ({})", list(chunk.len(), 1));
-        for row in conn.query_rows(&sql, &params, chunk.len())? {
-            out.push((ThreadId(row.get(0)?), from_key(&row.get::<String>(1)?, "category")?));
-        }
-    }
-    Ok(out)
 }
 
 /// `GET /v1/events`: first the current position and counts, then an event

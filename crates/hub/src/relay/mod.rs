@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod attachments;
+pub mod backlog;
 pub mod channels;
 pub mod envelope_check;
 pub mod envelope_json;
