@@ -336,18 +336,25 @@ pub struct Tx<'c> {
 
 /// Begins a transaction on `conn`.
 pub fn begin(conn: &dyn Sql) -> Result<Tx<'_>, DbError> {
-    begin_then(conn, "")
+    conn.batch("BEGIN")?;
+    Ok(Tx { conn, open: true, write_locked: Cell::new(false) })
 }
 
-/// Begins a transaction on `conn` and runs `then` (statements without
-/// parameters) in it, in one round trip.
-pub fn begin_then<'c>(conn: &'c dyn Sql, then: &str) -> Result<Tx<'c>, DbError> {
-    if then.is_empty() {
-        conn.batch("BEGIN")?;
-    } else {
-        conn.batch(&format!("BEGIN; {then}"))?;
-    }
-    Ok(Tx { conn, open: true, write_locked: Cell::new(false) })
+/// Begins a transaction on `conn` and runs `statements` in it, all sent
+/// together ([`Sql::together`]; one round trip on PostgreSQL): the
+/// transaction and each statement's rows.
+pub fn begin_with<'c>(
+    conn: &'c dyn Sql,
+    statements: Vec<Statement>,
+) -> Result<(Tx<'c>, Vec<Vec<SqlRow>>), DbError> {
+    // Made first: should a statement fail, dropping it rolls back.
+    let tx = Tx { conn, open: true, write_locked: Cell::new(false) };
+    let mut all = Vec::with_capacity(statements.len() + 1);
+    all.push(Statement::new("BEGIN".into(), &[]));
+    all.extend(statements);
+    let mut rows = conn.together(&all)?;
+    rows.remove(0);
+    Ok((tx, rows))
 }
 
 /// Begins a read-only transaction that sees one snapshot throughout

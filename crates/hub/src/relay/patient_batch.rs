@@ -1,13 +1,13 @@
 //! A batch of patient posts let in and stored together, in one
-//! transaction: their channels are found in one query and their tokens
-//! taken in two ([`admit`]); what is stored under their message ids and
-//! threads is read in one query each, each post is decided in turn in
-//! memory by the rule a post alone follows ([`super::patient::step`]), and
-//! what they write goes in one statement per table ([`write_together`]).
-//! So a batch costs about ten statements however many posts it holds,
-//! where one post at a time costs about ten each: on PostgreSQL, where
-//! every statement is a round trip to another process, that is what bounds
-//! ingest (docs/benchmarks.md).
+//! transaction: what it needs to know is read together — their channels,
+//! the practice, what is stored under their message ids and threads, their
+//! patients' buckets — each post is let in ([`admit`]) and decided in turn
+//! in memory by the rule a post alone follows ([`super::patient::step`]),
+//! and what they write goes in one statement per table
+//! ([`write_together`]). Statements that need none of each other's results
+//! are sent together ([`crate::db::sql::Sql::together`]), so on PostgreSQL,
+//! where every round trip is to another process, a batch costs three
+//! however many posts it holds (docs/benchmarks.md).
 
 use std::collections::HashMap;
 
@@ -36,7 +36,7 @@ pub fn admit(
 ) -> Result<Vec<Result<Channel, ApiError>>, DbError> {
     let tokens: Vec<&str> = posts.iter().map(|p| p.token.as_str()).collect();
     let channels = channels::by_tokens(conn, &tokens)?;
-    let (admitted, store) = let_in(conn, buckets, posts, &channels)?;
+    let (admitted, store) = let_in(conn, buckets, posts, &channels, None)?;
     conn.together(&Vec::from_iter(store))?;
     Ok(admitted)
 }
@@ -44,14 +44,16 @@ pub fn admit(
 /// Posts let in, and the statement that stores their shared buckets.
 type LetIn = (Vec<Result<Channel, ApiError>>, Option<Statement>);
 
-/// [`admit`] once the posts' live `channels` (by token) are found, but for
-/// storing the shared buckets: the statement that does, for the caller to
-/// run in its transaction.
+/// [`admit`] once the posts' live `channels` (by token) are found (and
+/// their shared buckets, when `bucket_rows` holds
+/// [`Buckets::read_query`]'s rows), but for storing the shared buckets:
+/// the statement that does, for the caller to run in its transaction.
 fn let_in(
     conn: &dyn Sql,
     buckets: &Buckets,
     posts: &[Post],
     channels: &HashMap<String, Channel>,
+    bucket_rows: Option<Vec<SqlRow>>,
 ) -> Result<LetIn, DbError> {
     let found: Vec<Option<&Channel>> = posts.iter().map(|p| channels.get(&p.token)).collect();
     let takes: Vec<(&str, Timestamp)> = posts
@@ -59,7 +61,7 @@ fn let_in(
         .zip(&found)
         .filter_map(|(post, channel)| channel.map(|c| (c.patient_id.0.as_str(), post.now)))
         .collect();
-    let taken = buckets.take(conn, &takes)?;
+    let taken = buckets.take_read(conn, &takes, bucket_rows)?;
     let mut results = taken.results.into_iter();
     let admitted = posts
         .iter()
@@ -84,28 +86,31 @@ fn let_in(
 /// means nothing is stored (the caller may then store them one by one,
 /// each in its own savepoint).
 pub fn write_together(conn: &dyn Sql, buckets: &Buckets, posts: &[Post]) -> Result<Vec<Outcome>, DbError> {
-    let tx = store::begin_writes(conn)?;
-    // What the batch reads first, sent together (one round trip on
-    // PostgreSQL): its channels, the practice, the envelopes stored under
-    // its message ids and its threads.
+    // What the batch reads first, sent with its BEGIN and write lock (one
+    // round trip on PostgreSQL): its channels, the practice, the envelopes
+    // stored under its message ids, its threads, and its patients' shared
+    // buckets (locked).
     let tokens: Vec<&str> = posts.iter().map(|p| p.token.as_str()).collect();
     let hashes = channels::token_hashes(&tokens);
     let messages: Vec<MessageId> = posts.iter().map(|p| p.req.message_id).collect();
     let mut thread_ids: Vec<ThreadId> = posts.iter().map(|p| p.req.thread_id).collect();
     thread_ids.sort_unstable();
     thread_ids.dedup();
-    let reads = [
+    let mut reads = vec![
         channels::by_hashes_query(&hashes),
         practice::get_query(),
         store::envelopes_query(&messages),
         store::threads_query(&thread_ids),
     ];
-    let [channel_rows, practice_rows, envelope_rows, thread_rows] =
-        <[Vec<SqlRow>; 4]>::try_from(tx.together(&reads)?).map_err(|_| DbError::NoRow)?;
-    let channels = channels::by_hashes_from(&tokens, &hashes, channel_rows)?;
-    let here = practice::from_rows(practice_rows)?;
-    let mut stored = store::envelopes_from(envelope_rows)?;
-    let mut threads = store::threads_from(thread_rows)?;
+    reads.extend(buckets.read_query(conn.backend(), &hashes));
+    let (tx, read) = store::begin_writes_with(conn, reads)?;
+    let mut read = read.into_iter();
+    let mut next = || read.next().ok_or(DbError::NoRow);
+    let channels = channels::by_hashes_from(&tokens, &hashes, next()?)?;
+    let here = practice::from_rows(next()?)?;
+    let mut stored = store::envelopes_from(next()?)?;
+    let mut threads = store::threads_from(next()?)?;
+    let bucket_rows = read.next();
     // A message stored before in a thread the batch does not name: its
     // thread too (to tell the patient's own duplicate from another's).
     let mut elsewhere: Vec<ThreadId> =
@@ -114,7 +119,7 @@ pub fn write_together(conn: &dyn Sql, buckets: &Buckets, posts: &[Post]) -> Resu
     elsewhere.dedup();
     threads.extend(store::load_threads(&tx, &elsewhere)?);
 
-    let (admitted, buckets_left) = let_in(&tx, buckets, posts, &channels)?;
+    let (admitted, buckets_left) = let_in(&tx, buckets, posts, &channels, bucket_rows)?;
     let mut outcomes: Vec<Option<Outcome>> =
         admitted.iter().map(|a| a.as_ref().err().map(|refused| Err(refused.clone()))).collect();
 

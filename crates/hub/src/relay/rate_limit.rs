@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::config::RatePolicy;
-use crate::db::sql::{begin, list, tuples, Backend, Param, Sql, Statement, ToParam};
+use crate::db::sql::{begin, list, tuples, Backend, Param, Sql, SqlRow, Statement, ToParam};
 use crate::db::time::{from_db, to_db};
 use crate::db::Db;
 use crate::db::DbError;
@@ -110,12 +110,47 @@ impl Buckets {
     /// left, which the caller runs in the same transaction
     /// ([`take_shared_in`]).
     pub fn take(&self, conn: &dyn Sql, takes: &[(&str, Timestamp)]) -> Result<Taken, DbError> {
+        self.take_read(conn, takes, None)
+    }
+
+    /// For shared buckets, the statement that reads (and on PostgreSQL
+    /// locks) the buckets of the live channels whose tokens hash to
+    /// `hashes`, in the caller's transaction on `backend`, to send with
+    /// other reads; its rows go to [`Buckets::take_read`].
+    pub fn read_query(&self, backend: Backend, hashes: &[[u8; 32]]) -> Option<Statement> {
+        let lock = if backend == Backend::Postgres { " FOR UPDATE" } else { "" };
         match self {
-            Buckets::Here(limiter) => {
+            Buckets::Here(_) => None,
+            Buckets::Shared(_) => Some(Statement::new(
+                format!(
+                    "SELECT patient_id, tokens_micro, at_us FROM patient_rate
+                     WHERE patient_id IN (SELECT patient_id FROM patient_channels
+                                          WHERE token_sha256 IN ({}) AND revoked_at_us IS NULL)
+                     ORDER BY patient_id{lock}",
+                    list(hashes.len(), 1)
+                ),
+                &hashes.iter().map(|h| h.param()).collect::<Vec<_>>(),
+            )),
+        }
+    }
+
+    /// [`Buckets::take`], with the shared buckets' rows read and locked
+    /// already when `read` holds [`Buckets::read_query`]'s rows.
+    pub fn take_read(
+        &self,
+        conn: &dyn Sql,
+        takes: &[(&str, Timestamp)],
+        read: Option<Vec<SqlRow>>,
+    ) -> Result<Taken, DbError> {
+        match (self, read) {
+            (Buckets::Here(limiter), _) => {
                 let results = takes.iter().map(|(patient, now)| limiter.take(patient, *now)).collect();
                 Ok(Taken { results, store: None })
             }
-            Buckets::Shared(policy) => take_shared_in(conn, *policy, takes),
+            (Buckets::Shared(policy), Some(rows)) => {
+                take_shared_from(conn, *policy, takes, buckets_from(rows)?)
+            }
+            (Buckets::Shared(policy), None) => take_shared_in(conn, *policy, takes),
         }
     }
 
@@ -158,8 +193,12 @@ fn locked_buckets(conn: &dyn Sql, patients: &[&str]) -> Result<HashMap<String, B
          ORDER BY patient_id{lock}",
         list(patients.len(), 1)
     );
-    conn.query_rows(&sql, &params, patients.len())?
-        .iter()
+    buckets_from(conn.query_rows(&sql, &params, patients.len())?)
+}
+
+/// Bucket rows (patient, tokens, at), by patient.
+fn buckets_from(rows: Vec<SqlRow>) -> Result<HashMap<String, Bucket>, DbError> {
+    rows.iter()
         .map(|row| {
             Ok((row.get::<String>(0)?, Bucket { tokens_micro: row.get(1)?, at: from_db(row.get(2)?)? }))
         })
@@ -181,10 +220,28 @@ pub fn take_shared_in(
     let mut patients: Vec<&str> = takes.iter().map(|(p, _)| *p).collect();
     patients.sort_unstable();
     patients.dedup();
+    if patients.is_empty() {
+        return Ok(Taken { results: Vec::new(), store: None });
+    }
+    let buckets = locked_buckets(conn, &patients)?;
+    take_shared_from(conn, policy, takes, buckets)
+}
+
+/// [`take_shared_in`] once the rows that exist of the takes' patients'
+/// buckets are read and locked (`buckets`, by patient; more are left as
+/// they are).
+fn take_shared_from(
+    conn: &dyn Sql,
+    policy: RatePolicy,
+    takes: &[(&str, Timestamp)],
+    mut buckets: HashMap<String, Bucket>,
+) -> Result<Taken, DbError> {
+    let mut patients: Vec<&str> = takes.iter().map(|(p, _)| *p).collect();
+    patients.sort_unstable();
+    patients.dedup();
     let Some(&(_, first_now)) = takes.first() else {
         return Ok(Taken { results: Vec::new(), store: None });
     };
-    let mut buckets = locked_buckets(conn, &patients)?;
     let missing: Vec<&str> = patients.iter().copied().filter(|p| !buckets.contains_key(*p)).collect();
     if !missing.is_empty() {
         // A row is made before it is locked: a first take races no other.

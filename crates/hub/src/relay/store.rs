@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 use crate::args;
-use crate::db::sql::{begin, begin_then, list, tuples, Backend, Param, Sql, SqlRow, Statement, ToParam, Tx};
+use crate::db::sql::{begin_with, list, tuples, Backend, Param, Sql, SqlRow, Statement, ToParam, Tx};
 use crate::db::time::{from_db, to_db};
 use crate::db::DbError;
 
@@ -312,15 +312,26 @@ pub fn lock_writes(conn: &dyn Sql) -> Result<(), DbError> {
 /// Begins a transaction holding the relay's write lock ([`lock_writes`]),
 /// in one round trip.
 pub fn begin_writes(conn: &dyn Sql) -> Result<Tx<'_>, DbError> {
+    Ok(begin_writes_with(conn, Vec::new())?.0)
+}
+
+/// [`begin_writes`] with `reads` run in the transaction once it holds the
+/// lock, all in one round trip: the transaction and each read's rows.
+pub fn begin_writes_with(
+    conn: &dyn Sql,
+    reads: Vec<Statement>,
+) -> Result<(Tx<'_>, Vec<Vec<SqlRow>>), DbError> {
     match conn.backend() {
-        Backend::Sqlite => begin(conn),
+        Backend::Sqlite => begin_with(conn, reads),
         Backend::Postgres => {
-            let lock = format!(
-                "SELECT pg_advisory_xact_lock(hashtextextended(current_schema(), {RELAY_WRITE_LOCK}))"
+            let lock = Statement::new(
+                "SELECT pg_advisory_xact_lock(hashtextextended(current_schema(), ?1))".into(),
+                &[Param::Int(RELAY_WRITE_LOCK)],
             );
-            let tx = begin_then(conn, &lock)?;
+            let (tx, mut rows) = begin_with(conn, std::iter::once(lock).chain(reads).collect())?;
             tx.note_write_locked();
-            Ok(tx)
+            rows.remove(0);
+            Ok((tx, rows))
         }
     }
 }
