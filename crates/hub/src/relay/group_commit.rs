@@ -1,12 +1,12 @@
 //! Group commit for the patient channel. Posts that arrive together are
-//! let in together — their channels found in one query, their tokens
-//! taken, their signers checked ([`super::patient_batch::admit`]) — and
-//! written with a few statements for all of them
+//! let in together — their channels found, their tokens taken, their
+//! signers checked — and written with a few statements for all of them
 //! ([`super::patient_batch::write_together`]), in one transaction, so one
 //! `synchronous=FULL` commit — one fsync — and on PostgreSQL three round
-//! trips serve a whole batch; one refused post never undoes another. Should that write fail, the batch is written again one post at
-//! a time, each in its own savepoint, so a post the database refuses costs
-//! no other its place. A post is answered only after its batch committed.
+//! trips serve a whole batch; one refused post never undoes another.
+//! Should that write fail, the batch is written again one post at a time,
+//! each in its own savepoint, so a post the database refuses costs no
+//! other its place. A post is answered only after its batch committed.
 
 use std::sync::{Arc, OnceLock};
 
