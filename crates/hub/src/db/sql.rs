@@ -315,6 +315,14 @@ impl dyn Sql + '_ {
         }
     }
 
+    /// Runs `statement`, written for `rows` rows, as [`query_rows`] does
+    /// (the way a statement made to go with others runs alone).
+    ///
+    /// [`query_rows`]: Self::query_rows
+    pub fn run(&self, statement: &Statement, rows: usize) -> Result<Vec<SqlRow>, DbError> {
+        self.query_rows(&statement.sql, &statement.params(), rows)
+    }
+
     /// Every row mapped by `f`.
     pub fn query_map<T>(
         &self,

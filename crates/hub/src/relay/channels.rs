@@ -50,7 +50,7 @@ pub fn by_tokens(conn: &dyn Sql, tokens: &[&str]) -> Result<HashMap<String, Chan
     }
     let hashes = token_hashes(tokens);
     let query = by_hashes_query(&hashes);
-    by_hashes_from(tokens, &hashes, conn.query_rows(&query.sql, &query.params(), hashes.len())?)
+    by_hashes_from(tokens, &hashes, conn.run(&query, hashes.len())?)
 }
 
 /// Each token's SHA-256, as channels are stored under.

@@ -118,7 +118,7 @@ impl Buckets {
     /// `hashes`, in the caller's transaction on `backend`, to send with
     /// other reads; its rows go to [`Buckets::take_read`].
     pub fn read_query(&self, backend: Backend, hashes: &[[u8; 32]]) -> Option<Statement> {
-        let lock = if backend == Backend::Postgres { " FOR UPDATE" } else { "" };
+        let lock = for_update(backend);
         match self {
             Buckets::Here(_) => None,
             Buckets::Shared(_) => Some(Statement::new(
@@ -183,10 +183,27 @@ pub fn take_shared(
     taken.results.into_iter().next().ok_or(DbError::NoRow)
 }
 
+/// What locks the rows a query reads until the transaction ends, where
+/// the engine has it (SQLite's one writer needs none).
+fn for_update(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    }
+}
+
+/// The patients of `takes`, each once, in order.
+fn patients_of<'a>(takes: &[(&'a str, Timestamp)]) -> Vec<&'a str> {
+    let mut patients: Vec<&str> = takes.iter().map(|(p, _)| *p).collect();
+    patients.sort_unstable();
+    patients.dedup();
+    patients
+}
+
 /// The buckets of those of `patients` that have a row, locked until the
 /// caller's transaction ends (PostgreSQL), by patient.
 fn locked_buckets(conn: &dyn Sql, patients: &[&str]) -> Result<HashMap<String, Bucket>, DbError> {
-    let lock = if conn.backend() == Backend::Postgres { " FOR UPDATE" } else { "" };
+    let lock = for_update(conn.backend());
     let params: Vec<Param<'_>> = patients.iter().map(|p| p.param()).collect();
     let sql = format!(
         "SELECT patient_id, tokens_micro, at_us FROM patient_rate WHERE patient_id IN ({})
@@ -217,9 +234,7 @@ pub fn take_shared_in(
     policy: RatePolicy,
     takes: &[(&str, Timestamp)],
 ) -> Result<Taken, DbError> {
-    let mut patients: Vec<&str> = takes.iter().map(|(p, _)| *p).collect();
-    patients.sort_unstable();
-    patients.dedup();
+    let patients = patients_of(takes);
     if patients.is_empty() {
         return Ok(Taken { results: Vec::new(), store: None });
     }
@@ -236,9 +251,7 @@ fn take_shared_from(
     takes: &[(&str, Timestamp)],
     mut buckets: HashMap<String, Bucket>,
 ) -> Result<Taken, DbError> {
-    let mut patients: Vec<&str> = takes.iter().map(|(p, _)| *p).collect();
-    patients.sort_unstable();
-    patients.dedup();
+    let patients = patients_of(takes);
     let Some(&(_, first_now)) = takes.first() else {
         return Ok(Taken { results: Vec::new(), store: None });
     };

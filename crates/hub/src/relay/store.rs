@@ -153,7 +153,7 @@ pub fn load_threads(conn: &dyn Sql, ids: &[ThreadId]) -> Result<HashMap<ThreadId
         return Ok(HashMap::new());
     }
     let query = threads_query(ids);
-    threads_from(conn.query_rows(&query.sql, &query.params(), ids.len())?)
+    threads_from(conn.run(&query, ids.len())?)
 }
 
 /// [`load_threads`]'s statement, to run with others.
@@ -176,7 +176,7 @@ pub fn save_threads(conn: &dyn Sql, threads: &[&ThreadRow]) -> Result<(), DbErro
         return Ok(());
     }
     let query = save_threads_query(threads)?;
-    conn.query_rows(&query.sql, &query.params(), threads.len())?;
+    conn.run(&query, threads.len())?;
     Ok(())
 }
 
@@ -356,7 +356,7 @@ pub fn next_seqs(conn: &dyn Sql, threads: &[ThreadId], kind: &str) -> Result<Vec
         return Ok(Vec::new());
     }
     let query = next_seqs_query(conn, threads, kind)?;
-    seqs_from(conn.query_rows(&query.sql, &query.params(), threads.len())?, threads)
+    seqs_from(conn.run(&query, threads.len())?, threads)
 }
 
 /// [`next_seqs`]' statement, to run with others in the transaction on
@@ -430,7 +430,7 @@ pub fn find_envelopes(
         return Ok(HashMap::new());
     }
     let query = envelopes_query(messages);
-    envelopes_from(conn.query_rows(&query.sql, &query.params(), messages.len())?)
+    envelopes_from(conn.run(&query, messages.len())?)
 }
 
 /// [`find_envelopes`]' statement, to run with others.
@@ -497,7 +497,7 @@ pub fn insert_envelopes(conn: &dyn Sql, envelopes: &[NewEnvelope<'_>]) -> Result
         return Ok(seqs);
     }
     let query = insert_envelopes_query(envelopes, &seqs);
-    conn.query_rows(&query.sql, &query.params(), envelopes.len())?;
+    conn.run(&query, envelopes.len())?;
     Ok(seqs)
 }
 
