@@ -28,10 +28,11 @@ use sealbox_model::actor::StaffRef;
 use sealbox_model::category::Category;
 use sealbox_model::hub_api::{
     ActionOp, ActionOutcome, ActionRequest, ActionsRequest, Base64Bytes, IdempotencyKey,
-    PatientMessageRequest,
+    PatientMessageRequest, SyncPage,
 };
 use sealbox_model::ids::{MessageId, StaffId, ThreadId};
 use sealbox_model::jiff::Timestamp;
+use sealbox_model::permissions::can_read_thread;
 use sealbox_model::pool::Pool;
 use sealbox_model::role::Role;
 use sealbox_model::thread_state::{Assignee, ThreadState};
@@ -377,9 +378,11 @@ fn sync_pages_walk_the_change_log_once_in_order() {
         write_batch(conn, &roomy(), &posts).unwrap();
         apply_batch(conn, &gp(), &claim("k", 30, 3), at(2)).unwrap();
         let cache = EnvelopeJsonCache::new(1 << 20);
-        let (mut cursor, mut seen, mut actions) = (0u64, Vec::new(), 0usize);
+        let (mut cursor, mut seen, mut actions, mut pages) = (0u64, Vec::new(), 0usize, Vec::new());
         loop {
-            let page = read_page(conn, &cache, Role::Gp, cursor, 3).unwrap().to_page().unwrap();
+            let json = read_page(conn, &cache, Role::Gp, cursor, 3).unwrap().to_json().unwrap();
+            pages.push((cursor, json.clone()));
+            let page: SyncPage = serde_json::from_slice(&json).unwrap();
             assert!(page.envelopes.len() + page.actions.len() <= 3);
             seen.extend(page.envelopes.iter().map(|e| e.seq));
             seen.extend(page.actions.iter().map(|a| a.seq));
@@ -394,6 +397,25 @@ fn sync_pages_walk_the_change_log_once_in_order() {
         assert_eq!(seen, (1..=8).collect::<Vec<u64>>(), "{:?}", conn.backend());
         assert_eq!(actions, 1);
         assert_eq!(cursor, 8);
+        // Read again, every envelope now from the cache: the same pages.
+        for (after, json) in &pages {
+            assert_eq!(&read_page(conn, &cache, Role::Gp, *after, 3).unwrap().to_json().unwrap(), json);
+        }
+        // A role that may not read these threads is shown none of them,
+        // from the cache or from the database, and its cursor still moves.
+        assert!(!can_read_thread(Role::CareNavigator, Category::RepeatPrescription));
+        for cache in [&cache, &EnvelopeJsonCache::new(1 << 20)] {
+            let (mut after, mut shown) = (0u64, 0usize);
+            loop {
+                let page = read_page(conn, cache, Role::CareNavigator, after, 3).unwrap().to_page().unwrap();
+                shown += page.envelopes.len() + page.threads.len() + page.actions.len();
+                after = page.next_cursor.0;
+                if !page.more {
+                    break;
+                }
+            }
+            assert_eq!((shown, after), (0, 8), "{:?}", conn.backend());
+        }
         // A cursor ahead of the log is refused, not answered empty.
         assert!(read_page(conn, &cache, Role::Gp, 9, 3).is_err());
     });

@@ -71,7 +71,7 @@ const GET: &str = "SELECT id, name FROM practice";
 
 /// [`get`]'s statement, to run with others.
 pub fn get_query() -> Statement {
-    Statement::new(GET.into(), &[])
+    Statement::kept(GET.into(), &[])
 }
 
 /// The practice [`get_query`]'s `rows` hold, if any.

@@ -242,12 +242,21 @@ pub struct Statement {
     /// Its text (`?N` placeholders).
     pub sql: String,
     params: Vec<Value>,
+    /// Whether its text is always the same (kept prepared on SQLite).
+    kept: bool,
 }
 
 impl Statement {
-    /// `sql` with a copy of `params`.
+    /// `sql`, made for this call (its rows), with a copy of `params`.
     pub fn new(sql: String, params: &[Param<'_>]) -> Statement {
-        Statement { sql, params: params.iter().map(|p| Value::from(*p)).collect() }
+        Statement { sql, params: params.iter().map(|p| Value::from(*p)).collect(), kept: false }
+    }
+
+    /// `sql`, a text that is always the same, with a copy of `params`: on
+    /// SQLite it is kept among the connection's prepared statements when
+    /// run with others, as [`Sql::query`]'s are.
+    pub fn kept(sql: String, params: &[Param<'_>]) -> Statement {
+        Statement { kept: true, ..Statement::new(sql, params) }
     }
 
     /// Its parameters, `?1` first.
@@ -272,13 +281,21 @@ pub trait Sql {
     /// would fill.
     fn query_once(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<SqlRow>, DbError>;
     /// Runs `statements`, none of which needs another's result, in order,
-    /// each as [`Sql::query_once`]: every statement's rows, in order. On
+    /// each as [`Sql::query_once`] (as [`Sql::query`] when
+    /// [`Statement::kept`]): every statement's rows, in order. On
     /// PostgreSQL they are sent at once and answered in one round trip
     /// (pipelined) where one at a time costs one each; should one fail,
     /// the error is the first failure's (in a transaction, those after it
     /// fail too, and the transaction is rolled back).
     fn together(&self, statements: &[Statement]) -> Result<Vec<Vec<SqlRow>>, DbError> {
-        statements.iter().map(|s| self.query_once(&s.sql, &s.params())).collect()
+        let run = |s: &Statement| {
+            if s.kept {
+                self.query(&s.sql, &s.params())
+            } else {
+                self.query_once(&s.sql, &s.params())
+            }
+        };
+        statements.iter().map(run).collect()
     }
     /// Whether this is a transaction (or inside one) that holds the
     /// relay's write lock already (`relay::store::lock_writes`).
@@ -355,25 +372,43 @@ pub fn begin_with<'c>(
     conn: &'c dyn Sql,
     statements: Vec<Statement>,
 ) -> Result<(Tx<'c>, Vec<Vec<SqlRow>>), DbError> {
+    begun_with(conn, "BEGIN", statements)
+}
+
+/// Begins a read-only transaction that sees one snapshot throughout
+/// (SQLite's read transaction; PostgreSQL's REPEATABLE READ, where its
+/// default would let each statement see newer commits) and runs
+/// `statements` in it, all sent together: the transaction and each
+/// statement's rows.
+pub fn begin_read_with<'c>(
+    conn: &'c dyn Sql,
+    statements: Vec<Statement>,
+) -> Result<(Tx<'c>, Vec<Vec<SqlRow>>), DbError> {
+    begun_with(conn, read_begin(conn.backend()), statements)
+}
+
+fn begun_with<'c>(
+    conn: &'c dyn Sql,
+    begin: &str,
+    statements: Vec<Statement>,
+) -> Result<(Tx<'c>, Vec<Vec<SqlRow>>), DbError> {
     // Made first: should a statement fail, dropping it rolls back.
     let tx = Tx { conn, open: true, write_locked: Cell::new(false) };
     let mut all = Vec::with_capacity(statements.len() + 1);
-    all.push(Statement::new("BEGIN".into(), &[]));
+    all.push(Statement::kept(begin.into(), &[]));
     all.extend(statements);
     let mut rows = conn.together(&all)?;
     rows.remove(0);
     Ok((tx, rows))
 }
 
-/// Begins a read-only transaction that sees one snapshot throughout
-/// (SQLite's read transaction; PostgreSQL's REPEATABLE READ, where its
-/// default would let each statement see newer commits).
-pub fn begin_read(conn: &dyn Sql) -> Result<Tx<'_>, DbError> {
-    conn.batch(match conn.backend() {
+/// What begins a read-only transaction that sees one snapshot throughout
+/// on `backend`.
+fn read_begin(backend: Backend) -> &'static str {
+    match backend {
         Backend::Sqlite => "BEGIN",
         Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-    })?;
-    Ok(Tx { conn, open: true, write_locked: Cell::new(false) })
+    }
 }
 
 impl<'c> Tx<'c> {
@@ -390,7 +425,7 @@ impl<'c> Tx<'c> {
     /// statement have failed, else when dropped).
     pub fn commit_with(mut self, statements: Vec<Statement>) -> Result<Vec<Vec<SqlRow>>, DbError> {
         let mut statements = statements;
-        statements.push(Statement::new("COMMIT".into(), &[]));
+        statements.push(Statement::kept("COMMIT".into(), &[]));
         let mut rows = self.conn.together(&statements)?;
         self.open = false;
         rows.pop();

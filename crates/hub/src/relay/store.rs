@@ -230,15 +230,24 @@ pub fn save_threads_query(threads: &[&ThreadRow]) -> Result<Statement, DbError> 
 /// The wire metadata of every thread changed with `after < seq <= upto`,
 /// in thread order: one query, whatever the page size.
 pub fn thread_metas_between(conn: &dyn Sql, after: u64, upto: u64) -> Result<Vec<ThreadMeta>, DbError> {
-    let rows = conn.query(
-        &format!(
+    thread_metas_from(conn.run(&thread_metas_query(after, upto), 1)?)
+}
+
+/// [`thread_metas_between`]' statement, to run with others.
+pub fn thread_metas_query(after: u64, upto: u64) -> Statement {
+    Statement::kept(
+        format!(
             "SELECT {THREAD_COLUMNS}, pc.x25519_public FROM threads t
          LEFT JOIN patient_channels pc ON pc.patient_id = t.patient_id
          WHERE t.id IN (SELECT thread_id FROM changes WHERE seq > ?1 AND seq <= ?2)
          ORDER BY t.id"
         ),
         args![after, upto],
-    )?;
+    )
+}
+
+/// The thread metadata [`thread_metas_query`]'s `rows` hold.
+pub fn thread_metas_from(rows: Vec<SqlRow>) -> Result<Vec<ThreadMeta>, DbError> {
     rows.iter()
         .map(|r| {
             let key: Option<Vec<u8>> = r.get(11)?;
@@ -324,7 +333,7 @@ pub fn begin_writes_with(
     match conn.backend() {
         Backend::Sqlite => begin_with(conn, reads),
         Backend::Postgres => {
-            let lock = Statement::new(
+            let lock = Statement::kept(
                 "SELECT pg_advisory_xact_lock(hashtextextended(current_schema(), ?1))".into(),
                 &[Param::Int(RELAY_WRITE_LOCK)],
             );
@@ -401,7 +410,17 @@ pub fn seqs_from(rows: Vec<SqlRow>, threads: &[ThreadId]) -> Result<Vec<u64>, Db
 
 /// The latest sequence number (0 when empty).
 pub fn latest_seq(conn: &dyn Sql) -> Result<u64, DbError> {
-    let seq: Option<i64> = conn.query_value("SELECT MAX(seq) FROM changes", args![])?;
+    latest_seq_from(conn.run(&latest_seq_query(), 1)?)
+}
+
+/// [`latest_seq`]'s statement, to run with others.
+pub fn latest_seq_query() -> Statement {
+    Statement::kept("SELECT MAX(seq) FROM changes".into(), &[])
+}
+
+/// The seq [`latest_seq_query`]'s `rows` hold (0 when the log is empty).
+pub fn latest_seq_from(rows: Vec<SqlRow>) -> Result<u64, DbError> {
+    let seq: Option<i64> = rows.first().ok_or(DbError::NoRow)?.get(0)?;
     Ok(seq.map(to_u64).unwrap_or(0))
 }
 
@@ -577,13 +596,20 @@ fn envelope_record(raw: RawEnvelope) -> Result<EnvelopeRecord, DbError> {
 
 /// Envelopes with `after < seq <= upto`, in order.
 pub fn envelopes_between(conn: &dyn Sql, after: u64, upto: u64) -> Result<Vec<EnvelopeRecord>, DbError> {
-    conn.query_map(
-        &format!(
-            "SELECT {ENVELOPE_COLUMNS} FROM envelopes e WHERE e.seq > ?1 AND e.seq <= ?2 ORDER BY e.seq"
-        ),
+    envelope_records_from(conn.run(&envelopes_between_query(after, upto), 1)?)
+}
+
+/// [`envelopes_between`]' statement, to run with others.
+pub fn envelopes_between_query(after: u64, upto: u64) -> Statement {
+    Statement::kept(
+        format!("SELECT {ENVELOPE_COLUMNS} FROM envelopes e WHERE e.seq > ?1 AND e.seq <= ?2 ORDER BY e.seq"),
         args![after, upto],
-        |r| envelope_record(envelope_from_row(&r)?),
     )
+}
+
+/// The envelopes [`envelopes_between_query`]'s `rows` hold, in seq order.
+pub fn envelope_records_from(rows: Vec<SqlRow>) -> Result<Vec<EnvelopeRecord>, DbError> {
+    rows.iter().map(|r| envelope_record(envelope_from_row(r)?)).collect()
 }
 
 /// Staff replies to `patient` after `after`, at most `limit`.
@@ -606,11 +632,23 @@ pub fn replies_for_patient(
 
 /// Actions with `after < seq <= upto`, in order.
 pub fn actions_between(conn: &dyn Sql, after: u64, upto: u64) -> Result<Vec<ActionLogEntry>, DbError> {
-    conn.query_map(
+    actions_from(conn.run(&actions_between_query(after, upto), 1)?)
+}
+
+/// [`actions_between`]' statement, to run with others.
+pub fn actions_between_query(after: u64, upto: u64) -> Statement {
+    Statement::kept(
         "SELECT seq, thread_id, op, by_id, by_role, at_us, version FROM actions
-         WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
+         WHERE seq > ?1 AND seq <= ?2 ORDER BY seq"
+            .into(),
         args![after, upto],
-        |r| {
+    )
+}
+
+/// The actions [`actions_between_query`]'s `rows` hold, in seq order.
+pub fn actions_from(rows: Vec<SqlRow>) -> Result<Vec<ActionLogEntry>, DbError> {
+    rows.into_iter()
+        .map(|r| {
             let op: String = r.get(2)?;
             let by_role: String = r.get(4)?;
             Ok(ActionLogEntry {
@@ -621,8 +659,8 @@ pub fn actions_between(conn: &dyn Sql, after: u64, upto: u64) -> Result<Vec<Acti
                 at: from_db(r.get(5)?)?,
                 version: r.get(6)?,
             })
-        },
-    )
+        })
+        .collect()
 }
 
 /// What a change-log entry is.
@@ -647,16 +685,27 @@ pub struct Change {
 
 /// The first `limit` change-log entries after `after`.
 pub fn changes_after(conn: &dyn Sql, after: u64, limit: u32) -> Result<Vec<Change>, DbError> {
-    conn.query_map(
-        "SELECT seq, kind, thread_id FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    changes_from(conn.run(&changes_after_query(after, limit), 1)?)
+}
+
+/// [`changes_after`]' statement, to run with others.
+pub fn changes_after_query(after: u64, limit: u32) -> Statement {
+    Statement::kept(
+        "SELECT seq, kind, thread_id FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2".into(),
         args![after, limit],
-        |r| {
+    )
+}
+
+/// The changes [`changes_after_query`]'s `rows` hold, in seq order.
+pub fn changes_from(rows: Vec<SqlRow>) -> Result<Vec<Change>, DbError> {
+    rows.into_iter()
+        .map(|r| {
             let kind = match r.get::<String>(1)?.as_str() {
                 "envelope" => ChangeKind::Envelope,
                 "action" => ChangeKind::Action,
                 _ => return Err(DbError::Corrupt { what: "change kind" }),
             };
             Ok(Change { seq: r.get(0)?, kind, thread: ThreadId(r.get(2)?) })
-        },
-    )
+        })
+        .collect()
 }

@@ -6,7 +6,8 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::db::sql::{begin_read, Sql};
+use crate::db::sql::{begin_read_with, Sql};
+use crate::db::DbError;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
@@ -31,6 +32,8 @@ pub struct PageJson {
     actions: Vec<ActionLogEntry>,
     next_cursor: Cursor,
     more: bool,
+    /// The log's latest seq when the page was read.
+    latest: u64,
 }
 
 impl PageJson {
@@ -57,6 +60,12 @@ impl PageJson {
         Ok(out)
     }
 
+    /// How many changes the log held past the page's cursor when it was
+    /// read (how far behind its reader was).
+    pub fn behind(&self, after: u64) -> u64 {
+        self.latest.saturating_sub(after)
+    }
+
     /// The page as its wire type (tests and tools).
     pub fn to_page(&self) -> Result<SyncPage, serde_json::Error> {
         serde_json::from_slice(&self.to_json()?)
@@ -65,7 +74,10 @@ impl PageJson {
 
 /// Reads the page after `after` with at most `limit` changes, taking
 /// envelopes' JSON from `cache` and filling it with what it lacks. Only
-/// threads `role` may read are in it.
+/// threads `role` may read are in it. In one snapshot, read with two
+/// sendings of statements (two round trips on PostgreSQL, where one at a
+/// time were seven): the log's latest seq and its next changes with the
+/// transaction's start; then what the changes touch with its end.
 pub fn read_page(
     conn: &dyn Sql,
     cache: &EnvelopeJsonCache,
@@ -73,14 +85,19 @@ pub fn read_page(
     after: u64,
     limit: u32,
 ) -> Result<PageJson, ApiError> {
-    let tx = begin_read(conn)?;
-    if after > store::latest_seq(&tx)? {
+    let first = vec![store::latest_seq_query(), store::changes_after_query(after, limit.saturating_add(1))];
+    let (tx, read) = begin_read_with(conn, first)?;
+    let mut read = read.into_iter();
+    let mut next = || read.next().ok_or(DbError::NoRow);
+    let latest = store::latest_seq_from(next()?)?;
+    if after > latest {
         return Err(ApiError::field("cursor", "is ahead of the hub's change log"));
     }
-    let mut changes = store::changes_after(&tx, after, limit.saturating_add(1))?;
+    let mut changes = store::changes_from(next()?)?;
     let more = changes.len() > limit as usize;
     changes.truncate(limit as usize);
     let Some(upto) = changes.last().map(|c| c.seq) else {
+        tx.commit()?;
         let next_cursor = Cursor(after);
         return Ok(PageJson {
             envelopes: Vec::new(),
@@ -88,31 +105,49 @@ pub fn read_page(
             actions: Vec::new(),
             next_cursor,
             more,
+            latest,
         });
     };
-    let mut threads = store::thread_metas_between(&tx, after, upto)?;
+    // The envelopes' JSON comes from the cache when it holds every one of
+    // the page's (readable or not: which are is known only with the
+    // threads, read together with them).
+    let cached: Option<Vec<(u64, Arc<[u8]>)>> = changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Envelope)
+        .map(|c| cache.get(c.seq).map(|json| (c.seq, json)))
+        .collect();
+    let mut reads = vec![store::thread_metas_query(after, upto), store::actions_between_query(after, upto)];
+    if cached.is_none() {
+        reads.push(store::envelopes_between_query(after, upto));
+    }
+    let mut read = tx.commit_with(reads)?.into_iter();
+    let mut next = || read.next().ok_or(DbError::NoRow);
+    let mut threads = store::thread_metas_from(next()?)?;
     threads.retain(|t| can_read_thread(role, t.category));
     let readable: HashSet<ThreadId> = threads.iter().map(|t| t.thread_id).collect();
-    let seqs: Vec<u64> = changes
-        .iter()
-        .filter(|c| c.kind == ChangeKind::Envelope && readable.contains(&c.thread))
-        .map(|c| c.seq)
-        .collect();
-    let mut envelopes: Vec<Arc<[u8]>> = seqs.iter().map_while(|seq| cache.get(*seq)).collect();
-    if envelopes.len() < seqs.len() {
-        envelopes.clear();
-        for record in store::envelopes_between(&tx, after, upto)? {
-            // Cached for every reader; sent only to those who may read it.
-            let json = cache.insert(&record).map_err(|e| ApiError::internal(&e))?;
-            if readable.contains(&record.thread_id) {
-                envelopes.push(json);
-            }
-        }
-    }
-    let mut actions = store::actions_between(&tx, after, upto)?;
+    let mut actions = store::actions_from(next()?)?;
     actions.retain(|a| readable.contains(&a.thread_id));
-    tx.commit()?;
-    Ok(PageJson { envelopes, threads, actions, next_cursor: Cursor(upto), more })
+    let by_thread: std::collections::HashMap<u64, ThreadId> =
+        changes.iter().map(|c| (c.seq, c.thread)).collect();
+    let envelopes = match cached {
+        Some(cached) => cached
+            .into_iter()
+            .filter(|(seq, _)| by_thread.get(seq).is_some_and(|t| readable.contains(t)))
+            .map(|(_, json)| json)
+            .collect(),
+        None => {
+            let mut envelopes = Vec::new();
+            for record in store::envelope_records_from(next()?)? {
+                // Cached for every reader; sent only to those who may read it.
+                let json = cache.insert(&record).map_err(|e| ApiError::internal(&e))?;
+                if readable.contains(&record.thread_id) {
+                    envelopes.push(json);
+                }
+            }
+            envelopes
+        }
+    };
+    Ok(PageJson { envelopes, threads, actions, next_cursor: Cursor(upto), more, latest })
 }
 
 /// `GET /v1/sync`. The page is read on the reader connection and its JSON
@@ -127,9 +162,8 @@ pub async fn get_sync(State(state): State<AppState>, who: Principal, uri: Uri) -
     let (body, behind) = state
         .db
         .read(move |conn| {
-            let behind = store::latest_seq(conn)?.saturating_sub(after);
             let page = read_page(conn, &cache, role, after, limit)?;
-            Ok::<_, ApiError>((page.to_json().map_err(|e| ApiError::internal(&e))?, behind))
+            Ok::<_, ApiError>((page.to_json().map_err(|e| ApiError::internal(&e))?, page.behind(after)))
         })
         .await?;
     // Counted as a number only: how far behind this reader was.
