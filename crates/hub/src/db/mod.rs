@@ -98,10 +98,11 @@ pub struct Db {
 enum Store {
     Sqlite {
         conn: Arc<Mutex<Connection>>,
-        /// A second, read-only connection: WAL lets sync pages and channel
+        /// Read-only connections, a few: WAL lets sync pages and channel
         /// look-ups be read while the writer commits, so readers never hold
-        /// up ingest.
-        reader: Arc<Mutex<Connection>>,
+        /// up ingest, and several at once, so one device's page does not
+        /// wait for another's.
+        readers: Arc<Readers>,
         /// A third, read-only connection for the event publisher alone, so
         /// the pool counts of a push never queue behind sync pages.
         push_reader: Arc<Mutex<Connection>>,
@@ -138,7 +139,7 @@ impl Db {
         Ok(Db {
             store: Store::Sqlite {
                 conn: Arc::new(Mutex::new(conn)),
-                reader: Arc::new(Mutex::new(open_reader(data_dir)?)),
+                readers: Arc::new(Readers::open(data_dir)?),
                 push_reader: Arc::new(Mutex::new(open_reader(data_dir)?)),
             },
         })
@@ -192,7 +193,12 @@ impl Db {
         F: FnOnce(&dyn Sql) -> Result<T, E> + Send + 'static,
     {
         match &self.store {
-            Store::Sqlite { reader, .. } => on_blocking_pool(reader.clone(), f).await,
+            Store::Sqlite { readers, .. } => {
+                let readers = readers.clone();
+                tokio::task::spawn_blocking(move || f(&*readers.take()))
+                    .await
+                    .map_err(|_| E::from(DbError::Task))?
+            }
             Store::Postgres(pg) => on_pooled(pg.clone(), f).await,
         }
     }
@@ -258,6 +264,37 @@ impl Db {
     }
 }
 
+/// How many read-only connections a SQLite hub keeps for [`Db::read`].
+const SQLITE_READERS: usize = 2;
+const _: () = assert!(SQLITE_READERS > 0, "a SQLite hub reads on at least one connection");
+
+/// The read-only connections [`Db::read`] takes from: whichever is free.
+struct Readers {
+    conns: Vec<Mutex<Connection>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl Readers {
+    fn open(data_dir: &Path) -> Result<Readers, DbError> {
+        let conns =
+            (0..SQLITE_READERS).map(|_| open_reader(data_dir).map(Mutex::new)).collect::<Result<_, _>>()?;
+        Ok(Readers { conns, next: std::sync::atomic::AtomicUsize::new(0) })
+    }
+
+    /// A free connection, or when none is, the next in turn once it is.
+    fn take(&self) -> std::sync::MutexGuard<'_, Connection> {
+        for conn in &self.conns {
+            match conn.try_lock() {
+                Ok(guard) => return guard,
+                Err(std::sync::TryLockError::Poisoned(p)) => return p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            }
+        }
+        let turn = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % SQLITE_READERS;
+        self.conns[turn].lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 /// A read-only connection to the database in `data_dir`.
 fn open_reader(data_dir: &Path) -> Result<Connection, DbError> {
     let reader = Connection::open_with_flags(
@@ -292,4 +329,39 @@ where
     F: FnOnce(&dyn Sql) -> Result<T, E> + Send + 'static,
 {
     tokio::task::spawn_blocking(move || f(&pg.conn()?)).await.map_err(|_| E::from(DbError::Task))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// A sync page being read does not hold up another reader: the first
+    /// read waits, holding its connection, until the second has finished
+    /// (with one connection it would wait for the first, and the first
+    /// would give up).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_reads_do_not_queue_behind_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).unwrap();
+        let (done_tx, done_rx) = mpsc::channel::<()>();
+        let (holding_tx, holding_rx) = tokio::sync::oneshot::channel::<()>();
+        let reader = db.clone();
+        let first = tokio::spawn(async move {
+            reader
+                .read(move |conn| {
+                    let one: i64 = conn.query_value("SELECT 1", crate::args![])?;
+                    let _ = holding_tx.send(());
+                    let second_finished = done_rx.recv_timeout(Duration::from_secs(20)).is_ok();
+                    Ok::<_, DbError>((one, second_finished))
+                })
+                .await
+        });
+        holding_rx.await.unwrap();
+        let second: i64 = db.read(|conn| conn.query_value("SELECT 2", crate::args![])).await.unwrap();
+        let _ = done_tx.send(());
+        assert_eq!(second, 2);
+        assert_eq!(first.await.unwrap().unwrap(), (1, true), "the second read waited for the first");
+    }
 }
