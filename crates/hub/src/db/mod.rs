@@ -195,9 +195,7 @@ impl Db {
         match &self.store {
             Store::Sqlite { readers, .. } => {
                 let readers = readers.clone();
-                tokio::task::spawn_blocking(move || f(&*readers.take()))
-                    .await
-                    .map_err(|_| E::from(DbError::Task))?
+                blocking(move || f(&*readers.take())).await
             }
             Store::Postgres(pg) => on_pooled(pg.clone(), f).await,
         }
@@ -312,12 +310,11 @@ where
     E: From<DbError> + Send + 'static,
     F: FnOnce(&dyn Sql) -> Result<T, E> + Send + 'static,
 {
-    tokio::task::spawn_blocking(move || {
+    blocking(move || {
         let guard = conn.lock().unwrap_or_else(|p| p.into_inner());
         f(&*guard)
     })
     .await
-    .map_err(|_| E::from(DbError::Task))?
 }
 
 /// Takes a pooled PostgreSQL connection on tokio's blocking pool and runs
@@ -328,7 +325,17 @@ where
     E: From<DbError> + Send + 'static,
     F: FnOnce(&dyn Sql) -> Result<T, E> + Send + 'static,
 {
-    tokio::task::spawn_blocking(move || f(&pg.conn()?)).await.map_err(|_| E::from(DbError::Task))?
+    blocking(move || f(&pg.conn()?)).await
+}
+
+/// Runs `job` on tokio's blocking pool; a job that died is
+/// [`DbError::Task`].
+async fn blocking<T, E>(job: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(job).await.map_err(|_| E::from(DbError::Task))?
 }
 
 #[cfg(test)]

@@ -242,21 +242,33 @@ pub struct Statement {
     /// Its text (`?N` placeholders).
     pub sql: String,
     params: Vec<Value>,
-    /// Whether its text is always the same (kept prepared on SQLite).
+    /// Whether its text is always the same, so worth keeping prepared
+    /// ([`Sql::query`]) rather than prepared for this call alone
+    /// ([`Sql::query_once`]).
     kept: bool,
 }
 
 impl Statement {
-    /// `sql`, made for this call (its rows), with a copy of `params`.
-    pub fn new(sql: String, params: &[Param<'_>]) -> Statement {
-        Statement { sql, params: params.iter().map(|p| Value::from(*p)).collect(), kept: false }
+    /// `sql`, written for `rows` rows ([`tuples`], [`list`]), with a copy
+    /// of `params`: kept prepared for one row, the common shape; for more,
+    /// made for this call (one text per batch size would fill the
+    /// statement caches).
+    pub fn new(sql: String, params: &[Param<'_>], rows: usize) -> Statement {
+        Statement { sql, params: params.iter().map(|p| Value::from(*p)).collect(), kept: rows == 1 }
     }
 
-    /// `sql`, a text that is always the same, with a copy of `params`: on
-    /// SQLite it is kept among the connection's prepared statements when
-    /// run with others, as [`Sql::query`]'s are.
+    /// `sql`, a text that is always the same, with a copy of `params`.
     pub fn kept(sql: String, params: &[Param<'_>]) -> Statement {
-        Statement { kept: true, ..Statement::new(sql, params) }
+        Statement::new(sql, params, 1)
+    }
+
+    /// Runs it on `conn`, kept prepared or prepared for this call only.
+    fn run_on<S: Sql + ?Sized>(&self, conn: &S) -> Result<Vec<SqlRow>, DbError> {
+        if self.kept {
+            conn.query(&self.sql, &self.params())
+        } else {
+            conn.query_once(&self.sql, &self.params())
+        }
     }
 
     /// Its parameters, `?1` first.
@@ -281,21 +293,14 @@ pub trait Sql {
     /// would fill.
     fn query_once(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<SqlRow>, DbError>;
     /// Runs `statements`, none of which needs another's result, in order,
-    /// each as [`Sql::query_once`] (as [`Sql::query`] when
-    /// [`Statement::kept`]): every statement's rows, in order. On
+    /// each as it was written ([`Statement::new`]): every statement's rows,
+    /// in order. On
     /// PostgreSQL they are sent at once and answered in one round trip
     /// (pipelined) where one at a time costs one each; should one fail,
     /// the error is the first failure's (in a transaction, those after it
     /// fail too, and the transaction is rolled back).
     fn together(&self, statements: &[Statement]) -> Result<Vec<Vec<SqlRow>>, DbError> {
-        let run = |s: &Statement| {
-            if s.kept {
-                self.query(&s.sql, &s.params())
-            } else {
-                self.query_once(&s.sql, &s.params())
-            }
-        };
-        statements.iter().map(run).collect()
+        statements.iter().map(|s| s.run_on(self)).collect()
     }
     /// Whether this is a transaction (or inside one) that holds the
     /// relay's write lock already (`relay::store::lock_writes`).
@@ -321,23 +326,10 @@ impl dyn Sql + '_ {
         }
     }
 
-    /// Runs a statement written for `rows` rows ([`tuples`], [`list`]):
-    /// prepared once and kept for one row, the common shape; made for this
-    /// call for more.
-    pub fn query_rows(&self, sql: &str, params: &[Param<'_>], rows: usize) -> Result<Vec<SqlRow>, DbError> {
-        if rows == 1 {
-            self.query(sql, params)
-        } else {
-            self.query_once(sql, params)
-        }
-    }
-
-    /// Runs `statement`, written for `rows` rows, as [`query_rows`] does
-    /// (the way a statement made to go with others runs alone).
-    ///
-    /// [`query_rows`]: Self::query_rows
-    pub fn run(&self, statement: &Statement, rows: usize) -> Result<Vec<SqlRow>, DbError> {
-        self.query_rows(&statement.sql, &statement.params(), rows)
+    /// Runs `statement` alone, prepared and kept or for this call only
+    /// as it was written ([`Statement::new`]): its rows.
+    pub fn run(&self, statement: &Statement) -> Result<Vec<SqlRow>, DbError> {
+        statement.run_on(self)
     }
 
     /// Every row mapped by `f`.

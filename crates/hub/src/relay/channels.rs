@@ -50,7 +50,7 @@ pub fn by_tokens(conn: &dyn Sql, tokens: &[&str]) -> Result<HashMap<String, Chan
     }
     let hashes = token_hashes(tokens);
     let query = by_hashes_query(&hashes);
-    by_hashes_from(tokens, &hashes, conn.run(&query, hashes.len())?)
+    by_hashes_from(tokens, &hashes, conn.run(&query)?)
 }
 
 /// Each token's SHA-256, as channels are stored under.
@@ -66,7 +66,7 @@ pub fn by_hashes_query(hashes: &[[u8; 32]]) -> Statement {
          WHERE token_sha256 IN ({}) AND revoked_at_us IS NULL",
         list(hashes.len(), 1)
     );
-    Statement::new(sql, &hashes.iter().map(|h| h.param()).collect::<Vec<_>>())
+    Statement::new(sql, &hashes.iter().map(|h| h.param()).collect::<Vec<_>>(), hashes.len())
 }
 
 /// The channels [`by_hashes_query`]'s `rows` name, by token (`hashes` are

@@ -118,19 +118,17 @@ impl Buckets {
     /// `hashes`, in the caller's transaction on `backend`, to send with
     /// other reads; its rows go to [`Buckets::take_read`].
     pub fn read_query(&self, backend: Backend, hashes: &[[u8; 32]]) -> Option<Statement> {
-        let lock = for_update(backend);
         match self {
             Buckets::Here(_) => None,
-            Buckets::Shared(_) => Some(Statement::new(
-                format!(
-                    "SELECT patient_id, tokens_micro, at_us FROM patient_rate
-                     WHERE patient_id IN (SELECT patient_id FROM patient_channels
-                                          WHERE token_sha256 IN ({}) AND revoked_at_us IS NULL)
-                     ORDER BY patient_id{lock}",
+            Buckets::Shared(_) => {
+                let live = format!(
+                    "SELECT patient_id FROM patient_channels
+                     WHERE token_sha256 IN ({}) AND revoked_at_us IS NULL",
                     list(hashes.len(), 1)
-                ),
-                &hashes.iter().map(|h| h.param()).collect::<Vec<_>>(),
-            )),
+                );
+                let params: Vec<Param<'_>> = hashes.iter().map(|h| h.param()).collect();
+                Some(buckets_query(backend, &live, &params, hashes.len()))
+            }
         }
     }
 
@@ -203,14 +201,22 @@ fn patients_of<'a>(takes: &[(&'a str, Timestamp)]) -> Vec<&'a str> {
 /// The buckets of those of `patients` that have a row, locked until the
 /// caller's transaction ends (PostgreSQL), by patient.
 fn locked_buckets(conn: &dyn Sql, patients: &[&str]) -> Result<HashMap<String, Bucket>, DbError> {
-    let lock = for_update(conn.backend());
     let params: Vec<Param<'_>> = patients.iter().map(|p| p.param()).collect();
+    let query = buckets_query(conn.backend(), &list(patients.len(), 1), &params, patients.len());
+    buckets_from(conn.run(&query)?)
+}
+
+/// The statement that reads, by patient and locked until the
+/// transaction ends where the engine locks rows, the bucket rows of the
+/// patients `among` (a list or a query) names; `params` bind it, `rows`
+/// are how many it was written for.
+fn buckets_query(backend: Backend, among: &str, params: &[Param<'_>], rows: usize) -> Statement {
     let sql = format!(
-        "SELECT patient_id, tokens_micro, at_us FROM patient_rate WHERE patient_id IN ({})
-         ORDER BY patient_id{lock}",
-        list(patients.len(), 1)
+        "SELECT patient_id, tokens_micro, at_us FROM patient_rate WHERE patient_id IN ({among})
+         ORDER BY patient_id{}",
+        for_update(backend)
     );
-    buckets_from(conn.query_rows(&sql, &params, patients.len())?)
+    Statement::new(sql, params, rows)
 }
 
 /// Bucket rows (patient, tokens, at), by patient.
@@ -263,15 +269,12 @@ fn take_shared_from(
         let mut params: Vec<Param<'_>> = vec![full_tokens.param(), full_at.param()];
         params.extend(missing.iter().map(|p| p.param()));
         let rows: Vec<String> = (0..missing.len()).map(|i| format!("(?{}, ?1, ?2)", i + 3)).collect();
-        conn.query_rows(
-            &format!(
-                "INSERT INTO patient_rate (patient_id, tokens_micro, at_us) VALUES {}
-                 ON CONFLICT (patient_id) DO NOTHING",
-                rows.join(", ")
-            ),
-            &params,
-            missing.len(),
-        )?;
+        let sql = format!(
+            "INSERT INTO patient_rate (patient_id, tokens_micro, at_us) VALUES {}
+             ON CONFLICT (patient_id) DO NOTHING",
+            rows.join(", ")
+        );
+        conn.run(&Statement::new(sql, &params, missing.len()))?;
         buckets.extend(locked_buckets(conn, &missing)?);
     }
     let results = takes
@@ -294,6 +297,7 @@ fn take_shared_from(
             tuples(kept.len(), 3, 1)
         ),
         &params,
+        kept.len(),
     );
     Ok(Taken { results, store: Some(store) })
 }

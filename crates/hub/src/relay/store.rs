@@ -153,13 +153,13 @@ pub fn load_threads(conn: &dyn Sql, ids: &[ThreadId]) -> Result<HashMap<ThreadId
         return Ok(HashMap::new());
     }
     let query = threads_query(ids);
-    threads_from(conn.run(&query, ids.len())?)
+    threads_from(conn.run(&query)?)
 }
 
 /// [`load_threads`]'s statement, to run with others.
 pub fn threads_query(ids: &[ThreadId]) -> Statement {
     let sql = format!("SELECT {THREAD_COLUMNS} FROM threads t WHERE t.id IN ({})", list(ids.len(), 1));
-    Statement::new(sql, &ids.iter().map(|id| id.0.param()).collect::<Vec<_>>())
+    Statement::new(sql, &ids.iter().map(|id| id.0.param()).collect::<Vec<_>>(), ids.len())
 }
 
 /// The threads [`threads_query`]'s `rows` hold, by id.
@@ -176,7 +176,7 @@ pub fn save_threads(conn: &dyn Sql, threads: &[&ThreadRow]) -> Result<(), DbErro
         return Ok(());
     }
     let query = save_threads_query(threads)?;
-    conn.run(&query, threads.len())?;
+    conn.run(&query)?;
     Ok(())
 }
 
@@ -224,13 +224,13 @@ pub fn save_threads_query(threads: &[&ThreadRow]) -> Result<Statement, DbError> 
              updated_by_role = excluded.updated_by_role",
         tuples(threads.len(), 11, 1)
     );
-    Ok(Statement::new(sql, &params))
+    Ok(Statement::new(sql, &params, threads.len()))
 }
 
 /// The wire metadata of every thread changed with `after < seq <= upto`,
 /// in thread order: one query, whatever the page size.
 pub fn thread_metas_between(conn: &dyn Sql, after: u64, upto: u64) -> Result<Vec<ThreadMeta>, DbError> {
-    thread_metas_from(conn.run(&thread_metas_query(after, upto), 1)?)
+    thread_metas_from(conn.run(&thread_metas_query(after, upto))?)
 }
 
 /// [`thread_metas_between`]' statement, to run with others.
@@ -365,7 +365,7 @@ pub fn next_seqs(conn: &dyn Sql, threads: &[ThreadId], kind: &str) -> Result<Vec
         return Ok(Vec::new());
     }
     let query = next_seqs_query(conn, threads, kind)?;
-    seqs_from(conn.run(&query, threads.len())?, threads)
+    seqs_from(conn.run(&query)?, threads)
 }
 
 /// [`next_seqs`]' statement, to run with others in the transaction on
@@ -389,7 +389,7 @@ pub fn next_seqs_query(conn: &dyn Sql, threads: &[ThreadId], kind: &str) -> Resu
             )
         }
     };
-    Ok(Statement::new(sql, &params))
+    Ok(Statement::new(sql, &params, n))
 }
 
 /// The seqs [`next_seqs_query`]'s `rows` took for `threads`, in order.
@@ -410,7 +410,7 @@ pub fn seqs_from(rows: Vec<SqlRow>, threads: &[ThreadId]) -> Result<Vec<u64>, Db
 
 /// The latest sequence number (0 when empty).
 pub fn latest_seq(conn: &dyn Sql) -> Result<u64, DbError> {
-    latest_seq_from(conn.run(&latest_seq_query(), 1)?)
+    latest_seq_from(conn.run(&latest_seq_query())?)
 }
 
 /// [`latest_seq`]'s statement, to run with others.
@@ -449,7 +449,7 @@ pub fn find_envelopes(
         return Ok(HashMap::new());
     }
     let query = envelopes_query(messages);
-    envelopes_from(conn.run(&query, messages.len())?)
+    envelopes_from(conn.run(&query)?)
 }
 
 /// [`find_envelopes`]' statement, to run with others.
@@ -458,7 +458,7 @@ pub fn envelopes_query(messages: &[MessageId]) -> Statement {
         "SELECT message_id, thread_id, body_sha256, sender_kind FROM envelopes WHERE message_id IN ({})",
         list(messages.len(), 1)
     );
-    Statement::new(sql, &messages.iter().map(|m| m.0.param()).collect::<Vec<_>>())
+    Statement::new(sql, &messages.iter().map(|m| m.0.param()).collect::<Vec<_>>(), messages.len())
 }
 
 /// The envelopes [`envelopes_query`]'s `rows` hold, by message id.
@@ -516,7 +516,7 @@ pub fn insert_envelopes(conn: &dyn Sql, envelopes: &[NewEnvelope<'_>]) -> Result
         return Ok(seqs);
     }
     let query = insert_envelopes_query(envelopes, &seqs);
-    conn.run(&query, envelopes.len())?;
+    conn.run(&query)?;
     Ok(seqs)
 }
 
@@ -540,13 +540,14 @@ pub fn insert_envelopes_query(envelopes: &[NewEnvelope<'_>], seqs: &[u64]) -> St
             e.internal.param(),
         ]);
     }
+    let rows = envelopes.len().min(seqs.len());
     let sql = format!(
         "INSERT INTO envelopes (seq, message_id, thread_id, sender_kind, sender_id, sender_role,
                                 received_at_us, body, body_sha256, internal)
          VALUES {}",
-        tuples(envelopes.len().min(seqs.len()), WIDTH, 1)
+        tuples(rows, WIDTH, 1)
     );
-    Statement::new(sql, &params)
+    Statement::new(sql, &params, rows)
 }
 
 /// Records an applied action with the next seq; returns the seq.
@@ -596,7 +597,7 @@ fn envelope_record(raw: RawEnvelope) -> Result<EnvelopeRecord, DbError> {
 
 /// Envelopes with `after < seq <= upto`, in order.
 pub fn envelopes_between(conn: &dyn Sql, after: u64, upto: u64) -> Result<Vec<EnvelopeRecord>, DbError> {
-    envelope_records_from(conn.run(&envelopes_between_query(after, upto), 1)?)
+    envelope_records_from(conn.run(&envelopes_between_query(after, upto))?)
 }
 
 /// [`envelopes_between`]' statement, to run with others.
@@ -632,7 +633,7 @@ pub fn replies_for_patient(
 
 /// Actions with `after < seq <= upto`, in order.
 pub fn actions_between(conn: &dyn Sql, after: u64, upto: u64) -> Result<Vec<ActionLogEntry>, DbError> {
-    actions_from(conn.run(&actions_between_query(after, upto), 1)?)
+    actions_from(conn.run(&actions_between_query(after, upto))?)
 }
 
 /// [`actions_between`]' statement, to run with others.
@@ -685,7 +686,7 @@ pub struct Change {
 
 /// The first `limit` change-log entries after `after`.
 pub fn changes_after(conn: &dyn Sql, after: u64, limit: u32) -> Result<Vec<Change>, DbError> {
-    changes_from(conn.run(&changes_after_query(after, limit), 1)?)
+    changes_from(conn.run(&changes_after_query(after, limit))?)
 }
 
 /// [`changes_after`]' statement, to run with others.
