@@ -22,7 +22,7 @@ use sealbox_hub::relay::group_commit::{write_batch, write_one_by_one, Outcome, P
 use sealbox_hub::relay::patient::Ingested;
 use sealbox_hub::relay::patient_batch::write_together;
 use sealbox_hub::relay::rate_limit::{take_shared, Buckets};
-use sealbox_hub::relay::store::{self, ThreadRow};
+use sealbox_hub::relay::store::{self, NewEnvelope, ThreadRow};
 use sealbox_hub::relay::sync::read_page;
 use sealbox_model::actor::StaffRef;
 use sealbox_model::category::Category;
@@ -30,7 +30,7 @@ use sealbox_model::hub_api::{
     ActionOp, ActionOutcome, ActionRequest, ActionsRequest, Base64Bytes, IdempotencyKey,
     PatientMessageRequest, SyncPage,
 };
-use sealbox_model::ids::{MessageId, StaffId, ThreadId};
+use sealbox_model::ids::{MessageId, PatientId, StaffId, ThreadId};
 use sealbox_model::jiff::Timestamp;
 use sealbox_model::permissions::can_read_thread;
 use sealbox_model::pool::Pool;
@@ -434,6 +434,102 @@ fn a_refused_write_names_no_stored_value() {
         let shown = format!("{refused} {refused:?}");
         assert!(!shown.contains("QZXSECRET"), "{:?}: {shown}", conn.backend());
         assert!(shown.contains("patient_channels") || shown.contains("unique"), "{shown}");
+    });
+}
+
+#[test]
+fn every_reference_a_post_makes_holds_however_it_is_attacked() {
+    // SQLite checks these with its foreign keys; PostgreSQL once per
+    // statement (migrations/postgres/0024_batch_references.sql).
+    each_backend(|conn| {
+        let backend = conn.backend();
+        let (practice, patient) = practice_and_patient(conn);
+        let outcomes =
+            write_together(conn, &roomy(), &[post(&patient, &practice, 41, 410, b"sealed", 1)]).unwrap();
+        let Ok(Ingested::Stored(stored_seq)) = outcomes[0] else { panic!("{backend:?}: not stored") };
+        // A second patient with a thread but no rate bucket: only the
+        // thread names the channel.
+        let other = patients(conn, 1).remove(0).channel.patient_id;
+        let other_thread = ThreadRow::opened(ThreadId(42), &other, Category::RepeatPrescription, at(2));
+        conn.run(&store::save_threads_query(backend, &[&other_thread]).unwrap()).unwrap();
+        let next_seq = || -> u64 {
+            conn.query_value(
+                "INSERT INTO changes (thread_id, kind) VALUES (41, 'envelope') RETURNING seq",
+                args![],
+            )
+            .unwrap()
+        };
+        let envelope = |thread: u64, message: u64| NewEnvelope {
+            thread: ThreadId(thread),
+            message: MessageId(message),
+            sender: None,
+            body: b"sealed",
+            at: at(3),
+            internal: false,
+        };
+        let nobody = PatientId("pt-QZXNOBODY".into());
+        let attacks: Vec<(&str, Result<Vec<_>, DbError>)> = vec![
+            (
+                "a batch of envelopes, one naming a thread not stored",
+                conn.run(&store::insert_envelopes_query(
+                    backend,
+                    &[envelope(41, 411), envelope(999, 412)],
+                    &[next_seq(), next_seq()],
+                )),
+            ),
+            (
+                "an envelope naming a change-log entry not stored",
+                conn.run(&store::insert_envelopes_query(backend, &[envelope(41, 413)], &[999_999])),
+            ),
+            (
+                "a thread naming a patient channel not stored",
+                conn.run(
+                    &store::save_threads_query(
+                        backend,
+                        &[&ThreadRow::opened(ThreadId(43), &nobody, Category::RepeatPrescription, at(4))],
+                    )
+                    .unwrap(),
+                ),
+            ),
+            ("deleting a thread an envelope names", conn.query("DELETE FROM threads WHERE id = 41", args![])),
+            (
+                "deleting the change-log entry an envelope names",
+                conn.query("DELETE FROM changes WHERE seq = ?1", args![stored_seq]),
+            ),
+            (
+                "deleting a patient channel a thread names",
+                conn.query("DELETE FROM patient_channels WHERE patient_id = ?1", args![other.0]),
+            ),
+            (
+                "moving a thread to a patient channel not stored",
+                conn.query("UPDATE threads SET patient_id = ?1 WHERE id = 42", args![nobody.0]),
+            ),
+            (
+                "moving an envelope to a thread not stored",
+                conn.query("UPDATE envelopes SET thread_id = 999 WHERE seq = ?1", args![stored_seq]),
+            ),
+        ];
+        for (attack, result) in attacks {
+            let refused = result.err().map(|e| format!("{e} {e:?}"));
+            assert!(refused.is_some(), "{backend:?}: {attack} was let through");
+            assert!(!refused.unwrap_or_default().contains("QZX"), "{backend:?}: {attack}: a value is named");
+        }
+        let count = |table: &str| -> i64 {
+            conn.query_value(&format!("SELECT count(*) FROM {table}"), args![]).unwrap()
+        };
+        assert_eq!(
+            (count("threads"), count("envelopes"), count("patient_channels")),
+            (2, 1, 2),
+            "{backend:?}"
+        );
+        // A batch naming stored rows only is let in whole.
+        conn.run(&store::insert_envelopes_query(
+            backend,
+            &[envelope(41, 414), envelope(42, 415)],
+            &[next_seq(), next_seq()],
+        ))
+        .unwrap();
+        assert_eq!(count("envelopes"), 3, "{backend:?}");
     });
 }
 

@@ -7,6 +7,7 @@
 //! blocking pool through [`Db::call`].
 
 pub mod backup;
+pub mod many;
 mod migrations;
 pub mod postgres;
 pub mod practice;

@@ -12,6 +12,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::NoTls;
 
+use super::many::Kind;
 use super::sql::{numbered, Backend, Param, Sql, SqlRow, Statement, Value};
 use super::DbError;
 
@@ -24,7 +25,50 @@ impl Param<'_> {
             Param::Int(_) => Type::INT8,
             Param::Text(_) | Param::Null => Type::TEXT,
             Param::Blob(_) => Type::BYTEA,
+            Param::List(Kind::Int, _) => Type::INT8_ARRAY,
+            Param::List(Kind::Text, _) => Type::TEXT_ARRAY,
+            Param::List(Kind::Blob, _) => Type::BYTEA_ARRAY,
         }
+    }
+}
+
+/// `values` as the elements of a `kind` array (`of` reads one): each of
+/// that kind or NULL.
+fn elements<'v, T>(
+    values: &'v [Value],
+    kind: Kind,
+    of: fn(&'v Value) -> Option<T>,
+) -> Result<Vec<Option<T>>, BoxError> {
+    values
+        .iter()
+        .map(|v| match v {
+            Value::Null => Ok(None),
+            v => of(v).map(Some).ok_or_else(|| format!("a value of another kind in a {kind:?} list").into()),
+        })
+        .collect()
+}
+
+fn int(v: &Value) -> Option<i64> {
+    if let Value::Int(i) = v {
+        Some(*i)
+    } else {
+        None
+    }
+}
+
+fn text(v: &Value) -> Option<&str> {
+    if let Value::Text(t) = v {
+        Some(t)
+    } else {
+        None
+    }
+}
+
+fn blob(v: &Value) -> Option<&[u8]> {
+    if let Value::Blob(b) = v {
+        Some(b)
+    } else {
+        None
     }
 }
 
@@ -46,6 +90,11 @@ impl ToSql for Param<'_> {
             Param::Blob(v) => match *ty {
                 Type::BYTEA => v.to_sql(ty, out),
                 _ => Err(format!("bytes bound where the statement wants {ty}").into()),
+            },
+            Param::List(kind, values) => match kind {
+                Kind::Int => elements(values, kind, int)?.to_sql(ty, out),
+                Kind::Text => elements(values, kind, text)?.to_sql(ty, out),
+                Kind::Blob => elements(values, kind, blob)?.to_sql(ty, out),
             },
         }
     }
@@ -284,12 +333,25 @@ impl Sql for PgConn {
 
     /// Each statement is sent when its query is first polled, and
     /// tokio-postgres writes what is queued before it reads: joined, they
-    /// go out together and their answers come back together.
+    /// go out together and their answers come back together. A statement
+    /// whose plan may be kept ([`Statement::keeps_plan`]) goes by its
+    /// prepared name (prepared on first use, which costs that call one
+    /// more round trip); any other goes unnamed, with its parameters'
+    /// types, to be planned for its values.
     fn together(&self, statements: &[Statement]) -> Result<Vec<Vec<SqlRow>>, DbError> {
         let texts: Vec<String> = statements.iter().map(|s| numbered(&s.sql)).collect();
         let params: Vec<Vec<Param<'_>>> = statements.iter().map(Statement::params).collect();
         let typed: Vec<_> = params.iter().map(|p| Self::typed(p)).collect();
-        let queries = texts.iter().zip(&typed).map(|(sql, typed)| self.client.query_typed(sql, typed));
+        let queries =
+            statements.iter().zip(texts.iter().zip(&typed)).map(|(statement, (sql, typed))| async move {
+                if statement.keeps_plan() {
+                    let prepared = self.client.prepare_cached(sql).await?;
+                    let bound: Vec<&(dyn ToSql + Sync)> = typed.iter().map(|(p, _)| *p).collect();
+                    self.client.query(&prepared, &bound).await
+                } else {
+                    self.client.query_typed(sql, typed).await
+                }
+            });
         let answers = self.pg.block_on(futures_util::future::try_join_all(queries))??;
         answers.iter().map(|rows| Self::rows(rows)).collect()
     }

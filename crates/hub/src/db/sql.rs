@@ -3,10 +3,12 @@
 //! the subset SQLite and PostgreSQL share) and runs on either backend:
 //! SQLite (`sqlite.rs`, the embedded default) or PostgreSQL (`postgres.rs`).
 //! Values cross the interface as the four kinds the hub stores: NULL, a
-//! 64-bit integer, text and bytes.
+//! 64-bit integer, text and bytes (and, on PostgreSQL, lists of one kind:
+//! `many.rs`).
 
 use std::cell::Cell;
 
+use super::many::Kind;
 use super::DbError;
 
 /// Which engine a connection talks to.
@@ -30,6 +32,9 @@ pub enum Param<'a> {
     Text(&'a str),
     /// Bytes.
     Blob(&'a [u8]),
+    /// Values of one kind (or NULL), sent to PostgreSQL as one array
+    /// ([`super::many::Many`]); SQLite refuses it.
+    List(Kind, &'a [Value]),
 }
 
 impl<'a> Param<'a> {
@@ -56,6 +61,8 @@ pub enum Value {
     Text(String),
     /// Bytes.
     Blob(Vec<u8>),
+    /// A list to bind ([`Param::List`]); never read from a row.
+    List(Kind, Vec<Value>),
 }
 
 impl Value {
@@ -66,6 +73,7 @@ impl Value {
             Value::Int(v) => Param::Int(*v),
             Value::Text(v) => Param::Text(v),
             Value::Blob(v) => Param::Blob(v),
+            Value::List(kind, v) => Param::List(*kind, v),
         }
     }
 }
@@ -77,6 +85,7 @@ impl From<Param<'_>> for Value {
             Param::Int(v) => Value::Int(v),
             Param::Text(v) => Value::Text(v.to_owned()),
             Param::Blob(v) => Value::Blob(v.to_vec()),
+            Param::List(kind, v) => Value::List(kind, v.to_vec()),
         }
     }
 }
@@ -246,20 +255,39 @@ pub struct Statement {
     /// ([`Sql::query`]) rather than prepared for this call alone
     /// ([`Sql::query_once`]).
     kept: bool,
+    /// Whether, sent with others to PostgreSQL, it may be run on a plan
+    /// kept from an earlier call: only an INSERT of rows sent as arrays,
+    /// whose plan does not depend on the tables' sizes.
+    keeps_plan: bool,
 }
 
 impl Statement {
-    /// `sql`, written for `rows` rows ([`tuples`], [`list`]), with a copy
-    /// of `params`: kept prepared for one row, the common shape; for more,
-    /// made for this call (one text per batch size would fill the
-    /// statement caches).
-    pub fn new(sql: String, params: &[Param<'_>], rows: usize) -> Statement {
-        Statement { sql, params: params.iter().map(|p| Value::from(*p)).collect(), kept: rows == 1 }
-    }
-
     /// `sql`, a text that is always the same, with a copy of `params`.
     pub fn kept(sql: String, params: &[Param<'_>]) -> Statement {
-        Statement::new(sql, params, 1)
+        Statement {
+            sql,
+            params: params.iter().map(|p| Value::from(*p)).collect(),
+            kept: true,
+            keeps_plan: false,
+        }
+    }
+
+    /// `sql` with `params` ([`super::many::Many`]): `kept` when its text
+    /// is the same whatever the counts it was written for, `keeps_plan`
+    /// when its plan may be too.
+    pub(crate) fn with_values(sql: String, params: Vec<Value>, kept: bool, keeps_plan: bool) -> Statement {
+        Statement { sql, params, kept, keeps_plan }
+    }
+
+    /// Whether it is kept prepared on the connection.
+    pub fn is_kept(&self) -> bool {
+        self.kept
+    }
+
+    /// Whether, sent with others to PostgreSQL, it goes by a prepared
+    /// name and may run on a plan kept from an earlier call.
+    pub fn keeps_plan(&self) -> bool {
+        self.keeps_plan
     }
 
     /// Runs it on `conn`, kept prepared or prepared for this call only.
@@ -293,7 +321,7 @@ pub trait Sql {
     /// would fill.
     fn query_once(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<SqlRow>, DbError>;
     /// Runs `statements`, none of which needs another's result, in order,
-    /// each as it was written ([`Statement::new`]): every statement's rows,
+    /// each as it was written (kept prepared or not: [`Statement::is_kept`]): every statement's rows,
     /// in order. On
     /// PostgreSQL they are sent at once and answered in one round trip
     /// (pipelined) where one at a time costs one each; should one fail,
@@ -327,7 +355,7 @@ impl dyn Sql + '_ {
     }
 
     /// Runs `statement` alone, prepared and kept or for this call only
-    /// as it was written ([`Statement::new`]): its rows.
+    /// as it was written ([`Statement::is_kept`]): its rows.
     pub fn run(&self, statement: &Statement) -> Result<Vec<SqlRow>, DbError> {
         statement.run_on(self)
     }
@@ -502,26 +530,6 @@ macro_rules! delegate_sql {
 delegate_sql!(Tx<'_>, |t: &Tx<'_>| t.write_locked.get(), |t: &Tx<'_>| t.write_locked.set(true));
 delegate_sql!(Savepoint<'_>, |s: &Savepoint<'_>| s.conn.write_locked(), |_: &Savepoint<'_>| ());
 
-/// `rows` tuples of `width` placeholders numbered on from `?first`, for a
-/// statement of many rows: `tuples(2, 3, 1)` is `(?1, ?2, ?3), (?4, ?5, ?6)`.
-pub fn tuples(rows: usize, width: usize, first: usize) -> String {
-    let tuple = |row: usize| {
-        let start = first + row * width;
-        format!("({})", list(width, start))
-    };
-    (0..rows).map(tuple).collect::<Vec<_>>().join(", ")
-}
-
-/// `n` placeholders numbered on from `?first`, for `IN (...)`: `list(3, 2)`
-/// is `?2, ?3, ?4`; none is `NULL` (`IN (NULL)` matches nothing, and
-/// PostgreSQL refuses `IN ()`).
-pub fn list(n: usize, first: usize) -> String {
-    if n == 0 {
-        return "NULL".into();
-    }
-    (first..first + n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
-}
-
 /// `sql` with SQLite's `?N` (and bare `?`) placeholders written as
 /// PostgreSQL's `$N`; quoted text and identifiers are left alone.
 pub fn numbered(sql: &str) -> String {
@@ -572,15 +580,6 @@ mod tests {
         );
         assert_eq!(numbered("VALUES (?, ?)"), "VALUES ($1, $2)");
         assert_eq!(numbered("'it''s ?1'"), "'it''s ?1'");
-    }
-
-    #[test]
-    fn tuples_and_lists_number_their_placeholders_in_order() {
-        assert_eq!(tuples(2, 3, 1), "(?1, ?2, ?3), (?4, ?5, ?6)");
-        assert_eq!(tuples(1, 2, 5), "(?5, ?6)");
-        assert_eq!(list(3, 2), "?2, ?3, ?4");
-        assert_eq!(list(0, 1), "NULL");
-        assert_eq!(numbered(&tuples(2, 1, 9)), "($9), ($10)");
     }
 
     #[test]

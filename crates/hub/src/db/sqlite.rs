@@ -13,6 +13,10 @@ impl rusqlite::ToSql for Param<'_> {
             Param::Int(v) => ValueRef::Integer(v),
             Param::Text(v) => ValueRef::Text(v.as_bytes()),
             Param::Blob(v) => ValueRef::Blob(v),
+            // `Many` writes a placeholder per value for SQLite.
+            Param::List(..) => {
+                return Err(rusqlite::Error::ToSqlConversionFailure("a list bound on SQLite".into()))
+            }
         }))
     }
 }

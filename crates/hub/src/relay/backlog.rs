@@ -14,7 +14,8 @@ use sealbox_model::permissions::pools_that_can_read;
 use sealbox_model::pool::Pool;
 
 use super::store::from_key;
-use crate::db::sql::{list, Param, Sql, SqlRow, Statement, ToParam};
+use crate::db::many::{Kind, Many};
+use crate::db::sql::{Param, Sql, SqlRow, ToParam};
 use crate::db::DbError;
 
 /// The states a thread waits in ([`waits_in`] in SQL).
@@ -136,14 +137,11 @@ impl Backlog {
         let due = self.since_load.is_none_or(|n| n >= Self::RELOAD_EVERY);
         for chunk in changed.chunks(1000) {
             let params: Vec<Param<'_>> = chunk.iter().map(|t| t.0.param()).collect();
-            let query = Statement::new(
-                format!(
-                    "SELECT id, state_kind, category, queue_pool FROM threads WHERE id IN ({})",
-                    list(chunk.len(), 1)
-                ),
-                &params,
-                chunk.len(),
-            );
+            let mut m = Many::new(conn.backend());
+            let among = m.among(Kind::Int, &params);
+            let query = m.statement(format!(
+                "SELECT id, state_kind, category, queue_pool FROM threads WHERE id {among}"
+            ));
             let mut found: HashMap<ThreadId, Waits> = HashMap::with_capacity(chunk.len());
             for row in conn.run(&query)? {
                 let (id, waits) = (ThreadId(row.get(0)?), waits(&row, 1)?);

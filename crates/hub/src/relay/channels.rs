@@ -13,8 +13,9 @@ use sealbox_model::jiff::Timestamp;
 
 use super::store::sha256;
 use crate::args;
+use crate::db::many::{Kind, Many};
 use crate::db::practice::{self, hex};
-use crate::db::sql::{begin, list, Sql, SqlRow, Statement, ToParam};
+use crate::db::sql::{begin, Backend, Sql, SqlRow, Statement, ToParam};
 use crate::db::time::to_db;
 use crate::db::DbError;
 
@@ -49,7 +50,7 @@ pub fn by_tokens(conn: &dyn Sql, tokens: &[&str]) -> Result<HashMap<String, Chan
         return Ok(HashMap::new());
     }
     let hashes = token_hashes(tokens);
-    let query = by_hashes_query(&hashes);
+    let query = by_hashes_query(conn.backend(), &hashes);
     by_hashes_from(tokens, &hashes, conn.run(&query)?)
 }
 
@@ -58,15 +59,15 @@ pub fn token_hashes(tokens: &[&str]) -> Vec<[u8; 32]> {
     tokens.iter().map(|t| sha256(t.as_bytes())).collect()
 }
 
-/// The statement [`by_tokens`] runs to find the live channels with these
-/// token hashes.
-pub fn by_hashes_query(hashes: &[[u8; 32]]) -> Statement {
-    let sql = format!(
+/// The statement [`by_tokens`] runs on `backend` to find the live
+/// channels with these token hashes.
+pub fn by_hashes_query(backend: Backend, hashes: &[[u8; 32]]) -> Statement {
+    let mut m = Many::new(backend);
+    let among = m.among(Kind::Blob, &hashes.iter().map(|h| h.param()).collect::<Vec<_>>());
+    m.statement(format!(
         "SELECT token_sha256, patient_id, ed25519_public FROM patient_channels
-         WHERE token_sha256 IN ({}) AND revoked_at_us IS NULL",
-        list(hashes.len(), 1)
-    );
-    Statement::new(sql, &hashes.iter().map(|h| h.param()).collect::<Vec<_>>(), hashes.len())
+         WHERE token_sha256 {among} AND revoked_at_us IS NULL"
+    ))
 }
 
 /// The channels [`by_hashes_query`]'s `rows` name, by token (`hashes` are

@@ -96,13 +96,14 @@ pub fn write_together(conn: &dyn Sql, buckets: &Buckets, posts: &[Post]) -> Resu
     let mut thread_ids: Vec<ThreadId> = posts.iter().map(|p| p.req.thread_id).collect();
     thread_ids.sort_unstable();
     thread_ids.dedup();
+    let backend = conn.backend();
     let mut reads = vec![
-        channels::by_hashes_query(&hashes),
+        channels::by_hashes_query(backend, &hashes),
         practice::get_query(),
-        store::envelopes_query(&messages),
-        store::threads_query(&thread_ids),
+        store::envelopes_query(backend, &messages),
+        store::threads_query(backend, &thread_ids),
     ];
-    reads.extend(buckets.read_query(conn.backend(), &hashes));
+    reads.extend(buckets.read_query(backend, &hashes));
     let (tx, read) = store::begin_writes_with(conn, reads)?;
     let mut read = read.into_iter();
     let mut next = || read.next().ok_or(DbError::NoRow);
@@ -180,14 +181,14 @@ pub fn write_together(conn: &dyn Sql, buckets: &Buckets, posts: &[Post]) -> Resu
     let new_threads: Vec<ThreadId> = new.iter().map(|e| e.thread).collect();
     let mut writes = Vec::from_iter(buckets_left);
     if !rows.is_empty() {
-        writes.push(store::save_threads_query(&rows)?);
+        writes.push(store::save_threads_query(backend, &rows)?);
     }
     let mut seqs = Vec::new();
     if !new.is_empty() {
         writes.push(store::next_seqs_query(&tx, &new_threads, "envelope")?);
         let change_rows = tx.together(&writes)?.pop().ok_or(DbError::NoRow)?;
         seqs = store::seqs_from(change_rows, &new_threads)?;
-        writes = vec![store::insert_envelopes_query(&new, &seqs)];
+        writes = vec![store::insert_envelopes_query(backend, &new, &seqs)];
     }
     tx.commit_with(writes)?;
     for (i, seq) in indexes.into_iter().zip(seqs) {

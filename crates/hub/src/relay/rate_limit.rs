@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::config::RatePolicy;
-use crate::db::sql::{begin, list, tuples, Backend, Param, Sql, SqlRow, Statement, ToParam};
+use crate::db::many::{Kind, Many};
+use crate::db::sql::{begin, Backend, Param, Sql, SqlRow, Statement, ToParam};
 use crate::db::time::{from_db, to_db};
 use crate::db::Db;
 use crate::db::DbError;
@@ -121,13 +122,14 @@ impl Buckets {
         match self {
             Buckets::Here(_) => None,
             Buckets::Shared(_) => {
+                let mut m = Many::new(backend);
+                let hashes: Vec<Param<'_>> = hashes.iter().map(|h| h.param()).collect();
                 let live = format!(
-                    "SELECT patient_id FROM patient_channels
-                     WHERE token_sha256 IN ({}) AND revoked_at_us IS NULL",
-                    list(hashes.len(), 1)
+                    "IN (SELECT patient_id FROM patient_channels
+                         WHERE token_sha256 {} AND revoked_at_us IS NULL)",
+                    m.among(Kind::Blob, &hashes)
                 );
-                let params: Vec<Param<'_>> = hashes.iter().map(|h| h.param()).collect();
-                Some(buckets_query(backend, &live, &params, hashes.len()))
+                Some(buckets_query(m, &live))
             }
         }
     }
@@ -181,6 +183,9 @@ pub fn take_shared(
     taken.results.into_iter().next().ok_or(DbError::NoRow)
 }
 
+/// A bucket row's columns: patient, tokens, when.
+const BUCKET_KINDS: [Kind; 3] = [Kind::Text, Kind::Int, Kind::Int];
+
 /// What locks the rows a query reads until the transaction ends, where
 /// the engine has it (SQLite's one writer needs none).
 fn for_update(backend: Backend) -> &'static str {
@@ -201,22 +206,22 @@ fn patients_of<'a>(takes: &[(&'a str, Timestamp)]) -> Vec<&'a str> {
 /// The buckets of those of `patients` that have a row, locked until the
 /// caller's transaction ends (PostgreSQL), by patient.
 fn locked_buckets(conn: &dyn Sql, patients: &[&str]) -> Result<HashMap<String, Bucket>, DbError> {
-    let params: Vec<Param<'_>> = patients.iter().map(|p| p.param()).collect();
-    let query = buckets_query(conn.backend(), &list(patients.len(), 1), &params, patients.len());
-    buckets_from(conn.run(&query)?)
+    let mut m = Many::new(conn.backend());
+    let among = m.among(Kind::Text, &patients.iter().map(|p| p.param()).collect::<Vec<_>>());
+    buckets_from(conn.run(&buckets_query(m, &among))?)
 }
 
 /// The statement that reads, by patient and locked until the
 /// transaction ends where the engine locks rows, the bucket rows of the
-/// patients `among` (a list or a query) names; `params` bind it, `rows`
-/// are how many it was written for.
-fn buckets_query(backend: Backend, among: &str, params: &[Param<'_>], rows: usize) -> Statement {
+/// patients `among` names (what follows the column: a list or a query,
+/// written in `m`, which holds its parameters).
+fn buckets_query(m: Many, among: &str) -> Statement {
     let sql = format!(
-        "SELECT patient_id, tokens_micro, at_us FROM patient_rate WHERE patient_id IN ({among})
+        "SELECT patient_id, tokens_micro, at_us FROM patient_rate WHERE patient_id {among}
          ORDER BY patient_id{}",
-        for_update(backend)
+        for_update(m.backend())
     );
-    Statement::new(sql, params, rows)
+    m.statement(sql)
 }
 
 /// Bucket rows (patient, tokens, at), by patient.
@@ -266,15 +271,15 @@ fn take_shared_from(
         // A row is made before it is locked: a first take races no other.
         let full = Bucket::full(policy, first_now);
         let (full_tokens, full_at) = (full.tokens_micro, to_db(full.at));
-        let mut params: Vec<Param<'_>> = vec![full_tokens.param(), full_at.param()];
-        params.extend(missing.iter().map(|p| p.param()));
-        let rows: Vec<String> = (0..missing.len()).map(|i| format!("(?{}, ?1, ?2)", i + 3)).collect();
+        let params: Vec<Param<'_>> =
+            missing.iter().flat_map(|p| [p.param(), full_tokens.param(), full_at.param()]).collect();
+        let mut m = Many::new(conn.backend());
+        let rows = m.rows(&BUCKET_KINDS, &params);
         let sql = format!(
-            "INSERT INTO patient_rate (patient_id, tokens_micro, at_us) VALUES {}
-             ON CONFLICT (patient_id) DO NOTHING",
-            rows.join(", ")
+            "INSERT INTO patient_rate (patient_id, tokens_micro, at_us) {rows}
+             ON CONFLICT (patient_id) DO NOTHING"
         );
-        conn.run(&Statement::new(sql, &params, missing.len()))?;
+        conn.run(&m.statement(sql))?;
         buckets.extend(locked_buckets(conn, &missing)?);
     }
     let results = takes
@@ -290,15 +295,12 @@ fn take_shared_from(
     for (patient, tokens, at) in &kept {
         params.extend([patient.param(), tokens.param(), at.param()]);
     }
-    let store = Statement::new(
-        format!(
-            "INSERT INTO patient_rate (patient_id, tokens_micro, at_us) VALUES {}
-             ON CONFLICT (patient_id) DO UPDATE SET tokens_micro = excluded.tokens_micro, at_us = excluded.at_us",
-            tuples(kept.len(), 3, 1)
-        ),
-        &params,
-        kept.len(),
-    );
+    let mut m = Many::new(conn.backend());
+    let rows = m.rows(&BUCKET_KINDS, &params);
+    let store = m.statement(format!(
+        "INSERT INTO patient_rate (patient_id, tokens_micro, at_us) {rows}
+         ON CONFLICT (patient_id) DO UPDATE SET tokens_micro = excluded.tokens_micro, at_us = excluded.at_us"
+    ));
     Ok(Taken { results, store: Some(store) })
 }
 

@@ -17,7 +17,8 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 use crate::args;
-use crate::db::sql::{begin_with, list, tuples, Backend, Param, Sql, SqlRow, Statement, ToParam, Tx};
+use crate::db::many::{Kind, Many};
+use crate::db::sql::{begin_with, Backend, Param, Sql, SqlRow, Statement, ToParam, Tx};
 use crate::db::time::{from_db, to_db};
 use crate::db::DbError;
 
@@ -152,14 +153,15 @@ pub fn load_threads(conn: &dyn Sql, ids: &[ThreadId]) -> Result<HashMap<ThreadId
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let query = threads_query(ids);
+    let query = threads_query(conn.backend(), ids);
     threads_from(conn.run(&query)?)
 }
 
-/// [`load_threads`]'s statement, to run with others.
-pub fn threads_query(ids: &[ThreadId]) -> Statement {
-    let sql = format!("SELECT {THREAD_COLUMNS} FROM threads t WHERE t.id IN ({})", list(ids.len(), 1));
-    Statement::new(sql, &ids.iter().map(|id| id.0.param()).collect::<Vec<_>>(), ids.len())
+/// [`load_threads`]'s statement for `backend`, to run with others.
+pub fn threads_query(backend: Backend, ids: &[ThreadId]) -> Statement {
+    let mut m = Many::new(backend);
+    let among = m.among(Kind::Int, &ids.iter().map(|id| id.0.param()).collect::<Vec<_>>());
+    m.statement(format!("SELECT {THREAD_COLUMNS} FROM threads t WHERE t.id {among}"))
 }
 
 /// The threads [`threads_query`]'s `rows` hold, by id.
@@ -175,13 +177,14 @@ pub fn save_threads(conn: &dyn Sql, threads: &[&ThreadRow]) -> Result<(), DbErro
     if threads.is_empty() {
         return Ok(());
     }
-    let query = save_threads_query(threads)?;
+    let query = save_threads_query(conn.backend(), threads)?;
     conn.run(&query)?;
     Ok(())
 }
 
-/// [`save_threads`]' statement (for one thread or more), to run with others.
-pub fn save_threads_query(threads: &[&ThreadRow]) -> Result<Statement, DbError> {
+/// [`save_threads`]' statement for `backend` (for one thread or more), to
+/// run with others.
+pub fn save_threads_query(backend: Backend, threads: &[&ThreadRow]) -> Result<Statement, DbError> {
     struct Owned {
         category: String,
         state: String,
@@ -214,17 +217,18 @@ pub fn save_threads_query(threads: &[&ThreadRow]) -> Result<Statement, DbError> 
             Param::text_or_null(o.role),
         ]);
     }
-    let sql = format!(
+    use Kind::{Int, Text};
+    let mut m = Many::new(backend);
+    let rows = m.rows(&[Int, Text, Text, Text, Text, Text, Int, Int, Int, Text, Text], &params);
+    Ok(m.statement(format!(
         "INSERT INTO threads (id, patient_id, category, state, state_kind, queue_pool, version,
                               created_at_us, updated_at_us, updated_by_id, updated_by_role)
-         VALUES {}
+         {rows}
          ON CONFLICT (id) DO UPDATE SET state = excluded.state, state_kind = excluded.state_kind,
              queue_pool = excluded.queue_pool, version = excluded.version,
              updated_at_us = excluded.updated_at_us, updated_by_id = excluded.updated_by_id,
-             updated_by_role = excluded.updated_by_role",
-        tuples(threads.len(), 11, 1)
-    );
-    Ok(Statement::new(sql, &params, threads.len()))
+             updated_by_role = excluded.updated_by_role"
+    )))
 }
 
 /// The wire metadata of every thread changed with `after < seq <= upto`,
@@ -372,24 +376,21 @@ pub fn next_seqs(conn: &dyn Sql, threads: &[ThreadId], kind: &str) -> Result<Vec
 /// `conn`, which it makes hold the write lock first ([`lock_writes`]).
 pub fn next_seqs_query(conn: &dyn Sql, threads: &[ThreadId], kind: &str) -> Result<Statement, DbError> {
     lock_writes(conn)?;
-    let n = threads.len();
-    let mut params: Vec<Param<'_>> = vec![kind.param()];
-    params.extend(threads.iter().map(|t| t.0.param()));
-    let rows: Vec<String> = (0..n).map(|i| format!("(?{}, ?1)", i + 2)).collect();
-    let insert =
-        format!("INSERT INTO changes (thread_id, kind) VALUES {} RETURNING seq, thread_id", rows.join(", "));
+    let params: Vec<Param<'_>> = threads.iter().flat_map(|t| [t.0.param(), kind.param()]).collect();
+    let mut m = Many::new(conn.backend());
+    let rows = m.rows(&[Kind::Int, Kind::Text], &params);
+    let insert = format!("INSERT INTO changes (thread_id, kind) {rows} RETURNING seq, thread_id");
     let sql = match conn.backend() {
         Backend::Sqlite => insert,
         Backend::Postgres => {
-            params.push(CHANGES_CHANNEL.param());
+            let channel = m.one(CHANGES_CHANNEL.param());
             format!(
                 "WITH c AS ({insert})
-                 SELECT seq, thread_id, pg_notify(?{} || current_schema(), seq || ' ' || thread_id) FROM c",
-                n + 2
+                 SELECT seq, thread_id, pg_notify({channel} || current_schema(), seq || ' ' || thread_id) FROM c"
             )
         }
     };
-    Ok(Statement::new(sql, &params, n))
+    Ok(m.statement(sql))
 }
 
 /// The seqs [`next_seqs_query`]'s `rows` took for `threads`, in order.
@@ -448,17 +449,17 @@ pub fn find_envelopes(
     if messages.is_empty() {
         return Ok(HashMap::new());
     }
-    let query = envelopes_query(messages);
+    let query = envelopes_query(conn.backend(), messages);
     envelopes_from(conn.run(&query)?)
 }
 
-/// [`find_envelopes`]' statement, to run with others.
-pub fn envelopes_query(messages: &[MessageId]) -> Statement {
-    let sql = format!(
-        "SELECT message_id, thread_id, body_sha256, sender_kind FROM envelopes WHERE message_id IN ({})",
-        list(messages.len(), 1)
-    );
-    Statement::new(sql, &messages.iter().map(|m| m.0.param()).collect::<Vec<_>>(), messages.len())
+/// [`find_envelopes`]' statement for `backend`, to run with others.
+pub fn envelopes_query(backend: Backend, messages: &[MessageId]) -> Statement {
+    let mut m = Many::new(backend);
+    let among = m.among(Kind::Int, &messages.iter().map(|id| id.0.param()).collect::<Vec<_>>());
+    m.statement(format!(
+        "SELECT message_id, thread_id, body_sha256, sender_kind FROM envelopes WHERE message_id {among}"
+    ))
 }
 
 /// The envelopes [`envelopes_query`]'s `rows` hold, by message id.
@@ -515,17 +516,19 @@ pub fn insert_envelopes(conn: &dyn Sql, envelopes: &[NewEnvelope<'_>]) -> Result
     if envelopes.is_empty() {
         return Ok(seqs);
     }
-    let query = insert_envelopes_query(envelopes, &seqs);
+    let query = insert_envelopes_query(conn.backend(), envelopes, &seqs);
     conn.run(&query)?;
     Ok(seqs)
 }
 
-/// The statement that stores `envelopes` under `seqs` (one each, taken by
-/// [`next_seqs`] for their threads, in order), to run with others.
-pub fn insert_envelopes_query(envelopes: &[NewEnvelope<'_>], seqs: &[u64]) -> Statement {
-    const WIDTH: usize = 10;
+/// The statement for `backend` that stores `envelopes` under `seqs` (one
+/// each, taken by [`next_seqs`] for their threads, in order), to run with
+/// others.
+pub fn insert_envelopes_query(backend: Backend, envelopes: &[NewEnvelope<'_>], seqs: &[u64]) -> Statement {
+    use Kind::{Blob, Int, Text};
+    const KINDS: [Kind; 10] = [Int, Int, Int, Text, Text, Text, Int, Blob, Blob, Int];
     let hashes: Vec<[u8; 32]> = envelopes.iter().map(|e| sha256(e.body)).collect();
-    let mut params: Vec<Param<'_>> = Vec::with_capacity(envelopes.len() * WIDTH);
+    let mut params: Vec<Param<'_>> = Vec::with_capacity(envelopes.len() * KINDS.len());
     for ((e, seq), hash) in envelopes.iter().zip(seqs).zip(&hashes) {
         params.extend([
             seq.param(),
@@ -540,14 +543,13 @@ pub fn insert_envelopes_query(envelopes: &[NewEnvelope<'_>], seqs: &[u64]) -> St
             e.internal.param(),
         ]);
     }
-    let rows = envelopes.len().min(seqs.len());
-    let sql = format!(
+    let mut m = Many::new(backend);
+    let rows = m.rows(&KINDS, &params);
+    m.statement(format!(
         "INSERT INTO envelopes (seq, message_id, thread_id, sender_kind, sender_id, sender_role,
                                 received_at_us, body, body_sha256, internal)
-         VALUES {}",
-        tuples(rows, WIDTH, 1)
-    );
-    Statement::new(sql, &params, rows)
+         {rows}"
+    ))
 }
 
 /// Records an applied action with the next seq; returns the seq.
