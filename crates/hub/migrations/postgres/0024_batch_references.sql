@@ -24,17 +24,29 @@ ALTER TABLE envelopes DROP CONSTRAINT envelopes_seq_fkey;
 ALTER TABLE envelopes DROP CONSTRAINT envelopes_thread_id_fkey;
 ALTER TABLE threads DROP CONSTRAINT threads_patient_id_fkey;
 
+-- A check looks each row's reference up by key, as a foreign key does,
+-- but in one query for the statement (a subquery that locks rows is run
+-- once per outer row, never turned into a join that scans the table). It
+-- is planned anew each time (EXECUTE), for the table as large as it is
+-- then: a plan kept from the first batch, made when the tables were
+-- small, scanned them whole once they had grown.
 CREATE FUNCTION envelopes_name_stored_rows() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+    threads_named boolean;
+    changes_named boolean;
 BEGIN
-    IF (SELECT count(*) FROM (SELECT 1 FROM threads WHERE id IN (SELECT thread_id FROM new_rows)
-                              FOR KEY SHARE) AS named)
-       <> (SELECT count(DISTINCT thread_id) FROM new_rows) THEN
+    EXECUTE 'SELECT (SELECT count(*) FROM (SELECT DISTINCT thread_id FROM new_rows) AS n,
+                        LATERAL (SELECT 1 FROM threads WHERE id = n.thread_id FOR KEY SHARE) AS named)
+                    = (SELECT count(DISTINCT thread_id) FROM new_rows),
+                    (SELECT count(*) FROM new_rows AS n,
+                        LATERAL (SELECT 1 FROM changes WHERE seq = n.seq FOR KEY SHARE) AS named)
+                    = (SELECT count(*) FROM new_rows)'
+        INTO threads_named, changes_named;
+    IF NOT threads_named THEN
         RAISE foreign_key_violation USING MESSAGE = 'an envelope names a thread that is not stored';
     END IF;
-    IF (SELECT count(*) FROM (SELECT 1 FROM changes WHERE seq IN (SELECT seq FROM new_rows)
-                              FOR KEY SHARE) AS named)
-       <> (SELECT count(*) FROM new_rows) THEN
+    IF NOT changes_named THEN
         RAISE foreign_key_violation USING MESSAGE = 'an envelope names a change-log entry that is not stored';
     END IF;
     RETURN NULL;
@@ -47,11 +59,15 @@ CREATE TRIGGER envelopes_name_stored_rows AFTER INSERT ON envelopes
 
 CREATE FUNCTION threads_name_stored_channels() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+    channels_named boolean;
 BEGIN
-    IF (SELECT count(*) FROM (SELECT 1 FROM patient_channels
-                              WHERE patient_id IN (SELECT patient_id FROM new_rows)
-                              FOR KEY SHARE) AS named)
-       <> (SELECT count(DISTINCT patient_id) FROM new_rows) THEN
+    EXECUTE 'SELECT (SELECT count(*) FROM (SELECT DISTINCT patient_id FROM new_rows) AS n,
+                        LATERAL (SELECT 1 FROM patient_channels WHERE patient_id = n.patient_id
+                                 FOR KEY SHARE) AS named)
+                    = (SELECT count(DISTINCT patient_id) FROM new_rows)'
+        INTO channels_named;
+    IF NOT channels_named THEN
         RAISE foreign_key_violation USING MESSAGE = 'a thread names a patient channel that is not stored';
     END IF;
     RETURN NULL;
