@@ -439,8 +439,8 @@ fn a_refused_write_names_no_stored_value() {
 
 #[test]
 fn every_reference_a_post_makes_holds_however_it_is_attacked() {
-    // SQLite checks these with its foreign keys; PostgreSQL once per
-    // statement (migrations/postgres/0024_batch_references.sql).
+    // Foreign keys on both engines; a batch's rows are checked as they
+    // are written one statement per table.
     each_backend(|conn| {
         let backend = conn.backend();
         let (practice, patient) = practice_and_patient(conn);

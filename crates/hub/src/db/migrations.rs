@@ -33,7 +33,6 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0021_renewal_questions", include_str!("../../migrations/0021_renewal_questions.sql")),
     ("0022_patient_sign_out", include_str!("../../migrations/0022_patient_sign_out.sql")),
     ("0023_patient_rate", include_str!("../../migrations/0023_patient_rate.sql")),
-    ("0024_batch_references", include_str!("../../migrations/0024_batch_references.sql")),
 ];
 
 /// Every PostgreSQL migration, in the same order under the same names.
@@ -61,7 +60,6 @@ pub const PG_MIGRATIONS: &[(&str, &str)] = &[
     ("0021_renewal_questions", include_str!("../../migrations/postgres/0021_renewal_questions.sql")),
     ("0022_patient_sign_out", include_str!("../../migrations/postgres/0022_patient_sign_out.sql")),
     ("0023_patient_rate", include_str!("../../migrations/postgres/0023_patient_rate.sql")),
-    ("0024_batch_references", include_str!("../../migrations/postgres/0024_batch_references.sql")),
 ];
 
 /// A key for PostgreSQL's advisory lock: nodes starting together migrate
