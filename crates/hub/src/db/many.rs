@@ -9,7 +9,7 @@
 //! quarter of the server's work); a look-up's is sent for each call, to
 //! be planned for its values.
 
-use super::sql::{Backend, Param, Statement, Value};
+use super::sql::{Backend, Owned, Param, Statement};
 
 /// What one list or column holds (what it is sent as on PostgreSQL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +30,14 @@ impl Kind {
             Kind::Blob => "bytea[]",
         }
     }
+
+    fn scalar(self) -> &'static str {
+        match self {
+            Kind::Int => "int8",
+            Kind::Text => "text",
+            Kind::Blob => "bytea",
+        }
+    }
 }
 
 /// A statement being written for `backend`: its parameters, numbered
@@ -37,7 +45,7 @@ impl Kind {
 /// same whatever the counts.
 pub struct Many {
     backend: Backend,
-    params: Vec<Value>,
+    params: Vec<Owned>,
     fixed: bool,
 }
 
@@ -54,7 +62,7 @@ impl Many {
 
     /// One parameter: its placeholder.
     pub fn one(&mut self, value: Param<'_>) -> String {
-        self.params.push(value.into());
+        self.params.push(Owned::of(value));
         format!("?{}", self.params.len())
     }
 
@@ -89,14 +97,34 @@ impl Many {
     /// unnest(?1::int8[], ?2::text[])` on PostgreSQL, one array per column
     /// (unnest yields them in order, so a sequence numbers them in order).
     pub fn rows(&mut self, kinds: &[Kind], values: &[Param<'_>]) -> String {
+        self.rows_sharing(kinds, values, &[])
+    }
+
+    /// [`Many::rows`] whose every row ends with the same `shared` values,
+    /// each bound once: `VALUES (?2, ?1), (?3, ?1)` on SQLite, `SELECT *,
+    /// ?1::text FROM unnest(?2::int8[])` on PostgreSQL.
+    pub fn rows_sharing(
+        &mut self,
+        kinds: &[Kind],
+        values: &[Param<'_>],
+        shared: &[(Kind, Param<'_>)],
+    ) -> String {
         let width = kinds.len().max(1);
+        let shared: Vec<String> = shared
+            .iter()
+            .map(|(kind, v)| match self.backend {
+                Backend::Sqlite => self.one(*v),
+                Backend::Postgres => format!("{}::{}", self.one(*v), kind.scalar()),
+            })
+            .collect();
         match self.backend {
             Backend::Sqlite => {
                 self.fixed &= values.len() == width;
                 let rows: Vec<String> = values
                     .chunks(width)
                     .map(|row| {
-                        let marks: Vec<String> = row.iter().map(|v| self.one(*v)).collect();
+                        let marks: Vec<String> =
+                            row.iter().map(|v| self.one(*v)).chain(shared.iter().cloned()).collect();
                         format!("({})", marks.join(", "))
                     })
                     .collect();
@@ -108,7 +136,8 @@ impl Many {
                     .enumerate()
                     .map(|(c, kind)| self.array(*kind, values.iter().skip(c).step_by(width).copied()))
                     .collect();
-                format!("SELECT * FROM unnest({})", columns.join(", "))
+                let selected: Vec<String> = std::iter::once("*".to_owned()).chain(shared).collect();
+                format!("SELECT {} FROM unnest({})", selected.join(", "), columns.join(", "))
             }
         }
     }
@@ -116,7 +145,7 @@ impl Many {
     /// One array parameter of `kind` holding `values`: its placeholder,
     /// cast so the statement's text says its type.
     fn array<'a>(&mut self, kind: Kind, values: impl Iterator<Item = Param<'a>>) -> String {
-        self.params.push(Value::List(kind, values.map(Value::from).collect()));
+        self.params.push(Owned::List(kind, values.map(Owned::of).collect()));
         format!("?{}::{}", self.params.len(), kind.array())
     }
 
@@ -125,7 +154,7 @@ impl Many {
     /// too: it does not depend on the tables' sizes.
     pub fn statement(self, sql: String) -> Statement {
         let keeps_plan = self.fixed && self.backend == Backend::Postgres;
-        Statement::with_values(sql, self.params, self.fixed, keeps_plan)
+        Statement::with_params(sql, self.params, self.fixed, keeps_plan)
     }
 }
 
@@ -133,6 +162,14 @@ impl Many {
 mod tests {
     use super::*;
     use crate::db::sql::numbered;
+
+    /// A statement for `backend` matching a column against `n` ids.
+    fn among(backend: Backend, n: i64) -> Statement {
+        let mut m = Many::new(backend);
+        let ids: Vec<Param<'_>> = (0..n).map(Param::Int).collect();
+        let among = m.among(Kind::Int, &ids);
+        m.statement(among)
+    }
 
     #[test]
     fn sqlite_takes_a_placeholder_per_value_numbered_in_order() {
@@ -155,12 +192,14 @@ mod tests {
             let among = m.among(Kind::Int, &ids);
             let rows: Vec<Param<'_>> = (0..n).flat_map(|i| [Param::Int(i), Param::Null]).collect();
             let rows = m.rows(&[Kind::Int, Kind::Blob], &rows);
-            let statement = m.statement(format!("{among} {rows}"));
-            assert!(!statement.is_kept() && !statement.keeps_plan(), "a look-up is planned for its values");
-            statement.sql
+            m.statement(format!("{among} {rows}")).sql
         };
         assert_eq!(text(1), "= ANY(?1::int8[]) SELECT * FROM unnest(?2::int8[], ?3::bytea[])");
         assert_eq!(text(0), text(31));
+        for n in [0, 1, 31] {
+            let lookup = among(Backend::Postgres, n);
+            assert!(!lookup.is_kept() && !lookup.keeps_plan(), "a look-up is planned for its values");
+        }
         let insert = |n: i64| {
             let mut m = Many::new(Backend::Postgres);
             let rows: Vec<Param<'_>> = (0..n).map(Param::Int).collect();
@@ -172,17 +211,32 @@ mod tests {
     }
 
     #[test]
-    fn sqlite_keeps_only_the_one_value_shape_prepared() {
-        let kept = |n: i64| {
-            let mut m = Many::new(Backend::Sqlite);
+    fn values_every_row_shares_are_bound_once() {
+        let rows = |backend: Backend, n: i64| {
+            let mut m = Many::new(backend);
             let ids: Vec<Param<'_>> = (0..n).map(Param::Int).collect();
-            let among = m.among(Kind::Int, &ids);
-            let statement = m.statement(among);
-            assert!(!statement.keeps_plan(), "only PostgreSQL keeps plans");
-            statement.is_kept()
+            let rows = m.rows_sharing(
+                &[Kind::Int],
+                &ids,
+                &[(Kind::Text, Param::Text("k")), (Kind::Int, Param::Int(7))],
+            );
+            let statement = m.statement(rows);
+            (statement.sql.clone(), statement.params().len())
         };
-        assert!(kept(1));
-        assert!(!kept(2));
-        assert!(!kept(0));
+        assert_eq!(rows(Backend::Sqlite, 2), ("VALUES (?3, ?1, ?2), (?4, ?1, ?2)".to_owned(), 4));
+        assert_eq!(
+            rows(Backend::Postgres, 2),
+            ("SELECT *, ?1::text, ?2::int8 FROM unnest(?3::int8[])".to_owned(), 3)
+        );
+        assert_eq!(rows(Backend::Postgres, 2).0, rows(Backend::Postgres, 40).0);
+    }
+
+    #[test]
+    fn sqlite_keeps_only_the_one_value_shape_prepared() {
+        for n in [0, 1, 2] {
+            let statement = among(Backend::Sqlite, n);
+            assert!(!statement.keeps_plan(), "only PostgreSQL keeps plans");
+            assert_eq!(statement.is_kept(), n == 1, "{n} values");
+        }
     }
 }

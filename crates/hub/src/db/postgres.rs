@@ -13,7 +13,7 @@ use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::NoTls;
 
 use super::many::Kind;
-use super::sql::{numbered, Backend, Param, Sql, SqlRow, Statement, Value};
+use super::sql::{numbered, Backend, Owned, Param, Sql, SqlRow, Statement, Value};
 use super::DbError;
 
 type BoxError = Box<dyn std::error::Error + Sync + Send>;
@@ -35,15 +35,18 @@ impl Param<'_> {
 /// `values` as the elements of a `kind` array (`of` reads one): each of
 /// that kind or NULL.
 fn elements<'v, T>(
-    values: &'v [Value],
+    values: &'v [Owned],
     kind: Kind,
     of: fn(&'v Value) -> Option<T>,
 ) -> Result<Vec<Option<T>>, BoxError> {
     values
         .iter()
         .map(|v| match v {
-            Value::Null => Ok(None),
-            v => of(v).map(Some).ok_or_else(|| format!("a value of another kind in a {kind:?} list").into()),
+            Owned::One(Value::Null) => Ok(None),
+            Owned::One(v) => {
+                of(v).map(Some).ok_or_else(|| format!("a value of another kind in a {kind:?} list").into())
+            }
+            Owned::List(..) => Err("a list within a list".into()),
         })
         .collect()
 }
@@ -341,15 +344,13 @@ impl Sql for PgConn {
     fn together(&self, statements: &[Statement]) -> Result<Vec<Vec<SqlRow>>, DbError> {
         let texts: Vec<String> = statements.iter().map(|s| numbered(&s.sql)).collect();
         let params: Vec<Vec<Param<'_>>> = statements.iter().map(Statement::params).collect();
-        let typed: Vec<_> = params.iter().map(|p| Self::typed(p)).collect();
         let queries =
-            statements.iter().zip(texts.iter().zip(&typed)).map(|(statement, (sql, typed))| async move {
+            statements.iter().zip(texts.iter().zip(&params)).map(|(statement, (sql, params))| async move {
                 if statement.keeps_plan() {
                     let prepared = self.client.prepare_cached(sql).await?;
-                    let bound: Vec<&(dyn ToSql + Sync)> = typed.iter().map(|(p, _)| *p).collect();
-                    self.client.query(&prepared, &bound).await
+                    self.client.query(&prepared, &Self::bind(params)).await
                 } else {
-                    self.client.query_typed(sql, typed).await
+                    self.client.query_typed(sql, &Self::typed(params)).await
                 }
             });
         let answers = self.pg.block_on(futures_util::future::try_join_all(queries))??;

@@ -34,7 +34,7 @@ pub enum Param<'a> {
     Blob(&'a [u8]),
     /// Values of one kind (or NULL), sent to PostgreSQL as one array
     /// ([`super::many::Many`]); SQLite refuses it.
-    List(Kind, &'a [Value]),
+    List(Kind, &'a [Owned]),
 }
 
 impl<'a> Param<'a> {
@@ -61,8 +61,6 @@ pub enum Value {
     Text(String),
     /// Bytes.
     Blob(Vec<u8>),
-    /// A list to bind ([`Param::List`]); never read from a row.
-    List(Kind, Vec<Value>),
 }
 
 impl Value {
@@ -73,19 +71,37 @@ impl Value {
             Value::Int(v) => Param::Int(*v),
             Value::Text(v) => Param::Text(v),
             Value::Blob(v) => Param::Blob(v),
-            Value::List(kind, v) => Param::List(*kind, v),
         }
     }
 }
 
-impl From<Param<'_>> for Value {
-    fn from(p: Param<'_>) -> Value {
-        match p {
+/// A parameter a [`Statement`] owns: one value, or a list of them
+/// ([`Param::List`]; a list within one is refused when it is bound).
+#[derive(Clone)]
+pub enum Owned {
+    /// One value.
+    One(Value),
+    /// Values of one kind (or NULL), bound as one array.
+    List(Kind, Vec<Owned>),
+}
+
+impl Owned {
+    /// A copy of `p` to own.
+    pub fn of(p: Param<'_>) -> Owned {
+        Owned::One(match p {
             Param::Null => Value::Null,
             Param::Int(v) => Value::Int(v),
             Param::Text(v) => Value::Text(v.to_owned()),
             Param::Blob(v) => Value::Blob(v.to_vec()),
-            Param::List(kind, v) => Value::List(kind, v.to_vec()),
+            Param::List(kind, v) => return Owned::List(kind, v.to_vec()),
+        })
+    }
+
+    /// The parameter, to bind.
+    pub fn param(&self) -> Param<'_> {
+        match self {
+            Owned::One(v) => v.param(),
+            Owned::List(kind, v) => Param::List(*kind, v),
         }
     }
 }
@@ -250,7 +266,7 @@ macro_rules! args {
 pub struct Statement {
     /// Its text (`?N` placeholders).
     pub sql: String,
-    params: Vec<Value>,
+    params: Vec<Owned>,
     /// Whether its text is always the same, so worth keeping prepared
     /// ([`Sql::query`]) rather than prepared for this call alone
     /// ([`Sql::query_once`]).
@@ -266,7 +282,7 @@ impl Statement {
     pub fn kept(sql: String, params: &[Param<'_>]) -> Statement {
         Statement {
             sql,
-            params: params.iter().map(|p| Value::from(*p)).collect(),
+            params: params.iter().map(|p| Owned::of(*p)).collect(),
             kept: true,
             keeps_plan: false,
         }
@@ -275,7 +291,7 @@ impl Statement {
     /// `sql` with `params` ([`super::many::Many`]): `kept` when its text
     /// is the same whatever the counts it was written for, `keeps_plan`
     /// when its plan may be too.
-    pub(crate) fn with_values(sql: String, params: Vec<Value>, kept: bool, keeps_plan: bool) -> Statement {
+    pub(crate) fn with_params(sql: String, params: Vec<Owned>, kept: bool, keeps_plan: bool) -> Statement {
         Statement { sql, params, kept, keeps_plan }
     }
 
@@ -301,7 +317,7 @@ impl Statement {
 
     /// Its parameters, `?1` first.
     pub fn params(&self) -> Vec<Param<'_>> {
-        self.params.iter().map(Value::param).collect()
+        self.params.iter().map(Owned::param).collect()
     }
 }
 

@@ -271,10 +271,10 @@ fn take_shared_from(
         // A row is made before it is locked: a first take races no other.
         let full = Bucket::full(policy, first_now);
         let (full_tokens, full_at) = (full.tokens_micro, to_db(full.at));
-        let params: Vec<Param<'_>> =
-            missing.iter().flat_map(|p| [p.param(), full_tokens.param(), full_at.param()]).collect();
+        let ids: Vec<Param<'_>> = missing.iter().map(|p| p.param()).collect();
         let mut m = Many::new(conn.backend());
-        let rows = m.rows(&BUCKET_KINDS, &params);
+        let shared = [(Kind::Int, full_tokens.param()), (Kind::Int, full_at.param())];
+        let rows = m.rows_sharing(&[Kind::Text], &ids, &shared);
         let sql = format!(
             "INSERT INTO patient_rate (patient_id, tokens_micro, at_us) {rows}
              ON CONFLICT (patient_id) DO NOTHING"

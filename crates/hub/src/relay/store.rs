@@ -376,9 +376,9 @@ pub fn next_seqs(conn: &dyn Sql, threads: &[ThreadId], kind: &str) -> Result<Vec
 /// `conn`, which it makes hold the write lock first ([`lock_writes`]).
 pub fn next_seqs_query(conn: &dyn Sql, threads: &[ThreadId], kind: &str) -> Result<Statement, DbError> {
     lock_writes(conn)?;
-    let params: Vec<Param<'_>> = threads.iter().flat_map(|t| [t.0.param(), kind.param()]).collect();
+    let ids: Vec<Param<'_>> = threads.iter().map(|t| t.0.param()).collect();
     let mut m = Many::new(conn.backend());
-    let rows = m.rows(&[Kind::Int, Kind::Text], &params);
+    let rows = m.rows_sharing(&[Kind::Int], &ids, &[(Kind::Text, kind.param())]);
     let insert = format!("INSERT INTO changes (thread_id, kind) {rows} RETURNING seq, thread_id");
     let sql = match conn.backend() {
         Backend::Sqlite => insert,
