@@ -15,6 +15,9 @@
 //! run prints its table. With `--backend postgres` a throwaway cluster of
 //! Debian's PostgreSQL is started for it (fsync on: the real cost of a
 //! commit) and N hub nodes share one database in it.
+//!
+//! `cargo xtask bench hub-ratio [--rounds N]`: PostgreSQL's ingest over
+//! SQLite's, the engines run in turn (`bench_ratio.rs`).
 
 // The table on stdout is this command's output.
 #![allow(clippy::print_stdout)]
@@ -64,7 +67,8 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("cache") => cache(args.get(1).map(String::as_str) == Some("--without-memory-security")),
         Some("sync") => sync(),
         Some("hub") => hub(&args[1..]),
-        _ => Err(Error::new("usage: cargo xtask bench cache [--without-memory-security] | sync | hub [--backend sqlite|postgres] [--nodes N] [-- --clients N --messages N ...]")),
+        Some("hub-ratio") => crate::bench_ratio::run(&args[1..]),
+        _ => Err(Error::new("usage: cargo xtask bench cache [--without-memory-security] | sync | hub [--backend sqlite|postgres] [--nodes N] [-- --clients N --messages N ...] | hub-ratio [--rounds N] [-- options]")),
     }
 }
 

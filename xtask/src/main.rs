@@ -13,6 +13,7 @@
 
 mod artifacts;
 mod bench;
+mod bench_ratio;
 mod bundle;
 mod demo;
 mod postgres;
@@ -73,6 +74,7 @@ const USAGE: &str = "usage: cargo xtask <command>
   bench   `cargo xtask bench cache`: cache benchmarks, SQLCipher vs plain SQLite, one table
           `cargo xtask bench sync`: sync ingest of 10,000 envelopes vs storing the plaintexts
           `cargo xtask bench hub`: hub load (1,000 clients on the event stream; then 50 syncing)
+          `cargo xtask bench hub-ratio [--rounds N]`: ingest on PostgreSQL ÷ SQLite, in turn
   bundle  build in release and package: the app as .deb and .rpm, the hub as a .deb with its
           systemd unit (into target/release/bundle/)
   update-key FILE
