@@ -5,7 +5,9 @@
 //! apart say little: this runs the load bench (0 syncing, one node) on
 //! each engine in turn, N rounds, in the order SQLite, PostgreSQL, then
 //! PostgreSQL, SQLite (so a drift within a round favours neither), on one
-//! throwaway cluster of Debian's PostgreSQL (fsync on), and prints each
+//! throwaway cluster of Debian's PostgreSQL (fsync on; each run on a
+//! fresh database, the one before dropped, as each SQLite run is on a
+//! fresh file), and prints each
 //! round, the pooled ratio (the sum of PostgreSQL's rates over SQLite's),
 //! and a bootstrap interval over the rounds. The target counts as shown
 //! only when the whole interval clears it.
@@ -58,9 +60,10 @@ pub fn run(args: &[String]) -> Result<()> {
         let mut cmd = bench();
         cmd.args(["--", "--syncers", "0", "--nodes", "1"]).args(&extra);
         if postgres {
+            drop_bench_databases(&cluster)?;
             cmd.arg("--postgres").env("SEALBOX_TEST_POSTGRES", cluster.conninfo());
         }
-        ingest_of(&mut cmd)
+        ingest_of(cmd)
     };
     let mut measured = Vec::with_capacity(rounds);
     for round in 0..rounds {
@@ -86,17 +89,34 @@ struct Round {
     pg: f64,
 }
 
-/// Runs the load bench and reads its ingest row
-/// (`| ingest | 4018 messages/s | ≥ 2,000 |`).
-fn ingest_of(cmd: &mut Command) -> Result<f64> {
-    let out = cmd.output().map_err(|e| Error::new(format!("{}: {e}", proc::describe(cmd))))?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
+/// Drops the databases earlier runs made (the load bench makes a
+/// `sealbox_…` one per run), so each PostgreSQL run starts as the first
+/// did: no other database for autovacuum to visit, and the checkpoint
+/// that DROP DATABASE makes leaves no earlier run's writes to flush.
+fn drop_bench_databases(cluster: &postgres::Cluster) -> Result<()> {
+    let list = cluster.psql("SELECT datname FROM pg_database WHERE datname LIKE 'sealbox\\_%'");
+    for name in run_for_output(list)?.lines().map(str::trim).filter(|n| !n.is_empty()) {
+        run_for_output(cluster.psql(&format!("DROP DATABASE \"{name}\"")))?;
+    }
+    Ok(())
+}
+
+/// Runs `cmd`; its stdout, or an error with the end of its stderr.
+fn run_for_output(mut cmd: Command) -> Result<String> {
+    let out = cmd.output().map_err(|e| Error::new(format!("{}: {e}", proc::describe(&cmd))))?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(20).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        return Err(Error::new(format!("{} failed:\n{stdout}{}", proc::describe(cmd), tail.join("\n"))));
+        let lines: Vec<&str> = stderr.lines().collect();
+        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+        return Err(Error::new(format!("{} failed:\n{tail}", proc::describe(&cmd))));
     }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Runs the load bench and reads its ingest row
+/// (`| ingest | 4018 messages/s | ≥ 2,000 |`).
+fn ingest_of(cmd: Command) -> Result<f64> {
+    let stdout = run_for_output(cmd)?;
     parse_ingest(&stdout)
         .ok_or_else(|| Error::new(format!("no ingest row in the load bench's output:\n{stdout}")))
 }

@@ -122,6 +122,14 @@ impl Cluster {
         &self.version
     }
 
+    /// `psql` running `sql` on the `postgres` database, its rows unaligned
+    /// and bare, stopping at the first error.
+    pub fn psql(&self, sql: &str) -> Command {
+        let mut cmd = Command::new(self.bin.join("psql"));
+        cmd.args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql]).arg(self.conninfo());
+        cmd
+    }
+
     /// Stops the server and removes the cluster's directory; fails, and
     /// leaves the directory for a look, if the server would not stop.
     pub fn stop(self) -> Result<()> {
@@ -397,11 +405,7 @@ mod tests {
     }
 
     fn psql(cluster: &Cluster, sql: &str) -> std::process::Output {
-        Command::new(cluster.bin.join("psql"))
-            .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
-            .arg(cluster.conninfo())
-            .output()
-            .unwrap()
+        cluster.psql(sql).output().unwrap()
     }
 
     #[cfg(target_os = "linux")]
