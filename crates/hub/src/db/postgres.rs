@@ -367,6 +367,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_list_binds_its_kind_and_null_and_refuses_anything_else() {
+        let bind =
+            |values: &[Owned]| Param::List(Kind::Int, values).to_sql(&Type::INT8_ARRAY, &mut BytesMut::new());
+        assert!(bind(&[Owned::One(Value::Int(7)), Owned::One(Value::Null)]).is_ok());
+        assert!(bind(&[Owned::One(Value::Text("7".into()))]).is_err());
+        assert!(bind(&[Owned::List(Kind::Int, vec![Owned::One(Value::Int(7))])]).is_err());
+    }
+
+    #[test]
     fn a_schema_name_is_plain_or_refused() {
         assert_eq!(Schema::new("practice_0a1b").map(|s| s.as_str().to_owned()), Some("practice_0a1b".into()));
         for bad in ["", "Practice", "1abc", "a-b", "a;drop", "a b", "a\"b", &"a".repeat(41)] {
