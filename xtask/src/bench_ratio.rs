@@ -7,10 +7,12 @@
 //! PostgreSQL, SQLite (so a drift within a round favours neither), on one
 //! throwaway cluster of Debian's PostgreSQL (fsync on; each run on a
 //! fresh database, the one before dropped, as each SQLite run is on a
-//! fresh file), and prints each
-//! round, the pooled ratio (the sum of PostgreSQL's rates over SQLite's),
-//! and a bootstrap interval over the rounds. The target counts as shown
-//! only when the whole interval clears it.
+//! fresh file). It prints each round, the pooled ratio (the sum of
+//! PostgreSQL's rates over SQLite's) and a bootstrap interval over the
+//! rounds; the target counts as shown only when the whole interval clears
+//! it. The rounds of one run are not independent (the VM drifts over
+//! minutes), so one run's interval is narrower than the spread between
+//! runs: run it more than once.
 
 // The table on stdout is this command's output.
 #![allow(clippy::print_stdout)]
