@@ -23,6 +23,7 @@
 #![allow(clippy::print_stdout)]
 
 use std::path::Path;
+use std::process::Command;
 
 use crate::postgres;
 use crate::proc::{self, Error, Result};
@@ -119,39 +120,40 @@ fn hub(args: &[String]) -> Result<()> {
         }
     }
     // Stopped when this returns (or fails).
-    let cluster = if postgres {
-        let cluster = postgres::Cluster::start(
-            &postgres::scratch_dir("bench-postgres"),
-            postgres::Options { fsync: true },
-        )?;
-        eprintln!("xtask: bench: {} on {} (fsync on)", cluster.version(), cluster.socket_dir().display());
-        Some(cluster)
-    } else {
-        None
-    };
+    let cluster = if postgres { Some(bench_cluster("bench-postgres")?) } else { None };
     for syncers in ["0", "50"] {
-        let mut cmd = ws.cargo();
-        cmd.args([
-            "bench",
-            "-p",
-            "sealbox-hub",
-            "--bench",
-            "load",
-            "--",
-            "--syncers",
-            syncers,
-            "--nodes",
-            &nodes,
-        ]);
-        if let Some(cluster) = &cluster {
-            cmd.arg("--postgres").env("SEALBOX_TEST_POSTGRES", cluster.conninfo());
-        }
-        proc::run(cmd.args(&extra))?;
+        proc::run(load_bench(&ws, syncers, &nodes, cluster.as_ref()).args(&extra))?;
     }
     if let Some(cluster) = cluster {
         cluster.stop()?;
     }
     Ok(())
+}
+
+/// A throwaway cluster of Debian's PostgreSQL for a benchmark, fsync on
+/// (the real cost of a commit), in a scratch directory named for `purpose`.
+pub fn bench_cluster(purpose: &str) -> Result<postgres::Cluster> {
+    let cluster =
+        postgres::Cluster::start(&postgres::scratch_dir(purpose), postgres::Options { fsync: true })?;
+    eprintln!("xtask: bench: {} on {} (fsync on)", cluster.version(), cluster.socket_dir().display());
+    Ok(cluster)
+}
+
+/// The hub load bench (`crates/hub/benches/load.rs`) with `syncers` of its
+/// clients syncing, on `nodes` hub nodes: on SQLite, or on a fresh
+/// database of `cluster`. More options may follow.
+pub fn load_bench(
+    ws: &Workspace,
+    syncers: &str,
+    nodes: &str,
+    cluster: Option<&postgres::Cluster>,
+) -> Command {
+    let mut cmd = ws.cargo();
+    cmd.args(["bench", "-p", "sealbox-hub", "--bench", "load", "--", "--syncers", syncers, "--nodes", nodes]);
+    if let Some(cluster) = cluster {
+        cmd.arg("--postgres").env("SEALBOX_TEST_POSTGRES", cluster.conninfo());
+    }
+    cmd
 }
 
 /// `without_memory_security`: SQLCipher's `cipher_memory_security` left off

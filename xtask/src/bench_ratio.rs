@@ -19,6 +19,7 @@
 
 use std::process::Command;
 
+use crate::bench::{bench_cluster, load_bench};
 use crate::postgres;
 use crate::proc::{self, Error, Result};
 use crate::workspace::Workspace;
@@ -47,25 +48,16 @@ pub fn run(args: &[String]) -> Result<()> {
             other => extra.push(other.to_owned()),
         }
     }
-    let bench = || {
-        let mut cmd = ws.cargo();
-        cmd.args(["bench", "-p", "sealbox-hub", "--bench", "load"]);
-        cmd
-    };
     // Built once, before any round is timed.
-    proc::run(bench().arg("--no-run"))?;
+    proc::run(ws.cargo().args(["bench", "-p", "sealbox-hub", "--bench", "load", "--no-run"]))?;
     // Stopped when this returns (or fails).
-    let cluster =
-        postgres::Cluster::start(&postgres::scratch_dir("bench-ratio"), postgres::Options { fsync: true })?;
-    eprintln!("xtask: bench: {} on {} (fsync on)", cluster.version(), cluster.socket_dir().display());
+    let cluster = bench_cluster("bench-ratio")?;
     let ingest = |postgres: bool| -> Result<f64> {
-        let mut cmd = bench();
-        cmd.args(["--", "--syncers", "0", "--nodes", "1"]).args(&extra);
         if postgres {
             drop_bench_databases(&cluster)?;
-            cmd.arg("--postgres").env("SEALBOX_TEST_POSTGRES", cluster.conninfo());
         }
-        ingest_of(cmd)
+        let mut cmd = load_bench(&ws, "0", "1", postgres.then_some(&cluster));
+        ingest_of(cmd.args(&extra))
     };
     let mut measured = Vec::with_capacity(rounds);
     for round in 0..rounds {
@@ -96,29 +88,17 @@ struct Round {
 /// did: no other database for autovacuum to visit, and the checkpoint
 /// that DROP DATABASE makes leaves no earlier run's writes to flush.
 fn drop_bench_databases(cluster: &postgres::Cluster) -> Result<()> {
-    let list = cluster.psql("SELECT datname FROM pg_database WHERE datname LIKE 'sealbox\\_%'");
-    for name in run_for_output(list)?.lines().map(str::trim).filter(|n| !n.is_empty()) {
-        run_for_output(cluster.psql(&format!("DROP DATABASE \"{name}\"")))?;
+    let mut list = cluster.psql("SELECT datname FROM pg_database WHERE datname LIKE 'sealbox\\_%'");
+    for name in proc::run_captured(&mut list)?.lines().map(str::trim).filter(|n| !n.is_empty()) {
+        proc::run_quiet(&mut cluster.psql(&format!("DROP DATABASE \"{name}\"")))?;
     }
     Ok(())
 }
 
-/// Runs `cmd`; its stdout, or an error with the end of its stderr.
-fn run_for_output(mut cmd: Command) -> Result<String> {
-    let out = cmd.output().map_err(|e| Error::new(format!("{}: {e}", proc::describe(&cmd))))?;
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let lines: Vec<&str> = stderr.lines().collect();
-        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
-        return Err(Error::new(format!("{} failed:\n{tail}", proc::describe(&cmd))));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
 /// Runs the load bench and reads its ingest row
 /// (`| ingest | 4018 messages/s | ≥ 2,000 |`).
-fn ingest_of(cmd: Command) -> Result<f64> {
-    let stdout = run_for_output(cmd)?;
+fn ingest_of(cmd: &mut Command) -> Result<f64> {
+    let stdout = proc::run_captured(cmd)?;
     parse_ingest(&stdout)
         .ok_or_else(|| Error::new(format!("no ingest row in the load bench's output:\n{stdout}")))
 }

@@ -52,9 +52,14 @@ pub fn run(cmd: &mut Command) -> Result<()> {
 /// Runs `cmd` to completion with its output captured; fails unless it
 /// exits 0, and then the error shows what it printed.
 pub fn run_quiet(cmd: &mut Command) -> Result<()> {
+    run_captured(cmd).map(drop)
+}
+
+/// [`run_quiet`], returning what `cmd` printed on stdout.
+pub fn run_captured(cmd: &mut Command) -> Result<String> {
     let out = cmd.output().map_err(|e| Error::new(format!("could not start `{}`: {e}", describe(cmd))))?;
     if out.status.success() {
-        return Ok(());
+        return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
     }
     let printed =
         [out.stdout, out.stderr].map(|b| String::from_utf8_lossy(&b).trim_end().to_owned()).join("\n");
