@@ -133,8 +133,10 @@ fn hub(args: &[String]) -> Result<()> {
 /// A throwaway cluster of Debian's PostgreSQL for a benchmark, fsync on
 /// (the real cost of a commit), in a scratch directory named for `purpose`.
 pub fn bench_cluster(purpose: &str) -> Result<postgres::Cluster> {
-    let cluster =
-        postgres::Cluster::start(&postgres::scratch_dir(purpose), postgres::Options { fsync: true })?;
+    let cluster = postgres::Cluster::start(
+        &postgres::scratch_dir(purpose),
+        postgres::Options { fsync: true, tls: false },
+    )?;
     eprintln!("xtask: bench: {} on {} (fsync on)", cluster.version(), cluster.socket_dir().display());
     Ok(cluster)
 }

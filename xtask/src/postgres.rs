@@ -1,7 +1,10 @@
 //! A throwaway PostgreSQL cluster for tests: Debian's server (installed by
 //! `cargo xtask setup`), made with `initdb` and started with `pg_ctl` in a
-//! directory of its own, reachable only through a Unix socket in a private
-//! directory (no TCP), and stopped, its directory removed, when dropped.
+//! directory of its own, reachable through a Unix socket in a private
+//! directory, and stopped, its directory removed, when dropped. With
+//! [`Options::tls`] it also listens on `localhost`, TLS only, with a
+//! certificate for `localhost` that a CA made for the cluster signed
+//! (OpenSSL's `openssl`, an implementation other than the hub's rustls).
 //!
 //! PostgreSQL refuses to run as root: when xtask is root, the server's
 //! programs run as the `postgres` user (through `runuser`), and the
@@ -32,6 +35,9 @@ pub struct Options {
     /// Whether the server flushes its writes to disk (`fsync`): off for
     /// tests (faster, and nothing to keep), on for a benchmark of the real cost.
     pub fsync: bool,
+    /// Whether it also listens on TCP (`localhost`), for TLS connections
+    /// only ([`Cluster::tls_conninfo`]).
+    pub tls: bool,
 }
 
 /// A user's numeric ids, for handing a directory over.
@@ -54,6 +60,8 @@ pub struct Cluster {
     port: u16,
     /// As the server names itself, e.g. `PostgreSQL 15.18`.
     version: String,
+    /// Whether it listens on TCP, TLS only.
+    tls: bool,
 }
 
 impl Cluster {
@@ -70,8 +78,14 @@ impl Cluster {
                 dir.display()
             )));
         }
-        let mut cluster =
-            Cluster { dir: dir.to_owned(), bin, as_server_user, port: 0, version: String::new() };
+        let mut cluster = Cluster {
+            dir: dir.to_owned(),
+            bin,
+            as_server_user,
+            port: 0,
+            version: String::new(),
+            tls: opts.tls,
+        };
         for d in [cluster.dir.clone(), cluster.socket_dir()] {
             std::fs::create_dir_all(&d).map_err(|e| proc::io_error("creating", &d, &e))?;
             hand_over(&d, owner)?;
@@ -89,6 +103,9 @@ impl Cluster {
             "UTF8",
             "--locale=C",
         ]))?;
+        if opts.tls {
+            cluster.make_tls(owner)?;
+        }
         let mut last = None;
         for _ in 0..START_ATTEMPTS {
             cluster.port = random_port();
@@ -110,6 +127,19 @@ impl Cluster {
             conninfo_value(&self.socket_dir().to_string_lossy()),
             self.port
         )
+    }
+
+    /// libpq's connection string over TCP and TLS, verified as the hub
+    /// requires (`sslmode=verify-full`, the cluster's CA as the root), when
+    /// the cluster was started with [`Options::tls`].
+    pub fn tls_conninfo(&self) -> Option<String> {
+        self.tls.then(|| {
+            format!(
+                "host=localhost port={} user=postgres dbname=postgres sslmode=verify-full sslrootcert={}",
+                self.port,
+                conninfo_value(&self.tls_dir().join("ca.pem").to_string_lossy())
+            )
+        })
     }
 
     /// The private directory the server's socket is in.
@@ -139,6 +169,82 @@ impl Cluster {
 
     fn data_dir(&self) -> PathBuf {
         self.dir.join("data")
+    }
+
+    fn tls_dir(&self) -> PathBuf {
+        self.dir.join("tls")
+    }
+
+    /// A CA of the cluster's own and a certificate for `localhost` it
+    /// signs, made with `openssl` in [`Cluster::tls_dir`] (the server's,
+    /// its keys readable by it alone); and client authentication that
+    /// lets TCP in only over TLS.
+    fn make_tls(&self, owner: Option<Ids>) -> Result<()> {
+        let dir = self.tls_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| proc::io_error("creating", &dir, &e))?;
+        let write = |name: &str, text: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).map_err(|e| proc::io_error("writing", &path, &e))
+        };
+        write(
+            "server.ext",
+            "subjectAltName=DNS:localhost\nbasicConstraints=critical,CA:FALSE\n\
+             keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )?;
+        let openssl = |args: &[&str]| {
+            let mut cmd = Command::new("openssl");
+            cmd.current_dir(&dir).args(args);
+            proc::run_quiet(&mut cmd).map_err(|e| {
+                Error::new(format!("{e} (is `openssl` installed? `cargo xtask setup` installs it)"))
+            })
+        };
+        const P256: [&str; 5] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+        openssl(
+            &[
+                &["req", "-x509"][..],
+                &P256,
+                &["-days", "2", "-subj", "/CN=Sealbox test PostgreSQL CA"],
+                &["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"],
+                &["-keyout", "ca.key", "-out", "ca.pem"],
+            ]
+            .concat(),
+        )?;
+        openssl(
+            &[
+                &["req", "-new"][..],
+                &P256,
+                &["-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"],
+            ]
+            .concat(),
+        )?;
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.pem",
+        ])?;
+        for name in ["", "server.key", "server.pem", "ca.pem"] {
+            let path = dir.join(name);
+            hand_over(&path, owner)?;
+        }
+        // TCP only with TLS: no `host` or `hostnossl` line lets any other in.
+        let hba = self.data_dir().join("pg_hba.conf");
+        std::fs::write(
+            &hba,
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostssl all all ::1/128 trust\n",
+        )
+        .map_err(|e| proc::io_error("writing", &hba, &e))
     }
 
     fn log_file(&self) -> PathBuf {
@@ -191,12 +297,22 @@ impl Cluster {
     fn start_server(&self, opts: Options) -> std::result::Result<(), StartError> {
         let log = self.log_file();
         let logged_before = std::fs::metadata(&log).map_or(0, |m| m.len());
-        let server_options = format!(
-            "-k {} -p {} -c listen_addresses='' -c fsync={} -c max_connections=300",
+        let mut server_options = format!(
+            "-k {} -p {} -c fsync={} -c max_connections=300",
             shell_quote(&self.socket_dir().to_string_lossy()),
             self.port,
             if opts.fsync { "on" } else { "off" }
         );
+        if opts.tls {
+            let file = |name: &str| shell_quote(&self.tls_dir().join(name).to_string_lossy());
+            server_options.push_str(&format!(
+                " -c listen_addresses=localhost -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                file("server.pem"),
+                file("server.key")
+            ));
+        } else {
+            server_options.push_str(" -c listen_addresses=''");
+        }
         let mut start = self.command("pg_ctl");
         start.arg("-D").arg(self.data_dir()).args(["-w", "-t", "60", "-l"]).arg(&log);
         start.args(["-o", &server_options, "start"]);
@@ -417,6 +533,7 @@ mod tests {
         let dir = tmp.path().to_owned();
         let cluster = Cluster::start(&dir, Options::default()).unwrap();
         assert!(cluster.version().starts_with("PostgreSQL "), "{}", cluster.version());
+        assert_eq!(cluster.tls_conninfo(), None, "no TCP unless asked for");
 
         let out =
             psql(&cluster, "select 1 + 1, current_setting('fsync'), current_setting('listen_addresses')");
@@ -446,7 +563,7 @@ mod tests {
         // which could not enter a directory below it (0700, root's).
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().to_owned();
-        let cluster = Cluster::start(&dir, Options { fsync: true }).unwrap();
+        let cluster = Cluster::start(&dir, Options { fsync: true, tls: false }).unwrap();
         let out = psql(&cluster, "show fsync");
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "on");
         let pid = postmaster_pid(&cluster);
@@ -457,5 +574,35 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("something"), b"").unwrap();
         assert!(Cluster::start(&dir, Options::default()).unwrap_err().to_string().contains("not empty"));
+    }
+
+    /// `psql` (libpq, not the hub's client) with `conninfo`.
+    fn psql_at(cluster: &Cluster, conninfo: &str, sql: &str) -> std::process::Output {
+        let mut cmd = Command::new(cluster.bin.join("psql"));
+        cmd.args(["-X", "-A", "-t", "-c", sql]).arg(conninfo).output().unwrap()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn with_tls_the_cluster_takes_tcp_only_over_tls_with_a_certificate_libpq_verifies() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cluster = Cluster::start(tmp.path(), Options { fsync: false, tls: true }).unwrap();
+        let tls = cluster.tls_conninfo().unwrap();
+        assert!(tls.contains("sslmode=verify-full"), "{tls}");
+        let out = psql_at(&cluster, &tls, "select ssl from pg_stat_ssl where pid = pg_backend_pid()");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "t");
+        // Without TLS, TCP is refused by the server itself.
+        let plain =
+            format!("host=localhost port={} user=postgres dbname=postgres sslmode=disable", cluster.port);
+        let out = psql_at(&cluster, &plain, "select 1");
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no pg_hba.conf entry"));
+        // The certificate names localhost, not the address.
+        let by_address = tls.replace("host=localhost", "host=127.0.0.1");
+        let out = psql_at(&cluster, &by_address, "select 1");
+        assert!(!out.status.success());
+        // The socket still answers as before.
+        assert!(psql(&cluster, "select 1").status.success());
     }
 }

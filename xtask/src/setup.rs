@@ -30,6 +30,7 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("nodejs", "Node.js with npm (the machine's), which installs axe-core (NPM_PACKAGES)"),
     ("prometheus", "promtool, Prometheus' own checker of the hub's /metrics text"),
     ("postgresql", "Debian's PostgreSQL server, which `cargo xtask test` starts for the tests"),
+    ("openssl", "openssl, which makes the test PostgreSQL's CA and TLS certificate"),
 ];
 
 /// npm packages the tests use, pinned: axe-core checks the patient web

@@ -20,6 +20,8 @@ pub const IN_SESSION: &str = "__test-in-session";
 /// The variable that hands the tests the session's PostgreSQL cluster, as
 /// a libpq connection string (each test makes a database of its own in it).
 const POSTGRES_ENV: &str = "SEALBOX_TEST_POSTGRES";
+/// The same cluster over TCP and TLS (`sslmode=verify-full`, its own CA).
+const POSTGRES_TLS_ENV: &str = "SEALBOX_TEST_POSTGRES_TLS";
 
 pub fn run(args: &[String]) -> Result<()> {
     Options::parse(args)?;
@@ -298,14 +300,18 @@ pub fn private_session(dir: &Path) -> Result<()> {
 }
 
 /// Starts the session's PostgreSQL cluster and names it to the tests in
-/// [`POSTGRES_ENV`]. It lives under the system's temp directory, not the
+/// [`POSTGRES_ENV`] (its socket) and [`POSTGRES_TLS_ENV`] (TCP, TLS
+/// only). It lives under the system's temp directory, not the
 /// target dir: as root the server runs as `postgres`, which cannot enter a
 /// target dir under /root, and a socket's path must stay short.
 fn test_postgres() -> Result<postgres::Cluster> {
-    let cluster =
-        postgres::Cluster::start(&postgres::scratch_dir("test-postgres"), postgres::Options::default())?;
+    let options = postgres::Options { tls: true, ..postgres::Options::default() };
+    let cluster = postgres::Cluster::start(&postgres::scratch_dir("test-postgres"), options)?;
     // Safe: xtask is single-threaded here, before any child starts.
     std::env::set_var(POSTGRES_ENV, cluster.conninfo());
+    if let Some(tls) = cluster.tls_conninfo() {
+        std::env::set_var(POSTGRES_TLS_ENV, tls);
+    }
     eprintln!("xtask: test session: {} on {}", cluster.version(), cluster.socket_dir().display());
     Ok(cluster)
 }

@@ -4,7 +4,8 @@
 //! on node B (NOTIFY, then a read), also when B's listening connection was
 //! cut (B catches up from the change log); a session made on B is good on
 //! A, and a patient's rate limit is one bucket across the nodes; a node
-//! killed mid-request loses nothing it accepted.
+//! killed mid-request loses nothing it accepted. A node that reaches the
+//! database over TCP holds only TLS connections (its pool and its LISTEN).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
 
 #[path = "support/backends.rs"]
@@ -61,9 +62,14 @@ fn shared(patients: u32) -> Shared {
 /// A `serve` process on the shared database, allowing each patient
 /// channel `burst` messages and no refill during the test.
 fn node(shared: &Shared, name: &str, burst: u32) -> HubProcess {
+    node_at(shared, &shared.conninfo_file, name, burst)
+}
+
+/// [`node`] reaching the database as the file `conninfo_file` says.
+fn node_at(shared: &Shared, conninfo_file: &std::path::Path, name: &str, burst: u32) -> HubProcess {
     let data = shared.dir.path().join(name);
     std::fs::create_dir_all(&data).unwrap();
-    let postgres = shared.conninfo_file.to_str().unwrap();
+    let postgres = conninfo_file.to_str().unwrap();
     let burst = burst.to_string();
     let args = ["--postgres-file", postgres, "--patient-burst", &burst, "--patient-per-minute", "0"];
     HubProcess::start(&data, &data, &args)
@@ -128,6 +134,44 @@ async fn a_message_posted_to_one_node_reaches_the_streams_on_another() {
     let fourth = sealed_message(&shared.practice, 0, 44, 440, b"fourth");
     assert_eq!(post(&a.url, &shared.practice, 0, &fourth).await, 429);
     assert_eq!(post(&b.url, &shared.practice, 0, &fourth).await, 429);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_reaching_postgresql_over_tcp_holds_only_verified_tls_connections() {
+    let shared = shared(1);
+    let over_tls = shared.dir.path().join("postgres-tls.conninfo");
+    std::fs::write(&over_tls, backends::over_tls(&std::fs::read_to_string(&shared.conninfo_file).unwrap()))
+        .unwrap();
+    // A on the socket, B over TCP: a post to A reaches B's stream only
+    // through B's LISTEN, so B's pool and its listener both work over TLS.
+    let (a, b) = (node(&shared, "a", 3), node_at(&shared, &over_tls, "b", 3));
+    let gp = enrol_and_login(&b.url, &shared.console, Role::Gp).await;
+    let res = client().get(format!("{}/v1/events", b.url)).bearer_auth(&gp.token).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let mut stream = res.bytes_stream();
+    let mut buf = String::new();
+    next_event(&mut stream, &mut buf, |_| true).await;
+    let first = sealed_message(&shared.practice, 0, 51, 510, b"please call me back");
+    assert_eq!(post(&a.url, &shared.practice, 0, &first).await, 201);
+    next_event(&mut stream, &mut buf, |e| e["thread_ids"] == json!([51])).await;
+
+    // Every connection to this database from TCP (B's: A and the console
+    // use the socket) is TLS, the listener's among them.
+    let tcp: Vec<(String, String)> = shared
+        .console
+        .db
+        .call_blocking(|c| {
+            c.query_map(
+                "SELECT coalesce(a.query, ''), s.ssl::text FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)
+                 WHERE a.datname = current_database() AND a.client_addr IS NOT NULL",
+                args![],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+        })
+        .unwrap();
+    assert!(tcp.len() >= 2, "B's pool and listener: {tcp:?}");
+    assert!(tcp.iter().all(|(_, ssl)| ssl == "true"), "{tcp:?}");
+    assert!(tcp.iter().any(|(query, _)| query.starts_with("LISTEN")), "{tcp:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

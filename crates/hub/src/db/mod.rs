@@ -10,6 +10,7 @@ pub mod backup;
 pub mod many;
 mod migrations;
 pub mod postgres;
+pub mod postgres_tls;
 pub mod practice;
 pub mod sql;
 mod sqlite;
@@ -63,6 +64,10 @@ pub enum DbError {
     /// No connection could be had from the PostgreSQL pool.
     #[error("database pool: {0}")]
     Pool(String),
+    /// The PostgreSQL connection string will not do (never quoted: it may
+    /// hold a password).
+    #[error(transparent)]
+    Conninfo(#[from] postgres_tls::ConninfoError),
     /// A column's value is not of the type asked for.
     #[error("column {index} has an unexpected type")]
     Column {

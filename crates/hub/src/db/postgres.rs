@@ -1,4 +1,5 @@
-//! [`Sql`] on PostgreSQL: tokio-postgres connections from a deadpool pool.
+//! [`Sql`] on PostgreSQL: tokio-postgres connections from a deadpool pool,
+//! over TLS when over TCP ([`super::postgres_tls`]).
 //! The hub's store code is synchronous (it runs on tokio's blocking pool,
 //! as with SQLite), so each statement is driven to completion with
 //! `block_on` on the pool's own runtime from that blocking thread. Every
@@ -10,9 +11,10 @@ use std::sync::Arc;
 use bytes::BytesMut;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
-use tokio_postgres::NoTls;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::many::Kind;
+use super::postgres_tls;
 use super::sql::{numbered, Backend, Owned, Param, Sql, SqlRow, Statement, Value};
 use super::DbError;
 
@@ -136,7 +138,17 @@ impl From<tokio_postgres::Error> for DbError {
             Some(db) => {
                 DbError::Postgres { code: db.code().code().to_owned(), message: db.message().to_owned() }
             }
-            None => DbError::Postgres { code: String::new(), message: e.to_string() },
+            // Not the server's words: the client's own, and what caused
+            // them (a refused certificate says why only in its cause).
+            None => {
+                let mut message = e.to_string();
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    message = format!("{message}: {c}");
+                    cause = c.source();
+                }
+                DbError::Postgres { code: String::new(), message }
+            }
         }
     }
 }
@@ -181,8 +193,19 @@ impl Schema {
 pub struct Postgres {
     pool: Pool,
     config: Arc<tokio_postgres::Config>,
+    tls: MakeRustlsConnect,
     rt: Arc<OwnRuntime>,
 }
+
+/// A connection of its own ([`Postgres::connect_one`]): the client, and
+/// the connection to drive.
+pub type OwnConnection = (
+    tokio_postgres::Client,
+    tokio_postgres::Connection<
+        tokio_postgres::Socket,
+        <MakeRustlsConnect as tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>>::Stream,
+    >,
+);
 
 /// The pool's runtime, shut down without blocking when the last handle
 /// goes (which may be on an async worker).
@@ -204,16 +227,17 @@ impl std::fmt::Debug for Postgres {
 
 impl Postgres {
     /// A pool of at most `size` connections to `conninfo` (libpq's
-    /// `host=... port=... user=... dbname=...` or a `postgresql://` URL).
+    /// `host=... port=... user=... dbname=...` or a `postgresql://` URL,
+    /// with libpq's `sslmode` and `sslrootcert`: TLS, verified, over TCP).
     pub fn connect(conninfo: &str, size: usize) -> Result<Postgres, DbError> {
-        let config: tokio_postgres::Config = conninfo.parse()?;
+        let postgres_tls::Settings { config, tls } = postgres_tls::settings(conninfo)?;
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("sealbox-postgres")
             .enable_all()
             .build()
             .map_err(|e| DbError::Pool(e.to_string()))?;
-        Self::pool(config, Arc::new(OwnRuntime(Some(rt))), size)
+        Self::pool(config, tls, Arc::new(OwnRuntime(Some(rt))), size)
     }
 
     /// A pool of at most `size` connections to the same database whose
@@ -228,13 +252,18 @@ impl Postgres {
             None => format!("-c search_path={}", schema.0),
         };
         config.options(&options);
-        Self::pool(config, self.rt.clone(), size)
+        Self::pool(config, self.tls.clone(), self.rt.clone(), size)
     }
 
-    fn pool(config: tokio_postgres::Config, rt: Arc<OwnRuntime>, size: usize) -> Result<Postgres, DbError> {
+    fn pool(
+        config: tokio_postgres::Config,
+        tls: MakeRustlsConnect,
+        rt: Arc<OwnRuntime>,
+        size: usize,
+    ) -> Result<Postgres, DbError> {
         let manager = Manager::from_config(
             config.clone(),
-            NoTls,
+            tls.clone(),
             ManagerConfig { recycling_method: RecyclingMethod::Fast },
         );
         let pool = Pool::builder(manager)
@@ -244,13 +273,14 @@ impl Postgres {
             .create_timeout(Some(std::time::Duration::from_secs(10)))
             .build()
             .map_err(|e| DbError::Pool(e.to_string()))?;
-        Ok(Postgres { pool, config: Arc::new(config), rt })
+        Ok(Postgres { pool, config: Arc::new(config), tls, rt })
     }
 
-    /// The connection settings (for a connection of its own, as the
-    /// fan-out's LISTEN needs).
-    pub fn config(&self) -> &tokio_postgres::Config {
-        &self.config
+    /// A connection of its own, outside the pool, made as the pool's are
+    /// (TLS included), as the fan-out's LISTEN needs. Async: on the
+    /// caller's runtime.
+    pub async fn connect_one(&self) -> Result<OwnConnection, DbError> {
+        Ok(self.config.connect(self.tls.clone()).await?)
     }
 
     /// Runs `f` to completion on the pool's runtime (blocking the caller,
@@ -264,7 +294,10 @@ impl Postgres {
 
     /// One connection from the pool; back in the pool when dropped.
     pub fn conn(&self) -> Result<PgConn, DbError> {
-        let client = self.block_on(self.pool.get())?.map_err(|e| DbError::Pool(e.to_string()))?;
+        let client = self.block_on(self.pool.get())?.map_err(|e| match e {
+            deadpool_postgres::PoolError::Backend(e) => DbError::from(e),
+            e => DbError::Pool(e.to_string()),
+        })?;
         Ok(PgConn { client, pg: self.clone() })
     }
 }

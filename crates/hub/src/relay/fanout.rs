@@ -13,9 +13,10 @@ use std::time::Duration;
 use futures_util::stream::{self, StreamExt};
 use sealbox_model::ids::ThreadId;
 use tokio::sync::mpsc;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::AsyncMessage;
 
 use super::store::{self, CHANGES_CHANNEL};
+use crate::db::postgres::Postgres;
 use crate::db::DbError;
 use crate::state::AppState;
 
@@ -39,7 +40,7 @@ pub async fn run_listener(state: AppState) {
         }
     };
     loop {
-        if let Err(e) = listen(&state, pg.config(), &mut passed_on).await {
+        if let Err(e) = listen(&state, &pg, &mut passed_on).await {
             eprintln!("sealbox-hub: fan-out: {e}; listening again");
         }
         tokio::time::sleep(RECONNECT).await;
@@ -48,12 +49,8 @@ pub async fn run_listener(state: AppState) {
 
 /// One listening connection's life: LISTEN, catch up, then pass on each
 /// notification; returns when the connection is lost.
-async fn listen(
-    state: &AppState,
-    config: &tokio_postgres::Config,
-    passed_on: &mut u64,
-) -> Result<(), DbError> {
-    let (client, mut connection) = config.connect(NoTls).await?;
+async fn listen(state: &AppState, pg: &Postgres, passed_on: &mut u64) -> Result<(), DbError> {
+    let (client, mut connection) = pg.connect_one().await?;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut messages = stream::poll_fn(move |cx| connection.poll_message(cx));
     let driver = tokio::spawn(async move {

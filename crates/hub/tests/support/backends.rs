@@ -13,6 +13,20 @@ use sealbox_hub::db::sql::Sql;
 /// The environment variable `cargo xtask test` sets.
 pub const POSTGRES_ENV: &str = "SEALBOX_TEST_POSTGRES";
 
+/// The environment variable naming the same cluster over TCP and TLS.
+pub const POSTGRES_TLS_ENV: &str = "SEALBOX_TEST_POSTGRES_TLS";
+
+/// The database `conninfo` names, reached over TCP and TLS
+/// (`sslmode=verify-full`, the cluster's own CA as the root).
+pub fn over_tls(conninfo: &str) -> String {
+    let tls = std::env::var(POSTGRES_TLS_ENV).unwrap_or_else(|_| {
+        panic!("{POSTGRES_TLS_ENV} is not set: run the hub's tests through `cargo xtask test`, which starts PostgreSQL")
+    });
+    let dbname = conninfo.split_whitespace().find(|kv| kv.starts_with("dbname=")).unwrap();
+    let base: Vec<&str> = tls.split_whitespace().filter(|kv| !kv.starts_with("dbname=")).collect();
+    format!("{} {dbname}", base.join(" "))
+}
+
 /// The cluster's conninfo (the `postgres` maintenance database).
 pub fn cluster() -> String {
     std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
