@@ -54,7 +54,7 @@ pub enum DbError {
     Task,
     /// PostgreSQL said no: its SQLSTATE and primary message (never its
     /// DETAIL, which may quote values).
-    #[error("database: {message} ({code})")]
+    #[error("database: {message}{}", sqlstate(.code))]
     Postgres {
         /// SQLSTATE.
         code: String,
@@ -80,6 +80,16 @@ pub enum DbError {
     /// Something only the SQLite backend has was asked of PostgreSQL.
     #[error("this needs the SQLite backend")]
     NotSqlite,
+}
+
+/// A SQLSTATE as it follows a message: ` (23505)`, or nothing when the
+/// error is the client's own and has none.
+fn sqlstate(code: &str) -> String {
+    if code.is_empty() {
+        String::new()
+    } else {
+        format!(" ({code})")
+    }
 }
 
 /// So a closure written against rusqlite (a test arranging rows) can be

@@ -305,6 +305,22 @@ mod tests {
     }
 
     #[test]
+    fn a_string_that_does_not_parse_is_refused_without_its_values() {
+        for bad in [
+            "host=db.example password=QZXSECRET port=QZXSECRET",
+            "host=db.example password='QZXSECRET",
+            "postgresql://hub:QZXSECRET@db.example:QZXSECRET/sealbox",
+            "postgresql://hub:QZXSECRET@db.example/sealbox?QZXSECRET",
+        ] {
+            let e = refused(bad);
+            assert!(!e.contains("QZXSECRET"), "{e}");
+            assert!(e.starts_with("database: ") || e.contains("does not parse"), "{e}");
+        }
+        let e = refused("host=db.example port=x");
+        assert!(e.contains("`port`") && !e.ends_with("()"), "{e}");
+    }
+
+    #[test]
     fn over_tcp_tls_is_required_and_over_a_socket_not_used() {
         let dir = tempfile::tempdir().unwrap();
         let ca = dir.path().join("ca.pem");
