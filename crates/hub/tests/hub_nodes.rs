@@ -75,6 +75,19 @@ fn node_at(shared: &Shared, conninfo_file: &std::path::Path, name: &str, burst: 
     HubProcess::start(&data, &data, &args)
 }
 
+/// `url`'s event stream for `token`, its first event read.
+async fn events(
+    url: &str,
+    token: &str,
+) -> (impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin, String) {
+    let res = client().get(format!("{url}/v1/events")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let mut stream = res.bytes_stream();
+    let mut buf = String::new();
+    next_event(&mut stream, &mut buf, |_| true).await;
+    (stream, buf)
+}
+
 async fn post(url: &str, practice: &PracticeFile, patient: usize, req: &PatientMessageRequest) -> u16 {
     client()
         .post(format!("{url}/v1/patient/messages"))
@@ -96,11 +109,7 @@ async fn a_message_posted_to_one_node_reaches_the_streams_on_another() {
     let (status, _) = login::get(&client(), format!("{}/v1/sync", a.url), &gp.token).await;
     assert_eq!(status, 200);
 
-    let res = client().get(format!("{}/v1/events", b.url)).bearer_auth(&gp.token).send().await.unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    let mut stream = res.bytes_stream();
-    let mut buf = String::new();
-    next_event(&mut stream, &mut buf, |_| true).await;
+    let (mut stream, mut buf) = events(&b.url, &gp.token).await;
 
     let first = sealed_message(&shared.practice, 0, 41, 410, b"please renew my inhaler");
     assert_eq!(post(&a.url, &shared.practice, 0, &first).await, 201);
@@ -146,11 +155,7 @@ async fn a_node_reaching_postgresql_over_tcp_holds_only_verified_tls_connections
     // through B's LISTEN, so B's pool and its listener both work over TLS.
     let (a, b) = (node(&shared, "a", 3), node_at(&shared, &over_tls, "b", 3));
     let gp = enrol_and_login(&b.url, &shared.console, Role::Gp).await;
-    let res = client().get(format!("{}/v1/events", b.url)).bearer_auth(&gp.token).send().await.unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    let mut stream = res.bytes_stream();
-    let mut buf = String::new();
-    next_event(&mut stream, &mut buf, |_| true).await;
+    let (mut stream, mut buf) = events(&b.url, &gp.token).await;
     let first = sealed_message(&shared.practice, 0, 51, 510, b"please call me back");
     assert_eq!(post(&a.url, &shared.practice, 0, &first).await, 201);
     next_event(&mut stream, &mut buf, |e| e["thread_ids"] == json!([51])).await;

@@ -19,19 +19,26 @@ pub const POSTGRES_TLS_ENV: &str = "SEALBOX_TEST_POSTGRES_TLS";
 /// The database `conninfo` names, reached over TCP and TLS
 /// (`sslmode=verify-full`, the cluster's own CA as the root).
 pub fn over_tls(conninfo: &str) -> String {
-    let tls = std::env::var(POSTGRES_TLS_ENV).unwrap_or_else(|_| {
-        panic!("{POSTGRES_TLS_ENV} is not set: run the hub's tests through `cargo xtask test`, which starts PostgreSQL")
-    });
-    let dbname = conninfo.split_whitespace().find(|kv| kv.starts_with("dbname=")).unwrap();
-    let base: Vec<&str> = tls.split_whitespace().filter(|kv| !kv.starts_with("dbname=")).collect();
-    format!("{} {dbname}", base.join(" "))
+    let dbname = conninfo.split_whitespace().find_map(|kv| kv.strip_prefix("dbname=")).unwrap();
+    in_database(&set_by_xtask(POSTGRES_TLS_ENV), dbname)
 }
 
 /// The cluster's conninfo (the `postgres` maintenance database).
 pub fn cluster() -> String {
-    std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
-        panic!("{POSTGRES_ENV} is not set: run the hub's tests through `cargo xtask test`, which starts PostgreSQL")
+    set_by_xtask(POSTGRES_ENV)
+}
+
+/// A conninfo `cargo xtask test` hands the tests in `var`.
+fn set_by_xtask(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!("{var} is not set: run the hub's tests through `cargo xtask test`, which starts PostgreSQL")
     })
+}
+
+/// `conninfo` naming the database `name` instead of its own.
+fn in_database(conninfo: &str, name: &str) -> String {
+    let base: Vec<&str> = conninfo.split_whitespace().filter(|kv| !kv.starts_with("dbname=")).collect();
+    format!("{} dbname={name}", base.join(" "))
 }
 
 /// Creates an empty database in the cluster; its conninfo.
@@ -46,8 +53,7 @@ pub fn fresh_postgres_database() -> String {
     })
     .unwrap()
     .unwrap();
-    let base: Vec<&str> = admin.split_whitespace().filter(|kv| !kv.starts_with("dbname=")).collect();
-    format!("{} dbname={name}", base.join(" "))
+    in_database(&admin, &name)
 }
 
 /// Runs `test` on a migrated SQLite file, then on a migrated PostgreSQL
